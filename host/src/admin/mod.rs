@@ -1,0 +1,81 @@
+//! The admin API on port 9090 (Axum): JSON under `/api`, one file per
+//! resource. Every route but `/api/health` and `/api/auth/login` needs an
+//! admin session (`Authorization: Bearer <token>` from login, or HTTP
+//! Basic with the account's password).
+//!
+//! Writes go to the database first, then the catalog is reloaded, so the
+//! proxy sees a change as soon as the response is sent.
+
+mod auth;
+mod client_keys;
+mod error;
+mod health;
+mod json;
+mod plugins;
+mod provider_keys;
+mod providers;
+mod traces;
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use axum::Router;
+use axum::middleware;
+use axum::routing::{get, post, put};
+use sea_orm::DatabaseConnection;
+
+pub use auth::Sessions;
+pub use error::ApiError;
+
+use crate::catalog::{Catalog, PluginRegistry, load_catalog};
+use crate::secrets::SecretBox;
+use crate::trace::TraceSender;
+
+/// What admin handlers share.
+pub struct AdminCore {
+    pub db: DatabaseConnection,
+    pub catalog: Arc<ArcSwap<Catalog>>,
+    pub registry: Arc<PluginRegistry>,
+    pub secrets: SecretBox,
+    pub sessions: Sessions,
+    pub traces: TraceSender,
+}
+
+impl AdminCore {
+    /// Rebuilds the catalog from the database and swaps it in.
+    pub async fn reload(&self) -> Result<(), ApiError> {
+        let catalog = load_catalog(&self.db, &self.registry, &self.secrets).await.map_err(ApiError::internal)?;
+        self.catalog.store(Arc::new(catalog));
+        Ok(())
+    }
+}
+
+pub type AdminState = Arc<AdminCore>;
+
+/// The admin router.
+pub fn router(state: AdminState) -> Router {
+    let protected = Router::new()
+        .route("/api/providers", get(providers::list).post(providers::create))
+        .route("/api/providers/{id}", put(providers::update).get(providers::get_one))
+        .route("/api/plugins", get(plugins::list))
+        .route("/api/provider-keys/keys", get(provider_keys::list).post(provider_keys::create))
+        .route(
+            "/api/provider-keys/keys/{id}",
+            get(provider_keys::get_one).put(provider_keys::update).delete(provider_keys::delete),
+        )
+        .route("/api/user-service/keys", get(client_keys::list).post(client_keys::create))
+        .route(
+            "/api/user-service/keys/{id}",
+            get(client_keys::get_one).put(client_keys::update).delete(client_keys::delete),
+        )
+        .route("/api/logs/traces", get(traces::list))
+        .route("/api/logs/traces/{id}", get(traces::get_one))
+        .route("/api/auth/logout", post(auth::logout))
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_admin));
+    Router::new()
+        .route("/api/health", get(health::health))
+        .route("/api/auth/login", post(auth::login))
+        .merge(protected)
+        .fallback(error::not_found)
+        .with_state(state)
+}

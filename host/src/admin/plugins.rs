@@ -1,0 +1,51 @@
+//! `/api/plugins`: the stored plugin components.
+
+use axum::Json;
+use axum::extract::State;
+use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
+use serde::Serialize;
+
+use super::{AdminState, ApiError};
+use crate::store::entities::plugins;
+
+#[derive(Serialize)]
+pub struct PluginView {
+    id: i32,
+    name: String,
+    version: String,
+    sha256: String,
+    builtin: bool,
+    enabled: bool,
+    created_at: chrono::DateTime<chrono::Utc>,
+}
+
+pub async fn list(State(state): State<AdminState>) -> Result<Json<Vec<PluginView>>, ApiError> {
+    let rows: Vec<(i32, String, String, String, bool, bool, chrono::DateTime<chrono::Utc>)> = plugins::Entity::find()
+        .select_only()
+        .columns([
+            plugins::Column::Id,
+            plugins::Column::Name,
+            plugins::Column::Version,
+            plugins::Column::Sha256,
+            plugins::Column::Builtin,
+            plugins::Column::Enabled,
+            plugins::Column::CreatedAt,
+        ])
+        .order_by_asc(plugins::Column::Id)
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|(id, name, version, sha256, builtin, enabled, created_at)| PluginView {
+                id,
+                name,
+                version,
+                sha256,
+                builtin,
+                enabled,
+                created_at,
+            })
+            .collect(),
+    ))
+}

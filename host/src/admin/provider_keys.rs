@@ -1,0 +1,157 @@
+//! `/api/provider-keys/keys`: upstream credentials. The secret is
+//! encrypted before it is stored and never returned; responses carry only
+//! a masked hint.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, EntityTrait, ModelTrait, QueryOrder, Set};
+use serde::{Deserialize, Serialize};
+
+use super::json::ApiJson;
+use super::{AdminState, ApiError};
+use crate::secrets::{Secret, mask};
+use crate::store::entities::{provider_keys, providers};
+
+/// Longest upstream secret accepted.
+pub const MAX_SECRET_BYTES: usize = 8 * 1024;
+/// Largest scheduling weight.
+pub const MAX_WEIGHT: i32 = 1000;
+
+#[derive(Serialize)]
+pub struct ProviderKeyView {
+    id: i32,
+    provider_id: i32,
+    name: String,
+    secret_hint: String,
+    auth_type: String,
+    weight: i32,
+    enabled: bool,
+    health_status: String,
+    created_at: chrono::DateTime<Utc>,
+    updated_at: chrono::DateTime<Utc>,
+}
+
+impl From<provider_keys::Model> for ProviderKeyView {
+    fn from(k: provider_keys::Model) -> Self {
+        ProviderKeyView {
+            id: k.id,
+            provider_id: k.provider_id,
+            name: k.name,
+            secret_hint: k.secret_hint,
+            auth_type: k.auth_type,
+            weight: k.weight,
+            enabled: k.enabled,
+            health_status: k.health_status,
+            created_at: k.created_at,
+            updated_at: k.updated_at,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderKeyInput {
+    provider_id: Option<i32>,
+    name: Option<String>,
+    secret: Option<String>,
+    weight: Option<i32>,
+    enabled: Option<bool>,
+}
+
+fn check(input: &ProviderKeyInput) -> Result<(), ApiError> {
+    if input.secret.as_deref().is_some_and(|s| s.trim().is_empty() || s.len() > MAX_SECRET_BYTES) {
+        return Err(ApiError::BadRequest(format!("secret must be 1 to {MAX_SECRET_BYTES} bytes")));
+    }
+    if input.secret.as_deref().is_some_and(|s| s.chars().any(|c| c.is_control())) {
+        return Err(ApiError::BadRequest("secret must not contain control characters".into()));
+    }
+    if input.weight.is_some_and(|w| !(0..=MAX_WEIGHT).contains(&w)) {
+        return Err(ApiError::BadRequest(format!("weight must be between 0 and {MAX_WEIGHT}")));
+    }
+    if input.name.as_deref().is_some_and(|n| n.trim().is_empty() || n.len() > 128) {
+        return Err(ApiError::BadRequest("name must be 1 to 128 characters".into()));
+    }
+    Ok(())
+}
+
+pub async fn list(State(state): State<AdminState>) -> Result<Json<Vec<ProviderKeyView>>, ApiError> {
+    let rows = provider_keys::Entity::find().order_by_asc(provider_keys::Column::Id).all(&state.db).await?;
+    Ok(Json(rows.into_iter().map(Into::into).collect()))
+}
+
+pub async fn get_one(State(state): State<AdminState>, Path(id): Path<i32>) -> Result<Json<ProviderKeyView>, ApiError> {
+    let row = provider_keys::Entity::find_by_id(id).one(&state.db).await?.ok_or(ApiError::NotFound("provider key"))?;
+    Ok(Json(row.into()))
+}
+
+pub async fn create(
+    State(state): State<AdminState>,
+    ApiJson(input): ApiJson<ProviderKeyInput>,
+) -> Result<Json<ProviderKeyView>, ApiError> {
+    check(&input)?;
+    let (Some(provider_id), Some(name), Some(secret)) = (input.provider_id, input.name, input.secret) else {
+        return Err(ApiError::BadRequest("provider_id, name and secret are required".into()));
+    };
+    providers::Entity::find_by_id(provider_id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| ApiError::BadRequest(format!("provider {provider_id} does not exist")))?;
+    let secret = Secret::new(secret.trim());
+    let now = Utc::now();
+    let row = provider_keys::ActiveModel {
+        provider_id: Set(provider_id),
+        name: Set(name),
+        secret_ciphertext: Set(state.secrets.encrypt(&secret)),
+        secret_hint: Set(mask(secret.expose())),
+        auth_type: Set("api_key".into()),
+        weight: Set(input.weight.unwrap_or(1)),
+        enabled: Set(input.enabled.unwrap_or(true)),
+        health_status: Set("unknown".into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&state.db)
+    .await?;
+    state.reload().await?;
+    Ok(Json(row.into()))
+}
+
+pub async fn update(
+    State(state): State<AdminState>,
+    Path(id): Path<i32>,
+    ApiJson(input): ApiJson<ProviderKeyInput>,
+) -> Result<Json<ProviderKeyView>, ApiError> {
+    check(&input)?;
+    if input.provider_id.is_some() {
+        return Err(ApiError::BadRequest("a key cannot move to another provider".into()));
+    }
+    let row = provider_keys::Entity::find_by_id(id).one(&state.db).await?.ok_or(ApiError::NotFound("provider key"))?;
+    let mut row: provider_keys::ActiveModel = row.into();
+    if let Some(v) = input.name {
+        row.name = Set(v);
+    }
+    if let Some(v) = input.secret {
+        let secret = Secret::new(v.trim());
+        row.secret_hint = Set(mask(secret.expose()));
+        row.secret_ciphertext = Set(state.secrets.encrypt(&secret));
+    }
+    if let Some(v) = input.weight {
+        row.weight = Set(v);
+    }
+    if let Some(v) = input.enabled {
+        row.enabled = Set(v);
+    }
+    row.updated_at = Set(Utc::now());
+    let row = row.update(&state.db).await?;
+    state.reload().await?;
+    Ok(Json(row.into()))
+}
+
+pub async fn delete(State(state): State<AdminState>, Path(id): Path<i32>) -> Result<Json<serde_json::Value>, ApiError> {
+    let row = provider_keys::Entity::find_by_id(id).one(&state.db).await?.ok_or(ApiError::NotFound("provider key"))?;
+    row.delete(&state.db).await?;
+    state.reload().await?;
+    Ok(Json(serde_json::json!({"deleted": id})))
+}

@@ -1,0 +1,161 @@
+//! `/api/providers`: where each provider is and which plugin speaks to it.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use serde::{Deserialize, Serialize};
+
+use super::json::ApiJson;
+use super::{AdminState, ApiError};
+use crate::catalog::UpstreamBase;
+use crate::store::bootstrap::{DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_READ_TIMEOUT_MS, seed_prices};
+use crate::store::entities::providers;
+
+/// Longest upstream timeout an operator may set.
+pub const MAX_TIMEOUT_MS: i32 = 3_600_000;
+
+#[derive(Serialize)]
+pub struct ProviderView {
+    id: i32,
+    name: String,
+    plugin: String,
+    plugin_loaded: bool,
+    plugin_version: Option<String>,
+    base_url: String,
+    connect_timeout_ms: i32,
+    read_timeout_ms: i32,
+    enabled: bool,
+    created_at: chrono::DateTime<Utc>,
+    updated_at: chrono::DateTime<Utc>,
+}
+
+fn view(state: &AdminState, p: providers::Model) -> ProviderView {
+    let catalog = state.catalog.load();
+    let plugin = catalog.providers.get(&p.id).and_then(|c| c.plugin.clone());
+    ProviderView {
+        id: p.id,
+        name: p.name,
+        plugin: p.plugin_name,
+        plugin_loaded: plugin.is_some(),
+        plugin_version: plugin.map(|pl| pl.version.clone()),
+        base_url: p.base_url,
+        connect_timeout_ms: p.connect_timeout_ms,
+        read_timeout_ms: p.read_timeout_ms,
+        enabled: p.enabled,
+        created_at: p.created_at,
+        updated_at: p.updated_at,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderInput {
+    name: Option<String>,
+    plugin: Option<String>,
+    base_url: Option<String>,
+    connect_timeout_ms: Option<i32>,
+    read_timeout_ms: Option<i32>,
+    enabled: Option<bool>,
+}
+
+fn check(input: &ProviderInput) -> Result<(), ApiError> {
+    if let Some(url) = &input.base_url {
+        UpstreamBase::parse(url).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    }
+    for (name, value) in [("connect_timeout_ms", input.connect_timeout_ms), ("read_timeout_ms", input.read_timeout_ms)] {
+        if value.is_some_and(|v| !(1..=MAX_TIMEOUT_MS).contains(&v)) {
+            return Err(ApiError::BadRequest(format!("{name} must be between 1 and {MAX_TIMEOUT_MS}")));
+        }
+    }
+    if input.name.as_deref().is_some_and(|n| n.trim().is_empty() || n.len() > 64) {
+        return Err(ApiError::BadRequest("name must be 1 to 64 characters".into()));
+    }
+    Ok(())
+}
+
+pub async fn list(State(state): State<AdminState>) -> Result<Json<Vec<ProviderView>>, ApiError> {
+    let rows = providers::Entity::find().order_by_asc(providers::Column::Id).all(&state.db).await?;
+    Ok(Json(rows.into_iter().map(|p| view(&state, p)).collect()))
+}
+
+pub async fn get_one(State(state): State<AdminState>, Path(id): Path<i32>) -> Result<Json<ProviderView>, ApiError> {
+    let row = providers::Entity::find_by_id(id).one(&state.db).await?.ok_or(ApiError::NotFound("provider"))?;
+    Ok(Json(view(&state, row)))
+}
+
+pub async fn create(
+    State(state): State<AdminState>,
+    ApiJson(input): ApiJson<ProviderInput>,
+) -> Result<Json<ProviderView>, ApiError> {
+    check(&input)?;
+    let (Some(name), Some(plugin)) = (input.name.clone(), input.plugin.clone()) else {
+        return Err(ApiError::BadRequest("name and plugin are required".into()));
+    };
+    let taken = providers::Entity::find().filter(providers::Column::Name.eq(&name)).one(&state.db).await?;
+    if taken.is_some() {
+        return Err(ApiError::Conflict(format!("a provider named '{name}' exists")));
+    }
+    let loaded = state
+        .catalog
+        .load()
+        .providers
+        .values()
+        .find_map(|p| p.plugin.clone().filter(|pl| pl.name == plugin));
+    let base_url = match (&input.base_url, &loaded) {
+        (Some(url), _) => url.clone(),
+        (None, Some(pl)) => pl.info.default_base_url.clone(),
+        (None, None) => return Err(ApiError::BadRequest("base_url is required".into())),
+    };
+    let now = Utc::now();
+    let row = providers::ActiveModel {
+        name: Set(name),
+        plugin_name: Set(plugin),
+        base_url: Set(base_url),
+        connect_timeout_ms: Set(input.connect_timeout_ms.unwrap_or(DEFAULT_CONNECT_TIMEOUT_MS)),
+        read_timeout_ms: Set(input.read_timeout_ms.unwrap_or(DEFAULT_READ_TIMEOUT_MS)),
+        enabled: Set(input.enabled.unwrap_or(true)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&state.db)
+    .await?;
+    if let Some(pl) = loaded {
+        seed_prices(&state.db, row.id, &pl).await.map_err(ApiError::internal)?;
+    }
+    state.reload().await?;
+    Ok(Json(view(&state, row)))
+}
+
+pub async fn update(
+    State(state): State<AdminState>,
+    Path(id): Path<i32>,
+    ApiJson(input): ApiJson<ProviderInput>,
+) -> Result<Json<ProviderView>, ApiError> {
+    check(&input)?;
+    let row = providers::Entity::find_by_id(id).one(&state.db).await?.ok_or(ApiError::NotFound("provider"))?;
+    let mut row: providers::ActiveModel = row.into();
+    if let Some(v) = input.name {
+        row.name = Set(v);
+    }
+    if let Some(v) = input.plugin {
+        row.plugin_name = Set(v);
+    }
+    if let Some(v) = input.base_url {
+        row.base_url = Set(v);
+    }
+    if let Some(v) = input.connect_timeout_ms {
+        row.connect_timeout_ms = Set(v);
+    }
+    if let Some(v) = input.read_timeout_ms {
+        row.read_timeout_ms = Set(v);
+    }
+    if let Some(v) = input.enabled {
+        row.enabled = Set(v);
+    }
+    row.updated_at = Set(Utc::now());
+    let row = row.update(&state.db).await?;
+    state.reload().await?;
+    Ok(Json(view(&state, row)))
+}

@@ -1,0 +1,165 @@
+//! `/api/logs/traces`: the request log, newest first, paged and filtered
+//! on the server. The list omits `request_id`; the detail has everything.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{AdminState, ApiError};
+use crate::store::entities::proxy_tracing;
+
+/// Largest page of traces.
+pub const MAX_PAGE_SIZE: u64 = 200;
+
+#[derive(Deserialize)]
+pub struct TraceQuery {
+    page: Option<u64>,
+    page_size: Option<u64>,
+    q: Option<String>,
+    model: Option<String>,
+    status_code: Option<i32>,
+    provider: Option<String>,
+    provider_key: Option<String>,
+    client_key_id: Option<i32>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+}
+
+#[derive(Serialize)]
+pub struct TraceSummary {
+    id: i64,
+    created_at: DateTime<Utc>,
+    client_key_id: Option<i32>,
+    client_key_name: Option<String>,
+    provider_name: Option<String>,
+    provider_key_name: Option<String>,
+    model: Option<String>,
+    method: String,
+    path: String,
+    status_code: i32,
+    is_stream: bool,
+    attempts: i32,
+    input_tokens: i64,
+    output_tokens: i64,
+    total_tokens: i64,
+    cost_nanos: Option<i64>,
+    cost_usd: Option<f64>,
+    error_class: Option<String>,
+    duration_ms: i64,
+}
+
+impl From<proxy_tracing::Model> for TraceSummary {
+    fn from(t: proxy_tracing::Model) -> Self {
+        TraceSummary {
+            id: t.id,
+            created_at: t.created_at,
+            client_key_id: t.client_key_id,
+            client_key_name: t.client_key_name,
+            provider_name: t.provider_name,
+            provider_key_name: t.provider_key_name,
+            model: t.model,
+            method: t.method,
+            path: t.path,
+            status_code: t.status_code,
+            is_stream: t.is_stream,
+            attempts: t.attempts,
+            input_tokens: t.input_tokens,
+            output_tokens: t.output_tokens,
+            total_tokens: t.total_tokens,
+            cost_nanos: t.cost_nanos,
+            cost_usd: t.cost_nanos.map(|n| n as f64 / 1e9),
+            error_class: t.error_class,
+            duration_ms: t.duration_ms,
+        }
+    }
+}
+
+pub async fn list(State(state): State<AdminState>, Query(q): Query<TraceQuery>) -> Result<Json<Value>, ApiError> {
+    let page = q.page.unwrap_or(1).max(1);
+    let page_size = q.page_size.unwrap_or(50);
+    if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
+        return Err(ApiError::BadRequest(format!("page_size must be between 1 and {MAX_PAGE_SIZE}")));
+    }
+    let mut cond = Condition::all();
+    if let Some(v) = q.model {
+        cond = cond.add(proxy_tracing::Column::Model.eq(v));
+    }
+    if let Some(v) = q.status_code {
+        cond = cond.add(proxy_tracing::Column::StatusCode.eq(v));
+    }
+    if let Some(v) = q.provider {
+        cond = cond.add(proxy_tracing::Column::ProviderName.eq(v));
+    }
+    if let Some(v) = q.provider_key {
+        cond = cond.add(proxy_tracing::Column::ProviderKeyName.eq(v));
+    }
+    if let Some(v) = q.client_key_id {
+        cond = cond.add(proxy_tracing::Column::ClientKeyId.eq(v));
+    }
+    if let Some(v) = q.from {
+        cond = cond.add(proxy_tracing::Column::CreatedAt.gte(v));
+    }
+    if let Some(v) = q.to {
+        cond = cond.add(proxy_tracing::Column::CreatedAt.lt(v));
+    }
+    if let Some(text) = q.q.filter(|t| !t.trim().is_empty()) {
+        let text = text.trim().to_owned();
+        cond = cond.add(
+            Condition::any()
+                .add(proxy_tracing::Column::Model.contains(&text))
+                .add(proxy_tracing::Column::Path.contains(&text))
+                .add(proxy_tracing::Column::ClientKeyName.contains(&text))
+                .add(proxy_tracing::Column::ProviderKeyName.contains(&text))
+                .add(proxy_tracing::Column::ErrorMessage.contains(&text))
+                .add(proxy_tracing::Column::RequestId.eq(text)),
+        );
+    }
+    let paginator = proxy_tracing::Entity::find()
+        .filter(cond)
+        .order_by_desc(proxy_tracing::Column::Id)
+        .paginate(&state.db, page_size);
+    let total = paginator.num_items().await?;
+    let rows = paginator.fetch_page(page - 1).await?;
+    let items: Vec<TraceSummary> = rows.into_iter().map(Into::into).collect();
+    Ok(Json(serde_json::json!({"items": items, "page": page, "page_size": page_size, "total": total})))
+}
+
+pub async fn get_one(State(state): State<AdminState>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+    let t = proxy_tracing::Entity::find_by_id(id).one(&state.db).await?.ok_or(ApiError::NotFound("trace"))?;
+    let attempts: Value = serde_json::from_str(&t.attempt_log).unwrap_or(Value::Array(vec![]));
+    Ok(Json(serde_json::json!({
+        "id": t.id,
+        "request_id": t.request_id,
+        "created_at": t.created_at,
+        "client_key_id": t.client_key_id,
+        "client_key_name": t.client_key_name,
+        "provider_id": t.provider_id,
+        "provider_name": t.provider_name,
+        "provider_key_id": t.provider_key_id,
+        "provider_key_name": t.provider_key_name,
+        "plugin_name": t.plugin_name,
+        "plugin_version": t.plugin_version,
+        "model": t.model,
+        "method": t.method,
+        "path": t.path,
+        "status_code": t.status_code,
+        "is_stream": t.is_stream,
+        "attempts": t.attempts,
+        "attempt_log": attempts,
+        "input_tokens": t.input_tokens,
+        "output_tokens": t.output_tokens,
+        "cached_input_tokens": t.cached_input_tokens,
+        "cache_write_tokens": t.cache_write_tokens,
+        "reasoning_tokens": t.reasoning_tokens,
+        "total_tokens": t.total_tokens,
+        "cost_nanos": t.cost_nanos,
+        "cost_usd": t.cost_nanos.map(|n| n as f64 / 1e9),
+        "error_class": t.error_class,
+        "error_message": t.error_message,
+        "first_byte_ms": t.first_byte_ms,
+        "duration_ms": t.duration_ms,
+    })))
+}

@@ -1,0 +1,124 @@
+//! Building a catalog snapshot from the database.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::time::Duration;
+
+use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder, QuerySelect};
+
+use super::{Catalog, ClientKey, PluginRegistry, Provider, ProviderKey, UpstreamBase};
+use crate::plugins::LoadedPlugin;
+use crate::plugins::types::Price;
+use crate::secrets::SecretBox;
+use crate::store::entities::{client_keys, plugins, prices, provider_keys, providers};
+
+/// Reads everything the proxy needs and compiles plugins not yet compiled.
+pub async fn load_catalog(
+    db: &DatabaseConnection,
+    registry: &PluginRegistry,
+    secrets: &SecretBox,
+) -> anyhow::Result<Catalog> {
+    let plugins = latest_plugins(db, registry).await?;
+
+    let mut prices_by_provider: HashMap<i32, Vec<Price>> = HashMap::new();
+    for p in prices::Entity::find().all(db).await? {
+        let to_u64 = |v: i64| u64::try_from(v).unwrap_or(0);
+        prices_by_provider.entry(p.provider_id).or_default().push(Price {
+            model: p.model,
+            input: to_u64(p.input),
+            output: to_u64(p.output),
+            cached_input: p.cached_input.map(to_u64),
+            cache_write: p.cache_write.map(to_u64),
+        });
+    }
+
+    let mut catalog = Catalog::default();
+    for p in providers::Entity::find().all(db).await? {
+        let provider = Provider {
+            id: p.id,
+            enabled: p.enabled,
+            plugin: plugins.get(&p.plugin_name).cloned(),
+            plugin_name: p.plugin_name,
+            upstream: UpstreamBase::parse(&p.base_url),
+            connect_timeout: Duration::from_millis(u64::try_from(p.connect_timeout_ms).unwrap_or(0)),
+            read_timeout: Duration::from_millis(u64::try_from(p.read_timeout_ms).unwrap_or(0)),
+            prices: prices_by_provider.remove(&p.id).unwrap_or_default().into(),
+            name: p.name,
+        };
+        catalog.providers.insert(provider.id, Arc::new(provider));
+    }
+    for k in provider_keys::Entity::find().all(db).await? {
+        let secret = secrets.decrypt(&k.secret_ciphertext).ok();
+        if secret.is_none() {
+            tracing::error!(provider_key = k.id, "upstream key cannot be decrypted with the current master key");
+        }
+        catalog.provider_keys.insert(
+            k.id,
+            Arc::new(ProviderKey {
+                id: k.id,
+                provider_id: k.provider_id,
+                name: k.name,
+                secret,
+                enabled: k.enabled,
+                weight: u32::try_from(k.weight).unwrap_or(0),
+            }),
+        );
+    }
+    for c in client_keys::Entity::find().all(db).await? {
+        let Ok(hash) = hex::decode(&c.key_hash).map(<[u8; 32]>::try_from) else { continue };
+        let Ok(hash) = hash else { continue };
+        let pool: Vec<i32> = serde_json::from_str(&c.pool).unwrap_or_default();
+        catalog.client_keys.insert(
+            hash,
+            Arc::new(ClientKey {
+                id: c.id,
+                name: c.name,
+                provider_id: c.provider_id,
+                pool,
+                enabled: c.enabled,
+                expires_at: c.expires_at,
+                next: AtomicUsize::new(0),
+            }),
+        );
+    }
+    Ok(catalog)
+}
+
+/// The newest enabled version of each plugin name, compiled.
+async fn latest_plugins(
+    db: &DatabaseConnection,
+    registry: &PluginRegistry,
+) -> anyhow::Result<HashMap<String, Arc<LoadedPlugin>>> {
+    let rows: Vec<(i32, String, String, bool)> = plugins::Entity::find()
+        .select_only()
+        .columns([plugins::Column::Id, plugins::Column::Name, plugins::Column::Sha256, plugins::Column::Enabled])
+        .order_by_asc(plugins::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut latest: HashMap<String, (i32, String)> = HashMap::new();
+    for (id, name, sha, enabled) in rows {
+        if enabled {
+            latest.insert(name, (id, sha));
+        }
+    }
+    let mut out = HashMap::new();
+    for (name, (id, sha)) in latest {
+        let plugin = match registry.get(&sha) {
+            Some(p) => p,
+            None => {
+                let Some(row) = plugins::Entity::find_by_id(id).one(db).await? else { continue };
+                match registry.load(row.wasm).await {
+                    Ok(p) => p,
+                    Err(e) => {
+                        tracing::error!(plugin = %name, error = %e, "stored plugin failed to load");
+                        continue;
+                    }
+                }
+            }
+        };
+        out.insert(name, plugin);
+    }
+    Ok(out)
+}

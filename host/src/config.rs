@@ -1,0 +1,201 @@
+//! The gateway's one validated configuration, read from the environment.
+//!
+//! Every limit is a named default here; [`Config::from_env`] checks values
+//! before anything starts serving, so a typo fails the start with a message
+//! instead of surfacing as odd behaviour later.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Largest client request body accepted by default (413 above it).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+/// Default time one plugin call may run before it is interrupted.
+pub const DEFAULT_PLUGIN_CALL_TIMEOUT: Duration = Duration::from_millis(500);
+/// Default linear-memory cap of one plugin instance.
+pub const DEFAULT_PLUGIN_MEMORY_BYTES: usize = 64 * 1024 * 1024;
+/// Default number of plugin instances alive at once (one per in-flight request).
+pub const DEFAULT_PLUGIN_INSTANCES: u32 = 1000;
+/// Default number of trace rows written per database round trip.
+pub const DEFAULT_TRACE_BATCH: usize = 256;
+/// Default longest wait before a partial trace batch is written.
+pub const DEFAULT_TRACE_FLUSH: Duration = Duration::from_millis(200);
+/// Default number of trace rows that may wait for the writer; beyond it
+/// rows are dropped (and counted) rather than slowing the proxy down.
+pub const DEFAULT_TRACE_QUEUE: usize = 16_384;
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub proxy_addr: SocketAddr,
+    pub admin_addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    /// Password for the bootstrapped `admin` account; generated and printed
+    /// once when unset at first start.
+    pub admin_password: Option<String>,
+    /// Base64 or hex 32-byte key; a key file under `data_dir` otherwise.
+    pub master_key: Option<String>,
+    pub max_body_bytes: usize,
+    pub plugin_call_timeout: Duration,
+    pub plugin_memory_bytes: usize,
+    pub plugin_instances: u32,
+    pub proxy_threads: usize,
+    pub trace_batch: usize,
+    pub trace_flush: Duration,
+    pub trace_queue: usize,
+    /// Extra plugin components loaded at start (`AI_PROXY_PLUGIN_FILES`,
+    /// comma-separated paths).
+    pub plugin_files: Vec<PathBuf>,
+}
+
+/// A configuration value that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {name}={value:?}: {reason}")]
+pub struct ConfigError {
+    name: &'static str,
+    value: String,
+    reason: &'static str,
+}
+
+impl Config {
+    /// Reads and validates the configuration from environment variables
+    /// (see the README for the list).
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`Config::from_env`], from any name → value lookup.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let data_dir = PathBuf::from(get("AI_PROXY_DATA_DIR").unwrap_or_else(|| "data".into()));
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| {
+            format!("sqlite://{}?mode=rwc", data_dir.join("ai-proxy.db").display())
+        });
+        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres")) {
+            return Err(ConfigError {
+                name: "DATABASE_URL",
+                value: redact_url(&database_url),
+                reason: "must be a sqlite: or postgres:// URL",
+            });
+        }
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let config = Config {
+            proxy_addr: parse(&get, "AI_PROXY_PROXY_ADDR", "0.0.0.0:8080".parse().ok())?,
+            admin_addr: parse(&get, "AI_PROXY_ADMIN_ADDR", "0.0.0.0:9090".parse().ok())?,
+            data_dir,
+            database_url,
+            admin_password: get("AI_PROXY_ADMIN_PASSWORD").filter(|p| !p.is_empty()),
+            master_key: get("AI_PROXY_MASTER_KEY").filter(|k| !k.is_empty()),
+            max_body_bytes: parse(&get, "AI_PROXY_MAX_BODY_BYTES", Some(DEFAULT_MAX_BODY_BYTES))?,
+            plugin_call_timeout: Duration::from_millis(parse(
+                &get,
+                "AI_PROXY_PLUGIN_TIMEOUT_MS",
+                Some(DEFAULT_PLUGIN_CALL_TIMEOUT.as_millis() as u64),
+            )?),
+            plugin_memory_bytes: parse::<usize>(
+                &get,
+                "AI_PROXY_PLUGIN_MEMORY_MIB",
+                Some(DEFAULT_PLUGIN_MEMORY_BYTES >> 20),
+            )? << 20,
+            plugin_instances: parse(&get, "AI_PROXY_PLUGIN_INSTANCES", Some(DEFAULT_PLUGIN_INSTANCES))?,
+            proxy_threads: parse(&get, "AI_PROXY_PROXY_THREADS", Some(cpus))?,
+            trace_batch: parse(&get, "AI_PROXY_TRACE_BATCH", Some(DEFAULT_TRACE_BATCH))?,
+            trace_flush: Duration::from_millis(parse(
+                &get,
+                "AI_PROXY_TRACE_FLUSH_MS",
+                Some(DEFAULT_TRACE_FLUSH.as_millis() as u64),
+            )?),
+            trace_queue: parse(&get, "AI_PROXY_TRACE_QUEUE", Some(DEFAULT_TRACE_QUEUE))?,
+            plugin_files: get("AI_PROXY_PLUGIN_FILES")
+                .map(|v| v.split(',').map(str::trim).filter(|p| !p.is_empty()).map(PathBuf::from).collect())
+                .unwrap_or_default(),
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let checks: [(&'static str, u64, bool, &'static str); 6] = [
+            ("AI_PROXY_MAX_BODY_BYTES", self.max_body_bytes as u64, self.max_body_bytes > 0, "must be above 0"),
+            ("AI_PROXY_PLUGIN_TIMEOUT_MS", self.plugin_call_timeout.as_millis() as u64, !self.plugin_call_timeout.is_zero(), "must be above 0"),
+            ("AI_PROXY_PLUGIN_MEMORY_MIB", (self.plugin_memory_bytes >> 20) as u64, self.plugin_memory_bytes >= 1 << 20 && self.plugin_memory_bytes <= 4 << 30, "must be between 1 and 4096"),
+            ("AI_PROXY_PLUGIN_INSTANCES", u64::from(self.plugin_instances), self.plugin_instances > 0, "must be above 0"),
+            ("AI_PROXY_PROXY_THREADS", self.proxy_threads as u64, self.proxy_threads > 0, "must be above 0"),
+            ("AI_PROXY_TRACE_BATCH", self.trace_batch as u64, self.trace_batch > 0 && self.trace_queue >= self.trace_batch, "must be above 0 and at most AI_PROXY_TRACE_QUEUE"),
+        ];
+        for (name, value, ok, reason) in checks {
+            if !ok {
+                return Err(ConfigError { name, value: value.to_string(), reason });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn parse<T: std::str::FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: Option<T>,
+) -> Result<T, ConfigError> {
+    match get(name) {
+        Some(value) => value.trim().parse().map_err(|_| ConfigError {
+            name,
+            value,
+            reason: "cannot be parsed",
+        }),
+        None => default.ok_or(ConfigError { name, value: String::new(), reason: "is required" }),
+    }
+}
+
+/// A database URL with any password replaced, for error messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}://{user}:***@{}", &url[..scheme_end], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_are_valid_and_use_sqlite_under_data() {
+        let c = config(&[]).expect("defaults");
+        assert_eq!(c.proxy_addr.port(), 8080);
+        assert_eq!(c.admin_addr.port(), 9090);
+        assert_eq!(c.database_url, "sqlite://data/ai-proxy.db?mode=rwc");
+        assert_eq!(c.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
+    }
+
+    #[test]
+    fn zero_body_limit_is_refused() {
+        let err = config(&[("AI_PROXY_MAX_BODY_BYTES", "0")]).expect_err("zero");
+        assert!(err.to_string().contains("AI_PROXY_MAX_BODY_BYTES"));
+    }
+
+    #[test]
+    fn unknown_database_scheme_is_refused_without_echoing_the_password() {
+        let err = config(&[("DATABASE_URL", "mysql://u:hunter2@db/x")]).expect_err("mysql");
+        assert!(!err.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn plugin_memory_cap_boundaries() {
+        assert!(config(&[("AI_PROXY_PLUGIN_MEMORY_MIB", "1")]).is_ok());
+        assert!(config(&[("AI_PROXY_PLUGIN_MEMORY_MIB", "4096")]).is_ok());
+        assert!(config(&[("AI_PROXY_PLUGIN_MEMORY_MIB", "0")]).is_err());
+        assert!(config(&[("AI_PROXY_PLUGIN_MEMORY_MIB", "4097")]).is_err());
+    }
+}

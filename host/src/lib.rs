@@ -1,0 +1,19 @@
+//! ai-proxy: an AI gateway. The proxy (port 8080, Pingora) authenticates
+//! clients, picks an upstream key, lets a provider plugin (a WebAssembly
+//! component) prepare the request, forwards it and accounts for tokens and
+//! cost; the admin API (port 9090, Axum) manages it all. Both share one
+//! core: the catalog, the plugin runtime and the trace writer.
+
+pub mod admin;
+pub mod catalog;
+pub mod config;
+pub mod plugins;
+pub mod proxy;
+pub mod scheduler;
+pub mod secrets;
+pub mod store;
+pub mod trace;
+
+mod server;
+
+pub use server::run;

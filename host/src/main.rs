@@ -1,0 +1,50 @@
+//! The `ai-proxy` binary: parses arguments, loads the configuration,
+//! starts logging and calls [`ai_proxy::run`].
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+ai-proxy: an AI gateway (proxy on :8080, admin API on :9090)
+
+Usage: ai-proxy [serve]
+
+Configuration comes from the environment; see README.md.";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        None | Some("serve") => {}
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some("-V" | "--version") => {
+            println!("ai-proxy {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => {
+            eprintln!("unknown command '{other}'\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,pingora=warn,sqlx=warn")),
+        )
+        .init();
+    let config = match ai_proxy::config::Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("ai-proxy: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match ai_proxy::run(config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ai-proxy: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! The wasmtime engine shared by all plugins: pooling allocator, epoch
+//! interruption driven by a ticker thread, and a linker that grants WASI
+//! with nothing in it plus the host `log` import.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+use super::bindings::ProviderPlugin;
+use super::state::PluginState;
+
+/// How often the epoch advances; deadlines are whole ticks.
+pub const EPOCH_TICK: Duration = Duration::from_millis(5);
+/// Core instances, memories and tables one component may use (the Rust
+/// guests use a handful; interpreted guests more).
+const CORE_INSTANCES_PER_COMPONENT: u32 = 16;
+const MEMORIES_PER_COMPONENT: u32 = 2;
+const TABLES_PER_COMPONENT: u32 = 8;
+
+/// Limits applied to every plugin call.
+#[derive(Debug, Clone, Copy)]
+pub struct PluginLimits {
+    /// Wall-clock budget of one call.
+    pub call_timeout: Duration,
+    /// Linear memory one instance may grow to.
+    pub memory_bytes: usize,
+    /// Instances alive at once across all plugins.
+    pub instances: u32,
+}
+
+impl PluginLimits {
+    /// The call timeout in epoch ticks, at least one tick.
+    pub fn deadline_ticks(&self) -> u64 {
+        (self.call_timeout.as_micros() / EPOCH_TICK.as_micros()).max(1) as u64 + 1
+    }
+}
+
+/// The engine, its linker and the limits every store gets.
+pub struct PluginEngine {
+    pub(super) engine: Engine,
+    pub(super) linker: Linker<PluginState>,
+    pub(super) limits: PluginLimits,
+}
+
+impl PluginEngine {
+    /// Builds the engine and starts the epoch ticker thread (which lives as
+    /// long as the process).
+    pub fn new(limits: PluginLimits) -> anyhow::Result<Arc<PluginEngine>> {
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(limits.instances)
+            .total_core_instances(limits.instances.saturating_mul(CORE_INSTANCES_PER_COMPONENT / 4))
+            .total_memories(limits.instances.saturating_mul(MEMORIES_PER_COMPONENT))
+            .total_tables(limits.instances.saturating_mul(TABLES_PER_COMPONENT / 2))
+            .max_core_instances_per_component(CORE_INSTANCES_PER_COMPONENT)
+            .max_memories_per_component(MEMORIES_PER_COMPONENT)
+            .max_tables_per_component(TABLES_PER_COMPONENT)
+            .max_memory_size(limits.memory_bytes);
+        let mut config = Config::new();
+        config
+            .epoch_interruption(true)
+            .memory_reservation(limits.memory_bytes as u64)
+            .memory_guard_size(64 * 1024)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&config)?;
+        let mut linker = Linker::<PluginState>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        ProviderPlugin::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut linker, |s| s)?;
+
+        let ticker = engine.weak();
+        std::thread::Builder::new().name("plugin-epoch".into()).spawn(move || {
+            while let Some(engine) = ticker.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })?;
+        Ok(Arc::new(PluginEngine { engine, linker, limits }))
+    }
+
+    pub fn limits(&self) -> PluginLimits {
+        self.limits
+    }
+}

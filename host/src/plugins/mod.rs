@@ -1,0 +1,28 @@
+//! Provider plugins: WebAssembly components run under wasmtime.
+//!
+//! A component is compiled once ([`LoadedPlugin`]) and pre-instantiated;
+//! every request gets a fresh, cheap instance ([`PluginInstance`]) from the
+//! pooling allocator, so nothing one request's plugin call sees can reach
+//! another. Every call runs under an epoch deadline and a memory cap; a
+//! trap, a timeout or a memory overrun becomes a [`PluginFailure`] for that
+//! request only, and the instance is thrown away.
+//!
+//! Plugins get WASI with nothing granted (no files, sockets, environment
+//! or arguments; output streams go nowhere) and one import of our own,
+//! `log`, which is tagged with the plugin name and request id and capped
+//! per instance.
+
+mod bindings;
+mod builtin;
+mod engine;
+mod failure;
+mod instance;
+mod loaded;
+mod state;
+
+pub use bindings::types;
+pub use builtin::BUILTIN_PLUGINS;
+pub use engine::{EPOCH_TICK, PluginEngine, PluginLimits};
+pub use failure::{FailureKind, PluginFailure};
+pub use instance::{PluginInstance, StreamParser};
+pub use loaded::{LoadError, LoadedPlugin};

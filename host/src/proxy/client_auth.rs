@@ -1,0 +1,79 @@
+//! Finding and checking the client's gateway key.
+//!
+//! SDKs put keys in different places: OpenAI's in `Authorization: Bearer`,
+//! Anthropic's in `x-api-key` (and sometimes `Authorization`), Gemini's in
+//! `x-goog-api-key` or `?key=`. The first one present is the client's key.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use pingora::http::RequestHeader;
+
+use super::error::ProxyError;
+use crate::catalog::{Catalog, ClientKey};
+use crate::secrets::hash_client_key;
+
+/// The client's key as sent, if any.
+pub fn presented_key(req: &RequestHeader) -> Option<String> {
+    let header = |name: &str| {
+        req.headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
+    };
+    if let Some(auth) = header("authorization") {
+        let token = auth.strip_prefix("Bearer ").or_else(|| auth.strip_prefix("bearer ")).unwrap_or(auth);
+        return Some(token.trim().to_owned());
+    }
+    if let Some(key) = header("x-api-key").or_else(|| header("x-goog-api-key")) {
+        return Some(key.to_owned());
+    }
+    req.uri.query().and_then(|q| {
+        q.split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(k, _)| *k == "key")
+            .map(|(_, v)| v.to_owned())
+            .filter(|v| !v.is_empty())
+    })
+}
+
+/// The client key the request carries, if it is known, enabled and current.
+pub fn authenticate(req: &RequestHeader, catalog: &Catalog) -> Result<Arc<ClientKey>, ProxyError> {
+    let key = presented_key(req).ok_or(ProxyError::MissingKey)?;
+    let client = catalog.client_keys.get(&hash_client_key(&key)).ok_or(ProxyError::UnknownKey)?;
+    if !client.enabled {
+        return Err(ProxyError::DisabledKey);
+    }
+    if client.expires_at.is_some_and(|at| at <= Utc::now()) {
+        return Err(ProxyError::ExpiredKey);
+    }
+    Ok(client.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(path: &str, headers: &[(&'static str, &str)]) -> RequestHeader {
+        let mut r = RequestHeader::build("POST", path.as_bytes(), None).expect("build");
+        for (k, v) in headers {
+            r.insert_header(*k, v.to_string()).expect("header");
+        }
+        r
+    }
+
+    #[test]
+    fn key_is_found_in_all_four_places() {
+        assert_eq!(presented_key(&req("/", &[("authorization", "Bearer k1")])).as_deref(), Some("k1"));
+        assert_eq!(presented_key(&req("/", &[("x-api-key", "k2")])).as_deref(), Some("k2"));
+        assert_eq!(presented_key(&req("/", &[("x-goog-api-key", "k3")])).as_deref(), Some("k3"));
+        assert_eq!(presented_key(&req("/v1/x?alt=sse&key=k4", &[])).as_deref(), Some("k4"));
+        assert_eq!(presented_key(&req("/v1/x?keyx=1", &[])), None);
+        assert_eq!(presented_key(&req("/", &[("authorization", "Bearer ")])), None);
+    }
+
+    #[test]
+    fn unknown_key_is_refused() {
+        let catalog = Catalog::default();
+        let r = req("/", &[("authorization", "Bearer nope")]);
+        assert!(matches!(authenticate(&r, &catalog), Err(ProxyError::UnknownKey)));
+        assert!(matches!(authenticate(&req("/", &[]), &catalog), Err(ProxyError::MissingKey)));
+    }
+}

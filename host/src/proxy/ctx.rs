@@ -1,0 +1,36 @@
+//! Per-request state carried through the Pingora phases.
+
+use std::time::Instant;
+
+use crate::trace::TraceRecord;
+
+/// State of one request.
+pub struct RequestCtx {
+    pub request_id: String,
+    pub started: Instant,
+    /// Whether a response header went to the client.
+    pub response_started: bool,
+    pub trace: TraceRecord,
+}
+
+impl RequestCtx {
+    pub fn new() -> RequestCtx {
+        let request_id = format!("req_{}", crate::secrets::random_hex(12));
+        RequestCtx {
+            trace: TraceRecord { request_id: request_id.clone(), ..TraceRecord::default() },
+            request_id,
+            started: Instant::now(),
+            response_started: false,
+        }
+    }
+
+    pub fn elapsed_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+}
+
+impl Default for RequestCtx {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,156 @@
+//! Every way a proxied request can fail, whose fault it is, and the
+//! OpenAI-shaped JSON error the client gets. Messages never include
+//! secrets or internal details.
+
+use bytes::Bytes;
+
+use crate::plugins::PluginFailure;
+
+/// Who caused a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    Client,
+    Upstream,
+    Plugin,
+    Gateway,
+}
+
+/// A failed request.
+#[derive(Debug, thiserror::Error)]
+pub enum ProxyError {
+    #[error("missing API key: send it as 'Authorization: Bearer <key>', 'x-api-key', 'x-goog-api-key' or '?key='")]
+    MissingKey,
+    #[error("invalid API key")]
+    UnknownKey,
+    #[error("this API key is disabled")]
+    DisabledKey,
+    #[error("this API key has expired")]
+    ExpiredKey,
+    #[error("request body is larger than the limit of {limit} bytes")]
+    BodyTooLarge { limit: usize },
+    #[error("reading the request body failed")]
+    BodyRead,
+    #[error("provider '{0}' is not available: {1}")]
+    ProviderUnavailable(String, &'static str),
+    #[error("no usable upstream key: {0}")]
+    NoUsableKey(&'static str),
+    #[error("{0}")]
+    Plugin(PluginFailure),
+    #[error("upstream provider is unreachable")]
+    UpstreamUnreachable(String),
+    #[error("upstream provider did not answer in time")]
+    UpstreamTimeout,
+    #[error("upstream connection failed while the answer was being sent")]
+    UpstreamBroken(String),
+}
+
+impl ProxyError {
+    pub fn status(&self) -> u16 {
+        match self {
+            ProxyError::MissingKey | ProxyError::UnknownKey | ProxyError::ExpiredKey => 401,
+            ProxyError::DisabledKey => 403,
+            ProxyError::BodyTooLarge { .. } => 413,
+            ProxyError::BodyRead => 400,
+            ProxyError::ProviderUnavailable(..) | ProxyError::NoUsableKey(_) => 503,
+            ProxyError::Plugin(f) if f.is_client_error() => 400,
+            ProxyError::Plugin(_) => 502,
+            ProxyError::UpstreamUnreachable(_) | ProxyError::UpstreamBroken(_) => 502,
+            ProxyError::UpstreamTimeout => 504,
+        }
+    }
+
+    pub fn fault(&self) -> Fault {
+        match self {
+            ProxyError::MissingKey
+            | ProxyError::UnknownKey
+            | ProxyError::DisabledKey
+            | ProxyError::ExpiredKey
+            | ProxyError::BodyTooLarge { .. }
+            | ProxyError::BodyRead => Fault::Client,
+            ProxyError::Plugin(f) if f.is_client_error() => Fault::Client,
+            ProxyError::Plugin(_) => Fault::Plugin,
+            ProxyError::ProviderUnavailable(..) | ProxyError::NoUsableKey(_) => Fault::Gateway,
+            ProxyError::UpstreamUnreachable(_) | ProxyError::UpstreamTimeout | ProxyError::UpstreamBroken(_) => {
+                Fault::Upstream
+            }
+        }
+    }
+
+    /// OpenAI's `error.type` vocabulary.
+    fn error_type(&self) -> &'static str {
+        match self.status() {
+            401 | 403 => "authentication_error",
+            413 | 400 => "invalid_request_error",
+            503 => "service_unavailable",
+            _ => "upstream_error",
+        }
+    }
+
+    /// A stable machine-readable code, also recorded in the trace.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ProxyError::MissingKey => "missing_api_key",
+            ProxyError::UnknownKey => "invalid_api_key",
+            ProxyError::DisabledKey => "api_key_disabled",
+            ProxyError::ExpiredKey => "api_key_expired",
+            ProxyError::BodyTooLarge { .. } => "request_too_large",
+            ProxyError::BodyRead => "request_body_unreadable",
+            ProxyError::ProviderUnavailable(..) => "provider_unavailable",
+            ProxyError::NoUsableKey(_) => "no_usable_upstream_key",
+            ProxyError::Plugin(f) => f.code(),
+            ProxyError::UpstreamUnreachable(_) => "upstream_unreachable",
+            ProxyError::UpstreamTimeout => "upstream_timeout",
+            ProxyError::UpstreamBroken(_) => "upstream_broken",
+        }
+    }
+
+    /// Details for logs and the trace (never sent to the client).
+    pub fn detail(&self) -> String {
+        match self {
+            ProxyError::Plugin(f) => format!("{f}: {:?}", f.kind),
+            ProxyError::UpstreamUnreachable(d) | ProxyError::UpstreamBroken(d) => format!("{self}: {d}"),
+            other => other.to_string(),
+        }
+    }
+
+    /// The JSON body: `{"error":{"message","type","param","code"}}`.
+    pub fn body(&self) -> Bytes {
+        let body = serde_json::json!({
+            "error": {
+                "message": self.to_string(),
+                "type": self.error_type(),
+                "param": null,
+                "code": self.code(),
+            }
+        });
+        Bytes::from(body.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugins::FailureKind;
+
+    #[test]
+    fn statuses_follow_the_contract() {
+        assert_eq!(ProxyError::MissingKey.status(), 401);
+        assert_eq!(ProxyError::DisabledKey.status(), 403);
+        assert_eq!(ProxyError::BodyTooLarge { limit: 1 }.status(), 413);
+        assert_eq!(ProxyError::NoUsableKey("none configured").status(), 503);
+        let trap = PluginFailure { plugin: "x".into(), kind: FailureKind::Trap("wasm backtrace".into()) };
+        assert_eq!(ProxyError::Plugin(trap).status(), 502);
+        let refused = PluginFailure { plugin: "x".into(), kind: FailureKind::Refused("bad json".into()) };
+        assert_eq!(ProxyError::Plugin(refused).status(), 400);
+    }
+
+    #[test]
+    fn plugin_trap_body_names_the_plugin_but_not_the_internals() {
+        let e = ProxyError::Plugin(PluginFailure { plugin: "openai".into(), kind: FailureKind::Trap("wasm backtrace: func 42".into()) });
+        let body: serde_json::Value = serde_json::from_slice(&e.body()).expect("json");
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("openai"));
+        assert!(!message.contains("backtrace"));
+        assert_eq!(body["error"]["code"], "plugin_trap");
+    }
+}

@@ -1,0 +1,163 @@
+//! Sending the prepared request upstream and streaming the answer back.
+//!
+//! The answer is written to the client chunk by chunk as it arrives
+//! (nothing is buffered on the way), while the meter watches it.
+//! Connections are pooled per upstream address and reused.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+use pingora::http::{RequestHeader, ResponseHeader};
+use pingora::proxy::Session;
+use pingora::upstreams::peer::HttpPeer;
+use pingora::{ErrorType, connectors::http::Connector, protocols::http::client::HttpSession};
+
+use super::ctx::RequestCtx;
+use super::error::ProxyError;
+use super::meter::{Meter, Metered};
+use crate::plugins::PluginInstance;
+use crate::plugins::types::Header;
+
+/// Response headers not passed to the client (hop-by-hop).
+const HOP_BY_HOP: &[&str] = &["connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade"];
+
+/// The outcome of a forwarded request whose answer reached the client.
+pub struct Forwarded {
+    pub status: u16,
+    pub metered: Metered,
+    pub is_stream: bool,
+    /// Set when the upstream or the client broke off the answer.
+    pub interrupted: Option<String>,
+}
+
+/// Sends the request and relays the answer.
+pub async fn forward(
+    connector: &Connector,
+    peer: &HttpPeer,
+    request: RequestHeader,
+    body: Bytes,
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+    instance: &mut PluginInstance,
+    wants_stream: bool,
+) -> Result<Forwarded, ProxyError> {
+    let mut upstream = open_exchange(connector, peer, &request, &body).await?;
+    ctx.trace.first_byte_ms = Some(ctx.elapsed_ms());
+    let Some(head) = upstream.response_header().cloned() else {
+        return Err(ProxyError::UpstreamBroken("no response header".into()));
+    };
+    let status = head.status.as_u16();
+    let event_stream = head
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"));
+    let plugin_headers: Vec<Header> = head
+        .headers
+        .iter()
+        .filter_map(|(n, v)| Some(Header { name: n.as_str().to_owned(), value: v.to_str().ok()?.to_owned() }))
+        .collect();
+    let mut meter = Meter::new(instance, status, plugin_headers, event_stream || (wants_stream && status < 400));
+
+    let downstream = client_response_header(&head, &ctx.request_id)?;
+    if session.write_response_header(Box::new(downstream), false).await.is_err() {
+        let metered = meter.finish(instance);
+        return Ok(Forwarded { status, metered, is_stream: event_stream, interrupted: Some("client closed the connection".into()) });
+    }
+    ctx.response_started = true;
+
+    let mut interrupted = None;
+    loop {
+        match upstream.read_response_body().await {
+            Ok(Some(chunk)) => {
+                meter.observe(instance, &chunk);
+                if session.write_response_body(Some(chunk), false).await.is_err() {
+                    interrupted = Some("client closed the connection".to_owned());
+                    break;
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                interrupted = Some(format!("upstream: {}", e.etype().as_str()));
+                break;
+            }
+        }
+    }
+    let is_stream = meter.is_stream();
+    let metered = meter.finish(instance);
+    if interrupted.is_none() {
+        if session.write_response_body(Some(Bytes::new()), true).await.is_err() {
+            interrupted = Some("client closed the connection".to_owned());
+        }
+        if upstream.response_done() {
+            connector.release_http_session(upstream, peer, peer.options.idle_timeout).await;
+        }
+    }
+    Ok(Forwarded { status, metered, is_stream, interrupted })
+}
+
+/// Connects (or reuses a pooled connection), sends the request and reads
+/// the response header. A pooled connection the upstream closed meanwhile
+/// fails before anything was processed; that case is retried once on a
+/// fresh connection.
+async fn open_exchange(
+    connector: &Connector,
+    peer: &HttpPeer,
+    request: &RequestHeader,
+    body: &Bytes,
+) -> Result<HttpSession, ProxyError> {
+    let started = Instant::now();
+    let mut last_error = None;
+    for _ in 0..2 {
+        let (mut session, reused) = connector.get_http_session(peer).await.map_err(|e| match e.etype() {
+            ErrorType::ConnectTimedout => ProxyError::UpstreamTimeout,
+            _ => ProxyError::UpstreamUnreachable(e.etype().as_str().to_owned()),
+        })?;
+        match exchange(&mut session, request, body).await {
+            Ok(()) => return Ok(session),
+            Err(e) if reused && started.elapsed() < std::time::Duration::from_secs(1) && !is_timeout(&e) => {
+                last_error = Some(e);
+            }
+            Err(e) => return Err(map_exchange_error(&e)),
+        }
+    }
+    Err(last_error.map_or(ProxyError::UpstreamUnreachable("retry exhausted".into()), |e| map_exchange_error(&e)))
+}
+
+async fn exchange(session: &mut HttpSession, request: &RequestHeader, body: &Bytes) -> pingora::Result<()> {
+    session.write_request_header(Box::new(request.clone())).await?;
+    if !body.is_empty() {
+        session.write_request_body(body.clone(), true).await?;
+    }
+    session.finish_request_body().await?;
+    session.read_response_header().await?;
+    Ok(())
+}
+
+fn is_timeout(e: &pingora::Error) -> bool {
+    matches!(e.etype(), ErrorType::ReadTimedout | ErrorType::WriteTimedout | ErrorType::ConnectTimedout)
+}
+
+fn map_exchange_error(e: &pingora::Error) -> ProxyError {
+    if is_timeout(e) {
+        ProxyError::UpstreamTimeout
+    } else {
+        ProxyError::UpstreamUnreachable(e.etype().as_str().to_owned())
+    }
+}
+
+/// The upstream's header minus hop-by-hop headers, plus `x-request-id`.
+fn client_response_header(upstream: &ResponseHeader, request_id: &str) -> Result<ResponseHeader, ProxyError> {
+    let mut out = ResponseHeader::build_no_case(upstream.status, Some(upstream.headers.len() + 1))
+        .map_err(|_| ProxyError::UpstreamBroken("invalid response status".into()))?;
+    for (name, value) in upstream.headers.iter() {
+        if !HOP_BY_HOP.contains(&name.as_str()) {
+            let _ = out.append_header(name.clone(), value.clone());
+        }
+    }
+    if out.headers.contains_key("transfer-encoding") {
+        out.remove_header("content-length");
+    }
+    let _ = out.insert_header("x-request-id", request_id);
+    Ok(out)
+}

@@ -1,0 +1,102 @@
+//! Watching the answer go by: feeding a streamed answer to the plugin's
+//! parser chunk by chunk, keeping a copy of a JSON answer (up to a cap) for
+//! `body-usage`, and keeping the start of an error answer for `classify`.
+//!
+//! A plugin failure here never affects what the client receives: the
+//! answer keeps flowing and the trace records that usage is unknown.
+
+use crate::plugins::types::{ErrorClass, Header, Usage};
+use crate::plugins::{PluginFailure, PluginInstance, StreamParser};
+
+/// Largest JSON answer copied for usage extraction; beyond it usage is unknown.
+pub const MAX_METERED_BODY_BYTES: usize = 32 * 1024 * 1024;
+/// Bytes of an error answer handed to `classify`.
+pub const MAX_CLASSIFIED_BODY_BYTES: usize = 64 * 1024;
+
+enum Mode {
+    Stream(StreamParser),
+    Json { body: Vec<u8>, overflow: bool },
+    Error { body: Vec<u8> },
+}
+
+/// Accounting for one upstream answer.
+pub struct Meter {
+    mode: Mode,
+    status: u16,
+    headers: Vec<Header>,
+    failure: Option<PluginFailure>,
+}
+
+/// What the meter found.
+pub struct Metered {
+    pub usage: Option<Usage>,
+    pub error_class: Option<ErrorClass>,
+    pub failure: Option<PluginFailure>,
+}
+
+impl Meter {
+    pub fn new(instance: &mut PluginInstance, status: u16, headers: Vec<Header>, event_stream: bool) -> Meter {
+        let mut failure = None;
+        let mode = if status >= 400 {
+            Mode::Error { body: Vec::new() }
+        } else if event_stream {
+            match instance.stream_parser() {
+                Ok(parser) => Mode::Stream(parser),
+                Err(f) => {
+                    failure = Some(f);
+                    Mode::Json { body: Vec::new(), overflow: true }
+                }
+            }
+        } else {
+            Mode::Json { body: Vec::new(), overflow: false }
+        };
+        Meter { mode, status, headers, failure }
+    }
+
+    pub fn is_stream(&self) -> bool {
+        matches!(self.mode, Mode::Stream(_))
+    }
+
+    /// Observes one chunk on its way to the client.
+    pub fn observe(&mut self, instance: &mut PluginInstance, chunk: &[u8]) {
+        if self.failure.is_some() {
+            return;
+        }
+        match &mut self.mode {
+            Mode::Stream(parser) => {
+                if let Err(f) = instance.feed(parser, chunk) {
+                    self.failure = Some(f);
+                }
+            }
+            Mode::Json { body, overflow } => {
+                if !*overflow && body.len() + chunk.len() <= MAX_METERED_BODY_BYTES {
+                    body.extend_from_slice(chunk);
+                } else {
+                    *overflow = true;
+                }
+            }
+            Mode::Error { body } => {
+                let room = MAX_CLASSIFIED_BODY_BYTES.saturating_sub(body.len());
+                body.extend_from_slice(&chunk[..room.min(chunk.len())]);
+            }
+        }
+    }
+
+    /// The answer ended (completely or not).
+    pub fn finish(self, instance: &mut PluginInstance) -> Metered {
+        let Meter { mode, status, headers, failure } = self;
+        if failure.is_some() {
+            return Metered { usage: None, error_class: None, failure };
+        }
+        let result = match &mode {
+            Mode::Stream(parser) => instance.finish(parser).map(|u| (u, None)),
+            Mode::Json { overflow: true, .. } => Ok((None, None)),
+            Mode::Json { body, .. } => instance.body_usage(body).map(|u| (u, None)),
+            Mode::Error { body } => instance.classify(status, &headers, body).map(|c| (None, Some(c))),
+        };
+        match result {
+            Ok((usage, error_class)) => Metered { usage, error_class, failure: None },
+            Err(f) => Metered { usage: None, error_class: None, failure: Some(f) },
+        }
+    }
+}

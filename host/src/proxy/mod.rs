@@ -1,0 +1,139 @@
+//! The proxy on port 8080: a Pingora service whose `request_filter` runs
+//! the whole pipeline ([`pipeline::serve`]) and whose `logging` phase hands
+//! the trace to the background writer.
+//!
+//! Why the pipeline answers from `request_filter` instead of using
+//! Pingora's upstream phases: the plugin must see the whole request body
+//! before the upstream request head exists (it may rewrite it), and the
+//! body must stay available for another attempt. Pingora's phases send the
+//! head before the body is read and keep at most 64 KiB for retries. So the
+//! gateway reads the body itself and drives Pingora's own upstream
+//! connector (pooling, TLS, timeouts) directly.
+
+mod client_auth;
+mod ctx;
+mod error;
+mod forward;
+mod meter;
+mod pipeline;
+mod request;
+mod upstream;
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use async_trait::async_trait;
+use pingora::connectors::http::Connector;
+use pingora::http::ResponseHeader;
+use pingora::prelude::HttpPeer;
+use pingora::proxy::{FailToProxy, ProxyHttp, Session};
+
+pub use ctx::RequestCtx;
+pub use error::{Fault, ProxyError};
+pub use upstream::Resolver;
+
+use crate::catalog::Catalog;
+use crate::plugins::types::ErrorClass;
+use crate::trace::TraceSender;
+
+/// What the proxy shares with the rest of the gateway.
+pub struct ProxyCore {
+    pub catalog: Arc<ArcSwap<Catalog>>,
+    pub traces: TraceSender,
+    pub connector: Connector,
+    pub resolver: Resolver,
+    pub max_body_bytes: usize,
+}
+
+/// The Pingora service.
+pub struct Gateway {
+    core: Arc<ProxyCore>,
+}
+
+impl Gateway {
+    pub fn new(core: Arc<ProxyCore>) -> Gateway {
+        Gateway { core }
+    }
+}
+
+/// The trace name of an error class.
+pub fn error_class_name(class: &ErrorClass) -> String {
+    match class {
+        ErrorClass::RateLimited(_) => "rate_limited",
+        ErrorClass::QuotaExhausted => "quota_exhausted",
+        ErrorClass::AuthInvalid => "auth_invalid",
+        ErrorClass::BadRequest => "bad_request",
+        ErrorClass::ServerError => "server_error",
+        ErrorClass::Other => "other",
+    }
+    .to_owned()
+}
+
+async fn respond_error(session: &mut Session, ctx: &RequestCtx, error: &ProxyError) {
+    let body = error.body();
+    let Ok(mut header) = ResponseHeader::build(error.status(), Some(4)) else { return };
+    let _ = header.insert_header("content-type", "application/json");
+    let _ = header.insert_header("content-length", body.len().to_string());
+    let _ = header.insert_header("x-request-id", ctx.request_id.as_str());
+    if matches!(error, ProxyError::BodyTooLarge { .. } | ProxyError::BodyRead) {
+        // The rest of the body was never read: this connection cannot be reused.
+        session.set_keepalive(None);
+    }
+    if session.write_response_header(Box::new(header), false).await.is_ok() {
+        let _ = session.write_response_body(Some(body), true).await;
+    }
+}
+
+#[async_trait]
+impl ProxyHttp for Gateway {
+    type CTX = RequestCtx;
+
+    fn new_ctx(&self) -> RequestCtx {
+        RequestCtx::new()
+    }
+
+    async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> pingora::Result<bool> {
+        let req = session.req_header();
+        ctx.trace.method = req.method.as_str().to_owned();
+        ctx.trace.path = req.uri.path().to_owned();
+        if let Err(error) = pipeline::serve(&self.core, session, ctx).await {
+            ctx.trace.error_message = Some(error.detail());
+            if ctx.trace.error_class.is_none() {
+                ctx.trace.error_class = Some(error.code().to_owned());
+            }
+            if ctx.response_started {
+                // Headers are out: the only honest signal left is to cut the connection.
+                return Err(pingora::Error::explain(pingora::ErrorType::ConnectionClosed, "answer interrupted"));
+            }
+            ctx.trace.status_code = error.status();
+            if error.fault() != Fault::Client {
+                tracing::warn!(request_id = %ctx.request_id, code = error.code(), detail = %error.detail(), "request failed");
+            }
+            respond_error(session, ctx, &error).await;
+        }
+        Ok(true)
+    }
+
+    async fn upstream_peer(&self, _session: &mut Session, _ctx: &mut RequestCtx) -> pingora::Result<Box<HttpPeer>> {
+        // Every request is answered in `request_filter`.
+        Err(pingora::Error::new(pingora::ErrorType::InternalError))
+    }
+
+    async fn fail_to_proxy(&self, session: &mut Session, e: &pingora::Error, ctx: &mut RequestCtx) -> FailToProxy {
+        if !ctx.response_started && session.response_written().is_none() {
+            let _ = session.respond_error(502).await;
+        }
+        tracing::debug!(request_id = %ctx.request_id, error = %e, "proxy failure");
+        FailToProxy { error_code: 502, can_reuse_downstream: false }
+    }
+
+    async fn logging(&self, session: &mut Session, _e: Option<&pingora::Error>, ctx: &mut RequestCtx) {
+        let mut record = std::mem::take(&mut ctx.trace);
+        if let Some(written) = session.response_written() {
+            record.status_code = written.status.as_u16();
+        }
+        record.duration_ms = ctx.elapsed_ms();
+        record.created_at = Some(chrono::Utc::now() - chrono::Duration::milliseconds(i64::try_from(record.duration_ms).unwrap_or(0)));
+        self.core.traces.send(record);
+    }
+}

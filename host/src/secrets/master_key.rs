@@ -1,0 +1,79 @@
+//! The master key: from `AI_PROXY_MASTER_KEY`, else a key file created
+//! with mode 0600 at first start.
+
+use std::io::Write;
+use std::path::Path;
+
+use base64::Engine;
+use rand::RngCore;
+
+/// Why no master key could be had.
+#[derive(Debug, thiserror::Error)]
+pub enum MasterKeyError {
+    #[error("AI_PROXY_MASTER_KEY must be 32 bytes as base64 or 64 hex characters")]
+    BadValue,
+    #[error("master key file {path}: {source}")]
+    File { path: String, source: std::io::Error },
+}
+
+/// Loads the 32-byte master key.
+pub fn load_master_key(configured: Option<&str>, data_dir: &Path) -> Result<[u8; 32], MasterKeyError> {
+    if let Some(value) = configured {
+        return decode(value).ok_or(MasterKeyError::BadValue);
+    }
+    let path = data_dir.join("master.key");
+    let file_err = |source| MasterKeyError::File { path: path.display().to_string(), source };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => decode(&text).ok_or(MasterKeyError::BadValue),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut key = [0u8; 32];
+            rand::thread_rng().fill_bytes(&mut key);
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options.open(&path).map_err(file_err)?;
+            let encoded = base64::engine::general_purpose::STANDARD.encode(key);
+            file.write_all(encoded.as_bytes()).map_err(file_err)?;
+            Ok(key)
+        }
+        Err(e) => Err(file_err(e)),
+    }
+}
+
+fn decode(value: &str) -> Option<[u8; 32]> {
+    let value = value.trim();
+    let bytes = if value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()) {
+        hex::decode(value).ok()?
+    } else {
+        base64::engine::general_purpose::STANDARD.decode(value).ok()?
+    };
+    bytes.try_into().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_key_file_is_private_and_stable() {
+        let dir = std::env::temp_dir().join(format!("aip-mk-{}", super::super::random_hex(6)));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let a = load_master_key(None, &dir).expect("create");
+        let b = load_master_key(None, &dir).expect("reload");
+        assert_eq!(a, b);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.join("master.key")).expect("meta").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn configured_key_must_be_32_bytes() {
+        assert!(load_master_key(Some(&"ab".repeat(32)), Path::new("/nonexistent")).is_ok());
+        assert!(matches!(load_master_key(Some("short"), Path::new("/x")), Err(MasterKeyError::BadValue)));
+    }
+}

@@ -1,0 +1,107 @@
+//! Wiring: the core runtime (database, catalog, trace writer, admin API)
+//! and the Pingora server (proxy), started in that order so that a bad
+//! database URL or a broken plugin stops the start with a message before
+//! any port is open.
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use pingora::connectors::http::Connector;
+use pingora::server::Server;
+use pingora::server::configuration::ServerConf;
+
+use crate::admin::{self, AdminCore, Sessions};
+use crate::catalog::{PluginRegistry, load_catalog};
+use crate::config::Config;
+use crate::plugins::{BUILTIN_PLUGINS, PluginEngine, PluginLimits};
+use crate::proxy::{Gateway, ProxyCore, Resolver};
+use crate::secrets::{SecretBox, load_master_key};
+use crate::store::{self, bootstrap};
+use crate::trace::TraceWriter;
+
+/// Seconds Pingora waits for in-flight requests at shutdown.
+const SHUTDOWN_GRACE_SECONDS: u64 = 5;
+
+/// Starts everything and serves until the process is told to stop.
+pub fn run(config: Config) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("core")
+        .enable_all()
+        .build()?;
+    let proxy_core = runtime.block_on(start_core(&config))?;
+
+    let conf = ServerConf {
+        threads: config.proxy_threads,
+        grace_period_seconds: Some(SHUTDOWN_GRACE_SECONDS),
+        graceful_shutdown_timeout_seconds: Some(SHUTDOWN_GRACE_SECONDS),
+        ..ServerConf::default()
+    };
+    let mut server = Server::new_with_opt_and_conf(None, conf);
+    server.bootstrap();
+    let mut proxy = pingora::proxy::http_proxy_service(&server.configuration, Gateway::new(proxy_core));
+    proxy.add_tcp(&config.proxy_addr.to_string());
+    proxy.threads = Some(config.proxy_threads);
+    server.add_service(proxy);
+    tracing::info!(proxy = %config.proxy_addr, admin = %config.admin_addr, "ai-proxy serving");
+    // The core runtime must outlive the server, which never returns.
+    let _runtime = runtime;
+    server.run_forever()
+}
+
+/// Database, plugins, catalog, trace writer and admin API, on the current runtime.
+async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
+    let db = store::connect(&config.database_url, &config.data_dir).await?;
+    let master_key = load_master_key(config.master_key.as_deref(), &config.data_dir)?;
+    let secrets = SecretBox::new(&master_key);
+    if let Some(password) = bootstrap::ensure_admin(&db, config.admin_password.as_deref()).await? {
+        // Printed once, at the first start, so the operator can log in.
+        println!("ai-proxy: created account 'admin' with password: {password}");
+    }
+
+    let engine = PluginEngine::new(PluginLimits {
+        call_timeout: config.plugin_call_timeout,
+        memory_bytes: config.plugin_memory_bytes,
+        instances: config.plugin_instances,
+    })?;
+    let registry = Arc::new(PluginRegistry::new(engine));
+    for (name, bytes) in BUILTIN_PLUGINS {
+        let plugin = registry.load(bytes.to_vec()).await.map_err(|e| anyhow::anyhow!("built-in plugin {name}: {e}"))?;
+        bootstrap::register_builtin_plugin(&db, &plugin, bytes, true).await?;
+        bootstrap::ensure_provider(&db, &plugin).await?;
+    }
+    for path in &config.plugin_files {
+        let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("plugin file {}: {e}", path.display()))?;
+        let plugin = registry.load(bytes.clone()).await.map_err(|e| anyhow::anyhow!("plugin file {}: {e}", path.display()))?;
+        bootstrap::register_builtin_plugin(&db, &plugin, &bytes, false).await?;
+    }
+
+    let catalog = Arc::new(ArcSwap::from_pointee(load_catalog(&db, &registry, &secrets).await?));
+    let traces = TraceWriter { batch: config.trace_batch, flush: config.trace_flush, queue: config.trace_queue }
+        .spawn(db.clone());
+
+    let admin_core = Arc::new(AdminCore {
+        db,
+        catalog: catalog.clone(),
+        registry,
+        secrets,
+        sessions: Sessions::default(),
+        traces: traces.clone(),
+    });
+    let listener = tokio::net::TcpListener::bind(config.admin_addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("binding the admin API to {}: {e}", config.admin_addr))?;
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, admin::router(admin_core)).await {
+            tracing::error!(error = %e, "admin API stopped");
+        }
+    });
+
+    Ok(Arc::new(ProxyCore {
+        catalog,
+        traces,
+        connector: Connector::new(None),
+        resolver: Resolver::default(),
+        max_body_bytes: config.max_body_bytes,
+    }))
+}

@@ -1,0 +1,30 @@
+//! Gateway keys handed to applications ("user service keys"), stored hashed.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "client_keys")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub name: String,
+    /// Hex SHA-256 of the whole key.
+    #[sea_orm(unique)]
+    pub key_hash: String,
+    /// The first characters of the key, for display.
+    pub key_prefix: String,
+    pub owner_user_id: Option<i32>,
+    pub provider_id: i32,
+    /// JSON array of provider key ids.
+    pub pool: String,
+    pub strategy: String,
+    pub enabled: bool,
+    pub expires_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,9 @@
+//! SeaORM entities, one file per table (schema in the `migration` crate).
+
+pub mod client_keys;
+pub mod plugins;
+pub mod prices;
+pub mod provider_keys;
+pub mod providers;
+pub mod proxy_tracing;
+pub mod users;

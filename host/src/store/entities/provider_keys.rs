@@ -1,0 +1,27 @@
+//! Upstream credentials, encrypted at rest.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "provider_keys")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub provider_id: i32,
+    pub name: String,
+    /// AES-256-GCM: 12-byte nonce followed by ciphertext and tag.
+    pub secret_ciphertext: Vec<u8>,
+    /// A masked form safe to show (`sk-…abcd`).
+    pub secret_hint: String,
+    pub auth_type: String,
+    pub weight: i32,
+    pub enabled: bool,
+    pub health_status: String,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,8 @@
+//! Request traces: one record per proxied request, written by a batched
+//! background writer that the proxy hands records to without waiting.
+
+mod record;
+mod writer;
+
+pub use record::{Attempt, TraceRecord};
+pub use writer::{TraceSender, TraceWriter, TraceWriterStats};

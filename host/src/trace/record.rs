@@ -1,0 +1,92 @@
+//! The trace record as the proxy fills it in.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::store::entities::proxy_tracing;
+
+/// One upstream attempt of a request.
+#[derive(Debug, Clone, Serialize)]
+pub struct Attempt {
+    pub provider_key_id: i32,
+    pub provider_key_name: String,
+    /// Upstream status, `None` when no answer came.
+    pub status: Option<u16>,
+    pub error_class: Option<String>,
+    pub error: Option<String>,
+    pub duration_ms: u64,
+}
+
+/// Everything recorded about one request.
+#[derive(Debug, Clone, Default)]
+pub struct TraceRecord {
+    pub request_id: String,
+    pub client_key_id: Option<i32>,
+    pub client_key_name: Option<String>,
+    pub provider_id: Option<i32>,
+    pub provider_name: Option<String>,
+    pub provider_key_id: Option<i32>,
+    pub provider_key_name: Option<String>,
+    pub plugin_name: Option<String>,
+    pub plugin_version: Option<String>,
+    pub model: Option<String>,
+    pub method: String,
+    pub path: String,
+    pub status_code: u16,
+    pub is_stream: bool,
+    pub attempts: Vec<Attempt>,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cached_input_tokens: u64,
+    pub cache_write_tokens: u64,
+    pub reasoning_tokens: u64,
+    pub cost_nanos: Option<u64>,
+    pub error_class: Option<String>,
+    pub error_message: Option<String>,
+    pub first_byte_ms: Option<u64>,
+    pub duration_ms: u64,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+fn i64_of(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+impl TraceRecord {
+    /// The row to insert.
+    pub fn into_active_model(self) -> proxy_tracing::ActiveModel {
+        use sea_orm::ActiveValue::{NotSet, Set};
+        let total = self.input_tokens.saturating_add(self.output_tokens).saturating_add(self.cache_write_tokens);
+        proxy_tracing::ActiveModel {
+            id: NotSet,
+            request_id: Set(self.request_id),
+            client_key_id: Set(self.client_key_id),
+            client_key_name: Set(self.client_key_name),
+            provider_id: Set(self.provider_id),
+            provider_name: Set(self.provider_name),
+            provider_key_id: Set(self.provider_key_id),
+            provider_key_name: Set(self.provider_key_name),
+            plugin_name: Set(self.plugin_name),
+            plugin_version: Set(self.plugin_version),
+            model: Set(self.model),
+            method: Set(self.method),
+            path: Set(self.path),
+            status_code: Set(i32::from(self.status_code)),
+            is_stream: Set(self.is_stream),
+            attempts: Set(i32::try_from(self.attempts.len()).unwrap_or(i32::MAX)),
+            attempt_log: Set(serde_json::to_string(&self.attempts).unwrap_or_else(|_| "[]".into())),
+            input_tokens: Set(i64_of(self.input_tokens)),
+            output_tokens: Set(i64_of(self.output_tokens)),
+            cached_input_tokens: Set(i64_of(self.cached_input_tokens)),
+            cache_write_tokens: Set(i64_of(self.cache_write_tokens)),
+            reasoning_tokens: Set(i64_of(self.reasoning_tokens)),
+            total_tokens: Set(i64_of(total)),
+            cost_nanos: Set(self.cost_nanos.map(i64_of)),
+            error_class: Set(self.error_class),
+            error_message: Set(self.error_message),
+            first_byte_ms: Set(self.first_byte_ms.map(i64_of)),
+            duration_ms: Set(i64_of(self.duration_ms)),
+            created_at: Set(self.created_at.unwrap_or_else(Utc::now)),
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! Database migrations of the ai-proxy gateway, for SQLite and PostgreSQL.
+//!
+//! The gateway runs [`Migrator::up`] at every start, before it serves; a
+//! migration never changes once released, later changes add new ones.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_init;
+
+/// Every migration in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_init::Migration)]
+    }
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every test: formatting and lints, unit tests (host, SDK, plugins),
+# integration tests against the real gateway on SQLite and PostgreSQL, and
+# the official Python SDKs through the gateway.
+#
+# PostgreSQL (127.0.0.1:5432) tests are skipped with a printed reason when
+# it is unreachable, unless AI_PROXY_REQUIRE_SERVICES=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/prereqs.sh
+
+echo "== fmt and clippy"
+cargo fmt --all -- --check
+cargo clippy --locked --workspace --all-targets -- -D warnings
+
+echo "== build the gateway and the test fixtures"
+cargo build --locked -p ai-proxy -p ai-proxy-tests --bins
+
+echo "== tests"
+cargo test --locked --workspace --no-fail-fast -- --test-threads "${AI_PROXY_TEST_THREADS:-2}"

@@ -1,0 +1,52 @@
+//! The one trait a plugin implements.
+
+use crate::{
+    ErrorClass, Header, OutboundRequest, PluginError, Price, ProviderInfo, RequestFacts,
+    RequestHead, SseEvent, Usage, classify, price,
+};
+
+/// A provider plugin, written as associated functions: the gateway gives
+/// each request a fresh instance, so there is no state to carry in `self`.
+///
+/// The contract of every function is the one documented in
+/// `wit/provider.wit`; the defaults here are the behaviour most providers
+/// want.
+pub trait Provider: 'static {
+    /// Name, version, default base URL, credential style, health probe and
+    /// OAuth endpoints.
+    fn info() -> ProviderInfo;
+
+    /// The model and the stream flag of a client request.
+    fn inspect(head: &RequestHead, body: &[u8]) -> Result<RequestFacts, PluginError>;
+
+    /// The upstream request, with `credential` (a placeholder) placed where
+    /// the provider expects its key.
+    fn prepare(
+        head: RequestHead,
+        body: Vec<u8>,
+        credential: &str,
+    ) -> Result<OutboundRequest, PluginError>;
+
+    /// Usage from a whole JSON response body.
+    fn usage(body: &[u8]) -> Option<Usage>;
+
+    /// Updates the running usage of a stream with one complete SSE event.
+    /// Called for every event in order; set `usage` when the event carries
+    /// usage (replace or add to it, as the provider's format requires).
+    fn stream_event(event: &SseEvent, usage: &mut Option<Usage>);
+
+    /// The provider's list prices.
+    fn default_prices() -> Vec<Price>;
+
+    /// Cost in nano-USD; by default the longest-prefix price with cached and
+    /// cache-write tokens billed at their own rates (see [`price::cost`]).
+    fn cost(model: &str, usage: &Usage, prices: &[Price]) -> Option<u64> {
+        price::cost(model, usage, prices)
+    }
+
+    /// Error class of an upstream answer; by default from the status code
+    /// and `retry-after` alone (see [`classify::by_status`]).
+    fn classify(status: u16, headers: &[Header], _body: &[u8]) -> ErrorClass {
+        classify::by_status(status, headers)
+    }
+}

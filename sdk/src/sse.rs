@@ -1,0 +1,168 @@
+//! Server-sent-events framing that tolerates chunks split anywhere.
+//!
+//! Lines end in `\n`, `\r\n` or `\r` (a `\r\n` split across two chunks is
+//! one line ending); an event ends at a blank line. Bytes are buffered until
+//! a line is complete, so a UTF-8 character split across chunks is decoded
+//! whole. A line longer than [`MAX_LINE_BYTES`] is dropped rather than
+//! buffered without end.
+
+/// The longest SSE line kept; longer lines are discarded.
+pub const MAX_LINE_BYTES: usize = 8 * 1024 * 1024;
+
+/// One complete server-sent event.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SseEvent {
+    /// The `event:` field, when present.
+    pub event: Option<String>,
+    /// The `data:` lines joined with `\n`.
+    pub data: String,
+}
+
+impl SseEvent {
+    /// The event's data parsed as JSON; `None` for `[DONE]` and non-JSON data.
+    pub fn json(&self) -> Option<serde_json::Value> {
+        serde_json::from_str(&self.data).ok()
+    }
+}
+
+/// Incremental SSE parser.
+#[derive(Debug, Default)]
+pub struct SseParser {
+    line: Vec<u8>,
+    line_too_long: bool,
+    after_cr: bool,
+    event: Option<String>,
+    data: String,
+    has_data: bool,
+}
+
+impl SseParser {
+    /// A parser with nothing buffered.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Consumes `chunk`, calling `on_event` for each event it completes.
+    pub fn push(&mut self, chunk: &[u8], mut on_event: impl FnMut(&SseEvent)) {
+        for &byte in chunk {
+            let skip_lf = self.after_cr && byte == b'\n';
+            self.after_cr = byte == b'\r';
+            if skip_lf {
+                continue;
+            }
+            if byte == b'\n' || byte == b'\r' {
+                self.end_line(&mut on_event);
+            } else if self.line.len() < MAX_LINE_BYTES {
+                self.line.push(byte);
+            } else {
+                self.line_too_long = true;
+            }
+        }
+    }
+
+    /// Ends the input: an event that was not followed by a blank line is
+    /// still delivered.
+    pub fn finish(&mut self, mut on_event: impl FnMut(&SseEvent)) {
+        if !self.line.is_empty() {
+            self.end_line(&mut on_event);
+        }
+        self.dispatch(&mut on_event);
+    }
+
+    fn end_line(&mut self, on_event: &mut impl FnMut(&SseEvent)) {
+        let line = std::mem::take(&mut self.line);
+        if std::mem::take(&mut self.line_too_long) {
+            return;
+        }
+        if line.is_empty() {
+            self.dispatch(on_event);
+            return;
+        }
+        let line = String::from_utf8_lossy(&line);
+        if line.starts_with(':') {
+            return;
+        }
+        let (field, value) = match line.split_once(':') {
+            Some((field, value)) => (field, value.strip_prefix(' ').unwrap_or(value)),
+            None => (line.as_ref(), ""),
+        };
+        match field {
+            "event" => self.event = Some(value.to_owned()),
+            "data" => {
+                if self.has_data {
+                    self.data.push('\n');
+                }
+                self.data.push_str(value);
+                self.has_data = true;
+            }
+            _ => {}
+        }
+    }
+
+    fn dispatch(&mut self, on_event: &mut impl FnMut(&SseEvent)) {
+        let event = self.event.take();
+        if !std::mem::take(&mut self.has_data) {
+            return;
+        }
+        let data = std::mem::take(&mut self.data);
+        on_event(&SseEvent { event, data });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn events(chunks: &[&[u8]]) -> Vec<SseEvent> {
+        let mut parser = SseParser::new();
+        let mut out = Vec::new();
+        for chunk in chunks {
+            parser.push(chunk, |e| out.push(e.clone()));
+        }
+        parser.finish(|e| out.push(e.clone()));
+        out
+    }
+
+    const STREAM: &[u8] = "event: a\ndata: {\"x\":\"é\"}\n\n: comment\ndata: 1\ndata: 2\r\n\r\ndata: [DONE]\r\r".as_bytes();
+
+    #[test]
+    fn events_are_framed_by_blank_lines_with_any_line_ending() {
+        let got = events(&[STREAM]);
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[0].event.as_deref(), Some("a"));
+        assert_eq!(got[0].data, "{\"x\":\"é\"}");
+        assert_eq!(got[1].data, "1\n2");
+        assert_eq!(got[2].data, "[DONE]");
+    }
+
+    #[test]
+    fn split_at_every_byte_boundary_gives_the_same_events() {
+        let whole = events(&[STREAM]);
+        for cut in 0..=STREAM.len() {
+            let (a, b) = STREAM.split_at(cut);
+            assert_eq!(events(&[a, b]), whole, "cut at {cut}");
+        }
+        let bytes: Vec<&[u8]> = STREAM.chunks(1).collect();
+        assert_eq!(events(&bytes), whole);
+    }
+
+    #[test]
+    fn last_event_without_blank_line_is_delivered_at_finish() {
+        let got = events(&[b"data: tail"]);
+        assert_eq!(got, vec![SseEvent { event: None, data: "tail".into() }]);
+    }
+
+    #[test]
+    fn event_without_data_is_not_dispatched() {
+        assert!(events(&[b"event: ping\n\n"]).is_empty());
+    }
+
+    #[test]
+    fn line_over_the_limit_is_dropped() {
+        let mut long = b"data: ".to_vec();
+        long.resize(MAX_LINE_BYTES + 10, b'x');
+        long.extend_from_slice(b"\n\ndata: ok\n\n");
+        let got = events(&[&long]);
+        assert_eq!(got, vec![SseEvent { event: None, data: "ok".into() }]);
+    }
+}
