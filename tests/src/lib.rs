@@ -6,3 +6,6 @@
 //! provider. The `mock-upstream` binary serves the same router on a port of your choice.
 
 pub mod mock;
+
+pub mod gateway;
+pub mod postgres;

@@ -45,11 +45,13 @@ pub fn prepare(
     body: &[u8],
     credential: &str,
 ) -> Result<OutboundRequest, PluginError> {
-    let new_body = match json_body(&head, body)? {
-        Some(value) if wants_usage_opt_in(&head.path, &value) => {
-            Some(with_usage_opt_in(body, value)?)
+    let new_body = if http::path_only(&head.path).ends_with(USAGE_OPT_IN_SUFFIX) {
+        match json_body(&head, body)? {
+            Some(value) if lacks_usage_opt_in(&value) => Some(with_usage_opt_in(body, value)?),
+            _ => None,
         }
-        _ => None,
+    } else {
+        None
     };
     let RequestHead {
         path, mut headers, ..
@@ -90,10 +92,8 @@ fn declares_json(head: &RequestHead) -> bool {
 }
 
 /// A streamed completion that does not already ask for usage.
-fn wants_usage_opt_in(path: &str, body: &Value) -> bool {
-    http::path_only(path).ends_with(USAGE_OPT_IN_SUFFIX)
-        && json::bool_at(body, &["stream"])
-        && !json::bool_at(body, &["stream_options", "include_usage"])
+fn lacks_usage_opt_in(body: &Value) -> bool {
+    json::bool_at(body, &["stream"]) && !json::bool_at(body, &["stream_options", "include_usage"])
 }
 
 /// The body with `stream_options.include_usage` set to `true`.

@@ -1,0 +1,23 @@
+-- wrk script: POST one chat completion per request and print a machine-readable summary.
+-- Environment: BENCH_STREAM=1 for an SSE request, BENCH_AUTH=<bearer token>.
+local stream = os.getenv("BENCH_STREAM") == "1"
+local auth = os.getenv("BENCH_AUTH") or "sk-bench"
+
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer " .. auth
+if stream then
+  wrk.body = '{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}'
+else
+  wrk.body = '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}'
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "BENCH requests=%d duration_us=%d bytes=%d p50_us=%.0f p90_us=%.0f p99_us=%.0f mean_us=%.1f max_us=%.0f " ..
+    "err_connect=%d err_read=%d err_write=%d err_status=%d err_timeout=%d\n",
+    summary.requests, summary.duration, summary.bytes,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.mean, latency.max,
+    e.connect, e.read, e.write, e.status, e.timeout))
+end

@@ -1,0 +1,361 @@
+#!/usr/bin/env bash
+# Benchmarks the gateway against a plain nginx reverse proxy and against the mock upstream
+# directly, on loopback. One run measures everything and writes bench/out/latest.md.
+#
+# Environment (all optional):
+#   BENCH_DURATION   seconds per measured wrk run (default 10)
+#   BENCH_WARMUP     seconds of warm-up before each measured run (default 2)
+#   AI_PROXY_BIN     gateway binary (default: the release build)
+#   MOCK_BIN         mock upstream binary (default: the release build)
+#   BENCH_STREAM_DELAY_MS  pacing for the "chunks forwarded as they arrive" check (default 100)
+#   BENCH_WAIT_IDLE  wait up to this many seconds for other processes to leave the CPUs idle
+#                    (background load under 15% of one core) before measuring (default 0)
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
+CACHE=/root/.cache/ai-proxy
+GATEWAY_BIN=${AI_PROXY_BIN:-$CACHE/target/release/ai-proxy}
+MOCK_BIN=${MOCK_BIN:-$CACHE/target/release/mock-upstream}
+DURATION=${BENCH_DURATION:-10}
+WARMUP=${BENCH_WARMUP:-2}
+STREAM_DELAY_MS=${BENCH_STREAM_DELAY_MS:-100}
+ADMIN_PW=bench-admin-pw
+LUA=$BENCH_DIR/lib/post.lua
+OUT=$BENCH_DIR/out
+COMMAND="$0${*:+ $*}"
+[[ -n ${BENCH_DURATION:-} ]] && COMMAND="BENCH_DURATION=$BENCH_DURATION $COMMAND"
+[[ -n ${AI_PROXY_BIN:-} ]] && COMMAND="AI_PROXY_BIN=$AI_PROXY_BIN $COMMAND"
+[[ -n ${MOCK_BIN:-} ]] && COMMAND="MOCK_BIN=$MOCK_BIN $COMMAND"
+[[ -n ${BENCH_WAIT_IDLE:-} ]] && COMMAND="BENCH_WAIT_IDLE=$BENCH_WAIT_IDLE $COMMAND"
+WAIT_IDLE=${BENCH_WAIT_IDLE:-0}
+START_EPOCH=$(date +%s)
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "FATAL: $*"; exit 1; }
+
+# ---------------------------------------------------------------- prerequisites
+need_apt=()
+command -v wrk >/dev/null || need_apt+=(wrk)
+command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || need_apt+=(nginx-light)
+if ((${#need_apt[@]})); then
+    log "installing ${need_apt[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+for tool in wrk python3 curl timeout; do command -v "$tool" >/dev/null || die "missing $tool"; done
+[[ -x $GATEWAY_BIN ]] || die "gateway binary not found: $GATEWAY_BIN (build it, or set AI_PROXY_BIN)"
+[[ -x $MOCK_BIN ]] || die "mock binary not found: $MOCK_BIN (build it, or set MOCK_BIN)"
+
+# ---------------------------------------------------------------- workspace + cleanup
+TMP=$(mktemp -d /tmp/ai-proxy-bench.XXXXXX)
+mkdir -p "$OUT"
+RAW=$OUT/raw
+rm -rf "$RAW"
+mkdir -p "$RAW"
+PIDS=()
+cleanup() {
+    local rc=$?
+    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$TMP"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# utime+stime (clock ticks) summed over the given pids
+cpu_ticks() {
+    local total=0 pid rest
+    for pid in "$@"; do
+        [[ -r /proc/$pid/stat ]] || continue
+        rest=$(sed 's/^.*) //' "/proc/$pid/stat")  # drop "pid (comm) ", comm may hold spaces
+        # after the comm, field 14 (utime) is word 12 and field 15 (stime) word 13
+        set -- $rest
+        total=$((total + ${12} + ${13}))
+    done
+    echo "$total"
+}
+
+# every pid belonging to a target (nginx: master + workers)
+target_pids() {
+    local pid=$1
+    echo "$pid"
+    pgrep -P "$pid" || true
+}
+
+# busy clock ticks of the whole machine (all CPUs) from /proc/stat
+sys_busy_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
+
+# CPU ticks of this shell's reaped children (wrk runs in the foreground, so its CPU lands here)
+children_ticks() {
+    local rest
+    rest=$(sed 's/^.*) //' "/proc/$$/stat")
+    set -- $rest
+    echo $((${14} + ${15}))  # fields 16 (cutime) and 17 (cstime)
+}
+
+# CPU used by everything on the machine over SECONDS, as % of one core
+background_pct() {
+    local b0 b1
+    b0=$(sys_busy_ticks); sleep "$1"; b1=$(sys_busy_ticks)
+    echo $(((b1 - b0) * 100 / ($(getconf CLK_TCK) * $1)))
+}
+
+status_kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# ---------------------------------------------------------------- quiet machine?
+BG_START=$(background_pct 2)
+waited=0
+while ((BG_START >= 15 && waited < WAIT_IDLE)); do
+    log "machine busy with other work (${BG_START}% of one core); waiting for it to settle"
+    sleep 8; waited=$((waited + 10))
+    BG_START=$(background_pct 2)
+done
+log "background CPU before the run: ${BG_START}% of one core (loadavg $(cut -d' ' -f1-3 /proc/loadavg))"
+
+# ---------------------------------------------------------------- mock upstream
+log "starting mock upstream ($MOCK_BIN)"
+"$MOCK_BIN" --port 0 --no-record >"$TMP/mock.out" 2>"$RAW/mock.stderr" &
+MOCK_PID=$!
+PIDS+=("$MOCK_PID")
+for _ in $(seq 100); do grep -q '^listening on' "$TMP/mock.out" 2>/dev/null && break; sleep 0.1; done
+MOCK_ADDR=$(awk '/^listening on/ { print $3 }' "$TMP/mock.out")
+[[ -n $MOCK_ADDR ]] || die "mock did not report its address"
+log "mock on $MOCK_ADDR"
+
+# ---------------------------------------------------------------- nginx
+# start_nginx NAME WORKERS -> sets NGINX_ADDR, NGINX_PID
+start_nginx() {
+    local name=$1 workers=$2 dir=$TMP/$1 port
+    port=$(free_port)
+    mkdir -p "$dir/tmp"
+    cat >"$dir/nginx.conf" <<EOF
+worker_processes $workers;
+daemon off;
+pid $dir/nginx.pid;
+error_log $RAW/$name.error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    keepalive_requests 1000000;
+    upstream mock {
+        server $MOCK_ADDR;
+        keepalive 128;
+        keepalive_requests 1000000;
+    }
+    server {
+        listen 127.0.0.1:$port;
+        location / {
+            proxy_pass http://mock;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_buffering off;
+            proxy_request_buffering off;
+        }
+    }
+}
+EOF
+    cp "$dir/nginx.conf" "$RAW/$name.conf"
+    "$NGINX" -p "$dir" -c "$dir/nginx.conf" -e "$RAW/$name.error.log" 2>>"$RAW/$name.error.log" &
+    NGINX_PID=$!
+    PIDS+=("$NGINX_PID")
+    NGINX_ADDR=127.0.0.1:$port
+    for _ in $(seq 100); do curl -s -o /dev/null "http://$NGINX_ADDR/" && return 0; sleep 0.1; done
+    die "nginx $name did not start (see $RAW/$name.error.log)"
+}
+
+# ---------------------------------------------------------------- gateway
+# start_gateway NAME THREADS(empty = default) -> sets GW_PROXY, GW_ADMIN, GW_PID, GW_KEY
+start_gateway() {
+    local name=$1 threads=$2 dir=$TMP/$1 pport aport pk
+    pport=$(free_port)
+    aport=$(free_port)
+    mkdir -p "$dir/data"
+    (
+        export AI_PROXY_PROXY_ADDR=127.0.0.1:$pport AI_PROXY_ADMIN_ADDR=127.0.0.1:$aport \
+            AI_PROXY_DATA_DIR=$dir/data AI_PROXY_ADMIN_PASSWORD=$ADMIN_PW RUST_LOG=warn
+        if [[ -n $threads ]]; then export AI_PROXY_PROXY_THREADS=$threads; else unset AI_PROXY_PROXY_THREADS; fi
+        exec "$GATEWAY_BIN" serve
+    ) >"$RAW/$name.stdout" 2>"$RAW/$name.stderr" &
+    GW_PID=$!
+    PIDS+=("$GW_PID")
+    GW_PROXY=127.0.0.1:$pport
+    GW_ADMIN=http://127.0.0.1:$aport
+    for _ in $(seq 600); do
+        curl -fsS "$GW_ADMIN/api/health" >/dev/null 2>&1 && break
+        kill -0 "$GW_PID" 2>/dev/null || die "gateway $name exited (see $RAW/$name.stderr)"
+        sleep 0.1
+    done
+    curl -fsS "$GW_ADMIN/api/health" >/dev/null || die "gateway $name not healthy"
+    local api=(curl -fsS -u "admin:$ADMIN_PW" -H 'content-type: application/json')
+    "${api[@]}" -X PUT -d "{\"base_url\":\"http://$MOCK_ADDR\"}" "$GW_ADMIN/api/providers/1" >/dev/null
+    pk=$("${api[@]}" -X POST -d '{"provider_id":1,"name":"bench","secret":"sk-bench"}' \
+        "$GW_ADMIN/api/provider-keys/keys" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+    GW_KEY=$("${api[@]}" -X POST -d "{\"name\":\"bench\",\"provider_id\":1,\"provider_key_ids\":[$pk]}" \
+        "$GW_ADMIN/api/user-service/keys" | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+    [[ -n $GW_KEY ]] || die "no client key for $name"
+}
+
+# Targets: NAME -> address, bearer, pid. "1w"/"1t" = one worker / one proxy thread (the fair
+# pair), "auto"/"default" = each one's default (nginx auto = nproc, gateway default = nproc).
+declare -A ADDR AUTH PID ADMIN REQS
+ADDR[direct]=$MOCK_ADDR; AUTH[direct]=sk-bench; PID[direct]=$MOCK_PID
+
+log "starting nginx (worker_processes 1)"
+start_nginx nginx-1w 1
+ADDR[nginx-1w]=$NGINX_ADDR; AUTH[nginx-1w]=sk-bench; PID[nginx-1w]=$NGINX_PID
+log "starting nginx (worker_processes auto)"
+start_nginx nginx-auto auto
+ADDR[nginx-auto]=$NGINX_ADDR; AUTH[nginx-auto]=sk-bench; PID[nginx-auto]=$NGINX_PID
+
+log "starting gateway (AI_PROXY_PROXY_THREADS=1)"
+start_gateway gateway-1t 1
+ADDR[gateway-1t]=$GW_PROXY; AUTH[gateway-1t]=$GW_KEY; PID[gateway-1t]=$GW_PID; ADMIN[gateway-1t]=$GW_ADMIN
+log "starting gateway (AI_PROXY_PROXY_THREADS unset = default)"
+start_gateway gateway-default ""
+ADDR[gateway-default]=$GW_PROXY; AUTH[gateway-default]=$GW_KEY; PID[gateway-default]=$GW_PID; ADMIN[gateway-default]=$GW_ADMIN
+
+TARGETS=(direct nginx-1w gateway-1t nginx-auto gateway-default)
+for t in "${TARGETS[@]}"; do REQS[$t]=0; done
+
+# ---------------------------------------------------------------- smoke check
+for t in "${TARGETS[@]}"; do
+    for stream in false true; do
+        code=$(curl -sS -o "$RAW/smoke-$t-$stream.body" -w '%{http_code}' --max-time 10 \
+            -H "Authorization: Bearer ${AUTH[$t]}" -H 'content-type: application/json' \
+            -d "{\"model\":\"gpt-4o-mini\",\"stream\":$stream,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}" \
+            "http://${ADDR[$t]}/v1/chat/completions")
+        [[ $code == 200 ]] || die "smoke request to $t (stream=$stream) returned $code"
+        REQS[$t]=$((REQS[$t] + 1))
+    done
+done
+log "smoke requests OK on all targets"
+
+# ---------------------------------------------------------------- load runs
+RUNS=$RAW/runs.tsv
+printf 'target\tmode\tconc\trequests\tduration_us\tp50_us\tp90_us\tp99_us\tmean_us\tmax_us\terr_connect\terr_read\terr_write\terr_status\terr_timeout\tcpu_ticks\twarm_requests\tmock_ticks\twrk_ticks\tsys_ticks\tloadavg\n' >"$RUNS"
+
+bench_field() {
+    awk -v k="$2" '/^BENCH / { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }' "$1"
+}
+
+run_one() {
+    local t=$1 mode=$2 conc=$3 threads=1 stream=0 tag warm_req req before after pids
+    ((conc > 1)) && threads=2
+    [[ $mode == stream ]] && stream=1
+    tag=$t-$mode-c$conc
+    local url=http://${ADDR[$t]}/v1/chat/completions
+    local args=(-t"$threads" -c"$conc" --latency --timeout 5s -s "$LUA")
+    BENCH_STREAM=$stream BENCH_AUTH=${AUTH[$t]} timeout $((WARMUP + 30)) \
+        wrk "${args[@]}" -d"${WARMUP}s" "$url" >"$RAW/$tag.warmup.txt" 2>&1 || log "warm-up $tag: wrk rc=$?"
+    warm_req=$(bench_field "$RAW/$tag.warmup.txt" requests)
+    warm_req=${warm_req:-0}
+    pids=$(target_pids "${PID[$t]}")
+    before=$(cpu_ticks $pids)
+    local m0 w0 s0 m1 w1 s1
+    m0=$(cpu_ticks "$MOCK_PID"); w0=$(children_ticks); s0=$(sys_busy_ticks)
+    BENCH_STREAM=$stream BENCH_AUTH=${AUTH[$t]} timeout $((DURATION + 30)) \
+        wrk "${args[@]}" -d"${DURATION}s" "$url" >"$RAW/$tag.txt" 2>&1 || log "$tag: wrk rc=$?"
+    after=$(cpu_ticks $pids)
+    m1=$(cpu_ticks "$MOCK_PID"); w1=$(children_ticks); s1=$(sys_busy_ticks)
+    grep -q '^BENCH ' "$RAW/$tag.txt" || die "$tag: no wrk summary (see $RAW/$tag.txt)"
+    req=$(bench_field "$RAW/$tag.txt" requests)
+    REQS[$t]=$((REQS[$t] + req + warm_req))
+    local f row="$t	$mode	$conc"
+    for f in requests duration_us p50_us p90_us p99_us mean_us max_us err_connect err_read err_write err_status err_timeout; do
+        row+="	$(bench_field "$RAW/$tag.txt" "$f")"
+    done
+    row+="	$((after - before))	$warm_req	$((m1 - m0))	$((w1 - w0))	$((s1 - s0))	$(cut -d' ' -f1 /proc/loadavg)"
+    printf '%s\n' "$row" >>"$RUNS"
+    log "$tag: $req requests, p50 $(bench_field "$RAW/$tag.txt" p50_us) us, p99 $(bench_field "$RAW/$tag.txt" p99_us) us, cpu $((after - before)) ticks"
+}
+
+for mode in json stream; do
+    for conc in 1 64; do
+        for t in "${TARGETS[@]}"; do run_one "$t" "$mode" "$conc"; done
+    done
+done
+
+# ---------------------------------------------------------------- chunks forwarded as they arrive
+for t in direct nginx-1w gateway-1t gateway-default; do
+    timeout 60 python3 "$BENCH_DIR/lib/sse_timing.py" "${ADDR[$t]}" "${AUTH[$t]}" "$STREAM_DELAY_MS" \
+        >"$RAW/sse-$t.json" || log "sse timing via $t failed"
+    REQS[$t]=$((REQS[$t] + 1))
+    log "sse via $t: $(cat "$RAW/sse-$t.json")"
+done
+
+# ---------------------------------------------------------------- memory
+META=$RAW/meta.tsv
+{
+    for t in nginx-1w nginx-auto gateway-1t gateway-default; do
+        hwm=0 rss=0 sum=0
+        for p in $(target_pids "${PID[$t]}"); do
+            h=$(status_kib "$p" VmHWM); r=$(status_kib "$p" VmRSS)
+            ((h > hwm)) && hwm=$h
+            ((r > rss)) && rss=$r
+            sum=$((sum + h))
+        done
+        printf 'hwm_kib.%s\t%s\nrss_kib.%s\t%s\nhwm_sum_kib.%s\t%s\nprocs.%s\t%s\n' \
+            "$t" "$hwm" "$t" "$rss" "$t" "$sum" "$t" "$(target_pids "${PID[$t]}" | wc -l)"
+    done
+} >"$META"
+
+# ---------------------------------------------------------------- traces written?
+sleep 2
+for t in gateway-1t gateway-default; do
+    expected=${REQS[$t]} total=0
+    for _ in $(seq 30); do
+        total=$(curl -fsS -u "admin:$ADMIN_PW" "${ADMIN[$t]}/api/logs/traces?page_size=1" |
+            python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])' || echo 0)
+        ((total >= expected)) && break
+        sleep 1
+    done
+    printf 'traces_total.%s\t%s\ntraces_expected.%s\t%s\n' "$t" "$total" "$t" "$expected" >>"$META"
+    log "$t traces: $total recorded, $expected requests sent (wrk-reported + smoke + sse)"
+    # traces whose status is 200; total minus this = non-200 responses the gateway recorded
+    ok=$(curl -fsS -u "admin:$ADMIN_PW" "${ADMIN[$t]}/api/logs/traces?page_size=1&status_code=200" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])' || echo 0)
+    printf 'traces_200.%s\t%s\n' "$t" "$ok" >>"$META"
+done
+
+# ---------------------------------------------------------------- gateway logs
+for t in gateway-1t gateway-default; do
+    printf 'stderr_lines.%s\t%s\n' "$t" "$(wc -l <"$RAW/$t.stderr")" >>"$META"
+done
+
+# ---------------------------------------------------------------- machine facts
+{
+    printf 'command\t%s\n' "$COMMAND"
+    printf 'date\t%s\n' "$(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+    printf 'nproc\t%s\n' "$(nproc)"
+    printf 'cpu\t%s\n' "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+    printf 'kernel\t%s\n' "$(uname -sr)"
+    printf 'mem\t%s\n' "$(awk '/^MemTotal/ { printf "%.1f GiB", $2/1048576 }' /proc/meminfo)"
+    printf 'wrk\t%s\n' "$(wrk -v 2>&1 | head -1 | awk '{ print $1, $2 }')"
+    printf 'nginx\t%s\n' "$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')"
+    printf 'background_pct_start\t%s\n' "$BG_START"
+    printf 'gateway_bin\t%s\n' "$GATEWAY_BIN"
+    printf 'gateway_version\t%s\n' "$("$GATEWAY_BIN" --version 2>&1 | head -1)"
+    printf 'gateway_rev\t%s\n' "$(git -C "$BENCH_DIR/.." rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$BENCH_DIR/.." diff --quiet HEAD 2>/dev/null || echo ' (dirty tree)')"
+    printf 'mock_bin\t%s\n' "$MOCK_BIN"
+    printf 'clk_tck\t%s\n' "$(getconf CLK_TCK)"
+    printf 'duration_s\t%s\n' "$DURATION"
+    printf 'warmup_s\t%s\n' "$WARMUP"
+    printf 'stream_delay_ms\t%s\n' "$STREAM_DELAY_MS"
+    printf 'elapsed_s\t%s\n' "$(($(date +%s) - START_EPOCH))"
+} >>"$META"
+
+python3 "$BENCH_DIR/lib/report.py" "$RAW" "$OUT/latest.md"

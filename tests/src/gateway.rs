@@ -1,0 +1,203 @@
+//! Starting the real `ai-proxy` binary for a test, and driving its admin API.
+//!
+//! Each [`TestGateway`] is its own process with its own data directory and
+//! ports, so tests never see each other's state. The process is killed and
+//! its directory removed on drop; its log is printed when a test fails.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// The admin password every test gateway is started with.
+pub const ADMIN_PASSWORD: &str = "test-admin-password";
+/// How long a gateway may take to start.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Path of the gateway binary built next to the test executables.
+pub fn gateway_binary() -> PathBuf {
+    if let Ok(path) = std::env::var("AI_PROXY_BIN") {
+        return PathBuf::from(path);
+    }
+    // <target>/<profile>/deps/<test binary> -> <target>/<profile>/ai-proxy
+    let exe = std::env::current_exe().expect("current exe");
+    let profile_dir = exe.parent().and_then(|d| d.parent()).expect("profile dir");
+    profile_dir.join("ai-proxy")
+}
+
+/// Path of the misbehaving test plugin component.
+pub fn misbehave_wasm() -> PathBuf {
+    PathBuf::from(env!("MISBEHAVE_WASM"))
+}
+
+/// A free loopback port (bound then released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+/// A running gateway process.
+pub struct TestGateway {
+    child: Child,
+    pub proxy_url: String,
+    pub admin_url: String,
+    data_dir: PathBuf,
+    log_path: PathBuf,
+    http: reqwest::Client,
+}
+
+impl TestGateway {
+    /// Starts a gateway on SQLite in a fresh directory.
+    pub async fn start() -> TestGateway {
+        Self::start_with(&[]).await
+    }
+
+    /// Starts a gateway with extra environment variables (`DATABASE_URL`,
+    /// limits, plugin files, ...).
+    pub async fn start_with(env: &[(&str, String)]) -> TestGateway {
+        let data_dir = std::env::temp_dir().join(format!("aip-test-{}-{}", std::process::id(), free_port()));
+        std::fs::create_dir_all(&data_dir).expect("data dir");
+        let log_path = data_dir.join("gateway.log");
+        let log = std::fs::File::create(&log_path).expect("log file");
+        let (proxy_port, admin_port) = (free_port(), free_port());
+        let mut cmd = Command::new(gateway_binary());
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("AI_PROXY_PROXY_ADDR", format!("127.0.0.1:{proxy_port}"))
+            .env("AI_PROXY_ADMIN_ADDR", format!("127.0.0.1:{admin_port}"))
+            .env("AI_PROXY_DATA_DIR", &data_dir)
+            .env("AI_PROXY_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("AI_PROXY_PROXY_THREADS", "2")
+            .env("AI_PROXY_PLUGIN_INSTANCES", "64")
+            .env("AI_PROXY_TRACE_FLUSH_MS", "20")
+            .env("RUST_LOG", "info,pingora=warn")
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().unwrap_or_else(|e| panic!("starting {}: {e}", gateway_binary().display()));
+        let gateway = TestGateway {
+            child,
+            proxy_url: format!("http://127.0.0.1:{proxy_port}"),
+            admin_url: format!("http://127.0.0.1:{admin_port}"),
+            data_dir,
+            log_path,
+            http: reqwest::Client::new(),
+        };
+        gateway.wait_ready().await;
+        gateway
+    }
+
+    async fn wait_ready(&self) {
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            let admin = self.http.get(format!("{}/api/health", self.admin_url)).send().await;
+            let proxy = tokio::net::TcpStream::connect(self.proxy_url.trim_start_matches("http://")).await;
+            if admin.is_ok_and(|r| r.status().is_success()) && proxy.is_ok() {
+                return;
+            }
+            assert!(Instant::now() < deadline, "gateway did not start:\n{}", self.log());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The gateway's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// An admin API call with Basic auth; returns status and JSON body.
+    pub async fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.admin_url)).basic_auth("admin", Some(ADMIN_PASSWORD));
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.expect("admin request");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    /// An admin call that must succeed.
+    pub async fn admin_ok(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let (status, value) = self.admin(method.clone(), path, body).await;
+        assert!((200..300).contains(&status), "{method} {path} -> {status}: {value}");
+        value
+    }
+
+    /// The id of the provider named `name`.
+    pub async fn provider_id(&self, name: &str) -> i64 {
+        let list = self.admin_ok(reqwest::Method::GET, "/api/providers", None).await;
+        list.as_array().expect("list").iter().find(|p| p["name"] == name).map(|p| p["id"].as_i64().expect("id")).expect("provider")
+    }
+
+    /// Points provider `name` at `base_url`, adds an upstream key with
+    /// `secret` and a client key using it; returns the client key.
+    pub async fn client_key_for(&self, name: &str, base_url: &str, secret: &str) -> String {
+        let id = self.provider_id(name).await;
+        self.admin_ok(reqwest::Method::PUT, &format!("/api/providers/{id}"), Some(json!({"base_url": base_url}))).await;
+        let key = self
+            .admin_ok(
+                reqwest::Method::POST,
+                "/api/provider-keys/keys",
+                Some(json!({"provider_id": id, "name": format!("{name}-upstream"), "secret": secret})),
+            )
+            .await;
+        let client = self
+            .admin_ok(
+                reqwest::Method::POST,
+                "/api/user-service/keys",
+                Some(json!({"name": format!("{name}-client"), "provider_id": id, "provider_key_ids": [key["id"]]})),
+            )
+            .await;
+        client["key"].as_str().expect("client key").to_owned()
+    }
+
+    /// Waits until at least `count` traces exist; returns their details, newest first.
+    pub async fn traces(&self, count: usize) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let list = self.admin_ok(reqwest::Method::GET, "/api/logs/traces?page_size=200", None).await;
+            let items = list["items"].as_array().cloned().unwrap_or_default();
+            if items.len() >= count {
+                let mut out = Vec::new();
+                for item in items {
+                    out.push(self.admin_ok(reqwest::Method::GET, &format!("/api/logs/traces/{}", item["id"]), None).await);
+                }
+                return out;
+            }
+            assert!(Instant::now() < deadline, "expected {count} traces, have {}", items.len());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The detail of the trace with this `x-request-id`.
+    pub async fn trace_by_request_id(&self, request_id: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let list = self
+                .admin_ok(reqwest::Method::GET, &format!("/api/logs/traces?q={request_id}"), None)
+                .await;
+            if let Some(item) = list["items"].as_array().and_then(|a| a.first()) {
+                return self.admin_ok(reqwest::Method::GET, &format!("/api/logs/traces/{}", item["id"]), None).await;
+            }
+            assert!(Instant::now() < deadline, "no trace for {request_id}\n{}", self.log());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for TestGateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("---- gateway log ----\n{}", self.log());
+        }
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
