@@ -22,12 +22,9 @@ impl PluginRegistry {
         self.by_sha256.lock().ok()?.get(sha256).cloned()
     }
 
-    /// Compiles `bytes` (on a blocking thread) unless already compiled.
+    /// Compiles and loads `bytes`; an already compiled digest is reused.
     pub async fn load(&self, bytes: Vec<u8>) -> Result<Arc<LoadedPlugin>, LoadError> {
-        let engine = self.engine.clone();
-        let loaded = tokio::task::spawn_blocking(move || LoadedPlugin::load(&engine, &bytes))
-            .await
-            .map_err(|e| LoadError::Compile(format!("compile task failed: {e}")))??;
+        let loaded = LoadedPlugin::load(&self.engine, bytes).await?;
         if let Some(existing) = self.get(&loaded.sha256) {
             return Ok(existing);
         }

@@ -56,6 +56,7 @@ impl PluginEngine {
             .max_core_instances_per_component(CORE_INSTANCES_PER_COMPONENT)
             .max_memories_per_component(MEMORIES_PER_COMPONENT)
             .max_tables_per_component(TABLES_PER_COMPONENT)
+            .total_stacks(limits.instances)
             .max_memory_size(limits.memory_bytes);
         let mut config = Config::new();
         config
@@ -65,7 +66,7 @@ impl PluginEngine {
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config)?;
         let mut linker = Linker::<PluginState>::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         ProviderPlugin::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut linker, |s| s)?;
 
         let ticker = engine.weak();

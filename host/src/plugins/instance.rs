@@ -1,7 +1,10 @@
 //! One request's plugin instance and its calls.
 //!
-//! After any failed call the instance is poisoned (a trapped instance
-//! cannot be re-entered) and every later call fails fast.
+//! Every call is bounded twice: the epoch deadline interrupts guest code
+//! that runs too long, and a timer of the same length cancels a call that
+//! is waiting in a host function (where epochs cannot reach). After any
+//! failed call the instance is poisoned (a trapped instance cannot be
+//! re-entered) and every later call fails fast.
 
 use std::sync::Arc;
 
@@ -9,7 +12,6 @@ use wasmtime::component::ResourceAny;
 use wasmtime::{Store, Trap};
 
 use super::bindings::ProviderPlugin;
-use super::bindings::exports::ai_proxy::provider::provider::Guest;
 use super::failure::{FailureKind, PluginFailure};
 use super::loaded::LoadedPlugin;
 use super::state::PluginState;
@@ -26,6 +28,21 @@ pub struct PluginInstance {
 /// A stream parser resource living in a [`PluginInstance`].
 pub struct StreamParser(ResourceAny);
 
+/// Runs one guest call under the deadline and the timer, then settles it.
+macro_rules! guest_call {
+    ($self:ident, |$guest:ident, $store:ident| $call:expr) => {{
+        if $self.poisoned {
+            return Err($self.failure(FailureKind::Trap("instance already failed".into())));
+        }
+        $self.store.set_epoch_deadline($self.plugin.deadline_ticks());
+        let timeout = $self.plugin.call_timeout();
+        let $guest = $self.bindings.ai_proxy_provider_provider();
+        let $store = &mut $self.store;
+        let outcome = tokio::time::timeout(timeout, $call).await;
+        $self.settle(outcome)
+    }};
+}
+
 impl PluginInstance {
     pub(super) fn new(plugin: Arc<LoadedPlugin>, store: Store<PluginState>, bindings: ProviderPlugin) -> Self {
         PluginInstance { plugin, store, bindings, poisoned: false }
@@ -35,74 +52,71 @@ impl PluginInstance {
         &self.plugin
     }
 
-    pub fn inspect(&mut self, head: &RequestHead, body: &[u8]) -> Result<RequestFacts, PluginFailure> {
-        let result = self.call(|g, s| g.call_inspect(s, head, body))?;
+    pub async fn inspect(&mut self, head: &RequestHead, body: &[u8]) -> Result<RequestFacts, PluginFailure> {
+        let result = guest_call!(self, |g, s| g.call_inspect(s, head, body))?;
         self.refused(result)
     }
 
-    pub fn prepare(
+    pub async fn prepare(
         &mut self,
         head: &RequestHead,
         body: &[u8],
         credential: &str,
     ) -> Result<OutboundRequest, PluginFailure> {
-        let result = self.call(|g, s| g.call_prepare(s, head, body, credential))?;
+        let result = guest_call!(self, |g, s| g.call_prepare(s, head, body, credential))?;
         self.refused(result)
     }
 
-    pub fn body_usage(&mut self, body: &[u8]) -> Result<Option<Usage>, PluginFailure> {
-        self.call(|g, s| g.call_body_usage(s, body))
+    pub async fn body_usage(&mut self, body: &[u8]) -> Result<Option<Usage>, PluginFailure> {
+        guest_call!(self, |g, s| g.call_body_usage(s, body))
     }
 
-    pub fn cost(&mut self, model: &str, usage: Usage, prices: &[Price]) -> Result<Option<u64>, PluginFailure> {
-        self.call(|g, s| g.call_cost(s, model, usage, prices))
+    pub async fn cost(&mut self, model: &str, usage: Usage, prices: &[Price]) -> Result<Option<u64>, PluginFailure> {
+        guest_call!(self, |g, s| g.call_cost(s, model, usage, prices))
     }
 
-    pub fn classify(&mut self, status: u16, headers: &[Header], body: &[u8]) -> Result<ErrorClass, PluginFailure> {
-        self.call(|g, s| g.call_classify(s, status, headers, body))
+    pub async fn classify(&mut self, status: u16, headers: &[Header], body: &[u8]) -> Result<ErrorClass, PluginFailure> {
+        guest_call!(self, |g, s| g.call_classify(s, status, headers, body))
     }
 
-    pub fn stream_parser(&mut self) -> Result<StreamParser, PluginFailure> {
-        self.call(|g, s| g.stream_parser().call_constructor(s)).map(StreamParser)
+    pub async fn stream_parser(&mut self) -> Result<StreamParser, PluginFailure> {
+        guest_call!(self, |g, s| g.stream_parser().call_constructor(s)).map(StreamParser)
     }
 
-    pub fn feed(&mut self, parser: &StreamParser, chunk: &[u8]) -> Result<Option<Usage>, PluginFailure> {
-        self.call(|g, s| g.stream_parser().call_feed(s, parser.0, chunk))
+    pub async fn feed(&mut self, parser: &StreamParser, chunk: &[u8]) -> Result<Option<Usage>, PluginFailure> {
+        guest_call!(self, |g, s| g.stream_parser().call_feed(s, parser.0, chunk))
     }
 
-    pub fn finish(&mut self, parser: &StreamParser) -> Result<Option<Usage>, PluginFailure> {
-        self.call(|g, s| g.stream_parser().call_finish(s, parser.0))
+    pub async fn finish(&mut self, parser: &StreamParser) -> Result<Option<Usage>, PluginFailure> {
+        guest_call!(self, |g, s| g.stream_parser().call_finish(s, parser.0))
     }
 
     fn refused<T>(&self, result: Result<T, PluginError>) -> Result<T, PluginFailure> {
         result.map_err(|e| PluginFailure::from_plugin_error(&self.plugin.name, e))
     }
 
-    fn call<T>(
-        &mut self,
-        f: impl FnOnce(&Guest, &mut Store<PluginState>) -> wasmtime::Result<T>,
-    ) -> Result<T, PluginFailure> {
-        if self.poisoned {
-            return Err(self.failure(FailureKind::Trap("instance already failed".into())));
-        }
-        self.store.set_epoch_deadline(self.plugin.deadline_ticks());
-        let guest = self.bindings.ai_proxy_provider_provider();
-        match f(guest, &mut self.store) {
-            Ok(value) => Ok(value),
-            Err(error) => {
+    fn settle<T>(&mut self, outcome: Result<wasmtime::Result<T>, tokio::time::error::Elapsed>) -> Result<T, PluginFailure> {
+        let error = match outcome {
+            Ok(Ok(value)) => return Ok(value),
+            Ok(Err(error)) => error,
+            Err(_) => {
                 self.poisoned = true;
-                let kind = if self.store.data().limiter.denied {
-                    FailureKind::OutOfMemory
-                } else if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
-                    FailureKind::Timeout
-                } else {
-                    FailureKind::Trap(format!("{error:#}"))
-                };
-                let failure = self.failure(kind);
-                tracing::warn!(plugin = %self.plugin.name, error = %format!("{error:#}"), "plugin call failed: {failure}");
-                Err(failure)
+                let failure = self.failure(FailureKind::Timeout);
+                tracing::warn!(plugin = %self.plugin.name, "plugin call timed out waiting in a host call");
+                return Err(failure);
             }
-        }
+        };
+        self.poisoned = true;
+        let kind = if self.store.data().limiter.denied {
+            FailureKind::OutOfMemory
+        } else if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+            FailureKind::Timeout
+        } else {
+            FailureKind::Trap(format!("{error:#}"))
+        };
+        let failure = self.failure(kind);
+        tracing::warn!(plugin = %self.plugin.name, error = %format!("{error:#}"), "plugin call failed: {failure}");
+        Err(failure)
     }
 
     fn failure(&self, kind: FailureKind) -> PluginFailure {

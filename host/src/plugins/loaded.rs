@@ -37,11 +37,15 @@ pub struct LoadedPlugin {
 }
 
 impl LoadedPlugin {
-    /// Compiles `bytes`, links it and calls `info` and `default-prices`.
-    pub fn load(engine: &Arc<PluginEngine>, bytes: &[u8]) -> Result<Arc<LoadedPlugin>, LoadError> {
-        let sha256 = hex::encode(Sha256::digest(bytes));
-        let component =
-            Component::new(&engine.engine, bytes).map_err(|e| LoadError::Compile(format!("{e:#}")))?;
+    /// Compiles `bytes` (on a blocking thread), links it and calls `info`
+    /// and `default-prices`.
+    pub async fn load(engine: &Arc<PluginEngine>, bytes: Vec<u8>) -> Result<Arc<LoadedPlugin>, LoadError> {
+        let sha256 = hex::encode(Sha256::digest(&bytes));
+        let compile_engine = engine.engine.clone();
+        let component = tokio::task::spawn_blocking(move || Component::new(&compile_engine, &bytes))
+            .await
+            .map_err(|e| LoadError::Compile(format!("compile task failed: {e}")))?
+            .map_err(|e| LoadError::Compile(format!("{e:#}")))?;
         let pre = engine
             .linker
             .instantiate_pre(&component)
@@ -51,12 +55,18 @@ impl LoadedPlugin {
         let mut store = Store::new(&engine.engine, PluginState::new("loading", "load", engine.limits.memory_bytes));
         store.limiter(|s| &mut s.limiter);
         store.set_epoch_deadline(engine.limits.deadline_ticks());
-        let instance = pre.instantiate(&mut store).map_err(|e| LoadError::World(format!("{e:#}")))?;
+        let instance = pre.instantiate_async(&mut store).await.map_err(|e| LoadError::World(format!("{e:#}")))?;
         let exports = instance.ai_proxy_provider_provider();
-        let info = exports.call_info(&mut store).map_err(|e| LoadError::Info(format!("{e:#}")))?;
+        let timeout = engine.limits.call_timeout;
+        let info = tokio::time::timeout(timeout, exports.call_info(&mut store))
+            .await
+            .map_err(|_| LoadError::Info("info() timed out".into()))?
+            .map_err(|e| LoadError::Info(format!("{e:#}")))?;
         store.set_epoch_deadline(engine.limits.deadline_ticks());
-        let default_prices =
-            exports.call_default_prices(&mut store).map_err(|e| LoadError::Info(format!("{e:#}")))?;
+        let default_prices = tokio::time::timeout(timeout, exports.call_default_prices(&mut store))
+            .await
+            .map_err(|_| LoadError::Info("default-prices() timed out".into()))?
+            .map_err(|e| LoadError::Info(format!("{e:#}")))?;
         Ok(Arc::new(LoadedPlugin {
             name: info.name.clone(),
             version: info.version.clone(),
@@ -69,7 +79,7 @@ impl LoadedPlugin {
     }
 
     /// A fresh instance for one request.
-    pub fn instantiate(self: &Arc<Self>, request_id: &str) -> Result<PluginInstance, PluginFailure> {
+    pub async fn instantiate(self: &Arc<Self>, request_id: &str) -> Result<PluginInstance, PluginFailure> {
         let limits = self.engine.limits;
         let mut store = Store::new(
             &self.engine.engine,
@@ -77,7 +87,7 @@ impl LoadedPlugin {
         );
         store.limiter(|s| &mut s.limiter);
         store.set_epoch_deadline(limits.deadline_ticks());
-        match self.pre.instantiate(&mut store) {
+        match self.pre.instantiate_async(&mut store).await {
             Ok(bindings) => Ok(PluginInstance::new(self.clone(), store, bindings)),
             Err(e) => Err(PluginFailure {
                 plugin: self.name.clone(),
@@ -88,5 +98,9 @@ impl LoadedPlugin {
 
     pub(super) fn deadline_ticks(&self) -> u64 {
         self.engine.limits.deadline_ticks()
+    }
+
+    pub(super) fn call_timeout(&self) -> std::time::Duration {
+        self.engine.limits.call_timeout
     }
 }

@@ -57,11 +57,11 @@ pub async fn forward(
         .iter()
         .filter_map(|(n, v)| Some(Header { name: n.as_str().to_owned(), value: v.to_str().ok()?.to_owned() }))
         .collect();
-    let mut meter = Meter::new(instance, status, plugin_headers, event_stream || (wants_stream && status < 400));
+    let mut meter = Meter::new(instance, status, plugin_headers, event_stream || (wants_stream && status < 400)).await;
 
     let downstream = client_response_header(&head, &ctx.request_id)?;
     if session.write_response_header(Box::new(downstream), false).await.is_err() {
-        let metered = meter.finish(instance);
+        let metered = meter.finish(instance).await;
         return Ok(Forwarded { status, metered, is_stream: event_stream, interrupted: Some("client closed the connection".into()) });
     }
     ctx.response_started = true;
@@ -70,7 +70,7 @@ pub async fn forward(
     loop {
         match upstream.read_response_body().await {
             Ok(Some(chunk)) => {
-                meter.observe(instance, &chunk);
+                meter.observe(instance, &chunk).await;
                 if session.write_response_body(Some(chunk), false).await.is_err() {
                     interrupted = Some("client closed the connection".to_owned());
                     break;
@@ -84,7 +84,7 @@ pub async fn forward(
         }
     }
     let is_stream = meter.is_stream();
-    let metered = meter.finish(instance);
+    let metered = meter.finish(instance).await;
     if interrupted.is_none() {
         if session.write_response_body(Some(Bytes::new()), true).await.is_err() {
             interrupted = Some("client closed the connection".to_owned());

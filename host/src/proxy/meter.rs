@@ -35,12 +35,12 @@ pub struct Metered {
 }
 
 impl Meter {
-    pub fn new(instance: &mut PluginInstance, status: u16, headers: Vec<Header>, event_stream: bool) -> Meter {
+    pub async fn new(instance: &mut PluginInstance, status: u16, headers: Vec<Header>, event_stream: bool) -> Meter {
         let mut failure = None;
         let mode = if status >= 400 {
             Mode::Error { body: Vec::new() }
         } else if event_stream {
-            match instance.stream_parser() {
+            match instance.stream_parser().await {
                 Ok(parser) => Mode::Stream(parser),
                 Err(f) => {
                     failure = Some(f);
@@ -58,13 +58,13 @@ impl Meter {
     }
 
     /// Observes one chunk on its way to the client.
-    pub fn observe(&mut self, instance: &mut PluginInstance, chunk: &[u8]) {
+    pub async fn observe(&mut self, instance: &mut PluginInstance, chunk: &[u8]) {
         if self.failure.is_some() {
             return;
         }
         match &mut self.mode {
             Mode::Stream(parser) => {
-                if let Err(f) = instance.feed(parser, chunk) {
+                if let Err(f) = instance.feed(parser, chunk).await {
                     self.failure = Some(f);
                 }
             }
@@ -83,16 +83,16 @@ impl Meter {
     }
 
     /// The answer ended (completely or not).
-    pub fn finish(self, instance: &mut PluginInstance) -> Metered {
+    pub async fn finish(self, instance: &mut PluginInstance) -> Metered {
         let Meter { mode, status, headers, failure } = self;
         if failure.is_some() {
             return Metered { usage: None, error_class: None, failure };
         }
         let result = match &mode {
-            Mode::Stream(parser) => instance.finish(parser).map(|u| (u, None)),
+            Mode::Stream(parser) => instance.finish(parser).await.map(|u| (u, None)),
             Mode::Json { overflow: true, .. } => Ok((None, None)),
-            Mode::Json { body, .. } => instance.body_usage(body).map(|u| (u, None)),
-            Mode::Error { body } => instance.classify(status, &headers, body).map(|c| (None, Some(c))),
+            Mode::Json { body, .. } => instance.body_usage(body).await.map(|u| (u, None)),
+            Mode::Error { body } => instance.classify(status, &headers, body).await.map(|c| (None, Some(c))),
         };
         match result {
             Ok((usage, error_class)) => Metered { usage, error_class, failure: None },

@@ -45,8 +45,8 @@ pub async fn serve(core: &ProxyCore, session: &mut Session, ctx: &mut RequestCtx
 
     let body = read_body(session, core.max_body_bytes).await?;
     let head = plugin_head(session.req_header());
-    let mut instance = plugin.instantiate(&ctx.request_id).map_err(ProxyError::Plugin)?;
-    let facts = instance.inspect(&head, &body).map_err(ProxyError::Plugin)?;
+    let mut instance = plugin.instantiate(&ctx.request_id).await.map_err(ProxyError::Plugin)?;
+    let facts = instance.inspect(&head, &body).await.map_err(ProxyError::Plugin)?;
     ctx.trace.model = facts.model.clone();
     ctx.trace.is_stream = facts.stream;
 
@@ -58,7 +58,7 @@ pub async fn serve(core: &ProxyCore, session: &mut Session, ctx: &mut RequestCtx
     };
 
     let placeholder = credential_placeholder();
-    let prepared = instance.prepare(&head, &body, &placeholder).map_err(ProxyError::Plugin)?;
+    let prepared = instance.prepare(&head, &body, &placeholder).await.map_err(ProxyError::Plugin)?;
     let (request, upstream_body) =
         build_request(&plugin.name, &base, &head.method, prepared, body, &placeholder, secret)
             .map_err(ProxyError::Plugin)?;
@@ -102,7 +102,7 @@ pub async fn serve(core: &ProxyCore, session: &mut Session, ctx: &mut RequestCtx
         ctx.trace.cache_write_tokens = usage.cache_write_tokens;
         ctx.trace.reasoning_tokens = usage.reasoning_tokens;
         if let Some(model) = &facts.model {
-            match instance.cost(model, usage, &provider.prices) {
+            match instance.cost(model, usage, &provider.prices).await {
                 Ok(cost) => ctx.trace.cost_nanos = cost,
                 Err(f) => ctx.trace.error_message = Some(format!("{f}")),
             }
