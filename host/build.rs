@@ -12,9 +12,19 @@ const WASM_PROFILE: &str = "wasm-plugin";
 
 fn main() -> Result<(), Box<dyn Error>> {
     let host_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?);
-    let root = host_dir.parent().ok_or("host crate has no parent directory")?;
+    let root = host_dir
+        .parent()
+        .ok_or("host crate has no parent directory")?;
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
-    for watched in ["wit", "sdk", "plugins/openai", "plugins/anthropic", "plugins/gemini", "Cargo.toml", "Cargo.lock"] {
+    for watched in [
+        "wit",
+        "sdk",
+        "plugins/openai",
+        "plugins/anthropic",
+        "plugins/gemini",
+        "Cargo.toml",
+        "Cargo.lock",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     let target_dir = wasm_target_dir(&out_dir);
@@ -42,7 +52,15 @@ fn build_plugins(root: &Path, target_dir: &Path, names: &[&str]) -> Result<(), B
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root)
-        .args(["build", "--locked", "--target", WASM_TARGET, "--profile", WASM_PROFILE, "--target-dir"])
+        .args([
+            "build",
+            "--locked",
+            "--target",
+            WASM_TARGET,
+            "--profile",
+            WASM_PROFILE,
+            "--target-dir",
+        ])
         .arg(target_dir);
     for name in names {
         cmd.args(["-p", &format!("plugin-{name}")]);
@@ -51,12 +69,25 @@ fn build_plugins(root: &Path, target_dir: &Path, names: &[&str]) -> Result<(), B
     for (key, _) in std::env::vars() {
         let keep = key == "CARGO_HOME" || key == "CARGO_MAKEFLAGS" || key == "CARGO_NET_OFFLINE";
         if (key.starts_with("CARGO_") && !keep)
-            || matches!(key.as_str(), "RUSTFLAGS" | "TARGET" | "HOST" | "OUT_DIR" | "OPT_LEVEL" | "PROFILE" | "DEBUG" | "NUM_JOBS" | "RUSTC_WORKSPACE_WRAPPER")
+            || matches!(
+                key.as_str(),
+                "RUSTFLAGS"
+                    | "TARGET"
+                    | "HOST"
+                    | "OUT_DIR"
+                    | "OPT_LEVEL"
+                    | "PROFILE"
+                    | "DEBUG"
+                    | "NUM_JOBS"
+                    | "RUSTC_WORKSPACE_WRAPPER"
+            )
         {
             cmd.env_remove(key);
         }
     }
-    let status = cmd.status().map_err(|e| format!("running cargo for the plugins: {e}"))?;
+    let status = cmd
+        .status()
+        .map_err(|e| format!("running cargo for the plugins: {e}"))?;
     if !status.success() {
         return Err(format!(
             "building the built-in plugins for {WASM_TARGET} failed (is the target installed? `rustup target add {WASM_TARGET}`)"

@@ -13,16 +13,39 @@ fn main() -> Result<(), Box<dyn Error>> {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     // OUT_DIR is <target>/<profile>/build/<pkg>-<hash>/out; build beside the host's plugins.
-    let target_dir = out_dir.ancestors().nth(4).map_or_else(|| out_dir.join("wasm"), |t| t.join("wasm-plugins"));
+    let target_dir = out_dir
+        .ancestors()
+        .nth(4)
+        .map_or_else(|| out_dir.join("wasm"), |t| t.join("wasm-plugins"));
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root)
-        .args(["build", "--locked", "--target", "wasm32-wasip2", "--profile", "wasm-plugin", "-p", "plugin-misbehave", "--target-dir"])
+        .args([
+            "build",
+            "--locked",
+            "--target",
+            "wasm32-wasip2",
+            "--profile",
+            "wasm-plugin",
+            "-p",
+            "plugin-misbehave",
+            "--target-dir",
+        ])
         .arg(&target_dir);
     for (key, _) in std::env::vars() {
         let keep = key == "CARGO_HOME" || key == "CARGO_MAKEFLAGS";
         if (key.starts_with("CARGO_") && !keep)
-            || matches!(key.as_str(), "RUSTFLAGS" | "TARGET" | "HOST" | "OUT_DIR" | "OPT_LEVEL" | "PROFILE" | "DEBUG" | "NUM_JOBS")
+            || matches!(
+                key.as_str(),
+                "RUSTFLAGS"
+                    | "TARGET"
+                    | "HOST"
+                    | "OUT_DIR"
+                    | "OPT_LEVEL"
+                    | "PROFILE"
+                    | "DEBUG"
+                    | "NUM_JOBS"
+            )
         {
             cmd.env_remove(key);
         }

@@ -69,7 +69,10 @@ impl Config {
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let data_dir = PathBuf::from(get("AI_PROXY_DATA_DIR").unwrap_or_else(|| "data".into()));
         let database_url = get("DATABASE_URL").unwrap_or_else(|| {
-            format!("sqlite://{}?mode=rwc", data_dir.join("ai-proxy.db").display())
+            format!(
+                "sqlite://{}?mode=rwc",
+                data_dir.join("ai-proxy.db").display()
+            )
         });
         if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres")) {
             return Err(ConfigError {
@@ -86,7 +89,11 @@ impl Config {
             database_url,
             admin_password: get("AI_PROXY_ADMIN_PASSWORD").filter(|p| !p.is_empty()),
             master_key: get("AI_PROXY_MASTER_KEY").filter(|k| !k.is_empty()),
-            max_body_bytes: parse(&get, "AI_PROXY_MAX_BODY_BYTES", Some(DEFAULT_MAX_BODY_BYTES))?,
+            max_body_bytes: parse(
+                &get,
+                "AI_PROXY_MAX_BODY_BYTES",
+                Some(DEFAULT_MAX_BODY_BYTES),
+            )?,
             plugin_call_timeout: Duration::from_millis(parse(
                 &get,
                 "AI_PROXY_PLUGIN_TIMEOUT_MS",
@@ -97,7 +104,11 @@ impl Config {
                 "AI_PROXY_PLUGIN_MEMORY_MIB",
                 Some(DEFAULT_PLUGIN_MEMORY_BYTES >> 20),
             )? << 20,
-            plugin_instances: parse(&get, "AI_PROXY_PLUGIN_INSTANCES", Some(DEFAULT_PLUGIN_INSTANCES))?,
+            plugin_instances: parse(
+                &get,
+                "AI_PROXY_PLUGIN_INSTANCES",
+                Some(DEFAULT_PLUGIN_INSTANCES),
+            )?,
             proxy_threads: parse(&get, "AI_PROXY_PROXY_THREADS", Some(cpus))?,
             trace_batch: parse(&get, "AI_PROXY_TRACE_BATCH", Some(DEFAULT_TRACE_BATCH))?,
             trace_flush: Duration::from_millis(parse(
@@ -107,7 +118,13 @@ impl Config {
             )?),
             trace_queue: parse(&get, "AI_PROXY_TRACE_QUEUE", Some(DEFAULT_TRACE_QUEUE))?,
             plugin_files: get("AI_PROXY_PLUGIN_FILES")
-                .map(|v| v.split(',').map(str::trim).filter(|p| !p.is_empty()).map(PathBuf::from).collect())
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                        .map(PathBuf::from)
+                        .collect()
+                })
                 .unwrap_or_default(),
         };
         config.validate()?;
@@ -116,16 +133,50 @@ impl Config {
 
     fn validate(&self) -> Result<(), ConfigError> {
         let checks: [(&'static str, u64, bool, &'static str); 6] = [
-            ("AI_PROXY_MAX_BODY_BYTES", self.max_body_bytes as u64, self.max_body_bytes > 0, "must be above 0"),
-            ("AI_PROXY_PLUGIN_TIMEOUT_MS", self.plugin_call_timeout.as_millis() as u64, !self.plugin_call_timeout.is_zero(), "must be above 0"),
-            ("AI_PROXY_PLUGIN_MEMORY_MIB", (self.plugin_memory_bytes >> 20) as u64, self.plugin_memory_bytes >= 1 << 20 && self.plugin_memory_bytes <= 4 << 30, "must be between 1 and 4096"),
-            ("AI_PROXY_PLUGIN_INSTANCES", u64::from(self.plugin_instances), self.plugin_instances > 0, "must be above 0"),
-            ("AI_PROXY_PROXY_THREADS", self.proxy_threads as u64, self.proxy_threads > 0, "must be above 0"),
-            ("AI_PROXY_TRACE_BATCH", self.trace_batch as u64, self.trace_batch > 0 && self.trace_queue >= self.trace_batch, "must be above 0 and at most AI_PROXY_TRACE_QUEUE"),
+            (
+                "AI_PROXY_MAX_BODY_BYTES",
+                self.max_body_bytes as u64,
+                self.max_body_bytes > 0,
+                "must be above 0",
+            ),
+            (
+                "AI_PROXY_PLUGIN_TIMEOUT_MS",
+                self.plugin_call_timeout.as_millis() as u64,
+                !self.plugin_call_timeout.is_zero(),
+                "must be above 0",
+            ),
+            (
+                "AI_PROXY_PLUGIN_MEMORY_MIB",
+                (self.plugin_memory_bytes >> 20) as u64,
+                self.plugin_memory_bytes >= 1 << 20 && self.plugin_memory_bytes <= 4 << 30,
+                "must be between 1 and 4096",
+            ),
+            (
+                "AI_PROXY_PLUGIN_INSTANCES",
+                u64::from(self.plugin_instances),
+                self.plugin_instances > 0,
+                "must be above 0",
+            ),
+            (
+                "AI_PROXY_PROXY_THREADS",
+                self.proxy_threads as u64,
+                self.proxy_threads > 0,
+                "must be above 0",
+            ),
+            (
+                "AI_PROXY_TRACE_BATCH",
+                self.trace_batch as u64,
+                self.trace_batch > 0 && self.trace_queue >= self.trace_batch,
+                "must be above 0 and at most AI_PROXY_TRACE_QUEUE",
+            ),
         ];
         for (name, value, ok, reason) in checks {
             if !ok {
-                return Err(ConfigError { name, value: value.to_string(), reason });
+                return Err(ConfigError {
+                    name,
+                    value: value.to_string(),
+                    reason,
+                });
             }
         }
         Ok(())
@@ -143,7 +194,11 @@ fn parse<T: std::str::FromStr>(
             value,
             reason: "cannot be parsed",
         }),
-        None => default.ok_or(ConfigError { name, value: String::new(), reason: "is required" }),
+        None => default.ok_or(ConfigError {
+            name,
+            value: String::new(),
+            reason: "is required",
+        }),
     }
 }
 
@@ -165,8 +220,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let vars: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|name| vars.get(name).cloned())
     }
 

@@ -39,7 +39,8 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     };
     let mut server = Server::new_with_opt_and_conf(None, conf);
     server.bootstrap();
-    let mut proxy = pingora::proxy::http_proxy_service(&server.configuration, Gateway::new(proxy_core));
+    let mut proxy =
+        pingora::proxy::http_proxy_service(&server.configuration, Gateway::new(proxy_core));
     proxy.add_tcp(&config.proxy_addr.to_string());
     proxy.threads = Some(config.proxy_threads);
     server.add_service(proxy);
@@ -66,19 +67,32 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
     })?;
     let registry = Arc::new(PluginRegistry::new(engine));
     for (name, bytes) in BUILTIN_PLUGINS {
-        let plugin = registry.load(bytes.to_vec()).await.map_err(|e| anyhow::anyhow!("built-in plugin {name}: {e}"))?;
+        let plugin = registry
+            .load(bytes.to_vec())
+            .await
+            .map_err(|e| anyhow::anyhow!("built-in plugin {name}: {e}"))?;
         bootstrap::register_builtin_plugin(&db, &plugin, bytes, true).await?;
         bootstrap::ensure_provider(&db, &plugin).await?;
     }
     for path in &config.plugin_files {
-        let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("plugin file {}: {e}", path.display()))?;
-        let plugin = registry.load(bytes.clone()).await.map_err(|e| anyhow::anyhow!("plugin file {}: {e}", path.display()))?;
+        let bytes = std::fs::read(path)
+            .map_err(|e| anyhow::anyhow!("plugin file {}: {e}", path.display()))?;
+        let plugin = registry
+            .load(bytes.clone())
+            .await
+            .map_err(|e| anyhow::anyhow!("plugin file {}: {e}", path.display()))?;
         bootstrap::register_builtin_plugin(&db, &plugin, &bytes, false).await?;
     }
 
-    let catalog = Arc::new(ArcSwap::from_pointee(load_catalog(&db, &registry, &secrets).await?));
-    let traces = TraceWriter { batch: config.trace_batch, flush: config.trace_flush, queue: config.trace_queue }
-        .spawn(db.clone());
+    let catalog = Arc::new(ArcSwap::from_pointee(
+        load_catalog(&db, &registry, &secrets).await?,
+    ));
+    let traces = TraceWriter {
+        batch: config.trace_batch,
+        flush: config.trace_flush,
+        queue: config.trace_queue,
+    }
+    .spawn(db.clone());
 
     let admin_core = Arc::new(AdminCore {
         db,

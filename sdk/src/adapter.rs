@@ -68,8 +68,13 @@ impl StreamState {
     pub fn feed<P: Provider>(&mut self, chunk: &[u8]) -> Option<Usage> {
         let before = self.usage;
         let usage = &mut self.usage;
-        self.framing.push(chunk, |event| P::stream_event(event, usage));
-        if self.usage != before { self.usage } else { None }
+        self.framing
+            .push(chunk, |event| P::stream_event(event, usage));
+        if self.usage != before {
+            self.usage
+        } else {
+            None
+        }
     }
 
     /// Ends the stream: a final event without a trailing blank line still counts.

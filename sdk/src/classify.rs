@@ -20,10 +20,15 @@ pub fn by_status(status: u16, headers: &[Header]) -> ErrorClass {
 /// Seconds from `retry-after` (delta-seconds form) or `retry-after-ms`,
 /// rounded up.
 pub fn retry_after(headers: &[Header]) -> Option<u32> {
-    if let Some(ms) = http::header(headers, "retry-after-ms").and_then(|v| v.trim().parse::<f64>().ok()) {
+    if let Some(ms) =
+        http::header(headers, "retry-after-ms").and_then(|v| v.trim().parse::<f64>().ok())
+    {
         return Some((ms / 1000.0).ceil().clamp(0.0, f64::from(u32::MAX)) as u32);
     }
-    let secs = http::header(headers, "retry-after")?.trim().parse::<f64>().ok()?;
+    let secs = http::header(headers, "retry-after")?
+        .trim()
+        .parse::<f64>()
+        .ok()?;
     Some(secs.ceil().clamp(0.0, f64::from(u32::MAX)) as u32)
 }
 
@@ -32,12 +37,18 @@ mod tests {
     use super::*;
 
     fn h(name: &str, value: &str) -> Vec<Header> {
-        vec![Header { name: name.into(), value: value.into() }]
+        vec![Header {
+            name: name.into(),
+            value: value.into(),
+        }]
     }
 
     #[test]
     fn statuses_map_to_classes() {
-        assert_eq!(by_status(429, &h("retry-after", "7")), ErrorClass::RateLimited(Some(7)));
+        assert_eq!(
+            by_status(429, &h("retry-after", "7")),
+            ErrorClass::RateLimited(Some(7))
+        );
         assert_eq!(by_status(429, &[]), ErrorClass::RateLimited(None));
         assert_eq!(by_status(401, &[]), ErrorClass::AuthInvalid);
         assert_eq!(by_status(404, &[]), ErrorClass::BadRequest);
@@ -47,6 +58,9 @@ mod tests {
     #[test]
     fn retry_after_ms_rounds_up() {
         assert_eq!(retry_after(&h("Retry-After-Ms", "1500")), Some(2));
-        assert_eq!(retry_after(&h("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT")), None);
+        assert_eq!(
+            retry_after(&h("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT")),
+            None
+        );
     }
 }

@@ -13,7 +13,10 @@ pub fn header<'a>(headers: &'a [Header], name: &str) -> Option<&'a str> {
 /// Replaces every `name` header with one carrying `value`.
 pub fn set_header(headers: &mut Vec<Header>, name: &str, value: impl Into<String>) {
     remove_header(headers, name);
-    headers.push(Header { name: name.to_ascii_lowercase(), value: value.into() });
+    headers.push(Header {
+        name: name.to_ascii_lowercase(),
+        value: value.into(),
+    });
 }
 
 /// Removes every `name` header.
@@ -64,7 +67,10 @@ mod tests {
 
     #[test]
     fn headers_are_case_insensitive() {
-        let mut h = vec![Header { name: "X-Api-Key".into(), value: "a".into() }];
+        let mut h = vec![Header {
+            name: "X-Api-Key".into(),
+            value: "a".into(),
+        }];
         set_header(&mut h, "x-api-key", "b");
         assert_eq!(h.len(), 1);
         assert_eq!(header(&h, "X-API-KEY"), Some("b"));

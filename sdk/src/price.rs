@@ -66,21 +66,36 @@ mod tests {
     #[test]
     fn longest_prefix_wins() {
         let p = prices();
-        assert_eq!(find("gpt-4o-mini-2024-07-18", &p).map(|p| p.model.as_str()), Some("gpt-4o-mini"));
-        assert_eq!(find("gpt-4o-2024-08-06", &p).map(|p| p.model.as_str()), Some("gpt-4o"));
+        assert_eq!(
+            find("gpt-4o-mini-2024-07-18", &p).map(|p| p.model.as_str()),
+            Some("gpt-4o-mini")
+        );
+        assert_eq!(
+            find("gpt-4o-2024-08-06", &p).map(|p| p.model.as_str()),
+            Some("gpt-4o")
+        );
         assert!(find("claude", &p).is_none());
     }
 
     #[test]
     fn cached_tokens_are_billed_at_their_own_rate() {
-        let usage = Usage { input_tokens: 1_000_000, cached_input_tokens: 400_000, output_tokens: 100_000, ..Usage::ZERO };
+        let usage = Usage {
+            input_tokens: 1_000_000,
+            cached_input_tokens: 400_000,
+            output_tokens: 100_000,
+            ..Usage::ZERO
+        };
         // 600k * $2.50 + 400k * $1.25 + 100k * $10 = 1.5 + 0.5 + 1.0 = $3.00
         assert_eq!(cost("gpt-4o", &usage, &prices()), Some(3_000_000_000));
     }
 
     #[test]
     fn single_tokens_cost_nano_dollars() {
-        let usage = Usage { input_tokens: 1, output_tokens: 1, ..Usage::ZERO };
+        let usage = Usage {
+            input_tokens: 1,
+            output_tokens: 1,
+            ..Usage::ZERO
+        };
         // $0.15 and $0.60 per million tokens: 150 + 600 nano-USD for one token each.
         assert_eq!(cost("gpt-4o-mini", &usage, &prices()), Some(750));
     }

@@ -123,7 +123,9 @@ mod tests {
         out
     }
 
-    const STREAM: &[u8] = "event: a\ndata: {\"x\":\"é\"}\n\n: comment\ndata: 1\ndata: 2\r\n\r\ndata: [DONE]\r\r".as_bytes();
+    const STREAM: &[u8] =
+        "event: a\ndata: {\"x\":\"é\"}\n\n: comment\ndata: 1\ndata: 2\r\n\r\ndata: [DONE]\r\r"
+            .as_bytes();
 
     #[test]
     fn events_are_framed_by_blank_lines_with_any_line_ending() {
@@ -149,7 +151,13 @@ mod tests {
     #[test]
     fn last_event_without_blank_line_is_delivered_at_finish() {
         let got = events(&[b"data: tail"]);
-        assert_eq!(got, vec![SseEvent { event: None, data: "tail".into() }]);
+        assert_eq!(
+            got,
+            vec![SseEvent {
+                event: None,
+                data: "tail".into()
+            }]
+        );
     }
 
     #[test]
@@ -163,6 +171,12 @@ mod tests {
         long.resize(MAX_LINE_BYTES + 10, b'x');
         long.extend_from_slice(b"\n\ndata: ok\n\n");
         let got = events(&[&long]);
-        assert_eq!(got, vec![SseEvent { event: None, data: "ok".into() }]);
+        assert_eq!(
+            got,
+            vec![SseEvent {
+                event: None,
+                data: "ok".into()
+            }]
+        );
     }
 }

@@ -124,13 +124,22 @@ def test_openai_chat_stream_with_include_usage_ends_with_usage_chunk(openai_clie
 
 
 @needs_openai
-def test_openai_chat_stream_without_include_usage_has_no_usage(openai_client):
+def test_openai_chat_stream_without_include_usage(openai_client):
+    """Straight from the upstream such a stream carries no usage. Through the gateway it
+    ends with one usage chunk (choices empty): the gateway asks for usage so it can
+    bill the stream (AI_PROXY_EXPECT_INJECTED_USAGE=1)."""
     stream = openai_client.chat.completions.create(model=OPENAI_MODEL, messages=PROMPT, stream=True)
 
     chunks = list(stream)
 
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == TEXT
-    assert all(chunk.usage is None for chunk in chunks)
+    usages = [chunk.usage for chunk in chunks if chunk.usage is not None]
+    if os.environ.get("AI_PROXY_EXPECT_INJECTED_USAGE") == "1":
+        assert len(usages) == 1
+        assert chunks[-1].choices == []
+        assert_openai_chat_usage(usages[0])
+    else:
+        assert usages == []
 
 
 @needs_openai

@@ -36,7 +36,10 @@ pub fn misbehave_wasm() -> PathBuf {
 
 /// A free loopback port (bound then released).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
 }
 
 /// A running gateway process.
@@ -58,7 +61,8 @@ impl TestGateway {
     /// Starts a gateway with extra environment variables (`DATABASE_URL`,
     /// limits, plugin files, ...).
     pub async fn start_with(env: &[(&str, String)]) -> TestGateway {
-        let data_dir = std::env::temp_dir().join(format!("aip-test-{}-{}", std::process::id(), free_port()));
+        let data_dir =
+            std::env::temp_dir().join(format!("aip-test-{}-{}", std::process::id(), free_port()));
         std::fs::create_dir_all(&data_dir).expect("data dir");
         let log_path = data_dir.join("gateway.log");
         let log = std::fs::File::create(&log_path).expect("log file");
@@ -79,7 +83,9 @@ impl TestGateway {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let child = cmd.spawn().unwrap_or_else(|e| panic!("starting {}: {e}", gateway_binary().display()));
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", gateway_binary().display()));
         let gateway = TestGateway {
             child,
             proxy_url: format!("http://127.0.0.1:{proxy_port}"),
@@ -95,12 +101,21 @@ impl TestGateway {
     async fn wait_ready(&self) {
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
-            let admin = self.http.get(format!("{}/api/health", self.admin_url)).send().await;
-            let proxy = tokio::net::TcpStream::connect(self.proxy_url.trim_start_matches("http://")).await;
+            let admin = self
+                .http
+                .get(format!("{}/api/health", self.admin_url))
+                .send()
+                .await;
+            let proxy =
+                tokio::net::TcpStream::connect(self.proxy_url.trim_start_matches("http://")).await;
             if admin.is_ok_and(|r| r.status().is_success()) && proxy.is_ok() {
                 return;
             }
-            assert!(Instant::now() < deadline, "gateway did not start:\n{}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "gateway did not start:\n{}",
+                self.log()
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -111,35 +126,66 @@ impl TestGateway {
     }
 
     /// An admin API call with Basic auth; returns status and JSON body.
-    pub async fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut req = self.http.request(method, format!("{}{path}", self.admin_url)).basic_auth("admin", Some(ADMIN_PASSWORD));
+    pub async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.admin_url))
+            .basic_auth("admin", Some(ADMIN_PASSWORD));
         if let Some(body) = body {
             req = req.json(&body);
         }
         let resp = req.send().await.expect("admin request");
         let status = resp.status().as_u16();
         let text = resp.text().await.unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     /// An admin call that must succeed.
-    pub async fn admin_ok(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    pub async fn admin_ok(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Value {
         let (status, value) = self.admin(method.clone(), path, body).await;
-        assert!((200..300).contains(&status), "{method} {path} -> {status}: {value}");
+        assert!(
+            (200..300).contains(&status),
+            "{method} {path} -> {status}: {value}"
+        );
         value
     }
 
     /// The id of the provider named `name`.
     pub async fn provider_id(&self, name: &str) -> i64 {
-        let list = self.admin_ok(reqwest::Method::GET, "/api/providers", None).await;
-        list.as_array().expect("list").iter().find(|p| p["name"] == name).map(|p| p["id"].as_i64().expect("id")).expect("provider")
+        let list = self
+            .admin_ok(reqwest::Method::GET, "/api/providers", None)
+            .await;
+        list.as_array()
+            .expect("list")
+            .iter()
+            .find(|p| p["name"] == name)
+            .map(|p| p["id"].as_i64().expect("id"))
+            .expect("provider")
     }
 
     /// Points provider `name` at `base_url`, adds an upstream key with
     /// `secret` and a client key using it; returns the client key.
     pub async fn client_key_for(&self, name: &str, base_url: &str, secret: &str) -> String {
         let id = self.provider_id(name).await;
-        self.admin_ok(reqwest::Method::PUT, &format!("/api/providers/{id}"), Some(json!({"base_url": base_url}))).await;
+        self.admin_ok(
+            reqwest::Method::PUT,
+            &format!("/api/providers/{id}"),
+            Some(json!({"base_url": base_url})),
+        )
+        .await;
         let key = self
             .admin_ok(
                 reqwest::Method::POST,
@@ -161,16 +207,29 @@ impl TestGateway {
     pub async fn traces(&self, count: usize) -> Vec<Value> {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            let list = self.admin_ok(reqwest::Method::GET, "/api/logs/traces?page_size=200", None).await;
+            let list = self
+                .admin_ok(reqwest::Method::GET, "/api/logs/traces?page_size=200", None)
+                .await;
             let items = list["items"].as_array().cloned().unwrap_or_default();
             if items.len() >= count {
                 let mut out = Vec::new();
                 for item in items {
-                    out.push(self.admin_ok(reqwest::Method::GET, &format!("/api/logs/traces/{}", item["id"]), None).await);
+                    out.push(
+                        self.admin_ok(
+                            reqwest::Method::GET,
+                            &format!("/api/logs/traces/{}", item["id"]),
+                            None,
+                        )
+                        .await,
+                    );
                 }
                 return out;
             }
-            assert!(Instant::now() < deadline, "expected {count} traces, have {}", items.len());
+            assert!(
+                Instant::now() < deadline,
+                "expected {count} traces, have {}",
+                items.len()
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -180,12 +239,26 @@ impl TestGateway {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let list = self
-                .admin_ok(reqwest::Method::GET, &format!("/api/logs/traces?q={request_id}"), None)
+                .admin_ok(
+                    reqwest::Method::GET,
+                    &format!("/api/logs/traces?q={request_id}"),
+                    None,
+                )
                 .await;
             if let Some(item) = list["items"].as_array().and_then(|a| a.first()) {
-                return self.admin_ok(reqwest::Method::GET, &format!("/api/logs/traces/{}", item["id"]), None).await;
+                return self
+                    .admin_ok(
+                        reqwest::Method::GET,
+                        &format!("/api/logs/traces/{}", item["id"]),
+                        None,
+                    )
+                    .await;
             }
-            assert!(Instant::now() < deadline, "no trace for {request_id}\n{}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "no trace for {request_id}\n{}",
+                self.log()
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }

@@ -11,15 +11,26 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 async fn chat(gw: &TestGateway, key: Option<&str>, body: Value) -> (u16, Value, String) {
-    let mut req = reqwest::Client::new().post(format!("{}/v1/chat/completions", gw.proxy_url)).json(&body);
+    let mut req = reqwest::Client::new()
+        .post(format!("{}/v1/chat/completions", gw.proxy_url))
+        .json(&body);
     if let Some(key) = key {
         req = req.bearer_auth(key);
     }
     let resp = req.send().await.expect("request");
     let status = resp.status().as_u16();
-    let rid = resp.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let rid = resp
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
     let text = resp.text().await.expect("body");
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)), rid)
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        rid,
+    )
 }
 
 fn hello(model: &str) -> Value {
@@ -30,7 +41,11 @@ async fn assert_error(gw: &TestGateway, got: (u16, Value, String), status: u16, 
     let (got_status, body, rid) = got;
     assert_eq!(got_status, status, "{body}");
     assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+    );
     let trace = gw.trace_by_request_id(&rid).await;
     assert_eq!(trace["status_code"], status, "{trace}");
 }
@@ -41,8 +56,20 @@ async fn refusals_are_json_errors_with_the_right_status_and_a_trace() {
     let gw = TestGateway::start_with(&[("AI_PROXY_MAX_BODY_BYTES", "1024".into())]).await;
     let key = gw.client_key_for("openai", &mock.base_url(), "sk-up").await;
 
-    assert_error(&gw, chat(&gw, None, hello("gpt-4o")).await, 401, "missing_api_key").await;
-    assert_error(&gw, chat(&gw, Some("aip-not-a-real-key"), hello("gpt-4o")).await, 401, "invalid_api_key").await;
+    assert_error(
+        &gw,
+        chat(&gw, None, hello("gpt-4o")).await,
+        401,
+        "missing_api_key",
+    )
+    .await;
+    assert_error(
+        &gw,
+        chat(&gw, Some("aip-not-a-real-key"), hello("gpt-4o")).await,
+        401,
+        "invalid_api_key",
+    )
+    .await;
 
     // The body limit is inclusive: exactly 1024 bytes passes, 1025 does not.
     let pad = |len: usize| {
@@ -54,23 +81,58 @@ async fn refusals_are_json_errors_with_the_right_status_and_a_trace() {
     };
     let (status, body, _) = chat(&gw, Some(&key), pad(1024)).await;
     assert_eq!(status, 200, "{body}");
-    assert_error(&gw, chat(&gw, Some(&key), pad(1025)).await, 413, "request_too_large").await;
+    assert_error(
+        &gw,
+        chat(&gw, Some(&key), pad(1025)).await,
+        413,
+        "request_too_large",
+    )
+    .await;
 
     // A client key with an empty pool: 503 saying why.
     let openai = gw.provider_id("openai").await;
     let empty = gw
-        .admin_ok(Method::POST, "/api/user-service/keys", Some(json!({"name": "empty", "provider_id": openai})))
+        .admin_ok(
+            Method::POST,
+            "/api/user-service/keys",
+            Some(json!({"name": "empty", "provider_id": openai})),
+        )
         .await;
     let (status, body, rid) = chat(&gw, empty["key"].as_str(), hello("gpt-4o")).await;
     assert_eq!(status, 503);
-    assert!(body["error"]["message"].as_str().unwrap().contains("none configured"), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("none configured"),
+        "{body}"
+    );
     assert_error(&gw, (status, body, rid), 503, "no_usable_upstream_key").await;
 
     // Disabled client key: 403.
-    let id = gw.admin_ok(Method::GET, "/api/user-service/keys", None).await[0]["id"].clone();
-    gw.admin_ok(Method::PUT, &format!("/api/user-service/keys/{id}"), Some(json!({"enabled": false}))).await;
-    assert_error(&gw, chat(&gw, Some(&key), hello("gpt-4o")).await, 403, "api_key_disabled").await;
-    gw.admin_ok(Method::PUT, &format!("/api/user-service/keys/{id}"), Some(json!({"enabled": true}))).await;
+    let id = gw
+        .admin_ok(Method::GET, "/api/user-service/keys", None)
+        .await[0]["id"]
+        .clone();
+    gw.admin_ok(
+        Method::PUT,
+        &format!("/api/user-service/keys/{id}"),
+        Some(json!({"enabled": false})),
+    )
+    .await;
+    assert_error(
+        &gw,
+        chat(&gw, Some(&key), hello("gpt-4o")).await,
+        403,
+        "api_key_disabled",
+    )
+    .await;
+    gw.admin_ok(
+        Method::PUT,
+        &format!("/api/user-service/keys/{id}"),
+        Some(json!({"enabled": true})),
+    )
+    .await;
 
     // Upstream unreachable: 502.
     gw.admin_ok(
@@ -79,11 +141,24 @@ async fn refusals_are_json_errors_with_the_right_status_and_a_trace() {
         Some(json!({"base_url": format!("http://127.0.0.1:{}", free_port())})),
     )
     .await;
-    assert_error(&gw, chat(&gw, Some(&key), hello("gpt-4o")).await, 502, "upstream_unreachable").await;
+    assert_error(
+        &gw,
+        chat(&gw, Some(&key), hello("gpt-4o")).await,
+        502,
+        "upstream_unreachable",
+    )
+    .await;
 
     // An upstream error passes through unchanged and is classified.
-    gw.admin_ok(Method::PUT, &format!("/api/providers/{openai}"), Some(json!({"base_url": mock.base_url()}))).await;
-    let limited = gw.client_key_for("openai", &mock.base_url(), "mock-429-key").await;
+    gw.admin_ok(
+        Method::PUT,
+        &format!("/api/providers/{openai}"),
+        Some(json!({"base_url": mock.base_url()})),
+    )
+    .await;
+    let limited = gw
+        .client_key_for("openai", &mock.base_url(), "mock-429-key")
+        .await;
     let (status, body, rid) = chat(&gw, Some(&limited), hello("gpt-4o")).await;
     assert_eq!(status, 429, "{body}");
     assert!(body["error"]["message"].is_string());
@@ -92,14 +167,20 @@ async fn refusals_are_json_errors_with_the_right_status_and_a_trace() {
 
     // Nothing above leaked a secret into the log.
     let log = gw.log();
-    assert!(!log.contains("sk-up") && !log.contains(&key), "secret in the gateway log");
+    assert!(
+        !log.contains("sk-up") && !log.contains(&key),
+        "secret in the gateway log"
+    );
 }
 
 #[tokio::test]
 async fn a_misbehaving_plugin_fails_only_its_own_request() {
     let mock = MockUpstream::start().await;
     let gw = TestGateway::start_with(&[
-        ("AI_PROXY_PLUGIN_FILES", misbehave_wasm().display().to_string()),
+        (
+            "AI_PROXY_PLUGIN_FILES",
+            misbehave_wasm().display().to_string(),
+        ),
         ("AI_PROXY_PLUGIN_TIMEOUT_MS", "100".into()),
         ("AI_PROXY_PLUGIN_MEMORY_MIB", "16".into()),
     ])
@@ -110,7 +191,9 @@ async fn a_misbehaving_plugin_fails_only_its_own_request() {
         Some(json!({"name": "misbehave", "plugin": "misbehave", "base_url": mock.base_url()})),
     )
     .await;
-    let key = gw.client_key_for("misbehave", &mock.base_url(), "sk-misbehave-upstream").await;
+    let key = gw
+        .client_key_for("misbehave", &mock.base_url(), "sk-misbehave-upstream")
+        .await;
 
     let cases = [
         ("trap", "plugin_trap"),
@@ -122,7 +205,13 @@ async fn a_misbehaving_plugin_fails_only_its_own_request() {
         let (status, body, rid) = chat(&gw, Some(&key), hello(model)).await;
         assert_eq!(status, 502, "{model}: {body}");
         assert_eq!(body["error"]["code"], code, "{model}: {body}");
-        assert!(body["error"]["message"].as_str().unwrap().contains("misbehave"), "{body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("misbehave"),
+            "{body}"
+        );
         let trace = gw.trace_by_request_id(&rid).await;
         assert_eq!(trace["status_code"], 502);
         // The gateway goes on serving, through the same plugin.
@@ -130,7 +219,9 @@ async fn a_misbehaving_plugin_fails_only_its_own_request() {
         assert_eq!(status, 200, "after {model}: {body}");
     }
     assert!(
-        mock.requests().iter().all(|r| !r.body.windows(12).any(|w| w == b"sk-misbehave")),
+        mock.requests()
+            .iter()
+            .all(|r| !r.body.windows(12).any(|w| w == b"sk-misbehave")),
         "the credential reached the upstream outside its header"
     );
 

@@ -62,26 +62,47 @@ pub struct ClientKeyInput {
 
 async fn check_pool(state: &AdminState, provider_id: i32, pool: &[i32]) -> Result<(), ApiError> {
     if pool.len() > MAX_POOL {
-        return Err(ApiError::BadRequest(format!("at most {MAX_POOL} provider keys per client key")));
+        return Err(ApiError::BadRequest(format!(
+            "at most {MAX_POOL} provider keys per client key"
+        )));
     }
     for id in pool {
-        let key = provider_keys::Entity::find_by_id(*id).one(&state.db).await?;
+        let key = provider_keys::Entity::find_by_id(*id)
+            .one(&state.db)
+            .await?;
         match key {
             Some(k) if k.provider_id == provider_id => {}
-            Some(_) => return Err(ApiError::BadRequest(format!("provider key {id} belongs to another provider"))),
-            None => return Err(ApiError::BadRequest(format!("provider key {id} does not exist"))),
+            Some(_) => {
+                return Err(ApiError::BadRequest(format!(
+                    "provider key {id} belongs to another provider"
+                )));
+            }
+            None => {
+                return Err(ApiError::BadRequest(format!(
+                    "provider key {id} does not exist"
+                )));
+            }
         }
     }
     Ok(())
 }
 
 pub async fn list(State(state): State<AdminState>) -> Result<Json<Vec<ClientKeyView>>, ApiError> {
-    let rows = client_keys::Entity::find().order_by_asc(client_keys::Column::Id).all(&state.db).await?;
+    let rows = client_keys::Entity::find()
+        .order_by_asc(client_keys::Column::Id)
+        .all(&state.db)
+        .await?;
     Ok(Json(rows.into_iter().map(Into::into).collect()))
 }
 
-pub async fn get_one(State(state): State<AdminState>, Path(id): Path<i32>) -> Result<Json<ClientKeyView>, ApiError> {
-    let row = client_keys::Entity::find_by_id(id).one(&state.db).await?.ok_or(ApiError::NotFound("client key"))?;
+pub async fn get_one(
+    State(state): State<AdminState>,
+    Path(id): Path<i32>,
+) -> Result<Json<ClientKeyView>, ApiError> {
+    let row = client_keys::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound("client key"))?;
     Ok(Json(row.into()))
 }
 
@@ -90,10 +111,14 @@ pub async fn create(
     ApiJson(input): ApiJson<ClientKeyInput>,
 ) -> Result<Json<ClientKeyView>, ApiError> {
     let (Some(name), Some(provider_id)) = (input.name, input.provider_id) else {
-        return Err(ApiError::BadRequest("name and provider_id are required".into()));
+        return Err(ApiError::BadRequest(
+            "name and provider_id are required".into(),
+        ));
     };
     if name.trim().is_empty() || name.len() > 128 {
-        return Err(ApiError::BadRequest("name must be 1 to 128 characters".into()));
+        return Err(ApiError::BadRequest(
+            "name must be 1 to 128 characters".into(),
+        ));
     }
     providers::Entity::find_by_id(provider_id)
         .one(&state.db)
@@ -106,7 +131,10 @@ pub async fn create(
     let row = client_keys::ActiveModel {
         name: Set(name),
         key_hash: Set(hex::encode(hash_client_key(&key))),
-        key_prefix: Set(key.chars().take(crate::secrets::DISPLAY_PREFIX_CHARS).collect()),
+        key_prefix: Set(key
+            .chars()
+            .take(crate::secrets::DISPLAY_PREFIX_CHARS)
+            .collect()),
         owner_user_id: Set(None),
         provider_id: Set(provider_id),
         pool: Set(serde_json::to_string(&pool).unwrap_or_else(|_| "[]".into())),
@@ -130,15 +158,22 @@ pub async fn update(
     Path(id): Path<i32>,
     ApiJson(input): ApiJson<ClientKeyInput>,
 ) -> Result<Json<ClientKeyView>, ApiError> {
-    let row = client_keys::Entity::find_by_id(id).one(&state.db).await?.ok_or(ApiError::NotFound("client key"))?;
+    let row = client_keys::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound("client key"))?;
     if input.provider_id.is_some_and(|p| p != row.provider_id) {
-        return Err(ApiError::BadRequest("a client key cannot move to another provider".into()));
+        return Err(ApiError::BadRequest(
+            "a client key cannot move to another provider".into(),
+        ));
     }
     let provider_id = row.provider_id;
     let mut row: client_keys::ActiveModel = row.into();
     if let Some(v) = input.name {
         if v.trim().is_empty() || v.len() > 128 {
-            return Err(ApiError::BadRequest("name must be 1 to 128 characters".into()));
+            return Err(ApiError::BadRequest(
+                "name must be 1 to 128 characters".into(),
+            ));
         }
         row.name = Set(v);
     }
@@ -159,8 +194,13 @@ pub async fn update(
 }
 
 /// Revokes (deletes) a client key; requests with it fail from now on.
-pub async fn delete(State(state): State<AdminState>, Path(id): Path<i32>) -> Result<Json<serde_json::Value>, ApiError> {
-    let result = client_keys::Entity::delete_by_id(id).exec(&state.db).await?;
+pub async fn delete(
+    State(state): State<AdminState>,
+    Path(id): Path<i32>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let result = client_keys::Entity::delete_by_id(id)
+        .exec(&state.db)
+        .await?;
     if result.rows_affected == 0 {
         return Err(ApiError::NotFound("client key"));
     }

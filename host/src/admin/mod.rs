@@ -44,7 +44,9 @@ pub struct AdminCore {
 impl AdminCore {
     /// Rebuilds the catalog from the database and swaps it in.
     pub async fn reload(&self) -> Result<(), ApiError> {
-        let catalog = load_catalog(&self.db, &self.registry, &self.secrets).await.map_err(ApiError::internal)?;
+        let catalog = load_catalog(&self.db, &self.registry, &self.secrets)
+            .await
+            .map_err(ApiError::internal)?;
         self.catalog.store(Arc::new(catalog));
         Ok(())
     }
@@ -55,23 +57,42 @@ pub type AdminState = Arc<AdminCore>;
 /// The admin router.
 pub fn router(state: AdminState) -> Router {
     let protected = Router::new()
-        .route("/api/providers", get(providers::list).post(providers::create))
-        .route("/api/providers/{id}", put(providers::update).get(providers::get_one))
+        .route(
+            "/api/providers",
+            get(providers::list).post(providers::create),
+        )
+        .route(
+            "/api/providers/{id}",
+            put(providers::update).get(providers::get_one),
+        )
         .route("/api/plugins", get(plugins::list))
-        .route("/api/provider-keys/keys", get(provider_keys::list).post(provider_keys::create))
+        .route(
+            "/api/provider-keys/keys",
+            get(provider_keys::list).post(provider_keys::create),
+        )
         .route(
             "/api/provider-keys/keys/{id}",
-            get(provider_keys::get_one).put(provider_keys::update).delete(provider_keys::delete),
+            get(provider_keys::get_one)
+                .put(provider_keys::update)
+                .delete(provider_keys::delete),
         )
-        .route("/api/user-service/keys", get(client_keys::list).post(client_keys::create))
+        .route(
+            "/api/user-service/keys",
+            get(client_keys::list).post(client_keys::create),
+        )
         .route(
             "/api/user-service/keys/{id}",
-            get(client_keys::get_one).put(client_keys::update).delete(client_keys::delete),
+            get(client_keys::get_one)
+                .put(client_keys::update)
+                .delete(client_keys::delete),
         )
         .route("/api/logs/traces", get(traces::list))
         .route("/api/logs/traces/{id}", get(traces::get_one))
         .route("/api/auth/logout", post(auth::logout))
-        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_admin));
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_admin,
+        ));
     Router::new()
         .route("/api/health", get(health::health))
         .route("/api/auth/login", post(auth::login))

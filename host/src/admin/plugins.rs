@@ -19,8 +19,19 @@ pub struct PluginView {
     created_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// A plugin row without its bytes.
+type PluginRow = (
+    i32,
+    String,
+    String,
+    String,
+    bool,
+    bool,
+    chrono::DateTime<chrono::Utc>,
+);
+
 pub async fn list(State(state): State<AdminState>) -> Result<Json<Vec<PluginView>>, ApiError> {
-    let rows: Vec<(i32, String, String, String, bool, bool, chrono::DateTime<chrono::Utc>)> = plugins::Entity::find()
+    let rows: Vec<PluginRow> = plugins::Entity::find()
         .select_only()
         .columns([
             plugins::Column::Id,
@@ -37,15 +48,17 @@ pub async fn list(State(state): State<AdminState>) -> Result<Json<Vec<PluginView
         .await?;
     Ok(Json(
         rows.into_iter()
-            .map(|(id, name, version, sha256, builtin, enabled, created_at)| PluginView {
-                id,
-                name,
-                version,
-                sha256,
-                builtin,
-                enabled,
-                created_at,
-            })
+            .map(
+                |(id, name, version, sha256, builtin, enabled, created_at)| PluginView {
+                    id,
+                    name,
+                    version,
+                    sha256,
+                    builtin,
+                    enabled,
+                    created_at,
+                },
+            )
             .collect(),
     ))
 }

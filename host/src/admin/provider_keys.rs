@@ -60,28 +60,57 @@ pub struct ProviderKeyInput {
 }
 
 fn check(input: &ProviderKeyInput) -> Result<(), ApiError> {
-    if input.secret.as_deref().is_some_and(|s| s.trim().is_empty() || s.len() > MAX_SECRET_BYTES) {
-        return Err(ApiError::BadRequest(format!("secret must be 1 to {MAX_SECRET_BYTES} bytes")));
+    if input
+        .secret
+        .as_deref()
+        .is_some_and(|s| s.trim().is_empty() || s.len() > MAX_SECRET_BYTES)
+    {
+        return Err(ApiError::BadRequest(format!(
+            "secret must be 1 to {MAX_SECRET_BYTES} bytes"
+        )));
     }
-    if input.secret.as_deref().is_some_and(|s| s.chars().any(|c| c.is_control())) {
-        return Err(ApiError::BadRequest("secret must not contain control characters".into()));
+    if input
+        .secret
+        .as_deref()
+        .is_some_and(|s| s.chars().any(|c| c.is_control()))
+    {
+        return Err(ApiError::BadRequest(
+            "secret must not contain control characters".into(),
+        ));
     }
     if input.weight.is_some_and(|w| !(0..=MAX_WEIGHT).contains(&w)) {
-        return Err(ApiError::BadRequest(format!("weight must be between 0 and {MAX_WEIGHT}")));
+        return Err(ApiError::BadRequest(format!(
+            "weight must be between 0 and {MAX_WEIGHT}"
+        )));
     }
-    if input.name.as_deref().is_some_and(|n| n.trim().is_empty() || n.len() > 128) {
-        return Err(ApiError::BadRequest("name must be 1 to 128 characters".into()));
+    if input
+        .name
+        .as_deref()
+        .is_some_and(|n| n.trim().is_empty() || n.len() > 128)
+    {
+        return Err(ApiError::BadRequest(
+            "name must be 1 to 128 characters".into(),
+        ));
     }
     Ok(())
 }
 
 pub async fn list(State(state): State<AdminState>) -> Result<Json<Vec<ProviderKeyView>>, ApiError> {
-    let rows = provider_keys::Entity::find().order_by_asc(provider_keys::Column::Id).all(&state.db).await?;
+    let rows = provider_keys::Entity::find()
+        .order_by_asc(provider_keys::Column::Id)
+        .all(&state.db)
+        .await?;
     Ok(Json(rows.into_iter().map(Into::into).collect()))
 }
 
-pub async fn get_one(State(state): State<AdminState>, Path(id): Path<i32>) -> Result<Json<ProviderKeyView>, ApiError> {
-    let row = provider_keys::Entity::find_by_id(id).one(&state.db).await?.ok_or(ApiError::NotFound("provider key"))?;
+pub async fn get_one(
+    State(state): State<AdminState>,
+    Path(id): Path<i32>,
+) -> Result<Json<ProviderKeyView>, ApiError> {
+    let row = provider_keys::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound("provider key"))?;
     Ok(Json(row.into()))
 }
 
@@ -90,8 +119,12 @@ pub async fn create(
     ApiJson(input): ApiJson<ProviderKeyInput>,
 ) -> Result<Json<ProviderKeyView>, ApiError> {
     check(&input)?;
-    let (Some(provider_id), Some(name), Some(secret)) = (input.provider_id, input.name, input.secret) else {
-        return Err(ApiError::BadRequest("provider_id, name and secret are required".into()));
+    let (Some(provider_id), Some(name), Some(secret)) =
+        (input.provider_id, input.name, input.secret)
+    else {
+        return Err(ApiError::BadRequest(
+            "provider_id, name and secret are required".into(),
+        ));
     };
     providers::Entity::find_by_id(provider_id)
         .one(&state.db)
@@ -125,9 +158,14 @@ pub async fn update(
 ) -> Result<Json<ProviderKeyView>, ApiError> {
     check(&input)?;
     if input.provider_id.is_some() {
-        return Err(ApiError::BadRequest("a key cannot move to another provider".into()));
+        return Err(ApiError::BadRequest(
+            "a key cannot move to another provider".into(),
+        ));
     }
-    let row = provider_keys::Entity::find_by_id(id).one(&state.db).await?.ok_or(ApiError::NotFound("provider key"))?;
+    let row = provider_keys::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound("provider key"))?;
     let mut row: provider_keys::ActiveModel = row.into();
     if let Some(v) = input.name {
         row.name = Set(v);
@@ -149,8 +187,14 @@ pub async fn update(
     Ok(Json(row.into()))
 }
 
-pub async fn delete(State(state): State<AdminState>, Path(id): Path<i32>) -> Result<Json<serde_json::Value>, ApiError> {
-    let row = provider_keys::Entity::find_by_id(id).one(&state.db).await?.ok_or(ApiError::NotFound("provider key"))?;
+pub async fn delete(
+    State(state): State<AdminState>,
+    Path(id): Path<i32>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let row = provider_keys::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound("provider key"))?;
     row.delete(&state.db).await?;
     state.reload().await?;
     Ok(Json(serde_json::json!({"deleted": id})))

@@ -63,24 +63,44 @@ fn check(input: &ProviderInput) -> Result<(), ApiError> {
     if let Some(url) = &input.base_url {
         UpstreamBase::parse(url).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     }
-    for (name, value) in [("connect_timeout_ms", input.connect_timeout_ms), ("read_timeout_ms", input.read_timeout_ms)] {
+    for (name, value) in [
+        ("connect_timeout_ms", input.connect_timeout_ms),
+        ("read_timeout_ms", input.read_timeout_ms),
+    ] {
         if value.is_some_and(|v| !(1..=MAX_TIMEOUT_MS).contains(&v)) {
-            return Err(ApiError::BadRequest(format!("{name} must be between 1 and {MAX_TIMEOUT_MS}")));
+            return Err(ApiError::BadRequest(format!(
+                "{name} must be between 1 and {MAX_TIMEOUT_MS}"
+            )));
         }
     }
-    if input.name.as_deref().is_some_and(|n| n.trim().is_empty() || n.len() > 64) {
-        return Err(ApiError::BadRequest("name must be 1 to 64 characters".into()));
+    if input
+        .name
+        .as_deref()
+        .is_some_and(|n| n.trim().is_empty() || n.len() > 64)
+    {
+        return Err(ApiError::BadRequest(
+            "name must be 1 to 64 characters".into(),
+        ));
     }
     Ok(())
 }
 
 pub async fn list(State(state): State<AdminState>) -> Result<Json<Vec<ProviderView>>, ApiError> {
-    let rows = providers::Entity::find().order_by_asc(providers::Column::Id).all(&state.db).await?;
+    let rows = providers::Entity::find()
+        .order_by_asc(providers::Column::Id)
+        .all(&state.db)
+        .await?;
     Ok(Json(rows.into_iter().map(|p| view(&state, p)).collect()))
 }
 
-pub async fn get_one(State(state): State<AdminState>, Path(id): Path<i32>) -> Result<Json<ProviderView>, ApiError> {
-    let row = providers::Entity::find_by_id(id).one(&state.db).await?.ok_or(ApiError::NotFound("provider"))?;
+pub async fn get_one(
+    State(state): State<AdminState>,
+    Path(id): Path<i32>,
+) -> Result<Json<ProviderView>, ApiError> {
+    let row = providers::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound("provider"))?;
     Ok(Json(view(&state, row)))
 }
 
@@ -92,9 +112,14 @@ pub async fn create(
     let (Some(name), Some(plugin)) = (input.name.clone(), input.plugin.clone()) else {
         return Err(ApiError::BadRequest("name and plugin are required".into()));
     };
-    let taken = providers::Entity::find().filter(providers::Column::Name.eq(&name)).one(&state.db).await?;
+    let taken = providers::Entity::find()
+        .filter(providers::Column::Name.eq(&name))
+        .one(&state.db)
+        .await?;
     if taken.is_some() {
-        return Err(ApiError::Conflict(format!("a provider named '{name}' exists")));
+        return Err(ApiError::Conflict(format!(
+            "a provider named '{name}' exists"
+        )));
     }
     let loaded = state
         .catalog
@@ -112,7 +137,9 @@ pub async fn create(
         name: Set(name),
         plugin_name: Set(plugin),
         base_url: Set(base_url),
-        connect_timeout_ms: Set(input.connect_timeout_ms.unwrap_or(DEFAULT_CONNECT_TIMEOUT_MS)),
+        connect_timeout_ms: Set(input
+            .connect_timeout_ms
+            .unwrap_or(DEFAULT_CONNECT_TIMEOUT_MS)),
         read_timeout_ms: Set(input.read_timeout_ms.unwrap_or(DEFAULT_READ_TIMEOUT_MS)),
         enabled: Set(input.enabled.unwrap_or(true)),
         created_at: Set(now),
@@ -122,7 +149,9 @@ pub async fn create(
     .insert(&state.db)
     .await?;
     if let Some(pl) = loaded {
-        seed_prices(&state.db, row.id, &pl).await.map_err(ApiError::internal)?;
+        seed_prices(&state.db, row.id, &pl)
+            .await
+            .map_err(ApiError::internal)?;
     }
     state.reload().await?;
     Ok(Json(view(&state, row)))
@@ -134,7 +163,10 @@ pub async fn update(
     ApiJson(input): ApiJson<ProviderInput>,
 ) -> Result<Json<ProviderView>, ApiError> {
     check(&input)?;
-    let row = providers::Entity::find_by_id(id).one(&state.db).await?.ok_or(ApiError::NotFound("provider"))?;
+    let row = providers::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound("provider"))?;
     let mut row: providers::ActiveModel = row.into();
     if let Some(v) = input.name {
         row.name = Set(v);

@@ -77,11 +77,16 @@ impl From<proxy_tracing::Model> for TraceSummary {
     }
 }
 
-pub async fn list(State(state): State<AdminState>, Query(q): Query<TraceQuery>) -> Result<Json<Value>, ApiError> {
+pub async fn list(
+    State(state): State<AdminState>,
+    Query(q): Query<TraceQuery>,
+) -> Result<Json<Value>, ApiError> {
     let page = q.page.unwrap_or(1).max(1);
     let page_size = q.page_size.unwrap_or(50);
     if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
-        return Err(ApiError::BadRequest(format!("page_size must be between 1 and {MAX_PAGE_SIZE}")));
+        return Err(ApiError::BadRequest(format!(
+            "page_size must be between 1 and {MAX_PAGE_SIZE}"
+        )));
     }
     let mut cond = Condition::all();
     if let Some(v) = q.model {
@@ -124,11 +129,19 @@ pub async fn list(State(state): State<AdminState>, Query(q): Query<TraceQuery>) 
     let total = paginator.num_items().await?;
     let rows = paginator.fetch_page(page - 1).await?;
     let items: Vec<TraceSummary> = rows.into_iter().map(Into::into).collect();
-    Ok(Json(serde_json::json!({"items": items, "page": page, "page_size": page_size, "total": total})))
+    Ok(Json(
+        serde_json::json!({"items": items, "page": page, "page_size": page_size, "total": total}),
+    ))
 }
 
-pub async fn get_one(State(state): State<AdminState>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
-    let t = proxy_tracing::Entity::find_by_id(id).one(&state.db).await?.ok_or(ApiError::NotFound("trace"))?;
+pub async fn get_one(
+    State(state): State<AdminState>,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    let t = proxy_tracing::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound("trace"))?;
     let attempts: Value = serde_json::from_str(&t.attempt_log).unwrap_or(Value::Array(vec![]));
     Ok(Json(serde_json::json!({
         "id": t.id,

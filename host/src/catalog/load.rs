@@ -24,13 +24,16 @@ pub async fn load_catalog(
     let mut prices_by_provider: HashMap<i32, Vec<Price>> = HashMap::new();
     for p in prices::Entity::find().all(db).await? {
         let to_u64 = |v: i64| u64::try_from(v).unwrap_or(0);
-        prices_by_provider.entry(p.provider_id).or_default().push(Price {
-            model: p.model,
-            input: to_u64(p.input),
-            output: to_u64(p.output),
-            cached_input: p.cached_input.map(to_u64),
-            cache_write: p.cache_write.map(to_u64),
-        });
+        prices_by_provider
+            .entry(p.provider_id)
+            .or_default()
+            .push(Price {
+                model: p.model,
+                input: to_u64(p.input),
+                output: to_u64(p.output),
+                cached_input: p.cached_input.map(to_u64),
+                cache_write: p.cache_write.map(to_u64),
+            });
     }
 
     let mut catalog = Catalog::default();
@@ -41,7 +44,9 @@ pub async fn load_catalog(
             plugin: plugins.get(&p.plugin_name).cloned(),
             plugin_name: p.plugin_name,
             upstream: UpstreamBase::parse(&p.base_url),
-            connect_timeout: Duration::from_millis(u64::try_from(p.connect_timeout_ms).unwrap_or(0)),
+            connect_timeout: Duration::from_millis(
+                u64::try_from(p.connect_timeout_ms).unwrap_or(0),
+            ),
             read_timeout: Duration::from_millis(u64::try_from(p.read_timeout_ms).unwrap_or(0)),
             prices: prices_by_provider.remove(&p.id).unwrap_or_default().into(),
             name: p.name,
@@ -51,7 +56,10 @@ pub async fn load_catalog(
     for k in provider_keys::Entity::find().all(db).await? {
         let secret = secrets.decrypt(&k.secret_ciphertext).ok();
         if secret.is_none() {
-            tracing::error!(provider_key = k.id, "upstream key cannot be decrypted with the current master key");
+            tracing::error!(
+                provider_key = k.id,
+                "upstream key cannot be decrypted with the current master key"
+            );
         }
         catalog.provider_keys.insert(
             k.id,
@@ -66,7 +74,9 @@ pub async fn load_catalog(
         );
     }
     for c in client_keys::Entity::find().all(db).await? {
-        let Ok(hash) = hex::decode(&c.key_hash).map(<[u8; 32]>::try_from) else { continue };
+        let Ok(hash) = hex::decode(&c.key_hash).map(<[u8; 32]>::try_from) else {
+            continue;
+        };
         let Ok(hash) = hash else { continue };
         let pool: Vec<i32> = serde_json::from_str(&c.pool).unwrap_or_default();
         catalog.client_keys.insert(
@@ -92,7 +102,12 @@ async fn latest_plugins(
 ) -> anyhow::Result<HashMap<String, Arc<LoadedPlugin>>> {
     let rows: Vec<(i32, String, String, bool)> = plugins::Entity::find()
         .select_only()
-        .columns([plugins::Column::Id, plugins::Column::Name, plugins::Column::Sha256, plugins::Column::Enabled])
+        .columns([
+            plugins::Column::Id,
+            plugins::Column::Name,
+            plugins::Column::Sha256,
+            plugins::Column::Enabled,
+        ])
         .order_by_asc(plugins::Column::Id)
         .into_tuple()
         .all(db)
@@ -108,7 +123,9 @@ async fn latest_plugins(
         let plugin = match registry.get(&sha) {
             Some(p) => p,
             None => {
-                let Some(row) = plugins::Entity::find_by_id(id).one(db).await? else { continue };
+                let Some(row) = plugins::Entity::find_by_id(id).one(db).await? else {
+                    continue;
+                };
                 match registry.load(row.wasm).await {
                     Ok(p) => p,
                     Err(e) => {

@@ -14,7 +14,10 @@ pub struct PluginRegistry {
 
 impl PluginRegistry {
     pub fn new(engine: Arc<PluginEngine>) -> PluginRegistry {
-        PluginRegistry { engine, by_sha256: Mutex::new(HashMap::new()) }
+        PluginRegistry {
+            engine,
+            by_sha256: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The compiled plugin with this digest, if compiled already.

@@ -28,7 +28,10 @@ impl UpstreamBase {
         if url.contains('@') || url.contains('#') {
             return Err(UpstreamBaseError::Extras);
         }
-        let uri: http::Uri = url.trim().parse().map_err(|_| UpstreamBaseError::NotAbsolute)?;
+        let uri: http::Uri = url
+            .trim()
+            .parse()
+            .map_err(|_| UpstreamBaseError::NotAbsolute)?;
         let tls = match uri.scheme_str() {
             Some("https") => true,
             Some("http") => false,
@@ -39,7 +42,11 @@ impl UpstreamBase {
             return Err(UpstreamBaseError::Extras);
         }
         let authority = uri.authority().ok_or(UpstreamBaseError::NotAbsolute)?;
-        let host = authority.host().trim_start_matches('[').trim_end_matches(']').to_owned();
+        let host = authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
         if host.is_empty() {
             return Err(UpstreamBaseError::NotAbsolute);
         }
@@ -86,9 +93,21 @@ mod tests {
 
     #[test]
     fn bad_urls_are_refused() {
-        assert_eq!(UpstreamBase::parse("ftp://x"), Err(UpstreamBaseError::Scheme));
-        assert_eq!(UpstreamBase::parse("api.openai.com"), Err(UpstreamBaseError::NotAbsolute));
-        assert_eq!(UpstreamBase::parse("https://u:p@x.com"), Err(UpstreamBaseError::Extras));
-        assert_eq!(UpstreamBase::parse("https://x.com/?q=1"), Err(UpstreamBaseError::Extras));
+        assert_eq!(
+            UpstreamBase::parse("ftp://x"),
+            Err(UpstreamBaseError::Scheme)
+        );
+        assert_eq!(
+            UpstreamBase::parse("api.openai.com"),
+            Err(UpstreamBaseError::NotAbsolute)
+        );
+        assert_eq!(
+            UpstreamBase::parse("https://u:p@x.com"),
+            Err(UpstreamBaseError::Extras)
+        );
+        assert_eq!(
+            UpstreamBase::parse("https://x.com/?q=1"),
+            Err(UpstreamBaseError::Extras)
+        );
     }
 }

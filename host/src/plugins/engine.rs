@@ -50,7 +50,11 @@ impl PluginEngine {
     pub fn new(limits: PluginLimits) -> anyhow::Result<Arc<PluginEngine>> {
         let mut pool = PoolingAllocationConfig::default();
         pool.total_component_instances(limits.instances)
-            .total_core_instances(limits.instances.saturating_mul(CORE_INSTANCES_PER_COMPONENT / 4))
+            .total_core_instances(
+                limits
+                    .instances
+                    .saturating_mul(CORE_INSTANCES_PER_COMPONENT / 4),
+            )
             .total_memories(limits.instances.saturating_mul(MEMORIES_PER_COMPONENT))
             .total_tables(limits.instances.saturating_mul(TABLES_PER_COMPONENT / 2))
             .max_core_instances_per_component(CORE_INSTANCES_PER_COMPONENT)
@@ -70,14 +74,20 @@ impl PluginEngine {
         ProviderPlugin::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut linker, |s| s)?;
 
         let ticker = engine.weak();
-        std::thread::Builder::new().name("plugin-epoch".into()).spawn(move || {
-            while let Some(engine) = ticker.upgrade() {
-                engine.increment_epoch();
-                drop(engine);
-                std::thread::sleep(EPOCH_TICK);
-            }
-        })?;
-        Ok(Arc::new(PluginEngine { engine, linker, limits }))
+        std::thread::Builder::new()
+            .name("plugin-epoch".into())
+            .spawn(move || {
+                while let Some(engine) = ticker.upgrade() {
+                    engine.increment_epoch();
+                    drop(engine);
+                    std::thread::sleep(EPOCH_TICK);
+                }
+            })?;
+        Ok(Arc::new(PluginEngine {
+            engine,
+            linker,
+            limits,
+        }))
     }
 
     pub fn limits(&self) -> PluginLimits {

@@ -38,7 +38,10 @@ impl PluginFailure {
             PluginError::BadRequest(m) | PluginError::Unsupported(m) => FailureKind::Refused(m),
             PluginError::Internal(m) => FailureKind::Internal(m),
         };
-        PluginFailure { plugin: plugin.to_owned(), kind }
+        PluginFailure {
+            plugin: plugin.to_owned(),
+            kind,
+        }
     }
 
     /// Whether the client caused it (400) rather than the plugin (502).
@@ -70,7 +73,9 @@ impl fmt::Display for PluginFailure {
             FailureKind::OutOfMemory => write!(f, "plugin '{plugin}' exceeded its memory limit"),
             FailureKind::Trap(_) => write!(f, "plugin '{plugin}' crashed"),
             FailureKind::Instantiate(_) => write!(f, "plugin '{plugin}' could not be started"),
-            FailureKind::Contract(what) => write!(f, "plugin '{plugin}' broke its contract: {what}"),
+            FailureKind::Contract(what) => {
+                write!(f, "plugin '{plugin}' broke its contract: {what}")
+            }
         }
     }
 }

@@ -15,7 +15,9 @@ use super::bindings::ProviderPlugin;
 use super::failure::{FailureKind, PluginFailure};
 use super::loaded::LoadedPlugin;
 use super::state::PluginState;
-use super::types::{ErrorClass, Header, OutboundRequest, PluginError, Price, RequestFacts, RequestHead, Usage};
+use super::types::{
+    ErrorClass, Header, OutboundRequest, PluginError, Price, RequestFacts, RequestHead, Usage,
+};
 
 /// A live instance of a plugin, owned by one request.
 pub struct PluginInstance {
@@ -34,7 +36,9 @@ macro_rules! guest_call {
         if $self.poisoned {
             return Err($self.failure(FailureKind::Trap("instance already failed".into())));
         }
-        $self.store.set_epoch_deadline($self.plugin.deadline_ticks());
+        $self
+            .store
+            .set_epoch_deadline($self.plugin.deadline_ticks());
         let timeout = $self.plugin.call_timeout();
         let $guest = $self.bindings.ai_proxy_provider_provider();
         let $store = &mut $self.store;
@@ -44,15 +48,28 @@ macro_rules! guest_call {
 }
 
 impl PluginInstance {
-    pub(super) fn new(plugin: Arc<LoadedPlugin>, store: Store<PluginState>, bindings: ProviderPlugin) -> Self {
-        PluginInstance { plugin, store, bindings, poisoned: false }
+    pub(super) fn new(
+        plugin: Arc<LoadedPlugin>,
+        store: Store<PluginState>,
+        bindings: ProviderPlugin,
+    ) -> Self {
+        PluginInstance {
+            plugin,
+            store,
+            bindings,
+            poisoned: false,
+        }
     }
 
     pub fn plugin(&self) -> &Arc<LoadedPlugin> {
         &self.plugin
     }
 
-    pub async fn inspect(&mut self, head: &RequestHead, body: &[u8]) -> Result<RequestFacts, PluginFailure> {
+    pub async fn inspect(
+        &mut self,
+        head: &RequestHead,
+        body: &[u8],
+    ) -> Result<RequestFacts, PluginFailure> {
         let result = guest_call!(self, |g, s| g.call_inspect(s, head, body))?;
         self.refused(result)
     }
@@ -71,11 +88,21 @@ impl PluginInstance {
         guest_call!(self, |g, s| g.call_body_usage(s, body))
     }
 
-    pub async fn cost(&mut self, model: &str, usage: Usage, prices: &[Price]) -> Result<Option<u64>, PluginFailure> {
+    pub async fn cost(
+        &mut self,
+        model: &str,
+        usage: Usage,
+        prices: &[Price],
+    ) -> Result<Option<u64>, PluginFailure> {
         guest_call!(self, |g, s| g.call_cost(s, model, usage, prices))
     }
 
-    pub async fn classify(&mut self, status: u16, headers: &[Header], body: &[u8]) -> Result<ErrorClass, PluginFailure> {
+    pub async fn classify(
+        &mut self,
+        status: u16,
+        headers: &[Header],
+        body: &[u8],
+    ) -> Result<ErrorClass, PluginFailure> {
         guest_call!(self, |g, s| g.call_classify(s, status, headers, body))
     }
 
@@ -83,7 +110,11 @@ impl PluginInstance {
         guest_call!(self, |g, s| g.stream_parser().call_constructor(s)).map(StreamParser)
     }
 
-    pub async fn feed(&mut self, parser: &StreamParser, chunk: &[u8]) -> Result<Option<Usage>, PluginFailure> {
+    pub async fn feed(
+        &mut self,
+        parser: &StreamParser,
+        chunk: &[u8],
+    ) -> Result<Option<Usage>, PluginFailure> {
         guest_call!(self, |g, s| g.stream_parser().call_feed(s, parser.0, chunk))
     }
 
@@ -95,7 +126,10 @@ impl PluginInstance {
         result.map_err(|e| PluginFailure::from_plugin_error(&self.plugin.name, e))
     }
 
-    fn settle<T>(&mut self, outcome: Result<wasmtime::Result<T>, tokio::time::error::Elapsed>) -> Result<T, PluginFailure> {
+    fn settle<T>(
+        &mut self,
+        outcome: Result<wasmtime::Result<T>, tokio::time::error::Elapsed>,
+    ) -> Result<T, PluginFailure> {
         let error = match outcome {
             Ok(Ok(value)) => return Ok(value),
             Ok(Err(error)) => error,
@@ -120,6 +154,9 @@ impl PluginInstance {
     }
 
     fn failure(&self, kind: FailureKind) -> PluginFailure {
-        PluginFailure { plugin: self.plugin.name.clone(), kind }
+        PluginFailure {
+            plugin: self.plugin.name.clone(),
+            kind,
+        }
     }
 }

@@ -39,23 +39,33 @@ pub struct LoadedPlugin {
 impl LoadedPlugin {
     /// Compiles `bytes` (on a blocking thread), links it and calls `info`
     /// and `default-prices`.
-    pub async fn load(engine: &Arc<PluginEngine>, bytes: Vec<u8>) -> Result<Arc<LoadedPlugin>, LoadError> {
+    pub async fn load(
+        engine: &Arc<PluginEngine>,
+        bytes: Vec<u8>,
+    ) -> Result<Arc<LoadedPlugin>, LoadError> {
         let sha256 = hex::encode(Sha256::digest(&bytes));
         let compile_engine = engine.engine.clone();
-        let component = tokio::task::spawn_blocking(move || Component::new(&compile_engine, &bytes))
-            .await
-            .map_err(|e| LoadError::Compile(format!("compile task failed: {e}")))?
-            .map_err(|e| LoadError::Compile(format!("{e:#}")))?;
+        let component =
+            tokio::task::spawn_blocking(move || Component::new(&compile_engine, &bytes))
+                .await
+                .map_err(|e| LoadError::Compile(format!("compile task failed: {e}")))?
+                .map_err(|e| LoadError::Compile(format!("{e:#}")))?;
         let pre = engine
             .linker
             .instantiate_pre(&component)
             .map_err(|e| LoadError::World(format!("{e:#}")))?;
         let pre = ProviderPluginPre::new(pre).map_err(|e| LoadError::World(format!("{e:#}")))?;
 
-        let mut store = Store::new(&engine.engine, PluginState::new("loading", "load", engine.limits.memory_bytes));
+        let mut store = Store::new(
+            &engine.engine,
+            PluginState::new("loading", "load", engine.limits.memory_bytes),
+        );
         store.limiter(|s| &mut s.limiter);
         store.set_epoch_deadline(engine.limits.deadline_ticks());
-        let instance = pre.instantiate_async(&mut store).await.map_err(|e| LoadError::World(format!("{e:#}")))?;
+        let instance = pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(|e| LoadError::World(format!("{e:#}")))?;
         let exports = instance.ai_proxy_provider_provider();
         let timeout = engine.limits.call_timeout;
         let info = tokio::time::timeout(timeout, exports.call_info(&mut store))
@@ -79,7 +89,10 @@ impl LoadedPlugin {
     }
 
     /// A fresh instance for one request.
-    pub async fn instantiate(self: &Arc<Self>, request_id: &str) -> Result<PluginInstance, PluginFailure> {
+    pub async fn instantiate(
+        self: &Arc<Self>,
+        request_id: &str,
+    ) -> Result<PluginInstance, PluginFailure> {
         let limits = self.engine.limits;
         let mut store = Store::new(
             &self.engine.engine,

@@ -16,10 +16,17 @@ use crate::secrets::hash_client_key;
 /// The client's key as sent, if any.
 pub fn presented_key(req: &RequestHeader) -> Option<String> {
     let header = |name: &str| {
-        req.headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
+        req.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
     };
     if let Some(auth) = header("authorization") {
-        let token = auth.strip_prefix("Bearer ").or_else(|| auth.strip_prefix("bearer ")).unwrap_or(auth);
+        let token = auth
+            .strip_prefix("Bearer ")
+            .or_else(|| auth.strip_prefix("bearer "))
+            .unwrap_or(auth);
         return Some(token.trim().to_owned());
     }
     if let Some(key) = header("x-api-key").or_else(|| header("x-goog-api-key")) {
@@ -37,7 +44,10 @@ pub fn presented_key(req: &RequestHeader) -> Option<String> {
 /// The client key the request carries, if it is known, enabled and current.
 pub fn authenticate(req: &RequestHeader, catalog: &Catalog) -> Result<Arc<ClientKey>, ProxyError> {
     let key = presented_key(req).ok_or(ProxyError::MissingKey)?;
-    let client = catalog.client_keys.get(&hash_client_key(&key)).ok_or(ProxyError::UnknownKey)?;
+    let client = catalog
+        .client_keys
+        .get(&hash_client_key(&key))
+        .ok_or(ProxyError::UnknownKey)?;
     if !client.enabled {
         return Err(ProxyError::DisabledKey);
     }
@@ -61,19 +71,40 @@ mod tests {
 
     #[test]
     fn key_is_found_in_all_four_places() {
-        assert_eq!(presented_key(&req("/", &[("authorization", "Bearer k1")])).as_deref(), Some("k1"));
-        assert_eq!(presented_key(&req("/", &[("x-api-key", "k2")])).as_deref(), Some("k2"));
-        assert_eq!(presented_key(&req("/", &[("x-goog-api-key", "k3")])).as_deref(), Some("k3"));
-        assert_eq!(presented_key(&req("/v1/x?alt=sse&key=k4", &[])).as_deref(), Some("k4"));
+        assert_eq!(
+            presented_key(&req("/", &[("authorization", "Bearer k1")])).as_deref(),
+            Some("k1")
+        );
+        assert_eq!(
+            presented_key(&req("/", &[("x-api-key", "k2")])).as_deref(),
+            Some("k2")
+        );
+        assert_eq!(
+            presented_key(&req("/", &[("x-goog-api-key", "k3")])).as_deref(),
+            Some("k3")
+        );
+        assert_eq!(
+            presented_key(&req("/v1/x?alt=sse&key=k4", &[])).as_deref(),
+            Some("k4")
+        );
         assert_eq!(presented_key(&req("/v1/x?keyx=1", &[])), None);
-        assert_eq!(presented_key(&req("/", &[("authorization", "Bearer ")])), None);
+        assert_eq!(
+            presented_key(&req("/", &[("authorization", "Bearer ")])),
+            None
+        );
     }
 
     #[test]
     fn unknown_key_is_refused() {
         let catalog = Catalog::default();
         let r = req("/", &[("authorization", "Bearer nope")]);
-        assert!(matches!(authenticate(&r, &catalog), Err(ProxyError::UnknownKey)));
-        assert!(matches!(authenticate(&req("/", &[]), &catalog), Err(ProxyError::MissingKey)));
+        assert!(matches!(
+            authenticate(&r, &catalog),
+            Err(ProxyError::UnknownKey)
+        ));
+        assert!(matches!(
+            authenticate(&req("/", &[]), &catalog),
+            Err(ProxyError::MissingKey)
+        ));
     }
 }

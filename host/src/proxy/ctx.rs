@@ -17,7 +17,10 @@ impl RequestCtx {
     pub fn new() -> RequestCtx {
         let request_id = format!("req_{}", crate::secrets::random_hex(12));
         RequestCtx {
-            trace: TraceRecord { request_id: request_id.clone(), ..TraceRecord::default() },
+            trace: TraceRecord {
+                request_id: request_id.clone(),
+                ..TraceRecord::default()
+            },
             request_id,
             started: Instant::now(),
             response_started: false,

@@ -18,7 +18,9 @@ pub enum Fault {
 /// A failed request.
 #[derive(Debug, thiserror::Error)]
 pub enum ProxyError {
-    #[error("missing API key: send it as 'Authorization: Bearer <key>', 'x-api-key', 'x-goog-api-key' or '?key='")]
+    #[error(
+        "missing API key: send it as 'Authorization: Bearer <key>', 'x-api-key', 'x-goog-api-key' or '?key='"
+    )]
     MissingKey,
     #[error("invalid API key")]
     UnknownKey,
@@ -70,9 +72,9 @@ impl ProxyError {
             ProxyError::Plugin(f) if f.is_client_error() => Fault::Client,
             ProxyError::Plugin(_) => Fault::Plugin,
             ProxyError::ProviderUnavailable(..) | ProxyError::NoUsableKey(_) => Fault::Gateway,
-            ProxyError::UpstreamUnreachable(_) | ProxyError::UpstreamTimeout | ProxyError::UpstreamBroken(_) => {
-                Fault::Upstream
-            }
+            ProxyError::UpstreamUnreachable(_)
+            | ProxyError::UpstreamTimeout
+            | ProxyError::UpstreamBroken(_) => Fault::Upstream,
         }
     }
 
@@ -108,7 +110,9 @@ impl ProxyError {
     pub fn detail(&self) -> String {
         match self {
             ProxyError::Plugin(f) => format!("{f}: {:?}", f.kind),
-            ProxyError::UpstreamUnreachable(d) | ProxyError::UpstreamBroken(d) => format!("{self}: {d}"),
+            ProxyError::UpstreamUnreachable(d) | ProxyError::UpstreamBroken(d) => {
+                format!("{self}: {d}")
+            }
             other => other.to_string(),
         }
     }
@@ -138,15 +142,24 @@ mod tests {
         assert_eq!(ProxyError::DisabledKey.status(), 403);
         assert_eq!(ProxyError::BodyTooLarge { limit: 1 }.status(), 413);
         assert_eq!(ProxyError::NoUsableKey("none configured").status(), 503);
-        let trap = PluginFailure { plugin: "x".into(), kind: FailureKind::Trap("wasm backtrace".into()) };
+        let trap = PluginFailure {
+            plugin: "x".into(),
+            kind: FailureKind::Trap("wasm backtrace".into()),
+        };
         assert_eq!(ProxyError::Plugin(trap).status(), 502);
-        let refused = PluginFailure { plugin: "x".into(), kind: FailureKind::Refused("bad json".into()) };
+        let refused = PluginFailure {
+            plugin: "x".into(),
+            kind: FailureKind::Refused("bad json".into()),
+        };
         assert_eq!(ProxyError::Plugin(refused).status(), 400);
     }
 
     #[test]
     fn plugin_trap_body_names_the_plugin_but_not_the_internals() {
-        let e = ProxyError::Plugin(PluginFailure { plugin: "openai".into(), kind: FailureKind::Trap("wasm backtrace: func 42".into()) });
+        let e = ProxyError::Plugin(PluginFailure {
+            plugin: "openai".into(),
+            kind: FailureKind::Trap("wasm backtrace: func 42".into()),
+        });
         let body: serde_json::Value = serde_json::from_slice(&e.body()).expect("json");
         let message = body["error"]["message"].as_str().unwrap_or_default();
         assert!(message.contains("openai"));

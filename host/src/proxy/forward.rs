@@ -19,7 +19,14 @@ use crate::plugins::PluginInstance;
 use crate::plugins::types::Header;
 
 /// Response headers not passed to the client (hop-by-hop).
-const HOP_BY_HOP: &[&str] = &["connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade"];
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "upgrade",
+];
 
 /// The outcome of a forwarded request whose answer reached the client.
 pub struct Forwarded {
@@ -30,17 +37,30 @@ pub struct Forwarded {
     pub interrupted: Option<String>,
 }
 
+/// One upstream request, ready to send.
+pub struct Outbound<'a> {
+    pub connector: &'a Connector,
+    pub peer: &'a HttpPeer,
+    pub request: RequestHeader,
+    pub body: Bytes,
+    /// Whether the client asked for a stream.
+    pub wants_stream: bool,
+}
+
 /// Sends the request and relays the answer.
 pub async fn forward(
-    connector: &Connector,
-    peer: &HttpPeer,
-    request: RequestHeader,
-    body: Bytes,
+    out: Outbound<'_>,
     session: &mut Session,
     ctx: &mut RequestCtx,
     instance: &mut PluginInstance,
-    wants_stream: bool,
 ) -> Result<Forwarded, ProxyError> {
+    let Outbound {
+        connector,
+        peer,
+        request,
+        body,
+        wants_stream,
+    } = out;
     let mut upstream = open_exchange(connector, peer, &request, &body).await?;
     ctx.trace.first_byte_ms = Some(ctx.elapsed_ms());
     let Some(head) = upstream.response_header().cloned() else {
@@ -55,14 +75,34 @@ pub async fn forward(
     let plugin_headers: Vec<Header> = head
         .headers
         .iter()
-        .filter_map(|(n, v)| Some(Header { name: n.as_str().to_owned(), value: v.to_str().ok()?.to_owned() }))
+        .filter_map(|(n, v)| {
+            Some(Header {
+                name: n.as_str().to_owned(),
+                value: v.to_str().ok()?.to_owned(),
+            })
+        })
         .collect();
-    let mut meter = Meter::new(instance, status, plugin_headers, event_stream || (wants_stream && status < 400)).await;
+    let mut meter = Meter::new(
+        instance,
+        status,
+        plugin_headers,
+        event_stream || (wants_stream && status < 400),
+    )
+    .await;
 
     let downstream = client_response_header(&head, &ctx.request_id)?;
-    if session.write_response_header(Box::new(downstream), false).await.is_err() {
+    if session
+        .write_response_header(Box::new(downstream), false)
+        .await
+        .is_err()
+    {
         let metered = meter.finish(instance).await;
-        return Ok(Forwarded { status, metered, is_stream: event_stream, interrupted: Some("client closed the connection".into()) });
+        return Ok(Forwarded {
+            status,
+            metered,
+            is_stream: event_stream,
+            interrupted: Some("client closed the connection".into()),
+        });
     }
     ctx.response_started = true;
 
@@ -71,7 +111,11 @@ pub async fn forward(
         match upstream.read_response_body().await {
             Ok(Some(chunk)) => {
                 meter.observe(instance, &chunk).await;
-                if session.write_response_body(Some(chunk), false).await.is_err() {
+                if session
+                    .write_response_body(Some(chunk), false)
+                    .await
+                    .is_err()
+                {
                     interrupted = Some("client closed the connection".to_owned());
                     break;
                 }
@@ -86,14 +130,25 @@ pub async fn forward(
     let is_stream = meter.is_stream();
     let metered = meter.finish(instance).await;
     if interrupted.is_none() {
-        if session.write_response_body(Some(Bytes::new()), true).await.is_err() {
+        if session
+            .write_response_body(Some(Bytes::new()), true)
+            .await
+            .is_err()
+        {
             interrupted = Some("client closed the connection".to_owned());
         }
         if upstream.response_done() {
-            connector.release_http_session(upstream, peer, peer.options.idle_timeout).await;
+            connector
+                .release_http_session(upstream, peer, peer.options.idle_timeout)
+                .await;
         }
     }
-    Ok(Forwarded { status, metered, is_stream, interrupted })
+    Ok(Forwarded {
+        status,
+        metered,
+        is_stream,
+        interrupted,
+    })
 }
 
 /// Connects (or reuses a pooled connection), sends the request and reads
@@ -109,23 +164,38 @@ async fn open_exchange(
     let started = Instant::now();
     let mut last_error = None;
     for _ in 0..2 {
-        let (mut session, reused) = connector.get_http_session(peer).await.map_err(|e| match e.etype() {
+        let (mut session, reused) = connector.get_http_session(peer).await.map_err(|e| match e
+            .etype()
+        {
             ErrorType::ConnectTimedout => ProxyError::UpstreamTimeout,
             _ => ProxyError::UpstreamUnreachable(e.etype().as_str().to_owned()),
         })?;
         match exchange(&mut session, request, body).await {
             Ok(()) => return Ok(session),
-            Err(e) if reused && started.elapsed() < std::time::Duration::from_secs(1) && !is_timeout(&e) => {
+            Err(e)
+                if reused
+                    && started.elapsed() < std::time::Duration::from_secs(1)
+                    && !is_timeout(&e) =>
+            {
                 last_error = Some(e);
             }
             Err(e) => return Err(map_exchange_error(&e)),
         }
     }
-    Err(last_error.map_or(ProxyError::UpstreamUnreachable("retry exhausted".into()), |e| map_exchange_error(&e)))
+    Err(last_error.map_or(
+        ProxyError::UpstreamUnreachable("retry exhausted".into()),
+        |e| map_exchange_error(&e),
+    ))
 }
 
-async fn exchange(session: &mut HttpSession, request: &RequestHeader, body: &Bytes) -> pingora::Result<()> {
-    session.write_request_header(Box::new(request.clone())).await?;
+async fn exchange(
+    session: &mut HttpSession,
+    request: &RequestHeader,
+    body: &Bytes,
+) -> pingora::Result<()> {
+    session
+        .write_request_header(Box::new(request.clone()))
+        .await?;
     if !body.is_empty() {
         session.write_request_body(body.clone(), true).await?;
     }
@@ -135,7 +205,10 @@ async fn exchange(session: &mut HttpSession, request: &RequestHeader, body: &Byt
 }
 
 fn is_timeout(e: &pingora::Error) -> bool {
-    matches!(e.etype(), ErrorType::ReadTimedout | ErrorType::WriteTimedout | ErrorType::ConnectTimedout)
+    matches!(
+        e.etype(),
+        ErrorType::ReadTimedout | ErrorType::WriteTimedout | ErrorType::ConnectTimedout
+    )
 }
 
 fn map_exchange_error(e: &pingora::Error) -> ProxyError {
@@ -147,7 +220,10 @@ fn map_exchange_error(e: &pingora::Error) -> ProxyError {
 }
 
 /// The upstream's header minus hop-by-hop headers, plus `x-request-id`.
-fn client_response_header(upstream: &ResponseHeader, request_id: &str) -> Result<ResponseHeader, ProxyError> {
+fn client_response_header(
+    upstream: &ResponseHeader,
+    request_id: &str,
+) -> Result<ResponseHeader, ProxyError> {
     let mut out = ResponseHeader::build_no_case(upstream.status, Some(upstream.headers.len() + 1))
         .map_err(|_| ProxyError::UpstreamBroken("invalid response status".into()))?;
     for (name, value) in upstream.headers.iter() {

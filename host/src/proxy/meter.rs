@@ -35,7 +35,12 @@ pub struct Metered {
 }
 
 impl Meter {
-    pub async fn new(instance: &mut PluginInstance, status: u16, headers: Vec<Header>, event_stream: bool) -> Meter {
+    pub async fn new(
+        instance: &mut PluginInstance,
+        status: u16,
+        headers: Vec<Header>,
+        event_stream: bool,
+    ) -> Meter {
         let mut failure = None;
         let mode = if status >= 400 {
             Mode::Error { body: Vec::new() }
@@ -44,13 +49,24 @@ impl Meter {
                 Ok(parser) => Mode::Stream(parser),
                 Err(f) => {
                     failure = Some(f);
-                    Mode::Json { body: Vec::new(), overflow: true }
+                    Mode::Json {
+                        body: Vec::new(),
+                        overflow: true,
+                    }
                 }
             }
         } else {
-            Mode::Json { body: Vec::new(), overflow: false }
+            Mode::Json {
+                body: Vec::new(),
+                overflow: false,
+            }
         };
-        Meter { mode, status, headers, failure }
+        Meter {
+            mode,
+            status,
+            headers,
+            failure,
+        }
     }
 
     pub fn is_stream(&self) -> bool {
@@ -84,19 +100,39 @@ impl Meter {
 
     /// The answer ended (completely or not).
     pub async fn finish(self, instance: &mut PluginInstance) -> Metered {
-        let Meter { mode, status, headers, failure } = self;
+        let Meter {
+            mode,
+            status,
+            headers,
+            failure,
+        } = self;
         if failure.is_some() {
-            return Metered { usage: None, error_class: None, failure };
+            return Metered {
+                usage: None,
+                error_class: None,
+                failure,
+            };
         }
         let result = match &mode {
             Mode::Stream(parser) => instance.finish(parser).await.map(|u| (u, None)),
             Mode::Json { overflow: true, .. } => Ok((None, None)),
             Mode::Json { body, .. } => instance.body_usage(body).await.map(|u| (u, None)),
-            Mode::Error { body } => instance.classify(status, &headers, body).await.map(|c| (None, Some(c))),
+            Mode::Error { body } => instance
+                .classify(status, &headers, body)
+                .await
+                .map(|c| (None, Some(c))),
         };
         match result {
-            Ok((usage, error_class)) => Metered { usage, error_class, failure: None },
-            Err(f) => Metered { usage: None, error_class: None, failure: Some(f) },
+            Ok((usage, error_class)) => Metered {
+                usage,
+                error_class,
+                failure: None,
+            },
+            Err(f) => Metered {
+                usage: None,
+                error_class: None,
+                failure: Some(f),
+            },
         }
     }
 }

@@ -71,15 +71,24 @@ pub fn error_class_name(class: &ErrorClass) -> String {
 
 async fn respond_error(session: &mut Session, ctx: &RequestCtx, error: &ProxyError) {
     let body = error.body();
-    let Ok(mut header) = ResponseHeader::build(error.status(), Some(4)) else { return };
+    let Ok(mut header) = ResponseHeader::build(error.status(), Some(4)) else {
+        return;
+    };
     let _ = header.insert_header("content-type", "application/json");
     let _ = header.insert_header("content-length", body.len().to_string());
     let _ = header.insert_header("x-request-id", ctx.request_id.as_str());
-    if matches!(error, ProxyError::BodyTooLarge { .. } | ProxyError::BodyRead) {
+    if matches!(
+        error,
+        ProxyError::BodyTooLarge { .. } | ProxyError::BodyRead
+    ) {
         // The rest of the body was never read: this connection cannot be reused.
         session.set_keepalive(None);
     }
-    if session.write_response_header(Box::new(header), false).await.is_ok() {
+    if session
+        .write_response_header(Box::new(header), false)
+        .await
+        .is_ok()
+    {
         let _ = session.write_response_body(Some(body), true).await;
     }
 }
@@ -92,7 +101,11 @@ impl ProxyHttp for Gateway {
         RequestCtx::new()
     }
 
-    async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> pingora::Result<bool> {
+    async fn request_filter(
+        &self,
+        session: &mut Session,
+        ctx: &mut RequestCtx,
+    ) -> pingora::Result<bool> {
         let req = session.req_header();
         ctx.trace.method = req.method.as_str().to_owned();
         ctx.trace.path = req.uri.path().to_owned();
@@ -103,7 +116,10 @@ impl ProxyHttp for Gateway {
             }
             if ctx.response_started {
                 // Headers are out: the only honest signal left is to cut the connection.
-                return Err(pingora::Error::explain(pingora::ErrorType::ConnectionClosed, "answer interrupted"));
+                return Err(pingora::Error::explain(
+                    pingora::ErrorType::ConnectionClosed,
+                    "answer interrupted",
+                ));
             }
             ctx.trace.status_code = error.status();
             if error.fault() != Fault::Client {
@@ -114,26 +130,46 @@ impl ProxyHttp for Gateway {
         Ok(true)
     }
 
-    async fn upstream_peer(&self, _session: &mut Session, _ctx: &mut RequestCtx) -> pingora::Result<Box<HttpPeer>> {
+    async fn upstream_peer(
+        &self,
+        _session: &mut Session,
+        _ctx: &mut RequestCtx,
+    ) -> pingora::Result<Box<HttpPeer>> {
         // Every request is answered in `request_filter`.
         Err(pingora::Error::new(pingora::ErrorType::InternalError))
     }
 
-    async fn fail_to_proxy(&self, session: &mut Session, e: &pingora::Error, ctx: &mut RequestCtx) -> FailToProxy {
+    async fn fail_to_proxy(
+        &self,
+        session: &mut Session,
+        e: &pingora::Error,
+        ctx: &mut RequestCtx,
+    ) -> FailToProxy {
         if !ctx.response_started && session.response_written().is_none() {
             let _ = session.respond_error(502).await;
         }
         tracing::debug!(request_id = %ctx.request_id, error = %e, "proxy failure");
-        FailToProxy { error_code: 502, can_reuse_downstream: false }
+        FailToProxy {
+            error_code: 502,
+            can_reuse_downstream: false,
+        }
     }
 
-    async fn logging(&self, session: &mut Session, _e: Option<&pingora::Error>, ctx: &mut RequestCtx) {
+    async fn logging(
+        &self,
+        session: &mut Session,
+        _e: Option<&pingora::Error>,
+        ctx: &mut RequestCtx,
+    ) {
         let mut record = std::mem::take(&mut ctx.trace);
         if let Some(written) = session.response_written() {
             record.status_code = written.status.as_u16();
         }
         record.duration_ms = ctx.elapsed_ms();
-        record.created_at = Some(chrono::Utc::now() - chrono::Duration::milliseconds(i64::try_from(record.duration_ms).unwrap_or(0)));
+        record.created_at = Some(
+            chrono::Utc::now()
+                - chrono::Duration::milliseconds(i64::try_from(record.duration_ms).unwrap_or(0)),
+        );
         self.core.traces.send(record);
     }
 }

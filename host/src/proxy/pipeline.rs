@@ -7,7 +7,7 @@ use super::ProxyCore;
 use super::client_auth::authenticate;
 use super::ctx::RequestCtx;
 use super::error::ProxyError;
-use super::forward::forward;
+use super::forward::{Outbound, forward};
 use super::request::{plugin_head, read_body};
 use super::upstream::{build_request, credential_placeholder};
 use crate::scheduler;
@@ -16,7 +16,11 @@ use pingora::proxy::Session;
 
 /// Serves one request; on `Err` nothing has been written to the client yet
 /// unless `ctx.response_started` says so.
-pub async fn serve(core: &ProxyCore, session: &mut Session, ctx: &mut RequestCtx) -> Result<(), ProxyError> {
+pub async fn serve(
+    core: &ProxyCore,
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+) -> Result<(), ProxyError> {
     let catalog = core.catalog.load_full();
     let client = authenticate(session.req_header(), &catalog)?;
     ctx.trace.client_key_id = Some(client.id);
@@ -26,31 +30,41 @@ pub async fn serve(core: &ProxyCore, session: &mut Session, ctx: &mut RequestCtx
         .providers
         .get(&client.provider_id)
         .cloned()
-        .ok_or_else(|| ProxyError::ProviderUnavailable(format!("#{}", client.provider_id), "it does not exist"))?;
+        .ok_or_else(|| {
+            ProxyError::ProviderUnavailable(format!("#{}", client.provider_id), "it does not exist")
+        })?;
     ctx.trace.provider_id = Some(provider.id);
     ctx.trace.provider_name = Some(provider.name.clone());
     if !provider.enabled {
-        return Err(ProxyError::ProviderUnavailable(provider.name.clone(), "it is disabled"));
+        return Err(ProxyError::ProviderUnavailable(
+            provider.name.clone(),
+            "it is disabled",
+        ));
     }
-    let plugin = provider
-        .plugin
-        .clone()
-        .ok_or_else(|| ProxyError::ProviderUnavailable(provider.name.clone(), "its plugin is not loaded"))?;
+    let plugin = provider.plugin.clone().ok_or_else(|| {
+        ProxyError::ProviderUnavailable(provider.name.clone(), "its plugin is not loaded")
+    })?;
     ctx.trace.plugin_name = Some(plugin.name.clone());
     ctx.trace.plugin_version = Some(plugin.version.clone());
-    let base = provider
-        .upstream
-        .clone()
-        .map_err(|_| ProxyError::ProviderUnavailable(provider.name.clone(), "its base URL is invalid"))?;
+    let base = provider.upstream.clone().map_err(|_| {
+        ProxyError::ProviderUnavailable(provider.name.clone(), "its base URL is invalid")
+    })?;
 
     let body = read_body(session, core.max_body_bytes).await?;
     let head = plugin_head(session.req_header());
-    let mut instance = plugin.instantiate(&ctx.request_id).await.map_err(ProxyError::Plugin)?;
-    let facts = instance.inspect(&head, &body).await.map_err(ProxyError::Plugin)?;
+    let mut instance = plugin
+        .instantiate(&ctx.request_id)
+        .await
+        .map_err(ProxyError::Plugin)?;
+    let facts = instance
+        .inspect(&head, &body)
+        .await
+        .map_err(ProxyError::Plugin)?;
     ctx.trace.model = facts.model.clone();
     ctx.trace.is_stream = facts.stream;
 
-    let key = scheduler::pick(&client, &catalog).map_err(|e| ProxyError::NoUsableKey(e.reason()))?;
+    let key =
+        scheduler::pick(&client, &catalog).map_err(|e| ProxyError::NoUsableKey(e.reason()))?;
     ctx.trace.provider_key_id = Some(key.id);
     ctx.trace.provider_key_name = Some(key.name.clone());
     let Some(secret) = key.secret.as_ref() else {
@@ -58,18 +72,33 @@ pub async fn serve(core: &ProxyCore, session: &mut Session, ctx: &mut RequestCtx
     };
 
     let placeholder = credential_placeholder();
-    let prepared = instance.prepare(&head, &body, &placeholder).await.map_err(ProxyError::Plugin)?;
-    let (request, upstream_body) =
-        build_request(&plugin.name, &base, &head.method, prepared, body, &placeholder, secret)
-            .map_err(ProxyError::Plugin)?;
+    let prepared = instance
+        .prepare(&head, &body, &placeholder)
+        .await
+        .map_err(ProxyError::Plugin)?;
+    let (request, upstream_body) = build_request(
+        &plugin.name,
+        &base,
+        &head.method,
+        prepared,
+        body,
+        &placeholder,
+        secret,
+    )
+    .map_err(ProxyError::Plugin)?;
 
     let attempt_started = ctx.elapsed_ms();
-    let peer = core
-        .resolver
-        .peer(&provider, &base)
-        .await
-        .map_err(|e| ProxyError::UpstreamUnreachable(format!("resolving upstream: {}", e.kind())))?;
-    let result = forward(&core.connector, &peer, request, upstream_body, session, ctx, &mut instance, facts.stream).await;
+    let peer = core.resolver.peer(&provider, &base).await.map_err(|e| {
+        ProxyError::UpstreamUnreachable(format!("resolving upstream: {}", e.kind()))
+    })?;
+    let outbound = Outbound {
+        connector: &core.connector,
+        peer: &peer,
+        request,
+        body: upstream_body,
+        wants_stream: facts.stream,
+    };
+    let result = forward(outbound, session, ctx, &mut instance).await;
     let mut attempt = Attempt {
         provider_key_id: key.id,
         provider_key_name: key.name.clone(),

@@ -49,7 +49,11 @@ pub async fn read_body(session: &mut Session, limit: usize) -> Result<Bytes, Pro
         return Err(ProxyError::BodyTooLarge { limit });
     }
     let mut body = BytesMut::with_capacity(declared.unwrap_or(0));
-    while let Some(chunk) = session.read_request_body().await.map_err(|_| ProxyError::BodyRead)? {
+    while let Some(chunk) = session
+        .read_request_body()
+        .await
+        .map_err(|_| ProxyError::BodyRead)?
+    {
         if body.len() + chunk.len() > limit {
             return Err(ProxyError::BodyTooLarge { limit });
         }
@@ -71,12 +75,21 @@ pub fn plugin_head(req: &RequestHeader) -> RequestHead {
     let headers = req
         .headers
         .iter()
-        .filter(|(name, _)| !is_stripped(name.as_str()) && !connection_listed.iter().any(|c| c == name.as_str()))
+        .filter(|(name, _)| {
+            !is_stripped(name.as_str()) && !connection_listed.iter().any(|c| c == name.as_str())
+        })
         .filter_map(|(name, value)| {
-            Some(Header { name: name.as_str().to_owned(), value: value.to_str().ok()?.to_owned() })
+            Some(Header {
+                name: name.as_str().to_owned(),
+                value: value.to_str().ok()?.to_owned(),
+            })
         })
         .collect();
-    RequestHead { method: req.method.as_str().to_owned(), path: path_without_key(&req.uri), headers }
+    RequestHead {
+        method: req.method.as_str().to_owned(),
+        path: path_without_key(&req.uri),
+        headers,
+    }
 }
 
 fn path_without_key(uri: &http::Uri) -> String {
@@ -84,8 +97,15 @@ fn path_without_key(uri: &http::Uri) -> String {
     match uri.query() {
         None => path.to_owned(),
         Some(query) => {
-            let kept: Vec<&str> = query.split('&').filter(|p| !p.is_empty() && *p != "key" && !p.starts_with("key=")).collect();
-            if kept.is_empty() { path.to_owned() } else { format!("{path}?{}", kept.join("&")) }
+            let kept: Vec<&str> = query
+                .split('&')
+                .filter(|p| !p.is_empty() && *p != "key" && !p.starts_with("key="))
+                .collect();
+            if kept.is_empty() {
+                path.to_owned()
+            } else {
+                format!("{path}?{}", kept.join("&"))
+            }
         }
     }
 }
@@ -96,7 +116,12 @@ mod tests {
 
     #[test]
     fn client_identity_and_credentials_are_stripped() {
-        let mut r = RequestHeader::build("POST", b"/v1beta/models/g:generateContent?key=secret&alt=sse", None).expect("req");
+        let mut r = RequestHeader::build(
+            "POST",
+            b"/v1beta/models/g:generateContent?key=secret&alt=sse",
+            None,
+        )
+        .expect("req");
         for (k, v) in [
             ("authorization", "Bearer client"),
             ("x-api-key", "client"),

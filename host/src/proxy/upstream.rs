@@ -49,7 +49,10 @@ pub fn build_request(
     placeholder: &str,
     secret: &Secret,
 ) -> Result<(RequestHeader, Bytes), PluginFailure> {
-    let contract = |what: &'static str| PluginFailure { plugin: plugin.to_owned(), kind: FailureKind::Contract(what) };
+    let contract = |what: &'static str| PluginFailure {
+        plugin: plugin.to_owned(),
+        kind: FailureKind::Contract(what),
+    };
     if !out.path.starts_with('/') {
         return Err(contract("path must start with '/'"));
     }
@@ -65,13 +68,19 @@ pub fn build_request(
         let has_credential = h.value.contains(placeholder);
         placed |= has_credential;
         let value = h.value.replace(placeholder, secret.expose());
-        let mut value = http::HeaderValue::from_str(&value).map_err(|_| contract("header value is not valid"))?;
+        let mut value = http::HeaderValue::from_str(&value)
+            .map_err(|_| contract("header value is not valid"))?;
         value.set_sensitive(has_credential);
-        let name = http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| contract("header name is not valid"))?;
-        header.append_header(name, value).map_err(|_| contract("header is not valid"))?;
+        let name = http::HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| contract("header name is not valid"))?;
+        header
+            .append_header(name, value)
+            .map_err(|_| contract("header is not valid"))?;
     }
     if !placed {
-        return Err(contract("the credential placeholder was not placed in a header or the path"));
+        return Err(contract(
+            "the credential placeholder was not placed in a header or the path",
+        ));
     }
     let body = out.body.map_or(client_body, Bytes::from);
     header
@@ -113,7 +122,11 @@ impl Resolver {
 
     /// The peer for a provider: the resolved address, TLS with SNI and
     /// certificate verification for https, and the provider's timeouts.
-    pub async fn peer(&self, provider: &Provider, base: &UpstreamBase) -> std::io::Result<HttpPeer> {
+    pub async fn peer(
+        &self,
+        provider: &Provider,
+        base: &UpstreamBase,
+    ) -> std::io::Result<HttpPeer> {
         let addr = self.resolve(&base.host, base.port).await?;
         let mut peer = HttpPeer::new(addr, base.tls, base.host.clone());
         peer.options.connection_timeout = Some(provider.connect_timeout);
@@ -134,7 +147,13 @@ mod tests {
     fn out(path: &str, headers: &[(&str, &str)]) -> OutboundRequest {
         OutboundRequest {
             path: path.into(),
-            headers: headers.iter().map(|(n, v)| Header { name: n.to_string(), value: v.to_string() }).collect(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| Header {
+                    name: n.to_string(),
+                    value: v.to_string(),
+                })
+                .collect(),
             body: None,
         }
     }
@@ -149,36 +168,69 @@ mod tests {
             "p",
             &base(),
             "POST",
-            out("/v1/x", &[("authorization", "Bearer PH"), ("host", "evil.example")]),
+            out(
+                "/v1/x",
+                &[("authorization", "Bearer PH"), ("host", "evil.example")],
+            ),
             Bytes::from_static(b"{}"),
             "PH",
             &Secret::new("sk-real"),
         )
         .expect("build");
-        assert_eq!(h.headers.get("authorization").and_then(|v| v.to_str().ok()), Some("Bearer sk-real"));
-        assert_eq!(h.headers.get("host").and_then(|v| v.to_str().ok()), Some("127.0.0.1:9"));
+        assert_eq!(
+            h.headers.get("authorization").and_then(|v| v.to_str().ok()),
+            Some("Bearer sk-real")
+        );
+        assert_eq!(
+            h.headers.get("host").and_then(|v| v.to_str().ok()),
+            Some("127.0.0.1:9")
+        );
         assert_eq!(h.uri.path(), "/prefix/v1/x");
         assert_eq!(body.as_ref(), b"{}");
     }
 
     #[test]
     fn placeholder_in_query_is_replaced() {
-        let (h, _) = build_request("p", &base(), "GET", out("/v1/x?key=PH", &[]), Bytes::new(), "PH", &Secret::new("s"))
-            .expect("build");
+        let (h, _) = build_request(
+            "p",
+            &base(),
+            "GET",
+            out("/v1/x?key=PH", &[]),
+            Bytes::new(),
+            "PH",
+            &Secret::new("s"),
+        )
+        .expect("build");
         assert_eq!(h.uri.query(), Some("key=s"));
     }
 
     #[test]
     fn credential_not_placed_is_a_contract_violation() {
-        let err = build_request("p", &base(), "GET", out("/v1/x", &[]), Bytes::new(), "PH", &Secret::new("s"))
-            .expect_err("must fail");
+        let err = build_request(
+            "p",
+            &base(),
+            "GET",
+            out("/v1/x", &[]),
+            Bytes::new(),
+            "PH",
+            &Secret::new("s"),
+        )
+        .expect_err("must fail");
         assert!(matches!(err.kind, FailureKind::Contract(_)));
     }
 
     #[test]
     fn relative_path_is_refused() {
-        let err = build_request("p", &base(), "GET", out("http://evil/x", &[("a", "PH")]), Bytes::new(), "PH", &Secret::new("s"))
-            .expect_err("must fail");
+        let err = build_request(
+            "p",
+            &base(),
+            "GET",
+            out("http://evil/x", &[("a", "PH")]),
+            Bytes::new(),
+            "PH",
+            &Secret::new("s"),
+        )
+        .expect_err("must fail");
         assert!(matches!(err.kind, FailureKind::Contract(_)));
     }
 }

@@ -38,7 +38,10 @@ pub fn pick(client: &ClientKey, catalog: &Catalog) -> Result<Arc<ProviderKey>, N
     if configured.is_empty() {
         return Err(NoKey::NoneConfigured);
     }
-    let usable: Vec<&Arc<ProviderKey>> = configured.into_iter().filter(|k| k.enabled && k.secret.is_some()).collect();
+    let usable: Vec<&Arc<ProviderKey>> = configured
+        .into_iter()
+        .filter(|k| k.enabled && k.secret.is_some())
+        .collect();
     if usable.is_empty() {
         return Err(NoKey::AllDisabled);
     }
@@ -53,11 +56,26 @@ mod tests {
     use std::sync::atomic::AtomicUsize;
 
     fn key(id: i32, enabled: bool) -> Arc<ProviderKey> {
-        Arc::new(ProviderKey { id, provider_id: 1, name: format!("k{id}"), secret: Some(Secret::new("s")), enabled, weight: 1 })
+        Arc::new(ProviderKey {
+            id,
+            provider_id: 1,
+            name: format!("k{id}"),
+            secret: Some(Secret::new("s")),
+            enabled,
+            weight: 1,
+        })
     }
 
     fn client(pool: Vec<i32>) -> ClientKey {
-        ClientKey { id: 1, name: "c".into(), provider_id: 1, pool, enabled: true, expires_at: None, next: AtomicUsize::new(0) }
+        ClientKey {
+            id: 1,
+            name: "c".into(),
+            provider_id: 1,
+            pool,
+            enabled: true,
+            expires_at: None,
+            next: AtomicUsize::new(0),
+        }
     }
 
     #[test]
@@ -67,15 +85,24 @@ mod tests {
             catalog.provider_keys.insert(id, key(id, enabled));
         }
         let c = client(vec![1, 2, 3]);
-        let picks: Vec<i32> = (0..4).filter_map(|_| pick(&c, &catalog).ok()).map(|k| k.id).collect();
+        let picks: Vec<i32> = (0..4)
+            .filter_map(|_| pick(&c, &catalog).ok())
+            .map(|k| k.id)
+            .collect();
         assert_eq!(picks, [1, 3, 1, 3]);
     }
 
     #[test]
     fn empty_and_all_disabled_pools_say_why() {
         let mut catalog = Catalog::default();
-        assert_eq!(pick(&client(vec![]), &catalog).err(), Some(NoKey::NoneConfigured));
+        assert_eq!(
+            pick(&client(vec![]), &catalog).err(),
+            Some(NoKey::NoneConfigured)
+        );
         catalog.provider_keys.insert(1, key(1, false));
-        assert_eq!(pick(&client(vec![1]), &catalog).err(), Some(NoKey::AllDisabled));
+        assert_eq!(
+            pick(&client(vec![1]), &catalog).err(),
+            Some(NoKey::AllDisabled)
+        );
     }
 }

@@ -23,7 +23,9 @@ pub struct SecretBoxError;
 
 impl SecretBox {
     pub fn new(key: &[u8; 32]) -> SecretBox {
-        SecretBox { cipher: Aes256Gcm::new(key.into()) }
+        SecretBox {
+            cipher: Aes256Gcm::new(key.into()),
+        }
     }
 
     pub fn encrypt(&self, secret: &Secret) -> Vec<u8> {
@@ -31,7 +33,10 @@ impl SecretBox {
         rand::thread_rng().fill_bytes(&mut nonce);
         let mut out = nonce.to_vec();
         // Encryption with a valid key and in-memory buffers cannot fail.
-        if let Ok(ct) = self.cipher.encrypt(Nonce::from_slice(&nonce), secret.expose().as_bytes()) {
+        if let Ok(ct) = self
+            .cipher
+            .encrypt(Nonce::from_slice(&nonce), secret.expose().as_bytes())
+        {
             out.extend_from_slice(&ct);
         }
         out
@@ -42,8 +47,13 @@ impl SecretBox {
             return Err(SecretBoxError);
         }
         let (nonce, ct) = stored.split_at(NONCE_BYTES);
-        let plain = self.cipher.decrypt(Nonce::from_slice(nonce), ct).map_err(|_| SecretBoxError)?;
-        String::from_utf8(plain).map(Secret::new).map_err(|_| SecretBoxError)
+        let plain = self
+            .cipher
+            .decrypt(Nonce::from_slice(nonce), ct)
+            .map_err(|_| SecretBoxError)?;
+        String::from_utf8(plain)
+            .map(Secret::new)
+            .map_err(|_| SecretBoxError)
     }
 }
 
@@ -56,7 +66,10 @@ mod tests {
         let a = SecretBox::new(&[7u8; 32]);
         let stored = a.encrypt(&Secret::new("sk-abc"));
         assert!(!stored.windows(6).any(|w| w == b"sk-abc"));
-        assert_eq!(a.decrypt(&stored).map(|s| s.expose().to_owned()).ok(), Some("sk-abc".into()));
+        assert_eq!(
+            a.decrypt(&stored).map(|s| s.expose().to_owned()).ok(),
+            Some("sk-abc".into())
+        );
         assert!(SecretBox::new(&[8u8; 32]).decrypt(&stored).is_err());
         assert!(a.decrypt(&stored[..NONCE_BYTES]).is_err());
     }

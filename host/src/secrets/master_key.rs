@@ -13,16 +13,25 @@ pub enum MasterKeyError {
     #[error("AI_PROXY_MASTER_KEY must be 32 bytes as base64 or 64 hex characters")]
     BadValue,
     #[error("master key file {path}: {source}")]
-    File { path: String, source: std::io::Error },
+    File {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 /// Loads the 32-byte master key.
-pub fn load_master_key(configured: Option<&str>, data_dir: &Path) -> Result<[u8; 32], MasterKeyError> {
+pub fn load_master_key(
+    configured: Option<&str>,
+    data_dir: &Path,
+) -> Result<[u8; 32], MasterKeyError> {
     if let Some(value) = configured {
         return decode(value).ok_or(MasterKeyError::BadValue);
     }
     let path = data_dir.join("master.key");
-    let file_err = |source| MasterKeyError::File { path: path.display().to_string(), source };
+    let file_err = |source| MasterKeyError::File {
+        path: path.display().to_string(),
+        source,
+    };
     match std::fs::read_to_string(&path) {
         Ok(text) => decode(&text).ok_or(MasterKeyError::BadValue),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -46,7 +55,9 @@ fn decode(value: &str) -> Option<[u8; 32]> {
     let bytes = if value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()) {
         hex::decode(value).ok()?
     } else {
-        base64::engine::general_purpose::STANDARD.decode(value).ok()?
+        base64::engine::general_purpose::STANDARD
+            .decode(value)
+            .ok()?
     };
     bytes.try_into().ok()
 }
@@ -65,7 +76,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.join("master.key")).expect("meta").permissions().mode();
+            let mode = std::fs::metadata(dir.join("master.key"))
+                .expect("meta")
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         let _ = std::fs::remove_dir_all(&dir);
@@ -74,6 +88,9 @@ mod tests {
     #[test]
     fn configured_key_must_be_32_bytes() {
         assert!(load_master_key(Some(&"ab".repeat(32)), Path::new("/nonexistent")).is_ok());
-        assert!(matches!(load_master_key(Some("short"), Path::new("/x")), Err(MasterKeyError::BadValue)));
+        assert!(matches!(
+            load_master_key(Some("short"), Path::new("/x")),
+            Err(MasterKeyError::BadValue)
+        ));
     }
 }

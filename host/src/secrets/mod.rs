@@ -10,7 +10,9 @@ mod password;
 mod secret;
 
 pub use cipher::{SecretBox, SecretBoxError};
-pub use client_key::{ClientKeyHash, DISPLAY_PREFIX_CHARS, generate_client_key, hash_client_key, mask};
+pub use client_key::{
+    ClientKeyHash, DISPLAY_PREFIX_CHARS, generate_client_key, hash_client_key, mask,
+};
 pub use master_key::{MasterKeyError, load_master_key};
 pub use password::{hash_password, verify_password};
 pub use secret::Secret;

@@ -17,8 +17,14 @@ pub const DEFAULT_READ_TIMEOUT_MS: i32 = 300_000;
 
 /// Creates the `admin` account if there is none; returns the generated
 /// password when one had to be made up.
-pub async fn ensure_admin(db: &DatabaseConnection, password: Option<&str>) -> anyhow::Result<Option<String>> {
-    let existing = users::Entity::find().filter(users::Column::Username.eq("admin")).one(db).await?;
+pub async fn ensure_admin(
+    db: &DatabaseConnection,
+    password: Option<&str>,
+) -> anyhow::Result<Option<String>> {
+    let existing = users::Entity::find()
+        .filter(users::Column::Username.eq("admin"))
+        .one(db)
+        .await?;
     if existing.is_some() {
         return Ok(None);
     }
@@ -51,7 +57,10 @@ pub async fn register_builtin_plugin(
     builtin: bool,
 ) -> anyhow::Result<()> {
     let sha = hex::encode(Sha256::digest(bytes));
-    let known = plugins::Entity::find().filter(plugins::Column::Sha256.eq(&sha)).one(db).await?;
+    let known = plugins::Entity::find()
+        .filter(plugins::Column::Sha256.eq(&sha))
+        .one(db)
+        .await?;
     if known.is_some() {
         return Ok(());
     }
@@ -86,7 +95,10 @@ pub async fn register_builtin_plugin(
 /// Creates a provider named after the plugin, with the plugin's default
 /// base URL and prices, unless one by that name exists.
 pub async fn ensure_provider(db: &DatabaseConnection, plugin: &LoadedPlugin) -> anyhow::Result<()> {
-    let existing = providers::Entity::find().filter(providers::Column::Name.eq(&plugin.name)).one(db).await?;
+    let existing = providers::Entity::find()
+        .filter(providers::Column::Name.eq(&plugin.name))
+        .one(db)
+        .await?;
     if existing.is_some() {
         return Ok(());
     }
@@ -108,7 +120,11 @@ pub async fn ensure_provider(db: &DatabaseConnection, plugin: &LoadedPlugin) -> 
 }
 
 /// Inserts the plugin's default prices for a provider.
-pub async fn seed_prices(db: &DatabaseConnection, provider_id: i32, plugin: &LoadedPlugin) -> anyhow::Result<()> {
+pub async fn seed_prices(
+    db: &DatabaseConnection,
+    provider_id: i32,
+    plugin: &LoadedPlugin,
+) -> anyhow::Result<()> {
     let to_i64 = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
     let rows: Vec<prices::ActiveModel> = plugin
         .default_prices

@@ -18,14 +18,18 @@ pub async fn connect(url: &str, data_dir: &Path) -> anyhow::Result<DatabaseConne
         std::fs::create_dir_all(data_dir)?;
     }
     let mut options = ConnectOptions::new(url.to_owned());
-    options.sqlx_logging(false).max_connections(if url.starts_with("sqlite:") { 4 } else { 16 });
+    options
+        .sqlx_logging(false)
+        .max_connections(if url.starts_with("sqlite:") { 4 } else { 16 });
     let db = Database::connect(options)
         .await
         .map_err(|e| anyhow::anyhow!("connecting to {}: {e}", crate::config::redact_url(url)))?;
     if url.starts_with("sqlite:") {
         use sea_orm::ConnectionTrait;
-        db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;")
-            .await?;
+        db.execute_unprepared(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
+        )
+        .await?;
     }
     Migrator::up(&db, None).await?;
     Ok(db)

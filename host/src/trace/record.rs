@@ -56,7 +56,10 @@ impl TraceRecord {
     /// The row to insert.
     pub fn into_active_model(self) -> proxy_tracing::ActiveModel {
         use sea_orm::ActiveValue::{NotSet, Set};
-        let total = self.input_tokens.saturating_add(self.output_tokens).saturating_add(self.cache_write_tokens);
+        let total = self
+            .input_tokens
+            .saturating_add(self.output_tokens)
+            .saturating_add(self.cache_write_tokens);
         proxy_tracing::ActiveModel {
             id: NotSet,
             request_id: Set(self.request_id),

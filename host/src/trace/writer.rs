@@ -35,7 +35,11 @@ impl TraceSender {
     /// Queues a record without waiting.
     pub fn send(&self, record: TraceRecord) {
         if self.tx.try_send(record).is_err() {
-            let dropped = self.stats.dropped_queue_full.fetch_add(1, Ordering::Relaxed) + 1;
+            let dropped = self
+                .stats
+                .dropped_queue_full
+                .fetch_add(1, Ordering::Relaxed)
+                + 1;
             if dropped.is_power_of_two() {
                 tracing::warn!(dropped, "trace queue full or closed: trace records dropped");
             }

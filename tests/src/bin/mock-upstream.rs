@@ -86,19 +86,21 @@ mod tests {
     }
 
     #[test]
-    fn no_arguments_mean_ephemeral_port_with_recording() {
-        let (port, options) = parse(args(&[])).unwrap();
+    fn no_arguments_mean_ephemeral_port_with_recording() -> Result<(), String> {
+        let (port, options) = parse(args(&[]))?;
 
         assert_eq!(port, 0);
         assert!(options.record);
+        Ok(())
     }
 
     #[test]
-    fn port_and_no_record_are_read() {
-        let (port, options) = parse(args(&["--port", "18080", "--no-record"])).unwrap();
+    fn port_and_no_record_are_read() -> Result<(), String> {
+        let (port, options) = parse(args(&["--port", "18080", "--no-record"]))?;
 
         assert_eq!(port, 18080);
         assert!(!options.record);
+        Ok(())
     }
 
     #[test]

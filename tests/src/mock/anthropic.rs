@@ -15,6 +15,7 @@ use axum::body::Bytes;
 use axum::http::HeaderMap;
 use axum::response::Response;
 
+use super::errors::error_response;
 use super::provider::Provider;
 use super::switches;
 use super::usage::{
@@ -45,11 +46,11 @@ static INPUT_USAGE: LazyLock<String> = LazyLock::new(|| {
 pub(crate) async fn messages(headers: HeaderMap, body: Bytes) -> Response {
     let pacing = match switches::apply(PROVIDER, &headers, None).await {
         Ok(pacing) => pacing,
-        Err(answer) => return answer,
+        Err(status) => return error_response(PROVIDER, status),
     };
-    let request = match CompletionRequest::parse(PROVIDER, &body) {
+    let request = match CompletionRequest::parse(&body) {
         Ok(request) => request,
-        Err(answer) => return answer,
+        Err(status) => return error_response(PROVIDER, status),
     };
     let model = json_string(&request.model);
     if request.stream {
@@ -128,8 +129,8 @@ pub(crate) fn message_events(model: &str) -> Vec<String> {
 
 /// `GET /v1/models` when the request is Anthropic's.
 pub(crate) async fn models(headers: HeaderMap) -> Response {
-    if let Err(answer) = switches::apply(PROVIDER, &headers, None).await {
-        return answer;
+    if let Err(status) = switches::apply(PROVIDER, &headers, None).await {
+        return error_response(PROVIDER, status);
     }
     json_response(PROVIDER, models_body())
 }

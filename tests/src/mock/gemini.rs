@@ -41,7 +41,7 @@ pub(crate) async fn dispatch(
     let query = query.as_deref();
     let pacing = match switches::apply(PROVIDER, &headers, query).await {
         Ok(pacing) => pacing,
-        Err(answer) => return answer,
+        Err(status) => return error_response(PROVIDER, status),
     };
     let rest = rest.trim_start_matches('/');
     if method == Method::GET && !rest.contains(':') {
@@ -159,8 +159,8 @@ fn response(model: &str, text: &str, finished: bool, candidates: u64) -> String 
 
 /// `GET /{version}/models`.
 pub(crate) async fn models(headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
-    if let Err(answer) = switches::apply(PROVIDER, &headers, query.as_deref()).await {
-        return answer;
+    if let Err(status) = switches::apply(PROVIDER, &headers, query.as_deref()).await {
+        return error_response(PROVIDER, status);
     }
     json_response(PROVIDER, models_body())
 }

@@ -60,11 +60,11 @@ static CHAT_USAGE: LazyLock<String> = LazyLock::new(|| {
 pub(crate) async fn chat_completions(headers: HeaderMap, body: Bytes) -> Response {
     let pacing = match switches::apply(PROVIDER, &headers, None).await {
         Ok(pacing) => pacing,
-        Err(answer) => return answer,
+        Err(status) => return error_response(PROVIDER, status),
     };
-    let request = match CompletionRequest::parse(PROVIDER, &body) {
+    let request = match CompletionRequest::parse(&body) {
         Ok(request) => request,
-        Err(answer) => return answer,
+        Err(status) => return error_response(PROVIDER, status),
     };
     let model = json_string(&request.model);
     if request.stream {
@@ -144,8 +144,8 @@ fn chunk(model: &str, choice: &str, usage: &str) -> String {
 
 /// `GET /v1/models` when the request is OpenAI's.
 pub(crate) async fn models(headers: HeaderMap) -> Response {
-    if let Err(answer) = switches::apply(PROVIDER, &headers, None).await {
-        return answer;
+    if let Err(status) = switches::apply(PROVIDER, &headers, None).await {
+        return error_response(PROVIDER, status);
     }
     json_response(PROVIDER, models_body())
 }
@@ -181,8 +181,8 @@ struct EmbeddingRequest<'a> {
 
 /// `POST /v1/embeddings`.
 pub(crate) async fn embeddings(headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(answer) = switches::apply(PROVIDER, &headers, None).await {
-        return answer;
+    if let Err(status) = switches::apply(PROVIDER, &headers, None).await {
+        return error_response(PROVIDER, status);
     }
     let Ok(request) = serde_json::from_slice::<EmbeddingRequest>(&body) else {
         return error_response(PROVIDER, StatusCode::BAD_REQUEST);

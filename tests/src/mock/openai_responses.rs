@@ -14,6 +14,7 @@ use axum::body::Bytes;
 use axum::http::HeaderMap;
 use axum::response::Response;
 
+use super::errors::error_response;
 use super::provider::Provider;
 use super::switches;
 use super::usage::{
@@ -48,11 +49,11 @@ static USAGE: LazyLock<String> = LazyLock::new(|| {
 pub(crate) async fn responses(headers: HeaderMap, body: Bytes) -> Response {
     let pacing = match switches::apply(PROVIDER, &headers, None).await {
         Ok(pacing) => pacing,
-        Err(answer) => return answer,
+        Err(status) => return error_response(PROVIDER, status),
     };
-    let request = match CompletionRequest::parse(PROVIDER, &body) {
+    let request = match CompletionRequest::parse(&body) {
         Ok(request) => request,
-        Err(answer) => return answer,
+        Err(status) => return error_response(PROVIDER, status),
     };
     let model = json_string(&request.model);
     if request.stream {

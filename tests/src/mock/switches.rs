@@ -15,9 +15,7 @@
 use std::time::Duration;
 
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
 
-use super::errors::error_response;
 use super::provider::{Provider, header};
 
 /// How long a `mock-hang` request waits before the mock gives up on it.
@@ -39,23 +37,23 @@ pub(crate) struct Pacing {
     pub abort_after: Option<usize>,
 }
 
-/// Applies the switches: `Ok` to answer normally with this pacing, `Err` with the answer
-/// to send instead (after sleeping for a hang).
+/// Applies the switches: `Ok` to answer normally with this pacing, `Err` with the error
+/// status to answer instead, in `provider`'s error shape (after sleeping, for a hang).
 pub(crate) async fn apply(
     provider: Provider,
     headers: &HeaderMap,
     query: Option<&str>,
-) -> Result<Pacing, Response> {
+) -> Result<Pacing, StatusCode> {
     if let Some(status) = forced_status(headers) {
-        return Err(error_response(provider, status));
+        return Err(status);
     }
     if let Some(key) = provider.credential(headers, query) {
         if key.starts_with("mock-hang") {
             tokio::time::sleep(HANG).await;
-            return Err(error_response(provider, StatusCode::GATEWAY_TIMEOUT));
+            return Err(StatusCode::GATEWAY_TIMEOUT);
         }
         if let Some(status) = key_status(key) {
-            return Err(error_response(provider, status));
+            return Err(status);
         }
     }
     Ok(Pacing {

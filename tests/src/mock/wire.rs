@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::{StreamExt, stream};
 use serde::Deserialize;
 
-use super::errors::{REQUEST_ID, error_response};
+use super::errors::REQUEST_ID;
 use super::provider::Provider;
 use super::switches::Pacing;
 
@@ -36,12 +36,9 @@ pub(crate) struct StreamOptions {
 }
 
 impl CompletionRequest<'_> {
-    /// Parses a request body, or the provider's 400 answer for a body it would refuse.
-    pub(crate) fn parse(
-        provider: Provider,
-        body: &[u8],
-    ) -> Result<CompletionRequest<'_>, Response> {
-        serde_json::from_slice(body).map_err(|_| error_response(provider, StatusCode::BAD_REQUEST))
+    /// Parses a request body; a body the provider would refuse is a 400.
+    pub(crate) fn parse(body: &[u8]) -> Result<CompletionRequest<'_>, StatusCode> {
+        serde_json::from_slice(body).map_err(|_| StatusCode::BAD_REQUEST)
     }
 
     /// Whether an OpenAI chat stream ends with a usage chunk.
