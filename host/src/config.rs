@@ -8,6 +8,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::egress::EgressPolicy;
+
 /// Largest client request body accepted by default (413 above it).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 /// Default time one plugin call may run before it is interrupted.
@@ -47,6 +49,9 @@ pub struct Config {
     /// Extra plugin components loaded at start (`AI_PROXY_PLUGIN_FILES`,
     /// comma-separated paths).
     pub plugin_files: Vec<PathBuf>,
+    /// Address blocks upstreams may be in although they are loopback,
+    /// private or link-local (`AI_PROXY_EGRESS_ALLOW`, comma-separated CIDRs).
+    pub egress: EgressPolicy,
 }
 
 /// A configuration value that cannot be used.
@@ -126,6 +131,14 @@ impl Config {
                         .collect()
                 })
                 .unwrap_or_default(),
+            egress: match get("AI_PROXY_EGRESS_ALLOW") {
+                Some(list) => EgressPolicy::parse(&list).map_err(|_| ConfigError {
+                    name: "AI_PROXY_EGRESS_ALLOW",
+                    value: list,
+                    reason: "must be a comma-separated list of CIDR blocks",
+                })?,
+                None => EgressPolicy::default(),
+            },
         };
         config.validate()?;
         Ok(config)
@@ -246,6 +259,12 @@ mod tests {
     fn unknown_database_scheme_is_refused_without_echoing_the_password() {
         let err = config(&[("DATABASE_URL", "mysql://u:hunter2@db/x")]).expect_err("mysql");
         assert!(!err.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn egress_allow_list_must_be_cidrs() {
+        assert!(config(&[("AI_PROXY_EGRESS_ALLOW", "127.0.0.0/8,10.0.0.0/16")]).is_ok());
+        assert!(config(&[("AI_PROXY_EGRESS_ALLOW", "localhost")]).is_err());
     }
 
     #[test]

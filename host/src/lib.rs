@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod catalog;
 pub mod config;
+pub mod egress;
 pub mod plugins;
 pub mod proxy;
 pub mod scheduler;

@@ -101,6 +101,7 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         secrets,
         sessions: Sessions::default(),
         traces: traces.clone(),
+        egress: config.egress.clone(),
     });
     let listener = tokio::net::TcpListener::bind(config.admin_addr)
         .await
@@ -115,7 +116,7 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         catalog,
         traces,
         connector: Connector::new(None),
-        resolver: Resolver::default(),
+        resolver: Resolver::new(config.egress.clone()),
         max_body_bytes: config.max_body_bytes,
     }))
 }

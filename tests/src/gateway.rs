@@ -77,6 +77,8 @@ impl TestGateway {
             .env("AI_PROXY_PROXY_THREADS", "2")
             .env("AI_PROXY_PLUGIN_INSTANCES", "64")
             .env("AI_PROXY_TRACE_FLUSH_MS", "20")
+            // The mock upstream is on loopback, which the gateway refuses unless allow-listed.
+            .env("AI_PROXY_EGRESS_ALLOW", "127.0.0.0/8")
             .env("RUST_LOG", "info,pingora=warn")
             .stdout(log.try_clone().expect("log"))
             .stderr(log);

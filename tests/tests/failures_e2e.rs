@@ -233,3 +233,115 @@ async fn a_misbehaving_plugin_fails_only_its_own_request() {
     assert_eq!(looping.0, 502);
     assert_eq!(healthy.0, 200, "{}", healthy.1);
 }
+
+#[tokio::test]
+async fn a_stream_cut_by_the_upstream_is_still_traced_and_billed_for_what_arrived() {
+    let mock = MockUpstream::start().await;
+    let gw = TestGateway::start().await;
+    let key = gw
+        .client_key_for("anthropic", &mock.base_url(), "sk-ant-up")
+        .await;
+    let body = json!({"model": "claude-sonnet-4-20250514", "max_tokens": 64, "stream": true,
+        "messages": [{"role": "user", "content": "hi"}]});
+    // The mock sends message_start (with the input usage) and more, then breaks off.
+    let resp = reqwest::Client::new()
+        .post(format!("{}/v1/messages", gw.proxy_url))
+        .header("x-api-key", &key)
+        .header("x-mock-abort-after", "3")
+        // Paced, so the first events leave the mock before it breaks off.
+        .header("x-mock-delay-ms", "50")
+        .json(&body)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), 200);
+    let rid = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let received = resp.bytes().await;
+    assert!(
+        received.is_err(),
+        "the client must see the stream end abnormally"
+    );
+
+    let trace = gw.trace_by_request_id(&rid).await;
+    assert_eq!(trace["status_code"], 200, "{trace}");
+    assert!(
+        trace["error_message"]
+            .as_str()
+            .is_some_and(|m| m.contains("interrupted")),
+        "{trace}"
+    );
+    assert!(
+        trace["input_tokens"].as_u64().is_some_and(|t| t > 0),
+        "input usage from message_start: {trace}"
+    );
+    assert!(
+        trace["cost_nanos"].as_u64().is_some_and(|c| c > 0),
+        "{trace}"
+    );
+}
+
+#[tokio::test]
+async fn upstream_addresses_inside_the_network_are_refused_in_every_spelling() {
+    let mock = MockUpstream::start().await;
+    // No allow-list: loopback, private and metadata addresses are all refused.
+    let gw = TestGateway::start_with(&[("AI_PROXY_EGRESS_ALLOW", String::new())]).await;
+    let openai = gw.provider_id("openai").await;
+    let port = mock.addr().port();
+    for url in [
+        format!("http://127.0.0.1:{port}"),
+        format!("http://2130706433:{port}"),
+        format!("http://0x7f.1:{port}"),
+        format!("http://0177.0.0.1:{port}"),
+        format!("http://[::1]:{port}"),
+        format!("http://[::ffff:127.0.0.1]:{port}"),
+        format!("http://localhost:{port}"),
+        "http://169.254.169.254".to_owned(),
+        "http://10.0.0.1".to_owned(),
+    ] {
+        let (status, body) = gw
+            .admin(
+                Method::PUT,
+                &format!("/api/providers/{openai}"),
+                Some(json!({"base_url": url})),
+            )
+            .await;
+        assert_eq!(status, 400, "{url} must be refused: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("not allow-listed"),
+            "{body}"
+        );
+    }
+    drop(gw);
+
+    // The check runs again at connection time, after resolution: a provider
+    // stored while loopback was allowed cannot be reached once it is not.
+    let shared = std::env::temp_dir().join(format!("aip-egress-{}-{port}", std::process::id()));
+    std::fs::create_dir_all(&shared).unwrap();
+    let env = |allow: &str| {
+        vec![
+            (
+                "DATABASE_URL",
+                format!("sqlite://{}/shared.db?mode=rwc", shared.display()),
+            ),
+            ("AI_PROXY_MASTER_KEY", "ab".repeat(32)),
+            ("AI_PROXY_EGRESS_ALLOW", allow.to_owned()),
+        ]
+    };
+    let allowing = TestGateway::start_with(&env("127.0.0.0/8")).await;
+    let key = allowing
+        .client_key_for("openai", &mock.base_url(), "sk-up")
+        .await;
+    assert_eq!(
+        chat(&allowing, Some(&key), hello("gpt-4o-mini")).await.0,
+        200
+    );
+    drop(allowing);
+    let denying = TestGateway::start_with(&env("")).await;
+    let refused = chat(&denying, Some(&key), hello("gpt-4o-mini")).await;
+    assert_error(&denying, refused, 502, "upstream_address_denied").await;
+    drop(denying);
+    let _ = std::fs::remove_dir_all(&shared);
+}

@@ -28,6 +28,7 @@ pub use auth::Sessions;
 pub use error::ApiError;
 
 use crate::catalog::{Catalog, PluginRegistry, load_catalog};
+use crate::egress::EgressPolicy;
 use crate::secrets::SecretBox;
 use crate::trace::TraceSender;
 
@@ -39,6 +40,7 @@ pub struct AdminCore {
     pub secrets: SecretBox,
     pub sessions: Sessions,
     pub traces: TraceSender,
+    pub egress: EgressPolicy,
 }
 
 impl AdminCore {

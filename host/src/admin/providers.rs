@@ -59,9 +59,20 @@ pub struct ProviderInput {
     enabled: Option<bool>,
 }
 
-fn check(input: &ProviderInput) -> Result<(), ApiError> {
+/// Validates a provider change; a base URL must parse and, when its host
+/// resolves now, every address must pass the egress policy (it is checked
+/// again at every connection, after resolution).
+async fn check(state: &AdminState, input: &ProviderInput) -> Result<(), ApiError> {
     if let Some(url) = &input.base_url {
-        UpstreamBase::parse(url).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        let base = UpstreamBase::parse(url).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        if let Ok(addrs) = tokio::net::lookup_host((base.host.as_str(), base.port)).await {
+            for addr in addrs {
+                state
+                    .egress
+                    .check(addr.ip())
+                    .map_err(|e| ApiError::BadRequest(format!("base_url refused: {e}")))?;
+            }
+        }
     }
     for (name, value) in [
         ("connect_timeout_ms", input.connect_timeout_ms),
@@ -108,7 +119,7 @@ pub async fn create(
     State(state): State<AdminState>,
     ApiJson(input): ApiJson<ProviderInput>,
 ) -> Result<Json<ProviderView>, ApiError> {
-    check(&input)?;
+    check(&state, &input).await?;
     let (Some(name), Some(plugin)) = (input.name.clone(), input.plugin.clone()) else {
         return Err(ApiError::BadRequest("name and plugin are required".into()));
     };
@@ -162,7 +173,7 @@ pub async fn update(
     Path(id): Path<i32>,
     ApiJson(input): ApiJson<ProviderInput>,
 ) -> Result<Json<ProviderView>, ApiError> {
-    check(&input)?;
+    check(&state, &input).await?;
     let row = providers::Entity::find_by_id(id)
         .one(&state.db)
         .await?

@@ -23,11 +23,16 @@ pub fn presented_key(req: &RequestHeader) -> Option<String> {
             .filter(|v| !v.is_empty())
     };
     if let Some(auth) = header("authorization") {
-        let token = auth
-            .strip_prefix("Bearer ")
-            .or_else(|| auth.strip_prefix("bearer "))
-            .unwrap_or(auth);
-        return Some(token.trim().to_owned());
+        let (scheme, token) = auth.split_once(' ').unwrap_or((auth, ""));
+        let token = if scheme.eq_ignore_ascii_case("bearer") {
+            token.trim()
+        } else {
+            auth
+        };
+        if token.is_empty() || token.eq_ignore_ascii_case("bearer") {
+            return None;
+        }
+        return Some(token.to_owned());
     }
     if let Some(key) = header("x-api-key").or_else(|| header("x-goog-api-key")) {
         return Some(key.to_owned());

@@ -40,6 +40,8 @@ pub enum ProxyError {
     Plugin(PluginFailure),
     #[error("upstream provider is unreachable")]
     UpstreamUnreachable(String),
+    #[error("the provider's upstream address is not allowed by the gateway's egress policy")]
+    EgressDenied(String),
     #[error("upstream provider did not answer in time")]
     UpstreamTimeout,
     #[error("upstream connection failed while the answer was being sent")]
@@ -56,7 +58,9 @@ impl ProxyError {
             ProxyError::ProviderUnavailable(..) | ProxyError::NoUsableKey(_) => 503,
             ProxyError::Plugin(f) if f.is_client_error() => 400,
             ProxyError::Plugin(_) => 502,
-            ProxyError::UpstreamUnreachable(_) | ProxyError::UpstreamBroken(_) => 502,
+            ProxyError::UpstreamUnreachable(_)
+            | ProxyError::UpstreamBroken(_)
+            | ProxyError::EgressDenied(_) => 502,
             ProxyError::UpstreamTimeout => 504,
         }
     }
@@ -71,7 +75,9 @@ impl ProxyError {
             | ProxyError::BodyRead => Fault::Client,
             ProxyError::Plugin(f) if f.is_client_error() => Fault::Client,
             ProxyError::Plugin(_) => Fault::Plugin,
-            ProxyError::ProviderUnavailable(..) | ProxyError::NoUsableKey(_) => Fault::Gateway,
+            ProxyError::ProviderUnavailable(..)
+            | ProxyError::NoUsableKey(_)
+            | ProxyError::EgressDenied(_) => Fault::Gateway,
             ProxyError::UpstreamUnreachable(_)
             | ProxyError::UpstreamTimeout
             | ProxyError::UpstreamBroken(_) => Fault::Upstream,
@@ -101,6 +107,7 @@ impl ProxyError {
             ProxyError::NoUsableKey(_) => "no_usable_upstream_key",
             ProxyError::Plugin(f) => f.code(),
             ProxyError::UpstreamUnreachable(_) => "upstream_unreachable",
+            ProxyError::EgressDenied(_) => "upstream_address_denied",
             ProxyError::UpstreamTimeout => "upstream_timeout",
             ProxyError::UpstreamBroken(_) => "upstream_broken",
         }

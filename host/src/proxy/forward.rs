@@ -34,7 +34,13 @@ pub struct Forwarded {
     pub metered: Metered,
     pub is_stream: bool,
     /// Set when the upstream or the client broke off the answer.
-    pub interrupted: Option<String>,
+    pub interrupted: Option<Interruption>,
+}
+
+/// Who broke off an answer midway.
+pub enum Interruption {
+    Upstream(String),
+    Client,
 }
 
 /// One upstream request, ready to send.
@@ -101,10 +107,11 @@ pub async fn forward(
             status,
             metered,
             is_stream: event_stream,
-            interrupted: Some("client closed the connection".into()),
+            interrupted: Some(Interruption::Client),
         });
     }
     ctx.response_started = true;
+    ctx.trace.status_code = status;
 
     let mut interrupted = None;
     loop {
@@ -116,13 +123,13 @@ pub async fn forward(
                     .await
                     .is_err()
                 {
-                    interrupted = Some("client closed the connection".to_owned());
+                    interrupted = Some(Interruption::Client);
                     break;
                 }
             }
             Ok(None) => break,
             Err(e) => {
-                interrupted = Some(format!("upstream: {}", e.etype().as_str()));
+                interrupted = Some(Interruption::Upstream(e.etype().as_str().to_owned()));
                 break;
             }
         }
@@ -135,7 +142,7 @@ pub async fn forward(
             .await
             .is_err()
         {
-            interrupted = Some("client closed the connection".to_owned());
+            interrupted = Some(Interruption::Client);
         }
         if upstream.response_done() {
             connector

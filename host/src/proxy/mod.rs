@@ -30,7 +30,7 @@ use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 
 pub use ctx::RequestCtx;
 pub use error::{Fault, ProxyError};
-pub use upstream::Resolver;
+pub use upstream::{EgressError, Resolver};
 
 use crate::catalog::Catalog;
 use crate::plugins::types::ErrorClass;
@@ -110,7 +110,9 @@ impl ProxyHttp for Gateway {
         ctx.trace.method = req.method.as_str().to_owned();
         ctx.trace.path = req.uri.path().to_owned();
         if let Err(error) = pipeline::serve(&self.core, session, ctx).await {
-            ctx.trace.error_message = Some(error.detail());
+            if ctx.trace.error_message.is_none() {
+                ctx.trace.error_message = Some(error.detail());
+            }
             if ctx.trace.error_class.is_none() {
                 ctx.trace.error_class = Some(error.code().to_owned());
             }
@@ -162,7 +164,9 @@ impl ProxyHttp for Gateway {
         ctx: &mut RequestCtx,
     ) {
         let mut record = std::mem::take(&mut ctx.trace);
-        if let Some(written) = session.response_written() {
+        if record.status_code == 0
+            && let Some(written) = session.response_written()
+        {
             record.status_code = written.status.as_u16();
         }
         record.duration_ms = ctx.elapsed_ms();

@@ -7,9 +7,9 @@ use super::ProxyCore;
 use super::client_auth::authenticate;
 use super::ctx::RequestCtx;
 use super::error::ProxyError;
-use super::forward::{Outbound, forward};
+use super::forward::{Interruption, Outbound, forward};
 use super::request::{plugin_head, read_body};
-use super::upstream::{build_request, credential_placeholder};
+use super::upstream::{EgressError, build_request, credential_placeholder};
 use crate::scheduler;
 use crate::trace::Attempt;
 use pingora::proxy::Session;
@@ -88,9 +88,16 @@ pub async fn serve(
     .map_err(ProxyError::Plugin)?;
 
     let attempt_started = ctx.elapsed_ms();
-    let peer = core.resolver.peer(&provider, &base).await.map_err(|e| {
-        ProxyError::UpstreamUnreachable(format!("resolving upstream: {}", e.kind()))
-    })?;
+    let peer = core
+        .resolver
+        .peer(&provider, &base)
+        .await
+        .map_err(|e| match e {
+            EgressError::Denied(denied) => ProxyError::EgressDenied(denied.to_string()),
+            EgressError::Resolve(io) => {
+                ProxyError::UpstreamUnreachable(format!("resolving upstream: {}", io.kind()))
+            }
+        })?;
     let outbound = Outbound {
         connector: &core.connector,
         peer: &peer,
@@ -140,8 +147,17 @@ pub async fn serve(
     if let Some(f) = metered.failure {
         ctx.trace.error_message = Some(format!("usage unknown: {f}"));
     }
-    if let Some(why) = forwarded.interrupted {
-        ctx.trace.error_message = Some(format!("answer interrupted: {why}"));
+    match forwarded.interrupted {
+        Some(Interruption::Upstream(why)) => {
+            ctx.trace.error_message = Some(format!("answer interrupted by the upstream: {why}"));
+            // Cut the client's connection too, so it cannot mistake the
+            // partial answer for a complete one.
+            Err(ProxyError::UpstreamBroken(why))
+        }
+        Some(Interruption::Client) => {
+            ctx.trace.error_message = Some("answer interrupted: the client went away".into());
+            Ok(())
+        }
+        None => Ok(()),
     }
-    Ok(())
 }

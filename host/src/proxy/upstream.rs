@@ -13,6 +13,7 @@ use pingora::http::RequestHeader;
 use pingora::upstreams::peer::HttpPeer;
 
 use crate::catalog::{Provider, UpstreamBase};
+use crate::egress::{EgressDenied, EgressPolicy};
 use crate::plugins::types::OutboundRequest;
 use crate::plugins::{FailureKind, PluginFailure};
 use crate::secrets::Secret;
@@ -92,14 +93,41 @@ pub fn build_request(
     Ok((header, body))
 }
 
-/// Resolves upstream host names, caching answers for [`DNS_TTL`].
-#[derive(Default)]
+/// Why no connection may be made.
+#[derive(Debug, thiserror::Error)]
+pub enum EgressError {
+    #[error("resolving the upstream host failed: {0}")]
+    Resolve(std::io::Error),
+    #[error(transparent)]
+    Denied(#[from] EgressDenied),
+}
+
+/// Resolves upstream host names (caching answers for [`DNS_TTL`]) and
+/// checks every address against the egress policy before it is used.
 pub struct Resolver {
+    policy: EgressPolicy,
     cache: Mutex<HashMap<(String, u16), (SocketAddr, Instant)>>,
 }
 
 impl Resolver {
-    pub async fn resolve(&self, host: &str, port: u16) -> std::io::Result<SocketAddr> {
+    pub fn new(policy: EgressPolicy) -> Resolver {
+        Resolver {
+            policy,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// An address for `host:port` that the policy allows.
+    pub async fn resolve(&self, host: &str, port: u16) -> Result<SocketAddr, EgressError> {
+        let addr = self
+            .lookup(host, port)
+            .await
+            .map_err(EgressError::Resolve)?;
+        self.policy.check(addr.ip())?;
+        Ok(addr)
+    }
+
+    async fn lookup(&self, host: &str, port: u16) -> std::io::Result<SocketAddr> {
         if let Ok(ip) = host.parse::<IpAddr>() {
             return Ok(SocketAddr::new(ip, port));
         }
@@ -126,7 +154,7 @@ impl Resolver {
         &self,
         provider: &Provider,
         base: &UpstreamBase,
-    ) -> std::io::Result<HttpPeer> {
+    ) -> Result<HttpPeer, EgressError> {
         let addr = self.resolve(&base.host, base.port).await?;
         let mut peer = HttpPeer::new(addr, base.tls, base.host.clone());
         peer.options.connection_timeout = Some(provider.connect_timeout);
