@@ -186,7 +186,8 @@ start_gateway() {
     mkdir -p "$dir/data"
     (
         export AI_PROXY_PROXY_ADDR=127.0.0.1:$pport AI_PROXY_ADMIN_ADDR=127.0.0.1:$aport \
-            AI_PROXY_DATA_DIR=$dir/data AI_PROXY_ADMIN_PASSWORD=$ADMIN_PW RUST_LOG=warn
+            AI_PROXY_DATA_DIR=$dir/data AI_PROXY_ADMIN_PASSWORD=$ADMIN_PW RUST_LOG=warn \
+            AI_PROXY_EGRESS_ALLOW=127.0.0.0/8
         if [[ -n $threads ]]; then export AI_PROXY_PROXY_THREADS=$threads; else unset AI_PROXY_PROXY_THREADS; fi
         exec "$GATEWAY_BIN" serve
     ) >"$RAW/$name.stdout" 2>"$RAW/$name.stderr" &

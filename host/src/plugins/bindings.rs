@@ -9,4 +9,4 @@ wasmtime::component::bindgen!({
     exports: { default: async },
 });
 
-pub use ai_proxy::provider::types;
+pub use self::ai_proxy::provider::types;
