@@ -10,7 +10,7 @@ use pingora::connectors::http::Connector;
 use pingora::server::Server;
 use pingora::server::configuration::ServerConf;
 
-use crate::admin::{self, AdminCore, Sessions};
+use crate::admin::{self, AdminCore, LoginThrottle, SessionSigner};
 use crate::catalog::{PluginRegistry, load_catalog};
 use crate::config::Config;
 use crate::plugins::{BUILTIN_PLUGINS, PluginEngine, PluginLimits};
@@ -99,7 +99,8 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         catalog: catalog.clone(),
         registry,
         secrets,
-        sessions: Sessions::default(),
+        sessions: SessionSigner::new(&master_key),
+        throttle: LoginThrottle::default(),
         traces: traces.clone(),
         egress: config.egress.clone(),
     });
@@ -107,7 +108,9 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         .await
         .map_err(|e| anyhow::anyhow!("binding the admin API to {}: {e}", config.admin_addr))?;
     tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, admin::router(admin_core)).await {
+        let app =
+            admin::router(admin_core).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        if let Err(e) = axum::serve(listener, app).await {
             tracing::error!(error = %e, "admin API stopped");
         }
     });

@@ -1,68 +1,62 @@
-//! Admin sessions: login with username and password (argon2), an opaque
-//! session token kept in memory with an expiry, and the middleware that
-//! admits only enabled admin accounts. HTTP Basic is accepted too, for
-//! scripts and curl.
+//! Who is calling the admin API.
+//!
+//! `POST /api/auth/login` checks a username and password (argon2) and
+//! returns a signed session token, also set as an HttpOnly, SameSite=Strict
+//! cookie for the web UI. Every other route except `/api/health` passes
+//! [`authenticate`]: a session token (`Authorization: Bearer` or the
+//! cookie) or HTTP Basic credentials, for scripts. Handlers then ask the
+//! [`Caller`] for the role they need. Failed logins are throttled.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
 
 use axum::Json;
-use axum::extract::{Request, State};
-use axum::http::header::AUTHORIZATION;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::header::{AUTHORIZATION, COOKIE, RETRY_AFTER, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
+use super::audit::audit;
 use super::json::ApiJson;
+use super::session::{Claims, SESSION_COOKIE, SESSION_TTL, password_version};
 use super::{AdminState, ApiError};
-use crate::secrets::{random_hex, verify_password};
+use crate::secrets::{hash_password, verify_password};
 use crate::store::entities::users;
 
-/// How long a session token is valid.
-pub const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
+/// Shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 8;
 
-/// The signed-in account, for handlers.
+/// Account roles.
+pub const ROLE_ADMIN: &str = "admin";
+pub const ROLE_USER: &str = "user";
+
+/// The authenticated caller, for handlers.
 #[derive(Debug, Clone)]
-pub struct AdminUser {
+pub struct Caller {
     pub id: i32,
     pub username: String,
+    pub role: String,
+    /// The session, when the caller used one (not for Basic auth).
+    claims: Option<Claims>,
 }
 
-/// Live sessions by token digest.
-#[derive(Default)]
-pub struct Sessions {
-    by_digest: Mutex<HashMap<[u8; 32], (AdminUser, Instant)>>,
-}
-
-impl Sessions {
-    fn issue(&self, user: AdminUser) -> String {
-        let token = format!("aips-{}", random_hex(24));
-        if let Ok(mut map) = self.by_digest.lock() {
-            map.retain(|_, (_, expires)| *expires > Instant::now());
-            map.insert(
-                Sha256::digest(token.as_bytes()).into(),
-                (user, Instant::now() + SESSION_TTL),
-            );
-        }
-        token
+impl Caller {
+    pub fn is_admin(&self) -> bool {
+        self.role == ROLE_ADMIN
     }
 
-    fn find(&self, token: &str) -> Option<AdminUser> {
-        let map = self.by_digest.lock().ok()?;
-        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        map.get(&digest)
-            .filter(|(_, expires)| *expires > Instant::now())
-            .map(|(u, _)| u.clone())
-    }
-
-    fn revoke(&self, token: &str) {
-        if let Ok(mut map) = self.by_digest.lock() {
-            map.remove(&<[u8; 32]>::from(Sha256::digest(token.as_bytes())));
+    /// 403 unless the caller is an admin.
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
         }
     }
 }
@@ -76,66 +70,149 @@ pub struct Login {
 /// `POST /api/auth/login`.
 pub async fn login(
     State(state): State<AdminState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(body): ApiJson<Login>,
-) -> Result<Json<Value>, ApiError> {
-    let user = check_password(&state, &body.username, &body.password).await?;
-    let token = state.sessions.issue(user.clone());
-    Ok(Json(json!({
+) -> Result<Response, ApiError> {
+    let user = check_password(&state, &body.username, &body.password, Some(peer.ip())).await?;
+    let token = state
+        .sessions
+        .issue(user.id, &user.username, &user.role, &user.password_hash)
+        .map_err(ApiError::internal)?;
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        SESSION_TTL.as_secs()
+    );
+    let body = Json(json!({
         "token": token,
         "expires_in": SESSION_TTL.as_secs(),
-        "user": {"id": user.id, "username": user.username, "role": "admin"},
-    })))
+        "user": {"id": user.id, "username": user.username, "role": user.role},
+    }));
+    let mut response = body.into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(SET_COOKIE, value);
+    }
+    Ok(response)
 }
 
-/// `POST /api/auth/logout`.
-pub async fn logout(State(state): State<AdminState>, req: Request) -> Json<Value> {
-    if let Some(token) = bearer(&req) {
-        state.sessions.revoke(&token);
+/// `POST /api/auth/logout`: ends the session and clears the cookie.
+pub async fn logout(State(state): State<AdminState>, caller: axum::Extension<Caller>) -> Response {
+    if let Some(claims) = &caller.claims {
+        state.sessions.revoke(claims);
     }
-    Json(json!({"ok": true}))
+    let mut response = Json(json!({"ok": true})).into_response();
+    let clear = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    if let Ok(value) = HeaderValue::from_str(&clear) {
+        response.headers_mut().insert(SET_COOKIE, value);
+    }
+    response
+}
+
+/// `GET /api/auth/me`.
+pub async fn me(caller: axum::Extension<Caller>) -> Json<Value> {
+    Json(json!({"id": caller.id, "username": caller.username, "role": caller.role}))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordChange {
+    current_password: String,
+    new_password: String,
+}
+
+/// `POST /api/auth/password`: changes the caller's own password, which
+/// ends every session opened with the old one.
+pub async fn change_password(
+    State(state): State<AdminState>,
+    caller: axum::Extension<Caller>,
+    ApiJson(body): ApiJson<PasswordChange>,
+) -> Result<Json<Value>, ApiError> {
+    check_new_password(&body.new_password)?;
+    let user = check_password(&state, &caller.username, &body.current_password, None).await?;
+    let hash = hash_password(&body.new_password).map_err(ApiError::internal)?;
+    let mut row: users::ActiveModel = user.into();
+    row.password_hash = Set(hash);
+    row.updated_at = Set(Utc::now());
+    row.update(&state.db).await?;
+    audit(
+        &state,
+        &caller,
+        "change_password",
+        "user",
+        Some(caller.id.to_string()),
+        None,
+        None,
+    )
+    .await;
+    Ok(Json(json!({"ok": true})))
+}
+
+/// Refuses passwords shorter than [`MIN_PASSWORD_CHARS`].
+pub fn check_new_password(password: &str) -> Result<(), ApiError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(ApiError::BadRequest(format!(
+            "password must be at least {MIN_PASSWORD_CHARS} characters"
+        )));
+    }
+    Ok(())
 }
 
 async fn check_password(
     state: &AdminState,
     username: &str,
     password: &str,
-) -> Result<AdminUser, ApiError> {
+    ip: Option<IpAddr>,
+) -> Result<users::Model, ApiError> {
+    if let Err(wait) = state.throttle.check(username, ip, Instant::now()) {
+        return Err(ApiError::TooManyAttempts(wait.as_secs().max(1)));
+    }
     let user = users::Entity::find()
         .filter(users::Column::Username.eq(username))
         .one(&state.db)
         .await?;
-    let Some(user) = user else {
-        // Same cost as a real check, so timing does not reveal which names exist.
-        let _ = verify_password(
-            password,
-            "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$ZmFrZWhhc2g",
-        );
-        return Err(ApiError::Unauthorized);
-    };
-    let hash = user.password_hash.clone();
+    // Unknown names are checked against a real hash too, so timing does
+    // not reveal which names exist.
+    let stored = user
+        .as_ref()
+        .map_or_else(|| dummy_hash().to_owned(), |u| u.password_hash.clone());
     let pw = password.to_owned();
-    let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
+    let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &stored))
         .await
         .unwrap_or(false);
-    if !ok || !user.enabled {
-        return Err(ApiError::Unauthorized);
+    match user {
+        Some(user) if ok && user.enabled => {
+            state.throttle.succeeded(username);
+            Ok(user)
+        }
+        _ => {
+            state.throttle.failed(username, ip, Instant::now());
+            Err(ApiError::Unauthorized)
+        }
     }
-    if user.role != "admin" {
-        return Err(ApiError::Forbidden);
-    }
-    Ok(AdminUser {
-        id: user.id,
-        username: user.username,
-    })
 }
 
-fn bearer(req: &Request) -> Option<String> {
-    let value = req.headers().get(AUTHORIZATION)?.to_str().ok()?;
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password(&crate::secrets::random_hex(16)).unwrap_or_default())
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
     value.strip_prefix("Bearer ").map(|t| t.trim().to_owned())
 }
 
-fn basic(req: &Request) -> Option<(String, String)> {
-    let value = req.headers().get(AUTHORIZATION)?.to_str().ok()?;
+fn cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (name, value) = pair.trim().split_once('=')?;
+            (name == SESSION_COOKIE && !value.is_empty()).then(|| value.to_owned())
+        })
+}
+
+fn basic(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(value.strip_prefix("Basic ")?.trim())
         .ok()?;
@@ -143,19 +220,56 @@ fn basic(req: &Request) -> Option<(String, String)> {
     Some((user.to_owned(), pass.to_owned()))
 }
 
-/// Admits admin sessions (or Basic credentials) and refuses the rest.
-pub async fn require_admin(
+/// Admits sessions and Basic credentials of enabled accounts; the account
+/// is re-read on every request, so disabling it or changing its role or
+/// password takes effect at once.
+pub async fn authenticate(
     State(state): State<AdminState>,
     mut req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let user = if let Some(token) = bearer(&req) {
-        state.sessions.find(&token).ok_or(ApiError::Unauthorized)?
-    } else if let Some((name, password)) = basic(&req) {
-        check_password(&state, &name, &password).await?
+    let headers = req.headers();
+    let caller = if let Some(token) = bearer(headers).or_else(|| cookie(headers)) {
+        let claims = state
+            .sessions
+            .verify(&token)
+            .ok_or(ApiError::Unauthorized)?;
+        let user = users::Entity::find_by_id(claims.sub)
+            .one(&state.db)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        if !user.enabled || password_version(&user.password_hash) != claims.pwv {
+            return Err(ApiError::Unauthorized);
+        }
+        Caller {
+            id: user.id,
+            username: user.username,
+            role: user.role,
+            claims: Some(claims),
+        }
+    } else if let Some((name, password)) = basic(headers) {
+        let ip = req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let user = check_password(&state, &name, &password, ip).await?;
+        Caller {
+            id: user.id,
+            username: user.username,
+            role: user.role,
+            claims: None,
+        }
     } else {
         return Err(ApiError::Unauthorized);
     };
-    req.extensions_mut().insert(user);
+    req.extensions_mut().insert(caller);
     Ok(next.run(req).await)
+}
+
+/// Adds `retry-after` to throttled answers.
+pub fn with_retry_after(mut response: Response, seconds: u64) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
+        response.headers_mut().insert(RETRY_AFTER, v);
+    }
+    response
 }

@@ -1,17 +1,21 @@
 //! `/api/user-service/keys`: gateway keys for applications. The key is
 //! returned once, at creation; afterwards only its prefix is shown.
 
-use axum::Json;
 use axum::extract::{Path, State};
+use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 
+use super::audit::{audit, snapshot};
+use super::auth::Caller;
 use super::json::ApiJson;
 use super::{AdminState, ApiError};
 use crate::secrets::{generate_client_key, hash_client_key};
 use crate::store::entities::{client_keys, provider_keys, providers};
 
+/// Longest client key name.
+pub const MAX_NAME_CHARS: usize = 128;
 /// Most upstream keys one client key may pool.
 pub const MAX_POOL: usize = 256;
 
@@ -87,27 +91,62 @@ async fn check_pool(state: &AdminState, provider_id: i32, pool: &[i32]) -> Resul
     Ok(())
 }
 
-pub async fn list(State(state): State<AdminState>) -> Result<Json<Vec<ClientKeyView>>, ApiError> {
+pub async fn list(
+    State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<Vec<ClientKeyView>>, ApiError> {
+    let mut query = client_keys::Entity::find().order_by_asc(client_keys::Column::Id);
+    if !caller.is_admin() {
+        query = query.filter(client_keys::Column::OwnerUserId.eq(caller.id));
+    }
+    let rows = query.all(&state.db).await?;
+    Ok(Json(rows.into_iter().map(Into::into).collect()))
+}
+
+/// The key with this id, if the caller may see it (admins: any; users:
+/// their own). Someone else's key is "not found", not "forbidden", so ids
+/// reveal nothing.
+async fn visible(
+    state: &AdminState,
+    caller: &Caller,
+    id: i32,
+) -> Result<client_keys::Model, ApiError> {
+    let row = client_keys::Entity::find_by_id(id).one(&state.db).await?;
+    match row {
+        Some(row) if caller.is_admin() || row.owner_user_id == Some(caller.id) => Ok(row),
+        _ => Err(ApiError::NotFound("client key")),
+    }
+}
+
+/// Ids of the client keys `caller` owns.
+pub async fn owned_ids(state: &AdminState, caller: &Caller) -> Result<Vec<i32>, ApiError> {
     let rows = client_keys::Entity::find()
-        .order_by_asc(client_keys::Column::Id)
+        .filter(client_keys::Column::OwnerUserId.eq(caller.id))
         .all(&state.db)
         .await?;
-    Ok(Json(rows.into_iter().map(Into::into).collect()))
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+fn check_name(name: &str) -> Result<(), ApiError> {
+    if name.trim().is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        return Err(ApiError::BadRequest(format!(
+            "name must be 1 to {MAX_NAME_CHARS} characters"
+        )));
+    }
+    Ok(())
 }
 
 pub async fn get_one(
     State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<i32>,
 ) -> Result<Json<ClientKeyView>, ApiError> {
-    let row = client_keys::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or(ApiError::NotFound("client key"))?;
-    Ok(Json(row.into()))
+    Ok(Json(visible(&state, &caller, id).await?.into()))
 }
 
 pub async fn create(
     State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
     ApiJson(input): ApiJson<ClientKeyInput>,
 ) -> Result<Json<ClientKeyView>, ApiError> {
     let (Some(name), Some(provider_id)) = (input.name, input.provider_id) else {
@@ -115,9 +154,10 @@ pub async fn create(
             "name and provider_id are required".into(),
         ));
     };
-    if name.trim().is_empty() || name.len() > 128 {
+    check_name(&name)?;
+    if input.expires_at.is_some_and(|at| at <= Utc::now()) {
         return Err(ApiError::BadRequest(
-            "name must be 1 to 128 characters".into(),
+            "expires_at must be in the future".into(),
         ));
     }
     providers::Entity::find_by_id(provider_id)
@@ -135,7 +175,7 @@ pub async fn create(
             .chars()
             .take(crate::secrets::DISPLAY_PREFIX_CHARS)
             .collect()),
-        owner_user_id: Set(None),
+        owner_user_id: Set(Some(caller.id)),
         provider_id: Set(provider_id),
         pool: Set(serde_json::to_string(&pool).unwrap_or_else(|_| "[]".into())),
         strategy: Set("round_robin".into()),
@@ -149,32 +189,37 @@ pub async fn create(
     .await?;
     state.reload().await?;
     let mut view = ClientKeyView::from(row);
+    audit(
+        &state,
+        &caller,
+        "create",
+        "client_key",
+        Some(view.id.to_string()),
+        None,
+        snapshot(&view),
+    )
+    .await;
     view.key = Some(key);
     Ok(Json(view))
 }
 
 pub async fn update(
     State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<i32>,
     ApiJson(input): ApiJson<ClientKeyInput>,
 ) -> Result<Json<ClientKeyView>, ApiError> {
-    let row = client_keys::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or(ApiError::NotFound("client key"))?;
+    let row = visible(&state, &caller, id).await?;
     if input.provider_id.is_some_and(|p| p != row.provider_id) {
         return Err(ApiError::BadRequest(
             "a client key cannot move to another provider".into(),
         ));
     }
+    let before = snapshot(&ClientKeyView::from(row.clone()));
     let provider_id = row.provider_id;
     let mut row: client_keys::ActiveModel = row.into();
     if let Some(v) = input.name {
-        if v.trim().is_empty() || v.len() > 128 {
-            return Err(ApiError::BadRequest(
-                "name must be 1 to 128 characters".into(),
-            ));
-        }
+        check_name(&v)?;
         row.name = Set(v);
     }
     if let Some(pool) = input.provider_key_ids {
@@ -190,20 +235,41 @@ pub async fn update(
     row.updated_at = Set(Utc::now());
     let row = row.update(&state.db).await?;
     state.reload().await?;
-    Ok(Json(row.into()))
+    let view = ClientKeyView::from(row);
+    audit(
+        &state,
+        &caller,
+        "update",
+        "client_key",
+        Some(id.to_string()),
+        before,
+        snapshot(&view),
+    )
+    .await;
+    Ok(Json(view))
 }
 
 /// Revokes (deletes) a client key; requests with it fail from now on.
 pub async fn delete(
     State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<i32>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let result = client_keys::Entity::delete_by_id(id)
+    let row = visible(&state, &caller, id).await?;
+    let before = snapshot(&ClientKeyView::from(row));
+    client_keys::Entity::delete_by_id(id)
         .exec(&state.db)
         .await?;
-    if result.rows_affected == 0 {
-        return Err(ApiError::NotFound("client key"));
-    }
     state.reload().await?;
+    audit(
+        &state,
+        &caller,
+        "delete",
+        "client_key",
+        Some(id.to_string()),
+        before,
+        None,
+    )
+    .await;
     Ok(Json(serde_json::json!({"deleted": id})))
 }

@@ -18,6 +18,8 @@ pub enum ApiError {
     NotFound(&'static str),
     #[error("{0}")]
     Conflict(String),
+    #[error("too many failed attempts; retry in {0} seconds")]
+    TooManyAttempts(u64),
     #[error("internal error")]
     Internal,
 }
@@ -36,6 +38,7 @@ impl ApiError {
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::TooManyAttempts(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }
     }
@@ -51,7 +54,11 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
         let body = serde_json::json!({"error": {"message": self.to_string(), "code": code}});
-        (status, Json(body)).into_response()
+        let response = (status, Json(body)).into_response();
+        match self {
+            ApiError::TooManyAttempts(seconds) => super::auth::with_retry_after(response, seconds),
+            _ => response,
+        }
     }
 }
 

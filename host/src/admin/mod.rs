@@ -1,11 +1,13 @@
 //! The admin API on port 9090 (Axum): JSON under `/api`, one file per
 //! resource. Every route but `/api/health` and `/api/auth/login` needs an
-//! admin session (`Authorization: Bearer <token>` from login, or HTTP
-//! Basic with the account's password).
+//! authenticated caller ([`auth`]); `admin` accounts may do everything,
+//! `user` accounts manage only their own client keys and see only their
+//! own traces. Every change is written to the audit log ([`audit`]).
 //!
 //! Writes go to the database first, then the catalog is reloaded, so the
 //! proxy sees a change as soon as the response is sent.
 
+mod audit;
 mod auth;
 mod client_keys;
 mod error;
@@ -14,7 +16,10 @@ mod json;
 mod plugins;
 mod provider_keys;
 mod providers;
+mod session;
+mod throttle;
 mod traces;
+mod users;
 
 use std::sync::Arc;
 
@@ -24,8 +29,9 @@ use axum::middleware;
 use axum::routing::{get, post, put};
 use sea_orm::DatabaseConnection;
 
-pub use auth::Sessions;
 pub use error::ApiError;
+pub use session::SessionSigner;
+pub use throttle::LoginThrottle;
 
 use crate::catalog::{Catalog, PluginRegistry, load_catalog};
 use crate::egress::EgressPolicy;
@@ -38,7 +44,8 @@ pub struct AdminCore {
     pub catalog: Arc<ArcSwap<Catalog>>,
     pub registry: Arc<PluginRegistry>,
     pub secrets: SecretBox,
-    pub sessions: Sessions,
+    pub sessions: SessionSigner,
+    pub throttle: LoginThrottle,
     pub traces: TraceSender,
     pub egress: EgressPolicy,
 }
@@ -90,10 +97,15 @@ pub fn router(state: AdminState) -> Router {
         )
         .route("/api/logs/traces", get(traces::list))
         .route("/api/logs/traces/{id}", get(traces::get_one))
+        .route("/api/users", get(users::list).post(users::create))
+        .route("/api/users/{id}", put(users::update).delete(users::delete))
+        .route("/api/audit", get(audit::list))
         .route("/api/auth/logout", post(auth::logout))
+        .route("/api/auth/me", get(auth::me))
+        .route("/api/auth/password", post(auth::change_password))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
-            auth::require_admin,
+            auth::authenticate,
         ));
     Router::new()
         .route("/api/health", get(health::health))

@@ -1,10 +1,11 @@
 //! `/api/plugins`: the stored plugin components.
 
-use axum::Json;
 use axum::extract::State;
+use axum::{Extension, Json};
 use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
 use serde::Serialize;
 
+use super::auth::Caller;
 use super::{AdminState, ApiError};
 use crate::store::entities::plugins;
 
@@ -30,7 +31,11 @@ type PluginRow = (
     chrono::DateTime<chrono::Utc>,
 );
 
-pub async fn list(State(state): State<AdminState>) -> Result<Json<Vec<PluginView>>, ApiError> {
+pub async fn list(
+    State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<Vec<PluginView>>, ApiError> {
+    caller.require_admin()?;
     let rows: Vec<PluginRow> = plugins::Entity::find()
         .select_only()
         .columns([

@@ -2,12 +2,14 @@
 //! encrypted before it is stored and never returned; responses carry only
 //! a masked hint.
 
-use axum::Json;
 use axum::extract::{Path, State};
+use axum::{Extension, Json};
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, EntityTrait, ModelTrait, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 
+use super::audit::{audit, snapshot};
+use super::auth::Caller;
 use super::json::ApiJson;
 use super::{AdminState, ApiError};
 use crate::secrets::{Secret, mask};
@@ -18,7 +20,7 @@ pub const MAX_SECRET_BYTES: usize = 8 * 1024;
 /// Largest scheduling weight.
 pub const MAX_WEIGHT: i32 = 1000;
 
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 pub struct ProviderKeyView {
     id: i32,
     provider_id: i32,
@@ -95,7 +97,11 @@ fn check(input: &ProviderKeyInput) -> Result<(), ApiError> {
     Ok(())
 }
 
-pub async fn list(State(state): State<AdminState>) -> Result<Json<Vec<ProviderKeyView>>, ApiError> {
+pub async fn list(
+    State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<Vec<ProviderKeyView>>, ApiError> {
+    caller.require_admin()?;
     let rows = provider_keys::Entity::find()
         .order_by_asc(provider_keys::Column::Id)
         .all(&state.db)
@@ -105,8 +111,10 @@ pub async fn list(State(state): State<AdminState>) -> Result<Json<Vec<ProviderKe
 
 pub async fn get_one(
     State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<i32>,
 ) -> Result<Json<ProviderKeyView>, ApiError> {
+    caller.require_admin()?;
     let row = provider_keys::Entity::find_by_id(id)
         .one(&state.db)
         .await?
@@ -116,8 +124,10 @@ pub async fn get_one(
 
 pub async fn create(
     State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
     ApiJson(input): ApiJson<ProviderKeyInput>,
 ) -> Result<Json<ProviderKeyView>, ApiError> {
+    caller.require_admin()?;
     check(&input)?;
     let (Some(provider_id), Some(name), Some(secret)) =
         (input.provider_id, input.name, input.secret)
@@ -148,14 +158,27 @@ pub async fn create(
     .insert(&state.db)
     .await?;
     state.reload().await?;
-    Ok(Json(row.into()))
+    let view = ProviderKeyView::from(row);
+    audit(
+        &state,
+        &caller,
+        "create",
+        "provider_key",
+        Some(view.id.to_string()),
+        None,
+        snapshot(&view),
+    )
+    .await;
+    Ok(Json(view))
 }
 
 pub async fn update(
     State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<i32>,
     ApiJson(input): ApiJson<ProviderKeyInput>,
 ) -> Result<Json<ProviderKeyView>, ApiError> {
+    caller.require_admin()?;
     check(&input)?;
     if input.provider_id.is_some() {
         return Err(ApiError::BadRequest(
@@ -166,6 +189,7 @@ pub async fn update(
         .one(&state.db)
         .await?
         .ok_or(ApiError::NotFound("provider key"))?;
+    let before = snapshot(&ProviderKeyView::from(row.clone()));
     let mut row: provider_keys::ActiveModel = row.into();
     if let Some(v) = input.name {
         row.name = Set(v);
@@ -184,18 +208,42 @@ pub async fn update(
     row.updated_at = Set(Utc::now());
     let row = row.update(&state.db).await?;
     state.reload().await?;
-    Ok(Json(row.into()))
+    let view = ProviderKeyView::from(row);
+    audit(
+        &state,
+        &caller,
+        "update",
+        "provider_key",
+        Some(id.to_string()),
+        before,
+        snapshot(&view),
+    )
+    .await;
+    Ok(Json(view))
 }
 
 pub async fn delete(
     State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<i32>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require_admin()?;
     let row = provider_keys::Entity::find_by_id(id)
         .one(&state.db)
         .await?
         .ok_or(ApiError::NotFound("provider key"))?;
+    let before = snapshot(&ProviderKeyView::from(row.clone()));
     row.delete(&state.db).await?;
     state.reload().await?;
+    audit(
+        &state,
+        &caller,
+        "delete",
+        "provider_key",
+        Some(id.to_string()),
+        before,
+        None,
+    )
+    .await;
     Ok(Json(serde_json::json!({"deleted": id})))
 }

@@ -1,11 +1,13 @@
 //! `/api/providers`: where each provider is and which plugin speaks to it.
 
-use axum::Json;
 use axum::extract::{Path, State};
+use axum::{Extension, Json};
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 
+use super::audit::{audit, snapshot};
+use super::auth::Caller;
 use super::json::ApiJson;
 use super::{AdminState, ApiError};
 use crate::catalog::UpstreamBase;
@@ -117,8 +119,10 @@ pub async fn get_one(
 
 pub async fn create(
     State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
     ApiJson(input): ApiJson<ProviderInput>,
 ) -> Result<Json<ProviderView>, ApiError> {
+    caller.require_admin()?;
     check(&state, &input).await?;
     let (Some(name), Some(plugin)) = (input.name.clone(), input.plugin.clone()) else {
         return Err(ApiError::BadRequest("name and plugin are required".into()));
@@ -165,19 +169,33 @@ pub async fn create(
             .map_err(ApiError::internal)?;
     }
     state.reload().await?;
-    Ok(Json(view(&state, row)))
+    let view = view(&state, row);
+    audit(
+        &state,
+        &caller,
+        "create",
+        "provider",
+        Some(view.id.to_string()),
+        None,
+        snapshot(&view),
+    )
+    .await;
+    Ok(Json(view))
 }
 
 pub async fn update(
     State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<i32>,
     ApiJson(input): ApiJson<ProviderInput>,
 ) -> Result<Json<ProviderView>, ApiError> {
+    caller.require_admin()?;
     check(&state, &input).await?;
     let row = providers::Entity::find_by_id(id)
         .one(&state.db)
         .await?
         .ok_or(ApiError::NotFound("provider"))?;
+    let before = snapshot(&view(&state, row.clone()));
     let mut row: providers::ActiveModel = row.into();
     if let Some(v) = input.name {
         row.name = Set(v);
@@ -200,5 +218,16 @@ pub async fn update(
     row.updated_at = Set(Utc::now());
     let row = row.update(&state.db).await?;
     state.reload().await?;
-    Ok(Json(view(&state, row)))
+    let after = view(&state, row);
+    audit(
+        &state,
+        &caller,
+        "update",
+        "provider",
+        Some(id.to_string()),
+        before,
+        snapshot(&after),
+    )
+    .await;
+    Ok(Json(after))
 }

@@ -1,13 +1,15 @@
 //! `/api/logs/traces`: the request log, newest first, paged and filtered
 //! on the server. The list omits `request_id`; the detail has everything.
 
-use axum::Json;
 use axum::extract::{Path, Query, State};
+use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::auth::Caller;
+use super::client_keys::owned_ids;
 use super::{AdminState, ApiError};
 use crate::store::entities::proxy_tracing;
 
@@ -79,6 +81,7 @@ impl From<proxy_tracing::Model> for TraceSummary {
 
 pub async fn list(
     State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
     Query(q): Query<TraceQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let page = q.page.unwrap_or(1).max(1);
@@ -89,6 +92,11 @@ pub async fn list(
         )));
     }
     let mut cond = Condition::all();
+    if !caller.is_admin() {
+        // Users see the traces of their own client keys only.
+        cond =
+            cond.add(proxy_tracing::Column::ClientKeyId.is_in(owned_ids(&state, &caller).await?));
+    }
     if let Some(v) = q.model {
         cond = cond.add(proxy_tracing::Column::Model.eq(v));
     }
@@ -136,12 +144,19 @@ pub async fn list(
 
 pub async fn get_one(
     State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let t = proxy_tracing::Entity::find_by_id(id)
         .one(&state.db)
         .await?
         .ok_or(ApiError::NotFound("trace"))?;
+    if !caller.is_admin() {
+        let own = owned_ids(&state, &caller).await?;
+        if !t.client_key_id.is_some_and(|id| own.contains(&id)) {
+            return Err(ApiError::NotFound("trace"));
+        }
+    }
     let attempts: Value = serde_json::from_str(&t.attempt_log).unwrap_or(Value::Array(vec![]));
     Ok(Json(serde_json::json!({
         "id": t.id,

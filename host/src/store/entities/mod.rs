@@ -1,5 +1,6 @@
 //! SeaORM entities, one file per table (schema in the `migration` crate).
 
+pub mod audit_log;
 pub mod client_keys;
 pub mod plugins;
 pub mod prices;

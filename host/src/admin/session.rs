@@ -1,0 +1,136 @@
+//! Signed admin session tokens: HS256 JWTs with an expiry, keyed by a
+//! secret derived from the master key (so every instance sharing the
+//! master key accepts them). A token names the account and a fingerprint of
+//! its password hash, so changing the password ends every older session;
+//! logout revokes the token's id on this instance until it expires.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::secrets::random_hex;
+
+/// How long a session lasts.
+pub const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
+/// Name of the session cookie the web UI uses.
+pub const SESSION_COOKIE: &str = "aip_session";
+
+/// What a session token says.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    /// Account id.
+    pub sub: i32,
+    pub name: String,
+    pub role: String,
+    /// Fingerprint of the password hash the session was opened with.
+    pub pwv: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: String,
+}
+
+/// Issues and checks session tokens.
+pub struct SessionSigner {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    revoked: Mutex<HashMap<String, i64>>,
+}
+
+/// A fingerprint of a password hash, for [`Claims::pwv`].
+pub fn password_version(password_hash: &str) -> String {
+    hex::encode(&Sha256::digest(password_hash.as_bytes())[..8])
+}
+
+impl SessionSigner {
+    pub fn new(master_key: &[u8; 32]) -> SessionSigner {
+        let mut hasher = Sha256::new();
+        hasher.update(b"ai-proxy admin session signing key v1");
+        hasher.update(master_key);
+        let secret = hasher.finalize();
+        SessionSigner {
+            encoding: EncodingKey::from_secret(&secret),
+            decoding: DecodingKey::from_secret(&secret),
+            revoked: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A token for this account, valid for [`SESSION_TTL`].
+    pub fn issue(
+        &self,
+        id: i32,
+        name: &str,
+        role: &str,
+        password_hash: &str,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
+        let now = chrono::Utc::now().timestamp();
+        let claims = Claims {
+            sub: id,
+            name: name.to_owned(),
+            role: role.to_owned(),
+            pwv: password_version(password_hash),
+            iat: now,
+            exp: now + SESSION_TTL.as_secs() as i64,
+            jti: random_hex(12),
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+    }
+
+    /// The claims of a valid, unexpired, unrevoked token.
+    pub fn verify(&self, token: &str) -> Option<Claims> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        let claims = decode::<Claims>(token, &self.decoding, &validation)
+            .ok()?
+            .claims;
+        let revoked = self.revoked.lock().ok()?.contains_key(&claims.jti);
+        (!revoked).then_some(claims)
+    }
+
+    /// Ends a session before its expiry.
+    pub fn revoke(&self, claims: &Claims) {
+        if let Ok(mut revoked) = self.revoked.lock() {
+            let now = chrono::Utc::now().timestamp();
+            revoked.retain(|_, exp| *exp > now);
+            revoked.insert(claims.jti.clone(), claims.exp);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issued_tokens_verify_and_revoked_ones_do_not() {
+        let signer = SessionSigner::new(&[1; 32]);
+        let token = signer
+            .issue(7, "ada", "admin", "$argon2id$x")
+            .expect("token");
+        let claims = signer.verify(&token).expect("valid");
+        assert_eq!((claims.sub, claims.role.as_str()), (7, "admin"));
+        signer.revoke(&claims);
+        assert!(signer.verify(&token).is_none());
+    }
+
+    #[test]
+    fn tokens_from_another_key_or_tampered_are_refused() {
+        let a = SessionSigner::new(&[1; 32]);
+        let b = SessionSigner::new(&[2; 32]);
+        let token = a.issue(1, "x", "user", "h").expect("token");
+        assert!(b.verify(&token).is_none());
+        let mut tampered = token.clone();
+        tampered.pop();
+        assert!(a.verify(&tampered).is_none());
+        // alg=none is never accepted.
+        let parts: Vec<&str> = token.split('.').collect();
+        let none_header = base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            br#"{"alg":"none","typ":"JWT"}"#,
+        );
+        assert!(a.verify(&format!("{none_header}.{}.", parts[1])).is_none());
+    }
+}

@@ -1,0 +1,232 @@
+//! `/api/users`: accounts of the admin API and UI (admins only). The last
+//! enabled admin cannot be deleted, disabled or demoted, and nobody can
+//! delete themselves.
+
+use axum::extract::{Path, State};
+use axum::{Extension, Json};
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::audit::{audit, snapshot};
+use super::auth::{Caller, ROLE_ADMIN, ROLE_USER, check_new_password};
+use super::json::ApiJson;
+use super::{AdminState, ApiError};
+use crate::secrets::hash_password;
+use crate::store::entities::users;
+
+/// Longest user name.
+pub const MAX_USERNAME_CHARS: usize = 64;
+
+#[derive(Serialize)]
+pub struct UserView {
+    id: i32,
+    username: String,
+    role: String,
+    enabled: bool,
+    created_at: chrono::DateTime<Utc>,
+    updated_at: chrono::DateTime<Utc>,
+}
+
+impl From<users::Model> for UserView {
+    fn from(u: users::Model) -> Self {
+        UserView {
+            id: u.id,
+            username: u.username,
+            role: u.role,
+            enabled: u.enabled,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserInput {
+    username: Option<String>,
+    password: Option<String>,
+    role: Option<String>,
+    enabled: Option<bool>,
+}
+
+fn check(input: &UserInput) -> Result<(), ApiError> {
+    if let Some(name) = &input.username {
+        let valid = !name.is_empty()
+            && name.chars().count() <= MAX_USERNAME_CHARS
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c));
+        if !valid {
+            return Err(ApiError::BadRequest(format!(
+                "username must be 1 to {MAX_USERNAME_CHARS} letters, digits or . _ - @"
+            )));
+        }
+    }
+    if let Some(password) = &input.password {
+        check_new_password(password)?;
+    }
+    if input
+        .role
+        .as_deref()
+        .is_some_and(|r| r != ROLE_ADMIN && r != ROLE_USER)
+    {
+        return Err(ApiError::BadRequest(
+            "role must be 'admin' or 'user'".into(),
+        ));
+    }
+    Ok(())
+}
+
+async fn other_enabled_admins(state: &AdminState, except: i32) -> Result<u64, ApiError> {
+    Ok(users::Entity::find()
+        .filter(users::Column::Role.eq(ROLE_ADMIN))
+        .filter(users::Column::Enabled.eq(true))
+        .filter(users::Column::Id.ne(except))
+        .count(&state.db)
+        .await?)
+}
+
+pub async fn list(
+    State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<Vec<UserView>>, ApiError> {
+    caller.require_admin()?;
+    let rows = users::Entity::find()
+        .order_by_asc(users::Column::Id)
+        .all(&state.db)
+        .await?;
+    Ok(Json(rows.into_iter().map(Into::into).collect()))
+}
+
+pub async fn create(
+    State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
+    ApiJson(input): ApiJson<UserInput>,
+) -> Result<Json<UserView>, ApiError> {
+    caller.require_admin()?;
+    check(&input)?;
+    let (Some(username), Some(password)) = (input.username, input.password) else {
+        return Err(ApiError::BadRequest(
+            "username and password are required".into(),
+        ));
+    };
+    let taken = users::Entity::find()
+        .filter(users::Column::Username.eq(&username))
+        .one(&state.db)
+        .await?;
+    if taken.is_some() {
+        return Err(ApiError::Conflict(format!("user '{username}' exists")));
+    }
+    let hash = hash_password(&password).map_err(ApiError::internal)?;
+    let now = Utc::now();
+    let row = users::ActiveModel {
+        username: Set(username),
+        password_hash: Set(hash),
+        role: Set(input.role.unwrap_or_else(|| ROLE_USER.into())),
+        enabled: Set(input.enabled.unwrap_or(true)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&state.db)
+    .await?;
+    let view = UserView::from(row);
+    audit(
+        &state,
+        &caller,
+        "create",
+        "user",
+        Some(view.id.to_string()),
+        None,
+        snapshot(&view),
+    )
+    .await;
+    Ok(Json(view))
+}
+
+pub async fn update(
+    State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i32>,
+    ApiJson(input): ApiJson<UserInput>,
+) -> Result<Json<UserView>, ApiError> {
+    caller.require_admin()?;
+    check(&input)?;
+    let row = users::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound("user"))?;
+    let before = snapshot(&UserView::from(row.clone()));
+    let loses_admin = row.role == ROLE_ADMIN
+        && (input.role.as_deref().is_some_and(|r| r != ROLE_ADMIN) || input.enabled == Some(false));
+    if loses_admin && other_enabled_admins(&state, id).await? == 0 {
+        return Err(ApiError::Conflict(
+            "the last enabled admin cannot be demoted or disabled".into(),
+        ));
+    }
+    let mut row: users::ActiveModel = row.into();
+    if let Some(v) = input.username {
+        row.username = Set(v);
+    }
+    if let Some(v) = input.password {
+        row.password_hash = Set(hash_password(&v).map_err(ApiError::internal)?);
+    }
+    if let Some(v) = input.role {
+        row.role = Set(v);
+    }
+    if let Some(v) = input.enabled {
+        row.enabled = Set(v);
+    }
+    row.updated_at = Set(Utc::now());
+    let view = UserView::from(row.update(&state.db).await?);
+    audit(
+        &state,
+        &caller,
+        "update",
+        "user",
+        Some(id.to_string()),
+        before,
+        snapshot(&view),
+    )
+    .await;
+    Ok(Json(view))
+}
+
+pub async fn delete(
+    State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i32>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require_admin()?;
+    if id == caller.id {
+        return Err(ApiError::Conflict(
+            "you cannot delete your own account".into(),
+        ));
+    }
+    let row = users::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound("user"))?;
+    if row.role == ROLE_ADMIN && other_enabled_admins(&state, id).await? == 0 {
+        return Err(ApiError::Conflict(
+            "the last enabled admin cannot be deleted".into(),
+        ));
+    }
+    let before = snapshot(&UserView::from(row));
+    users::Entity::delete_by_id(id).exec(&state.db).await?;
+    audit(
+        &state,
+        &caller,
+        "delete",
+        "user",
+        Some(id.to_string()),
+        before,
+        None,
+    )
+    .await;
+    Ok(Json(json!({"deleted": id})))
+}

@@ -1,0 +1,471 @@
+//! The admin API's access control against the real gateway: sessions
+//! (login, cookie, logout, password change), roles (admin and user),
+//! throttled logins, account management, and the audit log.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use ai_proxy_tests::gateway::{ADMIN_PASSWORD, TestGateway};
+use ai_proxy_tests::mock::MockUpstream;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+struct Api {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Api {
+    fn new(gw: &TestGateway) -> Api {
+        Api {
+            base: gw.admin_url.clone(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.expect("admin request");
+        let status = resp.status();
+        let text = resp.text().await.unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    async fn login(&self, username: &str, password: &str) -> (StatusCode, Value) {
+        self.call(
+            Method::POST,
+            "/api/auth/login",
+            None,
+            Some(json!({"username": username, "password": password})),
+        )
+        .await
+    }
+
+    async fn token(&self, username: &str, password: &str) -> String {
+        let (status, body) = self.login(username, password).await;
+        assert_eq!(status, 200, "{body}");
+        body["token"].as_str().expect("token").to_owned()
+    }
+}
+
+#[tokio::test]
+async fn anonymous_callers_get_401_except_on_health_and_login() {
+    let gw = TestGateway::start().await;
+    let api = Api::new(&gw);
+    for path in [
+        "/api/providers",
+        "/api/users",
+        "/api/audit",
+        "/api/logs/traces",
+        "/api/user-service/keys",
+        "/api/provider-keys/keys",
+        "/api/plugins",
+    ] {
+        let (status, body) = api.call(Method::GET, path, None, None).await;
+        assert_eq!(status, 401, "{path}: {body}");
+        assert_eq!(body["error"]["code"], "unauthorized");
+    }
+    assert_eq!(
+        api.call(Method::GET, "/api/health", None, None).await.0,
+        200
+    );
+    let (status, _) = api
+        .call(Method::GET, "/api/providers", Some("not-a-token"), None)
+        .await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn sessions_work_as_bearer_and_cookie_and_end_at_logout() {
+    let gw = TestGateway::start().await;
+    let api = Api::new(&gw);
+    let (status, _) = api.login("admin", "wrong-password").await;
+    assert_eq!(status, 401);
+
+    let resp = api
+        .http
+        .post(format!("{}/api/auth/login", api.base))
+        .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let body: Value = resp.json().await.unwrap();
+    let token = body["token"].as_str().unwrap().to_owned();
+    assert!(!body.to_string().contains(ADMIN_PASSWORD));
+
+    assert_eq!(
+        api.call(Method::GET, "/api/providers", Some(&token), None)
+            .await
+            .0,
+        200
+    );
+    let pair = cookie.split(';').next().unwrap().to_owned();
+    let by_cookie = api
+        .http
+        .get(format!("{}/api/auth/me", api.base))
+        .header("cookie", &pair)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_cookie.status(), 200);
+    assert_eq!(by_cookie.json::<Value>().await.unwrap()["role"], "admin");
+
+    assert_eq!(
+        api.call(Method::POST, "/api/auth/logout", Some(&token), None)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        api.call(Method::GET, "/api/providers", Some(&token), None)
+            .await
+            .0,
+        401
+    );
+}
+
+#[tokio::test]
+async fn repeated_failed_logins_are_slowed_down() {
+    let gw = TestGateway::start().await;
+    let api = Api::new(&gw);
+    // Five failures are free; the sixth locks the account name and the address.
+    for attempt in 1..=6 {
+        let (status, _) = api.login("admin", "guess").await;
+        assert_eq!(status, 401, "attempt {attempt}");
+    }
+    let resp = api
+        .http
+        .post(format!("{}/api/auth/login", api.base))
+        .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        429,
+        "even the right password waits out the lock"
+    );
+    assert!(resp.headers().contains_key("retry-after"));
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(api.login("admin", ADMIN_PASSWORD).await.0, 200);
+}
+
+#[tokio::test]
+async fn users_manage_only_their_own_keys_and_see_only_their_own_traces() {
+    let mock = MockUpstream::start().await;
+    let gw = TestGateway::start().await;
+    let api = Api::new(&gw);
+    let admin = api.token("admin", ADMIN_PASSWORD).await;
+    let admin_key = gw
+        .client_key_for("openai", &mock.base_url(), "sk-up-1")
+        .await;
+    let provider_key_id = gw
+        .admin_ok(Method::GET, "/api/provider-keys/keys", None)
+        .await[0]["id"]
+        .clone();
+    let openai = gw.provider_id("openai").await;
+
+    let (status, body) = api
+        .call(
+            Method::POST,
+            "/api/users",
+            Some(&admin),
+            Some(json!({"username": "alice", "password": "short"})),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let (status, alice_user) = api
+        .call(
+            Method::POST,
+            "/api/users",
+            Some(&admin),
+            Some(json!({"username": "alice", "password": "alice-password", "role": "user"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{alice_user}");
+    assert!(alice_user.get("password_hash").is_none());
+    let alice = api.token("alice", "alice-password").await;
+
+    // Admin-only resources.
+    for (method, path, body) in [
+        (Method::GET, "/api/users", None),
+        (Method::GET, "/api/audit", None),
+        (Method::GET, "/api/provider-keys/keys", None),
+        (Method::GET, "/api/plugins", None),
+        (
+            Method::POST,
+            "/api/providers",
+            Some(json!({"name": "x", "plugin": "openai"})),
+        ),
+        (
+            Method::PUT,
+            &format!("/api/providers/{openai}") as &str,
+            Some(json!({"enabled": false})),
+        ),
+    ] {
+        let (status, body) = api.call(method.clone(), path, Some(&alice), body).await;
+        assert_eq!(status, 403, "{method} {path}: {body}");
+    }
+
+    // Alice's own key works and is the only one she sees.
+    let (status, mine) = api
+        .call(
+            Method::POST,
+            "/api/user-service/keys",
+            Some(&alice),
+            Some(json!({"name": "alice-app", "provider_id": openai, "provider_key_ids": [provider_key_id]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{mine}");
+    let (_, listed) = api
+        .call(Method::GET, "/api/user-service/keys", Some(&alice), None)
+        .await;
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["alice-app"]);
+    let admins_key_id = gw
+        .admin_ok(Method::GET, "/api/user-service/keys", None)
+        .await[0]["id"]
+        .clone();
+    let (status, _) = api
+        .call(
+            Method::DELETE,
+            &format!("/api/user-service/keys/{admins_key_id}"),
+            Some(&alice),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404, "someone else's key is invisible");
+
+    // Traffic on both keys; Alice sees only hers.
+    let client = reqwest::Client::new();
+    for key in [admin_key.as_str(), mine["key"].as_str().unwrap()] {
+        let resp = client
+            .post(format!("{}/v1/chat/completions", gw.proxy_url))
+            .bearer_auth(key)
+            .json(&json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+    }
+    gw.traces(2).await;
+    let (_, alice_traces) = api
+        .call(Method::GET, "/api/logs/traces", Some(&alice), None)
+        .await;
+    assert_eq!(alice_traces["total"], 1, "{alice_traces}");
+    assert_eq!(alice_traces["items"][0]["client_key_name"], "alice-app");
+    let (_, all) = api
+        .call(Method::GET, "/api/logs/traces", Some(&admin), None)
+        .await;
+    assert_eq!(all["total"], 2);
+    let admins_trace = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["client_key_name"] != "alice-app")
+        .unwrap()["id"]
+        .clone();
+    let (status, _) = api
+        .call(
+            Method::GET,
+            &format!("/api/logs/traces/{admins_trace}"),
+            Some(&alice),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+
+    // A password change ends the old sessions.
+    let (status, body) = api
+        .call(
+            Method::POST,
+            "/api/auth/password",
+            Some(&alice),
+            Some(json!({"current_password": "alice-password", "new_password": "alice-password-2"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        api.call(Method::GET, "/api/auth/me", Some(&alice), None)
+            .await
+            .0,
+        401
+    );
+    api.token("alice", "alice-password-2").await;
+
+    // Disabling an account locks it out at once.
+    let alice_id = alice_user["id"].clone();
+    let alice2 = api.token("alice", "alice-password-2").await;
+    api.call(
+        Method::PUT,
+        &format!("/api/users/{alice_id}"),
+        Some(&admin),
+        Some(json!({"enabled": false})),
+    )
+    .await;
+    assert_eq!(
+        api.call(Method::GET, "/api/auth/me", Some(&alice2), None)
+            .await
+            .0,
+        401
+    );
+}
+
+#[tokio::test]
+async fn the_last_admin_cannot_be_removed_and_changes_are_audited_without_secrets() {
+    let gw = TestGateway::start().await;
+    let api = Api::new(&gw);
+    let admin = api.token("admin", ADMIN_PASSWORD).await;
+    let (_, me) = api
+        .call(Method::GET, "/api/auth/me", Some(&admin), None)
+        .await;
+    let my_id = me["id"].clone();
+    let (status, _) = api
+        .call(
+            Method::DELETE,
+            &format!("/api/users/{my_id}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, 409);
+    let (status, _) = api
+        .call(
+            Method::PUT,
+            &format!("/api/users/{my_id}"),
+            Some(&admin),
+            Some(json!({"role": "user"})),
+        )
+        .await;
+    assert_eq!(status, 409);
+
+    let openai = gw.provider_id("openai").await;
+    let secret = "sk-very-secret-upstream-key-123456";
+    let (status, key) = api
+        .call(
+            Method::POST,
+            "/api/provider-keys/keys",
+            Some(&admin),
+            Some(json!({"provider_id": openai, "name": "k", "secret": secret})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        !key.to_string().contains(secret),
+        "the secret is never returned"
+    );
+    api.call(
+        Method::PUT,
+        &format!("/api/provider-keys/keys/{}", key["id"]),
+        Some(&admin),
+        Some(json!({"name": "renamed"})),
+    )
+    .await;
+
+    let (status, log) = api
+        .call(
+            Method::GET,
+            "/api/audit?resource=provider_key",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{log}");
+    let items = log["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{log}");
+    assert_eq!(items[0]["action"], "update");
+    assert_eq!(items[0]["actor_name"], "admin");
+    assert_eq!(items[0]["before"]["name"], "k");
+    assert_eq!(items[0]["after"]["name"], "renamed");
+    assert_eq!(items[1]["action"], "create");
+    assert!(
+        !log.to_string().contains(secret),
+        "no secret in the audit log"
+    );
+}
+
+#[tokio::test]
+async fn bad_admin_input_gets_a_json_400_and_changes_nothing() {
+    let gw = TestGateway::start().await;
+    let api = Api::new(&gw);
+    let admin = api.token("admin", ADMIN_PASSWORD).await;
+    let resp = api
+        .http
+        .post(format!("{}/api/provider-keys/keys", api.base))
+        .bearer_auth(&admin)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "bad_request");
+    let (status, _) = api
+        .call(
+            Method::POST,
+            "/api/provider-keys/keys",
+            Some(&admin),
+            Some(json!({"provider_id": 1, "name": "x", "secret": "s", "colour": "red"})),
+        )
+        .await;
+    assert_eq!(status, 400, "unknown fields are refused");
+    let (status, _) = api
+        .call(
+            Method::GET,
+            "/api/logs/traces?page_size=0",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, 400);
+    let (status, _) = api
+        .call(
+            Method::GET,
+            "/api/logs/traces?page_size=201",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        api.call(
+            Method::GET,
+            "/api/logs/traces?page_size=200",
+            Some(&admin),
+            None
+        )
+        .await
+        .0,
+        200
+    );
+    let (_, keys) = api
+        .call(Method::GET, "/api/provider-keys/keys", Some(&admin), None)
+        .await;
+    assert_eq!(keys.as_array().unwrap().len(), 0, "nothing was stored");
+}
