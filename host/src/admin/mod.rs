@@ -17,6 +17,7 @@ mod plugins;
 mod provider_keys;
 mod providers;
 mod session;
+mod stats;
 mod throttle;
 mod traces;
 mod users;
@@ -95,6 +96,20 @@ pub fn router(state: AdminState) -> Router {
                 .put(client_keys::update)
                 .delete(client_keys::delete),
         )
+        .route(
+            "/api/provider-keys/keys/{id}/stats",
+            get(stats::provider_key_stats),
+        )
+        .route(
+            "/api/provider-keys/keys/{id}/trends",
+            get(stats::provider_key_trends),
+        )
+        .route(
+            "/api/user-service/keys/{id}/trends",
+            get(stats::client_key_trends),
+        )
+        .route("/api/stats/overview", get(stats::overview))
+        .route("/api/stats/timeseries", get(stats::timeseries))
         .route("/api/logs/traces", get(traces::list))
         .route("/api/logs/traces/{id}", get(traces::get_one))
         .route("/api/users", get(users::list).post(users::create))
