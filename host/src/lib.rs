@@ -8,6 +8,7 @@ pub mod admin;
 pub mod catalog;
 pub mod config;
 pub mod egress;
+pub mod health;
 pub mod plugins;
 pub mod proxy;
 pub mod scheduler;

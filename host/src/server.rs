@@ -13,8 +13,9 @@ use pingora::server::configuration::ServerConf;
 use crate::admin::{self, AdminCore, LoginThrottle, SessionSigner};
 use crate::catalog::{PluginRegistry, load_catalog};
 use crate::config::Config;
+use crate::egress::Resolver;
 use crate::plugins::{BUILTIN_PLUGINS, PluginEngine, PluginLimits};
-use crate::proxy::{Gateway, ProxyCore, Resolver};
+use crate::proxy::{Gateway, ProxyCore};
 use crate::secrets::{SecretBox, load_master_key};
 use crate::store::{self, bootstrap};
 use crate::trace::TraceWriter;
@@ -103,6 +104,8 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         throttle: LoginThrottle::default(),
         traces: traces.clone(),
         egress: config.egress.clone(),
+        resolver: Resolver::new(config.egress.clone()),
+        connector: Connector::new(None),
     });
     let listener = tokio::net::TcpListener::bind(config.admin_addr)
         .await

@@ -35,9 +35,10 @@ pub use session::SessionSigner;
 pub use throttle::LoginThrottle;
 
 use crate::catalog::{Catalog, PluginRegistry, load_catalog};
-use crate::egress::EgressPolicy;
+use crate::egress::{EgressPolicy, Resolver};
 use crate::secrets::SecretBox;
 use crate::trace::TraceSender;
+use pingora::connectors::http::Connector;
 
 /// What admin handlers share.
 pub struct AdminCore {
@@ -49,6 +50,9 @@ pub struct AdminCore {
     pub throttle: LoginThrottle,
     pub traces: TraceSender,
     pub egress: EgressPolicy,
+    /// For health checks: the same egress path as the proxy's, with its own pool.
+    pub resolver: Resolver,
+    pub connector: Connector,
 }
 
 impl AdminCore {
@@ -99,6 +103,10 @@ pub fn router(state: AdminState) -> Router {
         .route(
             "/api/provider-keys/keys/{id}/stats",
             get(stats::provider_key_stats),
+        )
+        .route(
+            "/api/provider-keys/keys/{id}/health-check",
+            post(provider_keys::health_check),
         )
         .route(
             "/api/provider-keys/keys/{id}/trends",

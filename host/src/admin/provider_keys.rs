@@ -247,3 +247,31 @@ pub async fn delete(
     .await;
     Ok(Json(serde_json::json!({"deleted": id})))
 }
+
+/// `POST /api/provider-keys/keys/{id}/health-check`: runs the plugin's
+/// probe with this key now and stores the resulting health status.
+pub async fn health_check(
+    State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i32>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require_admin()?;
+    let catalog = state.catalog.load_full();
+    let key = catalog
+        .provider_keys
+        .get(&id)
+        .cloned()
+        .ok_or(ApiError::NotFound("provider key"))?;
+    let provider = catalog
+        .providers
+        .get(&key.provider_id)
+        .cloned()
+        .ok_or(ApiError::NotFound("provider"))?;
+    let probe = crate::health::probe_key(&provider, &key, &state.resolver, &state.connector).await;
+    if let Some(row) = provider_keys::Entity::find_by_id(id).one(&state.db).await? {
+        let mut row: provider_keys::ActiveModel = row.into();
+        row.health_status = Set(probe.status.as_str().to_owned());
+        row.update(&state.db).await?;
+    }
+    Ok(Json(serde_json::json!({"id": id, "result": probe})))
+}

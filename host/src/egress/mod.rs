@@ -11,10 +11,14 @@
 //! `[::ffff:127.0.0.1]`, a DNS name pointing inward) gets the same answer.
 
 mod cidr;
+pub mod exchange;
+pub mod request;
+mod resolver;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 pub use cidr::{Cidr, CidrError};
+pub use resolver::{DNS_TTL, EgressError, Resolver};
 
 /// Ranges refused unless allow-listed.
 const DENIED_V4: &[(&str, [u8; 4], u8)] = &[

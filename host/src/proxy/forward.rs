@@ -4,17 +4,16 @@
 //! (nothing is buffered on the way), while the meter watches it.
 //! Connections are pooled per upstream address and reused.
 
-use std::time::Instant;
-
 use bytes::Bytes;
+use pingora::connectors::http::Connector;
 use pingora::http::{RequestHeader, ResponseHeader};
 use pingora::proxy::Session;
 use pingora::upstreams::peer::HttpPeer;
-use pingora::{ErrorType, connectors::http::Connector, protocols::http::client::HttpSession};
 
 use super::ctx::RequestCtx;
 use super::error::ProxyError;
 use super::meter::{Meter, Metered};
+use crate::egress::exchange::{ExchangeError, open_exchange};
 use crate::plugins::PluginInstance;
 use crate::plugins::types::Header;
 
@@ -67,7 +66,12 @@ pub async fn forward(
         body,
         wants_stream,
     } = out;
-    let mut upstream = open_exchange(connector, peer, &request, &body).await?;
+    let mut upstream = open_exchange(connector, peer, &request, &body)
+        .await
+        .map_err(|e| match e {
+            ExchangeError::Timeout => ProxyError::UpstreamTimeout,
+            ExchangeError::Unreachable(why) => ProxyError::UpstreamUnreachable(why),
+        })?;
     ctx.trace.first_byte_ms = Some(ctx.elapsed_ms());
     let Some(head) = upstream.response_header().cloned() else {
         return Err(ProxyError::UpstreamBroken("no response header".into()));
@@ -156,74 +160,6 @@ pub async fn forward(
         is_stream,
         interrupted,
     })
-}
-
-/// Connects (or reuses a pooled connection), sends the request and reads
-/// the response header. A pooled connection the upstream closed meanwhile
-/// fails before anything was processed; that case is retried once on a
-/// fresh connection.
-async fn open_exchange(
-    connector: &Connector,
-    peer: &HttpPeer,
-    request: &RequestHeader,
-    body: &Bytes,
-) -> Result<HttpSession, ProxyError> {
-    let started = Instant::now();
-    let mut last_error = None;
-    for _ in 0..2 {
-        let (mut session, reused) = connector.get_http_session(peer).await.map_err(|e| match e
-            .etype()
-        {
-            ErrorType::ConnectTimedout => ProxyError::UpstreamTimeout,
-            _ => ProxyError::UpstreamUnreachable(e.etype().as_str().to_owned()),
-        })?;
-        match exchange(&mut session, request, body).await {
-            Ok(()) => return Ok(session),
-            Err(e)
-                if reused
-                    && started.elapsed() < std::time::Duration::from_secs(1)
-                    && !is_timeout(&e) =>
-            {
-                last_error = Some(e);
-            }
-            Err(e) => return Err(map_exchange_error(&e)),
-        }
-    }
-    Err(last_error.map_or(
-        ProxyError::UpstreamUnreachable("retry exhausted".into()),
-        |e| map_exchange_error(&e),
-    ))
-}
-
-async fn exchange(
-    session: &mut HttpSession,
-    request: &RequestHeader,
-    body: &Bytes,
-) -> pingora::Result<()> {
-    session
-        .write_request_header(Box::new(request.clone()))
-        .await?;
-    if !body.is_empty() {
-        session.write_request_body(body.clone(), true).await?;
-    }
-    session.finish_request_body().await?;
-    session.read_response_header().await?;
-    Ok(())
-}
-
-fn is_timeout(e: &pingora::Error) -> bool {
-    matches!(
-        e.etype(),
-        ErrorType::ReadTimedout | ErrorType::WriteTimedout | ErrorType::ConnectTimedout
-    )
-}
-
-fn map_exchange_error(e: &pingora::Error) -> ProxyError {
-    if is_timeout(e) {
-        ProxyError::UpstreamTimeout
-    } else {
-        ProxyError::UpstreamUnreachable(e.etype().as_str().to_owned())
-    }
 }
 
 /// The upstream's header minus hop-by-hop headers, plus `x-request-id`.

@@ -17,7 +17,6 @@ mod forward;
 mod meter;
 mod pipeline;
 mod request;
-mod upstream;
 
 use std::sync::Arc;
 
@@ -30,9 +29,9 @@ use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 
 pub use ctx::RequestCtx;
 pub use error::{Fault, ProxyError};
-pub use upstream::{EgressError, Resolver};
 
 use crate::catalog::Catalog;
+use crate::egress::Resolver;
 use crate::plugins::types::ErrorClass;
 use crate::trace::TraceSender;
 

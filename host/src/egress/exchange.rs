@@ -1,0 +1,90 @@
+//! One request/response exchange with an upstream over Pingora's pooled
+//! connector: send the head and body, read the response head. The caller
+//! reads the body and hands the connection back to the pool.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+use pingora::ErrorType;
+use pingora::connectors::http::Connector;
+use pingora::http::RequestHeader;
+use pingora::protocols::http::client::HttpSession;
+use pingora::upstreams::peer::HttpPeer;
+
+/// Why no response head arrived.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExchangeError {
+    #[error("the upstream did not answer in time")]
+    Timeout,
+    #[error("the upstream is unreachable: {0}")]
+    Unreachable(String),
+}
+
+/// Connects (or reuses a pooled connection), sends the request and reads
+/// the response header. A pooled connection the upstream closed meanwhile
+/// fails before anything was processed; that case is retried once on a
+/// fresh connection.
+pub async fn open_exchange(
+    connector: &Connector,
+    peer: &HttpPeer,
+    request: &RequestHeader,
+    body: &Bytes,
+) -> Result<HttpSession, ExchangeError> {
+    let started = Instant::now();
+    let mut last_error = None;
+    for _ in 0..2 {
+        let (mut session, reused) = connector.get_http_session(peer).await.map_err(|e| match e
+            .etype()
+        {
+            ErrorType::ConnectTimedout => ExchangeError::Timeout,
+            _ => ExchangeError::Unreachable(e.etype().as_str().to_owned()),
+        })?;
+        match exchange(&mut session, request, body).await {
+            Ok(()) => return Ok(session),
+            Err(e)
+                if reused
+                    && started.elapsed() < std::time::Duration::from_secs(1)
+                    && !is_timeout(&e) =>
+            {
+                last_error = Some(e);
+            }
+            Err(e) => return Err(map_exchange_error(&e)),
+        }
+    }
+    Err(
+        last_error.map_or(ExchangeError::Unreachable("retry exhausted".into()), |e| {
+            map_exchange_error(&e)
+        }),
+    )
+}
+
+async fn exchange(
+    session: &mut HttpSession,
+    request: &RequestHeader,
+    body: &Bytes,
+) -> pingora::Result<()> {
+    session
+        .write_request_header(Box::new(request.clone()))
+        .await?;
+    if !body.is_empty() {
+        session.write_request_body(body.clone(), true).await?;
+    }
+    session.finish_request_body().await?;
+    session.read_response_header().await?;
+    Ok(())
+}
+
+fn is_timeout(e: &pingora::Error) -> bool {
+    matches!(
+        e.etype(),
+        ErrorType::ReadTimedout | ErrorType::WriteTimedout | ErrorType::ConnectTimedout
+    )
+}
+
+fn map_exchange_error(e: &pingora::Error) -> ExchangeError {
+    if is_timeout(e) {
+        ExchangeError::Timeout
+    } else {
+        ExchangeError::Unreachable(e.etype().as_str().to_owned())
+    }
+}
