@@ -469,3 +469,60 @@ async fn bad_admin_input_gets_a_json_400_and_changes_nothing() {
         .await;
     assert_eq!(keys.as_array().unwrap().len(), 0, "nothing was stored");
 }
+
+#[tokio::test]
+async fn providers_in_use_cannot_be_deleted_and_keys_can_be_limited_to_models() {
+    let mock = MockUpstream::start().await;
+    let gw = TestGateway::start().await;
+    let key = gw.client_key_for("openai", &mock.base_url(), "sk-up").await;
+    let openai = gw.provider_id("openai").await;
+    let (status, body) = gw
+        .admin(Method::DELETE, &format!("/api/providers/{openai}"), None)
+        .await;
+    assert_eq!(status, 409, "{body}");
+    let gemini = gw.provider_id("gemini").await;
+    gw.admin_ok(Method::DELETE, &format!("/api/providers/{gemini}"), None)
+        .await;
+    assert_eq!(
+        gw.admin(Method::GET, &format!("/api/providers/{gemini}"), None)
+            .await
+            .0,
+        404
+    );
+
+    let id = gw
+        .admin_ok(Method::GET, "/api/user-service/keys", None)
+        .await[0]["id"]
+        .clone();
+    let limited = gw
+        .admin_ok(
+            Method::PUT,
+            &format!("/api/user-service/keys/{id}"),
+            Some(json!({"allowed_models": ["gpt-4o-mini", "o4-*"]})),
+        )
+        .await;
+    assert_eq!(limited["allowed_models"], json!(["gpt-4o-mini", "o4-*"]));
+    let client = reqwest::Client::new();
+    for (model, status) in [("gpt-4o-mini", 200), ("o4-mini", 200), ("gpt-4o", 403)] {
+        let resp = client
+            .post(format!("{}/v1/chat/completions", gw.proxy_url))
+            .bearer_auth(&key)
+            .json(&json!({"model": model, "messages": [{"role": "user", "content": "hi"}]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), status, "{model}");
+        if status == 403 {
+            let body: Value = resp.json().await.unwrap();
+            assert_eq!(body["error"]["code"], "model_not_allowed");
+        }
+    }
+    let (status, _) = gw
+        .admin(
+            Method::PUT,
+            &format!("/api/user-service/keys/{id}"),
+            Some(json!({"allowed_models": [""]})),
+        )
+        .await;
+    assert_eq!(status, 400);
+}

@@ -27,6 +27,8 @@ pub struct ClientKeyView {
     provider_id: i32,
     provider_key_ids: Vec<i32>,
     strategy: String,
+    /// Models the key may use (`*` at the end matches a prefix); empty: any.
+    allowed_models: Vec<String>,
     enabled: bool,
     expires_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
@@ -45,6 +47,11 @@ impl From<client_keys::Model> for ClientKeyView {
             provider_id: k.provider_id,
             provider_key_ids: serde_json::from_str(&k.pool).unwrap_or_default(),
             strategy: k.strategy,
+            allowed_models: k
+                .allowed_models
+                .as_deref()
+                .and_then(|m| serde_json::from_str(m).ok())
+                .unwrap_or_default(),
             enabled: k.enabled,
             expires_at: k.expires_at,
             created_at: k.created_at,
@@ -62,6 +69,21 @@ pub struct ClientKeyInput {
     provider_key_ids: Option<Vec<i32>>,
     enabled: Option<bool>,
     expires_at: Option<DateTime<Utc>>,
+    allowed_models: Option<Vec<String>>,
+}
+
+/// Most entries in a key's model list.
+pub const MAX_ALLOWED_MODELS: usize = 256;
+
+fn check_models(models: &[String]) -> Result<Option<String>, ApiError> {
+    if models.len() > MAX_ALLOWED_MODELS
+        || models.iter().any(|m| m.trim().is_empty() || m.len() > 128)
+    {
+        return Err(ApiError::BadRequest(format!(
+            "allowed_models must hold at most {MAX_ALLOWED_MODELS} names of 1 to 128 characters"
+        )));
+    }
+    Ok((!models.is_empty()).then(|| serde_json::to_string(models).unwrap_or_default()))
 }
 
 async fn check_pool(state: &AdminState, provider_id: i32, pool: &[i32]) -> Result<(), ApiError> {
@@ -166,6 +188,7 @@ pub async fn create(
         .ok_or_else(|| ApiError::BadRequest(format!("provider {provider_id} does not exist")))?;
     let pool = input.provider_key_ids.unwrap_or_default();
     check_pool(&state, provider_id, &pool).await?;
+    let allowed_models = check_models(&input.allowed_models.unwrap_or_default())?;
     let key = generate_client_key();
     let now = Utc::now();
     let row = client_keys::ActiveModel {
@@ -181,6 +204,7 @@ pub async fn create(
         strategy: Set("round_robin".into()),
         enabled: Set(input.enabled.unwrap_or(true)),
         expires_at: Set(input.expires_at),
+        allowed_models: Set(allowed_models),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -231,6 +255,9 @@ pub async fn update(
     }
     if input.expires_at.is_some() {
         row.expires_at = Set(input.expires_at);
+    }
+    if let Some(models) = input.allowed_models {
+        row.allowed_models = Set(check_models(&models)?);
     }
     row.updated_at = Set(Utc::now());
     let row = row.update(&state.db).await?;

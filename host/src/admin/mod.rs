@@ -77,7 +77,9 @@ pub fn router(state: AdminState) -> Router {
         )
         .route(
             "/api/providers/{id}",
-            put(providers::update).get(providers::get_one),
+            put(providers::update)
+                .get(providers::get_one)
+                .delete(providers::delete),
         )
         .route("/api/plugins", get(plugins::list))
         .route(

@@ -231,3 +231,51 @@ pub async fn update(
     .await;
     Ok(Json(after))
 }
+
+/// `DELETE /api/providers/{id}`: only a provider no key refers to; its
+/// prices go with it.
+pub async fn delete(
+    State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i32>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    use crate::store::entities::{client_keys, prices, provider_keys};
+    use sea_orm::PaginatorTrait;
+    caller.require_admin()?;
+    let row = providers::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound("provider"))?;
+    let upstream_keys = provider_keys::Entity::find()
+        .filter(provider_keys::Column::ProviderId.eq(id))
+        .count(&state.db)
+        .await?;
+    let client_keys = client_keys::Entity::find()
+        .filter(client_keys::Column::ProviderId.eq(id))
+        .count(&state.db)
+        .await?;
+    if upstream_keys + client_keys > 0 {
+        return Err(ApiError::Conflict(format!(
+            "provider '{}' is in use by {upstream_keys} upstream and {client_keys} client keys",
+            row.name
+        )));
+    }
+    let before = snapshot(&view(&state, row));
+    prices::Entity::delete_many()
+        .filter(prices::Column::ProviderId.eq(id))
+        .exec(&state.db)
+        .await?;
+    providers::Entity::delete_by_id(id).exec(&state.db).await?;
+    state.reload().await?;
+    audit(
+        &state,
+        &caller,
+        "delete",
+        "provider",
+        Some(id.to_string()),
+        before,
+        None,
+    )
+    .await;
+    Ok(Json(serde_json::json!({"deleted": id})))
+}

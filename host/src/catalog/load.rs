@@ -88,6 +88,11 @@ pub async fn load_catalog(
                 pool,
                 enabled: c.enabled,
                 expires_at: c.expires_at,
+                allowed_models: c
+                    .allowed_models
+                    .as_deref()
+                    .and_then(|m| serde_json::from_str(m).ok())
+                    .unwrap_or_default(),
                 next: AtomicUsize::new(0),
             }),
         );

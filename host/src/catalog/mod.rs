@@ -67,6 +67,58 @@ pub struct ClientKey {
     pub pool: Vec<i32>,
     pub enabled: bool,
     pub expires_at: Option<DateTime<Utc>>,
+    /// Models this key may use; empty: any.
+    pub allowed_models: Vec<String>,
     /// Round-robin position in the pool.
     pub next: AtomicUsize,
+}
+
+impl ClientKey {
+    /// Whether this key may use `model`: any model when no list is set;
+    /// otherwise an exact entry, or an entry ending in `*` as a prefix.
+    pub fn allows_model(&self, model: Option<&str>) -> bool {
+        if self.allowed_models.is_empty() {
+            return true;
+        }
+        let Some(model) = model else { return false };
+        self.allowed_models
+            .iter()
+            .any(|allowed| match allowed.strip_suffix('*') {
+                Some(prefix) => model.starts_with(prefix),
+                None => allowed == model,
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(models: &[&str]) -> ClientKey {
+        ClientKey {
+            id: 1,
+            name: "k".into(),
+            provider_id: 1,
+            pool: vec![],
+            enabled: true,
+            expires_at: None,
+            allowed_models: models.iter().map(|m| m.to_string()).collect(),
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    #[test]
+    fn allowed_models_match_exactly_or_by_star_prefix() {
+        assert!(key(&[]).allows_model(Some("anything")));
+        assert!(key(&[]).allows_model(None));
+        let k = key(&["gpt-4o-mini", "claude-*"]);
+        assert!(k.allows_model(Some("gpt-4o-mini")));
+        assert!(!k.allows_model(Some("gpt-4o")));
+        assert!(!k.allows_model(Some("gpt-4o-mini-2024")));
+        assert!(k.allows_model(Some("claude-sonnet-4")));
+        assert!(
+            !k.allows_model(None),
+            "a request without a model cannot prove it is allowed"
+        );
+    }
 }

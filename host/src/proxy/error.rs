@@ -28,6 +28,8 @@ pub enum ProxyError {
     DisabledKey,
     #[error("this API key has expired")]
     ExpiredKey,
+    #[error("this API key may not use model '{0}'")]
+    ModelNotAllowed(String),
     #[error("request body is larger than the limit of {limit} bytes")]
     BodyTooLarge { limit: usize },
     #[error("reading the request body failed")]
@@ -52,7 +54,7 @@ impl ProxyError {
     pub fn status(&self) -> u16 {
         match self {
             ProxyError::MissingKey | ProxyError::UnknownKey | ProxyError::ExpiredKey => 401,
-            ProxyError::DisabledKey => 403,
+            ProxyError::DisabledKey | ProxyError::ModelNotAllowed(_) => 403,
             ProxyError::BodyTooLarge { .. } => 413,
             ProxyError::BodyRead => 400,
             ProxyError::ProviderUnavailable(..) | ProxyError::NoUsableKey(_) => 503,
@@ -71,6 +73,7 @@ impl ProxyError {
             | ProxyError::UnknownKey
             | ProxyError::DisabledKey
             | ProxyError::ExpiredKey
+            | ProxyError::ModelNotAllowed(_)
             | ProxyError::BodyTooLarge { .. }
             | ProxyError::BodyRead => Fault::Client,
             ProxyError::Plugin(f) if f.is_client_error() => Fault::Client,
@@ -101,6 +104,7 @@ impl ProxyError {
             ProxyError::UnknownKey => "invalid_api_key",
             ProxyError::DisabledKey => "api_key_disabled",
             ProxyError::ExpiredKey => "api_key_expired",
+            ProxyError::ModelNotAllowed(_) => "model_not_allowed",
             ProxyError::BodyTooLarge { .. } => "request_too_large",
             ProxyError::BodyRead => "request_body_unreadable",
             ProxyError::ProviderUnavailable(..) => "provider_unavailable",

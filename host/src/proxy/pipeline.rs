@@ -63,6 +63,11 @@ pub async fn serve(
         .map_err(ProxyError::Plugin)?;
     ctx.trace.model = facts.model.clone();
     ctx.trace.is_stream = facts.stream;
+    if !client.allows_model(facts.model.as_deref()) {
+        return Err(ProxyError::ModelNotAllowed(
+            facts.model.clone().unwrap_or_default(),
+        ));
+    }
 
     let key =
         scheduler::pick(&client, &catalog).map_err(|e| ProxyError::NoUsableKey(e.reason()))?;

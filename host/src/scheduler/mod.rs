@@ -74,6 +74,7 @@ mod tests {
             pool,
             enabled: true,
             expires_at: None,
+            allowed_models: vec![],
             next: AtomicUsize::new(0),
         }
     }

@@ -20,6 +20,8 @@ pub struct Model {
     pub strategy: String,
     pub enabled: bool,
     pub expires_at: Option<DateTimeUtc>,
+    /// JSON array of model names the key may use; `None` or empty: any.
+    pub allowed_models: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
