@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::egress::EgressPolicy;
+use crate::proxy::JwtConfig;
 
 /// Largest client request body accepted by default (413 above it).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -52,6 +53,8 @@ pub struct Config {
     /// Address blocks upstreams may be in although they are loopback,
     /// private or link-local (`AI_PROXY_EGRESS_ALLOW`, comma-separated CIDRs).
     pub egress: EgressPolicy,
+    /// Keys and claims for client JWTs (`AI_PROXY_JWT_*`).
+    pub jwt: JwtConfig,
 }
 
 /// A configuration value that cannot be used.
@@ -139,6 +142,7 @@ impl Config {
                 })?,
                 None => EgressPolicy::default(),
             },
+            jwt: jwt_config(&get)?,
         };
         config.validate()?;
         Ok(config)
@@ -215,6 +219,48 @@ fn parse<T: std::str::FromStr>(
     }
 }
 
+/// Shortest HS256 secret accepted for client tokens.
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+fn jwt_config(get: &impl Fn(&str) -> Option<String>) -> Result<JwtConfig, ConfigError> {
+    let hs256_secret = get("AI_PROXY_JWT_HS256_SECRET")
+        .filter(|s| !s.is_empty())
+        .map(String::into_bytes);
+    if hs256_secret
+        .as_ref()
+        .is_some_and(|s| s.len() < MIN_JWT_SECRET_BYTES)
+    {
+        return Err(ConfigError {
+            name: "AI_PROXY_JWT_HS256_SECRET",
+            value: "[REDACTED]".into(),
+            reason: "must be at least 32 bytes",
+        });
+    }
+    let rs256_public_pem = match get("AI_PROXY_JWT_RS256_PUBLIC_KEY_FILE").filter(|s| !s.is_empty())
+    {
+        Some(path) => Some(std::fs::read(&path).map_err(|_| ConfigError {
+            name: "AI_PROXY_JWT_RS256_PUBLIC_KEY_FILE",
+            value: path.clone(),
+            reason: "cannot be read",
+        })?),
+        None => None,
+    };
+    let config = JwtConfig {
+        hs256_secret,
+        rs256_public_pem,
+        issuer: get("AI_PROXY_JWT_ISSUER").filter(|s| !s.is_empty()),
+        audience: get("AI_PROXY_JWT_AUDIENCE").filter(|s| !s.is_empty()),
+    };
+    if crate::proxy::JwtVerifier::new(&config).is_err() {
+        return Err(ConfigError {
+            name: "AI_PROXY_JWT_RS256_PUBLIC_KEY_FILE",
+            value: String::new(),
+            reason: "is not an RSA public key in PEM",
+        });
+    }
+    Ok(config)
+}
+
 /// A database URL with any password replaced, for error messages.
 pub fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -265,6 +311,16 @@ mod tests {
     fn egress_allow_list_must_be_cidrs() {
         assert!(config(&[("AI_PROXY_EGRESS_ALLOW", "127.0.0.0/8,10.0.0.0/16")]).is_ok());
         assert!(config(&[("AI_PROXY_EGRESS_ALLOW", "localhost")]).is_err());
+    }
+
+    #[test]
+    fn jwt_secret_must_be_at_least_32_bytes_and_is_never_echoed() {
+        let short = "x".repeat(MIN_JWT_SECRET_BYTES - 1);
+        let err = config(&[("AI_PROXY_JWT_HS256_SECRET", short.as_str())]).expect_err("short");
+        assert!(!err.to_string().contains(&short));
+        let exact = "x".repeat(MIN_JWT_SECRET_BYTES);
+        assert!(config(&[("AI_PROXY_JWT_HS256_SECRET", exact.as_str())]).is_ok());
+        assert!(config(&[("AI_PROXY_JWT_RS256_PUBLIC_KEY_FILE", "/nonexistent.pem")]).is_err());
     }
 
     #[test]

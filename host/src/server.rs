@@ -15,7 +15,7 @@ use crate::catalog::{PluginRegistry, load_catalog};
 use crate::config::Config;
 use crate::egress::Resolver;
 use crate::plugins::{BUILTIN_PLUGINS, PluginEngine, PluginLimits};
-use crate::proxy::{Gateway, ProxyCore};
+use crate::proxy::{Gateway, JwtVerifier, ProxyCore};
 use crate::secrets::{SecretBox, load_master_key};
 use crate::store::{self, bootstrap};
 use crate::trace::TraceWriter;
@@ -124,5 +124,6 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         connector: Connector::new(None),
         resolver: Resolver::new(config.egress.clone()),
         max_body_bytes: config.max_body_bytes,
+        jwt: JwtVerifier::new(&config.jwt)?,
     }))
 }

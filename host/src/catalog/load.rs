@@ -79,23 +79,22 @@ pub async fn load_catalog(
         };
         let Ok(hash) = hash else { continue };
         let pool: Vec<i32> = serde_json::from_str(&c.pool).unwrap_or_default();
-        catalog.client_keys.insert(
-            hash,
-            Arc::new(ClientKey {
-                id: c.id,
-                name: c.name,
-                provider_id: c.provider_id,
-                pool,
-                enabled: c.enabled,
-                expires_at: c.expires_at,
-                allowed_models: c
-                    .allowed_models
-                    .as_deref()
-                    .and_then(|m| serde_json::from_str(m).ok())
-                    .unwrap_or_default(),
-                next: AtomicUsize::new(0),
-            }),
-        );
+        let key = Arc::new(ClientKey {
+            id: c.id,
+            name: c.name,
+            provider_id: c.provider_id,
+            pool,
+            enabled: c.enabled,
+            expires_at: c.expires_at,
+            allowed_models: c
+                .allowed_models
+                .as_deref()
+                .and_then(|m| serde_json::from_str(m).ok())
+                .unwrap_or_default(),
+            next: AtomicUsize::new(0),
+        });
+        catalog.client_keys_by_id.insert(key.id, key.clone());
+        catalog.client_keys.insert(hash, key);
     }
     Ok(catalog)
 }

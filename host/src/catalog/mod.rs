@@ -32,6 +32,8 @@ pub struct Catalog {
     pub providers: HashMap<i32, Arc<Provider>>,
     pub provider_keys: HashMap<i32, Arc<ProviderKey>>,
     pub client_keys: HashMap<ClientKeyHash, Arc<ClientKey>>,
+    /// The same keys by id, for tokens that name a key.
+    pub client_keys_by_id: HashMap<i32, Arc<ClientKey>>,
 }
 
 /// An upstream provider as the proxy needs it.

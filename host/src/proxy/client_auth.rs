@@ -10,6 +10,7 @@ use chrono::Utc;
 use pingora::http::RequestHeader;
 
 use super::error::ProxyError;
+use super::jwt::{JwtVerifier, looks_like_jwt};
 use crate::catalog::{Catalog, ClientKey};
 use crate::secrets::hash_client_key;
 
@@ -46,13 +47,28 @@ pub fn presented_key(req: &RequestHeader) -> Option<String> {
     })
 }
 
-/// The client key the request carries, if it is known, enabled and current.
-pub fn authenticate(req: &RequestHeader, catalog: &Catalog) -> Result<Arc<ClientKey>, ProxyError> {
+/// The client key the request carries (itself, or named by a valid JWT),
+/// if it is known, enabled and current.
+pub fn authenticate(
+    req: &RequestHeader,
+    catalog: &Catalog,
+    jwt: &JwtVerifier,
+) -> Result<Arc<ClientKey>, ProxyError> {
     let key = presented_key(req).ok_or(ProxyError::MissingKey)?;
-    let client = catalog
-        .client_keys
-        .get(&hash_client_key(&key))
-        .ok_or(ProxyError::UnknownKey)?;
+    let client = if jwt.enabled() && looks_like_jwt(&key) {
+        let id = jwt
+            .verify(&key)
+            .map_err(|e| ProxyError::InvalidToken(e.to_string()))?;
+        catalog
+            .client_keys_by_id
+            .get(&id)
+            .ok_or(ProxyError::UnknownKey)?
+    } else {
+        catalog
+            .client_keys
+            .get(&hash_client_key(&key))
+            .ok_or(ProxyError::UnknownKey)?
+    };
     if !client.enabled {
         return Err(ProxyError::DisabledKey);
     }
@@ -104,11 +120,11 @@ mod tests {
         let catalog = Catalog::default();
         let r = req("/", &[("authorization", "Bearer nope")]);
         assert!(matches!(
-            authenticate(&r, &catalog),
+            authenticate(&r, &catalog, &JwtVerifier::default()),
             Err(ProxyError::UnknownKey)
         ));
         assert!(matches!(
-            authenticate(&req("/", &[]), &catalog),
+            authenticate(&req("/", &[]), &catalog, &JwtVerifier::default()),
             Err(ProxyError::MissingKey)
         ));
     }

@@ -24,6 +24,8 @@ pub enum ProxyError {
     MissingKey,
     #[error("invalid API key")]
     UnknownKey,
+    #[error("invalid token")]
+    InvalidToken(String),
     #[error("this API key is disabled")]
     DisabledKey,
     #[error("this API key has expired")]
@@ -53,7 +55,10 @@ pub enum ProxyError {
 impl ProxyError {
     pub fn status(&self) -> u16 {
         match self {
-            ProxyError::MissingKey | ProxyError::UnknownKey | ProxyError::ExpiredKey => 401,
+            ProxyError::MissingKey
+            | ProxyError::UnknownKey
+            | ProxyError::InvalidToken(_)
+            | ProxyError::ExpiredKey => 401,
             ProxyError::DisabledKey | ProxyError::ModelNotAllowed(_) => 403,
             ProxyError::BodyTooLarge { .. } => 413,
             ProxyError::BodyRead => 400,
@@ -71,6 +76,7 @@ impl ProxyError {
         match self {
             ProxyError::MissingKey
             | ProxyError::UnknownKey
+            | ProxyError::InvalidToken(_)
             | ProxyError::DisabledKey
             | ProxyError::ExpiredKey
             | ProxyError::ModelNotAllowed(_)
@@ -102,6 +108,7 @@ impl ProxyError {
         match self {
             ProxyError::MissingKey => "missing_api_key",
             ProxyError::UnknownKey => "invalid_api_key",
+            ProxyError::InvalidToken(_) => "invalid_token",
             ProxyError::DisabledKey => "api_key_disabled",
             ProxyError::ExpiredKey => "api_key_expired",
             ProxyError::ModelNotAllowed(_) => "model_not_allowed",
@@ -121,6 +128,7 @@ impl ProxyError {
     pub fn detail(&self) -> String {
         match self {
             ProxyError::Plugin(f) => format!("{f}: {:?}", f.kind),
+            ProxyError::InvalidToken(why) => format!("invalid token: {why}"),
             ProxyError::UpstreamUnreachable(d) | ProxyError::UpstreamBroken(d) => {
                 format!("{self}: {d}")
             }

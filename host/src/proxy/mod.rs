@@ -14,6 +14,7 @@ mod client_auth;
 mod ctx;
 mod error;
 mod forward;
+mod jwt;
 mod meter;
 mod pipeline;
 mod request;
@@ -29,6 +30,7 @@ use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 
 pub use ctx::RequestCtx;
 pub use error::{Fault, ProxyError};
+pub use jwt::{JwtConfig, JwtError, JwtVerifier};
 
 use crate::catalog::Catalog;
 use crate::egress::Resolver;
@@ -42,6 +44,7 @@ pub struct ProxyCore {
     pub connector: Connector,
     pub resolver: Resolver,
     pub max_body_bytes: usize,
+    pub jwt: JwtVerifier,
 }
 
 /// The Pingora service.

@@ -23,7 +23,7 @@ pub async fn serve(
     ctx: &mut RequestCtx,
 ) -> Result<(), ProxyError> {
     let catalog = core.catalog.load_full();
-    let client = authenticate(session.req_header(), &catalog)?;
+    let client = authenticate(session.req_header(), &catalog, &core.jwt)?;
     ctx.trace.client_key_id = Some(client.id);
     ctx.trace.client_key_name = Some(client.name.clone());
 
