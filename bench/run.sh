@@ -111,6 +111,11 @@ background_pct() {
 
 status_kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 
+# copies, so that a rebuild during the run cannot swap a binary between the two gateways
+GATEWAY_BUILT=$(date -u -r "$GATEWAY_BIN" '+%Y-%m-%d %H:%M UTC')
+cp "$GATEWAY_BIN" "$TMP/ai-proxy"
+cp "$MOCK_BIN" "$TMP/mock-upstream"
+
 # ---------------------------------------------------------------- quiet machine?
 BG_START=$(background_pct 2)
 waited=0
@@ -123,7 +128,7 @@ log "background CPU before the run: ${BG_START}% of one core (loadavg $(cut -d' 
 
 # ---------------------------------------------------------------- mock upstream
 log "starting mock upstream ($MOCK_BIN)"
-"$MOCK_BIN" --port 0 --no-record >"$TMP/mock.out" 2>"$RAW/mock.stderr" &
+"$TMP/mock-upstream" --port 0 --no-record >"$TMP/mock.out" 2>"$RAW/mock.stderr" &
 MOCK_PID=$!
 PIDS+=("$MOCK_PID")
 for _ in $(seq 100); do grep -q '^listening on' "$TMP/mock.out" 2>/dev/null && break; sleep 0.1; done
@@ -189,7 +194,7 @@ start_gateway() {
             AI_PROXY_DATA_DIR=$dir/data AI_PROXY_ADMIN_PASSWORD=$ADMIN_PW RUST_LOG=warn \
             AI_PROXY_EGRESS_ALLOW=127.0.0.0/8
         if [[ -n $threads ]]; then export AI_PROXY_PROXY_THREADS=$threads; else unset AI_PROXY_PROXY_THREADS; fi
-        exec "$GATEWAY_BIN" serve
+        exec "$TMP/ai-proxy" serve
     ) >"$RAW/$name.stdout" 2>"$RAW/$name.stderr" &
     GW_PID=$!
     PIDS+=("$GW_PID")
@@ -349,7 +354,7 @@ done
     printf 'nginx\t%s\n' "$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')"
     printf 'background_pct_start\t%s\n' "$BG_START"
     printf 'gateway_bin\t%s\n' "$GATEWAY_BIN"
-    printf 'gateway_version\t%s\n' "$("$GATEWAY_BIN" --version 2>&1 | head -1)"
+    printf 'gateway_version\t%s\n' "$("$TMP/ai-proxy" --version 2>&1 | head -1), built $GATEWAY_BUILT"
     printf 'gateway_rev\t%s\n' "$(git -C "$BENCH_DIR/.." rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$BENCH_DIR/.." diff --quiet HEAD 2>/dev/null || echo ' (dirty tree)')"
     printf 'mock_bin\t%s\n' "$MOCK_BIN"
     printf 'clk_tck\t%s\n' "$(getconf CLK_TCK)"

@@ -14,7 +14,7 @@ cargo fmt --all -- --check
 cargo clippy --locked --workspace --all-targets -- -D warnings
 
 echo "== build the gateway and the test fixtures"
-cargo build --locked -p ai-proxy -p ai-proxy-tests --bins
+cargo build --locked --workspace --bins
 
 echo "== tests"
 cargo test --locked --workspace --no-fail-fast -- --test-threads "${AI_PROXY_TEST_THREADS:-2}"
