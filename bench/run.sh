@@ -13,21 +13,21 @@
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
+# the command line as run, with the settings that came from the environment
+COMMAND="$0${*:+ $*}"
+for var in MOCK_BIN AI_PROXY_BIN BENCH_STREAM_DELAY_MS BENCH_WARMUP BENCH_DURATION BENCH_WAIT_IDLE; do
+    [[ -n ${!var:-} ]] && COMMAND="$var=${!var} $COMMAND"
+done
 CACHE=/root/.cache/ai-proxy
 GATEWAY_BIN=${AI_PROXY_BIN:-$CACHE/target/release/ai-proxy}
 MOCK_BIN=${MOCK_BIN:-$CACHE/target/release/mock-upstream}
 DURATION=${BENCH_DURATION:-10}
 WARMUP=${BENCH_WARMUP:-2}
 STREAM_DELAY_MS=${BENCH_STREAM_DELAY_MS:-100}
+WAIT_IDLE=${BENCH_WAIT_IDLE:-0}
 ADMIN_PW=bench-admin-pw
 LUA=$BENCH_DIR/lib/post.lua
 OUT=$BENCH_DIR/out
-COMMAND="$0${*:+ $*}"
-[[ -n ${BENCH_DURATION:-} ]] && COMMAND="BENCH_DURATION=$BENCH_DURATION $COMMAND"
-[[ -n ${AI_PROXY_BIN:-} ]] && COMMAND="AI_PROXY_BIN=$AI_PROXY_BIN $COMMAND"
-[[ -n ${MOCK_BIN:-} ]] && COMMAND="MOCK_BIN=$MOCK_BIN $COMMAND"
-[[ -n ${BENCH_WAIT_IDLE:-} ]] && COMMAND="BENCH_WAIT_IDLE=$BENCH_WAIT_IDLE $COMMAND"
-WAIT_IDLE=${BENCH_WAIT_IDLE:-0}
 START_EPOCH=$(date +%s)
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -89,6 +89,14 @@ target_pids() {
     local pid=$1
     echo "$pid"
     pgrep -P "$pid" || true
+}
+
+# per-thread CPU of one process, summed by thread name: lines "name<TAB>ticks"
+thread_ticks() {
+    local f
+    for f in /proc/"$1"/task/*/stat; do
+        [[ -r $f ]] && sed 's/^[0-9]* (\(.*\)) [A-Za-z] \(.*\)$/\1\t\2/' "$f" 2>/dev/null
+    done | awk -F'\t' '{ split($2, w, " "); t[$1] += w[11] + w[12] } END { for (n in t) printf "%s\t%d\n", n, t[n] }'
 }
 
 # busy clock ticks of the whole machine (all CPUs) from /proc/stat
@@ -206,6 +214,7 @@ start_gateway() {
         sleep 0.1
     done
     curl -fsS "$GW_ADMIN/api/health" >/dev/null || die "gateway $name not healthy"
+    printf 'rss_healthy_kib.%s\t%s\n' "$name" "$(status_kib "$GW_PID" VmRSS)" >>"$TMP/gw-mem.tsv"
     local api=(curl -fsS -u "admin:$ADMIN_PW" -H 'content-type: application/json')
     "${api[@]}" -X PUT -d "{\"base_url\":\"http://$MOCK_ADDR\"}" "$GW_ADMIN/api/providers/1" >/dev/null
     pk=$("${api[@]}" -X POST -d '{"provider_id":1,"name":"bench","secret":"sk-bench"}' \
@@ -213,6 +222,7 @@ start_gateway() {
     GW_KEY=$("${api[@]}" -X POST -d "{\"name\":\"bench\",\"provider_id\":1,\"provider_key_ids\":[$pk]}" \
         "$GW_ADMIN/api/user-service/keys" | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
     [[ -n $GW_KEY ]] || die "no client key for $name"
+    printf 'rss_configured_kib.%s\t%s\n' "$name" "$(status_kib "$GW_PID" VmRSS)" >>"$TMP/gw-mem.tsv"
 }
 
 # Targets: NAME -> address, bearer, pid. "1w"/"1t" = one worker / one proxy thread (the fair
@@ -272,11 +282,17 @@ run_one() {
     pids=$(target_pids "${PID[$t]}")
     before=$(cpu_ticks $pids)
     local m0 w0 s0 m1 w1 s1
+    [[ $t == gateway* ]] && thread_ticks "${PID[$t]}" >"$TMP/threads.before"
     m0=$(cpu_ticks "$MOCK_PID"); w0=$(children_ticks); s0=$(sys_busy_ticks)
     BENCH_STREAM=$stream BENCH_AUTH=${AUTH[$t]} timeout $((DURATION + 30)) \
         wrk "${args[@]}" -d"${DURATION}s" "$url" >"$RAW/$tag.txt" 2>&1 || log "$tag: wrk rc=$?"
     after=$(cpu_ticks $pids)
     m1=$(cpu_ticks "$MOCK_PID"); w1=$(children_ticks); s1=$(sys_busy_ticks)
+    if [[ $t == gateway* ]]; then
+        # CPU per thread name during the measured run, busiest first
+        thread_ticks "${PID[$t]}" | awk -F'\t' 'NR == FNR { b[$1] = $2; next } { print $1 "\t" ($2 - b[$1]) }' \
+            "$TMP/threads.before" - | sort -t$'\t' -k2,2nr >"$RAW/$tag.threads.tsv"
+    fi
     grep -q '^BENCH ' "$RAW/$tag.txt" || die "$tag: no wrk summary (see $RAW/$tag.txt)"
     req=$(bench_field "$RAW/$tag.txt" requests)
     REQS[$t]=$((REQS[$t] + req + warm_req))
@@ -318,6 +334,7 @@ META=$RAW/meta.tsv
             "$t" "$hwm" "$t" "$rss" "$t" "$sum" "$t" "$(target_pids "${PID[$t]}" | wc -l)"
     done
 } >"$META"
+cat "$TMP/gw-mem.tsv" >>"$META"
 
 # ---------------------------------------------------------------- traces written?
 sleep 2
@@ -355,7 +372,7 @@ done
     printf 'background_pct_start\t%s\n' "$BG_START"
     printf 'gateway_bin\t%s\n' "$GATEWAY_BIN"
     printf 'gateway_version\t%s\n' "$("$TMP/ai-proxy" --version 2>&1 | head -1), built $GATEWAY_BUILT"
-    printf 'gateway_rev\t%s\n' "$(git -C "$BENCH_DIR/.." rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$BENCH_DIR/.." diff --quiet HEAD 2>/dev/null || echo ' (dirty tree)')"
+    printf 'repo_head\t%s\n' "$(git -C "$BENCH_DIR/.." rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$BENCH_DIR/.." diff --quiet HEAD 2>/dev/null || echo ' (dirty tree)')"
     printf 'mock_bin\t%s\n' "$MOCK_BIN"
     printf 'clk_tck\t%s\n' "$(getconf CLK_TCK)"
     printf 'duration_s\t%s\n' "$DURATION"

@@ -73,7 +73,7 @@ def main():
     w(f"* Command: `{meta.get('command')}` (took {meta.get('elapsed_s')} s)  ")
     w(f"* Machine: {meta.get('nproc')} cores ({meta.get('cpu')}), {meta.get('mem')}, {meta.get('kernel')}  ")
     w(f"* Tools: {meta.get('wrk')}, {meta.get('nginx')}  ")
-    w(f"* Gateway: `{meta.get('gateway_bin')}` ({meta.get('gateway_version')}, git {meta.get('gateway_rev')}); "
+    w(f"* Gateway: `{meta.get('gateway_bin')}` ({meta.get('gateway_version')}; repo HEAD at run time: {meta.get('repo_head')}); "
       f"mock: `{meta.get('mock_bin')}` (`--no-record`)  ")
     w(f"* Each cell: {meta.get('warmup_s')} s wrk warm-up, then {meta.get('duration_s')} s measured; "
       "wrk `-t1` at c=1, `-t2` at c=64, `--latency --timeout 5s`, POST body from `bench/lib/post.lua`.")
@@ -174,6 +174,38 @@ def main():
         if t.startswith("nginx"):
             extra = f" (largest process; sum over processes {float(meta.get(f'hwm_sum_kib.{t}', 0)) / MIB:.1f} MiB)"
         w(f"| {LABEL[t]} | {hwm / MIB:.1f} MiB{extra} | {rss / MIB:.1f} MiB | {procs} |")
+    w("")
+
+    w("Gateway resident memory before any proxied request: "
+      + "; ".join(f"{LABEL[t]}: {float(meta.get(f'rss_healthy_kib.{t}', 0)) / MIB:.1f} MiB once healthy, "
+                  f"{float(meta.get(f'rss_configured_kib.{t}', 0)) / MIB:.1f} MiB after the admin API set it up"
+                  for t in ("gateway-1t", "gateway-default")) + ".")
+    w("")
+
+    w("## Gateway CPU by thread (measured runs, % of one core)")
+    w("")
+    w("| Run | Busiest threads |")
+    w("|---|---|")
+    for mode in ("json", "stream"):
+        for conc in (1, 64):
+            for t in ("gateway-1t", "gateway-default"):
+                r = runs.get((t, mode, conc))
+                path = os.path.join(raw, f"{t}-{mode}-c{conc}.threads.tsv")
+                if not r or not os.path.exists(path):
+                    continue
+                secs = r["duration_us"] / 1e6
+                parts = []
+                with open(path) as f:
+                    for line in f:
+                        name, _, ticks = line.rstrip("\n").partition("\t")
+                        pct = float(ticks or 0) / clk / secs * 100
+                        if pct >= 1:
+                            parts.append(f"{name} {pct:.0f}%")
+                w(f"| {LABEL[t]}, {mode}, c={conc} | {', '.join(parts[:5]) or '-'} |")
+    w("")
+    w("Thread names as the kernel shows them (15 characters): \"Pingora HTTP Pr\" = the proxy's worker "
+      "threads, \"sqlx-sqlite-wor\" = the SQLite writer (traces), \"core\" = the gateway's core Tokio runtime "
+      "(two threads: admin API, trace writer, background tasks), \"plugin-epoch\" = the wasmtime epoch ticker.")
     w("")
 
     w(f"## Streamed chunks forwarded as they arrive (mock paces events {delay:.0f} ms apart)")
