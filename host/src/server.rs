@@ -102,6 +102,7 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         secrets,
         sessions: SessionSigner::new(&master_key),
         throttle: LoginThrottle::default(),
+        basic_cache: Default::default(),
         traces: traces.clone(),
         egress: config.egress.clone(),
         resolver: Resolver::new(config.egress.clone()),

@@ -189,6 +189,40 @@ async fn check_password(
     }
 }
 
+/// How long a verified Basic credential is remembered.
+pub const BASIC_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Recently verified Basic credentials, by a digest of name and password
+/// (never the password itself), with the account and its password version.
+#[derive(Default)]
+pub struct BasicAuthCache {
+    entries: std::sync::Mutex<std::collections::HashMap<[u8; 32], (i32, String, Instant)>>,
+}
+
+impl BasicAuthCache {
+    fn digest(name: &str, password: &str) -> [u8; 32] {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(name.as_bytes());
+        h.update([0u8]);
+        h.update(password.as_bytes());
+        h.finalize().into()
+    }
+
+    fn get(&self, name: &str, password: &str) -> Option<(i32, String)> {
+        let map = self.entries.lock().ok()?;
+        let (id, pwv, at) = map.get(&Self::digest(name, password))?;
+        (at.elapsed() < BASIC_CACHE_TTL).then(|| (*id, pwv.clone()))
+    }
+
+    fn put(&self, name: &str, password: &str, id: i32, pwv: String) {
+        if let Ok(mut map) = self.entries.lock() {
+            map.retain(|_, (_, _, at)| at.elapsed() < BASIC_CACHE_TTL);
+            map.insert(Self::digest(name, password), (id, pwv, Instant::now()));
+        }
+    }
+}
+
 fn dummy_hash() -> &'static str {
     static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     HASH.get_or_init(|| hash_password(&crate::secrets::random_hex(16)).unwrap_or_default())
@@ -252,7 +286,30 @@ pub async fn authenticate(
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip());
-        let user = check_password(&state, &name, &password, ip).await?;
+        let user = match state.basic_cache.get(&name, &password) {
+            // A recent successful check: skip argon2 (tens of MiB and ms per
+            // hash), but still re-read the account so changes apply at once.
+            Some((id, pwv)) => {
+                let user = users::Entity::find_by_id(id)
+                    .one(&state.db)
+                    .await?
+                    .ok_or(ApiError::Unauthorized)?;
+                if !user.enabled || password_version(&user.password_hash) != pwv {
+                    return Err(ApiError::Unauthorized);
+                }
+                user
+            }
+            None => {
+                let user = check_password(&state, &name, &password, ip).await?;
+                state.basic_cache.put(
+                    &name,
+                    &password,
+                    user.id,
+                    password_version(&user.password_hash),
+                );
+                user
+            }
+        };
         Caller {
             id: user.id,
             username: user.username,

@@ -48,6 +48,7 @@ pub struct AdminCore {
     pub secrets: SecretBox,
     pub sessions: SessionSigner,
     pub throttle: LoginThrottle,
+    pub basic_cache: auth::BasicAuthCache,
     pub traces: TraceSender,
     pub egress: EgressPolicy,
     /// For health checks: the same egress path as the proxy's, with its own pool.
