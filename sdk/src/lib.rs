@@ -15,6 +15,7 @@ pub mod http;
 pub mod json;
 pub mod price;
 pub mod sse;
+pub mod testing;
 
 mod adapter;
 mod provider;

@@ -69,7 +69,6 @@ fn updated(base: Usage, object: &Value) -> Option<Usage> {
 mod tests {
     use super::*;
     use crate::Anthropic;
-    use ai_proxy_sdk::parse_stream;
 
     const MESSAGE: &[u8] = include_bytes!("../fixtures/message.json");
     const ERROR: &[u8] = include_bytes!("../fixtures/error_overloaded.json");
@@ -87,16 +86,9 @@ mod tests {
         }
     }
 
-    /// The stream parsed whole, split in two at every byte, and byte by byte
-    /// must all give `expected`.
+    /// The stream parsed whole, split at every byte and byte by byte.
     fn assert_stream(stream: &[u8], expected: Option<Usage>) {
-        assert_eq!(parse_stream::<Anthropic>(&[stream]), expected, "whole");
-        for cut in 0..=stream.len() {
-            let (a, b) = stream.split_at(cut);
-            assert_eq!(parse_stream::<Anthropic>(&[a, b]), expected, "cut at {cut}");
-        }
-        let bytes: Vec<&[u8]> = stream.chunks(1).collect();
-        assert_eq!(parse_stream::<Anthropic>(&bytes), expected, "byte by byte");
+        ai_proxy_sdk::testing::assert_stream_usage::<Anthropic>(stream, expected);
     }
 
     #[test]

@@ -60,7 +60,6 @@ fn from_response(response: &Value) -> Option<Usage> {
 mod tests {
     use super::*;
     use crate::Gemini;
-    use ai_proxy_sdk::parse_stream;
 
     const RESPONSE: &[u8] = include_bytes!("../fixtures/generate_content.json");
     const ARRAY: &[u8] = include_bytes!("../fixtures/stream_array.json");
@@ -78,16 +77,9 @@ mod tests {
         }
     }
 
-    /// The stream parsed whole, split in two at every byte, and byte by byte
-    /// must all give `expected`.
+    /// The stream parsed whole, split at every byte and byte by byte.
     fn assert_stream(stream: &[u8], expected: Option<Usage>) {
-        assert_eq!(parse_stream::<Gemini>(&[stream]), expected, "whole");
-        for cut in 0..=stream.len() {
-            let (a, b) = stream.split_at(cut);
-            assert_eq!(parse_stream::<Gemini>(&[a, b]), expected, "cut at {cut}");
-        }
-        let bytes: Vec<&[u8]> = stream.chunks(1).collect();
-        assert_eq!(parse_stream::<Gemini>(&bytes), expected, "byte by byte");
+        ai_proxy_sdk::testing::assert_stream_usage::<Gemini>(stream, expected);
     }
 
     #[test]

@@ -87,16 +87,9 @@ mod tests {
         }
     }
 
-    /// The stream parsed whole, split in two at every byte, and byte by byte
-    /// must all give `expected`.
+    /// The stream parsed whole, split at every byte and byte by byte.
     fn assert_stream(stream: &[u8], expected: Option<Usage>) {
-        assert_eq!(parse_stream::<OpenAi>(&[stream]), expected, "whole");
-        for cut in 0..=stream.len() {
-            let (a, b) = stream.split_at(cut);
-            assert_eq!(parse_stream::<OpenAi>(&[a, b]), expected, "cut at {cut}");
-        }
-        let bytes: Vec<&[u8]> = stream.chunks(1).collect();
-        assert_eq!(parse_stream::<OpenAi>(&bytes), expected, "byte by byte");
+        ai_proxy_sdk::testing::assert_stream_usage::<OpenAi>(stream, expected);
     }
 
     #[test]
