@@ -26,15 +26,18 @@ const IDENTITY_HEADERS: &[(&str, &str)] = &[
 struct Call<'a> {
     path: &'a str,
     body: Value,
-    key_header: (&'a str, String),
+    /// The header carrying the client key; `None` when the key is in the URL.
+    key_header: Option<(&'a str, String)>,
 }
 
 /// Sends `call` through the gateway; returns status, request id and body.
 async fn send(gw: &TestGateway, call: Call<'_>) -> (u16, String, Vec<u8>) {
     let mut req = reqwest::Client::new()
         .post(format!("{}{}", gw.proxy_url, call.path))
-        .header(call.key_header.0, call.key_header.1.clone())
         .json(&call.body);
+    if let Some((name, value)) = call.key_header {
+        req = req.header(name, value);
+    }
     for (k, v) in IDENTITY_HEADERS {
         req = req.header(*k, *v);
     }
@@ -118,7 +121,7 @@ async fn openai(gw: &TestGateway, mock: &MockUpstream) {
             Call {
                 path: "/v1/chat/completions",
                 body,
-                key_header: ("authorization", format!("Bearer {key}")),
+                key_header: Some(("authorization", format!("Bearer {key}"))),
             },
         )
         .await;
@@ -168,7 +171,7 @@ async fn openai(gw: &TestGateway, mock: &MockUpstream) {
             Call {
                 path: "/v1/responses",
                 body,
-                key_header: ("authorization", format!("Bearer {key}")),
+                key_header: Some(("authorization", format!("Bearer {key}"))),
             },
         )
         .await;
@@ -213,7 +216,7 @@ async fn anthropic(gw: &TestGateway, mock: &MockUpstream) {
             Call {
                 path: "/v1/messages",
                 body,
-                key_header: ("x-api-key", key.clone()),
+                key_header: Some(("x-api-key", key.clone())),
             },
         )
         .await;
@@ -256,12 +259,12 @@ async fn gemini(gw: &TestGateway, mock: &MockUpstream) {
     let calls = [
         (
             format!("/v1beta/models/{model}:generateContent?key={key}"),
-            ("x-client", String::new()),
+            None,
             false,
         ),
         (
             format!("/v1beta/models/{model}:streamGenerateContent?alt=sse"),
-            ("x-goog-api-key", key.clone()),
+            Some(("x-goog-api-key", key.clone())),
             true,
         ),
     ];
@@ -305,6 +308,18 @@ async fn suite(database_url: Option<String>) {
     openai(&gw, &mock).await;
     anthropic(&gw, &mock).await;
     gemini(&gw, &mock).await;
+    // The health endpoint reports the trace writer's counters.
+    let health: Value = reqwest::get(format!("{}/api/health", gw.admin_url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        health["traces"]["written"].as_u64().unwrap() >= 8,
+        "{health}"
+    );
+    assert_eq!(health["traces"]["dropped_queue_full"], 0);
 }
 
 #[tokio::test]

@@ -13,7 +13,8 @@ use crate::catalog::{Provider, ProviderKey};
 use crate::egress::Resolver;
 use crate::egress::exchange::open_exchange;
 use crate::egress::request::{build_request, credential_placeholder};
-use crate::plugins::types::{ErrorClass, Header, RequestHead};
+use crate::plugins::header_list;
+use crate::plugins::types::{ErrorClass, RequestHead};
 
 /// Bytes of a probe's answer kept for classification.
 pub const MAX_PROBE_BODY_BYTES: usize = 64 * 1024;
@@ -162,16 +163,7 @@ pub async fn probe_key(
             _ => break,
         }
     }
-    let headers: Vec<Header> = head
-        .headers
-        .iter()
-        .filter_map(|(n, v)| {
-            Some(Header {
-                name: n.as_str().to_owned(),
-                value: v.to_str().ok()?.to_owned(),
-            })
-        })
-        .collect();
+    let headers = header_list(&head.headers);
     match instance.classify(status, &headers, &answer).await {
         Ok(class) => result(
             HealthStatus::from_class(&class),

@@ -89,8 +89,4 @@ impl PluginEngine {
             limits,
         }))
     }
-
-    pub fn limits(&self) -> PluginLimits {
-        self.limits
-    }
 }

@@ -61,10 +61,6 @@ impl PluginInstance {
         }
     }
 
-    pub fn plugin(&self) -> &Arc<LoadedPlugin> {
-        &self.plugin
-    }
-
     pub async fn inspect(
         &mut self,
         head: &RequestHead,

@@ -26,3 +26,16 @@ pub use engine::{EPOCH_TICK, PluginEngine, PluginLimits};
 pub use failure::{FailureKind, PluginFailure};
 pub use instance::{PluginInstance, StreamParser};
 pub use loaded::{LoadError, LoadedPlugin};
+
+/// Headers as plugins receive them; values that are not text are left out.
+pub fn header_list(headers: &http::HeaderMap) -> Vec<types::Header> {
+    headers
+        .iter()
+        .filter_map(|(name, value)| {
+            Some(types::Header {
+                name: name.as_str().to_owned(),
+                value: value.to_str().ok()?.to_owned(),
+            })
+        })
+        .collect()
+}

@@ -15,7 +15,6 @@ use super::error::ProxyError;
 use super::meter::{Meter, Metered};
 use crate::egress::exchange::{ExchangeError, open_exchange};
 use crate::plugins::PluginInstance;
-use crate::plugins::types::Header;
 
 /// Response headers not passed to the client (hop-by-hop).
 const HOP_BY_HOP: &[&str] = &[
@@ -48,8 +47,6 @@ pub struct Outbound<'a> {
     pub peer: &'a HttpPeer,
     pub request: RequestHeader,
     pub body: Bytes,
-    /// Whether the client asked for a stream.
-    pub wants_stream: bool,
 }
 
 /// Sends the request and relays the answer.
@@ -64,7 +61,6 @@ pub async fn forward(
         peer,
         request,
         body,
-        wants_stream,
     } = out;
     let mut upstream = open_exchange(connector, peer, &request, &body)
         .await
@@ -77,30 +73,10 @@ pub async fn forward(
         return Err(ProxyError::UpstreamBroken("no response header".into()));
     };
     let status = head.status.as_u16();
-    let event_stream = head
-        .headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/event-stream"));
-    let plugin_headers: Vec<Header> = head
-        .headers
-        .iter()
-        .filter_map(|(n, v)| {
-            Some(Header {
-                name: n.as_str().to_owned(),
-                value: v.to_str().ok()?.to_owned(),
-            })
-        })
-        .collect();
-    let mut meter = Meter::new(
-        instance,
-        status,
-        plugin_headers,
-        event_stream || (wants_stream && status < 400),
-    )
-    .await;
+    let mut meter = Meter::new(instance, &head).await;
 
     let downstream = client_response_header(&head, &ctx.request_id)?;
+    let is_stream = meter.is_stream();
     if session
         .write_response_header(Box::new(downstream), false)
         .await
@@ -110,7 +86,7 @@ pub async fn forward(
         return Ok(Forwarded {
             status,
             metered,
-            is_stream: event_stream,
+            is_stream,
             interrupted: Some(Interruption::Client),
         });
     }
@@ -138,7 +114,6 @@ pub async fn forward(
             }
         }
     }
-    let is_stream = meter.is_stream();
     let metered = meter.finish(instance).await;
     if interrupted.is_none() {
         if session

@@ -5,8 +5,10 @@
 //! A plugin failure here never affects what the client receives: the
 //! answer keeps flowing and the trace records that usage is unknown.
 
+use pingora::http::ResponseHeader;
+
 use crate::plugins::types::{ErrorClass, Header, Usage};
-use crate::plugins::{PluginFailure, PluginInstance, StreamParser};
+use crate::plugins::{PluginFailure, PluginInstance, StreamParser, header_list};
 
 /// Largest JSON answer copied for usage extraction; beyond it usage is unknown.
 pub const MAX_METERED_BODY_BYTES: usize = 32 * 1024 * 1024;
@@ -16,14 +18,13 @@ pub const MAX_CLASSIFIED_BODY_BYTES: usize = 64 * 1024;
 enum Mode {
     Stream(StreamParser),
     Json { body: Vec<u8>, overflow: bool },
-    Error { body: Vec<u8> },
+    Error { body: Vec<u8>, headers: Vec<Header> },
 }
 
 /// Accounting for one upstream answer.
 pub struct Meter {
     mode: Mode,
     status: u16,
-    headers: Vec<Header>,
     failure: Option<PluginFailure>,
 }
 
@@ -35,15 +36,22 @@ pub struct Metered {
 }
 
 impl Meter {
-    pub async fn new(
-        instance: &mut PluginInstance,
-        status: u16,
-        headers: Vec<Header>,
-        event_stream: bool,
-    ) -> Meter {
+    /// A meter for the answer `head` starts: error answers (400 and above)
+    /// are kept for `classify`, `text/event-stream` answers go through the
+    /// plugin's stream parser, everything else is read as one JSON body.
+    pub async fn new(instance: &mut PluginInstance, head: &ResponseHeader) -> Meter {
+        let status = head.status.as_u16();
+        let event_stream = head
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"));
         let mut failure = None;
         let mode = if status >= 400 {
-            Mode::Error { body: Vec::new() }
+            Mode::Error {
+                body: Vec::new(),
+                headers: header_list(&head.headers),
+            }
         } else if event_stream {
             match instance.stream_parser().await {
                 Ok(parser) => Mode::Stream(parser),
@@ -64,7 +72,6 @@ impl Meter {
         Meter {
             mode,
             status,
-            headers,
             failure,
         }
     }
@@ -91,7 +98,7 @@ impl Meter {
                     *overflow = true;
                 }
             }
-            Mode::Error { body } => {
+            Mode::Error { body, .. } => {
                 let room = MAX_CLASSIFIED_BODY_BYTES.saturating_sub(body.len());
                 body.extend_from_slice(&chunk[..room.min(chunk.len())]);
             }
@@ -103,7 +110,6 @@ impl Meter {
         let Meter {
             mode,
             status,
-            headers,
             failure,
         } = self;
         if failure.is_some() {
@@ -117,8 +123,8 @@ impl Meter {
             Mode::Stream(parser) => instance.finish(parser).await.map(|u| (u, None)),
             Mode::Json { overflow: true, .. } => Ok((None, None)),
             Mode::Json { body, .. } => instance.body_usage(body).await.map(|u| (u, None)),
-            Mode::Error { body } => instance
-                .classify(status, &headers, body)
+            Mode::Error { body, headers } => instance
+                .classify(status, headers, body)
                 .await
                 .map(|c| (None, Some(c))),
         };

@@ -109,7 +109,6 @@ pub async fn serve(
         peer: &peer,
         request,
         body: upstream_body,
-        wants_stream: facts.stream,
     };
     let result = forward(outbound, session, ctx, &mut instance).await;
     let mut attempt = Attempt {
