@@ -7,7 +7,8 @@
 # it is unreachable, unless AI_PROXY_REQUIRE_SERVICES=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/prereqs.sh
+# openssl: the JWT tests generate an RSA key pair with it.
+scripts/prereqs.sh openssl
 
 echo "== fmt and clippy"
 cargo fmt --all -- --check
