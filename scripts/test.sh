@@ -7,8 +7,9 @@
 # it is unreachable, unless AI_PROXY_REQUIRE_SERVICES=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# openssl: the JWT tests generate an RSA key pair with it.
-scripts/prereqs.sh openssl
+# openssl: the JWT tests generate an RSA key pair with it; redis-server and
+# redis-tools: the Redis outage test runs a server of its own.
+scripts/prereqs.sh openssl redis-server redis-tools
 
 echo "== fmt and clippy"
 cargo fmt --all -- --check

@@ -8,8 +8,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use chrono::FixedOffset;
+
 use crate::egress::EgressPolicy;
-use crate::proxy::JwtConfig;
+use crate::limits::{FailurePolicy, parse_offset};
+use crate::proxy::{DEFAULT_TOKEN_TTL, JwtConfig};
+use crate::secrets::Secret;
 
 /// Largest client request body accepted by default (413 above it).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -55,6 +59,24 @@ pub struct Config {
     pub egress: EgressPolicy,
     /// Keys and claims for client JWTs (`AI_PROXY_JWT_*`).
     pub jwt: JwtConfig,
+    /// Lifetime of tokens from `POST /oauth/token`.
+    pub oauth_token_ttl: Duration,
+    /// Most upstream keys tried for one request (`AI_PROXY_MAX_ATTEMPTS`).
+    pub max_attempts: usize,
+    /// Redis for limits shared across instances (`REDIS_URL`); in-process
+    /// counters when unset.
+    pub redis_url: Option<Secret>,
+    /// Prefix of every Redis key (`AI_PROXY_REDIS_PREFIX`).
+    pub redis_prefix: String,
+    /// What limits do while Redis cannot answer (`AI_PROXY_REDIS_FAILURE`:
+    /// `open` admits, `closed` refuses with 503).
+    pub redis_failure: FailurePolicy,
+    /// Where days begin for daily limits (`AI_PROXY_LIMITS_TZ`: `UTC` or
+    /// an offset such as `+08:00`).
+    pub limits_day_offset: FixedOffset,
+    /// Time between active health checks of each key; zero turns them off
+    /// (`AI_PROXY_HEALTH_INTERVAL_SECS`).
+    pub health_interval: Duration,
 }
 
 /// A configuration value that cannot be used.
@@ -143,13 +165,45 @@ impl Config {
                 None => EgressPolicy::default(),
             },
             jwt: jwt_config(&get)?,
+            oauth_token_ttl: Duration::from_secs(parse(
+                &get,
+                "AI_PROXY_OAUTH_TOKEN_TTL_SECS",
+                Some(DEFAULT_TOKEN_TTL.as_secs()),
+            )?),
+            max_attempts: parse(&get, "AI_PROXY_MAX_ATTEMPTS", Some(DEFAULT_MAX_ATTEMPTS))?,
+            redis_url: get("REDIS_URL").filter(|u| !u.is_empty()).map(Secret::new),
+            redis_prefix: get("AI_PROXY_REDIS_PREFIX").unwrap_or_else(|| "aip:".into()),
+            redis_failure: match get("AI_PROXY_REDIS_FAILURE").as_deref() {
+                None | Some("open") => FailurePolicy::Open,
+                Some("closed") => FailurePolicy::Closed,
+                Some(other) => {
+                    return Err(ConfigError {
+                        name: "AI_PROXY_REDIS_FAILURE",
+                        value: other.to_owned(),
+                        reason: "must be open or closed",
+                    });
+                }
+            },
+            limits_day_offset: {
+                let value = get("AI_PROXY_LIMITS_TZ").unwrap_or_else(|| "UTC".into());
+                parse_offset(&value).ok_or(ConfigError {
+                    name: "AI_PROXY_LIMITS_TZ",
+                    value,
+                    reason: "must be UTC or an offset such as +08:00",
+                })?
+            },
+            health_interval: Duration::from_secs(parse(
+                &get,
+                "AI_PROXY_HEALTH_INTERVAL_SECS",
+                Some(DEFAULT_HEALTH_INTERVAL.as_secs()),
+            )?),
         };
         config.validate()?;
         Ok(config)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        let checks: [(&'static str, u64, bool, &'static str); 6] = [
+        let checks: [(&'static str, u64, bool, &'static str); 8] = [
             (
                 "AI_PROXY_MAX_BODY_BYTES",
                 self.max_body_bytes as u64,
@@ -186,6 +240,18 @@ impl Config {
                 self.trace_batch > 0 && self.trace_queue >= self.trace_batch,
                 "must be above 0 and at most AI_PROXY_TRACE_QUEUE",
             ),
+            (
+                "AI_PROXY_OAUTH_TOKEN_TTL_SECS",
+                self.oauth_token_ttl.as_secs(),
+                (MIN_OAUTH_TOKEN_TTL..=MAX_OAUTH_TOKEN_TTL).contains(&self.oauth_token_ttl),
+                "must be between 60 and 86400",
+            ),
+            (
+                "AI_PROXY_MAX_ATTEMPTS",
+                self.max_attempts as u64,
+                (1..=MAX_ATTEMPTS_LIMIT).contains(&self.max_attempts),
+                "must be between 1 and 10",
+            ),
         ];
         for (name, value, ok, reason) in checks {
             if !ok {
@@ -218,6 +284,18 @@ fn parse<T: std::str::FromStr>(
         }),
     }
 }
+
+/// Default number of upstream keys tried for one request.
+pub const DEFAULT_MAX_ATTEMPTS: usize = 3;
+/// Most attempts an operator may configure.
+pub const MAX_ATTEMPTS_LIMIT: usize = 10;
+/// Default time between active health checks of each key.
+pub const DEFAULT_HEALTH_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Shortest lifetime of an OAuth client token.
+pub const MIN_OAUTH_TOKEN_TTL: Duration = Duration::from_secs(60);
+/// Longest lifetime of an OAuth client token.
+pub const MAX_OAUTH_TOKEN_TTL: Duration = Duration::from_secs(86_400);
 
 /// Shortest HS256 secret accepted for client tokens.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
@@ -293,6 +371,40 @@ mod tests {
         assert_eq!(c.admin_addr.port(), 9090);
         assert_eq!(c.database_url, "sqlite://data/ai-proxy.db?mode=rwc");
         assert_eq!(c.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
+    }
+
+    #[test]
+    fn oauth_token_lifetime_is_bounded_at_both_ends() {
+        for (value, ok) in [
+            ("59", false),
+            ("60", true),
+            ("86400", true),
+            ("86401", false),
+        ] {
+            let result = config(&[("AI_PROXY_OAUTH_TOKEN_TTL_SECS", value)]);
+            assert_eq!(result.is_ok(), ok, "{value}");
+        }
+    }
+
+    #[test]
+    fn attempts_redis_policy_and_day_offset_are_validated() {
+        for (value, ok) in [("0", false), ("1", true), ("10", true), ("11", false)] {
+            assert_eq!(
+                config(&[("AI_PROXY_MAX_ATTEMPTS", value)]).is_ok(),
+                ok,
+                "{value}"
+            );
+        }
+        assert!(config(&[("AI_PROXY_REDIS_FAILURE", "closed")]).is_ok());
+        assert!(config(&[("AI_PROXY_REDIS_FAILURE", "maybe")]).is_err());
+        let c = config(&[("AI_PROXY_LIMITS_TZ", "+08:00")]).expect("offset");
+        assert_eq!(c.limits_day_offset.local_minus_utc(), 8 * 3600);
+        assert!(config(&[("AI_PROXY_LIMITS_TZ", "Asia/Shanghai")]).is_err());
+        let redis = config(&[("REDIS_URL", "redis://:pw@127.0.0.1:6379")]).expect("redis");
+        assert!(
+            !format!("{redis:?}").contains("pw@"),
+            "the Redis password is not printed"
+        );
     }
 
     #[test]

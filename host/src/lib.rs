@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod config;
 pub mod egress;
 pub mod health;
+pub mod limits;
 pub mod plugins;
 pub mod proxy;
 pub mod scheduler;

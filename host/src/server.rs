@@ -14,8 +14,11 @@ use crate::admin::{self, AdminCore, LoginThrottle, SessionSigner};
 use crate::catalog::{PluginRegistry, load_catalog};
 use crate::config::Config;
 use crate::egress::Resolver;
+use crate::health::HealthService;
+use crate::limits::{CounterStore, Limiter, MemoryStore, RedisStore};
 use crate::plugins::{BUILTIN_PLUGINS, PluginEngine, PluginLimits};
-use crate::proxy::{Gateway, JwtVerifier, ProxyCore};
+use crate::proxy::{Gateway, JwtVerifier, ProxyCore, TokenIssuer};
+use crate::scheduler::KeyBoard;
 use crate::secrets::{SecretBox, load_master_key};
 use crate::store::{self, bootstrap};
 use crate::trace::TraceWriter;
@@ -95,6 +98,18 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
     }
     .spawn(db.clone());
 
+    let limiter = Arc::new(build_limiter(config)?);
+    let board = Arc::new(KeyBoard::default());
+    HealthService {
+        catalog: catalog.clone(),
+        board: board.clone(),
+        resolver: Resolver::new(config.egress.clone()),
+        connector: Connector::new(None),
+        db: db.clone(),
+        interval: config.health_interval,
+    }
+    .spawn();
+
     let admin_core = Arc::new(AdminCore {
         db,
         catalog: catalog.clone(),
@@ -107,6 +122,8 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         egress: config.egress.clone(),
         resolver: Resolver::new(config.egress.clone()),
         connector: Connector::new(None),
+        board: board.clone(),
+        limiter: limiter.clone(),
     });
     let listener = tokio::net::TcpListener::bind(config.admin_addr)
         .await
@@ -126,5 +143,25 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         resolver: Resolver::new(config.egress.clone()),
         max_body_bytes: config.max_body_bytes,
         jwt: JwtVerifier::new(&config.jwt)?,
+        tokens: TokenIssuer::new(&master_key, config.oauth_token_ttl),
+        limiter,
+        board,
+        max_attempts: config.max_attempts,
     }))
+}
+
+/// In-process counters, or Redis when `REDIS_URL` is set.
+fn build_limiter(config: &Config) -> anyhow::Result<Limiter> {
+    let store: Arc<dyn CounterStore> = match &config.redis_url {
+        Some(url) => Arc::new(
+            RedisStore::new(url.expose(), &config.redis_prefix)
+                .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?,
+        ),
+        None => Arc::new(MemoryStore::default()),
+    };
+    Ok(Limiter::new(
+        store,
+        config.limits_day_offset,
+        config.redis_failure,
+    ))
 }

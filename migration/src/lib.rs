@@ -8,6 +8,8 @@ pub use sea_orm_migration::prelude::*;
 mod m20261126_000001_init;
 mod m20261126_000002_audit_log;
 mod m20261126_000003_client_key_models;
+mod m20261126_000004_oauth_clients;
+mod m20261126_000005_limits;
 
 /// Every migration in order.
 pub struct Migrator;
@@ -19,6 +21,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_init::Migration),
             Box::new(m20261126_000002_audit_log::Migration),
             Box::new(m20261126_000003_client_key_models::Migration),
+            Box::new(m20261126_000004_oauth_clients::Migration),
+            Box::new(m20261126_000005_limits::Migration),
         ]
     }
 }

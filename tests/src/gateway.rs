@@ -77,6 +77,9 @@ impl TestGateway {
             .env("AI_PROXY_PROXY_THREADS", "2")
             .env("AI_PROXY_PLUGIN_INSTANCES", "64")
             .env("AI_PROXY_TRACE_FLUSH_MS", "20")
+            // Background probes would add requests to the mock's count; tests of health
+            // checks turn them on.
+            .env("AI_PROXY_HEALTH_INTERVAL_SECS", "0")
             // The mock upstream is on loopback, which the gateway refuses unless allow-listed.
             .env("AI_PROXY_EGRESS_ALLOW", "127.0.0.0/8")
             .env("RUST_LOG", "info,pingora=warn")

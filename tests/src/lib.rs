@@ -8,4 +8,6 @@
 pub mod mock;
 
 pub mod gateway;
+pub mod pools;
 pub mod postgres;
+pub mod redis;

@@ -10,9 +10,12 @@ use serde::{Deserialize, Serialize};
 use super::audit::{audit, snapshot};
 use super::auth::Caller;
 use super::json::ApiJson;
+use super::limits::ClientLimitsInput;
 use super::{AdminState, ApiError};
+use crate::limits::ClientLimits;
+use crate::scheduler::Strategy;
 use crate::secrets::{generate_client_key, hash_client_key};
-use crate::store::entities::{client_keys, provider_keys, providers};
+use crate::store::entities::{client_keys, oauth_clients, provider_keys, providers};
 
 /// Longest client key name.
 pub const MAX_NAME_CHARS: usize = 128;
@@ -29,6 +32,7 @@ pub struct ClientKeyView {
     strategy: String,
     /// Models the key may use (`*` at the end matches a prefix); empty: any.
     allowed_models: Vec<String>,
+    limits: ClientLimitsInput,
     enabled: bool,
     expires_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
@@ -52,6 +56,13 @@ impl From<client_keys::Model> for ClientKeyView {
                 .as_deref()
                 .and_then(|m| serde_json::from_str(m).ok())
                 .unwrap_or_default(),
+            limits: ClientLimitsInput::view(&ClientLimits {
+                requests_per_second: k.rps_limit,
+                requests_per_minute: k.rpm_limit,
+                requests_per_day: k.rpd_limit,
+                tokens_per_day: k.tokens_per_day_limit,
+                cost_per_day: k.cost_per_day_limit_nanos,
+            }),
             enabled: k.enabled,
             expires_at: k.expires_at,
             created_at: k.created_at,
@@ -70,6 +81,28 @@ pub struct ClientKeyInput {
     enabled: Option<bool>,
     expires_at: Option<DateTime<Utc>>,
     allowed_models: Option<Vec<String>>,
+    /// `round_robin` (default), `weighted` or `best_health`.
+    strategy: Option<String>,
+    limits: Option<ClientLimitsInput>,
+}
+
+fn check_strategy(name: &str) -> Result<String, ApiError> {
+    Strategy::parse(name)
+        .map(|_| name.to_owned())
+        .ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "strategy must be one of {}",
+                Strategy::NAMES.join(", ")
+            ))
+        })
+}
+
+fn set_limits(row: &mut client_keys::ActiveModel, limits: &ClientLimits) {
+    row.rps_limit = Set(limits.requests_per_second);
+    row.rpm_limit = Set(limits.requests_per_minute);
+    row.rpd_limit = Set(limits.requests_per_day);
+    row.tokens_per_day_limit = Set(limits.tokens_per_day);
+    row.cost_per_day_limit_nanos = Set(limits.cost_per_day);
 }
 
 /// Most entries in a key's model list.
@@ -149,7 +182,7 @@ pub async fn owned_ids(state: &AdminState, caller: &Caller) -> Result<Vec<i32>, 
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
-fn check_name(name: &str) -> Result<(), ApiError> {
+pub fn check_name(name: &str) -> Result<(), ApiError> {
     if name.trim().is_empty() || name.chars().count() > MAX_NAME_CHARS {
         return Err(ApiError::BadRequest(format!(
             "name must be 1 to {MAX_NAME_CHARS} characters"
@@ -189,9 +222,11 @@ pub async fn create(
     let pool = input.provider_key_ids.unwrap_or_default();
     check_pool(&state, provider_id, &pool).await?;
     let allowed_models = check_models(&input.allowed_models.unwrap_or_default())?;
+    let strategy = check_strategy(input.strategy.as_deref().unwrap_or("round_robin"))?;
+    let limits = input.limits.unwrap_or_default().validate()?;
     let key = generate_client_key();
     let now = Utc::now();
-    let row = client_keys::ActiveModel {
+    let mut row = client_keys::ActiveModel {
         name: Set(name),
         key_hash: Set(hex::encode(hash_client_key(&key))),
         key_prefix: Set(key
@@ -201,16 +236,16 @@ pub async fn create(
         owner_user_id: Set(Some(caller.id)),
         provider_id: Set(provider_id),
         pool: Set(serde_json::to_string(&pool).unwrap_or_else(|_| "[]".into())),
-        strategy: Set("round_robin".into()),
+        strategy: Set(strategy),
         enabled: Set(input.enabled.unwrap_or(true)),
         expires_at: Set(input.expires_at),
         allowed_models: Set(allowed_models),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
-    }
-    .insert(&state.db)
-    .await?;
+    };
+    set_limits(&mut row, &limits);
+    let row = row.insert(&state.db).await?;
     state.reload().await?;
     let mut view = ClientKeyView::from(row);
     audit(
@@ -259,6 +294,12 @@ pub async fn update(
     if let Some(models) = input.allowed_models {
         row.allowed_models = Set(check_models(&models)?);
     }
+    if let Some(strategy) = input.strategy {
+        row.strategy = Set(check_strategy(&strategy)?);
+    }
+    if let Some(limits) = input.limits {
+        set_limits(&mut row, &limits.validate()?);
+    }
     row.updated_at = Set(Utc::now());
     let row = row.update(&state.db).await?;
     state.reload().await?;
@@ -284,6 +325,10 @@ pub async fn delete(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let row = visible(&state, &caller, id).await?;
     let before = snapshot(&ClientKeyView::from(row));
+    oauth_clients::Entity::delete_many()
+        .filter(oauth_clients::Column::ClientKeyId.eq(id))
+        .exec(&state.db)
+        .await?;
     client_keys::Entity::delete_by_id(id)
         .exec(&state.db)
         .await?;

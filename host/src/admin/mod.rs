@@ -13,6 +13,8 @@ mod client_keys;
 mod error;
 mod health;
 mod json;
+mod limits;
+mod oauth_clients;
 mod plugins;
 mod provider_keys;
 mod providers;
@@ -36,6 +38,8 @@ pub use throttle::LoginThrottle;
 
 use crate::catalog::{Catalog, PluginRegistry, load_catalog};
 use crate::egress::{EgressPolicy, Resolver};
+use crate::limits::Limiter;
+use crate::scheduler::KeyBoard;
 use crate::secrets::SecretBox;
 use crate::trace::TraceSender;
 use pingora::connectors::http::Connector;
@@ -54,6 +58,9 @@ pub struct AdminCore {
     /// For health checks: the same egress path as the proxy's, with its own pool.
     pub resolver: Resolver,
     pub connector: Connector,
+    /// Live key health, shared with the proxy and the health service.
+    pub board: Arc<KeyBoard>,
+    pub limiter: Arc<Limiter>,
 }
 
 impl AdminCore {
@@ -118,6 +125,16 @@ pub fn router(state: AdminState) -> Router {
         .route(
             "/api/user-service/keys/{id}/trends",
             get(stats::client_key_trends),
+        )
+        .route(
+            "/api/oauth-clients",
+            get(oauth_clients::list).post(oauth_clients::create),
+        )
+        .route(
+            "/api/oauth-clients/{id}",
+            get(oauth_clients::get_one)
+                .put(oauth_clients::update)
+                .delete(oauth_clients::delete),
         )
         .route("/api/stats/overview", get(stats::overview))
         .route("/api/stats/timeseries", get(stats::timeseries))

@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 use super::audit::{audit, snapshot};
 use super::auth::Caller;
 use super::json::ApiJson;
+use super::limits::KeyLimitsInput;
 use super::{AdminState, ApiError};
+use crate::scheduler::{KeyBoard, KeyHealthView};
 use crate::secrets::{Secret, mask};
 use crate::store::entities::{provider_keys, providers};
 
@@ -30,8 +32,20 @@ pub struct ProviderKeyView {
     weight: i32,
     enabled: bool,
     health_status: String,
+    limits: KeyLimitsInput,
+    expires_at: Option<chrono::DateTime<Utc>>,
     created_at: chrono::DateTime<Utc>,
     updated_at: chrono::DateTime<Utc>,
+    /// Live state on this instance: health score, latency, cooldown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    health: Option<KeyHealthView>,
+}
+
+impl ProviderKeyView {
+    fn with_health(mut self, board: &KeyBoard) -> Self {
+        self.health = Some(board.view(self.id));
+        self
+    }
 }
 
 impl From<provider_keys::Model> for ProviderKeyView {
@@ -45,8 +59,14 @@ impl From<provider_keys::Model> for ProviderKeyView {
             weight: k.weight,
             enabled: k.enabled,
             health_status: k.health_status,
+            limits: KeyLimitsInput {
+                requests_per_second: k.rps_limit,
+                tokens_per_day: k.tokens_per_day_limit,
+            },
+            expires_at: k.expires_at,
             created_at: k.created_at,
             updated_at: k.updated_at,
+            health: None,
         }
     }
 }
@@ -59,6 +79,8 @@ pub struct ProviderKeyInput {
     secret: Option<String>,
     weight: Option<i32>,
     enabled: Option<bool>,
+    limits: Option<KeyLimitsInput>,
+    expires_at: Option<chrono::DateTime<Utc>>,
 }
 
 fn check(input: &ProviderKeyInput) -> Result<(), ApiError> {
@@ -106,7 +128,11 @@ pub async fn list(
         .order_by_asc(provider_keys::Column::Id)
         .all(&state.db)
         .await?;
-    Ok(Json(rows.into_iter().map(Into::into).collect()))
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| ProviderKeyView::from(r).with_health(&state.board))
+            .collect(),
+    ))
 }
 
 pub async fn get_one(
@@ -119,7 +145,7 @@ pub async fn get_one(
         .one(&state.db)
         .await?
         .ok_or(ApiError::NotFound("provider key"))?;
-    Ok(Json(row.into()))
+    Ok(Json(ProviderKeyView::from(row).with_health(&state.board)))
 }
 
 pub async fn create(
@@ -140,6 +166,7 @@ pub async fn create(
         .one(&state.db)
         .await?
         .ok_or_else(|| ApiError::BadRequest(format!("provider {provider_id} does not exist")))?;
+    let limits = input.limits.unwrap_or_default().validate()?;
     let secret = Secret::new(secret.trim());
     let now = Utc::now();
     let row = provider_keys::ActiveModel {
@@ -151,6 +178,9 @@ pub async fn create(
         weight: Set(input.weight.unwrap_or(1)),
         enabled: Set(input.enabled.unwrap_or(true)),
         health_status: Set("unknown".into()),
+        rps_limit: Set(limits.requests_per_second),
+        tokens_per_day_limit: Set(limits.tokens_per_day),
+        expires_at: Set(input.expires_at),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -205,6 +235,14 @@ pub async fn update(
     if let Some(v) = input.enabled {
         row.enabled = Set(v);
     }
+    if let Some(limits) = input.limits {
+        let limits = limits.validate()?;
+        row.rps_limit = Set(limits.requests_per_second);
+        row.tokens_per_day_limit = Set(limits.tokens_per_day);
+    }
+    if input.expires_at.is_some() {
+        row.expires_at = Set(input.expires_at);
+    }
     row.updated_at = Set(Utc::now());
     let row = row.update(&state.db).await?;
     state.reload().await?;
@@ -235,6 +273,7 @@ pub async fn delete(
     let before = snapshot(&ProviderKeyView::from(row.clone()));
     row.delete(&state.db).await?;
     state.reload().await?;
+    state.board.forget(id);
     audit(
         &state,
         &caller,
@@ -268,10 +307,14 @@ pub async fn health_check(
         .cloned()
         .ok_or(ApiError::NotFound("provider"))?;
     let probe = crate::health::probe_key(&provider, &key, &state.resolver, &state.connector).await;
-    if let Some(row) = provider_keys::Entity::find_by_id(id).one(&state.db).await? {
-        let mut row: provider_keys::ActiveModel = row.into();
-        row.health_status = Set(probe.status.as_str().to_owned());
-        row.update(&state.db).await?;
-    }
-    Ok(Json(serde_json::json!({"id": id, "result": probe})))
+    state.board.record_probe(
+        id,
+        probe.status,
+        std::time::Duration::from_millis(probe.latency_ms),
+        probe.detail.as_deref(),
+    );
+    crate::health::store_status(&state.db, id, probe.status).await;
+    Ok(Json(
+        serde_json::json!({"id": id, "result": probe, "health": state.board.view(id)}),
+    ))
 }

@@ -2,16 +2,19 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder, QuerySelect};
 
-use super::{Catalog, ClientKey, PluginRegistry, Provider, ProviderKey, UpstreamBase};
+use super::{Catalog, ClientKey, OAuthClient, PluginRegistry, Provider, ProviderKey, UpstreamBase};
+use crate::limits::{ClientLimits, KeyLimits};
 use crate::plugins::LoadedPlugin;
 use crate::plugins::types::Price;
+use crate::scheduler::Strategy;
 use crate::secrets::SecretBox;
-use crate::store::entities::{client_keys, plugins, prices, provider_keys, providers};
+use crate::store::entities::{
+    client_keys, oauth_clients, plugins, prices, provider_keys, providers,
+};
 
 /// Reads everything the proxy needs and compiles plugins not yet compiled.
 pub async fn load_catalog(
@@ -70,14 +73,18 @@ pub async fn load_catalog(
                 secret,
                 enabled: k.enabled,
                 weight: u32::try_from(k.weight).unwrap_or(0),
+                expires_at: k.expires_at,
+                limits: KeyLimits {
+                    requests_per_second: k.rps_limit,
+                    tokens_per_day: k.tokens_per_day_limit,
+                },
             }),
         );
     }
     for c in client_keys::Entity::find().all(db).await? {
-        let Ok(hash) = hex::decode(&c.key_hash).map(<[u8; 32]>::try_from) else {
+        let Some(hash) = decode_hash(&c.key_hash) else {
             continue;
         };
-        let Ok(hash) = hash else { continue };
         let pool: Vec<i32> = serde_json::from_str(&c.pool).unwrap_or_default();
         let key = Arc::new(ClientKey {
             id: c.id,
@@ -91,12 +98,40 @@ pub async fn load_catalog(
                 .as_deref()
                 .and_then(|m| serde_json::from_str(m).ok())
                 .unwrap_or_default(),
-            next: AtomicUsize::new(0),
+            strategy: Strategy::parse(&c.strategy).unwrap_or_default(),
+            limits: ClientLimits {
+                requests_per_second: c.rps_limit,
+                requests_per_minute: c.rpm_limit,
+                requests_per_day: c.rpd_limit,
+                tokens_per_day: c.tokens_per_day_limit,
+                cost_per_day: c.cost_per_day_limit_nanos,
+            },
+            pool_state: Default::default(),
         });
         catalog.client_keys_by_id.insert(key.id, key.clone());
         catalog.client_keys.insert(hash, key);
     }
+    for c in oauth_clients::Entity::find().all(db).await? {
+        let Some(secret_hash) = decode_hash(&c.secret_hash) else {
+            continue;
+        };
+        let client = OAuthClient {
+            id: c.id,
+            client_id: c.client_id,
+            secret_hash,
+            client_key_id: c.client_key_id,
+            enabled: c.enabled,
+        };
+        catalog
+            .oauth_clients
+            .insert(client.client_id.clone(), Arc::new(client));
+    }
     Ok(catalog)
+}
+
+/// A stored hex SHA-256.
+fn decode_hash(hex_digest: &str) -> Option<[u8; 32]> {
+    hex::decode(hex_digest).ok()?.try_into().ok()
 }
 
 /// The newest enabled version of each plugin name, compiled.

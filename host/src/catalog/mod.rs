@@ -13,7 +13,6 @@ mod upstream;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -22,8 +21,10 @@ pub use load::load_catalog;
 pub use registry::PluginRegistry;
 pub use upstream::{UpstreamBase, UpstreamBaseError};
 
+use crate::limits::{ClientLimits, KeyLimits};
 use crate::plugins::LoadedPlugin;
 use crate::plugins::types::Price;
+use crate::scheduler::{PoolState, Strategy};
 use crate::secrets::{ClientKeyHash, Secret};
 
 /// One configuration snapshot.
@@ -34,6 +35,8 @@ pub struct Catalog {
     pub client_keys: HashMap<ClientKeyHash, Arc<ClientKey>>,
     /// The same keys by id, for tokens that name a key.
     pub client_keys_by_id: HashMap<i32, Arc<ClientKey>>,
+    /// OAuth clients by their public client id.
+    pub oauth_clients: HashMap<String, Arc<OAuthClient>>,
 }
 
 /// An upstream provider as the proxy needs it.
@@ -59,6 +62,25 @@ pub struct ProviderKey {
     pub secret: Option<Secret>,
     pub enabled: bool,
     pub weight: u32,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub limits: KeyLimits,
+}
+
+#[cfg(test)]
+impl ProviderKey {
+    /// An enabled key of provider 1 with weight 1 and no limits.
+    pub fn test(id: i32) -> ProviderKey {
+        ProviderKey {
+            id,
+            provider_id: 1,
+            name: format!("k{id}"),
+            secret: Some(Secret::new("s")),
+            enabled: true,
+            weight: 1,
+            expires_at: None,
+            limits: KeyLimits::default(),
+        }
+    }
 }
 
 /// A gateway key and what it may use.
@@ -71,8 +93,47 @@ pub struct ClientKey {
     pub expires_at: Option<DateTime<Utc>>,
     /// Models this key may use; empty: any.
     pub allowed_models: Vec<String>,
-    /// Round-robin position in the pool.
-    pub next: AtomicUsize,
+    pub strategy: Strategy,
+    pub limits: ClientLimits,
+    /// Scheduling state of the pool (lives as long as this snapshot).
+    pub pool_state: PoolState,
+}
+
+#[cfg(test)]
+impl ClientKey {
+    /// An enabled, unlimited key of provider 1 with an empty pool.
+    pub fn test(id: i32) -> ClientKey {
+        ClientKey {
+            id,
+            name: format!("c{id}"),
+            provider_id: 1,
+            pool: vec![],
+            enabled: true,
+            expires_at: None,
+            allowed_models: vec![],
+            strategy: Strategy::RoundRobin,
+            limits: ClientLimits::default(),
+            pool_state: PoolState::default(),
+        }
+    }
+}
+
+/// An OAuth 2.0 client of the client-credentials grant.
+pub struct OAuthClient {
+    pub id: i32,
+    pub client_id: String,
+    /// SHA-256 of the client secret.
+    pub secret_hash: [u8; 32],
+    pub client_key_id: i32,
+    pub enabled: bool,
+}
+
+impl OAuthClient {
+    /// Whether `hash` is this client's secret hash, in constant time.
+    pub fn secret_matches(&self, hash: &[u8; 32]) -> bool {
+        use subtle::ConstantTimeEq;
+        bool::from(self.secret_hash.ct_eq(hash))
+    }
 }
 
 impl ClientKey {
@@ -98,14 +159,8 @@ mod tests {
 
     fn key(models: &[&str]) -> ClientKey {
         ClientKey {
-            id: 1,
-            name: "k".into(),
-            provider_id: 1,
-            pool: vec![],
-            enabled: true,
-            expires_at: None,
             allowed_models: models.iter().map(|m| m.to_string()).collect(),
-            next: AtomicUsize::new(0),
+            ..ClientKey::test(1)
         }
     }
 

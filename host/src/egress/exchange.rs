@@ -39,6 +39,10 @@ pub async fn open_exchange(
             ErrorType::ConnectTimedout => ExchangeError::Timeout,
             _ => ExchangeError::Unreachable(e.etype().as_str().to_owned()),
         })?;
+        // The connector does not apply the peer's timeouts to the session;
+        // without this a stalled upstream would hold the request forever.
+        session.set_read_timeout(peer.options.read_timeout);
+        session.set_write_timeout(peer.options.write_timeout);
         match exchange(&mut session, request, body).await {
             Ok(()) => return Ok(session),
             Err(e)

@@ -1,7 +1,9 @@
 //! Active health checks of upstream keys: send the plugin's probe request
 //! with the key through the same egress path as real traffic, and turn the
 //! answer into a health status using the plugin's error classification.
-//! (The background checker, scores and backoff build on this.)
+//! [`HealthService`] runs probes in the background.
+
+mod service;
 
 use std::time::Instant;
 
@@ -15,6 +17,8 @@ use crate::egress::exchange::open_exchange;
 use crate::egress::request::{build_request, credential_placeholder};
 use crate::plugins::header_list;
 use crate::plugins::types::{ErrorClass, RequestHead};
+
+pub use service::{HealthService, store_status};
 
 /// Bytes of a probe's answer kept for classification.
 pub const MAX_PROBE_BODY_BYTES: usize = 64 * 1024;
@@ -47,7 +51,7 @@ impl HealthStatus {
         }
     }
 
-    fn from_class(class: &ErrorClass) -> HealthStatus {
+    pub fn from_class(class: &ErrorClass) -> HealthStatus {
         match class {
             ErrorClass::RateLimited(_) => HealthStatus::RateLimited,
             ErrorClass::QuotaExhausted => HealthStatus::QuotaExhausted,

@@ -11,6 +11,7 @@ use pingora::http::RequestHeader;
 
 use super::error::ProxyError;
 use super::jwt::{JwtVerifier, looks_like_jwt};
+use super::oauth::{TokenIssuer, is_gateway_token};
 use crate::catalog::{Catalog, ClientKey};
 use crate::secrets::hash_client_key;
 
@@ -47,15 +48,39 @@ pub fn presented_key(req: &RequestHeader) -> Option<String> {
     })
 }
 
-/// The client key the request carries (itself, or named by a valid JWT),
-/// if it is known, enabled and current.
+/// The client key an OAuth token names, if its client is still enabled
+/// and still bound to that key.
+fn oauth_client_key<'c>(
+    token: &str,
+    catalog: &'c Catalog,
+    tokens: &TokenIssuer,
+) -> Result<&'c Arc<ClientKey>, ProxyError> {
+    let subject = tokens
+        .verify(token)
+        .map_err(|e| ProxyError::InvalidToken(e.to_string()))?;
+    let client = catalog
+        .oauth_clients
+        .get(&subject.oauth_client_id)
+        .filter(|c| c.enabled && c.client_key_id == subject.client_key_id)
+        .ok_or_else(|| ProxyError::InvalidToken("its OAuth client is disabled or gone".into()))?;
+    catalog
+        .client_keys_by_id
+        .get(&client.client_key_id)
+        .ok_or(ProxyError::UnknownKey)
+}
+
+/// The client key the request carries (itself, or named by a valid JWT or
+/// OAuth token), if it is known, enabled and current.
 pub fn authenticate(
     req: &RequestHeader,
     catalog: &Catalog,
     jwt: &JwtVerifier,
+    tokens: &TokenIssuer,
 ) -> Result<Arc<ClientKey>, ProxyError> {
     let key = presented_key(req).ok_or(ProxyError::MissingKey)?;
-    let client = if jwt.enabled() && looks_like_jwt(&key) {
+    let client = if looks_like_jwt(&key) && is_gateway_token(&key) {
+        oauth_client_key(&key, catalog, tokens)?
+    } else if jwt.enabled() && looks_like_jwt(&key) {
         let id = jwt
             .verify(&key)
             .map_err(|e| ProxyError::InvalidToken(e.to_string()))?;
@@ -118,13 +143,14 @@ mod tests {
     #[test]
     fn unknown_key_is_refused() {
         let catalog = Catalog::default();
+        let tokens = TokenIssuer::new(&[1; 32], std::time::Duration::from_secs(60));
         let r = req("/", &[("authorization", "Bearer nope")]);
         assert!(matches!(
-            authenticate(&r, &catalog, &JwtVerifier::default()),
+            authenticate(&r, &catalog, &JwtVerifier::default(), &tokens),
             Err(ProxyError::UnknownKey)
         ));
         assert!(matches!(
-            authenticate(&req("/", &[]), &catalog, &JwtVerifier::default()),
+            authenticate(&req("/", &[]), &catalog, &JwtVerifier::default(), &tokens),
             Err(ProxyError::MissingKey)
         ));
     }

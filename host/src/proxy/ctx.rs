@@ -11,6 +11,8 @@ pub struct RequestCtx {
     /// Whether a response header went to the client.
     pub response_started: bool,
     pub trace: TraceRecord,
+    /// Whether the request leaves a trace row (token requests do not).
+    pub traced: bool,
 }
 
 impl RequestCtx {
@@ -24,6 +26,7 @@ impl RequestCtx {
             request_id,
             started: Instant::now(),
             response_started: false,
+            traced: true,
         }
     }
 

@@ -38,8 +38,19 @@ pub enum ProxyError {
     BodyRead,
     #[error("provider '{0}' is not available: {1}")]
     ProviderUnavailable(String, &'static str),
-    #[error("no usable upstream key: {0}")]
-    NoUsableKey(&'static str),
+    #[error("no usable upstream key: {reason}")]
+    NoUsableKey {
+        reason: &'static str,
+        /// Seconds until a key may be usable again, when known.
+        retry_after: Option<u64>,
+    },
+    #[error("rate limit exceeded: this API key's {limit} limit is reached")]
+    RateLimited {
+        limit: &'static str,
+        retry_after: u64,
+    },
+    #[error("rate limits cannot be checked right now")]
+    LimiterUnavailable,
     #[error("{0}")]
     Plugin(PluginFailure),
     #[error("upstream provider is unreachable")]
@@ -62,7 +73,10 @@ impl ProxyError {
             ProxyError::DisabledKey | ProxyError::ModelNotAllowed(_) => 403,
             ProxyError::BodyTooLarge { .. } => 413,
             ProxyError::BodyRead => 400,
-            ProxyError::ProviderUnavailable(..) | ProxyError::NoUsableKey(_) => 503,
+            ProxyError::RateLimited { .. } => 429,
+            ProxyError::ProviderUnavailable(..)
+            | ProxyError::NoUsableKey { .. }
+            | ProxyError::LimiterUnavailable => 503,
             ProxyError::Plugin(f) if f.is_client_error() => 400,
             ProxyError::Plugin(_) => 502,
             ProxyError::UpstreamUnreachable(_)
@@ -81,11 +95,13 @@ impl ProxyError {
             | ProxyError::ExpiredKey
             | ProxyError::ModelNotAllowed(_)
             | ProxyError::BodyTooLarge { .. }
-            | ProxyError::BodyRead => Fault::Client,
+            | ProxyError::BodyRead
+            | ProxyError::RateLimited { .. } => Fault::Client,
             ProxyError::Plugin(f) if f.is_client_error() => Fault::Client,
             ProxyError::Plugin(_) => Fault::Plugin,
             ProxyError::ProviderUnavailable(..)
-            | ProxyError::NoUsableKey(_)
+            | ProxyError::NoUsableKey { .. }
+            | ProxyError::LimiterUnavailable
             | ProxyError::EgressDenied(_) => Fault::Gateway,
             ProxyError::UpstreamUnreachable(_)
             | ProxyError::UpstreamTimeout
@@ -98,6 +114,7 @@ impl ProxyError {
         match self.status() {
             401 | 403 => "authentication_error",
             413 | 400 => "invalid_request_error",
+            429 => "rate_limit_error",
             503 => "service_unavailable",
             _ => "upstream_error",
         }
@@ -115,7 +132,9 @@ impl ProxyError {
             ProxyError::BodyTooLarge { .. } => "request_too_large",
             ProxyError::BodyRead => "request_body_unreadable",
             ProxyError::ProviderUnavailable(..) => "provider_unavailable",
-            ProxyError::NoUsableKey(_) => "no_usable_upstream_key",
+            ProxyError::NoUsableKey { .. } => "no_usable_upstream_key",
+            ProxyError::RateLimited { .. } => "rate_limit_exceeded",
+            ProxyError::LimiterUnavailable => "rate_limiter_unavailable",
             ProxyError::Plugin(f) => f.code(),
             ProxyError::UpstreamUnreachable(_) => "upstream_unreachable",
             ProxyError::EgressDenied(_) => "upstream_address_denied",
@@ -136,13 +155,26 @@ impl ProxyError {
         }
     }
 
+    /// Seconds the client should wait before trying again, if known.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            ProxyError::RateLimited { retry_after, .. } => Some(*retry_after),
+            ProxyError::NoUsableKey { retry_after, .. } => *retry_after,
+            ProxyError::LimiterUnavailable => Some(1),
+            _ => None,
+        }
+    }
+
     /// The JSON body: `{"error":{"message","type","param","code"}}`.
     pub fn body(&self) -> Bytes {
         let body = serde_json::json!({
             "error": {
                 "message": self.to_string(),
                 "type": self.error_type(),
-                "param": null,
+                "param": match self {
+                    ProxyError::RateLimited { limit, .. } => serde_json::Value::from(*limit),
+                    _ => serde_json::Value::Null,
+                },
                 "code": self.code(),
             }
         });
@@ -160,7 +192,19 @@ mod tests {
         assert_eq!(ProxyError::MissingKey.status(), 401);
         assert_eq!(ProxyError::DisabledKey.status(), 403);
         assert_eq!(ProxyError::BodyTooLarge { limit: 1 }.status(), 413);
-        assert_eq!(ProxyError::NoUsableKey("none configured").status(), 503);
+        let none = ProxyError::NoUsableKey {
+            reason: "none configured",
+            retry_after: None,
+        };
+        assert_eq!(none.status(), 503);
+        let limited = ProxyError::RateLimited {
+            limit: "requests_per_minute",
+            retry_after: 12,
+        };
+        assert_eq!((limited.status(), limited.retry_after()), (429, Some(12)));
+        let body: serde_json::Value = serde_json::from_slice(&limited.body()).expect("json");
+        assert_eq!(body["error"]["param"], "requests_per_minute");
+        assert_eq!(body["error"]["type"], "rate_limit_error");
         let trap = PluginFailure {
             plugin: "x".into(),
             kind: FailureKind::Trap("wasm backtrace".into()),

@@ -1,18 +1,22 @@
-//! Sending the prepared request upstream and streaming the answer back.
+//! Sending the prepared request upstream and relaying the answer back.
 //!
-//! The answer is written to the client chunk by chunk as it arrives
-//! (nothing is buffered on the way), while the meter watches it.
+//! [`send`] gets the upstream's response head; the pipeline then either
+//! relays the answer ([`relay`]: written to the client chunk by chunk as it
+//! arrives, nothing buffered, the meter watching) or, for an error answer,
+//! reads it first ([`read_error_answer`]) so the plugin can classify it and
+//! the pipeline can retry on another key before the client saw anything.
 //! Connections are pooled per upstream address and reused.
 
 use bytes::Bytes;
 use pingora::connectors::http::Connector;
 use pingora::http::{RequestHeader, ResponseHeader};
+use pingora::protocols::http::client::HttpSession;
 use pingora::proxy::Session;
 use pingora::upstreams::peer::HttpPeer;
 
 use super::ctx::RequestCtx;
 use super::error::ProxyError;
-use super::meter::{Meter, Metered};
+use super::meter::{MAX_CLASSIFIED_BODY_BYTES, Meter, Metered};
 use crate::egress::exchange::{ExchangeError, open_exchange};
 use crate::plugins::PluginInstance;
 
@@ -28,7 +32,6 @@ const HOP_BY_HOP: &[&str] = &[
 
 /// The outcome of a forwarded request whose answer reached the client.
 pub struct Forwarded {
-    pub status: u16,
     pub metered: Metered,
     pub is_stream: bool,
     /// Set when the upstream or the client broke off the answer.
@@ -49,90 +52,188 @@ pub struct Outbound<'a> {
     pub body: Bytes,
 }
 
-/// Sends the request and relays the answer.
-pub async fn forward(
-    out: Outbound<'_>,
-    session: &mut Session,
-    ctx: &mut RequestCtx,
-    instance: &mut PluginInstance,
-) -> Result<Forwarded, ProxyError> {
-    let Outbound {
-        connector,
-        peer,
-        request,
-        body,
-    } = out;
-    let mut upstream = open_exchange(connector, peer, &request, &body)
+/// An upstream answer whose head has arrived.
+pub struct Answer<'a> {
+    pub head: ResponseHeader,
+    upstream: HttpSession,
+    connector: &'a Connector,
+    peer: &'a HttpPeer,
+}
+
+/// An error answer read (up to [`MAX_CLASSIFIED_BODY_BYTES`]) before
+/// deciding whether to pass it on or try another key.
+pub struct ErrorAnswer<'a> {
+    pub answer: Answer<'a>,
+    pub body: Bytes,
+    /// Whether `body` is the whole answer.
+    pub complete: bool,
+}
+
+/// Sends the request and waits for the response head.
+pub async fn send<'a>(out: Outbound<'a>) -> Result<Answer<'a>, ProxyError> {
+    let upstream = open_exchange(out.connector, out.peer, &out.request, &out.body)
         .await
         .map_err(|e| match e {
             ExchangeError::Timeout => ProxyError::UpstreamTimeout,
             ExchangeError::Unreachable(why) => ProxyError::UpstreamUnreachable(why),
         })?;
-    ctx.trace.first_byte_ms = Some(ctx.elapsed_ms());
     let Some(head) = upstream.response_header().cloned() else {
         return Err(ProxyError::UpstreamBroken("no response header".into()));
     };
-    let status = head.status.as_u16();
-    let mut meter = Meter::new(instance, &head).await;
+    Ok(Answer {
+        head,
+        upstream,
+        connector: out.connector,
+        peer: out.peer,
+    })
+}
 
-    let downstream = client_response_header(&head, &ctx.request_id)?;
-    let is_stream = meter.is_stream();
+impl<'a> Answer<'a> {
+    pub fn status(&self) -> u16 {
+        self.head.status.as_u16()
+    }
+
+    /// Reads the start of an error answer (the whole of it, usually).
+    pub async fn read_error(mut self) -> ErrorAnswer<'a> {
+        let mut body = Vec::new();
+        let mut complete = false;
+        while body.len() < MAX_CLASSIFIED_BODY_BYTES {
+            match self.upstream.read_response_body().await {
+                Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                Ok(None) => {
+                    complete = true;
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        ErrorAnswer {
+            answer: self,
+            body: Bytes::from(body),
+            complete,
+        }
+    }
+
+    /// Returns the connection to the pool if the answer was read to its end.
+    pub async fn release(mut self) {
+        if self.upstream.response_done() {
+            self.connector
+                .release_http_session(self.upstream, self.peer, self.peer.options.idle_timeout)
+                .await;
+        }
+    }
+}
+
+/// Writes the head to the client; `false` if the client is gone.
+async fn start_response(
+    head: &ResponseHeader,
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+) -> Result<bool, ProxyError> {
+    let downstream = client_response_header(head, &ctx.request_id)?;
     if session
         .write_response_header(Box::new(downstream), false)
         .await
         .is_err()
     {
-        let metered = meter.finish(instance).await;
-        return Ok(Forwarded {
-            status,
-            metered,
-            is_stream,
-            interrupted: Some(Interruption::Client),
-        });
+        return Ok(false);
     }
     ctx.response_started = true;
-    ctx.trace.status_code = status;
+    ctx.trace.status_code = head.status.as_u16();
+    Ok(true)
+}
 
-    let mut interrupted = None;
+/// Streams the rest of `answer` to the client, feeding `meter` if given.
+async fn pump(
+    answer: &mut Answer<'_>,
+    session: &mut Session,
+    instance: &mut PluginInstance,
+    mut meter: Option<&mut Meter>,
+) -> Option<Interruption> {
     loop {
-        match upstream.read_response_body().await {
+        match answer.upstream.read_response_body().await {
             Ok(Some(chunk)) => {
-                meter.observe(instance, &chunk).await;
+                if let Some(meter) = meter.as_deref_mut() {
+                    meter.observe(instance, &chunk).await;
+                }
                 if session
                     .write_response_body(Some(chunk), false)
                     .await
                     .is_err()
                 {
-                    interrupted = Some(Interruption::Client);
-                    break;
+                    return Some(Interruption::Client);
                 }
             }
             Ok(None) => break,
-            Err(e) => {
-                interrupted = Some(Interruption::Upstream(e.etype().as_str().to_owned()));
-                break;
-            }
+            Err(e) => return Some(Interruption::Upstream(e.etype().as_str().to_owned())),
         }
     }
+    if session
+        .write_response_body(Some(Bytes::new()), true)
+        .await
+        .is_err()
+    {
+        return Some(Interruption::Client);
+    }
+    None
+}
+
+/// Relays a successful (or unclassified) answer, metering it.
+pub async fn relay(
+    mut answer: Answer<'_>,
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+    instance: &mut PluginInstance,
+) -> Result<Forwarded, ProxyError> {
+    let mut meter = Meter::new(instance, &answer.head).await;
+    let is_stream = meter.is_stream();
+    let interrupted = if start_response(&answer.head, session, ctx).await? {
+        pump(&mut answer, session, instance, Some(&mut meter)).await
+    } else {
+        Some(Interruption::Client)
+    };
     let metered = meter.finish(instance).await;
     if interrupted.is_none() {
-        if session
-            .write_response_body(Some(Bytes::new()), true)
-            .await
-            .is_err()
-        {
-            interrupted = Some(Interruption::Client);
-        }
-        if upstream.response_done() {
-            connector
-                .release_http_session(upstream, peer, peer.options.idle_timeout)
-                .await;
-        }
+        answer.release().await;
     }
     Ok(Forwarded {
-        status,
         metered,
         is_stream,
+        interrupted,
+    })
+}
+
+/// Relays an error answer already read and classified.
+pub async fn relay_error(
+    error: ErrorAnswer<'_>,
+    metered: Metered,
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+    instance: &mut PluginInstance,
+) -> Result<Forwarded, ProxyError> {
+    let ErrorAnswer {
+        mut answer,
+        body,
+        complete,
+    } = error;
+    let started = start_response(&answer.head, session, ctx).await?;
+    let mut interrupted = None;
+    if !started
+        || session
+            .write_response_body(Some(body), complete)
+            .await
+            .is_err()
+    {
+        interrupted = Some(Interruption::Client);
+    } else if !complete {
+        interrupted = pump(&mut answer, session, instance, None).await;
+    }
+    if interrupted.is_none() {
+        answer.release().await;
+    }
+    Ok(Forwarded {
+        metered,
+        is_stream: false,
         interrupted,
     })
 }

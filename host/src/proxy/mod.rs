@@ -16,6 +16,7 @@ mod error;
 mod forward;
 mod jwt;
 mod meter;
+mod oauth;
 mod pipeline;
 mod request;
 
@@ -31,10 +32,13 @@ use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 pub use ctx::RequestCtx;
 pub use error::{Fault, ProxyError};
 pub use jwt::{JwtConfig, JwtError, JwtVerifier};
+pub use oauth::{DEFAULT_TOKEN_TTL, TOKEN_PATH, TokenIssuer};
 
 use crate::catalog::Catalog;
 use crate::egress::Resolver;
+use crate::limits::Limiter;
 use crate::plugins::types::ErrorClass;
+use crate::scheduler::KeyBoard;
 use crate::trace::TraceSender;
 
 /// What the proxy shares with the rest of the gateway.
@@ -45,6 +49,12 @@ pub struct ProxyCore {
     pub resolver: Resolver,
     pub max_body_bytes: usize,
     pub jwt: JwtVerifier,
+    /// Signs and checks the tokens of `POST /oauth/token`.
+    pub tokens: TokenIssuer,
+    pub limiter: Arc<Limiter>,
+    pub board: Arc<KeyBoard>,
+    /// Most upstream keys tried for one request.
+    pub max_attempts: usize,
 }
 
 /// The Pingora service.
@@ -73,12 +83,15 @@ pub fn error_class_name(class: &ErrorClass) -> String {
 
 async fn respond_error(session: &mut Session, ctx: &RequestCtx, error: &ProxyError) {
     let body = error.body();
-    let Ok(mut header) = ResponseHeader::build(error.status(), Some(4)) else {
+    let Ok(mut header) = ResponseHeader::build(error.status(), Some(5)) else {
         return;
     };
     let _ = header.insert_header("content-type", "application/json");
     let _ = header.insert_header("content-length", body.len().to_string());
     let _ = header.insert_header("x-request-id", ctx.request_id.as_str());
+    if let Some(seconds) = error.retry_after() {
+        let _ = header.insert_header("retry-after", seconds.to_string());
+    }
     if matches!(
         error,
         ProxyError::BodyTooLarge { .. } | ProxyError::BodyRead
@@ -109,6 +122,11 @@ impl ProxyHttp for Gateway {
         ctx: &mut RequestCtx,
     ) -> pingora::Result<bool> {
         let req = session.req_header();
+        if req.uri.path() == oauth::TOKEN_PATH {
+            ctx.traced = false;
+            oauth::serve_token_request(&self.core, session).await;
+            return Ok(true);
+        }
         ctx.trace.method = req.method.as_str().to_owned();
         ctx.trace.path = req.uri.path().to_owned();
         if let Err(error) = pipeline::serve(&self.core, session, ctx).await {
@@ -165,6 +183,9 @@ impl ProxyHttp for Gateway {
         _e: Option<&pingora::Error>,
         ctx: &mut RequestCtx,
     ) {
+        if !ctx.traced {
+            return;
+        }
         let mut record = std::mem::take(&mut ctx.trace);
         if record.status_code == 0
             && let Some(written) = session.response_written()

@@ -1,17 +1,30 @@
 //! The request pipeline of port 8080, in order: authenticate the client,
 //! find its provider and plugin, read the body, let the plugin inspect it,
-//! pick an upstream key, let the plugin prepare the upstream request,
-//! substitute the credential, forward, and account for the answer.
+//! admit it against the client key's limits, then attempt: pick an
+//! upstream key, let the plugin prepare the upstream request, substitute
+//! the credential, send. An attempt that fails before anything reached the
+//! client (no connection, timeout, or an error answer the plugin classifies
+//! as retryable) is recorded and retried on another key of the pool, up to
+//! the configured number of attempts; the last error answer is passed on
+//! when no key is left. Finally the answer is relayed and accounted for.
+
+use std::time::Duration;
 
 use super::ProxyCore;
 use super::client_auth::authenticate;
 use super::ctx::RequestCtx;
 use super::error::ProxyError;
-use super::forward::{Interruption, Outbound, forward};
+use super::forward::{ErrorAnswer, Forwarded, Interruption, Outbound, relay, relay_error, send};
+use super::meter::Metered;
 use super::request::{plugin_head, read_body};
+use crate::catalog::{ClientKey, Provider, ProviderKey};
 use crate::egress::EgressError;
 use crate::egress::request::{build_request, credential_placeholder};
-use crate::scheduler;
+use crate::health::HealthStatus;
+use crate::limits::LimitError;
+use crate::plugins::types::{ErrorClass, RequestHead};
+use crate::plugins::{LoadedPlugin, PluginInstance, header_list};
+use crate::scheduler::{NoKey, Scheduler};
 use crate::trace::Attempt;
 use pingora::proxy::Session;
 
@@ -23,7 +36,7 @@ pub async fn serve(
     ctx: &mut RequestCtx,
 ) -> Result<(), ProxyError> {
     let catalog = core.catalog.load_full();
-    let client = authenticate(session.req_header(), &catalog, &core.jwt)?;
+    let client = authenticate(session.req_header(), &catalog, &core.jwt, &core.tokens)?;
     ctx.trace.client_key_id = Some(client.id);
     ctx.trace.client_key_name = Some(client.name.clone());
 
@@ -47,9 +60,6 @@ pub async fn serve(
     })?;
     ctx.trace.plugin_name = Some(plugin.name.clone());
     ctx.trace.plugin_version = Some(plugin.version.clone());
-    let base = provider.upstream.clone().map_err(|_| {
-        ProxyError::ProviderUnavailable(provider.name.clone(), "its base URL is invalid")
-    })?;
 
     let body = read_body(session, core.max_body_bytes).await?;
     let head = plugin_head(session.req_header());
@@ -68,35 +78,76 @@ pub async fn serve(
             facts.model.clone().unwrap_or_default(),
         ));
     }
-
-    let key =
-        scheduler::pick(&client, &catalog).map_err(|e| ProxyError::NoUsableKey(e.reason()))?;
-    ctx.trace.provider_key_id = Some(key.id);
-    ctx.trace.provider_key_name = Some(key.name.clone());
-    let Some(secret) = key.secret.as_ref() else {
-        return Err(ProxyError::NoUsableKey("all disabled"));
-    };
-
-    let placeholder = credential_placeholder();
-    let prepared = instance
-        .prepare(&head, &body, &placeholder)
+    core.limiter
+        .admit_client(client.id, &client.limits)
         .await
-        .map_err(ProxyError::Plugin)?;
-    let (request, upstream_body) = build_request(
-        &plugin.name,
-        &base,
-        &head.method,
-        prepared,
-        body,
-        &placeholder,
-        secret,
-    )
-    .map_err(ProxyError::Plugin)?;
+        .map_err(|e| match e {
+            LimitError::Exceeded { limit, retry_after } => {
+                ProxyError::RateLimited { limit, retry_after }
+            }
+            LimitError::Unavailable => ProxyError::LimiterUnavailable,
+        })?;
 
-    let attempt_started = ctx.elapsed_ms();
+    let request = Request {
+        core,
+        client: &client,
+        provider: &provider,
+        plugin: &plugin,
+        head: &head,
+        body,
+    };
+    let (key, forwarded) = attempt_until_answered(&request, session, ctx, &mut instance).await?;
+    account(
+        core,
+        &client,
+        &provider,
+        &key,
+        facts.model.as_deref(),
+        forwarded,
+        ctx,
+        &mut instance,
+    )
+    .await
+}
+
+/// What every attempt of one request shares.
+struct Request<'a> {
+    core: &'a ProxyCore,
+    client: &'a ClientKey,
+    provider: &'a Provider,
+    plugin: &'a LoadedPlugin,
+    head: &'a RequestHead,
+    body: bytes::Bytes,
+}
+
+/// How one attempt ended, when it did not produce the answer to relay.
+enum Failed<'a> {
+    /// No answer at all (connection, timeout, egress).
+    NoAnswer(ProxyError),
+    /// An error answer that another key might not get.
+    Retryable(Box<(ErrorAnswer<'a>, Metered)>),
+}
+
+/// Tries keys until one answers with something to relay, and relays it.
+async fn attempt_until_answered(
+    request: &Request<'_>,
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+    instance: &mut PluginInstance,
+) -> Result<(std::sync::Arc<ProviderKey>, Forwarded), ProxyError> {
+    let core = request.core;
+    let catalog = core.catalog.load_full();
+    let scheduler = Scheduler {
+        catalog: &catalog,
+        board: &core.board,
+        limiter: &core.limiter,
+    };
+    let base = request.provider.upstream.clone().map_err(|_| {
+        ProxyError::ProviderUnavailable(request.provider.name.clone(), "its base URL is invalid")
+    })?;
     let peer = core
         .resolver
-        .peer(&provider, &base)
+        .peer(request.provider, &base)
         .await
         .map_err(|e| match e {
             EgressError::Denied(denied) => ProxyError::EgressDenied(denied.to_string()),
@@ -104,50 +155,200 @@ pub async fn serve(
                 ProxyError::UpstreamUnreachable(format!("resolving upstream: {}", io.kind()))
             }
         })?;
-    let outbound = Outbound {
-        connector: &core.connector,
-        peer: &peer,
-        request,
-        body: upstream_body,
-    };
-    let result = forward(outbound, session, ctx, &mut instance).await;
-    let mut attempt = Attempt {
-        provider_key_id: key.id,
-        provider_key_name: key.name.clone(),
-        status: None,
-        error_class: None,
-        error: None,
-        duration_ms: ctx.elapsed_ms().saturating_sub(attempt_started),
-    };
-    let forwarded = match result {
-        Ok(f) => f,
-        Err(e) => {
-            attempt.error = Some(e.code().to_owned());
-            ctx.trace.attempts.push(attempt);
-            return Err(e);
+    let placeholder = credential_placeholder();
+    let mut tried: Vec<i32> = Vec::new();
+    let mut last: Option<(std::sync::Arc<ProviderKey>, Failed)> = None;
+    loop {
+        let picked = if tried.len() >= core.max_attempts {
+            Err(NoKey::AllTried)
+        } else {
+            scheduler.pick(request.client, &tried).await
+        };
+        let key = match (picked, last) {
+            (Ok(key), previous) => {
+                // The held error answer (if any) is dropped unread: another key gets a turn.
+                drop(previous);
+                key
+            }
+            // Out of keys or attempts: pass on what the last attempt got.
+            (Err(_), Some((key, Failed::Retryable(held)))) => {
+                let (error, metered) = *held;
+                let forwarded = relay_error(error, metered, session, ctx, instance).await?;
+                return Ok((key, forwarded));
+            }
+            (Err(_), Some((_, Failed::NoAnswer(e)))) => return Err(e),
+            (Err(no_key), None) => return Err(no_usable_key(no_key)),
+        };
+        last = None;
+        tried.push(key.id);
+        if tried.len() == 1 {
+            ctx.trace.provider_key_id = Some(key.id);
+            ctx.trace.provider_key_name = Some(key.name.clone());
         }
-    };
-    attempt.status = Some(forwarded.status);
+        let Some(secret) = key.secret.as_ref() else {
+            continue;
+        };
+        let prepared = instance
+            .prepare(request.head, &request.body, &placeholder)
+            .await
+            .map_err(ProxyError::Plugin)?;
+        let (upstream_request, upstream_body) = build_request(
+            &request.plugin.name,
+            &base,
+            &request.head.method,
+            prepared,
+            request.body.clone(),
+            &placeholder,
+            secret,
+        )
+        .map_err(ProxyError::Plugin)?;
+        let started = ctx.elapsed_ms();
+        let mut attempt = Attempt {
+            provider_key_id: key.id,
+            provider_key_name: key.name.clone(),
+            status: None,
+            error_class: None,
+            error: None,
+            duration_ms: 0,
+        };
+        let outbound = Outbound {
+            connector: &core.connector,
+            peer: &peer,
+            request: upstream_request,
+            body: upstream_body,
+        };
+        let answer = send(outbound).await;
+        attempt.duration_ms = ctx.elapsed_ms().saturating_sub(started);
+        let answer = match answer {
+            Ok(answer) => answer,
+            Err(e) => {
+                attempt.error = Some(e.code().to_owned());
+                ctx.trace.attempts.push(attempt);
+                core.board
+                    .record_failure(key.id, HealthStatus::Network, None, e.code());
+                last = Some((key, Failed::NoAnswer(e)));
+                continue;
+            }
+        };
+        let status = answer.status();
+        attempt.status = Some(status);
+        if status < 400 {
+            core.board
+                .record_success(key.id, Duration::from_millis(attempt.duration_ms));
+            ctx.trace.attempts.push(attempt);
+            ctx.trace.first_byte_ms = Some(ctx.elapsed_ms());
+            ctx.trace.provider_key_id = Some(key.id);
+            ctx.trace.provider_key_name = Some(key.name.clone());
+            let forwarded = relay(answer, session, ctx, instance).await?;
+            return Ok((key, forwarded));
+        }
+        let error = answer.read_error().await;
+        let headers = header_list(&error.answer.head.headers);
+        let (class, failure) = match instance.classify(status, &headers, &error.body).await {
+            Ok(class) => (Some(class), None),
+            Err(f) => (None, Some(f)),
+        };
+        let retryable = judge(&core.board, key.id, status, class.as_ref());
+        attempt.error_class = class.as_ref().map(super::error_class_name);
+        attempt.duration_ms = ctx.elapsed_ms().saturating_sub(started);
+        ctx.trace.attempts.push(attempt);
+        ctx.trace.first_byte_ms = Some(ctx.elapsed_ms());
+        ctx.trace.provider_key_id = Some(key.id);
+        ctx.trace.provider_key_name = Some(key.name.clone());
+        let metered = Metered {
+            usage: None,
+            error_class: class,
+            failure,
+        };
+        if retryable {
+            last = Some((key, Failed::Retryable(Box::new((error, metered)))));
+            continue;
+        }
+        let forwarded = relay_error(error, metered, session, ctx, instance).await?;
+        return Ok((key, forwarded));
+    }
+}
+
+/// Reports an error answer to the key board; whether another key might
+/// succeed where this one failed.
+fn judge(
+    board: &crate::scheduler::KeyBoard,
+    key_id: i32,
+    status: u16,
+    class: Option<&ErrorClass>,
+) -> bool {
+    let reason = format!("upstream answered {status}");
+    match class {
+        Some(ErrorClass::RateLimited(seconds)) => {
+            let after = seconds.map(|s| Duration::from_secs(u64::from(s)));
+            board.record_failure(key_id, HealthStatus::RateLimited, after, &reason);
+            true
+        }
+        Some(
+            class
+            @ (ErrorClass::QuotaExhausted | ErrorClass::AuthInvalid | ErrorClass::ServerError),
+        ) => {
+            board.record_failure(key_id, HealthStatus::from_class(class), None, &reason);
+            true
+        }
+        Some(ErrorClass::BadRequest) => false,
+        Some(ErrorClass::Other) | None if status >= 500 => {
+            board.record_failure(key_id, HealthStatus::ServerError, None, &reason);
+            true
+        }
+        Some(ErrorClass::Other) | None => false,
+    }
+}
+
+fn no_usable_key(no_key: NoKey) -> ProxyError {
+    ProxyError::NoUsableKey {
+        reason: no_key.reason(),
+        retry_after: match no_key {
+            NoKey::AllLimited { retry_after } => Some(retry_after),
+            NoKey::AllUnhealthy => Some(1),
+            _ => None,
+        },
+    }
+}
+
+/// Records usage and cost in the trace and the limit counters.
+#[allow(clippy::too_many_arguments)]
+async fn account(
+    core: &ProxyCore,
+    client: &ClientKey,
+    provider: &Provider,
+    key: &ProviderKey,
+    model: Option<&str>,
+    forwarded: Forwarded,
+    ctx: &mut RequestCtx,
+    instance: &mut PluginInstance,
+) -> Result<(), ProxyError> {
     ctx.trace.is_stream = forwarded.is_stream;
     let metered = forwarded.metered;
     if let Some(class) = &metered.error_class {
-        let name = super::error_class_name(class);
-        attempt.error_class = Some(name.clone());
-        ctx.trace.error_class = Some(name);
+        ctx.trace.error_class = Some(super::error_class_name(class));
     }
-    ctx.trace.attempts.push(attempt);
     if let Some(usage) = metered.usage {
         ctx.trace.input_tokens = usage.input_tokens;
         ctx.trace.output_tokens = usage.output_tokens;
         ctx.trace.cached_input_tokens = usage.cached_input_tokens;
         ctx.trace.cache_write_tokens = usage.cache_write_tokens;
         ctx.trace.reasoning_tokens = usage.reasoning_tokens;
-        if let Some(model) = &facts.model {
+        if let Some(model) = model {
             match instance.cost(model, usage, &provider.prices).await {
                 Ok(cost) => ctx.trace.cost_nanos = cost,
                 Err(f) => ctx.trace.error_message = Some(format!("{f}")),
             }
         }
+        let tokens = i64::try_from(usage.input_tokens.saturating_add(usage.output_tokens))
+            .unwrap_or(i64::MAX);
+        let cost = ctx
+            .trace
+            .cost_nanos
+            .map_or(0, |c| i64::try_from(c).unwrap_or(i64::MAX));
+        let (limiter, client_id, key_id) = (core.limiter.clone(), client.id, key.id);
+        // Counting must not hold up the end of the request (Redis may be slow).
+        tokio::spawn(async move { limiter.record_usage(client_id, key_id, tokens, cost).await });
     }
     if let Some(f) = metered.failure {
         ctx.trace.error_message = Some(format!("usage unknown: {f}"));

@@ -1,109 +1,225 @@
 //! Picking the upstream key for a request from the client key's pool.
 //!
 //! Candidates are the pool's keys that exist, belong to the client's
-//! provider, are enabled and have a usable secret; among them the pool is
-//! served round robin.
+//! provider, are enabled, current (not expired) and have a usable secret,
+//! are in rotation on the [`KeyBoard`] (not auth-invalid or out of quota,
+//! not cooling down), and have not been tried for this request yet. The
+//! client key's [`Strategy`] ranks them; the first one still under its own
+//! limits (QPS, tokens per day) is picked. When none is left the error
+//! says why.
+
+mod board;
+mod strategy;
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use chrono::Utc;
+
+pub use board::{KeyBoard, KeyHealthView, Unusable};
+pub use strategy::{PoolState, Strategy, rank};
 
 use crate::catalog::{Catalog, ClientKey, ProviderKey};
+use crate::limits::{LimitError, Limiter};
 
 /// Why no key could be picked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum NoKey {
     #[error("no upstream keys are configured for this client key")]
     NoneConfigured,
-    #[error("all upstream keys of this client key are disabled")]
+    #[error("all upstream keys of this client key are disabled or expired")]
     AllDisabled,
+    #[error("all upstream keys of this client key are unhealthy or cooling down")]
+    AllUnhealthy,
+    #[error("all upstream keys of this client key are at their limits")]
+    AllLimited { retry_after: u64 },
+    #[error("every usable upstream key was tried")]
+    AllTried,
 }
 
 impl NoKey {
     pub fn reason(self) -> &'static str {
         match self {
             NoKey::NoneConfigured => "none configured",
-            NoKey::AllDisabled => "all disabled",
+            NoKey::AllDisabled => "all disabled or expired",
+            NoKey::AllUnhealthy => "all unhealthy",
+            NoKey::AllLimited { .. } => "all limited",
+            NoKey::AllTried => "all tried",
         }
     }
 }
 
-/// The next key for `client`, round robin over the usable ones.
-pub fn pick(client: &ClientKey, catalog: &Catalog) -> Result<Arc<ProviderKey>, NoKey> {
-    let configured: Vec<&Arc<ProviderKey>> = client
-        .pool
-        .iter()
-        .filter_map(|id| catalog.provider_keys.get(id))
-        .filter(|k| k.provider_id == client.provider_id)
-        .collect();
-    if configured.is_empty() {
-        return Err(NoKey::NoneConfigured);
+/// What picking needs besides the request.
+pub struct Scheduler<'a> {
+    pub catalog: &'a Catalog,
+    pub board: &'a KeyBoard,
+    pub limiter: &'a Limiter,
+}
+
+impl Scheduler<'_> {
+    /// The key to try next for `client`, skipping the ids in `tried`.
+    pub async fn pick(&self, client: &ClientKey, tried: &[i32]) -> Result<Arc<ProviderKey>, NoKey> {
+        let configured: Vec<&Arc<ProviderKey>> = client
+            .pool
+            .iter()
+            .filter_map(|id| self.catalog.provider_keys.get(id))
+            .filter(|k| k.provider_id == client.provider_id)
+            .collect();
+        if configured.is_empty() {
+            return Err(NoKey::NoneConfigured);
+        }
+        let now = Utc::now();
+        let usable: Vec<&Arc<ProviderKey>> = configured
+            .into_iter()
+            .filter(|k| k.enabled && k.secret.is_some() && k.expires_at.is_none_or(|at| at > now))
+            .collect();
+        if usable.is_empty() {
+            return Err(NoKey::AllDisabled);
+        }
+        let untried: Vec<&Arc<ProviderKey>> = usable
+            .into_iter()
+            .filter(|k| !tried.contains(&k.id))
+            .collect();
+        if untried.is_empty() {
+            return Err(NoKey::AllTried);
+        }
+        let instant = Instant::now();
+        let healthy: Vec<&ProviderKey> = untried
+            .into_iter()
+            .filter(|k| self.board.unusable(k.id, instant).is_none())
+            .map(|k| k.as_ref())
+            .collect();
+        if healthy.is_empty() {
+            return Err(NoKey::AllUnhealthy);
+        }
+        let mut retry_after = u64::MAX;
+        for key in rank(client.strategy, healthy, &client.pool_state, self.board) {
+            match self.limiter.admit_key(key.id, &key.limits).await {
+                Ok(()) => {
+                    return self
+                        .catalog
+                        .provider_keys
+                        .get(&key.id)
+                        .cloned()
+                        .ok_or(NoKey::AllTried);
+                }
+                Err(LimitError::Exceeded { retry_after: r, .. }) => {
+                    retry_after = retry_after.min(r)
+                }
+                Err(LimitError::Unavailable) => retry_after = retry_after.min(1),
+            }
+        }
+        Err(NoKey::AllLimited { retry_after })
     }
-    let usable: Vec<&Arc<ProviderKey>> = configured
-        .into_iter()
-        .filter(|k| k.enabled && k.secret.is_some())
-        .collect();
-    if usable.is_empty() {
-        return Err(NoKey::AllDisabled);
-    }
-    let turn = client.next.fetch_add(1, Ordering::Relaxed);
-    Ok(usable[turn % usable.len()].clone())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secrets::Secret;
-    use std::sync::atomic::AtomicUsize;
+    use crate::health::HealthStatus;
+    use crate::limits::KeyLimits;
 
     fn key(id: i32, enabled: bool) -> Arc<ProviderKey> {
         Arc::new(ProviderKey {
-            id,
-            provider_id: 1,
-            name: format!("k{id}"),
-            secret: Some(Secret::new("s")),
             enabled,
-            weight: 1,
+            ..ProviderKey::test(id)
         })
     }
 
     fn client(pool: Vec<i32>) -> ClientKey {
         ClientKey {
-            id: 1,
-            name: "c".into(),
-            provider_id: 1,
             pool,
-            enabled: true,
-            expires_at: None,
-            allowed_models: vec![],
-            next: AtomicUsize::new(0),
+            ..ClientKey::test(1)
         }
     }
 
-    #[test]
-    fn round_robin_skips_disabled_keys() {
+    async fn pick_ids(s: &Scheduler<'_>, c: &ClientKey, n: usize) -> Vec<i32> {
+        let mut out = Vec::new();
+        for _ in 0..n {
+            if let Ok(k) = s.pick(c, &[]).await {
+                out.push(k.id);
+            }
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn round_robin_skips_disabled_expired_and_tried_keys() {
         let mut catalog = Catalog::default();
-        for (id, enabled) in [(1, true), (2, false), (3, true)] {
+        for (id, enabled) in [(1, true), (2, false), (3, true), (4, true)] {
             catalog.provider_keys.insert(id, key(id, enabled));
         }
-        let c = client(vec![1, 2, 3]);
-        let picks: Vec<i32> = (0..4)
-            .filter_map(|_| pick(&c, &catalog).ok())
-            .map(|k| k.id)
-            .collect();
-        assert_eq!(picks, [1, 3, 1, 3]);
+        catalog.provider_keys.insert(
+            4,
+            Arc::new(ProviderKey {
+                expires_at: Some(Utc::now() - chrono::Duration::seconds(1)),
+                ..ProviderKey::test(4)
+            }),
+        );
+        let (board, limiter) = (KeyBoard::default(), Limiter::in_memory());
+        let s = Scheduler {
+            catalog: &catalog,
+            board: &board,
+            limiter: &limiter,
+        };
+        let c = client(vec![1, 2, 3, 4]);
+        assert_eq!(pick_ids(&s, &c, 4).await, [1, 3, 1, 3]);
+        assert_eq!(s.pick(&c, &[1]).await.map(|k| k.id), Ok(3));
+        assert_eq!(s.pick(&c, &[1, 3]).await.err(), Some(NoKey::AllTried));
     }
 
-    #[test]
-    fn empty_and_all_disabled_pools_say_why() {
+    #[tokio::test]
+    async fn every_empty_pool_says_why() {
         let mut catalog = Catalog::default();
-        assert_eq!(
-            pick(&client(vec![]), &catalog).err(),
-            Some(NoKey::NoneConfigured)
-        );
+        let (board, limiter) = (KeyBoard::default(), Limiter::in_memory());
+        {
+            let s = Scheduler {
+                catalog: &catalog,
+                board: &board,
+                limiter: &limiter,
+            };
+            assert_eq!(
+                s.pick(&client(vec![]), &[]).await.err(),
+                Some(NoKey::NoneConfigured)
+            );
+        }
         catalog.provider_keys.insert(1, key(1, false));
+        catalog.provider_keys.insert(2, key(2, true));
+        catalog.provider_keys.insert(
+            3,
+            Arc::new(ProviderKey {
+                limits: KeyLimits {
+                    requests_per_second: Some(1),
+                    tokens_per_day: None,
+                },
+                ..ProviderKey::test(3)
+            }),
+        );
+        let s = Scheduler {
+            catalog: &catalog,
+            board: &board,
+            limiter: &limiter,
+        };
         assert_eq!(
-            pick(&client(vec![1]), &catalog).err(),
+            s.pick(&client(vec![1]), &[]).await.err(),
             Some(NoKey::AllDisabled)
         );
+        board.record_failure(2, HealthStatus::AuthInvalid, None, "401");
+        assert_eq!(
+            s.pick(&client(vec![2]), &[]).await.err(),
+            Some(NoKey::AllUnhealthy)
+        );
+        let limited = client(vec![3]);
+        let mut outcomes = Vec::new();
+        for _ in 0..2 {
+            outcomes.push(s.pick(&limited, &[]).await.map(|k| k.id));
+        }
+        // One request per second on key 3 (two picks may straddle a second
+        // boundary, in which case both fit).
+        assert_eq!(outcomes[0], Ok(3));
+        assert!(matches!(
+            outcomes[1],
+            Ok(3) | Err(NoKey::AllLimited { retry_after: 1 })
+        ));
     }
 }

@@ -15,14 +15,34 @@ pub const DISPLAY_PREFIX_CHARS: usize = 12;
 /// SHA-256 of a client key.
 pub type ClientKeyHash = [u8; 32];
 
-/// A new random client key.
-pub fn generate_client_key() -> String {
+/// Prefix of OAuth client ids.
+pub const OAUTH_CLIENT_ID_PREFIX: &str = "aipc-";
+/// Prefix of OAuth client secrets.
+pub const OAUTH_CLIENT_SECRET_PREFIX: &str = "aips-";
+const CLIENT_ID_RANDOM_CHARS: usize = 24;
+
+/// `prefix` and `len` random base62 characters.
+fn random_token(prefix: &str, len: usize) -> String {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     let mut rng = rand::thread_rng();
-    let random: String = (0..RANDOM_CHARS)
+    let random: String = (0..len)
         .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
         .collect();
-    format!("{CLIENT_KEY_PREFIX}{random}")
+    format!("{prefix}{random}")
+}
+
+/// A new random client key.
+pub fn generate_client_key() -> String {
+    random_token(CLIENT_KEY_PREFIX, RANDOM_CHARS)
+}
+
+/// A new OAuth client id (public) and secret (as strong as a client key,
+/// stored the same way: hashed).
+pub fn generate_oauth_client() -> (String, String) {
+    (
+        random_token(OAUTH_CLIENT_ID_PREFIX, CLIENT_ID_RANDOM_CHARS),
+        random_token(OAUTH_CLIENT_SECRET_PREFIX, RANDOM_CHARS),
+    )
 }
 
 pub fn hash_client_key(key: &str) -> ClientKeyHash {

@@ -11,7 +11,8 @@ mod secret;
 
 pub use cipher::{SecretBox, SecretBoxError};
 pub use client_key::{
-    ClientKeyHash, DISPLAY_PREFIX_CHARS, generate_client_key, hash_client_key, mask,
+    ClientKeyHash, DISPLAY_PREFIX_CHARS, generate_client_key, generate_oauth_client,
+    hash_client_key, mask,
 };
 pub use master_key::{MasterKeyError, load_master_key};
 pub use password::{hash_password, verify_password};

@@ -22,6 +22,11 @@ pub struct Model {
     pub expires_at: Option<DateTimeUtc>,
     /// JSON array of model names the key may use; `None` or empty: any.
     pub allowed_models: Option<String>,
+    pub rps_limit: Option<i64>,
+    pub rpm_limit: Option<i64>,
+    pub rpd_limit: Option<i64>,
+    pub tokens_per_day_limit: Option<i64>,
+    pub cost_per_day_limit_nanos: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -17,6 +17,9 @@ pub struct Model {
     pub weight: i32,
     pub enabled: bool,
     pub health_status: String,
+    pub rps_limit: Option<i64>,
+    pub tokens_per_day_limit: Option<i64>,
+    pub expires_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -1,0 +1,208 @@
+//! `/api/oauth-clients`: clients of the OAuth 2.0 client-credentials grant
+//! (`POST /oauth/token` on the proxy port). Each is bound to one client key
+//! whose identity, pool and limits its tokens carry; the secret is returned
+//! once, at creation, and stored hashed. Users manage the clients of their
+//! own client keys; disabling or deleting a client ends its tokens at once.
+
+use axum::extract::{Path, State};
+use axum::{Extension, Json};
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use serde::{Deserialize, Serialize};
+
+use super::audit::{audit, snapshot};
+use super::auth::Caller;
+use super::client_keys::{check_name, owned_ids};
+use super::json::ApiJson;
+use super::{AdminState, ApiError};
+use crate::secrets::{generate_oauth_client, hash_client_key};
+use crate::store::entities::{client_keys, oauth_clients};
+
+#[derive(Serialize)]
+pub struct OAuthClientView {
+    id: i32,
+    name: String,
+    client_id: String,
+    client_key_id: i32,
+    enabled: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    /// The secret: only in the response that created the client.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret: Option<String>,
+}
+
+impl From<oauth_clients::Model> for OAuthClientView {
+    fn from(c: oauth_clients::Model) -> Self {
+        OAuthClientView {
+            id: c.id,
+            name: c.name,
+            client_id: c.client_id,
+            client_key_id: c.client_key_id,
+            enabled: c.enabled,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            client_secret: None,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthClientInput {
+    name: Option<String>,
+    client_key_id: Option<i32>,
+    enabled: Option<bool>,
+}
+
+/// The client with this id, if the caller may see it (its client key is
+/// theirs, or they are an admin); anything else is "not found".
+async fn visible(
+    state: &AdminState,
+    caller: &Caller,
+    id: i32,
+) -> Result<oauth_clients::Model, ApiError> {
+    let row = oauth_clients::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound("OAuth client"))?;
+    if !caller.is_admin() && !owned_ids(state, caller).await?.contains(&row.client_key_id) {
+        return Err(ApiError::NotFound("OAuth client"));
+    }
+    Ok(row)
+}
+
+pub async fn list(
+    State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<Vec<OAuthClientView>>, ApiError> {
+    let mut query = oauth_clients::Entity::find().order_by_asc(oauth_clients::Column::Id);
+    if !caller.is_admin() {
+        let owned = owned_ids(&state, &caller).await?;
+        query = query.filter(oauth_clients::Column::ClientKeyId.is_in(owned));
+    }
+    let rows = query.all(&state.db).await?;
+    Ok(Json(rows.into_iter().map(Into::into).collect()))
+}
+
+pub async fn get_one(
+    State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i32>,
+) -> Result<Json<OAuthClientView>, ApiError> {
+    Ok(Json(visible(&state, &caller, id).await?.into()))
+}
+
+pub async fn create(
+    State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
+    ApiJson(input): ApiJson<OAuthClientInput>,
+) -> Result<Json<OAuthClientView>, ApiError> {
+    let (Some(name), Some(client_key_id)) = (input.name, input.client_key_id) else {
+        return Err(ApiError::BadRequest(
+            "name and client_key_id are required".into(),
+        ));
+    };
+    check_name(&name)?;
+    let key = client_keys::Entity::find_by_id(client_key_id)
+        .one(&state.db)
+        .await?;
+    match key {
+        Some(k) if caller.is_admin() || k.owner_user_id == Some(caller.id) => {}
+        _ => {
+            return Err(ApiError::BadRequest(format!(
+                "client key {client_key_id} does not exist"
+            )));
+        }
+    }
+    let (client_id, secret) = generate_oauth_client();
+    let now = Utc::now();
+    let row = oauth_clients::ActiveModel {
+        name: Set(name),
+        client_id: Set(client_id),
+        secret_hash: Set(hex::encode(hash_client_key(&secret))),
+        client_key_id: Set(client_key_id),
+        enabled: Set(input.enabled.unwrap_or(true)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&state.db)
+    .await?;
+    state.reload().await?;
+    let mut view = OAuthClientView::from(row);
+    audit(
+        &state,
+        &caller,
+        "create",
+        "oauth_client",
+        Some(view.id.to_string()),
+        None,
+        snapshot(&view),
+    )
+    .await;
+    view.client_secret = Some(secret);
+    Ok(Json(view))
+}
+
+pub async fn update(
+    State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i32>,
+    ApiJson(input): ApiJson<OAuthClientInput>,
+) -> Result<Json<OAuthClientView>, ApiError> {
+    let row = visible(&state, &caller, id).await?;
+    if input.client_key_id.is_some_and(|k| k != row.client_key_id) {
+        return Err(ApiError::BadRequest(
+            "an OAuth client cannot move to another client key; create a new one".into(),
+        ));
+    }
+    let before = snapshot(&OAuthClientView::from(row.clone()));
+    let mut row: oauth_clients::ActiveModel = row.into();
+    if let Some(name) = input.name {
+        check_name(&name)?;
+        row.name = Set(name);
+    }
+    if let Some(enabled) = input.enabled {
+        row.enabled = Set(enabled);
+    }
+    row.updated_at = Set(Utc::now());
+    let row = row.update(&state.db).await?;
+    state.reload().await?;
+    let view = OAuthClientView::from(row);
+    audit(
+        &state,
+        &caller,
+        "update",
+        "oauth_client",
+        Some(id.to_string()),
+        before,
+        snapshot(&view),
+    )
+    .await;
+    Ok(Json(view))
+}
+
+pub async fn delete(
+    State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i32>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let row = visible(&state, &caller, id).await?;
+    let before = snapshot(&OAuthClientView::from(row));
+    oauth_clients::Entity::delete_by_id(id)
+        .exec(&state.db)
+        .await?;
+    state.reload().await?;
+    audit(
+        &state,
+        &caller,
+        "delete",
+        "oauth_client",
+        Some(id.to_string()),
+        before,
+        None,
+    )
+    .await;
+    Ok(Json(serde_json::json!({"deleted": id})))
+}

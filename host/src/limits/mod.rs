@@ -1,0 +1,280 @@
+//! Rate limits and quotas: per client key (requests per second, minute
+//! and day; tokens and cost per day) and per upstream key (requests per
+//! second, tokens per day).
+//!
+//! Request counts are charged before forwarding, all of a group or none,
+//! so concurrent requests cannot overshoot; tokens and cost are known only
+//! when the answer ends and are added then, so a day's token or cost quota
+//! refuses the next request once it is spent. Counters live in-process or
+//! in Redis (shared by every instance) behind [`CounterStore`]. When Redis
+//! cannot answer, the operator's policy decides: fail open (admit, and log
+//! once) or fail closed (503); either way the limiter recovers by itself
+//! when Redis answers again.
+
+mod counter;
+mod memory;
+mod redis_store;
+mod window;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use chrono::{FixedOffset, Offset, Utc};
+
+pub use counter::{Charge, CounterStore, Refused, StoreError};
+pub use memory::MemoryStore;
+pub use redis_store::RedisStore;
+pub use window::{Window, parse_offset};
+
+/// A client key's limits; `None` is unlimited.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientLimits {
+    pub requests_per_second: Option<i64>,
+    pub requests_per_minute: Option<i64>,
+    pub requests_per_day: Option<i64>,
+    pub tokens_per_day: Option<i64>,
+    /// Nano-USD.
+    pub cost_per_day: Option<i64>,
+}
+
+/// An upstream key's limits; `None` is unlimited.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeyLimits {
+    pub requests_per_second: Option<i64>,
+    pub tokens_per_day: Option<i64>,
+}
+
+/// Why a request may not go ahead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LimitError {
+    #[error("{limit} limit reached")]
+    Exceeded {
+        /// The limit's name as the API spells it.
+        limit: &'static str,
+        retry_after: u64,
+    },
+    #[error("the rate-limit store is unavailable")]
+    Unavailable,
+}
+
+/// What to do when the counter store cannot answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailurePolicy {
+    Open,
+    Closed,
+}
+
+/// Checks and counts limits.
+pub struct Limiter {
+    store: Arc<dyn CounterStore>,
+    day: Window,
+    policy: FailurePolicy,
+    degraded: AtomicBool,
+}
+
+struct Named {
+    limit_name: &'static str,
+    charge: Charge,
+}
+
+fn named(
+    limit_name: &'static str,
+    name: String,
+    window: Window,
+    amount: i64,
+    limit: Option<i64>,
+) -> Named {
+    Named {
+        limit_name,
+        charge: Charge {
+            name,
+            window,
+            amount,
+            limit,
+        },
+    }
+}
+
+impl Limiter {
+    pub fn new(
+        store: Arc<dyn CounterStore>,
+        day_offset: FixedOffset,
+        policy: FailurePolicy,
+    ) -> Limiter {
+        Limiter {
+            store,
+            day: Window::Day(day_offset),
+            policy,
+            degraded: AtomicBool::new(false),
+        }
+    }
+
+    /// An in-process limiter with days in UTC, failing open (tests, tools).
+    pub fn in_memory() -> Limiter {
+        Limiter::new(
+            Arc::new(MemoryStore::default()),
+            Utc.fix(),
+            FailurePolicy::Open,
+        )
+    }
+
+    /// Counts one request of client key `id`, or says which limit it hits.
+    pub async fn admit_client(&self, id: i32, limits: &ClientLimits) -> Result<(), LimitError> {
+        let checks = [
+            named(
+                "requests_per_second",
+                format!("ck:{id}:rps"),
+                Window::Second,
+                1,
+                limits.requests_per_second,
+            ),
+            named(
+                "requests_per_minute",
+                format!("ck:{id}:rpm"),
+                Window::Minute,
+                1,
+                limits.requests_per_minute,
+            ),
+            named(
+                "requests_per_day",
+                format!("ck:{id}:rpd"),
+                self.day,
+                1,
+                limits.requests_per_day,
+            ),
+            named(
+                "tokens_per_day",
+                format!("ck:{id}:tpd"),
+                self.day,
+                0,
+                limits.tokens_per_day,
+            ),
+            named(
+                "cost_per_day",
+                format!("ck:{id}:cpd"),
+                self.day,
+                0,
+                limits.cost_per_day,
+            ),
+        ];
+        self.admit(&checks).await
+    }
+
+    /// Counts one request on upstream key `id`, or says which limit it hits.
+    pub async fn admit_key(&self, id: i32, limits: &KeyLimits) -> Result<(), LimitError> {
+        let checks = [
+            named(
+                "requests_per_second",
+                format!("pk:{id}:rps"),
+                Window::Second,
+                1,
+                limits.requests_per_second,
+            ),
+            named(
+                "tokens_per_day",
+                format!("pk:{id}:tpd"),
+                self.day,
+                0,
+                limits.tokens_per_day,
+            ),
+        ];
+        self.admit(&checks).await
+    }
+
+    /// Adds a finished request's tokens and cost to today's counters.
+    pub async fn record_usage(&self, client_id: i32, key_id: i32, tokens: i64, cost_nanos: i64) {
+        let charges = [
+            Charge {
+                name: format!("ck:{client_id}:tpd"),
+                window: self.day,
+                amount: tokens,
+                limit: None,
+            },
+            Charge {
+                name: format!("ck:{client_id}:cpd"),
+                window: self.day,
+                amount: cost_nanos,
+                limit: None,
+            },
+            Charge {
+                name: format!("pk:{key_id}:tpd"),
+                window: self.day,
+                amount: tokens,
+                limit: None,
+            },
+        ];
+        let result = self.store.add(&charges, Utc::now()).await;
+        self.observe(result.err().as_ref());
+    }
+
+    /// Today's tokens and cost (nano-USD) of client key `id`.
+    pub async fn client_usage_today(&self, id: i32) -> Result<(i64, i64), StoreError> {
+        let charges = [
+            Charge {
+                name: format!("ck:{id}:tpd"),
+                window: self.day,
+                amount: 0,
+                limit: None,
+            },
+            Charge {
+                name: format!("ck:{id}:cpd"),
+                window: self.day,
+                amount: 0,
+                limit: None,
+            },
+        ];
+        let values = self.store.current(&charges, Utc::now()).await?;
+        Ok((
+            values.first().copied().unwrap_or(0),
+            values.get(1).copied().unwrap_or(0),
+        ))
+    }
+
+    async fn admit(&self, checks: &[Named]) -> Result<(), LimitError> {
+        let limited: Vec<&Named> = checks.iter().filter(|c| c.charge.limit.is_some()).collect();
+        if limited.is_empty() {
+            return Ok(());
+        }
+        let charges: Vec<Charge> = limited.iter().map(|c| c.charge.clone()).collect();
+        match self.store.try_charge(&charges, Utc::now()).await {
+            Ok(Ok(())) => {
+                self.observe(None);
+                Ok(())
+            }
+            Ok(Err(Refused { index, retry_after })) => {
+                self.observe(None);
+                Err(LimitError::Exceeded {
+                    limit: limited.get(index).map_or("rate", |c| c.limit_name),
+                    retry_after,
+                })
+            }
+            Err(e) => {
+                self.observe(Some(&e));
+                match self.policy {
+                    FailurePolicy::Open => Ok(()),
+                    FailurePolicy::Closed => Err(LimitError::Unavailable),
+                }
+            }
+        }
+    }
+
+    /// Logs transitions between a working and a failing store, once each.
+    fn observe(&self, error: Option<&StoreError>) {
+        let failing = error.is_some();
+        if self.degraded.swap(failing, Ordering::Relaxed) != failing {
+            match error {
+                Some(e) => tracing::error!(
+                    error = %e,
+                    policy = ?self.policy,
+                    "rate limits degraded: the counter store is failing"
+                ),
+                None => tracing::warn!("rate limits recovered: the counter store answers again"),
+            }
+        }
+    }
+
+    /// Whether the store failed on its last use.
+    pub fn degraded(&self) -> bool {
+        self.degraded.load(Ordering::Relaxed)
+    }
+}

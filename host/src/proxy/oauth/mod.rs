@@ -1,0 +1,160 @@
+//! OAuth 2.0 client credentials (RFC 6749 §4.4) on the proxy port.
+//!
+//! An application holding a client id and secret (managed through the
+//! admin API) trades them at `POST /oauth/token` for a short-lived bearer
+//! token, which the proxy then accepts wherever a key may stand. The token
+//! is a JWT the gateway signs with a key derived from the master key (so
+//! every instance sharing the master key accepts it) and marked with its
+//! own `kid`; it names the client key whose identity and limits it carries
+//! and the OAuth client it was issued to, which must still exist and be
+//! enabled when the token is used: disabling a client ends its tokens.
+
+mod endpoint;
+
+use std::time::Duration;
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub use endpoint::{TOKEN_PATH, serve_token_request};
+
+use super::jwt::JwtError;
+use crate::catalog::OAuthClient;
+
+/// `kid` of every token this gateway issues; other tokens go to the
+/// operator-configured verifier.
+pub const TOKEN_KID: &str = "ai-proxy-oauth-v1";
+/// `iss` of the tokens this gateway issues.
+pub const TOKEN_ISSUER: &str = "ai-proxy";
+/// Default lifetime of an issued token.
+pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(3600);
+
+#[derive(Debug, Serialize, Deserialize)]
+struct TokenClaims {
+    iss: String,
+    /// The client key id, in decimal.
+    sub: String,
+    /// The OAuth client id the token was issued to.
+    cid: String,
+    iat: i64,
+    exp: i64,
+}
+
+/// What a valid token names.
+#[derive(Debug, PartialEq, Eq)]
+pub struct TokenSubject {
+    pub client_key_id: i32,
+    pub oauth_client_id: String,
+}
+
+/// Signs and checks the gateway's own client tokens.
+pub struct TokenIssuer {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    ttl: Duration,
+}
+
+impl TokenIssuer {
+    pub fn new(master_key: &[u8; 32], ttl: Duration) -> TokenIssuer {
+        let mut hasher = Sha256::new();
+        hasher.update(b"ai-proxy oauth client token signing key v1");
+        hasher.update(master_key);
+        let secret = hasher.finalize();
+        TokenIssuer {
+            encoding: EncodingKey::from_secret(&secret),
+            decoding: DecodingKey::from_secret(&secret),
+            ttl,
+        }
+    }
+
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// A token for `client`, valid for the configured lifetime.
+    pub fn issue(&self, client: &OAuthClient) -> Result<String, jsonwebtoken::errors::Error> {
+        let now = chrono::Utc::now().timestamp();
+        let claims = TokenClaims {
+            iss: TOKEN_ISSUER.to_owned(),
+            sub: client.client_key_id.to_string(),
+            cid: client.client_id.clone(),
+            iat: now,
+            exp: now + i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX / 2),
+        };
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(TOKEN_KID.to_owned());
+        encode(&header, &claims, &self.encoding)
+    }
+
+    /// What a token names, if this gateway signed it and it is current.
+    pub fn verify(&self, token: &str) -> Result<TokenSubject, JwtError> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.set_issuer(&[TOKEN_ISSUER]);
+        validation.validate_aud = false;
+        validation.set_required_spec_claims(&["exp", "sub", "iss"]);
+        let claims = decode::<TokenClaims>(token, &self.decoding, &validation)
+            .map_err(|e| JwtError::Invalid(e.to_string()))?
+            .claims;
+        Ok(TokenSubject {
+            client_key_id: claims.sub.parse().map_err(|_| JwtError::Subject)?,
+            oauth_client_id: claims.cid,
+        })
+    }
+}
+
+/// Whether a token's header names this gateway's key.
+pub fn is_gateway_token(token: &str) -> bool {
+    jsonwebtoken::decode_header(token).is_ok_and(|h| h.kid.as_deref() == Some(TOKEN_KID))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client() -> OAuthClient {
+        OAuthClient {
+            id: 1,
+            client_id: "aipc-test".into(),
+            secret_hash: [0; 32],
+            client_key_id: 42,
+            enabled: true,
+        }
+    }
+
+    #[test]
+    fn issued_tokens_verify_and_name_their_client() {
+        let issuer = TokenIssuer::new(&[7; 32], DEFAULT_TOKEN_TTL);
+        let token = issuer.issue(&client()).expect("issue");
+        assert!(is_gateway_token(&token));
+        assert_eq!(
+            issuer.verify(&token),
+            Ok(TokenSubject {
+                client_key_id: 42,
+                oauth_client_id: "aipc-test".into()
+            })
+        );
+    }
+
+    #[test]
+    fn tokens_of_another_master_key_or_expired_are_refused() {
+        let token = TokenIssuer::new(&[7; 32], DEFAULT_TOKEN_TTL)
+            .issue(&client())
+            .expect("issue");
+        assert!(
+            TokenIssuer::new(&[8; 32], DEFAULT_TOKEN_TTL)
+                .verify(&token)
+                .is_err()
+        );
+        let expired = TokenIssuer::new(&[7; 32], Duration::ZERO)
+            .issue(&client())
+            .expect("issue");
+        std::thread::sleep(Duration::from_millis(1100));
+        assert!(
+            TokenIssuer::new(&[7; 32], DEFAULT_TOKEN_TTL)
+                .verify(&expired)
+                .is_err()
+        );
+    }
+}

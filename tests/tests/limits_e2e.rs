@@ -1,0 +1,224 @@
+//! Rate limits and quotas on the proxy, in-process: per client key
+//! (requests per minute, tokens and cost per day) and per upstream key
+//! (tokens per day), each answering 429 with `Retry-After` and a JSON error
+//! naming the limit; concurrent requests never overshoot a limit.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::Duration;
+
+use ai_proxy_tests::gateway::TestGateway;
+use ai_proxy_tests::mock::{COMPLETION_TOKENS, MockUpstream, PROMPT_TOKENS};
+use chrono::Timelike;
+use reqwest::Method;
+use serde_json::json;
+
+/// Waits out the end of a minute, so a per-minute window cannot turn over
+/// in the middle of a test step.
+async fn clear_of_minute_boundary() {
+    let second = chrono::Utc::now().second();
+    if second >= 50 {
+        tokio::time::sleep(Duration::from_secs(u64::from(61 - second))).await;
+    }
+}
+
+#[tokio::test]
+async fn client_key_limits_answer_429_naming_the_limit() {
+    let mock = MockUpstream::start().await;
+    let gw = TestGateway::start().await;
+    let pool = gw
+        .pool(
+            "openai",
+            &mock.base_url(),
+            &[("k", "sk-up", json!({}))],
+            json!({"limits": {"requests_per_minute": 3}}),
+        )
+        .await;
+    clear_of_minute_boundary().await;
+    for i in 0..3 {
+        assert_eq!(gw.chat(&pool.client_key).await.0, 200, "request {i}");
+    }
+    let (status, headers, body) = gw.chat(&pool.client_key).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["error"]["code"], "rate_limit_exceeded");
+    assert_eq!(body["error"]["param"], "requests_per_minute");
+    let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert_eq!(
+        mock.requests().len(),
+        3,
+        "the refused request never left the gateway"
+    );
+
+    // Raising the limit takes effect at once.
+    gw.admin_ok(
+        Method::PUT,
+        &format!("/api/user-service/keys/{}", pool.client_id),
+        Some(json!({"limits": {"requests_per_minute": 4}})),
+    )
+    .await;
+    assert_eq!(gw.chat(&pool.client_key).await.0, 200);
+
+    // Bad limits are refused with a reason.
+    for bad in [
+        json!({"limits": {"requests_per_minute": -1}}),
+        json!({"limits": {"cost_per_day_usd": "ten"}}),
+        json!({"limits": {"per_fortnight": 3}}),
+        json!({"strategy": "random"}),
+    ] {
+        let (status, body) = gw
+            .admin(
+                Method::PUT,
+                &format!("/api/user-service/keys/{}", pool.client_id),
+                Some(bad.clone()),
+            )
+            .await;
+        assert!(status == 400 || status == 422, "{bad} -> {status}");
+        assert!(body["error"]["message"].is_string(), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn token_and_cost_quotas_refuse_once_spent() {
+    let tokens_per_request = (PROMPT_TOKENS + COMPLETION_TOKENS) as i64;
+    let mock = MockUpstream::start().await;
+    let gw = TestGateway::start().await;
+    let pool = gw
+        .pool(
+            "openai",
+            &mock.base_url(),
+            &[("k", "sk-up", json!({}))],
+            json!({"limits": {"tokens_per_day": tokens_per_request + 1}}),
+        )
+        .await;
+    // Under the quota before each of the first two requests, spent after.
+    for _ in 0..2 {
+        assert_eq!(gw.chat(&pool.client_key).await.0, 200);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, headers, body) = gw.chat(&pool.client_key).await;
+    assert_eq!(
+        (status, body["error"]["param"].as_str()),
+        (429, Some("tokens_per_day")),
+        "{body}"
+    );
+    assert!(headers.contains_key("retry-after"));
+
+    // A cost quota of a tiny amount: the first request spends it.
+    let cost = gw
+        .pool(
+            "anthropic",
+            &mock.base_url(),
+            &[("k", "sk-up", json!({}))],
+            json!({"limits": {"cost_per_day_usd": 0.000001}}),
+        )
+        .await;
+    let send = || {
+        reqwest::Client::new()
+            .post(format!("{}/v1/messages", gw.proxy_url))
+            .header("x-api-key", &cost.client_key)
+            .json(&json!({"model": "claude-sonnet-4", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}))
+            .send()
+    };
+    assert_eq!(send().await.unwrap().status(), 200);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let refused = send().await.unwrap();
+    assert_eq!(refused.status(), 429);
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["param"], "cost_per_day");
+}
+
+#[tokio::test]
+async fn upstream_key_limits_move_traffic_to_other_keys() {
+    let mock = MockUpstream::start().await;
+    let gw = TestGateway::start().await;
+    let pool = gw
+        .pool(
+            "openai",
+            &mock.base_url(),
+            &[
+                (
+                    "small",
+                    "sk-small",
+                    json!({"limits": {"tokens_per_day": 10}}),
+                ),
+                ("large", "sk-large", json!({})),
+            ],
+            json!({}),
+        )
+        .await;
+    for _ in 0..5 {
+        assert_eq!(gw.chat(&pool.client_key).await.0, 200);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let names: Vec<String> = gw
+        .traces(5)
+        .await
+        .iter()
+        .map(|t| t["provider_key_name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        names.iter().filter(|n| *n == "small").count(),
+        1,
+        "{names:?}"
+    );
+
+    // Once every key is at its limit the client hears why, with a time to wait.
+    gw.admin_ok(
+        Method::PUT,
+        &format!("/api/provider-keys/keys/{}", pool.key_ids[1]),
+        Some(json!({"limits": {"tokens_per_day": 10}})),
+    )
+    .await;
+    let (status, headers, body) = gw.chat(&pool.client_key).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("all limited")
+    );
+    assert!(headers.contains_key("retry-after"));
+}
+
+#[tokio::test]
+async fn concurrent_requests_never_overshoot_a_limit() {
+    let mock = MockUpstream::start().await;
+    let gw = TestGateway::start().await;
+    let pool = gw
+        .pool(
+            "openai",
+            &mock.base_url(),
+            &[("k", "sk-up", json!({}))],
+            json!({"limits": {"requests_per_minute": 20}}),
+        )
+        .await;
+    clear_of_minute_boundary().await;
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let url = format!("{}/v1/chat/completions", gw.proxy_url);
+            let key = pool.client_key.clone();
+            tokio::spawn(async move {
+                reqwest::Client::new()
+                    .post(url)
+                    .bearer_auth(key)
+                    .json(&json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        20,
+        "{statuses:?}"
+    );
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 30);
+}
