@@ -1,5 +1,7 @@
-//! Compiles the misbehaving test plugin (`plugins/testing/misbehave`) to a
-//! component and tells the test code where it is (`MISBEHAVE_WASM`).
+//! Compiles the test plugins (`plugins/testing/misbehave`, and
+//! `plugins/testing/openai-next`: a second version of the OpenAI plugin) to
+//! components and tells the test code where they are (`MISBEHAVE_WASM`,
+//! `OPENAI_NEXT_WASM`).
 
 use std::error::Error;
 use std::path::PathBuf;
@@ -14,12 +16,16 @@ fn main() -> Result<(), Box<dyn Error>> {
         "wit",
         "sdk",
         "plugins/testing/misbehave",
+        "plugins/testing/openai-next",
+        "plugins/openai",
         "host/wasm_plugins.rs",
     ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
-    let built = build_plugins(root, &out_dir, &["misbehave"])?;
+    let built = build_plugins(root, &out_dir, &["misbehave", "openai-next"])?;
     let wasm = built.join("plugin_misbehave.wasm");
     println!("cargo:rustc-env=MISBEHAVE_WASM={}", wasm.display());
+    let next = built.join("plugin_openai_next.wasm");
+    println!("cargo:rustc-env=OPENAI_NEXT_WASM={}", next.display());
     Ok(())
 }

@@ -12,6 +12,7 @@ use chrono::FixedOffset;
 
 use crate::egress::EgressPolicy;
 use crate::limits::{FailurePolicy, parse_offset};
+use crate::plugins::DEFAULT_MAX_PLUGIN_BYTES;
 use crate::proxy::{DEFAULT_TOKEN_TTL, JwtConfig};
 use crate::secrets::Secret;
 
@@ -77,6 +78,13 @@ pub struct Config {
     /// Time between active health checks of each key; zero turns them off
     /// (`AI_PROXY_HEALTH_INTERVAL_SECS`).
     pub health_interval: Duration,
+    /// Largest plugin component accepted (`AI_PROXY_PLUGIN_MAX_BYTES`).
+    pub plugin_max_bytes: usize,
+    /// Failures (traps, timeouts, memory denials) within the window after
+    /// which a plugin version is disabled; zero never disables
+    /// (`AI_PROXY_PLUGIN_FAILURE_LIMIT`, `_WINDOW_SECS`).
+    pub plugin_failure_limit: usize,
+    pub plugin_failure_window: Duration,
 }
 
 /// A configuration value that cannot be used.
@@ -197,13 +205,28 @@ impl Config {
                 "AI_PROXY_HEALTH_INTERVAL_SECS",
                 Some(DEFAULT_HEALTH_INTERVAL.as_secs()),
             )?),
+            plugin_max_bytes: parse(
+                &get,
+                "AI_PROXY_PLUGIN_MAX_BYTES",
+                Some(DEFAULT_MAX_PLUGIN_BYTES),
+            )?,
+            plugin_failure_limit: parse(
+                &get,
+                "AI_PROXY_PLUGIN_FAILURE_LIMIT",
+                Some(DEFAULT_PLUGIN_FAILURE_LIMIT),
+            )?,
+            plugin_failure_window: Duration::from_secs(parse(
+                &get,
+                "AI_PROXY_PLUGIN_FAILURE_WINDOW_SECS",
+                Some(DEFAULT_PLUGIN_FAILURE_WINDOW.as_secs()),
+            )?),
         };
         config.validate()?;
         Ok(config)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        let checks: [(&'static str, u64, bool, &'static str); 8] = [
+        let checks: [(&'static str, u64, bool, &'static str); 10] = [
             (
                 "AI_PROXY_MAX_BODY_BYTES",
                 self.max_body_bytes as u64,
@@ -252,6 +275,18 @@ impl Config {
                 (1..=MAX_ATTEMPTS_LIMIT).contains(&self.max_attempts),
                 "must be between 1 and 10",
             ),
+            (
+                "AI_PROXY_PLUGIN_MAX_BYTES",
+                self.plugin_max_bytes as u64,
+                (1024..=MAX_PLUGIN_BYTES_LIMIT).contains(&self.plugin_max_bytes),
+                "must be between 1024 and 268435456",
+            ),
+            (
+                "AI_PROXY_PLUGIN_FAILURE_WINDOW_SECS",
+                self.plugin_failure_window.as_secs(),
+                !self.plugin_failure_window.is_zero(),
+                "must be above 0",
+            ),
         ];
         for (name, value, ok, reason) in checks {
             if !ok {
@@ -284,6 +319,13 @@ fn parse<T: std::str::FromStr>(
         }),
     }
 }
+
+/// Largest plugin size an operator may allow.
+pub const MAX_PLUGIN_BYTES_LIMIT: usize = 256 * 1024 * 1024;
+/// Default failures of a plugin version within the window that disable it.
+pub const DEFAULT_PLUGIN_FAILURE_LIMIT: usize = 20;
+/// Default window for counting plugin failures.
+pub const DEFAULT_PLUGIN_FAILURE_WINDOW: Duration = Duration::from_secs(60);
 
 /// Default number of upstream keys tried for one request.
 pub const DEFAULT_MAX_ATTEMPTS: usize = 3;

@@ -69,7 +69,11 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         memory_bytes: config.plugin_memory_bytes,
         instances: config.plugin_instances,
     })?;
-    let registry = Arc::new(PluginRegistry::new(engine));
+    let registry = Arc::new(PluginRegistry::new(
+        engine,
+        Some(config.data_dir.join(PLUGIN_CACHE_DIR)),
+        config.plugin_max_bytes,
+    ));
     for (name, bytes) in BUILTIN_PLUGINS {
         let plugin = registry
             .load(bytes.to_vec())
@@ -125,6 +129,11 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         board: board.clone(),
         limiter: limiter.clone(),
     });
+    admin::spawn_plugin_guard(
+        admin_core.clone(),
+        config.plugin_failure_limit,
+        config.plugin_failure_window,
+    );
     let listener = tokio::net::TcpListener::bind(config.admin_addr)
         .await
         .map_err(|e| anyhow::anyhow!("binding the admin API to {}: {e}", config.admin_addr))?;
@@ -149,6 +158,9 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         max_attempts: config.max_attempts,
     }))
 }
+
+/// Where precompiled plugins are kept, under the data directory.
+const PLUGIN_CACHE_DIR: &str = "plugin-cache";
 
 /// In-process counters, or Redis when `REDIS_URL` is set.
 fn build_limiter(config: &Config) -> anyhow::Result<Limiter> {

@@ -10,6 +10,7 @@ mod m20261126_000002_audit_log;
 mod m20261126_000003_client_key_models;
 mod m20261126_000004_oauth_clients;
 mod m20261126_000005_limits;
+mod m20261126_000006_plugin_versions;
 
 /// Every migration in order.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_client_key_models::Migration),
             Box::new(m20261126_000004_oauth_clients::Migration),
             Box::new(m20261126_000005_limits::Migration),
+            Box::new(m20261126_000006_plugin_versions::Migration),
         ]
     }
 }

@@ -34,6 +34,11 @@ pub fn misbehave_wasm() -> PathBuf {
     PathBuf::from(env!("MISBEHAVE_WASM"))
 }
 
+/// The test plugin that is version 0.2.0 of `openai` (see `tests/build.rs`).
+pub fn openai_next_wasm() -> PathBuf {
+    PathBuf::from(env!("OPENAI_NEXT_WASM"))
+}
+
 /// A free loopback port (bound then released).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

@@ -18,6 +18,12 @@ pub enum ApiError {
     NotFound(&'static str),
     #[error("{0}")]
     Conflict(String),
+    /// Well-formed but unusable input (a plugin that fails validation):
+    /// the message and a machine-readable code.
+    #[error("{0}")]
+    Unprocessable(String, &'static str),
+    #[error("{0}")]
+    TooLarge(String),
     #[error("too many failed attempts; retry in {0} seconds")]
     TooManyAttempts(u64),
     #[error("internal error")]
@@ -38,6 +44,8 @@ impl ApiError {
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Unprocessable(_, code) => (StatusCode::UNPROCESSABLE_ENTITY, code),
+            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             ApiError::TooManyAttempts(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }

@@ -14,7 +14,9 @@ mod error;
 mod health;
 mod json;
 mod limits;
+mod metrics;
 mod oauth_clients;
+mod plugin_guard;
 mod plugins;
 mod provider_keys;
 mod providers;
@@ -28,11 +30,13 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::{get, post, put};
 use sea_orm::DatabaseConnection;
 
 pub use error::ApiError;
+pub use plugin_guard::spawn_plugin_guard;
 pub use session::SessionSigner;
 pub use throttle::LoginThrottle;
 
@@ -76,6 +80,9 @@ impl AdminCore {
 
 pub type AdminState = Arc<AdminCore>;
 
+/// Room for multipart framing around an uploaded plugin.
+const UPLOAD_FORM_OVERHEAD: usize = 64 * 1024;
+
 /// The admin router.
 pub fn router(state: AdminState) -> Router {
     let protected = Router::new()
@@ -89,7 +96,20 @@ pub fn router(state: AdminState) -> Router {
                 .get(providers::get_one)
                 .delete(providers::delete),
         )
-        .route("/api/plugins", get(plugins::list))
+        .route(
+            "/api/plugins",
+            get(plugins::list)
+                .post(plugins::upload)
+                .layer(DefaultBodyLimit::max(
+                    state.registry.max_bytes() + UPLOAD_FORM_OVERHEAD,
+                )),
+        )
+        .route(
+            "/api/plugins/{id}",
+            get(plugins::get_one)
+                .put(plugins::update)
+                .delete(plugins::delete),
+        )
         .route(
             "/api/provider-keys/keys",
             get(provider_keys::list).post(provider_keys::create),
@@ -152,6 +172,7 @@ pub fn router(state: AdminState) -> Router {
         ));
     Router::new()
         .route("/api/health", get(health::health))
+        .route("/metrics", get(metrics::metrics))
         .route("/api/auth/login", post(auth::login))
         .merge(protected)
         .fallback(error::not_found)

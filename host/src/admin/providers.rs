@@ -12,7 +12,7 @@ use super::json::ApiJson;
 use super::{AdminState, ApiError};
 use crate::catalog::UpstreamBase;
 use crate::store::bootstrap::{DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_READ_TIMEOUT_MS, seed_prices};
-use crate::store::entities::providers;
+use crate::store::entities::{plugins, providers};
 
 /// Longest upstream timeout an operator may set.
 pub const MAX_TIMEOUT_MS: i32 = 3_600_000;
@@ -23,7 +23,11 @@ pub struct ProviderView {
     name: String,
     plugin: String,
     plugin_loaded: bool,
+    /// The version serving now.
     plugin_version: Option<String>,
+    /// The version the provider is bound to; `latest` follows the newest
+    /// enabled version.
+    plugin_binding: String,
     base_url: String,
     connect_timeout_ms: i32,
     read_timeout_ms: i32,
@@ -41,6 +45,7 @@ fn view(state: &AdminState, p: providers::Model) -> ProviderView {
         plugin: p.plugin_name,
         plugin_loaded: plugin.is_some(),
         plugin_version: plugin.map(|pl| pl.version.clone()),
+        plugin_binding: p.plugin_version.unwrap_or_else(|| LATEST.into()),
         base_url: p.base_url,
         connect_timeout_ms: p.connect_timeout_ms,
         read_timeout_ms: p.read_timeout_ms,
@@ -55,10 +60,39 @@ fn view(state: &AdminState, p: providers::Model) -> ProviderView {
 pub struct ProviderInput {
     name: Option<String>,
     plugin: Option<String>,
+    /// A version of the plugin to bind to, or `latest`.
+    plugin_version: Option<String>,
     base_url: Option<String>,
     connect_timeout_ms: Option<i32>,
     read_timeout_ms: Option<i32>,
     enabled: Option<bool>,
+}
+
+/// The binding that follows the newest enabled version.
+pub const LATEST: &str = "latest";
+
+/// The stored binding for `version` of plugin `name`: `None` for latest,
+/// else the version, which must exist.
+async fn binding(
+    state: &AdminState,
+    name: &str,
+    version: &str,
+) -> Result<Option<String>, ApiError> {
+    if version == LATEST {
+        return Ok(None);
+    }
+    let exists = plugins::Entity::find()
+        .filter(plugins::Column::Name.eq(name))
+        .filter(plugins::Column::Version.eq(version))
+        .one(&state.db)
+        .await?
+        .is_some();
+    if !exists {
+        return Err(ApiError::BadRequest(format!(
+            "plugin '{name}' has no version '{version}'"
+        )));
+    }
+    Ok(Some(version.to_owned()))
 }
 
 /// Validates a provider change; a base URL must parse and, when its host
@@ -150,6 +184,10 @@ pub async fn create(
     let now = Utc::now();
     let row = providers::ActiveModel {
         name: Set(name),
+        plugin_version: Set(match &input.plugin_version {
+            Some(v) => binding(&state, &plugin, v).await?,
+            None => None,
+        }),
         plugin_name: Set(plugin),
         base_url: Set(base_url),
         connect_timeout_ms: Set(input
@@ -200,8 +238,18 @@ pub async fn update(
     if let Some(v) = input.name {
         row.name = Set(v);
     }
+    let plugin_changed = input.plugin.is_some();
     if let Some(v) = input.plugin {
         row.plugin_name = Set(v);
+    }
+    let plugin_name = match &row.plugin_name {
+        sea_orm::ActiveValue::Set(v) | sea_orm::ActiveValue::Unchanged(v) => v.clone(),
+        sea_orm::ActiveValue::NotSet => String::new(),
+    };
+    if let Some(v) = input.plugin_version {
+        row.plugin_version = Set(binding(&state, &plugin_name, &v).await?);
+    } else if plugin_changed {
+        row.plugin_version = Set(None);
     }
     if let Some(v) = input.base_url {
         row.base_url = Set(v);

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::{Catalog, ClientKey, OAuthClient, PluginRegistry, Provider, ProviderKey, UpstreamBase};
 use crate::limits::{ClientLimits, KeyLimits};
@@ -22,7 +22,7 @@ pub async fn load_catalog(
     registry: &PluginRegistry,
     secrets: &SecretBox,
 ) -> anyhow::Result<Catalog> {
-    let plugins = latest_plugins(db, registry).await?;
+    let plugins = enabled_versions(db, registry).await?;
 
     let mut prices_by_provider: HashMap<i32, Vec<Price>> = HashMap::new();
     for p in prices::Entity::find().all(db).await? {
@@ -44,7 +44,7 @@ pub async fn load_catalog(
         let provider = Provider {
             id: p.id,
             enabled: p.enabled,
-            plugin: plugins.get(&p.plugin_name).cloned(),
+            plugin: resolve(&plugins, &p.plugin_name, p.plugin_version.as_deref()),
             plugin_name: p.plugin_name,
             upstream: UpstreamBase::parse(&p.base_url),
             connect_timeout: Duration::from_millis(
@@ -134,31 +134,32 @@ fn decode_hash(hex_digest: &str) -> Option<[u8; 32]> {
     hex::decode(hex_digest).ok()?.try_into().ok()
 }
 
-/// The newest enabled version of each plugin name, compiled.
-async fn latest_plugins(
+/// The enabled versions of each plugin name, compiled, oldest first.
+type Versions = HashMap<String, Vec<Arc<LoadedPlugin>>>;
+
+/// Compiles (or finds compiled) every enabled plugin version, with its own
+/// limits applied.
+async fn enabled_versions(
     db: &DatabaseConnection,
     registry: &PluginRegistry,
-) -> anyhow::Result<HashMap<String, Arc<LoadedPlugin>>> {
-    let rows: Vec<(i32, String, String, bool)> = plugins::Entity::find()
+) -> anyhow::Result<Versions> {
+    type Row = (i32, String, String, Option<i32>, Option<i32>);
+    let rows: Vec<Row> = plugins::Entity::find()
         .select_only()
         .columns([
             plugins::Column::Id,
             plugins::Column::Name,
             plugins::Column::Sha256,
-            plugins::Column::Enabled,
+            plugins::Column::CallTimeoutMs,
+            plugins::Column::MemoryMib,
         ])
+        .filter(plugins::Column::Enabled.eq(true))
         .order_by_asc(plugins::Column::Id)
         .into_tuple()
         .all(db)
         .await?;
-    let mut latest: HashMap<String, (i32, String)> = HashMap::new();
-    for (id, name, sha, enabled) in rows {
-        if enabled {
-            latest.insert(name, (id, sha));
-        }
-    }
-    let mut out = HashMap::new();
-    for (name, (id, sha)) in latest {
+    let mut out: Versions = HashMap::new();
+    for (id, name, sha, call_timeout_ms, memory_mib) in rows {
         let plugin = match registry.get(&sha) {
             Some(p) => p,
             None => {
@@ -174,7 +175,29 @@ async fn latest_plugins(
                 }
             }
         };
-        out.insert(name, plugin);
+        let plugin = if call_timeout_ms.is_some() || memory_mib.is_some() {
+            plugin.with_limits(
+                call_timeout_ms
+                    .and_then(|ms| u64::try_from(ms).ok())
+                    .map(Duration::from_millis),
+                memory_mib
+                    .and_then(|m| usize::try_from(m).ok())
+                    .map(|m| m << 20),
+            )
+        } else {
+            plugin
+        };
+        out.entry(name).or_default().push(plugin);
     }
     Ok(out)
+}
+
+/// The version a provider runs: the pinned one when it is enabled, else
+/// the newest enabled one (so disabling a version falls back).
+fn resolve(versions: &Versions, name: &str, pinned: Option<&str>) -> Option<Arc<LoadedPlugin>> {
+    let list = versions.get(name)?;
+    pinned
+        .and_then(|v| list.iter().rev().find(|p| p.version == v))
+        .or_else(|| list.last())
+        .cloned()
 }

@@ -14,6 +14,7 @@ use wasmtime::{Store, Trap};
 use super::bindings::ProviderPlugin;
 use super::failure::{FailureKind, PluginFailure};
 use super::loaded::LoadedPlugin;
+use super::metrics::CallOutcome;
 use super::state::PluginState;
 use super::types::{
     ErrorClass, Header, OutboundRequest, PluginError, Price, RequestFacts, RequestHead, Usage,
@@ -42,8 +43,9 @@ macro_rules! guest_call {
         let timeout = $self.plugin.call_timeout();
         let $guest = $self.bindings.ai_proxy_provider_provider();
         let $store = &mut $self.store;
+        let started = std::time::Instant::now();
         let outcome = tokio::time::timeout(timeout, $call).await;
-        $self.settle(outcome)
+        $self.settle(outcome, started)
     }};
 }
 
@@ -119,17 +121,27 @@ impl PluginInstance {
     }
 
     fn refused<T>(&self, result: Result<T, PluginError>) -> Result<T, PluginFailure> {
-        result.map_err(|e| PluginFailure::from_plugin_error(&self.plugin.name, e))
+        result.map_err(|e| {
+            self.plugin.metrics.record_error();
+            PluginFailure::from_plugin_error(&self.plugin.name, e)
+        })
     }
 
     fn settle<T>(
         &mut self,
         outcome: Result<wasmtime::Result<T>, tokio::time::error::Elapsed>,
+        started: std::time::Instant,
     ) -> Result<T, PluginFailure> {
+        let elapsed = started.elapsed();
+        let metrics = &self.plugin.metrics;
         let error = match outcome {
-            Ok(Ok(value)) => return Ok(value),
+            Ok(Ok(value)) => {
+                metrics.record(elapsed, CallOutcome::Ok);
+                return Ok(value);
+            }
             Ok(Err(error)) => error,
             Err(_) => {
+                metrics.record(elapsed, CallOutcome::Timeout);
                 self.poisoned = true;
                 let failure = self.failure(FailureKind::Timeout);
                 tracing::warn!(plugin = %self.plugin.name, "plugin call timed out waiting in a host call");
@@ -137,13 +149,14 @@ impl PluginInstance {
             }
         };
         self.poisoned = true;
-        let kind = if self.store.data().limiter.denied {
-            FailureKind::OutOfMemory
+        let (kind, outcome) = if self.store.data().limiter.denied {
+            (FailureKind::OutOfMemory, CallOutcome::OutOfMemory)
         } else if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
-            FailureKind::Timeout
+            (FailureKind::Timeout, CallOutcome::Timeout)
         } else {
-            FailureKind::Trap(format!("{error:#}"))
+            (FailureKind::Trap(format!("{error:#}")), CallOutcome::Trap)
         };
+        self.plugin.metrics.record(elapsed, outcome);
         let failure = self.failure(kind);
         tracing::warn!(plugin = %self.plugin.name, error = %format!("{error:#}"), "plugin call failed: {failure}");
         Err(failure)

@@ -1,28 +1,21 @@
 //! A compiled, pre-instantiated plugin component.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use wasmtime::Store;
 use wasmtime::component::Component;
 
 use super::bindings::ProviderPluginPre;
-use super::engine::PluginEngine;
+use super::engine::{PluginEngine, PluginLimits};
 use super::failure::{FailureKind, PluginFailure};
 use super::instance::PluginInstance;
+use super::metrics::PluginMetrics;
+use super::precompiled;
 use super::state::PluginState;
 use super::types;
-
-/// Why a component could not be loaded as a plugin.
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    #[error("not a valid WebAssembly component: {0}")]
-    Compile(String),
-    #[error("the component does not fit the provider-plugin world: {0}")]
-    World(String),
-    #[error("the plugin failed while describing itself: {0}")]
-    Info(String),
-}
+use super::validate::{LoadError, check_info, check_interface, world_error};
 
 /// A plugin ready to serve: compiled once, type-checked against the
 /// linker once, with its self-description read.
@@ -32,13 +25,16 @@ pub struct LoadedPlugin {
     pub sha256: String,
     pub info: types::ProviderInfo,
     pub default_prices: Vec<types::Price>,
+    /// Shared by every copy of this version (whatever its limits).
+    pub metrics: Arc<PluginMetrics>,
+    pub(super) component: Component,
     pre: ProviderPluginPre<PluginState>,
     engine: Arc<PluginEngine>,
+    limits: PluginLimits,
 }
 
 impl LoadedPlugin {
-    /// Compiles `bytes` (on a blocking thread), links it and calls `info`
-    /// and `default-prices`.
+    /// Compiles `bytes` (on a blocking thread) and loads the component.
     pub async fn load(
         engine: &Arc<PluginEngine>,
         bytes: Vec<u8>,
@@ -50,29 +46,60 @@ impl LoadedPlugin {
                 .await
                 .map_err(|e| LoadError::Compile(format!("compile task failed: {e}")))?
                 .map_err(|e| LoadError::Compile(format!("{e:#}")))?;
+        Self::from_component(engine, component, sha256).await
+    }
+
+    /// Like [`LoadedPlugin::load`], using and filling the precompiled
+    /// artifact cache in `cache_dir`.
+    pub async fn load_cached(
+        engine: &Arc<PluginEngine>,
+        bytes: Vec<u8>,
+        cache_dir: &std::path::Path,
+    ) -> Result<Arc<LoadedPlugin>, LoadError> {
+        let sha256 = hex::encode(Sha256::digest(&bytes));
+        if let Some(component) = precompiled::load(&engine.engine, cache_dir, &sha256) {
+            return Self::from_component(engine, component, sha256).await;
+        }
+        let plugin = Self::load(engine, bytes).await?;
+        let (dir, component) = (cache_dir.to_owned(), plugin.component.clone());
+        let sha = plugin.sha256.clone();
+        tokio::task::spawn_blocking(move || precompiled::store(&dir, &sha, &component));
+        Ok(plugin)
+    }
+
+    /// Checks a compiled component against the contract, links it, and
+    /// calls `info` and `default-prices`.
+    pub async fn from_component(
+        engine: &Arc<PluginEngine>,
+        component: Component,
+        sha256: String,
+    ) -> Result<Arc<LoadedPlugin>, LoadError> {
+        check_interface(&engine.engine, &component)?;
         let pre = engine
             .linker
             .instantiate_pre(&component)
-            .map_err(|e| LoadError::World(format!("{e:#}")))?;
+            .map_err(|e| world_error(&e))?;
         let pre = ProviderPluginPre::new(pre).map_err(|e| LoadError::World(format!("{e:#}")))?;
 
+        let limits = engine.limits;
         let mut store = Store::new(
             &engine.engine,
-            PluginState::new("loading", "load", engine.limits.memory_bytes),
+            PluginState::new("loading", "load", limits.memory_bytes),
         );
         store.limiter(|s| &mut s.limiter);
-        store.set_epoch_deadline(engine.limits.deadline_ticks());
+        store.set_epoch_deadline(limits.deadline_ticks());
         let instance = pre
             .instantiate_async(&mut store)
             .await
             .map_err(|e| LoadError::World(format!("{e:#}")))?;
         let exports = instance.ai_proxy_provider_provider();
-        let timeout = engine.limits.call_timeout;
+        let timeout = limits.call_timeout;
         let info = tokio::time::timeout(timeout, exports.call_info(&mut store))
             .await
             .map_err(|_| LoadError::Info("info() timed out".into()))?
             .map_err(|e| LoadError::Info(format!("{e:#}")))?;
-        store.set_epoch_deadline(engine.limits.deadline_ticks());
+        check_info(&info.name, &info.version)?;
+        store.set_epoch_deadline(limits.deadline_ticks());
         let default_prices = tokio::time::timeout(timeout, exports.call_default_prices(&mut store))
             .await
             .map_err(|_| LoadError::Info("default-prices() timed out".into()))?
@@ -83,9 +110,39 @@ impl LoadedPlugin {
             sha256,
             info,
             default_prices,
+            metrics: Arc::default(),
+            component,
             pre,
             engine: engine.clone(),
+            limits,
         }))
+    }
+
+    /// This version with its own call time and memory limits (each at most
+    /// the gateway-wide one), sharing code and metrics with `self`.
+    pub fn with_limits(
+        &self,
+        call_timeout: Option<Duration>,
+        memory_bytes: Option<usize>,
+    ) -> Arc<LoadedPlugin> {
+        let global = self.engine.limits;
+        let limits = PluginLimits {
+            call_timeout: call_timeout.map_or(global.call_timeout, |t| t.min(global.call_timeout)),
+            memory_bytes: memory_bytes.map_or(global.memory_bytes, |m| m.min(global.memory_bytes)),
+            instances: global.instances,
+        };
+        Arc::new(LoadedPlugin {
+            name: self.name.clone(),
+            version: self.version.clone(),
+            sha256: self.sha256.clone(),
+            info: self.info.clone(),
+            default_prices: self.default_prices.clone(),
+            metrics: self.metrics.clone(),
+            component: self.component.clone(),
+            pre: self.pre.clone(),
+            engine: self.engine.clone(),
+            limits,
+        })
     }
 
     /// A fresh instance for one request.
@@ -93,13 +150,12 @@ impl LoadedPlugin {
         self: &Arc<Self>,
         request_id: &str,
     ) -> Result<PluginInstance, PluginFailure> {
-        let limits = self.engine.limits;
         let mut store = Store::new(
             &self.engine.engine,
-            PluginState::new(&self.name, request_id, limits.memory_bytes),
+            PluginState::new(&self.name, request_id, self.limits.memory_bytes),
         );
         store.limiter(|s| &mut s.limiter);
-        store.set_epoch_deadline(limits.deadline_ticks());
+        store.set_epoch_deadline(self.limits.deadline_ticks());
         match self.pre.instantiate_async(&mut store).await {
             Ok(bindings) => Ok(PluginInstance::new(self.clone(), store, bindings)),
             Err(e) => Err(PluginFailure {
@@ -110,10 +166,15 @@ impl LoadedPlugin {
     }
 
     pub(super) fn deadline_ticks(&self) -> u64 {
-        self.engine.limits.deadline_ticks()
+        self.limits.deadline_ticks()
     }
 
-    pub(super) fn call_timeout(&self) -> std::time::Duration {
-        self.engine.limits.call_timeout
+    pub(super) fn call_timeout(&self) -> Duration {
+        self.limits.call_timeout
+    }
+
+    /// The limits this copy runs under.
+    pub fn limits(&self) -> PluginLimits {
+        self.limits
     }
 }

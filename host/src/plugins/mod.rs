@@ -18,14 +18,19 @@ mod engine;
 mod failure;
 mod instance;
 mod loaded;
+mod metrics;
+mod precompiled;
 mod state;
+mod validate;
 
 pub use bindings::types;
 pub use builtin::BUILTIN_PLUGINS;
 pub use engine::{EPOCH_TICK, PluginEngine, PluginLimits};
 pub use failure::{FailureKind, PluginFailure};
 pub use instance::{PluginInstance, StreamParser};
-pub use loaded::{LoadError, LoadedPlugin};
+pub use loaded::LoadedPlugin;
+pub use metrics::{CallOutcome, MetricsView, PluginMetrics};
+pub use validate::{DEFAULT_MAX_PLUGIN_BYTES, LoadError, check_bytes};
 
 /// Headers as plugins receive them; values that are not text are left out.
 pub fn header_list(headers: &http::HeaderMap) -> Vec<types::Header> {

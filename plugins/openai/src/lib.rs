@@ -69,6 +69,7 @@ impl Provider for OpenAi {
     }
 }
 
+#[cfg(feature = "export")]
 ai_proxy_sdk::export_provider!(OpenAi);
 
 #[cfg(test)]

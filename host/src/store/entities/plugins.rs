@@ -14,6 +14,11 @@ pub struct Model {
     pub builtin: bool,
     pub enabled: bool,
     pub created_at: DateTimeUtc,
+    /// Per-version limits; `None`: the gateway's defaults.
+    pub call_timeout_ms: Option<i32>,
+    pub memory_mib: Option<i32>,
+    /// Why the version was disabled (by an operator or automatically).
+    pub disabled_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

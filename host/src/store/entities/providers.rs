@@ -10,6 +10,8 @@ pub struct Model {
     #[sea_orm(unique)]
     pub name: String,
     pub plugin_name: String,
+    /// The pinned plugin version; `None`: the newest enabled one.
+    pub plugin_version: Option<String>,
     pub base_url: String,
     pub connect_timeout_ms: i32,
     pub read_timeout_ms: i32,

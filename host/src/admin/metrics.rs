@@ -1,0 +1,150 @@
+//! `GET /metrics`: Prometheus text exposition of what this instance knows:
+//! plugin calls, failures and call times per plugin version, upstream key
+//! health, the trace writer and the rate-limit store. No secrets and no
+//! key material: keys appear by id and name only.
+
+use std::fmt::Write;
+use std::sync::atomic::Ordering::Relaxed;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+
+use super::AdminState;
+use crate::plugins::MetricsView;
+
+/// Reads one counter from a plugin's figures.
+type Field = fn(&MetricsView) -> u64;
+
+/// Escapes a label value.
+fn label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+pub async fn metrics(State(state): State<AdminState>) -> impl IntoResponse {
+    let mut out = String::new();
+    let mut plugins = state.registry.all();
+    plugins.sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
+    let counters: [(&str, &str, Field); 5] = [
+        ("ai_proxy_plugin_calls_total", "Guest calls made.", |m| {
+            m.calls
+        }),
+        (
+            "ai_proxy_plugin_errors_total",
+            "Calls that returned an error result.",
+            |m| m.errors,
+        ),
+        ("ai_proxy_plugin_traps_total", "Calls that trapped.", |m| {
+            m.traps
+        }),
+        (
+            "ai_proxy_plugin_timeouts_total",
+            "Calls interrupted at their deadline.",
+            |m| m.timeouts,
+        ),
+        (
+            "ai_proxy_plugin_out_of_memory_total",
+            "Calls denied memory.",
+            |m| m.out_of_memory,
+        ),
+    ];
+    let views: Vec<_> = plugins.iter().map(|p| (p, p.metrics.view())).collect();
+    for (name, help, get) in counters {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+        for (p, v) in &views {
+            let _ = writeln!(
+                out,
+                "{name}{{plugin=\"{}\",version=\"{}\"}} {}",
+                label(&p.name),
+                label(&p.version),
+                get(v)
+            );
+        }
+    }
+    let name = "ai_proxy_plugin_call_seconds";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Guest call time (bucket upper bounds).\n# TYPE {name} summary"
+    );
+    for (p, v) in &views {
+        for (q, us) in [("0.5", v.p50_us), ("0.95", v.p95_us), ("0.99", v.p99_us)] {
+            let _ = writeln!(
+                out,
+                "{name}{{plugin=\"{}\",version=\"{}\",quantile=\"{q}\"}} {}",
+                label(&p.name),
+                label(&p.version),
+                us as f64 / 1e6
+            );
+        }
+    }
+    let catalog = state.catalog.load();
+    let mut keys: Vec<_> = catalog.provider_keys.values().collect();
+    keys.sort_by_key(|k| k.id);
+    let _ = writeln!(
+        out,
+        "# HELP ai_proxy_upstream_key_health_score Recent success rate of an upstream key (0 to 1).\n# TYPE ai_proxy_upstream_key_health_score gauge"
+    );
+    for key in &keys {
+        let view = state.board.view(key.id);
+        let _ = writeln!(
+            out,
+            "ai_proxy_upstream_key_health_score{{key_id=\"{}\",key=\"{}\"}} {}",
+            key.id,
+            label(&key.name),
+            view.score
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP ai_proxy_upstream_key_in_rotation Whether the scheduler may pick the key now.\n# TYPE ai_proxy_upstream_key_in_rotation gauge"
+    );
+    for key in &keys {
+        let view = state.board.view(key.id);
+        let _ = writeln!(
+            out,
+            "ai_proxy_upstream_key_in_rotation{{key_id=\"{}\",key=\"{}\"}} {}",
+            key.id,
+            label(&key.name),
+            u8::from(view.in_rotation && key.enabled)
+        );
+    }
+    let traces = state.traces.stats();
+    for (name, value) in [
+        (
+            "ai_proxy_traces_written_total",
+            traces.written.load(Relaxed),
+        ),
+        (
+            "ai_proxy_traces_dropped_total",
+            traces.dropped_queue_full.load(Relaxed),
+        ),
+        ("ai_proxy_traces_failed_total", traces.failed.load(Relaxed)),
+    ] {
+        let _ = writeln!(out, "# TYPE {name} counter\n{name} {value}");
+    }
+    let _ = writeln!(
+        out,
+        "# TYPE ai_proxy_rate_limits_degraded gauge\nai_proxy_rate_limits_degraded {}",
+        u8::from(state.limiter.degraded())
+    );
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        out,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+}
