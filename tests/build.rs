@@ -1,5 +1,8 @@
-//! Compiles the misbehaving test plugin (`plugins/testing/misbehave`) to a
-//! component and tells the test code where it is (`MISBEHAVE_WASM`).
+//! Compiles the test-only plugins to components and tells the test code
+//! where they are: the misbehaving plugin (`plugins/testing/misbehave`,
+//! `MISBEHAVE_WASM`) and the Azure OpenAI plugin (`plugins/azure-openai`,
+//! `AZURE_OPENAI_WASM`), which is not built into the gateway: tests load it
+//! as an operator would.
 
 use std::error::Error;
 use std::path::PathBuf;
@@ -14,12 +17,17 @@ fn main() -> Result<(), Box<dyn Error>> {
         "wit",
         "sdk",
         "plugins/testing/misbehave",
+        "plugins/azure-openai",
         "host/wasm_plugins.rs",
     ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
-    let built = build_plugins(root, &out_dir, &["misbehave"])?;
-    let wasm = built.join("plugin_misbehave.wasm");
-    println!("cargo:rustc-env=MISBEHAVE_WASM={}", wasm.display());
+    let built = build_plugins(root, &out_dir, &["misbehave", "azure-openai"])?;
+    for (var, file) in [
+        ("MISBEHAVE_WASM", "plugin_misbehave.wasm"),
+        ("AZURE_OPENAI_WASM", "plugin_azure_openai.wasm"),
+    ] {
+        println!("cargo:rustc-env={var}={}", built.join(file).display());
+    }
     Ok(())
 }

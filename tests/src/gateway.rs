@@ -34,6 +34,12 @@ pub fn misbehave_wasm() -> PathBuf {
     PathBuf::from(env!("MISBEHAVE_WASM"))
 }
 
+/// Path of the Azure OpenAI plugin component: built by `tests/build.rs`,
+/// never into the gateway, so tests load it as an operator would.
+pub fn azure_openai_wasm() -> PathBuf {
+    PathBuf::from(env!("AZURE_OPENAI_WASM"))
+}
+
 /// A free loopback port (bound then released).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
