@@ -9,7 +9,14 @@ import { decode, encode } from "./utf8.js";
 /** Ends the paths whose streams report usage only when asked (chat and legacy completions). */
 export const USAGE_OPT_IN_SUFFIX = "/completions";
 
-const isBlank = (body) => body.every((b) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d);
+/** Whether `body` is empty or only JSON whitespace (stops at the first other byte). */
+function isBlank(body) {
+  for (let i = 0; i < body.length; i += 1) {
+    const b = body[i];
+    if (b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) return false;
+  }
+  return true;
+}
 
 /**
  * The body as JSON: `null` when empty or in another format; throws a

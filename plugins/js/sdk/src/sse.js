@@ -27,19 +27,27 @@ export class SseParser {
 
   /** Consumes `chunk` (Uint8Array), calling `onEvent({event, data})` per complete event. */
   push(chunk, onEvent) {
+    // Line ends are found with the native indexOf, not a loop over bytes.
+    const next = (byte, from) => {
+      const at = chunk.indexOf(byte, from);
+      return at < 0 ? Infinity : at;
+    };
     let start = 0;
-    for (let i = 0; i < chunk.length; i += 1) {
+    let nextLf = next(LF, 0);
+    let nextCr = next(CR, 0);
+    while (start < chunk.length) {
+      const i = Math.min(nextLf, nextCr);
+      if (i === Infinity) break;
       const byte = chunk[i];
-      if (byte !== LF && byte !== CR) continue;
       const skipLf = this.afterCr && byte === LF && i === start && this.pendingLength === 0;
       this.afterCr = byte === CR;
-      if (skipLf) {
-        start = i + 1;
-        continue;
+      if (!skipLf) {
+        this.keep(chunk.subarray(start, i));
+        this.endLine(onEvent);
       }
-      this.keep(chunk.subarray(start, i));
-      this.endLine(onEvent);
       start = i + 1;
+      if (i === nextLf) nextLf = next(LF, start);
+      if (i === nextCr) nextCr = next(CR, start);
     }
     if (start < chunk.length) {
       this.afterCr = false;

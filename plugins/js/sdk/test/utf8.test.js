@@ -1,13 +1,19 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { decode, encode } from "../src/utf8.js";
+import { decode, decodeSlowly, encode } from "../src/utf8.js";
 
 const SAMPLES = ["", "plain ascii", "à vous — ça va ? 👋", "中文 (DeepSeek)", "\u{10ffff}\u0000"];
 
 test("decode agrees with TextDecoder on valid text", () => {
   for (const text of SAMPLES) {
     assert.equal(decode(new TextEncoder().encode(text)), text);
+  }
+});
+
+test("the byte-by-byte decoder agrees with TextDecoder on valid text", () => {
+  for (const text of SAMPLES) {
+    assert.equal(decodeSlowly(new TextEncoder().encode(text)), text);
   }
 });
 
@@ -24,6 +30,8 @@ test("decode replaces invalid sequences as TextDecoder does", () => {
   for (const bytes of cases) {
     const input = new Uint8Array(bytes);
     assert.equal(decode(input), new TextDecoder().decode(input), JSON.stringify(bytes));
+    const framed = new Uint8Array([0x61, ...bytes, 0xc3, 0xa9]);
+    assert.equal(decode(framed), new TextDecoder().decode(framed), `framed ${JSON.stringify(bytes)}`);
   }
 });
 
