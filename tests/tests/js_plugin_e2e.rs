@@ -173,6 +173,36 @@ async fn js_plugin_errors_are_classified_and_bad_requests_refused() {
     assert_eq!(resp.status().as_u16(), 402);
 }
 
+/// Size of the prompt in the large-body test. An interpreted plugin reads a
+/// body at some tens of milliseconds per megabyte (more on a loaded
+/// machine), so a megabyte fits the default 500 ms call deadline with room
+/// to spare; bodies of many megabytes need `AI_PROXY_PLUGIN_TIMEOUT_MS`.
+const LARGE_PROMPT_BYTES: usize = 1024 * 1024;
+
+#[tokio::test]
+async fn js_plugin_reads_a_megabyte_body_within_the_default_deadline() {
+    let Some(wasm) = deepseek_wasm() else { return };
+    let mock = MockUpstream::start().await;
+    let (gw, key) = deepseek_gateway(&wasm, &mock).await;
+    let prompt = format!("{}é你好👋", "x".repeat(LARGE_PROMPT_BYTES));
+
+    let resp = reqwest::Client::new()
+        .post(format!("{}/v1/chat/completions", gw.proxy_url))
+        .bearer_auth(&key)
+        .json(&json!({"model": MODEL, "stream": true, "messages": [{"role": "user", "content": prompt}]}))
+        .send()
+        .await
+        .expect("proxy request");
+    let status = resp.status().as_u16();
+    let got = resp.bytes().await.expect("body");
+
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&got));
+    let sent = mock.requests().pop().expect("the upstream saw a request");
+    let sent = sent.json().expect("JSON body");
+    assert_eq!(sent["messages"][0]["content"], prompt.as_str());
+    assert_eq!(sent["stream_options"]["include_usage"], true);
+}
+
 #[tokio::test]
 async fn openai_python_sdk_works_through_the_js_plugin() {
     let Some(wasm) = deepseek_wasm() else { return };
