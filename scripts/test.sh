@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: formatting and lints, unit tests (host, SDK, plugins),
+# Runs every test: formatting and lints, unit tests (host, SDK, plugins,
+# the JavaScript plugins under node),
 # integration tests against the real gateway on SQLite and PostgreSQL, and
 # the official Python SDKs through the gateway.
 #
@@ -17,6 +18,9 @@ cargo clippy --locked --workspace --all-targets -- -D warnings
 
 echo "== build the gateway and the test fixtures"
 cargo build --locked --workspace --bins
+# The JavaScript plugins (npm ci, node unit tests, components in
+# plugins/js/*/dist/), which the end-to-end tests load.
+plugins/js/build.sh
 
 echo "== tests"
 cargo test --locked --workspace --no-fail-fast -- --test-threads "${AI_PROXY_TEST_THREADS:-2}"

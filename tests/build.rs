@@ -1,7 +1,9 @@
-//! Compiles the test plugins (`plugins/testing/misbehave`, and
-//! `plugins/testing/openai-next`: a second version of the OpenAI plugin) to
-//! components and tells the test code where they are (`MISBEHAVE_WASM`,
-//! `OPENAI_NEXT_WASM`).
+//! Compiles the test-only plugins to components and tells the test code
+//! where they are: the misbehaving plugin (`plugins/testing/misbehave`,
+//! `MISBEHAVE_WASM`), a second version of the OpenAI plugin
+//! (`plugins/testing/openai-next`, `OPENAI_NEXT_WASM`) and the Azure OpenAI
+//! plugin (`plugins/azure-openai`, `AZURE_OPENAI_WASM`), which is not built
+//! into the gateway: tests load it as an operator would.
 
 use std::error::Error;
 use std::path::PathBuf;
@@ -18,14 +20,22 @@ fn main() -> Result<(), Box<dyn Error>> {
         "plugins/testing/misbehave",
         "plugins/testing/openai-next",
         "plugins/openai",
+        "plugins/azure-openai",
         "host/wasm_plugins.rs",
     ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
-    let built = build_plugins(root, &out_dir, &["misbehave", "openai-next"])?;
-    let wasm = built.join("plugin_misbehave.wasm");
-    println!("cargo:rustc-env=MISBEHAVE_WASM={}", wasm.display());
-    let next = built.join("plugin_openai_next.wasm");
-    println!("cargo:rustc-env=OPENAI_NEXT_WASM={}", next.display());
+    let built = build_plugins(
+        root,
+        &out_dir,
+        &["misbehave", "openai-next", "azure-openai"],
+    )?;
+    for (var, file) in [
+        ("MISBEHAVE_WASM", "plugin_misbehave.wasm"),
+        ("OPENAI_NEXT_WASM", "plugin_openai_next.wasm"),
+        ("AZURE_OPENAI_WASM", "plugin_azure_openai.wasm"),
+    ] {
+        println!("cargo:rustc-env={var}={}", built.join(file).display());
+    }
     Ok(())
 }

@@ -4,8 +4,9 @@
 //! [`export_provider!`] line; build it with
 //! `cargo build --release --target wasm32-wasip2` and the result is a
 //! component the gateway loads. The helpers ([`sse`], [`json`], [`price`],
-//! [`classify`], [`http`]) cover what every provider needs, so a plugin only
-//! writes what is specific to its provider.
+//! [`classify`], [`http`]) cover what every provider needs, and [`openai`]
+//! the wire format many providers share, so a plugin only writes what is
+//! specific to its provider.
 //!
 //! Everything here is plain Rust and runs natively too, so plugin logic is
 //! unit-tested with `cargo test` without any WebAssembly tooling.
@@ -13,6 +14,7 @@
 pub mod classify;
 pub mod http;
 pub mod json;
+pub mod openai;
 pub mod price;
 pub mod sse;
 pub mod testing;

@@ -10,6 +10,10 @@ Environment:
   AI_PROXY_OPENAI_KEY      key for the OpenAI SDK (its tests are skipped when unset)
   AI_PROXY_ANTHROPIC_KEY   key for the Anthropic SDK (skipped when unset)
   AI_PROXY_GEMINI_KEY      key for the google-genai SDK (skipped when unset)
+  AI_PROXY_AZURE_KEY       key for the OpenAI SDK's AzureOpenAI client, in front of a
+                           provider using the azure-openai plugin (skipped when unset)
+  AI_PROXY_AZURE_DEPLOYMENT
+                           deployment name to call (default below)
   AI_PROXY_OPENAI_MODEL, AI_PROXY_ANTHROPIC_MODEL, AI_PROXY_GEMINI_MODEL
                            model names to ask for (defaults below)
 """
@@ -22,6 +26,9 @@ BASE_URL = os.environ.get("AI_PROXY_BASE_URL", "").rstrip("/")
 OPENAI_KEY = os.environ.get("AI_PROXY_OPENAI_KEY")
 ANTHROPIC_KEY = os.environ.get("AI_PROXY_ANTHROPIC_KEY")
 GEMINI_KEY = os.environ.get("AI_PROXY_GEMINI_KEY")
+AZURE_KEY = os.environ.get("AI_PROXY_AZURE_KEY")
+AZURE_DEPLOYMENT = os.environ.get("AI_PROXY_AZURE_DEPLOYMENT", "gpt-4o-mini")
+AZURE_API_VERSION = "2024-10-21"
 
 OPENAI_MODEL = os.environ.get("AI_PROXY_OPENAI_MODEL", "gpt-4o-mini")
 ANTHROPIC_MODEL = os.environ.get("AI_PROXY_ANTHROPIC_MODEL", "claude-sonnet-4-6")
@@ -47,6 +54,7 @@ pytestmark = pytest.mark.skipif(not BASE_URL, reason="AI_PROXY_BASE_URL is not s
 needs_openai = pytest.mark.skipif(not OPENAI_KEY, reason="AI_PROXY_OPENAI_KEY is not set")
 needs_anthropic = pytest.mark.skipif(not ANTHROPIC_KEY, reason="AI_PROXY_ANTHROPIC_KEY is not set")
 needs_gemini = pytest.mark.skipif(not GEMINI_KEY, reason="AI_PROXY_GEMINI_KEY is not set")
+needs_azure = pytest.mark.skipif(not AZURE_KEY, reason="AI_PROXY_AZURE_KEY is not set")
 
 
 def strictly(obj):
@@ -211,6 +219,48 @@ def test_openai_rate_limit_raises_rate_limit_error(openai_client):
     assert caught.value.status_code == 429
     assert caught.value.code == "rate_limit_exceeded"
     assert caught.value.response.headers.get("retry-after") == "3"
+
+
+# --- Azure OpenAI (the azure-openai plugin) -------------------------------------------
+
+
+@pytest.fixture
+def azure_client():
+    openai = pytest.importorskip("openai")
+    # The gateway reads a client's key from Authorization, x-api-key, x-goog-api-key or
+    # ?key=, not from Azure's api-key header: the key goes in as an Entra ID token, which
+    # the client sends as a bearer token. The plugin puts the upstream key in api-key.
+    return openai.AzureOpenAI(
+        azure_endpoint=BASE_URL,
+        azure_ad_token=AZURE_KEY,
+        api_version=AZURE_API_VERSION,
+        max_retries=0,
+        timeout=TIMEOUT_SECS,
+    )
+
+
+@needs_azure
+def test_azure_chat_completion_returns_text_and_usage(azure_client):
+    completion = strictly(azure_client.chat.completions.create(model=AZURE_DEPLOYMENT, messages=PROMPT))
+
+    assert completion.model == AZURE_DEPLOYMENT
+    assert completion.choices[0].message.content == TEXT
+    assert_openai_chat_usage(completion.usage)
+
+
+@needs_azure
+def test_azure_chat_stream_ends_with_usage_chunk(azure_client):
+    """The client does not ask for usage; through the gateway the stream ends with it
+    all the same, because the plugin asks Azure for it (AI_PROXY_EXPECT_INJECTED_USAGE=1)."""
+    chunks = list(azure_client.chat.completions.create(model=AZURE_DEPLOYMENT, messages=PROMPT, stream=True))
+
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == TEXT
+    usages = [chunk.usage for chunk in chunks if chunk.usage is not None]
+    if os.environ.get("AI_PROXY_EXPECT_INJECTED_USAGE") == "1":
+        assert len(usages) == 1
+        assert_openai_chat_usage(usages[0])
+    else:
+        assert usages == []
 
 
 # --- Anthropic ----------------------------------------------------------------------

@@ -39,6 +39,12 @@ pub fn openai_next_wasm() -> PathBuf {
     PathBuf::from(env!("OPENAI_NEXT_WASM"))
 }
 
+/// Path of the Azure OpenAI plugin component: built by `tests/build.rs`,
+/// never into the gateway, so tests load it as an operator would.
+pub fn azure_openai_wasm() -> PathBuf {
+    PathBuf::from(env!("AZURE_OPENAI_WASM"))
+}
+
 /// A free loopback port (bound then released).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

@@ -1,6 +1,6 @@
 //! Test support for the gateway.
 //!
-//! [`mock`] is an upstream that answers like the OpenAI, Anthropic and Gemini APIs do on
+//! [`mock`] is an upstream that answers like the OpenAI, Anthropic, Gemini and Azure OpenAI APIs do on
 //! the wire (same paths, content types, JSON shapes and SSE framing), so the gateway's
 //! tests, the Python SDK suite in `tests/python/` and the benchmark can run without a real
 //! provider. The `mock-upstream` binary serves the same router on a port of your choice.

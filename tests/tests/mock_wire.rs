@@ -11,6 +11,8 @@
 
 #[path = "mock_wire/anthropic.rs"]
 mod anthropic;
+#[path = "mock_wire/azure.rs"]
+mod azure;
 #[path = "mock_wire/gemini.rs"]
 mod gemini;
 #[path = "mock_wire/openai.rs"]

@@ -1,5 +1,7 @@
 //! `/api/providers`: where each provider is and which plugin speaks to it.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, State};
 use axum::{Extension, Json};
 use chrono::Utc;
@@ -11,6 +13,7 @@ use super::auth::Caller;
 use super::json::ApiJson;
 use super::{AdminState, ApiError};
 use crate::catalog::UpstreamBase;
+use crate::plugins::LoadedPlugin;
 use crate::store::bootstrap::{DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_READ_TIMEOUT_MS, seed_prices};
 use crate::store::entities::{plugins, providers};
 
@@ -151,6 +154,33 @@ pub async fn get_one(
     Ok(Json(view(&state, row)))
 }
 
+/// The newest enabled stored plugin named `name`, compiled: for a provider
+/// of a plugin no provider uses yet (one loaded from a file or uploaded),
+/// whose default prices must still be seeded.
+async fn stored_plugin(
+    state: &AdminState,
+    name: &str,
+) -> Result<Option<Arc<LoadedPlugin>>, ApiError> {
+    let Some(row) = plugins::Entity::find()
+        .filter(plugins::Column::Name.eq(name))
+        .filter(plugins::Column::Enabled.eq(true))
+        .order_by_desc(plugins::Column::Id)
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if let Some(compiled) = state.registry.get(&row.sha256) {
+        return Ok(Some(compiled));
+    }
+    let compiled = state
+        .registry
+        .load(row.wasm)
+        .await
+        .map_err(|e| ApiError::internal(format!("plugin {name}: {e}")))?;
+    Ok(Some(compiled))
+}
+
 pub async fn create(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
@@ -170,12 +200,16 @@ pub async fn create(
             "a provider named '{name}' exists"
         )));
     }
-    let loaded = state
+    let loaded = match state
         .catalog
         .load()
         .providers
         .values()
-        .find_map(|p| p.plugin.clone().filter(|pl| pl.name == plugin));
+        .find_map(|p| p.plugin.clone().filter(|pl| pl.name == plugin))
+    {
+        Some(in_use) => Some(in_use),
+        None => stored_plugin(&state, &plugin).await?,
+    };
     let base_url = match (&input.base_url, &loaded) {
         (Some(url), _) => url.clone(),
         (None, Some(pl)) => pl.info.default_base_url.clone(),

@@ -7,35 +7,12 @@
 //! client sent no `stream_options`, the field is spliced into the body text
 //! so every other byte reaches OpenAI exactly as the client wrote it.
 
-use ai_proxy_sdk::{OutboundRequest, PluginError, RequestFacts, RequestHead, http, json};
-use serde_json::Value;
-
-/// Ends the paths whose streams report usage only when asked to:
-/// `/v1/chat/completions` and the legacy `/v1/completions`.
-const USAGE_OPT_IN_SUFFIX: &str = "/completions";
+use ai_proxy_sdk::{OutboundRequest, PluginError, RequestFacts, RequestHead, http, openai};
 
 /// The model and stream flag of a request; bodies that are not JSON are
 /// refused only when the client said they were JSON.
 pub fn inspect(head: &RequestHead, body: &[u8]) -> Result<RequestFacts, PluginError> {
-    let Some(value) = json_body(head, body)? else {
-        return Ok(RequestFacts {
-            model: None,
-            stream: false,
-        });
-    };
-    let model = match value.get("model") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(model)) => Some(model.clone()),
-        Some(_) => {
-            return Err(PluginError::BadRequest(
-                "`model` must be a string".to_owned(),
-            ));
-        }
-    };
-    Ok(RequestFacts {
-        model,
-        stream: json::bool_at(&value, &["stream"]),
-    })
+    openai::inspect(head, body)
 }
 
 /// The client's request with the credential placed and, for streamed
@@ -45,14 +22,7 @@ pub fn prepare(
     body: &[u8],
     credential: &str,
 ) -> Result<OutboundRequest, PluginError> {
-    let new_body = if http::path_only(&head.path).ends_with(USAGE_OPT_IN_SUFFIX) {
-        match json_body(&head, body)? {
-            Some(value) if lacks_usage_opt_in(&value) => Some(with_usage_opt_in(body, value)?),
-            _ => None,
-        }
-    } else {
-        None
-    };
+    let new_body = openai::ask_for_stream_usage(&head, body)?;
     let RequestHead {
         path, mut headers, ..
     } = head;
@@ -68,77 +38,12 @@ pub fn prepare(
     })
 }
 
-/// The body as JSON: `None` when it is empty or is some other format.
-fn json_body(head: &RequestHead, body: &[u8]) -> Result<Option<Value>, PluginError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(None);
-    }
-    match json::parse(body) {
-        Some(value) => Ok(Some(value)),
-        None if declares_json(head) => Err(PluginError::BadRequest(
-            "request body is not valid JSON".to_owned(),
-        )),
-        None => Ok(None),
-    }
-}
-
-/// Whether `content-type` is JSON (`application/json`, `...+json`).
-fn declares_json(head: &RequestHead) -> bool {
-    head.header("content-type").is_some_and(|value| {
-        let media_type = value.split(';').next().unwrap_or_default().trim();
-        media_type.eq_ignore_ascii_case("application/json")
-            || media_type.to_ascii_lowercase().ends_with("+json")
-    })
-}
-
-/// A streamed completion that does not already ask for usage.
-fn lacks_usage_opt_in(body: &Value) -> bool {
-    json::bool_at(body, &["stream"]) && !json::bool_at(body, &["stream_options", "include_usage"])
-}
-
-/// The body with `stream_options.include_usage` set to `true`.
-fn with_usage_opt_in(original: &[u8], mut value: Value) -> Result<Vec<u8>, PluginError> {
-    let Some(object) = value.as_object_mut() else {
-        return Err(PluginError::BadRequest(
-            "request body must be a JSON object".to_owned(),
-        ));
-    };
-    if !object.contains_key("stream_options") {
-        return Ok(splice_first_field(
-            original,
-            r#""stream_options":{"include_usage":true}"#,
-        ));
-    }
-    match object.get_mut("stream_options") {
-        Some(Value::Object(options)) => {
-            options.insert("include_usage".to_owned(), Value::Bool(true));
-        }
-        Some(other) => *other = serde_json::json!({ "include_usage": true }),
-        None => {}
-    }
-    serde_json::to_vec(&value).map_err(|e| PluginError::Internal(format!("re-encoding body: {e}")))
-}
-
-/// `original` (a JSON object) with `field` inserted as its first member.
-fn splice_first_field(original: &[u8], field: &str) -> Vec<u8> {
-    let open = original.iter().position(|&b| b == b'{').unwrap_or_default();
-    let (head, rest) = original.split_at(open + 1);
-    let empty = rest.trim_ascii_start().starts_with(b"}");
-    let mut out = Vec::with_capacity(original.len() + field.len() + 1);
-    out.extend_from_slice(head);
-    out.extend_from_slice(field.as_bytes());
-    if !empty {
-        out.push(b',');
-    }
-    out.extend_from_slice(rest);
-    out
-}
-
 #[cfg(test)]
 #[allow(clippy::expect_used)]
 mod tests {
     use super::*;
-    use ai_proxy_sdk::Header;
+    use ai_proxy_sdk::{Header, json};
+    use serde_json::Value;
 
     fn head(method: &str, path: &str, headers: &[(&str, &str)]) -> RequestHead {
         RequestHead {
@@ -370,13 +275,5 @@ mod tests {
     fn prepare_invalid_json_is_bad_request() {
         let got = prepare(post("/v1/chat/completions"), b"{", "K");
         assert!(matches!(got, Err(PluginError::BadRequest(_))));
-    }
-
-    #[test]
-    fn splice_into_empty_object_adds_no_comma() {
-        assert_eq!(
-            splice_first_field(b" { } ", r#""a":1"#),
-            br#" {"a":1 } "#.to_vec()
-        );
     }
 }

@@ -17,50 +17,16 @@
 //! `response` object of `response.completed`, `response.incomplete` or
 //! `response.failed`. Either way the latest usage replaces the previous.
 
-use ai_proxy_sdk::{SseEvent, Usage, json};
-use serde_json::Value;
+use ai_proxy_sdk::{SseEvent, Usage, openai};
 
 /// Usage from a whole JSON body; `None` without a `usage` object.
 pub fn from_body(body: &[u8]) -> Option<Usage> {
-    from_usage_object(json::parse(body)?.get("usage")?)
+    openai::usage_from_body(body)
 }
 
 /// Updates a stream's usage with one event.
 pub fn from_event(event: &SseEvent, usage: &mut Option<Usage>) {
-    let Some(data) = event.json() else {
-        return; // `[DONE]` and keep-alives.
-    };
-    let object = data
-        .get("usage")
-        .or_else(|| json::at(&data, &["response", "usage"]));
-    if let Some(found) = object.and_then(from_usage_object) {
-        *usage = Some(found);
-    }
-}
-
-/// Reads either shape of `usage` object; `None` for `null` or an object of
-/// neither shape (such as an audio transcription's `duration` usage).
-fn from_usage_object(usage: &Value) -> Option<Usage> {
-    let u = |path: &[&str]| json::u64_at(usage, path);
-    if usage.get("prompt_tokens").is_some() {
-        Some(Usage {
-            input_tokens: u(&["prompt_tokens"]),
-            output_tokens: u(&["completion_tokens"]),
-            cached_input_tokens: u(&["prompt_tokens_details", "cached_tokens"]),
-            cache_write_tokens: 0,
-            reasoning_tokens: u(&["completion_tokens_details", "reasoning_tokens"]),
-        })
-    } else if usage.get("input_tokens").is_some() {
-        Some(Usage {
-            input_tokens: u(&["input_tokens"]),
-            output_tokens: u(&["output_tokens"]),
-            cached_input_tokens: u(&["input_tokens_details", "cached_tokens"]),
-            cache_write_tokens: 0,
-            reasoning_tokens: u(&["output_tokens_details", "reasoning_tokens"]),
-        })
-    } else {
-        None
-    }
+    openai::usage_from_event(event, usage);
 }
 
 #[cfg(test)]

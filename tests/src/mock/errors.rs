@@ -3,6 +3,7 @@
 //! - OpenAI: `{"error":{"message","type","param","code"}}`
 //! - Anthropic: `{"type":"error","error":{"type","message"},"request_id"}`
 //! - Gemini: `{"error":{"code","message","status"}}`
+//! - Azure: `{"error":{"code","message"}}`, `code` the status as a string
 //!
 //! A 429 also carries `retry-after: 3` ([`RETRY_AFTER_SECS`]), as the providers send it.
 
@@ -23,6 +24,7 @@ pub fn error_body(provider: Provider, status: StatusCode) -> String {
         Provider::OpenAi => openai(status),
         Provider::Anthropic => anthropic(status),
         Provider::Gemini => gemini(status),
+        Provider::Azure => azure(status),
     }
 }
 
@@ -115,6 +117,22 @@ fn anthropic(status: StatusCode) -> String {
     format!(
         r#"{{"type":"error","error":{{"type":"{kind}","message":"{message}"}},"request_id":"{REQUEST_ID}"}}"#
     )
+}
+
+fn azure(status: StatusCode) -> String {
+    let message = match status.as_u16() {
+        401 => {
+            "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+        }
+        404 => "Resource not found",
+        429 => {
+            "Requests to the ChatCompletions_Create Operation under Azure OpenAI API version 2024-10-21 have exceeded token rate limit of your current OpenAI S0 pricing tier. Please retry after 3 seconds."
+        }
+        400 => "Could not parse the JSON body of your request.",
+        _ => "The server had an error processing your request.",
+    };
+    let code = status.as_u16();
+    format!(r#"{{"error":{{"code":"{code}","message":"{message}"}}}}"#)
 }
 
 fn gemini(status: StatusCode) -> String {

@@ -53,10 +53,11 @@ pub fn expected_events(endpoint: Endpoint, model: &str) -> Vec<String> {
     }
 }
 
-/// The body of `GET /v1/models` (OpenAI, Anthropic) or `GET /v1beta/models` (Gemini).
+/// The body of `GET /v1/models` (OpenAI, Anthropic), `GET /v1beta/models` (Gemini) or
+/// `GET /openai/v1/models` (Azure).
 pub fn expected_models_body(provider: Provider) -> Vec<u8> {
     let body = match provider {
-        Provider::OpenAi => openai::models_body(),
+        Provider::OpenAi | Provider::Azure => openai::models_body(),
         Provider::Anthropic => anthropic::models_body(),
         Provider::Gemini => gemini::models_body(),
     };

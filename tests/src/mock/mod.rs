@@ -1,4 +1,4 @@
-//! A mock upstream that speaks the OpenAI, Anthropic and Gemini wire formats.
+//! A mock upstream that speaks the OpenAI, Anthropic, Gemini and Azure OpenAI wire formats.
 //!
 //! It answers on the paths the official SDKs call, with the providers' content types,
 //! JSON shapes and SSE framing, echoing the requested model and reporting the fixed
@@ -10,6 +10,7 @@
 //! One file per provider dialect; [`wire`] frames bodies, [`server`] routes and serves.
 
 mod anthropic;
+mod azure;
 pub mod errors;
 pub mod expected;
 mod gemini;

@@ -14,6 +14,8 @@ pub enum Provider {
     Anthropic,
     /// generativelanguage.googleapis.com: `x-goog-api-key` (or `?key=`), Google RPC errors.
     Gemini,
+    /// {resource}.openai.azure.com: `api-key`, `{"error":{"code","message"}}` errors.
+    Azure,
 }
 
 impl Provider {
@@ -31,13 +33,14 @@ impl Provider {
             Provider::Gemini => {
                 header(headers, "x-goog-api-key").or_else(|| query_param(query?, "key"))
             }
+            Provider::Azure => header(headers, "api-key"),
         }
     }
 
     /// The request-id header this provider stamps on every answer.
     pub(crate) fn request_id_header(self) -> &'static str {
         match self {
-            Provider::OpenAi => "x-request-id",
+            Provider::OpenAi | Provider::Azure => "x-request-id",
             Provider::Anthropic => "request-id",
             Provider::Gemini => "x-goog-request-id",
         }
@@ -46,7 +49,7 @@ impl Provider {
     /// `Content-Type` of a JSON answer.
     pub(crate) fn json_content_type(self) -> &'static str {
         match self {
-            Provider::OpenAi | Provider::Anthropic => "application/json",
+            Provider::OpenAi | Provider::Anthropic | Provider::Azure => "application/json",
             Provider::Gemini => "application/json; charset=UTF-8",
         }
     }
@@ -54,7 +57,9 @@ impl Provider {
     /// `Content-Type` of a server-sent-events answer.
     pub(crate) fn sse_content_type(self) -> &'static str {
         match self {
-            Provider::OpenAi | Provider::Anthropic => "text/event-stream; charset=utf-8",
+            Provider::OpenAi | Provider::Anthropic | Provider::Azure => {
+                "text/event-stream; charset=utf-8"
+            }
             Provider::Gemini => "text/event-stream",
         }
     }
@@ -126,6 +131,15 @@ mod tests {
             Some("k1")
         );
         assert_eq!(Provider::Gemini.credential(&none, Some("alt=sse")), None);
+    }
+
+    #[test]
+    fn azure_credential_is_api_key_only() {
+        let bearer_only = headers(&[("authorization", "Bearer b")]);
+        let api_key = headers(&[("api-key", "a")]);
+
+        assert_eq!(Provider::Azure.credential(&bearer_only, None), None);
+        assert_eq!(Provider::Azure.credential(&api_key, None), Some("a"));
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! - Anthropic: `POST /v1/messages`
 //! - Gemini: `/v1beta/models/{model}:{method}` and `/v1/models/{model}:{method}`,
 //!   `GET /v1beta/models`
+//! - Azure OpenAI: `POST /openai/deployments/{deployment}/chat/completions`,
+//!   `POST /openai/v1/chat/completions`, `GET /openai/v1/models`
 //! - shared: `GET /v1/models` answers in the dialect of the credential header sent
 //!   (`x-goog-api-key` → Gemini, `anthropic-version`/`x-api-key` → Anthropic, else OpenAI)
 //! - the mock's own: `GET`/`DELETE /__mock/requests` (read or clear the recording; not
@@ -28,7 +30,7 @@ use tokio::task::JoinHandle;
 use super::errors::error_response;
 use super::provider::{Provider, query_param};
 use super::recording::{self, MAX_BODY_BYTES, RecordedRequest, Recorder};
-use super::{anthropic, gemini, openai, openai_responses};
+use super::{anthropic, azure, gemini, openai, openai_responses};
 
 /// How a mock is started.
 #[derive(Clone, Copy, Debug)]
@@ -55,6 +57,12 @@ pub fn router(options: Options, recorder: Recorder) -> Router {
         .route("/v1/models/{*rest}", any(gemini::dispatch))
         .route("/v1beta/models", get(gemini::models))
         .route("/v1beta/models/{*rest}", any(gemini::dispatch))
+        .route(
+            "/openai/deployments/{deployment}/chat/completions",
+            post(azure::deployment_chat),
+        )
+        .route("/openai/v1/chat/completions", post(azure::v1_chat))
+        .route("/openai/v1/models", get(azure::v1_models))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     let providers = if options.record {

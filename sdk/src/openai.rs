@@ -1,0 +1,276 @@
+//! The OpenAI wire format, which many providers speak: OpenAI itself, Azure
+//! OpenAI, and the "OpenAI-compatible" APIs (DeepSeek, Mistral, Groq, ...).
+//!
+//! A plugin for such a provider only writes what differs (where the
+//! credential goes, the paths, the error codes) and takes the rest here:
+//! - [`inspect`]: the model and the stream flag from the JSON body;
+//! - [`ask_for_stream_usage`]: streamed completions report usage only when
+//!   asked with `stream_options.include_usage`, so `prepare` turns it on;
+//! - [`usage_from_body`] and [`usage_from_event`]: both shapes of `usage`
+//!   object (chat/completions/embeddings and the Responses API), whole and
+//!   streamed.
+
+use serde_json::Value;
+
+use crate::{PluginError, RequestFacts, RequestHead, SseEvent, Usage, http, json};
+
+/// Ends the paths whose streams report usage only when asked to: chat
+/// completions and legacy completions (`/v1/chat/completions`,
+/// `/openai/deployments/{name}/completions`, ...).
+pub const USAGE_OPT_IN_SUFFIX: &str = "/completions";
+
+/// The model (`model`, a string) and the stream flag (`stream: true`) of a
+/// JSON request body. An empty or non-JSON body has no model, unless its
+/// `content-type` says JSON, which makes it a bad request.
+pub fn inspect(head: &RequestHead, body: &[u8]) -> Result<RequestFacts, PluginError> {
+    let Some(value) = json_request(head, body)? else {
+        return Ok(RequestFacts {
+            model: None,
+            stream: false,
+        });
+    };
+    let model = match value.get("model") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(model)) => Some(model.clone()),
+        Some(_) => {
+            return Err(PluginError::BadRequest(
+                "`model` must be a string".to_owned(),
+            ));
+        }
+    };
+    Ok(RequestFacts {
+        model,
+        stream: json::bool_at(&value, &["stream"]),
+    })
+}
+
+/// The request body as JSON: `None` when it is empty or in another format
+/// (multipart uploads); an error when `content-type` claims JSON but the
+/// body is not.
+pub fn json_request(head: &RequestHead, body: &[u8]) -> Result<Option<Value>, PluginError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    match json::parse(body) {
+        Some(value) => Ok(Some(value)),
+        None if declares_json(head) => Err(PluginError::BadRequest(
+            "request body is not valid JSON".to_owned(),
+        )),
+        None => Ok(None),
+    }
+}
+
+/// Whether the request's `content-type` is JSON (`application/json`,
+/// `...+json`).
+pub fn declares_json(head: &RequestHead) -> bool {
+    head.header("content-type").is_some_and(|value| {
+        let media_type = value.split(';').next().unwrap_or_default().trim();
+        media_type.eq_ignore_ascii_case("application/json")
+            || media_type.to_ascii_lowercase().ends_with("+json")
+    })
+}
+
+/// For a streamed completion (a path ending in [`USAGE_OPT_IN_SUFFIX`]) that
+/// does not already ask for usage, the body with
+/// `stream_options.include_usage` set; `None` when the body needs no change.
+///
+/// When the client sent no `stream_options` the field is spliced into the
+/// body text, so every other byte reaches the provider as the client wrote it.
+pub fn ask_for_stream_usage(
+    head: &RequestHead,
+    body: &[u8],
+) -> Result<Option<Vec<u8>>, PluginError> {
+    if !http::path_only(&head.path).ends_with(USAGE_OPT_IN_SUFFIX) {
+        return Ok(None);
+    }
+    match json_request(head, body)? {
+        Some(value) if lacks_usage_opt_in(&value) => with_usage_opt_in(body, value).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// A streamed request that does not already ask for usage.
+fn lacks_usage_opt_in(body: &Value) -> bool {
+    json::bool_at(body, &["stream"]) && !json::bool_at(body, &["stream_options", "include_usage"])
+}
+
+/// The body with `stream_options.include_usage` set to `true`.
+fn with_usage_opt_in(original: &[u8], mut value: Value) -> Result<Vec<u8>, PluginError> {
+    let Some(object) = value.as_object_mut() else {
+        return Err(PluginError::BadRequest(
+            "request body must be a JSON object".to_owned(),
+        ));
+    };
+    if !object.contains_key("stream_options") {
+        return Ok(splice_first_field(
+            original,
+            r#""stream_options":{"include_usage":true}"#,
+        ));
+    }
+    match object.get_mut("stream_options") {
+        Some(Value::Object(options)) => {
+            options.insert("include_usage".to_owned(), Value::Bool(true));
+        }
+        Some(other) => *other = serde_json::json!({ "include_usage": true }),
+        None => {}
+    }
+    serde_json::to_vec(&value).map_err(|e| PluginError::Internal(format!("re-encoding body: {e}")))
+}
+
+/// `original` (a JSON object) with `field` inserted as its first member.
+fn splice_first_field(original: &[u8], field: &str) -> Vec<u8> {
+    let open = original.iter().position(|&b| b == b'{').unwrap_or_default();
+    let (head, rest) = original.split_at(open + 1);
+    let empty = rest.trim_ascii_start().starts_with(b"}");
+    let mut out = Vec::with_capacity(original.len() + field.len() + 1);
+    out.extend_from_slice(head);
+    out.extend_from_slice(field.as_bytes());
+    if !empty {
+        out.push(b',');
+    }
+    out.extend_from_slice(rest);
+    out
+}
+
+/// Usage from a whole JSON answer; `None` without a `usage` object.
+pub fn usage_from_body(body: &[u8]) -> Option<Usage> {
+    usage_from_object(json::parse(body)?.get("usage")?)
+}
+
+/// Updates a stream's usage with one event: a chat chunk's `usage` (only
+/// the last chunk carries one; the others say `null`) or the `usage` of a
+/// Responses stream's final `response`. The latest usage replaces the
+/// previous one.
+pub fn usage_from_event(event: &SseEvent, usage: &mut Option<Usage>) {
+    let Some(data) = event.json() else {
+        return; // `[DONE]` and keep-alives.
+    };
+    let object = data
+        .get("usage")
+        .or_else(|| json::at(&data, &["response", "usage"]));
+    if let Some(found) = object.and_then(usage_from_object) {
+        *usage = Some(found);
+    }
+}
+
+/// Reads either shape of `usage` object:
+/// - `prompt_tokens`, `completion_tokens`,
+///   `prompt_tokens_details.cached_tokens`,
+///   `completion_tokens_details.reasoning_tokens` (chat, completions,
+///   embeddings);
+/// - `input_tokens`, `output_tokens`, `input_tokens_details.cached_tokens`,
+///   `output_tokens_details.reasoning_tokens` (Responses, images).
+///
+/// Prompt counts already include cached tokens and completion counts
+/// reasoning tokens, as [`Usage`] wants. `None` for `null` or an object of
+/// neither shape (such as a transcription's `duration` usage).
+pub fn usage_from_object(usage: &Value) -> Option<Usage> {
+    let u = |path: &[&str]| json::u64_at(usage, path);
+    if usage.get("prompt_tokens").is_some() {
+        Some(Usage {
+            input_tokens: u(&["prompt_tokens"]),
+            output_tokens: u(&["completion_tokens"]),
+            cached_input_tokens: u(&["prompt_tokens_details", "cached_tokens"]),
+            cache_write_tokens: 0,
+            reasoning_tokens: u(&["completion_tokens_details", "reasoning_tokens"]),
+        })
+    } else if usage.get("input_tokens").is_some() {
+        Some(Usage {
+            input_tokens: u(&["input_tokens"]),
+            output_tokens: u(&["output_tokens"]),
+            cached_input_tokens: u(&["input_tokens_details", "cached_tokens"]),
+            cache_write_tokens: 0,
+            reasoning_tokens: u(&["output_tokens_details", "reasoning_tokens"]),
+        })
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::Header;
+
+    fn post(path: &str) -> RequestHead {
+        RequestHead {
+            method: "POST".to_owned(),
+            path: path.to_owned(),
+            headers: vec![Header {
+                name: "content-type".to_owned(),
+                value: "application/json".to_owned(),
+            }],
+        }
+    }
+
+    #[test]
+    fn stream_usage_is_asked_for_on_completions_paths_only() {
+        let body = br#"{"model":"m","stream":true}"#;
+        let spliced = br#"{"stream_options":{"include_usage":true},"model":"m","stream":true}"#;
+        for path in [
+            "/v1/chat/completions",
+            "/openai/deployments/d/chat/completions?api-version=2024-10-21",
+            "/v1/completions",
+        ] {
+            let got = ask_for_stream_usage(&post(path), body).expect("valid");
+            assert_eq!(got.as_deref(), Some(&spliced[..]), "{path}");
+        }
+        assert_eq!(ask_for_stream_usage(&post("/v1/responses"), body), Ok(None));
+    }
+
+    #[test]
+    fn stream_usage_leaves_unstreamed_and_opted_in_bodies_alone() {
+        let path = "/v1/chat/completions";
+        assert_eq!(
+            ask_for_stream_usage(&post(path), br#"{"model":"m"}"#),
+            Ok(None)
+        );
+        let opted_in = br#"{"stream":true,"stream_options":{"include_usage":true}}"#;
+        assert_eq!(ask_for_stream_usage(&post(path), opted_in), Ok(None));
+    }
+
+    #[test]
+    fn stream_usage_on_non_object_body_is_bad_request() {
+        let got = ask_for_stream_usage(&post("/v1/chat/completions"), b"[1]");
+        assert_eq!(got, Ok(None), "an array has no `stream: true`");
+        let got = ask_for_stream_usage(&post("/v1/chat/completions"), b"{");
+        assert!(matches!(got, Err(PluginError::BadRequest(_))));
+    }
+
+    #[test]
+    fn splice_into_empty_object_adds_no_comma() {
+        assert_eq!(
+            splice_first_field(b" { } ", r#""a":1"#),
+            br#" {"a":1 } "#.to_vec()
+        );
+    }
+
+    #[test]
+    fn usage_object_of_either_shape_is_read() {
+        let chat = serde_json::json!({"prompt_tokens": 9, "completion_tokens": 4,
+            "prompt_tokens_details": {"cached_tokens": 2}});
+        let responses = serde_json::json!({"input_tokens": 9, "output_tokens": 4,
+            "output_tokens_details": {"reasoning_tokens": 3}});
+        let expected = Usage {
+            input_tokens: 9,
+            output_tokens: 4,
+            ..Usage::ZERO
+        };
+        assert_eq!(
+            usage_from_object(&chat),
+            Some(Usage {
+                cached_input_tokens: 2,
+                ..expected
+            })
+        );
+        assert_eq!(
+            usage_from_object(&responses),
+            Some(Usage {
+                reasoning_tokens: 3,
+                ..expected
+            })
+        );
+        assert_eq!(usage_from_object(&Value::Null), None);
+    }
+}
