@@ -81,6 +81,7 @@ async fn client_key_limits_answer_429_naming_the_limit() {
 #[tokio::test]
 async fn token_and_cost_quotas_refuse_once_spent() {
     let tokens_per_request = (PROMPT_TOKENS + COMPLETION_TOKENS) as i64;
+    let quota = 1000;
     let mock = MockUpstream::start().await;
     let gw = TestGateway::start().await;
     let pool = gw
@@ -88,21 +89,36 @@ async fn token_and_cost_quotas_refuse_once_spent() {
             "openai",
             &mock.base_url(),
             &[("k", "sk-up", json!({}))],
-            json!({"limits": {"tokens_per_day": tokens_per_request + 1}}),
+            json!({"limits": {"tokens_per_day": quota}}),
         )
         .await;
-    // Under the quota before each of the first two requests, spent after.
-    for _ in 0..2 {
-        assert_eq!(gw.chat(&pool.client_key).await.0, 200);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let (status, headers, body) = gw.chat(&pool.client_key).await;
+    // Each request reserves an estimate (its body as prompt plus 256 output
+    // tokens) and settles to its real usage; the one whose estimate no
+    // longer fits is refused.
+    let mut admitted = 0;
+    let (status, headers, body) = loop {
+        let (status, headers, body) = gw.chat(&pool.client_key).await;
+        if status != 200 {
+            break (status, headers, body);
+        }
+        admitted += 1;
+        assert!(admitted < 20, "the quota never ran out");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert_eq!(
         (status, body["error"]["param"].as_str()),
         (429, Some("tokens_per_day")),
         "{body}"
     );
     assert!(headers.contains_key("retry-after"));
+    assert!(
+        admitted * tokens_per_request <= quota,
+        "{admitted} requests overshoot"
+    );
+    assert!(
+        (admitted + 1) * tokens_per_request + 256 > quota,
+        "refused too early: {admitted}"
+    );
 
     // A cost quota of a tiny amount: the first request spends it.
     let cost = gw
@@ -221,4 +237,66 @@ async fn concurrent_requests_never_overshoot_a_limit() {
         "{statuses:?}"
     );
     assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 30);
+}
+
+#[tokio::test]
+async fn concurrent_requests_cannot_overshoot_a_nearly_spent_token_quota() {
+    let per_request = (PROMPT_TOKENS + COMPLETION_TOKENS) as i64;
+    let quota = 1000;
+    let mock = MockUpstream::start().await;
+    let gw = TestGateway::start().await;
+    let pool = gw
+        .pool(
+            "openai",
+            &mock.base_url(),
+            &[("k", "sk-up", json!({}))],
+            json!({"limits": {"tokens_per_day": quota}}),
+        )
+        .await;
+    // Slow answers keep the requests in flight together.
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let url = format!("{}/v1/chat/completions", gw.proxy_url);
+            let key = pool.client_key.clone();
+            tokio::spawn(async move {
+                let resp = reqwest::Client::new()
+                    .post(url)
+                    .bearer_auth(key)
+                    .header("x-mock-delay-ms", "50")
+                    .json(&json!({"model": "gpt-4o-mini", "stream": true,
+                                  "messages": [{"role": "user", "content": "hi"}]}))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = resp.status().as_u16();
+                let _ = resp.bytes().await;
+                status
+            })
+        })
+        .collect();
+    let mut admitted = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            200 => admitted += 1,
+            429 => {}
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert!(admitted >= 2, "the quota admits some: {admitted}");
+    assert!(
+        admitted * per_request <= quota,
+        "{admitted} requests of {per_request} tokens overshoot {quota}"
+    );
+    // Once everything settled, what is left is admitted again.
+    let spent = admitted * per_request;
+    if quota - spent > per_request + 300 {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while gw.chat(&pool.client_key).await.0 != 200 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "reservations were not given back"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
 }

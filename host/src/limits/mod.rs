@@ -14,6 +14,7 @@
 mod counter;
 mod memory;
 mod redis_store;
+mod reservation;
 mod window;
 
 use std::sync::Arc;
@@ -24,6 +25,7 @@ use chrono::{FixedOffset, Offset, Utc};
 pub use counter::{Charge, CounterStore, Refused, StoreError};
 pub use memory::MemoryStore;
 pub use redis_store::RedisStore;
+pub use reservation::{Reservation, estimate_tokens};
 pub use window::{Window, parse_offset};
 
 /// A client key's limits; `None` is unlimited.
@@ -118,8 +120,21 @@ impl Limiter {
         )
     }
 
-    /// Counts one request of client key `id`, or says which limit it hits.
-    pub async fn admit_client(&self, id: i32, limits: &ClientLimits) -> Result<(), LimitError> {
+    /// Counts one request of client key `id` and reserves `estimate`
+    /// tokens against its daily token quota (when it has one), or says
+    /// which limit it hits. Returns the tokens reserved, to be settled by
+    /// [`Limiter::record_usage`] when the request ends.
+    pub async fn admit_client(
+        &self,
+        id: i32,
+        limits: &ClientLimits,
+        estimate: i64,
+    ) -> Result<i64, LimitError> {
+        // A quota smaller than the estimate still admits a request when
+        // nothing is spent yet.
+        let reserved = limits
+            .tokens_per_day
+            .map_or(0, |quota| estimate.clamp(0, quota.max(0)));
         let checks = [
             named(
                 "requests_per_second",
@@ -146,7 +161,7 @@ impl Limiter {
                 "tokens_per_day",
                 format!("ck:{id}:tpd"),
                 self.day,
-                0,
+                reserved,
                 limits.tokens_per_day,
             ),
             named(
@@ -157,7 +172,7 @@ impl Limiter {
                 limits.cost_per_day,
             ),
         ];
-        self.admit(&checks).await
+        self.admit(&checks).await.map(|()| reserved)
     }
 
     /// Counts one request on upstream key `id`, or says which limit it hits.
@@ -181,13 +196,22 @@ impl Limiter {
         self.admit(&checks).await
     }
 
-    /// Adds a finished request's tokens and cost to today's counters.
-    pub async fn record_usage(&self, client_id: i32, key_id: i32, tokens: i64, cost_nanos: i64) {
-        let charges = [
+    /// Adds a finished request's tokens and cost to today's counters and
+    /// gives back what was reserved for it (`key_id` is `None` when no
+    /// upstream key answered).
+    pub async fn record_usage(
+        &self,
+        client_id: i32,
+        key_id: Option<i32>,
+        tokens: i64,
+        cost_nanos: i64,
+        reserved: i64,
+    ) {
+        let mut charges = vec![
             Charge {
                 name: format!("ck:{client_id}:tpd"),
                 window: self.day,
-                amount: tokens,
+                amount: tokens - reserved,
                 limit: None,
             },
             Charge {
@@ -196,13 +220,15 @@ impl Limiter {
                 amount: cost_nanos,
                 limit: None,
             },
-            Charge {
+        ];
+        if let Some(key_id) = key_id {
+            charges.push(Charge {
                 name: format!("pk:{key_id}:tpd"),
                 window: self.day,
                 amount: tokens,
                 limit: None,
-            },
-        ];
+            });
+        }
         let result = self.store.add(&charges, Utc::now()).await;
         self.observe(result.err().as_ref());
     }

@@ -21,7 +21,7 @@ use crate::catalog::{ClientKey, Provider, ProviderKey};
 use crate::egress::EgressError;
 use crate::egress::request::{build_request, credential_placeholder};
 use crate::health::HealthStatus;
-use crate::limits::LimitError;
+use crate::limits::{LimitError, Reservation, estimate_tokens};
 use crate::plugins::types::{ErrorClass, RequestHead};
 use crate::plugins::{LoadedPlugin, PluginInstance, header_list};
 use crate::scheduler::{NoKey, Scheduler};
@@ -78,8 +78,9 @@ pub async fn serve(
             facts.model.clone().unwrap_or_default(),
         ));
     }
-    core.limiter
-        .admit_client(client.id, &client.limits)
+    let reserved = core
+        .limiter
+        .admit_client(client.id, &client.limits, estimate_tokens(body.len()))
         .await
         .map_err(|e| match e {
             LimitError::Exceeded { limit, retry_after } => {
@@ -87,6 +88,8 @@ pub async fn serve(
             }
             LimitError::Unavailable => ProxyError::LimiterUnavailable,
         })?;
+    // Given back on any early return below; settled by `account`.
+    let reservation = Reservation::new(core.limiter.clone(), client.id, reserved);
 
     let request = Request {
         core,
@@ -98,8 +101,7 @@ pub async fn serve(
     };
     let (key, forwarded) = attempt_until_answered(&request, session, ctx, &mut instance).await?;
     account(
-        core,
-        &client,
+        reservation,
         &provider,
         &key,
         facts.model.as_deref(),
@@ -314,8 +316,7 @@ fn no_usable_key(no_key: NoKey) -> ProxyError {
 /// Records usage and cost in the trace and the limit counters.
 #[allow(clippy::too_many_arguments)]
 async fn account(
-    core: &ProxyCore,
-    client: &ClientKey,
+    reservation: Reservation,
     provider: &Provider,
     key: &ProviderKey,
     model: Option<&str>,
@@ -325,6 +326,7 @@ async fn account(
 ) -> Result<(), ProxyError> {
     ctx.trace.is_stream = forwarded.is_stream;
     let metered = forwarded.metered;
+    let mut used = (0, 0);
     if let Some(class) = &metered.error_class {
         ctx.trace.error_class = Some(super::error_class_name(class));
     }
@@ -346,10 +348,10 @@ async fn account(
             .trace
             .cost_nanos
             .map_or(0, |c| i64::try_from(c).unwrap_or(i64::MAX));
-        let (limiter, client_id, key_id) = (core.limiter.clone(), client.id, key.id);
-        // Counting must not hold up the end of the request (Redis may be slow).
-        tokio::spawn(async move { limiter.record_usage(client_id, key_id, tokens, cost).await });
+        used = (tokens, cost);
     }
+    // In the background: counting must not hold up the end of the request.
+    reservation.settle(Some(key.id), used.0, used.1);
     if let Some(f) = metered.failure {
         ctx.trace.error_message = Some(format!("usage unknown: {f}"));
     }
