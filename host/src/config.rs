@@ -85,6 +85,9 @@ pub struct Config {
     /// (`AI_PROXY_PLUGIN_FAILURE_LIMIT`, `_WINDOW_SECS`).
     pub plugin_failure_limit: usize,
     pub plugin_failure_window: Duration,
+    /// How often to look for configuration changes made by other instances
+    /// on the same database; zero never looks (`AI_PROXY_CONFIG_POLL_MS`).
+    pub config_poll: Duration,
 }
 
 /// A configuration value that cannot be used.
@@ -220,6 +223,11 @@ impl Config {
                 "AI_PROXY_PLUGIN_FAILURE_WINDOW_SECS",
                 Some(DEFAULT_PLUGIN_FAILURE_WINDOW.as_secs()),
             )?),
+            config_poll: Duration::from_millis(parse(
+                &get,
+                "AI_PROXY_CONFIG_POLL_MS",
+                Some(DEFAULT_CONFIG_POLL.as_millis() as u64),
+            )?),
         };
         config.validate()?;
         Ok(config)
@@ -319,6 +327,9 @@ fn parse<T: std::str::FromStr>(
         }),
     }
 }
+
+/// Default interval between checks for changes made by other instances.
+pub const DEFAULT_CONFIG_POLL: Duration = Duration::from_millis(1000);
 
 /// Largest plugin size an operator may allow.
 pub const MAX_PLUGIN_BYTES_LIMIT: usize = 256 * 1024 * 1024;

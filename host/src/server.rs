@@ -4,6 +4,7 @@
 //! any port is open.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicI64;
 
 use arc_swap::ArcSwap;
 use pingora::connectors::http::Connector;
@@ -92,6 +93,8 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         bootstrap::register_builtin_plugin(&db, &plugin, &bytes, false).await?;
     }
 
+    // Read before the catalog, so a change made meanwhile is not missed.
+    let config_version = admin::config_version(&db).await?;
     let catalog = Arc::new(ArcSwap::from_pointee(
         load_catalog(&db, &registry, &secrets).await?,
     ));
@@ -128,7 +131,9 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         connector: Connector::new(None),
         board: board.clone(),
         limiter: limiter.clone(),
+        config_seen: AtomicI64::new(config_version),
     });
+    admin::spawn_config_sync(admin_core.clone(), config.config_poll);
     admin::spawn_plugin_guard(
         admin_core.clone(),
         config.plugin_failure_limit,

@@ -11,6 +11,7 @@ mod m20261126_000003_client_key_models;
 mod m20261126_000004_oauth_clients;
 mod m20261126_000005_limits;
 mod m20261126_000006_plugin_versions;
+mod m20261126_000007_config_version;
 
 /// Every migration in order.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_oauth_clients::Migration),
             Box::new(m20261126_000005_limits::Migration),
             Box::new(m20261126_000006_plugin_versions::Migration),
+            Box::new(m20261126_000007_config_version::Migration),
         ]
     }
 }

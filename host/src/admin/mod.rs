@@ -10,6 +10,7 @@
 mod audit;
 mod auth;
 mod client_keys;
+mod config_sync;
 mod error;
 mod health;
 mod json;
@@ -27,6 +28,7 @@ mod traces;
 mod users;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use arc_swap::ArcSwap;
 use axum::Router;
@@ -35,6 +37,7 @@ use axum::middleware;
 use axum::routing::{get, post, put};
 use sea_orm::DatabaseConnection;
 
+pub use config_sync::{current as config_version, spawn_config_sync};
 pub use error::ApiError;
 pub use plugin_guard::spawn_plugin_guard;
 pub use session::SessionSigner;
@@ -65,11 +68,22 @@ pub struct AdminCore {
     /// Live key health, shared with the proxy and the health service.
     pub board: Arc<KeyBoard>,
     pub limiter: Arc<Limiter>,
+    /// The configuration version this instance's catalog reflects.
+    pub config_seen: AtomicI64,
 }
 
 impl AdminCore {
-    /// Rebuilds the catalog from the database and swaps it in.
+    /// After a change: counts it (so other instances reload too), then
+    /// rebuilds this instance's catalog and swaps it in.
     pub async fn reload(&self) -> Result<(), ApiError> {
+        let version = config_sync::bump(&self.db).await?;
+        self.load_and_swap().await?;
+        self.config_seen.fetch_max(version, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Rebuilds the catalog from the database and swaps it in.
+    pub async fn load_and_swap(&self) -> Result<(), ApiError> {
         let catalog = load_catalog(&self.db, &self.registry, &self.secrets)
             .await
             .map_err(ApiError::internal)?;

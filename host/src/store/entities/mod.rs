@@ -2,6 +2,7 @@
 
 pub mod audit_log;
 pub mod client_keys;
+pub mod config_version;
 pub mod oauth_clients;
 pub mod plugins;
 pub mod prices;
