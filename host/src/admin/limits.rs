@@ -3,6 +3,7 @@
 //! the key; a limit left out (or `null`) is unlimited.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::ApiError;
 use crate::limits::{ClientLimits, KeyLimits};
@@ -13,7 +14,8 @@ pub const MAX_LIMIT: i64 = 1_000_000_000_000_000;
 pub const MAX_COST_PER_DAY_USD: f64 = 1_000_000_000.0;
 const NANOS_PER_USD: f64 = 1e9;
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+/// Limits of a client key; a limit left out or `null` is unlimited.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientLimitsInput {
     pub requests_per_second: Option<i64>,
@@ -23,7 +25,8 @@ pub struct ClientLimitsInput {
     pub cost_per_day_usd: Option<f64>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+/// Limits of an upstream key; a limit left out or `null` is unlimited.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeyLimitsInput {
     pub requests_per_second: Option<i64>,

@@ -4,12 +4,14 @@ use axum::extract::State;
 use axum::{Extension, Json};
 use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::auth::Caller;
+use super::openapi::{self, Forbidden, Unauthorized};
 use super::{AdminState, ApiError};
 use crate::store::entities::plugins;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct PluginView {
     id: i32,
     name: String,
@@ -31,6 +33,12 @@ type PluginRow = (
     chrono::DateTime<chrono::Utc>,
 );
 
+#[utoipa::path(
+    get,
+    path = "/api/plugins",
+    tag = openapi::TAG_PLUGINS,
+    responses((status = 200, body = Vec<PluginView>), Unauthorized, Forbidden),
+)]
 pub async fn list(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
