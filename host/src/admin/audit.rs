@@ -73,8 +73,10 @@ pub fn snapshot<T: Serialize>(view: &T) -> Option<Value> {
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// 1-based page number, at most 1000000.
+    #[param(maximum = 1_000_000)]
     page: Option<u64>,
     /// Entries per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     page_size: Option<u64>,
     /// `provider`, `provider_key`, `client_key`, `oauth_client` or `user`.
     resource: Option<String>,

@@ -167,6 +167,7 @@ pub async fn me(caller: axum::Extension<Caller>) -> Json<Account> {
 #[derive(Deserialize, ToSchema)]
 pub struct PasswordChange {
     current_password: String,
+    #[schema(min_length = 8)]
     new_password: String,
 }
 

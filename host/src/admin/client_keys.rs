@@ -79,13 +79,20 @@ impl From<client_keys::Model> for ClientKeyView {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientKeyInput {
+    #[schema(min_length = 1, max_length = 128)]
     name: Option<String>,
     provider_id: Option<i32>,
+    /// Upstream keys of the same provider this key may use.
+    #[schema(max_items = 256)]
     provider_key_ids: Option<Vec<i32>>,
     enabled: Option<bool>,
+    /// In the future, when creating.
     expires_at: Option<DateTime<Utc>>,
+    /// Model names (`*` at the end matches a prefix); empty or absent: any.
+    #[schema(max_items = 256)]
     allowed_models: Option<Vec<String>>,
     /// `round_robin` (default), `weighted` or `best_health`.
+    #[schema(pattern = "^(round_robin|weighted|best_health)$")]
     strategy: Option<String>,
     limits: Option<ClientLimitsInput>,
 }

@@ -18,10 +18,15 @@ const NANOS_PER_USD: f64 = 1e9;
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientLimitsInput {
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
     pub requests_per_second: Option<i64>,
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
     pub requests_per_minute: Option<i64>,
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
     pub requests_per_day: Option<i64>,
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
     pub tokens_per_day: Option<i64>,
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
     pub cost_per_day_usd: Option<f64>,
 }
 
@@ -29,7 +34,9 @@ pub struct ClientLimitsInput {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeyLimitsInput {
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
     pub requests_per_second: Option<i64>,
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
     pub tokens_per_day: Option<i64>,
 }
 

@@ -54,6 +54,7 @@ impl From<oauth_clients::Model> for OAuthClientView {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OAuthClientInput {
+    #[schema(min_length = 1, max_length = 128)]
     name: Option<String>,
     client_key_id: Option<i32>,
     enabled: Option<bool>,

@@ -79,8 +79,13 @@ impl From<provider_keys::Model> for ProviderKeyView {
 #[serde(deny_unknown_fields)]
 pub struct ProviderKeyInput {
     provider_id: Option<i32>,
+    #[schema(min_length = 1, max_length = 128)]
     name: Option<String>,
+    /// The upstream credential; write-only.
+    #[schema(min_length = 1, max_length = 8192)]
     secret: Option<String>,
+    /// Share of traffic under the `weighted` strategy (default 1).
+    #[schema(minimum = 0, maximum = 1000)]
     weight: Option<i32>,
     enabled: Option<bool>,
     limits: Option<KeyLimitsInput>,

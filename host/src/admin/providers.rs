@@ -57,10 +57,16 @@ fn view(state: &AdminState, p: providers::Model) -> ProviderView {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderInput {
+    #[schema(min_length = 1, max_length = 64)]
     name: Option<String>,
+    /// Name of a stored plugin (`openai`, `anthropic`, `gemini`, ...).
     plugin: Option<String>,
+    /// `http(s)://host[:port][/path]`; must not point at internal addresses
+    /// unless allow-listed.
     base_url: Option<String>,
+    #[schema(minimum = 1, maximum = 3_600_000)]
     connect_timeout_ms: Option<i32>,
+    #[schema(minimum = 1, maximum = 3_600_000)]
     read_timeout_ms: Option<i32>,
     enabled: Option<bool>,
 }

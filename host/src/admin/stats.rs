@@ -28,6 +28,7 @@ pub const TOP_N: u64 = 10;
 #[into_params(parameter_in = Query)]
 pub struct DaysQuery {
     /// UTC days up to and including today, 1 to 366 (default 7).
+    #[param(minimum = 1, maximum = 366)]
     days: Option<i64>,
 }
 

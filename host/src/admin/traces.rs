@@ -26,8 +26,10 @@ pub const MAX_PAGE_SIZE: u64 = 200;
 #[into_params(parameter_in = Query)]
 pub struct TraceQuery {
     /// 1-based page number, at most 1000000.
+    #[param(maximum = 1_000_000)]
     page: Option<u64>,
     /// Traces per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     page_size: Option<u64>,
     q: Option<String>,
     model: Option<String>,

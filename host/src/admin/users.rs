@@ -50,8 +50,12 @@ impl From<users::Model> for UserView {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserInput {
+    #[schema(pattern = "^[A-Za-z0-9._@-]{1,64}$")]
     username: Option<String>,
+    #[schema(min_length = 8)]
     password: Option<String>,
+    /// `admin` or `user`.
+    #[schema(pattern = "^(admin|user)$")]
     role: Option<String>,
     enabled: Option<bool>,
 }
