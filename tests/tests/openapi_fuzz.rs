@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use ai_proxy_tests::gateway::{ADMIN_PASSWORD, TestGateway};
 use reqwest::Method;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// Seed of every schemathesis run, so CI sees the same requests each time.
 const SEED: &str = "20261126";
@@ -106,6 +106,73 @@ async fn openapi_document_is_public_and_matches_the_routes() {
             }
         }
     }
+}
+
+/// What fuzzing found, each once: these used to be a 500, a dropped
+/// connection (an overflow panic) or a plain-text 400.
+#[tokio::test]
+async fn fuzzing_findings_are_json_client_errors() {
+    let gw = TestGateway::start().await;
+    let error = |status: u16, body: &Value| (status, body["error"]["code"].clone());
+
+    let bob = gw
+        .admin_ok(
+            Method::POST,
+            "/api/users",
+            Some(json!({"username": "bob", "password": "bob-password"})),
+        )
+        .await;
+    gw.admin_ok(
+        Method::POST,
+        "/api/users",
+        Some(json!({"username": "carol", "password": "carol-password"})),
+    )
+    .await;
+    let (status, body) = gw
+        .admin(
+            Method::PUT,
+            &format!("/api/users/{}", bob["id"]),
+            Some(json!({"username": "carol"})),
+        )
+        .await;
+    assert_eq!(error(status, &body), (409, json!("conflict")), "{body}");
+
+    let openai = gw.provider_id("openai").await;
+    let (status, body) = gw
+        .admin(
+            Method::PUT,
+            &format!("/api/providers/{openai}"),
+            Some(json!({"name": "anthropic"})),
+        )
+        .await;
+    assert_eq!(error(status, &body), (409, json!("conflict")), "{body}");
+    // Keeping its own name is no conflict.
+    gw.admin_ok(
+        Method::PUT,
+        &format!("/api/providers/{openai}"),
+        Some(json!({"name": "openai"})),
+    )
+    .await;
+
+    for path in [
+        "/api/providers/abc",
+        "/api/providers/99999999999",
+        "/api/stats/overview?days=x",
+        "/api/logs/traces?page=18446744073709551615",
+        "/api/logs/traces?page=1000001",
+        "/api/audit?page=18446744073709551615",
+    ] {
+        let (status, body) = gw.admin(Method::GET, path, None).await;
+        assert_eq!(
+            error(status, &body),
+            (400, json!("bad_request")),
+            "{path}: {body}"
+        );
+    }
+    let (status, _) = gw
+        .admin(Method::GET, "/api/logs/traces?page=1000000", None)
+        .await;
+    assert_eq!(status, 200);
 }
 
 #[tokio::test]

@@ -163,3 +163,17 @@ pub async fn list(
         total,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_is_bounded_at_max_page_and_zero_means_one() {
+        assert_eq!(check_page(None).ok(), Some(1));
+        assert_eq!(check_page(Some(0)).ok(), Some(1));
+        assert_eq!(check_page(Some(MAX_PAGE)).ok(), Some(MAX_PAGE));
+        assert!(check_page(Some(MAX_PAGE + 1)).is_err());
+        assert!(check_page(Some(u64::MAX)).is_err());
+    }
+}
