@@ -13,6 +13,7 @@ use std::sync::OnceLock;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use utoipa::openapi::path::Operation;
+use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Schema};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder, response::Response};
 use utoipa::{IntoResponses, Modify};
@@ -118,7 +119,44 @@ pub fn document() -> OpenApi {
             name_operation(op);
         }
     }
+    for (path, fields) in REQUIRED_TO_CREATE {
+        if let Some(op) = doc.paths.paths.get_mut(path).and_then(|i| i.post.as_mut()) {
+            require(op, fields);
+        }
+    }
     doc
+}
+
+/// Fields a create (`POST` to a collection) needs. Creates and updates
+/// share one input type whose fields are all optional, so the schema alone
+/// would not say which ones a create cannot do without.
+const REQUIRED_TO_CREATE: [(&str, &[&str]); 5] = [
+    ("/api/providers", &["name", "plugin"]),
+    (
+        "/api/provider-keys/keys",
+        &["provider_id", "name", "secret"],
+    ),
+    ("/api/user-service/keys", &["name", "provider_id"]),
+    ("/api/oauth-clients", &["name", "client_key_id"]),
+    ("/api/users", &["username", "password"]),
+];
+
+/// Makes an operation's JSON body schema `allOf` itself and `required`.
+fn require(op: &mut Operation, fields: &[&str]) {
+    let Some(RefOr::T(body)) = op.request_body.as_mut() else {
+        return;
+    };
+    for content in body.content.values_mut() {
+        if let RefOr::T(content) = content
+            && let Some(schema) = content.schema.take()
+        {
+            let required = fields
+                .iter()
+                .fold(ObjectBuilder::new(), |o, f| o.required(*f));
+            let all_of = AllOfBuilder::new().item(schema).item(required).build();
+            content.schema = Some(RefOr::T(Schema::AllOf(all_of)));
+        }
+    }
 }
 
 /// Handlers are named per module (`list`, `create`, ...); operation ids
@@ -275,6 +313,19 @@ mod tests {
             }
         }
         assert!(ids.contains("providers_list") && ids.contains("provider_keys_update"));
+    }
+
+    #[test]
+    fn creates_name_their_required_fields() {
+        let doc = serde_json::to_value(document()).expect("json");
+        for (path, fields) in REQUIRED_TO_CREATE {
+            let body = &doc["paths"][path]["post"]["requestBody"]["content"]["application/json"];
+            assert_eq!(
+                body["schema"]["allOf"][1]["required"],
+                serde_json::json!(fields),
+                "{path}"
+            );
+        }
     }
 
     #[test]
