@@ -2,7 +2,7 @@
 //! resource before and after. Callers pass views, which never contain
 //! secrets. `GET /api/audit` reads it (admins only).
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::Utc;
 use sea_orm::{
@@ -11,8 +11,11 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
+use super::json::ApiQuery;
+use super::openapi::{self, BadRequest, Forbidden, Unauthorized};
 use super::{AdminState, ApiError};
 use crate::store::entities::audit_log;
 
@@ -46,21 +49,42 @@ pub async fn audit(
     }
 }
 
+/// Highest page number a list accepts (page 0 is page 1); beyond it the
+/// offset would overflow the database's integers.
+pub const MAX_PAGE: u64 = 1_000_000;
+
+/// The page asked for, 1 when none.
+pub fn check_page(page: Option<u64>) -> Result<u64, ApiError> {
+    match page.unwrap_or(1) {
+        page if page > MAX_PAGE => Err(ApiError::BadRequest(format!(
+            "page must be at most {MAX_PAGE}"
+        ))),
+        page => Ok(page.max(1)),
+    }
+}
+
 /// A view as JSON for the audit log.
 pub fn snapshot<T: Serialize>(view: &T) -> Option<Value> {
     serde_json::to_value(view).ok()
 }
 
-#[derive(Deserialize)]
+/// Paging and exact-match filters.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
+    /// 1-based page number, at most 1000000.
+    #[param(maximum = 1_000_000)]
     page: Option<u64>,
+    /// Entries per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     page_size: Option<u64>,
+    /// `provider`, `provider_key`, `client_key`, `oauth_client` or `user`.
     resource: Option<String>,
     actor: Option<String>,
 }
 
-#[derive(Serialize)]
-struct AuditEntry {
+#[derive(Serialize, ToSchema)]
+pub struct AuditEntry {
     id: i64,
     created_at: chrono::DateTime<Utc>,
     actor_id: Option<i32>,
@@ -72,14 +96,31 @@ struct AuditEntry {
     after: Option<Value>,
 }
 
+/// A page of audit entries, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct AuditPage {
+    items: Vec<AuditEntry>,
+    page: u64,
+    page_size: u64,
+    /// Entries matching the filters, on all pages.
+    total: u64,
+}
+
 /// `GET /api/audit`: newest first, paged, filtered by resource or actor.
+#[utoipa::path(
+    get,
+    path = "/api/audit",
+    tag = openapi::TAG_AUDIT,
+    params(AuditQuery),
+    responses((status = 200, body = AuditPage), BadRequest, Unauthorized, Forbidden),
+)]
 pub async fn list(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
-    Query(q): Query<AuditQuery>,
-) -> Result<Json<Value>, ApiError> {
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> Result<Json<AuditPage>, ApiError> {
     caller.require_admin()?;
-    let page = q.page.unwrap_or(1).max(1);
+    let page = check_page(q.page)?;
     let page_size = q.page_size.unwrap_or(50);
     if !(1..=MAX_AUDIT_PAGE).contains(&page_size) {
         return Err(ApiError::BadRequest(format!(
@@ -115,7 +156,24 @@ pub async fn list(
             after: parse(r.after),
         })
         .collect();
-    Ok(Json(
-        serde_json::json!({"items": items, "page": page, "page_size": page_size, "total": total}),
-    ))
+    Ok(Json(AuditPage {
+        items,
+        page,
+        page_size,
+        total,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_is_bounded_at_max_page_and_zero_means_one() {
+        assert_eq!(check_page(None).ok(), Some(1));
+        assert_eq!(check_page(Some(0)).ok(), Some(1));
+        assert_eq!(check_page(Some(MAX_PAGE)).ok(), Some(MAX_PAGE));
+        assert!(check_page(Some(MAX_PAGE + 1)).is_err());
+        assert!(check_page(Some(u64::MAX)).is_err());
+    }
 }

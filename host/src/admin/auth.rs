@@ -19,13 +19,14 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::audit::audit;
 use super::json::ApiJson;
+use super::openapi::{self, BadRequest, Unauthorized};
 use super::session::{Claims, SESSION_COOKIE, SESSION_TTL, password_version};
-use super::{AdminState, ApiError};
+use super::{AdminState, ApiError, Done};
 use crate::secrets::{hash_password, verify_password};
 use crate::store::entities::users;
 
@@ -61,13 +62,44 @@ impl Caller {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct Login {
     username: String,
     password: String,
 }
 
+/// An account as the caller sees it.
+#[derive(Serialize, ToSchema)]
+pub struct Account {
+    id: i32,
+    username: String,
+    /// `admin` or `user`.
+    role: String,
+}
+
+/// A new session.
+#[derive(Serialize, ToSchema)]
+pub struct Session {
+    /// Send as `Authorization: Bearer <token>`; also set as the cookie.
+    token: String,
+    /// Seconds until the token expires.
+    expires_in: u64,
+    user: Account,
+}
+
 /// `POST /api/auth/login`.
+#[utoipa::path(
+    post,
+    path = "/api/auth/login",
+    tag = openapi::TAG_AUTH,
+    security(()),
+    request_body = Login,
+    responses(
+        (status = 200, body = Session, description = "Also sets the session cookie"),
+        BadRequest,
+        Unauthorized,
+    ),
+)]
 pub async fn login(
     State(state): State<AdminState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -82,11 +114,15 @@ pub async fn login(
         "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
         SESSION_TTL.as_secs()
     );
-    let body = Json(json!({
-        "token": token,
-        "expires_in": SESSION_TTL.as_secs(),
-        "user": {"id": user.id, "username": user.username, "role": user.role},
-    }));
+    let body = Json(Session {
+        token,
+        expires_in: SESSION_TTL.as_secs(),
+        user: Account {
+            id: user.id,
+            username: user.username,
+            role: user.role,
+        },
+    });
     let mut response = body.into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(SET_COOKIE, value);
@@ -95,11 +131,17 @@ pub async fn login(
 }
 
 /// `POST /api/auth/logout`: ends the session and clears the cookie.
+#[utoipa::path(
+    post,
+    path = "/api/auth/logout",
+    tag = openapi::TAG_AUTH,
+    responses((status = 200, body = Done), Unauthorized),
+)]
 pub async fn logout(State(state): State<AdminState>, caller: axum::Extension<Caller>) -> Response {
     if let Some(claims) = &caller.claims {
         state.sessions.revoke(claims);
     }
-    let mut response = Json(json!({"ok": true})).into_response();
+    let mut response = Json(Done { ok: true }).into_response();
     let clear = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
     if let Ok(value) = HeaderValue::from_str(&clear) {
         response.headers_mut().insert(SET_COOKIE, value);
@@ -108,23 +150,41 @@ pub async fn logout(State(state): State<AdminState>, caller: axum::Extension<Cal
 }
 
 /// `GET /api/auth/me`.
-pub async fn me(caller: axum::Extension<Caller>) -> Json<Value> {
-    Json(json!({"id": caller.id, "username": caller.username, "role": caller.role}))
+#[utoipa::path(
+    get,
+    path = "/api/auth/me",
+    tag = openapi::TAG_AUTH,
+    responses((status = 200, body = Account), Unauthorized),
+)]
+pub async fn me(caller: axum::Extension<Caller>) -> Json<Account> {
+    Json(Account {
+        id: caller.id,
+        username: caller.username.clone(),
+        role: caller.role.clone(),
+    })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct PasswordChange {
     current_password: String,
+    #[schema(min_length = 8)]
     new_password: String,
 }
 
 /// `POST /api/auth/password`: changes the caller's own password, which
 /// ends every session opened with the old one.
+#[utoipa::path(
+    post,
+    path = "/api/auth/password",
+    tag = openapi::TAG_AUTH,
+    request_body = PasswordChange,
+    responses((status = 200, body = Done), BadRequest, Unauthorized),
+)]
 pub async fn change_password(
     State(state): State<AdminState>,
     caller: axum::Extension<Caller>,
     ApiJson(body): ApiJson<PasswordChange>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Done>, ApiError> {
     check_new_password(&body.new_password)?;
     let user = check_password(&state, &caller.username, &body.current_password, None).await?;
     let hash = hash_password(&body.new_password).map_err(ApiError::internal)?;
@@ -142,7 +202,7 @@ pub async fn change_password(
         None,
     )
     .await;
-    Ok(Json(json!({"ok": true})))
+    Ok(Json(Done { ok: true }))
 }
 
 /// Refuses passwords shorter than [`MIN_PASSWORD_CHARS`].

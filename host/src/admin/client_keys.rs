@@ -1,17 +1,19 @@
 //! `/api/user-service/keys`: gateway keys for applications. The key is
 //! returned once, at creation; afterwards only its prefix is shown.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::audit::{audit, snapshot};
 use super::auth::Caller;
-use super::json::ApiJson;
+use super::json::{ApiJson, ApiPath};
 use super::limits::ClientLimitsInput;
-use super::{AdminState, ApiError};
+use super::openapi::{self, BadRequest, NotFound, Unauthorized};
+use super::{AdminState, ApiError, Deleted};
 use crate::limits::ClientLimits;
 use crate::scheduler::Strategy;
 use crate::secrets::{generate_client_key, hash_client_key};
@@ -22,7 +24,7 @@ pub const MAX_NAME_CHARS: usize = 128;
 /// Most upstream keys one client key may pool.
 pub const MAX_POOL: usize = 256;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ClientKeyView {
     id: i32,
     name: String,
@@ -72,16 +74,25 @@ impl From<client_keys::Model> for ClientKeyView {
     }
 }
 
-#[derive(Deserialize)]
+/// A new client key (`name` and `provider_id` required) or a change to
+/// one (only the fields given change; `provider_id` cannot).
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientKeyInput {
+    #[schema(min_length = 1, max_length = 128)]
     name: Option<String>,
     provider_id: Option<i32>,
+    /// Upstream keys of the same provider this key may use.
+    #[schema(max_items = 256)]
     provider_key_ids: Option<Vec<i32>>,
     enabled: Option<bool>,
+    /// In the future, when creating.
     expires_at: Option<DateTime<Utc>>,
+    /// Model names (`*` at the end matches a prefix); empty or absent: any.
+    #[schema(max_items = 256)]
     allowed_models: Option<Vec<String>>,
     /// `round_robin` (default), `weighted` or `best_health`.
+    #[schema(pattern = "^(round_robin|weighted|best_health)$")]
     strategy: Option<String>,
     limits: Option<ClientLimitsInput>,
 }
@@ -146,6 +157,12 @@ async fn check_pool(state: &AdminState, provider_id: i32, pool: &[i32]) -> Resul
     Ok(())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/user-service/keys",
+    tag = openapi::TAG_CLIENT_KEYS,
+    responses((status = 200, body = Vec<ClientKeyView>), Unauthorized),
+)]
 pub async fn list(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
@@ -191,14 +208,28 @@ pub fn check_name(name: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/user-service/keys/{id}",
+    tag = openapi::TAG_CLIENT_KEYS,
+    params(("id" = i32, Path)),
+    responses((status = 200, body = ClientKeyView), BadRequest, Unauthorized, NotFound),
+)]
 pub async fn get_one(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i32>,
+    ApiPath(id): ApiPath<i32>,
 ) -> Result<Json<ClientKeyView>, ApiError> {
     Ok(Json(visible(&state, &caller, id).await?.into()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/user-service/keys",
+    tag = openapi::TAG_CLIENT_KEYS,
+    request_body = ClientKeyInput,
+    responses((status = 200, body = ClientKeyView), BadRequest, Unauthorized),
+)]
 pub async fn create(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
@@ -262,10 +293,18 @@ pub async fn create(
     Ok(Json(view))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/user-service/keys/{id}",
+    tag = openapi::TAG_CLIENT_KEYS,
+    params(("id" = i32, Path)),
+    request_body = ClientKeyInput,
+    responses((status = 200, body = ClientKeyView), BadRequest, Unauthorized, NotFound),
+)]
 pub async fn update(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i32>,
+    ApiPath(id): ApiPath<i32>,
     ApiJson(input): ApiJson<ClientKeyInput>,
 ) -> Result<Json<ClientKeyView>, ApiError> {
     let row = visible(&state, &caller, id).await?;
@@ -318,11 +357,18 @@ pub async fn update(
 }
 
 /// Revokes (deletes) a client key; requests with it fail from now on.
+#[utoipa::path(
+    delete,
+    path = "/api/user-service/keys/{id}",
+    tag = openapi::TAG_CLIENT_KEYS,
+    params(("id" = i32, Path)),
+    responses((status = 200, body = Deleted), BadRequest, Unauthorized, NotFound),
+)]
 pub async fn delete(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i32>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    ApiPath(id): ApiPath<i32>,
+) -> Result<Json<Deleted>, ApiError> {
     let row = visible(&state, &caller, id).await?;
     let before = snapshot(&ClientKeyView::from(row));
     oauth_clients::Entity::delete_many()
@@ -343,5 +389,5 @@ pub async fn delete(
         None,
     )
     .await;
-    Ok(Json(serde_json::json!({"deleted": id})))
+    Ok(Json(Deleted { deleted: id }))
 }

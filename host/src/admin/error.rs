@@ -4,6 +4,8 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 /// A failed admin request.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +54,22 @@ impl ApiError {
     }
 }
 
+/// The body of every admin API error.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// What went wrong, for people.
+    pub message: String,
+    /// What went wrong, for programs: `bad_request`, `unauthorized`,
+    /// `forbidden`, `not_found`, `conflict`, `too_many_attempts` or
+    /// `internal_error`.
+    pub code: String,
+}
+
 impl From<sea_orm::DbErr> for ApiError {
     fn from(e: sea_orm::DbErr) -> Self {
         ApiError::internal(e)
@@ -61,7 +79,12 @@ impl From<sea_orm::DbErr> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        let body = serde_json::json!({"error": {"message": self.to_string(), "code": code}});
+        let body = ErrorBody {
+            error: ErrorDetail {
+                message: self.to_string(),
+                code: code.to_owned(),
+            },
+        };
         let response = (status, Json(body)).into_response();
         match self {
             ApiError::TooManyAttempts(seconds) => super::auth::with_retry_after(response, seconds),

@@ -3,6 +3,7 @@
 //! the key; a limit left out (or `null`) is unlimited.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::ApiError;
 use crate::limits::{ClientLimits, KeyLimits};
@@ -13,20 +14,29 @@ pub const MAX_LIMIT: i64 = 1_000_000_000_000_000;
 pub const MAX_COST_PER_DAY_USD: f64 = 1_000_000_000.0;
 const NANOS_PER_USD: f64 = 1e9;
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+/// Limits of a client key; a limit left out or `null` is unlimited.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientLimitsInput {
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
     pub requests_per_second: Option<i64>,
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
     pub requests_per_minute: Option<i64>,
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
     pub requests_per_day: Option<i64>,
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
     pub tokens_per_day: Option<i64>,
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
     pub cost_per_day_usd: Option<f64>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+/// Limits of an upstream key; a limit left out or `null` is unlimited.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeyLimitsInput {
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
     pub requests_per_second: Option<i64>,
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
     pub tokens_per_day: Option<i64>,
 }
 

@@ -24,6 +24,13 @@ fn label(value: &str) -> String {
         .replace('\n', "\\n")
 }
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = super::openapi::TAG_META,
+    security(()),
+    responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain", body = String)),
+)]
 pub async fn metrics(State(state): State<AdminState>) -> impl IntoResponse {
     let mut out = String::new();
     let mut plugins = state.registry.all();

@@ -1,5 +1,6 @@
 //! The admin API on port 9090 (Axum): JSON under `/api`, one file per
-//! resource. Every route but `/api/health` and `/api/auth/login` needs an
+//! resource, described by `GET /api/openapi.json` ([`openapi`]). Every
+//! route but that one, `/metrics`, `/api/health` and `/api/auth/login` needs an
 //! authenticated caller ([`auth`]); `admin` accounts may do everything,
 //! `user` accounts manage only their own client keys and see only their
 //! own traces. Every change is written to the audit log ([`audit`]).
@@ -17,6 +18,7 @@ mod json;
 mod limits;
 mod metrics;
 mod oauth_clients;
+mod openapi;
 mod plugin_guard;
 mod plugins;
 mod provider_keys;
@@ -34,11 +36,13 @@ use arc_swap::ArcSwap;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
-use axum::routing::{get, post, put};
 use sea_orm::DatabaseConnection;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use config_sync::{current as config_version, spawn_config_sync};
 pub use error::ApiError;
+pub use openapi::document as openapi_document;
 pub use plugin_guard::spawn_plugin_guard;
 pub use session::SessionSigner;
 pub use throttle::LoginThrottle;
@@ -94,101 +98,98 @@ impl AdminCore {
 
 pub type AdminState = Arc<AdminCore>;
 
+/// The answer to a successful delete.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Deleted {
+    /// Id of the resource that is gone.
+    pub deleted: i32,
+}
+
+/// The answer of an action that returns nothing else.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Done {
+    /// Always `true`.
+    pub ok: bool,
+}
+
 /// Room for multipart framing around an uploaded plugin.
 const UPLOAD_FORM_OVERHEAD: usize = 64 * 1024;
 
-/// The admin router.
+/// The admin router: the routes of [`routes`], with authentication in
+/// front of all but the public ones.
 pub fn router(state: AdminState) -> Router {
-    let protected = Router::new()
-        .route(
-            "/api/providers",
-            get(providers::list).post(providers::create),
-        )
-        .route(
-            "/api/providers/{id}",
-            put(providers::update)
-                .get(providers::get_one)
-                .delete(providers::delete),
-        )
-        .route(
-            "/api/plugins",
-            get(plugins::list)
-                .post(plugins::upload)
-                .layer(DefaultBodyLimit::max(
-                    state.registry.max_bytes() + UPLOAD_FORM_OVERHEAD,
-                )),
-        )
-        .route(
-            "/api/plugins/{id}",
-            get(plugins::get_one)
-                .put(plugins::update)
-                .delete(plugins::delete),
-        )
-        .route(
-            "/api/provider-keys/keys",
-            get(provider_keys::list).post(provider_keys::create),
-        )
-        .route(
-            "/api/provider-keys/keys/{id}",
-            get(provider_keys::get_one)
-                .put(provider_keys::update)
-                .delete(provider_keys::delete),
-        )
-        .route(
-            "/api/user-service/keys",
-            get(client_keys::list).post(client_keys::create),
-        )
-        .route(
-            "/api/user-service/keys/{id}",
-            get(client_keys::get_one)
-                .put(client_keys::update)
-                .delete(client_keys::delete),
-        )
-        .route(
-            "/api/provider-keys/keys/{id}/stats",
-            get(stats::provider_key_stats),
-        )
-        .route(
-            "/api/provider-keys/keys/{id}/health-check",
-            post(provider_keys::health_check),
-        )
-        .route(
-            "/api/provider-keys/keys/{id}/trends",
-            get(stats::provider_key_trends),
-        )
-        .route(
-            "/api/user-service/keys/{id}/trends",
-            get(stats::client_key_trends),
-        )
-        .route(
-            "/api/oauth-clients",
-            get(oauth_clients::list).post(oauth_clients::create),
-        )
-        .route(
-            "/api/oauth-clients/{id}",
-            get(oauth_clients::get_one)
-                .put(oauth_clients::update)
-                .delete(oauth_clients::delete),
-        )
-        .route("/api/stats/overview", get(stats::overview))
-        .route("/api/stats/timeseries", get(stats::timeseries))
-        .route("/api/logs/traces", get(traces::list))
-        .route("/api/logs/traces/{id}", get(traces::get_one))
-        .route("/api/users", get(users::list).post(users::create))
-        .route("/api/users/{id}", put(users::update).delete(users::delete))
-        .route("/api/audit", get(audit::list))
-        .route("/api/auth/logout", post(auth::logout))
-        .route("/api/auth/me", get(auth::me))
-        .route("/api/auth/password", post(auth::change_password))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            auth::authenticate,
-        ));
-    Router::new()
-        .route("/api/health", get(health::health))
-        .route("/metrics", get(metrics::metrics))
-        .route("/api/auth/login", post(auth::login))
+    let upload_limit = state.registry.max_bytes() + UPLOAD_FORM_OVERHEAD;
+    let protected = protected_routes(upload_limit).route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        auth::authenticate,
+    ));
+    let (router, _) = public_routes()
         .merge(protected)
         .fallback(error::not_found)
-        .with_state(state)
+        .split_for_parts();
+    router.with_state(state)
+}
+
+/// Every route with its OpenAPI operation, from the handlers'
+/// `#[utoipa::path]` attributes (one `routes!` per path).
+fn routes() -> OpenApiRouter<AdminState> {
+    public_routes().merge(protected_routes(usize::MAX))
+}
+
+/// Routes anyone may call.
+fn public_routes() -> OpenApiRouter<AdminState> {
+    OpenApiRouter::new()
+        .routes(routes!(health::health))
+        .routes(routes!(auth::login))
+        .routes(routes!(openapi::serve))
+        .routes(routes!(metrics::metrics))
+}
+
+/// Routes for authenticated callers; handlers check the role. Plugin
+/// uploads may be up to `upload_limit` bytes.
+fn protected_routes(upload_limit: usize) -> OpenApiRouter<AdminState> {
+    let plugins = OpenApiRouter::new()
+        .routes(routes!(plugins::list, plugins::upload))
+        .layer(DefaultBodyLimit::max(upload_limit));
+    OpenApiRouter::new()
+        .merge(plugins)
+        .routes(routes!(plugins::get_one, plugins::update, plugins::delete))
+        .routes(routes!(providers::list, providers::create))
+        .routes(routes!(
+            providers::get_one,
+            providers::update,
+            providers::delete
+        ))
+        .routes(routes!(provider_keys::list, provider_keys::create))
+        .routes(routes!(
+            provider_keys::get_one,
+            provider_keys::update,
+            provider_keys::delete
+        ))
+        .routes(routes!(stats::provider_key_stats))
+        .routes(routes!(provider_keys::health_check))
+        .routes(routes!(stats::provider_key_trends))
+        .routes(routes!(client_keys::list, client_keys::create))
+        .routes(routes!(
+            client_keys::get_one,
+            client_keys::update,
+            client_keys::delete
+        ))
+        .routes(routes!(stats::client_key_trends))
+        .routes(routes!(oauth_clients::list, oauth_clients::create))
+        .routes(routes!(
+            oauth_clients::get_one,
+            oauth_clients::update,
+            oauth_clients::delete
+        ))
+        .routes(routes!(stats::overview))
+        .routes(routes!(stats::timeseries))
+        .routes(routes!(traces::list))
+        .routes(routes!(traces::get_one))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::update, users::delete))
+        .routes(routes!(audit::list))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(auth::change_password))
 }

@@ -4,21 +4,23 @@
 //! once, at creation, and stored hashed. Users manage the clients of their
 //! own client keys; disabling or deleting a client ends its tokens at once.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::audit::{audit, snapshot};
 use super::auth::Caller;
 use super::client_keys::{check_name, owned_ids};
-use super::json::ApiJson;
-use super::{AdminState, ApiError};
+use super::json::{ApiJson, ApiPath};
+use super::openapi::{self, BadRequest, NotFound, Unauthorized};
+use super::{AdminState, ApiError, Deleted};
 use crate::secrets::{generate_oauth_client, hash_client_key};
 use crate::store::entities::{client_keys, oauth_clients};
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct OAuthClientView {
     id: i32,
     name: String,
@@ -47,9 +49,12 @@ impl From<oauth_clients::Model> for OAuthClientView {
     }
 }
 
-#[derive(Deserialize)]
+/// A new OAuth client (`name` and `client_key_id` required) or a change
+/// to one (`name`, `enabled`; the client key cannot change).
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OAuthClientInput {
+    #[schema(min_length = 1, max_length = 128)]
     name: Option<String>,
     client_key_id: Option<i32>,
     enabled: Option<bool>,
@@ -72,6 +77,12 @@ async fn visible(
     Ok(row)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/oauth-clients",
+    tag = openapi::TAG_OAUTH_CLIENTS,
+    responses((status = 200, body = Vec<OAuthClientView>), Unauthorized),
+)]
 pub async fn list(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
@@ -85,14 +96,28 @@ pub async fn list(
     Ok(Json(rows.into_iter().map(Into::into).collect()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/oauth-clients/{id}",
+    tag = openapi::TAG_OAUTH_CLIENTS,
+    params(("id" = i32, Path)),
+    responses((status = 200, body = OAuthClientView), BadRequest, Unauthorized, NotFound),
+)]
 pub async fn get_one(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i32>,
+    ApiPath(id): ApiPath<i32>,
 ) -> Result<Json<OAuthClientView>, ApiError> {
     Ok(Json(visible(&state, &caller, id).await?.into()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/oauth-clients",
+    tag = openapi::TAG_OAUTH_CLIENTS,
+    request_body = OAuthClientInput,
+    responses((status = 200, body = OAuthClientView), BadRequest, Unauthorized),
+)]
 pub async fn create(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
@@ -145,10 +170,18 @@ pub async fn create(
     Ok(Json(view))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/oauth-clients/{id}",
+    tag = openapi::TAG_OAUTH_CLIENTS,
+    params(("id" = i32, Path)),
+    request_body = OAuthClientInput,
+    responses((status = 200, body = OAuthClientView), BadRequest, Unauthorized, NotFound),
+)]
 pub async fn update(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i32>,
+    ApiPath(id): ApiPath<i32>,
     ApiJson(input): ApiJson<OAuthClientInput>,
 ) -> Result<Json<OAuthClientView>, ApiError> {
     let row = visible(&state, &caller, id).await?;
@@ -183,11 +216,18 @@ pub async fn update(
     Ok(Json(view))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/oauth-clients/{id}",
+    tag = openapi::TAG_OAUTH_CLIENTS,
+    params(("id" = i32, Path)),
+    responses((status = 200, body = Deleted), BadRequest, Unauthorized, NotFound),
+)]
 pub async fn delete(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i32>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    ApiPath(id): ApiPath<i32>,
+) -> Result<Json<Deleted>, ApiError> {
     let row = visible(&state, &caller, id).await?;
     let before = snapshot(&OAuthClientView::from(row));
     oauth_clients::Entity::delete_by_id(id)
@@ -204,5 +244,5 @@ pub async fn delete(
         None,
     )
     .await;
-    Ok(Json(serde_json::json!({"deleted": id})))
+    Ok(Json(Deleted { deleted: id }))
 }

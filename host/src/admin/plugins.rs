@@ -12,7 +12,7 @@
 //! finish on the version they started with.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{StatusCode, header};
 use axum::{Extension, Json};
 use chrono::Utc;
@@ -24,15 +24,18 @@ use serde::{Deserialize, Serialize};
 
 use super::audit::{audit, snapshot};
 use super::auth::Caller;
-use super::json::ApiJson;
-use super::{AdminState, ApiError};
+use super::json::{ApiJson, ApiPath};
+use super::openapi::{
+    self, BadRequest, Conflict, Forbidden, NotFound, TooLarge, Unauthorized, Unprocessable,
+};
+use super::{AdminState, ApiError, Deleted};
 use crate::plugins::{LoadError, MetricsView};
 use crate::store::entities::{plugins, providers};
 
 /// Most a per-version call time limit may be.
 pub const MAX_CALL_TIMEOUT_MS: i32 = 60_000;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PluginView {
     id: i32,
     name: String,
@@ -146,6 +149,12 @@ async fn one(state: &AdminState, id: i32) -> Result<PluginView, ApiError> {
         .ok_or(ApiError::NotFound("plugin"))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/plugins",
+    tag = openapi::TAG_PLUGINS,
+    responses((status = 200, body = Vec<PluginView>), Unauthorized, Forbidden),
+)]
 pub async fn list(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
@@ -161,10 +170,17 @@ pub async fn list(
     Ok(Json(views(&state, rows).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/plugins/{id}",
+    tag = openapi::TAG_PLUGINS,
+    params(("id" = i32, Path)),
+    responses((status = 200, body = PluginView), BadRequest, Unauthorized, Forbidden, NotFound),
+)]
 pub async fn get_one(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i32>,
+    ApiPath(id): ApiPath<i32>,
 ) -> Result<Json<PluginView>, ApiError> {
     caller.require_admin()?;
     Ok(Json(one(&state, id).await?))
@@ -219,6 +235,26 @@ async fn upload_bytes(state: &AdminState, request: Request) -> Result<Bytes, Api
     ))
 }
 
+/// An upload form: the component in the field `file`. The raw bytes with
+/// `content-type: application/wasm` are accepted too.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// The `.wasm` component.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/plugins",
+    tag = openapi::TAG_PLUGINS,
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, body = PluginView),
+        BadRequest, Unauthorized, Forbidden, Conflict, TooLarge, Unprocessable
+    ),
+)]
 pub async fn upload(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
@@ -279,15 +315,18 @@ pub async fn upload(
     Ok((StatusCode::CREATED, Json(view)))
 }
 
-#[derive(Deserialize)]
+/// A change to a plugin version (only the fields given change).
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PluginInput {
     enabled: Option<bool>,
     /// Per-version call time limit (at most the gateway's); `null` clears.
     #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<i32>, minimum = 1, maximum = 60_000)]
     call_timeout_ms: Option<Option<i32>>,
     /// Per-version memory cap in MiB (at most the gateway's); `null` clears.
     #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<i32>, minimum = 1, maximum = 4096)]
     memory_mib: Option<Option<i32>>,
 }
 
@@ -304,10 +343,18 @@ mod double_option {
     }
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/plugins/{id}",
+    tag = openapi::TAG_PLUGINS,
+    params(("id" = i32, Path)),
+    request_body = PluginInput,
+    responses((status = 200, body = PluginView), BadRequest, Unauthorized, Forbidden, NotFound),
+)]
 pub async fn update(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i32>,
+    ApiPath(id): ApiPath<i32>,
     ApiJson(input): ApiJson<PluginInput>,
 ) -> Result<Json<PluginView>, ApiError> {
     caller.require_admin()?;
@@ -362,11 +409,18 @@ pub async fn update(
 }
 
 /// Deletes a version nothing serves or is bound to (never a built-in).
+#[utoipa::path(
+    delete,
+    path = "/api/plugins/{id}",
+    tag = openapi::TAG_PLUGINS,
+    params(("id" = i32, Path)),
+    responses((status = 200, body = Deleted), BadRequest, Unauthorized, Forbidden, NotFound, Conflict),
+)]
 pub async fn delete(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i32>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    ApiPath(id): ApiPath<i32>,
+) -> Result<Json<Deleted>, ApiError> {
     caller.require_admin()?;
     let view = one(&state, id).await?;
     if view.builtin {
@@ -393,5 +447,5 @@ pub async fn delete(
         None,
     )
     .await;
-    Ok(Json(serde_json::json!({"deleted": id})))
+    Ok(Json(Deleted { deleted: id }))
 }

@@ -2,17 +2,19 @@
 //! encrypted before it is stored and never returned; responses carry only
 //! a masked hint.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, EntityTrait, ModelTrait, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::audit::{audit, snapshot};
 use super::auth::Caller;
-use super::json::ApiJson;
+use super::json::{ApiJson, ApiPath};
 use super::limits::KeyLimitsInput;
-use super::{AdminState, ApiError};
+use super::openapi::{self, BadRequest, Forbidden, NotFound, Unauthorized};
+use super::{AdminState, ApiError, Deleted};
 use crate::scheduler::{KeyBoard, KeyHealthView};
 use crate::secrets::{Secret, mask};
 use crate::store::entities::{provider_keys, providers};
@@ -22,7 +24,7 @@ pub const MAX_SECRET_BYTES: usize = 8 * 1024;
 /// Largest scheduling weight.
 pub const MAX_WEIGHT: i32 = 1000;
 
-#[derive(Serialize, Clone)]
+#[derive(Serialize, Clone, ToSchema)]
 pub struct ProviderKeyView {
     id: i32,
     provider_id: i32,
@@ -71,12 +73,19 @@ impl From<provider_keys::Model> for ProviderKeyView {
     }
 }
 
-#[derive(Deserialize)]
+/// A new upstream key (`provider_id`, `name` and `secret` required) or a
+/// change to one (only the fields given change; `provider_id` cannot).
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderKeyInput {
     provider_id: Option<i32>,
+    #[schema(min_length = 1, max_length = 128)]
     name: Option<String>,
+    /// The upstream credential; write-only.
+    #[schema(min_length = 1, max_length = 8192)]
     secret: Option<String>,
+    /// Share of traffic under the `weighted` strategy (default 1).
+    #[schema(minimum = 0, maximum = 1000)]
     weight: Option<i32>,
     enabled: Option<bool>,
     limits: Option<KeyLimitsInput>,
@@ -119,6 +128,12 @@ fn check(input: &ProviderKeyInput) -> Result<(), ApiError> {
     Ok(())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/provider-keys/keys",
+    tag = openapi::TAG_PROVIDER_KEYS,
+    responses((status = 200, body = Vec<ProviderKeyView>), Unauthorized, Forbidden),
+)]
 pub async fn list(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
@@ -135,10 +150,17 @@ pub async fn list(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/provider-keys/keys/{id}",
+    tag = openapi::TAG_PROVIDER_KEYS,
+    params(("id" = i32, Path)),
+    responses((status = 200, body = ProviderKeyView), BadRequest, Unauthorized, Forbidden, NotFound),
+)]
 pub async fn get_one(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i32>,
+    ApiPath(id): ApiPath<i32>,
 ) -> Result<Json<ProviderKeyView>, ApiError> {
     caller.require_admin()?;
     let row = provider_keys::Entity::find_by_id(id)
@@ -148,6 +170,13 @@ pub async fn get_one(
     Ok(Json(ProviderKeyView::from(row).with_health(&state.board)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/provider-keys/keys",
+    tag = openapi::TAG_PROVIDER_KEYS,
+    request_body = ProviderKeyInput,
+    responses((status = 200, body = ProviderKeyView), BadRequest, Unauthorized, Forbidden),
+)]
 pub async fn create(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
@@ -202,10 +231,18 @@ pub async fn create(
     Ok(Json(view))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/provider-keys/keys/{id}",
+    tag = openapi::TAG_PROVIDER_KEYS,
+    params(("id" = i32, Path)),
+    request_body = ProviderKeyInput,
+    responses((status = 200, body = ProviderKeyView), BadRequest, Unauthorized, Forbidden, NotFound),
+)]
 pub async fn update(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i32>,
+    ApiPath(id): ApiPath<i32>,
     ApiJson(input): ApiJson<ProviderKeyInput>,
 ) -> Result<Json<ProviderKeyView>, ApiError> {
     caller.require_admin()?;
@@ -260,11 +297,18 @@ pub async fn update(
     Ok(Json(view))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/provider-keys/keys/{id}",
+    tag = openapi::TAG_PROVIDER_KEYS,
+    params(("id" = i32, Path)),
+    responses((status = 200, body = Deleted), BadRequest, Unauthorized, Forbidden, NotFound),
+)]
 pub async fn delete(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i32>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    ApiPath(id): ApiPath<i32>,
+) -> Result<Json<Deleted>, ApiError> {
     caller.require_admin()?;
     let row = provider_keys::Entity::find_by_id(id)
         .one(&state.db)
@@ -284,16 +328,31 @@ pub async fn delete(
         None,
     )
     .await;
-    Ok(Json(serde_json::json!({"deleted": id})))
+    Ok(Json(Deleted { deleted: id }))
+}
+
+/// What a health check found, and the key's live state after it.
+#[derive(Serialize, ToSchema)]
+pub struct HealthCheckView {
+    id: i32,
+    result: crate::health::ProbeResult,
+    health: KeyHealthView,
 }
 
 /// `POST /api/provider-keys/keys/{id}/health-check`: runs the plugin's
 /// probe with this key now and stores the resulting health status.
+#[utoipa::path(
+    post,
+    path = "/api/provider-keys/keys/{id}/health-check",
+    tag = openapi::TAG_PROVIDER_KEYS,
+    params(("id" = i32, Path)),
+    responses((status = 200, body = HealthCheckView), BadRequest, Unauthorized, Forbidden, NotFound),
+)]
 pub async fn health_check(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i32>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    ApiPath(id): ApiPath<i32>,
+) -> Result<Json<HealthCheckView>, ApiError> {
     caller.require_admin()?;
     let catalog = state.catalog.load_full();
     let key = catalog
@@ -314,7 +373,9 @@ pub async fn health_check(
         probe.detail.as_deref(),
     );
     crate::health::store_status(&state.db, id, probe.status).await;
-    Ok(Json(
-        serde_json::json!({"id": id, "result": probe, "health": state.board.view(id)}),
-    ))
+    Ok(Json(HealthCheckView {
+        id,
+        result: probe,
+        health: state.board.view(id),
+    }))
 }

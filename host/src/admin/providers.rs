@@ -2,16 +2,18 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::audit::{audit, snapshot};
 use super::auth::Caller;
-use super::json::ApiJson;
-use super::{AdminState, ApiError};
+use super::json::{ApiJson, ApiPath};
+use super::openapi::{self, BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
+use super::{AdminState, ApiError, Deleted};
 use crate::catalog::UpstreamBase;
 use crate::plugins::LoadedPlugin;
 use crate::store::bootstrap::{DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_READ_TIMEOUT_MS, seed_prices};
@@ -20,7 +22,7 @@ use crate::store::entities::{plugins, providers};
 /// Longest upstream timeout an operator may set.
 pub const MAX_TIMEOUT_MS: i32 = 3_600_000;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ProviderView {
     id: i32,
     name: String,
@@ -58,15 +60,23 @@ fn view(state: &AdminState, p: providers::Model) -> ProviderView {
     }
 }
 
-#[derive(Deserialize)]
+/// A new provider (`name` and `plugin` required; `base_url` defaults to
+/// the plugin's) or a change to one (only the fields given change).
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderInput {
+    #[schema(min_length = 1, max_length = 64)]
     name: Option<String>,
+    /// Name of a stored plugin (`openai`, `anthropic`, `gemini`, ...).
     plugin: Option<String>,
     /// A version of the plugin to bind to, or `latest`.
     plugin_version: Option<String>,
+    /// `http(s)://host[:port][/path]`; must not point at internal addresses
+    /// unless allow-listed.
     base_url: Option<String>,
+    #[schema(minimum = 1, maximum = 3_600_000)]
     connect_timeout_ms: Option<i32>,
+    #[schema(minimum = 1, maximum = 3_600_000)]
     read_timeout_ms: Option<i32>,
     enabled: Option<bool>,
 }
@@ -135,6 +145,12 @@ async fn check(state: &AdminState, input: &ProviderInput) -> Result<(), ApiError
     Ok(())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/providers",
+    tag = openapi::TAG_PROVIDERS,
+    responses((status = 200, body = Vec<ProviderView>), Unauthorized),
+)]
 pub async fn list(State(state): State<AdminState>) -> Result<Json<Vec<ProviderView>>, ApiError> {
     let rows = providers::Entity::find()
         .order_by_asc(providers::Column::Id)
@@ -143,9 +159,16 @@ pub async fn list(State(state): State<AdminState>) -> Result<Json<Vec<ProviderVi
     Ok(Json(rows.into_iter().map(|p| view(&state, p)).collect()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/providers/{id}",
+    tag = openapi::TAG_PROVIDERS,
+    params(("id" = i32, Path)),
+    responses((status = 200, body = ProviderView), BadRequest, Unauthorized, NotFound),
+)]
 pub async fn get_one(
     State(state): State<AdminState>,
-    Path(id): Path<i32>,
+    ApiPath(id): ApiPath<i32>,
 ) -> Result<Json<ProviderView>, ApiError> {
     let row = providers::Entity::find_by_id(id)
         .one(&state.db)
@@ -181,6 +204,13 @@ async fn stored_plugin(
     Ok(Some(compiled))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/providers",
+    tag = openapi::TAG_PROVIDERS,
+    request_body = ProviderInput,
+    responses((status = 200, body = ProviderView), BadRequest, Unauthorized, Forbidden, Conflict),
+)]
 pub async fn create(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
@@ -255,10 +285,18 @@ pub async fn create(
     Ok(Json(view))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/providers/{id}",
+    tag = openapi::TAG_PROVIDERS,
+    params(("id" = i32, Path)),
+    request_body = ProviderInput,
+    responses((status = 200, body = ProviderView), BadRequest, Unauthorized, Forbidden, NotFound, Conflict),
+)]
 pub async fn update(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i32>,
+    ApiPath(id): ApiPath<i32>,
     ApiJson(input): ApiJson<ProviderInput>,
 ) -> Result<Json<ProviderView>, ApiError> {
     caller.require_admin()?;
@@ -267,6 +305,17 @@ pub async fn update(
         .one(&state.db)
         .await?
         .ok_or(ApiError::NotFound("provider"))?;
+    if let Some(name) = input.name.as_deref().filter(|n| *n != row.name) {
+        let taken = providers::Entity::find()
+            .filter(providers::Column::Name.eq(name))
+            .one(&state.db)
+            .await?;
+        if taken.is_some() {
+            return Err(ApiError::Conflict(format!(
+                "a provider named '{name}' exists"
+            )));
+        }
+    }
     let before = snapshot(&view(&state, row.clone()));
     let mut row: providers::ActiveModel = row.into();
     if let Some(v) = input.name {
@@ -316,11 +365,18 @@ pub async fn update(
 
 /// `DELETE /api/providers/{id}`: only a provider no key refers to; its
 /// prices go with it.
+#[utoipa::path(
+    delete,
+    path = "/api/providers/{id}",
+    tag = openapi::TAG_PROVIDERS,
+    params(("id" = i32, Path)),
+    responses((status = 200, body = Deleted), BadRequest, Unauthorized, Forbidden, NotFound, Conflict),
+)]
 pub async fn delete(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i32>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    ApiPath(id): ApiPath<i32>,
+) -> Result<Json<Deleted>, ApiError> {
     use crate::store::entities::{client_keys, prices, provider_keys};
     use sea_orm::PaginatorTrait;
     caller.require_admin()?;
@@ -359,5 +415,5 @@ pub async fn delete(
         None,
     )
     .await;
-    Ok(Json(serde_json::json!({"deleted": id})))
+    Ok(Json(Deleted { deleted: id }))
 }

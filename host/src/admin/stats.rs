@@ -3,15 +3,18 @@
 //! totals, top models and top client keys. Users see figures for their own
 //! client keys only.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::{Duration, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value as DbValue};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
 use super::client_keys::owned_ids;
+use super::json::{ApiPath, ApiQuery};
+use super::openapi::{self, BadRequest, Forbidden, NotFound, Unauthorized};
 use super::{AdminState, ApiError};
 use crate::store::entities::{client_keys, provider_keys};
 use sea_orm::EntityTrait;
@@ -21,8 +24,11 @@ pub const MAX_DAYS: i64 = 366;
 /// Entries in each top list.
 pub const TOP_N: u64 = 10;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DaysQuery {
+    /// UTC days up to and including today, 1 to 366 (default 7).
+    #[param(minimum = 1, maximum = 366)]
     days: Option<i64>,
 }
 
@@ -37,8 +43,9 @@ fn days(q: &DaysQuery) -> Result<i64, ApiError> {
 }
 
 /// One day of a series.
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Debug, Clone, PartialEq, ToSchema)]
 pub struct DayPoint {
+    /// `YYYY-MM-DD`, UTC.
     pub date: String,
     pub requests: i64,
     pub errors: i64,
@@ -151,12 +158,38 @@ fn fill(
         .collect()
 }
 
+/// One entry of a top list.
+#[derive(Serialize, ToSchema)]
+pub struct TopEntry {
+    name: String,
+    requests: i64,
+    errors: i64,
+    tokens: i64,
+    cost_nanos: i64,
+    cost_usd: f64,
+}
+
+/// Totals over the last `days` days.
+#[derive(Serialize, ToSchema)]
+pub struct Overview {
+    days: i64,
+    requests: i64,
+    errors: i64,
+    /// `errors / requests`, 0 without requests.
+    error_rate: f64,
+    tokens: i64,
+    cost_nanos: i64,
+    cost_usd: f64,
+    top_models: Vec<TopEntry>,
+    top_client_keys: Vec<TopEntry>,
+}
+
 async fn top(
     state: &AdminState,
     scope: &Scope,
     column: &str,
     since: chrono::DateTime<Utc>,
-) -> Result<Vec<Value>, ApiError> {
+) -> Result<Vec<TopEntry>, ApiError> {
     let backend = state.db.get_database_backend();
     let sql = format!(
         "SELECT {column} AS name, {SUMS} FROM proxy_tracing WHERE created_at >= {} AND {} AND {column} IS NOT NULL \
@@ -175,14 +208,14 @@ async fn top(
     rows.into_iter()
         .map(|row| {
             let cost: i64 = row.try_get("", "cost")?;
-            Ok(json!({
-                "name": row.try_get::<String>("", "name")?,
-                "requests": row.try_get::<i64>("", "requests")?,
-                "errors": row.try_get::<i64>("", "errors")?,
-                "tokens": row.try_get::<i64>("", "tokens")?,
-                "cost_nanos": cost,
-                "cost_usd": cost as f64 / 1e9,
-            }))
+            Ok(TopEntry {
+                name: row.try_get::<String>("", "name")?,
+                requests: row.try_get::<i64>("", "requests")?,
+                errors: row.try_get::<i64>("", "errors")?,
+                tokens: row.try_get::<i64>("", "tokens")?,
+                cost_nanos: cost,
+                cost_usd: cost as f64 / 1e9,
+            })
         })
         .collect()
 }
@@ -197,11 +230,18 @@ async fn caller_scope(state: &AdminState, caller: &Caller) -> Result<Scope, ApiE
 
 /// `GET /api/stats/overview?days=N`: totals, error rate, top models and
 /// top client keys over the last N days.
+#[utoipa::path(
+    get,
+    path = "/api/stats/overview",
+    tag = openapi::TAG_STATS,
+    params(DaysQuery),
+    responses((status = 200, body = Overview), BadRequest, Unauthorized),
+)]
 pub async fn overview(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
-    Query(q): Query<DaysQuery>,
-) -> Result<Json<Value>, ApiError> {
+    ApiQuery(q): ApiQuery<DaysQuery>,
+) -> Result<Json<Overview>, ApiError> {
     let days = days(&q)?;
     let scope = caller_scope(&state, &caller).await?;
     let series = daily(&state, &scope, days).await?;
@@ -213,35 +253,53 @@ pub async fn overview(
     let errors: i64 = series.iter().map(|d| d.errors).sum();
     let tokens: i64 = series.iter().map(|d| d.tokens).sum();
     let cost: i64 = series.iter().map(|d| d.cost_nanos).sum();
-    Ok(Json(json!({
-        "days": days,
-        "requests": requests,
-        "errors": errors,
-        "error_rate": if requests > 0 { errors as f64 / requests as f64 } else { 0.0 },
-        "tokens": tokens,
-        "cost_nanos": cost,
-        "cost_usd": cost as f64 / 1e9,
-        "top_models": top(&state, &scope, "model", since).await?,
-        "top_client_keys": top(&state, &scope, "client_key_name", since).await?,
-    })))
+    Ok(Json(Overview {
+        days,
+        requests,
+        errors,
+        error_rate: if requests > 0 {
+            errors as f64 / requests as f64
+        } else {
+            0.0
+        },
+        tokens,
+        cost_nanos: cost,
+        cost_usd: cost as f64 / 1e9,
+        top_models: top(&state, &scope, "model", since).await?,
+        top_client_keys: top(&state, &scope, "client_key_name", since).await?,
+    }))
 }
 
 /// `GET /api/stats/timeseries?days=N`: one point per UTC day.
+#[utoipa::path(
+    get,
+    path = "/api/stats/timeseries",
+    tag = openapi::TAG_STATS,
+    params(DaysQuery),
+    responses((status = 200, body = Vec<DayPoint>), BadRequest, Unauthorized),
+)]
 pub async fn timeseries(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
-    Query(q): Query<DaysQuery>,
+    ApiQuery(q): ApiQuery<DaysQuery>,
 ) -> Result<Json<Vec<DayPoint>>, ApiError> {
     let scope = caller_scope(&state, &caller).await?;
     Ok(Json(daily(&state, &scope, days(&q)?).await?))
 }
 
 /// `GET /api/provider-keys/keys/{id}/trends?days=N` (admins).
+#[utoipa::path(
+    get,
+    path = "/api/provider-keys/keys/{id}/trends",
+    tag = openapi::TAG_PROVIDER_KEYS,
+    params(("id" = i32, Path), DaysQuery),
+    responses((status = 200, body = Vec<DayPoint>), BadRequest, Unauthorized, Forbidden, NotFound),
+)]
 pub async fn provider_key_trends(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i32>,
-    Query(q): Query<DaysQuery>,
+    ApiPath(id): ApiPath<i32>,
+    ApiQuery(q): ApiQuery<DaysQuery>,
 ) -> Result<Json<Vec<DayPoint>>, ApiError> {
     caller.require_admin()?;
     provider_keys::Entity::find_by_id(id)
@@ -255,10 +313,24 @@ pub async fn provider_key_trends(
 
 /// `GET /api/provider-keys/keys/{id}/stats` (admins): overview, today's
 /// usage, limits and health of one upstream key.
+#[utoipa::path(
+    get,
+    path = "/api/provider-keys/keys/{id}/stats",
+    tag = openapi::TAG_PROVIDER_KEYS,
+    params(("id" = i32, Path)),
+    responses(
+        (status = 200, body = Object, description = "`id`, `name`, `overview` (30-day totals), \
+            `usage.today` (a day point), `limits`, `health.status`"),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 pub async fn provider_key_stats(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i32>,
+    ApiPath(id): ApiPath<i32>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require_admin()?;
     let key = provider_keys::Entity::find_by_id(id)
@@ -285,11 +357,18 @@ pub async fn provider_key_stats(
 }
 
 /// `GET /api/user-service/keys/{id}/trends?days=N` (admins, or the owner).
+#[utoipa::path(
+    get,
+    path = "/api/user-service/keys/{id}/trends",
+    tag = openapi::TAG_CLIENT_KEYS,
+    params(("id" = i32, Path), DaysQuery),
+    responses((status = 200, body = Vec<DayPoint>), BadRequest, Unauthorized, NotFound),
+)]
 pub async fn client_key_trends(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i32>,
-    Query(q): Query<DaysQuery>,
+    ApiPath(id): ApiPath<i32>,
+    ApiQuery(q): ApiQuery<DaysQuery>,
 ) -> Result<Json<Vec<DayPoint>>, ApiError> {
     let key = client_keys::Entity::find_by_id(id).one(&state.db).await?;
     match key {

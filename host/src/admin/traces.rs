@@ -1,24 +1,35 @@
 //! `/api/logs/traces`: the request log, newest first, paged and filtered
 //! on the server. The list omits `request_id`; the detail has everything.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 
+use super::audit::check_page;
 use super::auth::Caller;
 use super::client_keys::owned_ids;
+use super::json::{ApiPath, ApiQuery};
+use super::openapi::{self, BadRequest, NotFound, Unauthorized};
 use super::{AdminState, ApiError};
 use crate::store::entities::proxy_tracing;
 
 /// Largest page of traces.
 pub const MAX_PAGE_SIZE: u64 = 200;
 
-#[derive(Deserialize)]
+/// Paging and filters; filters are exact matches, `q` searches model, path,
+/// key names, error message and request id. `from` is inclusive, `to` not.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TraceQuery {
+    /// 1-based page number, at most 1000000.
+    #[param(maximum = 1_000_000)]
     page: Option<u64>,
+    /// Traces per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     page_size: Option<u64>,
     q: Option<String>,
     model: Option<String>,
@@ -30,7 +41,7 @@ pub struct TraceQuery {
     to: Option<DateTime<Utc>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct TraceSummary {
     id: i64,
     created_at: DateTime<Utc>,
@@ -79,12 +90,65 @@ impl From<proxy_tracing::Model> for TraceSummary {
     }
 }
 
+/// A page of traces, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct TracePage {
+    items: Vec<TraceSummary>,
+    page: u64,
+    page_size: u64,
+    /// Traces matching the filters, on all pages.
+    total: u64,
+}
+
+/// One request with every recorded field.
+#[derive(Serialize, ToSchema)]
+pub struct TraceDetail {
+    id: i64,
+    request_id: String,
+    created_at: DateTime<Utc>,
+    client_key_id: Option<i32>,
+    client_key_name: Option<String>,
+    provider_id: Option<i32>,
+    provider_name: Option<String>,
+    provider_key_id: Option<i32>,
+    provider_key_name: Option<String>,
+    plugin_name: Option<String>,
+    plugin_version: Option<String>,
+    model: Option<String>,
+    method: String,
+    path: String,
+    status_code: i32,
+    is_stream: bool,
+    attempts: i32,
+    /// Each attempt: upstream key, status, error class, latency.
+    attempt_log: Vec<Value>,
+    input_tokens: i64,
+    output_tokens: i64,
+    cached_input_tokens: i64,
+    cache_write_tokens: i64,
+    reasoning_tokens: i64,
+    total_tokens: i64,
+    cost_nanos: Option<i64>,
+    cost_usd: Option<f64>,
+    error_class: Option<String>,
+    error_message: Option<String>,
+    first_byte_ms: Option<i64>,
+    duration_ms: i64,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/logs/traces",
+    tag = openapi::TAG_TRACES,
+    params(TraceQuery),
+    responses((status = 200, body = TracePage), BadRequest, Unauthorized),
+)]
 pub async fn list(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
-    Query(q): Query<TraceQuery>,
-) -> Result<Json<Value>, ApiError> {
-    let page = q.page.unwrap_or(1).max(1);
+    ApiQuery(q): ApiQuery<TraceQuery>,
+) -> Result<Json<TracePage>, ApiError> {
+    let page = check_page(q.page)?;
     let page_size = q.page_size.unwrap_or(50);
     if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
         return Err(ApiError::BadRequest(format!(
@@ -137,16 +201,26 @@ pub async fn list(
     let total = paginator.num_items().await?;
     let rows = paginator.fetch_page(page - 1).await?;
     let items: Vec<TraceSummary> = rows.into_iter().map(Into::into).collect();
-    Ok(Json(
-        serde_json::json!({"items": items, "page": page, "page_size": page_size, "total": total}),
-    ))
+    Ok(Json(TracePage {
+        items,
+        page,
+        page_size,
+        total,
+    }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/logs/traces/{id}",
+    tag = openapi::TAG_TRACES,
+    params(("id" = i64, Path)),
+    responses((status = 200, body = TraceDetail), BadRequest, Unauthorized, NotFound),
+)]
 pub async fn get_one(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<TraceDetail>, ApiError> {
     let t = proxy_tracing::Entity::find_by_id(id)
         .one(&state.db)
         .await?
@@ -157,37 +231,40 @@ pub async fn get_one(
             return Err(ApiError::NotFound("trace"));
         }
     }
-    let attempts: Value = serde_json::from_str(&t.attempt_log).unwrap_or(Value::Array(vec![]));
-    Ok(Json(serde_json::json!({
-        "id": t.id,
-        "request_id": t.request_id,
-        "created_at": t.created_at,
-        "client_key_id": t.client_key_id,
-        "client_key_name": t.client_key_name,
-        "provider_id": t.provider_id,
-        "provider_name": t.provider_name,
-        "provider_key_id": t.provider_key_id,
-        "provider_key_name": t.provider_key_name,
-        "plugin_name": t.plugin_name,
-        "plugin_version": t.plugin_version,
-        "model": t.model,
-        "method": t.method,
-        "path": t.path,
-        "status_code": t.status_code,
-        "is_stream": t.is_stream,
-        "attempts": t.attempts,
-        "attempt_log": attempts,
-        "input_tokens": t.input_tokens,
-        "output_tokens": t.output_tokens,
-        "cached_input_tokens": t.cached_input_tokens,
-        "cache_write_tokens": t.cache_write_tokens,
-        "reasoning_tokens": t.reasoning_tokens,
-        "total_tokens": t.total_tokens,
-        "cost_nanos": t.cost_nanos,
-        "cost_usd": t.cost_nanos.map(|n| n as f64 / 1e9),
-        "error_class": t.error_class,
-        "error_message": t.error_message,
-        "first_byte_ms": t.first_byte_ms,
-        "duration_ms": t.duration_ms,
-    })))
+    let attempt_log = match serde_json::from_str(&t.attempt_log) {
+        Ok(Value::Array(items)) => items,
+        _ => Vec::new(),
+    };
+    Ok(Json(TraceDetail {
+        id: t.id,
+        request_id: t.request_id,
+        created_at: t.created_at,
+        client_key_id: t.client_key_id,
+        client_key_name: t.client_key_name,
+        provider_id: t.provider_id,
+        provider_name: t.provider_name,
+        provider_key_id: t.provider_key_id,
+        provider_key_name: t.provider_key_name,
+        plugin_name: t.plugin_name,
+        plugin_version: t.plugin_version,
+        model: t.model,
+        method: t.method,
+        path: t.path,
+        status_code: t.status_code,
+        is_stream: t.is_stream,
+        attempts: t.attempts,
+        attempt_log,
+        input_tokens: t.input_tokens,
+        output_tokens: t.output_tokens,
+        cached_input_tokens: t.cached_input_tokens,
+        cache_write_tokens: t.cache_write_tokens,
+        reasoning_tokens: t.reasoning_tokens,
+        total_tokens: t.total_tokens,
+        cost_nanos: t.cost_nanos,
+        cost_usd: t.cost_nanos.map(|n| n as f64 / 1e9),
+        error_class: t.error_class,
+        error_message: t.error_message,
+        first_byte_ms: t.first_byte_ms,
+        duration_ms: t.duration_ms,
+    }))
 }

@@ -2,26 +2,27 @@
 //! enabled admin cannot be deleted, disabled or demoted, and nobody can
 //! delete themselves.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use super::audit::{audit, snapshot};
 use super::auth::{Caller, ROLE_ADMIN, ROLE_USER, check_new_password};
-use super::json::ApiJson;
-use super::{AdminState, ApiError};
+use super::json::{ApiJson, ApiPath};
+use super::openapi::{self, BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
+use super::{AdminState, ApiError, Deleted};
 use crate::secrets::hash_password;
 use crate::store::entities::users;
 
 /// Longest user name.
 pub const MAX_USERNAME_CHARS: usize = 64;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct UserView {
     id: i32,
     username: String,
@@ -44,11 +45,17 @@ impl From<users::Model> for UserView {
     }
 }
 
-#[derive(Deserialize)]
+/// A new account (`username` and `password` required; `role` defaults to
+/// `user`) or a change to one (only the fields given change).
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserInput {
+    #[schema(pattern = "^[A-Za-z0-9._@-]{1,64}$")]
     username: Option<String>,
+    #[schema(min_length = 8)]
     password: Option<String>,
+    /// `admin` or `user`.
+    #[schema(pattern = "^(admin|user)$")]
     role: Option<String>,
     enabled: Option<bool>,
 }
@@ -90,6 +97,12 @@ async fn other_enabled_admins(state: &AdminState, except: i32) -> Result<u64, Ap
         .await?)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/users",
+    tag = openapi::TAG_USERS,
+    responses((status = 200, body = Vec<UserView>), Unauthorized, Forbidden),
+)]
 pub async fn list(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
@@ -102,6 +115,13 @@ pub async fn list(
     Ok(Json(rows.into_iter().map(Into::into).collect()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/users",
+    tag = openapi::TAG_USERS,
+    request_body = UserInput,
+    responses((status = 200, body = UserView), BadRequest, Unauthorized, Forbidden, Conflict),
+)]
 pub async fn create(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
@@ -148,10 +168,18 @@ pub async fn create(
     Ok(Json(view))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/users/{id}",
+    tag = openapi::TAG_USERS,
+    params(("id" = i32, Path)),
+    request_body = UserInput,
+    responses((status = 200, body = UserView), BadRequest, Unauthorized, Forbidden, NotFound, Conflict),
+)]
 pub async fn update(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i32>,
+    ApiPath(id): ApiPath<i32>,
     ApiJson(input): ApiJson<UserInput>,
 ) -> Result<Json<UserView>, ApiError> {
     caller.require_admin()?;
@@ -167,6 +195,15 @@ pub async fn update(
         return Err(ApiError::Conflict(
             "the last enabled admin cannot be demoted or disabled".into(),
         ));
+    }
+    if let Some(name) = input.username.as_deref().filter(|n| *n != row.username) {
+        let taken = users::Entity::find()
+            .filter(users::Column::Username.eq(name))
+            .one(&state.db)
+            .await?;
+        if taken.is_some() {
+            return Err(ApiError::Conflict(format!("user '{name}' exists")));
+        }
     }
     let mut row: users::ActiveModel = row.into();
     if let Some(v) = input.username {
@@ -196,11 +233,18 @@ pub async fn update(
     Ok(Json(view))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/users/{id}",
+    tag = openapi::TAG_USERS,
+    params(("id" = i32, Path)),
+    responses((status = 200, body = Deleted), BadRequest, Unauthorized, Forbidden, NotFound, Conflict),
+)]
 pub async fn delete(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i32>,
-) -> Result<Json<Value>, ApiError> {
+    ApiPath(id): ApiPath<i32>,
+) -> Result<Json<Deleted>, ApiError> {
     caller.require_admin()?;
     if id == caller.id {
         return Err(ApiError::Conflict(
@@ -228,5 +272,5 @@ pub async fn delete(
         None,
     )
     .await;
-    Ok(Json(json!({"deleted": id})))
+    Ok(Json(Deleted { deleted: id }))
 }

@@ -24,7 +24,7 @@ pub use service::{HealthService, store_status};
 pub const MAX_PROBE_BODY_BYTES: usize = 64 * 1024;
 
 /// What a probe found out about a key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum HealthStatus {
     Healthy,
@@ -63,7 +63,7 @@ impl HealthStatus {
 }
 
 /// The outcome of one probe.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProbeResult {
     pub status: HealthStatus,
     pub http_status: Option<u16>,

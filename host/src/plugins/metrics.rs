@@ -41,7 +41,7 @@ pub struct PluginMetrics {
 }
 
 /// The figures the API and `/metrics` show.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct MetricsView {
     pub calls: u64,
     pub errors: u64,

@@ -62,7 +62,7 @@ pub enum Unusable {
 }
 
 /// The key's state as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct KeyHealthView {
     pub status: HealthStatus,
     pub score: f64,

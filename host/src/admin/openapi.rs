@@ -1,0 +1,365 @@
+//! `GET /api/openapi.json`: the admin API described as an OpenAPI 3.1
+//! document, without authentication (like `/api/health`).
+//!
+//! The document is generated, not written: every handler carries a
+//! `#[utoipa::path]` attribute and the router is built from those handlers
+//! ([`super::routes`]), so a route exists in the router exactly when it is
+//! in the document. The test below checks that against the axum router
+//! itself, so a route added around the macros fails it.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Schema};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder, response::Response};
+use utoipa::{IntoResponses, Modify};
+
+use super::error::{ErrorBody, ErrorDetail};
+use super::session::SESSION_COOKIE;
+
+/// Tags, one per resource.
+pub const TAG_HEALTH: &str = "health";
+pub const TAG_AUTH: &str = "auth";
+pub const TAG_USERS: &str = "users";
+pub const TAG_PROVIDERS: &str = "providers";
+pub const TAG_PLUGINS: &str = "plugins";
+pub const TAG_PROVIDER_KEYS: &str = "provider-keys";
+pub const TAG_CLIENT_KEYS: &str = "client-keys";
+pub const TAG_OAUTH_CLIENTS: &str = "oauth-clients";
+pub const TAG_TRACES: &str = "traces";
+pub const TAG_STATS: &str = "stats";
+pub const TAG_AUDIT: &str = "audit";
+pub const TAG_META: &str = "meta";
+
+/// The parts of the document no handler owns: metadata, tags, the error
+/// schema and the security schemes. Every operation needs one of the
+/// schemes unless it says otherwise.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "ai-proxy admin API",
+        description = "Manage providers, upstream keys, client keys, OAuth clients and accounts; \
+                       read traces, statistics and the audit log. Errors are \
+                       `{\"error\": {\"message\", \"code\"}}`.",
+    ),
+    components(schemas(ErrorBody, ErrorDetail)),
+    modifiers(&SecuritySchemes),
+    security(("basic" = []), ("bearer" = []), ("cookie" = [])),
+    tags(
+        (name = TAG_HEALTH, description = "Liveness"),
+        (name = TAG_AUTH, description = "Sessions and the caller's own password"),
+        (name = TAG_USERS, description = "Accounts (admins only)"),
+        (name = TAG_PROVIDERS, description = "Upstream providers and the plugin that speaks to each"),
+        (name = TAG_PLUGINS, description = "Stored plugin components (admins only)"),
+        (name = TAG_PROVIDER_KEYS, description = "Upstream credentials, their health and usage (admins only)"),
+        (name = TAG_CLIENT_KEYS, description = "Gateway keys for applications"),
+        (name = TAG_OAUTH_CLIENTS, description = "OAuth 2.0 client-credentials clients bound to a client key"),
+        (name = TAG_TRACES, description = "The request log"),
+        (name = TAG_STATS, description = "Dashboard figures per UTC day"),
+        (name = TAG_AUDIT, description = "Every admin change (admins only)"),
+        (name = TAG_META, description = "This document"),
+    )
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some("Account name and password, for scripts"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("The session token from POST /api/auth/login"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                SESSION_COOKIE,
+                "The session cookie POST /api/auth/login sets",
+            ))),
+        );
+    }
+}
+
+/// The whole document: the shared parts above plus every route's operation.
+pub fn document() -> OpenApi {
+    let mut doc = <ApiDoc as utoipa::OpenApi>::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    doc.merge(super::routes().into_openapi());
+    for item in doc.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            name_operation(op);
+        }
+    }
+    for (path, fields) in REQUIRED_TO_CREATE {
+        if let Some(op) = doc.paths.paths.get_mut(path).and_then(|i| i.post.as_mut()) {
+            require(op, fields);
+        }
+    }
+    doc
+}
+
+/// Fields a create (`POST` to a collection) needs. Creates and updates
+/// share one input type whose fields are all optional, so the schema alone
+/// would not say which ones a create cannot do without.
+const REQUIRED_TO_CREATE: [(&str, &[&str]); 5] = [
+    ("/api/providers", &["name", "plugin"]),
+    (
+        "/api/provider-keys/keys",
+        &["provider_id", "name", "secret"],
+    ),
+    ("/api/user-service/keys", &["name", "provider_id"]),
+    ("/api/oauth-clients", &["name", "client_key_id"]),
+    ("/api/users", &["username", "password"]),
+];
+
+/// Makes an operation's JSON body schema `allOf` itself and `required`.
+fn require(op: &mut Operation, fields: &[&str]) {
+    let Some(RefOr::T(body)) = op.request_body.as_mut() else {
+        return;
+    };
+    for content in body.content.values_mut() {
+        if let RefOr::T(content) = content
+            && let Some(schema) = content.schema.take()
+        {
+            let required = fields
+                .iter()
+                .fold(ObjectBuilder::new(), |o, f| o.required(*f));
+            let all_of = AllOfBuilder::new().item(schema).item(required).build();
+            content.schema = Some(RefOr::T(Schema::AllOf(all_of)));
+        }
+    }
+}
+
+/// Handlers are named per module (`list`, `create`, ...); operation ids
+/// must be unique in the document, so they get their tag in front
+/// (`providers_list`). Success answers without a description get one, as
+/// OpenAPI requires.
+fn name_operation(op: &mut Operation) {
+    let tag = op
+        .tags
+        .as_ref()
+        .and_then(|t| t.first())
+        .map(|t| t.replace('-', "_"));
+    if let (Some(tag), Some(id)) = (tag, op.operation_id.as_mut())
+        && !id.starts_with(&tag)
+    {
+        *id = format!("{tag}_{id}");
+    }
+    for response in op.responses.responses.values_mut() {
+        if let RefOr::T(response) = response
+            && response.description.is_empty()
+        {
+            response.description = "Success".to_owned();
+        }
+    }
+}
+
+/// `GET /api/openapi.json`.
+#[utoipa::path(
+    get,
+    path = "/api/openapi.json",
+    tag = TAG_META,
+    security(()),
+    responses((status = 200, description = "This document", content_type = "application/json", body = Object)),
+)]
+pub async fn serve() -> axum::response::Response {
+    static JSON: OnceLock<String> = OnceLock::new();
+    let json = JSON.get_or_init(|| document().to_json().unwrap_or_default());
+    ([(CONTENT_TYPE, "application/json")], json.as_str()).into_response()
+}
+
+fn error_response(description: &str) -> RefOr<Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build()
+        .into()
+}
+
+/// Declares error answers for `responses(...)` in one word each.
+macro_rules! error_responses {
+    ($($name:ident => [$(($status:literal, $description:literal)),+ $(,)?];)+) => {$(
+        pub struct $name;
+
+        impl IntoResponses for $name {
+            fn responses() -> BTreeMap<String, RefOr<Response>> {
+                BTreeMap::from([$(($status.to_owned(), error_response($description))),+])
+            }
+        }
+    )+};
+}
+
+error_responses! {
+    BadRequest => [("400", "Malformed or invalid input: body, path or query")];
+    Unauthorized => [
+        ("401", "No valid session or credentials"),
+        ("429", "Too many failed attempts; see Retry-After"),
+    ];
+    Forbidden => [("403", "Not allowed for this account's role")];
+    NotFound => [("404", "No such resource, or not visible to the caller")];
+    Conflict => [("409", "Conflicts with the current state")];
+    TooLarge => [("413", "The upload is larger than the gateway accepts")];
+    Unprocessable => [("422", "Well-formed but unusable: the reason is named in error.code")];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// Method and path of every operation in the document.
+    fn documented() -> BTreeSet<(String, String)> {
+        let doc = serde_json::to_value(document()).expect("json");
+        let mut out = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for method in item.as_object().expect("item").keys() {
+                out.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+        out
+    }
+
+    /// Method and path of every route in the axum router, read from its
+    /// `Debug` output (axum offers no other way to list routes): a route
+    /// prints as `RouteId(n): MethodRouter(... allow_header: Bytes(b"GET,HEAD"))`
+    /// and its path as `RouteId(n): "/api/..."`. HEAD comes with GET. If
+    /// axum changes that format, this finds nothing and the test fails.
+    fn routed() -> BTreeSet<(String, String)> {
+        let (router, _) = super::super::routes().split_for_parts();
+        let debug = format!("{router:?}");
+        // Route ids restart in the fallback router, which follows.
+        let debug = debug.split("fallback_router:").next().unwrap_or_default();
+        let mut methods: BTreeMap<&str, &str> = BTreeMap::new();
+        let mut paths: BTreeMap<&str, &str> = BTreeMap::new();
+        for chunk in debug.split("RouteId(").skip(1) {
+            let Some((id, rest)) = chunk.split_once("): ") else {
+                continue;
+            };
+            if let Some(path) = rest.strip_prefix('"') {
+                paths.insert(id, path.split('"').next().unwrap_or_default());
+            } else if let Some((_, allow)) = rest.split_once("allow_header: Bytes(b\"") {
+                methods.insert(id, allow.split('"').next().unwrap_or_default());
+            }
+        }
+        let mut out = BTreeSet::new();
+        for (id, path) in paths {
+            for method in methods.get(id).into_iter().flat_map(|m| m.split(',')) {
+                if method != "HEAD" {
+                    out.insert((method.to_owned(), path.to_owned()));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_route_is_documented_and_every_operation_routed() {
+        let routed = routed();
+        assert!(
+            routed.len() > 30,
+            "could not read the router's routes: {routed:?}"
+        );
+        assert_eq!(routed, documented());
+    }
+
+    #[test]
+    fn operation_ids_are_unique_and_answers_described() {
+        let doc = serde_json::to_value(document()).expect("json");
+        let mut ids = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, op) in item.as_object().expect("item") {
+                let id = op["operationId"].as_str().expect("operationId");
+                assert!(ids.insert(id.to_owned()), "{method} {path}: {id} twice");
+                for (status, response) in op["responses"].as_object().expect("responses") {
+                    assert!(
+                        response["description"]
+                            .as_str()
+                            .is_some_and(|d| !d.is_empty()),
+                        "{method} {path} {status} has no description"
+                    );
+                }
+            }
+        }
+        assert!(ids.contains("providers_list") && ids.contains("provider_keys_update"));
+    }
+
+    #[test]
+    fn creates_name_their_required_fields() {
+        let doc = serde_json::to_value(document()).expect("json");
+        for (path, fields) in REQUIRED_TO_CREATE {
+            let body = &doc["paths"][path]["post"]["requestBody"]["content"]["application/json"];
+            assert_eq!(
+                body["schema"]["allOf"][1]["required"],
+                serde_json::json!(fields),
+                "{path}"
+            );
+        }
+    }
+
+    #[test]
+    fn protected_operations_name_the_auth_errors_and_public_ones_need_none() {
+        let doc = serde_json::to_value(document()).expect("json");
+        let public = [
+            "/api/health",
+            "/api/auth/login",
+            "/api/openapi.json",
+            "/metrics",
+        ];
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, op) in item.as_object().expect("item") {
+                let anonymous = op["security"] == serde_json::json!([{}]);
+                assert_eq!(
+                    anonymous,
+                    public.contains(&path.as_str()),
+                    "{method} {path}: security {}",
+                    op["security"]
+                );
+                if !public.contains(&path.as_str()) {
+                    assert!(
+                        op["responses"]["401"].is_object(),
+                        "{method} {path} does not document 401"
+                    );
+                }
+                assert!(op["tags"].is_array(), "{method} {path} has no tag");
+            }
+        }
+        assert_eq!(
+            doc["components"]["securitySchemes"]["cookie"]["name"],
+            SESSION_COOKIE
+        );
+    }
+}
