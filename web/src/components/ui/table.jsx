@@ -1,0 +1,50 @@
+import { cn } from "../../lib/cn.js";
+
+/** A table that scrolls sideways inside its card on narrow screens. */
+export function Table({ className, minWidth = 720, children }) {
+  return (
+    <div className="w-full overflow-x-auto">
+      <table className={cn("w-full caption-bottom text-sm", className)} style={{ minWidth }}>
+        {children}
+      </table>
+    </div>
+  );
+}
+
+export function Th({ className, ...props }) {
+  return (
+    <th
+      className={cn(
+        "h-10 whitespace-nowrap border-b px-3 text-left align-middle text-xs font-medium uppercase tracking-wide text-muted-foreground first:pl-4 last:pr-4 sm:first:pl-5 sm:last:pr-5",
+        className,
+      )}
+      {...props}
+    />
+  );
+}
+
+export function Td({ className, ...props }) {
+  return <td className={cn("border-b px-3 py-2.5 align-middle first:pl-4 last:pr-4 sm:first:pl-5 sm:last:pr-5", className)} {...props} />;
+}
+
+export function Tr({ className, onClick, ...props }) {
+  const clickable = Boolean(onClick);
+  return (
+    <tr
+      className={cn("transition-colors last:[&>td]:border-b-0", clickable && "cursor-pointer hover:bg-muted/60", className)}
+      onClick={onClick}
+      tabIndex={clickable ? 0 : undefined}
+      onKeyDown={
+        clickable
+          ? (e) => {
+              if (e.key === "Enter" || e.key === " ") {
+                e.preventDefault();
+                onClick(e);
+              }
+            }
+          : undefined
+      }
+      {...props}
+    />
+  );
+}
