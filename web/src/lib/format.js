@@ -35,7 +35,8 @@ export function formatCost(usd) {
   if (abs >= 1) {
     return `${sign}$${abs.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
   }
-  if (abs >= 0.01) return `${sign}$${abs.toFixed(abs >= 0.1 ? 2 : 3).replace(/0$/, "")}`;
+  if (abs >= 0.1) return `${sign}$${abs.toFixed(2)}`;
+  if (abs >= 0.01) return `${sign}$${abs.toFixed(3).replace(/0$/, "")}`;
   const digits = Math.min(10, 1 - Math.floor(Math.log10(abs)));
   return `${sign}$${trimZeros(abs.toFixed(digits))}`;
 }
