@@ -69,8 +69,8 @@ export function RequestsChart({ data, height = 240 }) {
       <YAxis allowDecimals={false} tickFormatter={formatTokens} {...AXIS} width={48} />
       <Tooltip content={<ChartTooltip formatters={FORMATTERS} />} />
       <Legend wrapperStyle={{ fontSize: 12 }} />
-      <Area type="monotone" dataKey="requests" name="Requests" stroke={COLORS.requests} fill="url(#fill-requests)" strokeWidth={2} />
-      <Area type="monotone" dataKey="errors" name="Errors" stroke={COLORS.errors} fill={COLORS.errors} fillOpacity={0.15} strokeWidth={2} />
+      <Area isAnimationActive={false} type="monotone" dataKey="requests" name="Requests" stroke={COLORS.requests} fill="url(#fill-requests)" strokeWidth={2} />
+      <Area isAnimationActive={false} type="monotone" dataKey="errors" name="Errors" stroke={COLORS.errors} fill={COLORS.errors} fillOpacity={0.15} strokeWidth={2} />
     </AreaChart>,
     height,
   );
@@ -86,7 +86,7 @@ export function DailyBars({ data, dataKey, name, height = 200 }) {
       <XAxis dataKey="date" tickFormatter={formatDay} {...AXIS} minTickGap={16} />
       <YAxis tickFormatter={dataKey === "cost_usd" ? formatCost : formatTokens} {...AXIS} width={56} />
       <Tooltip cursor={{ fill: "hsl(var(--muted))" }} content={<ChartTooltip formatters={FORMATTERS} />} />
-      <Bar dataKey={dataKey} name={name} fill={color} radius={[3, 3, 0, 0]} maxBarSize={32} />
+      <Bar isAnimationActive={false} dataKey={dataKey} name={name} fill={color} radius={[3, 3, 0, 0]} maxBarSize={32} />
     </BarChart>,
     height,
   );
@@ -106,8 +106,9 @@ export function TrendLines({ data, second = "cost_usd", height = 220 }) {
       <YAxis yAxisId="right" orientation="right" tickFormatter={second === "cost_usd" ? formatCost : formatTokens} {...AXIS} width={60} />
       <Tooltip content={<ChartTooltip formatters={FORMATTERS} />} />
       <Legend wrapperStyle={{ fontSize: 12 }} />
-      <Line yAxisId="left" type="monotone" dataKey="requests" name="Requests" stroke={COLORS.requests} strokeWidth={2} dot={false} />
+      <Line isAnimationActive={false} yAxisId="left" type="monotone" dataKey="requests" name="Requests" stroke={COLORS.requests} strokeWidth={2} dot={false} />
       <Line
+        isAnimationActive={false}
         yAxisId="right"
         type="monotone"
         dataKey={second}

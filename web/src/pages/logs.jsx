@@ -53,7 +53,7 @@ function FilterBar({ applied, admin, onApply }) {
           <RotateCcw />
         </Button>
       </div>
-      <div className="grid grid-cols-2 gap-3 md:grid-cols-4 xl:grid-cols-7">
+      <div className="grid grid-cols-2 gap-3 md:grid-cols-4">
         <Field label="Model">{(id) => <Input id={id} value={draft.model} onChange={set("model")} placeholder="exact name" />}</Field>
         <Field label="Status">
           {(id) => <Input id={id} value={draft.status_code} onChange={set("status_code")} inputMode="numeric" placeholder="e.g. 429" />}
@@ -98,8 +98,8 @@ function FilterBar({ applied, admin, onApply }) {
             </Select>
           )}
         </Field>
-        <Field label="From">{(id) => <Input id={id} type="datetime-local" value={draft.from} onChange={set("from")} />}</Field>
-        <Field label="To">{(id) => <Input id={id} type="datetime-local" value={draft.to} onChange={set("to")} />}</Field>
+        <Field label="From" className="col-span-2 md:col-span-1">{(id) => <Input id={id} type="datetime-local" value={draft.from} onChange={set("from")} />}</Field>
+        <Field label="To" className="col-span-2 md:col-span-1">{(id) => <Input id={id} type="datetime-local" value={draft.to} onChange={set("to")} />}</Field>
       </div>
       <ErrorNote error={problem} />
     </form>
@@ -161,14 +161,14 @@ export function LogsPage({ user, search }) {
                       {t.model ?? "—"}
                       {t.is_stream ? <span className="ml-1.5 text-xs font-normal text-muted-foreground">stream</span> : null}
                     </Td>
-                    <Td>{t.provider_name ?? "—"}</Td>
-                    <Td>{t.provider_key_name ?? "—"}</Td>
-                    <Td>{t.client_key_name ?? "—"}</Td>
+                    <Td className="whitespace-nowrap">{t.provider_name ?? "—"}</Td>
+                    <Td className="whitespace-nowrap">{t.provider_key_name ?? "—"}</Td>
+                    <Td className="whitespace-nowrap">{t.client_key_name ?? "—"}</Td>
                     <Td className="whitespace-nowrap text-right tabular-nums">
                       {formatTokens(t.input_tokens)} / {formatTokens(t.output_tokens)}
                     </Td>
-                    <Td className="text-right tabular-nums">{formatCost(t.cost_usd)}</Td>
-                    <Td className="text-right tabular-nums">{formatDuration(t.duration_ms)}</Td>
+                    <Td className="whitespace-nowrap text-right tabular-nums">{formatCost(t.cost_usd)}</Td>
+                    <Td className="whitespace-nowrap text-right tabular-nums">{formatDuration(t.duration_ms)}</Td>
                   </Tr>
                 ))}
               </tbody>

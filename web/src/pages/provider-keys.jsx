@@ -14,7 +14,7 @@ import { Switch } from "../components/ui/switch.jsx";
 import { Table, Td, Th, Tr } from "../components/ui/table.jsx";
 import { useToast } from "../components/ui/toast.jsx";
 import { api, describeError } from "../lib/api.js";
-import { formatCost, formatDateTime, formatDuration, formatNumber, formatTokens, healthBadge } from "../lib/format.js";
+import { formatCost, formatDuration, formatNumber, formatTokens, healthBadge } from "../lib/format.js";
 import { useApi } from "../lib/use-api.js";
 
 export function HealthBadge({ status }) {
@@ -170,7 +170,7 @@ export function ProviderKeysPage() {
             Add a provider's API key; client keys can then use it.
           </Empty>
         ) : (
-          <Table minWidth={860}>
+          <Table minWidth={780}>
             <thead>
               <tr>
                 <Th>Name</Th>
@@ -179,7 +179,6 @@ export function ProviderKeysPage() {
                 <Th>Health</Th>
                 <Th className="text-right">Weight</Th>
                 <Th>Enabled</Th>
-                <Th>Updated</Th>
                 <Th className="text-right">Actions</Th>
               </tr>
             </thead>
@@ -198,7 +197,6 @@ export function ProviderKeysPage() {
                   <Td>
                     <Switch checked={k.enabled} onCheckedChange={(v) => setEnabled(k, v)} aria-label={`${k.name} enabled`} />
                   </Td>
-                  <Td className="whitespace-nowrap text-muted-foreground">{formatDateTime(k.updated_at)}</Td>
                   <Td>
                     <div className="flex justify-end gap-1">
                       <Button variant="outline" size="sm" onClick={() => check(k)} disabled={checking === k.id}>

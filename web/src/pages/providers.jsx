@@ -53,7 +53,7 @@ function providerInput(form, editing) {
   const body = {};
   const name = String(form.get("name") ?? "").trim();
   if (!name) throw new Error("Give the provider a name.");
-  body.name = name;
+  if (!editing || name !== editing.name) body.name = name;
   if (!editing) body.plugin = String(form.get("plugin") ?? "");
   else if (form.get("plugin") !== editing.plugin) body.plugin = String(form.get("plugin"));
   const url = String(form.get("base_url") ?? "").trim();
@@ -130,7 +130,7 @@ export function ProvidersPage({ user }) {
     const isNew = editing === "new";
     const body = providerInput(form, isNew ? null : editing);
     await api(isNew ? "/api/providers" : `/api/providers/${editing.id}`, { method: isNew ? "POST" : "PUT", body });
-    toast(`Provider ${body.name} ${isNew ? "created" : "saved"}.`);
+    toast(`Provider ${body.name ?? editing.name} ${isNew ? "created" : "saved"}.`);
     setEditing(null);
     providers.reload();
   };

@@ -243,7 +243,7 @@ export function UserKeysPage({ user }) {
                     <code className="text-xs text-muted-foreground">{k.key_prefix}…</code>
                   </Td>
                   <Td>{providerName(k.provider_id)}</Td>
-                  <Td className="max-w-[200px]">
+                  <Td className="min-w-[160px] max-w-[220px] whitespace-normal">
                     {k.provider_key_ids.length ? (
                       <span className="line-clamp-2 text-sm">{k.provider_key_ids.map(upstreamName).join(", ")}</span>
                     ) : (
@@ -251,7 +251,7 @@ export function UserKeysPage({ user }) {
                     )}
                     <div className="text-xs text-muted-foreground">{k.strategy.replace("_", "-")}</div>
                   </Td>
-                  <Td className="max-w-[180px]">
+                  <Td className="min-w-[120px] max-w-[180px] whitespace-normal">
                     {k.allowed_models.length ? (
                       <span className="line-clamp-2 text-sm">{k.allowed_models.join(", ")}</span>
                     ) : (

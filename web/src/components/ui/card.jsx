@@ -1,7 +1,7 @@
 import { cn } from "../../lib/cn.js";
 
 export function Card({ className, ...props }) {
-  return <div className={cn("rounded-lg border bg-card text-card-foreground shadow-sm", className)} {...props} />;
+  return <div className={cn("min-w-0 rounded-lg border bg-card text-card-foreground shadow-sm", className)} {...props} />;
 }
 
 export function CardHeader({ className, title, description, action, children }) {

@@ -18,7 +18,7 @@ export function Dialog({ open, onOpenChange, title, description, children, foote
     <DialogPrimitive.Root open={open} onOpenChange={onOpenChange}>
       <DialogPrimitive.Portal>
         <DialogPrimitive.Overlay className={OVERLAY} />
-        <DialogPrimitive.Content className={cn(CONTENT, wide ? "max-w-3xl" : "max-w-lg")} aria-describedby={description ? undefined : undefined}>
+        <DialogPrimitive.Content className={cn(CONTENT, wide ? "max-w-3xl" : "max-w-lg")}>
           <div className="pr-8">
             <DialogPrimitive.Title className="text-lg font-semibold leading-tight">{title}</DialogPrimitive.Title>
             {description ? (

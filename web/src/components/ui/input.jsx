@@ -31,7 +31,7 @@ export function Field({ label, hint, children, className }) {
   const id = useId();
   const control = typeof children === "function" ? children(id) : children;
   return (
-    <div className={cn("grid gap-1.5", className)}>
+    <div className={cn("grid min-w-0 gap-1.5", className)}>
       <Label htmlFor={id}>{label}</Label>
       {control}
       {hint ? <p className="text-xs text-muted-foreground">{hint}</p> : null}

@@ -24,7 +24,7 @@ export function Th({ className, ...props }) {
 }
 
 export function Td({ className, ...props }) {
-  return <td className={cn("border-b px-3 py-2.5 align-middle first:pl-4 last:pr-4 sm:first:pl-5 sm:last:pr-5", className)} {...props} />;
+  return <td className={cn("whitespace-nowrap border-b px-3 py-2.5 align-middle first:pl-4 last:pr-4 sm:first:pl-5 sm:last:pr-5", className)} {...props} />;
 }
 
 export function Tr({ className, onClick, ...props }) {
