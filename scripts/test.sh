@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: formatting and lints, unit tests (host, SDK, plugins),
 # integration tests against the real gateway on SQLite and PostgreSQL, and
-# the official Python SDKs through the gateway.
+# the official Python SDKs through the gateway, and the web console (unit
+# tests, then headless Chromium against the gateway built here).
 #
 # PostgreSQL (127.0.0.1:5432) tests are skipped with a printed reason when
 # it is unreachable, unless AI_PROXY_REQUIRE_SERVICES=1.
@@ -19,3 +20,6 @@ cargo build --locked --workspace --bins
 
 echo "== tests"
 cargo test --locked --workspace --no-fail-fast -- --test-threads "${AI_PROXY_TEST_THREADS:-2}"
+
+echo "== web console"
+web/test.sh

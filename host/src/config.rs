@@ -27,6 +27,9 @@ pub const DEFAULT_TRACE_FLUSH: Duration = Duration::from_millis(200);
 /// rows are dropped (and counted) rather than slowing the proxy down.
 pub const DEFAULT_TRACE_QUEUE: usize = 16_384;
 
+/// Where the built web UI is looked for, relative to the working directory.
+pub const DEFAULT_WEB_DIR: &str = "web/dist";
+
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -55,6 +58,9 @@ pub struct Config {
     pub egress: EgressPolicy,
     /// Keys and claims for client JWTs (`AI_PROXY_JWT_*`).
     pub jwt: JwtConfig,
+    /// The built web UI served at `/` on the admin port
+    /// (`AI_PROXY_WEB_DIR`).
+    pub web_dir: PathBuf,
 }
 
 /// A configuration value that cannot be used.
@@ -143,6 +149,11 @@ impl Config {
                 None => EgressPolicy::default(),
             },
             jwt: jwt_config(&get)?,
+            web_dir: PathBuf::from(
+                get("AI_PROXY_WEB_DIR")
+                    .filter(|d| !d.is_empty())
+                    .unwrap_or_else(|| DEFAULT_WEB_DIR.into()),
+            ),
         };
         config.validate()?;
         Ok(config)

@@ -107,6 +107,7 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         egress: config.egress.clone(),
         resolver: Resolver::new(config.egress.clone()),
         connector: Connector::new(None),
+        web_dir: config.web_dir.clone(),
     });
     let listener = tokio::net::TcpListener::bind(config.admin_addr)
         .await

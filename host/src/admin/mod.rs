@@ -21,6 +21,7 @@ mod stats;
 mod throttle;
 mod traces;
 mod users;
+mod web;
 
 use std::sync::Arc;
 
@@ -54,6 +55,8 @@ pub struct AdminCore {
     /// For health checks: the same egress path as the proxy's, with its own pool.
     pub resolver: Resolver,
     pub connector: Connector,
+    /// The built web UI, served at `/`.
+    pub web_dir: std::path::PathBuf,
 }
 
 impl AdminCore {
@@ -137,6 +140,6 @@ pub fn router(state: AdminState) -> Router {
         .route("/api/health", get(health::health))
         .route("/api/auth/login", post(auth::login))
         .merge(protected)
-        .fallback(error::not_found)
+        .merge(web::routes(state.web_dir.clone()))
         .with_state(state)
 }
