@@ -349,11 +349,11 @@ try {
     await dialog.getByLabel("Password").fill("alice-pass-123");
     await dialog.getByRole("button", { name: "Add account" }).click();
     await dialog.waitFor({ state: "hidden" });
-    await page.getByRole("cell", { name: "alice" }).waitFor();
+    await page.getByRole("cell", { name: "alice", exact: true }).waitFor();
     await shot(page, "users-1280");
     await page.getByRole("button", { name: "Delete alice" }).click();
     await page.getByRole("alertdialog").getByRole("button", { name: "Delete" }).click();
-    await page.getByRole("cell", { name: "alice" }).waitFor({ state: "detached" });
+    await page.getByRole("cell", { name: "alice", exact: true }).waitFor({ state: "detached" });
   });
 
   await step("the audit log lists changes with before and after", async () => {

@@ -81,10 +81,10 @@ export function DailyBars({ data, dataKey, name, height = 200 }) {
   const color = dataKey === "cost_usd" ? COLORS.cost : dataKey === "tokens" ? COLORS.tokens : COLORS.requests;
   const fmt = FORMATTERS[dataKey] ?? formatNumber;
   return frame(
-    <BarChart data={data} margin={{ top: 8, right: 8, left: -12, bottom: 0 }}>
+    <BarChart data={data} margin={{ top: 8, right: 8, left: dataKey === "cost_usd" ? 0 : -12, bottom: 0 }}>
       <CartesianGrid vertical={false} stroke="hsl(var(--border))" />
       <XAxis dataKey="date" tickFormatter={formatDay} {...AXIS} minTickGap={16} />
-      <YAxis tickFormatter={dataKey === "cost_usd" ? formatCost : formatTokens} {...AXIS} width={56} />
+      <YAxis tickFormatter={dataKey === "cost_usd" ? formatCost : formatTokens} {...AXIS} width={dataKey === "cost_usd" ? 72 : 56} />
       <Tooltip cursor={{ fill: "hsl(var(--muted))" }} content={<ChartTooltip formatters={FORMATTERS} />} />
       <Bar isAnimationActive={false} dataKey={dataKey} name={name} fill={color} radius={[3, 3, 0, 0]} maxBarSize={32} />
     </BarChart>,
@@ -103,7 +103,7 @@ export function TrendLines({ data, second = "cost_usd", height = 220 }) {
       <CartesianGrid vertical={false} stroke="hsl(var(--border))" />
       <XAxis dataKey="date" tickFormatter={formatDay} {...AXIS} minTickGap={16} />
       <YAxis yAxisId="left" allowDecimals={false} tickFormatter={formatTokens} {...AXIS} width={44} />
-      <YAxis yAxisId="right" orientation="right" tickFormatter={second === "cost_usd" ? formatCost : formatTokens} {...AXIS} width={60} />
+      <YAxis yAxisId="right" orientation="right" tickFormatter={second === "cost_usd" ? formatCost : formatTokens} {...AXIS} width={72} />
       <Tooltip content={<ChartTooltip formatters={FORMATTERS} />} />
       <Legend wrapperStyle={{ fontSize: 12 }} />
       <Line isAnimationActive={false} yAxisId="left" type="monotone" dataKey="requests" name="Requests" stroke={COLORS.requests} strokeWidth={2} dot={false} />

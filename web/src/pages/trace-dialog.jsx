@@ -33,7 +33,7 @@ function Attempt({ attempt, index }) {
         {entries.map(([k, v]) => (
           <div key={k} className="flex justify-between gap-2 py-0.5">
             <dt className="text-muted-foreground">{k.replaceAll("_", " ")}</dt>
-            <dd className="min-w-0 break-all text-right">{typeof v === "object" ? JSON.stringify(v) : String(v)}</dd>
+            <dd className="min-w-0 break-all text-right">{v === null || v === undefined ? "—" : typeof v === "object" ? JSON.stringify(v) : String(v)}</dd>
           </div>
         ))}
       </dl>

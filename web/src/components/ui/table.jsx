@@ -31,7 +31,7 @@ export function Tr({ className, onClick, ...props }) {
   const clickable = Boolean(onClick);
   return (
     <tr
-      className={cn("transition-colors last:[&>td]:border-b-0", clickable && "cursor-pointer hover:bg-muted/60", className)}
+      className={cn("transition-colors [&:last-child>td]:border-b-0", clickable && "cursor-pointer hover:bg-muted/60", className)}
       onClick={onClick}
       tabIndex={clickable ? 0 : undefined}
       onKeyDown={
