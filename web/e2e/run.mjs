@@ -44,7 +44,8 @@ const overall = setTimeout(() => {
 }, TOTAL_MS);
 
 const results = [];
-let page; // the desktop page, for failure screenshots
+let page; // the desktop page
+let focus = null; // another page a step works in, for its failure screenshot
 
 async function shot(p, name) {
   await p.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
@@ -53,13 +54,15 @@ async function shot(p, name) {
 async function step(name, fn, ms = STEP_MS) {
   const started = Date.now();
   try {
+    focus = null;
     await withTimeout(fn(), ms, name);
     results.push({ name, ok: true });
     console.log(`ok    ${name} (${Date.now() - started} ms)`);
   } catch (error) {
     results.push({ name, ok: false });
     console.log(`FAIL  ${name} (${Date.now() - started} ms)\n      ${String(error.message).split("\n").slice(0, 6).join("\n      ")}`);
-    if (page) await shot(page, `FAILED-${name.replace(/\W+/g, "-")}`).catch(() => {});
+    const p = focus ?? page;
+    if (p) await shot(p, `FAILED-${name.replace(/\W+/g, "-")}`).catch(() => {});
   }
 }
 
@@ -354,6 +357,57 @@ try {
     await page.getByRole("button", { name: "Delete alice" }).click();
     await page.getByRole("alertdialog").getByRole("button", { name: "Delete" }).click();
     await page.getByRole("cell", { name: "alice", exact: true }).waitFor({ state: "detached" });
+  });
+
+  await step("a user account sees only its own pages and keys, and changes its password", async () => {
+    await adminCall(gateway, "POST", "/api/users", { username: "bob", password: "bob-pass-1234", role: "user" });
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const p = await ctx.newPage();
+      focus = p;
+      const signIn = async (password, landing) => {
+        await p.getByLabel("User name").fill("bob");
+        await p.getByLabel("Password").fill(password);
+        await p.getByRole("button", { name: "Sign in" }).click();
+        await p.getByRole("heading", { level: 1, name: landing }).waitFor();
+      };
+      await p.goto(gateway.admin);
+      await signIn("bob-pass-1234", "Dashboard");
+      await p.getByText("Traffic of your client keys").waitFor();
+      const stat = await p.getByTestId("stat-requests").textContent();
+      expect(stat === "0", `bob sees ${stat} requests of other accounts`);
+      const nav = await p.getByRole("navigation", { name: "Main" }).textContent();
+      for (const hidden of ["Provider Keys", "Audit Log", "Users"]) {
+        expect(!nav.includes(hidden), `a user sees ${hidden} in the menu`);
+      }
+      await go(p, "/users", "Users");
+      await p.getByText("This page is for admin accounts.").waitFor();
+      await go(p, "/user-keys", "User Keys");
+      await p.getByRole("button", { name: "Create client key" }).first().click();
+      const dialog = p.getByRole("dialog");
+      expect((await dialog.getByText("Upstream key pool").count()) === 0, "a user is offered the upstream pool");
+      await dialog.getByLabel("Name").fill("bob-app");
+      await dialog.getByRole("button", { name: "Create key" }).click();
+      const created = p.getByRole("dialog", { name: "Client key created" });
+      await created.getByTestId("new-client-key").waitFor();
+      await created.getByRole("button", { name: "Done" }).click();
+      await p.getByTestId("client-key-bob-app").waitFor();
+      expect((await p.getByTestId("client-key-e2e-app").count()) === 0, "bob sees the admin's client key");
+      await p.getByRole("button", { name: "Change password" }).click();
+      const change = p.getByRole("dialog", { name: "Change password" });
+      await change.getByLabel("Current password").fill("bob-pass-1234");
+      await change.getByLabel("New password").fill("bob-new-pass-5678");
+      await change.getByLabel("Confirm password").fill("bob-new-pass-5678");
+      await change.getByRole("button", { name: "Change password" }).click();
+      await p.getByText("Password changed. Sign in with the new one.").waitFor();
+      await signIn("bob-new-pass-5678", "User Keys");
+      await shot(p, "user-keys-as-user-1280");
+    } catch (error) {
+      await shot(focus, "FAILED-user-role").catch(() => {});
+      throw error;
+    } finally {
+      await ctx.close();
+    }
   });
 
   await step("the audit log lists changes with before and after", async () => {

@@ -67,7 +67,16 @@ export function App() {
     const Page = PAGES[path];
     const allowed = item && (!item.admin || user.role === "admin");
     content = (
-      <Layout user={user} path={path} title={item?.label ?? "Not found"} onLogout={logout}>
+      <Layout
+        user={user}
+        path={path}
+        title={item?.label ?? "Not found"}
+        onLogout={logout}
+        onPasswordChanged={() => {
+          setNotice("Password changed. Sign in with the new one.");
+          setUser(null);
+        }}
+      >
         {Page && allowed ? (
           <Page user={user} search={search} />
         ) : (

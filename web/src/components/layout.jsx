@@ -3,6 +3,7 @@
 import * as DialogPrimitive from "@radix-ui/react-dialog";
 import {
   Activity,
+  LockKeyhole,
   Boxes,
   KeyRound,
   LayoutDashboard,
@@ -20,7 +21,39 @@ import { useState } from "react";
 import { cn } from "../lib/cn.js";
 import { linkHandler } from "../lib/router.js";
 import { useTheme } from "../lib/theme.js";
+import { api } from "../lib/api.js";
 import { Button } from "./ui/button.jsx";
+import { FormDialog } from "./ui/dialog.jsx";
+import { Field, Input } from "./ui/input.jsx";
+
+/** The signed-in account's own password; a change ends every session, this one too. */
+function PasswordDialog({ username, open, onOpenChange, onChanged }) {
+  const submit = async (form) => {
+    const current = String(form.get("current") ?? "");
+    const next = String(form.get("next") ?? "");
+    if (!current) throw new Error("Enter your current password.");
+    if (next.length < 8) throw new Error("The new password needs at least 8 characters.");
+    if (next !== form.get("repeat")) throw new Error("The new passwords differ.");
+    await api("/api/auth/password", { body: { current_password: current, new_password: next } });
+    onOpenChange(false);
+    onChanged();
+  };
+  return open ? (
+    <FormDialog
+      open
+      onOpenChange={onOpenChange}
+      title="Change password"
+      description="Every session of this account ends; sign in again with the new password."
+      submitLabel="Change password"
+      onSubmit={submit}
+    >
+      <input type="text" name="username" value={username} autoComplete="username" readOnly hidden />
+      <Field label="Current password">{(id) => <Input id={id} name="current" type="password" autoComplete="current-password" />}</Field>
+      <Field label="New password">{(id) => <Input id={id} name="next" type="password" autoComplete="new-password" />}</Field>
+      <Field label="Confirm password">{(id) => <Input id={id} name="repeat" type="password" autoComplete="new-password" />}</Field>
+    </FormDialog>
+  ) : null;
+}
 
 export const NAV = [
   { to: "/", label: "Dashboard", icon: LayoutDashboard },
@@ -75,9 +108,10 @@ function Brand() {
   );
 }
 
-export function Layout({ user, path, title, onLogout, children }) {
+export function Layout({ user, path, title, onLogout, onPasswordChanged, children }) {
   const { dark, toggle } = useTheme();
   const [menu, setMenu] = useState(false);
+  const [password, setPassword] = useState(false);
   const admin = user.role === "admin";
   return (
     <div className="min-h-dvh bg-muted/30 lg:pl-60">
@@ -119,11 +153,15 @@ export function Layout({ user, path, title, onLogout, children }) {
           </div>
           <div className="text-muted-foreground">{user.role}</div>
         </div>
+        <Button variant="ghost" size="icon" onClick={() => setPassword(true)} aria-label="Change password" title="Change password">
+          <LockKeyhole />
+        </Button>
         <Button variant="ghost" size="icon" onClick={onLogout} aria-label="Sign out" title="Sign out">
           <LogOut />
         </Button>
       </header>
       <main className="mx-auto w-full max-w-7xl p-3 sm:p-5 lg:p-6">{children}</main>
+      <PasswordDialog username={user.username} open={password} onOpenChange={setPassword} onChanged={onPasswordChanged} />
     </div>
   );
 }

@@ -39,7 +39,7 @@ export function DashboardPage({ user }) {
     <>
       <PageIntro
         actions={
-          <Select aria-label="Time range" value={days} onChange={(e) => setDays(Number(e.target.value))} className="w-36">
+          <Select aria-label="Time range" value={days} onChange={(e) => setDays(Number(e.target.value))} className="w-40">
             {RANGES.map((d) => (
               <option key={d} value={d}>
                 Last {d} days

@@ -130,7 +130,7 @@ function TrendsDialog({ keyRow, onClose }) {
   return (
     <Dialog open={Boolean(keyRow)} onOpenChange={(o) => !o && onClose()} title={`${keyRow?.name ?? ""}: daily use`} wide>
       <div className="mb-3 flex justify-end">
-        <Select aria-label="Days" value={days} onChange={(e) => setDays(Number(e.target.value))} className="w-36">
+        <Select aria-label="Days" value={days} onChange={(e) => setDays(Number(e.target.value))} className="w-40">
           {[7, 14, 30, 90].map((d) => (
             <option key={d} value={d}>
               Last {d} days
