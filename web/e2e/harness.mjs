@@ -3,7 +3,7 @@
 // and a cleanup that kills both on every exit path.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -44,6 +44,18 @@ export function freePort() {
       const { port } = server.address();
       server.close(() => resolve(port));
     });
+  });
+}
+
+/** Whether something accepts TCP connections on this local port. */
+function accepts(port) {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
   });
 }
 
@@ -119,7 +131,8 @@ export async function startGateway(binary, webDir) {
   for (;;) {
     if (proc.child.exitCode !== null) throw new Error(`gateway exited with ${proc.child.exitCode}:\n${proc.log()}`);
     try {
-      const [a, p] = await Promise.all([fetch(`${admin}/api/health`), fetch(`${proxy}/`).catch(() => null)]);
+      // The proxy port is only connected to: a request would leave a trace row.
+      const [a, p] = await Promise.all([fetch(`${admin}/api/health`), accepts(proxyPort)]);
       if (a.ok && p) break;
     } catch {
       // Not up yet.

@@ -24,6 +24,14 @@ use super::error;
 pub const NOT_BUILT: &str = "The web UI is not built. Run `npm ci && npm run build` in web/ (scripts/run.sh does), \
      or point AI_PROXY_WEB_DIR at a built copy. The admin API is under /api.\n";
 
+/// Headers on every UI response: no MIME sniffing, no framing by other
+/// sites (clickjacking of the console), no referrer to other origins.
+const SECURITY_HEADERS: [(header::HeaderName, &str); 3] = [
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (header::REFERRER_POLICY, "same-origin"),
+];
+
 /// Routes for the UI: JSON 404 for unknown `/api` paths, static files for
 /// everything else. Merged last into the admin router.
 pub fn routes<S: Clone + Send + Sync + 'static>(dir: PathBuf) -> Router<S> {
@@ -39,6 +47,16 @@ pub fn routes<S: Clone + Send + Sync + 'static>(dir: PathBuf) -> Router<S> {
 
 /// One static file from `dir`, or its `index.html` for unknown paths.
 pub async fn serve(dir: &Path, request: Request) -> Response {
+    let mut response = file(dir, request).await;
+    for (name, value) in SECURITY_HEADERS {
+        response
+            .headers_mut()
+            .insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+async fn file(dir: &Path, request: Request) -> Response {
     let index = dir.join("index.html");
     if !index.is_file() {
         return (
@@ -86,18 +104,31 @@ mod tests {
         String::from_utf8_lossy(&bytes).into_owned()
     }
 
-    fn built_dir(name: &str) -> PathBuf {
+    /// A built UI in a temporary directory, removed when dropped.
+    struct BuiltDir(PathBuf);
+
+    impl Drop for BuiltDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn built_dir(name: &str) -> BuiltDir {
         let dir = std::env::temp_dir().join(format!("ai-proxy-web-{name}-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("assets")).expect("mkdir");
         std::fs::write(dir.join("index.html"), "<html>console</html>").expect("index");
         std::fs::write(dir.join("assets/app-1.js"), "console.log(1)").expect("asset");
-        dir
+        BuiltDir(dir)
     }
 
     #[tokio::test]
     async fn missing_directory_answers_not_built_in_plain_text() {
         let response = serve(Path::new("/nonexistent/ai-proxy-web"), request("/")).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            response.headers()[header::X_CONTENT_TYPE_OPTIONS],
+            "nosniff"
+        );
         assert!(text(response).await.contains("not built"));
     }
 
@@ -105,8 +136,10 @@ mod tests {
     async fn root_and_unknown_pages_get_index_html() {
         let dir = built_dir("index");
         for path in ["/", "/logs", "/provider-keys/3"] {
-            let response = serve(&dir, request(path)).await;
+            let response = serve(&dir.0, request(path)).await;
             assert_eq!(response.status(), StatusCode::OK, "{path}");
+            assert_eq!(response.headers()[header::X_FRAME_OPTIONS], "DENY");
+            assert_eq!(response.headers()[header::CACHE_CONTROL], "no-cache");
             assert_eq!(text(response).await, "<html>console</html>", "{path}");
         }
     }
@@ -114,7 +147,7 @@ mod tests {
     #[tokio::test]
     async fn assets_are_served_with_their_type_and_long_caching() {
         let dir = built_dir("asset");
-        let response = serve(&dir, request("/assets/app-1.js")).await;
+        let response = serve(&dir.0, request("/assets/app-1.js")).await;
         assert_eq!(response.status(), StatusCode::OK);
         let headers = response.headers().clone();
         assert!(
@@ -135,7 +168,7 @@ mod tests {
     #[tokio::test]
     async fn parent_paths_do_not_escape_the_directory() {
         let dir = built_dir("escape");
-        let response = serve(&dir, request("/../../etc/passwd")).await;
+        let response = serve(&dir.0, request("/../../etc/passwd")).await;
         assert!(!text(response).await.contains("root:"));
     }
 
@@ -144,7 +177,7 @@ mod tests {
         use tower::ServiceExt;
         let dir = built_dir("api");
         for path in ["/api", "/api/nope", "/api/providers/x/y"] {
-            let response = routes::<()>(dir.clone())
+            let response = routes::<()>(dir.0.clone())
                 .oneshot(request(path))
                 .await
                 .expect("response");
