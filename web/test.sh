@@ -14,6 +14,13 @@ fi
 
 ./build.sh
 
+target="${CARGO_TARGET_DIR:-target}"
+case "$target" in /*) ;; *) target="../$target" ;; esac
+if [ ! -x "$target/debug/ai-proxy" ] || [ ! -x "$target/debug/mock-upstream" ]; then
+  echo "web: building the gateway and the mock upstream" >&2
+  (cd .. && cargo build --locked --bins -p ai-proxy -p ai-proxy-tests)
+fi
+
 echo "== web unit tests"
 npx vitest run
 

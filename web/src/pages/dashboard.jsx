@@ -1,12 +1,13 @@
 // Requests, tokens and cost over time, the error rate, and who and what
 // used the gateway most: /api/stats/overview and /api/stats/timeseries.
-import { AlertTriangle, Coins, Hash, Zap } from "lucide-react";
+import { AlertTriangle, Coins, Hash, RotateCcw, Zap } from "lucide-react";
 import { useState } from "react";
 import { DailyBars, RankList, RequestsChart } from "../components/charts.jsx";
 import { PageIntro } from "../components/layout.jsx";
+import { Button } from "../components/ui/button.jsx";
 import { Card, CardBody, CardHeader } from "../components/ui/card.jsx";
 import { Select } from "../components/ui/input.jsx";
-import { ErrorNote, Loading } from "../components/ui/states.jsx";
+import { ErrorNote, Loading, Spinner } from "../components/ui/states.jsx";
 import { formatCost, formatNumber, formatPercent, formatTokens } from "../lib/format.js";
 import { useApi } from "../lib/use-api.js";
 
@@ -39,13 +40,25 @@ export function DashboardPage({ user }) {
     <>
       <PageIntro
         actions={
-          <Select aria-label="Time range" value={days} onChange={(e) => setDays(Number(e.target.value))} className="w-40">
-            {RANGES.map((d) => (
-              <option key={d} value={d}>
-                Last {d} days
-              </option>
-            ))}
-          </Select>
+          <>
+            <Button
+              variant="outline"
+              size="icon"
+              aria-label="Refresh"
+              title="Refresh"
+              disabled={overview.loading || series.loading}
+              onClick={() => (overview.reload(), series.reload())}
+            >
+              {overview.loading || series.loading ? <Spinner /> : <RotateCcw />}
+            </Button>
+            <Select aria-label="Time range" value={days} onChange={(e) => setDays(Number(e.target.value))} className="w-40">
+              {RANGES.map((d) => (
+                <option key={d} value={d}>
+                  Last {d} days
+                </option>
+              ))}
+            </Select>
+          </>
         }
       >
         {user.role === "admin" ? "Traffic through the gateway" : "Traffic of your client keys"}, per UTC day.
