@@ -275,11 +275,39 @@ try {
     await detail.waitFor({ state: "hidden" });
   });
 
+  await step("the log pages through many requests on the server", async () => {
+    const before = (await adminCall(gateway, "GET", "/api/logs/traces?page_size=1")).total;
+    const body = JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "page me" }] });
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        for (let i = 0; i < 15; i++) {
+          const r = await fetch(`${gateway.proxy}/v1/chat/completions`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${clientKey}`, "content-type": "application/json" },
+            body,
+          });
+          await r.arrayBuffer();
+        }
+      }),
+    );
+    const total = before + 60;
+    await until(async () => (await adminCall(gateway, "GET", "/api/logs/traces?page_size=1")).total === total, 10_000, `${total} traces`);
+    await go(page, "/logs?page_size=25", "Logs");
+    const summary = page.getByTestId("page-summary");
+    await until(async () => (await summary.textContent()) === `1–25 of ${total}`, 5_000, "first page summary");
+    await page.getByRole("button", { name: "Next page" }).click();
+    await until(async () => (await summary.textContent()) === `26–50 of ${total}`, 5_000, "second page summary");
+    expect(new URL(page.url()).searchParams.get("page") === "2", "the page is not in the URL");
+    await page.getByLabel("Rows per page").selectOption("100");
+    await until(async () => (await summary.textContent()) === `1–${total} of ${total}`, 5_000, "one page of 100");
+    expect((await page.getByTestId("trace-rows").locator("tr").count()) === total, "not every row is shown");
+  });
+
   await step("the dashboard shows the traffic in figures and charts", async () => {
     await go(page, "/", "Dashboard");
-    await until(async () => (await page.getByTestId("stat-requests").textContent()) === "6", 10_000, "6 requests counted");
+    await until(async () => (await page.getByTestId("stat-requests").textContent()) === "66", 10_000, "66 requests counted");
     const rate = await page.getByTestId("stat-error-rate").textContent();
-    expect(rate === "16.7%", `error rate reads ${rate}, not 1 in 6`);
+    expect(rate === "1.52%", `error rate reads ${rate}, not 1 in 66`);
     await page.getByTestId("chart-requests").locator(".recharts-area-curve").first().waitFor();
     await page.getByTestId("chart-tokens").locator(".recharts-bar-rectangle path").first().waitFor();
     await page.getByTestId("top-models").getByText("gpt-4o-mini").waitFor();
