@@ -1,9 +1,9 @@
 // The console: who is signed in, which page is shown. A 401 from any call
 // ends the session and shows the login page with the reason.
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { Layout, NAV } from "./components/layout.jsx";
 import { ToastProvider } from "./components/ui/toast.jsx";
-import { Loading } from "./components/ui/states.jsx";
+import { Empty, Loading } from "./components/ui/states.jsx";
 import { api, onUnauthorized, SESSION_EXPIRED } from "./lib/api.js";
 import { navigate, useLocation } from "./lib/router.js";
 import { LoginPage } from "./pages/login.jsx";
@@ -14,7 +14,6 @@ import { UserKeysPage } from "./pages/user-keys.jsx";
 import { ProvidersPage } from "./pages/providers.jsx";
 import { UsersPage } from "./pages/users.jsx";
 import { AuditPage } from "./pages/audit.jsx";
-import { Empty } from "./components/ui/states.jsx";
 
 const PAGES = {
   "/": DashboardPage,
@@ -30,13 +29,13 @@ export function App() {
   const { path, search } = useLocation();
   const [user, setUser] = useState(undefined);
   const [notice, setNotice] = useState(null);
+  const signedInRef = useRef(false);
+  signedInRef.current = Boolean(user);
 
   useEffect(() => {
     onUnauthorized(() => {
-      setUser((was) => {
-        if (was) setNotice(SESSION_EXPIRED);
-        return null;
-      });
+      if (signedInRef.current) setNotice(SESSION_EXPIRED);
+      setUser(null);
     });
     api("/api/auth/me").then(setUser, () => setUser(null));
   }, []);

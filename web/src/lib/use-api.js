@@ -1,13 +1,12 @@
 // Loads an API path into component state: data, error words, loading,
-// and reload(). A changed path aborts the previous load.
-import { useCallback, useEffect, useRef, useState } from "react";
+// and reload(). A changed path aborts the previous load; on a failed
+// reload the last good data stays on screen beside the error.
+import { useCallback, useEffect, useState } from "react";
 import { api, describeError } from "./api.js";
 
 export function useApi(path) {
   const [state, setState] = useState({ data: null, error: null, loading: Boolean(path) });
   const [tick, setTick] = useState(0);
-  const mounted = useRef(true);
-  useEffect(() => () => void (mounted.current = false), []);
 
   useEffect(() => {
     if (!path) {
@@ -27,5 +26,5 @@ export function useApi(path) {
   }, [path, tick]);
 
   const reload = useCallback(() => setTick((t) => t + 1), []);
-  return { ...state, reload, setData: (data) => mounted.current && setState((s) => ({ ...s, data })) };
+  return { ...state, reload };
 }

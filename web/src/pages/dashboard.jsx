@@ -77,7 +77,7 @@ export function DashboardPage({ user }) {
               icon={AlertTriangle}
               value={formatPercent(o?.error_rate)}
               testId="stat-error-rate"
-              sub={`${formatNumber(o?.errors)} errors`}
+              sub={`${formatNumber(o?.errors)} ${o?.errors === 1 ? "error" : "errors"}`}
             />
           </div>
           <Card>
