@@ -173,7 +173,7 @@ export function LogsPage({ user, search }) {
                 ))}
               </tbody>
             </Table>
-            <Pagination page={page} pageSize={pageSize} total={data.total} onPage={(p) => go(filters, p, pageSize)}>
+            <Pagination page={data.page} pageSize={data.page_size} total={data.total} onPage={(p) => go(filters, p, pageSize)}>
               <Select
                 aria-label="Rows per page"
                 className="h-9 w-[5.5rem]"
