@@ -350,7 +350,24 @@ try {
     await page.getByTestId("plugin-file").setInputFiles({ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("hello") });
     await page.getByText("notes.txt is not a .wasm file.").waitFor();
     await shot(page, "providers-1280");
+    // The same check on a dropped file: a .wasm name without the WebAssembly header.
+    await drop(page, "fake.wasm", [0x50, 0x4b, 0x03, 0x04]);
+    await page.getByText("fake.wasm is not WebAssembly").waitFor();
   });
+
+  /** Drops a file with these bytes on the plugin drop zone, as a drag from the desktop would. */
+  async function drop(p, name, bytes) {
+    const transfer = await p.evaluateHandle(
+      ([fileName, data]) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array(data)], fileName, { type: "application/wasm" }));
+        return dt;
+      },
+      [name, bytes],
+    );
+    await p.getByTestId("plugin-dropzone").dispatchEvent("dragover", { dataTransfer: transfer });
+    await p.getByTestId("plugin-dropzone").dispatchEvent("drop", { dataTransfer: transfer });
+  }
 
   const probe = await fetch(`${gateway.admin}/api/plugins`, {
     method: "POST",
@@ -359,6 +376,10 @@ try {
   });
   if (probe.status === 404 || probe.status === 405) {
     skip("a plugin is uploaded by drag and drop", `POST /api/plugins answers ${probe.status}; the upload endpoint does not exist yet`);
+    await step("a dropped plugin meets a gateway without uploads: the console says so", async () => {
+      await drop(page, "plugin.wasm", [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00]);
+      await page.getByText("This gateway does not accept plugin uploads yet").waitFor();
+    });
   } else {
     await step("a plugin is uploaded and the gateway's verdict shown", async () => {
       const wasm = wasmFiles(join(targetDir, "wasm-plugins"))[0];
