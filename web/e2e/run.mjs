@@ -48,6 +48,7 @@ let page; // the desktop page
 let focus = null; // another page a step works in, for its failure screenshot
 
 async function shot(p, name) {
+  await p.mouse.move(0, 0); // no hover tooltips in the pictures
   await p.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 }
 

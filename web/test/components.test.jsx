@@ -2,7 +2,7 @@ import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
 import { ErrorNote, Empty } from "../src/components/ui/states.jsx";
 import { Pagination } from "../src/components/ui/pagination.jsx";
-import { RankList } from "../src/components/charts.jsx";
+import { RankList, isFlat } from "../src/components/charts.jsx";
 import { changedFields } from "../src/pages/audit.jsx";
 
 describe("ErrorNote", () => {
@@ -53,5 +53,14 @@ describe("changedFields", () => {
   it("lists fields that differ, ignoring updated_at", () => {
     expect(changedFields({ a: 1, b: [1], updated_at: 1 }, { a: 1, b: [2], c: true, updated_at: 2 })).toEqual(["b", "c"]);
     expect(changedFields(null, { a: 1 })).toEqual(["a"]);
+  });
+});
+
+describe("isFlat", () => {
+  it("is true only when no day has the measure", () => {
+    expect(isFlat([], "requests")).toBe(true);
+    expect(isFlat(null, "requests")).toBe(true);
+    expect(isFlat([{ requests: 0 }, { requests: 0 }], "requests")).toBe(true);
+    expect(isFlat([{ requests: 0 }, { requests: 2 }], "requests")).toBe(false);
   });
 });

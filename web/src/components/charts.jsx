@@ -44,12 +44,22 @@ function ChartTooltip({ active, payload, label, formatters }) {
 
 const FORMATTERS = { requests: formatNumber, errors: formatNumber, tokens: formatTokens, cost_usd: formatCost };
 
-function frame(children, height) {
+/** Whether a series has nothing to draw for this measure. */
+export function isFlat(data, key) {
+  return !data?.some((d) => d[key]);
+}
+
+function frame(children, height, flat = false) {
   return (
-    <div style={{ height }} className="w-full">
+    <div style={{ height }} className="relative w-full">
       <ResponsiveContainer width="100%" height="100%">
         {children}
       </ResponsiveContainer>
+      {flat ? (
+        <p className="pointer-events-none absolute inset-x-0 top-1/3 text-center text-sm text-muted-foreground">
+          Nothing in this range yet.
+        </p>
+      ) : null}
     </div>
   );
 }
@@ -73,6 +83,7 @@ export function RequestsChart({ data, height = 240 }) {
       <Area isAnimationActive={false} type="monotone" dataKey="errors" name="Errors" stroke={COLORS.errors} fill={COLORS.errors} fillOpacity={0.15} strokeWidth={2} />
     </AreaChart>,
     height,
+    isFlat(data, "requests"),
   );
 }
 
@@ -89,6 +100,7 @@ export function DailyBars({ data, dataKey, name, height = 200 }) {
       <Bar isAnimationActive={false} dataKey={dataKey} name={name} fill={color} radius={[3, 3, 0, 0]} maxBarSize={32} />
     </BarChart>,
     height,
+    isFlat(data, dataKey),
   );
 }
 
@@ -119,6 +131,7 @@ export function TrendLines({ data, second = "cost_usd", height = 220 }) {
       />
     </LineChart>,
     height,
+    isFlat(data, "requests"),
   );
 }
 
