@@ -409,6 +409,39 @@ try {
     await page.getByRole("cell", { name: "alice", exact: true }).waitFor({ state: "detached" });
   });
 
+  await step("dialogs work from the keyboard alone", async () => {
+    await go(page, "/users", "Users");
+    await page.getByRole("button", { name: "Add account" }).focus();
+    await page.keyboard.press("Enter");
+    const dialog = page.getByRole("dialog", { name: "Add account" });
+    await dialog.waitFor();
+    // Focus starts inside the dialog; Tab walks its fields, Enter in a field submits.
+    expect(await dialog.evaluate((d) => d.contains(document.activeElement)), "focus is not in the dialog");
+    await dialog.getByLabel("User name").focus();
+    await page.keyboard.type("carol");
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("carol-pass-123");
+    await page.keyboard.press("Enter");
+    await dialog.waitFor({ state: "hidden" });
+    await page.getByRole("cell", { name: "carol", exact: true }).waitFor();
+    // Escape cancels a confirmation and gives focus back to the button that opened it.
+    const remove = page.getByRole("button", { name: "Delete carol" });
+    await remove.focus();
+    await page.keyboard.press("Enter");
+    await page.getByRole("alertdialog").waitFor();
+    await page.keyboard.press("Escape");
+    await page.getByRole("alertdialog").waitFor({ state: "hidden" });
+    await until(
+      () => remove.evaluate((b) => b === document.activeElement),
+      2_000,
+      "focus back on the delete button",
+    ).catch(async (e) => {
+      const active = await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 120));
+      throw new Error(`${e.message}; focus is on ${active}`);
+    });
+    await page.getByRole("cell", { name: "carol", exact: true }).waitFor();
+  });
+
   await step("a user account sees only its own pages and keys, and changes its password", async () => {
     await adminCall(gateway, "POST", "/api/users", { username: "bob", password: "bob-pass-1234", role: "user" });
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });

@@ -3,7 +3,7 @@
 import * as DialogPrimitive from "@radix-ui/react-dialog";
 import * as AlertPrimitive from "@radix-ui/react-alert-dialog";
 import { X } from "lucide-react";
-import { useState } from "react";
+import { useCallback, useRef, useState } from "react";
 import { cn } from "../../lib/cn.js";
 import { describeError } from "../../lib/api.js";
 import { Button } from "./button.jsx";
@@ -13,12 +13,32 @@ const OVERLAY = "fixed inset-0 z-50 bg-black/50 backdrop-blur-[1px] data-[state=
 const CONTENT =
   "fixed left-1/2 top-1/2 z-50 grid max-h-[calc(100dvh-2rem)] w-[calc(100vw-1.5rem)] -translate-x-1/2 -translate-y-1/2 gap-4 overflow-y-auto rounded-lg border bg-card p-5 text-card-foreground shadow-xl focus:outline-none sm:p-6";
 
+/**
+ * Gives focus back to whatever had it when the dialog opened. Radix returns
+ * focus only to a Dialog.Trigger, and these dialogs are opened from state,
+ * so without this focus would fall to <body> on close.
+ */
+function useReturnFocus(open) {
+  const target = useRef(null);
+  const wasOpen = useRef(false);
+  if (open && !wasOpen.current && typeof document !== "undefined") target.current = document.activeElement;
+  wasOpen.current = open;
+  return useCallback((event) => {
+    const el = target.current;
+    if (el && el.isConnected && typeof el.focus === "function" && el !== document.body) {
+      event.preventDefault();
+      el.focus();
+    }
+  }, []);
+}
+
 export function Dialog({ open, onOpenChange, title, description, children, footer, wide = false }) {
+  const returnFocus = useReturnFocus(open);
   return (
     <DialogPrimitive.Root open={open} onOpenChange={onOpenChange}>
       <DialogPrimitive.Portal>
         <DialogPrimitive.Overlay className={OVERLAY} />
-        <DialogPrimitive.Content className={cn(CONTENT, wide ? "max-w-3xl" : "max-w-lg")}>
+        <DialogPrimitive.Content className={cn(CONTENT, wide ? "max-w-3xl" : "max-w-lg")} onCloseAutoFocus={returnFocus}>
           <div className="pr-8">
             <DialogPrimitive.Title className="text-lg font-semibold leading-tight">{title}</DialogPrimitive.Title>
             {description ? (
@@ -96,6 +116,7 @@ export function FormDialog({ open, onOpenChange, title, description, submitLabel
 export function ConfirmDialog({ open, onOpenChange, title, children, confirmLabel = "Delete", onConfirm }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
+  const returnFocus = useReturnFocus(open);
   const change = (next) => {
     if (!next) setError(null);
     onOpenChange(next);
@@ -117,7 +138,7 @@ export function ConfirmDialog({ open, onOpenChange, title, children, confirmLabe
     <AlertPrimitive.Root open={open} onOpenChange={change}>
       <AlertPrimitive.Portal>
         <AlertPrimitive.Overlay className={OVERLAY} />
-        <AlertPrimitive.Content className={cn(CONTENT, "max-w-md")}>
+        <AlertPrimitive.Content className={cn(CONTENT, "max-w-md")} onCloseAutoFocus={returnFocus}>
           <AlertPrimitive.Title className="text-lg font-semibold">{title}</AlertPrimitive.Title>
           <AlertPrimitive.Description className="text-sm text-muted-foreground">{children}</AlertPrimitive.Description>
           <ErrorNote error={error} />
