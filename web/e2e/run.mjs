@@ -547,7 +547,7 @@ try {
     await m.getByTestId("chart-requests").locator(".recharts-area-curve").first().waitFor();
     await shot(m, "dashboard-390-dark");
     await go(m, "/logs", "Logs");
-    await m.getByTestId("trace-rows").locator("tr").first().click();
+    await m.getByTestId("trace-cards").getByRole("button").first().click();
     await m.getByTestId("trace-detail").waitFor();
     await shot(m, "log-detail-390-dark");
     await mobile.close();

@@ -14,11 +14,13 @@ import { formatCost, formatDateTime, formatDuration, formatTokens, statusTone } 
 import { EMPTY_FILTERS, PAGE_SIZES, filterProblem, filtersToSearch, searchToFilters, traceQuery } from "../lib/query.js";
 import { navigate } from "../lib/router.js";
 import { useApi } from "../lib/use-api.js";
+import { cn } from "../lib/cn.js";
 import { TraceDialog } from "./trace-dialog.jsx";
 
 function FilterBar({ applied, admin, onApply }) {
   const [draft, setDraft] = useState(applied);
   const [problem, setProblem] = useState(null);
+  const [more, setMore] = useState(false); // the fields on narrow screens
   const providers = useApi("/api/providers");
   const clientKeys = useApi("/api/user-service/keys");
   const upstreamKeys = useApi(admin ? "/api/provider-keys/keys" : null);
@@ -31,6 +33,7 @@ function FilterBar({ applied, admin, onApply }) {
     setProblem(p);
     if (!p) onApply(draft);
   };
+  const active = ["model", "status_code", "provider", "provider_key", "client_key_id", "from", "to"].filter((k) => applied[k]).length;
   const upstreamNames = [...new Set((upstreamKeys.data ?? []).map((k) => k.name))];
 
   return (
@@ -46,14 +49,22 @@ function FilterBar({ applied, admin, onApply }) {
             className="pl-9"
           />
         </div>
-        <Button type="submit">
+        <Button type="submit" aria-label="Apply filters">
           <Filter /> <span className="hidden sm:inline">Apply</span>
         </Button>
         <Button variant="outline" aria-label="Reset filters" onClick={() => onApply({ ...EMPTY_FILTERS })}>
           <RotateCcw />
         </Button>
       </div>
-      <div className="grid grid-cols-2 gap-3 md:grid-cols-4">
+      <button
+        type="button"
+        className="justify-self-start text-sm font-medium text-primary sm:hidden"
+        aria-expanded={more}
+        onClick={() => setMore((m) => !m)}
+      >
+        {more ? "Fewer filters" : `More filters${active ? ` (${active} set)` : ""}`}
+      </button>
+      <div className={cn("grid-cols-2 gap-3 sm:grid md:grid-cols-4", more ? "grid" : "hidden")}>
         <Field label="Model">{(id) => <Input id={id} value={draft.model} onChange={set("model")} placeholder="exact name" />}</Field>
         <Field label="Status">
           {(id) => <Input id={id} value={draft.status_code} onChange={set("status_code")} inputMode="numeric" placeholder="e.g. 429" />}
@@ -136,7 +147,33 @@ export function LogsPage({ user, search }) {
           </Empty>
         ) : (
           <>
-            <Table minWidth={980} className={traces.loading ? "opacity-60" : undefined}>
+            <ul className={cn("divide-y sm:hidden", traces.loading && "opacity-60")} data-testid="trace-cards">
+              {data.items.map((t) => (
+                <li key={t.id}>
+                  <button
+                    type="button"
+                    onClick={() => setOpen(t.id)}
+                    aria-label={`Trace ${t.id}`}
+                    className="grid w-full gap-1 px-4 py-3 text-left text-sm hover:bg-muted/60 focus-visible:bg-muted/60 focus-visible:outline-none"
+                  >
+                    <span className="flex items-center gap-2">
+                      <Badge tone={statusTone(t.status_code)}>{t.status_code}</Badge>
+                      <span className="min-w-0 flex-1 truncate font-medium">{t.model ?? "—"}</span>
+                      <span className="tabular-nums">{formatCost(t.cost_usd)}</span>
+                    </span>
+                    <span className="flex justify-between gap-2 text-xs text-muted-foreground">
+                      <span className="truncate">
+                        {formatDateTime(t.created_at)} · {t.client_key_name ?? "no key"}
+                      </span>
+                      <span className="shrink-0 tabular-nums">
+                        {formatTokens(t.total_tokens)} tok · {formatDuration(t.duration_ms)}
+                      </span>
+                    </span>
+                  </button>
+                </li>
+              ))}
+            </ul>
+            <Table minWidth={980} wrapperClassName="hidden sm:block" className={traces.loading ? "opacity-60" : undefined}>
               <thead>
                 <tr>
                   <Th>Time</Th>

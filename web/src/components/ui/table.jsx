@@ -1,9 +1,9 @@
 import { cn } from "../../lib/cn.js";
 
 /** A table that scrolls sideways inside its card on narrow screens. */
-export function Table({ className, minWidth = 720, children }) {
+export function Table({ className, wrapperClassName, minWidth = 720, children }) {
   return (
-    <div className="w-full overflow-x-auto">
+    <div className={cn("w-full overflow-x-auto", wrapperClassName)}>
       <table className={cn("w-full caption-bottom text-sm", className)} style={{ minWidth }}>
         {children}
       </table>
