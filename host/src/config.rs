@@ -307,6 +307,18 @@ mod tests {
     }
 
     #[test]
+    fn web_dir_defaults_to_web_dist_and_follows_its_variable() {
+        assert_eq!(
+            config(&[]).expect("defaults").web_dir,
+            PathBuf::from("web/dist")
+        );
+        let c = config(&[("AI_PROXY_WEB_DIR", "/srv/console")]).expect("set");
+        assert_eq!(c.web_dir, PathBuf::from("/srv/console"));
+        let empty = config(&[("AI_PROXY_WEB_DIR", "")]).expect("empty");
+        assert_eq!(empty.web_dir, PathBuf::from(DEFAULT_WEB_DIR));
+    }
+
+    #[test]
     fn zero_body_limit_is_refused() {
         let err = config(&[("AI_PROXY_MAX_BODY_BYTES", "0")]).expect_err("zero");
         assert!(err.to_string().contains("AI_PROXY_MAX_BODY_BYTES"));
