@@ -1,11 +1,13 @@
 // Builds the console into dist/: esbuild bundles src/main.jsx, Tailwind's
 // CLI writes the stylesheet, and index.html names both by content hash so
-// the gateway can let browsers cache assets for good.
+// the gateway can let browsers cache assets for good; each asset also gets
+// a gzipped twin.
 // `node build.mjs --watch` rebuilds on change (no hashing).
 import { build, context } from "esbuild";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync, renameSync } from "node:fs";
+import { gzipSync } from "node:zlib";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -42,6 +44,12 @@ function hashed(name, ext) {
   return file;
 }
 
+/** A .gz beside an asset; the gateway sends it to browsers that accept gzip. */
+function gzip(file) {
+  const path = join(dist, "assets", file);
+  writeFileSync(`${path}.gz`, gzipSync(readFileSync(path), { level: 9 }));
+}
+
 function page(js, cssFile) {
   const html = readFileSync(join(root, "index.html"), "utf8")
     .replace("%JS%", `/assets/${js}`)
@@ -61,6 +69,9 @@ if (watch) {
 } else {
   await build({ ...options, outfile: join(dist, "assets/app.js") });
   css();
-  page(hashed("app", "js"), hashed("app", "css"));
+  const [js, cssFile] = [hashed("app", "js"), hashed("app", "css")];
+  gzip(js);
+  gzip(cssFile);
+  page(js, cssFile);
   console.log(`built web/dist in ${Date.now() - started} ms`);
 }

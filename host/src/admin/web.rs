@@ -5,7 +5,8 @@
 //! show any page after a reload. Paths under `/api` never do: an unknown
 //! API route stays a JSON 404. The directory is looked at on every request,
 //! so building the UI while the gateway runs needs no restart; while it has
-//! no `index.html`, `/` answers a short plain message saying so.
+//! no `index.html`, `/` answers a short plain message saying so. Assets with
+//! a `.gz` twin (the build writes them) go gzipped to browsers that accept it.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -67,7 +68,9 @@ async fn file(dir: &Path, request: Request) -> Response {
             .into_response();
     }
     let is_asset = request.uri().path().starts_with("/assets/");
-    let mut files = ServeDir::new(dir).fallback(ServeFile::new(index));
+    let mut files = ServeDir::new(dir)
+        .precompressed_gzip()
+        .fallback(ServeFile::new(index));
     match files.try_call(request).await {
         Ok(response) => {
             let mut response = response.map(Body::new);
@@ -163,6 +166,23 @@ mod tests {
                 .contains("immutable")
         );
         assert_eq!(text(response).await, "console.log(1)");
+    }
+
+    #[tokio::test]
+    async fn gzip_twins_are_sent_to_browsers_that_accept_gzip() {
+        let dir = built_dir("gzip");
+        std::fs::write(dir.0.join("assets/app-1.js.gz"), b"gz-bytes").expect("gz");
+        let gzipped = Request::builder()
+            .uri("/assets/app-1.js")
+            .header(header::ACCEPT_ENCODING, "gzip")
+            .body(Body::empty())
+            .expect("request");
+        let response = serve(&dir.0, gzipped).await;
+        assert_eq!(response.headers()[header::CONTENT_ENCODING], "gzip");
+        assert_eq!(text(response).await, "gz-bytes");
+        let plain = serve(&dir.0, request("/assets/app-1.js")).await;
+        assert!(plain.headers().get(header::CONTENT_ENCODING).is_none());
+        assert_eq!(text(plain).await, "console.log(1)");
     }
 
     #[tokio::test]
