@@ -80,9 +80,10 @@ async fn file(dir: &Path, request: Request) -> Response {
             } else {
                 "no-cache"
             };
-            response
-                .headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+            let headers = response.headers_mut();
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+            // The same URL may be sent gzipped or not: caches must tell them apart.
+            headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
             response
         }
         Err(e) => error::ApiError::internal(e).into_response(),
@@ -179,6 +180,7 @@ mod tests {
             .expect("request");
         let response = serve(&dir.0, gzipped).await;
         assert_eq!(response.headers()[header::CONTENT_ENCODING], "gzip");
+        assert_eq!(response.headers()[header::VARY], "accept-encoding");
         assert_eq!(text(response).await, "gz-bytes");
         let plain = serve(&dir.0, request("/assets/app-1.js")).await;
         assert!(plain.headers().get(header::CONTENT_ENCODING).is_none());
