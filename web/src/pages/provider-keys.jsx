@@ -11,11 +11,12 @@ import { ConfirmDialog, Dialog, FormDialog } from "../components/ui/dialog.jsx";
 import { Field, Input, Select } from "../components/ui/input.jsx";
 import { Empty, ErrorNote, Loading, Spinner } from "../components/ui/states.jsx";
 import { Switch } from "../components/ui/switch.jsx";
-import { Table, Td, Th, Tr } from "../components/ui/table.jsx";
+import { STICKY_END, Table, Td, Th, Tr } from "../components/ui/table.jsx";
 import { useToast } from "../components/ui/toast.jsx";
 import { api, describeError } from "../lib/api.js";
 import { formatCost, formatDuration, formatNumber, formatTokens, healthBadge } from "../lib/format.js";
 import { useApi } from "../lib/use-api.js";
+import { cn } from "../lib/cn.js";
 
 export function HealthBadge({ status }) {
   const { label, tone } = healthBadge(status);
@@ -179,7 +180,7 @@ export function ProviderKeysPage() {
                 <Th>Health</Th>
                 <Th className="text-right">Weight</Th>
                 <Th>Enabled</Th>
-                <Th className="text-right">Actions</Th>
+                <Th className={cn("text-right", STICKY_END)}>Actions</Th>
               </tr>
             </thead>
             <tbody>
@@ -197,7 +198,7 @@ export function ProviderKeysPage() {
                   <Td>
                     <Switch checked={k.enabled} onCheckedChange={(v) => setEnabled(k, v)} aria-label={`${k.name} enabled`} />
                   </Td>
-                  <Td>
+                  <Td className={STICKY_END}>
                     <div className="flex justify-end gap-1">
                       <Button variant="outline" size="sm" onClick={() => check(k)} disabled={checking === k.id}>
                         {checking === k.id ? <Spinner /> : <Activity />} Check

@@ -10,11 +10,12 @@ import { ConfirmDialog, FormDialog } from "../components/ui/dialog.jsx";
 import { Field, Input, Select } from "../components/ui/input.jsx";
 import { Empty, ErrorNote, Loading } from "../components/ui/states.jsx";
 import { Switch } from "../components/ui/switch.jsx";
-import { Table, Td, Th, Tr } from "../components/ui/table.jsx";
+import { STICKY_END, Table, Td, Th, Tr } from "../components/ui/table.jsx";
 import { useToast } from "../components/ui/toast.jsx";
 import { api, describeError } from "../lib/api.js";
 import { formatDateTime } from "../lib/format.js";
 import { useApi } from "../lib/use-api.js";
+import { cn } from "../lib/cn.js";
 import { PluginUpload } from "./plugin-upload.jsx";
 
 function ProviderForm({ provider, pluginNames }) {
@@ -174,7 +175,7 @@ export function ProvidersPage({ user }) {
                   <Th>Base URL</Th>
                   <Th className="text-right">Timeouts</Th>
                   <Th>Enabled</Th>
-                  {admin ? <Th className="text-right">Actions</Th> : null}
+                  {admin ? <Th className={cn("text-right", STICKY_END)}>Actions</Th> : null}
                 </tr>
               </thead>
               <tbody>
@@ -203,7 +204,7 @@ export function ProvidersPage({ user }) {
                       <Switch checked={p.enabled} disabled={!admin} onCheckedChange={(v) => setEnabled(p, v)} aria-label={`${p.name} enabled`} />
                     </Td>
                     {admin ? (
-                      <Td>
+                      <Td className={STICKY_END}>
                         <div className="flex justify-end gap-1">
                           <Button variant="ghost" size="icon" aria-label={`Edit ${p.name}`} onClick={() => setEditing(p)}>
                             <Pencil />

@@ -11,13 +11,14 @@ import { ConfirmDialog, Dialog, FormDialog } from "../components/ui/dialog.jsx";
 import { Field, Input, Select, Textarea } from "../components/ui/input.jsx";
 import { Empty, ErrorNote, Loading } from "../components/ui/states.jsx";
 import { Switch } from "../components/ui/switch.jsx";
-import { Table, Td, Th, Tr } from "../components/ui/table.jsx";
+import { STICKY_END, Table, Td, Th, Tr } from "../components/ui/table.jsx";
 import { useToast } from "../components/ui/toast.jsx";
 import { api, describeError } from "../lib/api.js";
 import { copyText } from "../lib/clipboard.js";
 import { formatDateTime } from "../lib/format.js";
 import { localToIso, parseList } from "../lib/query.js";
 import { useApi } from "../lib/use-api.js";
+import { cn } from "../lib/cn.js";
 
 /** "2026-11-26T17:45:00Z" → the datetime-local value in this browser's zone. */
 function isoToLocal(iso) {
@@ -232,7 +233,7 @@ export function UserKeysPage({ user }) {
                 <Th>Models</Th>
                 <Th>Expires</Th>
                 <Th>Enabled</Th>
-                <Th className="text-right">Actions</Th>
+                <Th className={cn("text-right", STICKY_END)}>Actions</Th>
               </tr>
             </thead>
             <tbody>
@@ -268,7 +269,7 @@ export function UserKeysPage({ user }) {
                   <Td>
                     <Switch checked={k.enabled} onCheckedChange={(v) => setEnabled(k, v)} aria-label={`${k.name} enabled`} />
                   </Td>
-                  <Td>
+                  <Td className={STICKY_END}>
                     <div className="flex justify-end gap-1">
                       <Button variant="ghost" size="icon" aria-label={`Charts of ${k.name}`} onClick={() => setTrends(k)}>
                         <LineChart />

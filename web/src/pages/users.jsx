@@ -9,11 +9,12 @@ import { ConfirmDialog, FormDialog } from "../components/ui/dialog.jsx";
 import { Field, Input, Select } from "../components/ui/input.jsx";
 import { Empty, ErrorNote, Loading } from "../components/ui/states.jsx";
 import { Switch } from "../components/ui/switch.jsx";
-import { Table, Td, Th, Tr } from "../components/ui/table.jsx";
+import { STICKY_END, Table, Td, Th, Tr } from "../components/ui/table.jsx";
 import { useToast } from "../components/ui/toast.jsx";
 import { api, describeError } from "../lib/api.js";
 import { formatDateTime } from "../lib/format.js";
 import { useApi } from "../lib/use-api.js";
+import { cn } from "../lib/cn.js";
 
 export const MIN_PASSWORD = 8;
 
@@ -84,7 +85,7 @@ export function UsersPage({ user }) {
                 <Th>Role</Th>
                 <Th>Enabled</Th>
                 <Th>Created</Th>
-                <Th className="text-right">Actions</Th>
+                <Th className={cn("text-right", STICKY_END)}>Actions</Th>
               </tr>
             </thead>
             <tbody>
@@ -101,7 +102,7 @@ export function UsersPage({ user }) {
                     <Switch checked={u.enabled} onCheckedChange={(v) => setEnabled(u, v)} aria-label={`${u.username} enabled`} />
                   </Td>
                   <Td className="whitespace-nowrap text-muted-foreground">{formatDateTime(u.created_at)}</Td>
-                  <Td>
+                  <Td className={STICKY_END}>
                     <div className="flex justify-end gap-1">
                       <Button variant="ghost" size="icon" aria-label={`Edit ${u.username}`} onClick={() => setEditing(u)}>
                         <Pencil />

@@ -1,5 +1,8 @@
 import { cn } from "../../lib/cn.js";
 
+/** Keeps a row's actions in view while the rest of a wide table scrolls sideways. */
+export const STICKY_END = "sticky right-0 z-[1] bg-card max-sm:shadow-[-6px_0_6px_-6px_rgba(0,0,0,0.25)]";
+
 /** A table that scrolls sideways inside its card on narrow screens. */
 export function Table({ className, wrapperClassName, minWidth = 720, children }) {
   return (
