@@ -2,7 +2,8 @@
 # Runs every test: formatting and lints, unit tests (host, SDK, plugins,
 # the JavaScript plugins under node),
 # integration tests against the real gateway on SQLite and PostgreSQL, and
-# the official Python SDKs through the gateway.
+# the official Python SDKs through the gateway, and the web console (unit
+# tests, then headless Chromium against the gateway built here).
 #
 # PostgreSQL (127.0.0.1:5432) tests are skipped with a printed reason when
 # it is unreachable, unless AI_PROXY_REQUIRE_SERVICES=1.
@@ -24,3 +25,6 @@ plugins/js/build.sh
 
 echo "== tests"
 cargo test --locked --workspace --no-fail-fast -- --test-threads "${AI_PROXY_TEST_THREADS:-2}"
+
+echo "== web console"
+web/test.sh

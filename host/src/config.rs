@@ -32,6 +32,9 @@ pub const DEFAULT_TRACE_FLUSH: Duration = Duration::from_millis(200);
 /// rows are dropped (and counted) rather than slowing the proxy down.
 pub const DEFAULT_TRACE_QUEUE: usize = 16_384;
 
+/// Where the built web UI is looked for, relative to the working directory.
+pub const DEFAULT_WEB_DIR: &str = "web/dist";
+
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -88,6 +91,9 @@ pub struct Config {
     /// How often to look for configuration changes made by other instances
     /// on the same database; zero never looks (`AI_PROXY_CONFIG_POLL_MS`).
     pub config_poll: Duration,
+    /// The built web UI served at `/` on the admin port
+    /// (`AI_PROXY_WEB_DIR`).
+    pub web_dir: PathBuf,
 }
 
 /// A configuration value that cannot be used.
@@ -228,6 +234,11 @@ impl Config {
                 "AI_PROXY_CONFIG_POLL_MS",
                 Some(DEFAULT_CONFIG_POLL.as_millis() as u64),
             )?),
+            web_dir: PathBuf::from(
+                get("AI_PROXY_WEB_DIR")
+                    .filter(|d| !d.is_empty())
+                    .unwrap_or_else(|| DEFAULT_WEB_DIR.into()),
+            ),
         };
         config.validate()?;
         Ok(config)
@@ -458,6 +469,18 @@ mod tests {
             !format!("{redis:?}").contains("pw@"),
             "the Redis password is not printed"
         );
+    }
+
+    #[test]
+    fn web_dir_defaults_to_web_dist_and_follows_its_variable() {
+        assert_eq!(
+            config(&[]).expect("defaults").web_dir,
+            PathBuf::from("web/dist")
+        );
+        let c = config(&[("AI_PROXY_WEB_DIR", "/srv/console")]).expect("set");
+        assert_eq!(c.web_dir, PathBuf::from("/srv/console"));
+        let empty = config(&[("AI_PROXY_WEB_DIR", "")]).expect("empty");
+        assert_eq!(empty.web_dir, PathBuf::from(DEFAULT_WEB_DIR));
     }
 
     #[test]

@@ -132,6 +132,7 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         board: board.clone(),
         limiter: limiter.clone(),
         config_seen: AtomicI64::new(config_version),
+        web_dir: config.web_dir.clone(),
     });
     admin::spawn_config_sync(admin_core.clone(), config.config_poll);
     admin::spawn_plugin_guard(

@@ -28,6 +28,7 @@ mod stats;
 mod throttle;
 mod traces;
 mod users;
+mod web;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -74,6 +75,8 @@ pub struct AdminCore {
     pub limiter: Arc<Limiter>,
     /// The configuration version this instance's catalog reflects.
     pub config_seen: AtomicI64,
+    /// The built web UI, served at `/`.
+    pub web_dir: std::path::PathBuf,
 }
 
 impl AdminCore {
@@ -123,11 +126,11 @@ pub fn router(state: AdminState) -> Router {
         state.clone(),
         auth::authenticate,
     ));
-    let (router, _) = public_routes()
-        .merge(protected)
-        .fallback(error::not_found)
-        .split_for_parts();
-    router.with_state(state)
+    let (router, _) = public_routes().merge(protected).split_for_parts();
+    // The UI last: static files at `/`, JSON 404 for unknown `/api` paths.
+    router
+        .merge(web::routes(state.web_dir.clone()))
+        .with_state(state)
 }
 
 /// Every route with its OpenAPI operation, from the handlers'

@@ -1,0 +1,579 @@
+// End-to-end tests of the console in headless Chromium (Debian's package,
+// driven by playwright-core; no browser download) against the real
+// gateway and the mock upstream. Screenshots of every page, at 1280 and
+// 390 px, light and dark, go to the folder printed at the start.
+//
+// Binaries: $CARGO_TARGET_DIR (default <repo>/target) /debug/ai-proxy and
+// /debug/mock-upstream. The UI must be built (npm run build).
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { ADMIN_PASSWORD, adminCall, killAll, startGateway, startMock, withTimeout } from "./harness.mjs";
+
+const web = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const repo = resolve(web, "..");
+const targetDir = resolve(repo, process.env.CARGO_TARGET_DIR || "target");
+const gatewayBin = join(targetDir, "debug/ai-proxy");
+const mockBin = join(targetDir, "debug/mock-upstream");
+const chromiumPath = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+const out = resolve(process.env.AI_PROXY_E2E_OUT || join(web, "e2e-out"));
+const shots = join(out, "screenshots");
+const STEP_MS = 30_000;
+const TOTAL_MS = 170_000;
+
+for (const [what, path] of [
+  ["gateway binary", gatewayBin],
+  ["mock-upstream binary", mockBin],
+  ["Chromium", chromiumPath],
+  ["built UI", join(web, "dist/index.html")],
+]) {
+  if (!existsSync(path)) {
+    console.error(`e2e: missing ${what} at ${path}`);
+    process.exit(2);
+  }
+}
+rmSync(shots, { recursive: true, force: true });
+mkdirSync(shots, { recursive: true });
+console.log(`e2e: screenshots go to ${shots}`);
+
+const overall = setTimeout(() => {
+  console.error(`e2e: gave up after ${TOTAL_MS / 1000} s`);
+  killAll();
+  process.exit(1);
+}, TOTAL_MS);
+
+const results = [];
+let page; // the desktop page
+let focus = null; // another page a step works in, for its failure screenshot
+
+async function shot(p, name) {
+  await p.mouse.move(0, 0); // no hover tooltips in the pictures
+  await p.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
+
+async function step(name, fn, ms = STEP_MS) {
+  const started = Date.now();
+  try {
+    focus = null;
+    await withTimeout(fn(), ms, name);
+    results.push({ name, ok: true });
+    console.log(`ok    ${name} (${Date.now() - started} ms)`);
+  } catch (error) {
+    results.push({ name, ok: false });
+    console.log(`FAIL  ${name} (${Date.now() - started} ms)\n      ${String(error.message).split("\n").slice(0, 6).join("\n      ")}`);
+    const p = focus ?? page;
+    if (p) await shot(p, `FAILED-${name.replace(/\W+/g, "-")}`).catch(() => {});
+  }
+}
+
+function skip(name, reason) {
+  results.push({ name, ok: true, skipped: true });
+  console.log(`skip  ${name}: ${reason}`);
+}
+
+function expect(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+/** Polls `fn` until it returns a truthy value or `ms` pass. */
+async function until(fn, ms, what) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await fn().catch(() => null);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`not true within ${ms} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+async function go(p, path, title) {
+  await p.goto(`${gateway.admin}${path}`);
+  await p.getByRole("heading", { level: 1, name: title }).waitFor({ timeout: 10_000 });
+  await p.waitForLoadState("networkidle", { timeout: 10_000 }).catch(() => {});
+}
+
+const wasmFiles = (dir) => {
+  if (!existsSync(dir)) return [];
+  const found = [];
+  const walk = (d, depth) => {
+    for (const entry of readdirSync(d)) {
+      const path = join(d, entry);
+      if (statSync(path).isDirectory()) {
+        if (depth < 5) walk(path, depth + 1);
+      } else if (entry.endsWith(".wasm") && !path.includes("/deps/")) found.push(path);
+    }
+  };
+  walk(dir, 0);
+  return found;
+};
+
+const started = Date.now();
+const mock = await startMock(mockBin);
+const gateway = await startGateway(gatewayBin, join(web, "dist"));
+console.log(`e2e: gateway admin ${gateway.admin}, proxy ${gateway.proxy}, mock ${mock.url}`);
+const browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
+const desktop = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: "light" });
+await desktop.grantPermissions(["clipboard-read", "clipboard-write"], { origin: gateway.admin });
+page = await desktop.newPage();
+const consoleErrors = [];
+page.on("pageerror", (e) => consoleErrors.push(String(e)));
+let clientKey = null;
+
+try {
+  await step("the console is served at / and unknown /api paths stay JSON 404", async () => {
+    const root = await fetch(`${gateway.admin}/`);
+    expect(root.ok && (await root.text()).includes('id="root"'), "/ does not serve index.html");
+    const deep = await fetch(`${gateway.admin}/logs?model=x`);
+    expect(deep.ok && (await deep.text()).includes('id="root"'), "/logs does not fall back to index.html");
+    const api = await fetch(`${gateway.admin}/api/nope`);
+    const body = await api.json();
+    expect(api.status === 404 && body.error?.message, `/api/nope answered ${api.status}`);
+  });
+
+  await step("login refuses a wrong password in words, then signs in", async () => {
+    await page.goto(gateway.admin);
+    await page.getByLabel("User name").fill("admin");
+    await page.getByLabel("Password").fill("not-the-password");
+    await shot(page, "login-1280");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByText("Wrong user name or password.").waitFor();
+    await page.getByLabel("Password").fill(ADMIN_PASSWORD);
+    await page.getByLabel("Password").press("Enter");
+    await page.getByRole("heading", { level: 1, name: "Dashboard" }).waitFor();
+    await page.getByText("No requests in this range.").first().waitFor();
+    await shot(page, "dashboard-empty-1280");
+  });
+
+  await step("a provider's base URL is changed through its edit dialog", async () => {
+    await go(page, "/providers", "Providers & Plugins");
+    await page.getByRole("button", { name: "Edit openai" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Base URL").fill(mock.url);
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await dialog.waitFor({ state: "hidden" });
+    await page.getByTestId("provider-openai").getByText(mock.url).waitFor();
+  });
+
+  await step("API errors show in words inside the dialog", async () => {
+    await page.getByRole("button", { name: "Add provider" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Name").fill("openai");
+    await dialog.getByLabel("Base URL").fill(mock.url);
+    await dialog.getByRole("button", { name: "Add provider" }).click();
+    await dialog.getByText("A provider named 'openai' exists.").waitFor();
+    await shot(page, "provider-error-dialog-1280");
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "hidden" });
+  });
+
+  await step("upstream keys are created through the UI", async () => {
+    await go(page, "/provider-keys", "Provider Keys");
+    await page.getByText("No upstream keys yet").waitFor();
+    for (const [name, secret] of [
+      ["team-a", "sk-e2e-good-secret"],
+      ["team-bad", "mock-401-revoked"],
+    ]) {
+      await page.getByRole("button", { name: "Add upstream key" }).click();
+      const dialog = page.getByRole("dialog");
+      await dialog.getByLabel("Provider").selectOption({ label: "openai" });
+      await dialog.getByLabel("Name").fill(name);
+      await dialog.getByLabel("Secret").fill(secret);
+      await dialog.getByRole("button", { name: "Add key" }).click();
+      await dialog.waitFor({ state: "hidden" });
+      await page.getByTestId(`provider-key-${name}`).waitFor();
+    }
+    const hint = await page.getByTestId("provider-key-team-a").locator("code").textContent();
+    expect(!hint.includes("sk-e2e-good-secret"), "the secret is shown in full");
+  });
+
+  await step("one-click health checks set the health tags", async () => {
+    const good = page.getByTestId("provider-key-team-a");
+    await good.getByRole("button", { name: "Check" }).click();
+    await good.getByTestId("health-badge").getByText("Healthy").waitFor();
+    const bad = page.getByTestId("provider-key-team-bad");
+    await bad.getByRole("button", { name: "Check" }).click();
+    await bad.getByTestId("health-badge").getByText("Invalid key").waitFor();
+    await page.getByRole("status").filter({ hasText: "team-a: Healthy" }).waitFor();
+    await shot(page, "provider-keys-1280");
+  });
+
+  await step("a client key is created, shown once and copied", async () => {
+    await go(page, "/user-keys", "User Keys");
+    await page.getByRole("button", { name: "Create client key" }).first().click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Name").fill("e2e-app");
+    await dialog.getByLabel("Provider").selectOption({ label: "openai" });
+    await dialog.getByLabel("team-a").check();
+    await dialog.getByRole("button", { name: "Create key" }).click();
+    const created = page.getByRole("dialog", { name: "Client key created" });
+    clientKey = (await created.getByTestId("new-client-key").textContent()).trim();
+    expect(clientKey.startsWith("aip-"), `unexpected key ${clientKey}`);
+    await created.getByRole("button", { name: "Copy key" }).click();
+    await created.getByText("Copied to the clipboard.").waitFor();
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    expect(copied === clientKey, "the clipboard does not hold the key");
+    await shot(page, "client-key-created-1280");
+    await created.getByRole("button", { name: "Done" }).click();
+    await page.getByTestId("client-key-e2e-app").getByText("team-a").waitFor();
+    const cell = await page.getByTestId("client-key-e2e-app").textContent();
+    expect(!cell.includes(clientKey), "the full key is still shown after the dialog");
+  });
+
+  await step("proxied requests reach the mock upstream", async () => {
+    expect(clientKey, "no client key from the previous step");
+    const send = (body, headers = {}) =>
+      fetch(`${gateway.proxy}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${clientKey}`, "content-type": "application/json", ...headers },
+        body: JSON.stringify(body),
+      });
+    const chat = { model: "gpt-4o-mini", messages: [{ role: "user", content: "Hello from the console test" }] };
+    for (let i = 0; i < 4; i++) {
+      const r = await send(chat);
+      expect(r.status === 200, `chat answered ${r.status}`);
+      await r.arrayBuffer();
+    }
+    const stream = await send({ ...chat, model: "gpt-4o", stream: true });
+    expect(stream.status === 200, `stream answered ${stream.status}`);
+    await stream.text();
+    const failing = await send(chat, { "x-mock-status": "500" });
+    expect(failing.status === 500, `forced error answered ${failing.status}`);
+    await failing.arrayBuffer();
+    await until(async () => (await adminCall(gateway, "GET", "/api/logs/traces?page_size=10")).total >= 6, 10_000, "6 traces written");
+  });
+
+  await step("logs list the requests; filters and the detail dialog work", async () => {
+    await go(page, "/logs", "Logs");
+    const rows = page.getByTestId("trace-rows").locator("tr");
+    await until(async () => (await rows.count()) >= 6, 10_000, "6 rows in the log");
+    await shot(page, "logs-1280");
+    await page.getByLabel("Status").fill("500");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await until(async () => (await rows.count()) === 1 && new URL(page.url()).searchParams.get("status_code") === "500", 10_000, "one 500 row");
+    await page.getByLabel("Status").fill("abc");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await page.getByText("Status must be an HTTP code").waitFor();
+    await page.getByRole("button", { name: "Reset filters" }).click();
+    await page.getByLabel("Search").fill("gpt-4o-mini");
+    await page.getByLabel("Search").press("Enter");
+    await until(async () => (await rows.count()) === 5, 10_000, "five gpt-4o-mini rows (four ok, one failed)");
+    await page.getByLabel("Client key").selectOption({ label: "e2e-app" });
+    await page.getByLabel("Status").fill("200");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await until(async () => (await rows.count()) === 4, 10_000, "four successful gpt-4o-mini rows");
+    await rows.first().focus();
+    await page.keyboard.press("Enter");
+    const detail = page.getByTestId("trace-detail");
+    await detail.waitFor();
+    const text = await detail.textContent();
+    expect(text.includes("team-a") && text.includes("e2e-app") && text.includes("gpt-4o-mini"), "detail lacks routing");
+    await detail.getByTestId("trace-attempts").waitFor();
+    const cost = await detail.getByTestId("trace-cost").textContent();
+    expect(cost.startsWith("$"), `cost reads ${cost}`);
+    await shot(page, "log-detail-1280");
+    await page.keyboard.press("Escape");
+    await detail.waitFor({ state: "hidden" });
+  });
+
+  await step("the log pages through many requests on the server", async () => {
+    const before = (await adminCall(gateway, "GET", "/api/logs/traces?page_size=1")).total;
+    const body = JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "page me" }] });
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        for (let i = 0; i < 15; i++) {
+          const r = await fetch(`${gateway.proxy}/v1/chat/completions`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${clientKey}`, "content-type": "application/json" },
+            body,
+          });
+          await r.arrayBuffer();
+        }
+      }),
+    );
+    const total = before + 60;
+    await until(async () => (await adminCall(gateway, "GET", "/api/logs/traces?page_size=1")).total === total, 10_000, `${total} traces`);
+    await go(page, "/logs?page_size=25", "Logs");
+    const summary = page.getByTestId("page-summary");
+    await until(async () => (await summary.textContent()) === `1–25 of ${total}`, 5_000, "first page summary");
+    await page.getByRole("button", { name: "Next page" }).click();
+    await until(async () => (await summary.textContent()) === `26–50 of ${total}`, 5_000, "second page summary");
+    expect(new URL(page.url()).searchParams.get("page") === "2", "the page is not in the URL");
+    await page.getByLabel("Rows per page").selectOption("100");
+    await until(async () => (await summary.textContent()) === `1–${total} of ${total}`, 5_000, "one page of 100");
+    await until(async () => (await page.getByTestId("trace-rows").locator("tr").count()) === total, 5_000, "every row on one page");
+  });
+
+  await step("the dashboard shows the traffic in figures and charts", async () => {
+    await go(page, "/", "Dashboard");
+    await until(async () => (await page.getByTestId("stat-requests").textContent()) === "66", 10_000, "66 requests counted");
+    const rate = await page.getByTestId("stat-error-rate").textContent();
+    expect(rate === "1.52%", `error rate reads ${rate}, not 1 in 66`);
+    await page.getByTestId("chart-requests").locator(".recharts-area-curve").first().waitFor();
+    await page.getByTestId("chart-tokens").locator(".recharts-bar-rectangle path").first().waitFor();
+    await page.getByTestId("top-models").getByText("gpt-4o-mini").waitFor();
+    await page.getByTestId("top-client-keys").getByText("e2e-app").waitFor();
+    await shot(page, "dashboard-1280-light");
+  });
+
+  await step("key pages draw their trend charts", async () => {
+    await go(page, "/provider-keys", "Provider Keys");
+    await page.getByRole("button", { name: "Trends of team-a" }).click();
+    await page.getByTestId("key-trends").locator(".recharts-line-curve").first().waitFor();
+    await shot(page, "provider-key-trends-1280");
+    await page.keyboard.press("Escape");
+    await go(page, "/user-keys", "User Keys");
+    await page.getByRole("button", { name: "Charts of e2e-app" }).click();
+    await page.getByTestId("client-key-trends").locator(".recharts-bar-rectangle path").first().waitFor();
+    await shot(page, "client-key-charts-1280");
+    await page.keyboard.press("Escape");
+    await shot(page, "user-keys-1280");
+  });
+
+  await step("disabling an upstream key asks nothing; deleting one asks first", async () => {
+    await go(page, "/provider-keys", "Provider Keys");
+    const bad = page.getByTestId("provider-key-team-bad");
+    await bad.getByRole("switch").click();
+    await until(async () => (await bad.getByRole("switch").getAttribute("aria-checked")) === "false", 5_000, "switch off");
+    await bad.getByRole("button", { name: "Delete team-bad" }).click();
+    const confirm = page.getByRole("alertdialog");
+    await confirm.getByText("Delete team-bad?").waitFor();
+    await confirm.getByRole("button", { name: "Cancel" }).click();
+    await bad.waitFor();
+    await bad.getByRole("button", { name: "Delete team-bad" }).click();
+    await page.getByRole("alertdialog").getByRole("button", { name: "Delete" }).click();
+    await bad.waitFor({ state: "detached" });
+  });
+
+  await step("plugins are listed; the upload refuses a non-wasm file in words", async () => {
+    await go(page, "/providers", "Providers & Plugins");
+    await page.getByTestId("plugin-rows").getByText("openai").first().waitFor();
+    await page.getByTestId("plugin-file").setInputFiles({ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("hello") });
+    await page.getByText("notes.txt is not a .wasm file.").waitFor();
+    await shot(page, "providers-1280");
+    // The same check on a dropped file: a .wasm name without the WebAssembly header.
+    await drop(page, "fake.wasm", [0x50, 0x4b, 0x03, 0x04]);
+    await page.getByText("fake.wasm is not WebAssembly").waitFor();
+  });
+
+  /** Drops a file with these bytes on the plugin drop zone, as a drag from the desktop would. */
+  async function drop(p, name, bytes) {
+    const transfer = await p.evaluateHandle(
+      ([fileName, data]) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array(data)], fileName, { type: "application/wasm" }));
+        return dt;
+      },
+      [name, bytes],
+    );
+    await p.getByTestId("plugin-dropzone").dispatchEvent("dragover", { dataTransfer: transfer });
+    await p.getByTestId("plugin-dropzone").dispatchEvent("drop", { dataTransfer: transfer });
+  }
+
+  const probe = await fetch(`${gateway.admin}/api/plugins`, {
+    method: "POST",
+    headers: { authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString("base64")}` },
+    body: new FormData(),
+  });
+  if (probe.status === 404 || probe.status === 405) {
+    skip("a plugin is uploaded by drag and drop", `POST /api/plugins answers ${probe.status}; the upload endpoint does not exist yet`);
+    await step("a dropped plugin meets a gateway without uploads: the console says so", async () => {
+      await drop(page, "plugin.wasm", [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00]);
+      await page.getByText("This gateway does not accept plugin uploads yet").waitFor();
+    });
+  } else {
+    await step("a plugin is uploaded and the gateway's verdict shown", async () => {
+      const wasm = wasmFiles(join(targetDir, "wasm-plugins"))[0];
+      expect(wasm, `no .wasm under ${join(targetDir, "wasm-plugins")}`);
+      await page.getByTestId("plugin-file").setInputFiles(wasm);
+      await page.getByText(/Accepted|already|exists|version/i).first().waitFor({ timeout: 20_000 });
+      await shot(page, "plugin-upload-1280");
+    });
+  }
+
+  await step("accounts are created, and deleted only after confirming", async () => {
+    await go(page, "/users", "Users");
+    await page.getByRole("button", { name: "Add account" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("User name").fill("alice");
+    await dialog.getByLabel("Password").fill("short");
+    await dialog.getByRole("button", { name: "Add account" }).click();
+    await dialog.getByText("Passwords have at least 8 characters.").waitFor();
+    await dialog.getByLabel("Password").fill("alice-pass-123");
+    await dialog.getByRole("button", { name: "Add account" }).click();
+    await dialog.waitFor({ state: "hidden" });
+    await page.getByRole("cell", { name: "alice", exact: true }).waitFor();
+    await shot(page, "users-1280");
+    await page.getByRole("button", { name: "Delete alice" }).click();
+    await page.getByRole("alertdialog").getByRole("button", { name: "Delete" }).click();
+    await page.getByRole("cell", { name: "alice", exact: true }).waitFor({ state: "detached" });
+  });
+
+  await step("dialogs work from the keyboard alone", async () => {
+    await go(page, "/users", "Users");
+    await page.getByRole("button", { name: "Add account" }).focus();
+    await page.keyboard.press("Enter");
+    const dialog = page.getByRole("dialog", { name: "Add account" });
+    await dialog.waitFor();
+    // Focus starts inside the dialog; Tab walks its fields, Enter in a field submits.
+    expect(await dialog.evaluate((d) => d.contains(document.activeElement)), "focus is not in the dialog");
+    await dialog.getByLabel("User name").focus();
+    await page.keyboard.type("carol");
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("carol-pass-123");
+    await page.keyboard.press("Enter");
+    await dialog.waitFor({ state: "hidden" });
+    await page.getByRole("cell", { name: "carol", exact: true }).waitFor();
+    // Escape cancels a confirmation and gives focus back to the button that opened it.
+    const remove = page.getByRole("button", { name: "Delete carol" });
+    await remove.focus();
+    await page.keyboard.press("Enter");
+    await page.getByRole("alertdialog").waitFor();
+    await page.keyboard.press("Escape");
+    await page.getByRole("alertdialog").waitFor({ state: "hidden" });
+    await until(
+      () => remove.evaluate((b) => b === document.activeElement),
+      2_000,
+      "focus back on the delete button",
+    ).catch(async (e) => {
+      const active = await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 120));
+      throw new Error(`${e.message}; focus is on ${active}`);
+    });
+    await page.getByRole("cell", { name: "carol", exact: true }).waitFor();
+  });
+
+  await step("a user account sees only its own pages and keys, and changes its password", async () => {
+    await adminCall(gateway, "POST", "/api/users", { username: "bob", password: "bob-pass-1234", role: "user" });
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const p = await ctx.newPage();
+      focus = p;
+      const signIn = async (password, landing) => {
+        await p.getByLabel("User name").fill("bob");
+        await p.getByLabel("Password").fill(password);
+        await p.getByRole("button", { name: "Sign in" }).click();
+        await p.getByRole("heading", { level: 1, name: landing }).waitFor();
+      };
+      await p.goto(gateway.admin);
+      await signIn("bob-pass-1234", "Dashboard");
+      await p.getByText("Traffic of your client keys").waitFor();
+      const stat = await p.getByTestId("stat-requests").textContent();
+      expect(stat === "0", `bob sees ${stat} requests of other accounts`);
+      const nav = await p.getByRole("navigation", { name: "Main" }).textContent();
+      for (const hidden of ["Provider Keys", "Audit Log", "Users"]) {
+        expect(!nav.includes(hidden), `a user sees ${hidden} in the menu`);
+      }
+      await go(p, "/users", "Users");
+      await p.getByText("This page is for admin accounts.").waitFor();
+      await go(p, "/user-keys", "User Keys");
+      await p.getByRole("button", { name: "Create client key" }).first().click();
+      const dialog = p.getByRole("dialog");
+      expect((await dialog.getByText("Upstream key pool").count()) === 0, "a user is offered the upstream pool");
+      await dialog.getByLabel("Name").fill("bob-app");
+      await dialog.getByRole("button", { name: "Create key" }).click();
+      const created = p.getByRole("dialog", { name: "Client key created" });
+      await created.getByTestId("new-client-key").waitFor();
+      await created.getByRole("button", { name: "Done" }).click();
+      await p.getByTestId("client-key-bob-app").waitFor();
+      expect((await p.getByTestId("client-key-e2e-app").count()) === 0, "bob sees the admin's client key");
+      await p.getByRole("button", { name: "Change password" }).click();
+      const change = p.getByRole("dialog", { name: "Change password" });
+      await change.getByLabel("Current password").fill("bob-pass-1234");
+      await change.getByLabel("New password").fill("bob-new-pass-5678");
+      await change.getByLabel("Confirm password").fill("bob-new-pass-5678");
+      await change.getByRole("button", { name: "Change password" }).click();
+      await p.getByText("Password changed. Sign in with the new one.").waitFor();
+      await signIn("bob-new-pass-5678", "User Keys");
+      await shot(p, "user-keys-as-user-1280");
+    } catch (error) {
+      await shot(focus, "FAILED-user-role").catch(() => {});
+      throw error;
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  await step("the audit log lists changes with before and after", async () => {
+    await go(page, "/audit", "Audit Log");
+    const rows = page.getByTestId("audit-rows").locator("tr");
+    await until(async () => (await rows.count()) >= 6, 5_000, "audit rows");
+    await rows.filter({ hasText: "provider key" }).first().click();
+    await page.getByText("After", { exact: true }).first().waitFor();
+    await shot(page, "audit-1280");
+  });
+
+  await step("dark mode switches and is remembered", async () => {
+    await go(page, "/", "Dashboard");
+    await page.getByRole("button", { name: "Switch to dark mode" }).click();
+    expect(await page.evaluate(() => document.documentElement.classList.contains("dark")), "no dark class");
+    await page.reload();
+    await page.getByRole("heading", { level: 1, name: "Dashboard" }).waitFor();
+    expect(await page.evaluate(() => document.documentElement.classList.contains("dark")), "dark mode forgotten");
+    await page.getByTestId("chart-requests").locator(".recharts-area-curve").first().waitFor();
+    await shot(page, "dashboard-1280-dark");
+    await go(page, "/logs", "Logs");
+    await shot(page, "logs-1280-dark");
+    await page.getByRole("button", { name: "Switch to light mode" }).click();
+  });
+
+  await step("every page fits a 390 px screen, light and dark", async () => {
+    const mobile = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 1,
+      storageState: await desktop.storageState(),
+    });
+    const m = await mobile.newPage();
+    const pages = [
+      ["/", "Dashboard", "dashboard"],
+      ["/logs", "Logs", "logs"],
+      ["/provider-keys", "Provider Keys", "provider-keys"],
+      ["/user-keys", "User Keys", "user-keys"],
+      ["/providers", "Providers & Plugins", "providers"],
+      ["/users", "Users", "users"],
+      ["/audit", "Audit Log", "audit"],
+    ];
+    for (const [path, title, name] of pages) {
+      await go(m, path, title);
+      const overflow = await m.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow <= 1, `${path} is ${overflow} px wider than the screen`);
+      await shot(m, `${name}-390-light`);
+    }
+    await m.getByRole("button", { name: "Open menu" }).click();
+    await m.getByRole("dialog", { name: "Menu" }).getByRole("link", { name: "Logs" }).waitFor();
+    await shot(m, "menu-390");
+    await m.getByRole("dialog", { name: "Menu" }).getByRole("link", { name: "Dashboard" }).click();
+    await m.getByRole("heading", { level: 1, name: "Dashboard" }).waitFor();
+    await m.getByRole("button", { name: "Switch to dark mode" }).click();
+    await m.getByTestId("chart-requests").locator(".recharts-area-curve").first().waitFor();
+    await shot(m, "dashboard-390-dark");
+    await go(m, "/logs", "Logs");
+    await m.getByTestId("trace-cards").getByRole("button").first().click();
+    await m.getByTestId("trace-detail").waitFor();
+    await shot(m, "log-detail-390-dark");
+    await mobile.close();
+  }, 60_000);
+
+  await step("an ended session sends the operator back to the login page", async () => {
+    await go(page, "/user-keys", "User Keys");
+    await desktop.addCookies([{ name: "aip_session", value: "expired.session.token", url: gateway.admin }]);
+    await page.getByRole("link", { name: "Logs" }).click();
+    await page.getByText("Your session has ended. Please sign in again.").waitFor();
+    await page.getByRole("button", { name: "Sign in" }).waitFor();
+    await shot(page, "session-ended-1280");
+  });
+
+  await step("no uncaught errors in the page", async () => {
+    expect(consoleErrors.length === 0, `uncaught: ${consoleErrors.join("; ")}`);
+  });
+} finally {
+  await browser.close().catch(() => {});
+  killAll();
+  clearTimeout(overall);
+}
+
+const failed = results.filter((r) => !r.ok);
+const skipped = results.filter((r) => r.skipped);
+console.log(
+  `e2e: ${results.length - failed.length - skipped.length} passed, ${failed.length} failed, ${skipped.length} skipped in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${shots}`,
+);
+process.exit(failed.length ? 1 : 0);

@@ -1,0 +1,90 @@
+// The console: who is signed in, which page is shown. A 401 from any call
+// ends the session and shows the login page with the reason.
+import { useCallback, useEffect, useRef, useState } from "react";
+import { Layout, NAV } from "./components/layout.jsx";
+import { ToastProvider } from "./components/ui/toast.jsx";
+import { Empty, Loading } from "./components/ui/states.jsx";
+import { api, onUnauthorized, SESSION_EXPIRED } from "./lib/api.js";
+import { navigate, useLocation } from "./lib/router.js";
+import { LoginPage } from "./pages/login.jsx";
+import { DashboardPage } from "./pages/dashboard.jsx";
+import { LogsPage } from "./pages/logs.jsx";
+import { ProviderKeysPage } from "./pages/provider-keys.jsx";
+import { UserKeysPage } from "./pages/user-keys.jsx";
+import { ProvidersPage } from "./pages/providers.jsx";
+import { UsersPage } from "./pages/users.jsx";
+import { AuditPage } from "./pages/audit.jsx";
+
+const PAGES = {
+  "/": DashboardPage,
+  "/logs": LogsPage,
+  "/provider-keys": ProviderKeysPage,
+  "/user-keys": UserKeysPage,
+  "/providers": ProvidersPage,
+  "/users": UsersPage,
+  "/audit": AuditPage,
+};
+
+export function App() {
+  const { path, search } = useLocation();
+  const [user, setUser] = useState(undefined);
+  const [notice, setNotice] = useState(null);
+  const signedInRef = useRef(false);
+  signedInRef.current = Boolean(user);
+
+  useEffect(() => {
+    onUnauthorized(() => {
+      if (signedInRef.current) setNotice(SESSION_EXPIRED);
+      setUser(null);
+    });
+    api("/api/auth/me").then(setUser, () => setUser(null));
+  }, []);
+
+  const signedIn = useCallback((u) => {
+    setNotice(null);
+    setUser(u);
+    if (path === "/login") navigate("/", { replace: true });
+  }, [path]);
+
+  const logout = useCallback(async () => {
+    try {
+      await api("/api/auth/logout", { method: "POST" });
+    } catch {
+      // The session is gone either way.
+    }
+    setNotice("You have signed out.");
+    setUser(null);
+  }, []);
+
+  let content;
+  if (user === undefined) {
+    content = <Loading label="Starting…" className="min-h-dvh" />;
+  } else if (user === null) {
+    content = <LoginPage notice={notice} onSignedIn={signedIn} />;
+  } else {
+    const item = NAV.find((n) => n.to === path);
+    const Page = PAGES[path];
+    const allowed = item && (!item.admin || user.role === "admin");
+    content = (
+      <Layout
+        user={user}
+        path={path}
+        title={item?.label ?? "Not found"}
+        onLogout={logout}
+        onPasswordChanged={() => {
+          setNotice("Password changed. Sign in with the new one.");
+          setUser(null);
+        }}
+      >
+        {Page && allowed ? (
+          <Page user={user} search={search} />
+        ) : (
+          <Empty title={Page ? "Admins only" : "No such page"}>
+            {Page ? "This page is for admin accounts." : "Choose a page from the menu."}
+          </Empty>
+        )}
+      </Layout>
+    );
+  }
+  return <ToastProvider>{content}</ToastProvider>;
+}

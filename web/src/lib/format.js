@@ -1,0 +1,112 @@
+// How numbers, money, tokens and times read everywhere in the console.
+
+const DASH = "—";
+
+/** 1234 → "1,234". */
+export function formatNumber(n) {
+  if (n === null || n === undefined || Number.isNaN(n)) return DASH;
+  return Math.round(n).toLocaleString("en-US");
+}
+
+/** Token counts, compact past ten thousand: 999 → "999", 12_345 → "12.3K", 4_560_000 → "4.56M". */
+export function formatTokens(n) {
+  if (n === null || n === undefined || Number.isNaN(n)) return DASH;
+  const abs = Math.abs(n);
+  if (abs < 10_000) return formatNumber(n);
+  const [div, unit] = abs >= 1e9 ? [1e9, "B"] : abs >= 1e6 ? [1e6, "M"] : [1e3, "K"];
+  const v = n / div;
+  const digits = Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2;
+  return `${trimZeros(v.toFixed(digits))}${unit}`;
+}
+
+function trimZeros(s) {
+  return s.includes(".") ? s.replace(/\.?0+$/, "") : s;
+}
+
+/**
+ * US dollars. Cents for amounts of a dollar or more; small amounts keep
+ * two significant digits so a request's $0.000042 does not read as $0.00.
+ */
+export function formatCost(usd) {
+  if (usd === null || usd === undefined || Number.isNaN(usd)) return DASH;
+  if (usd === 0) return "$0.00";
+  const abs = Math.abs(usd);
+  const sign = usd < 0 ? "-" : "";
+  if (abs >= 1) {
+    return `${sign}$${abs.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+  }
+  if (abs >= 0.1) return `${sign}$${abs.toFixed(2)}`;
+  if (abs >= 0.01) return `${sign}$${abs.toFixed(3).replace(/0$/, "")}`;
+  const digits = Math.min(10, 1 - Math.floor(Math.log10(abs)));
+  return `${sign}$${trimZeros(abs.toFixed(digits))}`;
+}
+
+/** A cost in nanodollars (the API's exact unit). */
+export function formatNanos(nanos) {
+  return nanos === null || nanos === undefined ? DASH : formatCost(nanos / 1e9);
+}
+
+/** 0.1234 → "12.3%". */
+export function formatPercent(ratio) {
+  if (ratio === null || ratio === undefined || Number.isNaN(ratio)) return DASH;
+  const p = ratio * 100;
+  if (p === 0) return "0%";
+  if (p < 0.1) return "<0.1%";
+  return `${trimZeros(p.toFixed(p >= 10 ? 1 : 2))}%`;
+}
+
+/** 850 → "850 ms", 12_300 → "12.3 s", 185_000 → "3m 5s". */
+export function formatDuration(ms) {
+  if (ms === null || ms === undefined || Number.isNaN(ms)) return DASH;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${trimZeros((ms / 1000).toFixed(1))} s`;
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)}m ${s % 60}s`;
+}
+
+const pad = (n) => String(n).padStart(2, "0");
+
+/** An ISO timestamp in local time: "2026-11-26 17:45:01". */
+export function formatDateTime(iso) {
+  if (!iso) return DASH;
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return DASH;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** A series' "YYYY-MM-DD" day as "Nov 26". */
+export function formatDay(day) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day ?? "");
+  if (!m) return day ?? DASH;
+  return `${MONTHS[Number(m[2]) - 1]} ${Number(m[3])}`;
+}
+
+/** Health status of an upstream key: its label and a badge tone. */
+export function healthBadge(status) {
+  switch (status) {
+    case "healthy":
+      return { label: "Healthy", tone: "success" };
+    case "rate_limited":
+      return { label: "Rate limited", tone: "warning" };
+    case "quota_exhausted":
+      return { label: "Quota exhausted", tone: "warning" };
+    case "auth_invalid":
+      return { label: "Invalid key", tone: "danger" };
+    case "server_error":
+      return { label: "Server error", tone: "danger" };
+    case "network":
+      return { label: "Unreachable", tone: "danger" };
+    default:
+      return { label: "Unknown", tone: "neutral" };
+  }
+}
+
+/** Badge tone of an HTTP status code. */
+export function statusTone(code) {
+  if (code >= 500) return "danger";
+  if (code >= 400) return "warning";
+  if (code >= 200 && code < 300) return "success";
+  return "neutral";
+}

@@ -1,0 +1,90 @@
+// Log filters ↔ the query string of GET /api/logs/traces (and of the
+// console's own URL, so a filtered view can be bookmarked and reloaded).
+
+export const EMPTY_FILTERS = Object.freeze({
+  q: "",
+  model: "",
+  status_code: "",
+  provider: "",
+  provider_key: "",
+  client_key_id: "",
+  from: "",
+  to: "",
+});
+
+export const PAGE_SIZES = [25, 50, 100, 200];
+export const DEFAULT_PAGE_SIZE = 50;
+
+/**
+ * A `datetime-local` value ("2026-11-26T17:45") read in the browser's
+ * time zone, as the ISO instant the API expects; "" when empty or invalid.
+ */
+export function localToIso(value) {
+  if (!value) return "";
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? "" : d.toISOString();
+}
+
+/** Checks filters; returns a message for the first bad one, or null. */
+export function filterProblem(filters) {
+  const status = String(filters.status_code ?? "").trim();
+  if (status && !/^[1-5]\d\d$/.test(status)) return "Status must be an HTTP code such as 200 or 429.";
+  const id = String(filters.client_key_id ?? "").trim();
+  if (id && !/^\d+$/.test(id)) return "Client key must be chosen from the list.";
+  if (filters.from && !localToIso(filters.from)) return "The start time is not a valid time.";
+  if (filters.to && !localToIso(filters.to)) return "The end time is not a valid time.";
+  if (filters.from && filters.to && localToIso(filters.from) >= localToIso(filters.to)) {
+    return "The start time must be before the end time.";
+  }
+  return null;
+}
+
+/** The API query string for filters and a page; empty filters are left out. */
+export function traceQuery(filters, page = 1, pageSize = DEFAULT_PAGE_SIZE) {
+  const params = new URLSearchParams();
+  params.set("page", String(Math.max(1, page)));
+  params.set("page_size", String(pageSize));
+  for (const key of ["q", "model", "status_code", "provider", "provider_key", "client_key_id"]) {
+    const value = String(filters[key] ?? "").trim();
+    if (value) params.set(key, value);
+  }
+  for (const key of ["from", "to"]) {
+    const iso = localToIso(filters[key]);
+    if (iso) params.set(key, iso);
+  }
+  return params.toString();
+}
+
+/** Filters, page and page size as the console URL's search string. */
+export function filtersToSearch(filters, page, pageSize) {
+  const params = new URLSearchParams();
+  for (const key of Object.keys(EMPTY_FILTERS)) {
+    const value = String(filters[key] ?? "").trim();
+    if (value) params.set(key, value);
+  }
+  if (page > 1) params.set("page", String(page));
+  if (pageSize !== DEFAULT_PAGE_SIZE) params.set("page_size", String(pageSize));
+  const s = params.toString();
+  return s ? `?${s}` : "";
+}
+
+/** The inverse of filtersToSearch; unknown or bad values fall back to defaults. */
+export function searchToFilters(search) {
+  const params = new URLSearchParams(search);
+  const filters = { ...EMPTY_FILTERS };
+  for (const key of Object.keys(EMPTY_FILTERS)) filters[key] = params.get(key) ?? "";
+  const page = Math.max(1, Number.parseInt(params.get("page") ?? "1", 10) || 1);
+  const size = Number.parseInt(params.get("page_size") ?? "", 10);
+  const pageSize = PAGE_SIZES.includes(size) ? size : DEFAULT_PAGE_SIZE;
+  return { filters, page, pageSize };
+}
+
+/** "gpt-4o, claude-*\n gemini" → ["gpt-4o", "claude-*", "gemini"]. */
+export function parseList(text) {
+  return [...new Set(String(text ?? "").split(/[\s,]+/).map((s) => s.trim()).filter(Boolean))];
+}
+
+/** Page count for a total, at least one. */
+export function pageCount(total, pageSize) {
+  return Math.max(1, Math.ceil((total ?? 0) / pageSize));
+}

@@ -1,0 +1,121 @@
+// Requests, tokens and cost over time, the error rate, and who and what
+// used the gateway most: /api/stats/overview and /api/stats/timeseries.
+import { AlertTriangle, Coins, Hash, RotateCcw, Zap } from "lucide-react";
+import { useState } from "react";
+import { DailyBars, RankList, RequestsChart } from "../components/charts.jsx";
+import { PageIntro } from "../components/layout.jsx";
+import { Button } from "../components/ui/button.jsx";
+import { Card, CardBody, CardHeader } from "../components/ui/card.jsx";
+import { Select } from "../components/ui/input.jsx";
+import { ErrorNote, Loading, Spinner } from "../components/ui/states.jsx";
+import { formatCost, formatNumber, formatPercent, formatTokens } from "../lib/format.js";
+import { useApi } from "../lib/use-api.js";
+
+const RANGES = [7, 14, 30, 90];
+
+function Stat({ label, value, sub, icon: Icon, testId }) {
+  return (
+    <Card className="p-4 sm:p-5">
+      <div className="flex items-center justify-between text-sm text-muted-foreground">
+        {label}
+        <Icon className="size-4" aria-hidden="true" />
+      </div>
+      <div className="mt-2 text-2xl font-semibold tabular-nums tracking-tight" data-testid={testId}>
+        {value}
+      </div>
+      {sub ? <div className="mt-1 text-xs text-muted-foreground">{sub}</div> : null}
+    </Card>
+  );
+}
+
+export function DashboardPage({ user }) {
+  const [days, setDays] = useState(7);
+  const overview = useApi(`/api/stats/overview?days=${days}`);
+  const series = useApi(`/api/stats/timeseries?days=${days}`);
+  const o = overview.data;
+  const s = series.data ?? [];
+  const loading = (overview.loading && !o) || (series.loading && !series.data);
+
+  return (
+    <>
+      <PageIntro
+        actions={
+          <>
+            <Button
+              variant="outline"
+              size="icon"
+              aria-label="Refresh"
+              title="Refresh"
+              disabled={overview.loading || series.loading}
+              onClick={() => (overview.reload(), series.reload())}
+            >
+              {overview.loading || series.loading ? <Spinner /> : <RotateCcw />}
+            </Button>
+            <Select aria-label="Time range" value={days} onChange={(e) => setDays(Number(e.target.value))} className="w-40">
+              {RANGES.map((d) => (
+                <option key={d} value={d}>
+                  Last {d} days
+                </option>
+              ))}
+            </Select>
+          </>
+        }
+      >
+        {user.role === "admin" ? "Traffic through the gateway" : "Traffic of your client keys"}, per UTC day.
+      </PageIntro>
+      <ErrorNote error={overview.error || series.error} onRetry={() => (overview.reload(), series.reload())} className="mb-4" />
+      {loading ? (
+        <Loading />
+      ) : (
+        <div className="grid gap-4">
+          <div className="grid grid-cols-2 gap-3 sm:gap-4 xl:grid-cols-4">
+            <Stat label="Requests" icon={Hash} value={formatNumber(o?.requests)} testId="stat-requests" sub={`${days} days`} />
+            <Stat label="Tokens" icon={Zap} value={formatTokens(o?.tokens)} testId="stat-tokens" sub="input + output" />
+            <Stat label="Cost" icon={Coins} value={formatCost(o?.cost_usd)} testId="stat-cost" sub="at plugin prices" />
+            <Stat
+              label="Error rate"
+              icon={AlertTriangle}
+              value={formatPercent(o?.error_rate)}
+              testId="stat-error-rate"
+              sub={`${formatNumber(o?.errors)} ${o?.errors === 1 ? "error" : "errors"}`}
+            />
+          </div>
+          <Card>
+            <CardHeader title="Requests over time" description="All requests and those answered with an error status" />
+            <CardBody data-testid="chart-requests">
+              <RequestsChart data={s} />
+            </CardBody>
+          </Card>
+          <div className="grid gap-4 lg:grid-cols-2">
+            <Card>
+              <CardHeader title="Tokens per day" />
+              <CardBody data-testid="chart-tokens">
+                <DailyBars data={s} dataKey="tokens" name="Tokens" />
+              </CardBody>
+            </Card>
+            <Card>
+              <CardHeader title="Cost per day" />
+              <CardBody data-testid="chart-cost">
+                <DailyBars data={s} dataKey="cost_usd" name="Cost" />
+              </CardBody>
+            </Card>
+          </div>
+          <div className="grid gap-4 lg:grid-cols-2">
+            <Card>
+              <CardHeader title="Top models" description="By requests" />
+              <CardBody data-testid="top-models">
+                <RankList items={o?.top_models} empty="No requests in this range." />
+              </CardBody>
+            </Card>
+            <Card>
+              <CardHeader title="Top client keys" description="By requests" />
+              <CardBody data-testid="top-client-keys">
+                <RankList items={o?.top_client_keys} empty="No requests in this range." />
+              </CardBody>
+            </Card>
+          </div>
+        </div>
+      )}
+    </>
+  );
+}

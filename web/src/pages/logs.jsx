@@ -1,0 +1,233 @@
+// The request log: server-side paging, search and filters kept in the
+// URL, and a detail dialog for one trace.
+import { Filter, RotateCcw, Search } from "lucide-react";
+import { useEffect, useMemo, useState } from "react";
+import { PageIntro } from "../components/layout.jsx";
+import { Badge } from "../components/ui/badge.jsx";
+import { Button } from "../components/ui/button.jsx";
+import { Card } from "../components/ui/card.jsx";
+import { Field, Input, Select } from "../components/ui/input.jsx";
+import { Pagination } from "../components/ui/pagination.jsx";
+import { Empty, ErrorNote, Loading, Spinner } from "../components/ui/states.jsx";
+import { Table, Td, Th, Tr } from "../components/ui/table.jsx";
+import { formatCost, formatDateTime, formatDuration, formatTokens, statusTone } from "../lib/format.js";
+import { EMPTY_FILTERS, PAGE_SIZES, filterProblem, filtersToSearch, searchToFilters, traceQuery } from "../lib/query.js";
+import { navigate } from "../lib/router.js";
+import { useApi } from "../lib/use-api.js";
+import { cn } from "../lib/cn.js";
+import { TraceDialog } from "./trace-dialog.jsx";
+
+function FilterBar({ applied, admin, onApply }) {
+  const [draft, setDraft] = useState(applied);
+  const [problem, setProblem] = useState(null);
+  const [more, setMore] = useState(false); // the fields on narrow screens
+  const providers = useApi("/api/providers");
+  const clientKeys = useApi("/api/user-service/keys");
+  const upstreamKeys = useApi(admin ? "/api/provider-keys/keys" : null);
+  useEffect(() => setDraft(applied), [applied]);
+
+  const set = (key) => (e) => setDraft((d) => ({ ...d, [key]: e.target.value }));
+  const submit = (e) => {
+    e.preventDefault();
+    const p = filterProblem(draft);
+    setProblem(p);
+    if (!p) onApply(draft);
+  };
+  const active = ["model", "status_code", "provider", "provider_key", "client_key_id", "from", "to"].filter((k) => applied[k]).length;
+  const upstreamNames = [...new Set((upstreamKeys.data ?? []).map((k) => k.name))];
+
+  return (
+    <form onSubmit={submit} className="grid gap-3 border-b p-4 sm:p-5" aria-label="Log filters">
+      <div className="flex gap-2">
+        <div className="relative flex-1">
+          <Search className="pointer-events-none absolute left-3 top-1/2 size-4 -translate-y-1/2 text-muted-foreground" />
+          <Input
+            aria-label="Search"
+            placeholder="Search model, path, key names, error text or request id"
+            value={draft.q}
+            onChange={set("q")}
+            className="pl-9"
+          />
+        </div>
+        <Button type="submit" aria-label="Apply filters">
+          <Filter /> <span className="hidden sm:inline">Apply</span>
+        </Button>
+        <Button variant="outline" aria-label="Reset filters" onClick={() => onApply({ ...EMPTY_FILTERS })}>
+          <RotateCcw />
+        </Button>
+      </div>
+      <button
+        type="button"
+        className="justify-self-start text-sm font-medium text-primary sm:hidden"
+        aria-expanded={more}
+        onClick={() => setMore((m) => !m)}
+      >
+        {more ? "Fewer filters" : `More filters${active ? ` (${active} set)` : ""}`}
+      </button>
+      <div className={cn("grid-cols-2 gap-3 sm:grid md:grid-cols-4", more ? "grid" : "hidden")}>
+        <Field label="Model">{(id) => <Input id={id} value={draft.model} onChange={set("model")} placeholder="exact name" />}</Field>
+        <Field label="Status">
+          {(id) => <Input id={id} value={draft.status_code} onChange={set("status_code")} inputMode="numeric" placeholder="e.g. 429" />}
+        </Field>
+        <Field label="Provider">
+          {(id) => (
+            <Select id={id} value={draft.provider} onChange={set("provider")}>
+              <option value="">Any</option>
+              {(providers.data ?? []).map((p) => (
+                <option key={p.id} value={p.name}>
+                  {p.name}
+                </option>
+              ))}
+            </Select>
+          )}
+        </Field>
+        <Field label="Upstream key">
+          {(id) =>
+            admin ? (
+              <Select id={id} value={draft.provider_key} onChange={set("provider_key")}>
+                <option value="">Any</option>
+                {upstreamNames.map((n) => (
+                  <option key={n} value={n}>
+                    {n}
+                  </option>
+                ))}
+              </Select>
+            ) : (
+              <Input id={id} value={draft.provider_key} onChange={set("provider_key")} placeholder="name" />
+            )
+          }
+        </Field>
+        <Field label="Client key">
+          {(id) => (
+            <Select id={id} value={draft.client_key_id} onChange={set("client_key_id")}>
+              <option value="">Any</option>
+              {(clientKeys.data ?? []).map((k) => (
+                <option key={k.id} value={String(k.id)}>
+                  {k.name}
+                </option>
+              ))}
+            </Select>
+          )}
+        </Field>
+        <Field label="From" className="col-span-2 md:col-span-1">{(id) => <Input id={id} type="datetime-local" value={draft.from} onChange={set("from")} />}</Field>
+        <Field label="To" className="col-span-2 md:col-span-1">{(id) => <Input id={id} type="datetime-local" value={draft.to} onChange={set("to")} />}</Field>
+      </div>
+      <ErrorNote error={problem} />
+    </form>
+  );
+}
+
+export function LogsPage({ user, search }) {
+  const { filters, page, pageSize } = useMemo(() => searchToFilters(search), [search]);
+  const [open, setOpen] = useState(null);
+  const traces = useApi(`/api/logs/traces?${traceQuery(filters, page, pageSize)}`);
+  const go = (f, p, size) => navigate(`/logs${filtersToSearch(f, p, size)}`);
+  const data = traces.data;
+  const filtered = Object.values(filters).some(Boolean);
+
+  return (
+    <>
+      <PageIntro
+        actions={
+          <Button variant="outline" onClick={traces.reload} disabled={traces.loading}>
+            {traces.loading ? <Spinner /> : <RotateCcw />} Refresh
+          </Button>
+        }
+      >
+        Every request through the proxy, newest first. Select a row for the whole trace.
+      </PageIntro>
+      <Card>
+        <FilterBar applied={filters} admin={user.role === "admin"} onApply={(f) => go(f, 1, pageSize)} />
+        <ErrorNote error={traces.error} onRetry={traces.reload} className="m-4" />
+        {traces.loading && !data ? (
+          <Loading />
+        ) : !data?.items?.length ? (
+          <Empty title={filtered ? "No requests match these filters" : "No requests yet"}>
+            {filtered ? "Change or reset the filters." : "Requests sent to the proxy with a client key appear here within a second."}
+          </Empty>
+        ) : (
+          <>
+            <ul className={cn("divide-y sm:hidden", traces.loading && "opacity-60")} data-testid="trace-cards">
+              {data.items.map((t) => (
+                <li key={t.id}>
+                  <button
+                    type="button"
+                    onClick={() => setOpen(t.id)}
+                    aria-label={`Trace ${t.id}`}
+                    className="grid w-full gap-1 px-4 py-3 text-left text-sm hover:bg-muted/60 focus-visible:bg-muted/60 focus-visible:outline-none"
+                  >
+                    <span className="flex items-center gap-2">
+                      <Badge tone={statusTone(t.status_code)}>{t.status_code}</Badge>
+                      <span className="min-w-0 flex-1 truncate font-medium">{t.model ?? "—"}</span>
+                      <span className="tabular-nums">{formatCost(t.cost_usd)}</span>
+                    </span>
+                    <span className="flex justify-between gap-2 text-xs text-muted-foreground">
+                      <span className="truncate">
+                        {formatDateTime(t.created_at)} · {t.client_key_name ?? "no key"}
+                      </span>
+                      <span className="shrink-0 tabular-nums">
+                        {formatTokens(t.total_tokens)} tok · {formatDuration(t.duration_ms)}
+                      </span>
+                    </span>
+                  </button>
+                </li>
+              ))}
+            </ul>
+            <Table minWidth={980} wrapperClassName="hidden sm:block" className={traces.loading ? "opacity-60" : undefined}>
+              <thead>
+                <tr>
+                  <Th>Time</Th>
+                  <Th>Status</Th>
+                  <Th>Model</Th>
+                  <Th>Provider</Th>
+                  <Th>Upstream key</Th>
+                  <Th>Client key</Th>
+                  <Th className="text-right">Tokens in / out</Th>
+                  <Th className="text-right">Cost</Th>
+                  <Th className="text-right">Duration</Th>
+                </tr>
+              </thead>
+              <tbody data-testid="trace-rows">
+                {data.items.map((t) => (
+                  <Tr key={t.id} onClick={() => setOpen(t.id)} aria-label={`Trace ${t.id}`}>
+                    <Td className="whitespace-nowrap tabular-nums text-muted-foreground">{formatDateTime(t.created_at)}</Td>
+                    <Td>
+                      <Badge tone={statusTone(t.status_code)}>{t.status_code}</Badge>
+                    </Td>
+                    <Td className="max-w-[220px] truncate font-medium">
+                      {t.model ?? "—"}
+                      {t.is_stream ? <span className="ml-1.5 text-xs font-normal text-muted-foreground">stream</span> : null}
+                    </Td>
+                    <Td className="whitespace-nowrap">{t.provider_name ?? "—"}</Td>
+                    <Td className="whitespace-nowrap">{t.provider_key_name ?? "—"}</Td>
+                    <Td className="whitespace-nowrap">{t.client_key_name ?? "—"}</Td>
+                    <Td className="whitespace-nowrap text-right tabular-nums">
+                      {formatTokens(t.input_tokens)} / {formatTokens(t.output_tokens)}
+                    </Td>
+                    <Td className="whitespace-nowrap text-right tabular-nums">{formatCost(t.cost_usd)}</Td>
+                    <Td className="whitespace-nowrap text-right tabular-nums">{formatDuration(t.duration_ms)}</Td>
+                  </Tr>
+                ))}
+              </tbody>
+            </Table>
+            <Pagination page={data.page} pageSize={data.page_size} total={data.total} onPage={(p) => go(filters, p, pageSize)}>
+              <Select
+                aria-label="Rows per page"
+                className="h-9 w-[5.5rem]"
+                value={pageSize}
+                onChange={(e) => go(filters, 1, Number(e.target.value))}
+              >
+                {PAGE_SIZES.map((n) => (
+                  <option key={n} value={n}>
+                    {n} / page
+                  </option>
+                ))}
+              </Select>
+            </Pagination>
+          </>
+        )}
+      </Card>
+      <TraceDialog id={open} onClose={() => setOpen(null)} />
+    </>
+  );
+}

@@ -1,0 +1,250 @@
+// Upstream keys: health at a glance, a one-click probe, 7-day trends, and
+// create / edit / disable / delete. Secrets are write-only.
+import { Activity, LineChart, Pencil, Plus, Trash2 } from "lucide-react";
+import { useState } from "react";
+import { TrendLines } from "../components/charts.jsx";
+import { PageIntro } from "../components/layout.jsx";
+import { Badge } from "../components/ui/badge.jsx";
+import { Button } from "../components/ui/button.jsx";
+import { Card } from "../components/ui/card.jsx";
+import { ConfirmDialog, Dialog, FormDialog } from "../components/ui/dialog.jsx";
+import { Field, Input, Select } from "../components/ui/input.jsx";
+import { Empty, ErrorNote, Loading, Spinner } from "../components/ui/states.jsx";
+import { Switch } from "../components/ui/switch.jsx";
+import { STICKY_END, Table, Td, Th, Tr } from "../components/ui/table.jsx";
+import { useToast } from "../components/ui/toast.jsx";
+import { api, describeError } from "../lib/api.js";
+import { formatCost, formatDuration, formatNumber, formatTokens, healthBadge } from "../lib/format.js";
+import { useApi } from "../lib/use-api.js";
+import { cn } from "../lib/cn.js";
+
+export function HealthBadge({ status }) {
+  const { label, tone } = healthBadge(status);
+  return (
+    <Badge tone={tone} data-testid="health-badge">
+      <span className="size-1.5 rounded-full bg-current" aria-hidden="true" />
+      {label}
+    </Badge>
+  );
+}
+
+function KeyForm({ keyRow, providers }) {
+  const editing = Boolean(keyRow);
+  return (
+    <>
+      <Field label="Provider" hint={editing ? "A key cannot move to another provider." : undefined}>
+        {(id) => (
+          <Select id={id} name="provider_id" defaultValue={keyRow?.provider_id ?? providers[0]?.id} disabled={editing}>
+            {providers.map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.name}
+              </option>
+            ))}
+          </Select>
+        )}
+      </Field>
+      <Field label="Name" hint="Shown in logs and pools, e.g. team-a.">
+        {(id) => <Input id={id} name="name" defaultValue={keyRow?.name} required maxLength={128} autoComplete="off" />}
+      </Field>
+      <Field label="Secret" hint={editing ? `Now ${keyRow.secret_hint}. Leave empty to keep it.` : "Stored encrypted and never shown again."}>
+        {(id) => <Input id={id} name="secret" type="password" autoComplete="new-password" placeholder={editing ? "unchanged" : "sk-…"} />}
+      </Field>
+      <Field label="Weight" hint="Share of traffic in weighted pools, 0 to 1000.">
+        {(id) => <Input id={id} name="weight" type="number" min={0} max={1000} defaultValue={keyRow?.weight ?? 1} />}
+      </Field>
+    </>
+  );
+}
+
+function keyInput(form, editing) {
+  const body = { name: String(form.get("name") ?? "").trim() };
+  const secret = String(form.get("secret") ?? "").trim();
+  if (!body.name) throw new Error("Give the key a name.");
+  if (secret) body.secret = secret;
+  else if (!editing) throw new Error("Enter the upstream secret.");
+  const weight = Number(form.get("weight"));
+  if (!Number.isInteger(weight) || weight < 0 || weight > 1000) throw new Error("Weight must be a whole number from 0 to 1000.");
+  body.weight = weight;
+  if (!editing) body.provider_id = Number(form.get("provider_id"));
+  return body;
+}
+
+function TrendsDialog({ keyRow, onClose }) {
+  const trends = useApi(keyRow ? `/api/provider-keys/keys/${keyRow.id}/trends?days=7` : null);
+  const stats = useApi(keyRow ? `/api/provider-keys/keys/${keyRow.id}/stats` : null);
+  const o = stats.data?.overview;
+  return (
+    <Dialog open={Boolean(keyRow)} onOpenChange={(o) => !o && onClose()} title={`${keyRow?.name ?? ""}: last 7 days`} wide>
+      <ErrorNote error={trends.error || stats.error} />
+      {trends.loading && !trends.data ? (
+        <Loading />
+      ) : (
+        <div className="grid gap-4" data-testid="key-trends">
+          <TrendLines data={trends.data ?? []} second="cost_usd" />
+          {o ? (
+            <div className="grid grid-cols-2 gap-3 text-sm sm:grid-cols-4">
+              {[
+                ["Requests, 30 days", formatNumber(o.requests_30d)],
+                ["Errors, 30 days", formatNumber(o.errors_30d)],
+                ["Tokens, 30 days", formatTokens(o.tokens_30d)],
+                ["Cost, 30 days", formatCost(o.cost_nanos_30d / 1e9)],
+              ].map(([label, value]) => (
+                <div key={label} className="rounded-md border p-3">
+                  <div className="text-xs text-muted-foreground">{label}</div>
+                  <div className="mt-1 font-semibold tabular-nums">{value}</div>
+                </div>
+              ))}
+            </div>
+          ) : null}
+        </div>
+      )}
+    </Dialog>
+  );
+}
+
+export function ProviderKeysPage() {
+  const keys = useApi("/api/provider-keys/keys");
+  const providers = useApi("/api/providers");
+  const toast = useToast();
+  const [editing, setEditing] = useState(null); // null | "new" | key row
+  const [deleting, setDeleting] = useState(null);
+  const [trends, setTrends] = useState(null);
+  const [checking, setChecking] = useState(null);
+  const providerName = (id) => providers.data?.find((p) => p.id === id)?.name ?? `#${id}`;
+
+  const save = async (form) => {
+    const isNew = editing === "new";
+    const body = keyInput(form, !isNew);
+    await api(isNew ? "/api/provider-keys/keys" : `/api/provider-keys/keys/${editing.id}`, {
+      method: isNew ? "POST" : "PUT",
+      body,
+    });
+    toast(isNew ? `Upstream key ${body.name} added.` : `Upstream key ${body.name} saved.`);
+    setEditing(null);
+    keys.reload();
+  };
+
+  const setEnabled = async (k, enabled) => {
+    try {
+      await api(`/api/provider-keys/keys/${k.id}`, { method: "PUT", body: { enabled } });
+      toast(`${k.name} ${enabled ? "enabled" : "disabled"}.`);
+    } catch (e) {
+      toast(describeError(e), { tone: "error" });
+    }
+    keys.reload();
+  };
+
+  const check = async (k) => {
+    setChecking(k.id);
+    try {
+      const answer = await api(`/api/provider-keys/keys/${k.id}/health-check`, { method: "POST" });
+      const r = answer.result;
+      const words = healthBadge(r.status).label;
+      toast(`${k.name}: ${words}${r.http_status ? ` (HTTP ${r.http_status})` : ""} in ${formatDuration(r.latency_ms)}${r.detail ? `. ${r.detail}` : ""}`, {
+        tone: r.status === "healthy" ? "success" : "error",
+      });
+    } catch (e) {
+      toast(describeError(e), { tone: "error" });
+    } finally {
+      setChecking(null);
+      keys.reload();
+    }
+  };
+
+  return (
+    <>
+      <PageIntro
+        actions={
+          <Button onClick={() => setEditing("new")} disabled={!providers.data?.length}>
+            <Plus /> Add upstream key
+          </Button>
+        }
+      >
+        Credentials the gateway uses towards providers. Client keys draw from pools of these.
+      </PageIntro>
+      <Card>
+        <ErrorNote error={keys.error || providers.error} onRetry={keys.reload} className="m-4" />
+        {keys.loading && !keys.data ? (
+          <Loading />
+        ) : !keys.data?.length ? (
+          <Empty title="No upstream keys yet" action={<Button onClick={() => setEditing("new")}>Add the first key</Button>}>
+            Add a provider's API key; client keys can then use it.
+          </Empty>
+        ) : (
+          <Table minWidth={780}>
+            <thead>
+              <tr>
+                <Th>Name</Th>
+                <Th>Provider</Th>
+                <Th>Secret</Th>
+                <Th>Health</Th>
+                <Th className="text-right">Weight</Th>
+                <Th>Enabled</Th>
+                <Th className={cn("text-right", STICKY_END)}>Actions</Th>
+              </tr>
+            </thead>
+            <tbody>
+              {keys.data.map((k) => (
+                <Tr key={k.id} data-testid={`provider-key-${k.name}`}>
+                  <Td className="font-medium">{k.name}</Td>
+                  <Td>{providerName(k.provider_id)}</Td>
+                  <Td>
+                    <code className="text-xs text-muted-foreground">{k.secret_hint}</code>
+                  </Td>
+                  <Td>
+                    <HealthBadge status={k.health_status} />
+                  </Td>
+                  <Td className="text-right tabular-nums">{k.weight}</Td>
+                  <Td>
+                    <Switch checked={k.enabled} onCheckedChange={(v) => setEnabled(k, v)} aria-label={`${k.name} enabled`} />
+                  </Td>
+                  <Td className={STICKY_END}>
+                    <div className="flex justify-end gap-1">
+                      <Button variant="outline" size="sm" onClick={() => check(k)} disabled={checking === k.id}>
+                        {checking === k.id ? <Spinner /> : <Activity />} Check
+                      </Button>
+                      <Button variant="ghost" size="icon" aria-label={`Trends of ${k.name}`} onClick={() => setTrends(k)}>
+                        <LineChart />
+                      </Button>
+                      <Button variant="ghost" size="icon" aria-label={`Edit ${k.name}`} onClick={() => setEditing(k)}>
+                        <Pencil />
+                      </Button>
+                      <Button variant="ghost" size="icon" aria-label={`Delete ${k.name}`} onClick={() => setDeleting(k)}>
+                        <Trash2 className="text-destructive" />
+                      </Button>
+                    </div>
+                  </Td>
+                </Tr>
+              ))}
+            </tbody>
+          </Table>
+        )}
+      </Card>
+      {editing ? (
+        <FormDialog
+          open
+          onOpenChange={(o) => !o && setEditing(null)}
+          title={editing === "new" ? "Add upstream key" : `Edit ${editing.name}`}
+          submitLabel={editing === "new" ? "Add key" : "Save"}
+          onSubmit={save}
+        >
+          <KeyForm keyRow={editing === "new" ? null : editing} providers={providers.data ?? []} />
+        </FormDialog>
+      ) : null}
+      <ConfirmDialog
+        open={Boolean(deleting)}
+        onOpenChange={(o) => !o && setDeleting(null)}
+        title={`Delete ${deleting?.name ?? ""}?`}
+        onConfirm={async () => {
+          await api(`/api/provider-keys/keys/${deleting.id}`, { method: "DELETE" });
+          toast(`${deleting.name} deleted.`);
+          keys.reload();
+        }}
+      >
+        The gateway stops using this key at once and its secret is gone for good. Client keys that pool it keep their other keys.
+        To pause it instead, switch it off.
+      </ConfirmDialog>
+      <TrendsDialog keyRow={trends} onClose={() => setTrends(null)} />
+    </>
+  );
+}

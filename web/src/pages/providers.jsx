@@ -1,0 +1,251 @@
+// Providers (where traffic goes and which plugin speaks to it) and the
+// stored plugin components, with the upload.
+import { Pencil, Plus, Trash2 } from "lucide-react";
+import { useState } from "react";
+import { PageIntro } from "../components/layout.jsx";
+import { Badge } from "../components/ui/badge.jsx";
+import { Button } from "../components/ui/button.jsx";
+import { Card, CardBody, CardHeader } from "../components/ui/card.jsx";
+import { ConfirmDialog, FormDialog } from "../components/ui/dialog.jsx";
+import { Field, Input, Select } from "../components/ui/input.jsx";
+import { Empty, ErrorNote, Loading } from "../components/ui/states.jsx";
+import { Switch } from "../components/ui/switch.jsx";
+import { STICKY_END, Table, Td, Th, Tr } from "../components/ui/table.jsx";
+import { useToast } from "../components/ui/toast.jsx";
+import { api, describeError } from "../lib/api.js";
+import { formatDateTime } from "../lib/format.js";
+import { useApi } from "../lib/use-api.js";
+import { cn } from "../lib/cn.js";
+import { PluginUpload } from "./plugin-upload.jsx";
+
+function ProviderForm({ provider, pluginNames }) {
+  return (
+    <>
+      <Field label="Name" hint="Unique; shown in logs.">
+        {(id) => <Input id={id} name="name" defaultValue={provider?.name} required maxLength={64} autoComplete="off" />}
+      </Field>
+      <Field label="Plugin" hint="The component that speaks this provider's API.">
+        {(id) => (
+          <Select id={id} name="plugin" defaultValue={provider?.plugin ?? pluginNames[0]}>
+            {pluginNames.map((n) => (
+              <option key={n} value={n}>
+                {n}
+              </option>
+            ))}
+          </Select>
+        )}
+      </Field>
+      <Field label="Base URL" hint={provider ? undefined : "Empty uses the plugin's default."}>
+        {(id) => <Input id={id} name="base_url" type="url" defaultValue={provider?.base_url} placeholder="https://api.example.com" />}
+      </Field>
+      <div className="grid grid-cols-2 gap-3">
+        <Field label="Connect timeout (ms)">
+          {(id) => <Input id={id} name="connect_timeout_ms" type="number" min={1} defaultValue={provider?.connect_timeout_ms} placeholder="default" />}
+        </Field>
+        <Field label="Read timeout (ms)">
+          {(id) => <Input id={id} name="read_timeout_ms" type="number" min={1} defaultValue={provider?.read_timeout_ms} placeholder="default" />}
+        </Field>
+      </div>
+    </>
+  );
+}
+
+function providerInput(form, editing) {
+  const body = {};
+  const name = String(form.get("name") ?? "").trim();
+  if (!name) throw new Error("Give the provider a name.");
+  if (!editing || name !== editing.name) body.name = name;
+  if (!editing) body.plugin = String(form.get("plugin") ?? "");
+  else if (form.get("plugin") !== editing.plugin) body.plugin = String(form.get("plugin"));
+  const url = String(form.get("base_url") ?? "").trim();
+  if (url) body.base_url = url;
+  for (const key of ["connect_timeout_ms", "read_timeout_ms"]) {
+    const raw = String(form.get(key) ?? "").trim();
+    if (!raw) continue;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new Error("Timeouts are whole milliseconds, at least 1.");
+    body[key] = n;
+  }
+  return body;
+}
+
+function Plugins({ plugins, onUploaded }) {
+  return (
+    <Card>
+      <CardHeader title="Plugins" description="Stored WebAssembly components. Built-in ones ship with the gateway." />
+      <CardBody className="grid gap-4">
+        <PluginUpload onUploaded={onUploaded} />
+      </CardBody>
+      <ErrorNote error={plugins.error} onRetry={plugins.reload} className="m-4" />
+      {plugins.loading && !plugins.data ? (
+        <Loading />
+      ) : !plugins.data?.length ? (
+        <Empty title="No plugins stored" />
+      ) : (
+        <Table minWidth={640}>
+          <thead>
+            <tr>
+              <Th>Name</Th>
+              <Th>Version</Th>
+              <Th>SHA-256</Th>
+              <Th>Kind</Th>
+              <Th>Added</Th>
+            </tr>
+          </thead>
+          <tbody data-testid="plugin-rows">
+            {plugins.data.map((p) => (
+              <Tr key={p.id}>
+                <Td className="font-medium">{p.name}</Td>
+                <Td className="tabular-nums">{p.version}</Td>
+                <Td>
+                  <code className="text-xs text-muted-foreground" title={p.sha256}>
+                    {p.sha256.slice(0, 12)}…
+                  </code>
+                </Td>
+                <Td>
+                  <div className="flex gap-1">
+                    {p.builtin ? <Badge tone="primary">built-in</Badge> : <Badge>uploaded</Badge>}
+                    {!p.enabled ? <Badge tone="warning">disabled</Badge> : null}
+                  </div>
+                </Td>
+                <Td className="whitespace-nowrap text-muted-foreground">{formatDateTime(p.created_at)}</Td>
+              </Tr>
+            ))}
+          </tbody>
+        </Table>
+      )}
+    </Card>
+  );
+}
+
+export function ProvidersPage({ user }) {
+  const admin = user.role === "admin";
+  const providers = useApi("/api/providers");
+  const plugins = useApi(admin ? "/api/plugins" : null);
+  const toast = useToast();
+  const [editing, setEditing] = useState(null);
+  const [deleting, setDeleting] = useState(null);
+  const pluginNames = [...new Set([...(plugins.data ?? []).map((p) => p.name), ...(providers.data ?? []).map((p) => p.plugin)])];
+
+  const save = async (form) => {
+    const isNew = editing === "new";
+    const body = providerInput(form, isNew ? null : editing);
+    await api(isNew ? "/api/providers" : `/api/providers/${editing.id}`, { method: isNew ? "POST" : "PUT", body });
+    toast(`Provider ${body.name ?? editing.name} ${isNew ? "created" : "saved"}.`);
+    setEditing(null);
+    providers.reload();
+  };
+
+  const setEnabled = async (p, enabled) => {
+    try {
+      await api(`/api/providers/${p.id}`, { method: "PUT", body: { enabled } });
+      toast(`${p.name} ${enabled ? "enabled" : "disabled"}.`);
+    } catch (e) {
+      toast(describeError(e), { tone: "error" });
+    }
+    providers.reload();
+  };
+
+  return (
+    <>
+      <PageIntro
+        actions={
+          admin ? (
+            <Button onClick={() => setEditing("new")}>
+              <Plus /> Add provider
+            </Button>
+          ) : null
+        }
+      >
+        Each provider has a base URL and the plugin that speaks its API. Point one at a compatible endpoint by changing its base URL.
+      </PageIntro>
+      <div className="grid gap-4">
+        <Card>
+          <ErrorNote error={providers.error} onRetry={providers.reload} className="m-4" />
+          {providers.loading && !providers.data ? (
+            <Loading />
+          ) : !providers.data?.length ? (
+            <Empty title="No providers" />
+          ) : (
+            <Table minWidth={800}>
+              <thead>
+                <tr>
+                  <Th>Name</Th>
+                  <Th>Plugin</Th>
+                  <Th>Base URL</Th>
+                  <Th className="text-right">Timeouts</Th>
+                  <Th>Enabled</Th>
+                  {admin ? <Th className={cn("text-right", STICKY_END)}>Actions</Th> : null}
+                </tr>
+              </thead>
+              <tbody>
+                {providers.data.map((p) => (
+                  <Tr key={p.id} data-testid={`provider-${p.name}`}>
+                    <Td className="font-medium">{p.name}</Td>
+                    <Td>
+                      <div className="flex items-center gap-1.5">
+                        {p.plugin}
+                        {p.plugin_loaded ? (
+                          <Badge tone="success">{p.plugin_version ? `v${p.plugin_version}` : "loaded"}</Badge>
+                        ) : (
+                          <Badge tone="danger">not loaded</Badge>
+                        )}
+                      </div>
+                    </Td>
+                    <Td className="max-w-[280px] truncate">
+                      <code className="text-xs" title={p.base_url}>
+                        {p.base_url}
+                      </code>
+                    </Td>
+                    <Td className="whitespace-nowrap text-right text-xs tabular-nums text-muted-foreground">
+                      {p.connect_timeout_ms} / {p.read_timeout_ms} ms
+                    </Td>
+                    <Td>
+                      <Switch checked={p.enabled} disabled={!admin} onCheckedChange={(v) => setEnabled(p, v)} aria-label={`${p.name} enabled`} />
+                    </Td>
+                    {admin ? (
+                      <Td className={STICKY_END}>
+                        <div className="flex justify-end gap-1">
+                          <Button variant="ghost" size="icon" aria-label={`Edit ${p.name}`} onClick={() => setEditing(p)}>
+                            <Pencil />
+                          </Button>
+                          <Button variant="ghost" size="icon" aria-label={`Delete ${p.name}`} onClick={() => setDeleting(p)}>
+                            <Trash2 className="text-destructive" />
+                          </Button>
+                        </div>
+                      </Td>
+                    ) : null}
+                  </Tr>
+                ))}
+              </tbody>
+            </Table>
+          )}
+        </Card>
+        {admin ? <Plugins plugins={plugins} onUploaded={() => plugins.reload()} /> : null}
+      </div>
+      {editing ? (
+        <FormDialog
+          open
+          onOpenChange={(o) => !o && setEditing(null)}
+          title={editing === "new" ? "Add provider" : `Edit ${editing.name}`}
+          submitLabel={editing === "new" ? "Add provider" : "Save"}
+          onSubmit={save}
+        >
+          <ProviderForm provider={editing === "new" ? null : editing} pluginNames={pluginNames} />
+        </FormDialog>
+      ) : null}
+      <ConfirmDialog
+        open={Boolean(deleting)}
+        onOpenChange={(o) => !o && setDeleting(null)}
+        title={`Delete provider ${deleting?.name ?? ""}?`}
+        onConfirm={async () => {
+          await api(`/api/providers/${deleting.id}`, { method: "DELETE" });
+          toast(`${deleting.name} deleted.`);
+          providers.reload();
+        }}
+      >
+        Only a provider without upstream or client keys can be deleted. Its traces stay in the logs.
+      </ConfirmDialog>
+    </>
+  );
+}

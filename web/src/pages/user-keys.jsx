@@ -1,0 +1,324 @@
+// Client keys: create (the key is shown once, with a copy button), edit
+// pool, allowed models, expiry and state, revoke, and daily charts.
+import { Check, Copy, LineChart, Pencil, Plus, Trash2 } from "lucide-react";
+import { useState } from "react";
+import { DailyBars, TrendLines } from "../components/charts.jsx";
+import { PageIntro } from "../components/layout.jsx";
+import { Badge } from "../components/ui/badge.jsx";
+import { Button } from "../components/ui/button.jsx";
+import { Card } from "../components/ui/card.jsx";
+import { ConfirmDialog, Dialog, FormDialog } from "../components/ui/dialog.jsx";
+import { Field, Input, Select, Textarea } from "../components/ui/input.jsx";
+import { Empty, ErrorNote, Loading } from "../components/ui/states.jsx";
+import { Switch } from "../components/ui/switch.jsx";
+import { STICKY_END, Table, Td, Th, Tr } from "../components/ui/table.jsx";
+import { useToast } from "../components/ui/toast.jsx";
+import { api, describeError } from "../lib/api.js";
+import { copyText } from "../lib/clipboard.js";
+import { formatDateTime } from "../lib/format.js";
+import { localToIso, parseList } from "../lib/query.js";
+import { useApi } from "../lib/use-api.js";
+import { cn } from "../lib/cn.js";
+
+/** "2026-11-26T17:45:00Z" → the datetime-local value in this browser's zone. */
+function isoToLocal(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+function KeyForm({ keyRow, providers, upstreamKeys, admin }) {
+  const [providerId, setProviderId] = useState(keyRow?.provider_id ?? providers[0]?.id);
+  const pool = new Set(keyRow?.provider_key_ids ?? []);
+  const candidates = (upstreamKeys ?? []).filter((k) => k.provider_id === Number(providerId));
+  return (
+    <>
+      <Field label="Name" hint="Who or what uses this key, e.g. my-app.">
+        {(id) => <Input id={id} name="name" defaultValue={keyRow?.name} required maxLength={128} autoComplete="off" />}
+      </Field>
+      <Field label="Provider" hint={keyRow ? "A client key cannot move to another provider." : undefined}>
+        {(id) => (
+          <Select id={id} name="provider_id" value={providerId} onChange={(e) => setProviderId(Number(e.target.value))} disabled={Boolean(keyRow)}>
+            {providers.map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.name}
+              </option>
+            ))}
+          </Select>
+        )}
+      </Field>
+      {admin ? (
+        <fieldset className="grid gap-2">
+          <legend className="mb-1 text-sm font-medium">Upstream key pool</legend>
+          {candidates.length ? (
+            <div className="grid max-h-40 gap-1 overflow-y-auto rounded-md border p-2">
+              {candidates.map((k) => (
+                <label key={k.id} className="flex items-center gap-2 rounded px-1 py-1 text-sm hover:bg-muted">
+                  <input type="checkbox" name="pool" value={k.id} defaultChecked={pool.has(k.id)} className="size-4 accent-[hsl(var(--primary))]" />
+                  {k.name}
+                  <code className="ml-auto text-xs text-muted-foreground">{k.secret_hint}</code>
+                  {!k.enabled ? <Badge>disabled</Badge> : null}
+                </label>
+              ))}
+            </div>
+          ) : (
+            <p className="text-sm text-muted-foreground">This provider has no upstream keys yet; add one under Provider Keys.</p>
+          )}
+          <p className="text-xs text-muted-foreground">Requests rotate round-robin over the healthy keys of the pool.</p>
+        </fieldset>
+      ) : null}
+      <Field label="Allowed models" hint="Empty allows every model. One per line or comma-separated; gpt-4o* matches a prefix.">
+        {(id) => <Textarea id={id} name="allowed_models" defaultValue={(keyRow?.allowed_models ?? []).join("\n")} rows={3} />}
+      </Field>
+      <Field label="Expires" hint={keyRow?.expires_at ? "The gateway cannot remove an expiry once set; move it instead." : "Empty never expires."}>
+        {(id) => <Input id={id} name="expires_at" type="datetime-local" defaultValue={isoToLocal(keyRow?.expires_at)} />}
+      </Field>
+    </>
+  );
+}
+
+function keyInput(form, editing) {
+  const body = { name: String(form.get("name") ?? "").trim() };
+  if (!body.name) throw new Error("Give the key a name.");
+  if (!editing) body.provider_id = Number(form.get("provider_id"));
+  body.provider_key_ids = form.getAll("pool").map(Number);
+  body.allowed_models = parseList(form.get("allowed_models"));
+  const expires = String(form.get("expires_at") ?? "");
+  if (expires) {
+    const iso = localToIso(expires);
+    if (!iso) throw new Error("The expiry is not a valid time.");
+    if (new Date(iso) <= new Date()) throw new Error("The expiry must be in the future.");
+    body.expires_at = iso;
+  }
+  return body;
+}
+
+function CreatedDialog({ created, onClose }) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <Dialog
+      open={Boolean(created)}
+      onOpenChange={(o) => !o && onClose()}
+      title="Client key created"
+      description="Copy it now: the gateway stores only a hash and cannot show it again."
+      footer={<Button onClick={onClose}>Done</Button>}
+    >
+      <div className="flex items-center gap-2">
+        <code className="min-w-0 flex-1 break-all rounded-md border bg-muted px-3 py-2 font-mono text-sm" data-testid="new-client-key">
+          {created?.key}
+        </code>
+        <Button
+          variant="outline"
+          size="icon"
+          aria-label="Copy key"
+          onClick={async () => setCopied(await copyText(created.key))}
+        >
+          {copied ? <Check className="text-success" /> : <Copy />}
+        </Button>
+      </div>
+      <p className="mt-3 text-sm text-muted-foreground" aria-live="polite">
+        {copied ? "Copied to the clipboard." : "Use it as the API key of your OpenAI, Anthropic or Gemini SDK, with the proxy as base URL."}
+      </p>
+    </Dialog>
+  );
+}
+
+function TrendsDialog({ keyRow, onClose }) {
+  const [days, setDays] = useState(14);
+  const trends = useApi(keyRow ? `/api/user-service/keys/${keyRow.id}/trends?days=${days}` : null);
+  const data = trends.data ?? [];
+  return (
+    <Dialog open={Boolean(keyRow)} onOpenChange={(o) => !o && onClose()} title={`${keyRow?.name ?? ""}: daily use`} wide>
+      <div className="mb-3 flex justify-end">
+        <Select aria-label="Days" value={days} onChange={(e) => setDays(Number(e.target.value))} className="w-40">
+          {[7, 14, 30, 90].map((d) => (
+            <option key={d} value={d}>
+              Last {d} days
+            </option>
+          ))}
+        </Select>
+      </div>
+      <ErrorNote error={trends.error} onRetry={trends.reload} />
+      {trends.loading && !trends.data ? (
+        <Loading />
+      ) : (
+        <div className="grid gap-4" data-testid="client-key-trends">
+          <div className="grid gap-4 md:grid-cols-2">
+            <div>
+              <h4 className="mb-1 text-sm font-medium">Requests per day</h4>
+              <DailyBars data={data} dataKey="requests" name="Requests" height={180} />
+            </div>
+            <div>
+              <h4 className="mb-1 text-sm font-medium">Tokens per day</h4>
+              <DailyBars data={data} dataKey="tokens" name="Tokens" height={180} />
+            </div>
+          </div>
+          <div>
+            <h4 className="mb-1 text-sm font-medium">Requests and tokens</h4>
+            <TrendLines data={data} second="tokens" />
+          </div>
+        </div>
+      )}
+    </Dialog>
+  );
+}
+
+export function UserKeysPage({ user }) {
+  const admin = user.role === "admin";
+  const keys = useApi("/api/user-service/keys");
+  const providers = useApi("/api/providers");
+  const upstream = useApi(admin ? "/api/provider-keys/keys" : null);
+  const toast = useToast();
+  const [editing, setEditing] = useState(null);
+  const [created, setCreated] = useState(null);
+  const [revoking, setRevoking] = useState(null);
+  const [trends, setTrends] = useState(null);
+  const providerName = (id) => providers.data?.find((p) => p.id === id)?.name ?? `#${id}`;
+  const upstreamName = (id) => upstream.data?.find((k) => k.id === id)?.name ?? `#${id}`;
+
+  const save = async (form) => {
+    const isNew = editing === "new";
+    const body = keyInput(form, !isNew);
+    if (!admin) delete body.provider_key_ids;
+    const answer = await api(isNew ? "/api/user-service/keys" : `/api/user-service/keys/${editing.id}`, {
+      method: isNew ? "POST" : "PUT",
+      body,
+    });
+    setEditing(null);
+    if (isNew) setCreated(answer);
+    else toast(`${body.name} saved.`);
+    keys.reload();
+  };
+
+  const setEnabled = async (k, enabled) => {
+    try {
+      await api(`/api/user-service/keys/${k.id}`, { method: "PUT", body: { enabled } });
+      toast(`${k.name} ${enabled ? "enabled" : "disabled"}.`);
+    } catch (e) {
+      toast(describeError(e), { tone: "error" });
+    }
+    keys.reload();
+  };
+
+  const expired = (k) => k.expires_at && new Date(k.expires_at) <= new Date();
+
+  return (
+    <>
+      <PageIntro
+        actions={
+          <Button onClick={() => setEditing("new")} disabled={!providers.data?.length}>
+            <Plus /> Create client key
+          </Button>
+        }
+      >
+        Keys your applications send to the proxy. Each belongs to one provider and draws from a pool of upstream keys.
+      </PageIntro>
+      <Card>
+        <ErrorNote error={keys.error || providers.error} onRetry={keys.reload} className="m-4" />
+        {keys.loading && !keys.data ? (
+          <Loading />
+        ) : !keys.data?.length ? (
+          <Empty title="No client keys yet" action={<Button onClick={() => setEditing("new")}>Create the first key</Button>}>
+            Create a key for each application; its requests then show up in the logs under its name.
+          </Empty>
+        ) : (
+          <Table minWidth={900}>
+            <thead>
+              <tr>
+                <Th>Name</Th>
+                <Th>Key</Th>
+                <Th>Provider</Th>
+                <Th>Pool</Th>
+                <Th>Models</Th>
+                <Th>Expires</Th>
+                <Th>Enabled</Th>
+                <Th className={cn("text-right", STICKY_END)}>Actions</Th>
+              </tr>
+            </thead>
+            <tbody>
+              {keys.data.map((k) => (
+                <Tr key={k.id} data-testid={`client-key-${k.name}`}>
+                  <Td className="font-medium">{k.name}</Td>
+                  <Td>
+                    <code className="text-xs text-muted-foreground">{k.key_prefix}…</code>
+                  </Td>
+                  <Td>{providerName(k.provider_id)}</Td>
+                  <Td className="min-w-[160px] max-w-[220px] whitespace-normal">
+                    {k.provider_key_ids.length ? (
+                      <span className="line-clamp-2 text-sm">{k.provider_key_ids.map(upstreamName).join(", ")}</span>
+                    ) : (
+                      <span className="text-muted-foreground">empty</span>
+                    )}
+                    <div className="text-xs text-muted-foreground">{k.strategy.replace("_", "-")}</div>
+                  </Td>
+                  <Td className="min-w-[120px] max-w-[180px] whitespace-normal">
+                    {k.allowed_models.length ? (
+                      <span className="line-clamp-2 text-sm">{k.allowed_models.join(", ")}</span>
+                    ) : (
+                      <span className="text-muted-foreground">all</span>
+                    )}
+                  </Td>
+                  <Td className="whitespace-nowrap">
+                    {k.expires_at ? (
+                      expired(k) ? <Badge tone="danger">expired</Badge> : formatDateTime(k.expires_at)
+                    ) : (
+                      <span className="text-muted-foreground">never</span>
+                    )}
+                  </Td>
+                  <Td>
+                    <Switch checked={k.enabled} onCheckedChange={(v) => setEnabled(k, v)} aria-label={`${k.name} enabled`} />
+                  </Td>
+                  <Td className={STICKY_END}>
+                    <div className="flex justify-end gap-1">
+                      <Button variant="ghost" size="icon" aria-label={`Charts of ${k.name}`} onClick={() => setTrends(k)}>
+                        <LineChart />
+                      </Button>
+                      <Button variant="ghost" size="icon" aria-label={`Edit ${k.name}`} onClick={() => setEditing(k)}>
+                        <Pencil />
+                      </Button>
+                      <Button variant="ghost" size="icon" aria-label={`Revoke ${k.name}`} onClick={() => setRevoking(k)}>
+                        <Trash2 className="text-destructive" />
+                      </Button>
+                    </div>
+                  </Td>
+                </Tr>
+              ))}
+            </tbody>
+          </Table>
+        )}
+      </Card>
+      {editing ? (
+        <FormDialog
+          open
+          onOpenChange={(o) => !o && setEditing(null)}
+          title={editing === "new" ? "Create client key" : `Edit ${editing.name}`}
+          submitLabel={editing === "new" ? "Create key" : "Save"}
+          onSubmit={save}
+        >
+          <KeyForm
+            keyRow={editing === "new" ? null : editing}
+            providers={providers.data ?? []}
+            upstreamKeys={upstream.data}
+            admin={admin}
+          />
+        </FormDialog>
+      ) : null}
+      <CreatedDialog created={created} onClose={() => setCreated(null)} />
+      <ConfirmDialog
+        open={Boolean(revoking)}
+        onOpenChange={(o) => !o && setRevoking(null)}
+        title={`Revoke ${revoking?.name ?? ""}?`}
+        confirmLabel="Revoke"
+        onConfirm={async () => {
+          await api(`/api/user-service/keys/${revoking.id}`, { method: "DELETE" });
+          toast(`${revoking.name} revoked.`);
+          keys.reload();
+        }}
+      >
+        Applications using this key get 401 from the next request on. This cannot be undone; its traces stay in the logs.
+      </ConfirmDialog>
+      <TrendsDialog keyRow={trends} onClose={() => setTrends(null)} />
+    </>
+  );
+}

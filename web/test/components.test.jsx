@@ -1,0 +1,66 @@
+import { renderToStaticMarkup } from "react-dom/server";
+import { describe, expect, it } from "vitest";
+import { ErrorNote, Empty } from "../src/components/ui/states.jsx";
+import { Pagination } from "../src/components/ui/pagination.jsx";
+import { RankList, isFlat } from "../src/components/charts.jsx";
+import { changedFields } from "../src/pages/audit.jsx";
+
+describe("ErrorNote", () => {
+  it("renders nothing without an error and an alert with one", () => {
+    expect(renderToStaticMarkup(<ErrorNote error={null} />)).toBe("");
+    const html = renderToStaticMarkup(<ErrorNote error="Provider key not found." onRetry={() => {}} />);
+    expect(html).toContain('role="alert"');
+    expect(html).toContain("Provider key not found.");
+    expect(html).toContain("Retry");
+  });
+});
+
+describe("Pagination", () => {
+  it("summarises the range and disables the ends", () => {
+    const html = renderToStaticMarkup(<Pagination page={1} pageSize={50} total={120} onPage={() => {}} />);
+    expect(html).toContain("1–50 of 120");
+    expect(html).toContain("Page 1 of 3");
+    expect(html).toMatch(/aria-label="Previous page" disabled=""/);
+    expect(html).not.toMatch(/aria-label="Next page" disabled=""/);
+  });
+  it("shows an empty range as zero", () => {
+    expect(renderToStaticMarkup(<Pagination page={1} pageSize={50} total={0} onPage={() => {}} />)).toContain("0–0 of 0");
+  });
+});
+
+describe("RankList", () => {
+  it("scales bars to the largest entry and formats figures", () => {
+    const html = renderToStaticMarkup(
+      <RankList
+        items={[
+          { name: "gpt-4o", requests: 10, tokens: 12_345, cost_usd: 0.5 },
+          { name: "claude", requests: 5, tokens: 10, cost_usd: 0 },
+        ]}
+      />,
+    );
+    expect(html).toContain("width:100%");
+    expect(html).toContain("width:50%");
+    expect(html).toContain("12.3K tok");
+    expect(html).toContain("$0.50");
+  });
+  it("says so when empty", () => {
+    expect(renderToStaticMarkup(<RankList items={[]} empty="Nothing here." />)).toContain("Nothing here.");
+    expect(renderToStaticMarkup(<Empty title="No keys" />)).toContain("No keys");
+  });
+});
+
+describe("changedFields", () => {
+  it("lists fields that differ, ignoring updated_at", () => {
+    expect(changedFields({ a: 1, b: [1], updated_at: 1 }, { a: 1, b: [2], c: true, updated_at: 2 })).toEqual(["b", "c"]);
+    expect(changedFields(null, { a: 1 })).toEqual(["a"]);
+  });
+});
+
+describe("isFlat", () => {
+  it("is true only when no day has the measure", () => {
+    expect(isFlat([], "requests")).toBe(true);
+    expect(isFlat(null, "requests")).toBe(true);
+    expect(isFlat([{ requests: 0 }, { requests: 0 }], "requests")).toBe(true);
+    expect(isFlat([{ requests: 0 }, { requests: 2 }], "requests")).toBe(false);
+  });
+});
