@@ -383,11 +383,18 @@ try {
     });
   } else {
     await step("a plugin is uploaded and the gateway's verdict shown", async () => {
-      const wasm = wasmFiles(join(targetDir, "wasm-plugins"))[0];
+      const found = wasmFiles(join(targetDir, "wasm-plugins"));
+      // A second version of the OpenAI plugin (a test fixture) is new to the gateway.
+      const wasm = found.find((f) => f.endsWith("plugin_openai_next.wasm")) ?? found[0];
       expect(wasm, `no .wasm under ${join(targetDir, "wasm-plugins")}`);
       await page.getByTestId("plugin-file").setInputFiles(wasm);
-      await page.getByText(/Accepted|already|exists|version/i).first().waitFor({ timeout: 20_000 });
+      // The gateway validates and stores it; the console names what it accepted.
+      await page.getByRole("status").filter({ hasText: "Accepted openai version 0.2.0" }).waitFor({ timeout: 20_000 });
+      await page.getByRole("cell", { name: "0.2.0", exact: true }).waitFor();
       await shot(page, "plugin-upload-1280");
+      // The same file again is a duplicate version, refused in words.
+      await page.getByTestId("plugin-file").setInputFiles(wasm);
+      await page.getByText(/already stored/).waitFor({ timeout: 20_000 });
     });
   }
 
