@@ -40,6 +40,9 @@ impl Reservation {
     /// Replaces the reservation by the real usage (in the background).
     pub fn settle(mut self, key_id: Option<i32>, tokens: i64, cost_nanos: i64) {
         self.settled = true;
+        if tokens == 0 && cost_nanos == 0 && self.tokens == 0 {
+            return;
+        }
         let (limiter, client_id, reserved) = (self.limiter.clone(), self.client_id, self.tokens);
         tokio::spawn(async move {
             limiter
