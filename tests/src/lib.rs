@@ -6,6 +6,7 @@
 //! provider. The `mock-upstream` binary serves the same router on a port of your choice.
 
 pub mod mock;
+pub mod oauth_server;
 
 pub mod gateway;
 pub mod pools;
