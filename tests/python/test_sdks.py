@@ -227,12 +227,11 @@ def test_openai_rate_limit_raises_rate_limit_error(openai_client):
 @pytest.fixture
 def azure_client():
     openai = pytest.importorskip("openai")
-    # The gateway reads a client's key from Authorization, x-api-key, x-goog-api-key or
-    # ?key=, not from Azure's api-key header: the key goes in as an Entra ID token, which
-    # the client sends as a bearer token. The plugin puts the upstream key in api-key.
+    # The client sends its gateway key in Azure's api-key header, as it would its Azure
+    # key; the plugin puts the upstream key there in turn.
     return openai.AzureOpenAI(
         azure_endpoint=BASE_URL,
-        azure_ad_token=AZURE_KEY,
+        api_key=AZURE_KEY,
         api_version=AZURE_API_VERSION,
         max_retries=0,
         timeout=TIMEOUT_SECS,

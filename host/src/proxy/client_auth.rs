@@ -2,7 +2,8 @@
 //!
 //! SDKs put keys in different places: OpenAI's in `Authorization: Bearer`,
 //! Anthropic's in `x-api-key` (and sometimes `Authorization`), Gemini's in
-//! `x-goog-api-key` or `?key=`. The first one present is the client's key.
+//! `x-goog-api-key` or `?key=`, Azure OpenAI's in `api-key`. The first one
+//! present is the client's key.
 
 use std::sync::Arc;
 
@@ -36,7 +37,10 @@ pub fn presented_key(req: &RequestHeader) -> Option<String> {
         }
         return Some(token.to_owned());
     }
-    if let Some(key) = header("x-api-key").or_else(|| header("x-goog-api-key")) {
+    if let Some(key) = header("x-api-key")
+        .or_else(|| header("x-goog-api-key"))
+        .or_else(|| header("api-key"))
+    {
         return Some(key.to_owned());
     }
     req.uri.query().and_then(|q| {
@@ -128,6 +132,10 @@ mod tests {
         assert_eq!(
             presented_key(&req("/", &[("x-goog-api-key", "k3")])).as_deref(),
             Some("k3")
+        );
+        assert_eq!(
+            presented_key(&req("/", &[("api-key", "k5")])).as_deref(),
+            Some("k5")
         );
         assert_eq!(
             presented_key(&req("/v1/x?alt=sse&key=k4", &[])).as_deref(),

@@ -19,7 +19,7 @@ pub enum Fault {
 #[derive(Debug, thiserror::Error)]
 pub enum ProxyError {
     #[error(
-        "missing API key: send it as 'Authorization: Bearer <key>', 'x-api-key', 'x-goog-api-key' or '?key='"
+        "missing API key: send it as 'Authorization: Bearer <key>', 'x-api-key', 'x-goog-api-key', 'api-key' or '?key='"
     )]
     MissingKey,
     #[error("invalid API key")]
