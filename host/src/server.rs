@@ -134,6 +134,10 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         config_seen: AtomicI64::new(config_version),
         web_dir: config.web_dir.clone(),
     });
+    admin_core
+        .load_revocations()
+        .await
+        .map_err(|e| anyhow::anyhow!("loading session revocations: {e}"))?;
     admin::spawn_config_sync(admin_core.clone(), config.config_poll);
     admin::spawn_plugin_guard(
         admin_core.clone(),

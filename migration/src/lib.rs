@@ -12,6 +12,7 @@ mod m20261126_000004_oauth_clients;
 mod m20261126_000005_limits;
 mod m20261126_000006_plugin_versions;
 mod m20261126_000007_config_version;
+mod m20261126_000008_revoked_sessions;
 
 /// Every migration in order.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_limits::Migration),
             Box::new(m20261126_000006_plugin_versions::Migration),
             Box::new(m20261126_000007_config_version::Migration),
+            Box::new(m20261126_000008_revoked_sessions::Migration),
         ]
     }
 }

@@ -76,3 +76,56 @@ async fn changes_made_on_one_instance_reach_the_other() {
     drop((first, second));
     db.drop_database().await;
 }
+
+#[tokio::test]
+async fn a_logout_on_one_instance_ends_the_session_on_all() {
+    let Some(db) = TempDatabase::create("multi_instance_logout").await else {
+        return;
+    };
+    let env = [
+        ("DATABASE_URL", db.url.clone()),
+        ("AI_PROXY_MASTER_KEY", MASTER_KEY.into()),
+        ("AI_PROXY_CONFIG_POLL_MS", "200".into()),
+    ];
+    let first = TestGateway::start_with(&env).await;
+    let second = TestGateway::start_with(&env).await;
+    let http = reqwest::Client::new();
+    let login: serde_json::Value = http
+        .post(format!("{}/api/auth/login", first.admin_url))
+        .json(&serde_json::json!({"username": "admin", "password": ai_proxy_tests::gateway::ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().expect("session token").to_owned();
+    let me = |gw: &TestGateway| {
+        http.get(format!("{}/api/auth/me", gw.admin_url))
+            .bearer_auth(&token)
+            .send()
+    };
+    assert_eq!(
+        me(&second).await.unwrap().status(),
+        200,
+        "one session, any instance"
+    );
+    let out = http
+        .post(format!("{}/api/auth/logout", first.admin_url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 200);
+    assert_eq!(me(&first).await.unwrap().status(), 401);
+    let started = Instant::now();
+    while me(&second).await.unwrap().status() != 401 {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the other instance still accepts the session"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop((first, second));
+    db.drop_database().await;
+}

@@ -28,7 +28,7 @@ use super::openapi::{self, BadRequest, Unauthorized};
 use super::session::{Claims, SESSION_COOKIE, SESSION_TTL, password_version};
 use super::{AdminState, ApiError, Done};
 use crate::secrets::{hash_password, verify_password};
-use crate::store::entities::users;
+use crate::store::entities::{revoked_sessions, users};
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 8;
@@ -140,6 +140,18 @@ pub async fn login(
 pub async fn logout(State(state): State<AdminState>, caller: axum::Extension<Caller>) -> Response {
     if let Some(claims) = &caller.claims {
         state.sessions.revoke(claims);
+        // Other instances learn of it at their next configuration poll.
+        let stored = revoked_sessions::ActiveModel {
+            jti: Set(claims.jti.clone()),
+            expires_at: Set(claims.exp),
+        }
+        .insert(&state.db)
+        .await;
+        if let Err(e) = stored.map(|_| ()) {
+            tracing::warn!(error = %e, "storing a session revocation failed");
+        } else if state.reload().await.is_err() {
+            tracing::warn!("announcing a session revocation failed");
+        }
     }
     let mut response = Json(Done { ok: true }).into_response();
     let clear = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");

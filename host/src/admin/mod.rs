@@ -89,12 +89,19 @@ impl AdminCore {
         Ok(())
     }
 
-    /// Rebuilds the catalog from the database and swaps it in.
+    /// Rebuilds the catalog from the database and swaps it in, and picks
+    /// up session revocations made on any instance.
     pub async fn load_and_swap(&self) -> Result<(), ApiError> {
         let catalog = load_catalog(&self.db, &self.registry, &self.secrets)
             .await
             .map_err(ApiError::internal)?;
         self.catalog.store(Arc::new(catalog));
+        self.load_revocations().await
+    }
+
+    /// Picks up session revocations made on any instance.
+    pub async fn load_revocations(&self) -> Result<(), ApiError> {
+        session::load_revocations(&self.db, &self.sessions).await?;
         Ok(())
     }
 }

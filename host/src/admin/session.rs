@@ -2,7 +2,8 @@
 //! secret derived from the master key (so every instance sharing the
 //! master key accepts them). A token names the account and a fingerprint of
 //! its password hash, so changing the password ends every older session;
-//! logout revokes the token's id on this instance until it expires.
+//! logout revokes the token's id until it expires, on this instance at once
+//! and on the others through the database (`revoked_sessions`).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -92,12 +93,37 @@ impl SessionSigner {
 
     /// Ends a session before its expiry.
     pub fn revoke(&self, claims: &Claims) {
+        self.revoke_id(&claims.jti, claims.exp);
+    }
+
+    /// Ends the session with token id `jti` (valid until `exp`).
+    pub fn revoke_id(&self, jti: &str, exp: i64) {
         if let Ok(mut revoked) = self.revoked.lock() {
             let now = chrono::Utc::now().timestamp();
             revoked.retain(|_, exp| *exp > now);
-            revoked.insert(claims.jti.clone(), claims.exp);
+            revoked.insert(jti.to_owned(), exp);
         }
     }
+}
+
+/// Loads the revocations stored by any instance (and forgets expired ones).
+pub async fn load_revocations(
+    db: &sea_orm::DatabaseConnection,
+    signer: &SessionSigner,
+) -> Result<(), sea_orm::DbErr> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    use crate::store::entities::revoked_sessions;
+
+    let now = chrono::Utc::now().timestamp();
+    revoked_sessions::Entity::delete_many()
+        .filter(revoked_sessions::Column::ExpiresAt.lte(now))
+        .exec(db)
+        .await?;
+    for row in revoked_sessions::Entity::find().all(db).await? {
+        signer.revoke_id(&row.jti, row.expires_at);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -9,4 +9,5 @@ pub mod prices;
 pub mod provider_keys;
 pub mod providers;
 pub mod proxy_tracing;
+pub mod revoked_sessions;
 pub mod users;
