@@ -1,5 +1,6 @@
 //! The background health checker (ApiKeyHealthService): probes every
-//! enabled upstream key with its plugin's probe request on an interval,
+//! enabled upstream key of an enabled provider with its plugin's probe
+//! request on an interval,
 //! reports the verdict to the key board (which takes keys out of rotation
 //! and brings them back), and stores the status in the database when it
 //! changes. A failing key is probed less and less often (exponential
@@ -60,7 +61,11 @@ impl HealthService {
                 if due.get(&key.id).is_some_and(|at| *at > now) {
                     continue;
                 }
-                let Some(provider) = catalog.providers.get(&key.provider_id) else {
+                let Some(provider) = catalog
+                    .providers
+                    .get(&key.provider_id)
+                    .filter(|p| p.enabled)
+                else {
                     continue;
                 };
                 let probe = probe_key(provider, key, &self.resolver, &self.connector).await;
