@@ -94,8 +94,8 @@ export function OAuthClients({ clientKeys }) {
         title="OAuth clients"
         description={
           <>
-            Services that sign in with client credentials instead of holding a key. Get a token with{" "}
-            <code className="break-all text-xs">{tokenCommand()}</code>
+            Services that sign in with client credentials instead of holding a key. Get a token with
+            <code className="mt-1 block break-words font-mono text-xs">{tokenCommand()}</code>
           </>
         }
         action={

@@ -51,8 +51,8 @@ function KeyHealth({ keyRow }) {
       <div className="flex flex-wrap items-center gap-1">
         <HealthBadge status={h?.status ?? keyRow.health_status} />
         {h ? (
-          <Badge tone={score.tone} data-testid="health-score" title="Health score">
-            {score.label}
+          <Badge tone={score.tone === "danger" ? "danger" : "outline"} data-testid="health-score" title="Health score, 0 to 100%">
+            score {score.label}
           </Badge>
         ) : null}
         {keyHealthTags(h).map((t) => (

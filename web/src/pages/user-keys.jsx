@@ -234,11 +234,10 @@ export function UserKeysPage({ user }) {
             Create a key for each application; its requests then show up in the logs under its name.
           </Empty>
         ) : (
-          <Table minWidth={1000}>
+          <Table minWidth={900}>
             <thead>
               <tr>
                 <Th>Name</Th>
-                <Th>Key</Th>
                 <Th>Provider</Th>
                 <Th>Pool</Th>
                 <Th>Limits</Th>
@@ -251,8 +250,8 @@ export function UserKeysPage({ user }) {
             <tbody>
               {keys.data.map((k) => (
                 <Tr key={k.id} data-testid={`client-key-${k.name}`}>
-                  <Td className="font-medium">{k.name}</Td>
                   <Td>
+                    <div className="font-medium">{k.name}</div>
                     <code className="text-xs text-muted-foreground">{k.key_prefix}…</code>
                   </Td>
                   <Td>{providerName(k.provider_id)}</Td>
