@@ -62,9 +62,9 @@ function KeyHealth({ keyRow }) {
         ))}
       </div>
       {h?.latency_ms !== null && h?.latency_ms !== undefined ? (
-        <div className="text-xs text-muted-foreground">{formatDuration(h.latency_ms)}</div>
+        <div className="text-xs text-muted-foreground">{formatDuration(h.latency_ms)} latency</div>
       ) : null}
-      {h?.last_error ? <div className="line-clamp-2 text-xs text-muted-foreground">{h.last_error}</div> : null}
+      {h?.last_error && (h.status !== "healthy" || h.consecutive_failures) ? <div className="line-clamp-2 text-xs text-muted-foreground">{h.last_error}</div> : null}
     </div>
   );
 }

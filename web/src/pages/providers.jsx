@@ -18,7 +18,7 @@ import { cn } from "../lib/cn.js";
 import { Plugins } from "./plugins.jsx";
 
 /** Versions of a plugin the operator can pin a provider to, newest first. */
-function versionsOf(plugins, name) {
+export function versionsOf(plugins, name) {
   return (plugins ?? [])
     .filter((p) => p.name === name)
     .sort((a, b) => b.id - a.id)
@@ -77,7 +77,7 @@ function ProviderForm({ provider, pluginNames, plugins }) {
   );
 }
 
-function providerInput(form, editing) {
+export function providerInput(form, editing) {
   const body = {};
   const name = String(form.get("name") ?? "").trim();
   if (!name) throw new Error("Give the provider a name.");
