@@ -647,6 +647,7 @@ try {
       await p.getByRole("button", { name: "Create client key" }).first().click();
       const dialog = p.getByRole("dialog");
       expect((await dialog.getByText("Upstream key pool").count()) === 0, "a user is offered the upstream pool");
+      expect((await dialog.getByText("Requests / minute").count()) === 0, "a user is offered limit fields");
       await dialog.getByLabel("Name").fill("bob-app");
       await dialog.getByRole("button", { name: "Create key" }).click();
       const created = p.getByRole("dialog", { name: "Client key created" });
@@ -654,6 +655,7 @@ try {
       await created.getByRole("button", { name: "Done" }).click();
       await p.getByTestId("client-key-bob-app").waitFor();
       expect((await p.getByTestId("client-key-e2e-app").count()) === 0, "bob sees the admin's client key");
+      await p.getByTestId("oauth-clients").getByText("No OAuth clients").waitFor();
       await p.getByRole("button", { name: "Change password" }).click();
       const change = p.getByRole("dialog", { name: "Change password" });
       await change.getByLabel("Current password").fill("bob-pass-1234");
@@ -743,6 +745,20 @@ try {
     }
     await mobile.close();
   }, 60_000);
+
+  if (results.some((r) => r.name.startsWith("an unused version gets call limits") && r.ok)) {
+    await step("an unused plugin version is deleted after confirming", async () => {
+      await go(page, "/providers", "Providers & Plugins");
+      const next = page.getByTestId("plugin-openai-0.2.0");
+      await next.getByRole("button", { name: "Delete openai 0.2.0" }).click();
+      const confirm = page.getByRole("alertdialog");
+      await confirm.getByText("Delete openai 0.2.0?").waitFor();
+      await confirm.getByRole("button", { name: "Delete" }).click();
+      await next.waitFor({ state: "detached" });
+      const left = (await adminCall(gateway, "GET", "/api/plugins")).filter((p) => p.name === "openai").map((p) => p.version);
+      expect(left.join() === "0.1.0", `openai versions left: ${left}`);
+    });
+  }
 
   await step("an ended session sends the operator back to the login page", async () => {
     await go(page, "/user-keys", "User Keys");
