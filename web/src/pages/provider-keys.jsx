@@ -120,14 +120,12 @@ function KeyForm({ keyRow, providers }) {
       <Field label="Secret" hint={editing ? `Now ${keyRow.secret_hint}. Leave empty to keep it.` : "Stored encrypted and never shown again."}>
         {(id) => <Input id={id} name="secret" type="password" autoComplete="new-password" placeholder={editing ? "unchanged" : "sk-…"} />}
       </Field>
-      <div className="grid grid-cols-2 gap-3">
-        <Field label="Weight" hint="Share of traffic in weighted pools, 0 to 1000.">
-          {(id) => <Input id={id} name="weight" type="number" min={0} max={1000} defaultValue={keyRow?.weight ?? 1} />}
-        </Field>
-        <Field label="Expires" hint={keyRow?.expires_at ? "Move it to keep the key; it cannot be removed." : "Empty never expires."}>
-          {(id) => <Input id={id} name="expires_at" type="datetime-local" defaultValue={isoToLocal(keyRow?.expires_at)} />}
-        </Field>
-      </div>
+      <Field label="Weight" hint="Share of traffic in weighted pools, 0 to 1000.">
+        {(id) => <Input id={id} name="weight" type="number" min={0} max={1000} defaultValue={keyRow?.weight ?? 1} />}
+      </Field>
+      <Field label="Expires" hint={keyRow?.expires_at ? "Move it to keep the key; it cannot be removed." : "Empty never expires."}>
+        {(id) => <Input id={id} name="expires_at" type="datetime-local" defaultValue={isoToLocal(keyRow?.expires_at)} />}
+      </Field>
       <LimitFields specs={KEY_LIMITS} limits={keyRow?.limits} />
     </>
   );
@@ -272,7 +270,13 @@ export function ProviderKeysPage() {
             <tbody>
               {keys.data.map((k) => (
                 <Tr key={k.id} data-testid={`provider-key-${k.name}`}>
-                  <Td className="font-medium">{k.name}</Td>
+                  <Td>
+                    <div className="font-medium">{k.name}</div>
+                    {/* On a phone the health column sits behind the actions; its gist goes here. */}
+                    <div className="mt-1 sm:hidden">
+                      <Badge tone={healthBadge(k.health?.status ?? k.health_status).tone}>{healthBadge(k.health?.status ?? k.health_status).label}</Badge>
+                    </div>
+                  </Td>
                   <Td>{providerName(k.provider_id)}</Td>
                   <Td>
                     <code className="text-xs text-muted-foreground">{k.secret_hint}</code>
@@ -290,7 +294,7 @@ export function ProviderKeysPage() {
                   <Td className={STICKY_END}>
                     <div className="flex justify-end gap-1">
                       <Button variant="outline" size="sm" onClick={() => check(k)} disabled={checking === k.id}>
-                        {checking === k.id ? <Spinner /> : <Activity />} Check
+                        {checking === k.id ? <Spinner /> : <Activity />} <span className="max-sm:sr-only">Check</span>
                       </Button>
                       <Button variant="ghost" size="icon" aria-label={`Trends of ${k.name}`} onClick={() => setTrends(k)}>
                         <LineChart />
