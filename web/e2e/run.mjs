@@ -20,7 +20,7 @@ const chromiumPath = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const out = resolve(process.env.AI_PROXY_E2E_OUT || join(web, "e2e-out"));
 const shots = join(out, "screenshots");
 const STEP_MS = 30_000;
-const TOTAL_MS = 170_000;
+const TOTAL_MS = 260_000;
 
 for (const [what, path] of [
   ["gateway binary", gatewayBin],
@@ -195,7 +195,30 @@ try {
     await bad.getByRole("button", { name: "Check" }).click();
     await bad.getByTestId("health-badge").getByText("Invalid key").waitFor();
     await page.getByRole("status").filter({ hasText: "team-a: Healthy" }).waitFor();
+    // The live health: a score per key, and the failing one out of the rotation.
+    await until(async () => (await good.getByTestId("health-score").textContent()).endsWith("%"), 5_000, "team-a has a score");
+    const tag = await bad.getByTestId("health-rotation").textContent();
+    expect(/^(cooling down \d+s|out of rotation)$/.test(tag), `team-bad is tagged ${tag}`);
     await shot(page, "provider-keys-1280");
+  });
+
+  await step("an upstream key's limits and expiry are set through its dialog", async () => {
+    const bad = page.getByTestId("provider-key-team-bad");
+    await bad.getByRole("button", { name: "Edit team-bad" }).click();
+    const dialog = page.getByRole("dialog", { name: "Edit team-bad" });
+    await dialog.getByLabel("Requests / second").fill("1.5");
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await dialog.getByText("Requests / second must be a whole number, 0 or more.").waitFor();
+    await dialog.getByLabel("Requests / second").fill("");
+    await dialog.getByLabel("Tokens / day").fill("250000");
+    await dialog.getByLabel("Expires").fill("2099-01-01T12:00");
+    await shot(page, "provider-key-limits-dialog-1280");
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await dialog.waitFor({ state: "hidden" });
+    await bad.getByTestId("provider-key-limits").getByText("250K tokens/day").waitFor();
+    await bad.getByTestId("provider-key-limits").getByText(/expires 2099-01-01/).waitFor();
+    const key = (await adminCall(gateway, "GET", "/api/provider-keys/keys")).find((k) => k.name === "team-bad");
+    expect(key.limits.tokens_per_day === 250000 && key.limits.requests_per_second === null, `limits are ${JSON.stringify(key.limits)}`);
   });
 
   await step("a client key is created, shown once and copied", async () => {
@@ -330,6 +353,88 @@ try {
     await shot(page, "user-keys-1280");
   });
 
+  let limitedKey = null;
+  await step("a client key limited to 1 request a minute through the UI refuses the second with 429, and the log shows it", async () => {
+    await go(page, "/user-keys", "User Keys");
+    await page.getByRole("button", { name: "Create client key" }).first().click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Name").fill("limited-app");
+    await dialog.getByLabel("Provider").selectOption({ label: "openai" });
+    await dialog.getByLabel("team-a").check();
+    await dialog.getByRole("button", { name: "Create key" }).click();
+    const created = page.getByRole("dialog", { name: "Client key created" });
+    limitedKey = (await created.getByTestId("new-client-key").textContent()).trim();
+    await created.getByRole("button", { name: "Done" }).click();
+    const row = page.getByTestId("client-key-limited-app");
+    await row.getByTestId("client-key-limits").getByText("unlimited").waitFor();
+    await row.getByRole("button", { name: "Edit limited-app" }).click();
+    const edit = page.getByRole("dialog", { name: "Edit limited-app" });
+    await edit.getByLabel("Strategy").selectOption("best_health");
+    await edit.getByLabel("Requests / minute").fill("1");
+    await edit.getByLabel("Cost / day (USD)").fill("2.50");
+    await shot(page, "client-key-limits-dialog-1280");
+    await edit.getByRole("button", { name: "Save" }).click();
+    await edit.waitFor({ state: "hidden" });
+    await row.getByTestId("client-key-limits").getByText("1/min").waitFor();
+    await row.getByTestId("client-key-limits").getByText("$2.50/day").waitFor();
+    expect((await row.getByTestId("client-key-strategy").textContent()) === "Best health", "the strategy is not shown");
+    const send = () =>
+      fetch(`${gateway.proxy}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${limitedKey}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "limited" }] }),
+      });
+    const first = await send();
+    expect(first.status === 200, `the first request answered ${first.status}`);
+    await first.arrayBuffer();
+    const second = await send();
+    const body = await second.text();
+    expect(second.status === 429, `the second request answered ${second.status}: ${body}`);
+    await go(page, "/logs", "Logs");
+    await page.getByLabel("Client key").selectOption({ label: "limited-app" });
+    await page.getByRole("button", { name: "Apply" }).click();
+    const rows = page.getByTestId("trace-rows").locator("tr");
+    await until(async () => (await rows.filter({ hasText: "429" }).count()) === 1, 10_000, "one 429 row of limited-app");
+    await shot(page, "logs-rate-limited-1280");
+  });
+
+  await step("an OAuth client is created, its secret shown once, and it gets a token until switched off", async () => {
+    await go(page, "/user-keys", "User Keys");
+    const section = page.getByTestId("oauth-clients");
+    await section.getByText("No OAuth clients").waitFor();
+    await section.getByRole("button", { name: "Add OAuth client" }).click();
+    const dialog = page.getByRole("dialog", { name: "Add OAuth client" });
+    await dialog.getByLabel("Name").fill("ci");
+    await dialog.getByLabel("Client key").selectOption({ label: "e2e-app" });
+    await dialog.getByRole("button", { name: "Create client" }).click();
+    const created = page.getByRole("dialog", { name: "OAuth client created" });
+    const id = (await created.getByTestId("new-oauth-client-id").textContent()).trim();
+    const secret = (await created.getByTestId("new-oauth-client-secret").textContent()).trim();
+    expect(id && secret && id !== secret, `id ${id}, secret ${secret}`);
+    await created.getByRole("button", { name: "Copy client secret" }).click();
+    await until(async () => (await page.evaluate(() => navigator.clipboard.readText())) === secret, 3_000, "the secret on the clipboard");
+    await shot(page, "oauth-client-created-1280");
+    await created.getByRole("button", { name: "Done" }).click();
+    const row = page.getByTestId("oauth-client-ci");
+    await row.getByText("e2e-app").waitFor();
+    expect(!(await page.textContent("body")).includes(secret), "the secret is still on the page");
+    const token = () =>
+      fetch(`${gateway.proxy}/oauth/token`, {
+        method: "POST",
+        headers: { authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString("base64")}`, "content-type": "application/x-www-form-urlencoded" },
+        body: "grant_type=client_credentials",
+      });
+    const granted = await token();
+    const grant = await granted.json();
+    expect(granted.status === 200 && grant.access_token, `the token request answered ${granted.status}`);
+    await shot(page, "oauth-clients-1280");
+    await row.getByRole("switch").click();
+    await until(async () => (await row.getByRole("switch").getAttribute("aria-checked")) === "false", 5_000, "switch off");
+    const refused = await token();
+    await refused.arrayBuffer();
+    expect(refused.status >= 400 && refused.status < 500, `a disabled client got ${refused.status}`);
+  });
+
   await step("disabling an upstream key asks nothing; deleting one asks first", async () => {
     await go(page, "/provider-keys", "Provider Keys");
     const bad = page.getByTestId("provider-key-team-bad");
@@ -390,11 +495,77 @@ try {
       await page.getByTestId("plugin-file").setInputFiles(wasm);
       // The gateway validates and stores it; the console names what it accepted.
       await page.getByRole("status").filter({ hasText: "Accepted openai version 0.2.0" }).waitFor({ timeout: 20_000 });
-      await page.getByRole("cell", { name: "0.2.0", exact: true }).waitFor();
+      await page.getByTestId("plugin-openai-0.2.0").waitFor();
       await shot(page, "plugin-upload-1280");
       // The same file again is a duplicate version, refused in words.
       await page.getByTestId("plugin-file").setInputFiles(wasm);
       await page.getByText(/already stored/).waitFor({ timeout: 20_000 });
+    });
+
+    await step("the provider following latest serves the upload; a version in use is not deleted", async () => {
+      // The upload refreshed the providers table too: openai follows latest.
+      const openai = page.getByTestId("provider-openai");
+      await until(async () => (await openai.getByTestId("provider-serving").textContent()) === "v0.2.0", 10_000, "openai serving v0.2.0");
+      expect((await openai.getByTestId("provider-binding").textContent()) === "follows latest", "openai is not following latest");
+      const next = page.getByTestId("plugin-openai-0.2.0");
+      await until(async () => (await next.getByTestId("plugin-status").textContent()) === "serving", 5_000, "0.2.0 tagged serving");
+      const old = page.getByTestId("plugin-openai-0.1.0");
+      expect((await old.getByTestId("plugin-status").textContent()) === "enabled", "0.1.0 is not tagged enabled");
+      expect(await old.getByRole("button", { name: "Delete openai 0.1.0" }).isDisabled(), "a built-in version offers delete");
+      await next.getByRole("button", { name: "Delete openai 0.2.0" }).click();
+      const confirm = page.getByRole("alertdialog");
+      await confirm.getByRole("button", { name: "Delete" }).click();
+      await confirm.getByText(/in use by provider\(s\) openai/).waitFor();
+      await shot(page, "plugin-delete-in-use-1280");
+      await confirm.getByRole("button", { name: "Cancel" }).click();
+      await confirm.waitFor({ state: "hidden" });
+      await next.waitFor();
+    });
+
+    await step("rollback: openai is pinned to 0.1.0 through its dialog and keeps serving", async () => {
+      await page.getByRole("button", { name: "Edit openai" }).click();
+      const dialog = page.getByRole("dialog", { name: "Edit openai" });
+      await dialog.getByLabel("Plugin version").selectOption("0.1.0");
+      await shot(page, "provider-bind-version-1280");
+      await dialog.getByRole("button", { name: "Save" }).click();
+      await dialog.waitFor({ state: "hidden" });
+      const openai = page.getByTestId("provider-openai");
+      await until(async () => (await openai.getByTestId("provider-binding").textContent()) === "pinned to 0.1.0", 10_000, "openai pinned to 0.1.0");
+      await until(async () => (await openai.getByTestId("provider-serving").textContent()) === "v0.1.0", 10_000, "openai serving v0.1.0");
+      const old = page.getByTestId("plugin-openai-0.1.0");
+      await until(async () => (await old.getByTestId("plugin-status").textContent()) === "serving", 5_000, "0.1.0 tagged serving");
+      await old.getByText("openai (pinned)").waitFor();
+      // Traffic still flows through the pinned version, and its call count shows it.
+      const r = await fetch(`${gateway.proxy}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${clientKey}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "pinned" }] }),
+      });
+      expect(r.status === 200, `a request through the pinned version answered ${r.status}`);
+      await r.arrayBuffer();
+      await go(page, "/providers", "Providers & Plugins");
+      const calls = await page.getByTestId("plugin-openai-0.1.0").getByTestId("plugin-metrics").textContent();
+      expect(/^[1-9][\d,]* calls/.test(calls), `0.1.0 shows ${calls}`);
+    });
+
+    await step("an unused version gets call limits and is disabled", async () => {
+      const next = page.getByTestId("plugin-openai-0.2.0");
+      await next.getByRole("button", { name: "Limits of openai 0.2.0" }).click();
+      const dialog = page.getByRole("dialog", { name: "Limits of openai 0.2.0" });
+      await dialog.getByLabel("Call timeout (ms)").fill("70000");
+      await dialog.getByRole("button", { name: "Save" }).click();
+      await dialog.getByText("Call timeout must be a whole number from 1 to 60,000.").waitFor();
+      await dialog.getByLabel("Call timeout (ms)").fill("2000");
+      await dialog.getByLabel("Memory (MiB)").fill("64");
+      await dialog.getByRole("button", { name: "Save" }).click();
+      await dialog.waitFor({ state: "hidden" });
+      await next.getByText("2,000 ms per call").waitFor();
+      await next.getByText("64 MiB").waitFor();
+      await next.getByRole("switch").click();
+      await until(async () => (await next.getByTestId("plugin-status").textContent()) === "disabled", 5_000, "0.2.0 tagged disabled");
+      const listed = (await adminCall(gateway, "GET", "/api/plugins")).find((p) => p.name === "openai" && p.version === "0.2.0");
+      expect(!listed.enabled && listed.call_timeout_ms === 2000 && listed.memory_mib === 64, `0.2.0 is ${JSON.stringify(listed)}`);
+      await shot(page, "plugins-1280");
     });
   }
 
@@ -476,6 +647,7 @@ try {
       await p.getByRole("button", { name: "Create client key" }).first().click();
       const dialog = p.getByRole("dialog");
       expect((await dialog.getByText("Upstream key pool").count()) === 0, "a user is offered the upstream pool");
+      expect((await dialog.getByText("Requests / minute").count()) === 0, "a user is offered limit fields");
       await dialog.getByLabel("Name").fill("bob-app");
       await dialog.getByRole("button", { name: "Create key" }).click();
       const created = p.getByRole("dialog", { name: "Client key created" });
@@ -483,6 +655,7 @@ try {
       await created.getByRole("button", { name: "Done" }).click();
       await p.getByTestId("client-key-bob-app").waitFor();
       expect((await p.getByTestId("client-key-e2e-app").count()) === 0, "bob sees the admin's client key");
+      await p.getByTestId("oauth-clients").getByText("No OAuth clients").waitFor();
       await p.getByRole("button", { name: "Change password" }).click();
       const change = p.getByRole("dialog", { name: "Change password" });
       await change.getByLabel("Current password").fill("bob-pass-1234");
@@ -520,6 +693,12 @@ try {
     await shot(page, "dashboard-1280-dark");
     await go(page, "/logs", "Logs");
     await shot(page, "logs-1280-dark");
+    await go(page, "/providers", "Providers & Plugins");
+    await shot(page, "providers-1280-dark");
+    await go(page, "/user-keys", "User Keys");
+    await shot(page, "user-keys-1280-dark");
+    await go(page, "/provider-keys", "Provider Keys");
+    await shot(page, "provider-keys-1280-dark");
     await page.getByRole("button", { name: "Switch to light mode" }).click();
   });
 
@@ -557,8 +736,29 @@ try {
     await m.getByTestId("trace-cards").getByRole("button").first().click();
     await m.getByTestId("trace-detail").waitFor();
     await shot(m, "log-detail-390-dark");
+    for (const [path, title, name] of [
+      ["/providers", "Providers & Plugins", "providers"],
+      ["/user-keys", "User Keys", "user-keys"],
+    ]) {
+      await go(m, path, title);
+      await shot(m, `${name}-390-dark`);
+    }
     await mobile.close();
   }, 60_000);
+
+  if (results.some((r) => r.name.startsWith("an unused version gets call limits") && r.ok)) {
+    await step("an unused plugin version is deleted after confirming", async () => {
+      await go(page, "/providers", "Providers & Plugins");
+      const next = page.getByTestId("plugin-openai-0.2.0");
+      await next.getByRole("button", { name: "Delete openai 0.2.0" }).click();
+      const confirm = page.getByRole("alertdialog");
+      await confirm.getByText("Delete openai 0.2.0?").waitFor();
+      await confirm.getByRole("button", { name: "Delete" }).click();
+      await next.waitFor({ state: "detached" });
+      const left = (await adminCall(gateway, "GET", "/api/plugins")).filter((p) => p.name === "openai").map((p) => p.version);
+      expect(left.join() === "0.1.0", `openai versions left: ${left}`);
+    });
+  }
 
   await step("an ended session sends the operator back to the login page", async () => {
     await go(page, "/user-keys", "User Keys");

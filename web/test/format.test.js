@@ -79,3 +79,46 @@ describe("other formats", () => {
     expect(statusTone(502)).toBe("danger");
   });
 });
+
+import { formatMicros, healthScore, keyHealthTags, pluginFailures, pluginStatus } from "../src/lib/format.js";
+
+describe("plugin metrics", () => {
+  it("formats call times from microseconds", () => {
+    expect(formatMicros(0)).toBe("0 µs");
+    expect(formatMicros(999)).toBe("999 µs");
+    expect(formatMicros(1000)).toBe("1 ms");
+    expect(formatMicros(2_560)).toBe("2.56 ms");
+    expect(formatMicros(12_340)).toBe("12.3 ms");
+    expect(formatMicros(2_500_000)).toBe("2.5 s");
+    expect(formatMicros(null)).toBe("—");
+  });
+
+  it("sums every kind of failure", () => {
+    expect(pluginFailures({ calls: 9, errors: 1, traps: 2, timeouts: 3, out_of_memory: 4 })).toBe(10);
+    expect(pluginFailures(null)).toBe(0);
+  });
+
+  it("tags a version serving, enabled or disabled with its reason", () => {
+    expect(pluginStatus({ enabled: true, serving: ["openai"] }).label).toBe("serving");
+    expect(pluginStatus({ enabled: true, serving: [] }).label).toBe("enabled");
+    const off = pluginStatus({ enabled: false, serving: [], disabled_reason: "trapped 5 times" });
+    expect(off).toMatchObject({ label: "disabled", tone: "warning", title: "trapped 5 times" });
+  });
+});
+
+describe("upstream key health", () => {
+  it("reads the score as a percentage with a tone", () => {
+    expect(healthScore(1)).toEqual({ label: "100%", tone: "success" });
+    expect(healthScore(0.8)).toEqual({ label: "80%", tone: "success" });
+    expect(healthScore(0.5).tone).toBe("warning");
+    expect(healthScore(0.49).tone).toBe("danger");
+    expect(healthScore(undefined).label).toBe("—");
+  });
+
+  it("says when the scheduler skips the key", () => {
+    expect(keyHealthTags({ in_rotation: false, cooldown_seconds: 12 })).toEqual([{ label: "cooling down 12s", tone: "warning" }]);
+    expect(keyHealthTags({ in_rotation: false, cooldown_seconds: null })).toEqual([{ label: "out of rotation", tone: "danger" }]);
+    expect(keyHealthTags({ in_rotation: true })).toEqual([]);
+    expect(keyHealthTags(null)).toEqual([]);
+  });
+});

@@ -110,3 +110,46 @@ export function statusTone(code) {
   if (code >= 200 && code < 300) return "success";
   return "neutral";
 }
+
+/** A call time in microseconds: 850 → "850 µs", 12_300 → "12.3 ms", 2_500_000 → "2.5 s". */
+export function formatMicros(us) {
+  if (us === null || us === undefined || Number.isNaN(us)) return DASH;
+  if (us < 1000) return `${Math.round(us)} µs`;
+  if (us < 1_000_000) return `${trimZeros((us / 1000).toFixed(us < 10_000 ? 2 : 1))} ms`;
+  return formatDuration(us / 1000);
+}
+
+/**
+ * The state of a plugin version as one tag: serving (some provider runs it),
+ * disabled (with the reason as a title), or enabled but idle.
+ */
+export function pluginStatus(p) {
+  if (!p.enabled) return { label: "disabled", tone: "warning", title: p.disabled_reason || "Disabled by an operator." };
+  if (p.serving?.length) return { label: "serving", tone: "success", title: `Serving ${p.serving.join(", ")}` };
+  return { label: "enabled", tone: "neutral", title: "Enabled; no provider runs it now." };
+}
+
+/** Failed calls of a plugin version: errors, traps, timeouts and out-of-memory together. */
+export function pluginFailures(m) {
+  if (!m) return 0;
+  return (m.errors ?? 0) + (m.traps ?? 0) + (m.timeouts ?? 0) + (m.out_of_memory ?? 0);
+}
+
+/**
+ * Tags for an upstream key's live health: score as a percentage, and
+ * "cooling down Ns" or "out of rotation" when the scheduler skips it.
+ */
+export function keyHealthTags(health) {
+  if (!health) return [];
+  const tags = [];
+  if (health.cooldown_seconds) tags.push({ label: `cooling down ${health.cooldown_seconds}s`, tone: "warning" });
+  else if (health.in_rotation === false) tags.push({ label: "out of rotation", tone: "danger" });
+  return tags;
+}
+
+/** A health score 0–1 as "87%" with a tone: ≥ 0.8 good, ≥ 0.5 fair, else poor. */
+export function healthScore(score) {
+  if (score === null || score === undefined || Number.isNaN(score)) return { label: DASH, tone: "neutral" };
+  const tone = score >= 0.8 ? "success" : score >= 0.5 ? "warning" : "danger";
+  return { label: `${Math.round(score * 100)}%`, tone };
+}

@@ -1,5 +1,6 @@
-// Upstream keys: health at a glance, a one-click probe, 7-day trends, and
-// create / edit / disable / delete. Secrets are write-only.
+// Upstream keys: live health at a glance (score, cooldown, rotation), a
+// one-click probe, 7-day trends, and create / edit (weight, limits,
+// expiry) / disable / delete. Secrets are write-only.
 import { Activity, LineChart, Pencil, Plus, Trash2 } from "lucide-react";
 import { useState } from "react";
 import { TrendLines } from "../components/charts.jsx";
@@ -14,7 +15,11 @@ import { Switch } from "../components/ui/switch.jsx";
 import { STICKY_END, Table, Td, Th, Tr } from "../components/ui/table.jsx";
 import { useToast } from "../components/ui/toast.jsx";
 import { api, describeError } from "../lib/api.js";
-import { formatCost, formatDuration, formatNumber, formatTokens, healthBadge } from "../lib/format.js";
+import { formatCost, formatDateTime, formatDuration, formatNumber, formatTokens, healthBadge, healthScore, keyHealthTags } from "../lib/format.js";
+import { KEY_LIMITS, describeLimits, limitsFromForm } from "../lib/limits.js";
+import { localToIso } from "../lib/query.js";
+import { isoToLocal } from "../lib/time.js";
+import { LimitFields } from "../components/limit-fields.jsx";
 import { useApi } from "../lib/use-api.js";
 import { cn } from "../lib/cn.js";
 
@@ -25,6 +30,72 @@ export function HealthBadge({ status }) {
       <span className="size-1.5 rounded-full bg-current" aria-hidden="true" />
       {label}
     </Badge>
+  );
+}
+
+/** Live health: status, score, latency and whether the scheduler uses the key now. */
+function KeyHealth({ keyRow }) {
+  const h = keyRow.health;
+  const score = healthScore(h?.score);
+  const title = h
+    ? [
+        h.latency_ms !== null && h.latency_ms !== undefined ? `Latency ${formatDuration(h.latency_ms)}` : null,
+        h.consecutive_failures ? `${h.consecutive_failures} failures in a row` : null,
+        h.last_checked ? `Checked ${formatDateTime(h.last_checked)}` : null,
+      ]
+        .filter(Boolean)
+        .join(" · ")
+    : undefined;
+  return (
+    <div className="grid gap-1" title={title || undefined}>
+      <div className="flex flex-wrap items-center gap-1">
+        <HealthBadge status={h?.status ?? keyRow.health_status} />
+        {h ? (
+          <Badge tone={score.tone === "danger" ? "danger" : "outline"} data-testid="health-score" title="Health score, 0 to 100%">
+            score {score.label}
+          </Badge>
+        ) : null}
+        {keyHealthTags(h).map((t) => (
+          <Badge key={t.label} tone={t.tone} data-testid="health-rotation">
+            {t.label}
+          </Badge>
+        ))}
+      </div>
+      {h?.latency_ms !== null && h?.latency_ms !== undefined ? (
+        <div className="text-xs text-muted-foreground">{formatDuration(h.latency_ms)} latency</div>
+      ) : null}
+      {h?.last_error && (h.status !== "healthy" || h.consecutive_failures) ? <div className="line-clamp-2 text-xs text-muted-foreground">{h.last_error}</div> : null}
+    </div>
+  );
+}
+
+/** Limits and expiry of an upstream key. */
+function KeyTerms({ keyRow }) {
+  const limits = describeLimits(keyRow.limits, KEY_LIMITS);
+  const expired = keyRow.expires_at && new Date(keyRow.expires_at) <= new Date();
+  return (
+    <div className="grid gap-1">
+      {limits.length ? (
+        <div className="flex flex-wrap gap-1">
+          {limits.map((l) => (
+            <Badge key={l} tone="outline">
+              {l}
+            </Badge>
+          ))}
+        </div>
+      ) : (
+        <span className="text-muted-foreground">unlimited</span>
+      )}
+      {keyRow.expires_at ? (
+        expired ? (
+          <Badge tone="danger" className="w-fit">
+            expired
+          </Badge>
+        ) : (
+          <span className="text-muted-foreground">expires {formatDateTime(keyRow.expires_at)}</span>
+        )
+      ) : null}
+    </div>
   );
 }
 
@@ -52,6 +123,10 @@ function KeyForm({ keyRow, providers }) {
       <Field label="Weight" hint="Share of traffic in weighted pools, 0 to 1000.">
         {(id) => <Input id={id} name="weight" type="number" min={0} max={1000} defaultValue={keyRow?.weight ?? 1} />}
       </Field>
+      <Field label="Expires" hint={keyRow?.expires_at ? "Move it to keep the key; it cannot be removed." : "Empty never expires."}>
+        {(id) => <Input id={id} name="expires_at" type="datetime-local" defaultValue={isoToLocal(keyRow?.expires_at)} />}
+      </Field>
+      <LimitFields specs={KEY_LIMITS} limits={keyRow?.limits} />
     </>
   );
 }
@@ -65,6 +140,13 @@ function keyInput(form, editing) {
   const weight = Number(form.get("weight"));
   if (!Number.isInteger(weight) || weight < 0 || weight > 1000) throw new Error("Weight must be a whole number from 0 to 1000.");
   body.weight = weight;
+  const expires = String(form.get("expires_at") ?? "");
+  if (expires) {
+    const iso = localToIso(expires);
+    if (!iso) throw new Error("The expiry is not a valid time.");
+    body.expires_at = iso;
+  }
+  body.limits = limitsFromForm(form, KEY_LIMITS);
   if (!editing) body.provider_id = Number(form.get("provider_id"));
   return body;
 }
@@ -140,7 +222,8 @@ export function ProviderKeysPage() {
       const answer = await api(`/api/provider-keys/keys/${k.id}/health-check`, { method: "POST" });
       const r = answer.result;
       const words = healthBadge(r.status).label;
-      toast(`${k.name}: ${words}${r.http_status ? ` (HTTP ${r.http_status})` : ""} in ${formatDuration(r.latency_ms)}${r.detail ? `. ${r.detail}` : ""}`, {
+      const score = answer.health ? `, score ${healthScore(answer.health.score).label}` : "";
+      toast(`${k.name}: ${words}${r.http_status ? ` (HTTP ${r.http_status})` : ""} in ${formatDuration(r.latency_ms)}${score}${r.detail ? `. ${r.detail}` : ""}`, {
         tone: r.status === "healthy" ? "success" : "error",
       });
     } catch (e) {
@@ -171,7 +254,7 @@ export function ProviderKeysPage() {
             Add a provider's API key; client keys can then use it.
           </Empty>
         ) : (
-          <Table minWidth={780}>
+          <Table minWidth={1000}>
             <thead>
               <tr>
                 <Th>Name</Th>
@@ -179,6 +262,7 @@ export function ProviderKeysPage() {
                 <Th>Secret</Th>
                 <Th>Health</Th>
                 <Th className="text-right">Weight</Th>
+                <Th>Limits</Th>
                 <Th>Enabled</Th>
                 <Th className={cn("text-right", STICKY_END)}>Actions</Th>
               </tr>
@@ -186,22 +270,31 @@ export function ProviderKeysPage() {
             <tbody>
               {keys.data.map((k) => (
                 <Tr key={k.id} data-testid={`provider-key-${k.name}`}>
-                  <Td className="font-medium">{k.name}</Td>
+                  <Td>
+                    <div className="font-medium">{k.name}</div>
+                    {/* On a phone the health column sits behind the actions; its gist goes here. */}
+                    <div className="mt-1 sm:hidden">
+                      <Badge tone={healthBadge(k.health?.status ?? k.health_status).tone}>{healthBadge(k.health?.status ?? k.health_status).label}</Badge>
+                    </div>
+                  </Td>
                   <Td>{providerName(k.provider_id)}</Td>
                   <Td>
                     <code className="text-xs text-muted-foreground">{k.secret_hint}</code>
                   </Td>
-                  <Td>
-                    <HealthBadge status={k.health_status} />
+                  <Td className="max-w-[240px] whitespace-normal">
+                    <KeyHealth keyRow={k} />
                   </Td>
                   <Td className="text-right tabular-nums">{k.weight}</Td>
+                  <Td className="max-w-[180px] whitespace-normal text-xs" data-testid="provider-key-limits">
+                    <KeyTerms keyRow={k} />
+                  </Td>
                   <Td>
                     <Switch checked={k.enabled} onCheckedChange={(v) => setEnabled(k, v)} aria-label={`${k.name} enabled`} />
                   </Td>
                   <Td className={STICKY_END}>
                     <div className="flex justify-end gap-1">
                       <Button variant="outline" size="sm" onClick={() => check(k)} disabled={checking === k.id}>
-                        {checking === k.id ? <Spinner /> : <Activity />} Check
+                        {checking === k.id ? <Spinner /> : <Activity />} <span className="max-sm:sr-only">Check</span>
                       </Button>
                       <Button variant="ghost" size="icon" aria-label={`Trends of ${k.name}`} onClick={() => setTrends(k)}>
                         <LineChart />

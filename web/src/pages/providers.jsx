@@ -1,11 +1,11 @@
-// Providers (where traffic goes and which plugin speaks to it) and the
-// stored plugin components, with the upload.
+// Providers (where traffic goes, which plugin speaks to it and which
+// version of it), and the stored plugin versions below them.
 import { Pencil, Plus, Trash2 } from "lucide-react";
 import { useState } from "react";
 import { PageIntro } from "../components/layout.jsx";
 import { Badge } from "../components/ui/badge.jsx";
 import { Button } from "../components/ui/button.jsx";
-import { Card, CardBody, CardHeader } from "../components/ui/card.jsx";
+import { Card } from "../components/ui/card.jsx";
 import { ConfirmDialog, FormDialog } from "../components/ui/dialog.jsx";
 import { Field, Input, Select } from "../components/ui/input.jsx";
 import { Empty, ErrorNote, Loading } from "../components/ui/states.jsx";
@@ -13,28 +13,55 @@ import { Switch } from "../components/ui/switch.jsx";
 import { STICKY_END, Table, Td, Th, Tr } from "../components/ui/table.jsx";
 import { useToast } from "../components/ui/toast.jsx";
 import { api, describeError } from "../lib/api.js";
-import { formatDateTime } from "../lib/format.js";
 import { useApi } from "../lib/use-api.js";
 import { cn } from "../lib/cn.js";
-import { PluginUpload } from "./plugin-upload.jsx";
+import { Plugins } from "./plugins.jsx";
 
-function ProviderForm({ provider, pluginNames }) {
+/** Versions of a plugin the operator can pin a provider to, newest first. */
+export function versionsOf(plugins, name) {
+  return (plugins ?? [])
+    .filter((p) => p.name === name)
+    .sort((a, b) => b.id - a.id)
+    .map((p) => ({ version: p.version, enabled: p.enabled }));
+}
+
+function ProviderForm({ provider, pluginNames, plugins }) {
+  const [plugin, setPlugin] = useState(provider?.plugin ?? pluginNames[0]);
+  const versions = versionsOf(plugins, plugin);
+  const binding = provider && plugin === provider.plugin ? provider.plugin_binding : "latest";
   return (
     <>
       <Field label="Name" hint="Unique; shown in logs.">
         {(id) => <Input id={id} name="name" defaultValue={provider?.name} required maxLength={64} autoComplete="off" />}
       </Field>
-      <Field label="Plugin" hint="The component that speaks this provider's API.">
-        {(id) => (
-          <Select id={id} name="plugin" defaultValue={provider?.plugin ?? pluginNames[0]}>
-            {pluginNames.map((n) => (
-              <option key={n} value={n}>
-                {n}
-              </option>
-            ))}
-          </Select>
-        )}
-      </Field>
+      <div className="grid grid-cols-2 gap-3">
+        <Field label="Plugin" hint="The component that speaks this provider's API.">
+          {(id) => (
+            <Select id={id} name="plugin" value={plugin} onChange={(e) => setPlugin(e.target.value)}>
+              {pluginNames.map((n) => (
+                <option key={n} value={n}>
+                  {n}
+                </option>
+              ))}
+            </Select>
+          )}
+        </Field>
+        {plugins ? (
+          <Field label="Plugin version" hint="Pin a version to roll back; latest follows the newest enabled one.">
+            {(id) => (
+              <Select id={id} name="plugin_version" key={plugin} defaultValue={binding}>
+                <option value="latest">latest</option>
+                {versions.map((v) => (
+                  <option key={v.version} value={v.version} disabled={!v.enabled && v.version !== binding}>
+                    {v.version}
+                    {v.enabled ? "" : " (disabled)"}
+                  </option>
+                ))}
+              </Select>
+            )}
+          </Field>
+        ) : null}
+      </div>
       <Field label="Base URL" hint={provider ? undefined : "Empty uses the plugin's default."}>
         {(id) => <Input id={id} name="base_url" type="url" defaultValue={provider?.base_url} placeholder="https://api.example.com" />}
       </Field>
@@ -50,13 +77,18 @@ function ProviderForm({ provider, pluginNames }) {
   );
 }
 
-function providerInput(form, editing) {
+export function providerInput(form, editing) {
   const body = {};
   const name = String(form.get("name") ?? "").trim();
   if (!name) throw new Error("Give the provider a name.");
   if (!editing || name !== editing.name) body.name = name;
   if (!editing) body.plugin = String(form.get("plugin") ?? "");
   else if (form.get("plugin") !== editing.plugin) body.plugin = String(form.get("plugin"));
+  const version = form.get("plugin_version");
+  if (version !== null) {
+    const v = String(version);
+    if (editing ? v !== editing.plugin_binding || body.plugin : v !== "latest") body.plugin_version = v;
+  }
   const url = String(form.get("base_url") ?? "").trim();
   if (url) body.base_url = url;
   for (const key of ["connect_timeout_ms", "read_timeout_ms"]) {
@@ -67,55 +99,6 @@ function providerInput(form, editing) {
     body[key] = n;
   }
   return body;
-}
-
-function Plugins({ plugins, onUploaded }) {
-  return (
-    <Card>
-      <CardHeader title="Plugins" description="Stored WebAssembly components. Built-in ones ship with the gateway." />
-      <CardBody className="grid gap-4">
-        <PluginUpload onUploaded={onUploaded} />
-      </CardBody>
-      <ErrorNote error={plugins.error} onRetry={plugins.reload} className="m-4" />
-      {plugins.loading && !plugins.data ? (
-        <Loading />
-      ) : !plugins.data?.length ? (
-        <Empty title="No plugins stored" />
-      ) : (
-        <Table minWidth={640}>
-          <thead>
-            <tr>
-              <Th>Name</Th>
-              <Th>Version</Th>
-              <Th>SHA-256</Th>
-              <Th>Kind</Th>
-              <Th>Added</Th>
-            </tr>
-          </thead>
-          <tbody data-testid="plugin-rows">
-            {plugins.data.map((p) => (
-              <Tr key={p.id}>
-                <Td className="font-medium">{p.name}</Td>
-                <Td className="tabular-nums">{p.version}</Td>
-                <Td>
-                  <code className="text-xs text-muted-foreground" title={p.sha256}>
-                    {p.sha256.slice(0, 12)}…
-                  </code>
-                </Td>
-                <Td>
-                  <div className="flex gap-1">
-                    {p.builtin ? <Badge tone="primary">built-in</Badge> : <Badge>uploaded</Badge>}
-                    {!p.enabled ? <Badge tone="warning">disabled</Badge> : null}
-                  </div>
-                </Td>
-                <Td className="whitespace-nowrap text-muted-foreground">{formatDateTime(p.created_at)}</Td>
-              </Tr>
-            ))}
-          </tbody>
-        </Table>
-      )}
-    </Card>
-  );
 }
 
 export function ProvidersPage({ user }) {
@@ -134,6 +117,7 @@ export function ProvidersPage({ user }) {
     toast(`Provider ${body.name ?? editing.name} ${isNew ? "created" : "saved"}.`);
     setEditing(null);
     providers.reload();
+    plugins.reload();
   };
 
   const setEnabled = async (p, enabled) => {
@@ -186,10 +170,15 @@ export function ProvidersPage({ user }) {
                       <div className="flex items-center gap-1.5">
                         {p.plugin}
                         {p.plugin_loaded ? (
-                          <Badge tone="success">{p.plugin_version ? `v${p.plugin_version}` : "loaded"}</Badge>
+                          <Badge tone="success" data-testid="provider-serving" title="The version serving now">
+                            {p.plugin_version ? `v${p.plugin_version}` : "loaded"}
+                          </Badge>
                         ) : (
                           <Badge tone="danger">not loaded</Badge>
                         )}
+                      </div>
+                      <div className="text-xs text-muted-foreground" data-testid="provider-binding">
+                        {!p.plugin_binding || p.plugin_binding === "latest" ? "follows latest" : `pinned to ${p.plugin_binding}`}
                       </div>
                     </Td>
                     <Td className="max-w-[280px] truncate">
@@ -221,7 +210,20 @@ export function ProvidersPage({ user }) {
             </Table>
           )}
         </Card>
-        {admin ? <Plugins plugins={plugins} onUploaded={() => plugins.reload()} /> : null}
+        {admin ? (
+          <Plugins
+            plugins={plugins}
+            onChanged={() => {
+              plugins.reload();
+              providers.reload();
+            }}
+            onUploaded={() => {
+              // A provider following latest switches to the new version.
+              plugins.reload();
+              providers.reload();
+            }}
+          />
+        ) : null}
       </div>
       {editing ? (
         <FormDialog
@@ -231,7 +233,7 @@ export function ProvidersPage({ user }) {
           submitLabel={editing === "new" ? "Add provider" : "Save"}
           onSubmit={save}
         >
-          <ProviderForm provider={editing === "new" ? null : editing} pluginNames={pluginNames} />
+          <ProviderForm provider={editing === "new" ? null : editing} pluginNames={pluginNames} plugins={plugins.data} />
         </FormDialog>
       ) : null}
       <ConfirmDialog

@@ -1,5 +1,6 @@
 // Client keys: create (the key is shown once, with a copy button), edit
-// pool, allowed models, expiry and state, revoke, and daily charts.
+// pool and strategy, limits, allowed models, expiry and state, revoke,
+// daily charts; and the OAuth clients that mint tokens for them.
 import { Check, Copy, LineChart, Pencil, Plus, Trash2 } from "lucide-react";
 import { useState } from "react";
 import { DailyBars, TrendLines } from "../components/charts.jsx";
@@ -17,19 +18,16 @@ import { api, describeError } from "../lib/api.js";
 import { copyText } from "../lib/clipboard.js";
 import { formatDateTime } from "../lib/format.js";
 import { localToIso, parseList } from "../lib/query.js";
+import { isoToLocal } from "../lib/time.js";
+import { CLIENT_LIMITS, STRATEGIES, describeLimits, limitsFromForm, strategyLabel } from "../lib/limits.js";
+import { LimitFields } from "../components/limit-fields.jsx";
+import { OAuthClients } from "./oauth-clients.jsx";
 import { useApi } from "../lib/use-api.js";
 import { cn } from "../lib/cn.js";
 
-/** "2026-11-26T17:45:00Z" → the datetime-local value in this browser's zone. */
-function isoToLocal(iso) {
-  if (!iso) return "";
-  const d = new Date(iso);
-  const pad = (n) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
-
 function KeyForm({ keyRow, providers, upstreamKeys, admin }) {
   const [providerId, setProviderId] = useState(keyRow?.provider_id ?? providers[0]?.id);
+  const [strategy, setStrategy] = useState(keyRow?.strategy ?? "round_robin");
   const pool = new Set(keyRow?.provider_key_ids ?? []);
   const candidates = (upstreamKeys ?? []).filter((k) => k.provider_id === Number(providerId));
   return (
@@ -65,9 +63,20 @@ function KeyForm({ keyRow, providers, upstreamKeys, admin }) {
           ) : (
             <p className="text-sm text-muted-foreground">This provider has no upstream keys yet; add one under Provider Keys.</p>
           )}
-          <p className="text-xs text-muted-foreground">Requests rotate round-robin over the healthy keys of the pool.</p>
+          <Field label="Strategy" hint={STRATEGIES.find((x) => x.value === strategy)?.hint}>
+            {(id) => (
+              <Select id={id} name="strategy" value={strategy} onChange={(e) => setStrategy(e.target.value)}>
+                {STRATEGIES.map((x) => (
+                  <option key={x.value} value={x.value}>
+                    {x.label}
+                  </option>
+                ))}
+              </Select>
+            )}
+          </Field>
         </fieldset>
       ) : null}
+      {admin ? <LimitFields specs={CLIENT_LIMITS} limits={keyRow?.limits} /> : null}
       <Field label="Allowed models" hint="Empty allows every model. One per line or comma-separated; gpt-4o* matches a prefix.">
         {(id) => <Textarea id={id} name="allowed_models" defaultValue={(keyRow?.allowed_models ?? []).join("\n")} rows={3} />}
       </Field>
@@ -83,6 +92,8 @@ function keyInput(form, editing) {
   if (!body.name) throw new Error("Give the key a name.");
   if (!editing) body.provider_id = Number(form.get("provider_id"));
   body.provider_key_ids = form.getAll("pool").map(Number);
+  if (form.get("strategy")) body.strategy = String(form.get("strategy"));
+  if (form.get("limit_requests_per_second") !== null) body.limits = limitsFromForm(form, CLIENT_LIMITS);
   body.allowed_models = parseList(form.get("allowed_models"));
   const expires = String(form.get("expires_at") ?? "");
   if (expires) {
@@ -180,7 +191,7 @@ export function UserKeysPage({ user }) {
   const save = async (form) => {
     const isNew = editing === "new";
     const body = keyInput(form, !isNew);
-    if (!admin) delete body.provider_key_ids;
+    if (!admin) delete body.provider_key_ids; // the pool, strategy and limits are the operator's
     const answer = await api(isNew ? "/api/user-service/keys" : `/api/user-service/keys/${editing.id}`, {
       method: isNew ? "POST" : "PUT",
       body,
@@ -227,9 +238,9 @@ export function UserKeysPage({ user }) {
             <thead>
               <tr>
                 <Th>Name</Th>
-                <Th>Key</Th>
                 <Th>Provider</Th>
                 <Th>Pool</Th>
+                <Th>Limits</Th>
                 <Th>Models</Th>
                 <Th>Expires</Th>
                 <Th>Enabled</Th>
@@ -239,8 +250,8 @@ export function UserKeysPage({ user }) {
             <tbody>
               {keys.data.map((k) => (
                 <Tr key={k.id} data-testid={`client-key-${k.name}`}>
-                  <Td className="font-medium">{k.name}</Td>
                   <Td>
+                    <div className="font-medium">{k.name}</div>
                     <code className="text-xs text-muted-foreground">{k.key_prefix}…</code>
                   </Td>
                   <Td>{providerName(k.provider_id)}</Td>
@@ -250,7 +261,20 @@ export function UserKeysPage({ user }) {
                     ) : (
                       <span className="text-muted-foreground">empty</span>
                     )}
-                    <div className="text-xs text-muted-foreground">{k.strategy.replace("_", "-")}</div>
+                    <div className="text-xs text-muted-foreground" data-testid="client-key-strategy">{strategyLabel(k.strategy)}</div>
+                  </Td>
+                  <Td className="min-w-[110px] max-w-[170px] whitespace-normal" data-testid="client-key-limits">
+                    {describeLimits(k.limits).length ? (
+                      <div className="flex flex-wrap gap-1">
+                        {describeLimits(k.limits).map((l) => (
+                          <Badge key={l} tone="outline">
+                            {l}
+                          </Badge>
+                        ))}
+                      </div>
+                    ) : (
+                      <span className="text-muted-foreground">unlimited</span>
+                    )}
                   </Td>
                   <Td className="min-w-[120px] max-w-[180px] whitespace-normal">
                     {k.allowed_models.length ? (
@@ -319,6 +343,7 @@ export function UserKeysPage({ user }) {
         Applications using this key get 401 from the next request on. This cannot be undone; its traces stay in the logs.
       </ConfirmDialog>
       <TrendsDialog keyRow={trends} onClose={() => setTrends(null)} />
+      <OAuthClients clientKeys={keys.data ?? []} />
     </>
   );
 }
