@@ -237,6 +237,30 @@ async fn users_manage_only_their_own_keys_and_see_only_their_own_traces() {
         )
         .await;
     assert_eq!(status, 200, "{mine}");
+    // Limits and strategy are the operator's: a user cannot lift them.
+    for body in [
+        json!({"limits": {"requests_per_minute": 1000000}}),
+        json!({"strategy": "weighted"}),
+    ] {
+        let (status, _) = api
+            .call(
+                Method::PUT,
+                &format!("/api/user-service/keys/{}", mine["id"]),
+                Some(&alice),
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(status, 403, "{body}");
+    }
+    let (status, _) = api
+        .call(
+            Method::POST,
+            "/api/user-service/keys",
+            Some(&alice),
+            Some(json!({"name": "alice-unlimited", "provider_id": openai, "limits": {}})),
+        )
+        .await;
+    assert_eq!(status, 403);
     let (_, listed) = api
         .call(Method::GET, "/api/user-service/keys", Some(&alice), None)
         .await;

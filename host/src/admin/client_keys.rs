@@ -12,7 +12,7 @@ use super::audit::{audit, snapshot};
 use super::auth::Caller;
 use super::json::{ApiJson, ApiPath};
 use super::limits::ClientLimitsInput;
-use super::openapi::{self, BadRequest, NotFound, Unauthorized};
+use super::openapi::{self, BadRequest, Forbidden, NotFound, Unauthorized};
 use super::{AdminState, ApiError, Deleted};
 use crate::limits::ClientLimits;
 use crate::scheduler::Strategy;
@@ -95,6 +95,15 @@ pub struct ClientKeyInput {
     #[schema(pattern = "^(round_robin|weighted|best_health)$")]
     strategy: Option<String>,
     limits: Option<ClientLimitsInput>,
+}
+
+/// Limits and the scheduling strategy are the operator's to set: a user
+/// account must not lift the limits on its own keys.
+fn operator_fields(caller: &Caller, input: &ClientKeyInput) -> Result<(), ApiError> {
+    if !caller.is_admin() && (input.limits.is_some() || input.strategy.is_some()) {
+        return Err(ApiError::Forbidden);
+    }
+    Ok(())
 }
 
 fn check_strategy(name: &str) -> Result<String, ApiError> {
@@ -228,13 +237,14 @@ pub async fn get_one(
     path = "/api/user-service/keys",
     tag = openapi::TAG_CLIENT_KEYS,
     request_body = ClientKeyInput,
-    responses((status = 200, body = ClientKeyView), BadRequest, Unauthorized),
+    responses((status = 200, body = ClientKeyView), BadRequest, Unauthorized, Forbidden),
 )]
 pub async fn create(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
     ApiJson(input): ApiJson<ClientKeyInput>,
 ) -> Result<Json<ClientKeyView>, ApiError> {
+    operator_fields(&caller, &input)?;
     let (Some(name), Some(provider_id)) = (input.name, input.provider_id) else {
         return Err(ApiError::BadRequest(
             "name and provider_id are required".into(),
@@ -299,7 +309,7 @@ pub async fn create(
     tag = openapi::TAG_CLIENT_KEYS,
     params(("id" = i32, Path)),
     request_body = ClientKeyInput,
-    responses((status = 200, body = ClientKeyView), BadRequest, Unauthorized, NotFound),
+    responses((status = 200, body = ClientKeyView), BadRequest, Unauthorized, Forbidden, NotFound),
 )]
 pub async fn update(
     State(state): State<AdminState>,
@@ -307,6 +317,7 @@ pub async fn update(
     ApiPath(id): ApiPath<i32>,
     ApiJson(input): ApiJson<ClientKeyInput>,
 ) -> Result<Json<ClientKeyView>, ApiError> {
+    operator_fields(&caller, &input)?;
     let row = visible(&state, &caller, id).await?;
     if input.provider_id.is_some_and(|p| p != row.provider_id) {
         return Err(ApiError::BadRequest(

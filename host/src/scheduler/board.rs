@@ -141,6 +141,7 @@ impl KeyBoard {
                 HealthStatus::AuthInvalid | HealthStatus::QuotaExhausted
             ) {
                 s.status = HealthStatus::Healthy;
+                s.last_error = None;
             }
         });
     }
