@@ -59,6 +59,21 @@ async fn client_key_limits_answer_429_naming_the_limit() {
     .await;
     assert_eq!(gw.chat(&pool.client_key).await.0, 200);
 
+    // An expiry can be set and cleared again.
+    let path = format!("/api/user-service/keys/{}", pool.client_id);
+    let set = gw
+        .admin_ok(
+            Method::PUT,
+            &path,
+            Some(json!({"expires_at": "2099-01-01T00:00:00Z"})),
+        )
+        .await;
+    assert!(set["expires_at"].is_string(), "{set}");
+    let cleared = gw
+        .admin_ok(Method::PUT, &path, Some(json!({"expires_at": null})))
+        .await;
+    assert_eq!(cleared["expires_at"], serde_json::Value::Null);
+
     // Bad limits are refused with a reason.
     for bad in [
         json!({"limits": {"requests_per_minute": -1}}),

@@ -86,8 +86,10 @@ pub struct ClientKeyInput {
     #[schema(max_items = 256)]
     provider_key_ids: Option<Vec<i32>>,
     enabled: Option<bool>,
-    /// In the future, when creating.
-    expires_at: Option<DateTime<Utc>>,
+    /// When it stops working (in the future, when creating); `null` clears it.
+    #[serde(default, with = "super::json::double_option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    expires_at: Option<Option<chrono::DateTime<Utc>>>,
     /// Model names (`*` at the end matches a prefix); empty or absent: any.
     #[schema(max_items = 256)]
     allowed_models: Option<Vec<String>>,
@@ -251,7 +253,11 @@ pub async fn create(
         ));
     };
     check_name(&name)?;
-    if input.expires_at.is_some_and(|at| at <= Utc::now()) {
+    if input
+        .expires_at
+        .flatten()
+        .is_some_and(|at| at <= Utc::now())
+    {
         return Err(ApiError::BadRequest(
             "expires_at must be in the future".into(),
         ));
@@ -279,7 +285,7 @@ pub async fn create(
         pool: Set(serde_json::to_string(&pool).unwrap_or_else(|_| "[]".into())),
         strategy: Set(strategy),
         enabled: Set(input.enabled.unwrap_or(true)),
-        expires_at: Set(input.expires_at),
+        expires_at: Set(input.expires_at.flatten()),
         allowed_models: Set(allowed_models),
         created_at: Set(now),
         updated_at: Set(now),
@@ -338,8 +344,8 @@ pub async fn update(
     if let Some(v) = input.enabled {
         row.enabled = Set(v);
     }
-    if input.expires_at.is_some() {
-        row.expires_at = Set(input.expires_at);
+    if let Some(expires_at) = input.expires_at {
+        row.expires_at = Set(expires_at);
     }
     if let Some(models) = input.allowed_models {
         row.allowed_models = Set(check_models(&models)?);

@@ -40,3 +40,16 @@ impl From<QueryRejection> for ApiError {
         ApiError::BadRequest(rejection.body_text())
     }
 }
+
+/// Tells a missing field (`None`) from an explicit `null` (`Some(None)`).
+pub mod double_option {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de>,
+    {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}

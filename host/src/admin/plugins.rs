@@ -321,26 +321,13 @@ pub async fn upload(
 pub struct PluginInput {
     enabled: Option<bool>,
     /// Per-version call time limit (at most the gateway's); `null` clears.
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "super::json::double_option")]
     #[schema(value_type = Option<i32>, minimum = 1, maximum = 60_000)]
     call_timeout_ms: Option<Option<i32>>,
     /// Per-version memory cap in MiB (at most the gateway's); `null` clears.
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "super::json::double_option")]
     #[schema(value_type = Option<i32>, minimum = 1, maximum = 4096)]
     memory_mib: Option<Option<i32>>,
-}
-
-/// Tells a missing field (`None`) from an explicit `null` (`Some(None)`).
-mod double_option {
-    use serde::{Deserialize, Deserializer};
-
-    pub fn deserialize<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-    where
-        D: Deserializer<'de>,
-        T: Deserialize<'de>,
-    {
-        Option::<T>::deserialize(d).map(Some)
-    }
 }
 
 #[utoipa::path(

@@ -89,7 +89,10 @@ pub struct ProviderKeyInput {
     weight: Option<i32>,
     enabled: Option<bool>,
     limits: Option<KeyLimitsInput>,
-    expires_at: Option<chrono::DateTime<Utc>>,
+    /// When it stops working; `null` clears it.
+    #[serde(default, with = "super::json::double_option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    expires_at: Option<Option<chrono::DateTime<Utc>>>,
 }
 
 fn check(input: &ProviderKeyInput) -> Result<(), ApiError> {
@@ -209,7 +212,7 @@ pub async fn create(
         health_status: Set("unknown".into()),
         rps_limit: Set(limits.requests_per_second),
         tokens_per_day_limit: Set(limits.tokens_per_day),
-        expires_at: Set(input.expires_at),
+        expires_at: Set(input.expires_at.flatten()),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -277,8 +280,8 @@ pub async fn update(
         row.rps_limit = Set(limits.requests_per_second);
         row.tokens_per_day_limit = Set(limits.tokens_per_day);
     }
-    if input.expires_at.is_some() {
-        row.expires_at = Set(input.expires_at);
+    if let Some(expires_at) = input.expires_at {
+        row.expires_at = Set(expires_at);
     }
     row.updated_at = Set(Utc::now());
     let row = row.update(&state.db).await?;
