@@ -3,7 +3,8 @@
 //! Candidates are the pool's keys that exist, belong to the client's
 //! provider, are enabled, current (not expired) and have a usable secret,
 //! are in rotation on the [`KeyBoard`] (not auth-invalid or out of quota,
-//! not cooling down), and have not been tried for this request yet. The
+//! not cooling down; when every candidate is cooling down, those are tried
+//! anyway), and have not been tried for this request yet. The
 //! client key's [`Strategy`] ranks them; the first one still under its own
 //! limits (QPS, tokens per day) is picked. When none is left the error
 //! says why.
@@ -84,11 +85,25 @@ impl Scheduler<'_> {
             return Err(NoKey::AllTried);
         }
         let instant = Instant::now();
-        let healthy: Vec<&ProviderKey> = untried
+        let states: Vec<(&ProviderKey, Option<Unusable>)> = untried
             .into_iter()
-            .filter(|k| self.board.unusable(k.id, instant).is_none())
-            .map(|k| k.as_ref())
+            .map(|k| (k.as_ref(), self.board.unusable(k.id, instant)))
             .collect();
+        let mut healthy: Vec<&ProviderKey> = states
+            .iter()
+            .filter(|(_, unusable)| unusable.is_none())
+            .map(|(k, _)| *k)
+            .collect();
+        if healthy.is_empty() {
+            // Panic mode: when every key is cooling down, trying one beats
+            // refusing the client (one 5xx must not take a one-key pool
+            // down); keys known to be broken (auth, quota) stay out.
+            healthy = states
+                .iter()
+                .filter(|(_, unusable)| *unusable == Some(Unusable::CoolingDown))
+                .map(|(k, _)| *k)
+                .collect();
+        }
         if healthy.is_empty() {
             return Err(NoKey::AllUnhealthy);
         }
@@ -166,6 +181,29 @@ mod tests {
         assert_eq!(pick_ids(&s, &c, 4).await, [1, 3, 1, 3]);
         assert_eq!(s.pick(&c, &[1]).await.map(|k| k.id), Ok(3));
         assert_eq!(s.pick(&c, &[1, 3]).await.err(), Some(NoKey::AllTried));
+    }
+
+    #[tokio::test]
+    async fn when_every_key_cools_down_one_is_tried_anyway_but_never_a_broken_one() {
+        let mut catalog = Catalog::default();
+        for id in [1, 2] {
+            catalog.provider_keys.insert(id, key(id, true));
+        }
+        let (board, limiter) = (KeyBoard::default(), Limiter::in_memory());
+        board.record_failure(1, HealthStatus::ServerError, None, "500");
+        board.record_failure(2, HealthStatus::AuthInvalid, None, "401");
+        let s = Scheduler {
+            catalog: &catalog,
+            board: &board,
+            limiter: &limiter,
+        };
+        let c = client(vec![1, 2]);
+        assert_eq!(
+            s.pick(&c, &[]).await.map(|k| k.id),
+            Ok(1),
+            "the cooling key, not the broken one"
+        );
+        assert_eq!(s.pick(&c, &[1]).await.err(), Some(NoKey::AllUnhealthy));
     }
 
     #[tokio::test]
