@@ -147,10 +147,13 @@ pub async fn logout(State(state): State<AdminState>, caller: axum::Extension<Cal
         }
         .insert(&state.db)
         .await;
-        if let Err(e) = stored.map(|_| ()) {
+        // A version bump makes the other instances reload, revocations included.
+        let announced = match stored {
+            Ok(_) => super::config_sync::bump(&state.db).await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = announced {
             tracing::warn!(error = %e, "storing a session revocation failed");
-        } else if state.reload().await.is_err() {
-            tracing::warn!("announcing a session revocation failed");
         }
     }
     let mut response = Json(Done { ok: true }).into_response();

@@ -1,14 +1,15 @@
-//! Watching the answer go by: feeding a streamed answer to the plugin's
-//! parser chunk by chunk, keeping a copy of a JSON answer (up to a cap) for
-//! `body-usage`, and keeping the start of an error answer for `classify`.
+//! Watching a successful answer go by: feeding a streamed answer to the
+//! plugin's parser chunk by chunk, or keeping a copy of a JSON answer (up to
+//! a cap) for `body-usage`. (Error answers are read whole and classified
+//! before they are relayed, so another key can be tried.)
 //!
 //! A plugin failure here never affects what the client receives: the
 //! answer keeps flowing and the trace records that usage is unknown.
 
 use pingora::http::ResponseHeader;
 
-use crate::plugins::types::{ErrorClass, Header, Usage};
-use crate::plugins::{PluginFailure, PluginInstance, StreamParser, header_list};
+use crate::plugins::types::{ErrorClass, Usage};
+use crate::plugins::{PluginFailure, PluginInstance, StreamParser};
 
 /// Largest JSON answer copied for usage extraction; beyond it usage is unknown.
 pub const MAX_METERED_BODY_BYTES: usize = 32 * 1024 * 1024;
@@ -18,13 +19,11 @@ pub const MAX_CLASSIFIED_BODY_BYTES: usize = 64 * 1024;
 enum Mode {
     Stream(StreamParser),
     Json { body: Vec<u8>, overflow: bool },
-    Error { body: Vec<u8>, headers: Vec<Header> },
 }
 
 /// Accounting for one upstream answer.
 pub struct Meter {
     mode: Mode,
-    status: u16,
     failure: Option<PluginFailure>,
 }
 
@@ -36,23 +35,17 @@ pub struct Metered {
 }
 
 impl Meter {
-    /// A meter for the answer `head` starts: error answers (400 and above)
-    /// are kept for `classify`, `text/event-stream` answers go through the
-    /// plugin's stream parser, everything else is read as one JSON body.
+    /// A meter for the answer `head` starts: `text/event-stream` answers go
+    /// through the plugin's stream parser, everything else is read as one
+    /// JSON body.
     pub async fn new(instance: &mut PluginInstance, head: &ResponseHeader) -> Meter {
-        let status = head.status.as_u16();
         let event_stream = head
             .headers
             .get("content-type")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("text/event-stream"));
         let mut failure = None;
-        let mode = if status >= 400 {
-            Mode::Error {
-                body: Vec::new(),
-                headers: header_list(&head.headers),
-            }
-        } else if event_stream {
+        let mode = if event_stream {
             match instance.stream_parser().await {
                 Ok(parser) => Mode::Stream(parser),
                 Err(f) => {
@@ -69,11 +62,7 @@ impl Meter {
                 overflow: false,
             }
         };
-        Meter {
-            mode,
-            status,
-            failure,
-        }
+        Meter { mode, failure }
     }
 
     pub fn is_stream(&self) -> bool {
@@ -98,20 +87,12 @@ impl Meter {
                     *overflow = true;
                 }
             }
-            Mode::Error { body, .. } => {
-                let room = MAX_CLASSIFIED_BODY_BYTES.saturating_sub(body.len());
-                body.extend_from_slice(&chunk[..room.min(chunk.len())]);
-            }
         }
     }
 
     /// The answer ended (completely or not).
     pub async fn finish(self, instance: &mut PluginInstance) -> Metered {
-        let Meter {
-            mode,
-            status,
-            failure,
-        } = self;
+        let Meter { mode, failure } = self;
         if failure.is_some() {
             return Metered {
                 usage: None,
@@ -119,19 +100,15 @@ impl Meter {
                 failure,
             };
         }
-        let result = match &mode {
-            Mode::Stream(parser) => instance.finish(parser).await.map(|u| (u, None)),
-            Mode::Json { overflow: true, .. } => Ok((None, None)),
-            Mode::Json { body, .. } => instance.body_usage(body).await.map(|u| (u, None)),
-            Mode::Error { body, headers } => instance
-                .classify(status, headers, body)
-                .await
-                .map(|c| (None, Some(c))),
+        let usage = match &mode {
+            Mode::Stream(parser) => instance.finish(parser).await,
+            Mode::Json { overflow: true, .. } => Ok(None),
+            Mode::Json { body, .. } => instance.body_usage(body).await,
         };
-        match result {
-            Ok((usage, error_class)) => Metered {
+        match usage {
+            Ok(usage) => Metered {
                 usage,
-                error_class,
+                error_class: None,
                 failure: None,
             },
             Err(f) => Metered {

@@ -17,7 +17,7 @@ use super::error::ProxyError;
 use super::forward::{ErrorAnswer, Forwarded, Interruption, Outbound, relay, relay_error, send};
 use super::meter::Metered;
 use super::request::{plugin_head, read_body};
-use crate::catalog::{ClientKey, Provider, ProviderKey};
+use crate::catalog::{Catalog, ClientKey, Provider, ProviderKey};
 use crate::egress::EgressError;
 use crate::egress::request::{build_request, credential_placeholder};
 use crate::health::HealthStatus;
@@ -93,6 +93,7 @@ pub async fn serve(
 
     let request = Request {
         core,
+        catalog: &catalog,
         client: &client,
         provider: &provider,
         plugin: &plugin,
@@ -115,6 +116,8 @@ pub async fn serve(
 /// What every attempt of one request shares.
 struct Request<'a> {
     core: &'a ProxyCore,
+    /// The snapshot the request started with.
+    catalog: &'a Catalog,
     client: &'a ClientKey,
     provider: &'a Provider,
     plugin: &'a LoadedPlugin,
@@ -138,9 +141,8 @@ async fn attempt_until_answered(
     instance: &mut PluginInstance,
 ) -> Result<(std::sync::Arc<ProviderKey>, Forwarded), ProxyError> {
     let core = request.core;
-    let catalog = core.catalog.load_full();
     let scheduler = Scheduler {
-        catalog: &catalog,
+        catalog: request.catalog,
         board: &core.board,
         limiter: &core.limiter,
     };
@@ -157,7 +159,13 @@ async fn attempt_until_answered(
                 ProxyError::UpstreamUnreachable(format!("resolving upstream: {}", io.kind()))
             }
         })?;
+    // The upstream request does not depend on the key (the credential is a
+    // placeholder until `build_request`), so the plugin prepares it once.
     let placeholder = credential_placeholder();
+    let prepared = instance
+        .prepare(request.head, &request.body, &placeholder)
+        .await
+        .map_err(ProxyError::Plugin)?;
     let mut tried: Vec<i32> = Vec::new();
     let mut last: Option<(std::sync::Arc<ProviderKey>, Failed)> = None;
     loop {
@@ -183,22 +191,17 @@ async fn attempt_until_answered(
         };
         last = None;
         tried.push(key.id);
-        if tried.len() == 1 {
-            ctx.trace.provider_key_id = Some(key.id);
-            ctx.trace.provider_key_name = Some(key.name.clone());
-        }
+        // The trace names the key of the last attempt.
+        ctx.trace.provider_key_id = Some(key.id);
+        ctx.trace.provider_key_name = Some(key.name.clone());
         let Some(secret) = key.secret.as_ref() else {
             continue;
         };
-        let prepared = instance
-            .prepare(request.head, &request.body, &placeholder)
-            .await
-            .map_err(ProxyError::Plugin)?;
         let (upstream_request, upstream_body) = build_request(
             &request.plugin.name,
             &base,
             &request.head.method,
-            prepared,
+            prepared.clone(),
             request.body.clone(),
             &placeholder,
             secret,
@@ -239,8 +242,6 @@ async fn attempt_until_answered(
                 .record_success(key.id, Duration::from_millis(attempt.duration_ms));
             ctx.trace.attempts.push(attempt);
             ctx.trace.first_byte_ms = Some(ctx.elapsed_ms());
-            ctx.trace.provider_key_id = Some(key.id);
-            ctx.trace.provider_key_name = Some(key.name.clone());
             let forwarded = relay(answer, session, ctx, instance).await?;
             return Ok((key, forwarded));
         }
@@ -255,8 +256,6 @@ async fn attempt_until_answered(
         attempt.duration_ms = ctx.elapsed_ms().saturating_sub(started);
         ctx.trace.attempts.push(attempt);
         ctx.trace.first_byte_ms = Some(ctx.elapsed_ms());
-        ctx.trace.provider_key_id = Some(key.id);
-        ctx.trace.provider_key_name = Some(key.name.clone());
         let metered = Metered {
             usage: None,
             error_class: class,

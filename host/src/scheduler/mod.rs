@@ -227,8 +227,8 @@ mod tests {
             3,
             Arc::new(ProviderKey {
                 limits: KeyLimits {
-                    requests_per_second: Some(1),
-                    tokens_per_day: None,
+                    requests_per_second: None,
+                    tokens_per_day: Some(10),
                 },
                 ..ProviderKey::test(3)
             }),
@@ -247,17 +247,13 @@ mod tests {
             s.pick(&client(vec![2]), &[]).await.err(),
             Some(NoKey::AllUnhealthy)
         );
+        // Key 3 may serve 10 tokens a day: once they are spent it is at its limit.
         let limited = client(vec![3]);
-        let mut outcomes = Vec::new();
-        for _ in 0..2 {
-            outcomes.push(s.pick(&limited, &[]).await.map(|k| k.id));
-        }
-        // One request per second on key 3 (two picks may straddle a second
-        // boundary, in which case both fit).
-        assert_eq!(outcomes[0], Ok(3));
+        assert_eq!(s.pick(&limited, &[]).await.map(|k| k.id), Ok(3));
+        limiter.record_usage(1, Some(3), 10, 0, 0).await;
         assert!(matches!(
-            outcomes[1],
-            Ok(3) | Err(NoKey::AllLimited { retry_after: 1 })
+            s.pick(&limited, &[]).await,
+            Err(NoKey::AllLimited { retry_after }) if retry_after > 0
         ));
     }
 }
