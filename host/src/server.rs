@@ -4,7 +4,6 @@
 //! any port is open.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicI64;
 
 use arc_swap::ArcSwap;
 use pingora::connectors::http::Connector;
@@ -131,7 +130,7 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         connector: Connector::new(None),
         board: board.clone(),
         limiter: limiter.clone(),
-        config_seen: AtomicI64::new(config_version),
+        catalog_version: tokio::sync::Mutex::new(config_version),
         web_dir: config.web_dir.clone(),
     });
     admin_core

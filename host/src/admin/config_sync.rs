@@ -4,7 +4,6 @@
 //! reloads when another one changed it, so a key created or revoked on one
 //! instance works or stops on all of them within a poll interval.
 
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -53,14 +52,11 @@ pub fn spawn_config_sync(state: AdminState, every: Duration) {
                     continue;
                 }
             };
-            if version <= state.config_seen.load(Ordering::Relaxed) {
+            if version <= state.catalog_version().await {
                 continue;
             }
-            match state.load_and_swap().await {
-                Ok(()) => {
-                    state.config_seen.fetch_max(version, Ordering::Relaxed);
-                    tracing::info!(version, "configuration changed elsewhere; reloaded");
-                }
+            match state.load_version(version).await {
+                Ok(()) => tracing::info!(version, "configuration changed elsewhere; reloaded"),
                 Err(_) => tracing::warn!("reloading a changed configuration failed"),
             }
         }

@@ -31,7 +31,6 @@ mod users;
 mod web;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 
 use arc_swap::ArcSwap;
 use axum::Router;
@@ -73,8 +72,9 @@ pub struct AdminCore {
     /// Live key health, shared with the proxy and the health service.
     pub board: Arc<KeyBoard>,
     pub limiter: Arc<Limiter>,
-    /// The configuration version this instance's catalog reflects.
-    pub config_seen: AtomicI64,
+    /// The configuration version this instance's catalog reflects; held
+    /// while a catalog is loaded, so loads never overtake each other.
+    pub catalog_version: tokio::sync::Mutex<i64>,
     /// The built web UI, served at `/`.
     pub web_dir: std::path::PathBuf,
 }
@@ -84,19 +84,31 @@ impl AdminCore {
     /// rebuilds this instance's catalog and swaps it in.
     pub async fn reload(&self) -> Result<(), ApiError> {
         let version = config_sync::bump(&self.db).await?;
-        self.load_and_swap().await?;
-        self.config_seen.fetch_max(version, Ordering::Relaxed);
-        Ok(())
+        self.load_version(version).await
     }
 
-    /// Rebuilds the catalog from the database and swaps it in, and picks
-    /// up session revocations made on any instance.
-    pub async fn load_and_swap(&self) -> Result<(), ApiError> {
+    /// Rebuilds the catalog for configuration `version` and swaps it in
+    /// (and picks up session revocations made on any instance), unless a
+    /// newer one is in already. Loads run one at a time, each reading the
+    /// database after its version was counted, so the snapshot left in place
+    /// is always the newest: a slow load can never put back an older one.
+    pub async fn load_version(&self, version: i64) -> Result<(), ApiError> {
+        let mut current = self.catalog_version.lock().await;
+        if version < *current {
+            return Ok(());
+        }
         let catalog = load_catalog(&self.db, &self.registry, &self.secrets)
             .await
             .map_err(ApiError::internal)?;
         self.catalog.store(Arc::new(catalog));
+        *current = version;
+        drop(current);
         self.load_revocations().await
+    }
+
+    /// The configuration version the catalog reflects.
+    pub async fn catalog_version(&self) -> i64 {
+        *self.catalog_version.lock().await
     }
 
     /// Picks up session revocations made on any instance.
