@@ -3,12 +3,19 @@
 use std::cell::RefCell;
 use std::marker::PhantomData;
 
-use crate::bindings::exports::ai_proxy::provider::provider::{Guest, GuestStreamParser};
+use crate::bindings::exports::ai_proxy::provider::provider::{
+    Guest, GuestStreamParser, StreamParserBorrow,
+};
+use crate::bindings::exports::ai_proxy::provider::stream_control;
 use crate::sse::SseParser;
 use crate::{
-    ErrorClass, Header, OutboundRequest, PluginError, Price, Provider, ProviderInfo, RequestFacts,
-    RequestHead, Usage,
+    EndReason, ErrorClass, Header, OutboundRequest, PluginError, Price, Provider, ProviderInfo,
+    RequestFacts, RequestHead, SseEvent, Usage,
 };
+
+/// Bytes of generated text counted as one output token in the running
+/// estimate of a stream whose provider has not reported its output yet.
+pub const BYTES_PER_OUTPUT_TOKEN: u64 = 4;
 
 /// Implements the component exports for a [`Provider`]; named by
 /// [`crate::export_provider!`], not used directly.
@@ -56,32 +63,77 @@ pub struct StreamParserAdapter<P> {
     provider: PhantomData<P>,
 }
 
-/// The framing buffer and the usage seen so far.
+/// The framing buffer and what the stream showed so far: the usage it
+/// reported, how much text it generated, and its first and latest events
+/// (what a plugin needs to end the stream in its own format).
 #[derive(Default)]
 pub struct StreamState {
     framing: SseParser,
     usage: Option<Usage>,
+    generated_bytes: u64,
+    first: Option<SseEvent>,
+    last: Option<SseEvent>,
 }
 
 impl StreamState {
-    /// Feeds one chunk; returns the usage when this chunk changed it.
+    /// Feeds one chunk; returns the running usage when this chunk changed it.
     pub fn feed<P: Provider>(&mut self, chunk: &[u8]) -> Option<Usage> {
-        let before = self.usage;
-        let usage = &mut self.usage;
-        self.framing
-            .push(chunk, |event| P::stream_event(event, usage));
-        if self.usage != before {
-            self.usage
-        } else {
-            None
-        }
+        let before = self.running_usage();
+        self.framing.push(chunk, |event| {
+            P::stream_event(event, &mut self.usage);
+            self.generated_bytes = self
+                .generated_bytes
+                .saturating_add(P::generated_bytes(event) as u64);
+            if self.first.is_none() {
+                self.first = Some(event.clone());
+            }
+            if event.event.as_deref() != Some("ping") {
+                self.last = Some(event.clone());
+            }
+        });
+        let after = self.running_usage();
+        if after != before { after } else { None }
     }
 
-    /// Ends the stream: a final event without a trailing blank line still counts.
+    /// Ends the stream: a final event without a trailing blank line still
+    /// counts. The usage the provider reported, if any.
     pub fn finish<P: Provider>(&mut self) -> Option<Usage> {
         let usage = &mut self.usage;
         self.framing.finish(|event| P::stream_event(event, usage));
         self.usage
+    }
+
+    /// The usage the provider reported so far.
+    pub fn usage(&self) -> Option<Usage> {
+        self.usage
+    }
+
+    /// The reported usage with `output_tokens` raised to the estimate from
+    /// the generated text ([`BYTES_PER_OUTPUT_TOKEN`] bytes per token);
+    /// `None` while there is neither.
+    pub fn running_usage(&self) -> Option<Usage> {
+        let estimate = self.generated_bytes.div_ceil(BYTES_PER_OUTPUT_TOKEN);
+        match self.usage {
+            Some(usage) => Some(Usage {
+                output_tokens: usage.output_tokens.max(estimate),
+                ..usage
+            }),
+            None if estimate > 0 => Some(Usage {
+                output_tokens: estimate,
+                ..Usage::ZERO
+            }),
+            None => None,
+        }
+    }
+
+    /// The stream's first complete event.
+    pub fn first_event(&self) -> Option<&SseEvent> {
+        self.first.as_ref()
+    }
+
+    /// The latest complete event, keep-alive `ping` events aside.
+    pub fn last_event(&self) -> Option<&SseEvent> {
+        self.last.as_ref()
     }
 }
 
@@ -99,6 +151,13 @@ impl<P: Provider> GuestStreamParser for StreamParserAdapter<P> {
 
     fn finish(&self) -> Option<Usage> {
         self.state.borrow_mut().finish::<P>()
+    }
+}
+
+impl<P: Provider> stream_control::Guest for Adapter<P> {
+    fn terminal_event(parser: StreamParserBorrow<'_>, reason: EndReason) -> Vec<u8> {
+        let parser: &StreamParserAdapter<P> = parser.get();
+        P::terminal_event(&parser.state.borrow(), reason)
     }
 }
 

@@ -6,7 +6,8 @@
 //! component the gateway loads. The helpers ([`sse`], [`json`], [`price`],
 //! [`classify`], [`http`]) cover what every provider needs, and [`openai`]
 //! the wire format many providers share, so a plugin only writes what is
-//! specific to its provider.
+//! specific to its provider. [`stream_end`] ends OpenAI-format streams
+//! early (`stream-control`), when the gateway cuts a stream at a quota.
 //!
 //! Everything here is plain Rust and runs natively too, so plugin logic is
 //! unit-tested with `cargo test` without any WebAssembly tooling.
@@ -17,12 +18,15 @@ pub mod json;
 pub mod openai;
 pub mod price;
 pub mod sse;
+pub mod stream_end;
 pub mod testing;
 
 mod adapter;
 mod provider;
 
-pub use adapter::{Adapter, StreamParserAdapter, StreamState, parse_stream};
+pub use adapter::{
+    Adapter, BYTES_PER_OUTPUT_TOKEN, StreamParserAdapter, StreamState, parse_stream,
+};
 pub use provider::Provider;
 pub use sse::SseEvent;
 
@@ -30,7 +34,7 @@ pub use sse::SseEvent;
 #[allow(unsafe_code, missing_docs, clippy::all)]
 pub mod bindings {
     wit_bindgen::generate!({
-        world: "provider-plugin",
+        world: "provider-plugin-with-stream-control",
         path: "../wit",
         default_bindings_module: "ai_proxy_sdk::bindings",
         pub_export_macro: true,
@@ -43,6 +47,7 @@ pub use bindings::ai_proxy::provider::types::{
     CredentialStyle, ErrorClass, Header, HealthProbe, LogLevel, OauthEndpoints, OutboundRequest,
     PluginError, Price, ProviderInfo, RequestFacts, RequestHead, Usage,
 };
+pub use bindings::exports::ai_proxy::provider::stream_control::EndReason;
 
 /// Writes a line to the gateway's log (natively, to stderr).
 pub fn log(level: LogLevel, message: &str) {

@@ -1,8 +1,8 @@
 //! The one trait a plugin implements.
 
 use crate::{
-    ErrorClass, Header, OutboundRequest, PluginError, Price, ProviderInfo, RequestFacts,
-    RequestHead, SseEvent, Usage, classify, price,
+    EndReason, ErrorClass, Header, OutboundRequest, PluginError, Price, ProviderInfo, RequestFacts,
+    RequestHead, SseEvent, StreamState, Usage, classify, price,
 };
 
 /// A provider plugin, written as associated functions: the gateway gives
@@ -34,6 +34,22 @@ pub trait Provider: 'static {
     /// Called for every event in order; set `usage` when the event carries
     /// usage (replace or add to it, as the provider's format requires).
     fn stream_event(event: &SseEvent, usage: &mut Option<Usage>);
+
+    /// Bytes of generated text (content, reasoning, tool-call arguments)
+    /// one stream event carries. They feed the running output estimate
+    /// the gateway watches quotas with until the provider reports its
+    /// count (see [`StreamState::running_usage`]). 0 by default: no estimate.
+    fn generated_bytes(_event: &SseEvent) -> usize {
+        0
+    }
+
+    /// The bytes that end `stream` early and cleanly in the provider's
+    /// format, after its last complete event (`stream-control` in
+    /// `wit/provider.wit`). Empty by default: the stream cannot be ended
+    /// early, and the gateway lets it run to its end.
+    fn terminal_event(_stream: &StreamState, _reason: EndReason) -> Vec<u8> {
+        Vec::new()
+    }
 
     /// The provider's list prices.
     fn default_prices() -> Vec<Price>;

@@ -22,8 +22,9 @@ mod prices;
 mod request;
 
 use ai_proxy_sdk::{
-    CredentialStyle, ErrorClass, Header, HealthProbe, OutboundRequest, PluginError, Price,
-    Provider, ProviderInfo, RequestFacts, RequestHead, SseEvent, Usage, openai,
+    CredentialStyle, EndReason, ErrorClass, Header, HealthProbe, OutboundRequest, PluginError,
+    Price, Provider, ProviderInfo, RequestFacts, RequestHead, SseEvent, StreamState, Usage, openai,
+    stream_end,
 };
 
 /// The Azure OpenAI provider.
@@ -69,6 +70,14 @@ impl Provider for AzureOpenAi {
 
     fn stream_event(event: &SseEvent, usage: &mut Option<Usage>) {
         openai::usage_from_event(event, usage);
+    }
+
+    fn generated_bytes(event: &SseEvent) -> usize {
+        stream_end::openai_generated_bytes(event)
+    }
+
+    fn terminal_event(stream: &StreamState, reason: EndReason) -> Vec<u8> {
+        stream_end::openai_terminal_event(stream, reason)
     }
 
     fn default_prices() -> Vec<Price> {

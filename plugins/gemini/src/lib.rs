@@ -13,11 +13,13 @@
 mod errors;
 mod prices;
 mod request;
+mod stream_end;
 mod usage;
 
 use ai_proxy_sdk::{
-    CredentialStyle, ErrorClass, Header, HealthProbe, OauthEndpoints, OutboundRequest, PluginError,
-    Price, Provider, ProviderInfo, RequestFacts, RequestHead, SseEvent, Usage,
+    CredentialStyle, EndReason, ErrorClass, Header, HealthProbe, OauthEndpoints, OutboundRequest,
+    PluginError, Price, Provider, ProviderInfo, RequestFacts, RequestHead, SseEvent, StreamState,
+    Usage,
 };
 
 /// The Gemini provider.
@@ -73,6 +75,14 @@ impl Provider for Gemini {
 
     fn stream_event(event: &SseEvent, usage: &mut Option<Usage>) {
         usage::from_event(event, usage);
+    }
+
+    fn generated_bytes(event: &SseEvent) -> usize {
+        stream_end::generated_bytes(event)
+    }
+
+    fn terminal_event(stream: &StreamState, reason: EndReason) -> Vec<u8> {
+        stream_end::terminal_event(stream, reason)
     }
 
     fn default_prices() -> Vec<Price> {

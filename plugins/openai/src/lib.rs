@@ -16,8 +16,9 @@ mod request;
 mod usage;
 
 use ai_proxy_sdk::{
-    CredentialStyle, ErrorClass, Header, HealthProbe, OutboundRequest, PluginError, Price,
-    Provider, ProviderInfo, RequestFacts, RequestHead, SseEvent, Usage,
+    CredentialStyle, EndReason, ErrorClass, Header, HealthProbe, OutboundRequest, PluginError,
+    Price, Provider, ProviderInfo, RequestFacts, RequestHead, SseEvent, StreamState, Usage,
+    stream_end,
 };
 
 /// The OpenAI provider.
@@ -58,6 +59,14 @@ impl Provider for OpenAi {
 
     fn stream_event(event: &SseEvent, usage: &mut Option<Usage>) {
         usage::from_event(event, usage);
+    }
+
+    fn generated_bytes(event: &SseEvent) -> usize {
+        stream_end::openai_generated_bytes(event)
+    }
+
+    fn terminal_event(stream: &StreamState, reason: EndReason) -> Vec<u8> {
+        stream_end::openai_terminal_event(stream, reason)
     }
 
     fn default_prices() -> Vec<Price> {
