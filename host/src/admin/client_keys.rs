@@ -14,7 +14,7 @@ use super::json::{ApiJson, ApiPath};
 use super::limits::ClientLimitsInput;
 use super::openapi::{self, BadRequest, Forbidden, NotFound, Unauthorized};
 use super::{AdminState, ApiError, Deleted};
-use crate::limits::ClientLimits;
+use crate::limits::{ClientLimits, QuotaOverrun};
 use crate::scheduler::Strategy;
 use crate::secrets::{generate_client_key, hash_client_key};
 use crate::store::entities::{client_keys, oauth_clients, provider_keys, providers};
@@ -35,6 +35,9 @@ pub struct ClientKeyView {
     /// Models the key may use (`*` at the end matches a prefix); empty: any.
     allowed_models: Vec<String>,
     limits: ClientLimitsInput,
+    /// What a stream does when it crosses the daily token or cost quota:
+    /// `finish` (runs to its end) or `cut` (ended cleanly at the next event).
+    quota_overrun: String,
     enabled: bool,
     expires_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
@@ -65,6 +68,7 @@ impl From<client_keys::Model> for ClientKeyView {
                 tokens_per_day: k.tokens_per_day_limit,
                 cost_per_day: k.cost_per_day_limit_nanos,
             }),
+            quota_overrun: k.quota_overrun,
             enabled: k.enabled,
             expires_at: k.expires_at,
             created_at: k.created_at,
@@ -97,12 +101,19 @@ pub struct ClientKeyInput {
     #[schema(pattern = "^(round_robin|weighted|best_health)$")]
     strategy: Option<String>,
     limits: Option<ClientLimitsInput>,
+    /// `finish` (default: a stream that crosses the daily token or cost
+    /// quota runs to its end) or `cut` (the gateway ends it cleanly at the
+    /// next event, with the provider's own terminal event).
+    #[schema(pattern = "^(finish|cut)$")]
+    quota_overrun: Option<String>,
 }
 
-/// Limits and the scheduling strategy are the operator's to set: a user
+/// Limits, the scheduling strategy and the quota overrun are the operator's to set: a user
 /// account must not lift the limits on its own keys.
 fn operator_fields(caller: &Caller, input: &ClientKeyInput) -> Result<(), ApiError> {
-    if !caller.is_admin() && (input.limits.is_some() || input.strategy.is_some()) {
+    let operator_only =
+        input.limits.is_some() || input.strategy.is_some() || input.quota_overrun.is_some();
+    if !caller.is_admin() && operator_only {
         return Err(ApiError::Forbidden);
     }
     Ok(())
@@ -115,6 +126,17 @@ fn check_strategy(name: &str) -> Result<String, ApiError> {
             ApiError::BadRequest(format!(
                 "strategy must be one of {}",
                 Strategy::NAMES.join(", ")
+            ))
+        })
+}
+
+fn check_quota_overrun(name: &str) -> Result<String, ApiError> {
+    QuotaOverrun::parse(name)
+        .map(|o| o.name().to_owned())
+        .ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "quota_overrun must be one of {}",
+                QuotaOverrun::NAMES.join(", ")
             ))
         })
 }
@@ -271,6 +293,7 @@ pub async fn create(
     let allowed_models = check_models(&input.allowed_models.unwrap_or_default())?;
     let strategy = check_strategy(input.strategy.as_deref().unwrap_or("round_robin"))?;
     let limits = input.limits.unwrap_or_default().validate()?;
+    let quota_overrun = check_quota_overrun(input.quota_overrun.as_deref().unwrap_or("finish"))?;
     let key = generate_client_key();
     let now = Utc::now();
     let mut row = client_keys::ActiveModel {
@@ -287,6 +310,7 @@ pub async fn create(
         enabled: Set(input.enabled.unwrap_or(true)),
         expires_at: Set(input.expires_at.flatten()),
         allowed_models: Set(allowed_models),
+        quota_overrun: Set(quota_overrun),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -355,6 +379,9 @@ pub async fn update(
     }
     if let Some(limits) = input.limits {
         set_limits(&mut row, &limits.validate()?);
+    }
+    if let Some(overrun) = input.quota_overrun {
+        row.quota_overrun = Set(check_quota_overrun(&overrun)?);
     }
     row.updated_at = Set(Utc::now());
     let row = row.update(&state.db).await?;

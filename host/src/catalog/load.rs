@@ -7,7 +7,7 @@ use std::time::Duration;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::{Catalog, ClientKey, OAuthClient, PluginRegistry, Provider, ProviderKey, UpstreamBase};
-use crate::limits::{ClientLimits, KeyLimits};
+use crate::limits::{ClientLimits, KeyLimits, QuotaOverrun};
 use crate::plugins::LoadedPlugin;
 use crate::plugins::types::Price;
 use crate::scheduler::Strategy;
@@ -106,6 +106,7 @@ pub async fn load_catalog(
                 tokens_per_day: c.tokens_per_day_limit,
                 cost_per_day: c.cost_per_day_limit_nanos,
             },
+            quota_overrun: QuotaOverrun::parse(&c.quota_overrun).unwrap_or_default(),
             pool_state: Default::default(),
         });
         catalog.client_keys_by_id.insert(key.id, key.clone());

@@ -21,7 +21,7 @@ pub use load::load_catalog;
 pub use registry::PluginRegistry;
 pub use upstream::{UpstreamBase, UpstreamBaseError};
 
-use crate::limits::{ClientLimits, KeyLimits};
+use crate::limits::{ClientLimits, KeyLimits, QuotaOverrun};
 use crate::plugins::LoadedPlugin;
 use crate::plugins::types::Price;
 use crate::scheduler::{PoolState, Strategy};
@@ -95,6 +95,8 @@ pub struct ClientKey {
     pub allowed_models: Vec<String>,
     pub strategy: Strategy,
     pub limits: ClientLimits,
+    /// What a stream does when it crosses a daily token or cost quota.
+    pub quota_overrun: QuotaOverrun,
     /// Scheduling state of the pool (lives as long as this snapshot).
     pub pool_state: PoolState,
 }
@@ -113,6 +115,7 @@ impl ClientKey {
             allowed_models: vec![],
             strategy: Strategy::RoundRobin,
             limits: ClientLimits::default(),
+            quota_overrun: QuotaOverrun::default(),
             pool_state: PoolState::default(),
         }
     }

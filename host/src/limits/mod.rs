@@ -3,8 +3,11 @@
 //! second, tokens per day).
 //!
 //! Request counts are charged before forwarding, all of a group or none,
-//! so concurrent requests cannot overshoot; tokens and cost are known only
-//! when the answer ends and are added then, so a day's token or cost quota
+//! so concurrent requests cannot overshoot. Tokens and cost are known only
+//! as the answer goes by: an estimate is reserved before forwarding
+//! ([`Reservation`]), a stream whose client key cuts at its quota grows the
+//! reservation as it runs ([`Reservation::cover`]), and the real usage
+//! replaces it when the answer ends, so a day's token or cost quota
 //! refuses the next request once it is spent. Counters live in-process or
 //! in Redis (shared by every instance) behind [`CounterStore`]. When Redis
 //! cannot answer, the operator's policy decides: fail open (admit, and log
@@ -25,7 +28,7 @@ use chrono::{FixedOffset, Offset, Utc};
 pub use counter::{Charge, CounterStore, Refused, StoreError};
 pub use memory::MemoryStore;
 pub use redis_store::RedisStore;
-pub use reservation::{Reservation, estimate_tokens};
+pub use reservation::{GROWTH_STEP_TOKENS, Reservation, estimate_tokens, prompt_tokens};
 pub use window::{Window, parse_offset};
 
 /// A client key's limits; `None` is unlimited.
@@ -44,6 +47,40 @@ pub struct ClientLimits {
 pub struct KeyLimits {
     pub requests_per_second: Option<i64>,
     pub tokens_per_day: Option<i64>,
+}
+
+/// What a client key's stream does when its running usage crosses the
+/// key's daily token or cost quota.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum QuotaOverrun {
+    /// The answer runs to its end and is charged in full; the next
+    /// request is refused. The default: no answer is cut unless the
+    /// operator asks for it.
+    #[default]
+    Finish,
+    /// The gateway ends the stream at the next event boundary, with the
+    /// provider's own terminal event (when its plugin can write one).
+    Cut,
+}
+
+impl QuotaOverrun {
+    /// The names the API accepts.
+    pub const NAMES: [&'static str; 2] = ["finish", "cut"];
+
+    pub fn parse(name: &str) -> Option<QuotaOverrun> {
+        match name {
+            "finish" => Some(QuotaOverrun::Finish),
+            "cut" => Some(QuotaOverrun::Cut),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            QuotaOverrun::Finish => "finish",
+            QuotaOverrun::Cut => "cut",
+        }
+    }
 }
 
 /// Why a request may not go ahead.
@@ -202,6 +239,38 @@ impl Limiter {
         self.admit(&checks).await
     }
 
+    /// Reserves `tokens` more tokens and `cost_nanos` more nano-USD of
+    /// client key `id`'s daily quotas, both or neither. Only quotas the
+    /// key has are charged; a zero amount is not charged.
+    pub async fn reserve_more(
+        &self,
+        id: i32,
+        limits: &ClientLimits,
+        tokens: i64,
+        cost_nanos: i64,
+    ) -> Result<(), LimitError> {
+        let checks: Vec<Named> = [
+            named(
+                "tokens_per_day",
+                format!("ck:{id}:tpd"),
+                self.day,
+                tokens,
+                limits.tokens_per_day,
+            ),
+            named(
+                "cost_per_day",
+                format!("ck:{id}:cpd"),
+                self.day,
+                cost_nanos,
+                limits.cost_per_day,
+            ),
+        ]
+        .into_iter()
+        .filter(|c| c.charge.amount > 0)
+        .collect();
+        self.admit(&checks).await
+    }
+
     /// Adds a finished request's tokens and cost to today's counters and
     /// gives back what was reserved for it (`key_id` is `None` when no
     /// upstream key answered).
@@ -209,21 +278,20 @@ impl Limiter {
         &self,
         client_id: i32,
         key_id: Option<i32>,
-        tokens: i64,
-        cost_nanos: i64,
-        reserved: i64,
+        (tokens, cost_nanos): (i64, i64),
+        (reserved_tokens, reserved_cost): (i64, i64),
     ) {
         let mut charges = vec![
             Charge {
                 name: format!("ck:{client_id}:tpd"),
                 window: self.day,
-                amount: tokens - reserved,
+                amount: tokens - reserved_tokens,
                 limit: None,
             },
             Charge {
                 name: format!("ck:{client_id}:cpd"),
                 window: self.day,
-                amount: cost_nanos,
+                amount: cost_nanos - reserved_cost,
                 limit: None,
             },
         ];

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use wasmtime::component::ResourceAny;
+use wasmtime::component::{Instance, ResourceAny};
 use wasmtime::{Store, Trap};
 
 use super::bindings::ProviderPlugin;
@@ -16,6 +16,7 @@ use super::failure::{FailureKind, PluginFailure};
 use super::loaded::LoadedPlugin;
 use super::metrics::CallOutcome;
 use super::state::PluginState;
+use super::stream_control::{self, EndReason, MAX_TERMINAL_EVENT_BYTES};
 use super::types::{
     ErrorClass, Header, OutboundRequest, PluginError, Price, RequestFacts, RequestHead, Usage,
 };
@@ -24,6 +25,8 @@ use super::types::{
 pub struct PluginInstance {
     plugin: Arc<LoadedPlugin>,
     store: Store<PluginState>,
+    /// Reaches the optional exports (`stream-control`).
+    instance: Instance,
     bindings: ProviderPlugin,
     poisoned: bool,
 }
@@ -53,11 +56,13 @@ impl PluginInstance {
     pub(super) fn new(
         plugin: Arc<LoadedPlugin>,
         store: Store<PluginState>,
+        instance: Instance,
         bindings: ProviderPlugin,
     ) -> Self {
         PluginInstance {
             plugin,
             store,
+            instance,
             bindings,
             poisoned: false,
         }
@@ -120,6 +125,36 @@ impl PluginInstance {
         guest_call!(self, |g, s| g.stream_parser().call_finish(s, parser.0))
     }
 
+    /// Whether this plugin can end a stream early (`stream-control`).
+    pub fn can_end_streams(&self) -> bool {
+        self.plugin.has_stream_control()
+    }
+
+    /// The bytes that end the stream `parser` has read, cleanly (see
+    /// `stream-control` in `wit/provider.wit`). `None` when the plugin
+    /// cannot end it: no `stream-control` export, an empty answer, or an
+    /// answer over [`MAX_TERMINAL_EVENT_BYTES`].
+    pub async fn terminal_event(
+        &mut self,
+        parser: &StreamParser,
+        reason: EndReason,
+    ) -> Result<Option<Vec<u8>>, PluginFailure> {
+        let Some(index) = self.plugin.terminal_event_index() else {
+            return Ok(None);
+        };
+        if self.poisoned {
+            return Err(self.failure(FailureKind::Trap("instance already failed".into())));
+        }
+        let func = stream_control::typed(&mut self.store, &self.instance, index)
+            .map_err(|e| self.failure(FailureKind::Trap(format!("{e:#}"))))?;
+        self.store.set_epoch_deadline(self.plugin.deadline_ticks());
+        let started = std::time::Instant::now();
+        let call = func.call_async(&mut self.store, (parser.0, reason));
+        let outcome = tokio::time::timeout(self.plugin.call_timeout(), call).await;
+        let (bytes,) = self.settle(outcome, started)?;
+        Ok(usable_terminal_event(&self.plugin.name, bytes))
+    }
+
     fn refused<T>(&self, result: Result<T, PluginError>) -> Result<T, PluginFailure> {
         result.map_err(|e| {
             self.plugin.metrics.record_error();
@@ -167,5 +202,36 @@ impl PluginInstance {
             plugin: self.plugin.name.clone(),
             kind,
         }
+    }
+}
+
+/// A terminal event the host may write: not empty, not over the cap.
+fn usable_terminal_event(plugin: &str, bytes: Vec<u8>) -> Option<Vec<u8>> {
+    if bytes.len() > MAX_TERMINAL_EVENT_BYTES {
+        tracing::warn!(
+            plugin,
+            bytes = bytes.len(),
+            limit = MAX_TERMINAL_EVENT_BYTES,
+            "terminal event over the size limit; the stream is not cut"
+        );
+        return None;
+    }
+    (!bytes.is_empty()).then_some(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_events_are_capped_at_their_limit_and_empty_means_none() {
+        let at_limit = vec![b'x'; MAX_TERMINAL_EVENT_BYTES];
+        assert_eq!(
+            usable_terminal_event("p", at_limit.clone()).map(|b| b.len()),
+            Some(MAX_TERMINAL_EVENT_BYTES)
+        );
+        let over = vec![b'x'; MAX_TERMINAL_EVENT_BYTES + 1];
+        assert_eq!(usable_terminal_event("p", over), None);
+        assert_eq!(usable_terminal_event("p", Vec::new()), None);
     }
 }

@@ -5,15 +5,16 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use wasmtime::Store;
-use wasmtime::component::Component;
+use wasmtime::component::{Component, ComponentExportIndex, Instance};
 
-use super::bindings::ProviderPluginPre;
+use super::bindings::{ProviderPlugin, ProviderPluginIndices, ProviderPluginPre};
 use super::engine::{PluginEngine, PluginLimits};
 use super::failure::{FailureKind, PluginFailure};
 use super::instance::PluginInstance;
 use super::metrics::PluginMetrics;
 use super::precompiled;
 use super::state::PluginState;
+use super::stream_control;
 use super::types;
 use super::validate::{LoadError, check_info, check_interface, world_error};
 
@@ -29,6 +30,9 @@ pub struct LoadedPlugin {
     pub metrics: Arc<PluginMetrics>,
     pub(super) component: Component,
     pre: ProviderPluginPre<PluginState>,
+    indices: ProviderPluginIndices,
+    /// `stream-control.terminal-event`, when the plugin exports it.
+    terminal_event: Option<ComponentExportIndex>,
     engine: Arc<PluginEngine>,
     limits: PluginLimits,
 }
@@ -80,6 +84,8 @@ impl LoadedPlugin {
             .instantiate_pre(&component)
             .map_err(|e| world_error(&e))?;
         let pre = ProviderPluginPre::new(pre).map_err(|e| LoadError::World(format!("{e:#}")))?;
+        let indices = ProviderPluginIndices::new(pre.instance_pre())
+            .map_err(|e| LoadError::World(format!("{e:#}")))?;
 
         let limits = engine.limits;
         let mut store = Store::new(
@@ -88,11 +94,17 @@ impl LoadedPlugin {
         );
         store.limiter(|s| &mut s.limiter);
         store.set_epoch_deadline(limits.deadline_ticks());
-        let instance = pre
-            .instantiate_async(&mut store)
+        let (instance, bindings) = instantiate(&pre, &indices, &mut store)
             .await
             .map_err(|e| LoadError::World(format!("{e:#}")))?;
-        let exports = instance.ai_proxy_provider_provider();
+        let terminal_event = stream_control::find(&engine.engine, &component).filter(|index| {
+            stream_control::typed(&mut store, &instance, *index)
+                .inspect_err(|e| {
+                    tracing::warn!(error = %format!("{e:#}"), "the plugin's stream-control export does not fit the contract; its streams cannot be cut");
+                })
+                .is_ok()
+        });
+        let exports = bindings.ai_proxy_provider_provider();
         let timeout = limits.call_timeout;
         let info = tokio::time::timeout(timeout, exports.call_info(&mut store))
             .await
@@ -113,6 +125,8 @@ impl LoadedPlugin {
             metrics: Arc::default(),
             component,
             pre,
+            indices,
+            terminal_event,
             engine: engine.clone(),
             limits,
         }))
@@ -140,6 +154,8 @@ impl LoadedPlugin {
             metrics: self.metrics.clone(),
             component: self.component.clone(),
             pre: self.pre.clone(),
+            indices: self.indices.clone(),
+            terminal_event: self.terminal_event,
             engine: self.engine.clone(),
             limits,
         })
@@ -156,13 +172,24 @@ impl LoadedPlugin {
         );
         store.limiter(|s| &mut s.limiter);
         store.set_epoch_deadline(self.limits.deadline_ticks());
-        match self.pre.instantiate_async(&mut store).await {
-            Ok(bindings) => Ok(PluginInstance::new(self.clone(), store, bindings)),
+        match instantiate(&self.pre, &self.indices, &mut store).await {
+            Ok((instance, bindings)) => {
+                Ok(PluginInstance::new(self.clone(), store, instance, bindings))
+            }
             Err(e) => Err(PluginFailure {
                 plugin: self.name.clone(),
                 kind: FailureKind::Instantiate(format!("{e:#}")),
             }),
         }
+    }
+
+    /// Whether the plugin exports `stream-control` (can end streams early).
+    pub fn has_stream_control(&self) -> bool {
+        self.terminal_event.is_some()
+    }
+
+    pub(super) fn terminal_event_index(&self) -> Option<ComponentExportIndex> {
+        self.terminal_event
     }
 
     pub(super) fn deadline_ticks(&self) -> u64 {
@@ -177,4 +204,16 @@ impl LoadedPlugin {
     pub fn limits(&self) -> PluginLimits {
         self.limits
     }
+}
+
+/// An instance and the bindings of its mandatory exports (the instance
+/// itself reaches the optional ones).
+async fn instantiate(
+    pre: &ProviderPluginPre<PluginState>,
+    indices: &ProviderPluginIndices,
+    store: &mut Store<PluginState>,
+) -> wasmtime::Result<(Instance, ProviderPlugin)> {
+    let instance = pre.instance_pre().instantiate_async(&mut *store).await?;
+    let bindings = indices.load(&mut *store, &instance)?;
+    Ok((instance, bindings))
 }

@@ -21,6 +21,7 @@ mod loaded;
 mod metrics;
 mod precompiled;
 mod state;
+mod stream_control;
 mod validate;
 
 pub use bindings::types;
@@ -30,6 +31,7 @@ pub use failure::{FailureKind, PluginFailure};
 pub use instance::{PluginInstance, StreamParser};
 pub use loaded::LoadedPlugin;
 pub use metrics::{CallOutcome, MetricsView, PluginMetrics};
+pub use stream_control::{EndReason, MAX_TERMINAL_EVENT_BYTES};
 pub use validate::{DEFAULT_MAX_PLUGIN_BYTES, LoadError, check_bytes};
 
 /// Headers as plugins receive them; values that are not text are left out.

@@ -86,13 +86,13 @@ pub fn check_bytes(bytes: &[u8], limit: usize) -> Result<(), LoadError> {
 }
 
 /// The version in an interface name such as `ai-proxy:provider/provider@0.1.0`.
-fn package_version(name: &str) -> Option<&str> {
+pub(super) fn package_version(name: &str) -> Option<&str> {
     name.strip_prefix(WIT_PACKAGE)?
         .split_once('@')
         .map(|(_, version)| version)
 }
 
-fn supported(version: &str) -> bool {
+pub(super) fn supported(version: &str) -> bool {
     version
         .strip_prefix(SUPPORTED_WIT)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))

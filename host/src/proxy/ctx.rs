@@ -2,6 +2,7 @@
 
 use std::time::Instant;
 
+use super::quota_cut::QuotaHold;
 use crate::trace::TraceRecord;
 
 /// State of one request.
@@ -13,6 +14,9 @@ pub struct RequestCtx {
     pub trace: TraceRecord,
     /// Whether the request leaves a trace row (token requests do not).
     pub traced: bool,
+    /// What the request holds against its client key's quotas, from its
+    /// admission until it is settled (dropping it gives it back).
+    pub quota: Option<QuotaHold>,
 }
 
 impl RequestCtx {
@@ -27,6 +31,7 @@ impl RequestCtx {
             started: Instant::now(),
             response_started: false,
             traced: true,
+            quota: None,
         }
     }
 

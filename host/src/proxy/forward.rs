@@ -17,6 +17,7 @@ use pingora::upstreams::peer::HttpPeer;
 use super::ctx::RequestCtx;
 use super::error::ProxyError;
 use super::meter::{MAX_CLASSIFIED_BODY_BYTES, Meter, Metered};
+use super::quota_cut::{StreamWatch, Verdict};
 use crate::egress::exchange::{ExchangeError, open_exchange};
 use crate::plugins::PluginInstance;
 
@@ -42,6 +43,8 @@ pub struct Forwarded {
 pub enum Interruption {
     Upstream(String),
     Client,
+    /// The gateway ended the stream at its client's quota, cleanly.
+    QuotaCut,
 }
 
 /// One upstream request, ready to send.
@@ -143,18 +146,29 @@ async fn start_response(
     Ok(true)
 }
 
-/// Streams the rest of `answer` to the client, feeding `meter` if given.
+/// Streams the rest of `answer` to the client, feeding `meter` if given,
+/// and ending it early when `watch` says the client's quota ran out.
 async fn pump(
     answer: &mut Answer<'_>,
     session: &mut Session,
     instance: &mut PluginInstance,
     mut meter: Option<&mut Meter>,
+    mut watch: Option<&mut StreamWatch<'_>>,
 ) -> Option<Interruption> {
     loop {
         match answer.upstream.read_response_body().await {
             Ok(Some(chunk)) => {
+                let mut running = None;
                 if let Some(meter) = meter.as_deref_mut() {
-                    meter.observe(instance, &chunk).await;
+                    running = meter.observe(instance, &chunk).await;
+                }
+                if let Some(watch) = watch.as_deref_mut() {
+                    let parser = meter.as_deref().and_then(Meter::parser);
+                    if let Verdict::Cut { keep, end } =
+                        watch.check(&chunk, running, instance, parser).await
+                    {
+                        return end_early(session, chunk.slice(..keep), end).await;
+                    }
                 }
                 if session
                     .write_response_body(Some(chunk), false)
@@ -178,6 +192,17 @@ async fn pump(
     None
 }
 
+/// Writes the complete events of the last chunk, the terminal event, and
+/// the end of the body.
+async fn end_early(session: &mut Session, kept: Bytes, end: Vec<u8>) -> Option<Interruption> {
+    for (part, last) in [(kept, false), (Bytes::from(end), true)] {
+        if session.write_response_body(Some(part), last).await.is_err() {
+            return Some(Interruption::Client);
+        }
+    }
+    Some(Interruption::QuotaCut)
+}
+
 /// Relays a successful (or unclassified) answer, metering it.
 pub async fn relay(
     mut answer: Answer<'_>,
@@ -188,11 +213,28 @@ pub async fn relay(
     let mut meter = Meter::new(instance, &answer.head).await;
     let is_stream = meter.is_stream();
     let interrupted = if start_response(&answer.head, session, ctx).await? {
-        pump(&mut answer, session, instance, Some(&mut meter)).await
+        let mut watch = match ctx.quota.as_mut() {
+            Some(hold) if is_stream => hold.watch(),
+            _ => None,
+        };
+        let interrupted = pump(
+            &mut answer,
+            session,
+            instance,
+            Some(&mut meter),
+            watch.as_mut(),
+        )
+        .await;
+        if let Some(crossed) = watch.as_ref().and_then(StreamWatch::crossed) {
+            let (class, message) = crossed.trace();
+            ctx.trace.error_class = Some(class.to_owned());
+            ctx.trace.error_message = Some(message);
+        }
+        interrupted
     } else {
         Some(Interruption::Client)
     };
-    let metered = meter.finish(instance).await;
+    let metered = meter.finish(instance, interrupted.is_none()).await;
     if interrupted.is_none() {
         answer.release().await;
     }
@@ -226,7 +268,7 @@ pub async fn relay_error(
     {
         interrupted = Some(Interruption::Client);
     } else if !complete {
-        interrupted = pump(&mut answer, session, instance, None).await;
+        interrupted = pump(&mut answer, session, instance, None, None).await;
     }
     if interrupted.is_none() {
         answer.release().await;

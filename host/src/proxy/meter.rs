@@ -5,6 +5,11 @@
 //!
 //! A plugin failure here never affects what the client receives: the
 //! answer keeps flowing and the trace records that usage is unknown.
+//!
+//! A stream's usage is what the provider reported by its end; when it
+//! reported none, or the stream ended early (cut, abandoned, broken), the
+//! parser's running usage (partly estimated, see `feed` in the WIT) counts
+//! where it is larger.
 
 use pingora::http::ResponseHeader;
 
@@ -25,6 +30,8 @@ enum Mode {
 pub struct Meter {
     mode: Mode,
     failure: Option<PluginFailure>,
+    /// The latest running usage of a stream.
+    running: Option<Usage>,
 }
 
 /// What the meter found.
@@ -62,24 +69,40 @@ impl Meter {
                 overflow: false,
             }
         };
-        Meter { mode, failure }
+        Meter {
+            mode,
+            failure,
+            running: None,
+        }
     }
 
     pub fn is_stream(&self) -> bool {
         matches!(self.mode, Mode::Stream(_))
     }
 
-    /// Observes one chunk on its way to the client.
-    pub async fn observe(&mut self, instance: &mut PluginInstance, chunk: &[u8]) {
+    /// The stream's parser (for `stream-control`).
+    pub fn parser(&self) -> Option<&StreamParser> {
+        match &self.mode {
+            Mode::Stream(parser) if self.failure.is_none() => Some(parser),
+            _ => None,
+        }
+    }
+
+    /// Observes one chunk on its way to the client; returns a stream's
+    /// running usage when this chunk changed it.
+    pub async fn observe(&mut self, instance: &mut PluginInstance, chunk: &[u8]) -> Option<Usage> {
         if self.failure.is_some() {
-            return;
+            return None;
         }
         match &mut self.mode {
-            Mode::Stream(parser) => {
-                if let Err(f) = instance.feed(parser, chunk).await {
-                    self.failure = Some(f);
+            Mode::Stream(parser) => match instance.feed(parser, chunk).await {
+                Ok(Some(usage)) => {
+                    self.running = Some(usage);
+                    return Some(usage);
                 }
-            }
+                Ok(None) => {}
+                Err(f) => self.failure = Some(f),
+            },
             Mode::Json { body, overflow } => {
                 if !*overflow && body.len() + chunk.len() <= MAX_METERED_BODY_BYTES {
                     body.extend_from_slice(chunk);
@@ -88,11 +111,16 @@ impl Meter {
                 }
             }
         }
+        None
     }
 
-    /// The answer ended (completely or not).
-    pub async fn finish(self, instance: &mut PluginInstance) -> Metered {
-        let Meter { mode, failure } = self;
+    /// The answer ended, `complete`ly or not.
+    pub async fn finish(self, instance: &mut PluginInstance, complete: bool) -> Metered {
+        let Meter {
+            mode,
+            failure,
+            running,
+        } = self;
         if failure.is_some() {
             return Metered {
                 usage: None,
@@ -101,7 +129,17 @@ impl Meter {
             };
         }
         let usage = match &mode {
-            Mode::Stream(parser) => instance.finish(parser).await,
+            Mode::Stream(parser) => {
+                instance
+                    .finish(parser)
+                    .await
+                    .map(|reported| match (reported, running) {
+                        (Some(reported), Some(running)) if !complete => {
+                            Some(larger(reported, running))
+                        }
+                        (reported, running) => reported.or(running),
+                    })
+            }
             Mode::Json { overflow: true, .. } => Ok(None),
             Mode::Json { body, .. } => instance.body_usage(body).await,
         };
@@ -117,5 +155,16 @@ impl Meter {
                 failure: Some(f),
             },
         }
+    }
+}
+
+/// Each count of `a` and `b`, the larger.
+fn larger(a: Usage, b: Usage) -> Usage {
+    Usage {
+        input_tokens: a.input_tokens.max(b.input_tokens),
+        output_tokens: a.output_tokens.max(b.output_tokens),
+        cached_input_tokens: a.cached_input_tokens.max(b.cached_input_tokens),
+        cache_write_tokens: a.cache_write_tokens.max(b.cache_write_tokens),
+        reasoning_tokens: a.reasoning_tokens.max(b.reasoning_tokens),
     }
 }

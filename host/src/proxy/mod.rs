@@ -18,6 +18,7 @@ mod jwt;
 mod meter;
 mod oauth;
 mod pipeline;
+mod quota_cut;
 mod request;
 
 use std::sync::Arc;

@@ -16,12 +16,13 @@ use super::ctx::RequestCtx;
 use super::error::ProxyError;
 use super::forward::{ErrorAnswer, Forwarded, Interruption, Outbound, relay, relay_error, send};
 use super::meter::Metered;
+use super::quota_cut::QuotaHold;
 use super::request::{plugin_head, read_body};
 use crate::catalog::{Catalog, ClientKey, Provider, ProviderKey};
 use crate::egress::EgressError;
 use crate::egress::request::{build_request, credential_placeholder};
 use crate::health::HealthStatus;
-use crate::limits::{LimitError, Reservation, estimate_tokens};
+use crate::limits::{LimitError, Reservation, estimate_tokens, prompt_tokens};
 use crate::plugins::types::{ErrorClass, RequestHead};
 use crate::plugins::{LoadedPlugin, PluginInstance, header_list};
 use crate::scheduler::{NoKey, Scheduler};
@@ -88,8 +89,21 @@ pub async fn serve(
             }
             LimitError::Unavailable => ProxyError::LimiterUnavailable,
         })?;
-    // Given back on any early return below; settled by `account`.
-    let reservation = Reservation::new(core.limiter.clone(), client.id, reserved);
+    // Given back if the request ends early; settled by `account`.
+    let reservation = Reservation::new(
+        core.limiter.clone(),
+        client.id,
+        client.limits,
+        (reserved, 0),
+    );
+    ctx.quota = Some(QuotaHold::new(
+        reservation,
+        prompt_tokens(body.len()),
+        client.quota_overrun,
+        &client.limits,
+        facts.model.as_deref(),
+        &provider.prices,
+    ));
 
     let request = Request {
         core,
@@ -102,7 +116,6 @@ pub async fn serve(
     };
     let (key, forwarded) = attempt_until_answered(&request, session, ctx, &mut instance).await?;
     account(
-        reservation,
         &provider,
         &key,
         facts.model.as_deref(),
@@ -313,9 +326,7 @@ fn no_usable_key(no_key: NoKey) -> ProxyError {
 }
 
 /// Records usage and cost in the trace and the limit counters.
-#[allow(clippy::too_many_arguments)]
 async fn account(
-    reservation: Reservation,
     provider: &Provider,
     key: &ProviderKey,
     model: Option<&str>,
@@ -329,7 +340,13 @@ async fn account(
     if let Some(class) = &metered.error_class {
         ctx.trace.error_class = Some(super::error_class_name(class));
     }
-    if let Some(usage) = metered.usage {
+    let hold = ctx.quota.take();
+    let mut usage = metered.usage;
+    if let (Some(hold), Some(_)) = (&hold, &forwarded.interrupted) {
+        // An answer ended early may not have reported its prompt yet.
+        usage = usage.map(|u| hold.with_prompt(u));
+    }
+    if let Some(usage) = usage {
         ctx.trace.input_tokens = usage.input_tokens;
         ctx.trace.output_tokens = usage.output_tokens;
         ctx.trace.cached_input_tokens = usage.cached_input_tokens;
@@ -350,7 +367,9 @@ async fn account(
         used = (tokens, cost);
     }
     // In the background: counting must not hold up the end of the request.
-    reservation.settle(Some(key.id), used.0, used.1);
+    if let Some(hold) = hold {
+        hold.reservation.settle(Some(key.id), used.0, used.1);
+    }
     if let Some(f) = metered.failure {
         ctx.trace.error_message = Some(format!("usage unknown: {f}"));
     }
@@ -365,6 +384,7 @@ async fn account(
             ctx.trace.error_message = Some("answer interrupted: the client went away".into());
             Ok(())
         }
-        None => Ok(()),
+        // The trace already says where and why.
+        Some(Interruption::QuotaCut) | None => Ok(()),
     }
 }

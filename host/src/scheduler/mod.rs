@@ -250,7 +250,7 @@ mod tests {
         // Key 3 may serve 10 tokens a day: once they are spent it is at its limit.
         let limited = client(vec![3]);
         assert_eq!(s.pick(&limited, &[]).await.map(|k| k.id), Ok(3));
-        limiter.record_usage(1, Some(3), 10, 0, 0).await;
+        limiter.record_usage(1, Some(3), (10, 0), (0, 0)).await;
         assert!(matches!(
             s.pick(&limited, &[]).await,
             Err(NoKey::AllLimited { retry_after }) if retry_after > 0

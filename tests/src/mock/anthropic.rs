@@ -54,7 +54,11 @@ pub(crate) async fn messages(headers: HeaderMap, body: Bytes) -> Response {
     };
     let model = json_string(&request.model);
     if request.stream {
-        sse_response(PROVIDER, message_events(&model), pacing)
+        sse_response(
+            PROVIDER,
+            message_events_repeated(&model, pacing.repeat),
+            pacing,
+        )
     } else {
         json_response(PROVIDER, message_body(&model))
     }
@@ -89,6 +93,11 @@ pub(crate) fn message_body(model: &str) -> String {
 
 /// The SSE events of a streamed message for `model` (a JSON string literal).
 pub(crate) fn message_events(model: &str) -> Vec<String> {
+    message_events_repeated(model, 1)
+}
+
+/// [`message_events`] with every text delta sent `repeat` times.
+fn message_events_repeated(model: &str, repeat: usize) -> Vec<String> {
     let mut events = Vec::with_capacity(TEXT_PIECES.len() + 6);
     let start = message(model, "", "null", ANTHROPIC_START_OUTPUT_TOKENS);
     events.push(named_event(
@@ -100,7 +109,7 @@ pub(crate) fn message_events(model: &str) -> Vec<String> {
         r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#,
     ));
     events.push(named_event("ping", r#"{"type": "ping"}"#));
-    for piece in TEXT_PIECES {
+    for piece in TEXT_PIECES.iter().cycle().take(TEXT_PIECES.len() * repeat) {
         let delta = format!(
             r#"{{"type":"content_block_delta","index":0,"delta":{{"type":"text_delta","text":{}}}}}"#,
             json_string(piece)
@@ -120,7 +129,7 @@ pub(crate) fn message_events(model: &str) -> Vec<String> {
                 r#""usage":{{{input},"output_tokens":{output}}}}}"#
             ),
             input = input,
-            output = COMPLETION_TOKENS,
+            output = COMPLETION_TOKENS * repeat as u64,
         ),
     ));
     events.push(named_event("message_stop", r#"{"type":"message_stop"}"#));

@@ -23,8 +23,7 @@ use super::errors::error_response;
 use super::provider::Provider;
 use super::switches;
 use super::usage::{
-    CACHED_TOKENS, COMPLETION_TOKENS, CREATED, OPENAI_TOTAL_TOKENS, PROMPT_TOKENS,
-    REASONING_TOKENS, TEXT, TEXT_PIECES,
+    CACHED_TOKENS, COMPLETION_TOKENS, CREATED, PROMPT_TOKENS, REASONING_TOKENS, TEXT, TEXT_PIECES,
 };
 use super::wire::{CompletionRequest, data_event, json_response, json_string, sse_response};
 
@@ -40,7 +39,10 @@ pub const MAX_EMBEDDING_DIMENSIONS: usize = 4096;
 const PROVIDER: Provider = Provider::OpenAi;
 
 /// The `usage` object of a chat completion.
-static CHAT_USAGE: LazyLock<String> = LazyLock::new(|| {
+static CHAT_USAGE: LazyLock<String> = LazyLock::new(|| chat_usage(COMPLETION_TOKENS));
+
+/// A chat `usage` object with `completion` completion tokens.
+fn chat_usage(completion: u64) -> String {
     format!(
         concat!(
             r#"{{"prompt_tokens":{p},"completion_tokens":{c},"total_tokens":{t},"#,
@@ -49,12 +51,12 @@ static CHAT_USAGE: LazyLock<String> = LazyLock::new(|| {
             r#""accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}}}"#
         ),
         p = PROMPT_TOKENS,
-        c = COMPLETION_TOKENS,
-        t = OPENAI_TOTAL_TOKENS,
+        c = completion,
+        t = PROMPT_TOKENS + completion,
         cached = CACHED_TOKENS,
         r = REASONING_TOKENS,
     )
-});
+}
 
 /// `POST /v1/chat/completions`.
 pub(crate) async fn chat_completions(headers: HeaderMap, body: Bytes) -> Response {
@@ -70,7 +72,7 @@ pub(crate) async fn chat_completions(headers: HeaderMap, body: Bytes) -> Respons
     if request.stream {
         sse_response(
             PROVIDER,
-            chat_events(&model, request.include_usage()),
+            chat_events_repeated(&model, request.include_usage(), pacing.repeat),
             pacing,
         )
     } else {
@@ -100,6 +102,11 @@ pub(crate) fn chat_completion(model: &str) -> String {
 
 /// The SSE events of a streamed chat completion for `model` (a JSON string literal).
 pub(crate) fn chat_events(model: &str, include_usage: bool) -> Vec<String> {
+    chat_events_repeated(model, include_usage, 1)
+}
+
+/// [`chat_events`] with every text delta sent `repeat` times.
+fn chat_events_repeated(model: &str, include_usage: bool, repeat: usize) -> Vec<String> {
     let usage_null = if include_usage {
         r#","usage":null"#
     } else {
@@ -108,7 +115,7 @@ pub(crate) fn chat_events(model: &str, include_usage: bool) -> Vec<String> {
     let mut events = Vec::with_capacity(TEXT_PIECES.len() + 4);
     let role = r#"{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}"#;
     events.push(data_event(&chunk(model, role, usage_null)));
-    for piece in TEXT_PIECES {
+    for piece in TEXT_PIECES.iter().cycle().take(TEXT_PIECES.len() * repeat) {
         let choice = format!(
             r#"{{"index":0,"delta":{{"content":{}}},"logprobs":null,"finish_reason":null}}"#,
             json_string(piece)
@@ -118,7 +125,14 @@ pub(crate) fn chat_events(model: &str, include_usage: bool) -> Vec<String> {
     let finish = r#"{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}"#;
     events.push(data_event(&chunk(model, finish, usage_null)));
     if include_usage {
-        let usage = format!(r#","usage":{}"#, &*CHAT_USAGE);
+        let usage = if repeat == 1 {
+            format!(r#","usage":{}"#, &*CHAT_USAGE)
+        } else {
+            format!(
+                r#","usage":{}"#,
+                chat_usage(COMPLETION_TOKENS * repeat as u64)
+            )
+        };
         events.push(data_event(&chunk(model, "", &usage)));
     }
     events.push(data_event("[DONE]"));

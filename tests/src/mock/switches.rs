@@ -8,7 +8,9 @@
 //!    a gateway steers the mock.
 //! 3. Otherwise the request is answered normally, paced by `x-mock-delay-ms: N` (sleep
 //!    between stream events) and cut by `x-mock-abort-after: N` (a stream ends with a
-//!    broken body after N events).
+//!    broken body after N events). `x-mock-repeat: N` makes OpenAI chat and Anthropic
+//!    streams N times longer: every text delta is sent N times over, and the reported
+//!    output tokens are N times [`COMPLETION_TOKENS`](super::COMPLETION_TOKENS).
 //!
 //! With no switch set this costs a few header look-ups and no allocation.
 
@@ -27,6 +29,10 @@ pub const STATUS_HEADER: &str = "x-mock-status";
 pub const DELAY_HEADER: &str = "x-mock-delay-ms";
 /// Header that breaks a stream after this many events.
 pub const ABORT_AFTER_HEADER: &str = "x-mock-abort-after";
+/// Header that repeats a stream's text deltas this many times.
+pub const REPEAT_HEADER: &str = "x-mock-repeat";
+/// Most repeats honoured (larger values are clamped).
+pub const MAX_REPEAT: usize = 10_000;
 
 /// How a normal answer's stream is paced.
 #[derive(Clone, Copy, Debug, Default)]
@@ -35,6 +41,8 @@ pub(crate) struct Pacing {
     pub delay: Option<Duration>,
     /// Events sent before the body fails.
     pub abort_after: Option<usize>,
+    /// Times each text delta of a stream is sent (1 when unset).
+    pub repeat: usize,
 }
 
 /// Applies the switches: `Ok` to answer normally with this pacing, `Err` with the error
@@ -61,6 +69,9 @@ pub(crate) async fn apply(
             .and_then(|ms| ms.parse().ok())
             .map(Duration::from_millis),
         abort_after: header(headers, ABORT_AFTER_HEADER).and_then(|n| n.parse().ok()),
+        repeat: header(headers, REPEAT_HEADER)
+            .and_then(|n| n.parse::<usize>().ok())
+            .map_or(1, |n| n.clamp(1, MAX_REPEAT)),
     })
 }
 

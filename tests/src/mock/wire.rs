@@ -124,7 +124,9 @@ fn respond(provider: Provider, content_type: &'static str, body: Body) -> Respon
 
 /// A body that yields each chunk separately, pausing and breaking as `pacing` says.
 fn chunked(chunks: Vec<String>, pacing: Pacing) -> Body {
-    let Pacing { delay, abort_after } = pacing;
+    let Pacing {
+        delay, abort_after, ..
+    } = pacing;
     let cut = abort_after.filter(|&count| count < chunks.len());
     if delay.is_none() && cut.is_none() {
         let items = chunks

@@ -27,6 +27,8 @@ pub struct Model {
     pub rpd_limit: Option<i64>,
     pub tokens_per_day_limit: Option<i64>,
     pub cost_per_day_limit_nanos: Option<i64>,
+    /// `finish` or `cut`: what a stream does when it crosses a daily quota.
+    pub quota_overrun: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
