@@ -315,3 +315,74 @@ async fn concurrent_requests_cannot_overshoot_a_nearly_spent_token_quota() {
         }
     }
 }
+
+#[tokio::test]
+async fn concurrent_requests_cannot_overshoot_a_nearly_spent_cost_quota() {
+    // Each request reserves its estimate priced at gpt-4o-mini's list
+    // prices (~157,000 nano-USD for this body) and costs ~22,000 in the end.
+    let budget_usd = 0.0005;
+    let budget_nanos = 500_000;
+    let mock = MockUpstream::start().await;
+    let gw = TestGateway::start().await;
+    let pool = gw
+        .pool(
+            "openai",
+            &mock.base_url(),
+            &[("k", "sk-up", json!({}))],
+            json!({"limits": {"cost_per_day_usd": budget_usd}}),
+        )
+        .await;
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let url = format!("{}/v1/chat/completions", gw.proxy_url);
+            let key = pool.client_key.clone();
+            tokio::spawn(async move {
+                let resp = reqwest::Client::new()
+                    .post(url)
+                    .bearer_auth(key)
+                    .header("x-mock-delay-ms", "50")
+                    .json(&json!({"model": "gpt-4o-mini", "stream": true,
+                                  "messages": [{"role": "user", "content": "hi"}]}))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = resp.status().as_u16();
+                let body: serde_json::Value = if status == 429 {
+                    resp.json().await.unwrap()
+                } else {
+                    let _ = resp.bytes().await;
+                    serde_json::Value::Null
+                };
+                (status, body)
+            })
+        })
+        .collect();
+    let mut admitted = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            (200, _) => admitted += 1,
+            (429, body) => assert_eq!(body["error"]["param"], "cost_per_day", "{body}"),
+            (other, body) => panic!("unexpected status {other}: {body}"),
+        }
+    }
+    let traces = gw.traces(admitted).await;
+    let spent: u64 = traces
+        .iter()
+        .filter(|t| t["status_code"] == 200)
+        .map(|t| t["cost_nanos"].as_u64().expect("priced"))
+        .sum();
+    assert!(admitted >= 2, "the budget admits some: {admitted}");
+    assert!(
+        spent <= budget_nanos,
+        "{admitted} requests spent {spent} nano-USD of {budget_nanos}"
+    );
+    // Once everything settled, what is left is admitted again.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while gw.chat(&pool.client_key).await.0 != 200 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "reservations were not given back"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

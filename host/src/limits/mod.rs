@@ -28,7 +28,9 @@ use chrono::{FixedOffset, Offset, Utc};
 pub use counter::{Charge, CounterStore, Refused, StoreError};
 pub use memory::MemoryStore;
 pub use redis_store::RedisStore;
-pub use reservation::{GROWTH_STEP_TOKENS, Reservation, estimate_tokens, prompt_tokens};
+pub use reservation::{
+    GROWTH_STEP_TOKENS, RESERVED_OUTPUT_TOKENS, Reservation, estimate_tokens, prompt_tokens,
+};
 pub use window::{Window, parse_offset};
 
 /// A client key's limits; `None` is unlimited.
@@ -157,24 +159,29 @@ impl Limiter {
         )
     }
 
-    /// Counts one request of client key `id` and reserves `estimate`
-    /// tokens against its daily token quota (when it has one), or says
-    /// which limit it hits. Returns the tokens reserved, to be settled by
-    /// [`Limiter::record_usage`] when the request ends.
+    /// Counts one request of client key `id` and reserves its estimated
+    /// `(tokens, cost in nano-USD)` against its daily token and cost
+    /// quotas (those it has), or says which limit it hits. Returns what
+    /// was reserved, to be settled by [`Limiter::record_usage`] when the
+    /// request ends.
     pub async fn admit_client(
         &self,
         id: i32,
         limits: &ClientLimits,
-        estimate: i64,
-    ) -> Result<i64, LimitError> {
+        (tokens, cost): (i64, i64),
+    ) -> Result<(i64, i64), LimitError> {
+        if *limits == ClientLimits::default() {
+            return Ok((0, 0));
+        }
         // A quota smaller than the estimate still admits a request when
         // nothing is spent yet.
-        if *limits == ClientLimits::default() {
-            return Ok(0);
-        }
-        let reserved = limits
-            .tokens_per_day
-            .map_or(0, |quota| estimate.clamp(0, quota.max(0)));
+        let held = |quota: Option<i64>, estimate: i64| {
+            quota.map_or(0, |quota| estimate.clamp(0, quota.max(0)))
+        };
+        let reserved = (
+            held(limits.tokens_per_day, tokens),
+            held(limits.cost_per_day, cost),
+        );
         let checks = [
             named(
                 "requests_per_second",
@@ -201,14 +208,14 @@ impl Limiter {
                 "tokens_per_day",
                 format!("ck:{id}:tpd"),
                 self.day,
-                reserved,
+                reserved.0,
                 limits.tokens_per_day,
             ),
             named(
                 "cost_per_day",
                 format!("ck:{id}:cpd"),
                 self.day,
-                0,
+                reserved.1,
                 limits.cost_per_day,
             ),
         ];

@@ -167,19 +167,22 @@ mod tests {
     async fn a_reservation_blocks_overshoot_and_settles_to_the_real_usage() {
         let limiter = Arc::new(Limiter::in_memory());
         let limits = tokens(1000);
-        let first = limiter.admit_client(1, &limits, 600).await.expect("fits");
-        assert_eq!(first, 600);
+        let first = limiter
+            .admit_client(1, &limits, (600, 0))
+            .await
+            .expect("fits");
+        assert_eq!(first, (600, 0));
         assert!(
-            limiter.admit_client(1, &limits, 600).await.is_err(),
+            limiter.admit_client(1, &limits, (600, 0)).await.is_err(),
             "600 + 600 > 1000"
         );
-        Reservation::new(limiter.clone(), 1, limits, (first, 0)).settle(Some(9), 50, 0);
+        Reservation::new(limiter.clone(), 1, limits, first).settle(Some(9), 50, 0);
         assert_eq!(used(&limiter).await, 50);
         let second = limiter
-            .admit_client(1, &limits, 600)
+            .admit_client(1, &limits, (600, 0))
             .await
             .expect("fits now");
-        drop(Reservation::new(limiter.clone(), 1, limits, (second, 0)));
+        drop(Reservation::new(limiter.clone(), 1, limits, second));
         assert_eq!(used(&limiter).await, 50, "given back");
     }
 
@@ -187,8 +190,11 @@ mod tests {
     async fn a_growing_reservation_steps_ahead_then_stops_exactly_at_the_quota() {
         let limiter = Arc::new(Limiter::in_memory());
         let limits = tokens(500);
-        let held = limiter.admit_client(1, &limits, 300).await.expect("fits");
-        let mut reservation = Reservation::new(limiter.clone(), 1, limits, (held, 0));
+        let held = limiter
+            .admit_client(1, &limits, (300, 0))
+            .await
+            .expect("fits");
+        let mut reservation = Reservation::new(limiter.clone(), 1, limits, held);
         reservation
             .cover(250, 0)
             .await
@@ -207,6 +213,41 @@ mod tests {
         ));
         reservation.settle(Some(2), 501, 0);
         assert_eq!(used(&limiter).await, 501, "settled to the usage at the cut");
+    }
+
+    #[tokio::test]
+    async fn a_cost_estimate_is_reserved_up_to_the_cost_quota() {
+        let limiter = Arc::new(Limiter::in_memory());
+        let limits = ClientLimits {
+            cost_per_day: Some(1_000),
+            ..ClientLimits::default()
+        };
+        let first = limiter
+            .admit_client(1, &limits, (50, 600))
+            .await
+            .expect("fits");
+        assert_eq!(first, (0, 600), "tokens are not limited, cost is held");
+        assert!(
+            limiter.admit_client(1, &limits, (50, 401)).await.is_err(),
+            "600 + 401 > 1000"
+        );
+        let second = limiter
+            .admit_client(1, &limits, (50, 400))
+            .await
+            .expect("600 + 400 = 1000 fits exactly");
+        Reservation::new(limiter.clone(), 1, limits, first).settle(Some(1), 50, 30);
+        drop(Reservation::new(limiter.clone(), 1, limits, second));
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        assert_eq!(
+            limiter.client_usage_today(1).await.expect("usage").1,
+            30,
+            "settled to the real cost, the other reservation given back"
+        );
+        let big = limiter
+            .admit_client(2, &limits, (50, 5_000))
+            .await
+            .expect("an estimate over a fresh quota is held at the quota");
+        assert_eq!(big, (0, 1_000));
     }
 
     #[tokio::test]

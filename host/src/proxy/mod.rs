@@ -19,6 +19,7 @@ mod meter;
 mod oauth;
 mod pipeline;
 mod quota_cut;
+mod quota_hold;
 mod request;
 
 use std::sync::Arc;

@@ -16,13 +16,12 @@ use super::ctx::RequestCtx;
 use super::error::ProxyError;
 use super::forward::{ErrorAnswer, Forwarded, Interruption, Outbound, relay, relay_error, send};
 use super::meter::Metered;
-use super::quota_cut::QuotaHold;
+use super::quota_hold;
 use super::request::{plugin_head, read_body};
 use crate::catalog::{Catalog, ClientKey, Provider, ProviderKey};
 use crate::egress::EgressError;
 use crate::egress::request::{build_request, credential_placeholder};
 use crate::health::HealthStatus;
-use crate::limits::{LimitError, Reservation, estimate_tokens, prompt_tokens};
 use crate::plugins::types::{ErrorClass, RequestHead};
 use crate::plugins::{LoadedPlugin, PluginInstance, header_list};
 use crate::scheduler::{NoKey, Scheduler};
@@ -79,31 +78,18 @@ pub async fn serve(
             facts.model.clone().unwrap_or_default(),
         ));
     }
-    let reserved = core
-        .limiter
-        .admit_client(client.id, &client.limits, estimate_tokens(body.len()))
-        .await
-        .map_err(|e| match e {
-            LimitError::Exceeded { limit, retry_after } => {
-                ProxyError::RateLimited { limit, retry_after }
-            }
-            LimitError::Unavailable => ProxyError::LimiterUnavailable,
-        })?;
     // Given back if the request ends early; settled by `account`.
-    let reservation = Reservation::new(
-        core.limiter.clone(),
-        client.id,
-        client.limits,
-        (reserved, 0),
+    ctx.quota = Some(
+        quota_hold::admit(
+            &core.limiter,
+            &client,
+            &provider,
+            facts.model.as_deref(),
+            body.len(),
+            &mut instance,
+        )
+        .await?,
     );
-    ctx.quota = Some(QuotaHold::new(
-        reservation,
-        prompt_tokens(body.len()),
-        client.quota_overrun,
-        &client.limits,
-        facts.model.as_deref(),
-        &provider.prices,
-    ));
 
     let request = Request {
         core,

@@ -2,7 +2,7 @@
 //! while the answer is being generated (client keys set to
 //! `quota_overrun: cut`).
 //!
-//! Every request holds a [`Reservation`] of its estimated usage. While a
+//! Every request holds a reservation of its estimated usage ([`QuotaHold`]). While a
 //! stream runs, each running usage the plugin's parser reports (real
 //! counts, or its estimate from the generated text) is covered by growing
 //! that reservation, atomically in the counter store, so concurrent
@@ -15,8 +15,9 @@
 //! With `quota_overrun: finish` (the default) nothing here runs: no counter
 //! is touched while the stream goes by.
 
-use crate::limits::{ClientLimits, LimitError, QuotaOverrun, Reservation};
-use crate::plugins::types::{Price, Usage};
+use super::quota_hold::QuotaHold;
+use crate::limits::LimitError;
+use crate::plugins::types::Usage;
 use crate::plugins::{EndReason, PluginInstance, StreamParser};
 
 /// The trace's error class of a stream cut at its quota.
@@ -24,68 +25,6 @@ pub const CUT_CLASS: &str = "quota_cut";
 /// The trace's error class of a stream that crossed its quota but could
 /// not be cut (the plugin cannot end streams).
 pub const NOT_CUT_CLASS: &str = "quota_not_cut";
-
-/// What a request holds against its client key's quotas, and whether its
-/// stream may be cut when they run out.
-pub struct QuotaHold {
-    pub reservation: Reservation,
-    /// The request body's prompt estimate, for running usages that report
-    /// no input yet.
-    pub prompt_tokens: i64,
-    cut: Option<CutRule>,
-}
-
-/// What pricing a running usage takes.
-struct CutRule {
-    priced: Option<(String, Vec<Price>)>,
-}
-
-impl QuotaHold {
-    pub fn new(
-        reservation: Reservation,
-        prompt_tokens: i64,
-        overrun: QuotaOverrun,
-        limits: &ClientLimits,
-        model: Option<&str>,
-        prices: &[Price],
-    ) -> QuotaHold {
-        let quota = limits.tokens_per_day.is_some() || limits.cost_per_day.is_some();
-        let cut = (overrun == QuotaOverrun::Cut && quota).then(|| CutRule {
-            priced: limits
-                .cost_per_day
-                .and(model)
-                .map(|model| (model.to_owned(), prices.to_vec())),
-        });
-        QuotaHold {
-            reservation,
-            prompt_tokens,
-            cut,
-        }
-    }
-
-    /// A watch over one stream, when its client cuts streams at a quota.
-    pub fn watch(&mut self) -> Option<StreamWatch<'_>> {
-        self.cut.as_ref()?;
-        Some(StreamWatch {
-            hold: self,
-            boundary: EventBoundary::default(),
-            crossed: None,
-        })
-    }
-
-    /// `usage` with the prompt estimate standing in for an input count
-    /// the provider has not reported (yet).
-    pub fn with_prompt(&self, usage: Usage) -> Usage {
-        Usage {
-            input_tokens: if usage.input_tokens == 0 {
-                u64::try_from(self.prompt_tokens).unwrap_or(0)
-            } else {
-                usage.input_tokens
-            },
-            ..usage
-        }
-    }
-}
 
 /// How the watched stream goes on after a chunk.
 pub enum Verdict {
@@ -111,7 +50,15 @@ pub struct StreamWatch<'a> {
     crossed: Option<Crossed>,
 }
 
-impl StreamWatch<'_> {
+impl<'a> StreamWatch<'a> {
+    pub(super) fn new(hold: &'a mut QuotaHold) -> StreamWatch<'a> {
+        StreamWatch {
+            hold,
+            boundary: EventBoundary::default(),
+            crossed: None,
+        }
+    }
+
     /// Looks at the next chunk before it is written, with the running
     /// usage the plugin's parser reported for it (if it changed).
     pub async fn check(
@@ -128,7 +75,7 @@ impl StreamWatch<'_> {
         let usage = self.hold.with_prompt(usage);
         let tokens = i64::try_from(usage.input_tokens.saturating_add(usage.output_tokens))
             .unwrap_or(i64::MAX);
-        let priced = self.hold.cut.as_ref().and_then(|c| c.priced.as_ref());
+        let priced = self.hold.cut_pricing();
         let cost = match priced {
             Some((model, prices)) => instance
                 .cost(model, usage, prices)

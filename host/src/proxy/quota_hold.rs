@@ -1,0 +1,139 @@
+//! What a request holds against its client key's daily token and cost
+//! quotas, from its admission to its end.
+//!
+//! Before anything is forwarded the request reserves an estimate: its body
+//! as prompt (4 bytes a token) plus 256 output tokens, and that usage
+//! priced by the plugin's `cost` with the provider's prices when the key
+//! has a cost quota (a model without a price reserves no cost: its cost
+//! stays unknown, as it will be at the end). The reservation is atomic
+//! with every other request of the key, on every instance, so concurrent
+//! requests cannot overshoot a nearly spent quota; it is settled to the
+//! real usage when the answer ends (`account`), and given back when the
+//! request ends without one (dropping the hold).
+
+use crate::catalog::{ClientKey, Provider};
+use crate::limits::{
+    ClientLimits, LimitError, Limiter, QuotaOverrun, RESERVED_OUTPUT_TOKENS, Reservation,
+    prompt_tokens,
+};
+use crate::plugins::PluginInstance;
+use crate::plugins::types::{Price, Usage};
+
+use super::error::ProxyError;
+use super::quota_cut::StreamWatch;
+
+/// Admits the request against its client key's limits and reserves its
+/// estimated usage.
+pub async fn admit(
+    limiter: &std::sync::Arc<Limiter>,
+    client: &ClientKey,
+    provider: &Provider,
+    model: Option<&str>,
+    body_len: usize,
+    instance: &mut PluginInstance,
+) -> Result<QuotaHold, ProxyError> {
+    let prompt = prompt_tokens(body_len);
+    let tokens = prompt.saturating_add(RESERVED_OUTPUT_TOKENS);
+    let cost = match (client.limits.cost_per_day, model) {
+        (Some(_), Some(model)) => {
+            let estimate = Usage {
+                input_tokens: u64::try_from(prompt).unwrap_or(0),
+                output_tokens: u64::try_from(RESERVED_OUTPUT_TOKENS).unwrap_or(0),
+                cached_input_tokens: 0,
+                cache_write_tokens: 0,
+                reasoning_tokens: 0,
+            };
+            // A plugin that cannot price it reserves no cost (the cost
+            // would be unknown at the end too).
+            instance
+                .cost(model, estimate, &provider.prices)
+                .await
+                .ok()
+                .flatten()
+                .map_or(0, |c| i64::try_from(c).unwrap_or(i64::MAX))
+        }
+        _ => 0,
+    };
+    let held = limiter
+        .admit_client(client.id, &client.limits, (tokens, cost))
+        .await
+        .map_err(|e| match e {
+            LimitError::Exceeded { limit, retry_after } => {
+                ProxyError::RateLimited { limit, retry_after }
+            }
+            LimitError::Unavailable => ProxyError::LimiterUnavailable,
+        })?;
+    let reservation = Reservation::new(limiter.clone(), client.id, client.limits, held);
+    Ok(QuotaHold::new(
+        reservation,
+        prompt,
+        client.quota_overrun,
+        &client.limits,
+        model,
+        &provider.prices,
+    ))
+}
+
+/// What a request holds against its client key's quotas, and whether its
+/// stream may be cut when they run out.
+pub struct QuotaHold {
+    pub reservation: Reservation,
+    /// The request body's prompt estimate, for running usages that report
+    /// no input yet.
+    pub prompt_tokens: i64,
+    cut: Option<CutRule>,
+}
+
+/// What pricing a running usage takes.
+struct CutRule {
+    priced: Option<(String, Vec<Price>)>,
+}
+
+impl QuotaHold {
+    pub fn new(
+        reservation: Reservation,
+        prompt_tokens: i64,
+        overrun: QuotaOverrun,
+        limits: &ClientLimits,
+        model: Option<&str>,
+        prices: &[Price],
+    ) -> QuotaHold {
+        let quota = limits.tokens_per_day.is_some() || limits.cost_per_day.is_some();
+        let cut = (overrun == QuotaOverrun::Cut && quota).then(|| CutRule {
+            priced: limits
+                .cost_per_day
+                .and(model)
+                .map(|model| (model.to_owned(), prices.to_vec())),
+        });
+        QuotaHold {
+            reservation,
+            prompt_tokens,
+            cut,
+        }
+    }
+
+    /// A watch over one stream, when its client cuts streams at a quota.
+    pub fn watch(&mut self) -> Option<StreamWatch<'_>> {
+        self.cut.as_ref()?;
+        Some(StreamWatch::new(self))
+    }
+
+    /// The model and prices a cut stream's running cost is priced with,
+    /// when its key has a cost quota.
+    pub fn cut_pricing(&self) -> Option<&(String, Vec<Price>)> {
+        self.cut.as_ref().and_then(|c| c.priced.as_ref())
+    }
+
+    /// `usage` with the prompt estimate standing in for an input count
+    /// the provider has not reported (yet).
+    pub fn with_prompt(&self, usage: Usage) -> Usage {
+        Usage {
+            input_tokens: if usage.input_tokens == 0 {
+                u64::try_from(self.prompt_tokens).unwrap_or(0)
+            } else {
+                usage.input_tokens
+            },
+            ..usage
+        }
+    }
+}
