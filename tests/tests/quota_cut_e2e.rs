@@ -6,6 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::Duration;
 
 use ai_proxy_tests::gateway::{TestGateway, openai_next_wasm};
@@ -189,6 +191,46 @@ async fn an_anthropic_stream_over_its_quota_ends_with_max_tokens_and_message_sto
     assert_eq!(delta["delta"]["stop_reason"], "max_tokens");
     let (trace, _) = tokens_used(&gw, &request_id).await;
     assert_eq!(trace["error_class"], "quota_cut", "{trace}");
+}
+
+#[tokio::test]
+async fn official_python_sdks_read_cut_streams_to_a_clean_end() {
+    let mock = MockUpstream::start().await;
+    let gw = TestGateway::start().await;
+    let mut keys = Vec::new();
+    for provider in ["openai", "anthropic"] {
+        let pool = gw
+            .pool(
+                provider,
+                &mock.base_url(),
+                &[("k", "sk-up", json!({}))],
+                json!({"limits": {"tokens_per_day": QUOTA}, "quota_overrun": "cut"}),
+            )
+            .await;
+        keys.push(pool.client_key);
+    }
+    let run = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/run.sh");
+    let proxy_url = gw.proxy_url.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(run)
+            .args(["-q", "-rs", "quota_cut_sdks.py"])
+            .env("AI_PROXY_BASE_URL", proxy_url)
+            .env("AI_PROXY_OPENAI_CUT_KEY", &keys[0])
+            .env("AI_PROXY_ANTHROPIC_CUT_KEY", &keys[1])
+            .output()
+    })
+    .await
+    .unwrap()
+    .expect("run tests/python/run.sh");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("2 passed"), "{stdout}");
+    let traces = gw.traces(2).await;
+    assert!(
+        traces.iter().all(|t| t["error_class"] == "quota_cut"),
+        "{traces:?}"
+    );
 }
 
 #[tokio::test]

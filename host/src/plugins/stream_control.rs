@@ -63,3 +63,67 @@ pub fn typed(
 ) -> wasmtime::Result<TerminalEventFunc> {
     instance.get_typed_func::<(ResourceAny, EndReason), (Vec<u8>,)>(store, index)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::{BUILTIN_PLUGINS, LoadedPlugin, PluginEngine, PluginLimits};
+    use super::*;
+
+    #[tokio::test]
+    async fn built_in_plugins_export_stream_control_and_end_a_started_stream() {
+        let engine = PluginEngine::new(PluginLimits {
+            call_timeout: Duration::from_secs(2),
+            memory_bytes: 16 << 20,
+            instances: 4,
+        })
+        .expect("engine");
+        let first_events: [(&str, &[u8]); 3] = [
+            ("openai", b"data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n"),
+            ("anthropic", b"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"usage\":{\"input_tokens\":3,\"output_tokens\":1}}}\n\n"),
+            ("gemini", b"data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"Hi\"}]}}]}\r\n\r\n"),
+        ];
+        for (name, bytes) in BUILTIN_PLUGINS {
+            let plugin = LoadedPlugin::load(&engine, bytes.to_vec())
+                .await
+                .expect("loads");
+            assert!(plugin.has_stream_control(), "{name}");
+            let mut instance = plugin.instantiate("test").await.expect("instance");
+            let parser = instance.stream_parser().await.expect("parser");
+            let empty = instance
+                .terminal_event(&parser, EndReason::QuotaExhausted)
+                .await
+                .expect("call");
+            // Before any event only OpenAI can say something (`[DONE]`).
+            assert_eq!(empty.is_some(), *name == "openai", "{name}");
+            let (_, first) = first_events
+                .iter()
+                .find(|(n, _)| n == name)
+                .expect("an event for every built-in");
+            instance.feed(&parser, first).await.expect("feed");
+            let end = instance
+                .terminal_event(&parser, EndReason::QuotaExhausted)
+                .await
+                .expect("call")
+                .expect("a terminal event");
+            let text = String::from_utf8(end).expect("utf-8");
+            assert!(
+                text.starts_with("data: ") || text.starts_with("event: "),
+                "{name}: {text}"
+            );
+            assert!(
+                text.ends_with("\n\n") || text.ends_with("\r\n\r\n"),
+                "{name}: {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_component_without_the_export_has_no_stream_control() {
+        let engine = Engine::default();
+        let bytes = super::super::validate::component_importing("ai-proxy:provider/host@0.1.0");
+        let component = Component::new(&engine, bytes).expect("a valid component");
+        assert_eq!(find(&engine, &component), None);
+    }
+}
