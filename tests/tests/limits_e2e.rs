@@ -386,3 +386,74 @@ async fn concurrent_requests_cannot_overshoot_a_nearly_spent_cost_quota() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn a_client_that_leaves_mid_stream_is_charged_what_it_was_sent() {
+    use futures_util::StreamExt;
+
+    let mock = MockUpstream::start().await;
+    let gw = TestGateway::start().await;
+    let pool = gw
+        .pool(
+            "openai",
+            &mock.base_url(),
+            &[("k", "sk-up", json!({}))],
+            json!({"limits": {"tokens_per_day": 100_000}}),
+        )
+        .await;
+    let resp = reqwest::Client::new()
+        .post(format!("{}/v1/chat/completions", gw.proxy_url))
+        .bearer_auth(&pool.client_key)
+        .header("x-mock-repeat", "100")
+        .header("x-mock-delay-ms", "10")
+        .json(&json!({"model": "gpt-4o-mini", "stream": true,
+                      "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let request_id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let mut body = resp.bytes_stream();
+    let mut received = Vec::new();
+    while received.windows(2).filter(|w| w == b"\n\n").count() < 40 {
+        received.extend_from_slice(&body.next().await.unwrap().unwrap());
+    }
+    drop(body); // The client goes away after some 40 events of 502.
+
+    let trace = gw.trace_by_request_id(&request_id).await;
+    assert!(
+        trace["error_message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("client went away"),
+        "{trace}"
+    );
+    let (input, output) = (
+        trace["input_tokens"].as_u64().unwrap(),
+        trace["output_tokens"].as_u64().unwrap(),
+    );
+    // The prompt is estimated from the body; the output from the text sent
+    // (about 6 bytes a delta, 4 bytes a token), not the whole answer's.
+    assert!(input > 0, "{trace}");
+    assert!((40..500).contains(&output), "{trace}");
+
+    // The counter holds exactly that: a quota one token short of it plus
+    // the next request's estimate refuses, one that fits it admits.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let charged = i64::try_from(input + output).unwrap();
+    let next_body = serde_json::to_vec(
+        &json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}),
+    )
+    .unwrap();
+    let estimate = i64::try_from(next_body.len().div_ceil(4)).unwrap() + 256;
+    let path = format!("/api/user-service/keys/{}", pool.client_id);
+    for (quota, status) in [(charged + estimate - 1, 429), (charged + estimate, 200)] {
+        gw.admin_ok(
+            Method::PUT,
+            &path,
+            Some(json!({"limits": {"tokens_per_day": quota}})),
+        )
+        .await;
+        assert_eq!(gw.chat(&pool.client_key).await.0, status, "quota {quota}");
+    }
+}
