@@ -255,3 +255,43 @@ async fn an_auth_invalid_key_leaves_rotation_until_a_health_check_clears_it() {
     }
     assert_eq!(names.len(), 2, "{names:?}");
 }
+
+#[tokio::test]
+async fn an_upstream_that_resets_before_answering_fails_over_to_another_key() {
+    let mock = MockUpstream::start().await;
+    let gw = TestGateway::start().await;
+    let pool = gw
+        .pool(
+            "openai",
+            &mock.base_url(),
+            &[
+                ("resetting", "mock-reset-a", json!({})),
+                ("good", "sk-good", json!({})),
+            ],
+            json!({"strategy": "round_robin"}),
+        )
+        .await;
+    for i in 0..4 {
+        let (status, _, body) = gw.chat(&pool.client_key).await;
+        assert_eq!(status, 200, "request {i}: {body}");
+        assert_eq!(body["object"], "chat.completion", "{body}");
+    }
+    let traces = gw.traces(4).await;
+    assert!(traces.iter().all(|t| t["provider_key_name"] == "good"));
+    let retried: Vec<_> = traces
+        .iter()
+        .filter(|t| t["attempts"].as_i64() == Some(2))
+        .collect();
+    assert!(!retried.is_empty(), "{traces:?}");
+    for trace in retried {
+        let log = trace["attempt_log"].as_array().unwrap();
+        assert_eq!(log[0]["provider_key_name"], "resetting", "{trace}");
+        assert!(log[0]["status"].is_null(), "no answer: {trace}");
+        assert!(log[0]["error"].as_str().is_some(), "{trace}");
+        assert_eq!(log[1]["provider_key_name"], "good");
+        assert_eq!(log[1]["status"], 200);
+    }
+    // The key that reset was recorded as failing.
+    let health = gw.key_health(pool.key_ids[0]).await;
+    assert_ne!(health["status"], "healthy", "{health}");
+}

@@ -20,7 +20,7 @@ use std::net::SocketAddr;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, RawQuery};
 use axum::http::{HeaderMap, StatusCode};
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::Response;
 use axum::routing::{any, get, post};
 use axum::serve::ListenerExt;
@@ -30,7 +30,7 @@ use tokio::task::JoinHandle;
 use super::errors::error_response;
 use super::provider::{Provider, query_param};
 use super::recording::{self, MAX_BODY_BYTES, RecordedRequest, Recorder};
-use super::{anthropic, azure, gemini, openai, openai_responses};
+use super::{anthropic, azure, gemini, openai, openai_responses, switches};
 
 /// How a mock is started.
 #[derive(Clone, Copy, Debug)]
@@ -64,6 +64,7 @@ pub fn router(options: Options, recorder: Recorder) -> Router {
         .route("/openai/v1/chat/completions", post(azure::v1_chat))
         .route("/openai/v1/models", get(azure::v1_models))
         .fallback(not_found)
+        .layer(from_fn(switches::reset))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     let providers = if options.record {
         providers.layer(from_fn_with_state(recorder.clone(), recording::record))

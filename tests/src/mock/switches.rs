@@ -1,6 +1,9 @@
 //! Per-request behaviour switches, so one mock serves many tests at once.
 //!
 //! Read before any answer is built, in this order:
+//! 0. `x-mock-fail: reset`, or an upstream credential starting with `mock-reset`: the
+//!    request is read, then the connection closed without a byte of answer (no status
+//!    line), as an upstream that drops or resets the connection would ([`reset`]).
 //! 1. `x-mock-status: NNN` (400–599) answers that status with the provider's error body.
 //! 2. The upstream credential (see [`Provider`]) starting with `mock-429`, `mock-500` or
 //!    `mock-401` answers that status; `mock-hang` never answers (sleeps [`HANG`]).
@@ -14,14 +17,26 @@
 //!
 //! With no switch set this costs a few header look-ups and no allocation.
 
+use std::io;
 use std::time::Duration;
 
+use axum::body::{Body, Bytes};
+use axum::extract::Request;
 use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+use futures_util::stream;
 
 use super::provider::{Provider, header};
+use super::recording::MAX_BODY_BYTES;
 
 /// How long a `mock-hang` request waits before the mock gives up on it.
 pub const HANG: Duration = Duration::from_secs(3600);
+
+/// Header that makes the mock close the connection instead of answering (`reset`).
+pub const FAIL_HEADER: &str = "x-mock-fail";
+/// Upstream credential prefix with the same effect as `x-mock-fail: reset`.
+pub const RESET_KEY_PREFIX: &str = "mock-reset";
 
 /// Header that forces an error status.
 pub const STATUS_HEADER: &str = "x-mock-status";
@@ -92,4 +107,37 @@ fn key_status(key: &str) -> Option<StatusCode> {
     } else {
         None
     }
+}
+
+/// Middleware for every provider route: answers a request that asks for a reset with a
+/// connection closed after reading it. The answer's body fails before its first byte,
+/// which makes hyper drop the connection without writing the response head (checked by
+/// `tests/tests/mock_wire.rs`).
+pub(crate) async fn reset(request: Request, next: Next) -> Response {
+    if !wants_reset(request.headers(), request.uri().query()) {
+        return next.run(request).await;
+    }
+    let _ = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES).await;
+    let failed = stream::once(async {
+        Err::<Bytes, _>(io::Error::new(
+            io::ErrorKind::ConnectionReset,
+            "x-mock-fail: reset",
+        ))
+    });
+    Response::new(Body::from_stream(failed))
+}
+
+fn wants_reset(headers: &HeaderMap, query: Option<&str>) -> bool {
+    if header(headers, FAIL_HEADER).is_some_and(|v| v.trim().eq_ignore_ascii_case("reset")) {
+        return true;
+    }
+    [
+        Provider::OpenAi,
+        Provider::Anthropic,
+        Provider::Gemini,
+        Provider::Azure,
+    ]
+    .iter()
+    .filter_map(|provider| provider.credential(headers, query))
+    .any(|key| key.starts_with(RESET_KEY_PREFIX))
 }

@@ -218,3 +218,41 @@ async fn unknown_path_is_not_found() {
     assert_eq!(answer.status, 404);
     assert!(answer.json()["error"]["message"].is_string());
 }
+
+/// Sends a raw HTTP/1.1 request with `extra` header lines; returns every byte the mock
+/// wrote before closing the connection.
+async fn raw_exchange(mock: &MockUpstream, extra: &str) -> Vec<u8> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let body = r#"{"model":"m","messages":[]}"#;
+    let mut socket = tokio::net::TcpStream::connect(mock.addr()).await.unwrap();
+    let request = format!(
+        "POST {CHAT} HTTP/1.1\r\nhost: mock\r\ncontent-type: application/json\r\n{extra}content-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    socket.write_all(request.as_bytes()).await.unwrap();
+    let mut got = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), socket.read_to_end(&mut got))
+        .await
+        .expect("the mock closes the connection")
+        .unwrap_or_default();
+    got
+}
+
+#[tokio::test]
+async fn reset_closes_the_connection_before_any_byte_of_answer() {
+    let mock = MockUpstream::start().await;
+    assert!(
+        raw_exchange(&mock, "x-mock-fail: reset\r\n")
+            .await
+            .is_empty()
+    );
+    assert!(
+        raw_exchange(&mock, "authorization: Bearer mock-reset-1\r\n")
+            .await
+            .is_empty()
+    );
+    assert_eq!(mock.requests().len(), 2, "both requests were read");
+    let answered = post(&mock, CHAT, &[("x-mock-fail", "nothing")], &chat()).await;
+    assert_eq!(answered.status, 200, "any other value is ignored");
+}
