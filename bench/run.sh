@@ -10,12 +10,15 @@
 #   BENCH_STREAM_DELAY_MS  pacing for the "chunks forwarded as they arrive" check (default 100)
 #   BENCH_WAIT_IDLE  wait up to this many seconds for other processes to leave the CPUs idle
 #                    (background load under 15% of one core) before measuring (default 0)
+#   BENCH_REDIS_URL  Redis for the "limits on, Redis" gateway (default redis://127.0.0.1:6379);
+#                    its keys get a prefix unique to the run and are deleted at the end. When
+#                    it does not answer, that gateway is left out (and the report says so).
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 # the command line as run, with the settings that came from the environment
 COMMAND="$0${*:+ $*}"
-for var in MOCK_BIN AI_PROXY_BIN BENCH_STREAM_DELAY_MS BENCH_WARMUP BENCH_DURATION BENCH_WAIT_IDLE; do
+for var in MOCK_BIN AI_PROXY_BIN BENCH_STREAM_DELAY_MS BENCH_WARMUP BENCH_DURATION BENCH_WAIT_IDLE BENCH_REDIS_URL; do
     [[ -n ${!var:-} ]] && COMMAND="$var=${!var} $COMMAND"
 done
 CACHE=/root/.cache/ai-proxy
@@ -25,6 +28,15 @@ DURATION=${BENCH_DURATION:-10}
 WARMUP=${BENCH_WARMUP:-2}
 STREAM_DELAY_MS=${BENCH_STREAM_DELAY_MS:-100}
 WAIT_IDLE=${BENCH_WAIT_IDLE:-0}
+REDIS_URL_BENCH=${BENCH_REDIS_URL:-redis://127.0.0.1:6379}
+# unique to this run, so it never touches another user's keys
+REDIS_PREFIX="aip-bench-$$-$(date +%s):"
+REDIS_USED=0
+# Limits that hold every request (checked and counted, never refusing one): the "limits on"
+# gateways' client key and each of their 10 upstream keys.
+POOL_KEYS=10
+CLIENT_LIMITS='{"requests_per_second":1000000000,"requests_per_minute":1000000000,"requests_per_day":1000000000000,"tokens_per_day":1000000000000000,"cost_per_day_usd":1000000}'
+KEY_LIMITS='{"requests_per_second":1000000000,"tokens_per_day":1000000000000000}'
 ADMIN_PW=bench-admin-pw
 LUA=$BENCH_DIR/lib/post.lua
 OUT=$BENCH_DIR/out
@@ -61,6 +73,10 @@ cleanup() {
         kill -KILL "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
+    if ((REDIS_USED)); then
+        redis-cli -u "$REDIS_URL_BENCH" --scan --pattern "${REDIS_PREFIX}*" 2>/dev/null |
+            xargs -r redis-cli -u "$REDIS_URL_BENCH" del >/dev/null 2>&1 || true
+    fi
     rm -rf "$TMP"
     exit "$rc"
 }
@@ -191,9 +207,12 @@ EOF
 }
 
 # ---------------------------------------------------------------- gateway
-# start_gateway NAME THREADS(empty = default) -> sets GW_PROXY, GW_ADMIN, GW_PID, GW_KEY
+# start_gateway NAME THREADS(empty = default) [MODE] -> sets GW_PROXY, GW_ADMIN, GW_PID, GW_KEY
+# MODE "" = one upstream key, no limits (the plain gateway); "limits" = a pool of $POOL_KEYS
+# upstream keys and every client and key limit set (in-process counters); "redis" = the same
+# with the counters in Redis.
 start_gateway() {
-    local name=$1 threads=$2 dir=$TMP/$1 pport aport pk
+    local name=$1 threads=$2 mode=${3:-} dir=$TMP/$1 pport aport pk pool=() i
     pport=$(free_port)
     aport=$(free_port)
     mkdir -p "$dir/data"
@@ -202,6 +221,10 @@ start_gateway() {
             AI_PROXY_DATA_DIR=$dir/data AI_PROXY_ADMIN_PASSWORD=$ADMIN_PW RUST_LOG=warn \
             AI_PROXY_EGRESS_ALLOW=127.0.0.0/8
         if [[ -n $threads ]]; then export AI_PROXY_PROXY_THREADS=$threads; else unset AI_PROXY_PROXY_THREADS; fi
+        unset REDIS_URL
+        if [[ $mode == redis ]]; then
+            export REDIS_URL=$REDIS_URL_BENCH AI_PROXY_REDIS_PREFIX=$REDIS_PREFIX AI_PROXY_REDIS_FAILURE=closed
+        fi
         exec "$TMP/ai-proxy" serve
     ) >"$RAW/$name.stdout" 2>"$RAW/$name.stderr" &
     GW_PID=$!
@@ -216,11 +239,22 @@ start_gateway() {
     curl -fsS "$GW_ADMIN/api/health" >/dev/null || die "gateway $name not healthy"
     printf 'rss_healthy_kib.%s\t%s\n' "$name" "$(status_kib "$GW_PID" VmRSS)" >>"$TMP/gw-mem.tsv"
     local api=(curl -fsS -u "admin:$ADMIN_PW" -H 'content-type: application/json')
+    local id='import json,sys; print(json.load(sys.stdin)["id"])'
     "${api[@]}" -X PUT -d "{\"base_url\":\"http://$MOCK_ADDR\"}" "$GW_ADMIN/api/providers/1" >/dev/null
-    pk=$("${api[@]}" -X POST -d '{"provider_id":1,"name":"bench","secret":"sk-bench"}' \
-        "$GW_ADMIN/api/provider-keys/keys" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-    GW_KEY=$("${api[@]}" -X POST -d "{\"name\":\"bench\",\"provider_id\":1,\"provider_key_ids\":[$pk]}" \
-        "$GW_ADMIN/api/user-service/keys" | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+    if [[ -z $mode ]]; then
+        pk=$("${api[@]}" -X POST -d '{"provider_id":1,"name":"bench","secret":"sk-bench"}' \
+            "$GW_ADMIN/api/provider-keys/keys" | python3 -c "$id")
+        GW_KEY=$("${api[@]}" -X POST -d "{\"name\":\"bench\",\"provider_id\":1,\"provider_key_ids\":[$pk]}" \
+            "$GW_ADMIN/api/user-service/keys" | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+    else
+        for i in $(seq "$POOL_KEYS"); do
+            pool+=("$("${api[@]}" -X POST \
+                -d "{\"provider_id\":1,\"name\":\"bench-$i\",\"secret\":\"sk-bench-$i\",\"limits\":$KEY_LIMITS}" \
+                "$GW_ADMIN/api/provider-keys/keys" | python3 -c "$id")")
+        done
+        GW_KEY=$("${api[@]}" -X POST -d "{\"name\":\"bench\",\"provider_id\":1,\"provider_key_ids\":[$(IFS=,; echo "${pool[*]}")],\"limits\":$CLIENT_LIMITS}" \
+            "$GW_ADMIN/api/user-service/keys" | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+    fi
     [[ -n $GW_KEY ]] || die "no client key for $name"
     printf 'rss_configured_kib.%s\t%s\n' "$name" "$(status_kib "$GW_PID" VmRSS)" >>"$TMP/gw-mem.tsv"
 }
@@ -244,7 +278,21 @@ log "starting gateway (AI_PROXY_PROXY_THREADS unset = default)"
 start_gateway gateway-default ""
 ADDR[gateway-default]=$GW_PROXY; AUTH[gateway-default]=$GW_KEY; PID[gateway-default]=$GW_PID; ADMIN[gateway-default]=$GW_ADMIN
 
-TARGETS=(direct nginx-1w gateway-1t nginx-auto gateway-default)
+log "starting gateway (default threads, limits on, pool of $POOL_KEYS keys, in-process counters)"
+start_gateway gateway-limits "" limits
+ADDR[gateway-limits]=$GW_PROXY; AUTH[gateway-limits]=$GW_KEY; PID[gateway-limits]=$GW_PID; ADMIN[gateway-limits]=$GW_ADMIN
+GATEWAYS=(gateway-1t gateway-default gateway-limits)
+TARGETS=(direct nginx-1w gateway-1t nginx-auto gateway-default gateway-limits)
+if redis-cli -u "$REDIS_URL_BENCH" ping 2>/dev/null | grep -q PONG; then
+    log "starting gateway (default threads, limits on, pool of $POOL_KEYS keys, Redis counters under $REDIS_PREFIX)"
+    REDIS_USED=1
+    start_gateway gateway-redis "" redis
+    ADDR[gateway-redis]=$GW_PROXY; AUTH[gateway-redis]=$GW_KEY; PID[gateway-redis]=$GW_PID; ADMIN[gateway-redis]=$GW_ADMIN
+    GATEWAYS+=(gateway-redis)
+    TARGETS+=(gateway-redis)
+else
+    log "Redis at $REDIS_URL_BENCH does not answer: the limits-on-Redis gateway is left out"
+fi
 for t in "${TARGETS[@]}"; do REQS[$t]=0; done
 
 # ---------------------------------------------------------------- smoke check
@@ -322,7 +370,7 @@ done
 # ---------------------------------------------------------------- memory
 META=$RAW/meta.tsv
 {
-    for t in nginx-1w nginx-auto gateway-1t gateway-default; do
+    for t in nginx-1w nginx-auto "${GATEWAYS[@]}"; do
         hwm=0 rss=0 sum=0
         for p in $(target_pids "${PID[$t]}"); do
             h=$(status_kib "$p" VmHWM); r=$(status_kib "$p" VmRSS)
@@ -338,7 +386,7 @@ cat "$TMP/gw-mem.tsv" >>"$META"
 
 # ---------------------------------------------------------------- traces written?
 sleep 2
-for t in gateway-1t gateway-default; do
+for t in "${GATEWAYS[@]}"; do
     expected=${REQS[$t]} total=0
     for _ in $(seq 30); do
         total=$(curl -fsS -u "admin:$ADMIN_PW" "${ADMIN[$t]}/api/logs/traces?page_size=1" |
@@ -355,7 +403,7 @@ for t in gateway-1t gateway-default; do
 done
 
 # ---------------------------------------------------------------- gateway logs
-for t in gateway-1t gateway-default; do
+for t in "${GATEWAYS[@]}"; do
     printf 'stderr_lines.%s\t%s\n' "$t" "$(wc -l <"$RAW/$t.stderr")" >>"$META"
 done
 
@@ -378,6 +426,8 @@ done
     printf 'duration_s\t%s\n' "$DURATION"
     printf 'warmup_s\t%s\n' "$WARMUP"
     printf 'stream_delay_ms\t%s\n' "$STREAM_DELAY_MS"
+    printf 'pool_keys\t%s\n' "$POOL_KEYS"
+    printf 'redis\t%s\n' "$( ((REDIS_USED)) && echo "${REDIS_URL_BENCH##*@} $(redis-cli -u "$REDIS_URL_BENCH" info server 2>/dev/null | awk -F: '/^redis_version/ { print "(Redis " $2 ")" }' | tr -d '\r')" || echo "not reachable: left out")"
     printf 'elapsed_s\t%s\n' "$(($(date +%s) - START_EPOCH))"
 } >>"$META"
 

@@ -10,7 +10,10 @@ import json
 import os
 import sys
 
-PROXIES = ["nginx-1w", "gateway-1t", "nginx-auto", "gateway-default"]
+PROXIES = ["nginx-1w", "gateway-1t", "nginx-auto", "gateway-default", "gateway-limits", "gateway-redis"]
+GATEWAYS = ["gateway-1t", "gateway-default", "gateway-limits", "gateway-redis"]
+# Gateways with every limit on and a pool of upstream keys, each against the plain default one.
+LIMITED = [("gateway-limits", "in-process counters"), ("gateway-redis", "Redis counters")]
 TARGETS = ["direct"] + PROXIES
 PAIRS = [("gateway-1t", "nginx-1w"), ("gateway-default", "nginx-auto")]
 LABEL = {
@@ -19,6 +22,8 @@ LABEL = {
     "nginx-auto": "nginx, auto workers",
     "gateway-1t": "gateway, 1 proxy thread",
     "gateway-default": "gateway, default threads",
+    "gateway-limits": "gateway, limits + pool, in-process",
+    "gateway-redis": "gateway, limits + pool, Redis",
 }
 MIB = 1024
 
@@ -123,6 +128,39 @@ def main():
           "those rows are perturbed.")
     w("")
 
+    w(f"## Limits on and a pool of {meta.get('pool_keys', '10')} upstream keys, against the plain gateway")
+    w("")
+    w("Both limited gateways run with default threads, like \"gateway, default threads\" (one upstream key, "
+      "no limits). Their client key has every limit set (requests per second, minute and day; tokens and cost "
+      "per day), high enough never to refuse, so each request is admitted and counted (token and cost "
+      "estimates reserved and settled); its pool holds "
+      f"{meta.get('pool_keys', '10')} upstream keys (round robin), each with its own requests-per-second and "
+      f"tokens-per-day limit. Redis: {meta.get('redis', '?')} (keys under a prefix unique to the run, deleted "
+      "at its end).")
+    w("")
+    w("| Gateway | Mode | c | Req/s | vs plain | p50 (ms) | p99 (ms) | p99 vs plain | CPU µs/req | Errors |")
+    w("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    for mode in ("json", "stream"):
+        for conc in (1, 64):
+            base = runs.get(("gateway-default", mode, conc))
+            for t in ["gateway-default"] + [g for g, _ in LIMITED]:
+                r = runs.get((t, mode, conc))
+                if not r or not base:
+                    continue
+                rps = r["requests"] / (r["duration_us"] / 1e6) if r["duration_us"] else 0
+                base_rps = base["requests"] / (base["duration_us"] / 1e6) if base["duration_us"] else 0
+                cpu = cpu_us_per_req(r, clk)
+                errors = int(r["err_status"] + r["err_connect"] + r["err_read"] + r["err_write"] + r["err_timeout"])
+                vs = "" if t == "gateway-default" else (f"{rps / base_rps:.2f}×" if base_rps else "n/a")
+                p99vs = "" if t == "gateway-default" else (
+                    f"{r['p99_us'] / base['p99_us']:.2f}×" if base["p99_us"] else "n/a")
+                w(f"| {LABEL[t]} | {mode} | {conc} | {rps:,.0f} | {vs} | {ms(r['p50_us'])} | {ms(r['p99_us'])} | "
+                  f"{p99vs} | {'' if cpu is None else f'{cpu:.1f}'} | {errors} |")
+    if not any(runs.get(("gateway-redis", m, c)) for m in ("json", "stream") for c in (1, 64)):
+        w("")
+        w("The Redis gateway did not run (Redis not reachable).")
+    w("")
+
     w("## Added latency at one request in flight (p50 at c=1, proxy − direct)")
     w("")
     w("| Proxy | JSON (ms) | Stream (ms) |")
@@ -167,6 +205,8 @@ def main():
     w("| Process | Peak RSS (VmHWM) | RSS now | Processes |")
     w("|---|---:|---:|---:|")
     for t in PROXIES:
+        if f"hwm_kib.{t}" not in meta:
+            continue
         hwm = float(meta.get(f"hwm_kib.{t}", 0))
         rss = float(meta.get(f"rss_kib.{t}", 0))
         procs = meta.get(f"procs.{t}", "?")
@@ -227,7 +267,9 @@ def main():
     w("| Gateway | Requests sent (wrk-reported incl. warm-up, + smoke + SSE check) | Traces recorded | Traces with status 200 |")
     w("|---|---:|---:|---:|")
     traces_ok = True
-    for t in ("gateway-1t", "gateway-default"):
+    for t in GATEWAYS:
+        if f"traces_expected.{t}" not in meta:
+            continue
         exp = int(meta.get(f"traces_expected.{t}", 0))
         tot = int(meta.get(f"traces_total.{t}", 0))
         ok200 = meta.get(f"traces_200.{t}", "?")
@@ -239,7 +281,9 @@ def main():
 
     w("## Gateway stderr")
     w("")
-    for t in ("gateway-1t", "gateway-default"):
+    for t in GATEWAYS:
+        if f"stderr_lines.{t}" not in meta:
+            continue
         path = os.path.join(raw, f"{t}.stderr")
         try:
             with open(path, errors="replace") as f:
