@@ -151,3 +151,62 @@ async fn a_redis_outage_fails_closed_or_open_as_configured_and_recovers() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Two streams of one client key, one through each of two instances,
+/// share its daily token quota through Redis: with `quota_overrun: cut`
+/// both are cut, and together they are charged about the quota, not
+/// about twice it.
+#[tokio::test]
+async fn streams_on_two_instances_are_cut_at_their_shared_quota() {
+    const QUOTA: u64 = 800;
+    let Some((url, prefix)) = shared("shared_cut") else {
+        return;
+    };
+    let Some(db) = TempDatabase::create("redis_shared_cut").await else {
+        return;
+    };
+    let mock = MockUpstream::start().await;
+    let env = [
+        ("DATABASE_URL", db.url.clone()),
+        ("AI_PROXY_MASTER_KEY", MASTER_KEY.into()),
+        ("REDIS_URL", url),
+        ("AI_PROXY_REDIS_PREFIX", prefix.clone()),
+    ];
+    let first = TestGateway::start_with(&env).await;
+    let pool = first
+        .pool(
+            "openai",
+            &mock.base_url(),
+            &[("k", "sk-up", json!({}))],
+            json!({"limits": {"tokens_per_day": QUOTA}, "quota_overrun": "cut"}),
+        )
+        .await;
+    let second = TestGateway::start_with(&env).await;
+    let stream = |gateway: &TestGateway| {
+        reqwest::Client::new()
+            .post(format!("{}/v1/chat/completions", gateway.proxy_url))
+            .bearer_auth(&pool.client_key)
+            .header("x-mock-repeat", "100")
+            .header("x-mock-delay-ms", "2")
+            .json(&json!({"model": "gpt-4o-mini", "stream": true,
+                          "messages": [{"role": "user", "content": "hi"}]}))
+            .send()
+    };
+    let (a, b) = tokio::join!(stream(&first), stream(&second));
+    let mut used = 0;
+    for (gateway, resp) in [(&first, a.unwrap()), (&second, b.unwrap())] {
+        assert_eq!(resp.status(), 200);
+        let id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+        let body = resp.text().await.unwrap();
+        assert!(body.ends_with("data: [DONE]\n\n"), "a clean end");
+        assert!(body.contains(r#""finish_reason":"length""#), "cut");
+        let trace = gateway.trace_by_request_id(&id).await;
+        assert_eq!(trace["error_class"], "quota_cut", "{trace}");
+        used += trace["input_tokens"].as_u64().unwrap() + trace["output_tokens"].as_u64().unwrap();
+    }
+    assert!(
+        used > QUOTA - 128 && used < QUOTA + 128,
+        "{used} tokens charged against a shared quota of {QUOTA}"
+    );
+    delete_prefix(&prefix);
+}
