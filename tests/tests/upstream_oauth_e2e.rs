@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use ai_proxy_tests::gateway::TestGateway;
 use ai_proxy_tests::mock::MockUpstream;
 use ai_proxy_tests::oauth_server::OAuthServer;
+use ai_proxy_tests::postgres::TempDatabase;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -197,7 +198,10 @@ async fn a_connected_account_serves_requests_with_a_bearer_token() {
     let shown = key(&s.gw, s.key_id).await.to_string();
     assert!(!shown.contains(token), "tokens are never shown");
     let log = s.gw.log();
-    assert!(!log.contains(token) && !log.contains("cs-never-shown"), "secrets in the log");
+    assert!(
+        !log.contains(token) && !log.contains("cs-never-shown"),
+        "secrets in the log"
+    );
 
     // The same callback again: the session is spent.
     let (status, body) =
@@ -365,30 +369,14 @@ async fn concurrent_requests_never_send_an_expired_token() {
         return;
     };
     connect(&s.gw, s.key_id).await;
-    let started = Instant::now();
     let run_for = Duration::from_secs(12);
     let mut workers = Vec::new();
     for _ in 0..4 {
-        let proxy = s.gw.proxy_url.clone();
-        let client_key = s.client_key.clone();
-        workers.push(tokio::spawn(async move {
-            let http = reqwest::Client::new();
-            let mut statuses = Vec::new();
-            while started.elapsed() < run_for && statuses.len() < 400 {
-                let status = http
-                    .post(format!("{proxy}/v1/chat/completions"))
-                    .bearer_auth(&client_key)
-                    .json(&json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}))
-                    .send()
-                    .await
-                    .expect("proxy request")
-                    .status()
-                    .as_u16();
-                statuses.push(status);
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            statuses
-        }));
+        workers.push(tokio::spawn(load(
+            s.gw.proxy_url.clone(),
+            s.client_key.clone(),
+            run_for,
+        )));
     }
     let mut all = Vec::new();
     for w in workers {
@@ -405,6 +393,83 @@ async fn concurrent_requests_never_send_an_expired_token() {
         all.len()
     );
     assert!(all.len() > 40, "only {} requests ran", all.len());
+}
+
+/// Sends chat requests through `proxy` for `run_for` (at most 400); the statuses.
+async fn load(proxy: String, client_key: String, run_for: Duration) -> Vec<u16> {
+    let started = Instant::now();
+    let http = reqwest::Client::new();
+    let mut statuses = Vec::new();
+    while started.elapsed() < run_for && statuses.len() < 400 {
+        let status = http
+            .post(format!("{proxy}/v1/chat/completions"))
+            .bearer_auth(&client_key)
+            .json(&json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}))
+            .send()
+            .await
+            .expect("proxy request")
+            .status()
+            .as_u16();
+        statuses.push(status);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    statuses
+}
+
+#[tokio::test]
+async fn two_instances_share_one_account_without_losing_it() {
+    // Rotating refresh tokens: if both instances refreshed with the same
+    // one, the second would be refused and the account lost.
+    let Some(db) = TempDatabase::create("upstream_oauth_two_instances").await else {
+        return;
+    };
+    let Some(oauth) = OAuthServer::start("two_instances_share_one_account", 8) else {
+        return;
+    };
+    let mock = MockUpstream::start().await;
+    let env = [
+        ("DATABASE_URL", db.url.clone()),
+        (
+            "AI_PROXY_MASTER_KEY",
+            "0303030303030303030303030303030303030303030303030303030303030303".into(),
+        ),
+        ("AI_PROXY_CONFIG_POLL_MS", "200".into()),
+        ("AI_PROXY_OAUTH_REFRESH_MARGIN_SECS", "0".into()),
+    ];
+    let first = TestGateway::start_with(&env).await;
+    let second = TestGateway::start_with(&env).await;
+    let (key_id, client_key) = oauth_key(&first, &mock, &oauth, "openai").await;
+    connect(&first, key_id).await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while chat(&second, &client_key).await != 200 {
+        assert!(
+            Instant::now() < deadline,
+            "the second instance never saw the account"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let run_for = Duration::from_secs(12);
+    let mut workers = Vec::new();
+    for gw in [&first, &second, &first, &second] {
+        workers.push(tokio::spawn(load(
+            gw.proxy_url.clone(),
+            client_key.clone(),
+            run_for,
+        )));
+    }
+    let mut all = Vec::new();
+    for w in workers {
+        all.extend(w.await.unwrap());
+    }
+    let failed = all.iter().filter(|s| **s != 200).count();
+    assert_eq!(failed, 0, "{failed} of {} requests failed", all.len());
+    let refreshes = oauth.token_requests("refresh_token").await;
+    assert!(
+        (2..=8).contains(&refreshes),
+        "{refreshes} refreshes for {} requests",
+        all.len()
+    );
+    assert_eq!(key(&first, key_id).await["oauth"]["state"], "connected");
 }
 
 #[tokio::test]
