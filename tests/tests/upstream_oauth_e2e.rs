@@ -130,6 +130,18 @@ async fn connect(gw: &TestGateway, key_id: i64) -> Value {
     view
 }
 
+/// An exchange that must fail with 400: its error code.
+async fn exchange_error(gw: &TestGateway, body: Value) -> String {
+    let (status, answer) = gw
+        .admin(Method::POST, "/api/oauth/exchange", Some(body))
+        .await;
+    assert_eq!(status, 400, "{answer}");
+    answer["error"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 async fn key(gw: &TestGateway, key_id: i64) -> Value {
     gw.admin_ok(
         Method::GET,
@@ -204,40 +216,23 @@ async fn a_connected_account_serves_requests_with_a_bearer_token() {
     );
 
     // The same callback again: the session is spent.
-    let (status, body) =
-        s.gw.admin(
-            Method::POST,
-            "/api/oauth/exchange",
-            Some(json!({"callback_url": callback})),
-        )
-        .await;
     assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (400, Some("invalid_state"))
+        exchange_error(&s.gw, json!({"callback_url": callback})).await,
+        "invalid_state"
     );
     // A state nobody issued.
-    let (status, body) =
-        s.gw.admin(
-            Method::POST,
-            "/api/oauth/exchange",
-            Some(json!({"code": "c", "state": "forged"})),
-        )
-        .await;
     assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (400, Some("invalid_state"))
+        exchange_error(&s.gw, json!({"code": "c", "state": "forged"})).await,
+        "invalid_state"
     );
     // The operator said no at the provider.
-    let (status, body) =
-        s.gw.admin(
-            Method::POST,
-            "/api/oauth/exchange",
-            Some(json!({"callback_url": format!("{REDIRECT}?error=access_denied&state=x")})),
-        )
-        .await;
     assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (400, Some("access_denied"))
+        exchange_error(
+            &s.gw,
+            json!({"callback_url": format!("{REDIRECT}?error=access_denied&state=x")})
+        )
+        .await,
+        "access_denied"
     );
     // A code the server never issued: the exchange fails and nothing changes.
     let started =
@@ -248,15 +243,14 @@ async fn a_connected_account_serves_requests_with_a_bearer_token() {
         )
         .await;
     let before = key(&s.gw, s.key_id).await;
-    let (status, body) =
-        s.gw.admin(
-            Method::POST,
-            "/api/oauth/exchange",
-            Some(json!({"code": "not-issued", "state": started["state"]})),
+    assert_eq!(
+        exchange_error(
+            &s.gw,
+            json!({"code": "not-issued", "state": started["state"]})
         )
-        .await;
-    assert_eq!(status, 400, "{body}");
-    assert_eq!(body["error"]["code"], "exchange_failed", "{body}");
+        .await,
+        "exchange_failed"
+    );
     let after = key(&s.gw, s.key_id).await;
     assert_eq!(
         before["oauth"], after["oauth"],
@@ -296,16 +290,9 @@ async fn an_expired_authorization_is_refused_and_orphans_are_deleted() {
     };
     let callback = authorize(&s.gw, s.key_id).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let (status, body) =
-        s.gw.admin(
-            Method::POST,
-            "/api/oauth/exchange",
-            Some(json!({"callback_url": callback})),
-        )
-        .await;
     assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (400, Some("session_expired"))
+        exchange_error(&s.gw, json!({"callback_url": callback})).await,
+        "session_expired"
     );
     assert_eq!(key(&s.gw, s.key_id).await["oauth"]["state"], "disconnected");
 
