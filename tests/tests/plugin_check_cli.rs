@@ -28,6 +28,8 @@ fn a_good_plugin_is_accepted_and_shows_what_it_extracts() {
         "version         0.2.0",
         "credential      authorization: Bearer",
         "health probe    GET /v1/models",
+        // Built with the Rust SDK: it exports stream-control (and writes no terminal event).
+        "stream control  yes",
         "sample: openai chat (JSON)",
         "model           gpt-4o-mini",
         "credential in   header authorization",

@@ -107,6 +107,14 @@ fn describe(plugin: &LoadedPlugin) {
         None => println!("  health probe    none"),
     }
     println!("  default prices  {} models", plugin.default_prices.len());
+    println!(
+        "  stream control  {}",
+        if plugin.has_stream_control() {
+            "yes (it may end a stream cut at a client's quota)"
+        } else {
+            "no (streams over a client's quota run to their end)"
+        }
+    );
 }
 
 async fn exercise(plugin: &Arc<LoadedPlugin>, sample: &Sample) {
