@@ -722,6 +722,11 @@ try {
       await go(m, path, title);
       const overflow = await m.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       expect(overflow <= 1, `${path} is ${overflow} px wider than the screen`);
+      // Tables stack their rows on a phone: none hides columns off to the side.
+      const wide = await m.evaluate(() =>
+        [...document.querySelectorAll("[data-table]")].filter((t) => t.offsetParent && t.scrollWidth > t.clientWidth + 1).length,
+      );
+      expect(wide === 0, `${path} has ${wide} table(s) scrolling sideways`);
       await shot(m, `${name}-390-light`);
     }
     await m.getByRole("button", { name: "Open menu" }).click();

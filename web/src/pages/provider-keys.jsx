@@ -48,7 +48,7 @@ function KeyHealth({ keyRow }) {
     : undefined;
   return (
     <div className="grid gap-1" title={title || undefined}>
-      <div className="flex flex-wrap items-center gap-1">
+      <div className="flex flex-wrap items-center gap-1 max-sm:justify-end">
         <HealthBadge status={h?.status ?? keyRow.health_status} />
         {h ? (
           <Badge tone={score.tone === "danger" ? "danger" : "outline"} data-testid="health-score" title="Health score, 0 to 100%">
@@ -76,7 +76,7 @@ function KeyTerms({ keyRow }) {
   return (
     <div className="grid gap-1">
       {limits.length ? (
-        <div className="flex flex-wrap gap-1">
+        <div className="flex flex-wrap gap-1 max-sm:justify-end">
           {limits.map((l) => (
             <Badge key={l} tone="outline">
               {l}
@@ -88,7 +88,7 @@ function KeyTerms({ keyRow }) {
       )}
       {keyRow.expires_at ? (
         expired ? (
-          <Badge tone="danger" className="w-fit">
+          <Badge tone="danger" className="w-fit max-sm:justify-self-end">
             expired
           </Badge>
         ) : (
@@ -254,7 +254,7 @@ export function ProviderKeysPage() {
             Add a provider's API key; client keys can then use it.
           </Empty>
         ) : (
-          <Table minWidth={1000}>
+          <Table minWidth={960}>
             <thead>
               <tr>
                 <Th>Name</Th>
@@ -270,28 +270,26 @@ export function ProviderKeysPage() {
             <tbody>
               {keys.data.map((k) => (
                 <Tr key={k.id} data-testid={`provider-key-${k.name}`}>
-                  <Td>
+                  <Td primary>
                     <div className="font-medium">{k.name}</div>
-                    {/* On a phone the health column sits behind the actions; its gist goes here. */}
-                    <div className="mt-1 sm:hidden">
-                      <Badge tone={healthBadge(k.health?.status ?? k.health_status).tone}>{healthBadge(k.health?.status ?? k.health_status).label}</Badge>
-                    </div>
                   </Td>
-                  <Td>{providerName(k.provider_id)}</Td>
-                  <Td>
+                  <Td label="Provider">{providerName(k.provider_id)}</Td>
+                  <Td label="Secret">
                     <code className="text-xs text-muted-foreground">{k.secret_hint}</code>
                   </Td>
-                  <Td className="max-w-[240px] whitespace-normal">
+                  <Td label="Health" className="max-w-[240px] whitespace-normal">
                     <KeyHealth keyRow={k} />
                   </Td>
-                  <Td className="text-right tabular-nums">{k.weight}</Td>
-                  <Td className="max-w-[180px] whitespace-normal text-xs" data-testid="provider-key-limits">
+                  <Td label="Weight" className="text-right tabular-nums">
+                    {k.weight}
+                  </Td>
+                  <Td label="Limits" className="max-w-[180px] whitespace-normal text-xs" data-testid="provider-key-limits">
                     <KeyTerms keyRow={k} />
                   </Td>
-                  <Td>
+                  <Td label="Enabled">
                     <Switch checked={k.enabled} onCheckedChange={(v) => setEnabled(k, v)} aria-label={`${k.name} enabled`} />
                   </Td>
-                  <Td className={STICKY_END}>
+                  <Td actions>
                     <div className="flex justify-end gap-1">
                       <Button variant="outline" size="sm" onClick={() => check(k)} disabled={checking === k.id}>
                         {checking === k.id ? <Spinner /> : <Activity />} <span className="max-sm:sr-only">Check</span>

@@ -165,9 +165,11 @@ export function ProvidersPage({ user }) {
               <tbody>
                 {providers.data.map((p) => (
                   <Tr key={p.id} data-testid={`provider-${p.name}`}>
-                    <Td className="font-medium">{p.name}</Td>
-                    <Td>
-                      <div className="flex items-center gap-1.5">
+                    <Td primary className="font-medium">
+                      {p.name}
+                    </Td>
+                    <Td label="Plugin">
+                      <div className="flex items-center gap-1.5 max-sm:justify-end">
                         {p.plugin}
                         {p.plugin_loaded ? (
                           <Badge tone="success" data-testid="provider-serving" title="The version serving now">
@@ -181,19 +183,19 @@ export function ProvidersPage({ user }) {
                         {!p.plugin_binding || p.plugin_binding === "latest" ? "follows latest" : `pinned to ${p.plugin_binding}`}
                       </div>
                     </Td>
-                    <Td className="max-w-[280px] truncate">
+                    <Td label="Base URL" className="max-w-[280px] truncate">
                       <code className="text-xs" title={p.base_url}>
                         {p.base_url}
                       </code>
                     </Td>
-                    <Td className="whitespace-nowrap text-right text-xs tabular-nums text-muted-foreground">
+                    <Td label="Timeouts" className="whitespace-nowrap text-right text-xs tabular-nums text-muted-foreground">
                       {p.connect_timeout_ms} / {p.read_timeout_ms} ms
                     </Td>
-                    <Td>
+                    <Td label="Enabled">
                       <Switch checked={p.enabled} disabled={!admin} onCheckedChange={(v) => setEnabled(p, v)} aria-label={`${p.name} enabled`} />
                     </Td>
                     {admin ? (
-                      <Td className={STICKY_END}>
+                      <Td actions>
                         <div className="flex justify-end gap-1">
                           <Button variant="ghost" size="icon" aria-label={`Edit ${p.name}`} onClick={() => setEditing(p)}>
                             <Pencil />
