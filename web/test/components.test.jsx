@@ -2,7 +2,8 @@ import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
 import { ErrorNote, Empty } from "../src/components/ui/states.jsx";
 import { Pagination } from "../src/components/ui/pagination.jsx";
-import { RankList, isFlat } from "../src/components/charts.jsx";
+import { isFlat } from "../src/components/charts.jsx";
+import { RankList } from "../src/components/rank-list.jsx";
 import { changedFields } from "../src/pages/audit.jsx";
 import { Td } from "../src/components/ui/table.jsx";
 

@@ -3,7 +3,7 @@
 // expiry) / disable / delete. Secrets are write-only.
 import { Activity, LineChart, Pencil, Plus, Trash2 } from "lucide-react";
 import { useState } from "react";
-import { TrendLines } from "../components/charts.jsx";
+import { TrendLines } from "../components/lazy-charts.jsx";
 import { PageIntro } from "../components/layout.jsx";
 import { Badge } from "../components/ui/badge.jsx";
 import { Button } from "../components/ui/button.jsx";

@@ -3,7 +3,7 @@
 // daily charts; and the OAuth clients that mint tokens for them.
 import { Check, Copy, LineChart, Pencil, Plus, Trash2 } from "lucide-react";
 import { useState } from "react";
-import { DailyBars, TrendLines } from "../components/charts.jsx";
+import { DailyBars, TrendLines } from "../components/lazy-charts.jsx";
 import { PageIntro } from "../components/layout.jsx";
 import { Badge } from "../components/ui/badge.jsx";
 import { Button } from "../components/ui/button.jsx";
