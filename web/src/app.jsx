@@ -19,7 +19,12 @@ const PAGES = {
   "/providers": lazyNamed(() => import("./pages/providers.jsx"), "ProvidersPage"),
   "/users": lazyNamed(() => import("./pages/users.jsx"), "UsersPage"),
   "/audit": lazyNamed(() => import("./pages/audit.jsx"), "AuditPage"),
+  // CALLBACK_PATH of lib/oauth.js, spelled out to keep that module out of the first download.
+  "/oauth/callback": lazyNamed(() => import("./pages/oauth-callback.jsx"), "OAuthCallbackPage"),
 };
+
+/** Pages reached by address, not from the menu. */
+const UNLISTED = [{ to: "/oauth/callback", label: "OAuth sign-in", admin: true }];
 
 export function App() {
   const { path, search } = useLocation();
@@ -58,7 +63,7 @@ export function App() {
   } else if (user === null) {
     content = <LoginPage notice={notice} onSignedIn={signedIn} />;
   } else {
-    const item = NAV.find((n) => n.to === path);
+    const item = NAV.find((n) => n.to === path) ?? UNLISTED.find((n) => n.to === path);
     const Page = PAGES[path];
     const allowed = item && (!item.admin || user.role === "admin");
     content = (
