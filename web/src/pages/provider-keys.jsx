@@ -108,7 +108,7 @@ function AuthTypeChoice({ value, onChange }) {
   return (
     <fieldset className="grid gap-1.5">
       <legend className="mb-1.5 text-sm font-medium">Credential</legend>
-      <div className="grid grid-cols-2 gap-2" role="radiogroup">
+      <div className="grid grid-cols-2 gap-2">
         {[
           ["api_key", "API key", "A secret from the provider's console."],
           ["oauth", "OAuth account", "Sign in to an account; the gateway refreshes its tokens."],
