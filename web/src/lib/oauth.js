@@ -108,7 +108,8 @@ const EXCHANGE_WORDS = {
   session_expired: "The sign-in session expired before the code came back. Start again with Connect.",
   access_denied: "The provider reports that the sign-in was declined or cancelled.",
   exchange_failed: "The provider refused to trade the code for tokens.",
-  refresh_failed: "The provider refused to refresh the token.",
+  refresh_failed: "The token could not be refreshed.",
+  not_connected: "The key is not connected: connect it first.",
 };
 
 /** Words for a failed authorize, exchange or refresh: what happened, then the gateway's detail. */
@@ -164,8 +165,8 @@ function httpUrl(value, label) {
 
 /**
  * The `oauth` object of PUT /api/providers/{id} from the settings form.
- * An empty redirect URI is null (the console's own callback page); an
- * empty client secret is left out, keeping the stored one.
+ * An empty redirect URI is null (the console's own callback page). The
+ * override replaces the whole set, so an empty client secret means none.
  */
 export function oauthOverrideInput(form) {
   const get = (k) => String(form.get(k) ?? "").trim();

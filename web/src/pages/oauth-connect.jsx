@@ -190,7 +190,7 @@ export function KeyCredential({ keyRow, busy, onConnect, onRefresh, onRevoke }) 
         <Button variant={connected ? "outline" : "default"} size="sm" onClick={onConnect} aria-label={`${wasConnected(keyRow.oauth) ? "Reconnect" : "Connect"} ${keyRow.name}`}>
           <Link2 /> {wasConnected(keyRow.oauth) ? "Reconnect" : "Connect"}
         </Button>
-        {state === "connected" || state === "failed" ? (
+        {connected ? (
           <Button variant="ghost" size="icon" className="size-8" onClick={onRefresh} disabled={busy} aria-label={`Refresh ${keyRow.name} now`} title="Refresh now">
             {busy ? <Spinner /> : <RefreshCw />}
           </Button>

@@ -53,8 +53,15 @@ export function OAuthSettingsDialog({ provider, onClose, onSaved, onResetRequest
           {(id) => <Input id={id} name="token_url" type="url" defaultValue={o?.token_url} placeholder="https://example.com/oauth/token" autoComplete="off" />}
         </Field>
         <Field label="Client ID">{(id) => <Input id={id} name="client_id" defaultValue={o?.client_id} autoComplete="off" spellCheck={false} />}</Field>
-        <Field label="Client secret" hint={o?.has_client_secret ? "One is stored. Leave empty to keep it." : "Only for confidential clients; public (PKCE) clients have none."}>
-          {(id) => <Input id={id} name="client_secret" type="password" autoComplete="new-password" placeholder={o?.has_client_secret ? "unchanged" : "none"} />}
+        <Field
+          label="Client secret"
+          hint={
+            o?.has_client_secret
+              ? "One is stored. Saving replaces the whole override: enter it again to keep it; empty saves none."
+              : "Only for confidential clients; public (PKCE) clients have none."
+          }
+        >
+          {(id) => <Input id={id} name="client_secret" type="password" autoComplete="new-password" placeholder="none" />}
         </Field>
         <Field label="Scopes" hint="Separated by spaces." className="sm:col-span-2">
           {(id) => <Input id={id} name="scopes" defaultValue={(o?.scopes ?? []).join(" ")} autoComplete="off" spellCheck={false} />}
