@@ -109,7 +109,6 @@ const EXCHANGE_WORDS = {
   access_denied: "The provider reports that the sign-in was declined or cancelled.",
   exchange_failed: "The provider refused to trade the code for tokens.",
   refresh_failed: "The token could not be refreshed.",
-  not_connected: "The key is not connected: connect it first.",
 };
 
 /** Words for a failed authorize, exchange or refresh: what happened, then the gateway's detail. */
