@@ -94,6 +94,19 @@ pub struct Config {
     /// The built web UI served at `/` on the admin port
     /// (`AI_PROXY_WEB_DIR`).
     pub web_dir: PathBuf,
+    /// Upstream OAuth keys are refreshed this long before their tokens
+    /// expire; zero refreshes only on demand
+    /// (`AI_PROXY_OAUTH_REFRESH_MARGIN_SECS`).
+    pub oauth_refresh_margin: Duration,
+    /// Up to this much earlier, spread per key
+    /// (`AI_PROXY_OAUTH_REFRESH_JITTER_SECS`).
+    pub oauth_refresh_jitter: Duration,
+    /// How long an authorization may take from authorize to exchange
+    /// (`AI_PROXY_OAUTH_SESSION_TTL_SECS`, 1 to 86400).
+    pub oauth_session_ttl: Duration,
+    /// How often expired authorizations are deleted
+    /// (`AI_PROXY_OAUTH_CLEANUP_SECS`, at least 1).
+    pub oauth_cleanup: Duration,
 }
 
 /// A configuration value that cannot be used.
@@ -234,6 +247,46 @@ impl Config {
                 "AI_PROXY_CONFIG_POLL_MS",
                 Some(DEFAULT_CONFIG_POLL.as_millis() as u64),
             )?),
+            oauth_refresh_margin: Duration::from_secs(parse(
+                &get,
+                "AI_PROXY_OAUTH_REFRESH_MARGIN_SECS",
+                Some(DEFAULT_OAUTH_REFRESH_MARGIN.as_secs()),
+            )?),
+            oauth_refresh_jitter: Duration::from_secs(parse(
+                &get,
+                "AI_PROXY_OAUTH_REFRESH_JITTER_SECS",
+                Some(DEFAULT_OAUTH_REFRESH_JITTER.as_secs()),
+            )?),
+            oauth_session_ttl: {
+                let secs: u64 = parse(
+                    &get,
+                    "AI_PROXY_OAUTH_SESSION_TTL_SECS",
+                    Some(DEFAULT_OAUTH_SESSION_TTL.as_secs()),
+                )?;
+                if !(1..=MAX_OAUTH_SESSION_TTL.as_secs()).contains(&secs) {
+                    return Err(ConfigError {
+                        name: "AI_PROXY_OAUTH_SESSION_TTL_SECS",
+                        value: secs.to_string(),
+                        reason: "must be between 1 and 86400",
+                    });
+                }
+                Duration::from_secs(secs)
+            },
+            oauth_cleanup: {
+                let secs: u64 = parse(
+                    &get,
+                    "AI_PROXY_OAUTH_CLEANUP_SECS",
+                    Some(DEFAULT_OAUTH_CLEANUP.as_secs()),
+                )?;
+                if secs == 0 {
+                    return Err(ConfigError {
+                        name: "AI_PROXY_OAUTH_CLEANUP_SECS",
+                        value: secs.to_string(),
+                        reason: "must be at least 1",
+                    });
+                }
+                Duration::from_secs(secs)
+            },
             web_dir: PathBuf::from(
                 get("AI_PROXY_WEB_DIR")
                     .filter(|d| !d.is_empty())
@@ -356,6 +409,17 @@ pub const MAX_ATTEMPTS_LIMIT: usize = 10;
 /// Default time between active health checks of each key.
 pub const DEFAULT_HEALTH_INTERVAL: Duration = Duration::from_secs(60);
 
+/// Default lead time of background refreshes of upstream OAuth tokens.
+pub const DEFAULT_OAUTH_REFRESH_MARGIN: Duration = Duration::from_secs(300);
+/// Default per-key spread of those refreshes.
+pub const DEFAULT_OAUTH_REFRESH_JITTER: Duration = Duration::from_secs(30);
+/// Default time an operator has to finish an authorization.
+pub const DEFAULT_OAUTH_SESSION_TTL: Duration = Duration::from_secs(600);
+/// Longest time an authorization may stay pending.
+pub const MAX_OAUTH_SESSION_TTL: Duration = Duration::from_secs(86_400);
+/// Default interval between deletions of expired authorizations.
+pub const DEFAULT_OAUTH_CLEANUP: Duration = Duration::from_secs(60);
+
 /// Shortest lifetime of an OAuth client token.
 pub const MIN_OAUTH_TOKEN_TTL: Duration = Duration::from_secs(60);
 /// Longest lifetime of an OAuth client token.
@@ -448,6 +512,23 @@ mod tests {
             let result = config(&[("AI_PROXY_OAUTH_TOKEN_TTL_SECS", value)]);
             assert_eq!(result.is_ok(), ok, "{value}");
         }
+    }
+
+    #[test]
+    fn upstream_oauth_session_lifetime_and_cleanup_are_bounded() {
+        for (value, ok) in [("0", false), ("1", true), ("86400", true), ("86401", false)] {
+            let result = config(&[("AI_PROXY_OAUTH_SESSION_TTL_SECS", value)]);
+            assert_eq!(result.is_ok(), ok, "session ttl {value}");
+        }
+        for (value, ok) in [("0", false), ("1", true)] {
+            let result = config(&[("AI_PROXY_OAUTH_CLEANUP_SECS", value)]);
+            assert_eq!(result.is_ok(), ok, "cleanup {value}");
+        }
+        let c = config(&[("AI_PROXY_OAUTH_REFRESH_MARGIN_SECS", "0")]).expect("margin 0");
+        assert!(
+            c.oauth_refresh_margin.is_zero(),
+            "zero turns background refresh off"
+        );
     }
 
     #[test]

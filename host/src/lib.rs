@@ -11,6 +11,7 @@ pub mod config;
 pub mod egress;
 pub mod health;
 pub mod limits;
+pub mod oauth;
 pub mod plugins;
 pub mod proxy;
 pub mod scheduler;

@@ -16,6 +16,8 @@ use crate::config::Config;
 use crate::egress::Resolver;
 use crate::health::HealthService;
 use crate::limits::{CounterStore, Limiter, MemoryStore, RedisStore};
+use crate::oauth::http::EgressHttp;
+use crate::oauth::{OAuthAccounts, RefreshTask};
 use crate::plugins::{BUILTIN_PLUGINS, PluginEngine, PluginLimits};
 use crate::proxy::{Gateway, JwtVerifier, ProxyCore, TokenIssuer};
 use crate::scheduler::KeyBoard;
@@ -106,6 +108,20 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
 
     let limiter = Arc::new(build_limiter(config)?);
     let board = Arc::new(KeyBoard::default());
+    let accounts = Arc::new(OAuthAccounts::new(
+        db.clone(),
+        secrets.clone(),
+        EgressHttp::new(Arc::new(Resolver::new(config.egress.clone()))),
+        board.clone(),
+    ));
+    RefreshTask {
+        catalog: catalog.clone(),
+        accounts: accounts.clone(),
+        margin: config.oauth_refresh_margin,
+        jitter: config.oauth_refresh_jitter,
+        cleanup_every: config.oauth_cleanup,
+    }
+    .spawn();
     HealthService {
         catalog: catalog.clone(),
         board: board.clone(),
@@ -132,12 +148,15 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         limiter: limiter.clone(),
         catalog_version: tokio::sync::Mutex::new(config_version),
         web_dir: config.web_dir.clone(),
+        accounts: accounts.clone(),
+        oauth_session_ttl: config.oauth_session_ttl,
     });
     admin_core
         .load_revocations()
         .await
         .map_err(|e| anyhow::anyhow!("loading session revocations: {e}"))?;
     admin::spawn_config_sync(admin_core.clone(), config.config_poll);
+    admin::spawn_oauth_reloads(admin_core.clone());
     admin::spawn_plugin_guard(
         admin_core.clone(),
         config.plugin_failure_limit,
@@ -165,6 +184,7 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         limiter,
         board,
         max_attempts: config.max_attempts,
+        accounts,
     }))
 }
 

@@ -13,6 +13,7 @@ mod m20261126_000005_limits;
 mod m20261126_000006_plugin_versions;
 mod m20261126_000007_config_version;
 mod m20261126_000008_revoked_sessions;
+mod m20261126_000010_upstream_oauth;
 
 /// Every migration in order.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_plugin_versions::Migration),
             Box::new(m20261126_000007_config_version::Migration),
             Box::new(m20261126_000008_revoked_sessions::Migration),
+            Box::new(m20261126_000010_upstream_oauth::Migration),
         ]
     }
 }

@@ -26,6 +26,13 @@ pub enum ApiError {
     Unprocessable(String, &'static str),
     #[error("{0}")]
     TooLarge(String),
+    /// A step of an upstream OAuth authorization that cannot go on: the
+    /// message and a machine-readable code (`invalid_state`, ...).
+    #[error("{0}")]
+    OAuthFlow(String, &'static str),
+    /// An upstream service the request depended on failed.
+    #[error("{0}")]
+    Upstream(String, &'static str),
     #[error("too many failed attempts; retry in {0} seconds")]
     TooManyAttempts(u64),
     #[error("internal error")]
@@ -48,6 +55,8 @@ impl ApiError {
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Unprocessable(_, code) => (StatusCode::UNPROCESSABLE_ENTITY, code),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            ApiError::OAuthFlow(_, code) => (StatusCode::BAD_REQUEST, code),
+            ApiError::Upstream(_, code) => (StatusCode::BAD_GATEWAY, code),
             ApiError::TooManyAttempts(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }
@@ -65,8 +74,10 @@ pub struct ErrorDetail {
     /// What went wrong, for people.
     pub message: String,
     /// What went wrong, for programs: `bad_request`, `unauthorized`,
-    /// `forbidden`, `not_found`, `conflict`, `too_many_attempts` or
-    /// `internal_error`.
+    /// `forbidden`, `not_found`, `conflict`, `too_many_attempts`,
+    /// `internal_error`, or for upstream OAuth `invalid_state`,
+    /// `session_expired`, `access_denied`, `exchange_failed`,
+    /// `not_connected`, `refresh_failed`.
     pub code: String,
 }
 

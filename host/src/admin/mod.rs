@@ -27,6 +27,7 @@ mod session;
 mod stats;
 mod throttle;
 mod traces;
+mod upstream_oauth;
 mod users;
 mod web;
 
@@ -46,10 +47,12 @@ pub use openapi::document as openapi_document;
 pub use plugin_guard::spawn_plugin_guard;
 pub use session::SessionSigner;
 pub use throttle::LoginThrottle;
+pub use upstream_oauth::spawn_oauth_reloads;
 
 use crate::catalog::{Catalog, PluginRegistry, load_catalog};
 use crate::egress::{EgressPolicy, Resolver};
 use crate::limits::Limiter;
+use crate::oauth::OAuthAccounts;
 use crate::scheduler::KeyBoard;
 use crate::secrets::SecretBox;
 use crate::trace::TraceSender;
@@ -77,6 +80,10 @@ pub struct AdminCore {
     pub catalog_version: tokio::sync::Mutex<i64>,
     /// The built web UI, served at `/`.
     pub web_dir: std::path::PathBuf,
+    /// Upstream OAuth accounts (tokens, refreshes).
+    pub accounts: Arc<OAuthAccounts>,
+    /// How long an upstream OAuth authorization may stay pending.
+    pub oauth_session_ttl: std::time::Duration,
 }
 
 impl AdminCore {
@@ -189,6 +196,11 @@ fn protected_routes(upload_limit: usize) -> OpenApiRouter<AdminState> {
             provider_keys::delete
         ))
         .routes(routes!(stats::provider_key_stats))
+        .routes(routes!(upstream_oauth::authorize))
+        .routes(routes!(upstream_oauth::exchange))
+        .routes(routes!(upstream_oauth::list_sessions))
+        .routes(routes!(upstream_oauth::refresh))
+        .routes(routes!(upstream_oauth::revoke))
         .routes(routes!(provider_keys::health_check))
         .routes(routes!(stats::provider_key_trends))
         .routes(routes!(client_keys::list, client_keys::create))

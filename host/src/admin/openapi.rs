@@ -30,6 +30,7 @@ pub const TAG_PLUGINS: &str = "plugins";
 pub const TAG_PROVIDER_KEYS: &str = "provider-keys";
 pub const TAG_CLIENT_KEYS: &str = "client-keys";
 pub const TAG_OAUTH_CLIENTS: &str = "oauth-clients";
+pub const TAG_UPSTREAM_OAUTH: &str = "upstream-oauth";
 pub const TAG_TRACES: &str = "traces";
 pub const TAG_STATS: &str = "stats";
 pub const TAG_AUDIT: &str = "audit";
@@ -58,6 +59,7 @@ pub const TAG_META: &str = "meta";
         (name = TAG_PROVIDER_KEYS, description = "Upstream credentials, their health and usage (admins only)"),
         (name = TAG_CLIENT_KEYS, description = "Gateway keys for applications"),
         (name = TAG_OAUTH_CLIENTS, description = "OAuth 2.0 client-credentials clients bound to a client key"),
+        (name = TAG_UPSTREAM_OAUTH, description = "Connecting upstream keys that are OAuth accounts (PKCE), refreshing and revoking them"),
         (name = TAG_TRACES, description = "The request log"),
         (name = TAG_STATS, description = "Dashboard figures per UTC day"),
         (name = TAG_AUDIT, description = "Every admin change (admins only)"),
@@ -234,6 +236,7 @@ error_responses! {
     Conflict => [("409", "Conflicts with the current state")];
     TooLarge => [("413", "The upload is larger than the gateway accepts")];
     Unprocessable => [("422", "Well-formed but unusable: the reason is named in error.code")];
+    BadGateway => [("502", "An upstream service failed: the reason is named in error.code")];
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use super::json::{ApiJson, ApiPath};
 use super::limits::KeyLimitsInput;
 use super::openapi::{self, BadRequest, Forbidden, NotFound, Unauthorized};
 use super::{AdminState, ApiError, Deleted};
+use crate::oauth::{AUTH_TYPE_API_KEY, AUTH_TYPE_OAUTH, OAuthState};
 use crate::scheduler::{KeyBoard, KeyHealthView};
 use crate::secrets::{Secret, mask};
 use crate::store::entities::{provider_keys, providers};
@@ -41,10 +42,23 @@ pub struct ProviderKeyView {
     /// Live state on this instance: health score, latency, cooldown.
     #[serde(skip_serializing_if = "Option::is_none")]
     health: Option<KeyHealthView>,
+    /// `null` for API keys; the account's state for OAuth keys.
+    oauth: Option<OAuthKeyView>,
+}
+
+/// Where an OAuth key stands. Tokens are never shown.
+#[derive(Serialize, Clone, ToSchema)]
+pub struct OAuthKeyView {
+    state: OAuthState,
+    /// When the access token expires.
+    expires_at: Option<chrono::DateTime<Utc>>,
+    last_refresh_at: Option<chrono::DateTime<Utc>>,
+    /// Why the last refresh failed, when it did.
+    last_error: Option<String>,
 }
 
 impl ProviderKeyView {
-    fn with_health(mut self, board: &KeyBoard) -> Self {
+    pub(super) fn with_health(mut self, board: &KeyBoard) -> Self {
         self.health = Some(board.view(self.id));
         self
     }
@@ -52,7 +66,14 @@ impl ProviderKeyView {
 
 impl From<provider_keys::Model> for ProviderKeyView {
     fn from(k: provider_keys::Model) -> Self {
+        let oauth = (k.auth_type == AUTH_TYPE_OAUTH).then(|| OAuthKeyView {
+            state: OAuthState::of(&k),
+            expires_at: k.oauth_expires_at,
+            last_refresh_at: k.oauth_last_refresh_at,
+            last_error: k.oauth_last_error.clone(),
+        });
         ProviderKeyView {
+            oauth,
             id: k.id,
             provider_id: k.provider_id,
             name: k.name,
@@ -73,14 +94,18 @@ impl From<provider_keys::Model> for ProviderKeyView {
     }
 }
 
-/// A new upstream key (`provider_id`, `name` and `secret` required) or a
-/// change to one (only the fields given change; `provider_id` cannot).
+/// A new upstream key (`provider_id`, `name` and, for API keys, `secret`
+/// required) or a change to one (only the fields given change;
+/// `provider_id` and `auth_type` cannot).
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderKeyInput {
     provider_id: Option<i32>,
     #[schema(min_length = 1, max_length = 128)]
     name: Option<String>,
+    /// `api_key` (default) or `oauth`: an OAuth account, connected with
+    /// `POST /api/oauth/authorize` and `/api/oauth/exchange` (no `secret`).
+    auth_type: Option<String>,
     /// The upstream credential; write-only.
     #[schema(min_length = 1, max_length = 8192)]
     secret: Option<String>,
@@ -187,26 +212,64 @@ pub async fn create(
 ) -> Result<Json<ProviderKeyView>, ApiError> {
     caller.require_admin()?;
     check(&input)?;
-    let (Some(provider_id), Some(name), Some(secret)) =
-        (input.provider_id, input.name, input.secret)
-    else {
+    let oauth = match input.auth_type.as_deref() {
+        None | Some(AUTH_TYPE_API_KEY) => false,
+        Some(AUTH_TYPE_OAUTH) => true,
+        Some(_) => {
+            return Err(ApiError::BadRequest(
+                "auth_type must be api_key or oauth".into(),
+            ));
+        }
+    };
+    let (Some(provider_id), Some(name)) = (input.provider_id, input.name) else {
         return Err(ApiError::BadRequest(
-            "provider_id, name and secret are required".into(),
+            "provider_id and name are required".into(),
         ));
+    };
+    let secret = match (oauth, input.secret) {
+        (false, Some(secret)) => Secret::new(secret.trim()),
+        (false, None) => return Err(ApiError::BadRequest("secret is required".into())),
+        (true, None) => Secret::new(String::new()),
+        (true, Some(_)) => {
+            return Err(ApiError::BadRequest(
+                "an OAuth key takes no secret: connect it with POST /api/oauth/authorize".into(),
+            ));
+        }
     };
     providers::Entity::find_by_id(provider_id)
         .one(&state.db)
         .await?
         .ok_or_else(|| ApiError::BadRequest(format!("provider {provider_id} does not exist")))?;
+    if oauth
+        && state
+            .catalog
+            .load()
+            .providers
+            .get(&provider_id)
+            .is_none_or(|p| p.oauth.is_none())
+    {
+        return Err(ApiError::BadRequest(format!(
+            "provider {provider_id} has no OAuth endpoints: its plugin declares none; set them on the provider"
+        )));
+    }
     let limits = input.limits.unwrap_or_default().validate()?;
-    let secret = Secret::new(secret.trim());
     let now = Utc::now();
     let row = provider_keys::ActiveModel {
         provider_id: Set(provider_id),
         name: Set(name),
         secret_ciphertext: Set(state.secrets.encrypt(&secret)),
-        secret_hint: Set(mask(secret.expose())),
-        auth_type: Set("api_key".into()),
+        secret_hint: Set(if oauth {
+            String::new()
+        } else {
+            mask(secret.expose())
+        }),
+        auth_type: Set(if oauth {
+            AUTH_TYPE_OAUTH
+        } else {
+            AUTH_TYPE_API_KEY
+        }
+        .into()),
+        oauth_state: Set(oauth.then(|| OAuthState::Disconnected.as_str().to_owned())),
         weight: Set(input.weight.unwrap_or(1)),
         enabled: Set(input.enabled.unwrap_or(true)),
         health_status: Set("unknown".into()),
@@ -259,6 +322,20 @@ pub async fn update(
         .one(&state.db)
         .await?
         .ok_or(ApiError::NotFound("provider key"))?;
+    if input
+        .auth_type
+        .as_deref()
+        .is_some_and(|t| t != row.auth_type)
+    {
+        return Err(ApiError::BadRequest(
+            "auth_type cannot change; create another key".into(),
+        ));
+    }
+    if row.auth_type == AUTH_TYPE_OAUTH && input.secret.is_some() {
+        return Err(ApiError::BadRequest(
+            "an OAuth key's token comes from connecting it, not from secret".into(),
+        ));
+    }
     let before = snapshot(&ProviderKeyView::from(row.clone()));
     let mut row: provider_keys::ActiveModel = row.into();
     if let Some(v) = input.name {
@@ -321,6 +398,7 @@ pub async fn delete(
     row.delete(&state.db).await?;
     state.reload().await?;
     state.board.forget(id);
+    state.accounts.forget(id);
     audit(
         &state,
         &caller,

@@ -15,6 +15,7 @@ use super::json::{ApiJson, ApiPath};
 use super::openapi::{self, BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
 use super::{AdminState, ApiError, Deleted};
 use crate::catalog::UpstreamBase;
+use crate::oauth::{OAuthOverride, OAuthSettingsView};
 use crate::plugins::LoadedPlugin;
 use crate::store::bootstrap::{DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_READ_TIMEOUT_MS, seed_prices};
 use crate::store::entities::{plugins, providers};
@@ -37,13 +38,18 @@ pub struct ProviderView {
     connect_timeout_ms: i32,
     read_timeout_ms: i32,
     enabled: bool,
+    /// The OAuth endpoints OAuth keys of this provider use (the plugin's
+    /// or the override); `null` when there are none.
+    oauth: Option<OAuthSettingsView>,
     created_at: chrono::DateTime<Utc>,
     updated_at: chrono::DateTime<Utc>,
 }
 
 fn view(state: &AdminState, p: providers::Model) -> ProviderView {
     let catalog = state.catalog.load();
-    let plugin = catalog.providers.get(&p.id).and_then(|c| c.plugin.clone());
+    let provider = catalog.providers.get(&p.id);
+    let plugin = provider.and_then(|c| c.plugin.clone());
+    let oauth = provider.and_then(|c| c.oauth.as_deref().map(OAuthSettingsView::from));
     ProviderView {
         id: p.id,
         name: p.name,
@@ -55,6 +61,7 @@ fn view(state: &AdminState, p: providers::Model) -> ProviderView {
         connect_timeout_ms: p.connect_timeout_ms,
         read_timeout_ms: p.read_timeout_ms,
         enabled: p.enabled,
+        oauth,
         created_at: p.created_at,
         updated_at: p.updated_at,
     }
@@ -79,6 +86,26 @@ pub struct ProviderInput {
     #[schema(minimum = 1, maximum = 3_600_000)]
     read_timeout_ms: Option<i32>,
     enabled: Option<bool>,
+    /// OAuth endpoints replacing the plugin's (the whole set, including
+    /// `client_secret`); `null` goes back to the plugin's.
+    #[serde(default, with = "super::json::double_option")]
+    oauth: Option<Option<OAuthOverride>>,
+}
+
+/// The stored form of an OAuth override: its JSON (without the client
+/// secret) and the client secret encrypted.
+fn stored_override(
+    state: &AdminState,
+    input: Option<OAuthOverride>,
+) -> (Option<String>, Option<Vec<u8>>) {
+    let Some(mut o) = input else {
+        return (None, None);
+    };
+    let secret = o
+        .client_secret
+        .take()
+        .map(|s| state.secrets.encrypt(&crate::secrets::Secret::new(s)));
+    (serde_json::to_string(&o).ok(), secret)
 }
 
 /// The binding that follows the newest enabled version.
@@ -122,6 +149,10 @@ async fn check(state: &AdminState, input: &ProviderInput) -> Result<(), ApiError
                     .map_err(|e| ApiError::BadRequest(format!("base_url refused: {e}")))?;
             }
         }
+    }
+    if let Some(Some(o)) = &input.oauth {
+        o.check()
+            .map_err(|e| ApiError::BadRequest(format!("oauth: {e}")))?;
     }
     for (name, value) in [
         ("connect_timeout_ms", input.connect_timeout_ms),
@@ -246,7 +277,10 @@ pub async fn create(
         (None, None) => return Err(ApiError::BadRequest("base_url is required".into())),
     };
     let now = Utc::now();
+    let (oauth_override, oauth_secret) = stored_override(&state, input.oauth.clone().flatten());
     let row = providers::ActiveModel {
+        oauth_override: Set(oauth_override),
+        oauth_client_secret_ciphertext: Set(oauth_secret),
         name: Set(name),
         plugin_version: Set(match &input.plugin_version {
             Some(v) => binding(&state, &plugin, v).await?,
@@ -320,6 +354,11 @@ pub async fn update(
     let mut row: providers::ActiveModel = row.into();
     if let Some(v) = input.name {
         row.name = Set(v);
+    }
+    if let Some(o) = input.oauth {
+        let (oauth_override, oauth_secret) = stored_override(&state, o);
+        row.oauth_override = Set(oauth_override);
+        row.oauth_client_secret_ciphertext = Set(oauth_secret);
     }
     let plugin_changed = input.plugin.is_some();
     if let Some(v) = input.plugin {

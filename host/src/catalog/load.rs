@@ -6,8 +6,11 @@ use std::time::Duration;
 
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::{Catalog, ClientKey, OAuthClient, PluginRegistry, Provider, ProviderKey, UpstreamBase};
+use super::{
+    Catalog, ClientKey, KeyOAuth, OAuthClient, PluginRegistry, Provider, ProviderKey, UpstreamBase,
+};
 use crate::limits::{ClientLimits, KeyLimits};
+use crate::oauth::{AUTH_TYPE_OAUTH, OAuthSettings, OAuthState};
 use crate::plugins::LoadedPlugin;
 use crate::plugins::types::Price;
 use crate::scheduler::Strategy;
@@ -41,10 +44,22 @@ pub async fn load_catalog(
 
     let mut catalog = Catalog::default();
     for p in providers::Entity::find().all(db).await? {
+        let plugin = resolve(&plugins, &p.plugin_name, p.plugin_version.as_deref());
+        let client_secret = p
+            .oauth_client_secret_ciphertext
+            .as_deref()
+            .and_then(|c| secrets.decrypt(c).ok());
+        let oauth = OAuthSettings::resolve(
+            plugin.as_ref().and_then(|pl| pl.info.oauth.as_ref()),
+            p.oauth_override.as_deref(),
+            client_secret,
+        )
+        .map(Arc::new);
         let provider = Provider {
             id: p.id,
             enabled: p.enabled,
-            plugin: resolve(&plugins, &p.plugin_name, p.plugin_version.as_deref()),
+            plugin,
+            oauth,
             plugin_name: p.plugin_name,
             upstream: UpstreamBase::parse(&p.base_url),
             connect_timeout: Duration::from_millis(
@@ -57,8 +72,16 @@ pub async fn load_catalog(
         catalog.providers.insert(provider.id, Arc::new(provider));
     }
     for k in provider_keys::Entity::find().all(db).await? {
-        let secret = secrets.decrypt(&k.secret_ciphertext).ok();
-        if secret.is_none() {
+        let oauth = (k.auth_type == AUTH_TYPE_OAUTH).then_some(KeyOAuth {
+            expires_at: k.oauth_expires_at,
+        });
+        let connected = oauth.is_none() || OAuthState::of(&k) == OAuthState::Connected;
+        let secret = if connected {
+            secrets.decrypt(&k.secret_ciphertext).ok()
+        } else {
+            None
+        };
+        if connected && secret.is_none() {
             tracing::error!(
                 provider_key = k.id,
                 "upstream key cannot be decrypted with the current master key"
@@ -78,6 +101,7 @@ pub async fn load_catalog(
                     requests_per_second: k.rps_limit,
                     tokens_per_day: k.tokens_per_day_limit,
                 },
+                oauth,
             }),
         );
     }

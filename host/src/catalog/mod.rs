@@ -22,6 +22,7 @@ pub use registry::PluginRegistry;
 pub use upstream::{UpstreamBase, UpstreamBaseError};
 
 use crate::limits::{ClientLimits, KeyLimits};
+use crate::oauth::OAuthSettings;
 use crate::plugins::LoadedPlugin;
 use crate::plugins::types::Price;
 use crate::scheduler::{PoolState, Strategy};
@@ -51,6 +52,8 @@ pub struct Provider {
     pub connect_timeout: Duration,
     pub read_timeout: Duration,
     pub prices: Arc<[Price]>,
+    /// Endpoints for OAuth keys (the plugin's or the operator's).
+    pub oauth: Option<Arc<OAuthSettings>>,
 }
 
 /// An upstream credential, decrypted.
@@ -64,6 +67,16 @@ pub struct ProviderKey {
     pub weight: u32,
     pub expires_at: Option<DateTime<Utc>>,
     pub limits: KeyLimits,
+    /// `Some` for an OAuth account, whose `secret` is the access token
+    /// (`None` unless connected).
+    pub oauth: Option<KeyOAuth>,
+}
+
+/// What the proxy needs to know of an OAuth key.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyOAuth {
+    /// When the access token in `secret` expires.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 #[cfg(test)]
@@ -79,6 +92,7 @@ impl ProviderKey {
             weight: 1,
             expires_at: None,
             limits: KeyLimits::default(),
+            oauth: None,
         }
     }
 }

@@ -102,6 +102,9 @@ pub async fn probe_key(
     let Some(probe) = plugin.info.health_probe.clone() else {
         return unknown("the plugin defines no health probe");
     };
+    if key.oauth.is_some() && key.secret.is_none() {
+        return unknown("the OAuth account is not connected");
+    }
     let Some(secret) = key.secret.as_ref() else {
         return result(
             HealthStatus::AuthInvalid,
@@ -124,6 +127,7 @@ pub async fn probe_key(
     };
     let placeholder = credential_placeholder();
     let prepared = match instance.prepare(&head, &probe.body, &placeholder).await {
+        Ok(p) if key.oauth.is_some() => crate::oauth::as_bearer(p, &placeholder),
         Ok(p) => p,
         Err(f) => return unknown(&f.to_string()),
     };

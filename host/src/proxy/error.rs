@@ -61,6 +61,9 @@ pub enum ProxyError {
     UpstreamTimeout,
     #[error("upstream connection failed while the answer was being sent")]
     UpstreamBroken(String),
+    /// An OAuth key's token could not be made fresh (the detail says why).
+    #[error("the upstream account's access token could not be refreshed")]
+    UpstreamCredential(String),
 }
 
 impl ProxyError {
@@ -76,7 +79,8 @@ impl ProxyError {
             ProxyError::RateLimited { .. } => 429,
             ProxyError::ProviderUnavailable(..)
             | ProxyError::NoUsableKey { .. }
-            | ProxyError::LimiterUnavailable => 503,
+            | ProxyError::LimiterUnavailable
+            | ProxyError::UpstreamCredential(_) => 503,
             ProxyError::Plugin(f) if f.is_client_error() => 400,
             ProxyError::Plugin(_) => 502,
             ProxyError::UpstreamUnreachable(_)
@@ -105,7 +109,8 @@ impl ProxyError {
             | ProxyError::EgressDenied(_) => Fault::Gateway,
             ProxyError::UpstreamUnreachable(_)
             | ProxyError::UpstreamTimeout
-            | ProxyError::UpstreamBroken(_) => Fault::Upstream,
+            | ProxyError::UpstreamBroken(_)
+            | ProxyError::UpstreamCredential(_) => Fault::Upstream,
         }
     }
 
@@ -140,6 +145,7 @@ impl ProxyError {
             ProxyError::EgressDenied(_) => "upstream_address_denied",
             ProxyError::UpstreamTimeout => "upstream_timeout",
             ProxyError::UpstreamBroken(_) => "upstream_broken",
+            ProxyError::UpstreamCredential(_) => "upstream_credential_unavailable",
         }
     }
 
@@ -148,7 +154,9 @@ impl ProxyError {
         match self {
             ProxyError::Plugin(f) => format!("{f}: {:?}", f.kind),
             ProxyError::InvalidToken(why) => format!("invalid token: {why}"),
-            ProxyError::UpstreamUnreachable(d) | ProxyError::UpstreamBroken(d) => {
+            ProxyError::UpstreamUnreachable(d)
+            | ProxyError::UpstreamBroken(d)
+            | ProxyError::UpstreamCredential(d) => {
                 format!("{self}: {d}")
             }
             other => other.to_string(),

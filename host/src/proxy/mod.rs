@@ -37,6 +37,7 @@ pub use oauth::{DEFAULT_TOKEN_TTL, TOKEN_PATH, TokenIssuer};
 use crate::catalog::Catalog;
 use crate::egress::Resolver;
 use crate::limits::Limiter;
+use crate::oauth::OAuthAccounts;
 use crate::plugins::types::ErrorClass;
 use crate::scheduler::KeyBoard;
 use crate::trace::TraceSender;
@@ -55,6 +56,8 @@ pub struct ProxyCore {
     pub board: Arc<KeyBoard>,
     /// Most upstream keys tried for one request.
     pub max_attempts: usize,
+    /// Fresh access tokens for OAuth keys.
+    pub accounts: Arc<OAuthAccounts>,
 }
 
 /// The Pingora service.

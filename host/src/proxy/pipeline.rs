@@ -22,9 +22,11 @@ use crate::egress::EgressError;
 use crate::egress::request::{build_request, credential_placeholder};
 use crate::health::HealthStatus;
 use crate::limits::{LimitError, Reservation, estimate_tokens};
-use crate::plugins::types::{ErrorClass, RequestHead};
+use crate::oauth::{RefreshError, as_bearer};
+use crate::plugins::types::{ErrorClass, OutboundRequest, RequestHead};
 use crate::plugins::{LoadedPlugin, PluginInstance, header_list};
 use crate::scheduler::{NoKey, Scheduler};
+use crate::secrets::Secret;
 use crate::trace::Attempt;
 use pingora::proxy::Session;
 
@@ -166,10 +168,19 @@ async fn attempt_until_answered(
         .prepare(request.head, &request.body, &placeholder)
         .await
         .map_err(ProxyError::Plugin)?;
+    // OAuth keys take the token as a bearer token, wherever the plugin
+    // puts API keys; prepared on first use.
+    let mut prepared_bearer: Option<OutboundRequest> = None;
     let mut tried: Vec<i32> = Vec::new();
     let mut last: Option<(std::sync::Arc<ProviderKey>, Failed)> = None;
+    // An OAuth key whose token the upstream refused gets one more try
+    // after one refresh.
+    let mut retry_same: Option<std::sync::Arc<ProviderKey>> = None;
+    let mut refreshed_after_refusal = false;
     loop {
-        let picked = if tried.len() >= core.max_attempts {
+        let picked = if let Some(key) = retry_same.take() {
+            Ok(key)
+        } else if tried.len() >= core.max_attempts {
             Err(NoKey::AllTried)
         } else {
             scheduler.pick(request.client, &tried).await
@@ -194,19 +205,6 @@ async fn attempt_until_answered(
         // The trace names the key of the last attempt.
         ctx.trace.provider_key_id = Some(key.id);
         ctx.trace.provider_key_name = Some(key.name.clone());
-        let Some(secret) = key.secret.as_ref() else {
-            continue;
-        };
-        let (upstream_request, upstream_body) = build_request(
-            &request.plugin.name,
-            &base,
-            &request.head.method,
-            prepared.clone(),
-            request.body.clone(),
-            &placeholder,
-            secret,
-        )
-        .map_err(ProxyError::Plugin)?;
         let started = ctx.elapsed_ms();
         let mut attempt = Attempt {
             provider_key_id: key.id,
@@ -216,6 +214,38 @@ async fn attempt_until_answered(
             error: None,
             duration_ms: 0,
         };
+        let secret = match credential(request, &key).await {
+            Ok(Some(secret)) => secret,
+            Ok(None) => continue,
+            Err(e) => {
+                attempt.error = Some(e.code().to_owned());
+                attempt.duration_ms = ctx.elapsed_ms().saturating_sub(started);
+                ctx.trace.attempts.push(attempt);
+                let detail = e.to_string();
+                last = Some((
+                    key,
+                    Failed::NoAnswer(ProxyError::UpstreamCredential(detail)),
+                ));
+                continue;
+            }
+        };
+        let outbound = if key.oauth.is_some() {
+            prepared_bearer
+                .get_or_insert_with(|| as_bearer(prepared.clone(), &placeholder))
+                .clone()
+        } else {
+            prepared.clone()
+        };
+        let (upstream_request, upstream_body) = build_request(
+            &request.plugin.name,
+            &base,
+            &request.head.method,
+            outbound,
+            request.body.clone(),
+            &placeholder,
+            &secret,
+        )
+        .map_err(ProxyError::Plugin)?;
         let outbound = Outbound {
             connector: &core.connector,
             peer: &peer,
@@ -251,6 +281,33 @@ async fn attempt_until_answered(
             Ok(class) => (Some(class), None),
             Err(f) => (None, Some(f)),
         };
+        if !refreshed_after_refusal
+            && key.oauth.is_some()
+            && matches!(class, Some(ErrorClass::AuthInvalid))
+            && let Some(settings) = request.provider.oauth.as_deref()
+        {
+            refreshed_after_refusal = true;
+            let refreshed = core.accounts.refresh(settings, key.id, Some(&secret)).await;
+            attempt.error_class = class.as_ref().map(super::error_class_name);
+            attempt.duration_ms = ctx.elapsed_ms().saturating_sub(started);
+            ctx.trace.attempts.push(attempt);
+            if refreshed.is_ok() {
+                drop(error);
+                retry_same = Some(key);
+                continue;
+            }
+            let metered = Metered {
+                usage: None,
+                error_class: class,
+                failure,
+            };
+            if judge(&core.board, key.id, status, metered.error_class.as_ref()) {
+                last = Some((key, Failed::Retryable(Box::new((error, metered)))));
+                continue;
+            }
+            let forwarded = relay_error(error, metered, session, ctx, instance).await?;
+            return Ok((key, forwarded));
+        }
         let retryable = judge(&core.board, key.id, status, class.as_ref());
         attempt.error_class = class.as_ref().map(super::error_class_name);
         attempt.duration_ms = ctx.elapsed_ms().saturating_sub(started);
@@ -268,6 +325,24 @@ async fn attempt_until_answered(
         let forwarded = relay_error(error, metered, session, ctx, instance).await?;
         return Ok((key, forwarded));
     }
+}
+
+/// The secret to send with `key`: an API key as stored, an OAuth key's
+/// access token fresh (refreshed now when it expires soon); `None` when the
+/// key has no usable secret.
+async fn credential(
+    request: &Request<'_>,
+    key: &ProviderKey,
+) -> Result<Option<Secret>, RefreshError> {
+    if key.oauth.is_none() {
+        return Ok(key.secret.clone());
+    }
+    request
+        .core
+        .accounts
+        .credential(request.provider.oauth.as_deref(), key)
+        .await
+        .map(Some)
 }
 
 /// Reports an error answer to the key board; whether another key might

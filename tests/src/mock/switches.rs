@@ -3,7 +3,9 @@
 //! Read before any answer is built, in this order:
 //! 1. `x-mock-status: NNN` (400–599) answers that status with the provider's error body.
 //! 2. The upstream credential (see [`Provider`]) starting with `mock-429`, `mock-500` or
-//!    `mock-401` answers that status; `mock-hang` never answers (sleeps [`HANG`]).
+//!    `mock-401` answers that status; `mock-hang` never answers (sleeps [`HANG`]). A
+//!    credential that is a JWT (an OAuth access token) past its `exp` answers 401, as a
+//!    provider does for an expired token.
 //!    Gateways swap the client's key for the upstream key, so this is how a test behind
 //!    a gateway steers the mock.
 //! 3. Otherwise the request is answered normally, paced by `x-mock-delay-ms: N` (sleep
@@ -55,6 +57,9 @@ pub(crate) async fn apply(
         if let Some(status) = key_status(key) {
             return Err(status);
         }
+        if jwt_expired(key) {
+            return Err(StatusCode::UNAUTHORIZED);
+        }
     }
     Ok(Pacing {
         delay: header(headers, DELAY_HEADER)
@@ -80,5 +85,49 @@ fn key_status(key: &str) -> Option<StatusCode> {
         Some(StatusCode::UNAUTHORIZED)
     } else {
         None
+    }
+}
+
+/// Whether `key` is a JWT whose `exp` (seconds since the epoch) has passed.
+fn jwt_expired(key: &str) -> bool {
+    use base64::Engine;
+    let mut parts = key.split('.');
+    let (Some(_), Some(payload), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload) else {
+        return false;
+    };
+    let exp = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|claims| claims.get("exp").and_then(serde_json::Value::as_i64));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    exp.is_some_and(|exp| exp <= now)
+}
+
+#[cfg(test)]
+mod jwt_tests {
+    use super::jwt_expired;
+    use base64::Engine;
+
+    fn jwt(exp: i64) -> String {
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        format!(
+            "{}.{}.sig",
+            b64(r#"{"alg":"RS256"}"#),
+            b64(&format!(r#"{{"exp":{exp}}}"#))
+        )
+    }
+
+    #[test]
+    fn only_jwts_past_their_expiry_are_expired() {
+        assert!(jwt_expired(&jwt(1)));
+        assert!(!jwt_expired(&jwt(i64::from(i32::MAX))));
+        assert!(!jwt_expired("sk-plain-key"));
+        assert!(!jwt_expired("a.b.c"));
     }
 }

@@ -4,6 +4,7 @@ pub mod audit_log;
 pub mod client_keys;
 pub mod config_version;
 pub mod oauth_clients;
+pub mod oauth_sessions;
 pub mod plugins;
 pub mod prices;
 pub mod provider_keys;

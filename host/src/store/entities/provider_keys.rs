@@ -20,6 +20,17 @@ pub struct Model {
     pub rps_limit: Option<i64>,
     pub tokens_per_day_limit: Option<i64>,
     pub expires_at: Option<DateTimeUtc>,
+    /// OAuth keys: the refresh token, encrypted like the secret (which
+    /// holds the access token).
+    pub oauth_refresh_ciphertext: Option<Vec<u8>>,
+    /// OAuth keys: when the access token expires.
+    pub oauth_expires_at: Option<DateTimeUtc>,
+    /// OAuth keys: `disconnected`, `connected`, `failed` or `revoked`.
+    pub oauth_state: Option<String>,
+    pub oauth_last_refresh_at: Option<DateTimeUtc>,
+    pub oauth_last_error: Option<String>,
+    /// OAuth keys: an instance refreshing the token holds this lease.
+    pub oauth_lease_until: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

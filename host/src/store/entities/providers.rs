@@ -16,6 +16,10 @@ pub struct Model {
     pub connect_timeout_ms: i32,
     pub read_timeout_ms: i32,
     pub enabled: bool,
+    /// The operator's OAuth endpoints (JSON), replacing the plugin's.
+    pub oauth_override: Option<String>,
+    /// The override's client secret, encrypted.
+    pub oauth_client_secret_ciphertext: Option<Vec<u8>>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -1,0 +1,495 @@
+//! Upstream OAuth accounts: `POST /api/oauth/authorize` starts connecting
+//! an OAuth key (PKCE S256 and `state`), `POST /api/oauth/exchange`
+//! finishes it with the callback, `…/keys/{id}/oauth/refresh` and
+//! `…/oauth/revoke` act on a connected key, `GET /api/oauth/sessions` lists
+//! pending authorizations. Admin only. Tokens are stored encrypted and
+//! never returned.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::{Extension, Json};
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder, Set};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::audit::{audit, snapshot};
+use super::auth::Caller;
+use super::json::{ApiJson, ApiPath};
+use super::openapi::{self, BadGateway, BadRequest, Forbidden, NotFound, Unauthorized};
+use super::provider_keys::ProviderKeyView;
+use super::{AdminCore, AdminState, ApiError};
+use crate::oauth::client::{self, OAuthError};
+use crate::oauth::sessions::{self, SessionError};
+use crate::oauth::{OAuthSettings, OAuthState, RefreshError};
+use crate::secrets::Secret;
+use crate::store::entities::{oauth_sessions, provider_keys};
+
+/// Longest callback URL, code or state accepted.
+pub const MAX_CALLBACK_CHARS: usize = 8 * 1024;
+
+/// Reloads the catalog whenever tokens or states of OAuth keys change
+/// (refreshes happen outside admin requests), so every instance sees them.
+pub fn spawn_oauth_reloads(core: Arc<AdminCore>) {
+    let changes = core.accounts.changes();
+    tokio::spawn(async move {
+        loop {
+            changes.notified().await;
+            if let Err(e) = core.reload().await {
+                tracing::warn!(error = %e, "reloading after an OAuth change failed");
+            }
+        }
+    });
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorizeInput {
+    /// The OAuth key to connect (or reconnect).
+    key_id: i32,
+    /// Where the provider sends the operator back; ignored when the
+    /// provider's settings fix one.
+    redirect_uri: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuthorizeView {
+    /// Send the operator here.
+    authorization_url: String,
+    state: String,
+    expires_at: DateTime<Utc>,
+    /// The redirect URI the provider will send the code to.
+    redirect_uri: String,
+}
+
+async fn oauth_key(state: &AdminCore, id: i32) -> Result<provider_keys::Model, ApiError> {
+    let row = provider_keys::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound("provider key"))?;
+    if row.auth_type != crate::oauth::AUTH_TYPE_OAUTH {
+        return Err(ApiError::BadRequest(format!(
+            "provider key {id} is an API key, not an OAuth account"
+        )));
+    }
+    Ok(row)
+}
+
+fn settings_of(state: &AdminCore, provider_id: i32) -> Result<Arc<OAuthSettings>, ApiError> {
+    state
+        .catalog
+        .load()
+        .providers
+        .get(&provider_id)
+        .and_then(|p| p.oauth.clone())
+        .ok_or_else(|| {
+            ApiError::BadRequest(
+                "the key's provider has no OAuth endpoints (its plugin declares none and no override is set)"
+                    .into(),
+            )
+        })
+}
+
+fn check_http_url(name: &str, url: &str) -> Result<(), ApiError> {
+    let ok = url.len() <= MAX_CALLBACK_CHARS
+        && oauth2::url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::BadRequest(format!(
+            "{name} must be an absolute http(s) URL"
+        )))
+    }
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/oauth/authorize",
+    tag = openapi::TAG_UPSTREAM_OAUTH,
+    request_body = AuthorizeInput,
+    responses((status = 200, body = AuthorizeView), BadRequest, Unauthorized, Forbidden, NotFound),
+)]
+pub async fn authorize(
+    State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
+    ApiJson(input): ApiJson<AuthorizeInput>,
+) -> Result<Json<AuthorizeView>, ApiError> {
+    caller.require_admin()?;
+    let key = oauth_key(&state, input.key_id).await?;
+    let settings = settings_of(&state, key.provider_id)?;
+    let redirect_uri = settings
+        .redirect_uri
+        .clone()
+        .or(input.redirect_uri)
+        .ok_or_else(|| ApiError::BadRequest("redirect_uri is required".into()))?;
+    check_http_url("redirect_uri", &redirect_uri)?;
+    let started = client::authorization_url(&settings, &redirect_uri)
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let expires_at = sessions::create(
+        &state.db,
+        &state.secrets,
+        key.id,
+        &started.state,
+        &started.pkce_verifier,
+        &redirect_uri,
+        state.oauth_session_ttl,
+    )
+    .await?;
+    Ok(Json(AuthorizeView {
+        authorization_url: started.url,
+        state: started.state,
+        expires_at,
+        redirect_uri,
+    }))
+}
+
+/// The end of an authorization: the URL the provider redirected to, or
+/// the code and state (a pasted `code#state` is split).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangeInput {
+    callback_url: Option<String>,
+    code: Option<String>,
+    state: Option<String>,
+}
+
+/// What the callback carried.
+#[derive(Debug, PartialEq, Eq)]
+enum Callback {
+    Code {
+        code: String,
+        state: String,
+    },
+    Denied {
+        error: String,
+        state: Option<String>,
+    },
+}
+
+fn parse_callback(input: ExchangeInput) -> Result<Callback, ApiError> {
+    let too_long = [&input.callback_url, &input.code, &input.state]
+        .iter()
+        .any(|v| v.as_ref().is_some_and(|v| v.len() > MAX_CALLBACK_CHARS));
+    if too_long {
+        return Err(ApiError::BadRequest(format!(
+            "callback_url, code and state must be at most {MAX_CALLBACK_CHARS} characters"
+        )));
+    }
+    if let Some(url) = input.callback_url {
+        let url = oauth2::url::Url::parse(url.trim())
+            .map_err(|_| ApiError::BadRequest("callback_url is not a URL".into()))?;
+        let param = |name: &str| {
+            url.query_pairs()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned())
+        };
+        if let Some(error) = param("error") {
+            return Ok(Callback::Denied {
+                error,
+                state: param("state"),
+            });
+        }
+        return match (param("code"), param("state")) {
+            (Some(code), Some(state)) => Ok(Callback::Code { code, state }),
+            _ => Err(ApiError::BadRequest(
+                "callback_url carries no code and state".into(),
+            )),
+        };
+    }
+    let code = input
+        .code
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| {
+            ApiError::BadRequest("callback_url, or code and state, are required".into())
+        })?;
+    match (code.split_once('#'), input.state) {
+        (_, Some(state)) => Ok(Callback::Code {
+            code: code.split('#').next().unwrap_or_default().to_owned(),
+            state,
+        }),
+        (Some((code, state)), None) => Ok(Callback::Code {
+            code: code.to_owned(),
+            state: state.to_owned(),
+        }),
+        (None, None) => Err(ApiError::BadRequest("state is required".into())),
+    }
+}
+
+fn session_error(e: SessionError) -> ApiError {
+    match e {
+        SessionError::Unknown => ApiError::OAuthFlow(
+            "unknown or already used state: start the authorization again".into(),
+            "invalid_state",
+        ),
+        SessionError::Expired => ApiError::OAuthFlow(
+            "the authorization took too long: start it again".into(),
+            "session_expired",
+        ),
+        SessionError::Db(e) => ApiError::internal(e),
+    }
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/oauth/exchange",
+    tag = openapi::TAG_UPSTREAM_OAUTH,
+    request_body = ExchangeInput,
+    responses((status = 200, body = ProviderKeyView), BadRequest, Unauthorized, Forbidden, NotFound),
+)]
+pub async fn exchange(
+    State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
+    ApiJson(input): ApiJson<ExchangeInput>,
+) -> Result<Json<ProviderKeyView>, ApiError> {
+    caller.require_admin()?;
+    let (code, state_param) = match parse_callback(input)? {
+        Callback::Code { code, state } => (code, state),
+        Callback::Denied { error, state: s } => {
+            // The session is spent either way.
+            if let Some(s) = s {
+                let _ = sessions::take(&state.db, &state.secrets, &s).await;
+            }
+            let error: String = error.chars().take(64).collect();
+            return Err(ApiError::OAuthFlow(
+                format!("the provider did not authorize: {error}"),
+                "access_denied",
+            ));
+        }
+    };
+    let session = sessions::take(&state.db, &state.secrets, &state_param)
+        .await
+        .map_err(session_error)?;
+    let key = oauth_key(&state, session.provider_key_id).await?;
+    let settings = settings_of(&state, key.provider_id)?;
+    let tokens = client::exchange_code(
+        state.accounts.http(),
+        &settings,
+        &session.redirect_uri,
+        &code,
+        &session.verifier,
+    )
+    .await
+    .map_err(|e| {
+        ApiError::OAuthFlow(format!("the code exchange failed: {e}"), "exchange_failed")
+    })?;
+    let before = snapshot(&ProviderKeyView::from(key.clone()));
+    state.accounts.forget(key.id);
+    state.accounts.store_tokens(key, tokens, None).await?;
+    let view = reload_view(&state, session.provider_key_id).await?;
+    audit(
+        &state,
+        &caller,
+        "oauth_connect",
+        "provider_key",
+        Some(session.provider_key_id.to_string()),
+        before,
+        snapshot(&view),
+    )
+    .await;
+    Ok(Json(view))
+}
+
+async fn reload_view(state: &AdminCore, id: i32) -> Result<ProviderKeyView, ApiError> {
+    state.reload().await?;
+    let row = provider_keys::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound("provider key"))?;
+    Ok(ProviderKeyView::from(row).with_health(&state.board))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/provider-keys/keys/{id}/oauth/refresh",
+    tag = openapi::TAG_UPSTREAM_OAUTH,
+    params(("id" = i32, Path)),
+    responses((status = 200, body = ProviderKeyView), BadRequest, Unauthorized, Forbidden, NotFound, BadGateway),
+)]
+pub async fn refresh(
+    State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath(id): ApiPath<i32>,
+) -> Result<Json<ProviderKeyView>, ApiError> {
+    caller.require_admin()?;
+    let key = oauth_key(&state, id).await?;
+    if OAuthState::of(&key) != OAuthState::Connected {
+        return Err(ApiError::OAuthFlow(
+            "the key is not connected: connect it first".into(),
+            "not_connected",
+        ));
+    }
+    let settings = settings_of(&state, key.provider_id)?;
+    match state.accounts.refresh(&settings, id, None).await {
+        Ok(_) => {}
+        Err(RefreshError::Db(e)) => return Err(ApiError::internal(e)),
+        Err(RefreshError::OAuth(OAuthError::Transport(why))) => {
+            return Err(ApiError::Upstream(
+                format!("the token endpoint could not be reached: {why}"),
+                "refresh_failed",
+            ));
+        }
+        Err(e) => {
+            return Err(ApiError::Upstream(
+                format!("the refresh failed: {e}"),
+                "refresh_failed",
+            ));
+        }
+    }
+    let view = reload_view(&state, id).await?;
+    audit(
+        &state,
+        &caller,
+        "oauth_refresh",
+        "provider_key",
+        Some(id.to_string()),
+        None,
+        snapshot(&view),
+    )
+    .await;
+    Ok(Json(view))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/provider-keys/keys/{id}/oauth/revoke",
+    tag = openapi::TAG_UPSTREAM_OAUTH,
+    params(("id" = i32, Path)),
+    responses((status = 200, body = ProviderKeyView), BadRequest, Unauthorized, Forbidden, NotFound),
+)]
+pub async fn revoke(
+    State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath(id): ApiPath<i32>,
+) -> Result<Json<ProviderKeyView>, ApiError> {
+    caller.require_admin()?;
+    let key = oauth_key(&state, id).await?;
+    let before = snapshot(&ProviderKeyView::from(key.clone()));
+    let mut row: provider_keys::ActiveModel = key.into();
+    row.secret_ciphertext = Set(state.secrets.encrypt(&Secret::new(String::new())));
+    row.secret_hint = Set(String::new());
+    row.oauth_refresh_ciphertext = Set(None);
+    row.oauth_expires_at = Set(None);
+    row.oauth_state = Set(Some(OAuthState::Revoked.as_str().to_owned()));
+    row.oauth_last_error = Set(None);
+    row.updated_at = Set(Utc::now());
+    row.update(&state.db).await?;
+    state.accounts.forget(id);
+    let view = reload_view(&state, id).await?;
+    audit(
+        &state,
+        &caller,
+        "oauth_revoke",
+        "provider_key",
+        Some(id.to_string()),
+        before,
+        snapshot(&view),
+    )
+    .await;
+    Ok(Json(view))
+}
+
+/// A pending authorization.
+#[derive(Serialize, ToSchema)]
+pub struct SessionView {
+    id: i32,
+    provider_key_id: i32,
+    redirect_uri: String,
+    created_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    /// Expired sessions are deleted on a schedule.
+    expired: bool,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/oauth/sessions",
+    tag = openapi::TAG_UPSTREAM_OAUTH,
+    responses((status = 200, body = Vec<SessionView>), Unauthorized, Forbidden),
+)]
+pub async fn list_sessions(
+    State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<Vec<SessionView>>, ApiError> {
+    caller.require_admin()?;
+    let now = Utc::now();
+    let rows = oauth_sessions::Entity::find()
+        .order_by_asc(oauth_sessions::Column::Id)
+        .all(&state.db)
+        .await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|s| SessionView {
+                id: s.id,
+                provider_key_id: s.provider_key_id,
+                redirect_uri: s.redirect_uri,
+                created_at: s.created_at,
+                expires_at: s.expires_at,
+                expired: s.expires_at <= now,
+            })
+            .collect(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(url: Option<&str>, code: Option<&str>, state: Option<&str>) -> ExchangeInput {
+        ExchangeInput {
+            callback_url: url.map(Into::into),
+            code: code.map(Into::into),
+            state: state.map(Into::into),
+        }
+    }
+
+    fn code(code: &str, state: &str) -> Callback {
+        Callback::Code {
+            code: code.into(),
+            state: state.into(),
+        }
+    }
+
+    #[test]
+    fn a_callback_url_gives_code_and_state_or_the_denial() {
+        let got = parse_callback(input(Some("http://x/cb?code=c1&state=s1"), None, None));
+        assert_eq!(got.ok(), Some(code("c1", "s1")));
+        let got = parse_callback(input(
+            Some("http://x/cb?error=access_denied&state=s1"),
+            None,
+            None,
+        ));
+        assert_eq!(
+            got.ok(),
+            Some(Callback::Denied {
+                error: "access_denied".into(),
+                state: Some("s1".into())
+            })
+        );
+        assert!(parse_callback(input(Some("http://x/cb?code=c1"), None, None)).is_err());
+        assert!(parse_callback(input(Some("not a url"), None, None)).is_err());
+    }
+
+    #[test]
+    fn a_pasted_code_may_carry_its_state_after_a_hash() {
+        assert_eq!(
+            parse_callback(input(None, Some("c1#s1"), None)).ok(),
+            Some(code("c1", "s1"))
+        );
+        assert_eq!(
+            parse_callback(input(None, Some(" c1 "), Some("s1"))).ok(),
+            Some(code("c1", "s1"))
+        );
+        assert!(parse_callback(input(None, Some("c1"), None)).is_err());
+        assert!(parse_callback(input(None, None, None)).is_err());
+    }
+
+    #[test]
+    fn callback_parts_are_bounded() {
+        let long = "c".repeat(MAX_CALLBACK_CHARS + 1);
+        assert!(parse_callback(input(None, Some(&long), Some("s"))).is_err());
+        let at_limit = "c".repeat(MAX_CALLBACK_CHARS);
+        assert!(parse_callback(input(None, Some(&at_limit), Some("s"))).is_ok());
+    }
+}

@@ -1,0 +1,103 @@
+//! Pending authorizations: the PKCE verifier (encrypted) and the hash of
+//! `state`, kept until the exchange consumes them once or they expire.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set};
+use sha2::{Digest, Sha256};
+
+use crate::secrets::{Secret, SecretBox};
+use crate::store::entities::oauth_sessions;
+
+/// A session taken for an exchange.
+pub struct PendingSession {
+    pub provider_key_id: i32,
+    pub verifier: Secret,
+    pub redirect_uri: String,
+}
+
+/// Why a `state` cannot be exchanged.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("unknown or already used state")]
+    Unknown,
+    #[error("the authorization session expired; start again")]
+    Expired,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+fn state_hash(state: &str) -> String {
+    hex::encode(Sha256::digest(state.as_bytes()))
+}
+
+/// Stores a new session; returns when it expires.
+pub async fn create(
+    db: &DatabaseConnection,
+    secrets: &SecretBox,
+    provider_key_id: i32,
+    state: &str,
+    verifier: &Secret,
+    redirect_uri: &str,
+    ttl: Duration,
+) -> Result<DateTime<Utc>, DbErr> {
+    let now = Utc::now();
+    let expires_at = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX);
+    oauth_sessions::Entity::insert(oauth_sessions::ActiveModel {
+        state_hash: Set(state_hash(state)),
+        provider_key_id: Set(provider_key_id),
+        verifier_ciphertext: Set(secrets.encrypt(verifier)),
+        redirect_uri: Set(redirect_uri.to_owned()),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        ..Default::default()
+    })
+    .exec(db)
+    .await?;
+    Ok(expires_at)
+}
+
+/// Takes the session of `state`: at most one caller gets it, and it is
+/// gone afterwards whatever the outcome of the exchange.
+pub async fn take(
+    db: &DatabaseConnection,
+    secrets: &SecretBox,
+    state: &str,
+) -> Result<PendingSession, SessionError> {
+    let hash = state_hash(state);
+    let Some(row) = oauth_sessions::Entity::find()
+        .filter(oauth_sessions::Column::StateHash.eq(&hash))
+        .one(db)
+        .await?
+    else {
+        return Err(SessionError::Unknown);
+    };
+    let deleted = oauth_sessions::Entity::delete_by_id(row.id)
+        .exec(db)
+        .await?;
+    if deleted.rows_affected != 1 {
+        // Another exchange took it first.
+        return Err(SessionError::Unknown);
+    }
+    if row.expires_at <= Utc::now() {
+        return Err(SessionError::Expired);
+    }
+    let verifier = secrets
+        .decrypt(&row.verifier_ciphertext)
+        .map_err(|_| SessionError::Unknown)?;
+    Ok(PendingSession {
+        provider_key_id: row.provider_key_id,
+        verifier,
+        redirect_uri: row.redirect_uri,
+    })
+}
+
+/// Deletes expired sessions; returns how many.
+pub async fn delete_expired(db: &DatabaseConnection) -> Result<u64, DbErr> {
+    let done = oauth_sessions::Entity::delete_many()
+        .filter(oauth_sessions::Column::ExpiresAt.lte(Utc::now()))
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected)
+}
