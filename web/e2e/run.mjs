@@ -726,7 +726,7 @@ try {
       const dialog = page.getByRole("dialog", { name: "Add upstream key" });
       await dialog.getByLabel("Provider").selectOption({ label: "anthropic" });
       await dialog.getByLabel("OAuth account").check();
-      expect((await dialog.getByLabel("Secret").count()) === 0, "an OAuth key is asked for a secret");
+      expect((await dialog.getByLabel("Secret", { exact: true }).count()) === 0, "an OAuth key is asked for a secret");
       await dialog.getByLabel("Name").fill("claude-e2e");
       await dialog.getByRole("button", { name: "Add key" }).click();
       // A new OAuth key goes straight to its sign-in.
@@ -785,6 +785,11 @@ try {
       await confirm.getByRole("button", { name: "Revoke" }).click();
       await row.getByTestId("oauth-state").getByText("OAuth revoked").waitFor();
       await row.getByRole("button", { name: "Reconnect claude-e2e" }).waitFor();
+      // A provider that sends back an error lands on the callback page too: it says so.
+      await go(page, "/oauth/callback?error=access_denied&state=nope", "OAuth sign-in");
+      await page.getByText("The account was not connected").waitFor();
+      await page.getByText(/The provider reports that the sign-in was declined or cancelled/).waitFor();
+      await shot(page, "oauth-callback-denied-1280");
     });
   }
 
@@ -842,6 +847,7 @@ try {
       ["/providers", "Providers & Plugins", "providers"],
       ["/users", "Users", "users"],
       ["/audit", "Audit Log", "audit"],
+      ["/oauth/callback", "OAuth sign-in", "oauth-callback"],
     ];
     for (const [path, title, name] of pages) {
       await go(m, path, title);

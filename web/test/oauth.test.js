@@ -106,11 +106,16 @@ describe("untilWords", () => {
 
 describe("oauthErrorWords", () => {
   it("explains each exchange error code and keeps the gateway's detail", () => {
-    expect(oauthErrorWords(new ApiError(400, "State already used.", "invalid_state"))).toMatch(/^This sign-in does not match .* State already used\.$/);
+    expect(oauthErrorWords(new ApiError(400, "Unknown or already used state.", "invalid_state"))).toBe(
+      "This sign-in does not match a session of the gateway (unknown, already used, or for another key). Start again with Connect.",
+    );
+    expect(oauthErrorWords(new ApiError(400, "The provider did not authorize: access_denied.", "access_denied"))).toBe(
+      "The provider reports that the sign-in was declined or cancelled. The provider did not authorize: access_denied.",
+    );
     expect(oauthErrorWords(new ApiError(400, "Token endpoint answered 400: invalid_grant.", "exchange_failed"))).toBe(
       "The provider refused to trade the code for tokens. Token endpoint answered 400: invalid_grant.",
     );
-    expect(oauthErrorWords(new ApiError(400, "The gateway refused the request.", "session_expired"))).toBe(
+    expect(oauthErrorWords(new ApiError(400, "The authorization took too long: start it again.", "session_expired"))).toBe(
       "The sign-in session expired before the code came back. Start again with Connect.",
     );
   });

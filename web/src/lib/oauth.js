@@ -103,21 +103,21 @@ export function wasConnected(oauth) {
   return Boolean(oauth && oauth.state !== "disconnected");
 }
 
+/** Words per error code, and whether the gateway's message adds a reason worth showing. */
 const EXCHANGE_WORDS = {
-  invalid_state: "This sign-in does not match a session of the gateway (unknown, already used, or for another key). Start again with Connect.",
-  session_expired: "The sign-in session expired before the code came back. Start again with Connect.",
-  access_denied: "The provider reports that the sign-in was declined or cancelled.",
-  exchange_failed: "The provider refused to trade the code for tokens.",
-  refresh_failed: "The token could not be refreshed.",
+  invalid_state: ["This sign-in does not match a session of the gateway (unknown, already used, or for another key). Start again with Connect.", false],
+  session_expired: ["The sign-in session expired before the code came back. Start again with Connect.", false],
+  access_denied: ["The provider reports that the sign-in was declined or cancelled.", true],
+  exchange_failed: ["The provider refused to trade the code for tokens.", true],
+  refresh_failed: ["The token could not be refreshed.", true],
 };
 
-/** Words for a failed authorize, exchange or refresh: what happened, then the gateway's detail. */
+/** Words for a failed authorize, exchange or refresh: what happened, then the gateway's reason. */
 export function oauthErrorWords(error) {
-  if (error instanceof ApiError && EXCHANGE_WORDS[error.code]) {
-    const detail = error.message && !/^The gateway (refused|answered)/.test(error.message) ? ` ${error.message}` : "";
-    return `${EXCHANGE_WORDS[error.code]}${detail}`;
-  }
-  return describeError(error);
+  const known = error instanceof ApiError ? EXCHANGE_WORDS[error.code] : null;
+  if (!known) return describeError(error);
+  const [words, withReason] = known;
+  return withReason && error.message ? `${words} ${error.message}` : words;
 }
 
 /** The endpoint fields a provider's OAuth override sends (`source` and `has_client_secret` are the gateway's). */
