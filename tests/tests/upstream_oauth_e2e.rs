@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use ai_proxy_tests::gateway::TestGateway;
 use ai_proxy_tests::mock::MockUpstream;
 use ai_proxy_tests::oauth_server::OAuthServer;
+use ai_proxy_tests::postgres::TempDatabase;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -49,6 +50,7 @@ async fn oauth_key(
                     "client_id": "ai-proxy-test",
                     "scopes": ["openid", "offline_access"],
                     "client_secret": "cs-never-shown",
+                    "request_headers": {"x-account-kind": "oauth"},
                 },
             })),
         )
@@ -129,6 +131,18 @@ async fn connect(gw: &TestGateway, key_id: i64) -> Value {
     view
 }
 
+/// An exchange that must fail with 400: its error code.
+async fn exchange_error(gw: &TestGateway, body: Value) -> String {
+    let (status, answer) = gw
+        .admin(Method::POST, "/api/oauth/exchange", Some(body))
+        .await;
+    assert_eq!(status, 400, "{answer}");
+    answer["error"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 async fn key(gw: &TestGateway, key_id: i64) -> Value {
     gw.admin_ok(
         Method::GET,
@@ -197,43 +211,29 @@ async fn a_connected_account_serves_requests_with_a_bearer_token() {
     let shown = key(&s.gw, s.key_id).await.to_string();
     assert!(!shown.contains(token), "tokens are never shown");
     let log = s.gw.log();
-    assert!(!log.contains(token) && !log.contains("cs-never-shown"), "secrets in the log");
+    assert!(
+        !log.contains(token) && !log.contains("cs-never-shown"),
+        "secrets in the log"
+    );
 
     // The same callback again: the session is spent.
-    let (status, body) =
-        s.gw.admin(
-            Method::POST,
-            "/api/oauth/exchange",
-            Some(json!({"callback_url": callback})),
-        )
-        .await;
     assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (400, Some("invalid_state"))
+        exchange_error(&s.gw, json!({"callback_url": callback})).await,
+        "invalid_state"
     );
     // A state nobody issued.
-    let (status, body) =
-        s.gw.admin(
-            Method::POST,
-            "/api/oauth/exchange",
-            Some(json!({"code": "c", "state": "forged"})),
-        )
-        .await;
     assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (400, Some("invalid_state"))
+        exchange_error(&s.gw, json!({"code": "c", "state": "forged"})).await,
+        "invalid_state"
     );
     // The operator said no at the provider.
-    let (status, body) =
-        s.gw.admin(
-            Method::POST,
-            "/api/oauth/exchange",
-            Some(json!({"callback_url": format!("{REDIRECT}?error=access_denied&state=x")})),
-        )
-        .await;
     assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (400, Some("access_denied"))
+        exchange_error(
+            &s.gw,
+            json!({"callback_url": format!("{REDIRECT}?error=access_denied&state=x")})
+        )
+        .await,
+        "access_denied"
     );
     // A code the server never issued: the exchange fails and nothing changes.
     let started =
@@ -244,15 +244,14 @@ async fn a_connected_account_serves_requests_with_a_bearer_token() {
         )
         .await;
     let before = key(&s.gw, s.key_id).await;
-    let (status, body) =
-        s.gw.admin(
-            Method::POST,
-            "/api/oauth/exchange",
-            Some(json!({"code": "not-issued", "state": started["state"]})),
+    assert_eq!(
+        exchange_error(
+            &s.gw,
+            json!({"code": "not-issued", "state": started["state"]})
         )
-        .await;
-    assert_eq!(status, 400, "{body}");
-    assert_eq!(body["error"]["code"], "exchange_failed", "{body}");
+        .await,
+        "exchange_failed"
+    );
     let after = key(&s.gw, s.key_id).await;
     assert_eq!(
         before["oauth"], after["oauth"],
@@ -274,6 +273,12 @@ async fn a_connected_account_serves_requests_with_a_bearer_token() {
     assert_eq!(resp.status(), 200);
     let last = s.mock.requests().pop().unwrap();
     assert!(
+        last.headers
+            .iter()
+            .any(|(n, v)| n == "x-account-kind" && v == "oauth"),
+        "the provider's OAuth request headers are added"
+    );
+    assert!(
         last.headers.iter().all(|(n, _)| n != "x-api-key"),
         "{:?}",
         last.headers
@@ -292,16 +297,9 @@ async fn an_expired_authorization_is_refused_and_orphans_are_deleted() {
     };
     let callback = authorize(&s.gw, s.key_id).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let (status, body) =
-        s.gw.admin(
-            Method::POST,
-            "/api/oauth/exchange",
-            Some(json!({"callback_url": callback})),
-        )
-        .await;
     assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (400, Some("session_expired"))
+        exchange_error(&s.gw, json!({"callback_url": callback})).await,
+        "session_expired"
     );
     assert_eq!(key(&s.gw, s.key_id).await["oauth"]["state"], "disconnected");
 
@@ -365,30 +363,14 @@ async fn concurrent_requests_never_send_an_expired_token() {
         return;
     };
     connect(&s.gw, s.key_id).await;
-    let started = Instant::now();
     let run_for = Duration::from_secs(12);
     let mut workers = Vec::new();
     for _ in 0..4 {
-        let proxy = s.gw.proxy_url.clone();
-        let client_key = s.client_key.clone();
-        workers.push(tokio::spawn(async move {
-            let http = reqwest::Client::new();
-            let mut statuses = Vec::new();
-            while started.elapsed() < run_for && statuses.len() < 400 {
-                let status = http
-                    .post(format!("{proxy}/v1/chat/completions"))
-                    .bearer_auth(&client_key)
-                    .json(&json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}))
-                    .send()
-                    .await
-                    .expect("proxy request")
-                    .status()
-                    .as_u16();
-                statuses.push(status);
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            statuses
-        }));
+        workers.push(tokio::spawn(load(
+            s.gw.proxy_url.clone(),
+            s.client_key.clone(),
+            run_for,
+        )));
     }
     let mut all = Vec::new();
     for w in workers {
@@ -405,6 +387,83 @@ async fn concurrent_requests_never_send_an_expired_token() {
         all.len()
     );
     assert!(all.len() > 40, "only {} requests ran", all.len());
+}
+
+/// Sends chat requests through `proxy` for `run_for` (at most 400); the statuses.
+async fn load(proxy: String, client_key: String, run_for: Duration) -> Vec<u16> {
+    let started = Instant::now();
+    let http = reqwest::Client::new();
+    let mut statuses = Vec::new();
+    while started.elapsed() < run_for && statuses.len() < 400 {
+        let status = http
+            .post(format!("{proxy}/v1/chat/completions"))
+            .bearer_auth(&client_key)
+            .json(&json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}))
+            .send()
+            .await
+            .expect("proxy request")
+            .status()
+            .as_u16();
+        statuses.push(status);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    statuses
+}
+
+#[tokio::test]
+async fn two_instances_share_one_account_without_losing_it() {
+    // Rotating refresh tokens: if both instances refreshed with the same
+    // one, the second would be refused and the account lost.
+    let Some(db) = TempDatabase::create("upstream_oauth_two_instances").await else {
+        return;
+    };
+    let Some(oauth) = OAuthServer::start("two_instances_share_one_account", 8) else {
+        return;
+    };
+    let mock = MockUpstream::start().await;
+    let env = [
+        ("DATABASE_URL", db.url.clone()),
+        (
+            "AI_PROXY_MASTER_KEY",
+            "0303030303030303030303030303030303030303030303030303030303030303".into(),
+        ),
+        ("AI_PROXY_CONFIG_POLL_MS", "200".into()),
+        ("AI_PROXY_OAUTH_REFRESH_MARGIN_SECS", "0".into()),
+    ];
+    let first = TestGateway::start_with(&env).await;
+    let second = TestGateway::start_with(&env).await;
+    let (key_id, client_key) = oauth_key(&first, &mock, &oauth, "openai").await;
+    connect(&first, key_id).await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while chat(&second, &client_key).await != 200 {
+        assert!(
+            Instant::now() < deadline,
+            "the second instance never saw the account"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let run_for = Duration::from_secs(12);
+    let mut workers = Vec::new();
+    for gw in [&first, &second, &first, &second] {
+        workers.push(tokio::spawn(load(
+            gw.proxy_url.clone(),
+            client_key.clone(),
+            run_for,
+        )));
+    }
+    let mut all = Vec::new();
+    for w in workers {
+        all.extend(w.await.unwrap());
+    }
+    let failed = all.iter().filter(|s| **s != 200).count();
+    assert_eq!(failed, 0, "{failed} of {} requests failed", all.len());
+    let refreshes = oauth.token_requests("refresh_token").await;
+    assert!(
+        (2..=8).contains(&refreshes),
+        "{refreshes} refreshes for {} requests",
+        all.len()
+    );
+    assert_eq!(key(&first, key_id).await["oauth"]["state"], "connected");
 }
 
 #[tokio::test]
