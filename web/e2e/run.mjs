@@ -709,6 +709,7 @@ try {
       await dialog.getByLabel("Scopes").fill("openid offline_access");
       await dialog.getByLabel("Extra parameters").fill("");
       await dialog.getByLabel("Redirect URI").fill("");
+      await dialog.getByLabel("Request headers").fill("x-e2e-oauth: console");
       await dialog.getByRole("button", { name: "Save override" }).click();
       await dialog.getByText("Token URL must be a full URL").waitFor();
       await dialog.getByLabel("Token URL").fill(`${issuer}/token`);
@@ -717,7 +718,10 @@ try {
       await dialog.waitFor({ state: "hidden" });
       await page.getByTestId("provider-anthropic").getByTestId("provider-oauth").getByText("OAuth (custom)").waitFor();
       const saved = (await adminCall(gateway, "GET", "/api/providers")).find((p) => p.name === "anthropic").oauth;
-      expect(saved?.source === "override" && saved.token_url === `${issuer}/token` && saved.redirect_uri === null, `oauth is ${JSON.stringify(saved)}`);
+      expect(
+        saved?.source === "override" && saved.token_url === `${issuer}/token` && saved.redirect_uri === null && saved.request_headers?.["x-e2e-oauth"] === "console",
+        `oauth is ${JSON.stringify(saved)}`,
+      );
     });
 
     await step("an OAuth key is created and connected through the sign-in page and /oauth/callback", async () => {

@@ -9,6 +9,8 @@ import {
   oauthTag,
   paramsText,
   parseParams,
+  parseHeaders,
+  headersText,
   parseScopes,
   untilWords,
   wasConnected,
@@ -133,6 +135,7 @@ describe("the OAuth override form", () => {
     extra_params: "code=true\n\naudience = api",
     redirect_uri: "",
     client_secret: "",
+    request_headers: "anthropic-beta: oauth-2025-04-20\n",
   };
   it("builds the override, null redirect URI and no secret when empty", () => {
     expect(oauthOverrideInput(form(valid))).toEqual({
@@ -142,6 +145,7 @@ describe("the OAuth override form", () => {
       scopes: ["openid", "profile", "user:inference"],
       extra_params: { code: "true", audience: "api" },
       redirect_uri: null,
+      request_headers: { "anthropic-beta": "oauth-2025-04-20" },
     });
     expect(oauthOverrideInput(form({ ...valid, client_secret: " s3cret " })).client_secret).toBe("s3cret");
   });
@@ -154,5 +158,12 @@ describe("the OAuth override form", () => {
   it("round-trips parameters and splits scopes", () => {
     expect(parseParams(paramsText({ a: "1", b: "x=y" }))).toEqual({ a: "1", b: "x=y" });
     expect(parseScopes("  a  b,c ")).toEqual(["a", "b", "c"]);
+  });
+  it("reads request headers and refuses the gateway's own", () => {
+    expect(parseHeaders("x-a: 1\n\n X-B:two words ")).toEqual({ "x-a": "1", "X-B": "two words" });
+    expect(parseHeaders(headersText({ "x-a": "1:2" }))).toEqual({ "x-a": "1:2" });
+    expect(() => parseHeaders("Authorization: Bearer x")).toThrow("The gateway sets Authorization itself");
+    expect(() => parseHeaders("no colon")).toThrow('"no colon" is not');
+    expect(() => parseHeaders("bad name: x")).toThrow("is not");
   });
 });

@@ -121,7 +121,10 @@ export function oauthErrorWords(error) {
 }
 
 /** The endpoint fields a provider's OAuth override sends (`source` and `has_client_secret` are the gateway's). */
-export const OVERRIDE_FIELDS = ["authorize_url", "token_url", "client_id", "scopes", "extra_params", "redirect_uri"];
+export const OVERRIDE_FIELDS = ["authorize_url", "token_url", "client_id", "scopes", "extra_params", "redirect_uri", "request_headers"];
+
+/** Headers an override may not add: the credential and what the gateway sets itself. */
+export const RESERVED_HEADERS = ["authorization", "host", "content-length", "transfer-encoding", "connection"];
 
 /** Scopes from a field: separated by spaces, commas or new lines. */
 export function parseScopes(text) {
@@ -142,6 +145,28 @@ export function parseParams(text) {
     params[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
   }
   return params;
+}
+
+/** Request headers from `Name: value` lines; the gateway's own headers are refused. */
+export function parseHeaders(text) {
+  const headers = {};
+  for (const raw of String(text ?? "").split("\n")) {
+    const line = raw.trim();
+    if (!line) continue;
+    const colon = line.indexOf(":");
+    const name = colon > 0 ? line.slice(0, colon).trim() : "";
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new Error(`Request headers are "Name: value" lines; "${line}" is not.`);
+    if (RESERVED_HEADERS.includes(name.toLowerCase())) throw new Error(`The gateway sets ${name} itself; it cannot be added.`);
+    headers[name] = line.slice(colon + 1).trim();
+  }
+  return headers;
+}
+
+/** `{name: value}` as the lines parseHeaders reads. */
+export function headersText(headers) {
+  return Object.entries(headers ?? {})
+    .map(([k, v]) => `${k}: ${v}`)
+    .join("\n");
 }
 
 /** `{k: v}` as the lines parseParams reads. */
@@ -176,6 +201,7 @@ export function oauthOverrideInput(form) {
     scopes: parseScopes(get("scopes")),
     extra_params: parseParams(form.get("extra_params")),
     redirect_uri: get("redirect_uri") ? httpUrl(get("redirect_uri"), "Redirect URI") : null,
+    request_headers: parseHeaders(form.get("request_headers")),
   };
   if (!body.client_id) throw new Error("Enter the client ID the provider gave this application.");
   const secret = get("client_secret");

@@ -6,7 +6,7 @@ import { Badge } from "../components/ui/badge.jsx";
 import { Button } from "../components/ui/button.jsx";
 import { Field, Input, Textarea } from "../components/ui/input.jsx";
 import { api } from "../lib/api.js";
-import { callbackUri, oauthOverrideInput, paramsText } from "../lib/oauth.js";
+import { callbackUri, headersText, oauthOverrideInput, paramsText } from "../lib/oauth.js";
 
 /** "OAuth" on a provider's row, saying where its endpoints come from. */
 export function OAuthBadge({ oauth }) {
@@ -74,6 +74,18 @@ export function OAuthSettingsDialog({ provider, onClose, onSaved, onResetRequest
           hint={`Empty: the provider sends the browser back to this console (${callbackUri(window.location.origin)}). Set it for apps whose page shows a code to paste.`}
         >
           {(id) => <Input id={id} name="redirect_uri" type="url" defaultValue={o?.redirect_uri ?? ""} placeholder="this console" autoComplete="off" />}
+        </Field>
+        <Field label="Request headers" hint="Added to upstream requests made with this provider's OAuth keys, one Name: value per line." className="sm:col-span-2">
+          {(id) => (
+            <Textarea
+              id={id}
+              name="request_headers"
+              rows={2}
+              defaultValue={headersText(o?.request_headers)}
+              placeholder="anthropic-beta: oauth-2025-04-20"
+              spellCheck={false}
+            />
+          )}
         </Field>
       </div>
       {custom ? (
