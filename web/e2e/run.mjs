@@ -87,6 +87,14 @@ async function until(fn, ms, what) {
   }
 }
 
+/** Fails when a visible table is wider than its card (its columns would scroll sideways). */
+async function noSidewaysTables(p, path) {
+  const wide = await p.evaluate(() =>
+    [...document.querySelectorAll("[data-table]")].filter((t) => t.offsetParent && t.scrollWidth > t.clientWidth + 1).length,
+  );
+  expect(wide === 0, `${path} has ${wide} table(s) scrolling sideways at ${p.viewportSize().width} px`);
+}
+
 async function go(p, path, title) {
   await p.goto(`${gateway.admin}${path}`);
   await p.getByRole("heading", { level: 1, name: title }).waitFor({ timeout: 10_000 });
@@ -827,11 +835,15 @@ try {
     await shot(page, "dashboard-1280-dark");
     await go(page, "/logs", "Logs");
     await shot(page, "logs-1280-dark");
+    // At 1280 px the key and plugin tables fit their cards.
     await go(page, "/providers", "Providers & Plugins");
+    await noSidewaysTables(page, "/providers");
     await shot(page, "providers-1280-dark");
     await go(page, "/user-keys", "User Keys");
+    await noSidewaysTables(page, "/user-keys");
     await shot(page, "user-keys-1280-dark");
     await go(page, "/provider-keys", "Provider Keys");
+    await noSidewaysTables(page, "/provider-keys");
     await shot(page, "provider-keys-1280-dark");
     await page.getByRole("button", { name: "Switch to light mode" }).click();
   });
@@ -858,10 +870,7 @@ try {
       const overflow = await m.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       expect(overflow <= 1, `${path} is ${overflow} px wider than the screen`);
       // Tables stack their rows on a phone: none hides columns off to the side.
-      const wide = await m.evaluate(() =>
-        [...document.querySelectorAll("[data-table]")].filter((t) => t.offsetParent && t.scrollWidth > t.clientWidth + 1).length,
-      );
-      expect(wide === 0, `${path} has ${wide} table(s) scrolling sideways`);
+      await noSidewaysTables(m, path);
       await shot(m, `${name}-390-light`);
     }
     await m.getByRole("button", { name: "Open menu" }).click();

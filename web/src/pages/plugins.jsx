@@ -123,7 +123,6 @@ export function Plugins({ plugins, onChanged, onUploaded }) {
               <Th>Used by</Th>
               <Th className="text-right">Calls</Th>
               <Th>Limits</Th>
-              <Th>SHA-256</Th>
               <Th>Enabled</Th>
               <Th className={cn("text-right", STICKY_END)}>Actions</Th>
             </tr>
@@ -136,7 +135,12 @@ export function Plugins({ plugins, onChanged, onUploaded }) {
                 <Tr key={p.id} data-testid={`plugin-${p.name}-${p.version}`}>
                   <Td primary>
                     <div className="font-medium">{p.name}</div>
-                    <div className="text-xs tabular-nums text-muted-foreground">{p.version}</div>
+                    <div className="text-xs tabular-nums text-muted-foreground">
+                      {p.version}
+                      <code className="ml-1.5 max-sm:hidden" title={`SHA-256 ${p.sha256}\nadded ${formatDateTime(p.created_at)}`}>
+                        {p.sha256.slice(0, 8)}
+                      </code>
+                    </div>
                   </Td>
                   <Td label="State" className="max-w-[220px] whitespace-normal">
                     <div className="flex flex-wrap gap-1 max-sm:justify-end">
@@ -156,11 +160,6 @@ export function Plugins({ plugins, onChanged, onUploaded }) {
                   <Td label="Limits" className="text-xs tabular-nums text-muted-foreground">
                     <div>{p.call_timeout_ms ? `${formatNumber(p.call_timeout_ms)} ms per call` : "default time"}</div>
                     <div>{p.memory_mib ? `${formatNumber(p.memory_mib)} MiB` : "default memory"}</div>
-                  </Td>
-                  <Td label="SHA-256" phone={false}>
-                    <code className="text-xs text-muted-foreground" title={`${p.sha256}\nadded ${formatDateTime(p.created_at)}`}>
-                      {p.sha256.slice(0, 12)}…
-                    </code>
                   </Td>
                   <Td label="Enabled">
                     <Switch checked={p.enabled} onCheckedChange={(v) => setEnabled(p, v)} aria-label={`${label(p)} enabled`} />

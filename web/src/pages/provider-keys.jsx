@@ -331,7 +331,6 @@ export function ProviderKeysPage() {
             <thead>
               <tr>
                 <Th>Name</Th>
-                <Th>Provider</Th>
                 <Th>Credential</Th>
                 <Th>Health</Th>
                 <Th>Limits</Th>
@@ -342,13 +341,12 @@ export function ProviderKeysPage() {
             <tbody>
               {keys.data.map((k) => (
                 <Tr key={k.id} data-testid={`provider-key-${k.name}`}>
-                  <Td primary>
+                  <Td primary className="max-w-[200px] whitespace-normal break-words">
                     <div className="font-medium">{k.name}</div>
-                    <div className="text-xs tabular-nums text-muted-foreground" title="Share of traffic in weighted pools">
-                      weight {k.weight}
+                    <div className="text-xs text-muted-foreground">
+                      {providerName(k.provider_id)} · <span title="Share of traffic in weighted pools">weight {k.weight}</span>
                     </div>
                   </Td>
-                  <Td label="Provider">{providerName(k.provider_id)}</Td>
                   <Td label="Credential" className="min-w-[190px] whitespace-normal">
                     <KeyCredential
                       keyRow={k}

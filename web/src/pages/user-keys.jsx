@@ -238,7 +238,6 @@ export function UserKeysPage({ user }) {
             <thead>
               <tr>
                 <Th>Name</Th>
-                <Th>Provider</Th>
                 <Th>Pool</Th>
                 <Th>Limits</Th>
                 <Th>Models</Th>
@@ -250,11 +249,12 @@ export function UserKeysPage({ user }) {
             <tbody>
               {keys.data.map((k) => (
                 <Tr key={k.id} data-testid={`client-key-${k.name}`}>
-                  <Td primary>
+                  <Td primary className="max-w-[200px] whitespace-normal break-words">
                     <div className="font-medium">{k.name}</div>
-                    <code className="text-xs text-muted-foreground">{k.key_prefix}…</code>
+                    <div className="text-xs text-muted-foreground">
+                      <code>{k.key_prefix}…</code> · {providerName(k.provider_id)}
+                    </div>
                   </Td>
-                  <Td label="Provider">{providerName(k.provider_id)}</Td>
                   <Td label="Pool" className="min-w-[160px] max-w-[220px] whitespace-normal">
                     {k.provider_key_ids.length ? (
                       <span className="line-clamp-2 text-sm">{k.provider_key_ids.map(upstreamName).join(", ")}</span>
