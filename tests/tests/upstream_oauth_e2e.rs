@@ -50,6 +50,7 @@ async fn oauth_key(
                     "client_id": "ai-proxy-test",
                     "scopes": ["openid", "offline_access"],
                     "client_secret": "cs-never-shown",
+                    "request_headers": {"x-account-kind": "oauth"},
                 },
             })),
         )
@@ -271,6 +272,12 @@ async fn a_connected_account_serves_requests_with_a_bearer_token() {
         .unwrap();
     assert_eq!(resp.status(), 200);
     let last = s.mock.requests().pop().unwrap();
+    assert!(
+        last.headers
+            .iter()
+            .any(|(n, v)| n == "x-account-kind" && v == "oauth"),
+        "the provider's OAuth request headers are added"
+    );
     assert!(
         last.headers.iter().all(|(n, _)| n != "x-api-key"),
         "{:?}",

@@ -127,7 +127,13 @@ pub async fn probe_key(
     };
     let placeholder = credential_placeholder();
     let prepared = match instance.prepare(&head, &probe.body, &placeholder).await {
-        Ok(p) if key.oauth.is_some() => crate::oauth::as_bearer(p, &placeholder),
+        Ok(p) if key.oauth.is_some() => {
+            let extra = provider
+                .oauth
+                .as_ref()
+                .map_or(&[][..], |o| &o.request_headers[..]);
+            crate::oauth::as_bearer(p, &placeholder, extra)
+        }
         Ok(p) => p,
         Err(f) => return unknown(&f.to_string()),
     };

@@ -11,6 +11,15 @@ pub const MAX_FIELD_CHARS: usize = 2048;
 /// Most scopes or extra parameters in an override.
 pub const MAX_LIST_ITEMS: usize = 32;
 
+/// Headers an override may not add: the credential and what the host sets.
+const RESERVED_HEADERS: &[&str] = &[
+    "authorization",
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+];
+
 /// Where a provider's OAuth settings come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -31,6 +40,9 @@ pub struct OAuthSettings {
     /// A fixed redirect URI (apps whose callback page shows a code to
     /// paste); `None`: the one the operator's console passes.
     pub redirect_uri: Option<String>,
+    /// Headers added to requests made with an OAuth key (some providers
+    /// want a marker header with account tokens).
+    pub request_headers: Vec<(String, String)>,
     pub source: SettingsSource,
 }
 
@@ -48,6 +60,10 @@ pub struct OAuthOverride {
     pub extra_params: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     pub redirect_uri: Option<String>,
+    /// Headers added to upstream requests made with an OAuth key, e.g.
+    /// `{"anthropic-beta": "oauth-2025-04-20"}`.
+    #[serde(default)]
+    pub request_headers: std::collections::BTreeMap<String, String>,
     /// For confidential clients; write-only (stored encrypted, apart).
     #[serde(default, skip_serializing)]
     #[schema(write_only)]
@@ -63,6 +79,7 @@ pub struct OAuthSettingsView {
     pub scopes: Vec<String>,
     pub extra_params: std::collections::BTreeMap<String, String>,
     pub redirect_uri: Option<String>,
+    pub request_headers: std::collections::BTreeMap<String, String>,
     pub has_client_secret: bool,
     pub source: SettingsSource,
 }
@@ -76,6 +93,7 @@ impl From<&OAuthSettings> for OAuthSettingsView {
             scopes: s.scopes.clone(),
             extra_params: s.extra_params.iter().cloned().collect(),
             redirect_uri: s.redirect_uri.clone(),
+            request_headers: s.request_headers.iter().cloned().collect(),
             has_client_secret: s.client_secret.is_some(),
             source: s.source,
         }
@@ -89,8 +107,10 @@ pub enum SettingsError {
     NotHttpUrl(&'static str),
     #[error("{0} must be 1 to {MAX_FIELD_CHARS} characters")]
     Length(&'static str),
-    #[error("at most {MAX_LIST_ITEMS} scopes and {MAX_LIST_ITEMS} extra parameters")]
+    #[error("at most {MAX_LIST_ITEMS} scopes, extra parameters and request headers")]
     TooMany,
+    #[error("request header '{0}' is not a valid header, or one the gateway sets itself")]
+    BadHeader(String),
 }
 
 impl OAuthOverride {
@@ -110,8 +130,19 @@ impl OAuthOverride {
         if let Some(secret) = &self.client_secret {
             check_length("client_secret", secret)?;
         }
-        if self.scopes.len() > MAX_LIST_ITEMS || self.extra_params.len() > MAX_LIST_ITEMS {
+        if self.scopes.len() > MAX_LIST_ITEMS
+            || self.extra_params.len() > MAX_LIST_ITEMS
+            || self.request_headers.len() > MAX_LIST_ITEMS
+        {
             return Err(SettingsError::TooMany);
+        }
+        for (name, value) in &self.request_headers {
+            let valid = http::HeaderName::from_bytes(name.as_bytes()).is_ok()
+                && http::HeaderValue::from_str(value).is_ok()
+                && !RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str());
+            if !valid {
+                return Err(SettingsError::BadHeader(name.clone()));
+            }
         }
         for scope in &self.scopes {
             check_length("each scope", scope)?;
@@ -156,6 +187,7 @@ impl OAuthSettings {
                 scopes: o.scopes,
                 extra_params: o.extra_params.into_iter().collect(),
                 redirect_uri: o.redirect_uri,
+                request_headers: o.request_headers.into_iter().collect(),
                 source: SettingsSource::Override,
             });
         }
@@ -168,6 +200,7 @@ impl OAuthSettings {
             scopes: p.scopes.clone(),
             extra_params: p.extra_params.clone(),
             redirect_uri: None,
+            request_headers: Vec::new(),
             source: SettingsSource::Plugin,
         })
     }
@@ -195,6 +228,7 @@ mod tests {
             scopes: vec![],
             extra_params: Default::default(),
             redirect_uri: None,
+            request_headers: Default::default(),
             client_secret: None,
         }
     }
@@ -240,6 +274,19 @@ mod tests {
             ..over()
         };
         assert_eq!(at_limit.check(), Ok(()));
+        let header = |name: &str| OAuthOverride {
+            request_headers: [(name.to_owned(), "v".to_owned())].into(),
+            ..over()
+        };
+        assert_eq!(header("anthropic-beta").check(), Ok(()));
+        assert!(matches!(
+            header("Authorization").check(),
+            Err(SettingsError::BadHeader(_))
+        ));
+        assert!(matches!(
+            header("bad header").check(),
+            Err(SettingsError::BadHeader(_))
+        ));
         let too_many = OAuthOverride {
             scopes: vec!["s".into(); MAX_LIST_ITEMS + 1],
             ..over()

@@ -231,7 +231,14 @@ async fn attempt_until_answered(
         };
         let outbound = if key.oauth.is_some() {
             prepared_bearer
-                .get_or_insert_with(|| as_bearer(prepared.clone(), &placeholder))
+                .get_or_insert_with(|| {
+                    let extra = request
+                        .provider
+                        .oauth
+                        .as_ref()
+                        .map_or(&[][..], |o| &o.request_headers[..]);
+                    as_bearer(prepared.clone(), &placeholder, extra)
+                })
                 .clone()
         } else {
             prepared.clone()
