@@ -6,6 +6,7 @@ import { isFlat } from "../src/components/charts.jsx";
 import { RankList } from "../src/components/rank-list.jsx";
 import { changedFields } from "../src/pages/audit.jsx";
 import { Td } from "../src/components/ui/table.jsx";
+import { ChunkBoundary } from "../src/components/lazy.jsx";
 
 describe("ErrorNote", () => {
   it("renders nothing without an error and an alert with one", () => {
@@ -79,5 +80,14 @@ describe("Td", () => {
     expect(cell(<Td actions>a</Td>)).toMatch(/cell-actions[^"]*sticky/);
     expect(cell(<Td label="SHA-256" phone={false}>x</Td>)).toContain("cell-phone-hidden");
     expect(cell(<Td>plain</Td>)).not.toContain("data-label");
+  });
+});
+
+describe("ChunkBoundary", () => {
+  it("shows its children until a chunk fails, and clears the failure when the page changes", () => {
+    expect(renderToStaticMarkup(<ChunkBoundary resetKey="/a">page</ChunkBoundary>)).toBe("page");
+    expect(ChunkBoundary.getDerivedStateFromError(new Error("chunk"))).toEqual({ failed: true });
+    expect(ChunkBoundary.getDerivedStateFromProps({ resetKey: "/b" }, { failed: true, resetKey: "/a" })).toEqual({ failed: false, resetKey: "/b" });
+    expect(ChunkBoundary.getDerivedStateFromProps({ resetKey: "/a" }, { failed: true, resetKey: "/a" })).toBeNull();
   });
 });
