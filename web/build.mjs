@@ -1,14 +1,17 @@
-// Builds the console into dist/: esbuild bundles src/main.jsx, Tailwind's
-// CLI writes the stylesheet, and index.html names both by content hash so
-// the gateway can let browsers cache assets for good; each asset also gets
-// a gzipped twin.
-// `node build.mjs --watch` rebuilds on change (no hashing).
+// Builds the console into dist/: esbuild bundles src/main.jsx into an
+// entry module and chunks (each page, the charting library and shared
+// code load on first use, through dynamic import()), Tailwind's CLI writes
+// the stylesheet, and index.html names the entry and stylesheet, with a
+// modulepreload for each chunk the entry imports. Every file name carries
+// a content hash so the gateway can let browsers cache assets for good;
+// each asset also gets a gzipped twin. Prints the first load's size.
+// `node build.mjs --watch` rebuilds on change (the entry is app.js).
 import { build, context } from "esbuild";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync, renameSync } from "node:fs";
 import { gzipSync } from "node:zlib";
-import { dirname, join } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = dirname(fileURLToPath(import.meta.url));
@@ -19,6 +22,10 @@ const options = {
   entryPoints: [join(root, "src/main.jsx")],
   bundle: true,
   format: "esm",
+  splitting: true,
+  outdir: join(dist, "assets"),
+  chunkNames: "chunk-[hash]",
+  metafile: true,
   jsx: "automatic",
   loader: { ".js": "jsx" },
   minify: !watch,
@@ -50,11 +57,43 @@ function gzip(file) {
   writeFileSync(`${path}.gz`, gzipSync(readFileSync(path), { level: 9 }));
 }
 
-function page(js, cssFile) {
+/** index.html naming the entry, the chunks it imports (preloaded) and the stylesheet. */
+function page(js, cssFile, preload = []) {
+  const links = preload.map((f) => `<link rel="modulepreload" href="/assets/${f}" />`).join("\n    ");
   const html = readFileSync(join(root, "index.html"), "utf8")
     .replace("%JS%", `/assets/${js}`)
-    .replace("%CSS%", `/assets/${cssFile}`);
+    .replace("%CSS%", `/assets/${cssFile}`)
+    .replace("%PRELOAD%", links);
   writeFileSync(join(dist, "index.html"), html);
+}
+
+/** The entry's output file and the chunks it imports statically (loaded before it runs). */
+function entryOf(metafile) {
+  const outputs = metafile.outputs;
+  // Dynamic import() targets are entry points too; the page's is main.jsx.
+  const entry = Object.keys(outputs).find((o) => outputs[o].entryPoint === "src/main.jsx");
+  const seen = new Set();
+  const walk = (o) => {
+    for (const i of outputs[o].imports) {
+      if (i.kind === "import-statement" && !seen.has(i.path)) {
+        seen.add(i.path);
+        walk(i.path);
+      }
+    }
+  };
+  walk(entry);
+  const name = (o) => basename(relative(root, o));
+  return { entry: name(entry), imports: [...seen].map(name), all: Object.keys(outputs).filter((o) => o.endsWith(".js")).map(name) };
+}
+
+function sizes(files) {
+  let raw = 0;
+  let gz = 0;
+  for (const f of files) {
+    raw += readFileSync(join(dist, "assets", f)).length;
+    gz += readFileSync(join(dist, "assets", `${f}.gz`)).length;
+  }
+  return `${(raw / 1024).toFixed(1)} KiB (${(gz / 1024).toFixed(1)} KiB gzipped)`;
 }
 
 rmSync(dist, { recursive: true, force: true });
@@ -63,15 +102,17 @@ const started = Date.now();
 if (watch) {
   css();
   page("app.js", "app.css");
-  const ctx = await context({ ...options, outfile: join(dist, "assets/app.js") });
+  const ctx = await context({ ...options, entryNames: "app" });
   await ctx.watch();
   console.log("watching src/ (restart to rebuild the stylesheet)");
 } else {
-  await build({ ...options, outfile: join(dist, "assets/app.js") });
+  const result = await build({ ...options, entryNames: "app-[hash]" });
   css();
-  const [js, cssFile] = [hashed("app", "js"), hashed("app", "css")];
-  gzip(js);
-  gzip(cssFile);
-  page(js, cssFile);
-  console.log(`built web/dist in ${Date.now() - started} ms`);
+  const cssFile = hashed("app", "css");
+  const js = entryOf(result.metafile);
+  for (const f of [...js.all, cssFile]) gzip(f);
+  page(js.entry, cssFile, js.imports);
+  console.log(
+    `built web/dist in ${Date.now() - started} ms; first load ${sizes([js.entry, ...js.imports, cssFile])}, all scripts ${sizes(js.all)} in ${js.all.length} files`,
+  );
 }

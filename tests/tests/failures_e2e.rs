@@ -225,6 +225,15 @@ async fn a_misbehaving_plugin_fails_only_its_own_request() {
         "the credential reached the upstream outside its header"
     );
 
+    // Nothing a request leaves in the plugin's memory reaches the next one:
+    // every request sees the instance's memory as it was first loaded.
+    for _ in 0..3 {
+        let (status, body, rid) = chat(&gw, Some(&key), hello("remember")).await;
+        assert_eq!(status, 200, "{body}");
+        let trace = gw.trace_by_request_id(&rid).await;
+        assert_eq!(trace["model"], "remember-1", "{trace}");
+    }
+
     // A runaway request does not hold up a well-behaved one running beside it.
     let (looping, healthy) = tokio::join!(chat(&gw, Some(&key), hello("loop")), async {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;

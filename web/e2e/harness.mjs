@@ -157,3 +157,28 @@ export async function adminCall(gateway, method, path, body) {
   if (!response.ok) throw new Error(`${method} ${path} -> ${response.status}: ${text}`);
   return text ? JSON.parse(text) : null;
 }
+
+/**
+ * The test OAuth 2.0 server of tests/oauth (oauth2-mock-server: PKCE,
+ * refresh tokens; its /authorize redirects straight back with a code).
+ * tests/oauth/run.sh installs its packages on first use. Resolves to its
+ * issuer as http://127.0.0.1:PORT once it prints READY.
+ */
+export async function startOAuthServer(repo) {
+  const [port, control] = [await freePort(), await freePort()];
+  const proc = start(join(repo, "tests/oauth/run.sh"), [String(port), String(control)], {}, "oauth-server");
+  const issuer = await withTimeout(
+    new Promise((resolve, reject) => {
+      let out = "";
+      proc.child.stdout.on("data", (chunk) => {
+        out += chunk.toString();
+        const m = /READY (\S+)/.exec(out);
+        if (m) resolve(m[1].replace("//localhost:", "//127.0.0.1:"));
+      });
+      proc.child.on("exit", (code) => reject(new Error(`the OAuth server exited with ${code}: ${proc.log()}`)));
+    }),
+    120_000,
+    "the OAuth server to print READY",
+  );
+  return { ...proc, issuer, control: `http://127.0.0.1:${control}` };
+}

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { ADMIN_PASSWORD, adminCall, killAll, startGateway, startMock, withTimeout } from "./harness.mjs";
+import { ADMIN_PASSWORD, adminCall, killAll, startGateway, startMock, startOAuthServer, withTimeout } from "./harness.mjs";
 
 const web = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const repo = resolve(web, "..");
@@ -87,6 +87,14 @@ async function until(fn, ms, what) {
   }
 }
 
+/** Fails when a visible table is wider than its card (its columns would scroll sideways). */
+async function noSidewaysTables(p, path) {
+  const wide = await p.evaluate(() =>
+    [...document.querySelectorAll("[data-table]")].filter((t) => t.offsetParent && t.scrollWidth > t.clientWidth + 1).length,
+  );
+  expect(wide === 0, `${path} has ${wide} table(s) scrolling sideways at ${p.viewportSize().width} px`);
+}
+
 async function go(p, path, title) {
   await p.goto(`${gateway.admin}${path}`);
   await p.getByRole("heading", { level: 1, name: title }).waitFor({ timeout: 10_000 });
@@ -119,6 +127,17 @@ page = await desktop.newPage();
 const consoleErrors = [];
 page.on("pageerror", (e) => consoleErrors.push(String(e)));
 let clientKey = null;
+
+// Upstream OAuth (issue 6) runs when this gateway has its API; the test
+// authorization server installs and starts in the background meanwhile.
+const oauthProbe = await fetch(`${gateway.admin}/api/oauth/authorize`, {
+  method: "POST",
+  headers: { authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString("base64")}`, "content-type": "application/json" },
+  body: "{}",
+});
+const oauthApi = oauthProbe.status !== 404 && oauthProbe.status !== 405;
+const oauthServer = oauthApi ? startOAuthServer(repo) : null;
+oauthServer?.catch(() => {}); // awaited (and reported) by its step
 
 try {
   await step("the console is served at / and unknown /api paths stay JSON 404", async () => {
@@ -682,6 +701,129 @@ try {
     await shot(page, "audit-1280");
   });
 
+  if (!oauthApi) {
+    skip("an OAuth account is connected through the console", `POST /api/oauth/authorize answers ${oauthProbe.status}; the upstream OAuth API does not exist yet`);
+  } else {
+    await step("a provider's OAuth endpoints are overridden to the test authorization server", async () => {
+      const { issuer } = await oauthServer;
+      const anthropic = (await adminCall(gateway, "GET", "/api/providers")).find((p) => p.name === "anthropic");
+      await adminCall(gateway, "PUT", `/api/providers/${anthropic.id}`, { base_url: mock.url });
+      await go(page, "/providers", "Providers & Plugins");
+      await page.getByRole("button", { name: "OAuth settings of anthropic" }).click();
+      const dialog = page.getByRole("dialog", { name: "OAuth settings of anthropic" });
+      await dialog.getByLabel("Authorize URL").fill(`${issuer}/authorize`);
+      await dialog.getByLabel("Token URL").fill("token");
+      await dialog.getByLabel("Client ID").fill("ai-proxy-e2e");
+      await dialog.getByLabel("Scopes").fill("openid offline_access");
+      await dialog.getByLabel("Extra parameters").fill("");
+      await dialog.getByLabel("Redirect URI").fill("");
+      await dialog.getByLabel("Request headers").fill("x-e2e-oauth: console");
+      await dialog.getByRole("button", { name: "Save override" }).click();
+      await dialog.getByText("Token URL must be a full URL").waitFor();
+      await dialog.getByLabel("Token URL").fill(`${issuer}/token`);
+      await shot(page, "provider-oauth-settings-1280");
+      await dialog.getByRole("button", { name: "Save override" }).click();
+      await dialog.waitFor({ state: "hidden" });
+      await page.getByTestId("provider-anthropic").getByTestId("provider-oauth").getByText("OAuth (custom)").waitFor();
+      const saved = (await adminCall(gateway, "GET", "/api/providers")).find((p) => p.name === "anthropic").oauth;
+      expect(
+        saved?.source === "override" && saved.token_url === `${issuer}/token` && saved.redirect_uri === null && saved.request_headers?.["x-e2e-oauth"] === "console",
+        `oauth is ${JSON.stringify(saved)}`,
+      );
+    });
+
+    await step("an OAuth key is created and connected through the sign-in page and /oauth/callback", async () => {
+      await go(page, "/provider-keys", "Provider Keys");
+      await page.getByRole("button", { name: "Add upstream key" }).click();
+      const dialog = page.getByRole("dialog", { name: "Add upstream key" });
+      await dialog.getByLabel("Provider").selectOption({ label: "anthropic" });
+      await dialog.getByLabel("OAuth account").check();
+      expect((await dialog.getByLabel("Secret", { exact: true }).count()) === 0, "an OAuth key is asked for a secret");
+      await dialog.getByLabel("Name").fill("claude-e2e");
+      await dialog.getByRole("button", { name: "Add key" }).click();
+      // A new OAuth key goes straight to its sign-in.
+      const connect = page.getByRole("dialog", { name: "Connect claude-e2e" });
+      const link = connect.getByTestId("oauth-sign-in-link");
+      await link.waitFor();
+      const row = page.getByTestId("provider-key-claude-e2e");
+      await row.getByTestId("oauth-state").getByText("OAuth not connected").waitFor();
+      // A pasted code with a state the gateway never issued is refused in words.
+      await connect.getByLabel("Paste the callback URL or code").fill("some-code#not-a-state");
+      await connect.getByRole("button", { name: "Connect" }).click();
+      await connect.getByText(/This sign-in does not match a session of the gateway/).waitFor();
+      await shot(page, "oauth-connect-dialog-1280");
+      // The sign-in page opens in a tab and redirects to the console's callback page.
+      const [tab] = await Promise.all([desktop.waitForEvent("page"), link.click()]);
+      focus = tab;
+      await tab.getByTestId("oauth-callback").getByText("claude-e2e is connected").waitFor({ timeout: 15_000 });
+      expect(!new URL(tab.url()).search, `the code stays in the address bar: ${tab.url()}`);
+      await shot(tab, "oauth-callback-1280");
+      await tab.close();
+      focus = null;
+      // The first tab hears of it: the dialog closes and the key is connected.
+      await connect.waitFor({ state: "hidden" });
+      await row.getByTestId("oauth-state").getByText("OAuth connected").waitFor();
+      await row.getByTestId("oauth-detail").getByText(/^token expires in /).waitFor();
+      const key = (await adminCall(gateway, "GET", "/api/provider-keys/keys")).find((k) => k.name === "claude-e2e");
+      expect(key.oauth?.state === "connected" && key.oauth.expires_at, `the key is ${JSON.stringify(key.oauth)}`);
+      await shot(page, "provider-keys-oauth-1280");
+    });
+
+    await step("a request through the OAuth key is proxied and logged; refresh and revoke work", async () => {
+      const anthropic = (await adminCall(gateway, "GET", "/api/providers")).find((p) => p.name === "anthropic");
+      const upstream = (await adminCall(gateway, "GET", "/api/provider-keys/keys")).find((k) => k.name === "claude-e2e");
+      const created = await adminCall(gateway, "POST", "/api/user-service/keys", {
+        name: "claude-app",
+        provider_id: anthropic.id,
+        provider_key_ids: [upstream.id],
+      });
+      const r = await fetch(`${gateway.proxy}/v1/messages`, {
+        method: "POST",
+        headers: { "x-api-key": created.key, "anthropic-version": "2023-06-01", "content-type": "application/json" },
+        body: JSON.stringify({ model: "claude-sonnet-4-5", max_tokens: 64, messages: [{ role: "user", content: "via oauth" }] }),
+      });
+      const text = await r.text();
+      expect(r.status === 200, `the proxied request answered ${r.status}: ${text.slice(0, 300)}`);
+      await go(page, "/logs", "Logs");
+      await page.getByTestId("trace-rows").locator("tr").filter({ hasText: "claude-e2e" }).first().waitFor({ timeout: 10_000 });
+      await shot(page, "logs-oauth-1280");
+      await go(page, "/provider-keys", "Provider Keys");
+      const row = page.getByTestId("provider-key-claude-e2e");
+      await row.getByRole("button", { name: "Refresh claude-e2e now" }).click();
+      await page.getByRole("status").filter({ hasText: "claude-e2e: token refreshed" }).waitFor();
+      await row.getByRole("button", { name: "Revoke claude-e2e" }).click();
+      const confirm = page.getByRole("alertdialog");
+      await confirm.getByText("Revoke claude-e2e?").waitFor();
+      await confirm.getByRole("button", { name: "Revoke" }).click();
+      await row.getByTestId("oauth-state").getByText("OAuth revoked").waitFor();
+      await row.getByRole("button", { name: "Reconnect claude-e2e" }).waitFor();
+      // A provider that sends back an error lands on the callback page too: it says so.
+      await go(page, "/oauth/callback?error=access_denied&state=nope", "OAuth sign-in");
+      await page.getByText("The account was not connected").waitFor();
+      await page.getByText(/The provider reports that the sign-in was declined or cancelled/).waitFor();
+      await shot(page, "oauth-callback-denied-1280");
+    });
+  }
+
+  await step("a page whose code cannot be loaded says so and offers a reload", async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, storageState: await desktop.storageState() });
+    try {
+      const p = await ctx.newPage();
+      focus = p;
+      await go(p, "/", "Dashboard");
+      // As after an upgrade: the chunks this tab knows of are gone.
+      await p.route(/\/assets\/chunk-[^/]+\.js$/, (route) => route.abort());
+      await p.getByRole("link", { name: "Audit Log" }).click();
+      await p.getByText("This part of the console could not be loaded.").waitFor();
+      await shot(p, "chunk-failed-1280");
+      await p.unroute(/\/assets\/chunk-[^/]+\.js$/);
+      await p.getByRole("button", { name: "Reload the page" }).click();
+      await p.getByTestId("audit-rows").waitFor();
+    } finally {
+      await ctx.close();
+    }
+  });
+
   await step("dark mode switches and is remembered", async () => {
     await go(page, "/", "Dashboard");
     await page.getByRole("button", { name: "Switch to dark mode" }).click();
@@ -693,11 +835,15 @@ try {
     await shot(page, "dashboard-1280-dark");
     await go(page, "/logs", "Logs");
     await shot(page, "logs-1280-dark");
+    // At 1280 px the key and plugin tables fit their cards.
     await go(page, "/providers", "Providers & Plugins");
+    await noSidewaysTables(page, "/providers");
     await shot(page, "providers-1280-dark");
     await go(page, "/user-keys", "User Keys");
+    await noSidewaysTables(page, "/user-keys");
     await shot(page, "user-keys-1280-dark");
     await go(page, "/provider-keys", "Provider Keys");
+    await noSidewaysTables(page, "/provider-keys");
     await shot(page, "provider-keys-1280-dark");
     await page.getByRole("button", { name: "Switch to light mode" }).click();
   });
@@ -717,11 +863,14 @@ try {
       ["/providers", "Providers & Plugins", "providers"],
       ["/users", "Users", "users"],
       ["/audit", "Audit Log", "audit"],
+      ["/oauth/callback", "OAuth sign-in", "oauth-callback"],
     ];
     for (const [path, title, name] of pages) {
       await go(m, path, title);
       const overflow = await m.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       expect(overflow <= 1, `${path} is ${overflow} px wider than the screen`);
+      // Tables stack their rows on a phone: none hides columns off to the side.
+      await noSidewaysTables(m, path);
       await shot(m, `${name}-390-light`);
     }
     await m.getByRole("button", { name: "Open menu" }).click();

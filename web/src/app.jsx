@@ -6,24 +6,25 @@ import { ToastProvider } from "./components/ui/toast.jsx";
 import { Empty, Loading } from "./components/ui/states.jsx";
 import { api, onUnauthorized, SESSION_EXPIRED } from "./lib/api.js";
 import { navigate, useLocation } from "./lib/router.js";
+import { Deferred, lazyNamed } from "./components/lazy.jsx";
 import { LoginPage } from "./pages/login.jsx";
-import { DashboardPage } from "./pages/dashboard.jsx";
-import { LogsPage } from "./pages/logs.jsx";
-import { ProviderKeysPage } from "./pages/provider-keys.jsx";
-import { UserKeysPage } from "./pages/user-keys.jsx";
-import { ProvidersPage } from "./pages/providers.jsx";
-import { UsersPage } from "./pages/users.jsx";
-import { AuditPage } from "./pages/audit.jsx";
 
+// Each page is its own chunk, fetched when first shown; the login page
+// comes with the first download.
 const PAGES = {
-  "/": DashboardPage,
-  "/logs": LogsPage,
-  "/provider-keys": ProviderKeysPage,
-  "/user-keys": UserKeysPage,
-  "/providers": ProvidersPage,
-  "/users": UsersPage,
-  "/audit": AuditPage,
+  "/": lazyNamed(() => import("./pages/dashboard.jsx"), "DashboardPage"),
+  "/logs": lazyNamed(() => import("./pages/logs.jsx"), "LogsPage"),
+  "/provider-keys": lazyNamed(() => import("./pages/provider-keys.jsx"), "ProviderKeysPage"),
+  "/user-keys": lazyNamed(() => import("./pages/user-keys.jsx"), "UserKeysPage"),
+  "/providers": lazyNamed(() => import("./pages/providers.jsx"), "ProvidersPage"),
+  "/users": lazyNamed(() => import("./pages/users.jsx"), "UsersPage"),
+  "/audit": lazyNamed(() => import("./pages/audit.jsx"), "AuditPage"),
+  // CALLBACK_PATH of lib/oauth.js, spelled out to keep that module out of the first download.
+  "/oauth/callback": lazyNamed(() => import("./pages/oauth-callback.jsx"), "OAuthCallbackPage"),
 };
+
+/** Pages reached by address, not from the menu. */
+const UNLISTED = [{ to: "/oauth/callback", label: "OAuth sign-in", admin: true }];
 
 export function App() {
   const { path, search } = useLocation();
@@ -62,7 +63,7 @@ export function App() {
   } else if (user === null) {
     content = <LoginPage notice={notice} onSignedIn={signedIn} />;
   } else {
-    const item = NAV.find((n) => n.to === path);
+    const item = NAV.find((n) => n.to === path) ?? UNLISTED.find((n) => n.to === path);
     const Page = PAGES[path];
     const allowed = item && (!item.admin || user.role === "admin");
     content = (
@@ -77,7 +78,9 @@ export function App() {
         }}
       >
         {Page && allowed ? (
-          <Page user={user} search={search} />
+          <Deferred resetKey={path}>
+            <Page user={user} search={search} />
+          </Deferred>
         ) : (
           <Empty title={Page ? "Admins only" : "No such page"}>
             {Page ? "This page is for admin accounts." : "Choose a page from the menu."}

@@ -2,8 +2,11 @@ import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
 import { ErrorNote, Empty } from "../src/components/ui/states.jsx";
 import { Pagination } from "../src/components/ui/pagination.jsx";
-import { RankList, isFlat } from "../src/components/charts.jsx";
+import { isFlat } from "../src/components/charts.jsx";
+import { RankList } from "../src/components/rank-list.jsx";
 import { changedFields } from "../src/pages/audit.jsx";
+import { Td } from "../src/components/ui/table.jsx";
+import { ChunkBoundary } from "../src/components/lazy.jsx";
 
 describe("ErrorNote", () => {
   it("renders nothing without an error and an alert with one", () => {
@@ -62,5 +65,29 @@ describe("isFlat", () => {
     expect(isFlat(null, "requests")).toBe(true);
     expect(isFlat([{ requests: 0 }, { requests: 0 }], "requests")).toBe(true);
     expect(isFlat([{ requests: 0 }, { requests: 2 }], "requests")).toBe(false);
+  });
+});
+
+describe("Td", () => {
+  const cell = (el) => renderToStaticMarkup(<table><tbody><tr>{el}</tr></tbody></table>);
+  it("labels a cell for the phone layout and wraps its value", () => {
+    const html = cell(<Td label="Provider">openai</Td>);
+    expect(html).toContain('data-label="Provider"');
+    expect(html).toContain('<div class="cell-value">openai</div>');
+  });
+  it("marks the primary cell, the actions and cells a phone leaves out", () => {
+    expect(cell(<Td primary>n</Td>)).toContain("cell-primary");
+    expect(cell(<Td actions>a</Td>)).toMatch(/cell-actions[^"]*sticky/);
+    expect(cell(<Td label="SHA-256" phone={false}>x</Td>)).toContain("cell-phone-hidden");
+    expect(cell(<Td>plain</Td>)).not.toContain("data-label");
+  });
+});
+
+describe("ChunkBoundary", () => {
+  it("shows its children until a chunk fails, and clears the failure when the page changes", () => {
+    expect(renderToStaticMarkup(<ChunkBoundary resetKey="/a">page</ChunkBoundary>)).toBe("page");
+    expect(ChunkBoundary.getDerivedStateFromError(new Error("chunk"))).toEqual({ failed: true });
+    expect(ChunkBoundary.getDerivedStateFromProps({ resetKey: "/b" }, { failed: true, resetKey: "/a" })).toEqual({ failed: false, resetKey: "/b" });
+    expect(ChunkBoundary.getDerivedStateFromProps({ resetKey: "/a" }, { failed: true, resetKey: "/a" })).toBeNull();
   });
 });

@@ -5,6 +5,7 @@ import { CLIENT_LIMITS, KEY_LIMITS } from "../src/lib/limits.js";
 import { tokenCommand } from "../src/pages/oauth-clients.jsx";
 import { pluginLimitsInput } from "../src/pages/plugins.jsx";
 import { providerInput, versionsOf } from "../src/pages/providers.jsx";
+import { keyInput } from "../src/pages/provider-keys.jsx";
 
 const form = (values) => ({ get: (name) => (name in values ? values[name] : null) });
 
@@ -76,5 +77,27 @@ describe("tokenCommand", () => {
   it("is the client-credentials request on the proxy port", () => {
     expect(tokenCommand()).toBe("curl -u CLIENT_ID:SECRET http://<gateway>:8080/oauth/token -d grant_type=client_credentials");
     expect(tokenCommand("aipc-1", "aips-2", "gw.local")).toContain("-u aipc-1:aips-2 http://gw.local:8080/oauth/token");
+  });
+});
+
+describe("keyInput of an upstream key", () => {
+  const base = { name: "k", weight: "1", expires_at: "", provider_id: "2" };
+  it("creates an OAuth key without a secret", () => {
+    const body = keyInput(form({ ...base, auth_type: "oauth", secret: "ignored" }), null);
+    expect(body.auth_type).toBe("oauth");
+    expect(body).not.toHaveProperty("secret");
+    expect(body.provider_id).toBe(2);
+  });
+  it("still requires a secret for an API key and leaves auth_type to the default", () => {
+    expect(() => keyInput(form({ ...base, auth_type: "api_key" }), null)).toThrow("Enter the upstream secret.");
+    const body = keyInput(form({ ...base, secret: "sk-1" }), null);
+    expect(body.secret).toBe("sk-1");
+    expect(body).not.toHaveProperty("auth_type");
+  });
+  it("never sends a secret or auth_type when editing an OAuth key", () => {
+    const body = keyInput(form({ ...base, secret: "" }), { id: 3, oauth: { state: "connected" } });
+    expect(body).not.toHaveProperty("secret");
+    expect(body).not.toHaveProperty("auth_type");
+    expect(body).not.toHaveProperty("provider_id");
   });
 });

@@ -68,12 +68,24 @@ async fn file(dir: &Path, request: Request) -> Response {
             .into_response();
     }
     let is_asset = request.uri().path().starts_with("/assets/");
-    let mut files = ServeDir::new(dir)
-        .precompressed_gzip()
-        .fallback(ServeFile::new(index));
-    match files.try_call(request).await {
-        Ok(response) => {
-            let mut response = response.map(Body::new);
+    // A missing asset (an old chunk after an upgrade) is a 404, never the
+    // page: the console sees the failed load and offers a reload.
+    let served = if is_asset {
+        ServeDir::new(dir)
+            .precompressed_gzip()
+            .try_call(request)
+            .await
+            .map(|r| r.map(Body::new))
+    } else {
+        ServeDir::new(dir)
+            .precompressed_gzip()
+            .fallback(ServeFile::new(index))
+            .try_call(request)
+            .await
+            .map(|r| r.map(Body::new))
+    };
+    match served {
+        Ok(mut response) => {
             // Asset names carry a content hash; index.html must be re-read.
             let cache = if is_asset && response.status().is_success() {
                 "public, max-age=31536000, immutable"
@@ -167,6 +179,21 @@ mod tests {
                 .contains("immutable")
         );
         assert_eq!(text(response).await, "console.log(1)");
+    }
+
+    #[tokio::test]
+    async fn a_missing_asset_is_a_404_not_the_page() {
+        let dir = built_dir("missing-asset");
+        let response = serve(&dir.0, request("/assets/app-0-gone.js")).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert_ne!(
+            response
+                .headers()
+                .get(header::CACHE_CONTROL)
+                .map(|v| v.as_bytes()),
+            Some(&b"public, max-age=31536000, immutable"[..]),
+            "a miss is never cached for a year"
+        );
     }
 
     #[tokio::test]

@@ -76,8 +76,9 @@ mod tests {
                 &[("x-api-key", "PH"), ("anthropic-version", "2023-06-01")],
             ),
             "PH",
-            &[],
+            &[("Anthropic-Beta".into(), "oauth-2025-04-20".into())],
         );
+        assert_eq!(header(&o, "anthropic-beta"), ["oauth-2025-04-20"]);
         assert!(header(&o, "x-api-key").is_empty());
         assert_eq!(header(&o, "authorization"), ["Bearer PH"]);
         assert_eq!(header(&o, "anthropic-version"), ["2023-06-01"]);

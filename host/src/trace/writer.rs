@@ -78,14 +78,23 @@ async fn run(
     let mut buf = Vec::with_capacity(batch);
     while let Some(first) = rx.recv().await {
         buf.push(first);
-        let deadline = tokio::time::Instant::now() + flush;
-        while buf.len() < batch {
-            match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Ok(Some(record)) => buf.push(record),
-                Ok(None) | Err(_) => break,
+        // Gather for one flush interval without waiting on the channel:
+        // a receiver parked on `recv` would be woken (a thread switch) by
+        // every request's record.
+        tokio::time::sleep(flush).await;
+        loop {
+            while buf.len() < batch {
+                match rx.try_recv() {
+                    Ok(record) => buf.push(record),
+                    Err(_) => break,
+                }
+            }
+            let full = buf.len() == batch;
+            write(&db, &mut buf, &stats).await;
+            if !full {
+                break;
             }
         }
-        write(&db, &mut buf, &stats).await;
     }
 }
 

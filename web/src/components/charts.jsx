@@ -1,6 +1,7 @@
 // Charts of per-day series ({date, requests, errors, tokens, cost_usd}) on
 // Recharts, coloured by the theme's --chart-N variables so they follow
-// dark mode.
+// dark mode. Pages take them from lazy-charts.jsx, which loads this module
+// (and Recharts with it) the first time a chart is drawn.
 import {
   Area,
   AreaChart,
@@ -132,30 +133,5 @@ export function TrendLines({ data, second = "cost_usd", height = 220 }) {
     </LineChart>,
     height,
     isFlat(data, "requests"),
-  );
-}
-
-/** A ranked list with proportional bars: top models, top client keys. */
-export function RankList({ items, empty = "Nothing yet." }) {
-  if (!items?.length) return <p className="py-6 text-center text-sm text-muted-foreground">{empty}</p>;
-  const max = Math.max(...items.map((i) => i.requests), 1);
-  return (
-    <ul className="grid gap-3">
-      {items.map((item) => (
-        <li key={item.name} className="grid gap-1">
-          <div className="flex items-baseline justify-between gap-3 text-sm">
-            <span className="truncate font-medium" title={item.name}>
-              {item.name}
-            </span>
-            <span className="shrink-0 tabular-nums text-muted-foreground">
-              {formatNumber(item.requests)} req · {formatTokens(item.tokens)} tok · {formatCost(item.cost_usd)}
-            </span>
-          </div>
-          <div className="h-1.5 overflow-hidden rounded-full bg-muted">
-            <div className="h-full rounded-full bg-primary" style={{ width: `${(item.requests / max) * 100}%` }} />
-          </div>
-        </li>
-      ))}
-    </ul>
   );
 }

@@ -89,16 +89,22 @@ export function AuditPage() {
                 {data.items.map((e) => (
                   <Fragment key={e.id}>
                     <Tr onClick={() => setOpen(open === e.id ? null : e.id)} aria-expanded={open === e.id}>
-                      <Td>{open === e.id ? <ChevronDown className="size-4" /> : <ChevronRight className="size-4" />}</Td>
-                      <Td className="whitespace-nowrap tabular-nums text-muted-foreground">{formatDateTime(e.created_at)}</Td>
-                      <Td className="font-medium">{e.actor_name}</Td>
-                      <Td>
+                      <Td actions className="sm:static">
+                        {open === e.id ? <ChevronDown className="size-4" /> : <ChevronRight className="size-4" />}
+                      </Td>
+                      <Td primary className="whitespace-nowrap tabular-nums text-muted-foreground">
+                        {formatDateTime(e.created_at)}
+                      </Td>
+                      <Td label="Actor" className="font-medium">
+                        {e.actor_name}
+                      </Td>
+                      <Td label="Action">
                         <Badge tone={actionTone(e.action)}>{e.action.replace("_", " ")}</Badge>
                       </Td>
-                      <Td>
+                      <Td label="Resource">
                         {e.resource.replace("_", " ")} {e.resource_id ? <span className="text-muted-foreground">#{e.resource_id}</span> : null}
                       </Td>
-                      <Td className="max-w-[260px] truncate text-muted-foreground">
+                      <Td label="Changed" phone={Boolean(e.before && e.after)} className="max-w-[260px] truncate text-muted-foreground">
                         {e.before && e.after ? changedFields(e.before, e.after).join(", ") || "nothing" : ""}
                       </Td>
                     </Tr>

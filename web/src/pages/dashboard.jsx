@@ -2,7 +2,8 @@
 // used the gateway most: /api/stats/overview and /api/stats/timeseries.
 import { AlertTriangle, Coins, Hash, RotateCcw, Zap } from "lucide-react";
 import { useState } from "react";
-import { DailyBars, RankList, RequestsChart } from "../components/charts.jsx";
+import { DailyBars, RequestsChart } from "../components/lazy-charts.jsx";
+import { RankList } from "../components/rank-list.jsx";
 import { PageIntro } from "../components/layout.jsx";
 import { Button } from "../components/ui/button.jsx";
 import { Card, CardBody, CardHeader } from "../components/ui/card.jsx";

@@ -124,16 +124,20 @@ export function OAuthClients({ clientKeys }) {
           <tbody>
             {clients.data.map((c) => (
               <Tr key={c.id} data-testid={`oauth-client-${c.name}`}>
-                <Td className="font-medium">{c.name}</Td>
-                <Td>
+                <Td primary className="font-medium">
+                  {c.name}
+                </Td>
+                <Td label="Client ID">
                   <code className="text-xs text-muted-foreground">{c.client_id}</code>
                 </Td>
-                <Td>{keyName(c.client_key_id)}</Td>
-                <Td className="text-muted-foreground">{formatDateTime(c.created_at)}</Td>
-                <Td>
+                <Td label="Client key">{keyName(c.client_key_id)}</Td>
+                <Td label="Created" className="text-muted-foreground">
+                  {formatDateTime(c.created_at)}
+                </Td>
+                <Td label="Enabled">
                   <Switch checked={c.enabled} onCheckedChange={(v) => setEnabled(c, v)} aria-label={`${c.name} enabled`} />
                 </Td>
-                <Td className={STICKY_END}>
+                <Td actions>
                   <div className="flex justify-end">
                     <Button variant="ghost" size="icon" aria-label={`Delete ${c.name}`} onClick={() => setDeleting(c)}>
                       <Trash2 className="text-destructive" />

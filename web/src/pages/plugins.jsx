@@ -66,7 +66,7 @@ function Users({ plugin }) {
   const names = [...new Set([...(plugin.serving ?? []), ...(plugin.bound ?? [])])];
   if (!names.length) return <span className="text-muted-foreground">none</span>;
   return (
-    <div className="flex flex-wrap gap-1">
+    <div className="flex flex-wrap gap-1 max-sm:justify-end">
       {names.map((n) => (
         <Badge key={n} tone="outline" title={plugin.bound?.includes(n) ? `${n} is pinned to this version` : `${n} follows latest`}>
           {n}
@@ -123,7 +123,6 @@ export function Plugins({ plugins, onChanged, onUploaded }) {
               <Th>Used by</Th>
               <Th className="text-right">Calls</Th>
               <Th>Limits</Th>
-              <Th>SHA-256</Th>
               <Th>Enabled</Th>
               <Th className={cn("text-right", STICKY_END)}>Actions</Th>
             </tr>
@@ -134,12 +133,17 @@ export function Plugins({ plugins, onChanged, onUploaded }) {
               const inUse = Boolean(p.serving?.length || p.bound?.length);
               return (
                 <Tr key={p.id} data-testid={`plugin-${p.name}-${p.version}`}>
-                  <Td>
+                  <Td primary>
                     <div className="font-medium">{p.name}</div>
-                    <div className="text-xs tabular-nums text-muted-foreground">{p.version}</div>
+                    <div className="text-xs tabular-nums text-muted-foreground">
+                      {p.version}
+                      <code className="ml-1.5 max-sm:hidden" title={`SHA-256 ${p.sha256}\nadded ${formatDateTime(p.created_at)}`}>
+                        {p.sha256.slice(0, 8)}
+                      </code>
+                    </div>
                   </Td>
-                  <Td className="max-w-[220px] whitespace-normal">
-                    <div className="flex flex-wrap gap-1">
+                  <Td label="State" className="max-w-[220px] whitespace-normal">
+                    <div className="flex flex-wrap gap-1 max-sm:justify-end">
                       <Badge tone={status.tone} title={status.title} data-testid="plugin-status">
                         {status.label}
                       </Badge>
@@ -147,25 +151,20 @@ export function Plugins({ plugins, onChanged, onUploaded }) {
                     </div>
                     {!p.enabled && p.disabled_reason ? <div className="mt-1 line-clamp-2 text-xs text-muted-foreground">{p.disabled_reason}</div> : null}
                   </Td>
-                  <Td className="max-w-[200px] whitespace-normal">
+                  <Td label="Used by" className="max-w-[200px] whitespace-normal">
                     <Users plugin={p} />
                   </Td>
-                  <Td>
+                  <Td label="Calls">
                     <Figures metrics={p.metrics} />
                   </Td>
-                  <Td className="text-xs tabular-nums text-muted-foreground">
+                  <Td label="Limits" className="text-xs tabular-nums text-muted-foreground">
                     <div>{p.call_timeout_ms ? `${formatNumber(p.call_timeout_ms)} ms per call` : "default time"}</div>
                     <div>{p.memory_mib ? `${formatNumber(p.memory_mib)} MiB` : "default memory"}</div>
                   </Td>
-                  <Td>
-                    <code className="text-xs text-muted-foreground" title={`${p.sha256}\nadded ${formatDateTime(p.created_at)}`}>
-                      {p.sha256.slice(0, 12)}…
-                    </code>
-                  </Td>
-                  <Td>
+                  <Td label="Enabled">
                     <Switch checked={p.enabled} onCheckedChange={(v) => setEnabled(p, v)} aria-label={`${label(p)} enabled`} />
                   </Td>
-                  <Td className={STICKY_END}>
+                  <Td actions>
                     <div className="flex justify-end gap-1">
                       <Button variant="ghost" size="icon" aria-label={`Limits of ${label(p)}`} onClick={() => setEditing(p)}>
                         <Pencil />

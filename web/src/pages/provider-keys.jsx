@@ -1,9 +1,11 @@
 // Upstream keys: live health at a glance (score, cooldown, rotation), a
 // one-click probe, 7-day trends, and create / edit (weight, limits,
-// expiry) / disable / delete. Secrets are write-only.
+// expiry) / disable / delete. Secrets are write-only. A key of a provider
+// with OAuth endpoints may be an OAuth account instead of an API key; its
+// connect flow and state live in oauth-connect.jsx.
 import { Activity, LineChart, Pencil, Plus, Trash2 } from "lucide-react";
 import { useState } from "react";
-import { TrendLines } from "../components/charts.jsx";
+import { TrendLines } from "../components/lazy-charts.jsx";
 import { PageIntro } from "../components/layout.jsx";
 import { Badge } from "../components/ui/badge.jsx";
 import { Button } from "../components/ui/button.jsx";
@@ -21,6 +23,8 @@ import { localToIso } from "../lib/query.js";
 import { isoToLocal } from "../lib/time.js";
 import { LimitFields } from "../components/limit-fields.jsx";
 import { useApi } from "../lib/use-api.js";
+import { oauthErrorWords } from "../lib/oauth.js";
+import { ConnectDialog, KeyCredential, expiryWords } from "./oauth-connect.jsx";
 import { cn } from "../lib/cn.js";
 
 export function HealthBadge({ status }) {
@@ -48,7 +52,7 @@ function KeyHealth({ keyRow }) {
     : undefined;
   return (
     <div className="grid gap-1" title={title || undefined}>
-      <div className="flex flex-wrap items-center gap-1">
+      <div className="flex flex-wrap items-center gap-1 max-sm:justify-end">
         <HealthBadge status={h?.status ?? keyRow.health_status} />
         {h ? (
           <Badge tone={score.tone === "danger" ? "danger" : "outline"} data-testid="health-score" title="Health score, 0 to 100%">
@@ -76,7 +80,7 @@ function KeyTerms({ keyRow }) {
   return (
     <div className="grid gap-1">
       {limits.length ? (
-        <div className="flex flex-wrap gap-1">
+        <div className="flex flex-wrap gap-1 max-sm:justify-end">
           {limits.map((l) => (
             <Badge key={l} tone="outline">
               {l}
@@ -88,7 +92,7 @@ function KeyTerms({ keyRow }) {
       )}
       {keyRow.expires_at ? (
         expired ? (
-          <Badge tone="danger" className="w-fit">
+          <Badge tone="danger" className="w-fit max-sm:justify-self-end">
             expired
           </Badge>
         ) : (
@@ -99,13 +103,47 @@ function KeyTerms({ keyRow }) {
   );
 }
 
+/** API key or OAuth account: offered when creating a key for a provider with OAuth endpoints. */
+function AuthTypeChoice({ value, onChange }) {
+  return (
+    <fieldset className="grid gap-1.5">
+      <legend className="mb-1.5 text-sm font-medium">Credential</legend>
+      <div className="grid grid-cols-2 gap-2">
+        {[
+          ["api_key", "API key", "A secret from the provider's console."],
+          ["oauth", "OAuth account", "Sign in to an account; the gateway refreshes its tokens."],
+        ].map(([v, label, hint]) => (
+          <label
+            key={v}
+            className={cn(
+              "grid cursor-pointer gap-0.5 rounded-md border p-3 text-sm transition-colors has-[:focus-visible]:ring-2 has-[:focus-visible]:ring-ring",
+              value === v ? "border-primary bg-primary/5" : "hover:bg-muted/60",
+            )}
+          >
+            <span className="flex items-center gap-2 font-medium">
+              <input type="radio" name="auth_type" value={v} checked={value === v} onChange={() => onChange(v)} className="size-4 accent-[hsl(var(--primary))]" />
+              {label}
+            </span>
+            <span className="text-xs text-muted-foreground">{hint}</span>
+          </label>
+        ))}
+      </div>
+    </fieldset>
+  );
+}
+
 function KeyForm({ keyRow, providers }) {
   const editing = Boolean(keyRow);
+  const [providerId, setProviderId] = useState(keyRow?.provider_id ?? providers[0]?.id);
+  const [authType, setAuthType] = useState(keyRow?.oauth ? "oauth" : "api_key");
+  const provider = providers.find((p) => p.id === Number(providerId));
+  const offersOAuth = !editing && Boolean(provider?.oauth);
+  const oauth = editing ? Boolean(keyRow.oauth) : offersOAuth && authType === "oauth";
   return (
     <>
       <Field label="Provider" hint={editing ? "A key cannot move to another provider." : undefined}>
         {(id) => (
-          <Select id={id} name="provider_id" defaultValue={keyRow?.provider_id ?? providers[0]?.id} disabled={editing}>
+          <Select id={id} name="provider_id" value={providerId} onChange={(e) => setProviderId(Number(e.target.value))} disabled={editing}>
             {providers.map((p) => (
               <option key={p.id} value={p.id}>
                 {p.name}
@@ -117,9 +155,16 @@ function KeyForm({ keyRow, providers }) {
       <Field label="Name" hint="Shown in logs and pools, e.g. team-a.">
         {(id) => <Input id={id} name="name" defaultValue={keyRow?.name} required maxLength={128} autoComplete="off" />}
       </Field>
-      <Field label="Secret" hint={editing ? `Now ${keyRow.secret_hint}. Leave empty to keep it.` : "Stored encrypted and never shown again."}>
-        {(id) => <Input id={id} name="secret" type="password" autoComplete="new-password" placeholder={editing ? "unchanged" : "sk-…"} />}
-      </Field>
+      {offersOAuth ? <AuthTypeChoice value={authType} onChange={setAuthType} /> : null}
+      {oauth ? (
+        <p className="rounded-md border border-dashed px-3 py-2 text-sm text-muted-foreground" data-testid="oauth-key-note">
+          {editing ? "This key signs in with an OAuth account: use Connect or Reconnect in the list." : "After adding the key, sign in to the account; the key takes traffic once connected."}
+        </p>
+      ) : (
+        <Field label="Secret" hint={editing ? `Now ${keyRow.secret_hint}. Leave empty to keep it.` : "Stored encrypted and never shown again."}>
+          {(id) => <Input id={id} name="secret" type="password" autoComplete="new-password" placeholder={editing ? "unchanged" : "sk-…"} />}
+        </Field>
+      )}
       <Field label="Weight" hint="Share of traffic in weighted pools, 0 to 1000.">
         {(id) => <Input id={id} name="weight" type="number" min={0} max={1000} defaultValue={keyRow?.weight ?? 1} />}
       </Field>
@@ -131,11 +176,15 @@ function KeyForm({ keyRow, providers }) {
   );
 }
 
-function keyInput(form, editing) {
+export function keyInput(form, editing) {
   const body = { name: String(form.get("name") ?? "").trim() };
   const secret = String(form.get("secret") ?? "").trim();
+  const oauth = form.get("auth_type") === "oauth" || Boolean(editing?.oauth);
   if (!body.name) throw new Error("Give the key a name.");
-  if (secret) body.secret = secret;
+  if (oauth) {
+    // An OAuth key has no secret: its tokens come from the sign-in.
+    if (!editing) body.auth_type = "oauth";
+  } else if (secret) body.secret = secret;
   else if (!editing) throw new Error("Enter the upstream secret.");
   const weight = Number(form.get("weight"));
   if (!Number.isInteger(weight) || weight < 0 || weight > 1000) throw new Error("Weight must be a whole number from 0 to 1000.");
@@ -192,18 +241,42 @@ export function ProviderKeysPage() {
   const [deleting, setDeleting] = useState(null);
   const [trends, setTrends] = useState(null);
   const [checking, setChecking] = useState(null);
+  const [connecting, setConnecting] = useState(null);
+  const [refreshing, setRefreshing] = useState(null);
+  const [revoking, setRevoking] = useState(null);
   const providerName = (id) => providers.data?.find((p) => p.id === id)?.name ?? `#${id}`;
 
   const save = async (form) => {
     const isNew = editing === "new";
-    const body = keyInput(form, !isNew);
-    await api(isNew ? "/api/provider-keys/keys" : `/api/provider-keys/keys/${editing.id}`, {
+    const body = keyInput(form, isNew ? null : editing);
+    const saved = await api(isNew ? "/api/provider-keys/keys" : `/api/provider-keys/keys/${editing.id}`, {
       method: isNew ? "POST" : "PUT",
       body,
     });
     toast(isNew ? `Upstream key ${body.name} added.` : `Upstream key ${body.name} saved.`);
     setEditing(null);
     keys.reload();
+    // A new OAuth key is useless until connected: go straight to the sign-in.
+    if (isNew && body.auth_type === "oauth" && saved?.id) setConnecting(saved);
+  };
+
+  const connected = (key) => {
+    setConnecting(null);
+    toast(`${key.name} is connected${expiryWords(key)}.`);
+    keys.reload();
+  };
+
+  const refresh = async (k) => {
+    setRefreshing(k.id);
+    try {
+      const key = await api(`/api/provider-keys/keys/${k.id}/oauth/refresh`, { method: "POST" });
+      toast(`${k.name}: token refreshed${expiryWords(key)}.`);
+    } catch (e) {
+      toast(`${k.name}: ${oauthErrorWords(e)}`, { tone: "error" });
+    } finally {
+      setRefreshing(null);
+      keys.reload();
+    }
   };
 
   const setEnabled = async (k, enabled) => {
@@ -254,14 +327,12 @@ export function ProviderKeysPage() {
             Add a provider's API key; client keys can then use it.
           </Empty>
         ) : (
-          <Table minWidth={1000}>
+          <Table minWidth={980}>
             <thead>
               <tr>
                 <Th>Name</Th>
-                <Th>Provider</Th>
-                <Th>Secret</Th>
+                <Th>Credential</Th>
                 <Th>Health</Th>
-                <Th className="text-right">Weight</Th>
                 <Th>Limits</Th>
                 <Th>Enabled</Th>
                 <Th className={cn("text-right", STICKY_END)}>Actions</Th>
@@ -270,31 +341,34 @@ export function ProviderKeysPage() {
             <tbody>
               {keys.data.map((k) => (
                 <Tr key={k.id} data-testid={`provider-key-${k.name}`}>
-                  <Td>
+                  <Td primary className="max-w-[200px] whitespace-normal break-words">
                     <div className="font-medium">{k.name}</div>
-                    {/* On a phone the health column sits behind the actions; its gist goes here. */}
-                    <div className="mt-1 sm:hidden">
-                      <Badge tone={healthBadge(k.health?.status ?? k.health_status).tone}>{healthBadge(k.health?.status ?? k.health_status).label}</Badge>
+                    <div className="text-xs text-muted-foreground">
+                      {providerName(k.provider_id)} · <span title="Share of traffic in weighted pools">weight {k.weight}</span>
                     </div>
                   </Td>
-                  <Td>{providerName(k.provider_id)}</Td>
-                  <Td>
-                    <code className="text-xs text-muted-foreground">{k.secret_hint}</code>
+                  <Td label="Credential" className="min-w-[190px] whitespace-normal">
+                    <KeyCredential
+                      keyRow={k}
+                      busy={refreshing === k.id}
+                      onConnect={() => setConnecting(k)}
+                      onRefresh={() => refresh(k)}
+                      onRevoke={() => setRevoking(k)}
+                    />
                   </Td>
-                  <Td className="max-w-[240px] whitespace-normal">
+                  <Td label="Health" className="min-w-[150px] max-w-[240px] whitespace-normal">
                     <KeyHealth keyRow={k} />
                   </Td>
-                  <Td className="text-right tabular-nums">{k.weight}</Td>
-                  <Td className="max-w-[180px] whitespace-normal text-xs" data-testid="provider-key-limits">
+                  <Td label="Limits" className="max-w-[180px] whitespace-normal text-xs" data-testid="provider-key-limits">
                     <KeyTerms keyRow={k} />
                   </Td>
-                  <Td>
+                  <Td label="Enabled">
                     <Switch checked={k.enabled} onCheckedChange={(v) => setEnabled(k, v)} aria-label={`${k.name} enabled`} />
                   </Td>
-                  <Td className={STICKY_END}>
+                  <Td actions>
                     <div className="flex justify-end gap-1">
-                      <Button variant="outline" size="sm" onClick={() => check(k)} disabled={checking === k.id}>
-                        {checking === k.id ? <Spinner /> : <Activity />} <span className="max-sm:sr-only">Check</span>
+                      <Button variant="outline" size="icon" onClick={() => check(k)} disabled={checking === k.id} title="Run a health check">
+                        {checking === k.id ? <Spinner /> : <Activity />} <span className="sr-only">Check</span>
                       </Button>
                       <Button variant="ghost" size="icon" aria-label={`Trends of ${k.name}`} onClick={() => setTrends(k)}>
                         <LineChart />
@@ -338,6 +412,21 @@ export function ProviderKeysPage() {
         To pause it instead, switch it off.
       </ConfirmDialog>
       <TrendsDialog keyRow={trends} onClose={() => setTrends(null)} />
+      <ConnectDialog keyRow={connecting} onClose={() => setConnecting(null)} onConnected={connected} />
+      <ConfirmDialog
+        open={Boolean(revoking)}
+        onOpenChange={(o) => !o && setRevoking(null)}
+        title={`Revoke ${revoking?.name ?? ""}?`}
+        confirmLabel="Revoke"
+        onConfirm={async () => {
+          await api(`/api/provider-keys/keys/${revoking.id}/oauth/revoke`, { method: "POST" });
+          toast(`${revoking.name} revoked; it is out of rotation until reconnected.`);
+          keys.reload();
+        }}
+      >
+        The gateway erases this key's tokens and stops sending traffic with it at once. Client keys that pool it keep their other keys. Reconnect to
+        use the account again.
+      </ConfirmDialog>
     </>
   );
 }

@@ -1,6 +1,6 @@
 // Providers (where traffic goes, which plugin speaks to it and which
 // version of it), and the stored plugin versions below them.
-import { Pencil, Plus, Trash2 } from "lucide-react";
+import { KeyRound, Pencil, Plus, Trash2 } from "lucide-react";
 import { useState } from "react";
 import { PageIntro } from "../components/layout.jsx";
 import { Badge } from "../components/ui/badge.jsx";
@@ -16,6 +16,7 @@ import { api, describeError } from "../lib/api.js";
 import { useApi } from "../lib/use-api.js";
 import { cn } from "../lib/cn.js";
 import { Plugins } from "./plugins.jsx";
+import { OAuthBadge, OAuthSettingsDialog, ResetOAuthDialog } from "./provider-oauth.jsx";
 
 /** Versions of a plugin the operator can pin a provider to, newest first. */
 export function versionsOf(plugins, name) {
@@ -108,6 +109,13 @@ export function ProvidersPage({ user }) {
   const toast = useToast();
   const [editing, setEditing] = useState(null);
   const [deleting, setDeleting] = useState(null);
+  const [oauthOf, setOauthOf] = useState(null);
+  const [resetting, setResetting] = useState(null);
+  const oauthSaved = (words) => {
+    toast(words);
+    setOauthOf(null);
+    providers.reload();
+  };
   const pluginNames = [...new Set([...(plugins.data ?? []).map((p) => p.name), ...(providers.data ?? []).map((p) => p.plugin)])];
 
   const save = async (form) => {
@@ -165,9 +173,11 @@ export function ProvidersPage({ user }) {
               <tbody>
                 {providers.data.map((p) => (
                   <Tr key={p.id} data-testid={`provider-${p.name}`}>
-                    <Td className="font-medium">{p.name}</Td>
-                    <Td>
-                      <div className="flex items-center gap-1.5">
+                    <Td primary className="font-medium">
+                      {p.name}
+                    </Td>
+                    <Td label="Plugin">
+                      <div className="flex items-center gap-1.5 max-sm:justify-end">
                         {p.plugin}
                         {p.plugin_loaded ? (
                           <Badge tone="success" data-testid="provider-serving" title="The version serving now">
@@ -180,21 +190,29 @@ export function ProvidersPage({ user }) {
                       <div className="text-xs text-muted-foreground" data-testid="provider-binding">
                         {!p.plugin_binding || p.plugin_binding === "latest" ? "follows latest" : `pinned to ${p.plugin_binding}`}
                       </div>
+                      {p.oauth ? (
+                        <div className="mt-1">
+                          <OAuthBadge oauth={p.oauth} />
+                        </div>
+                      ) : null}
                     </Td>
-                    <Td className="max-w-[280px] truncate">
+                    <Td label="Base URL" className="max-w-[280px] truncate">
                       <code className="text-xs" title={p.base_url}>
                         {p.base_url}
                       </code>
                     </Td>
-                    <Td className="whitespace-nowrap text-right text-xs tabular-nums text-muted-foreground">
+                    <Td label="Timeouts" className="whitespace-nowrap text-right text-xs tabular-nums text-muted-foreground">
                       {p.connect_timeout_ms} / {p.read_timeout_ms} ms
                     </Td>
-                    <Td>
+                    <Td label="Enabled">
                       <Switch checked={p.enabled} disabled={!admin} onCheckedChange={(v) => setEnabled(p, v)} aria-label={`${p.name} enabled`} />
                     </Td>
                     {admin ? (
-                      <Td className={STICKY_END}>
+                      <Td actions>
                         <div className="flex justify-end gap-1">
+                          <Button variant="ghost" size="icon" aria-label={`OAuth settings of ${p.name}`} title="OAuth settings" onClick={() => setOauthOf(p)}>
+                            <KeyRound />
+                          </Button>
                           <Button variant="ghost" size="icon" aria-label={`Edit ${p.name}`} onClick={() => setEditing(p)}>
                             <Pencil />
                           </Button>
@@ -236,6 +254,16 @@ export function ProvidersPage({ user }) {
           <ProviderForm provider={editing === "new" ? null : editing} pluginNames={pluginNames} plugins={plugins.data} />
         </FormDialog>
       ) : null}
+      <OAuthSettingsDialog
+        provider={oauthOf}
+        onClose={() => setOauthOf(null)}
+        onSaved={oauthSaved}
+        onResetRequest={() => {
+          setResetting(oauthOf);
+          setOauthOf(null);
+        }}
+      />
+      <ResetOAuthDialog provider={resetting} onClose={() => setResetting(null)} onReset={oauthSaved} />
       <ConfirmDialog
         open={Boolean(deleting)}
         onOpenChange={(o) => !o && setDeleting(null)}

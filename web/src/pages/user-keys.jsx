@@ -3,7 +3,7 @@
 // daily charts; and the OAuth clients that mint tokens for them.
 import { Check, Copy, LineChart, Pencil, Plus, Trash2 } from "lucide-react";
 import { useState } from "react";
-import { DailyBars, TrendLines } from "../components/charts.jsx";
+import { DailyBars, TrendLines } from "../components/lazy-charts.jsx";
 import { PageIntro } from "../components/layout.jsx";
 import { Badge } from "../components/ui/badge.jsx";
 import { Button } from "../components/ui/button.jsx";
@@ -238,7 +238,6 @@ export function UserKeysPage({ user }) {
             <thead>
               <tr>
                 <Th>Name</Th>
-                <Th>Provider</Th>
                 <Th>Pool</Th>
                 <Th>Limits</Th>
                 <Th>Models</Th>
@@ -250,12 +249,13 @@ export function UserKeysPage({ user }) {
             <tbody>
               {keys.data.map((k) => (
                 <Tr key={k.id} data-testid={`client-key-${k.name}`}>
-                  <Td>
+                  <Td primary className="max-w-[200px] whitespace-normal break-words">
                     <div className="font-medium">{k.name}</div>
-                    <code className="text-xs text-muted-foreground">{k.key_prefix}…</code>
+                    <div className="text-xs text-muted-foreground">
+                      <code>{k.key_prefix}…</code> · {providerName(k.provider_id)}
+                    </div>
                   </Td>
-                  <Td>{providerName(k.provider_id)}</Td>
-                  <Td className="min-w-[160px] max-w-[220px] whitespace-normal">
+                  <Td label="Pool" className="min-w-[160px] max-w-[220px] whitespace-normal">
                     {k.provider_key_ids.length ? (
                       <span className="line-clamp-2 text-sm">{k.provider_key_ids.map(upstreamName).join(", ")}</span>
                     ) : (
@@ -263,9 +263,9 @@ export function UserKeysPage({ user }) {
                     )}
                     <div className="text-xs text-muted-foreground" data-testid="client-key-strategy">{strategyLabel(k.strategy)}</div>
                   </Td>
-                  <Td className="min-w-[110px] max-w-[170px] whitespace-normal" data-testid="client-key-limits">
+                  <Td label="Limits" className="min-w-[110px] max-w-[170px] whitespace-normal" data-testid="client-key-limits">
                     {describeLimits(k.limits).length ? (
-                      <div className="flex flex-wrap gap-1">
+                      <div className="flex flex-wrap gap-1 max-sm:justify-end">
                         {describeLimits(k.limits).map((l) => (
                           <Badge key={l} tone="outline">
                             {l}
@@ -276,24 +276,24 @@ export function UserKeysPage({ user }) {
                       <span className="text-muted-foreground">unlimited</span>
                     )}
                   </Td>
-                  <Td className="min-w-[120px] max-w-[180px] whitespace-normal">
+                  <Td label="Models" className="min-w-[120px] max-w-[180px] whitespace-normal">
                     {k.allowed_models.length ? (
                       <span className="line-clamp-2 text-sm">{k.allowed_models.join(", ")}</span>
                     ) : (
                       <span className="text-muted-foreground">all</span>
                     )}
                   </Td>
-                  <Td className="whitespace-nowrap">
+                  <Td label="Expires" className="whitespace-nowrap">
                     {k.expires_at ? (
                       expired(k) ? <Badge tone="danger">expired</Badge> : formatDateTime(k.expires_at)
                     ) : (
                       <span className="text-muted-foreground">never</span>
                     )}
                   </Td>
-                  <Td>
+                  <Td label="Enabled">
                     <Switch checked={k.enabled} onCheckedChange={(v) => setEnabled(k, v)} aria-label={`${k.name} enabled`} />
                   </Td>
-                  <Td className={STICKY_END}>
+                  <Td actions>
                     <div className="flex justify-end gap-1">
                       <Button variant="ghost" size="icon" aria-label={`Charts of ${k.name}`} onClick={() => setTrends(k)}>
                         <LineChart />

@@ -91,18 +91,20 @@ export function UsersPage({ user }) {
             <tbody>
               {users.data.map((u) => (
                 <Tr key={u.id}>
-                  <Td className="font-medium">
+                  <Td primary className="font-medium">
                     {u.username}
                     {u.id === user.id ? <span className="ml-2 text-xs text-muted-foreground">(you)</span> : null}
                   </Td>
-                  <Td>
+                  <Td label="Role">
                     <Badge tone={u.role === "admin" ? "primary" : "neutral"}>{u.role}</Badge>
                   </Td>
-                  <Td>
+                  <Td label="Enabled">
                     <Switch checked={u.enabled} onCheckedChange={(v) => setEnabled(u, v)} aria-label={`${u.username} enabled`} />
                   </Td>
-                  <Td className="whitespace-nowrap text-muted-foreground">{formatDateTime(u.created_at)}</Td>
-                  <Td className={STICKY_END}>
+                  <Td label="Created" className="whitespace-nowrap text-muted-foreground">
+                    {formatDateTime(u.created_at)}
+                  </Td>
+                  <Td actions>
                     <div className="flex justify-end gap-1">
                       <Button variant="ghost" size="icon" aria-label={`Edit ${u.username}`} onClick={() => setEditing(u)}>
                         <Pencil />

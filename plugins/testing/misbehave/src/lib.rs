@@ -8,12 +8,15 @@
 //! | `loop`            | `inspect` | spins forever (hits the time deadline)    |
 //! | `alloc`           | `inspect` | allocates 1 MiB blocks without end        |
 //! | `leak-credential` | `prepare` | puts the credential in the body only      |
+//! | `remember`        | `inspect` | counts its calls in a static and names the |
+//! |                   |           | model `remember-N` (1 in a fresh instance) |
 //!
 //! Any other model behaves normally: bearer credential, model and stream
 //! flag from the JSON body, OpenAI chat-completion usage, one catch-all
 //! price of $1 / $2 per million input / output tokens.
 
 use std::hint::black_box;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use ai_proxy_sdk::{
     CredentialStyle, OutboundRequest, PluginError, Price, Provider, ProviderInfo, RequestFacts,
@@ -22,6 +25,9 @@ use ai_proxy_sdk::{
 
 /// The misbehaving provider.
 pub struct Misbehave;
+
+/// Calls of `inspect` with the `remember` model in this instance's memory.
+static REMEMBERED: AtomicU32 = AtomicU32::new(0);
 
 /// The size of each block the `alloc` model hoards.
 const BLOCK_BYTES: usize = 1 << 20;
@@ -45,6 +51,13 @@ impl Provider for Misbehave {
             Some("trap") => std::process::abort(),
             Some("loop") => spin_forever(),
             Some("alloc") => hoard_forever(),
+            Some("remember") => Ok(RequestFacts {
+                model: Some(format!(
+                    "remember-{}",
+                    REMEMBERED.fetch_add(1, Ordering::Relaxed) + 1
+                )),
+                stream: false,
+            }),
             _ => Ok(RequestFacts {
                 model,
                 stream: json::bool_at(&value, &["stream"]),

@@ -1,13 +1,24 @@
+// Tables that are tables from the `sm` breakpoint up and stacked rows on a
+// phone: each row becomes a block with its primary cell (the name) and its
+// actions on the first line, and every labelled cell below as
+// "label … value". Nothing scrolls sideways. The phone layout is plain CSS
+// in src/index.css (`.rtable`), keyed on the classes and data-label set here.
 import { cn } from "../../lib/cn.js";
 
-/** Keeps a row's actions in view while the rest of a wide table scrolls sideways. */
-export const STICKY_END = "sticky right-0 z-[1] bg-card max-sm:shadow-[-6px_0_6px_-6px_rgba(0,0,0,0.25)]";
+/** Keeps a row's actions in view while the rest of a wide table scrolls sideways (tablets). */
+export const STICKY_END = "sticky right-0 z-[1] bg-card";
 
-/** A table that scrolls sideways inside its card on narrow screens. */
+/**
+ * `minWidth` applies from `sm` up, where a table wider than its card
+ * scrolls inside it; below `sm` the rows stack and fit any width.
+ */
 export function Table({ className, wrapperClassName, minWidth = 720, children }) {
   return (
-    <div className={cn("w-full overflow-x-auto", wrapperClassName)}>
-      <table className={cn("w-full caption-bottom text-sm", className)} style={{ minWidth }}>
+    <div className={cn("rtable w-full sm:overflow-x-auto", wrapperClassName)} data-table>
+      <table
+        className={cn("w-full caption-bottom text-sm sm:min-w-[var(--table-min)]", className)}
+        style={{ "--table-min": `${minWidth}px` }}
+      >
         {children}
       </table>
     </div>
@@ -26,8 +37,29 @@ export function Th({ className, ...props }) {
   );
 }
 
-export function Td({ className, ...props }) {
-  return <td className={cn("whitespace-nowrap border-b px-3 py-2.5 align-middle first:pl-4 last:pr-4 sm:first:pl-5 sm:last:pr-5", className)} {...props} />;
+/**
+ * A cell. On a phone: `primary` is the row's title (first line, left),
+ * `actions` sits beside it on the right, a `label`led cell is a
+ * "label … value" line, `phone={false}` hides the cell, and any other
+ * cell spans the row's width.
+ */
+export function Td({ className, label, primary = false, actions = false, phone = true, children, ...props }) {
+  return (
+    <td
+      className={cn(
+        // On a phone, `.rtable td` outweighs these single-class utilities.
+        "whitespace-nowrap border-b px-3 py-2.5 align-middle sm:first:pl-5 sm:last:pr-5",
+        primary && "cell-primary",
+        actions && cn("cell-actions", STICKY_END),
+        !phone && "cell-phone-hidden",
+        className,
+      )}
+      data-label={label}
+      {...props}
+    >
+      {label ? <div className="cell-value">{children}</div> : children}
+    </td>
+  );
 }
 
 export function Tr({ className, onClick, ...props }) {

@@ -1,0 +1,36 @@
+// The charts of charts.jsx, loaded with Recharts the first time one is
+// drawn. Until then a placeholder of the chart's height holds its place,
+// so nothing below it jumps.
+import { Deferred, lazyNamed } from "./lazy.jsx";
+import { Spinner } from "./ui/states.jsx";
+
+const load = () => import("./charts.jsx");
+const Requests = lazyNamed(load, "RequestsChart");
+const Bars = lazyNamed(load, "DailyBars");
+const Lines = lazyNamed(load, "TrendLines");
+
+function Placeholder({ height }) {
+  return (
+    <div style={{ height }} className="flex w-full items-center justify-center rounded-md bg-muted/40" role="status" aria-label="Loading chart">
+      <Spinner className="text-muted-foreground" />
+    </div>
+  );
+}
+
+function deferred(Chart, defaultHeight) {
+  return function DeferredChart(props) {
+    const height = props.height ?? defaultHeight;
+    return (
+      <Deferred fallback={<Placeholder height={height} />}>
+        <Chart {...props} height={height} />
+      </Deferred>
+    );
+  };
+}
+
+/** Requests and errors per day (see charts.jsx). */
+export const RequestsChart = deferred(Requests, 240);
+/** One measure per day as bars (see charts.jsx). */
+export const DailyBars = deferred(Bars, 200);
+/** Requests against cost or tokens as lines (see charts.jsx). */
+export const TrendLines = deferred(Lines, 220);
