@@ -234,6 +234,46 @@ async fn official_python_sdks_read_cut_streams_to_a_clean_end() {
 }
 
 #[tokio::test]
+async fn a_gemini_stream_over_its_quota_ends_with_max_tokens() {
+    let mock = MockUpstream::start().await;
+    let gw = TestGateway::start().await;
+    let pool = gw
+        .pool(
+            "gemini",
+            &mock.base_url(),
+            &[("k", "up-gemini", json!({}))],
+            json!({"limits": {"tokens_per_day": QUOTA}, "quota_overrun": "cut"}),
+        )
+        .await;
+    let resp = reqwest::Client::new()
+        .post(format!(
+            "{}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+            gw.proxy_url
+        ))
+        .header("x-goog-api-key", &pool.client_key)
+        .header("x-mock-repeat", REPEAT.to_string())
+        .json(
+            &json!({"contents": [{"role": "user", "parts": [{"text": "Tell me a long story."}]}]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let request_id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let events = parse_sse(&resp.text().await.unwrap());
+    assert!(events.len() > 10 && events.len() < TEXT_PIECES.len() * REPEAT);
+    let last: Value = serde_json::from_str(&events.last().unwrap().data).unwrap();
+    assert_eq!(
+        last["candidates"][0]["finishReason"], "MAX_TOKENS",
+        "{last}"
+    );
+    assert_eq!(last["responseId"], "mock-gemini-response-id");
+    let (trace, used) = tokens_used(&gw, &request_id).await;
+    assert_eq!(trace["error_class"], "quota_cut", "{trace}");
+    assert!(used < QUOTA + 64, "{used}");
+}
+
+#[tokio::test]
 async fn with_finish_a_stream_over_its_quota_runs_to_its_end() {
     let mock = MockUpstream::start().await;
     let gw = TestGateway::start().await;

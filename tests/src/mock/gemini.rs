@@ -66,7 +66,11 @@ pub(crate) async fn dispatch(
 
 fn stream(model: &str, query: Option<&str>, pacing: Pacing) -> Response {
     if query.and_then(|query| query_param(query, "alt")) == Some("sse") {
-        sse_response(PROVIDER, sse_events(model), pacing)
+        let events = stream_chunks_repeated(model, pacing.repeat)
+            .iter()
+            .map(|chunk| crlf_data_event(chunk))
+            .collect();
+        sse_response(PROVIDER, events, pacing)
     } else {
         let parts = json_array_parts(stream_chunks(model));
         chunked_response(PROVIDER, PROVIDER.json_content_type(), parts, pacing)
@@ -80,9 +84,17 @@ pub(crate) fn generate_content(model: &str) -> String {
 
 /// The JSON chunks of a `streamGenerateContent` answer, before framing.
 pub(crate) fn stream_chunks(model: &str) -> Vec<String> {
-    let pieces = TEXT_PIECES.len();
+    stream_chunks_repeated(model, 1)
+}
+
+/// [`stream_chunks`] with every text piece sent `repeat` times (the reported usage
+/// still grows to [`COMPLETION_TOKENS`]).
+fn stream_chunks_repeated(model: &str, repeat: usize) -> Vec<String> {
+    let pieces = TEXT_PIECES.len() * repeat;
     TEXT_PIECES
         .iter()
+        .cycle()
+        .take(pieces)
         .enumerate()
         .map(|(index, piece)| {
             let done = index + 1;

@@ -13,9 +13,10 @@
 //!    a gateway steers the mock.
 //! 3. Otherwise the request is answered normally, paced by `x-mock-delay-ms: N` (sleep
 //!    between stream events) and cut by `x-mock-abort-after: N` (a stream ends with a
-//!    broken body after N events). `x-mock-repeat: N` makes OpenAI chat and Anthropic
-//!    streams N times longer: every text delta is sent N times over, and the reported
-//!    output tokens are N times [`COMPLETION_TOKENS`](super::COMPLETION_TOKENS).
+//!    broken body after N events). `x-mock-repeat: N` makes OpenAI chat, Anthropic and
+//!    Gemini (`alt=sse`) streams N times longer: every text delta is sent N times over;
+//!    OpenAI and Anthropic report N times [`COMPLETION_TOKENS`](super::COMPLETION_TOKENS)
+//!    output tokens, Gemini's running usage still ends at it.
 //!
 //! With no switch set this costs a few header look-ups and no allocation.
 
