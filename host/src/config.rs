@@ -12,7 +12,7 @@ use chrono::FixedOffset;
 
 use crate::egress::EgressPolicy;
 use crate::limits::{FailurePolicy, parse_offset};
-use crate::plugins::DEFAULT_MAX_PLUGIN_BYTES;
+use crate::plugins::{DEFAULT_KEEP_RESIDENT_BYTES, DEFAULT_MAX_PLUGIN_BYTES};
 use crate::proxy::{DEFAULT_TOKEN_TTL, JwtConfig};
 use crate::secrets::Secret;
 
@@ -50,6 +50,10 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub plugin_call_timeout: Duration,
     pub plugin_memory_bytes: usize,
+    /// Plugin memory kept mapped per pooled slot between requests, where
+    /// the kernel supports it; zero returns it after every request
+    /// (`AI_PROXY_PLUGIN_KEEP_RESIDENT_MIB`).
+    pub plugin_keep_resident_bytes: usize,
     pub plugin_instances: u32,
     pub proxy_threads: usize,
     pub trace_batch: usize,
@@ -164,6 +168,12 @@ impl Config {
                 "AI_PROXY_PLUGIN_MEMORY_MIB",
                 Some(DEFAULT_PLUGIN_MEMORY_BYTES >> 20),
             )? << 20,
+            plugin_keep_resident_bytes: parse::<usize>(
+                &get,
+                "AI_PROXY_PLUGIN_KEEP_RESIDENT_MIB",
+                Some(DEFAULT_KEEP_RESIDENT_BYTES >> 20),
+            )?
+            .saturating_mul(1 << 20),
             plugin_instances: parse(
                 &get,
                 "AI_PROXY_PLUGIN_INSTANCES",
@@ -524,6 +534,13 @@ mod tests {
             let result = config(&[("AI_PROXY_OAUTH_CLEANUP_SECS", value)]);
             assert_eq!(result.is_ok(), ok, "cleanup {value}");
         }
+        let c = config(&[]).expect("defaults");
+        assert_eq!(c.plugin_keep_resident_bytes, DEFAULT_KEEP_RESIDENT_BYTES);
+        let c = config(&[("AI_PROXY_PLUGIN_KEEP_RESIDENT_MIB", "0")]).expect("0");
+        assert_eq!(
+            c.plugin_keep_resident_bytes, 0,
+            "zero returns plugin memory every request"
+        );
         let c = config(&[("AI_PROXY_OAUTH_REFRESH_MARGIN_SECS", "0")]).expect("margin 0");
         assert!(
             c.oauth_refresh_margin.is_zero(),

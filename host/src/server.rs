@@ -66,11 +66,14 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         println!("ai-proxy: created account 'admin' with password: {password}");
     }
 
-    let engine = PluginEngine::new(PluginLimits {
-        call_timeout: config.plugin_call_timeout,
-        memory_bytes: config.plugin_memory_bytes,
-        instances: config.plugin_instances,
-    })?;
+    let engine = PluginEngine::with_keep_resident(
+        PluginLimits {
+            call_timeout: config.plugin_call_timeout,
+            memory_bytes: config.plugin_memory_bytes,
+            instances: config.plugin_instances,
+        },
+        config.plugin_keep_resident_bytes,
+    )?;
     let registry = Arc::new(PluginRegistry::new(
         engine,
         Some(config.data_dir.join(PLUGIN_CACHE_DIR)),

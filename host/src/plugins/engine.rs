@@ -37,9 +37,10 @@ impl PluginLimits {
     }
 }
 
-/// Bytes of a pooled linear memory kept mapped between requests (reset
-/// page by page where written) when the kernel supports PAGEMAP_SCAN.
-pub const KEEP_RESIDENT_BYTES: usize = 8 << 20;
+/// Default bytes of a pooled linear memory kept mapped between requests
+/// (reset page by page where written) when the kernel supports
+/// PAGEMAP_SCAN (`AI_PROXY_PLUGIN_KEEP_RESIDENT_MIB`).
+pub const DEFAULT_KEEP_RESIDENT_BYTES: usize = 8 << 20;
 /// The same for tables.
 pub const KEEP_RESIDENT_TABLE_BYTES: usize = 64 << 10;
 
@@ -54,6 +55,16 @@ impl PluginEngine {
     /// Builds the engine and starts the epoch ticker thread (which lives as
     /// long as the process).
     pub fn new(limits: PluginLimits) -> anyhow::Result<Arc<PluginEngine>> {
+        PluginEngine::with_keep_resident(limits, DEFAULT_KEEP_RESIDENT_BYTES)
+    }
+
+    /// The engine keeping up to `keep_resident` bytes of each pooled
+    /// memory mapped between requests (zero: every page goes back to the
+    /// system after each request).
+    pub fn with_keep_resident(
+        limits: PluginLimits,
+        keep_resident: usize,
+    ) -> anyhow::Result<Arc<PluginEngine>> {
         let mut pool = PoolingAllocationConfig::default();
         pool.total_component_instances(limits.instances)
             .total_core_instances(
@@ -73,10 +84,14 @@ impl PluginEngine {
         // multi-threaded process costs a TLB shootdown on every CPU and page
         // faults on the next use. Where the kernel can say which pages were
         // written (PAGEMAP_SCAN, Linux 6.7+), only those are reset in place.
-        if PoolingAllocationConfig::is_pagemap_scan_available() {
+        // The price is memory: a slot keeps what its instances touched, so
+        // slots are reused most-recently-first and their number stays the
+        // peak number of requests in flight.
+        if keep_resident > 0 && PoolingAllocationConfig::is_pagemap_scan_available() {
             pool.pagemap_scan(Enabled::Yes)
-                .linear_memory_keep_resident(KEEP_RESIDENT_BYTES.min(limits.memory_bytes))
-                .table_keep_resident(KEEP_RESIDENT_TABLE_BYTES);
+                .linear_memory_keep_resident(keep_resident.min(limits.memory_bytes))
+                .table_keep_resident(KEEP_RESIDENT_TABLE_BYTES)
+                .max_unused_warm_slots(0);
         }
         let mut config = Config::new();
         config

@@ -26,7 +26,7 @@ mod validate;
 
 pub use bindings::types;
 pub use builtin::BUILTIN_PLUGINS;
-pub use engine::{EPOCH_TICK, PluginEngine, PluginLimits};
+pub use engine::{DEFAULT_KEEP_RESIDENT_BYTES, EPOCH_TICK, PluginEngine, PluginLimits};
 pub use failure::{FailureKind, PluginFailure};
 pub use instance::{PluginInstance, StreamParser};
 pub use loaded::LoadedPlugin;
