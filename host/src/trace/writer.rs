@@ -7,11 +7,11 @@
 //! within `flush` of the first one, and inserts each batch in one statement.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use sea_orm::{DatabaseConnection, EntityTrait};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
 use super::TraceRecord;
 use crate::store::entities::proxy_tracing;
@@ -29,12 +29,25 @@ pub struct TraceWriterStats {
 pub struct TraceSender {
     tx: mpsc::Sender<TraceRecord>,
     stats: Arc<TraceWriterStats>,
+    full: Arc<BatchSignal>,
+}
+
+/// Wakes the writer when a whole batch is queued, so it is woken once per
+/// batch (or flush interval), never once per record.
+struct BatchSignal {
+    queued: AtomicUsize,
+    batch: usize,
+    notify: Notify,
 }
 
 impl TraceSender {
     /// Queues a record without waiting.
     pub fn send(&self, record: TraceRecord) {
-        if self.tx.try_send(record).is_err() {
+        if self.tx.try_send(record).is_ok() {
+            if self.full.queued.fetch_add(1, Ordering::Relaxed) + 1 == self.full.batch {
+                self.full.notify.notify_one();
+            }
+        } else {
             let dropped = self
                 .stats
                 .dropped_queue_full
@@ -63,25 +76,34 @@ impl TraceWriter {
     pub fn spawn(self, db: DatabaseConnection) -> TraceSender {
         let (tx, rx) = mpsc::channel(self.queue);
         let stats = Arc::new(TraceWriterStats::default());
-        tokio::spawn(run(rx, db, self.batch, self.flush, stats.clone()));
-        TraceSender { tx, stats }
+        let full = Arc::new(BatchSignal {
+            queued: AtomicUsize::new(0),
+            batch: self.batch.max(1),
+            notify: Notify::new(),
+        });
+        tokio::spawn(run(rx, db, self.flush, full.clone(), stats.clone()));
+        TraceSender { tx, stats, full }
     }
 }
 
 async fn run(
     mut rx: mpsc::Receiver<TraceRecord>,
     db: DatabaseConnection,
-    batch: usize,
     flush: Duration,
+    full: Arc<BatchSignal>,
     stats: Arc<TraceWriterStats>,
 ) {
+    let batch = full.batch;
     let mut buf = Vec::with_capacity(batch);
     while let Some(first) = rx.recv().await {
         buf.push(first);
-        // Gather for one flush interval without waiting on the channel:
-        // a receiver parked on `recv` would be woken (a thread switch) by
-        // every request's record.
-        tokio::time::sleep(flush).await;
+        // Gather until a batch is queued or the interval ends, without
+        // waiting on the channel: a receiver parked on `recv` would be
+        // woken (a thread switch) by every request's record.
+        tokio::select! {
+            () = tokio::time::sleep(flush) => {}
+            () = full.notify.notified() => {}
+        }
         loop {
             while buf.len() < batch {
                 match rx.try_recv() {
@@ -89,9 +111,16 @@ async fn run(
                     Err(_) => break,
                 }
             }
-            let full = buf.len() == batch;
+            let taken = buf.len();
+            // Saturating: a record may be taken before its sender counted it.
+            let _ = full
+                .queued
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |q| {
+                    Some(q.saturating_sub(taken))
+                });
+            let was_full = taken == batch;
             write(&db, &mut buf, &stats).await;
-            if !full {
+            if !was_full {
                 break;
             }
         }
@@ -109,5 +138,65 @@ async fn write(db: &DatabaseConnection, buf: &mut Vec<TraceRecord>, stats: &Trac
             stats.failed.fetch_add(count, Ordering::Relaxed);
             tracing::error!(error = %e, rows = count, "writing trace batch failed");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn writer(batch: usize, flush: Duration) -> (TraceSender, std::path::PathBuf) {
+        let dir =
+            std::env::temp_dir().join(format!("aip-writer-{}", crate::secrets::random_hex(6)));
+        let url = format!("sqlite://{}/t.db?mode=rwc", dir.display());
+        let db = crate::store::connect(&url, &dir).await.expect("db");
+        let sender = TraceWriter {
+            batch,
+            flush,
+            queue: 64,
+        }
+        .spawn(db);
+        (sender, dir)
+    }
+
+    fn record() -> TraceRecord {
+        TraceRecord {
+            request_id: crate::secrets::random_hex(8),
+            ..TraceRecord::default()
+        }
+    }
+
+    async fn written_within(sender: &TraceSender, want: u64, wait: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + wait;
+        while tokio::time::Instant::now() < deadline {
+            if sender.stats().written.load(Ordering::Relaxed) >= want {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        false
+    }
+
+    #[tokio::test]
+    async fn a_full_batch_is_written_at_once_and_a_partial_one_at_the_interval() {
+        let (sender, dir) = writer(4, Duration::from_secs(3600)).await;
+        for _ in 0..3 {
+            sender.send(record());
+        }
+        assert!(
+            !written_within(&sender, 3, Duration::from_millis(300)).await,
+            "a partial batch waits for the interval"
+        );
+        sender.send(record());
+        assert!(
+            written_within(&sender, 4, Duration::from_secs(5)).await,
+            "the fourth record completes the batch and wakes the writer"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+
+        let (sender, dir) = writer(100, Duration::from_millis(50)).await;
+        sender.send(record());
+        assert!(written_within(&sender, 1, Duration::from_secs(5)).await);
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
