@@ -574,3 +574,24 @@ async fn an_upstream_401_triggers_one_refresh_and_one_retry() {
     assert_eq!(checked["result"]["status"], "healthy", "{checked}");
     assert_eq!(chat(&s.gw, &s.client_key).await, 200);
 }
+
+#[tokio::test]
+async fn a_health_check_does_not_judge_an_account_by_an_expired_token() {
+    let env = [("AI_PROXY_OAUTH_REFRESH_MARGIN_SECS", "0".to_owned())];
+    let Some(s) = setup("a_health_check_does_not_judge_an_expired_token", 2, &env).await else {
+        return;
+    };
+    connect(&s.gw, s.key_id).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let checked =
+        s.gw.admin_ok(
+            Method::POST,
+            &format!("/api/provider-keys/keys/{}/health-check", s.key_id),
+            None,
+        )
+        .await;
+    assert_eq!(checked["result"]["status"], "unknown", "{checked}");
+    assert_ne!(checked["health"]["status"], "auth_invalid", "{checked}");
+    // The next request refreshes the token and goes through.
+    assert_eq!(chat(&s.gw, &s.client_key).await, 200);
+}

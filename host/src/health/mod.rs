@@ -102,8 +102,15 @@ pub async fn probe_key(
     let Some(probe) = plugin.info.health_probe.clone() else {
         return unknown("the plugin defines no health probe");
     };
-    if key.oauth.is_some() && key.secret.is_none() {
-        return unknown("the OAuth account is not connected");
+    if let Some(oauth) = &key.oauth {
+        if key.secret.is_none() {
+            return unknown("the OAuth account is not connected");
+        }
+        // An expired token says nothing about the account: the next request
+        // or the refresh task replaces it first.
+        if oauth.expires_at.is_some_and(|at| at <= chrono::Utc::now()) {
+            return unknown("the OAuth access token has expired and awaits its refresh");
+        }
     }
     let Some(secret) = key.secret.as_ref() else {
         return result(
