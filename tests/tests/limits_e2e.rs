@@ -254,6 +254,41 @@ async fn concurrent_requests_never_overshoot_a_limit() {
     assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 30);
 }
 
+/// 50 streamed requests at once, each answer slowed so they are all in
+/// flight together: status and (for refusals) the error body of each.
+async fn fifty_slow_streams(gw: &TestGateway, client_key: &str) -> Vec<(u16, serde_json::Value)> {
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let url = format!("{}/v1/chat/completions", gw.proxy_url);
+            let key = client_key.to_owned();
+            tokio::spawn(async move {
+                let resp = reqwest::Client::new()
+                    .post(url)
+                    .bearer_auth(key)
+                    .header("x-mock-delay-ms", "50")
+                    .json(&json!({"model": "gpt-4o-mini", "stream": true,
+                                  "messages": [{"role": "user", "content": "hi"}]}))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = resp.status().as_u16();
+                let body: serde_json::Value = if status == 200 {
+                    let _ = resp.bytes().await;
+                    serde_json::Value::Null
+                } else {
+                    resp.json().await.unwrap_or_default()
+                };
+                (status, body)
+            })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
 #[tokio::test]
 async fn concurrent_requests_cannot_overshoot_a_nearly_spent_token_quota() {
     let per_request = (PROMPT_TOKENS + COMPLETION_TOKENS) as i64;
@@ -269,32 +304,12 @@ async fn concurrent_requests_cannot_overshoot_a_nearly_spent_token_quota() {
         )
         .await;
     // Slow answers keep the requests in flight together.
-    let tasks: Vec<_> = (0..50)
-        .map(|_| {
-            let url = format!("{}/v1/chat/completions", gw.proxy_url);
-            let key = pool.client_key.clone();
-            tokio::spawn(async move {
-                let resp = reqwest::Client::new()
-                    .post(url)
-                    .bearer_auth(key)
-                    .header("x-mock-delay-ms", "50")
-                    .json(&json!({"model": "gpt-4o-mini", "stream": true,
-                                  "messages": [{"role": "user", "content": "hi"}]}))
-                    .send()
-                    .await
-                    .unwrap();
-                let status = resp.status().as_u16();
-                let _ = resp.bytes().await;
-                status
-            })
-        })
-        .collect();
     let mut admitted = 0;
-    for t in tasks {
-        match t.await.unwrap() {
+    for (status, body) in fifty_slow_streams(&gw, &pool.client_key).await {
+        match status {
             200 => admitted += 1,
             429 => {}
-            other => panic!("unexpected status {other}"),
+            other => panic!("unexpected status {other}: {body}"),
         }
     }
     assert!(admitted >= 2, "the quota admits some: {admitted}");
@@ -332,37 +347,12 @@ async fn concurrent_requests_cannot_overshoot_a_nearly_spent_cost_quota() {
             json!({"limits": {"cost_per_day_usd": budget_usd}}),
         )
         .await;
-    let tasks: Vec<_> = (0..50)
-        .map(|_| {
-            let url = format!("{}/v1/chat/completions", gw.proxy_url);
-            let key = pool.client_key.clone();
-            tokio::spawn(async move {
-                let resp = reqwest::Client::new()
-                    .post(url)
-                    .bearer_auth(key)
-                    .header("x-mock-delay-ms", "50")
-                    .json(&json!({"model": "gpt-4o-mini", "stream": true,
-                                  "messages": [{"role": "user", "content": "hi"}]}))
-                    .send()
-                    .await
-                    .unwrap();
-                let status = resp.status().as_u16();
-                let body: serde_json::Value = if status == 429 {
-                    resp.json().await.unwrap()
-                } else {
-                    let _ = resp.bytes().await;
-                    serde_json::Value::Null
-                };
-                (status, body)
-            })
-        })
-        .collect();
     let mut admitted = 0;
-    for t in tasks {
-        match t.await.unwrap() {
-            (200, _) => admitted += 1,
-            (429, body) => assert_eq!(body["error"]["param"], "cost_per_day", "{body}"),
-            (other, body) => panic!("unexpected status {other}: {body}"),
+    for (status, body) in fifty_slow_streams(&gw, &pool.client_key).await {
+        match status {
+            200 => admitted += 1,
+            429 => assert_eq!(body["error"]["param"], "cost_per_day", "{body}"),
+            other => panic!("unexpected status {other}: {body}"),
         }
     }
     let traces = gw.traces(admitted).await;

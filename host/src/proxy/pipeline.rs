@@ -8,6 +8,7 @@
 //! the configured number of attempts; the last error answer is passed on
 //! when no key is left. Finally the answer is relayed and accounted for.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use super::ProxyCore;
@@ -293,7 +294,10 @@ async fn attempt_until_answered(
             && let Some(settings) = request.provider.oauth.as_deref()
         {
             refreshed_after_refusal = true;
-            let refreshed = core.accounts.refresh(settings, key.id, Some(&secret)).await;
+            let refreshed = core
+                .accounts
+                .refresh(settings, key.id, Some(&*secret))
+                .await;
             attempt.error_class = class.as_ref().map(super::error_class_name);
             attempt.duration_ms = ctx.elapsed_ms().saturating_sub(started);
             ctx.trace.attempts.push(attempt);
@@ -336,19 +340,19 @@ async fn attempt_until_answered(
 /// The secret to send with `key`: an API key as stored, an OAuth key's
 /// access token fresh (refreshed now when it expires soon); `None` when the
 /// key has no usable secret.
-async fn credential(
+async fn credential<'k>(
     request: &Request<'_>,
-    key: &ProviderKey,
-) -> Result<Option<Secret>, RefreshError> {
+    key: &'k ProviderKey,
+) -> Result<Option<Cow<'k, Secret>>, RefreshError> {
     if key.oauth.is_none() {
-        return Ok(key.secret.clone());
+        return Ok(key.secret.as_ref().map(Cow::Borrowed));
     }
     request
         .core
         .accounts
         .credential(request.provider.oauth.as_deref(), key)
         .await
-        .map(Some)
+        .map(|token| Some(Cow::Owned(token)))
 }
 
 /// Reports an error answer to the key board; whether another key might

@@ -15,7 +15,7 @@
 //! With `quota_overrun: finish` (the default) nothing here runs: no counter
 //! is touched while the stream goes by.
 
-use super::quota_hold::QuotaHold;
+use super::quota_hold::{QuotaHold, cost_nanos};
 use crate::limits::LimitError;
 use crate::plugins::types::Usage;
 use crate::plugins::{EndReason, PluginInstance, StreamParser};
@@ -77,12 +77,7 @@ impl<'a> StreamWatch<'a> {
             .unwrap_or(i64::MAX);
         let priced = self.hold.cut_pricing();
         let cost = match priced {
-            Some((model, prices)) => instance
-                .cost(model, usage, prices)
-                .await
-                .ok()
-                .flatten()
-                .map_or(0, |c| i64::try_from(c).unwrap_or(i64::MAX)),
+            Some((model, prices)) => cost_nanos(instance, model, usage, prices).await,
             None => 0,
         };
         let limit = match self.hold.reservation.cover(tokens, cost).await {

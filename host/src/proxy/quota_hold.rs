@@ -11,10 +11,12 @@
 //! real usage when the answer ends (`account`), and given back when the
 //! request ends without one (dropping the hold).
 
+use std::sync::Arc;
+
 use crate::catalog::{ClientKey, Provider};
 use crate::limits::{
     ClientLimits, LimitError, Limiter, QuotaOverrun, RESERVED_OUTPUT_TOKENS, Reservation,
-    prompt_tokens,
+    estimate_tokens, prompt_tokens,
 };
 use crate::plugins::PluginInstance;
 use crate::plugins::types::{Price, Usage};
@@ -25,7 +27,7 @@ use super::quota_cut::StreamWatch;
 /// Admits the request against its client key's limits and reserves its
 /// estimated usage.
 pub async fn admit(
-    limiter: &std::sync::Arc<Limiter>,
+    limiter: &Arc<Limiter>,
     client: &ClientKey,
     provider: &Provider,
     model: Option<&str>,
@@ -33,7 +35,7 @@ pub async fn admit(
     instance: &mut PluginInstance,
 ) -> Result<QuotaHold, ProxyError> {
     let prompt = prompt_tokens(body_len);
-    let tokens = prompt.saturating_add(RESERVED_OUTPUT_TOKENS);
+    let tokens = estimate_tokens(body_len);
     let cost = match (client.limits.cost_per_day, model) {
         (Some(_), Some(model)) => {
             let estimate = Usage {
@@ -43,14 +45,7 @@ pub async fn admit(
                 cache_write_tokens: 0,
                 reasoning_tokens: 0,
             };
-            // A plugin that cannot price it reserves no cost (the cost
-            // would be unknown at the end too).
-            instance
-                .cost(model, estimate, &provider.prices)
-                .await
-                .ok()
-                .flatten()
-                .map_or(0, |c| i64::try_from(c).unwrap_or(i64::MAX))
+            cost_nanos(instance, model, estimate, &provider.prices).await
         }
         _ => 0,
     };
@@ -74,6 +69,22 @@ pub async fn admit(
     ))
 }
 
+/// `usage` of `model` priced by the plugin, in nano-USD; 0 when the plugin
+/// cannot price it (the cost is unknown then, at the end too).
+pub async fn cost_nanos(
+    instance: &mut PluginInstance,
+    model: &str,
+    usage: Usage,
+    prices: &[Price],
+) -> i64 {
+    instance
+        .cost(model, usage, prices)
+        .await
+        .ok()
+        .flatten()
+        .map_or(0, |c| i64::try_from(c).unwrap_or(i64::MAX))
+}
+
 /// What a request holds against its client key's quotas, and whether its
 /// stream may be cut when they run out.
 pub struct QuotaHold {
@@ -86,7 +97,7 @@ pub struct QuotaHold {
 
 /// What pricing a running usage takes.
 struct CutRule {
-    priced: Option<(String, Vec<Price>)>,
+    priced: Option<(String, Arc<[Price]>)>,
 }
 
 impl QuotaHold {
@@ -96,14 +107,14 @@ impl QuotaHold {
         overrun: QuotaOverrun,
         limits: &ClientLimits,
         model: Option<&str>,
-        prices: &[Price],
+        prices: &Arc<[Price]>,
     ) -> QuotaHold {
         let quota = limits.tokens_per_day.is_some() || limits.cost_per_day.is_some();
         let cut = (overrun == QuotaOverrun::Cut && quota).then(|| CutRule {
             priced: limits
                 .cost_per_day
                 .and(model)
-                .map(|model| (model.to_owned(), prices.to_vec())),
+                .map(|model| (model.to_owned(), prices.clone())),
         });
         QuotaHold {
             reservation,
@@ -120,7 +131,7 @@ impl QuotaHold {
 
     /// The model and prices a cut stream's running cost is priced with,
     /// when its key has a cost quota.
-    pub fn cut_pricing(&self) -> Option<&(String, Vec<Price>)> {
+    pub fn cut_pricing(&self) -> Option<&(String, Arc<[Price]>)> {
         self.cut.as_ref().and_then(|c| c.priced.as_ref())
     }
 
