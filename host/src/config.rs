@@ -92,6 +92,14 @@ pub struct Config {
     /// (`AI_PROXY_PLUGIN_FAILURE_LIMIT`, `_WINDOW_SECS`).
     pub plugin_failure_limit: usize,
     pub plugin_failure_window: Duration,
+    /// Distinct client keys the failures must come from before a version
+    /// is disabled, so one client cannot disable it for everyone
+    /// (`AI_PROXY_PLUGIN_FAILURE_SOURCES`).
+    pub plugin_failure_sources: usize,
+    /// Plugin failures a client key's requests may provoke within the
+    /// window before its requests are refused (429) until the window moves
+    /// on; zero never refuses (`AI_PROXY_PLUGIN_FAILURES_PER_CLIENT`).
+    pub plugin_failures_per_client: usize,
     /// How often to look for configuration changes made by other instances
     /// on the same database; zero never looks (`AI_PROXY_CONFIG_POLL_MS`).
     pub config_poll: Duration,
@@ -252,6 +260,16 @@ impl Config {
                 "AI_PROXY_PLUGIN_FAILURE_WINDOW_SECS",
                 Some(DEFAULT_PLUGIN_FAILURE_WINDOW.as_secs()),
             )?),
+            plugin_failure_sources: parse(
+                &get,
+                "AI_PROXY_PLUGIN_FAILURE_SOURCES",
+                Some(DEFAULT_PLUGIN_FAILURE_SOURCES),
+            )?,
+            plugin_failures_per_client: parse(
+                &get,
+                "AI_PROXY_PLUGIN_FAILURES_PER_CLIENT",
+                Some(DEFAULT_PLUGIN_FAILURES_PER_CLIENT),
+            )?,
             config_poll: Duration::from_millis(parse(
                 &get,
                 "AI_PROXY_CONFIG_POLL_MS",
@@ -308,7 +326,7 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        let checks: [(&'static str, u64, bool, &'static str); 10] = [
+        let checks: [(&'static str, u64, bool, &'static str); 11] = [
             (
                 "AI_PROXY_MAX_BODY_BYTES",
                 self.max_body_bytes as u64,
@@ -369,6 +387,12 @@ impl Config {
                 !self.plugin_failure_window.is_zero(),
                 "must be above 0",
             ),
+            (
+                "AI_PROXY_PLUGIN_FAILURE_SOURCES",
+                self.plugin_failure_sources as u64,
+                self.plugin_failure_sources >= 1,
+                "must be at least 1",
+            ),
         ];
         for (name, value, ok, reason) in checks {
             if !ok {
@@ -411,6 +435,12 @@ pub const MAX_PLUGIN_BYTES_LIMIT: usize = 256 * 1024 * 1024;
 pub const DEFAULT_PLUGIN_FAILURE_LIMIT: usize = 20;
 /// Default window for counting plugin failures.
 pub const DEFAULT_PLUGIN_FAILURE_WINDOW: Duration = Duration::from_secs(60);
+/// Default number of client keys a version's failures must come from
+/// before it is disabled.
+pub const DEFAULT_PLUGIN_FAILURE_SOURCES: usize = 3;
+/// Default number of plugin failures one client key may provoke within
+/// the window.
+pub const DEFAULT_PLUGIN_FAILURES_PER_CLIENT: usize = 5;
 
 /// Default number of upstream keys tried for one request.
 pub const DEFAULT_MAX_ATTEMPTS: usize = 3;

@@ -18,7 +18,7 @@ use crate::health::HealthService;
 use crate::limits::{CounterStore, Limiter, MemoryStore, RedisStore};
 use crate::oauth::http::EgressHttp;
 use crate::oauth::{OAuthAccounts, RefreshTask};
-use crate::plugins::{BUILTIN_PLUGINS, PluginEngine, PluginLimits};
+use crate::plugins::{BUILTIN_PLUGINS, ClientBlame, PluginEngine, PluginLimits};
 use crate::proxy::{Gateway, JwtVerifier, ProxyCore, TokenIssuer};
 use crate::scheduler::KeyBoard;
 use crate::secrets::{SecretBox, load_master_key};
@@ -162,8 +162,11 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
     admin::spawn_oauth_reloads(admin_core.clone());
     admin::spawn_plugin_guard(
         admin_core.clone(),
-        config.plugin_failure_limit,
-        config.plugin_failure_window,
+        admin::GuardRule {
+            failures: config.plugin_failure_limit,
+            sources: config.plugin_failure_sources,
+            window: config.plugin_failure_window,
+        },
     );
     let listener = tokio::net::TcpListener::bind(config.admin_addr)
         .await
@@ -186,6 +189,10 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         tokens: TokenIssuer::new(&master_key, config.oauth_token_ttl),
         limiter,
         board,
+        blame: Arc::new(ClientBlame::new(
+            config.plugin_failures_per_client,
+            config.plugin_failure_window,
+        )),
         max_attempts: config.max_attempts,
         accounts,
     }))

@@ -14,6 +14,7 @@
 
 pub mod classify;
 pub mod http;
+pub mod inspect;
 pub mod json;
 pub mod openai;
 pub mod price;

@@ -12,6 +12,7 @@
 
 use serde_json::Value;
 
+use crate::json::scan;
 use crate::{PluginError, RequestFacts, RequestHead, SseEvent, Usage, http, json};
 
 /// Ends the paths whose streams report usage only when asked to: chat
@@ -20,33 +21,18 @@ use crate::{PluginError, RequestFacts, RequestHead, SseEvent, Usage, http, json}
 pub const USAGE_OPT_IN_SUFFIX: &str = "/completions";
 
 /// The model (`model`, a string) and the stream flag (`stream: true`) of a
-/// JSON request body. An empty or non-JSON body has no model, unless its
-/// `content-type` says JSON, which makes it a bad request.
+/// JSON request body: [`inspect::json_body`](crate::inspect::json_body),
+/// which works for any provider whose requests carry both at the top level.
 pub fn inspect(head: &RequestHead, body: &[u8]) -> Result<RequestFacts, PluginError> {
-    let Some(value) = json_request(head, body)? else {
-        return Ok(RequestFacts {
-            model: None,
-            stream: false,
-        });
-    };
-    let model = match value.get("model") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(model)) => Some(model.clone()),
-        Some(_) => {
-            return Err(PluginError::BadRequest(
-                "`model` must be a string".to_owned(),
-            ));
-        }
-    };
-    Ok(RequestFacts {
-        model,
-        stream: json::bool_at(&value, &["stream"]),
-    })
+    crate::inspect::json_body(head, body)
 }
+
+pub use crate::inspect::declares_json;
 
 /// The request body as JSON: `None` when it is empty or in another format
 /// (multipart uploads); an error when `content-type` claims JSON but the
-/// body is not.
+/// body is not. This builds the whole document: use it only on bodies
+/// known to be small, and [`json::scan`] otherwise.
 pub fn json_request(head: &RequestHead, body: &[u8]) -> Result<Option<Value>, PluginError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
@@ -60,61 +46,66 @@ pub fn json_request(head: &RequestHead, body: &[u8]) -> Result<Option<Value>, Pl
     }
 }
 
-/// Whether the request's `content-type` is JSON (`application/json`,
-/// `...+json`).
-pub fn declares_json(head: &RequestHead) -> bool {
-    head.header("content-type").is_some_and(|value| {
-        let media_type = value.split(';').next().unwrap_or_default().trim();
-        media_type.eq_ignore_ascii_case("application/json")
-            || media_type.to_ascii_lowercase().ends_with("+json")
-    })
-}
-
 /// For a streamed completion (a path ending in [`USAGE_OPT_IN_SUFFIX`]) that
 /// does not already ask for usage, the body with
 /// `stream_options.include_usage` set; `None` when the body needs no change.
 ///
-/// When the client sent no `stream_options` the field is spliced into the
-/// body text, so every other byte reaches the provider as the client wrote it.
+/// The change is spliced into the body text (never re-encoded), so every
+/// other byte reaches the provider as the client wrote it; the body is read
+/// with [`json::scan`], so its size does not matter.
 pub fn ask_for_stream_usage(
     head: &RequestHead,
     body: &[u8],
 ) -> Result<Option<Vec<u8>>, PluginError> {
-    if !http::path_only(&head.path).ends_with(USAGE_OPT_IN_SUFFIX) {
+    if !http::path_only(&head.path).ends_with(USAGE_OPT_IN_SUFFIX)
+        || body.iter().all(u8::is_ascii_whitespace)
+    {
         return Ok(None);
     }
-    match json_request(head, body)? {
-        Some(value) if lacks_usage_opt_in(&value) => with_usage_opt_in(body, value).map(Some),
-        _ => Ok(None),
-    }
-}
-
-/// A streamed request that does not already ask for usage.
-fn lacks_usage_opt_in(body: &Value) -> bool {
-    json::bool_at(body, &["stream"]) && !json::bool_at(body, &["stream_options", "include_usage"])
-}
-
-/// The body with `stream_options.include_usage` set to `true`.
-fn with_usage_opt_in(original: &[u8], mut value: Value) -> Result<Vec<u8>, PluginError> {
-    let Some(object) = value.as_object_mut() else {
-        return Err(PluginError::BadRequest(
-            "request body must be a JSON object".to_owned(),
-        ));
+    let [stream, options] = match scan::fields(body, ["stream", "stream_options"]) {
+        Ok(found) => found,
+        Err(error) if declares_json(head) => return Err(crate::inspect::not_json(error)),
+        Err(_) => return Ok(None),
     };
-    if !object.contains_key("stream_options") {
-        return Ok(splice_first_field(
-            original,
+    if stream.and_then(|r| body.get(r)) != Some(b"true") {
+        return Ok(None);
+    }
+    let Some(options) = options else {
+        return Ok(Some(splice_first_field(
+            body,
             r#""stream_options":{"include_usage":true}"#,
-        ));
-    }
-    match object.get_mut("stream_options") {
-        Some(Value::Object(options)) => {
-            options.insert("include_usage".to_owned(), Value::Bool(true));
-        }
-        Some(other) => *other = serde_json::json!({ "include_usage": true }),
-        None => {}
-    }
-    serde_json::to_vec(&value).map_err(|e| PluginError::Internal(format!("re-encoding body: {e}")))
+        )));
+    };
+    let text = body.get(options.clone()).unwrap_or_default();
+    let include = if text.starts_with(b"{") {
+        scan::fields(text, ["include_usage"])
+            .map_err(crate::inspect::not_json)?
+            .into_iter()
+            .next()
+            .flatten()
+    } else {
+        None
+    };
+    let (at, with): (std::ops::Range<usize>, Vec<u8>) = match include {
+        Some(r) if text.get(r.clone()) == Some(b"true") => return Ok(None),
+        // `include_usage` set to something else: it becomes `true`.
+        Some(r) => (
+            options.start + r.start..options.start + r.end,
+            b"true".to_vec(),
+        ),
+        // An object without it: it becomes the object's first member.
+        None if text.starts_with(b"{") => (
+            options.clone(),
+            splice_first_field(text, r#""include_usage":true"#),
+        ),
+        // `null` or anything else: replaced by an object that asks.
+        None => (options.clone(), br#"{"include_usage":true}"#.to_vec()),
+    };
+    let mut out = Vec::with_capacity(body.len() + with.len());
+    out.extend_from_slice(body.get(..at.start).unwrap_or_default());
+    out.extend_from_slice(&with);
+    out.extend_from_slice(body.get(at.end..).unwrap_or_default());
+    Ok(Some(out))
 }
 
 /// `original` (a JSON object) with `field` inserted as its first member.
@@ -132,9 +123,10 @@ fn splice_first_field(original: &[u8], field: &str) -> Vec<u8> {
     out
 }
 
-/// Usage from a whole JSON answer; `None` without a `usage` object.
+/// Usage from a whole JSON answer; `None` without a `usage` object. Only
+/// the `usage` member is parsed, so the answer's size does not matter.
 pub fn usage_from_body(body: &[u8]) -> Option<Usage> {
-    usage_from_object(json::parse(body)?.get("usage")?)
+    usage_from_object(&json::field(body, "usage").ok()??)
 }
 
 /// Updates a stream's usage with one event: a chat chunk's `usage` (only
@@ -236,6 +228,27 @@ mod tests {
         assert_eq!(got, Ok(None), "an array has no `stream: true`");
         let got = ask_for_stream_usage(&post("/v1/chat/completions"), b"{");
         assert!(matches!(got, Err(PluginError::BadRequest(_))));
+    }
+
+    #[test]
+    fn stream_usage_is_spliced_into_the_options_the_client_sent() {
+        let ask = |body: &str| {
+            ask_for_stream_usage(&post("/v1/chat/completions"), body.as_bytes())
+                .expect("valid")
+                .map(|b| String::from_utf8(b).expect("utf-8"))
+        };
+        assert_eq!(
+            ask(r#"{"stream":true,"stream_options":{"x":1}, "n": 1}"#).as_deref(),
+            Some(r#"{"stream":true,"stream_options":{"include_usage":true,"x":1}, "n": 1}"#)
+        );
+        assert_eq!(
+            ask(r#"{"stream":true,"stream_options":{"include_usage":false}}"#).as_deref(),
+            Some(r#"{"stream":true,"stream_options":{"include_usage":true}}"#)
+        );
+        assert_eq!(
+            ask(r#"{"stream":true,"stream_options":null}"#).as_deref(),
+            Some(r#"{"stream":true,"stream_options":{"include_usage":true}}"#)
+        );
     }
 
     #[test]

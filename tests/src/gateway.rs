@@ -60,7 +60,48 @@ pub struct TestGateway {
     pub admin_url: String,
     data_dir: PathBuf,
     log_path: PathBuf,
+    /// Proxy and admin ports.
+    ports: (u16, u16),
+    /// The extra environment it was started with.
+    env: Vec<(String, String)>,
     http: reqwest::Client,
+}
+
+/// Starts the gateway process; its output is appended to `log_path`.
+fn spawn(
+    data_dir: &std::path::Path,
+    log_path: &std::path::Path,
+    (proxy_port, admin_port): (u16, u16),
+    env: &[(String, String)],
+) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_path)
+        .expect("log file");
+    let mut cmd = Command::new(gateway_binary());
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AI_PROXY_PROXY_ADDR", format!("127.0.0.1:{proxy_port}"))
+        .env("AI_PROXY_ADMIN_ADDR", format!("127.0.0.1:{admin_port}"))
+        .env("AI_PROXY_DATA_DIR", data_dir)
+        .env("AI_PROXY_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("AI_PROXY_PROXY_THREADS", "2")
+        .env("AI_PROXY_PLUGIN_INSTANCES", "64")
+        .env("AI_PROXY_TRACE_FLUSH_MS", "20")
+        // Background probes would add requests to the mock's count; tests of health
+        // checks turn them on.
+        .env("AI_PROXY_HEALTH_INTERVAL_SECS", "0")
+        // The mock upstream is on loopback, which the gateway refuses unless allow-listed.
+        .env("AI_PROXY_EGRESS_ALLOW", "127.0.0.0/8")
+        .env("RUST_LOG", "info,pingora=warn")
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.spawn()
+        .unwrap_or_else(|e| panic!("starting {}: {e}", gateway_binary().display()))
 }
 
 impl TestGateway {
@@ -76,42 +117,33 @@ impl TestGateway {
             std::env::temp_dir().join(format!("aip-test-{}-{}", std::process::id(), free_port()));
         std::fs::create_dir_all(&data_dir).expect("data dir");
         let log_path = data_dir.join("gateway.log");
-        let log = std::fs::File::create(&log_path).expect("log file");
         let (proxy_port, admin_port) = (free_port(), free_port());
-        let mut cmd = Command::new(gateway_binary());
-        cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("AI_PROXY_PROXY_ADDR", format!("127.0.0.1:{proxy_port}"))
-            .env("AI_PROXY_ADMIN_ADDR", format!("127.0.0.1:{admin_port}"))
-            .env("AI_PROXY_DATA_DIR", &data_dir)
-            .env("AI_PROXY_ADMIN_PASSWORD", ADMIN_PASSWORD)
-            .env("AI_PROXY_PROXY_THREADS", "2")
-            .env("AI_PROXY_PLUGIN_INSTANCES", "64")
-            .env("AI_PROXY_TRACE_FLUSH_MS", "20")
-            // Background probes would add requests to the mock's count; tests of health
-            // checks turn them on.
-            .env("AI_PROXY_HEALTH_INTERVAL_SECS", "0")
-            // The mock upstream is on loopback, which the gateway refuses unless allow-listed.
-            .env("AI_PROXY_EGRESS_ALLOW", "127.0.0.0/8")
-            .env("RUST_LOG", "info,pingora=warn")
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {}: {e}", gateway_binary().display()));
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
+        let child = spawn(&data_dir, &log_path, (proxy_port, admin_port), &env);
         let gateway = TestGateway {
             child,
             proxy_url: format!("http://127.0.0.1:{proxy_port}"),
             admin_url: format!("http://127.0.0.1:{admin_port}"),
             data_dir,
             log_path,
+            ports: (proxy_port, admin_port),
+            env,
             http: reqwest::Client::new(),
         };
         gateway.wait_ready().await;
         gateway
+    }
+
+    /// Stops the process and starts it again on the same data directory,
+    /// ports and settings (its log goes on in the same file).
+    pub async fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = spawn(&self.data_dir, &self.log_path, self.ports, &self.env);
+        self.wait_ready().await;
     }
 
     async fn wait_ready(&self) {

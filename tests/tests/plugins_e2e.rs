@@ -310,8 +310,17 @@ async fn a_version_that_keeps_trapping_is_disabled_and_the_provider_falls_back()
         "0.2.0"
     );
 
+    // A broken version fails for many clients: one key's failures are
+    // charged to that key and never disable a version for everyone.
     for _ in 0..3 {
-        let resp = chat("please openai-next-trap now").await.unwrap();
+        let other = gw.client_key_for("openai", &mock.base_url(), "sk-up").await;
+        let resp = reqwest::Client::new()
+            .post(format!("{}/v1/chat/completions", gw.proxy_url))
+            .bearer_auth(&other)
+            .json(&json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "please openai-next-trap now"}]}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status(), 502);
         let body: Value = resp.json().await.unwrap();
         assert_eq!(body["error"]["code"], "plugin_trap");

@@ -19,6 +19,31 @@ use super::openapi::{self, BadRequest, Forbidden, Unauthorized};
 use super::{AdminState, ApiError};
 use crate::store::entities::audit_log;
 
+/// Records what the gateway itself did or noticed (no caller): the
+/// actor is `gateway`.
+pub async fn audit_system(
+    state: &AdminState,
+    action: &str,
+    resource: &str,
+    resource_id: Option<String>,
+    after: Value,
+) {
+    let row = audit_log::ActiveModel {
+        created_at: Set(Utc::now()),
+        actor_id: Set(None),
+        actor_name: Set("gateway".to_owned()),
+        action: Set(action.to_owned()),
+        resource: Set(resource.to_owned()),
+        resource_id: Set(resource_id),
+        before: Set(None),
+        after: Set(Some(after.to_string())),
+        ..Default::default()
+    };
+    if let Err(e) = row.insert(&state.db).await {
+        tracing::error!(error = %e, action, resource, "writing the audit log failed");
+    }
+}
+
 /// Largest page of audit entries.
 pub const MAX_AUDIT_PAGE: u64 = 200;
 

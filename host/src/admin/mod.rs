@@ -44,7 +44,7 @@ use utoipa_axum::routes;
 pub use config_sync::{current as config_version, spawn_config_sync};
 pub use error::ApiError;
 pub use openapi::document as openapi_document;
-pub use plugin_guard::spawn_plugin_guard;
+pub use plugin_guard::{GuardRule, spawn_plugin_guard};
 pub use session::SessionSigner;
 pub use throttle::LoginThrottle;
 pub use upstream_oauth::spawn_oauth_reloads;

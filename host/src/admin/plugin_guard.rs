@@ -1,52 +1,116 @@
 //! Disables a plugin version that keeps failing (traps, timeouts, memory
-//! denials) more than the configured number of times within the window,
-//! so its providers fall back to the newest other enabled version. Checked
-//! once a second from the metrics the calls record; the proxy path never
-//! waits on it.
+//! denials), so its providers fall back to the newest other enabled
+//! version. Checked once a second from the metrics the calls record; the
+//! proxy path never waits on it.
+//!
+//! A client's bytes are a plugin's input, so failures alone do not prove
+//! the version broken: they must be at least `failures` within the window
+//! *and* come from at least `sources` client keys, so that one client
+//! cannot disable a version for everyone (its own failures are charged to
+//! it instead, see `plugins::ClientBlame`). And the guard never disables
+//! the last enabled version of a plugin: it alerts (error log, audit
+//! entry) and the version keeps serving. An automatic disabling is not an
+//! operator's decision: a built-in version disabled this way is enabled
+//! again at the next start.
 
 use std::time::Duration;
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use super::AdminState;
+use crate::plugins::{AUTO_DISABLED, LoadedPlugin};
 use crate::store::entities::plugins;
 
 /// How often failure counts are looked at.
 const CHECK_EVERY: Duration = Duration::from_secs(1);
 
-/// Starts the guard; a `limit` of zero turns it off.
-pub fn spawn_plugin_guard(state: AdminState, limit: usize, window: Duration) {
-    if limit == 0 {
+/// When a version counts as failing.
+#[derive(Debug, Clone, Copy)]
+pub struct GuardRule {
+    /// Failures within `window`; zero turns the guard off.
+    pub failures: usize,
+    /// Distinct client keys among them (health probes count as one).
+    pub sources: usize,
+    pub window: Duration,
+}
+
+/// Starts the guard.
+pub fn spawn_plugin_guard(state: AdminState, rule: GuardRule) {
+    if rule.failures == 0 {
         return;
     }
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(CHECK_EVERY).await;
             for plugin in state.registry.all() {
-                let failures = plugin.metrics.failures_within(window);
-                if failures < limit || !plugin.metrics.trip() {
+                let recent = plugin.metrics.failures_within(rule.window);
+                if recent.failures < rule.failures
+                    || recent.sources < rule.sources
+                    || !plugin.metrics.trip()
+                {
                     continue;
                 }
                 let reason = format!(
-                    "disabled automatically: {failures} traps, timeouts or memory denials within {}s",
-                    window.as_secs()
+                    "{AUTO_DISABLED}: {} traps, timeouts or memory denials from {} clients within {}s",
+                    recent.failures,
+                    recent.sources,
+                    rule.window.as_secs()
                 );
-                tracing::error!(plugin = %plugin.name, version = %plugin.version, "{reason}");
-                let result = plugins::Entity::update_many()
-                    .col_expr(plugins::Column::Enabled, Expr::value(false))
-                    .col_expr(plugins::Column::DisabledReason, Expr::value(reason))
-                    .filter(plugins::Column::Sha256.eq(&plugin.sha256))
-                    .exec(&state.db)
-                    .await;
-                if let Err(e) = result {
-                    tracing::error!(error = %e, "disabling a failing plugin failed");
-                    continue;
-                }
-                if state.reload().await.is_err() {
-                    tracing::error!("reloading the catalog after disabling a plugin failed");
-                }
+                disable_or_alert(&state, &plugin, reason).await;
             }
         }
     });
+}
+
+/// Disables `plugin`, unless it is its name's last enabled version.
+async fn disable_or_alert(state: &AdminState, plugin: &LoadedPlugin, reason: String) {
+    let others = plugins::Entity::find()
+        .filter(plugins::Column::Name.eq(&plugin.name))
+        .filter(plugins::Column::Enabled.eq(true))
+        .filter(plugins::Column::Sha256.ne(&plugin.sha256))
+        .count(&state.db)
+        .await;
+    match others {
+        Ok(0) => {
+            tracing::error!(
+                plugin = %plugin.name,
+                version = %plugin.version,
+                "{reason}; NOT disabled: it is the last enabled version of its plugin and keeps serving"
+            );
+            super::audit::audit_system(
+                state,
+                "plugin.failing",
+                "plugin",
+                Some(plugin.sha256.clone()),
+                serde_json::json!({
+                    "name": plugin.name,
+                    "version": plugin.version,
+                    "alert": reason,
+                    "disabled": false,
+                }),
+            )
+            .await;
+            return;
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::error!(error = %e, "checking a failing plugin's other versions failed");
+            return;
+        }
+    }
+    tracing::error!(plugin = %plugin.name, version = %plugin.version, "{reason}");
+    let result = plugins::Entity::update_many()
+        .col_expr(plugins::Column::Enabled, Expr::value(false))
+        .col_expr(plugins::Column::DisabledReason, Expr::value(reason))
+        .filter(plugins::Column::Sha256.eq(&plugin.sha256))
+        .exec(&state.db)
+        .await;
+    if let Err(e) = result {
+        tracing::error!(error = %e, "disabling a failing plugin failed");
+        return;
+    }
+    if state.reload().await.is_err() {
+        tracing::error!("reloading the catalog after disabling a plugin failed");
+    }
 }

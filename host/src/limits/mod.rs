@@ -219,7 +219,11 @@ impl Limiter {
                 limits.cost_per_day,
             ),
         ];
-        self.admit(&checks).await.map(|()| reserved)
+        // Admitted without the store (failing open): nothing is held, so
+        // nothing may be given back when the request settles.
+        self.admit(&checks)
+            .await
+            .map(|charged| if charged { reserved } else { (0, 0) })
     }
 
     /// Counts one request on upstream key `id`, or says which limit it hits.
@@ -243,19 +247,21 @@ impl Limiter {
                 limits.tokens_per_day,
             ),
         ];
-        self.admit(&checks).await
+        self.admit(&checks).await.map(|_| ())
     }
 
     /// Reserves `tokens` more tokens and `cost_nanos` more nano-USD of
     /// client key `id`'s daily quotas, both or neither. Only quotas the
-    /// key has are charged; a zero amount is not charged.
+    /// key has are charged; a zero amount is not charged. `Ok(false)` when
+    /// the request goes ahead although nothing was reserved (the store
+    /// failed and the policy is to fail open).
     pub async fn reserve_more(
         &self,
         id: i32,
         limits: &ClientLimits,
         tokens: i64,
         cost_nanos: i64,
-    ) -> Result<(), LimitError> {
+    ) -> Result<bool, LimitError> {
         let checks: Vec<Named> = [
             named(
                 "tokens_per_day",
@@ -337,16 +343,18 @@ impl Limiter {
         ))
     }
 
-    async fn admit(&self, checks: &[Named]) -> Result<(), LimitError> {
+    /// Charges every check or none; `Ok(true)` when they were charged,
+    /// `Ok(false)` when the store failed and the policy admits anyway.
+    async fn admit(&self, checks: &[Named]) -> Result<bool, LimitError> {
         let limited: Vec<&Named> = checks.iter().filter(|c| c.charge.limit.is_some()).collect();
         if limited.is_empty() {
-            return Ok(());
+            return Ok(true);
         }
         let charges: Vec<Charge> = limited.iter().map(|c| c.charge.clone()).collect();
         match self.store.try_charge(&charges, Utc::now()).await {
             Ok(Ok(())) => {
                 self.observe(None);
-                Ok(())
+                Ok(true)
             }
             Ok(Err(Refused { index, retry_after })) => {
                 self.observe(None);
@@ -358,7 +366,7 @@ impl Limiter {
             Err(e) => {
                 self.observe(Some(&e));
                 match self.policy {
-                    FailurePolicy::Open => Ok(()),
+                    FailurePolicy::Open => Ok(false),
                     FailurePolicy::Closed => Err(LimitError::Unavailable),
                 }
             }

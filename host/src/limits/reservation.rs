@@ -99,14 +99,38 @@ impl Reservation {
                 .reserve_more(self.client_id, &self.limits, more_tokens, more_cost)
                 .await
             {
-                Ok(()) => {
-                    self.tokens += more_tokens;
-                    self.cost = self.cost.saturating_add(more_cost);
+                Ok(charged) => {
+                    // Only what the store holds is ever given back.
+                    if charged {
+                        self.tokens += more_tokens;
+                        self.cost = self.cost.saturating_add(more_cost);
+                    }
                     return Ok(());
                 }
                 Err(LimitError::Exceeded { .. }) if (more_tokens, more_cost) == ahead => {}
                 Err(e) => return Err(e),
             }
+        }
+        Ok(())
+    }
+
+    /// Adds the cost estimate of a request whose model is now known: at
+    /// most the whole cost quota, so a quota smaller than one estimate
+    /// still admits a request when nothing is spent yet.
+    pub async fn reserve_cost(&mut self, cost_nanos: i64) -> Result<(), LimitError> {
+        let Some(quota) = self.limits.cost_per_day else {
+            return Ok(());
+        };
+        let cost = cost_nanos.clamp(0, quota.max(0));
+        if cost == 0 {
+            return Ok(());
+        }
+        if self
+            .limiter
+            .reserve_more(self.client_id, &self.limits, 0, cost)
+            .await?
+        {
+            self.cost = self.cost.saturating_add(cost);
         }
         Ok(())
     }
@@ -248,6 +272,57 @@ mod tests {
             .await
             .expect("an estimate over a fresh quota is held at the quota");
         assert_eq!(big, (0, 1_000));
+    }
+
+    /// A store whose charges fail (Redis timing out on the script) while
+    /// plain additions still land.
+    struct ChargesFail(crate::limits::MemoryStore);
+
+    #[async_trait::async_trait]
+    impl crate::limits::CounterStore for ChargesFail {
+        async fn try_charge(
+            &self,
+            _: &[crate::limits::Charge],
+            _: chrono::DateTime<chrono::Utc>,
+        ) -> Result<Result<(), crate::limits::Refused>, crate::limits::StoreError> {
+            Err(crate::limits::StoreError("timed out".into()))
+        }
+        async fn add(
+            &self,
+            charges: &[crate::limits::Charge],
+            now: chrono::DateTime<chrono::Utc>,
+        ) -> Result<(), crate::limits::StoreError> {
+            self.0.add(charges, now).await
+        }
+        async fn current(
+            &self,
+            charges: &[crate::limits::Charge],
+            now: chrono::DateTime<chrono::Utc>,
+        ) -> Result<Vec<i64>, crate::limits::StoreError> {
+            self.0.current(charges, now).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_request_admitted_without_the_store_gives_back_nothing_it_never_held() {
+        use chrono::Offset;
+        let store = Arc::new(ChargesFail(crate::limits::MemoryStore::default()));
+        let limiter = Arc::new(Limiter::new(
+            store,
+            chrono::Utc.fix(),
+            crate::limits::FailurePolicy::Open,
+        ));
+        let limits = tokens(1000);
+        let held = limiter
+            .admit_client(1, &limits, (600, 0))
+            .await
+            .expect("fails open");
+        assert_eq!(held, (0, 0), "nothing was reserved");
+        let mut reservation = Reservation::new(limiter.clone(), 1, limits, held);
+        reservation.cover(700, 0).await.expect("fails open");
+        assert_eq!(reservation.held(), (0, 0), "nothing was reserved");
+        reservation.settle(Some(1), 50, 0);
+        assert_eq!(used(&limiter).await, 50, "charged the usage, no refund");
     }
 
     #[tokio::test]

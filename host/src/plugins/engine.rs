@@ -30,11 +30,34 @@ pub struct PluginLimits {
     pub instances: u32,
 }
 
+/// Time a call gets on top of the call timeout for every MiB (or part of
+/// one) of request or answer body it is handed: reading a body takes time
+/// in proportion to its size (a scan of the densest JSON takes about
+/// 15 ms a MiB in a plugin), and any body the gateway accepts must be
+/// readable within the limits.
+pub const CALL_TIME_PER_INPUT_MIB: Duration = Duration::from_millis(64);
+
 impl PluginLimits {
     /// The call timeout in epoch ticks, at least one tick.
     pub fn deadline_ticks(&self) -> u64 {
-        (self.call_timeout.as_micros() / EPOCH_TICK.as_micros()).max(1) as u64 + 1
+        ticks(self.call_timeout)
     }
+
+    /// The time budget of a call handed `input_bytes` of body.
+    pub fn budget_for(&self, input_bytes: usize) -> Duration {
+        let mib = u32::try_from(input_bytes.div_ceil(1 << 20)).unwrap_or(u32::MAX);
+        self.call_timeout
+            .saturating_add(CALL_TIME_PER_INPUT_MIB.saturating_mul(mib))
+    }
+
+    /// [`PluginLimits::budget_for`] in epoch ticks.
+    pub fn deadline_ticks_for(&self, input_bytes: usize) -> u64 {
+        ticks(self.budget_for(input_bytes))
+    }
+}
+
+fn ticks(budget: Duration) -> u64 {
+    (budget.as_micros() / EPOCH_TICK.as_micros()).max(1) as u64 + 1
 }
 
 /// Default bytes of a pooled linear memory kept mapped between requests
@@ -119,5 +142,24 @@ impl PluginEngine {
             linker,
             limits,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_call_gets_more_time_per_mib_of_input_counted_from_its_first_byte() {
+        let limits = PluginLimits {
+            call_timeout: Duration::from_millis(500),
+            memory_bytes: 1 << 20,
+            instances: 1,
+        };
+        assert_eq!(limits.budget_for(0), Duration::from_millis(500));
+        assert_eq!(limits.budget_for(1), Duration::from_millis(564));
+        assert_eq!(limits.budget_for(1 << 20), Duration::from_millis(564));
+        assert_eq!(limits.budget_for((1 << 20) + 1), Duration::from_millis(628));
+        assert!(limits.deadline_ticks_for(16 << 20) > limits.deadline_ticks());
     }
 }

@@ -12,6 +12,7 @@ use wasmtime::component::{Instance, ResourceAny};
 use wasmtime::{Store, Trap};
 
 use super::bindings::ProviderPlugin;
+use super::blame::ClientBlame;
 use super::failure::{FailureKind, PluginFailure};
 use super::loaded::LoadedPlugin;
 use super::metrics::CallOutcome;
@@ -29,21 +30,28 @@ pub struct PluginInstance {
     instance: Instance,
     bindings: ProviderPlugin,
     poisoned: bool,
+    /// The client key whose request this instance serves, and where its
+    /// failures are charged to it.
+    blame: Option<(i32, Arc<ClientBlame>)>,
 }
 
 /// A stream parser resource living in a [`PluginInstance`].
 pub struct StreamParser(ResourceAny);
 
-/// Runs one guest call under the deadline and the timer, then settles it.
+/// Runs one guest call under the deadline and the timer, then settles it;
+/// a call handed a body (`input` bytes) gets more time for a larger one.
 macro_rules! guest_call {
-    ($self:ident, |$guest:ident, $store:ident| $call:expr) => {{
+    ($self:ident, |$guest:ident, $store:ident| $call:expr) => {
+        guest_call!($self, 0, |$guest, $store| $call)
+    };
+    ($self:ident, $input:expr, |$guest:ident, $store:ident| $call:expr) => {{
         if $self.poisoned {
             return Err($self.failure(FailureKind::Trap("instance already failed".into())));
         }
         $self
             .store
-            .set_epoch_deadline($self.plugin.deadline_ticks());
-        let timeout = $self.plugin.call_timeout();
+            .set_epoch_deadline($self.plugin.deadline_ticks($input));
+        let timeout = $self.plugin.call_timeout($input);
         let $guest = $self.bindings.ai_proxy_provider_provider();
         let $store = &mut $self.store;
         let started = std::time::Instant::now();
@@ -53,6 +61,12 @@ macro_rules! guest_call {
 }
 
 impl PluginInstance {
+    /// Charges this instance's failures (traps, timeouts, memory denials)
+    /// to client key `client`, in the plugin's metrics and in `blame`.
+    pub fn attribute_to(&mut self, client: i32, blame: Arc<ClientBlame>) {
+        self.blame = Some((client, blame));
+    }
+
     pub(super) fn new(
         plugin: Arc<LoadedPlugin>,
         store: Store<PluginState>,
@@ -65,6 +79,7 @@ impl PluginInstance {
             instance,
             bindings,
             poisoned: false,
+            blame: None,
         }
     }
 
@@ -73,7 +88,7 @@ impl PluginInstance {
         head: &RequestHead,
         body: &[u8],
     ) -> Result<RequestFacts, PluginFailure> {
-        let result = guest_call!(self, |g, s| g.call_inspect(s, head, body))?;
+        let result = guest_call!(self, body.len(), |g, s| g.call_inspect(s, head, body))?;
         self.refused(result)
     }
 
@@ -83,12 +98,14 @@ impl PluginInstance {
         body: &[u8],
         credential: &str,
     ) -> Result<OutboundRequest, PluginFailure> {
-        let result = guest_call!(self, |g, s| g.call_prepare(s, head, body, credential))?;
+        let result = guest_call!(self, body.len(), |g, s| {
+            g.call_prepare(s, head, body, credential)
+        })?;
         self.refused(result)
     }
 
     pub async fn body_usage(&mut self, body: &[u8]) -> Result<Option<Usage>, PluginFailure> {
-        guest_call!(self, |g, s| g.call_body_usage(s, body))
+        guest_call!(self, body.len(), |g, s| g.call_body_usage(s, body))
     }
 
     pub async fn cost(
@@ -147,10 +164,10 @@ impl PluginInstance {
         }
         let func = stream_control::typed(&mut self.store, &self.instance, index)
             .map_err(|e| self.failure(FailureKind::Trap(format!("{e:#}"))))?;
-        self.store.set_epoch_deadline(self.plugin.deadline_ticks());
+        self.store.set_epoch_deadline(self.plugin.deadline_ticks(0));
         let started = std::time::Instant::now();
         let call = func.call_async(&mut self.store, (parser.0, reason));
-        let outcome = tokio::time::timeout(self.plugin.call_timeout(), call).await;
+        let outcome = tokio::time::timeout(self.plugin.call_timeout(0), call).await;
         let (bytes,) = self.settle(outcome, started)?;
         Ok(usable_terminal_event(&self.plugin.name, bytes))
     }
@@ -171,12 +188,13 @@ impl PluginInstance {
         let metrics = &self.plugin.metrics;
         let error = match outcome {
             Ok(Ok(value)) => {
-                metrics.record(elapsed, CallOutcome::Ok);
+                metrics.record(elapsed, CallOutcome::Ok, None);
                 return Ok(value);
             }
             Ok(Err(error)) => error,
             Err(_) => {
-                metrics.record(elapsed, CallOutcome::Timeout);
+                metrics.record(elapsed, CallOutcome::Timeout, self.source());
+                self.blame_client();
                 self.poisoned = true;
                 let failure = self.failure(FailureKind::Timeout);
                 tracing::warn!(plugin = %self.plugin.name, "plugin call timed out waiting in a host call");
@@ -191,10 +209,21 @@ impl PluginInstance {
         } else {
             (FailureKind::Trap(format!("{error:#}")), CallOutcome::Trap)
         };
-        self.plugin.metrics.record(elapsed, outcome);
+        self.plugin.metrics.record(elapsed, outcome, self.source());
+        self.blame_client();
         let failure = self.failure(kind);
         tracing::warn!(plugin = %self.plugin.name, error = %format!("{error:#}"), "plugin call failed: {failure}");
         Err(failure)
+    }
+
+    fn source(&self) -> Option<i32> {
+        self.blame.as_ref().map(|(client, _)| *client)
+    }
+
+    fn blame_client(&self) {
+        if let Some((client, blame)) = &self.blame {
+            blame.record(*client);
+        }
     }
 
     fn failure(&self, kind: FailureKind) -> PluginFailure {

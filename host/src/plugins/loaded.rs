@@ -192,12 +192,12 @@ impl LoadedPlugin {
         self.terminal_event
     }
 
-    pub(super) fn deadline_ticks(&self) -> u64 {
-        self.limits.deadline_ticks()
+    pub(super) fn deadline_ticks(&self, input_bytes: usize) -> u64 {
+        self.limits.deadline_ticks_for(input_bytes)
     }
 
-    pub(super) fn call_timeout(&self) -> Duration {
-        self.limits.call_timeout
+    pub(super) fn call_timeout(&self, input_bytes: usize) -> Duration {
+        self.limits.budget_for(input_bytes)
     }
 
     /// The limits this copy runs under.

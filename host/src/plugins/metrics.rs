@@ -35,9 +35,20 @@ pub struct PluginMetrics {
     timeouts: AtomicU64,
     out_of_memory: AtomicU64,
     buckets: [AtomicU64; BUCKETS],
-    recent_failures: Mutex<VecDeque<Instant>>,
+    /// When each recent failure happened, and the client key whose
+    /// request it was (`None`: no client's request, such as a health probe).
+    recent_failures: Mutex<VecDeque<(Instant, Option<i32>)>>,
     /// Set once the version was disabled for failing.
     tripped: AtomicBool,
+}
+
+/// Recent failures of a version and how many sources they came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecentFailures {
+    pub failures: usize,
+    /// Distinct client keys among them; failures of no client's request
+    /// (health probes) count as one more source.
+    pub sources: usize,
 }
 
 /// The figures the API and `/metrics` show.
@@ -61,7 +72,9 @@ fn bucket(elapsed: Duration) -> usize {
 }
 
 impl PluginMetrics {
-    pub fn record(&self, elapsed: Duration, outcome: CallOutcome) {
+    /// Counts one call; a failure is remembered with `source`, the client
+    /// key whose request made the call.
+    pub fn record(&self, elapsed: Duration, outcome: CallOutcome, source: Option<i32>) {
         self.calls.fetch_add(1, Ordering::Relaxed);
         self.buckets[bucket(elapsed)].fetch_add(1, Ordering::Relaxed);
         let counter = match outcome {
@@ -78,7 +91,7 @@ impl PluginMetrics {
         if recent.len() == MAX_REMEMBERED_FAILURES {
             recent.pop_front();
         }
-        recent.push_back(Instant::now());
+        recent.push_back((Instant::now(), source));
     }
 
     /// A call that returned an error result (counted in `calls` already).
@@ -86,17 +99,26 @@ impl PluginMetrics {
         self.errors.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Traps, timeouts and memory denials in the last `window`.
-    pub fn failures_within(&self, window: Duration) -> usize {
+    /// Traps, timeouts and memory denials in the last `window`, and the
+    /// number of sources they came from.
+    pub fn failures_within(&self, window: Duration) -> RecentFailures {
         let recent = match self.recent_failures.lock() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
         };
         let now = Instant::now();
-        recent
+        let mut clients: Vec<Option<i32>> = recent
             .iter()
-            .filter(|at| now.duration_since(**at) <= window)
-            .count()
+            .filter(|(at, _)| now.duration_since(*at) <= window)
+            .map(|(_, source)| *source)
+            .collect();
+        let failures = clients.len();
+        clients.sort_unstable();
+        clients.dedup();
+        RecentFailures {
+            failures,
+            sources: clients.len(),
+        }
     }
 
     /// Forgets recent failures and re-arms the automatic disabling (when
@@ -156,10 +178,10 @@ mod tests {
     fn percentiles_come_from_the_histogram() {
         let m = PluginMetrics::default();
         for _ in 0..90 {
-            m.record(Duration::from_micros(3), CallOutcome::Ok);
+            m.record(Duration::from_micros(3), CallOutcome::Ok, None);
         }
         for _ in 0..10 {
-            m.record(Duration::from_micros(1000), CallOutcome::Ok);
+            m.record(Duration::from_micros(1000), CallOutcome::Ok, None);
         }
         let v = m.view();
         assert_eq!(v.calls, 100);
@@ -171,9 +193,9 @@ mod tests {
     #[test]
     fn failures_count_by_kind_and_within_the_window() {
         let m = PluginMetrics::default();
-        m.record(Duration::from_micros(5), CallOutcome::Trap);
-        m.record(Duration::from_micros(5), CallOutcome::Timeout);
-        m.record(Duration::from_micros(5), CallOutcome::Ok);
+        m.record(Duration::from_micros(5), CallOutcome::Trap, Some(7));
+        m.record(Duration::from_micros(5), CallOutcome::Timeout, Some(7));
+        m.record(Duration::from_micros(5), CallOutcome::Ok, Some(8));
         m.record_error();
         let v = m.view();
         assert_eq!(
@@ -182,11 +204,17 @@ mod tests {
         );
         assert_eq!(
             m.failures_within(Duration::from_secs(60)),
-            2,
-            "plugin errors are not failures"
+            RecentFailures {
+                failures: 2,
+                sources: 1
+            },
+            "plugin errors are not failures; both came from client 7"
         );
+        m.record(Duration::from_micros(5), CallOutcome::Trap, None);
+        m.record(Duration::from_micros(5), CallOutcome::Trap, Some(9));
+        assert_eq!(m.failures_within(Duration::from_secs(60)).sources, 3);
         std::thread::sleep(Duration::from_millis(5));
-        assert_eq!(m.failures_within(Duration::from_millis(1)), 0);
+        assert_eq!(m.failures_within(Duration::from_millis(1)).failures, 0);
         assert!(m.trip());
         assert!(!m.trip(), "tripped once");
     }

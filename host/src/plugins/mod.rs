@@ -13,6 +13,7 @@
 //! per instance.
 
 mod bindings;
+mod blame;
 mod builtin;
 mod engine;
 mod failure;
@@ -24,13 +25,18 @@ mod state;
 mod stream_control;
 mod validate;
 
+/// Start of the reason stored with a version the failure guard disabled;
+/// the start-up enables versions whose reason starts so.
+pub const AUTO_DISABLED: &str = "disabled automatically";
+
 pub use bindings::types;
+pub use blame::{ClientBlame, MAX_BLAMED_CLIENTS};
 pub use builtin::BUILTIN_PLUGINS;
 pub use engine::{DEFAULT_KEEP_RESIDENT_BYTES, EPOCH_TICK, PluginEngine, PluginLimits};
 pub use failure::{FailureKind, PluginFailure};
 pub use instance::{PluginInstance, StreamParser};
 pub use loaded::LoadedPlugin;
-pub use metrics::{CallOutcome, MetricsView, PluginMetrics};
+pub use metrics::{CallOutcome, MetricsView, PluginMetrics, RecentFailures};
 pub use stream_control::{EndReason, MAX_TERMINAL_EVENT_BYTES};
 pub use validate::{DEFAULT_MAX_PLUGIN_BYTES, LoadError, check_bytes};
 

@@ -51,6 +51,13 @@ pub enum ProxyError {
     },
     #[error("rate limits cannot be checked right now")]
     LimiterUnavailable,
+    /// The key's recent requests made the provider plugin fail (run out of
+    /// time or memory, or crash) too often: refused for a while, before
+    /// any plugin work.
+    #[error(
+        "this API key's recent requests made the provider plugin fail too often; try again later"
+    )]
+    PluginFailuresProvoked { retry_after: u64 },
     #[error("{0}")]
     Plugin(PluginFailure),
     #[error("upstream provider is unreachable")]
@@ -76,7 +83,7 @@ impl ProxyError {
             ProxyError::DisabledKey | ProxyError::ModelNotAllowed(_) => 403,
             ProxyError::BodyTooLarge { .. } => 413,
             ProxyError::BodyRead => 400,
-            ProxyError::RateLimited { .. } => 429,
+            ProxyError::RateLimited { .. } | ProxyError::PluginFailuresProvoked { .. } => 429,
             ProxyError::ProviderUnavailable(..)
             | ProxyError::NoUsableKey { .. }
             | ProxyError::LimiterUnavailable
@@ -100,7 +107,8 @@ impl ProxyError {
             | ProxyError::ModelNotAllowed(_)
             | ProxyError::BodyTooLarge { .. }
             | ProxyError::BodyRead
-            | ProxyError::RateLimited { .. } => Fault::Client,
+            | ProxyError::RateLimited { .. }
+            | ProxyError::PluginFailuresProvoked { .. } => Fault::Client,
             ProxyError::Plugin(f) if f.is_client_error() => Fault::Client,
             ProxyError::Plugin(_) => Fault::Plugin,
             ProxyError::ProviderUnavailable(..)
@@ -140,6 +148,7 @@ impl ProxyError {
             ProxyError::NoUsableKey { .. } => "no_usable_upstream_key",
             ProxyError::RateLimited { .. } => "rate_limit_exceeded",
             ProxyError::LimiterUnavailable => "rate_limiter_unavailable",
+            ProxyError::PluginFailuresProvoked { .. } => "plugin_failures_provoked",
             ProxyError::Plugin(f) => f.code(),
             ProxyError::UpstreamUnreachable(_) => "upstream_unreachable",
             ProxyError::EgressDenied(_) => "upstream_address_denied",
@@ -166,7 +175,8 @@ impl ProxyError {
     /// Seconds the client should wait before trying again, if known.
     pub fn retry_after(&self) -> Option<u64> {
         match self {
-            ProxyError::RateLimited { retry_after, .. } => Some(*retry_after),
+            ProxyError::RateLimited { retry_after, .. }
+            | ProxyError::PluginFailuresProvoked { retry_after } => Some(*retry_after),
             ProxyError::NoUsableKey { retry_after, .. } => *retry_after,
             ProxyError::LimiterUnavailable => Some(1),
             _ => None,

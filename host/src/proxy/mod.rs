@@ -40,6 +40,7 @@ use crate::catalog::Catalog;
 use crate::egress::Resolver;
 use crate::limits::Limiter;
 use crate::oauth::OAuthAccounts;
+use crate::plugins::ClientBlame;
 use crate::plugins::types::ErrorClass;
 use crate::scheduler::KeyBoard;
 use crate::trace::TraceSender;
@@ -56,6 +57,8 @@ pub struct ProxyCore {
     pub tokens: TokenIssuer,
     pub limiter: Arc<Limiter>,
     pub board: Arc<KeyBoard>,
+    /// Plugin failures charged to the client keys that provoked them.
+    pub blame: Arc<ClientBlame>,
     /// Most upstream keys tried for one request.
     pub max_attempts: usize,
     /// Fresh access tokens for OAuth keys.

@@ -1,6 +1,6 @@
 //! The request pipeline of port 8080, in order: authenticate the client,
-//! find its provider and plugin, read the body, let the plugin inspect it,
-//! admit it against the client key's limits, then attempt: pick an
+//! find its provider and plugin, read the body, admit it against the
+//! client key's limits, let the plugin inspect it, then attempt: pick an
 //! upstream key, let the plugin prepare the upstream request, substitute
 //! the credential, send. An attempt that fails before anything reached the
 //! client (no connection, timeout, or an error answer the plugin classifies
@@ -64,12 +64,22 @@ pub async fn serve(
     ctx.trace.plugin_name = Some(plugin.name.clone());
     ctx.trace.plugin_version = Some(plugin.version.clone());
 
+    if let Some(wait) = core.blame.refused(client.id) {
+        return Err(ProxyError::PluginFailuresProvoked {
+            retry_after: wait.as_secs().max(1),
+        });
+    }
     let body = read_body(session, core.max_body_bytes).await?;
+    // Limits first: nothing the client sends costs plugin work before its
+    // key's limits admit it. Given back if the request ends early.
+    let reservation = quota_hold::admit(&core.limiter, &client, body.len()).await?;
     let head = plugin_head(session.req_header());
     let mut instance = plugin
         .instantiate(&ctx.request_id)
         .await
         .map_err(ProxyError::Plugin)?;
+    // What this request's bytes make the plugin do is charged to its client.
+    instance.attribute_to(client.id, core.blame.clone());
     let facts = instance
         .inspect(&head, &body)
         .await
@@ -81,10 +91,10 @@ pub async fn serve(
             facts.model.clone().unwrap_or_default(),
         ));
     }
-    // Given back if the request ends early; settled by `account`.
+    // Settled by `account`.
     ctx.quota = Some(
-        quota_hold::admit(
-            &core.limiter,
+        quota_hold::hold(
+            reservation,
             &client,
             &provider,
             facts.model.as_deref(),
@@ -397,7 +407,12 @@ fn no_usable_key(no_key: NoKey) -> ProxyError {
     }
 }
 
-/// Records usage and cost in the trace and the limit counters.
+/// The trace's error class of a successful answer whose usage could not be
+/// read (over the metering cap, a plugin failure, or none reported).
+pub const USAGE_UNKNOWN: &str = "usage_unknown";
+
+/// Records usage and cost in the trace and the limit counters; an answer
+/// whose usage cannot be read is charged what its request reserved.
 async fn account(
     provider: &Provider,
     key: &ProviderKey,
@@ -438,12 +453,29 @@ async fn account(
             .map_or(0, |c| i64::try_from(c).unwrap_or(i64::MAX));
         used = (tokens, cost);
     }
+    let answered = metered.error_class.is_none() && ctx.trace.status_code < 400;
+    // A request without a model (listing models, files) reports no usage
+    // because it has none.
+    let usage_unknown = usage.is_none() && answered && model.is_some();
+    if usage_unknown {
+        // What cannot be read is not free: the estimate is charged.
+        if let Some(hold) = &hold {
+            let (tokens, cost) = hold.reservation.held();
+            used = (tokens.max(hold.estimated_tokens()), cost);
+        }
+        ctx.trace
+            .error_class
+            .get_or_insert_with(|| USAGE_UNKNOWN.to_owned());
+        ctx.trace.error_message = Some(match &metered.failure {
+            Some(f) => format!("usage unknown, charged the estimate: {f}"),
+            None => "usage unknown, charged the estimate: the answer reported none the plugin could read".to_owned(),
+        });
+    } else if let Some(f) = metered.failure {
+        ctx.trace.error_message = Some(format!("usage unknown: {f}"));
+    }
     // In the background: counting must not hold up the end of the request.
     if let Some(hold) = hold {
         hold.reservation.settle(Some(key.id), used.0, used.1);
-    }
-    if let Some(f) = metered.failure {
-        ctx.trace.error_message = Some(format!("usage unknown: {f}"));
     }
     match forwarded.interrupted {
         Some(Interruption::Upstream(why)) => {

@@ -1,15 +1,17 @@
 //! What a request holds against its client key's daily token and cost
 //! quotas, from its admission to its end.
 //!
-//! Before anything is forwarded the request reserves an estimate: its body
-//! as prompt (4 bytes a token) plus 256 output tokens, and that usage
-//! priced by the plugin's `cost` with the provider's prices when the key
-//! has a cost quota (a model without a price reserves no cost: its cost
-//! stays unknown, as it will be at the end). The reservation is atomic
+//! Before any plugin work the request is counted and reserves an
+//! estimate: its body as prompt (4 bytes a token) plus 256 output tokens;
+//! once the plugin has named the model, that usage priced by the plugin's
+//! `cost` with the provider's prices when the key has a cost quota (a
+//! model without a price reserves no cost: its cost stays unknown, as it
+//! will be at the end). The reservation is atomic
 //! with every other request of the key, on every instance, so concurrent
 //! requests cannot overshoot a nearly spent quota; it is settled to the
-//! real usage when the answer ends (`account`), and given back when the
-//! request ends without one (dropping the hold).
+//! real usage when the answer ends (`account`), to the estimate when the
+//! answer's usage cannot be read, and given back when the request ends
+//! without an answer (dropping the hold).
 
 use std::sync::Arc;
 
@@ -24,10 +26,31 @@ use crate::plugins::types::{Price, Usage};
 use super::error::ProxyError;
 use super::quota_cut::StreamWatch;
 
-/// Admits the request against its client key's limits and reserves its
-/// estimated usage.
+/// Counts the request against its client key's request limits and
+/// reserves its token estimate. Runs before any plugin work, so a client
+/// over its limits cannot make the gateway spend plugin time on its bytes.
 pub async fn admit(
     limiter: &Arc<Limiter>,
+    client: &ClientKey,
+    body_len: usize,
+) -> Result<Reservation, ProxyError> {
+    let held = limiter
+        .admit_client(client.id, &client.limits, (estimate_tokens(body_len), 0))
+        .await
+        .map_err(limit_error)?;
+    Ok(Reservation::new(
+        limiter.clone(),
+        client.id,
+        client.limits,
+        held,
+    ))
+}
+
+/// Completes the hold once the plugin has named the model: reserves the
+/// estimate's cost (priced by the plugin's `cost` with the provider's
+/// prices) when the key has a cost quota.
+pub async fn hold(
+    mut reservation: Reservation,
     client: &ClientKey,
     provider: &Provider,
     model: Option<&str>,
@@ -35,30 +58,17 @@ pub async fn admit(
     instance: &mut PluginInstance,
 ) -> Result<QuotaHold, ProxyError> {
     let prompt = prompt_tokens(body_len);
-    let tokens = estimate_tokens(body_len);
-    let cost = match (client.limits.cost_per_day, model) {
-        (Some(_), Some(model)) => {
-            let estimate = Usage {
-                input_tokens: u64::try_from(prompt).unwrap_or(0),
-                output_tokens: u64::try_from(RESERVED_OUTPUT_TOKENS).unwrap_or(0),
-                cached_input_tokens: 0,
-                cache_write_tokens: 0,
-                reasoning_tokens: 0,
-            };
-            cost_nanos(instance, model, estimate, &provider.prices).await
-        }
-        _ => 0,
-    };
-    let held = limiter
-        .admit_client(client.id, &client.limits, (tokens, cost))
-        .await
-        .map_err(|e| match e {
-            LimitError::Exceeded { limit, retry_after } => {
-                ProxyError::RateLimited { limit, retry_after }
-            }
-            LimitError::Unavailable => ProxyError::LimiterUnavailable,
-        })?;
-    let reservation = Reservation::new(limiter.clone(), client.id, client.limits, held);
+    if let (Some(_), Some(model)) = (client.limits.cost_per_day, model) {
+        let estimate = Usage {
+            input_tokens: u64::try_from(prompt).unwrap_or(0),
+            output_tokens: u64::try_from(RESERVED_OUTPUT_TOKENS).unwrap_or(0),
+            cached_input_tokens: 0,
+            cache_write_tokens: 0,
+            reasoning_tokens: 0,
+        };
+        let cost = cost_nanos(instance, model, estimate, &provider.prices).await;
+        reservation.reserve_cost(cost).await.map_err(limit_error)?;
+    }
     Ok(QuotaHold::new(
         reservation,
         prompt,
@@ -67,6 +77,15 @@ pub async fn admit(
         model,
         &provider.prices,
     ))
+}
+
+fn limit_error(e: LimitError) -> ProxyError {
+    match e {
+        LimitError::Exceeded { limit, retry_after } => {
+            ProxyError::RateLimited { limit, retry_after }
+        }
+        LimitError::Unavailable => ProxyError::LimiterUnavailable,
+    }
 }
 
 /// `usage` of `model` priced by the plugin, in nano-USD; 0 when the plugin
@@ -121,6 +140,11 @@ impl QuotaHold {
             prompt_tokens,
             cut,
         }
+    }
+
+    /// The request's token estimate: its prompt and the reserved output.
+    pub fn estimated_tokens(&self) -> i64 {
+        self.prompt_tokens.saturating_add(RESERVED_OUTPUT_TOKENS)
     }
 
     /// A watch over one stream, when its client cuts streams at a quota.

@@ -7,7 +7,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, Qu
 use sha2::{Digest, Sha256};
 
 use super::entities::{plugins, prices, providers, users};
-use crate::plugins::LoadedPlugin;
+use crate::plugins::{AUTO_DISABLED, LoadedPlugin};
 use crate::secrets::{hash_password, random_hex};
 
 /// Default upstream connect timeout of a new provider.
@@ -61,8 +61,8 @@ pub async fn register_builtin_plugin(
         .filter(plugins::Column::Sha256.eq(&sha))
         .one(db)
         .await?;
-    if known.is_some() {
-        return Ok(());
+    if let Some(row) = known {
+        return enable_if_auto_disabled(db, row).await;
     }
     let same_version = plugins::Entity::find()
         .filter(plugins::Column::Name.eq(&plugin.name))
@@ -89,6 +89,28 @@ pub async fn register_builtin_plugin(
     }
     .insert(db)
     .await?;
+    Ok(())
+}
+
+/// A version the failure guard disabled serves again after a restart: the
+/// guard's verdict is not an operator's decision, and a restart is how an
+/// operator clears it. (Versions an operator disabled stay disabled.)
+async fn enable_if_auto_disabled(
+    db: &DatabaseConnection,
+    row: plugins::Model,
+) -> anyhow::Result<()> {
+    let auto = row
+        .disabled_reason
+        .as_deref()
+        .is_some_and(|r| r.starts_with(AUTO_DISABLED));
+    if row.enabled || !auto {
+        return Ok(());
+    }
+    tracing::warn!(plugin = %row.name, version = %row.version, "enabling a version the failure guard disabled before this start");
+    let mut row: plugins::ActiveModel = row.into();
+    row.enabled = Set(true);
+    row.disabled_reason = Set(None);
+    row.update(db).await?;
     Ok(())
 }
 

@@ -6,44 +6,14 @@
 //! without `anthropic-version` gets [`DEFAULT_API_VERSION`], which Anthropic
 //! otherwise refuses.
 
-use ai_proxy_sdk::{OutboundRequest, PluginError, RequestFacts, RequestHead, http, json};
-use serde_json::Value;
+use ai_proxy_sdk::{OutboundRequest, PluginError, RequestFacts, RequestHead, http};
 
 use crate::DEFAULT_API_VERSION;
 
 /// The model and stream flag of a request; bodies that are not JSON are
 /// refused only when the client said they were JSON.
 pub fn inspect(head: &RequestHead, body: &[u8]) -> Result<RequestFacts, PluginError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(RequestFacts {
-            model: None,
-            stream: false,
-        });
-    }
-    let Some(value) = json::parse(body) else {
-        if declares_json(head) {
-            return Err(PluginError::BadRequest(
-                "request body is not valid JSON".to_owned(),
-            ));
-        }
-        return Ok(RequestFacts {
-            model: None,
-            stream: false,
-        });
-    };
-    let model = match value.get("model") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(model)) => Some(model.clone()),
-        Some(_) => {
-            return Err(PluginError::BadRequest(
-                "`model` must be a string".to_owned(),
-            ));
-        }
-    };
-    Ok(RequestFacts {
-        model,
-        stream: json::bool_at(&value, &["stream"]),
-    })
+    ai_proxy_sdk::inspect::json_body(head, body)
 }
 
 /// The client's request with `x-api-key` set and no `authorization`.
@@ -61,19 +31,6 @@ pub fn prepare(head: RequestHead, credential: &str) -> OutboundRequest {
         headers,
         body: None,
     }
-}
-
-/// Whether `content-type` is JSON (`application/json`, `...+json`).
-fn declares_json(head: &RequestHead) -> bool {
-    head.header("content-type").is_some_and(|value| {
-        let media_type = value
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
-        media_type == "application/json" || media_type.ends_with("+json")
-    })
 }
 
 #[cfg(test)]

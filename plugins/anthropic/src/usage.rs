@@ -17,9 +17,10 @@
 use ai_proxy_sdk::{SseEvent, Usage, json};
 use serde_json::Value;
 
-/// Usage from a whole JSON body; `None` without a `usage` object.
+/// Usage from a whole JSON body; `None` without a `usage` object. Only
+/// `usage` is parsed, so the answer's size does not matter.
 pub fn from_body(body: &[u8]) -> Option<Usage> {
-    updated(Usage::ZERO, json::parse(body)?.get("usage")?)
+    updated(Usage::ZERO, &json::field(body, "usage").ok()??)
 }
 
 /// Updates a stream's usage with one event.

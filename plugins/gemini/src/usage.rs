@@ -13,15 +13,33 @@
 //! array of responses, read here as a whole body: the last element with
 //! `usageMetadata` counts.
 
+use ai_proxy_sdk::json::scan::{self, Member, Shape};
 use ai_proxy_sdk::{SseEvent, Usage, json};
 use serde_json::Value;
 
-/// Usage from a whole body: one response object or an array of them.
+/// Usage from a whole body: one response object or an array of them (the
+/// last one with usage). Only `usageMetadata` members are parsed, so the
+/// answer's size does not matter.
 pub fn from_body(body: &[u8]) -> Option<Usage> {
-    match json::parse(body)? {
-        Value::Array(responses) => responses.iter().rev().find_map(from_response),
-        response => from_response(&response),
+    let mut last = None;
+    let shape = scan::walk(body, |member| {
+        if let Member::Element(range) = member
+            && let Some(found) = body.get(range).and_then(from_response_text)
+        {
+            last = Some(found);
+        }
+    })
+    .ok()?;
+    match shape {
+        Shape::Array => last,
+        _ => from_response_text(body),
     }
+}
+
+/// Usage from one response's text.
+fn from_response_text(response: &[u8]) -> Option<Usage> {
+    let meta = json::field(response, "usageMetadata").ok()??;
+    from_meta(&meta)
 }
 
 /// Updates a stream's usage with one event.
@@ -34,7 +52,12 @@ pub fn from_event(event: &SseEvent, usage: &mut Option<Usage>) {
 /// Usage from one `GenerateContentResponse`; `None` when its
 /// `usageMetadata` is missing or has no counts.
 fn from_response(response: &Value) -> Option<Usage> {
-    let meta = response.get("usageMetadata")?.as_object()?;
+    from_meta(response.get("usageMetadata")?)
+}
+
+/// Usage from a `usageMetadata` object.
+fn from_meta(meta: &Value) -> Option<Usage> {
+    let meta = meta.as_object()?;
     let count = |name: &str| meta.get(name).and_then(Value::as_u64);
     let known = [
         "promptTokenCount",

@@ -75,6 +75,8 @@ pub(crate) async fn chat_completions(headers: HeaderMap, body: Bytes) -> Respons
             chat_events_repeated(&model, request.include_usage(), pacing.repeat),
             pacing,
         )
+    } else if headers.contains_key(switches::NO_USAGE_HEADER) {
+        json_response(PROVIDER, chat_completion_with_usage(&model, "null"))
     } else {
         json_response(PROVIDER, chat_completion(&model))
     }
@@ -82,8 +84,12 @@ pub(crate) async fn chat_completions(headers: HeaderMap, body: Bytes) -> Respons
 
 /// The `chat.completion` body for `model` (a JSON string literal).
 pub(crate) fn chat_completion(model: &str) -> String {
+    chat_completion_with_usage(model, &CHAT_USAGE)
+}
+
+/// [`chat_completion`] with `usage` (JSON text) as its usage.
+fn chat_completion_with_usage(model: &str, usage: &str) -> String {
     let text = json_string(TEXT);
-    let usage = &*CHAT_USAGE;
     format!(
         concat!(
             r#"{{"id":"{CHAT_ID}","object":"chat.completion","created":{CREATED},"model":{model},"#,

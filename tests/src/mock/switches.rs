@@ -16,7 +16,8 @@
 //!    broken body after N events). `x-mock-repeat: N` makes OpenAI chat, Anthropic and
 //!    Gemini (`alt=sse`) streams N times longer: every text delta is sent N times over;
 //!    OpenAI and Anthropic report N times [`COMPLETION_TOKENS`](super::COMPLETION_TOKENS)
-//!    output tokens, Gemini's running usage still ends at it.
+//!    output tokens, Gemini's running usage still ends at it. `x-mock-no-usage: 1` makes
+//!    an OpenAI chat completion (JSON) report `"usage":null`.
 //!
 //! With no switch set this costs a few header look-ups and no allocation.
 
@@ -49,6 +50,9 @@ pub const DELAY_HEADER: &str = "x-mock-delay-ms";
 pub const ABORT_AFTER_HEADER: &str = "x-mock-abort-after";
 /// Header that repeats a stream's text deltas this many times.
 pub const REPEAT_HEADER: &str = "x-mock-repeat";
+/// Header that makes an OpenAI chat completion (JSON) report `"usage":null`,
+/// as an endpoint that reports no usage would.
+pub const NO_USAGE_HEADER: &str = "x-mock-no-usage";
 /// Most repeats honoured (larger values are clamped).
 pub const MAX_REPEAT: usize = 10_000;
 

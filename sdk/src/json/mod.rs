@@ -1,6 +1,25 @@
 //! Small helpers for reading numbers and strings out of provider JSON.
+//!
+//! Bodies a client or an upstream sends may be as large as the gateway
+//! accepts: read their top level with [`scan`] (or [`field`]), which never
+//! builds the whole document, and parse with [`parse`] only what is known
+//! to be small.
+
+pub mod scan;
 
 use serde_json::Value;
+
+pub use scan::JsonError;
+
+/// The value of the top-level member `name` of a JSON object, parsed
+/// alone: `Ok(None)` when the document is no object or lacks it; an error
+/// when the document is not valid JSON.
+pub fn field(doc: &[u8], name: &str) -> Result<Option<Value>, JsonError> {
+    let [range] = scan::fields(doc, [name])?;
+    Ok(range
+        .and_then(|r| doc.get(r))
+        .and_then(|raw| serde_json::from_slice(raw).ok()))
+}
 
 /// Parses a body as JSON; `None` when it is not JSON.
 pub fn parse(body: &[u8]) -> Option<Value> {
