@@ -246,3 +246,18 @@ pub async fn granted_pool(
     }
     Ok(pool)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_grant_names_at_most_max_granted_ids_each_once_in_order() {
+        let at_limit: Vec<i32> = (0..MAX_GRANTED as i32).rev().collect();
+        let ids = sorted(at_limit, "provider_ids").unwrap();
+        assert_eq!(ids.len(), MAX_GRANTED);
+        assert!(ids.windows(2).all(|w| w[0] < w[1]));
+        assert!(sorted(vec![1; MAX_GRANTED + 1], "provider_key_ids").is_err());
+        assert_eq!(sorted(vec![3, 1, 3], "provider_ids").unwrap(), [1, 3]);
+    }
+}
