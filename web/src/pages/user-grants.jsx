@@ -52,6 +52,8 @@ export function GrantsDialog({ account, onClose, onSaved }) {
   const upstream = useApi("/api/provider-keys/keys");
   const ready = grant.data && providers.data && upstream.data;
   const save = async (form) => {
+    // Saving replaces the whole grant: never from a form that has not loaded it.
+    if (!ready) throw new Error("The grant is still loading.");
     await api(`/api/users/${account.id}/grants`, { method: "PUT", body: grantsInput(form) });
     onSaved(`Grants of ${account.username} saved.`);
   };
