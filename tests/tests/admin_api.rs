@@ -227,6 +227,17 @@ async fn users_manage_only_their_own_keys_and_see_only_their_own_traces() {
         assert_eq!(status, 403, "{method} {path}: {body}");
     }
 
+    // Alice may pool the upstream key she is granted, under default limits.
+    let (status, body) = api
+        .call(
+            Method::PUT,
+            &format!("/api/users/{}/grants", alice_user["id"]),
+            Some(&admin),
+            Some(json!({"provider_key_ids": [provider_key_id], "default_limits": {"requests_per_minute": 60}})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
     // Alice's own key works and is the only one she sees.
     let (status, mine) = api
         .call(

@@ -640,7 +640,9 @@ try {
   });
 
   await step("a user account sees only its own pages and keys, and changes its password", async () => {
-    await adminCall(gateway, "POST", "/api/users", { username: "bob", password: "bob-pass-1234", role: "user" });
+    const bob = await adminCall(gateway, "POST", "/api/users", { username: "bob", password: "bob-pass-1234", role: "user" });
+    const providerIds = (await adminCall(gateway, "GET", "/api/providers")).map((p) => p.id);
+    await adminCall(gateway, "PUT", `/api/users/${bob.id}/grants`, { provider_ids: providerIds });
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     try {
       const p = await ctx.newPage();

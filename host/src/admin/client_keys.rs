@@ -1,5 +1,12 @@
 //! `/api/user-service/keys`: gateway keys for applications. The key is
 //! returned once, at creation; afterwards only its prefix is shown.
+//!
+//! Administrators manage every key. A `user` account manages its own keys
+//! within what it was granted ([`super::grants`]): it pools only granted
+//! upstream keys, its new keys get the grant's default limits (or lower
+//! ones), and it may change its keys only to narrow them
+//! ([`super::narrowing`]); the strategy and quota overrun are the
+//! operator's.
 
 use axum::extract::State;
 use axum::{Extension, Json};
@@ -10,8 +17,10 @@ use utoipa::ToSchema;
 
 use super::audit::{audit, snapshot};
 use super::auth::Caller;
+use super::grants::{binding_grant, check_granted, grant_of, granted_pool};
 use super::json::{ApiJson, ApiPath};
 use super::limits::ClientLimitsInput;
+use super::narrowing;
 use super::openapi::{self, BadRequest, Forbidden, NotFound, Unauthorized};
 use super::{AdminState, ApiError, Deleted};
 use crate::limits::{ClientLimits, QuotaOverrun};
@@ -39,6 +48,8 @@ pub struct ClientKeyView {
     /// `finish` (runs to its end) or `cut` (ended cleanly at the next event).
     quota_overrun: String,
     enabled: bool,
+    /// Disabled by an administrator: only an administrator can enable it.
+    disabled_by_admin: bool,
     expires_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -49,6 +60,7 @@ pub struct ClientKeyView {
 
 impl From<client_keys::Model> for ClientKeyView {
     fn from(k: client_keys::Model) -> Self {
+        let (allowed_models, limits) = (models_of(&k), ClientLimitsInput::view(&limits_of(&k)));
         ClientKeyView {
             id: k.id,
             name: k.name,
@@ -56,20 +68,11 @@ impl From<client_keys::Model> for ClientKeyView {
             provider_id: k.provider_id,
             provider_key_ids: serde_json::from_str(&k.pool).unwrap_or_default(),
             strategy: k.strategy,
-            allowed_models: k
-                .allowed_models
-                .as_deref()
-                .and_then(|m| serde_json::from_str(m).ok())
-                .unwrap_or_default(),
-            limits: ClientLimitsInput::view(&ClientLimits {
-                requests_per_second: k.rps_limit,
-                requests_per_minute: k.rpm_limit,
-                requests_per_day: k.rpd_limit,
-                tokens_per_day: k.tokens_per_day_limit,
-                cost_per_day: k.cost_per_day_limit_nanos,
-            }),
+            allowed_models,
+            limits,
             quota_overrun: k.quota_overrun,
             enabled: k.enabled,
+            disabled_by_admin: k.disabled_by_admin,
             expires_at: k.expires_at,
             created_at: k.created_at,
             updated_at: k.updated_at,
@@ -108,13 +111,53 @@ pub struct ClientKeyInput {
     quota_overrun: Option<String>,
 }
 
-/// Limits, the scheduling strategy and the quota overrun are the operator's to set: a user
-/// account must not lift the limits on its own keys.
+fn models_of(k: &client_keys::Model) -> Vec<String> {
+    k.allowed_models
+        .as_deref()
+        .and_then(|m| serde_json::from_str(m).ok())
+        .unwrap_or_default()
+}
+
+fn limits_of(k: &client_keys::Model) -> ClientLimits {
+    ClientLimits {
+        requests_per_second: k.rps_limit,
+        requests_per_minute: k.rpm_limit,
+        requests_per_day: k.rpd_limit,
+        tokens_per_day: k.tokens_per_day_limit,
+        cost_per_day: k.cost_per_day_limit_nanos,
+    }
+}
+
+/// The scheduling strategy and the quota overrun are the operator's to set.
 fn operator_fields(caller: &Caller, input: &ClientKeyInput) -> Result<(), ApiError> {
-    let operator_only =
-        input.limits.is_some() || input.strategy.is_some() || input.quota_overrun.is_some();
-    if !caller.is_admin() && operator_only {
-        return Err(ApiError::Forbidden);
+    let field = if input.strategy.is_some() {
+        "strategy"
+    } else if input.quota_overrun.is_some() {
+        "quota_overrun"
+    } else {
+        return Ok(());
+    };
+    if caller.is_admin() {
+        return Ok(());
+    }
+    Err(ApiError::Refused(format!(
+        "{field}: only an administrator sets this"
+    )))
+}
+
+/// A `user` account's change to its own key: it may only narrow it.
+fn check_narrowing(row: &client_keys::Model, input: &ClientKeyInput) -> Result<(), ApiError> {
+    if let Some(enabled) = input.enabled {
+        narrowing::check_enabled(row.disabled_by_admin, enabled)?;
+    }
+    if let Some(expires_at) = input.expires_at {
+        narrowing::check_expiry(row.expires_at, expires_at)?;
+    }
+    if let Some(models) = &input.allowed_models {
+        narrowing::check_models(&models_of(row), models)?;
+    }
+    if let Some(limits) = &input.limits {
+        narrowing::check_limits(&limits_of(row), &limits.validate()?)?;
     }
     Ok(())
 }
@@ -163,18 +206,24 @@ fn check_models(models: &[String]) -> Result<Option<String>, ApiError> {
     Ok((!models.is_empty()).then(|| serde_json::to_string(models).unwrap_or_default()))
 }
 
-async fn check_pool(state: &AdminState, provider_id: i32, pool: &[i32]) -> Result<(), ApiError> {
+/// The upstream keys of `pool`, each of them of provider `provider_id`.
+async fn check_pool(
+    state: &AdminState,
+    provider_id: i32,
+    pool: &[i32],
+) -> Result<Vec<provider_keys::Model>, ApiError> {
     if pool.len() > MAX_POOL {
         return Err(ApiError::BadRequest(format!(
             "at most {MAX_POOL} provider keys per client key"
         )));
     }
+    let mut keys = Vec::with_capacity(pool.len());
     for id in pool {
         let key = provider_keys::Entity::find_by_id(*id)
             .one(&state.db)
             .await?;
         match key {
-            Some(k) if k.provider_id == provider_id => {}
+            Some(k) if k.provider_id == provider_id => keys.push(k),
             Some(_) => {
                 return Err(ApiError::BadRequest(format!(
                     "provider key {id} belongs to another provider"
@@ -187,7 +236,7 @@ async fn check_pool(state: &AdminState, provider_id: i32, pool: &[i32]) -> Resul
             }
         }
     }
-    Ok(())
+    Ok(keys)
 }
 
 #[utoipa::path(
@@ -288,11 +337,25 @@ pub async fn create(
         .one(&state.db)
         .await?
         .ok_or_else(|| ApiError::BadRequest(format!("provider {provider_id} does not exist")))?;
-    let pool = input.provider_key_ids.unwrap_or_default();
-    check_pool(&state, provider_id, &pool).await?;
+    let mut pool = input.provider_key_ids.clone().unwrap_or_default();
+    let keys = check_pool(&state, provider_id, &pool).await?;
     let allowed_models = check_models(&input.allowed_models.unwrap_or_default())?;
     let strategy = check_strategy(input.strategy.as_deref().unwrap_or("round_robin"))?;
-    let limits = input.limits.unwrap_or_default().validate()?;
+    let mut limits = input.limits.clone().unwrap_or_default().validate()?;
+    if !caller.is_admin() {
+        // A user's key: within the grant (all of it when no pool is named),
+        // with the grant's default limits or lower ones.
+        let grant = grant_of(&state, caller.id).await?;
+        check_granted(&caller, &grant, &keys)?;
+        if input.provider_key_ids.is_none() {
+            pool = granted_pool(&state, &grant, provider_id).await?;
+        }
+        if input.limits.is_none() {
+            limits = grant.default_limits;
+        } else {
+            narrowing::check_limits(&grant.default_limits, &limits)?;
+        }
+    }
     let quota_overrun = check_quota_overrun(input.quota_overrun.as_deref().unwrap_or("finish"))?;
     let key = generate_client_key();
     let now = Utc::now();
@@ -311,6 +374,7 @@ pub async fn create(
         expires_at: Set(input.expires_at.flatten()),
         allowed_models: Set(allowed_models),
         quota_overrun: Set(quota_overrun),
+        disabled_by_admin: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -354,19 +418,28 @@ pub async fn update(
             "a client key cannot move to another provider".into(),
         ));
     }
+    if !caller.is_admin() {
+        check_narrowing(&row, &input)?;
+    }
     let before = snapshot(&ClientKeyView::from(row.clone()));
-    let provider_id = row.provider_id;
+    let (provider_id, owner) = (row.provider_id, row.owner_user_id);
     let mut row: client_keys::ActiveModel = row.into();
     if let Some(v) = input.name {
         check_name(&v)?;
         row.name = Set(v);
     }
     if let Some(pool) = input.provider_key_ids {
-        check_pool(&state, provider_id, &pool).await?;
+        let keys = check_pool(&state, provider_id, &pool).await?;
+        if let Some(grant) = binding_grant(&state, owner).await? {
+            check_granted(&caller, &grant, &keys)?;
+        }
         row.pool = Set(serde_json::to_string(&pool).unwrap_or_else(|_| "[]".into()));
     }
     if let Some(v) = input.enabled {
         row.enabled = Set(v);
+        if caller.is_admin() {
+            row.disabled_by_admin = Set(!v);
+        }
     }
     if let Some(expires_at) = input.expires_at {
         row.expires_at = Set(expires_at);

@@ -16,6 +16,10 @@ pub enum ApiError {
     Unauthorized,
     #[error("not allowed for this account")]
     Forbidden,
+    /// Not allowed for this account, with the reason (which names the
+    /// field refused).
+    #[error("{0}")]
+    Refused(String),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{0}")]
@@ -50,7 +54,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::Forbidden | ApiError::Refused(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Unprocessable(_, code) => (StatusCode::UNPROCESSABLE_ENTITY, code),

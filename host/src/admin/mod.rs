@@ -2,8 +2,8 @@
 //! resource, described by `GET /api/openapi.json` ([`openapi`]). Every
 //! route but that one, `/metrics`, `/api/health` and `/api/auth/login` needs an
 //! authenticated caller ([`auth`]); `admin` accounts may do everything,
-//! `user` accounts manage only their own client keys and see only their
-//! own traces. Every change is written to the audit log ([`audit`]).
+//! `user` accounts manage only their own client keys (within what they
+//! were granted, and only to narrow them) and see only their own traces. Every change is written to the audit log ([`audit`]).
 //!
 //! Writes go to the database first, then the catalog is reloaded, so the
 //! proxy sees a change as soon as the response is sent.
@@ -13,10 +13,12 @@ mod auth;
 mod client_keys;
 mod config_sync;
 mod error;
+mod grants;
 mod health;
 mod json;
 mod limits;
 mod metrics;
+mod narrowing;
 mod oauth_clients;
 mod openapi;
 mod plugin_guard;
@@ -222,6 +224,7 @@ fn protected_routes(upload_limit: usize) -> OpenApiRouter<AdminState> {
         .routes(routes!(traces::get_one))
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::update, users::delete))
+        .routes(routes!(grants::get_grants, grants::put_grants))
         .routes(routes!(audit::list))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))

@@ -53,7 +53,7 @@ pub const TAG_META: &str = "meta";
     tags(
         (name = TAG_HEALTH, description = "Liveness"),
         (name = TAG_AUTH, description = "Sessions and the caller's own password"),
-        (name = TAG_USERS, description = "Accounts (admins only)"),
+        (name = TAG_USERS, description = "Accounts and what they are granted (admins only; an account reads its own grant)"),
         (name = TAG_PROVIDERS, description = "Upstream providers and the plugin that speaks to each"),
         (name = TAG_PLUGINS, description = "Stored plugin components (admins only)"),
         (name = TAG_PROVIDER_KEYS, description = "Upstream credentials, their health and usage (admins only)"),

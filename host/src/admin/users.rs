@@ -1,12 +1,16 @@
 //! `/api/users`: accounts of the admin API and UI (admins only). The last
 //! enabled admin cannot be deleted, disabled or demoted, and nobody can
-//! delete themselves.
+//! delete themselves. Disabling or deleting an account stops its client
+//! keys on every instance (the catalog serves keys of enabled owners only;
+//! a deleted owner's keys are also disabled in the database).
 
 use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::Utc;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -17,7 +21,7 @@ use super::json::{ApiJson, ApiPath};
 use super::openapi::{self, BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
 use super::{AdminState, ApiError, Deleted};
 use crate::secrets::hash_password;
-use crate::store::entities::users;
+use crate::store::entities::{client_keys, user_grants, users};
 
 /// Longest user name.
 pub const MAX_USERNAME_CHARS: usize = 64;
@@ -205,6 +209,9 @@ pub async fn update(
             return Err(ApiError::Conflict(format!("user '{name}' exists")));
         }
     }
+    // Whether the account's client keys serve, and which upstream keys
+    // they may pool, depend on these two.
+    let keys_change = input.enabled.is_some() || input.role.is_some();
     let mut row: users::ActiveModel = row.into();
     if let Some(v) = input.username {
         row.username = Set(v);
@@ -220,6 +227,9 @@ pub async fn update(
     }
     row.updated_at = Set(Utc::now());
     let view = UserView::from(row.update(&state.db).await?);
+    if keys_change {
+        state.reload().await?;
+    }
     audit(
         &state,
         &caller,
@@ -261,7 +271,18 @@ pub async fn delete(
         ));
     }
     let before = snapshot(&UserView::from(row));
-    users::Entity::delete_by_id(id).exec(&state.db).await?;
+    let txn = state.db.begin().await?;
+    client_keys::Entity::update_many()
+        .col_expr(client_keys::Column::Enabled, Expr::value(false))
+        .col_expr(client_keys::Column::DisabledByAdmin, Expr::value(true))
+        .col_expr(client_keys::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(client_keys::Column::OwnerUserId.eq(id))
+        .exec(&txn)
+        .await?;
+    user_grants::Entity::delete_by_id(id).exec(&txn).await?;
+    users::Entity::delete_by_id(id).exec(&txn).await?;
+    txn.commit().await?;
+    state.reload().await?;
     audit(
         &state,
         &caller,

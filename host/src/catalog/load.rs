@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
+use super::owners::Owners;
 use super::{
     Catalog, ClientKey, KeyOAuth, OAuthClient, PluginRegistry, Provider, ProviderKey, UpstreamBase,
 };
@@ -105,17 +106,19 @@ pub async fn load_catalog(
             }),
         );
     }
+    let owners = Owners::load(db).await?;
     for c in client_keys::Entity::find().all(db).await? {
         let Some(hash) = decode_hash(&c.key_hash) else {
             continue;
         };
         let pool: Vec<i32> = serde_json::from_str(&c.pool).unwrap_or_default();
+        let pool = owners.usable_pool(c.owner_user_id, pool, &catalog.provider_keys);
         let key = Arc::new(ClientKey {
             id: c.id,
             name: c.name,
             provider_id: c.provider_id,
             pool,
-            enabled: c.enabled,
+            enabled: c.enabled && owners.active(c.owner_user_id),
             expires_at: c.expires_at,
             allowed_models: c
                 .allowed_models

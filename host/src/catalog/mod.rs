@@ -8,6 +8,7 @@
 //! takes effect within milliseconds on this instance).
 
 mod load;
+mod owners;
 mod registry;
 mod upstream;
 
@@ -18,6 +19,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 pub use load::load_catalog;
+pub use owners::Grant;
 pub use registry::PluginRegistry;
 pub use upstream::{UpstreamBase, UpstreamBaseError};
 

@@ -11,7 +11,7 @@ import { Table, Td, Th, Tr } from "../components/ui/table.jsx";
 import { formatDateTime } from "../lib/format.js";
 import { useApi } from "../lib/use-api.js";
 
-const RESOURCES = ["provider", "provider_key", "client_key", "user", "plugin"];
+const RESOURCES = ["provider", "provider_key", "client_key", "user", "user_grants", "plugin"];
 const PAGE_SIZE = 50;
 
 function actionTone(action) {

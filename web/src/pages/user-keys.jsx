@@ -80,6 +80,12 @@ function KeyForm({ keyRow, providers, upstreamKeys, admin }) {
       <Field label="Allowed models" hint="Empty allows every model. One per line or comma-separated; gpt-4o* matches a prefix.">
         {(id) => <Textarea id={id} name="allowed_models" defaultValue={(keyRow?.allowed_models ?? []).join("\n")} rows={3} />}
       </Field>
+      {!admin ? (
+        <p className="text-sm text-muted-foreground">
+          The key draws from the upstream keys granted to your account, with your default limits. You can narrow its models or move its expiry
+          earlier; an admin widens them.
+        </p>
+      ) : null}
       <Field label="Expires" hint={keyRow?.expires_at ? "The gateway cannot remove an expiry once set; move it instead." : "Empty never expires."}>
         {(id) => <Input id={id} name="expires_at" type="datetime-local" defaultValue={isoToLocal(keyRow?.expires_at)} />}
       </Field>
@@ -213,6 +219,8 @@ export function UserKeysPage({ user }) {
   };
 
   const expired = (k) => k.expires_at && new Date(k.expires_at) <= new Date();
+  // Only an admin can enable a key an admin disabled.
+  const lockedOff = (k) => !admin && !k.enabled && k.disabled_by_admin;
 
   return (
     <>
@@ -291,7 +299,13 @@ export function UserKeysPage({ user }) {
                     )}
                   </Td>
                   <Td label="Enabled">
-                    <Switch checked={k.enabled} onCheckedChange={(v) => setEnabled(k, v)} aria-label={`${k.name} enabled`} />
+                    <Switch
+                      checked={k.enabled}
+                      onCheckedChange={(v) => setEnabled(k, v)}
+                      disabled={lockedOff(k)}
+                      aria-label={`${k.name} enabled`}
+                    />
+                    {lockedOff(k) ? <div className="text-xs text-muted-foreground">disabled by an admin</div> : null}
                   </Td>
                   <Td actions>
                     <div className="flex justify-end gap-1">

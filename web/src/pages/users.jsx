@@ -1,4 +1,5 @@
-// Accounts of the console and the admin API (admins only).
+// Accounts of the console and the admin API (admins only), and what each
+// `user` account is granted.
 import { Pencil, Plus, Trash2 } from "lucide-react";
 import { useState } from "react";
 import { PageIntro } from "../components/layout.jsx";
@@ -15,6 +16,7 @@ import { api, describeError } from "../lib/api.js";
 import { formatDateTime } from "../lib/format.js";
 import { useApi } from "../lib/use-api.js";
 import { cn } from "../lib/cn.js";
+import { GrantsDialog } from "./user-grants.jsx";
 
 export const MIN_PASSWORD = 8;
 
@@ -39,6 +41,7 @@ export function UsersPage({ user }) {
   const toast = useToast();
   const [editing, setEditing] = useState(null);
   const [deleting, setDeleting] = useState(null);
+  const [granting, setGranting] = useState(null);
 
   const save = async (form) => {
     const isNew = editing === "new";
@@ -69,7 +72,7 @@ export function UsersPage({ user }) {
           </Button>
         }
       >
-        Admins manage everything; users manage their own client keys and see only their own traffic.
+        Admins manage everything; users manage their own client keys, within the upstream keys and limits they are granted, and see only their own traffic.
       </PageIntro>
       <Card>
         <ErrorNote error={users.error} onRetry={users.reload} className="m-4" />
@@ -106,6 +109,11 @@ export function UsersPage({ user }) {
                   </Td>
                   <Td actions>
                     <div className="flex justify-end gap-1">
+                      {u.role === "user" ? (
+                        <Button variant="ghost" size="sm" aria-label={`Grants of ${u.username}`} onClick={() => setGranting(u)}>
+                          Grants
+                        </Button>
+                      ) : null}
                       <Button variant="ghost" size="icon" aria-label={`Edit ${u.username}`} onClick={() => setEditing(u)}>
                         <Pencil />
                       </Button>
@@ -150,6 +158,16 @@ export function UsersPage({ user }) {
           </Field>
         </FormDialog>
       ) : null}
+      {granting ? (
+        <GrantsDialog
+          account={granting}
+          onClose={() => setGranting(null)}
+          onSaved={(message) => {
+            toast(message);
+            setGranting(null);
+          }}
+        />
+      ) : null}
       <ConfirmDialog
         open={Boolean(deleting)}
         onOpenChange={(o) => !o && setDeleting(null)}
@@ -160,7 +178,7 @@ export function UsersPage({ user }) {
           users.reload();
         }}
       >
-        The account can no longer sign in. To keep it for later, switch it off instead.
+        The account can no longer sign in and its client keys stop working. To keep it for later, switch it off instead.
       </ConfirmDialog>
     </>
   );

@@ -29,6 +29,8 @@ pub struct Model {
     pub cost_per_day_limit_nanos: Option<i64>,
     /// `finish` or `cut`: what a stream does when it crosses a daily quota.
     pub quota_overrun: String,
+    /// Disabled by an administrator: its owner cannot enable it again.
+    pub disabled_by_admin: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -11,4 +11,5 @@ pub mod provider_keys;
 pub mod providers;
 pub mod proxy_tracing;
 pub mod revoked_sessions;
+pub mod user_grants;
 pub mod users;
