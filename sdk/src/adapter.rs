@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 use crate::bindings::exports::ai_proxy::provider::provider::{
     Guest, GuestStreamParser, StreamParserBorrow,
 };
-use crate::bindings::exports::ai_proxy::provider::stream_control;
+use crate::bindings::exports::ai_proxy::provider::{endpoints, stream_control};
 use crate::sse::SseParser;
 use crate::{
     EndReason, ErrorClass, Header, OutboundRequest, PluginError, Price, Provider, ProviderInfo,
@@ -54,6 +54,12 @@ impl<P: Provider> Guest for Adapter<P> {
 
     fn classify(status: u16, headers: Vec<Header>, body: Vec<u8>) -> ErrorClass {
         P::classify(status, &headers, &body)
+    }
+}
+
+impl<P: Provider> endpoints::Guest for Adapter<P> {
+    fn endpoints() -> Vec<endpoints::Endpoint> {
+        P::endpoints()
     }
 }
 

@@ -13,6 +13,7 @@
 //! unit-tested with `cargo test` without any WebAssembly tooling.
 
 pub mod classify;
+pub mod endpoints;
 pub mod http;
 pub mod inspect;
 pub mod json;

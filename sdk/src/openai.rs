@@ -12,6 +12,7 @@
 
 use serde_json::Value;
 
+use crate::endpoints::{Endpoint, EndpointClass};
 use crate::json::scan;
 use crate::{PluginError, RequestFacts, RequestHead, SseEvent, Usage, http, json};
 
@@ -19,6 +20,35 @@ use crate::{PluginError, RequestFacts, RequestHead, SseEvent, Usage, http, json}
 /// completions and legacy completions (`/v1/chat/completions`,
 /// `/openai/deployments/{name}/completions`, ...).
 pub const USAGE_OPT_IN_SUFFIX: &str = "/completions";
+
+/// OpenAI's endpoints and their classes, for [`Provider::endpoints`](crate::Provider::endpoints)
+/// of OpenAI and the APIs that copy its paths. Stored objects that other
+/// tenants of an upstream key could read (stored responses, vector stores,
+/// assistants, threads) are `other`.
+pub fn endpoints() -> Vec<Endpoint> {
+    use EndpointClass::*;
+    let post = |path: &str, class| Endpoint::new("POST", path, class);
+    vec![
+        post("/v1/chat/completions", Inference),
+        post("/v1/completions", Inference),
+        post("/v1/responses", Inference),
+        post("/v1/responses/input_tokens", TokenCounting),
+        post("/v1/images/generations", Inference),
+        post("/v1/images/edits", Inference),
+        post("/v1/images/variations", Inference),
+        post("/v1/audio/speech", Inference),
+        post("/v1/audio/transcriptions", Inference),
+        post("/v1/audio/translations", Inference),
+        post("/v1/moderations", Inference),
+        post("/v1/embeddings", Embeddings),
+        Endpoint::new("GET", "/v1/models", Models),
+        Endpoint::new("GET", "/v1/models/*", Models),
+        Endpoint::new("*", "/v1/files/**", Files),
+        Endpoint::new("*", "/v1/uploads/**", Files),
+        Endpoint::new("*", "/v1/batches/**", Batches),
+        Endpoint::new("*", "/v1/fine_tuning/**", FineTuning),
+    ]
+}
 
 /// The model (`model`, a string) and the stream flag (`stream: true`) of a
 /// JSON request body: [`inspect::json_body`](crate::inspect::json_body),

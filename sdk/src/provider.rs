@@ -1,5 +1,6 @@
 //! The one trait a plugin implements.
 
+use crate::endpoints::Endpoint;
 use crate::{
     EndReason, ErrorClass, Header, OutboundRequest, PluginError, Price, ProviderInfo, RequestFacts,
     RequestHead, SseEvent, StreamState, Usage, classify, price,
@@ -15,6 +16,11 @@ pub trait Provider: 'static {
     /// Name, version, default base URL, credential style, health probe and
     /// OAuth endpoints.
     fn info() -> ProviderInfo;
+
+    /// The provider's endpoints with the class of each, most specific
+    /// first (see [`crate::endpoints`]); a request matching none is of
+    /// class `other`, which client keys are not granted by default.
+    fn endpoints() -> Vec<Endpoint>;
 
     /// The model and the stream flag of a client request.
     fn inspect(head: &RequestHead, body: &[u8]) -> Result<RequestFacts, PluginError>;

@@ -171,6 +171,10 @@ mod tests {
 
     struct Chat;
     impl crate::Provider for Chat {
+        fn endpoints() -> Vec<crate::endpoints::Endpoint> {
+            crate::openai::endpoints()
+        }
+
         fn info() -> crate::ProviderInfo {
             unimplemented!()
         }

@@ -134,6 +134,7 @@ pub async fn load_catalog(
                 cost_per_day: c.cost_per_day_limit_nanos,
             },
             quota_overrun: QuotaOverrun::parse(&c.quota_overrun).unwrap_or_default(),
+            endpoint_classes: crate::catalog::parse_endpoint_classes(c.endpoint_classes.as_deref()),
             pool_state: Default::default(),
         });
         catalog.client_keys_by_id.insert(key.id, key.clone());

@@ -25,8 +25,8 @@ pub use upstream::{UpstreamBase, UpstreamBaseError};
 
 use crate::limits::{ClientLimits, KeyLimits, QuotaOverrun};
 use crate::oauth::OAuthSettings;
-use crate::plugins::LoadedPlugin;
 use crate::plugins::types::Price;
+use crate::plugins::{EndpointClass, LoadedPlugin};
 use crate::scheduler::{PoolState, Strategy};
 use crate::secrets::{ClientKeyHash, Secret};
 
@@ -113,6 +113,8 @@ pub struct ClientKey {
     pub limits: ClientLimits,
     /// What a stream does when it crosses a daily token or cost quota.
     pub quota_overrun: QuotaOverrun,
+    /// The classes of provider endpoint this key may use.
+    pub endpoint_classes: Vec<EndpointClass>,
     /// Scheduling state of the pool (lives as long as this snapshot).
     pub pool_state: PoolState,
 }
@@ -132,6 +134,7 @@ impl ClientKey {
             strategy: Strategy::RoundRobin,
             limits: ClientLimits::default(),
             quota_overrun: QuotaOverrun::default(),
+            endpoint_classes: EndpointClass::DEFAULT_GRANT.to_vec(),
             pool_state: PoolState::default(),
         }
     }
@@ -155,7 +158,24 @@ impl OAuthClient {
     }
 }
 
+/// A stored grant of endpoint classes (a JSON array of names); the
+/// default grant when none is stored. Unknown names are ignored.
+pub fn parse_endpoint_classes(stored: Option<&str>) -> Vec<EndpointClass> {
+    match stored.and_then(|s| serde_json::from_str::<Vec<String>>(s).ok()) {
+        Some(names) => names
+            .iter()
+            .filter_map(|n| EndpointClass::parse(n))
+            .collect(),
+        None => EndpointClass::DEFAULT_GRANT.to_vec(),
+    }
+}
+
 impl ClientKey {
+    /// Whether this key may use endpoints of `class`.
+    pub fn grants(&self, class: EndpointClass) -> bool {
+        self.endpoint_classes.contains(&class)
+    }
+
     /// Whether this key may use `model`: any model when no list is set;
     /// otherwise an exact entry, or an entry ending in `*` as a prefix.
     pub fn allows_model(&self, model: Option<&str>) -> bool {

@@ -8,6 +8,7 @@ use wasmtime::Store;
 use wasmtime::component::{Component, ComponentExportIndex, Instance};
 
 use super::bindings::{ProviderPlugin, ProviderPluginIndices, ProviderPluginPre};
+use super::endpoints::{self, EndpointTable};
 use super::engine::{PluginEngine, PluginLimits};
 use super::failure::{FailureKind, PluginFailure};
 use super::instance::PluginInstance;
@@ -33,6 +34,8 @@ pub struct LoadedPlugin {
     indices: ProviderPluginIndices,
     /// `stream-control.terminal-event`, when the plugin exports it.
     terminal_event: Option<ComponentExportIndex>,
+    /// The endpoints the plugin declares (`endpoints`), read at load.
+    pub endpoints: EndpointTable,
     engine: Arc<PluginEngine>,
     limits: PluginLimits,
 }
@@ -104,6 +107,14 @@ impl LoadedPlugin {
                 })
                 .is_ok()
         });
+        store.set_epoch_deadline(limits.deadline_ticks());
+        let declared = tokio::time::timeout(
+            limits.call_timeout,
+            endpoints::read(&mut store, &engine.engine, &component, &instance),
+        )
+        .await
+        .map_err(|_| LoadError::Info("endpoints() timed out".into()))?
+        .map_err(|e| LoadError::Info(format!("endpoints(): {e:#}")))?;
         let exports = bindings.ai_proxy_provider_provider();
         let timeout = limits.call_timeout;
         let info = tokio::time::timeout(timeout, exports.call_info(&mut store))
@@ -127,6 +138,7 @@ impl LoadedPlugin {
             pre,
             indices,
             terminal_event,
+            endpoints: EndpointTable::new(declared),
             engine: engine.clone(),
             limits,
         }))
@@ -156,6 +168,7 @@ impl LoadedPlugin {
             pre: self.pre.clone(),
             indices: self.indices.clone(),
             terminal_event: self.terminal_event,
+            endpoints: self.endpoints.clone(),
             engine: self.engine.clone(),
             limits,
         })

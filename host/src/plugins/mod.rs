@@ -15,6 +15,7 @@
 mod bindings;
 mod blame;
 mod builtin;
+mod endpoints;
 mod engine;
 mod failure;
 mod instance;
@@ -32,6 +33,7 @@ pub const AUTO_DISABLED: &str = "disabled automatically";
 pub use bindings::types;
 pub use blame::{ClientBlame, MAX_BLAMED_CLIENTS};
 pub use builtin::BUILTIN_PLUGINS;
+pub use endpoints::{Endpoint, EndpointClass, EndpointTable, MAX_ENDPOINTS};
 pub use engine::{DEFAULT_KEEP_RESIDENT_BYTES, EPOCH_TICK, PluginEngine, PluginLimits};
 pub use failure::{FailureKind, PluginFailure};
 pub use instance::{PluginInstance, StreamParser};

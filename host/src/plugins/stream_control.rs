@@ -40,6 +40,17 @@ pub type TerminalEventFunc = TypedFunc<(ResourceAny, EndReason), (Vec<u8>,)>;
 /// Where `terminal-event` is in `component`, if it exports a
 /// `stream-control` interface of a WIT version this host speaks.
 pub fn find(engine: &Engine, component: &Component) -> Option<ComponentExportIndex> {
+    optional_export(engine, component, INTERFACE, TERMINAL_EVENT)
+}
+
+/// Where function `func` of the optional interface `interface` is in
+/// `component`, if it exports one of a WIT version this host speaks.
+pub fn optional_export(
+    engine: &Engine,
+    component: &Component,
+    interface: &str,
+    func: &str,
+) -> Option<ComponentExportIndex> {
     let name = component
         .component_type()
         .exports(engine)
@@ -47,12 +58,12 @@ pub fn find(engine: &Engine, component: &Component) -> Option<ComponentExportInd
         .find(|name| {
             name.strip_prefix(WIT_PACKAGE)
                 .and_then(|rest| rest.strip_prefix('/'))
-                .is_some_and(|rest| rest.starts_with(&format!("{INTERFACE}@")))
+                .is_some_and(|rest| rest.starts_with(&format!("{interface}@")))
                 && package_version(name).is_some_and(supported)
         })?
         .to_owned();
     let interface = component.get_export_index(None, &name)?;
-    component.get_export_index(Some(&interface), TERMINAL_EVENT)
+    component.get_export_index(Some(&interface), func)
 }
 
 /// The typed function at `index` in `instance`, or why it does not fit.

@@ -4,7 +4,8 @@
 
 use bytes::Bytes;
 
-use crate::plugins::PluginFailure;
+use super::path::PathError;
+use crate::plugins::{EndpointClass, PluginFailure};
 
 /// Who caused a failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +33,16 @@ pub enum ProxyError {
     ExpiredKey,
     #[error("this API key may not use model '{0}'")]
     ModelNotAllowed(String),
+    #[error(
+        "this API key may not use {class} endpoints ({method} {path}); an operator can grant the class to the key"
+    )]
+    EndpointNotAllowed {
+        class: EndpointClass,
+        method: String,
+        path: String,
+    },
+    #[error("invalid request path: {0}")]
+    BadPath(#[from] PathError),
     #[error("request body is larger than the limit of {limit} bytes")]
     BodyTooLarge { limit: usize },
     #[error("reading the request body failed")]
@@ -80,7 +91,10 @@ impl ProxyError {
             | ProxyError::UnknownKey
             | ProxyError::InvalidToken(_)
             | ProxyError::ExpiredKey => 401,
-            ProxyError::DisabledKey | ProxyError::ModelNotAllowed(_) => 403,
+            ProxyError::DisabledKey
+            | ProxyError::ModelNotAllowed(_)
+            | ProxyError::EndpointNotAllowed { .. } => 403,
+            ProxyError::BadPath(_) => 400,
             ProxyError::BodyTooLarge { .. } => 413,
             ProxyError::BodyRead => 400,
             ProxyError::RateLimited { .. } | ProxyError::PluginFailuresProvoked { .. } => 429,
@@ -105,6 +119,8 @@ impl ProxyError {
             | ProxyError::DisabledKey
             | ProxyError::ExpiredKey
             | ProxyError::ModelNotAllowed(_)
+            | ProxyError::EndpointNotAllowed { .. }
+            | ProxyError::BadPath(_)
             | ProxyError::BodyTooLarge { .. }
             | ProxyError::BodyRead
             | ProxyError::RateLimited { .. }
@@ -142,6 +158,8 @@ impl ProxyError {
             ProxyError::DisabledKey => "api_key_disabled",
             ProxyError::ExpiredKey => "api_key_expired",
             ProxyError::ModelNotAllowed(_) => "model_not_allowed",
+            ProxyError::EndpointNotAllowed { .. } => "endpoint_not_allowed",
+            ProxyError::BadPath(_) => "invalid_path",
             ProxyError::BodyTooLarge { .. } => "request_too_large",
             ProxyError::BodyRead => "request_body_unreadable",
             ProxyError::ProviderUnavailable(..) => "provider_unavailable",

@@ -17,6 +17,7 @@ mod forward;
 mod jwt;
 mod meter;
 mod oauth;
+mod path;
 mod pipeline;
 mod quota_cut;
 mod quota_hold;

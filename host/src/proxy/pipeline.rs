@@ -17,6 +17,7 @@ use super::ctx::RequestCtx;
 use super::error::ProxyError;
 use super::forward::{ErrorAnswer, Forwarded, Interruption, Outbound, relay, relay_error, send};
 use super::meter::Metered;
+use super::path::{normalise, path_only};
 use super::quota_hold;
 use super::request::{plugin_head, read_body};
 use crate::catalog::{Catalog, ClientKey, Provider, ProviderKey};
@@ -64,6 +65,21 @@ pub async fn serve(
     ctx.trace.plugin_name = Some(plugin.name.clone());
     ctx.trace.plugin_version = Some(plugin.version.clone());
 
+    // Only the endpoints of the classes the key was granted, whatever the
+    // path's spelling; nothing else reaches the upstream.
+    let mut head = plugin_head(session.req_header());
+    head.path = normalise(&head.path)?;
+    ctx.trace.path = path_only(&head.path).to_owned();
+    let class = plugin
+        .endpoints
+        .class_of(&head.method, path_only(&head.path));
+    if !client.grants(class) {
+        return Err(ProxyError::EndpointNotAllowed {
+            class,
+            method: head.method.clone(),
+            path: path_only(&head.path).to_owned(),
+        });
+    }
     if let Some(wait) = core.blame.refused(client.id) {
         return Err(ProxyError::PluginFailuresProvoked {
             retry_after: wait.as_secs().max(1),
@@ -73,7 +89,6 @@ pub async fn serve(
     // Limits first: nothing the client sends costs plugin work before its
     // key's limits admit it. Given back if the request ends early.
     let reservation = quota_hold::admit(&core.limiter, &client, body.len()).await?;
-    let head = plugin_head(session.req_header());
     let mut instance = plugin
         .instantiate(&ctx.request_id)
         .await

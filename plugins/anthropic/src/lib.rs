@@ -17,6 +17,7 @@ mod request;
 mod stream_end;
 mod usage;
 
+use ai_proxy_sdk::endpoints::Endpoint;
 use ai_proxy_sdk::{
     CredentialStyle, EndReason, ErrorClass, Header, HealthProbe, OauthEndpoints, OutboundRequest,
     PluginError, Price, Provider, ProviderInfo, RequestFacts, RequestHead, SseEvent, StreamState,
@@ -30,6 +31,10 @@ pub const DEFAULT_API_VERSION: &str = "2023-06-01";
 pub struct Anthropic;
 
 impl Provider for Anthropic {
+    fn endpoints() -> Vec<Endpoint> {
+        request::endpoints()
+    }
+
     fn info() -> ProviderInfo {
         ProviderInfo {
             name: "anthropic".to_owned(),

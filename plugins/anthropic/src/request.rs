@@ -6,6 +6,7 @@
 //! without `anthropic-version` gets [`DEFAULT_API_VERSION`], which Anthropic
 //! otherwise refuses.
 
+use ai_proxy_sdk::endpoints::{Endpoint, EndpointClass};
 use ai_proxy_sdk::{OutboundRequest, PluginError, RequestFacts, RequestHead, http};
 
 use crate::DEFAULT_API_VERSION;
@@ -14,6 +15,20 @@ use crate::DEFAULT_API_VERSION;
 /// refused only when the client said they were JSON.
 pub fn inspect(head: &RequestHead, body: &[u8]) -> Result<RequestFacts, PluginError> {
     ai_proxy_sdk::inspect::json_body(head, body)
+}
+
+/// Anthropic's endpoints and their classes.
+pub fn endpoints() -> Vec<Endpoint> {
+    use EndpointClass::*;
+    vec![
+        Endpoint::new("POST", "/v1/messages", Inference),
+        Endpoint::new("POST", "/v1/messages/count_tokens", TokenCounting),
+        Endpoint::new("*", "/v1/messages/batches/**", Batches),
+        Endpoint::new("POST", "/v1/complete", Inference),
+        Endpoint::new("GET", "/v1/models", Models),
+        Endpoint::new("GET", "/v1/models/*", Models),
+        Endpoint::new("*", "/v1/files/**", Files),
+    ]
 }
 
 /// The client's request with `x-api-key` set and no `authorization`.

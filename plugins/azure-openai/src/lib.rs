@@ -21,6 +21,7 @@ mod errors;
 mod prices;
 mod request;
 
+use ai_proxy_sdk::endpoints::Endpoint;
 use ai_proxy_sdk::{
     CredentialStyle, EndReason, ErrorClass, Header, HealthProbe, OutboundRequest, PluginError,
     Price, Provider, ProviderInfo, RequestFacts, RequestHead, SseEvent, StreamState, Usage, openai,
@@ -34,6 +35,10 @@ pub struct AzureOpenAi;
 pub const KEY_HEADER: &str = "api-key";
 
 impl Provider for AzureOpenAi {
+    fn endpoints() -> Vec<Endpoint> {
+        request::endpoints()
+    }
+
     fn info() -> ProviderInfo {
         ProviderInfo {
             name: "azure-openai".to_owned(),

@@ -14,6 +14,7 @@
 //! Streamed completions get `stream_options.include_usage` (Azure honours it
 //! since API version 2024-09-01-preview) so every stream can be counted.
 
+use ai_proxy_sdk::endpoints::{Endpoint, EndpointClass};
 use ai_proxy_sdk::{OutboundRequest, PluginError, RequestFacts, RequestHead, http, openai};
 
 use crate::KEY_HEADER;
@@ -28,6 +29,38 @@ pub const V1_MODELS: &str = "/openai/v1/models";
 const DEPLOYMENTS_PREFIX: &str = "/openai/deployments/";
 const V1_PREFIX: &str = "/openai/v1/";
 const OPENAI_PREFIX: &str = "/v1/";
+
+/// Azure OpenAI's endpoints and their classes: deployment paths, the v1
+/// API under `/openai/v1/`, and OpenAI's own paths (served on the v1 API).
+pub fn endpoints() -> Vec<Endpoint> {
+    use EndpointClass::*;
+    let mut table = Vec::new();
+    for (path, class) in [
+        ("chat/completions", Inference),
+        ("completions", Inference),
+        ("embeddings", Embeddings),
+        ("images/generations", Inference),
+        ("audio/speech", Inference),
+        ("audio/transcriptions", Inference),
+        ("audio/translations", Inference),
+    ] {
+        table.push(Endpoint::new(
+            "POST",
+            &format!("{DEPLOYMENTS_PREFIX}*/{path}"),
+            class,
+        ));
+    }
+    for endpoint in openai::endpoints() {
+        let v1 = endpoint.path.replacen(OPENAI_PREFIX, V1_PREFIX, 1);
+        table.push(Endpoint::new(&endpoint.method, &v1, endpoint.class));
+        table.push(endpoint);
+    }
+    table.push(Endpoint::new("GET", "/openai/models", Models));
+    table.push(Endpoint::new("*", "/openai/files/**", Files));
+    table.push(Endpoint::new("*", "/openai/batches/**", Batches));
+    table.push(Endpoint::new("*", "/openai/fine_tuning/**", FineTuning));
+    table
+}
 
 /// The model (the deployment, on deployment paths; the body's `model`
 /// otherwise) and the stream flag.

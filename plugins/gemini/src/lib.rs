@@ -16,6 +16,7 @@ mod request;
 mod stream_end;
 mod usage;
 
+use ai_proxy_sdk::endpoints::Endpoint;
 use ai_proxy_sdk::{
     CredentialStyle, EndReason, ErrorClass, Header, HealthProbe, OauthEndpoints, OutboundRequest,
     PluginError, Price, Provider, ProviderInfo, RequestFacts, RequestHead, SseEvent, StreamState,
@@ -26,6 +27,10 @@ use ai_proxy_sdk::{
 pub struct Gemini;
 
 impl Provider for Gemini {
+    fn endpoints() -> Vec<Endpoint> {
+        request::endpoints()
+    }
+
     fn info() -> ProviderInfo {
         ProviderInfo {
             name: "gemini".to_owned(),

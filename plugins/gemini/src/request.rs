@@ -6,7 +6,53 @@
 //! is the bare id after `models/` or `tunedModels/`, the method what follows
 //! the colon (which some clients percent-encode as `%3A`).
 
+use ai_proxy_sdk::endpoints::{Endpoint, EndpointClass};
 use ai_proxy_sdk::{OutboundRequest, RequestFacts, RequestHead, http};
+
+/// Gemini's endpoints and their classes, on both API versions, for base
+/// and tuned models.
+pub fn endpoints() -> Vec<Endpoint> {
+    use EndpointClass::*;
+    let mut table = Vec::new();
+    for version in ["v1beta", "v1"] {
+        for models in ["models", "tunedModels"] {
+            for (method, class) in [
+                ("generateContent", Inference),
+                ("streamGenerateContent", Inference),
+                ("countTokens", TokenCounting),
+                ("embedContent", Embeddings),
+                ("batchEmbedContents", Embeddings),
+                ("batchGenerateContent", Batches),
+            ] {
+                let path = format!("/{version}/{models}/*:{method}");
+                table.push(Endpoint::new("POST", &path, class));
+            }
+        }
+        table.push(Endpoint::new("GET", &format!("/{version}/models"), Models));
+        table.push(Endpoint::new(
+            "GET",
+            &format!("/{version}/models/*"),
+            Models,
+        ));
+        table.push(Endpoint::new("*", &format!("/{version}/files/**"), Files));
+        table.push(Endpoint::new(
+            "*",
+            &format!("/upload/{version}/files/**"),
+            Files,
+        ));
+        table.push(Endpoint::new(
+            "*",
+            &format!("/{version}/batches/**"),
+            Batches,
+        ));
+        table.push(Endpoint::new(
+            "*",
+            &format!("/{version}/tunedModels/**"),
+            FineTuning,
+        ));
+    }
+    table
+}
 
 /// The method whose answer is a stream.
 const STREAM_METHOD: &str = "streamGenerateContent";

@@ -15,6 +15,7 @@ mod prices;
 mod request;
 mod usage;
 
+use ai_proxy_sdk::endpoints::Endpoint;
 use ai_proxy_sdk::{
     CredentialStyle, EndReason, ErrorClass, Header, HealthProbe, OutboundRequest, PluginError,
     Price, Provider, ProviderInfo, RequestFacts, RequestHead, SseEvent, StreamState, Usage,
@@ -25,6 +26,10 @@ use ai_proxy_sdk::{
 pub struct OpenAi;
 
 impl Provider for OpenAi {
+    fn endpoints() -> Vec<Endpoint> {
+        ai_proxy_sdk::openai::endpoints()
+    }
+
     fn info() -> ProviderInfo {
         ProviderInfo {
             name: "openai".to_owned(),

@@ -31,6 +31,9 @@ pub struct Model {
     pub quota_overrun: String,
     /// Disabled by an administrator: its owner cannot enable it again.
     pub disabled_by_admin: bool,
+    /// JSON array of the endpoint classes the key may use; `None`: the
+    /// default grant.
+    pub endpoint_classes: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

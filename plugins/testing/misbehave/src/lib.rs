@@ -33,6 +33,10 @@ static REMEMBERED: AtomicU32 = AtomicU32::new(0);
 const BLOCK_BYTES: usize = 1 << 20;
 
 impl Provider for Misbehave {
+    fn endpoints() -> Vec<ai_proxy_sdk::endpoints::Endpoint> {
+        ai_proxy_sdk::openai::endpoints()
+    }
+
     fn info() -> ProviderInfo {
         ProviderInfo {
             name: "misbehave".to_owned(),

@@ -21,6 +21,10 @@ pub const TRAP_MARKER: &str = "openai-next-trap";
 pub struct OpenAiNext;
 
 impl Provider for OpenAiNext {
+    fn endpoints() -> Vec<ai_proxy_sdk::endpoints::Endpoint> {
+        OpenAi::endpoints()
+    }
+
     fn info() -> ProviderInfo {
         ProviderInfo {
             version: VERSION.to_owned(),
