@@ -8,12 +8,14 @@
 //! request only, and the instance is thrown away.
 //!
 //! Plugins get WASI with nothing granted (no files, sockets, environment
-//! or arguments; output streams go nowhere) and one import of our own,
+//! or arguments; output streams go nowhere; clocks stopped at zero and
+//! fixed-seed random, see `determinism`) and one import of our own,
 //! `log`, which is tagged with the plugin name and request id and capped
 //! per instance.
 
 mod bindings;
 mod builtin;
+mod determinism;
 mod engine;
 mod failure;
 mod instance;
