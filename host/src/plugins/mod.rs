@@ -33,6 +33,7 @@ pub use failure::{FailureKind, PluginFailure};
 pub use instance::{PluginInstance, StreamParser};
 pub use loaded::LoadedPlugin;
 pub use metrics::{CallOutcome, MetricsView, PluginMetrics};
+pub use precompiled::PluginCache;
 pub use stream_control::{EndReason, MAX_TERMINAL_EVENT_BYTES};
 pub use validate::{DEFAULT_MAX_PLUGIN_BYTES, LoadError, check_bytes};
 
