@@ -12,6 +12,14 @@
 //! instance doing the same. A row that decrypts neither way (another
 //! master key, corrupt data, a ciphertext moved from elsewhere) is left as
 //! it is and counted; it stays unusable.
+//!
+//! Once a pass finds nothing left unbound and nothing unreadable, the row
+//! of `secret_binding` is marked complete and later starts skip the pass:
+//! an unbound ciphertext planted afterwards (restored from a backup taken
+//! before the upgrade into another row, say) is never decrypted. All
+//! instances on one database are upgraded together: an older instance
+//! still running would write unbound rows nobody reads. To rebind again
+//! (after restoring such a backup), set `secret_binding.complete` false.
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
@@ -25,13 +33,25 @@ pub struct Rebound {
     pub rewritten: u64,
     /// Rows that decrypt neither bound nor unbound.
     pub unreadable: u64,
+    /// Every secret is bound (now or at an earlier start).
+    pub complete: bool,
 }
 
-/// Rewrites every unbound ciphertext of every encrypted column bound.
+/// The one row of `secret_binding`.
+const BINDING_ROW: i32 = 1;
+
+/// Rewrites every unbound ciphertext of every encrypted column bound,
+/// unless an earlier pass completed.
 pub async fn rebind_secrets(
     db: &DatabaseConnection,
     secrets: &SecretBox,
 ) -> Result<Rebound, DbErr> {
+    if binding_complete(db).await? {
+        return Ok(Rebound {
+            complete: true,
+            ..Rebound::default()
+        });
+    }
     let mut done = Rebound::default();
     for column in SecretColumn::ALL {
         let (table, col, id) = (
@@ -65,6 +85,10 @@ pub async fn rebind_secrets(
             done.rewritten += db.execute(&update).await?.rows_affected();
         }
     }
+    if done.unreadable == 0 {
+        mark_complete(db).await?;
+        done.complete = true;
+    }
     if done.rewritten > 0 {
         tracing::info!(
             rows = done.rewritten,
@@ -78,6 +102,28 @@ pub async fn rebind_secrets(
         );
     }
     Ok(done)
+}
+
+/// Whether a pass has bound every secret.
+async fn binding_complete(db: &DatabaseConnection) -> Result<bool, DbErr> {
+    let select = Query::select()
+        .column(Alias::new("complete"))
+        .from(Alias::new("secret_binding"))
+        .and_where(Expr::col(Alias::new("id")).eq(BINDING_ROW))
+        .to_owned();
+    match db.query_one(&select).await? {
+        Some(row) => row.try_get("", "complete"),
+        None => Ok(false),
+    }
+}
+
+async fn mark_complete(db: &DatabaseConnection) -> Result<(), DbErr> {
+    let update = Query::update()
+        .table(Alias::new("secret_binding"))
+        .value(Alias::new("complete"), true)
+        .and_where(Expr::col(Alias::new("id")).eq(BINDING_ROW))
+        .to_owned();
+    db.execute(&update).await.map(|_| ())
 }
 
 #[cfg(test)]
@@ -154,7 +200,8 @@ mod tests {
             first,
             Rebound {
                 rewritten: 2,
-                unreadable: 2
+                unreadable: 2,
+                complete: false
             }
         );
         let read = |id: i32| {
@@ -203,9 +250,44 @@ mod tests {
             second,
             Rebound {
                 rewritten: 0,
-                unreadable: 2
+                unreadable: 2,
+                complete: false
             },
             "idempotent"
+        );
+    }
+
+    #[tokio::test]
+    async fn after_a_complete_pass_a_planted_unbound_ciphertext_is_never_rebound() {
+        let db = db().await;
+        let secrets = SecretBox::new(&[7; 32]);
+        let p = provider(&db, None).await;
+        key(&db, p, secrets.encrypt_unbound(&Secret::new("sk-a"))).await;
+        let done = rebind_secrets(&db, &secrets).await.expect("rebind");
+        assert_eq!(
+            done,
+            Rebound {
+                rewritten: 1,
+                unreadable: 0,
+                complete: true
+            }
+        );
+
+        // From a backup taken before the upgrade, into another row.
+        let b = key(&db, p, secrets.encrypt_unbound(&Secret::new("sk-a"))).await;
+        let again = rebind_secrets(&db, &secrets).await.expect("again");
+        assert_eq!(again.rewritten, 0);
+        assert!(again.complete);
+        let row = provider_keys::Entity::find_by_id(b)
+            .one(&db)
+            .await
+            .expect("find")
+            .expect("row");
+        let column = SecretColumn::ProviderKeySecret;
+        assert!(
+            secrets
+                .decrypt(&row.secret_ciphertext, column, i64::from(b))
+                .is_err()
         );
     }
 }
