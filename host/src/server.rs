@@ -18,7 +18,7 @@ use crate::health::HealthService;
 use crate::limits::{CounterStore, Limiter, MemoryStore, RedisStore};
 use crate::oauth::http::EgressHttp;
 use crate::oauth::{OAuthAccounts, RefreshTask};
-use crate::plugins::{BUILTIN_PLUGINS, ClientBlame, PluginEngine, PluginLimits};
+use crate::plugins::{BUILTIN_PLUGINS, ClientBlame, PluginCache, PluginEngine, PluginLimits};
 use crate::proxy::{Gateway, JwtVerifier, ProxyCore, TokenIssuer};
 use crate::scheduler::KeyBoard;
 use crate::secrets::{SecretBox, load_master_key};
@@ -61,6 +61,7 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
     let db = store::connect(&config.database_url, &config.data_dir).await?;
     let master_key = load_master_key(config.master_key.as_deref(), &config.data_dir)?;
     let secrets = SecretBox::new(&master_key);
+    store::rebind::rebind_secrets(&db, &secrets).await?;
     if let Some(password) = bootstrap::ensure_admin(&db, config.admin_password.as_deref()).await? {
         // Printed once, at the first start, so the operator can log in.
         println!("ai-proxy: created account 'admin' with password: {password}");
@@ -76,7 +77,10 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
     )?;
     let registry = Arc::new(PluginRegistry::new(
         engine,
-        Some(config.data_dir.join(PLUGIN_CACHE_DIR)),
+        Some(PluginCache::new(
+            config.data_dir.join(PLUGIN_CACHE_DIR),
+            &master_key,
+        )),
         config.plugin_max_bytes,
     ));
     for (name, bytes) in BUILTIN_PLUGINS {

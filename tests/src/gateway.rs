@@ -168,6 +168,12 @@ impl TestGateway {
         }
     }
 
+    /// The gateway's data directory (its SQLite database, master key file
+    /// and plugin cache).
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.data_dir
+    }
+
     /// The gateway's log so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()

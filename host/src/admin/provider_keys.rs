@@ -5,7 +5,7 @@
 use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, EntityTrait, ModelTrait, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, EntityTrait, ModelTrait, QueryOrder, Set, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -17,7 +17,7 @@ use super::openapi::{self, BadRequest, Forbidden, NotFound, Unauthorized};
 use super::{AdminState, ApiError, Deleted};
 use crate::oauth::{AUTH_TYPE_API_KEY, AUTH_TYPE_OAUTH, OAuthState};
 use crate::scheduler::{KeyBoard, KeyHealthView};
-use crate::secrets::{Secret, mask};
+use crate::secrets::{Secret, SecretColumn, mask};
 use crate::store::entities::{provider_keys, providers};
 
 /// Longest upstream secret accepted.
@@ -254,10 +254,13 @@ pub async fn create(
     }
     let limits = input.limits.unwrap_or_default().validate()?;
     let now = Utc::now();
+    // The secret is bound to the row's id, known once the row exists:
+    // inserted empty and filled in within one transaction.
+    let txn = state.db.begin().await?;
     let row = provider_keys::ActiveModel {
         provider_id: Set(provider_id),
         name: Set(name),
-        secret_ciphertext: Set(state.secrets.encrypt(&secret)),
+        secret_ciphertext: Set(Vec::new()),
         secret_hint: Set(if oauth {
             String::new()
         } else {
@@ -280,8 +283,15 @@ pub async fn create(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&state.db)
+    .insert(&txn)
     .await?;
+    let sealed = state
+        .secrets
+        .encrypt(&secret, SecretColumn::ProviderKeySecret, i64::from(row.id));
+    let mut active: provider_keys::ActiveModel = row.into();
+    active.secret_ciphertext = Set(sealed);
+    let row = active.update(&txn).await?;
+    txn.commit().await?;
     state.reload().await?;
     let view = ProviderKeyView::from(row);
     audit(
@@ -344,7 +354,8 @@ pub async fn update(
     if let Some(v) = input.secret {
         let secret = Secret::new(v.trim());
         row.secret_hint = Set(mask(secret.expose()));
-        row.secret_ciphertext = Set(state.secrets.encrypt(&secret));
+        let column = SecretColumn::ProviderKeySecret;
+        row.secret_ciphertext = Set(state.secrets.encrypt(&secret, column, i64::from(id)));
     }
     if let Some(v) = input.weight {
         row.weight = Set(v);

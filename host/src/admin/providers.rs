@@ -5,7 +5,9 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -17,6 +19,7 @@ use super::{AdminState, ApiError, Deleted};
 use crate::catalog::UpstreamBase;
 use crate::oauth::{OAuthOverride, OAuthSettingsView};
 use crate::plugins::LoadedPlugin;
+use crate::secrets::{Secret, SecretColumn};
 use crate::store::bootstrap::{DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_READ_TIMEOUT_MS, seed_prices};
 use crate::store::entities::{plugins, providers};
 
@@ -93,19 +96,19 @@ pub struct ProviderInput {
 }
 
 /// The stored form of an OAuth override: its JSON (without the client
-/// secret) and the client secret encrypted.
-fn stored_override(
-    state: &AdminState,
-    input: Option<OAuthOverride>,
-) -> (Option<String>, Option<Vec<u8>>) {
+/// secret), and the client secret, to be encrypted for the provider's row.
+fn stored_override(input: Option<OAuthOverride>) -> (Option<String>, Option<Secret>) {
     let Some(mut o) = input else {
         return (None, None);
     };
-    let secret = o
-        .client_secret
-        .take()
-        .map(|s| state.secrets.encrypt(&crate::secrets::Secret::new(s)));
+    let secret = o.client_secret.take().map(Secret::new);
     (serde_json::to_string(&o).ok(), secret)
+}
+
+/// A provider's client secret encrypted for its row.
+fn seal_client_secret(state: &AdminState, secret: Option<&Secret>, id: i32) -> Option<Vec<u8>> {
+    let column = SecretColumn::ProviderOAuthClientSecret;
+    secret.map(|s| state.secrets.encrypt(s, column, i64::from(id)))
 }
 
 /// The binding that follows the newest enabled version.
@@ -277,10 +280,13 @@ pub async fn create(
         (None, None) => return Err(ApiError::BadRequest("base_url is required".into())),
     };
     let now = Utc::now();
-    let (oauth_override, oauth_secret) = stored_override(&state, input.oauth.clone().flatten());
+    let (oauth_override, oauth_secret) = stored_override(input.oauth.clone().flatten());
+    // The client secret is bound to the row's id, known once the row
+    // exists: inserted without it and filled in within one transaction.
+    let txn = state.db.begin().await?;
     let row = providers::ActiveModel {
         oauth_override: Set(oauth_override),
-        oauth_client_secret_ciphertext: Set(oauth_secret),
+        oauth_client_secret_ciphertext: Set(None),
         name: Set(name),
         plugin_version: Set(match &input.plugin_version {
             Some(v) => binding(&state, &plugin, v).await?,
@@ -297,8 +303,17 @@ pub async fn create(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&state.db)
+    .insert(&txn)
     .await?;
+    let row = match seal_client_secret(&state, oauth_secret.as_ref(), row.id) {
+        Some(sealed) => {
+            let mut active: providers::ActiveModel = row.into();
+            active.oauth_client_secret_ciphertext = Set(Some(sealed));
+            active.update(&txn).await?
+        }
+        None => row,
+    };
+    txn.commit().await?;
     if let Some(pl) = loaded {
         seed_prices(&state.db, row.id, &pl)
             .await
@@ -356,9 +371,10 @@ pub async fn update(
         row.name = Set(v);
     }
     if let Some(o) = input.oauth {
-        let (oauth_override, oauth_secret) = stored_override(&state, o);
+        let (oauth_override, oauth_secret) = stored_override(o);
         row.oauth_override = Set(oauth_override);
-        row.oauth_client_secret_ciphertext = Set(oauth_secret);
+        row.oauth_client_secret_ciphertext =
+            Set(seal_client_secret(&state, oauth_secret.as_ref(), id));
     }
     let plugin_changed = input.plugin.is_some();
     if let Some(v) = input.plugin {

@@ -23,7 +23,7 @@ use super::{AdminCore, AdminState, ApiError};
 use crate::oauth::client::{self, OAuthError};
 use crate::oauth::sessions::{self, SessionError};
 use crate::oauth::{OAuthSettings, OAuthState, RefreshError};
-use crate::secrets::Secret;
+use crate::secrets::{Secret, SecretColumn};
 use crate::store::entities::{oauth_sessions, provider_keys};
 
 /// Longest callback URL, code or state accepted.
@@ -367,7 +367,11 @@ pub async fn revoke(
     let key = oauth_key(&state, id).await?;
     let before = snapshot(&ProviderKeyView::from(key.clone()));
     let mut row: provider_keys::ActiveModel = key.into();
-    row.secret_ciphertext = Set(state.secrets.encrypt(&Secret::new(String::new())));
+    row.secret_ciphertext = Set(state.secrets.encrypt(
+        &Secret::new(String::new()),
+        SecretColumn::ProviderKeySecret,
+        i64::from(id),
+    ));
     row.secret_hint = Set(String::new());
     row.oauth_refresh_ciphertext = Set(None);
     row.oauth_expires_at = Set(None);

@@ -15,7 +15,7 @@ use crate::oauth::{AUTH_TYPE_OAUTH, OAuthSettings, OAuthState};
 use crate::plugins::LoadedPlugin;
 use crate::plugins::types::Price;
 use crate::scheduler::Strategy;
-use crate::secrets::SecretBox;
+use crate::secrets::{SecretBox, SecretColumn};
 use crate::store::entities::{
     client_keys, oauth_clients, plugins, prices, provider_keys, providers,
 };
@@ -46,10 +46,10 @@ pub async fn load_catalog(
     let mut catalog = Catalog::default();
     for p in providers::Entity::find().all(db).await? {
         let plugin = resolve(&plugins, &p.plugin_name, p.plugin_version.as_deref());
-        let client_secret = p
-            .oauth_client_secret_ciphertext
-            .as_deref()
-            .and_then(|c| secrets.decrypt(c).ok());
+        let client_secret = p.oauth_client_secret_ciphertext.as_deref().and_then(|c| {
+            let column = SecretColumn::ProviderOAuthClientSecret;
+            secrets.decrypt(c, column, i64::from(p.id)).ok()
+        });
         let oauth = OAuthSettings::resolve(
             plugin.as_ref().and_then(|pl| pl.info.oauth.as_ref()),
             p.oauth_override.as_deref(),
@@ -78,7 +78,10 @@ pub async fn load_catalog(
         });
         let connected = oauth.is_none() || OAuthState::of(&k) == OAuthState::Connected;
         let secret = if connected {
-            secrets.decrypt(&k.secret_ciphertext).ok()
+            let column = SecretColumn::ProviderKeySecret;
+            secrets
+                .decrypt(&k.secret_ciphertext, column, i64::from(k.id))
+                .ok()
         } else {
             None
         };

@@ -3,32 +3,31 @@
 //! restart does not either.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
-use crate::plugins::{LoadError, LoadedPlugin, PluginEngine, check_bytes};
+use crate::plugins::{LoadError, LoadedPlugin, PluginCache, PluginEngine, check_bytes};
 
 /// The compiled plugins of this process.
 pub struct PluginRegistry {
     engine: Arc<PluginEngine>,
     by_sha256: Mutex<HashMap<String, Arc<LoadedPlugin>>>,
     /// Where precompiled artifacts are kept; `None`: compile every time.
-    cache_dir: Option<PathBuf>,
+    cache: Option<PluginCache>,
     max_bytes: usize,
 }
 
 impl PluginRegistry {
     pub fn new(
         engine: Arc<PluginEngine>,
-        cache_dir: Option<PathBuf>,
+        cache: Option<PluginCache>,
         max_bytes: usize,
     ) -> PluginRegistry {
         PluginRegistry {
             engine,
             by_sha256: Mutex::new(HashMap::new()),
-            cache_dir,
+            cache,
             max_bytes,
         }
     }
@@ -58,8 +57,8 @@ impl PluginRegistry {
         if let Some(existing) = self.get(&hex::encode(Sha256::digest(&bytes))) {
             return Ok(existing);
         }
-        let loaded = match &self.cache_dir {
-            Some(dir) => LoadedPlugin::load_cached(&self.engine, bytes, dir).await?,
+        let loaded = match &self.cache {
+            Some(cache) => LoadedPlugin::load_cached(&self.engine, bytes, cache).await?,
             None => LoadedPlugin::load(&self.engine, bytes).await?,
         };
         let mut map = match self.by_sha256.lock() {

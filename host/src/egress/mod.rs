@@ -4,8 +4,10 @@
 //! ([`crate::proxy::Resolver`]) that resolves the provider's host, checks
 //! the address here, and connects to exactly that address. Loopback,
 //! private, link-local (cloud metadata lives at 169.254.169.254),
-//! carrier-grade NAT, multicast and reserved ranges are refused unless the
-//! operator allow-lists them (`AI_PROXY_EGRESS_ALLOW`, CIDR list), e.g. a
+//! carrier-grade NAT, multicast, site-local (`fec0::/10`), local-use NAT64
+//! (`64:ff9b:1::/48`), IPv4-translated (`::ffff:0:0:0/96`) and reserved
+//! ranges are refused unless the operator allow-lists them
+//! (`AI_PROXY_EGRESS_ALLOW`, CIDR list), e.g. a
 //! self-hosted model's subnet. Because the check runs on the resolved
 //! address, every spelling of an address (`2130706433`, `0x7f.1`,
 //! `[::ffff:127.0.0.1]`, a DNS name pointing inward) gets the same answer.
@@ -122,7 +124,8 @@ fn denied_range(addr: IpAddr) -> Option<&'static str> {
             })
         }
         IpAddr::V6(v6) => {
-            let first = v6.segments()[0];
+            let s = v6.segments();
+            let first = s[0];
             if v6.is_unspecified() {
                 Some("unspecified")
             } else if v6.is_loopback() {
@@ -131,8 +134,17 @@ fn denied_range(addr: IpAddr) -> Option<&'static str> {
                 Some("unique local (private)")
             } else if first & 0xffc0 == 0xfe80 {
                 Some("link-local")
+            } else if first & 0xffc0 == 0xfec0 {
+                Some("site-local (deprecated)")
             } else if first & 0xff00 == 0xff00 {
                 Some("multicast")
+            } else if s[..3] == [0x64, 0xff9b, 1] {
+                // RFC 8215: a local NAT64 prefix may embed the IPv4 address
+                // anywhere, so the whole block is refused.
+                Some("local-use NAT64")
+            } else if s[..6] == [0, 0, 0, 0, 0xffff, 0] {
+                // RFC 2765 IPv4-translated (SIIT): never a provider address.
+                Some("IPv4-translated")
             } else {
                 None
             }
@@ -174,6 +186,31 @@ mod tests {
             "2002:7f00:1::",
         ] {
             assert!(denied(&p, addr), "{addr} must be denied");
+        }
+    }
+
+    #[test]
+    fn local_nat64_site_local_and_translated_ranges_are_denied_at_their_edges() {
+        let p = EgressPolicy::default();
+        for addr in [
+            "64:ff9b:1::",
+            "64:ff9b:1:ffff:ffff:ffff:ffff:ffff",
+            "64:ff9b:1::808:808",
+            "fec0::",
+            "feff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+            "::ffff:0:0:0",
+            "::ffff:0:808:808",
+            "::ffff:0:ffff:ffff",
+        ] {
+            assert!(denied(&p, addr), "{addr} must be denied");
+        }
+        for addr in [
+            "64:ff9b:2::",
+            "64:ff9b:0:1::",
+            "2606:4700::1111",
+            "::fffe:0:808:808",
+        ] {
+            assert!(!denied(&p, addr), "{addr} is outside the new ranges");
         }
     }
 

@@ -27,7 +27,7 @@ use super::state::OAuthState;
 use crate::catalog::ProviderKey;
 use crate::health::HealthStatus;
 use crate::scheduler::KeyBoard;
-use crate::secrets::{Secret, SecretBox, mask};
+use crate::secrets::{Secret, SecretBox, SecretColumn, mask};
 use crate::store::entities::provider_keys;
 
 /// A token this close to its expiry is refreshed before it is sent.
@@ -227,11 +227,10 @@ impl OAuthAccounts {
             lock(&self.newest).insert(key_id, stored.clone());
             return Ok(stored);
         }
-        let Some(refresh_token) = row
-            .oauth_refresh_ciphertext
-            .as_deref()
-            .and_then(|c| self.secrets.decrypt(c).ok())
-        else {
+        let Some(refresh_token) = row.oauth_refresh_ciphertext.as_deref().and_then(|c| {
+            let column = SecretColumn::ProviderKeyRefreshToken;
+            self.secrets.decrypt(c, column, i64::from(row.id)).ok()
+        }) else {
             self.mark_failed(row, "no refresh token stored").await?;
             return Err(RefreshError::NoRefreshToken);
         };
@@ -268,9 +267,17 @@ impl OAuthAccounts {
         let now = Utc::now();
         let refresh = tokens.refresh_token.or(previous_refresh);
         let mut active: provider_keys::ActiveModel = row.into();
-        active.secret_ciphertext = Set(self.secrets.encrypt(&tokens.access_token));
+        let row_id = i64::from(key_id);
+        active.secret_ciphertext = Set(self.secrets.encrypt(
+            &tokens.access_token,
+            SecretColumn::ProviderKeySecret,
+            row_id,
+        ));
         active.secret_hint = Set(mask(tokens.access_token.expose()));
-        active.oauth_refresh_ciphertext = Set(refresh.as_ref().map(|r| self.secrets.encrypt(r)));
+        active.oauth_refresh_ciphertext = Set(refresh.as_ref().map(|r| {
+            let column = SecretColumn::ProviderKeyRefreshToken;
+            self.secrets.encrypt(r, column, row_id)
+        }));
         active.oauth_expires_at = Set(tokens.expires_at);
         active.oauth_state = Set(Some(OAuthState::Connected.as_str().to_owned()));
         active.oauth_last_refresh_at = Set(Some(now));
@@ -322,7 +329,11 @@ impl OAuthAccounts {
     }
 
     fn stored_token(&self, row: &provider_keys::Model) -> Option<AccessToken> {
-        let secret = self.secrets.decrypt(&row.secret_ciphertext).ok()?;
+        let column = SecretColumn::ProviderKeySecret;
+        let secret = self
+            .secrets
+            .decrypt(&row.secret_ciphertext, column, i64::from(row.id))
+            .ok()?;
         Some(AccessToken {
             secret,
             expires_at: row.oauth_expires_at,

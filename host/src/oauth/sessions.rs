@@ -4,10 +4,12 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set, TransactionTrait,
+};
 use sha2::{Digest, Sha256};
 
-use crate::secrets::{Secret, SecretBox};
+use crate::secrets::{Secret, SecretBox, SecretColumn};
 use crate::store::entities::oauth_sessions;
 
 /// A session taken for an exchange.
@@ -44,17 +46,30 @@ pub async fn create(
 ) -> Result<DateTime<Utc>, DbErr> {
     let now = Utc::now();
     let expires_at = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX);
-    oauth_sessions::Entity::insert(oauth_sessions::ActiveModel {
+    // The verifier is bound to the row's id, known once the row exists:
+    // inserted empty and filled in within one transaction.
+    let txn = db.begin().await?;
+    let id = oauth_sessions::Entity::insert(oauth_sessions::ActiveModel {
         state_hash: Set(state_hash(state)),
         provider_key_id: Set(provider_key_id),
-        verifier_ciphertext: Set(secrets.encrypt(verifier)),
+        verifier_ciphertext: Set(Vec::new()),
         redirect_uri: Set(redirect_uri.to_owned()),
         created_at: Set(now),
         expires_at: Set(expires_at),
         ..Default::default()
     })
-    .exec(db)
+    .exec(&txn)
+    .await?
+    .last_insert_id;
+    let column = SecretColumn::OAuthSessionVerifier;
+    oauth_sessions::Entity::update(oauth_sessions::ActiveModel {
+        id: Set(id),
+        verifier_ciphertext: Set(secrets.encrypt(verifier, column, i64::from(id))),
+        ..Default::default()
+    })
+    .exec(&txn)
     .await?;
+    txn.commit().await?;
     Ok(expires_at)
 }
 
@@ -84,7 +99,11 @@ pub async fn take(
         return Err(SessionError::Expired);
     }
     let verifier = secrets
-        .decrypt(&row.verifier_ciphertext)
+        .decrypt(
+            &row.verifier_ciphertext,
+            SecretColumn::OAuthSessionVerifier,
+            i64::from(row.id),
+        )
         .map_err(|_| SessionError::Unknown)?;
     Ok(PendingSession {
         provider_key_id: row.provider_key_id,

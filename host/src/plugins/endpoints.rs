@@ -272,7 +272,8 @@ mod tests {
         })
         .expect("engine");
         use EndpointClass::*;
-        let expected: [(&str, &[(&str, &str, EndpointClass)]); 3] = [
+        type Cases = &'static [(&'static str, &'static str, EndpointClass)];
+        let expected: [(&str, Cases); 3] = [
             (
                 "openai",
                 &[

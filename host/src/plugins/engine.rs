@@ -1,6 +1,7 @@
 //! The wasmtime engine shared by all plugins: pooling allocator, epoch
 //! interruption driven by a ticker thread, and a linker that grants WASI
-//! with nothing in it plus the host `log` import.
+//! with nothing in it (clocks and random are fixed per instance, see
+//! `determinism`) plus the host `log` import.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -13,7 +13,7 @@ use super::engine::{PluginEngine, PluginLimits};
 use super::failure::{FailureKind, PluginFailure};
 use super::instance::PluginInstance;
 use super::metrics::PluginMetrics;
-use super::precompiled;
+use super::precompiled::PluginCache;
 use super::state::PluginState;
 use super::stream_control;
 use super::types;
@@ -57,20 +57,20 @@ impl LoadedPlugin {
     }
 
     /// Like [`LoadedPlugin::load`], using and filling the precompiled
-    /// artifact cache in `cache_dir`.
+    /// artifact cache.
     pub async fn load_cached(
         engine: &Arc<PluginEngine>,
         bytes: Vec<u8>,
-        cache_dir: &std::path::Path,
+        cache: &PluginCache,
     ) -> Result<Arc<LoadedPlugin>, LoadError> {
         let sha256 = hex::encode(Sha256::digest(&bytes));
-        if let Some(component) = precompiled::load(&engine.engine, cache_dir, &sha256) {
+        if let Some(component) = cache.load(&engine.engine, &sha256) {
             return Self::from_component(engine, component, sha256).await;
         }
         let plugin = Self::load(engine, bytes).await?;
-        let (dir, component) = (cache_dir.to_owned(), plugin.component.clone());
+        let (cache, component) = (cache.clone(), plugin.component.clone());
         let sha = plugin.sha256.clone();
-        tokio::task::spawn_blocking(move || precompiled::store(&dir, &sha, &component));
+        tokio::task::spawn_blocking(move || cache.store(&sha, &component));
         Ok(plugin)
     }
 

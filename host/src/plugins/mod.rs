@@ -8,13 +8,15 @@
 //! request only, and the instance is thrown away.
 //!
 //! Plugins get WASI with nothing granted (no files, sockets, environment
-//! or arguments; output streams go nowhere) and one import of our own,
+//! or arguments; output streams go nowhere; clocks stopped at zero and
+//! fixed-seed random, see `determinism`) and one import of our own,
 //! `log`, which is tagged with the plugin name and request id and capped
 //! per instance.
 
 mod bindings;
 mod blame;
 mod builtin;
+mod determinism;
 mod endpoints;
 mod engine;
 mod failure;
@@ -39,6 +41,7 @@ pub use failure::{FailureKind, PluginFailure};
 pub use instance::{PluginInstance, StreamParser};
 pub use loaded::LoadedPlugin;
 pub use metrics::{CallOutcome, MetricsView, PluginMetrics, RecentFailures};
+pub use precompiled::PluginCache;
 pub use stream_control::{EndReason, MAX_TERMINAL_EVENT_BYTES};
 pub use validate::{DEFAULT_MAX_PLUGIN_BYTES, LoadError, check_bytes};
 

@@ -1,11 +1,12 @@
-//! Per-instance host state: an empty WASI context, the memory limiter and
-//! the `log` import.
+//! Per-instance host state: an empty, deterministic WASI context, the
+//! memory limiter and the `log` import.
 
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::ai_proxy::provider::{host, types};
+use super::determinism::make_deterministic;
 
 /// Log lines one instance may write; later lines are dropped.
 pub const MAX_LOG_LINES_PER_INSTANCE: u32 = 32;
@@ -25,8 +26,9 @@ pub struct PluginState {
 impl PluginState {
     pub fn new(plugin: &str, request_id: &str, memory_bytes: usize) -> PluginState {
         PluginState {
-            // Nothing granted: no preopens, env, args, sockets or name lookups.
-            wasi: WasiCtx::builder().build(),
+            // Nothing granted: no preopens, env, args, sockets or name
+            // lookups; clocks and random are fixed (see `determinism`).
+            wasi: make_deterministic(&mut WasiCtx::builder()).build(),
             table: ResourceTable::new(),
             limiter: MemoryLimiter {
                 cap: memory_bytes,

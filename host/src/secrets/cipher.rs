@@ -1,14 +1,80 @@
-//! AES-256-GCM encryption of upstream secrets at rest.
+//! AES-256-GCM encryption of secrets at rest, each ciphertext bound to the
+//! place it is stored.
 //!
-//! Stored form: a fresh 12-byte random nonce followed by ciphertext and tag.
+//! Stored form: the 4-byte prefix `aip2`, a fresh 12-byte random nonce,
+//! then ciphertext and tag. The associated data names the table, the column
+//! and the row id ([`SecretColumn`]), so a ciphertext copied into another
+//! row or column does not decrypt: someone who can write the database but
+//! does not hold the master key cannot move one tenant's upstream key into
+//! another's row.
+//!
+//! Gateways before this format stored the nonce and ciphertext with no
+//! prefix and no associated data ("unbound"). Those are read only by
+//! [`crate::store::rebind`] at start, which rewrites them bound.
 
-use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use rand::RngCore;
 
 use super::Secret;
 
 const NONCE_BYTES: usize = 12;
+/// Marks a ciphertext bound to its table, column and row.
+const BOUND_PREFIX: &[u8; 4] = b"aip2";
+/// Domain of the associated data.
+const AAD_DOMAIN: &[u8] = b"ai-proxy stored secret v2";
+
+/// The encrypted columns of the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretColumn {
+    /// `provider_keys.secret_ciphertext`: an API key or OAuth access token.
+    ProviderKeySecret,
+    /// `provider_keys.oauth_refresh_ciphertext`.
+    ProviderKeyRefreshToken,
+    /// `providers.oauth_client_secret_ciphertext`.
+    ProviderOAuthClientSecret,
+    /// `oauth_sessions.verifier_ciphertext`: a pending PKCE verifier.
+    OAuthSessionVerifier,
+}
+
+impl SecretColumn {
+    /// Every encrypted column.
+    pub const ALL: [SecretColumn; 4] = [
+        SecretColumn::ProviderKeySecret,
+        SecretColumn::ProviderKeyRefreshToken,
+        SecretColumn::ProviderOAuthClientSecret,
+        SecretColumn::OAuthSessionVerifier,
+    ];
+
+    pub fn table(self) -> &'static str {
+        match self {
+            SecretColumn::ProviderKeySecret | SecretColumn::ProviderKeyRefreshToken => {
+                "provider_keys"
+            }
+            SecretColumn::ProviderOAuthClientSecret => "providers",
+            SecretColumn::OAuthSessionVerifier => "oauth_sessions",
+        }
+    }
+
+    pub fn column(self) -> &'static str {
+        match self {
+            SecretColumn::ProviderKeySecret => "secret_ciphertext",
+            SecretColumn::ProviderKeyRefreshToken => "oauth_refresh_ciphertext",
+            SecretColumn::ProviderOAuthClientSecret => "oauth_client_secret_ciphertext",
+            SecretColumn::OAuthSessionVerifier => "verifier_ciphertext",
+        }
+    }
+
+    /// The associated data of a ciphertext stored in this column of `row`.
+    fn aad(self, row: i64) -> Vec<u8> {
+        let mut aad = AAD_DOMAIN.to_vec();
+        for part in [self.table(), self.column(), &row.to_string()] {
+            aad.push(0);
+            aad.extend_from_slice(part.as_bytes());
+        }
+        aad
+    }
+}
 
 /// Encrypts and decrypts secrets under the master key.
 #[derive(Clone)]
@@ -16,7 +82,8 @@ pub struct SecretBox {
     cipher: Aes256Gcm,
 }
 
-/// A stored secret that cannot be decrypted (wrong master key or corrupt row).
+/// A stored secret that cannot be decrypted (wrong master key, corrupt
+/// data, or a ciphertext that belongs to another row or column).
 #[derive(Debug, thiserror::Error)]
 #[error("stored secret cannot be decrypted (wrong master key or corrupt data)")]
 pub struct SecretBoxError;
@@ -28,11 +95,60 @@ impl SecretBox {
         }
     }
 
-    pub fn encrypt(&self, secret: &Secret) -> Vec<u8> {
+    /// Encrypts `secret` for `column` of row `row`.
+    pub fn encrypt(&self, secret: &Secret, column: SecretColumn, row: i64) -> Vec<u8> {
         let mut nonce = [0u8; NONCE_BYTES];
         rand::thread_rng().fill_bytes(&mut nonce);
-        let mut out = nonce.to_vec();
+        let mut out = BOUND_PREFIX.to_vec();
+        out.extend_from_slice(&nonce);
+        let aad = column.aad(row);
+        let payload = Payload {
+            msg: secret.expose().as_bytes(),
+            aad: &aad,
+        };
         // Encryption with a valid key and in-memory buffers cannot fail.
+        if let Ok(ct) = self.cipher.encrypt(Nonce::from_slice(&nonce), payload) {
+            out.extend_from_slice(&ct);
+        }
+        out
+    }
+
+    /// Decrypts what [`SecretBox::encrypt`] stored in `column` of `row`.
+    pub fn decrypt(
+        &self,
+        stored: &[u8],
+        column: SecretColumn,
+        row: i64,
+    ) -> Result<Secret, SecretBoxError> {
+        let sealed = stored.strip_prefix(BOUND_PREFIX).ok_or(SecretBoxError)?;
+        self.open(sealed, &column.aad(row))
+    }
+
+    /// Decrypts the format of gateways before binding (no prefix, no
+    /// associated data). Only for rewriting such rows at start.
+    pub(crate) fn decrypt_unbound(&self, stored: &[u8]) -> Result<Secret, SecretBoxError> {
+        self.open(stored, &[])
+    }
+
+    fn open(&self, sealed: &[u8], aad: &[u8]) -> Result<Secret, SecretBoxError> {
+        if sealed.len() <= NONCE_BYTES {
+            return Err(SecretBoxError);
+        }
+        let (nonce, msg) = sealed.split_at(NONCE_BYTES);
+        let plain = self
+            .cipher
+            .decrypt(Nonce::from_slice(nonce), Payload { msg, aad })
+            .map_err(|_| SecretBoxError)?;
+        String::from_utf8(plain)
+            .map(Secret::new)
+            .map_err(|_| SecretBoxError)
+    }
+
+    /// The format of gateways before binding, for tests of the rewrite.
+    #[cfg(test)]
+    pub(crate) fn encrypt_unbound(&self, secret: &Secret) -> Vec<u8> {
+        let nonce = [3u8; NONCE_BYTES];
+        let mut out = nonce.to_vec();
         if let Ok(ct) = self
             .cipher
             .encrypt(Nonce::from_slice(&nonce), secret.expose().as_bytes())
@@ -41,42 +157,61 @@ impl SecretBox {
         }
         out
     }
-
-    pub fn decrypt(&self, stored: &[u8]) -> Result<Secret, SecretBoxError> {
-        if stored.len() <= NONCE_BYTES {
-            return Err(SecretBoxError);
-        }
-        let (nonce, ct) = stored.split_at(NONCE_BYTES);
-        let plain = self
-            .cipher
-            .decrypt(Nonce::from_slice(nonce), ct)
-            .map_err(|_| SecretBoxError)?;
-        String::from_utf8(plain)
-            .map(Secret::new)
-            .map_err(|_| SecretBoxError)
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const KEY: SecretColumn = SecretColumn::ProviderKeySecret;
+
+    fn plain(result: Result<Secret, SecretBoxError>) -> Option<String> {
+        result.ok().map(|s| s.expose().to_owned())
+    }
+
     #[test]
     fn round_trip_and_wrong_key_fails() {
         let a = SecretBox::new(&[7u8; 32]);
-        let stored = a.encrypt(&Secret::new("sk-abc"));
+        let stored = a.encrypt(&Secret::new("sk-abc"), KEY, 1);
         assert!(!stored.windows(6).any(|w| w == b"sk-abc"));
-        assert_eq!(
-            a.decrypt(&stored).map(|s| s.expose().to_owned()).ok(),
-            Some("sk-abc".into())
-        );
-        assert!(SecretBox::new(&[8u8; 32]).decrypt(&stored).is_err());
-        assert!(a.decrypt(&stored[..NONCE_BYTES]).is_err());
+        assert_eq!(plain(a.decrypt(&stored, KEY, 1)), Some("sk-abc".into()));
+        assert!(SecretBox::new(&[8u8; 32]).decrypt(&stored, KEY, 1).is_err());
+        assert!(a.decrypt(&stored[..4 + NONCE_BYTES], KEY, 1).is_err());
     }
 
     #[test]
     fn same_secret_encrypts_differently_each_time() {
         let a = SecretBox::new(&[7u8; 32]);
-        assert_ne!(a.encrypt(&Secret::new("x")), a.encrypt(&Secret::new("x")));
+        let x = Secret::new("x");
+        assert_ne!(a.encrypt(&x, KEY, 1), a.encrypt(&x, KEY, 1));
+    }
+
+    #[test]
+    fn ciphertext_moved_to_another_row_or_column_does_not_decrypt() {
+        let a = SecretBox::new(&[7u8; 32]);
+        let stored = a.encrypt(&Secret::new("sk-abc"), KEY, 41);
+        assert!(a.decrypt(&stored, KEY, 42).is_err(), "another row");
+        assert!(a.decrypt(&stored, KEY, -41).is_err(), "another row");
+        for other in SecretColumn::ALL.into_iter().filter(|c| *c != KEY) {
+            assert!(a.decrypt(&stored, other, 41).is_err(), "{other:?}");
+        }
+        assert!(a.decrypt_unbound(&stored).is_err());
+    }
+
+    #[test]
+    fn unbound_ciphertext_is_refused_by_decrypt_and_read_by_decrypt_unbound() {
+        let a = SecretBox::new(&[7u8; 32]);
+        let old = a.encrypt_unbound(&Secret::new("sk-old"));
+        assert!(a.decrypt(&old, KEY, 1).is_err());
+        assert_eq!(plain(a.decrypt_unbound(&old)), Some("sk-old".into()));
+    }
+
+    #[test]
+    fn every_column_names_a_distinct_place() {
+        let places: std::collections::HashSet<_> = SecretColumn::ALL
+            .iter()
+            .map(|c| (c.table(), c.column()))
+            .collect();
+        assert_eq!(places.len(), SecretColumn::ALL.len());
     }
 }

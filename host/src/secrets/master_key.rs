@@ -1,5 +1,5 @@
 //! The master key: from `AI_PROXY_MASTER_KEY`, else a key file created
-//! with mode 0600 at first start.
+//! with mode 0600 at first start (and made 0600 again if found looser).
 
 use std::io::Write;
 use std::path::Path;
@@ -33,7 +33,11 @@ pub fn load_master_key(
         source,
     };
     match std::fs::read_to_string(&path) {
-        Ok(text) => decode(&text).ok_or(MasterKeyError::BadValue),
+        Ok(text) => {
+            // A key file left readable by others is made private again.
+            crate::store::private_files::private_file(&path).map_err(file_err)?;
+            decode(&text).ok_or(MasterKeyError::BadValue)
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut key = [0u8; 32];
             rand::thread_rng().fill_bytes(&mut key);
@@ -82,6 +86,21 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn loose_key_file_is_made_private_at_load() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("aip-mk-{}", super::super::random_hex(6)));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("master.key");
+        std::fs::write(&path, "ab".repeat(32)).expect("key");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        load_master_key(None, &dir).expect("load");
+        let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

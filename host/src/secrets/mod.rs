@@ -9,7 +9,7 @@ mod master_key;
 mod password;
 mod secret;
 
-pub use cipher::{SecretBox, SecretBoxError};
+pub use cipher::{SecretBox, SecretBoxError, SecretColumn};
 pub use client_key::{
     ClientKeyHash, DISPLAY_PREFIX_CHARS, generate_client_key, generate_oauth_client,
     hash_client_key, mask,

@@ -1,11 +1,13 @@
 //! The database: connection, migrations and first-start bootstrap.
 //!
-//! SQLite under the data directory by default, PostgreSQL when
-//! `DATABASE_URL` points at one. Only the admin API, the bootstrap and the
+//! SQLite under the data directory by default (directory 0700, files
+//! 0600: [`private_files`]), PostgreSQL when `DATABASE_URL` points at one. Only the admin API, the bootstrap and the
 //! background trace writer touch it; the proxy path never waits on it.
 
 pub mod bootstrap;
 pub mod entities;
+pub mod private_files;
+pub mod rebind;
 
 use std::path::Path;
 
@@ -15,7 +17,7 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 /// Connects and brings the schema up to date.
 pub async fn connect(url: &str, data_dir: &Path) -> anyhow::Result<DatabaseConnection> {
     if url.starts_with("sqlite:") {
-        std::fs::create_dir_all(data_dir)?;
+        private_files::prepare_sqlite(url, data_dir)?;
     }
     let mut options = ConnectOptions::new(url.to_owned());
     options
@@ -30,6 +32,9 @@ pub async fn connect(url: &str, data_dir: &Path) -> anyhow::Result<DatabaseConne
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
         )
         .await?;
+        if let Some(file) = private_files::sqlite_path(url) {
+            private_files::sqlite_files_private(&file)?;
+        }
     }
     Migrator::up(&db, None).await?;
     Ok(db)

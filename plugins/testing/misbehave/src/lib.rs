@@ -10,13 +10,20 @@
 //! | `leak-credential` | `prepare` | puts the credential in the body only      |
 //! | `remember`        | `inspect` | counts its calls in a static and names the |
 //! |                   |           | model `remember-N` (1 in a fresh instance) |
+//! | `entropy`         | `inspect` | names the model `entropy-W-M-H`: the wall  |
+//! |                   |           | clock W (s.ns since 1970), M ns the        |
+//! |                   |           | monotonic clock moved across a busy loop,  |
+//! |                   |           | H a `RandomState` hash (seeded by WASI)    |
 //!
 //! Any other model behaves normally: bearer credential, model and stream
 //! flag from the JSON body, OpenAI chat-completion usage, one catch-all
 //! price of $1 / $2 per million input / output tokens.
 
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use ai_proxy_sdk::{
     CredentialStyle, OutboundRequest, PluginError, Price, Provider, ProviderInfo, RequestFacts,
@@ -55,6 +62,10 @@ impl Provider for Misbehave {
             Some("trap") => std::process::abort(),
             Some("loop") => spin_forever(),
             Some("alloc") => hoard_forever(),
+            Some("entropy") => Ok(RequestFacts {
+                model: Some(entropy_report()),
+                stream: false,
+            }),
             Some("remember") => Ok(RequestFacts {
                 model: Some(format!(
                     "remember-{}",
@@ -124,6 +135,25 @@ fn chat_usage(value: &serde_json::Value) -> Option<Usage> {
         output_tokens: json::u64_at(usage, &["completion_tokens"]),
         ..Usage::ZERO
     })
+}
+
+/// What this instance reads from its clocks and random source.
+fn entropy_report() -> String {
+    let wall = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let start = Instant::now();
+    let mut turns = 0_u64;
+    for _ in 0..200_000 {
+        turns = black_box(turns.wrapping_add(1));
+    }
+    let moved = start.elapsed().as_nanos();
+    let hash = RandomState::new().hash_one("ai-proxy");
+    format!(
+        "entropy-{}.{:09}-{moved}-{hash:016x}",
+        wall.as_secs(),
+        wall.subsec_nanos()
+    )
 }
 
 /// Never returns, and cannot be optimised away.
