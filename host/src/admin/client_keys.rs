@@ -17,6 +17,7 @@ use utoipa::ToSchema;
 
 use super::audit::{audit, snapshot};
 use super::auth::Caller;
+use super::endpoint_grant;
 use super::grants::{binding_grant, check_granted, grant_of, granted_pool};
 use super::json::{ApiJson, ApiPath};
 use super::limits::ClientLimitsInput;
@@ -24,6 +25,7 @@ use super::narrowing;
 use super::openapi::{self, BadRequest, Forbidden, NotFound, Unauthorized};
 use super::{AdminState, ApiError, Deleted};
 use crate::limits::{ClientLimits, QuotaOverrun};
+use crate::plugins::EndpointClass;
 use crate::scheduler::Strategy;
 use crate::secrets::{generate_client_key, hash_client_key};
 use crate::store::entities::{client_keys, oauth_clients, provider_keys, providers};
@@ -47,6 +49,10 @@ pub struct ClientKeyView {
     /// What a stream does when it crosses the daily token or cost quota:
     /// `finish` (runs to its end) or `cut` (ended cleanly at the next event).
     quota_overrun: String,
+    /// Classes of provider endpoint the key may use (`inference`,
+    /// `embeddings`, `models`, `token_counting`, `files`, `batches`,
+    /// `fine_tuning`, `other`).
+    endpoint_classes: Vec<String>,
     enabled: bool,
     /// Disabled by an administrator: only an administrator can enable it.
     disabled_by_admin: bool,
@@ -61,6 +67,7 @@ pub struct ClientKeyView {
 impl From<client_keys::Model> for ClientKeyView {
     fn from(k: client_keys::Model) -> Self {
         let (allowed_models, limits) = (models_of(&k), ClientLimitsInput::view(&limits_of(&k)));
+        let endpoint_classes = endpoint_grant::names_of(&k);
         ClientKeyView {
             id: k.id,
             name: k.name,
@@ -70,6 +77,7 @@ impl From<client_keys::Model> for ClientKeyView {
             strategy: k.strategy,
             allowed_models,
             limits,
+            endpoint_classes,
             quota_overrun: k.quota_overrun,
             enabled: k.enabled,
             disabled_by_admin: k.disabled_by_admin,
@@ -109,6 +117,12 @@ pub struct ClientKeyInput {
     /// next event, with the provider's own terminal event).
     #[schema(pattern = "^(finish|cut)$")]
     quota_overrun: Option<String>,
+    /// Classes of provider endpoint the key may use; absent when creating:
+    /// `inference`, `embeddings`, `models` and `token_counting`. Others
+    /// (`files`, `batches`, `fine_tuning`, `other`) only an administrator
+    /// grants.
+    #[schema(max_items = 8)]
+    endpoint_classes: Option<Vec<String>>,
 }
 
 fn models_of(k: &client_keys::Model) -> Vec<String> {
@@ -158,6 +172,12 @@ fn check_narrowing(row: &client_keys::Model, input: &ClientKeyInput) -> Result<(
     }
     if let Some(limits) = &input.limits {
         narrowing::check_limits(&limits_of(row), &limits.validate()?)?;
+    }
+    if let Some(classes) = &input.endpoint_classes {
+        endpoint_grant::check_narrowing(
+            &endpoint_grant::of(row),
+            &endpoint_grant::parse(classes)?,
+        )?;
     }
     Ok(())
 }
@@ -357,6 +377,13 @@ pub async fn create(
         }
     }
     let quota_overrun = check_quota_overrun(input.quota_overrun.as_deref().unwrap_or("finish"))?;
+    let classes = match &input.endpoint_classes {
+        Some(names) => endpoint_grant::parse(names)?,
+        None => EndpointClass::DEFAULT_GRANT.to_vec(),
+    };
+    if !caller.is_admin() {
+        endpoint_grant::check_narrowing(&EndpointClass::DEFAULT_GRANT, &classes)?;
+    }
     let key = generate_client_key();
     let now = Utc::now();
     let mut row = client_keys::ActiveModel {
@@ -374,6 +401,7 @@ pub async fn create(
         expires_at: Set(input.expires_at.flatten()),
         allowed_models: Set(allowed_models),
         quota_overrun: Set(quota_overrun),
+        endpoint_classes: Set(endpoint_grant::stored(&classes)),
         disabled_by_admin: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
@@ -455,6 +483,9 @@ pub async fn update(
     }
     if let Some(overrun) = input.quota_overrun {
         row.quota_overrun = Set(check_quota_overrun(&overrun)?);
+    }
+    if let Some(names) = input.endpoint_classes {
+        row.endpoint_classes = Set(endpoint_grant::stored(&endpoint_grant::parse(&names)?));
     }
     row.updated_at = Set(Utc::now());
     let row = row.update(&state.db).await?;

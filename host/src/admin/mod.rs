@@ -12,6 +12,7 @@ mod audit;
 mod auth;
 mod client_keys;
 mod config_sync;
+mod endpoint_grant;
 mod error;
 mod grants;
 mod health;
