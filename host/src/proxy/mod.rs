@@ -12,6 +12,7 @@
 
 mod client_auth;
 mod ctx;
+pub mod edge;
 mod error;
 mod forward;
 mod jwt;
@@ -34,6 +35,7 @@ use pingora::prelude::HttpPeer;
 use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 
 pub use ctx::RequestCtx;
+pub use edge::{Edge, EdgeLimits, HeadLimits};
 pub use error::{Fault, ProxyError};
 pub use jwt::{JwtConfig, JwtError, JwtVerifier};
 pub use oauth::{DEFAULT_TOKEN_TTL, TOKEN_PATH, TokenIssuer};
