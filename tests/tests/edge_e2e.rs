@@ -43,9 +43,14 @@ impl Answer {
 
 /// Reads until the gateway closes the connection (or [`PATIENCE`] runs out).
 async fn read_all(conn: &mut TcpStream) -> Answer {
+    read_all_within(conn, PATIENCE).await
+}
+
+/// Reads until the gateway closes the connection or `patience` runs out.
+async fn read_all_within(conn: &mut TcpStream, patience: Duration) -> Answer {
     let mut got = Vec::new();
     let mut buf = [0u8; 16 * 1024];
-    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let deadline = tokio::time::Instant::now() + patience;
     let closed = loop {
         match tokio::time::timeout_at(deadline, conn.read(&mut buf)).await {
             Ok(Ok(0)) | Ok(Err(_)) => break true,
@@ -226,7 +231,7 @@ async fn request_head_must_arrive_within_the_head_timeout_however_slowly() {
     assert_eq!(late.status(), 408, "{}", late.text);
     assert!(late.closed);
     assert!(
-        took >= Duration::from_millis(1900) && took < Duration::from_millis(3500),
+        took >= Duration::from_millis(1900) && took < Duration::from_millis(5000),
         "closed after {took:?}"
     );
 }
@@ -268,7 +273,8 @@ async fn client_that_stops_reading_a_stream_is_dropped_after_the_write_timeout()
     // A pause shorter than the timeout: the whole stream arrives.
     let mut conn = start_long_stream(&gw, &key).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let whole = read_all(&mut conn).await;
+    // About 15 MB through a debug build: patience for a loaded machine.
+    let whole = read_all_within(&mut conn, Duration::from_secs(120)).await;
     assert!(
         whole.text.contains("data: [DONE]"),
         "complete after a short pause: ...{}",
