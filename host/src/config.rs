@@ -13,7 +13,7 @@ use chrono::FixedOffset;
 use crate::egress::EgressPolicy;
 use crate::limits::{FailurePolicy, parse_offset};
 use crate::plugins::{DEFAULT_KEEP_RESIDENT_BYTES, DEFAULT_MAX_PLUGIN_BYTES};
-use crate::proxy::{DEFAULT_TOKEN_TTL, JwtConfig};
+use crate::proxy::{DEFAULT_TOKEN_TTL, EdgeLimits, HeadLimits, JwtConfig};
 use crate::secrets::Secret;
 
 /// Largest client request body accepted by default (413 above it).
@@ -119,6 +119,11 @@ pub struct Config {
     /// How often expired authorizations are deleted
     /// (`AI_PROXY_OAUTH_CLEANUP_SECS`, at least 1).
     pub oauth_cleanup: Duration,
+    /// What a client connection to the proxy port must respect
+    /// (`AI_PROXY_MAX_HEADERS`, `_MAX_HEADER_BYTES`, `_MAX_REQUEST_LINE_BYTES`,
+    /// `_HEADERS_WITH_UNDERSCORES`, `_HEAD_TIMEOUT_MS`, `_WRITE_TIMEOUT_MS`,
+    /// `_MAX_CONNECTIONS`).
+    pub edge: EdgeLimits,
 }
 
 /// A configuration value that cannot be used.
@@ -315,6 +320,7 @@ impl Config {
                 }
                 Duration::from_secs(secs)
             },
+            edge: edge_limits(&get)?,
             web_dir: PathBuf::from(
                 get("AI_PROXY_WEB_DIR")
                     .filter(|d| !d.is_empty())
@@ -507,6 +513,117 @@ fn jwt_config(get: &impl Fn(&str) -> Option<String>) -> Result<JwtConfig, Config
     Ok(config)
 }
 
+/// Most request headers an operator may allow (Pingora's own ceiling).
+pub const MAX_HEADERS_LIMIT: usize = 256;
+/// Largest request head an operator may allow, line and headers together
+/// (Pingora's own ceiling).
+pub const MAX_HEAD_BYTES_LIMIT: usize = 1_048_575;
+
+/// The proxy port's edge limits; see `proxy::edge` for what each does.
+fn edge_limits(get: &impl Fn(&str) -> Option<String>) -> Result<EdgeLimits, ConfigError> {
+    use crate::proxy::edge as defaults;
+    let max_headers: usize = parse(
+        get,
+        "AI_PROXY_MAX_HEADERS",
+        Some(defaults::DEFAULT_MAX_HEADERS),
+    )?;
+    let max_header_bytes: usize = parse(
+        get,
+        "AI_PROXY_MAX_HEADER_BYTES",
+        Some(defaults::DEFAULT_MAX_HEADER_BYTES),
+    )?;
+    let max_request_line: usize = parse(
+        get,
+        "AI_PROXY_MAX_REQUEST_LINE_BYTES",
+        Some(defaults::DEFAULT_MAX_REQUEST_LINE_BYTES),
+    )?;
+    let reject_underscores = match get("AI_PROXY_HEADERS_WITH_UNDERSCORES").as_deref() {
+        None | Some("reject") => true,
+        Some("allow") => false,
+        Some(other) => {
+            return Err(ConfigError {
+                name: "AI_PROXY_HEADERS_WITH_UNDERSCORES",
+                value: other.to_owned(),
+                reason: "must be reject or allow",
+            });
+        }
+    };
+    let head_timeout_ms: u64 = parse(
+        get,
+        "AI_PROXY_HEAD_TIMEOUT_MS",
+        Some(defaults::DEFAULT_HEAD_TIMEOUT.as_millis() as u64),
+    )?;
+    let write_timeout_ms: u64 = parse(
+        get,
+        "AI_PROXY_WRITE_TIMEOUT_MS",
+        Some(defaults::DEFAULT_WRITE_TIMEOUT.as_millis() as u64),
+    )?;
+    let max_connections: usize = parse(
+        get,
+        "AI_PROXY_MAX_CONNECTIONS",
+        Some(defaults::DEFAULT_MAX_CONNECTIONS),
+    )?;
+    let checks: [(&'static str, u64, bool, &'static str); 6] = [
+        (
+            "AI_PROXY_MAX_HEADERS",
+            max_headers as u64,
+            (1..=MAX_HEADERS_LIMIT).contains(&max_headers),
+            "must be between 1 and 256",
+        ),
+        (
+            "AI_PROXY_MAX_REQUEST_LINE_BYTES",
+            max_request_line as u64,
+            max_request_line >= 16,
+            "must be at least 16",
+        ),
+        (
+            "AI_PROXY_MAX_HEADER_BYTES",
+            max_header_bytes as u64,
+            max_header_bytes >= 2
+                && max_header_bytes.saturating_add(max_request_line) < MAX_HEAD_BYTES_LIMIT,
+            "must be at least 2, and with AI_PROXY_MAX_REQUEST_LINE_BYTES under 1048575",
+        ),
+        (
+            "AI_PROXY_HEAD_TIMEOUT_MS",
+            head_timeout_ms,
+            head_timeout_ms > 0,
+            "must be above 0",
+        ),
+        (
+            "AI_PROXY_WRITE_TIMEOUT_MS",
+            write_timeout_ms,
+            write_timeout_ms > 0,
+            "must be above 0",
+        ),
+        (
+            "AI_PROXY_MAX_CONNECTIONS",
+            max_connections as u64,
+            (1..=tokio::sync::Semaphore::MAX_PERMITS).contains(&max_connections),
+            "must be above 0",
+        ),
+    ];
+    for (name, value, ok, reason) in checks {
+        if !ok {
+            return Err(ConfigError {
+                name,
+                value: value.to_string(),
+                reason,
+            });
+        }
+    }
+    Ok(EdgeLimits {
+        head: HeadLimits {
+            max_request_line,
+            max_header_bytes,
+            max_headers,
+            reject_underscores,
+        },
+        head_timeout: Duration::from_millis(head_timeout_ms),
+        write_timeout: Duration::from_millis(write_timeout_ms),
+        max_connections,
+    })
+}
+
 /// A database URL with any password replaced, for error messages.
 pub fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -637,6 +754,39 @@ mod tests {
         let exact = "x".repeat(MIN_JWT_SECRET_BYTES);
         assert!(config(&[("AI_PROXY_JWT_HS256_SECRET", exact.as_str())]).is_ok());
         assert!(config(&[("AI_PROXY_JWT_RS256_PUBLIC_KEY_FILE", "/nonexistent.pem")]).is_err());
+    }
+
+    #[test]
+    fn edge_limits_default_and_are_bounded() {
+        let c = config(&[]).expect("defaults");
+        assert_eq!(c.edge, EdgeLimits::default());
+        assert_eq!(c.edge.head.max_headers, 100);
+        assert_eq!(c.edge.head.max_header_bytes, 64 * 1024);
+        assert_eq!(c.edge.head.max_request_line, 8 * 1024);
+        assert!(c.edge.head.reject_underscores);
+        assert_eq!(c.edge.head_timeout, Duration::from_secs(15));
+        assert_eq!(c.edge.write_timeout, Duration::from_secs(60));
+        for (name, value, ok) in [
+            ("AI_PROXY_MAX_HEADERS", "0", false),
+            ("AI_PROXY_MAX_HEADERS", "1", true),
+            ("AI_PROXY_MAX_HEADERS", "256", true),
+            ("AI_PROXY_MAX_HEADERS", "257", false),
+            ("AI_PROXY_MAX_HEADER_BYTES", "1", false),
+            ("AI_PROXY_MAX_HEADER_BYTES", "1040000", true),
+            ("AI_PROXY_MAX_HEADER_BYTES", "1048000", false),
+            ("AI_PROXY_MAX_REQUEST_LINE_BYTES", "15", false),
+            ("AI_PROXY_HEAD_TIMEOUT_MS", "0", false),
+            ("AI_PROXY_HEAD_TIMEOUT_MS", "1", true),
+            ("AI_PROXY_WRITE_TIMEOUT_MS", "0", false),
+            ("AI_PROXY_MAX_CONNECTIONS", "0", false),
+            ("AI_PROXY_MAX_CONNECTIONS", "1", true),
+            ("AI_PROXY_HEADERS_WITH_UNDERSCORES", "allow", true),
+            ("AI_PROXY_HEADERS_WITH_UNDERSCORES", "drop", false),
+        ] {
+            assert_eq!(config(&[(name, value)]).is_ok(), ok, "{name}={value}");
+        }
+        let allow = config(&[("AI_PROXY_HEADERS_WITH_UNDERSCORES", "allow")]).expect("allow");
+        assert!(!allow.edge.head.reject_underscores);
     }
 
     #[test]

@@ -9,6 +9,7 @@ use arc_swap::ArcSwap;
 use pingora::connectors::http::Connector;
 use pingora::server::Server;
 use pingora::server::configuration::ServerConf;
+use pingora::services::listening::Service;
 
 use crate::admin::{self, AdminCore, LoginThrottle, SessionSigner};
 use crate::catalog::{PluginRegistry, load_catalog};
@@ -19,7 +20,7 @@ use crate::limits::{CounterStore, Limiter, MemoryStore, RedisStore};
 use crate::oauth::http::EgressHttp;
 use crate::oauth::{OAuthAccounts, RefreshTask};
 use crate::plugins::{BUILTIN_PLUGINS, ClientBlame, PluginCache, PluginEngine, PluginLimits};
-use crate::proxy::{Gateway, JwtVerifier, ProxyCore, TokenIssuer};
+use crate::proxy::{Edge, Gateway, JwtVerifier, ProxyCore, TokenIssuer};
 use crate::scheduler::KeyBoard;
 use crate::secrets::{SecretBox, load_master_key};
 use crate::store::{self, bootstrap};
@@ -45,8 +46,8 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     };
     let mut server = Server::new_with_opt_and_conf(None, conf);
     server.bootstrap();
-    let mut proxy =
-        pingora::proxy::http_proxy_service(&server.configuration, Gateway::new(proxy_core));
+    let proxy = pingora::proxy::http_proxy(&server.configuration, Gateway::new(proxy_core));
+    let mut proxy = Service::new("ai-proxy".into(), Edge::new(proxy, config.edge));
     proxy.add_tcp(&config.proxy_addr.to_string());
     proxy.threads = Some(config.proxy_threads);
     server.add_service(proxy);

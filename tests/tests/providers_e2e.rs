@@ -21,6 +21,10 @@ const IDENTITY_HEADERS: &[(&str, &str)] = &[
     ("forwarded", "for=203.0.113.7"),
     ("cookie", "session=abc"),
     ("via", "1.1 corp-proxy"),
+    ("true-client-ip", "203.0.113.7"),
+    ("cf-connecting-ip", "203.0.113.7"),
+    ("x-client-ip", "203.0.113.7"),
+    ("x-cluster-client-ip", "203.0.113.7"),
 ];
 
 struct Call<'a> {

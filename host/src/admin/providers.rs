@@ -41,6 +41,10 @@ pub struct ProviderView {
     connect_timeout_ms: i32,
     read_timeout_ms: i32,
     enabled: bool,
+    /// Whether clients may choose the organisation or project the upstream
+    /// key bills (`openai-organization`, `openai-project`,
+    /// `x-goog-user-project`); dropped when false.
+    allow_billing_headers: bool,
     /// The OAuth endpoints OAuth keys of this provider use (the plugin's
     /// or the override); `null` when there are none.
     oauth: Option<OAuthSettingsView>,
@@ -64,6 +68,7 @@ fn view(state: &AdminState, p: providers::Model) -> ProviderView {
         connect_timeout_ms: p.connect_timeout_ms,
         read_timeout_ms: p.read_timeout_ms,
         enabled: p.enabled,
+        allow_billing_headers: p.allow_billing_headers,
         oauth,
         created_at: p.created_at,
         updated_at: p.updated_at,
@@ -89,6 +94,9 @@ pub struct ProviderInput {
     #[schema(minimum = 1, maximum = 3_600_000)]
     read_timeout_ms: Option<i32>,
     enabled: Option<bool>,
+    /// Pass on the client's `openai-organization`, `openai-project` and
+    /// `x-goog-user-project` headers (default false: dropped).
+    allow_billing_headers: Option<bool>,
     /// OAuth endpoints replacing the plugin's (the whole set, including
     /// `client_secret`); `null` goes back to the plugin's.
     #[serde(default, with = "super::json::double_option")]
@@ -299,6 +307,7 @@ pub async fn create(
             .unwrap_or(DEFAULT_CONNECT_TIMEOUT_MS)),
         read_timeout_ms: Set(input.read_timeout_ms.unwrap_or(DEFAULT_READ_TIMEOUT_MS)),
         enabled: Set(input.enabled.unwrap_or(true)),
+        allow_billing_headers: Set(input.allow_billing_headers.unwrap_or(false)),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -400,6 +409,9 @@ pub async fn update(
     }
     if let Some(v) = input.enabled {
         row.enabled = Set(v);
+    }
+    if let Some(v) = input.allow_billing_headers {
+        row.allow_billing_headers = Set(v);
     }
     row.updated_at = Set(Utc::now());
     let row = row.update(&state.db).await?;

@@ -68,6 +68,7 @@ pub async fn load_catalog(
             ),
             read_timeout: Duration::from_millis(u64::try_from(p.read_timeout_ms).unwrap_or(0)),
             prices: prices_by_provider.remove(&p.id).unwrap_or_default().into(),
+            allow_billing_headers: p.allow_billing_headers,
             name: p.name,
         };
         catalog.providers.insert(provider.id, Arc::new(provider));

@@ -56,6 +56,9 @@ pub struct Provider {
     pub prices: Arc<[Price]>,
     /// Endpoints for OAuth keys (the plugin's or the operator's).
     pub oauth: Option<Arc<OAuthSettings>>,
+    /// Whether the client's billing headers (`openai-organization`,
+    /// `openai-project`, `x-goog-user-project`) are passed on; off by default.
+    pub allow_billing_headers: bool,
 }
 
 /// An upstream credential, decrypted.

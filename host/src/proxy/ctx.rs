@@ -17,6 +17,9 @@ pub struct RequestCtx {
     /// What the request holds against its client key's quotas, from its
     /// admission until it is settled (dropping it gives it back).
     pub quota: Option<QuotaHold>,
+    /// Set when the client stopped reading the answer or went away: the
+    /// connection is dropped, never finished (finishing would write again).
+    pub client_gone: bool,
 }
 
 impl RequestCtx {
@@ -32,6 +35,7 @@ impl RequestCtx {
             response_started: false,
             traced: true,
             quota: None,
+            client_gone: false,
         }
     }
 

@@ -16,10 +16,12 @@ use pingora::upstreams::peer::HttpPeer;
 
 use super::ctx::RequestCtx;
 use super::error::ProxyError;
+use super::mask;
 use super::meter::{MAX_CLASSIFIED_BODY_BYTES, Meter, Metered};
 use super::quota_cut::{StreamWatch, Verdict};
 use crate::egress::exchange::{ExchangeError, open_exchange};
 use crate::plugins::PluginInstance;
+use crate::secrets::Secret;
 
 /// Response headers not passed to the client (hop-by-hop).
 const HOP_BY_HOP: &[&str] = &[
@@ -29,6 +31,16 @@ const HOP_BY_HOP: &[&str] = &[
     "te",
     "trailer",
     "upgrade",
+];
+
+/// Response headers that describe the upstream account, not the answer:
+/// cookies the upstream sets for its own session, and the organisation or
+/// project the upstream key belongs to. Never passed to the client.
+pub const UPSTREAM_ACCOUNT_HEADERS: &[&str] = &[
+    "set-cookie",
+    "openai-organization",
+    "openai-project",
+    "anthropic-organization-id",
 ];
 
 /// The outcome of a forwarded request whose answer reached the client.
@@ -124,6 +136,15 @@ impl<'a> Answer<'a> {
                 .release_http_session(self.upstream, self.peer, self.peer.options.idle_timeout)
                 .await;
         }
+    }
+}
+
+impl ErrorAnswer<'_> {
+    /// Masks any quote of `secret` (or of a masked key) in the body read.
+    pub fn mask_credentials(&mut self, secret: &Secret) {
+        let mut body = self.body.to_vec();
+        mask::mask_credentials(&mut body, secret.expose().as_bytes());
+        self.body = Bytes::from(body);
     }
 }
 
@@ -251,10 +272,9 @@ pub async fn relay_error(
     metered: Metered,
     session: &mut Session,
     ctx: &mut RequestCtx,
-    instance: &mut PluginInstance,
 ) -> Result<Forwarded, ProxyError> {
     let ErrorAnswer {
-        mut answer,
+        answer,
         body,
         complete,
     } = error;
@@ -268,7 +288,11 @@ pub async fn relay_error(
     {
         interrupted = Some(Interruption::Client);
     } else if !complete {
-        interrupted = pump(&mut answer, session, instance, None, None).await;
+        // The rest was never masked: it is not passed on, and the client
+        // sees the answer cut rather than complete.
+        interrupted = Some(Interruption::Upstream(format!(
+            "error answer longer than {MAX_CLASSIFIED_BODY_BYTES} bytes"
+        )));
     }
     if interrupted.is_none() {
         answer.release().await;
@@ -280,7 +304,8 @@ pub async fn relay_error(
     })
 }
 
-/// The upstream's header minus hop-by-hop headers, plus `x-request-id`.
+/// The upstream's header minus hop-by-hop and account headers, plus
+/// `x-request-id`.
 fn client_response_header(
     upstream: &ResponseHeader,
     request_id: &str,
@@ -288,7 +313,8 @@ fn client_response_header(
     let mut out = ResponseHeader::build_no_case(upstream.status, Some(upstream.headers.len() + 1))
         .map_err(|_| ProxyError::UpstreamBroken("invalid response status".into()))?;
     for (name, value) in upstream.headers.iter() {
-        if !HOP_BY_HOP.contains(&name.as_str()) {
+        let name_str = name.as_str();
+        if !HOP_BY_HOP.contains(&name_str) && !UPSTREAM_ACCOUNT_HEADERS.contains(&name_str) {
             let _ = out.append_header(name.clone(), value.clone());
         }
     }

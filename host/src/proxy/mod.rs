@@ -12,9 +12,11 @@
 
 mod client_auth;
 mod ctx;
+pub mod edge;
 mod error;
 mod forward;
 mod jwt;
+mod mask;
 mod meter;
 mod oauth;
 mod path;
@@ -22,6 +24,7 @@ mod pipeline;
 mod quota_cut;
 mod quota_hold;
 mod request;
+mod summary;
 
 use std::sync::Arc;
 
@@ -33,6 +36,7 @@ use pingora::prelude::HttpPeer;
 use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 
 pub use ctx::RequestCtx;
+pub use edge::{Edge, EdgeLimits, HeadLimits};
 pub use error::{Fault, ProxyError};
 pub use jwt::{JwtConfig, JwtError, JwtVerifier};
 pub use oauth::{DEFAULT_TOKEN_TTL, TOKEN_PATH, TokenIssuer};
@@ -158,7 +162,24 @@ impl ProxyHttp for Gateway {
             }
             respond_error(session, ctx, &error).await;
         }
+        if ctx.client_gone {
+            // Dropped rather than finished: the client is not reading.
+            return Err(pingora::Error::explain(
+                pingora::ErrorType::ConnectionClosed,
+                "client went away",
+            ));
+        }
         Ok(true)
+    }
+
+    fn suppress_error_log(
+        &self,
+        _session: &Session,
+        ctx: &RequestCtx,
+        _e: &pingora::Error,
+    ) -> bool {
+        // A client that leaves is traced, not an error of the gateway.
+        ctx.client_gone
     }
 
     async fn upstream_peer(
@@ -184,6 +205,11 @@ impl ProxyHttp for Gateway {
             error_code: 502,
             can_reuse_downstream: false,
         }
+    }
+
+    /// Pingora's error log lines name the request; never with its key.
+    fn request_summary(&self, session: &Session, _ctx: &RequestCtx) -> String {
+        summary::request_summary(session.req_header())
     }
 
     async fn logging(

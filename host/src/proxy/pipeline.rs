@@ -67,7 +67,7 @@ pub async fn serve(
 
     // Only the endpoints of the classes the key was granted, whatever the
     // path's spelling; nothing else reaches the upstream.
-    let mut head = plugin_head(session.req_header());
+    let mut head = plugin_head(session.req_header(), provider.allow_billing_headers);
     head.path = normalise(&head.path)?;
     ctx.trace.path = path_only(&head.path).to_owned();
     let class = plugin
@@ -219,7 +219,7 @@ async fn attempt_until_answered(
             // Out of keys or attempts: pass on what the last attempt got.
             (Err(_), Some((key, Failed::Retryable(held)))) => {
                 let (error, metered) = *held;
-                let forwarded = relay_error(error, metered, session, ctx, instance).await?;
+                let forwarded = relay_error(error, metered, session, ctx).await?;
                 return Ok((key, forwarded));
             }
             (Err(_), Some((_, Failed::NoAnswer(e)))) => return Err(e),
@@ -307,7 +307,9 @@ async fn attempt_until_answered(
             let forwarded = relay(answer, session, ctx, instance).await?;
             return Ok((key, forwarded));
         }
-        let error = answer.read_error().await;
+        let mut error = answer.read_error().await;
+        // Before the plugin or the client sees it: neither may learn the key.
+        error.mask_credentials(&secret);
         let headers = header_list(&error.answer.head.headers);
         let (class, failure) = match instance.classify(status, &headers, &error.body).await {
             Ok(class) => (Some(class), None),
@@ -340,7 +342,7 @@ async fn attempt_until_answered(
                 last = Some((key, Failed::Retryable(Box::new((error, metered)))));
                 continue;
             }
-            let forwarded = relay_error(error, metered, session, ctx, instance).await?;
+            let forwarded = relay_error(error, metered, session, ctx).await?;
             return Ok((key, forwarded));
         }
         let retryable = judge(&core.board, key.id, status, class.as_ref());
@@ -357,7 +359,7 @@ async fn attempt_until_answered(
             last = Some((key, Failed::Retryable(Box::new((error, metered)))));
             continue;
         }
-        let forwarded = relay_error(error, metered, session, ctx, instance).await?;
+        let forwarded = relay_error(error, metered, session, ctx).await?;
         return Ok((key, forwarded));
     }
 }
@@ -500,7 +502,9 @@ async fn account(
             Err(ProxyError::UpstreamBroken(why))
         }
         Some(Interruption::Client) => {
-            ctx.trace.error_message = Some("answer interrupted: the client went away".into());
+            ctx.trace.error_message =
+                Some("answer interrupted: the client went away or stopped reading".into());
+            ctx.client_gone = true;
             Ok(())
         }
         // The trace already says where and why.

@@ -19,6 +19,10 @@ const STRIPPED_HEADERS: &[&str] = &[
     "cookie",
     "forwarded",
     "x-real-ip",
+    "true-client-ip",
+    "cf-connecting-ip",
+    "x-client-ip",
+    "x-cluster-client-ip",
     "via",
     "host",
     "content-length",
@@ -32,6 +36,15 @@ const STRIPPED_HEADERS: &[&str] = &[
     "upgrade",
     "expect",
     "accept-encoding",
+];
+
+/// Headers by which a client could choose which organisation, project or
+/// billing account an upstream key is charged to; dropped unless the
+/// provider allows them ([`crate::catalog::Provider::allow_billing_headers`]).
+pub const BILLING_HEADERS: &[&str] = &[
+    "openai-organization",
+    "openai-project",
+    "x-goog-user-project",
 ];
 
 fn is_stripped(name: &str) -> bool {
@@ -49,6 +62,14 @@ pub async fn read_body(session: &mut Session, limit: usize) -> Result<Bytes, Pro
     if declared.is_some_and(|len| len > limit) {
         return Err(ProxyError::BodyTooLarge { limit });
     }
+    if expects_continue(session.req_header()) && !session.is_body_done() {
+        // The client waits for this before it sends the body. Sending it
+        // must not by itself make the connection close after the answer.
+        session.set_close_on_response_before_downstream_finish(false);
+        let sent = session.write_continue_response().await;
+        session.set_close_on_response_before_downstream_finish(true);
+        sent.map_err(|_| ProxyError::BodyRead)?;
+    }
     let mut body = BytesMut::with_capacity(declared.unwrap_or(0));
     while let Some(chunk) = session
         .read_request_body()
@@ -63,9 +84,19 @@ pub async fn read_body(session: &mut Session, limit: usize) -> Result<Bytes, Pro
     Ok(body.freeze())
 }
 
+/// Whether an HTTP/1.1 client waits for `100 Continue` before its body.
+fn expects_continue(req: &RequestHeader) -> bool {
+    req.version == http::Version::HTTP_11
+        && req
+            .headers
+            .get(http::header::EXPECT)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
+}
+
 /// The head handed to the plugin: method, path (without a `key` query
-/// parameter) and every header but the stripped ones, names lower-case.
-pub fn plugin_head(req: &RequestHeader) -> RequestHead {
+/// parameter) and every header but the stripped ones (and the billing
+/// ones unless `keep_billing`), names lower-case.
+pub fn plugin_head(req: &RequestHeader, keep_billing: bool) -> RequestHead {
     let connection_listed: Vec<String> = req
         .headers
         .get_all("connection")
@@ -77,7 +108,9 @@ pub fn plugin_head(req: &RequestHeader) -> RequestHead {
         .headers
         .iter()
         .filter(|(name, _)| {
-            !is_stripped(name.as_str()) && !connection_listed.iter().any(|c| c == name.as_str())
+            !is_stripped(name.as_str())
+                && (keep_billing || !BILLING_HEADERS.contains(&name.as_str()))
+                && !connection_listed.iter().any(|c| c == name.as_str())
         })
         .filter_map(|(name, value)| {
             Some(Header {
@@ -131,6 +164,10 @@ mod tests {
             ("x-forwarded-for", "10.0.0.1"),
             ("x-forwarded-proto", "https"),
             ("x-real-ip", "10.0.0.1"),
+            ("true-client-ip", "10.0.0.1"),
+            ("cf-connecting-ip", "10.0.0.1"),
+            ("x-client-ip", "10.0.0.1"),
+            ("x-cluster-client-ip", "10.0.0.1"),
             ("forwarded", "for=10.0.0.1"),
             ("cookie", "a=b"),
             ("via", "1.1 x"),
@@ -141,10 +178,28 @@ mod tests {
         ] {
             r.append_header(k, v).expect("header");
         }
-        let head = plugin_head(&r);
+        let head = plugin_head(&r, false);
         let names: Vec<&str> = head.headers.iter().map(|h| h.name.as_str()).collect();
         assert_eq!(names, ["anthropic-version", "content-type"]);
         assert_eq!(head.path, "/v1beta/models/g:generateContent?alt=sse");
+    }
+
+    #[test]
+    fn billing_headers_are_dropped_unless_the_provider_allows_them() {
+        let mut r = RequestHeader::build("POST", b"/v1/chat/completions", None).expect("req");
+        for name in BILLING_HEADERS {
+            r.append_header(*name, "org-client-choice").expect("header");
+        }
+        r.append_header("content-type", "application/json")
+            .expect("header");
+        let names = |head: RequestHead| -> Vec<String> {
+            head.headers.into_iter().map(|h| h.name).collect()
+        };
+        assert_eq!(names(plugin_head(&r, false)), ["content-type"]);
+        let kept = names(plugin_head(&r, true));
+        for name in BILLING_HEADERS {
+            assert!(kept.iter().any(|k| k == name), "{name} kept when allowed");
+        }
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod azure;
 pub mod errors;
 pub mod expected;
 mod gemini;
+pub mod leaks;
 mod openai;
 mod openai_responses;
 mod provider;

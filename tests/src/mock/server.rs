@@ -30,7 +30,7 @@ use tokio::task::JoinHandle;
 use super::errors::error_response;
 use super::provider::{Provider, query_param};
 use super::recording::{self, MAX_BODY_BYTES, RecordedRequest, Recorder};
-use super::{anthropic, azure, gemini, openai, openai_responses, switches};
+use super::{anthropic, azure, gemini, leaks, openai, openai_responses, switches};
 
 /// How a mock is started.
 #[derive(Clone, Copy, Debug)]
@@ -65,6 +65,7 @@ pub fn router(options: Options, recorder: Recorder) -> Router {
         .route("/openai/v1/models", get(azure::v1_models))
         .fallback(not_found)
         .layer(from_fn(switches::reset))
+        .layer(from_fn(leaks::leak))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     let providers = if options.record {
         providers.layer(from_fn_with_state(recorder.clone(), recording::record))

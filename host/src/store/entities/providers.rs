@@ -20,6 +20,9 @@ pub struct Model {
     pub oauth_override: Option<String>,
     /// The override's client secret, encrypted.
     pub oauth_client_secret_ciphertext: Option<Vec<u8>>,
+    /// Whether clients may choose the organisation or project an upstream
+    /// key bills (`openai-organization`, ...); dropped when false.
+    pub allow_billing_headers: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

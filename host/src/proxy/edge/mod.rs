@@ -1,0 +1,316 @@
+//! The proxy port's edge: what a client connection must respect before
+//! Pingora parses a request from it.
+//!
+//! [`Edge`] is the application Pingora's listener hands every accepted
+//! connection to. It holds a cap on concurrent connections (503 past it),
+//! reads each request head itself within a deadline measured from the
+//! first byte (408 and the connection closed when it runs out, however
+//! slowly the bytes trickle in), holds the head to [`HeadLimits`] (request
+//! line 414; header count and section size 431; `_` in a header name 400),
+//! and then hands the head, already read, to Pingora's HTTP/1 session as a
+//! prefix. While a chunked body is read, every read passes the strict
+//! framing check of [`framing`] (400, connection closed). Responses are
+//! written with an idle write timeout, so a client that stops reading is
+//! dropped. Refusals are JSON in the proxy's error shape, and the
+//! connection is closed after them.
+//!
+//! The cost on the plain path: one scan for line ends over the head (the
+//! bytes Pingora parses anyway), and a counter per body read.
+
+mod framing;
+mod head;
+mod stream;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::BytesMut;
+use pingora::apps::{HttpPersistentSettings, HttpServerApp, ServerApp};
+use pingora::protocols::http::ServerSession;
+use pingora::protocols::{ALPN, Stream};
+use pingora::proxy::HttpProxy;
+use pingora::server::ShutdownWatch;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::Semaphore;
+use tokio::time::{Instant, timeout, timeout_at};
+
+pub use framing::{MAX_CHUNK_LINE_BYTES, MAX_TRAILER_BYTES};
+pub use head::HeadLimits;
+
+use super::Gateway;
+use framing::ChunkCheck;
+use head::{Head, HeadScan};
+use stream::Guarded;
+
+/// Default most request headers (431 above).
+pub const DEFAULT_MAX_HEADERS: usize = 100;
+/// Default largest header section (431 above).
+pub const DEFAULT_MAX_HEADER_BYTES: usize = 64 * 1024;
+/// Default longest request line (414 above).
+pub const DEFAULT_MAX_REQUEST_LINE_BYTES: usize = 8 * 1024;
+/// Default time a whole request head may take from its first byte (408).
+pub const DEFAULT_HEAD_TIMEOUT: Duration = Duration::from_secs(15);
+/// Default time a response write may wait for the client to read.
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default most concurrent client connections: four times the default
+/// number of plugin instances (one per in-flight request), room for idle
+/// keep-alive connections, while the head buffers of that many slow
+/// clients stay under 300 MiB.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
+/// How long a kept-alive connection may wait for its next request.
+pub const KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
+/// Bytes read at a time while a head arrives.
+const READ_CHUNK: usize = 8 * 1024;
+/// How long a refusal may take to write, and how long the rest of the
+/// refused request is read and dropped afterwards so that the client sees
+/// the answer instead of a reset.
+const REFUSAL_LINGER: Duration = Duration::from_secs(1);
+/// Most bytes read and dropped after a refusal.
+const REFUSAL_DRAIN_BYTES: usize = 256 * 1024;
+
+/// The edge's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EdgeLimits {
+    pub head: HeadLimits,
+    pub head_timeout: Duration,
+    pub write_timeout: Duration,
+    pub max_connections: usize,
+}
+
+impl Default for EdgeLimits {
+    fn default() -> Self {
+        EdgeLimits {
+            head: HeadLimits {
+                max_request_line: DEFAULT_MAX_REQUEST_LINE_BYTES,
+                max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
+                max_headers: DEFAULT_MAX_HEADERS,
+                reject_underscores: true,
+            },
+            head_timeout: DEFAULT_HEAD_TIMEOUT,
+            write_timeout: DEFAULT_WRITE_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+        }
+    }
+}
+
+/// Why a connection was refused before Pingora saw its request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    RequestLineTooLong,
+    HeaderSectionTooLarge,
+    TooManyHeaders,
+    UnderscoreInHeaderName,
+    BadFraming,
+    HeadTimeout,
+    TooManyConnections,
+}
+
+impl Refusal {
+    fn status(self) -> (u16, &'static str) {
+        match self {
+            Refusal::RequestLineTooLong => (414, "URI Too Long"),
+            Refusal::HeaderSectionTooLarge | Refusal::TooManyHeaders => {
+                (431, "Request Header Fields Too Large")
+            }
+            Refusal::UnderscoreInHeaderName | Refusal::BadFraming => (400, "Bad Request"),
+            Refusal::HeadTimeout => (408, "Request Timeout"),
+            Refusal::TooManyConnections => (503, "Service Unavailable"),
+        }
+    }
+
+    fn message(self) -> (&'static str, &'static str) {
+        match self {
+            Refusal::RequestLineTooLong => ("request_line_too_long", "request line is too long"),
+            Refusal::HeaderSectionTooLarge => {
+                ("headers_too_large", "request header section is too large")
+            }
+            Refusal::TooManyHeaders => ("too_many_headers", "request has too many headers"),
+            Refusal::UnderscoreInHeaderName => (
+                "invalid_header_name",
+                "header names containing '_' are not accepted",
+            ),
+            Refusal::BadFraming => ("invalid_chunked_body", "malformed chunked request body"),
+            Refusal::HeadTimeout => ("request_timeout", "request head not received in time"),
+            Refusal::TooManyConnections => (
+                "too_many_connections",
+                "the gateway has too many open connections; retry later",
+            ),
+        }
+    }
+
+    /// The whole HTTP/1.1 answer, closing the connection.
+    fn answer(self) -> Vec<u8> {
+        let (status, reason) = self.status();
+        let (code, message) = self.message();
+        let kind = if status == 503 {
+            "service_unavailable"
+        } else {
+            "invalid_request_error"
+        };
+        let body = serde_json::json!({
+            "error": {"message": message, "type": kind, "param": null, "code": code}
+        })
+        .to_string();
+        format!(
+            "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes()
+    }
+}
+
+/// The proxy service's application: the edge checks, then Pingora.
+pub struct Edge {
+    proxy: Arc<HttpProxy<Gateway>>,
+    limits: EdgeLimits,
+    connections: Arc<Semaphore>,
+}
+
+impl Edge {
+    pub fn new(proxy: HttpProxy<Gateway>, limits: EdgeLimits) -> Edge {
+        Edge {
+            proxy: Arc::new(proxy),
+            connections: Arc::new(Semaphore::new(limits.max_connections)),
+            limits,
+        }
+    }
+
+    /// Reads until the head is complete: `Ok(None)` when the client closed
+    /// the connection or went quiet before sending anything.
+    async fn read_head(
+        &self,
+        conn: &mut Guarded,
+        buf: &mut BytesMut,
+        deadline: Instant,
+    ) -> Result<Option<Head>, Refusal> {
+        let mut scan = HeadScan::default();
+        loop {
+            if !buf.is_empty()
+                && let Some(head) = scan.advance(buf, &self.limits.head)?
+            {
+                return Ok(Some(head));
+            }
+            buf.reserve(READ_CHUNK);
+            match timeout_at(deadline, conn.read_buf(buf)).await {
+                Err(_) if buf.is_empty() => return Ok(None),
+                Err(_) => return Err(Refusal::HeadTimeout),
+                Ok(Ok(0) | Err(_)) => return Ok(None),
+                Ok(Ok(_)) => {}
+            }
+        }
+    }
+}
+
+/// Waits for the first byte of the next request on a kept-alive
+/// connection; `false` when it does not come (or the server stops).
+async fn await_next_request(
+    conn: &mut Guarded,
+    buf: &mut BytesMut,
+    shutdown: &ShutdownWatch,
+) -> bool {
+    if *shutdown.borrow() {
+        return false;
+    }
+    let mut stopping = shutdown.clone();
+    buf.reserve(READ_CHUNK);
+    tokio::select! {
+        read = timeout(KEEPALIVE_IDLE, conn.read_buf(buf)) => matches!(read, Ok(Ok(n)) if n > 0),
+        _ = stopping.changed() => false,
+    }
+}
+
+/// Writes the refusal, closes the sending side, and reads what the client
+/// still sends for a moment, so that it reads the answer.
+async fn refuse(conn: &mut (impl AsyncReadExt + AsyncWriteExt + Unpin), refusal: Refusal) {
+    let answer = refusal.answer();
+    let written = timeout(REFUSAL_LINGER, async {
+        conn.write_all(&answer).await?;
+        conn.flush().await?;
+        conn.shutdown().await
+    })
+    .await;
+    if !matches!(written, Ok(Ok(()))) || refusal == Refusal::TooManyConnections {
+        return;
+    }
+    let _ = timeout(REFUSAL_LINGER, async {
+        let mut drained = 0;
+        let mut sink = [0u8; 4096];
+        while drained < REFUSAL_DRAIN_BYTES {
+            match conn.read(&mut sink).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => drained += n,
+            }
+        }
+    })
+    .await;
+}
+
+#[async_trait]
+impl ServerApp for Edge {
+    async fn process_new(
+        self: &Arc<Self>,
+        mut stream: Stream,
+        shutdown: &ShutdownWatch,
+    ) -> Option<Stream> {
+        let Ok(_permit) = self.connections.clone().try_acquire_owned() else {
+            refuse(&mut stream, Refusal::TooManyConnections).await;
+            return None;
+        };
+        if matches!(stream.selected_alpn_proto(), Some(ALPN::H2)) {
+            // HTTP/2 frames its own heads and bodies; Pingora's limits apply.
+            return self.proxy.process_new(stream, shutdown).await;
+        }
+        let mut conn = Box::new(Guarded::new(stream));
+        let mut persisted: Option<HttpPersistentSettings> = None;
+        let mut first = true;
+        loop {
+            let mut buf = BytesMut::with_capacity(READ_CHUNK);
+            if !first && !await_next_request(&mut conn, &mut buf, shutdown).await {
+                return None;
+            }
+            let deadline = Instant::now() + self.limits.head_timeout;
+            let head = match self.read_head(&mut conn, &mut buf, deadline).await {
+                Ok(Some(head)) => head,
+                Ok(None) => return None,
+                Err(refusal) => {
+                    refuse(&mut conn, refusal).await;
+                    return None;
+                }
+            };
+            let check = if head.chunked {
+                let mut check = ChunkCheck::default();
+                if check.feed(&buf[head.len..]).is_err() {
+                    refuse(&mut conn, Refusal::BadFraming).await;
+                    return None;
+                }
+                Some(check)
+            } else {
+                None
+            };
+            conn.check_chunks(check);
+
+            let mut session = ServerSession::new_http1(conn);
+            match persisted.take() {
+                Some(settings) => settings.apply_to_session(&mut session),
+                None if first => session.set_keepalive(Some(KEEPALIVE_IDLE.as_secs())),
+                None => {}
+            }
+            if *shutdown.borrow() {
+                session.set_keepalive(None);
+            }
+            session.set_write_timeout(Some(self.limits.write_timeout));
+            session.set_pipelined_prefix(buf);
+            first = false;
+
+            let reused = self.proxy.process_new_http(session, shutdown).await?;
+            let (stream, settings) = reused.consume();
+            conn = Guarded::from_stream(stream)?;
+            persisted = settings;
+        }
+    }
+
+    async fn cleanup(&self) {
+        self.proxy.http_cleanup().await;
+    }
+}
