@@ -43,7 +43,7 @@ for name in "${names[@]}"; do
     # (--stub-wasi would drop them, but composes a stub component whose
     # extra linear memories exceed the gateway's per-component limit.)
     node_modules/.bin/componentize-qjs \
-      --wit "$root/wit" --world provider-plugin \
+      --wit "$root/wit" --world provider-plugin-with-endpoints \
       --js src/index.js --module-root "$here" \
       --sync \
       --output "dist/$name.wasm" >/dev/null

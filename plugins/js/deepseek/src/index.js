@@ -3,12 +3,18 @@
 
 import host from "ai-proxy:provider/host@0.1.0";
 
-import { NAME, VERSION, provider as deepseek } from "./provider.js";
+import { ENDPOINTS, NAME, VERSION, provider as deepseek } from "./provider.js";
 
 export const provider = {
   ...deepseek,
   info() {
     host.log("debug", `${NAME} plugin ${VERSION} (JavaScript, componentize-qjs) loaded`);
     return deepseek.info();
+  },
+};
+
+export const endpoints = {
+  endpoints() {
+    return ENDPOINTS;
   },
 };

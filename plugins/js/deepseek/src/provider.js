@@ -48,6 +48,23 @@ export function usageFromObject(usage) {
   };
 }
 
+/**
+ * DeepSeek's endpoints and the class of each (the WIT `endpoints`
+ * interface): what a client key is granted decides which it may call.
+ * `GET /user/balance` shows the upstream account's credit, so it is
+ * `other`, which keys are not granted by default.
+ */
+export const ENDPOINTS = [
+  ["POST", "/chat/completions", "inference"],
+  ["POST", "/v1/chat/completions", "inference"],
+  ["POST", "/beta/chat/completions", "inference"],
+  ["POST", "/completions", "inference"],
+  ["POST", "/beta/completions", "inference"],
+  ["GET", "/models", "models"],
+  ["GET", "/v1/models", "models"],
+  ["GET", "/user/balance", "other"],
+].map(([method, path, klass]) => ({ method, path, class: klass }));
+
 /** Messages of accounts out of credit, whatever the status. */
 const BALANCE_MESSAGES = ["insufficient balance"];
 

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import { assertStreamUsage } from "ai-proxy-plugin-sdk/src/testing.js";
 import { parseStream } from "ai-proxy-plugin-sdk";
 
-import { provider } from "../src/provider.js";
+import { ENDPOINTS, provider } from "../src/provider.js";
 
 const fixture = (name) => new Uint8Array(readFileSync(new URL(`../fixtures/${name}`, import.meta.url)));
 const bytes = (text) => new TextEncoder().encode(text);
@@ -121,4 +121,16 @@ test("classify: balance is quota, auth, throttling with retry-after, bad params,
   assert.deepEqual(provider.classify(429, h("retry-after", "4"), new Uint8Array()), { tag: "rate-limited", val: 4 });
   assert.deepEqual(provider.classify(422, [], bytes('{"error":{"message":"Invalid max_tokens value"}}')), { tag: "bad-request" });
   assert.deepEqual(provider.classify(503, [], bytes("Server overloaded")), { tag: "server-error" });
+});
+
+test("endpoints name every DeepSeek path with a class the WIT knows", () => {
+  const classes = new Set(["inference", "embeddings", "models", "token-counting", "files", "batches", "fine-tuning", "other"]);
+  for (const endpoint of ENDPOINTS) {
+    assert.ok(classes.has(endpoint.class), JSON.stringify(endpoint));
+    assert.match(endpoint.method, /^[A-Z]+$|^\*$/);
+    assert.ok(endpoint.path.startsWith("/"));
+  }
+  const chat = ENDPOINTS.find((e) => e.path === "/chat/completions");
+  assert.equal(chat.class, "inference");
+  assert.equal(ENDPOINTS.find((e) => e.path === "/user/balance").class, "other");
 });
