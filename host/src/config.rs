@@ -13,6 +13,10 @@ use chrono::FixedOffset;
 use crate::egress::EgressPolicy;
 use crate::limits::{FailurePolicy, parse_offset};
 use crate::plugins::{DEFAULT_KEEP_RESIDENT_BYTES, DEFAULT_MAX_PLUGIN_BYTES};
+use crate::proxy::{
+    DEFAULT_JWT_LEEWAY, DEFAULT_JWT_MAX_LIFETIME, MAX_JWT_LEEWAY, MAX_JWT_MAX_LIFETIME,
+    MIN_JWT_MAX_LIFETIME, TimeRules,
+};
 use crate::proxy::{DEFAULT_TOKEN_TTL, JwtConfig};
 use crate::secrets::Secret;
 
@@ -466,6 +470,7 @@ fn jwt_config(get: &impl Fn(&str) -> Option<String>) -> Result<JwtConfig, Config
         rs256_public_pem,
         issuer: get("AI_PROXY_JWT_ISSUER").filter(|s| !s.is_empty()),
         audience: get("AI_PROXY_JWT_AUDIENCE").filter(|s| !s.is_empty()),
+        time: jwt_time_rules(get)?,
     };
     if crate::proxy::JwtVerifier::new(&config).is_err() {
         return Err(ConfigError {
@@ -475,6 +480,38 @@ fn jwt_config(get: &impl Fn(&str) -> Option<String>) -> Result<JwtConfig, Config
         });
     }
     Ok(config)
+}
+
+/// Clock-skew leeway for `nbf`/`iat` and the longest token lifetime.
+fn jwt_time_rules(get: &impl Fn(&str) -> Option<String>) -> Result<TimeRules, ConfigError> {
+    let leeway: u64 = parse(
+        get,
+        "AI_PROXY_JWT_LEEWAY_SECS",
+        Some(DEFAULT_JWT_LEEWAY.as_secs()),
+    )?;
+    if leeway > MAX_JWT_LEEWAY.as_secs() {
+        return Err(ConfigError {
+            name: "AI_PROXY_JWT_LEEWAY_SECS",
+            value: leeway.to_string(),
+            reason: "must be between 0 and 300",
+        });
+    }
+    let max_lifetime: u64 = parse(
+        get,
+        "AI_PROXY_JWT_MAX_LIFETIME_SECS",
+        Some(DEFAULT_JWT_MAX_LIFETIME.as_secs()),
+    )?;
+    if !(MIN_JWT_MAX_LIFETIME.as_secs()..=MAX_JWT_MAX_LIFETIME.as_secs()).contains(&max_lifetime) {
+        return Err(ConfigError {
+            name: "AI_PROXY_JWT_MAX_LIFETIME_SECS",
+            value: max_lifetime.to_string(),
+            reason: "must be between 60 and 2592000",
+        });
+    }
+    Ok(TimeRules {
+        leeway: Duration::from_secs(leeway),
+        max_lifetime: Duration::from_secs(max_lifetime),
+    })
 }
 
 /// A database URL with any password replaced, for error messages.
@@ -607,6 +644,26 @@ mod tests {
         let exact = "x".repeat(MIN_JWT_SECRET_BYTES);
         assert!(config(&[("AI_PROXY_JWT_HS256_SECRET", exact.as_str())]).is_ok());
         assert!(config(&[("AI_PROXY_JWT_RS256_PUBLIC_KEY_FILE", "/nonexistent.pem")]).is_err());
+    }
+
+    #[test]
+    fn jwt_leeway_and_max_lifetime_are_bounded_at_both_ends() {
+        let c = config(&[]).expect("defaults");
+        assert_eq!(c.jwt.time.leeway, DEFAULT_JWT_LEEWAY);
+        assert_eq!(c.jwt.time.max_lifetime, DEFAULT_JWT_MAX_LIFETIME);
+        for (value, ok) in [("0", true), ("300", true), ("301", false), ("-1", false)] {
+            let result = config(&[("AI_PROXY_JWT_LEEWAY_SECS", value)]);
+            assert_eq!(result.is_ok(), ok, "leeway {value}");
+        }
+        for (value, ok) in [
+            ("59", false),
+            ("60", true),
+            ("2592000", true),
+            ("2592001", false),
+        ] {
+            let result = config(&[("AI_PROXY_JWT_MAX_LIFETIME_SECS", value)]);
+            assert_eq!(result.is_ok(), ok, "max lifetime {value}");
+        }
     }
 
     #[test]

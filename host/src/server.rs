@@ -183,7 +183,8 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         resolver: Resolver::new(config.egress.clone()),
         max_body_bytes: config.max_body_bytes,
         jwt: JwtVerifier::new(&config.jwt)?,
-        tokens: TokenIssuer::new(&master_key, config.oauth_token_ttl),
+        tokens: TokenIssuer::new(&master_key, config.oauth_token_ttl)
+            .with_leeway(config.jwt.time.leeway),
         limiter,
         board,
         max_attempts: config.max_attempts,

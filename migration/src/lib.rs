@@ -15,6 +15,7 @@ mod m20261126_000007_config_version;
 mod m20261126_000008_revoked_sessions;
 mod m20261126_000009_quota_overrun;
 mod m20261126_000010_upstream_oauth;
+mod m20261205_000014_oauth_client_reset;
 
 /// Every migration in order.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000008_revoked_sessions::Migration),
             Box::new(m20261126_000009_quota_overrun::Migration),
             Box::new(m20261126_000010_upstream_oauth::Migration),
+            Box::new(m20261205_000014_oauth_client_reset::Migration),
         ]
     }
 }
