@@ -1,7 +1,8 @@
 //! The admin API on port 9090 (Axum): JSON under `/api`, one file per
 //! resource, described by `GET /api/openapi.json` ([`openapi`]). Every
-//! route but that one, `/metrics`, `/api/health` and `/api/auth/login` needs an
-//! authenticated caller ([`auth`]); `admin` accounts may do everything,
+//! route but that one, `/api/health` and `/api/auth/login` needs an
+//! authenticated caller ([`auth`]); `/metrics` takes an admin or the scrape
+//! token ([`metrics`]); `admin` accounts may do everything,
 //! `user` accounts manage only their own client keys and see only their
 //! own traces. Every change is written to the audit log ([`audit`]).
 //!
@@ -10,6 +11,7 @@
 
 mod audit;
 mod auth;
+mod basic_cache;
 mod client_keys;
 mod config_sync;
 mod error;
@@ -19,6 +21,8 @@ mod limits;
 mod metrics;
 mod oauth_clients;
 mod openapi;
+mod origin;
+mod password;
 mod plugin_guard;
 mod plugins;
 mod provider_keys;
@@ -27,6 +31,7 @@ mod session;
 mod stats;
 mod throttle;
 mod traces;
+mod transport;
 mod upstream_oauth;
 mod users;
 mod web;
@@ -43,10 +48,12 @@ use utoipa_axum::routes;
 
 pub use config_sync::{current as config_version, spawn_config_sync};
 pub use error::ApiError;
+pub use metrics::MIN_METRICS_TOKEN_BYTES;
 pub use openapi::document as openapi_document;
 pub use plugin_guard::spawn_plugin_guard;
 pub use session::SessionSigner;
 pub use throttle::LoginThrottle;
+pub use transport::ConsoleTransport;
 pub use upstream_oauth::spawn_oauth_reloads;
 
 use crate::catalog::{Catalog, PluginRegistry, load_catalog};
@@ -66,7 +73,7 @@ pub struct AdminCore {
     pub secrets: SecretBox,
     pub sessions: SessionSigner,
     pub throttle: LoginThrottle,
-    pub basic_cache: auth::BasicAuthCache,
+    pub basic_cache: basic_cache::BasicAuthCache,
     pub traces: TraceSender,
     pub egress: EgressPolicy,
     /// For health checks: the same egress path as the proxy's, with its own pool.
@@ -84,6 +91,10 @@ pub struct AdminCore {
     pub accounts: Arc<OAuthAccounts>,
     /// How long an upstream OAuth authorization may stay pending.
     pub oauth_session_ttl: std::time::Duration,
+    /// The token a Prometheus scraper may present for `/metrics`.
+    pub metrics_token: Option<crate::secrets::Secret>,
+    /// TLS and trusted proxies: the scheme and client address of a request.
+    pub transport: ConsoleTransport,
 }
 
 impl AdminCore {
@@ -152,7 +163,14 @@ pub fn router(state: AdminState) -> Router {
         state.clone(),
         auth::authenticate,
     ));
-    let (router, _) = public_routes().merge(protected).split_for_parts();
+    let metrics = metrics_routes().route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        metrics::authorize,
+    ));
+    let (router, _) = public_routes()
+        .merge(protected)
+        .merge(metrics)
+        .split_for_parts();
     // The UI last: static files at `/`, JSON 404 for unknown `/api` paths.
     router
         .merge(web::routes(state.web_dir.clone()))
@@ -162,7 +180,9 @@ pub fn router(state: AdminState) -> Router {
 /// Every route with its OpenAPI operation, from the handlers'
 /// `#[utoipa::path]` attributes (one `routes!` per path).
 fn routes() -> OpenApiRouter<AdminState> {
-    public_routes().merge(protected_routes(usize::MAX))
+    public_routes()
+        .merge(protected_routes(usize::MAX))
+        .merge(metrics_routes())
 }
 
 /// Routes anyone may call.
@@ -171,7 +191,11 @@ fn public_routes() -> OpenApiRouter<AdminState> {
         .routes(routes!(health::health))
         .routes(routes!(auth::login))
         .routes(routes!(openapi::serve))
-        .routes(routes!(metrics::metrics))
+}
+
+/// `/metrics`: an admin account or the scrape token.
+fn metrics_routes() -> OpenApiRouter<AdminState> {
+    OpenApiRouter::new().routes(routes!(metrics::metrics))
 }
 
 /// Routes for authenticated callers; handlers check the role. Plugin
