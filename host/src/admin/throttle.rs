@@ -23,6 +23,10 @@ pub const WINDOW: Duration = Duration::from_secs(15 * 60);
 pub const FIRST_LOCK: Duration = Duration::from_secs(2);
 /// Longest lock.
 pub const MAX_LOCK: Duration = Duration::from_secs(5 * 60);
+/// Most records kept (each well under 200 bytes: names are capped at 64);
+/// beyond it the stalest unlocked record, else the lock ending first, makes
+/// room, so guessing from many addresses cannot grow memory without bound.
+pub const MAX_RECORDS: usize = 100_000;
 
 #[derive(Clone, Copy)]
 struct Record {
@@ -33,12 +37,40 @@ struct Record {
 
 /// Failed-login bookkeeping by (account name, client address) and by
 /// client address.
-#[derive(Default)]
 pub struct LoginThrottle {
     by_key: Mutex<HashMap<String, Record>>,
+    capacity: usize,
+}
+
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        Self::with_capacity(MAX_RECORDS)
+    }
 }
 
 impl LoginThrottle {
+    fn with_capacity(capacity: usize) -> LoginThrottle {
+        LoginThrottle {
+            by_key: Mutex::new(HashMap::new()),
+            capacity,
+        }
+    }
+
+    /// Drops the record that matters least: an unlocked one, the oldest
+    /// first; else the lock that ends first.
+    fn evict_one(map: &mut HashMap<String, Record>, now: Instant) {
+        let victim = map
+            .iter()
+            .min_by_key(|(_, r)| match r.locked_until.filter(|u| *u > now) {
+                Some(until) => (true, until),
+                None => (false, r.first),
+            })
+            .map(|(k, _)| k.clone());
+        if let Some(key) = victim {
+            map.remove(&key);
+        }
+    }
+
     /// An address as throttling counts it: IPv4 (also when mapped into
     /// IPv6) as itself, IPv6 as its /64.
     fn address(ip: IpAddr) -> String {
@@ -95,6 +127,9 @@ impl LoginThrottle {
             now.duration_since(r.first) < WINDOW || r.locked_until.is_some_and(|u| u > now)
         });
         for key in Self::keys(username, ip) {
+            if !map.contains_key(&key) && map.len() >= self.capacity {
+                Self::evict_one(&mut map, now);
+            }
             let record = map.entry(key).or_insert(Record {
                 failures: 0,
                 first: now,
@@ -190,6 +225,25 @@ mod tests {
         let other_64: IpAddr = "2001:db8:1:3::1".parse().expect("ip");
         assert!(t.check("admin", Some(same_64), now).is_err());
         assert!(t.check("admin", Some(other_64), now).is_ok());
+    }
+
+    #[test]
+    fn records_stop_at_capacity_and_locks_outlive_unlocked_records() {
+        let t = LoginThrottle::with_capacity(3);
+        let now = Instant::now();
+        for _ in 0..=FREE_FAILURES {
+            t.failed("admin", None, now);
+        }
+        for (i, name) in ["a", "b", "c", "d"].iter().enumerate() {
+            t.failed(name, None, now + Duration::from_millis(i as u64 + 1));
+        }
+        let kept = t.by_key.lock().expect("lock").len();
+        assert_eq!(kept, 3, "exactly the capacity");
+        assert!(t.check("admin", None, now).is_err(), "the lock is kept");
+        assert!(
+            !t.by_key.lock().expect("lock").contains_key("user:a"),
+            "the oldest unlocked record made room"
+        );
     }
 
     #[test]
