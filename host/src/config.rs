@@ -10,11 +10,17 @@ use std::time::Duration;
 
 use chrono::FixedOffset;
 
-use crate::egress::EgressPolicy;
+use crate::admin::MIN_METRICS_TOKEN_BYTES;
+use crate::egress::{Cidr, EgressPolicy};
 use crate::limits::{FailurePolicy, parse_offset};
 use crate::plugins::{DEFAULT_KEEP_RESIDENT_BYTES, DEFAULT_MAX_PLUGIN_BYTES};
+use crate::proxy::{
+    DEFAULT_JWT_LEEWAY, DEFAULT_JWT_MAX_LIFETIME, MAX_JWT_LEEWAY, MAX_JWT_MAX_LIFETIME,
+    MIN_JWT_MAX_LIFETIME, TimeRules,
+};
 use crate::proxy::{DEFAULT_TOKEN_TTL, EdgeLimits, HeadLimits, JwtConfig};
 use crate::secrets::Secret;
+use crate::tls::TlsFiles;
 
 /// Largest client request body accepted by default (413 above it).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -40,6 +46,12 @@ pub const DEFAULT_WEB_DIR: &str = "web/dist";
 pub struct Config {
     pub proxy_addr: SocketAddr,
     pub admin_addr: SocketAddr,
+    /// Certificate chain and key (PEM) for HTTPS on both ports
+    /// (`AI_PROXY_TLS_CERT`, `AI_PROXY_TLS_KEY`: both or neither).
+    pub tls: Option<TlsFiles>,
+    /// Reverse proxies whose `X-Forwarded-Proto` and `X-Forwarded-For` the
+    /// admin port believes (`AI_PROXY_TRUSTED_PROXIES`, comma-separated CIDRs).
+    pub trusted_proxies: Vec<Cidr>,
     pub data_dir: PathBuf,
     pub database_url: String,
     /// Password for the bootstrapped `admin` account; generated and printed
@@ -47,6 +59,9 @@ pub struct Config {
     pub admin_password: Option<String>,
     /// Base64 or hex 32-byte key; a key file under `data_dir` otherwise.
     pub master_key: Option<String>,
+    /// Token a scraper may send for `/metrics` instead of admin credentials
+    /// (`AI_PROXY_METRICS_TOKEN`, at least 32 bytes).
+    pub metrics_token: Option<Secret>,
     pub max_body_bytes: usize,
     pub plugin_call_timeout: Duration,
     pub plugin_memory_bytes: usize,
@@ -162,10 +177,55 @@ impl Config {
         let config = Config {
             proxy_addr: parse(&get, "AI_PROXY_PROXY_ADDR", "0.0.0.0:8080".parse().ok())?,
             admin_addr: parse(&get, "AI_PROXY_ADMIN_ADDR", "0.0.0.0:9090".parse().ok())?,
+            tls: match (
+                get("AI_PROXY_TLS_CERT").filter(|p| !p.is_empty()),
+                get("AI_PROXY_TLS_KEY").filter(|p| !p.is_empty()),
+            ) {
+                (Some(cert), Some(key)) => Some(TlsFiles {
+                    cert: PathBuf::from(cert),
+                    key: PathBuf::from(key),
+                }),
+                (None, None) => None,
+                (cert, _) => {
+                    return Err(ConfigError {
+                        name: if cert.is_some() {
+                            "AI_PROXY_TLS_KEY"
+                        } else {
+                            "AI_PROXY_TLS_CERT"
+                        },
+                        value: String::new(),
+                        reason: "is required when the other TLS file is set",
+                    });
+                }
+            },
+            trusted_proxies: match get("AI_PROXY_TRUSTED_PROXIES") {
+                Some(list) => list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::parse)
+                    .collect::<Result<_, _>>()
+                    .map_err(|_| ConfigError {
+                        name: "AI_PROXY_TRUSTED_PROXIES",
+                        value: list.clone(),
+                        reason: "must be a comma-separated list of CIDR blocks",
+                    })?,
+                None => Vec::new(),
+            },
             data_dir,
             database_url,
             admin_password: get("AI_PROXY_ADMIN_PASSWORD").filter(|p| !p.is_empty()),
             master_key: get("AI_PROXY_MASTER_KEY").filter(|k| !k.is_empty()),
+            metrics_token: match get("AI_PROXY_METRICS_TOKEN").filter(|t| !t.is_empty()) {
+                Some(t) if t.len() < MIN_METRICS_TOKEN_BYTES => {
+                    return Err(ConfigError {
+                        name: "AI_PROXY_METRICS_TOKEN",
+                        value: "[REDACTED]".into(),
+                        reason: "must be at least 32 bytes",
+                    });
+                }
+                token => token.map(Secret::new),
+            },
             max_body_bytes: parse(
                 &get,
                 "AI_PROXY_MAX_BODY_BYTES",
@@ -502,6 +562,7 @@ fn jwt_config(get: &impl Fn(&str) -> Option<String>) -> Result<JwtConfig, Config
         rs256_public_pem,
         issuer: get("AI_PROXY_JWT_ISSUER").filter(|s| !s.is_empty()),
         audience: get("AI_PROXY_JWT_AUDIENCE").filter(|s| !s.is_empty()),
+        time: jwt_time_rules(get)?,
     };
     if crate::proxy::JwtVerifier::new(&config).is_err() {
         return Err(ConfigError {
@@ -621,6 +682,38 @@ fn edge_limits(get: &impl Fn(&str) -> Option<String>) -> Result<EdgeLimits, Conf
         head_timeout: Duration::from_millis(head_timeout_ms),
         write_timeout: Duration::from_millis(write_timeout_ms),
         max_connections,
+    })
+}
+
+/// Clock-skew leeway for `nbf`/`iat` and the longest token lifetime.
+fn jwt_time_rules(get: &impl Fn(&str) -> Option<String>) -> Result<TimeRules, ConfigError> {
+    let leeway: u64 = parse(
+        get,
+        "AI_PROXY_JWT_LEEWAY_SECS",
+        Some(DEFAULT_JWT_LEEWAY.as_secs()),
+    )?;
+    if leeway > MAX_JWT_LEEWAY.as_secs() {
+        return Err(ConfigError {
+            name: "AI_PROXY_JWT_LEEWAY_SECS",
+            value: leeway.to_string(),
+            reason: "must be between 0 and 300",
+        });
+    }
+    let max_lifetime: u64 = parse(
+        get,
+        "AI_PROXY_JWT_MAX_LIFETIME_SECS",
+        Some(DEFAULT_JWT_MAX_LIFETIME.as_secs()),
+    )?;
+    if !(MIN_JWT_MAX_LIFETIME.as_secs()..=MAX_JWT_MAX_LIFETIME.as_secs()).contains(&max_lifetime) {
+        return Err(ConfigError {
+            name: "AI_PROXY_JWT_MAX_LIFETIME_SECS",
+            value: max_lifetime.to_string(),
+            reason: "must be between 60 and 2592000",
+        });
+    }
+    Ok(TimeRules {
+        leeway: Duration::from_secs(leeway),
+        max_lifetime: Duration::from_secs(max_lifetime),
     })
 }
 
@@ -787,6 +880,56 @@ mod tests {
         }
         let allow = config(&[("AI_PROXY_HEADERS_WITH_UNDERSCORES", "allow")]).expect("allow");
         assert!(!allow.edge.head.reject_underscores);
+    }
+
+    #[test]
+    fn jwt_leeway_and_max_lifetime_are_bounded_at_both_ends() {
+        let c = config(&[]).expect("defaults");
+        assert_eq!(c.jwt.time.leeway, DEFAULT_JWT_LEEWAY);
+        assert_eq!(c.jwt.time.max_lifetime, DEFAULT_JWT_MAX_LIFETIME);
+        for (value, ok) in [("0", true), ("300", true), ("301", false), ("-1", false)] {
+            let result = config(&[("AI_PROXY_JWT_LEEWAY_SECS", value)]);
+            assert_eq!(result.is_ok(), ok, "leeway {value}");
+        }
+        for (value, ok) in [
+            ("59", false),
+            ("60", true),
+            ("2592000", true),
+            ("2592001", false),
+        ] {
+            let result = config(&[("AI_PROXY_JWT_MAX_LIFETIME_SECS", value)]);
+            assert_eq!(result.is_ok(), ok, "max lifetime {value}");
+        }
+    }
+
+    #[test]
+    fn metrics_token_is_at_least_32_bytes_and_never_echoed() {
+        let short = "m".repeat(MIN_METRICS_TOKEN_BYTES - 1);
+        let err = config(&[("AI_PROXY_METRICS_TOKEN", short.as_str())]).expect_err("short");
+        assert!(!err.to_string().contains(&short));
+        let exact = "m".repeat(MIN_METRICS_TOKEN_BYTES);
+        let c = config(&[("AI_PROXY_METRICS_TOKEN", exact.as_str())]).expect("exact");
+        assert!(
+            !format!("{c:?}").contains(&exact),
+            "the token is not printed"
+        );
+        assert!(config(&[]).expect("defaults").metrics_token.is_none());
+    }
+
+    #[test]
+    fn tls_needs_both_files_and_trusted_proxies_are_cidrs() {
+        assert!(config(&[]).expect("defaults").tls.is_none());
+        let both = config(&[
+            ("AI_PROXY_TLS_CERT", "/c.pem"),
+            ("AI_PROXY_TLS_KEY", "/k.pem"),
+        ])
+        .expect("both");
+        assert_eq!(both.tls.map(|t| t.key), Some(PathBuf::from("/k.pem")));
+        assert!(config(&[("AI_PROXY_TLS_CERT", "/c.pem")]).is_err());
+        assert!(config(&[("AI_PROXY_TLS_KEY", "/k.pem")]).is_err());
+        let c = config(&[("AI_PROXY_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1")]).expect("cidrs");
+        assert_eq!(c.trusted_proxies.len(), 2);
+        assert!(config(&[("AI_PROXY_TRUSTED_PROXIES", "proxy.internal")]).is_err());
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod proxy;
 pub mod scheduler;
 pub mod secrets;
 pub mod store;
+pub mod tls;
 pub mod trace;
 
 mod server;

@@ -6,12 +6,13 @@
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
+use axum::serve::ListenerExt;
 use pingora::connectors::http::Connector;
 use pingora::server::Server;
 use pingora::server::configuration::ServerConf;
 use pingora::services::listening::Service;
 
-use crate::admin::{self, AdminCore, LoginThrottle, SessionSigner};
+use crate::admin::{self, AdminCore, ConsoleTransport, LoginThrottle, SessionSigner};
 use crate::catalog::{PluginRegistry, load_catalog};
 use crate::config::Config;
 use crate::egress::Resolver;
@@ -24,6 +25,7 @@ use crate::proxy::{Edge, Gateway, JwtVerifier, ProxyCore, TokenIssuer};
 use crate::scheduler::KeyBoard;
 use crate::secrets::{SecretBox, load_master_key};
 use crate::store::{self, bootstrap};
+use crate::tls::TlsListener;
 use crate::trace::TraceWriter;
 
 /// Seconds Pingora waits for in-flight requests at shutdown.
@@ -48,7 +50,19 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     server.bootstrap();
     let proxy = pingora::proxy::http_proxy(&server.configuration, Gateway::new(proxy_core));
     let mut proxy = Service::new("ai-proxy".into(), Edge::new(proxy, config.edge));
-    proxy.add_tcp(&config.proxy_addr.to_string());
+    match &config.tls {
+        Some(tls) => {
+            let path = |p: &std::path::Path| p.to_string_lossy().into_owned();
+            proxy
+                .add_tls(
+                    &config.proxy_addr.to_string(),
+                    &path(&tls.cert),
+                    &path(&tls.key),
+                )
+                .map_err(|e| anyhow::anyhow!("TLS on the proxy port: {e}"))?;
+        }
+        None => proxy.add_tcp(&config.proxy_addr.to_string()),
+    }
     proxy.threads = Some(config.proxy_threads);
     server.add_service(proxy);
     tracing::info!(proxy = %config.proxy_addr, admin = %config.admin_addr, "ai-proxy serving");
@@ -158,6 +172,8 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         web_dir: config.web_dir.clone(),
         accounts: accounts.clone(),
         oauth_session_ttl: config.oauth_session_ttl,
+        metrics_token: config.metrics_token.clone(),
+        transport: ConsoleTransport::new(config.tls.is_some(), config.trusted_proxies.clone()),
     });
     admin_core
         .load_revocations()
@@ -176,10 +192,26 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
     let listener = tokio::net::TcpListener::bind(config.admin_addr)
         .await
         .map_err(|e| anyhow::anyhow!("binding the admin API to {}: {e}", config.admin_addr))?;
+    let tls = match &config.tls {
+        Some(files) => Some(
+            files
+                .server_config()
+                .map_err(|e| anyhow::anyhow!("AI_PROXY_TLS_CERT / AI_PROXY_TLS_KEY: {e}"))?,
+        ),
+        None => None,
+    };
+    let app =
+        admin::router(admin_core).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = match tls {
+        // `tap_io` only lends the TLS listener axum's peer-address plumbing.
+        Some(tls) => {
+            let listener = TlsListener::new(listener, tls)?.tap_io(|_| {});
+            tokio::spawn(async move { axum::serve(listener, app).await })
+        }
+        None => tokio::spawn(async move { axum::serve(listener, app).await }),
+    };
     tokio::spawn(async move {
-        let app =
-            admin::router(admin_core).into_make_service_with_connect_info::<std::net::SocketAddr>();
-        if let Err(e) = axum::serve(listener, app).await {
+        if let Ok(Err(e)) = served.await {
             tracing::error!(error = %e, "admin API stopped");
         }
     });
@@ -191,7 +223,8 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         resolver: Resolver::new(config.egress.clone()),
         max_body_bytes: config.max_body_bytes,
         jwt: JwtVerifier::new(&config.jwt)?,
-        tokens: TokenIssuer::new(&master_key, config.oauth_token_ttl),
+        tokens: TokenIssuer::new(&master_key, config.oauth_token_ttl)
+            .with_leeway(config.jwt.time.leeway),
         limiter,
         board,
         blame: Arc::new(ClientBlame::new(

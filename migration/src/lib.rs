@@ -18,6 +18,7 @@ mod m20261126_000010_upstream_oauth;
 mod m20261205_000011_secret_binding;
 mod m20261205_000012_user_grants;
 mod m20261205_000013_endpoint_classes;
+mod m20261205_000014_oauth_client_reset;
 mod m20261205_000015_provider_billing_headers;
 
 /// Every migration in order.
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000011_secret_binding::Migration),
             Box::new(m20261205_000012_user_grants::Migration),
             Box::new(m20261205_000013_endpoint_classes::Migration),
+            Box::new(m20261205_000014_oauth_client_reset::Migration),
             Box::new(m20261205_000015_provider_billing_headers::Migration),
         ]
     }

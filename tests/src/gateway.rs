@@ -123,10 +123,16 @@ impl TestGateway {
             .map(|(k, v)| ((*k).to_owned(), v.clone()))
             .collect();
         let child = spawn(&data_dir, &log_path, (proxy_port, admin_port), &env);
+        // With a certificate both ports speak HTTPS only.
+        let scheme = if env.iter().any(|(k, _)| k == "AI_PROXY_TLS_CERT") {
+            "https"
+        } else {
+            "http"
+        };
         let gateway = TestGateway {
             child,
-            proxy_url: format!("http://127.0.0.1:{proxy_port}"),
-            admin_url: format!("http://127.0.0.1:{admin_port}"),
+            proxy_url: format!("{scheme}://127.0.0.1:{proxy_port}"),
+            admin_url: format!("{scheme}://127.0.0.1:{admin_port}"),
             data_dir,
             log_path,
             ports: (proxy_port, admin_port),
@@ -148,15 +154,22 @@ impl TestGateway {
 
     async fn wait_ready(&self) {
         let deadline = Instant::now() + START_TIMEOUT;
+        let address = |url: &str| url.split_once("://").map_or(url, |(_, a)| a).to_owned();
         loop {
-            let admin = self
-                .http
-                .get(format!("{}/api/health", self.admin_url))
-                .send()
-                .await;
-            let proxy =
-                tokio::net::TcpStream::connect(self.proxy_url.trim_start_matches("http://")).await;
-            if admin.is_ok_and(|r| r.status().is_success()) && proxy.is_ok() {
+            let admin_ready = if self.admin_url.starts_with("https://") {
+                // This client speaks no TLS: an open port is the sign.
+                tokio::net::TcpStream::connect(address(&self.admin_url))
+                    .await
+                    .is_ok()
+            } else {
+                self.http
+                    .get(format!("{}/api/health", self.admin_url))
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success())
+            };
+            let proxy = tokio::net::TcpStream::connect(address(&self.proxy_url)).await;
+            if admin_ready && proxy.is_ok() {
                 return;
             }
             assert!(

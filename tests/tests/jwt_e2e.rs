@@ -149,3 +149,73 @@ async fn jwt_clients_carry_a_client_keys_identity_and_bad_tokens_are_refused() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A token's `nbf`, `iat` and lifetime are judged against the configured
+/// leeway and maximum lifetime, through the real gateway.
+#[tokio::test]
+async fn jwt_not_yet_valid_future_issued_or_too_long_lived_tokens_are_refused() {
+    let mock = MockUpstream::start().await;
+    let gw = TestGateway::start_with(&[
+        ("AI_PROXY_JWT_HS256_SECRET", HS_SECRET.into()),
+        ("AI_PROXY_JWT_LEEWAY_SECS", "10".into()),
+        ("AI_PROXY_JWT_MAX_LIFETIME_SECS", "600".into()),
+    ])
+    .await;
+    gw.client_key_for("openai", &mock.base_url(), "sk-up").await;
+    let key_id = gw
+        .admin_ok(Method::GET, "/api/user-service/keys", None)
+        .await[0]["id"]
+        .to_string();
+    let status = |claims: Value| {
+        let token = hs(HS_SECRET.as_bytes(), &claims);
+        let url = format!("{}/v1/chat/completions", gw.proxy_url);
+        async move {
+            let resp = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}))
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status().as_u16();
+            let body: Value = resp.json().await.unwrap();
+            (status, body["error"]["code"].as_str().map(str::to_owned))
+        }
+    };
+    let now = chrono::Utc::now().timestamp();
+    let refused = (401, Some("invalid_token".to_owned()));
+    for (case, claims, expected) in [
+        (
+            "nbf and iat now, lifetime exactly the maximum",
+            json!({"sub": key_id, "nbf": now, "iat": now, "exp": now + 600}),
+            (200, None),
+        ),
+        (
+            "nbf two minutes ahead",
+            json!({"sub": key_id, "nbf": now + 120, "exp": now + 300}),
+            refused.clone(),
+        ),
+        (
+            "iat two minutes ahead",
+            json!({"sub": key_id, "iat": now + 120, "exp": now + 300}),
+            refused.clone(),
+        ),
+        (
+            "lifetime one second over the maximum",
+            json!({"sub": key_id, "iat": now, "exp": now + 601}),
+            refused.clone(),
+        ),
+        (
+            "no iat and more than the maximum left",
+            json!({"sub": key_id, "exp": now + 3600}),
+            refused.clone(),
+        ),
+    ] {
+        assert_eq!(status(claims).await, expected, "{case}");
+    }
+    assert_eq!(
+        mock.requests().len(),
+        1,
+        "only the valid token reached the upstream"
+    );
+}

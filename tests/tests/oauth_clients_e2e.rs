@@ -3,7 +3,7 @@
 //! bearer token that the proxy accepts as the bound client key. Wrong
 //! secrets, wrong grants, mixed authentication methods and tampered tokens
 //! are refused in RFC 6749's error shape; disabling the client ends its
-//! tokens at once.
+//! tokens at once, and re-enabling it does not revive them.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -234,6 +234,30 @@ async fn client_credentials_tokens_act_as_the_bound_client_key() {
         Method::PUT,
         &format!("/api/oauth-clients/{id}"),
         Some(json!({"enabled": true})),
+    )
+    .await;
+    // Re-enabling does not revive the tokens issued before the disable;
+    // a token issued after it works.
+    let (status, body) = chat(&gw, &token).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("invalid_token")),
+        "a token from before the disable is dead for good"
+    );
+    let (status, _, body) = token_request(
+        &gw,
+        Some((&client_id, &secret)),
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(chat(&gw, &token).await.0, 200);
+    // Saving the client enabled again (no disable in between) keeps its tokens.
+    gw.admin_ok(
+        Method::PUT,
+        &format!("/api/oauth-clients/{id}"),
+        Some(json!({"enabled": true, "name": "ci-renamed"})),
     )
     .await;
     assert_eq!(chat(&gw, &token).await.0, 200);

@@ -354,7 +354,10 @@ async fn a_version_that_keeps_trapping_is_disabled_and_the_provider_falls_back()
         "0.1.0"
     );
 
-    let metrics = reqwest::get(format!("{}/metrics", gw.admin_url))
+    let metrics = reqwest::Client::new()
+        .get(format!("{}/metrics", gw.admin_url))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .send()
         .await
         .unwrap()
         .text()

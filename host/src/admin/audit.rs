@@ -1,6 +1,10 @@
 //! The audit log: every admin change with who made it, when, and the
 //! resource before and after. Callers pass views, which never contain
-//! secrets. `GET /api/audit` reads it (admins only).
+//! secrets. Sign-ins with a password are recorded too, failed and
+//! successful, with the client address. `GET /api/audit` reads it (admins
+//! only).
+
+use std::net::IpAddr;
 
 use axum::extract::State;
 use axum::{Extension, Json};
@@ -16,8 +20,9 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::Caller;
 use super::json::ApiQuery;
 use super::openapi::{self, BadRequest, Forbidden, Unauthorized};
+use super::password::SignIn;
 use super::{AdminState, ApiError};
-use crate::store::entities::audit_log;
+use crate::store::entities::{audit_log, users};
 
 /// Records what the gateway itself did or noticed (no caller): the
 /// actor is `gateway`.
@@ -74,6 +79,49 @@ pub async fn audit(
     }
 }
 
+/// Records a sign-in with a password: `sign_in` or `sign_in_failed`, the
+/// account when the name exists, and the client address. The password is
+/// never recorded, nor a name that matches no account (people type their
+/// password into the name field).
+pub async fn audit_sign_in(
+    state: &AdminState,
+    user: Option<&users::Model>,
+    ip: Option<IpAddr>,
+    via: SignIn,
+    succeeded: bool,
+) {
+    let action = if succeeded {
+        "sign_in"
+    } else {
+        "sign_in_failed"
+    };
+    let detail = serde_json::json!({
+        "address": ip.map(|ip| ip.to_string()),
+        "via": match via {
+            SignIn::Login => "login",
+            SignIn::Basic => "basic",
+            SignIn::PasswordChange => "password_change",
+        },
+    });
+    let row = audit_log::ActiveModel {
+        created_at: Set(Utc::now()),
+        actor_id: Set(user.map(|u| u.id)),
+        actor_name: Set(user.map_or_else(|| UNKNOWN_ACCOUNT.to_owned(), |u| u.username.clone())),
+        action: Set(action.to_owned()),
+        resource: Set("user".to_owned()),
+        resource_id: Set(user.map(|u| u.id.to_string())),
+        before: Set(None),
+        after: Set(Some(detail.to_string())),
+        ..Default::default()
+    };
+    if let Err(e) = row.insert(&state.db).await {
+        tracing::error!(error = %e, action, "writing the audit log failed");
+    }
+}
+
+/// The actor of a failed sign-in whose name matches no account.
+pub const UNKNOWN_ACCOUNT: &str = "(unknown account)";
+
 /// Highest page number a list accepts (page 0 is page 1); beyond it the
 /// offset would overflow the database's integers.
 pub const MAX_PAGE: u64 = 1_000_000;
@@ -103,7 +151,9 @@ pub struct AuditQuery {
     /// Entries per page, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     page_size: Option<u64>,
-    /// `provider`, `provider_key`, `client_key`, `oauth_client` or `user`.
+    /// `provider`, `provider_key`, `client_key`, `oauth_client` or `user`
+    /// (sign-ins are `user` entries with the action `sign_in` or
+    /// `sign_in_failed`).
     resource: Option<String>,
     actor: Option<String>,
 }

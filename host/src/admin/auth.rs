@@ -5,10 +5,10 @@
 //! cookie for the web UI. Every other route except `/api/health` passes
 //! [`authenticate`]: a session token (`Authorization: Bearer` or the
 //! cookie) or HTTP Basic credentials, for scripts. Handlers then ask the
-//! [`Caller`] for the role they need. Failed logins are throttled.
+//! [`Caller`] for the role they need. Passwords are checked by
+//! [`super::password`]: throttled, audited, and with capped user names.
 
 use std::net::{IpAddr, SocketAddr};
-use std::time::Instant;
 
 use axum::Json;
 use axum::extract::{ConnectInfo, Request, State};
@@ -18,20 +18,19 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::audit::audit;
 use super::json::ApiJson;
 use super::openapi::{self, BadRequest, Unauthorized};
+use super::origin::check_same_origin;
+use super::password::{SignIn, check_new_password, check_password};
 use super::session::{Claims, SESSION_COOKIE, SESSION_TTL, password_version};
 use super::{AdminState, ApiError, Done};
-use crate::secrets::{hash_password, verify_password};
+use crate::secrets::hash_password;
 use crate::store::entities::{revoked_sessions, users};
-
-/// Shortest password accepted.
-pub const MIN_PASSWORD_CHARS: usize = 8;
 
 /// Account roles.
 pub const ROLE_ADMIN: &str = "admin";
@@ -103,17 +102,17 @@ pub struct Session {
 pub async fn login(
     State(state): State<AdminState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<Login>,
 ) -> Result<Response, ApiError> {
-    let user = check_password(&state, &body.username, &body.password, Some(peer.ip())).await?;
+    let ip = state.transport.client_ip(Some(peer.ip()), &headers);
+    let user = check_password(&state, &body.username, &body.password, ip, SignIn::Login).await?;
     let token = state
         .sessions
         .issue(user.id, &user.username, &user.role, &user.password_hash)
         .map_err(ApiError::internal)?;
-    let cookie = format!(
-        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
-        SESSION_TTL.as_secs()
-    );
+    let https = state.transport.is_https(Some(peer.ip()), &headers);
+    let cookie = session_cookie(&token, SESSION_TTL.as_secs(), https);
     let body = Json(Session {
         token,
         expires_in: SESSION_TTL.as_secs(),
@@ -137,7 +136,12 @@ pub async fn login(
     tag = openapi::TAG_AUTH,
     responses((status = 200, body = Done), Unauthorized),
 )]
-pub async fn logout(State(state): State<AdminState>, caller: axum::Extension<Caller>) -> Response {
+pub async fn logout(
+    State(state): State<AdminState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    caller: axum::Extension<Caller>,
+) -> Response {
     if let Some(claims) = &caller.claims {
         state.sessions.revoke(claims);
         // Other instances learn of it at their next configuration poll.
@@ -157,7 +161,8 @@ pub async fn logout(State(state): State<AdminState>, caller: axum::Extension<Cal
         }
     }
     let mut response = Json(Done { ok: true }).into_response();
-    let clear = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    let https = state.transport.is_https(Some(peer.ip()), &headers);
+    let clear = session_cookie("", 0, https);
     if let Ok(value) = HeaderValue::from_str(&clear) {
         response.headers_mut().insert(SET_COOKIE, value);
     }
@@ -201,7 +206,14 @@ pub async fn change_password(
     ApiJson(body): ApiJson<PasswordChange>,
 ) -> Result<Json<Done>, ApiError> {
     check_new_password(&body.new_password)?;
-    let user = check_password(&state, &caller.username, &body.current_password, None).await?;
+    let user = check_password(
+        &state,
+        &caller.username,
+        &body.current_password,
+        None,
+        SignIn::PasswordChange,
+    )
+    .await?;
     let hash = hash_password(&body.new_password).map_err(ApiError::internal)?;
     let mut row: users::ActiveModel = user.into();
     row.password_hash = Set(hash);
@@ -218,89 +230,6 @@ pub async fn change_password(
     )
     .await;
     Ok(Json(Done { ok: true }))
-}
-
-/// Refuses passwords shorter than [`MIN_PASSWORD_CHARS`].
-pub fn check_new_password(password: &str) -> Result<(), ApiError> {
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(ApiError::BadRequest(format!(
-            "password must be at least {MIN_PASSWORD_CHARS} characters"
-        )));
-    }
-    Ok(())
-}
-
-async fn check_password(
-    state: &AdminState,
-    username: &str,
-    password: &str,
-    ip: Option<IpAddr>,
-) -> Result<users::Model, ApiError> {
-    if let Err(wait) = state.throttle.check(username, ip, Instant::now()) {
-        return Err(ApiError::TooManyAttempts(wait.as_secs().max(1)));
-    }
-    let user = users::Entity::find()
-        .filter(users::Column::Username.eq(username))
-        .one(&state.db)
-        .await?;
-    // Unknown names are checked against a real hash too, so timing does
-    // not reveal which names exist.
-    let stored = user
-        .as_ref()
-        .map_or_else(|| dummy_hash().to_owned(), |u| u.password_hash.clone());
-    let pw = password.to_owned();
-    let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &stored))
-        .await
-        .unwrap_or(false);
-    match user {
-        Some(user) if ok && user.enabled => {
-            state.throttle.succeeded(username);
-            Ok(user)
-        }
-        _ => {
-            state.throttle.failed(username, ip, Instant::now());
-            Err(ApiError::Unauthorized)
-        }
-    }
-}
-
-/// How long a verified Basic credential is remembered.
-pub const BASIC_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
-
-/// Recently verified Basic credentials, by a digest of name and password
-/// (never the password itself), with the account and its password version.
-#[derive(Default)]
-pub struct BasicAuthCache {
-    entries: std::sync::Mutex<std::collections::HashMap<[u8; 32], (i32, String, Instant)>>,
-}
-
-impl BasicAuthCache {
-    fn digest(name: &str, password: &str) -> [u8; 32] {
-        use sha2::Digest;
-        let mut h = sha2::Sha256::new();
-        h.update(name.as_bytes());
-        h.update([0u8]);
-        h.update(password.as_bytes());
-        h.finalize().into()
-    }
-
-    fn get(&self, name: &str, password: &str) -> Option<(i32, String)> {
-        let map = self.entries.lock().ok()?;
-        let (id, pwv, at) = map.get(&Self::digest(name, password))?;
-        (at.elapsed() < BASIC_CACHE_TTL).then(|| (*id, pwv.clone()))
-    }
-
-    fn put(&self, name: &str, password: &str, id: i32, pwv: String) {
-        if let Ok(mut map) = self.entries.lock() {
-            map.retain(|_, (_, _, at)| at.elapsed() < BASIC_CACHE_TTL);
-            map.insert(Self::digest(name, password), (id, pwv, Instant::now()));
-        }
-    }
-}
-
-fn dummy_hash() -> &'static str {
-    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| hash_password(&crate::secrets::random_hex(16)).unwrap_or_default())
 }
 
 fn bearer(headers: &HeaderMap) -> Option<String> {
@@ -329,16 +258,30 @@ fn basic(headers: &HeaderMap) -> Option<(String, String)> {
     Some((user.to_owned(), pass.to_owned()))
 }
 
-/// Admits sessions and Basic credentials of enabled accounts; the account
-/// is re-read on every request, so disabling it or changing its role or
-/// password takes effect at once.
-pub async fn authenticate(
-    State(state): State<AdminState>,
-    mut req: Request,
-    next: Next,
-) -> Result<Response, ApiError> {
-    let headers = req.headers();
-    let caller = if let Some(token) = bearer(headers).or_else(|| cookie(headers)) {
+/// How a request proved who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    /// A session token in `Authorization: Bearer`.
+    Bearer,
+    /// The session cookie: sent by browsers on their own, so state changes
+    /// must also prove they come from the console's own pages.
+    Cookie,
+    /// HTTP Basic name and password.
+    Basic,
+}
+
+/// The enabled account a request's session (bearer or cookie) or Basic
+/// credentials name. The account is re-read every time, so disabling it or
+/// changing its role or password takes effect at once.
+pub async fn identify(
+    state: &AdminState,
+    headers: &HeaderMap,
+    ip: Option<IpAddr>,
+) -> Result<(Caller, Credential), ApiError> {
+    let session = bearer(headers)
+        .map(|t| (t, Credential::Bearer))
+        .or_else(|| cookie(headers).map(|t| (t, Credential::Cookie)));
+    if let Some((token, credential)) = session {
         let claims = state
             .sessions
             .verify(&token)
@@ -350,52 +293,84 @@ pub async fn authenticate(
         if !user.enabled || password_version(&user.password_hash) != claims.pwv {
             return Err(ApiError::Unauthorized);
         }
-        Caller {
+        let caller = Caller {
             id: user.id,
             username: user.username,
             role: user.role,
             claims: Some(claims),
-        }
-    } else if let Some((name, password)) = basic(headers) {
-        let ip = req
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip());
-        let user = match state.basic_cache.get(&name, &password) {
-            // A recent successful check: skip argon2 (tens of MiB and ms per
-            // hash), but still re-read the account so changes apply at once.
-            Some((id, pwv)) => {
-                let user = users::Entity::find_by_id(id)
-                    .one(&state.db)
-                    .await?
-                    .ok_or(ApiError::Unauthorized)?;
-                if !user.enabled || password_version(&user.password_hash) != pwv {
-                    return Err(ApiError::Unauthorized);
-                }
-                user
-            }
-            None => {
-                let user = check_password(&state, &name, &password, ip).await?;
-                state.basic_cache.put(
-                    &name,
-                    &password,
-                    user.id,
-                    password_version(&user.password_hash),
-                );
-                user
-            }
         };
-        Caller {
-            id: user.id,
-            username: user.username,
-            role: user.role,
-            claims: None,
+        return Ok((caller, credential));
+    }
+    let (name, password) = basic(headers).ok_or(ApiError::Unauthorized)?;
+    let user = match state.basic_cache.get(&name, &password) {
+        // A recent successful check: skip argon2, but still re-read the account.
+        Some((id, pwv)) => {
+            let user = users::Entity::find_by_id(id)
+                .one(&state.db)
+                .await?
+                .ok_or(ApiError::Unauthorized)?;
+            if !user.enabled || password_version(&user.password_hash) != pwv {
+                return Err(ApiError::Unauthorized);
+            }
+            user
         }
-    } else {
-        return Err(ApiError::Unauthorized);
+        None => {
+            let user = check_password(state, &name, &password, ip, SignIn::Basic).await?;
+            state.basic_cache.put(
+                &name,
+                &password,
+                user.id,
+                password_version(&user.password_hash),
+            );
+            user
+        }
     };
+    let caller = Caller {
+        id: user.id,
+        username: user.username,
+        role: user.role,
+        claims: None,
+    };
+    Ok((caller, Credential::Basic))
+}
+
+/// The connection's peer address.
+fn peer_of(req: &Request) -> Option<IpAddr> {
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
+/// The client's address: the peer, or the one a trusted proxy names.
+pub fn client_ip(state: &AdminState, req: &Request) -> Option<IpAddr> {
+    state.transport.client_ip(peer_of(req), req.headers())
+}
+
+/// Admits requests of enabled accounts ([`identify`]) and hands handlers
+/// the [`Caller`]; a state change sent with the session cookie must come
+/// from the console's own origin ([`check_same_origin`]).
+pub async fn authenticate(
+    State(state): State<AdminState>,
+    mut req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let (caller, credential) = identify(&state, req.headers(), client_ip(&state, &req)).await?;
+    if credential == Credential::Cookie {
+        let https = state.transport.is_https(peer_of(&req), req.headers());
+        check_same_origin(req.method(), req.uri(), req.headers(), https)?;
+    }
     req.extensions_mut().insert(caller);
     Ok(next.run(req).await)
+}
+
+/// The session cookie, `Secure` when the caller came over HTTPS (the
+/// browser then never sends it over plain HTTP); empty with `Max-Age=0`
+/// to clear it.
+fn session_cookie(token: &str, max_age: u64, https: bool) -> String {
+    let secure = if https { "; Secure" } else { "" };
+    format!(
+        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}"
+    )
 }
 
 /// Adds `retry-after` to throttled answers.

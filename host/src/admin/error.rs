@@ -39,6 +39,12 @@ pub enum ApiError {
     Upstream(String, &'static str),
     #[error("too many failed attempts; retry in {0} seconds")]
     TooManyAttempts(u64),
+    /// A state change sent with the session cookie from a page that is not
+    /// the console's own (cross-site request forgery).
+    #[error(
+        "cross-origin request refused: send it from the console, or authenticate with a bearer token"
+    )]
+    CrossOrigin,
     #[error("internal error")]
     Internal,
 }
@@ -55,6 +61,7 @@ impl ApiError {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::Forbidden | ApiError::Refused(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::CrossOrigin => (StatusCode::FORBIDDEN, "cross_origin"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Unprocessable(_, code) => (StatusCode::UNPROCESSABLE_ENTITY, code),
@@ -78,7 +85,7 @@ pub struct ErrorDetail {
     /// What went wrong, for people.
     pub message: String,
     /// What went wrong, for programs: `bad_request`, `unauthorized`,
-    /// `forbidden`, `not_found`, `conflict`, `too_many_attempts`,
+    /// `forbidden`, `cross_origin`, `not_found`, `conflict`, `too_many_attempts`,
     /// `internal_error`, or for upstream OAuth `invalid_state`,
     /// `session_expired`, `access_denied`, `exchange_failed`,
     /// `not_connected`, `refresh_failed`.

@@ -1,17 +1,60 @@
 //! `GET /metrics`: Prometheus text exposition of what this instance knows:
 //! plugin calls, failures and call times per plugin version, upstream key
 //! health, the trace writer and the rate-limit store. No secrets and no
-//! key material: keys appear by id and name only.
+//! key material: keys appear by id and name only, but names and figures
+//! are the operator's business, so the page needs either the scrape token
+//! (`AI_PROXY_METRICS_TOKEN`, sent as `Authorization: Bearer`) or an admin
+//! account (session or Basic); anyone else gets 401 (403 for a `user`).
 
 use std::fmt::Write;
 use std::sync::atomic::Ordering::Relaxed;
 
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::header;
-use axum::response::IntoResponse;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
-use super::AdminState;
+use super::auth::{client_ip, identify};
+use super::openapi::{Forbidden, Unauthorized};
+use super::{AdminState, ApiError};
 use crate::plugins::MetricsView;
+use crate::secrets::Secret;
+
+/// Shortest scrape token accepted (`AI_PROXY_METRICS_TOKEN`).
+pub const MIN_METRICS_TOKEN_BYTES: usize = 32;
+
+/// Whether `presented` is the scrape token, in time independent of both
+/// (digests are compared, so not even the length shows).
+fn is_scrape_token(expected: &Secret, presented: &str) -> bool {
+    let a = Sha256::digest(expected.expose().as_bytes());
+    let b = Sha256::digest(presented.as_bytes());
+    bool::from(a.ct_eq(&b))
+}
+
+/// Admits the scrape token or an admin account; everyone else is refused
+/// before any figure is gathered.
+pub async fn authorize(
+    State(state): State<AdminState>,
+    req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    if let (Some(expected), Some(presented)) = (&state.metrics_token, presented)
+        && is_scrape_token(expected, presented)
+    {
+        return Ok(next.run(req).await);
+    }
+    let (caller, _) = identify(&state, req.headers(), client_ip(&state, &req)).await?;
+    caller.require_admin()?;
+    Ok(next.run(req).await)
+}
 
 /// Reads one counter from a plugin's figures.
 type Field = fn(&MetricsView) -> u64;
@@ -28,8 +71,12 @@ fn label(value: &str) -> String {
     get,
     path = "/metrics",
     tag = super::openapi::TAG_META,
-    security(()),
-    responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain", body = String)),
+    description = "Needs an admin account, or the scrape token (`AI_PROXY_METRICS_TOKEN`) as `Authorization: Bearer`.",
+    responses(
+        (status = 200, description = "Prometheus text exposition", content_type = "text/plain", body = String),
+        Unauthorized,
+        Forbidden,
+    ),
 )]
 pub async fn metrics(State(state): State<AdminState>) -> impl IntoResponse {
     let mut out = String::new();
@@ -149,6 +196,23 @@ pub async fn metrics(State(state): State<AdminState>) -> impl IntoResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_exact_scrape_token_matches() {
+        let token = Secret::new("t".repeat(MIN_METRICS_TOKEN_BYTES));
+        assert!(is_scrape_token(
+            &token,
+            &"t".repeat(MIN_METRICS_TOKEN_BYTES)
+        ));
+        for wrong in [
+            String::new(),
+            "t".repeat(MIN_METRICS_TOKEN_BYTES - 1),
+            "t".repeat(MIN_METRICS_TOKEN_BYTES + 1),
+            "T".repeat(MIN_METRICS_TOKEN_BYTES),
+        ] {
+            assert!(!is_scrape_token(&token, &wrong), "{wrong}");
+        }
+    }
 
     #[test]
     fn label_values_are_escaped() {

@@ -1,15 +1,18 @@
 //! The admin API on port 9090 (Axum): JSON under `/api`, one file per
 //! resource, described by `GET /api/openapi.json` ([`openapi`]). Every
-//! route but that one, `/metrics`, `/api/health` and `/api/auth/login` needs an
-//! authenticated caller ([`auth`]); `admin` accounts may do everything,
+//! route but that one, `/api/health` and `/api/auth/login` needs an
+//! authenticated caller ([`auth`]); `/metrics` takes an admin or the scrape
+//! token ([`metrics`]); `admin` accounts may do everything,
 //! `user` accounts manage only their own client keys (within what they
-//! were granted, and only to narrow them) and see only their own traces. Every change is written to the audit log ([`audit`]).
+//! were granted, and only to narrow them) and see only their own traces.
+//! Every change is written to the audit log ([`audit`]).
 //!
 //! Writes go to the database first, then the catalog is reloaded, so the
 //! proxy sees a change as soon as the response is sent.
 
 mod audit;
 mod auth;
+mod basic_cache;
 mod client_keys;
 mod config_sync;
 mod endpoint_grant;
@@ -22,6 +25,8 @@ mod metrics;
 mod narrowing;
 mod oauth_clients;
 mod openapi;
+mod origin;
+mod password;
 mod plugin_guard;
 mod plugins;
 mod provider_keys;
@@ -30,6 +35,7 @@ mod session;
 mod stats;
 mod throttle;
 mod traces;
+mod transport;
 mod upstream_oauth;
 mod users;
 mod web;
@@ -46,10 +52,12 @@ use utoipa_axum::routes;
 
 pub use config_sync::{current as config_version, spawn_config_sync};
 pub use error::ApiError;
+pub use metrics::MIN_METRICS_TOKEN_BYTES;
 pub use openapi::document as openapi_document;
 pub use plugin_guard::{GuardRule, spawn_plugin_guard};
 pub use session::SessionSigner;
 pub use throttle::LoginThrottle;
+pub use transport::ConsoleTransport;
 pub use upstream_oauth::spawn_oauth_reloads;
 
 use crate::catalog::{Catalog, PluginRegistry, load_catalog};
@@ -69,7 +77,7 @@ pub struct AdminCore {
     pub secrets: SecretBox,
     pub sessions: SessionSigner,
     pub throttle: LoginThrottle,
-    pub basic_cache: auth::BasicAuthCache,
+    pub basic_cache: basic_cache::BasicAuthCache,
     pub traces: TraceSender,
     pub egress: EgressPolicy,
     /// For health checks: the same egress path as the proxy's, with its own pool.
@@ -87,6 +95,10 @@ pub struct AdminCore {
     pub accounts: Arc<OAuthAccounts>,
     /// How long an upstream OAuth authorization may stay pending.
     pub oauth_session_ttl: std::time::Duration,
+    /// The token a Prometheus scraper may present for `/metrics`.
+    pub metrics_token: Option<crate::secrets::Secret>,
+    /// TLS and trusted proxies: the scheme and client address of a request.
+    pub transport: ConsoleTransport,
 }
 
 impl AdminCore {
@@ -155,7 +167,14 @@ pub fn router(state: AdminState) -> Router {
         state.clone(),
         auth::authenticate,
     ));
-    let (router, _) = public_routes().merge(protected).split_for_parts();
+    let metrics = metrics_routes().route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        metrics::authorize,
+    ));
+    let (router, _) = public_routes()
+        .merge(protected)
+        .merge(metrics)
+        .split_for_parts();
     // The UI last: static files at `/`, JSON 404 for unknown `/api` paths.
     router
         .merge(web::routes(state.web_dir.clone()))
@@ -165,7 +184,9 @@ pub fn router(state: AdminState) -> Router {
 /// Every route with its OpenAPI operation, from the handlers'
 /// `#[utoipa::path]` attributes (one `routes!` per path).
 fn routes() -> OpenApiRouter<AdminState> {
-    public_routes().merge(protected_routes(usize::MAX))
+    public_routes()
+        .merge(protected_routes(usize::MAX))
+        .merge(metrics_routes())
 }
 
 /// Routes anyone may call.
@@ -174,7 +195,11 @@ fn public_routes() -> OpenApiRouter<AdminState> {
         .routes(routes!(health::health))
         .routes(routes!(auth::login))
         .routes(routes!(openapi::serve))
-        .routes(routes!(metrics::metrics))
+}
+
+/// `/metrics`: an admin account or the scrape token.
+fn metrics_routes() -> OpenApiRouter<AdminState> {
+    OpenApiRouter::new().routes(routes!(metrics::metrics))
 }
 
 /// Routes for authenticated callers; handlers check the role. Plugin

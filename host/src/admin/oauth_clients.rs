@@ -2,7 +2,9 @@
 //! (`POST /oauth/token` on the proxy port). Each is bound to one client key
 //! whose identity, pool and limits its tokens carry; the secret is returned
 //! once, at creation, and stored hashed. Users manage the clients of their
-//! own client keys; disabling or deleting a client ends its tokens at once.
+//! own client keys; disabling or deleting a client ends its tokens at once,
+//! and for good: disabling advances the client's token generation, so
+//! enabling it again needs new tokens.
 
 use axum::extract::State;
 use axum::{Extension, Json};
@@ -148,6 +150,7 @@ pub async fn create(
         secret_hash: Set(hex::encode(hash_client_key(&secret))),
         client_key_id: Set(client_key_id),
         enabled: Set(input.enabled.unwrap_or(true)),
+        token_generation: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -197,6 +200,10 @@ pub async fn update(
         row.name = Set(name);
     }
     if let Some(enabled) = input.enabled {
+        if row.enabled.as_ref() == &true && !enabled {
+            let generation = row.token_generation.as_ref().saturating_add(1);
+            row.token_generation = Set(generation);
+        }
         row.enabled = Set(enabled);
     }
     row.updated_at = Set(Utc::now());

@@ -16,15 +16,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::audit::{audit, snapshot};
-use super::auth::{Caller, ROLE_ADMIN, ROLE_USER, check_new_password};
+use super::auth::{Caller, ROLE_ADMIN, ROLE_USER};
 use super::json::{ApiJson, ApiPath};
 use super::openapi::{self, BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
+use super::password::{MAX_USERNAME_BYTES, check_new_password};
 use super::{AdminState, ApiError, Deleted};
 use crate::secrets::hash_password;
 use crate::store::entities::{client_keys, user_grants, users};
-
-/// Longest user name.
-pub const MAX_USERNAME_CHARS: usize = 64;
 
 #[derive(Serialize, ToSchema)]
 pub struct UserView {
@@ -67,13 +65,13 @@ pub struct UserInput {
 fn check(input: &UserInput) -> Result<(), ApiError> {
     if let Some(name) = &input.username {
         let valid = !name.is_empty()
-            && name.chars().count() <= MAX_USERNAME_CHARS
+            && name.len() <= MAX_USERNAME_BYTES
             && name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c));
         if !valid {
             return Err(ApiError::BadRequest(format!(
-                "username must be 1 to {MAX_USERNAME_CHARS} letters, digits or . _ - @"
+                "username must be 1 to {MAX_USERNAME_BYTES} letters, digits or . _ - @"
             )));
         }
     }

@@ -154,6 +154,7 @@ pub async fn load_catalog(
             secret_hash,
             client_key_id: c.client_key_id,
             enabled: c.enabled,
+            token_generation: c.token_generation,
         };
         catalog
             .oauth_clients

@@ -151,6 +151,9 @@ pub struct OAuthClient {
     pub secret_hash: [u8; 32],
     pub client_key_id: i32,
     pub enabled: bool,
+    /// Advanced whenever the client is disabled; tokens carry the value
+    /// they were issued under and are refused once it moved on.
+    pub token_generation: i64,
 }
 
 impl OAuthClient {

@@ -52,8 +52,8 @@ pub fn presented_key(req: &RequestHeader) -> Option<String> {
     })
 }
 
-/// The client key an OAuth token names, if its client is still enabled
-/// and still bound to that key.
+/// The client key an OAuth token names, if its client is still enabled,
+/// still bound to that key, and not disabled since the token was issued.
 fn oauth_client_key<'c>(
     token: &str,
     catalog: &'c Catalog,
@@ -65,8 +65,16 @@ fn oauth_client_key<'c>(
     let client = catalog
         .oauth_clients
         .get(&subject.oauth_client_id)
-        .filter(|c| c.enabled && c.client_key_id == subject.client_key_id)
-        .ok_or_else(|| ProxyError::InvalidToken("its OAuth client is disabled or gone".into()))?;
+        .filter(|c| {
+            c.enabled
+                && c.client_key_id == subject.client_key_id
+                && c.token_generation == subject.generation
+        })
+        .ok_or_else(|| {
+            ProxyError::InvalidToken(
+                "its OAuth client is disabled, gone, or was disabled since".into(),
+            )
+        })?;
     catalog
         .client_keys_by_id
         .get(&client.client_key_id)

@@ -3,14 +3,17 @@
 //! Besides API keys, clients may present a JWT (in any place a key may
 //! stand) signed with a key the operator configured: an HS256 secret, an
 //! RS256 public key, or both. The token's `sub` is the id of the client key
-//! whose identity, pool and limits it carries; `exp` is required, and `iss`
-//! and `aud` are checked when configured. The algorithm must be one the
+//! whose identity, pool and limits it carries; `exp` is required, `nbf` and
+//! `iat` are checked and the lifetime is bounded ([`super::token_time`]),
+//! and `iss` and `aud` are checked when configured. The algorithm must be one the
 //! operator configured a key for, and each algorithm only ever checks
 //! against its own key: `alg: none` and HS256 tokens signed with the RSA
 //! public key (algorithm confusion) are refused.
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use serde::Deserialize;
+
+use super::token_time::{TimeClaims, TimeRules};
 
 /// Why a token was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -30,6 +33,9 @@ pub struct JwtConfig {
     pub rs256_public_pem: Option<Vec<u8>>,
     pub issuer: Option<String>,
     pub audience: Option<String>,
+    /// Clock-skew allowance and longest lifetime
+    /// (`AI_PROXY_JWT_LEEWAY_SECS`, `AI_PROXY_JWT_MAX_LIFETIME_SECS`).
+    pub time: TimeRules,
 }
 
 impl std::fmt::Debug for JwtConfig {
@@ -42,6 +48,7 @@ impl std::fmt::Debug for JwtConfig {
             .field("rs256_public_pem", &self.rs256_public_pem.is_some())
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
+            .field("time", &self.time)
             .finish()
     }
 }
@@ -53,12 +60,15 @@ pub struct JwtVerifier {
     rs256: Option<DecodingKey>,
     issuer: Option<String>,
     audience: Option<String>,
+    time: TimeRules,
 }
 
 #[derive(Deserialize)]
 struct Claims {
     /// A string, as RFC 7519 requires: the client key id in decimal.
     sub: String,
+    #[serde(flatten)]
+    time: TimeClaims,
 }
 
 /// Whether a presented credential looks like a JWT rather than an API key.
@@ -77,6 +87,7 @@ impl JwtVerifier {
                 .transpose()?,
             issuer: config.issuer.clone(),
             audience: config.audience.clone(),
+            time: config.time,
         })
     }
 
@@ -115,6 +126,8 @@ impl JwtVerifier {
         let claims = decode::<Claims>(token, key, &validation)
             .map_err(|e| JwtError::Invalid(e.to_string()))?
             .claims;
+        self.time
+            .check(&claims.time, chrono::Utc::now().timestamp())?;
         claims.sub.parse().map_err(|_| JwtError::Subject)
     }
 }
@@ -186,6 +199,37 @@ mod tests {
             );
         }
         assert!(v.verify(&token(Algorithm::HS256, b"another-secret-another-secret-xx", serde_json::json!({"sub": "1", "exp": exp(60), "iss": "issuer-a", "aud": "ai-proxy"}))).is_err());
+    }
+
+    #[test]
+    fn tokens_not_yet_valid_issued_in_the_future_or_too_long_lived_are_refused() {
+        let v = verifier();
+        let now = exp(0);
+        let with = |extra: serde_json::Value| {
+            let mut claims = serde_json::json!({"sub": "1", "exp": now + 600, "iss": "issuer-a", "aud": "ai-proxy"});
+            for (k, val) in extra.as_object().expect("object") {
+                claims[k] = val.clone();
+            }
+            token(Algorithm::HS256, SECRET, claims)
+        };
+        assert_eq!(
+            v.verify(&with(serde_json::json!({"nbf": now, "iat": now}))),
+            Ok(1)
+        );
+        for (case, extra) in [
+            ("nbf in two minutes", serde_json::json!({"nbf": now + 120})),
+            ("iat in two minutes", serde_json::json!({"iat": now + 120})),
+            (
+                "lives a day and a second",
+                serde_json::json!({"iat": now, "exp": now + 86_401}),
+            ),
+            (
+                "no iat, a day and a minute left",
+                serde_json::json!({"exp": now + 86_460}),
+            ),
+        ] {
+            assert!(v.verify(&with(extra)).is_err(), "{case}");
+        }
     }
 
     #[test]

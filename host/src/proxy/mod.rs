@@ -25,6 +25,7 @@ mod quota_cut;
 mod quota_hold;
 mod request;
 mod summary;
+mod token_time;
 
 use std::sync::Arc;
 
@@ -40,6 +41,10 @@ pub use edge::{Edge, EdgeLimits, HeadLimits};
 pub use error::{Fault, ProxyError};
 pub use jwt::{JwtConfig, JwtError, JwtVerifier};
 pub use oauth::{DEFAULT_TOKEN_TTL, TOKEN_PATH, TokenIssuer};
+pub use token_time::{
+    DEFAULT_JWT_LEEWAY, DEFAULT_JWT_MAX_LIFETIME, MAX_JWT_LEEWAY, MAX_JWT_MAX_LIFETIME,
+    MIN_JWT_MAX_LIFETIME, TimeRules,
+};
 
 use crate::catalog::Catalog;
 use crate::egress::Resolver;

@@ -8,6 +8,10 @@
 //! own `kid`; it names the client key whose identity and limits it carries
 //! and the OAuth client it was issued to, which must still exist and be
 //! enabled when the token is used: disabling a client ends its tokens.
+//! Each token also carries the client's token generation, which disabling
+//! the client advances, so re-enabling it does not revive the tokens issued
+//! before. Time claims follow [`super::token_time`], with the configured
+//! token lifetime as the longest one accepted.
 
 mod endpoint;
 
@@ -20,6 +24,7 @@ use sha2::{Digest, Sha256};
 pub use endpoint::{TOKEN_PATH, serve_token_request};
 
 use super::jwt::JwtError;
+use super::token_time::{TimeClaims, TimeRules};
 use crate::catalog::OAuthClient;
 
 /// `kid` of every token this gateway issues; other tokens go to the
@@ -37,6 +42,10 @@ struct TokenClaims {
     sub: String,
     /// The OAuth client id the token was issued to.
     cid: String,
+    /// The client's token generation at issue (absent in tokens from
+    /// before generations existed: generation 0).
+    #[serde(default)]
+    r#gen: i64,
     iat: i64,
     exp: i64,
 }
@@ -46,6 +55,8 @@ struct TokenClaims {
 pub struct TokenSubject {
     pub client_key_id: i32,
     pub oauth_client_id: String,
+    /// The client's token generation when the token was issued.
+    pub generation: i64,
 }
 
 /// Signs and checks the gateway's own client tokens.
@@ -53,6 +64,7 @@ pub struct TokenIssuer {
     encoding: EncodingKey,
     decoding: DecodingKey,
     ttl: Duration,
+    leeway: Duration,
 }
 
 impl TokenIssuer {
@@ -65,7 +77,14 @@ impl TokenIssuer {
             encoding: EncodingKey::from_secret(&secret),
             decoding: DecodingKey::from_secret(&secret),
             ttl,
+            leeway: Duration::ZERO,
         }
+    }
+
+    /// Accepts `iat` up to `leeway` in the future (clock skew between
+    /// instances sharing the master key).
+    pub fn with_leeway(self, leeway: Duration) -> TokenIssuer {
+        TokenIssuer { leeway, ..self }
     }
 
     pub fn ttl(&self) -> Duration {
@@ -79,6 +98,7 @@ impl TokenIssuer {
             iss: TOKEN_ISSUER.to_owned(),
             sub: client.client_key_id.to_string(),
             cid: client.client_id.clone(),
+            r#gen: client.token_generation,
             iat: now,
             exp: now + i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX / 2),
         };
@@ -97,9 +117,20 @@ impl TokenIssuer {
         let claims = decode::<TokenClaims>(token, &self.decoding, &validation)
             .map_err(|e| JwtError::Invalid(e.to_string()))?
             .claims;
+        let rules = TimeRules {
+            leeway: self.leeway,
+            max_lifetime: self.ttl,
+        };
+        let time = TimeClaims {
+            exp: claims.exp as f64,
+            nbf: None,
+            iat: Some(claims.iat as f64),
+        };
+        rules.check(&time, chrono::Utc::now().timestamp())?;
         Ok(TokenSubject {
             client_key_id: claims.sub.parse().map_err(|_| JwtError::Subject)?,
             oauth_client_id: claims.cid,
+            generation: claims.r#gen,
         })
     }
 }
@@ -120,6 +151,7 @@ mod tests {
             secret_hash: [0; 32],
             client_key_id: 42,
             enabled: true,
+            token_generation: 3,
         }
     }
 
@@ -132,8 +164,27 @@ mod tests {
             issuer.verify(&token),
             Ok(TokenSubject {
                 client_key_id: 42,
-                oauth_client_id: "aipc-test".into()
+                oauth_client_id: "aipc-test".into(),
+                generation: 3,
             })
+        );
+    }
+
+    #[test]
+    fn tokens_living_longer_than_the_configured_lifetime_are_refused() {
+        let long = TokenIssuer::new(&[7; 32], Duration::from_secs(7200))
+            .issue(&client())
+            .expect("issue");
+        assert!(
+            TokenIssuer::new(&[7; 32], Duration::from_secs(7200))
+                .verify(&long)
+                .is_ok()
+        );
+        assert!(
+            TokenIssuer::new(&[7; 32], Duration::from_secs(7199))
+                .verify(&long)
+                .is_err(),
+            "a lifetime lowered since issue ends the longer tokens"
         );
     }
 

@@ -16,6 +16,8 @@ pub struct Model {
     pub secret_hash: String,
     pub client_key_id: i32,
     pub enabled: bool,
+    /// Advanced at every disable; tokens of an earlier generation are refused.
+    pub token_generation: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
