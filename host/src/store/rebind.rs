@@ -151,6 +151,7 @@ mod tests {
             read_timeout_ms: Set(1000),
             enabled: Set(true),
             oauth_client_secret_ciphertext: Set(secret),
+            allow_billing_headers: Set(false),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
