@@ -295,3 +295,31 @@ async fn js_plugin_without_stream_control_lets_a_stream_over_quota_finish() {
         "{trace}"
     );
 }
+
+/// A JavaScript plugin inspects the review's 12.4 MiB body of zeros within
+/// its memory cap (the SDK scans a large body instead of parsing it).
+#[tokio::test]
+async fn js_plugin_inspects_a_huge_body_within_its_limits() {
+    let Some(wasm) = deepseek_wasm() else { return };
+    let mock = MockUpstream::start().await;
+    let (gw, key) = deepseek_gateway(&wasm, &mock).await;
+    let mut body = format!(r#"{{"model":"{MODEL}","messages":["#).into_bytes();
+    body.extend_from_slice(&b"0,".repeat(6_500_000));
+    body.extend_from_slice(b"0]}");
+    let resp = reqwest::Client::new()
+        .post(format!("{}/v1/chat/completions", gw.proxy_url))
+        .bearer_auth(&key)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("proxy request");
+    let status = resp.status().as_u16();
+    let rid = resp.headers()["x-request-id"]
+        .to_str()
+        .expect("request id")
+        .to_owned();
+    let answer = resp.text().await.unwrap_or_default();
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(gw.trace_by_request_id(&rid).await["model"], MODEL);
+}

@@ -4,6 +4,7 @@
 
 import { declaresJson, pathOnly, PluginError } from "./http.js";
 import { eventJson } from "./sse.js";
+import { LARGE_BODY_BYTES, topLevelFields } from "./scan.js";
 import { decode, encode } from "./utf8.js";
 
 /** Ends the paths whose streams report usage only when asked (chat and legacy completions). */
@@ -32,9 +33,36 @@ export function jsonRequest(head, body) {
   }
 }
 
-/** `{model, stream}` from a JSON body (the WIT `request-facts`). */
+/**
+ * The top-level `names` of a large body, each parsed alone (`undefined`
+ * when absent): what `JSON.parse` of the whole body would give for them,
+ * without the memory it would take. `null` when the body is no object.
+ */
+function largeBodyFields(body, names) {
+  const ranges = topLevelFields(body, names);
+  if (ranges === null) return null;
+  const out = {};
+  names.forEach((name, i) => {
+    const range = ranges[i];
+    if (range === null) return;
+    try {
+      out[name] = JSON.parse(decode(body.subarray(range[0], range[1])));
+    } catch {
+      out[name] = undefined;
+    }
+  });
+  return out;
+}
+
+/**
+ * `{model, stream}` from a JSON body (the WIT `request-facts`). A body over
+ * LARGE_BODY_BYTES is scanned, not parsed, so any body the gateway accepts
+ * fits in the plugin's memory; its syntax is then left to the provider.
+ */
 export function inspect(head, body) {
-  const value = jsonRequest(head, body);
+  const value = body.length > LARGE_BODY_BYTES
+    ? largeBodyFields(body, ["model", "stream"])
+    : jsonRequest(head, body);
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     return { model: null, stream: false };
   }
@@ -53,6 +81,7 @@ export function inspect(head, body) {
  */
 export function askForStreamUsage(head, body) {
   if (!pathOnly(head.path).endsWith(USAGE_OPT_IN_SUFFIX)) return null;
+  if (body.length > LARGE_BODY_BYTES) return askForLargeStreamUsage(body);
   const value = jsonRequest(head, body);
   if (value === null || typeof value !== "object" || Array.isArray(value)) return null;
   if (value.stream !== true || value.stream_options?.include_usage === true) return null;
@@ -65,6 +94,36 @@ export function askForStreamUsage(head, body) {
       ? { ...options, include_usage: true }
       : { include_usage: true };
   return encode(JSON.stringify(value));
+}
+
+/**
+ * `askForStreamUsage` for a large body: spliced into the client's bytes,
+ * never re-encoded whole; a client's `stream_options` is replaced by itself
+ * with `include_usage: true`.
+ */
+function askForLargeStreamUsage(body) {
+  const ranges = topLevelFields(body, ["stream", "stream_options"]);
+  if (ranges === null || ranges[0] === null) return null;
+  const raw = (range) => decode(body.subarray(range[0], range[1]));
+  if (raw(ranges[0]) !== "true") return null;
+  if (ranges[1] === null) return spliceFirstField(body, '"stream_options":{"include_usage":true}');
+  let options;
+  try {
+    options = JSON.parse(raw(ranges[1]));
+  } catch {
+    options = null;
+  }
+  if (options?.include_usage === true) return null;
+  const replaced = options !== null && typeof options === "object" && !Array.isArray(options)
+    ? { ...options, include_usage: true }
+    : { include_usage: true };
+  const insert = encode(JSON.stringify(replaced));
+  const [from, to] = ranges[1];
+  const out = new Uint8Array(body.length - (to - from) + insert.length);
+  out.set(body.subarray(0, from), 0);
+  out.set(insert, from);
+  out.set(body.subarray(to), from + insert.length);
+  return out;
 }
 
 /** `original` (a JSON object's bytes) with `field` inserted as its first member. */
@@ -113,6 +172,10 @@ export function usageFromObject(usage) {
 
 /** Usage from a whole JSON answer; `null` without one. */
 export function usageFromBody(body, read = usageFromObject) {
+  if (body.length > LARGE_BODY_BYTES) {
+    const fields = largeBodyFields(body, ["usage"]);
+    return fields === null ? null : read(fields.usage ?? null);
+  }
   try {
     const value = JSON.parse(decode(body));
     return value !== null && typeof value === "object" ? read(value.usage ?? null) : null;

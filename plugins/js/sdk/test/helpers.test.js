@@ -78,3 +78,27 @@ test("usage of either shape is read, anything else is null", () => {
   assert.equal(openai.usageFromBody(bytes("<html>")), null);
   assert.equal(openai.usageFromBody(bytes("null")), null);
 });
+
+test("a large body is scanned for its top-level members, not parsed", async () => {
+  const { topLevelFields, LARGE_BODY_BYTES } = await import("../src/scan.js");
+  const doc = bytes('{"messages":[{"model":"inner","x":"]}\\"{"}],"model" : "gpt-4o","stream":true,"n":[1,[2]],"s":"a,b"}');
+  const found = topLevelFields(doc, ["model", "stream", "n", "s", "missing"]);
+  const at = (i) => text(doc.subarray(found[i][0], found[i][1]));
+  assert.equal(at(0), '"gpt-4o"');
+  assert.equal(at(1), "true");
+  assert.equal(at(2), "[1,[2]]");
+  assert.equal(at(3), '"a,b"');
+  assert.equal(found[4], null);
+  assert.equal(topLevelFields(bytes("[1,2]"), ["model"]), null);
+
+  const zeros = `{"model":"gpt-4o-mini","messages":[${"0,".repeat(3_000_000)}0],"stream":true}`;
+  const big = bytes(zeros);
+  assert.ok(big.length > LARGE_BODY_BYTES);
+  assert.deepEqual(openai.inspect(post("/v1/chat/completions"), big), { model: "gpt-4o-mini", stream: true });
+  const asked = text(openai.askForStreamUsage(post("/v1/chat/completions"), big));
+  assert.ok(asked.startsWith('{"stream_options":{"include_usage":true},"model"'));
+  assert.equal(asked.length, zeros.length + '"stream_options":{"include_usage":true},'.length);
+  const withOptions = bytes(`{"stream":true,"stream_options":{"x":1},"messages":[${"0,".repeat(600_000)}0]}`);
+  const replaced = text(openai.askForStreamUsage(post("/v1/chat/completions"), withOptions));
+  assert.ok(replaced.startsWith('{"stream":true,"stream_options":{"x":1,"include_usage":true},"messages"'));
+});
