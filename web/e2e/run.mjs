@@ -247,9 +247,14 @@ try {
     await dialog.getByLabel("Name").fill("e2e-app");
     await dialog.getByLabel("Provider").selectOption({ label: "openai" });
     await dialog.getByLabel("team-a").check();
+    await dialog.getByLabel("Files").check();
     await dialog.getByRole("button", { name: "Create key" }).click();
     const created = page.getByRole("dialog", { name: "Client key created" });
     clientKey = (await created.getByTestId("new-client-key").textContent()).trim();
+    const keys = await adminCall(gateway, "GET", "/api/user-service/keys");
+    const made = (keys.items ?? keys).find((k) => k.name === "e2e-app");
+    const classes = [...(made?.endpoint_classes ?? [])].sort().join(",");
+    expect(classes === "embeddings,files,inference,models,token_counting", `the key was granted ${classes}`);
     expect(clientKey.startsWith("aip-"), `unexpected key ${clientKey}`);
     await created.getByRole("button", { name: "Copy key" }).click();
     await created.getByText("Copied to the clipboard.").waitFor();

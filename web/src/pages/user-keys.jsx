@@ -77,6 +77,7 @@ function KeyForm({ keyRow, providers, upstreamKeys, admin }) {
         </fieldset>
       ) : null}
       {admin ? <LimitFields specs={CLIENT_LIMITS} limits={keyRow?.limits} /> : null}
+      {admin ? <EndpointClassFields granted={keyRow?.endpoint_classes ?? DEFAULT_ENDPOINT_CLASSES} /> : null}
       <Field label="Allowed models" hint="Empty allows every model. One per line or comma-separated; gpt-4o* matches a prefix.">
         {(id) => <Textarea id={id} name="allowed_models" defaultValue={(keyRow?.allowed_models ?? []).join("\n")} rows={3} />}
       </Field>
@@ -93,6 +94,46 @@ function KeyForm({ keyRow, providers, upstreamKeys, admin }) {
   );
 }
 
+/** The classes of provider endpoint a key may be granted, as the API names them. */
+const ENDPOINT_CLASSES = [
+  { value: "inference", label: "Inference", hint: "chat, completions, messages, images, audio" },
+  { value: "embeddings", label: "Embeddings" },
+  { value: "models", label: "Models", hint: "listing models" },
+  { value: "token_counting", label: "Token counting" },
+  { value: "files", label: "Files", hint: "shared by every key of the upstream account" },
+  { value: "batches", label: "Batches" },
+  { value: "fine_tuning", label: "Fine-tuning" },
+  { value: "other", label: "Other", hint: "anything the plugin does not classify" },
+];
+const DEFAULT_ENDPOINT_CLASSES = ["inference", "embeddings", "models", "token_counting"];
+
+function EndpointClassFields({ granted }) {
+  const on = new Set(granted);
+  return (
+    <fieldset className="grid gap-2">
+      <legend className="mb-1 text-sm font-medium">Endpoint classes</legend>
+      <input type="hidden" name="endpoint_classes_shown" value="1" />
+      <p className="text-sm text-muted-foreground">
+        What the key may call at the provider; anything else is refused before it reaches the upstream.
+      </p>
+      <div className="grid grid-cols-2 gap-1 rounded-md border p-2">
+        {ENDPOINT_CLASSES.map((c) => (
+          <label key={c.value} className="flex items-center gap-2 rounded px-1 py-1 text-sm hover:bg-muted" title={c.hint}>
+            <input
+              type="checkbox"
+              name="endpoint_class"
+              value={c.value}
+              defaultChecked={on.has(c.value)}
+              className="size-4 accent-[hsl(var(--primary))]"
+            />
+            {c.label}
+          </label>
+        ))}
+      </div>
+    </fieldset>
+  );
+}
+
 function keyInput(form, editing) {
   const body = { name: String(form.get("name") ?? "").trim() };
   if (!body.name) throw new Error("Give the key a name.");
@@ -101,6 +142,7 @@ function keyInput(form, editing) {
   if (form.get("strategy")) body.strategy = String(form.get("strategy"));
   if (form.get("limit_requests_per_second") !== null) body.limits = limitsFromForm(form, CLIENT_LIMITS);
   body.allowed_models = parseList(form.get("allowed_models"));
+  if (form.get("endpoint_classes_shown")) body.endpoint_classes = form.getAll("endpoint_class").map(String);
   const expires = String(form.get("expires_at") ?? "");
   if (expires) {
     const iso = localToIso(expires);
