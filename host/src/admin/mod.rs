@@ -13,6 +13,7 @@
 mod audit;
 mod auth;
 mod basic_cache;
+mod client_key_input;
 mod client_keys;
 mod config_sync;
 mod endpoint_grant;
