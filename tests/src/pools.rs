@@ -8,6 +8,11 @@ use serde_json::{Value, json};
 
 use crate::gateway::TestGateway;
 
+/// The body [`TestGateway::chat`] sends.
+pub fn chat_body() -> Value {
+    json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]})
+}
+
 /// A client key and the upstream keys in its pool.
 pub struct Pool {
     pub client_key: String,
@@ -65,12 +70,36 @@ impl TestGateway {
             .clone()
     }
 
+    /// Asserts that client key `client_id`'s token counter holds `charged`
+    /// today: with its daily token quota set to `charged` plus one
+    /// [`TestGateway::chat`] request's estimate, less one, that request is
+    /// refused; with exactly that, it is admitted. (It changes the quota.)
+    pub async fn assert_tokens_charged(&self, client_id: i64, client_key: &str, charged: i64) {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let body = serde_json::to_vec(&chat_body()).expect("json");
+        let estimate = i64::try_from(body.len().div_ceil(4)).expect("small") + 256;
+        let path = format!("/api/user-service/keys/{client_id}");
+        for (quota, status) in [(charged + estimate - 1, 429), (charged + estimate, 200)] {
+            self.admin_ok(
+                Method::PUT,
+                &path,
+                Some(json!({"limits": {"tokens_per_day": quota}})),
+            )
+            .await;
+            assert_eq!(
+                self.chat(client_key).await.0,
+                status,
+                "quota {quota}: the counter should hold {charged}"
+            );
+        }
+    }
+
     /// An OpenAI chat completion through the proxy: status, headers, body.
     pub async fn chat(&self, client_key: &str) -> (u16, reqwest::header::HeaderMap, Value) {
         let resp = reqwest::Client::new()
             .post(format!("{}/v1/chat/completions", self.proxy_url))
             .bearer_auth(client_key)
-            .json(&json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}))
+            .json(&chat_body())
             .send()
             .await
             .expect("proxy request");

@@ -8,39 +8,14 @@ use std::time::{Duration, Instant};
 
 use ai_proxy_tests::gateway::TestGateway;
 use ai_proxy_tests::mock::MockUpstream;
+use ai_proxy_tests::pools::chat_body;
 use ai_proxy_tests::redis::PrivateRedis;
-use reqwest::Method;
 use serde_json::json;
 
-/// The body `TestGateway::chat` sends, and its token estimate.
+/// The token estimate of `TestGateway::chat`'s request.
 fn chat_estimate() -> i64 {
-    let body = serde_json::to_vec(
-        &json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}),
-    )
-    .unwrap();
+    let body = serde_json::to_vec(&chat_body()).unwrap();
     i64::try_from(body.len().div_ceil(4)).unwrap() + 256
-}
-
-/// Sets the key's daily token quota to `charged` plus one more request's
-/// estimate, minus one then exactly: the first refuses and the second
-/// admits only if the counter holds `charged`.
-async fn assert_counter_holds(gw: &TestGateway, client_id: i64, key: &str, charged: i64) {
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let path = format!("/api/user-service/keys/{client_id}");
-    let next = chat_estimate();
-    for (quota, status) in [(charged + next - 1, 429), (charged + next, 200)] {
-        gw.admin_ok(
-            Method::PUT,
-            &path,
-            Some(json!({"limits": {"tokens_per_day": quota}})),
-        )
-        .await;
-        assert_eq!(
-            gw.chat(key).await.0,
-            status,
-            "quota {quota}: the counter should hold {charged}"
-        );
-    }
 }
 
 #[tokio::test]
@@ -74,7 +49,8 @@ async fn an_answer_without_readable_usage_is_charged_its_estimate_and_traced() {
             .contains("charged the estimate"),
         "{trace}"
     );
-    assert_counter_holds(&gw, pool.client_id, &pool.client_key, chat_estimate()).await;
+    gw.assert_tokens_charged(pool.client_id, &pool.client_key, chat_estimate())
+        .await;
 }
 
 /// Runs `redis-cli` against the private server.
