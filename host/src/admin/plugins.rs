@@ -54,6 +54,12 @@ pub struct PluginView {
     /// Calls, failures and call times on this instance since it started.
     #[serde(skip_serializing_if = "Option::is_none")]
     metrics: Option<MetricsView>,
+    /// Whether the plugin declares its endpoints (the WIT `endpoints`
+    /// interface). One that does not serves only client keys granted the
+    /// endpoint class `other`; rebuild it with a current SDK. `None` when
+    /// the version is not loaded on this instance.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    declares_endpoints: Option<bool>,
 }
 
 /// A plugin row without its bytes.
@@ -115,8 +121,10 @@ async fn views(state: &AdminState, rows: Vec<PluginRow>) -> Result<Vec<PluginVie
                     })
                     .map(|p| p.name.clone())
                     .collect();
+                let loaded = state.registry.get(&sha256);
                 PluginView {
-                    metrics: state.registry.get(&sha256).map(|p| p.metrics.view()),
+                    metrics: loaded.as_ref().map(|p| p.metrics.view()),
+                    declares_endpoints: loaded.as_ref().map(|p| p.endpoints.declared()),
                     id,
                     name,
                     version,
