@@ -1,5 +1,7 @@
 //! The master key: from `AI_PROXY_MASTER_KEY`, else a key file created
-//! with mode 0600 at first start (and made 0600 again if found looser).
+//! with mode 0600 at first start, in a data directory created 0700 when
+//! missing (and made 0600 again if found looser). An error names the
+//! setting and how to make a key.
 
 use std::io::Write;
 use std::path::Path;
@@ -12,7 +14,9 @@ use rand::RngCore;
 pub enum MasterKeyError {
     #[error("AI_PROXY_MASTER_KEY must be 32 bytes as base64 or 64 hex characters")]
     BadValue,
-    #[error("master key file {path}: {source}")]
+    #[error(
+        "master key file {path}: {source}; make the data directory (AI_PROXY_DATA_DIR) writable, or give the key as AI_PROXY_MASTER_KEY: 32 random bytes in base64 (`openssl rand -base64 32`), the same on every instance sharing the database"
+    )]
     File {
         path: String,
         source: std::io::Error,
@@ -39,6 +43,8 @@ pub fn load_master_key(
             decode(&text).ok_or(MasterKeyError::BadValue)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // On PostgreSQL nothing else has made the data directory yet.
+            crate::store::private_files::private_dir(data_dir).map_err(file_err)?;
             let mut key = [0u8; 32];
             rand::thread_rng().fill_bytes(&mut key);
             let mut options = std::fs::OpenOptions::new();
@@ -87,6 +93,31 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_missing_data_directory_is_created_private_for_the_key_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = std::env::temp_dir().join(format!("aip-mk-{}", super::super::random_hex(6)));
+        let dir = root.join("not").join("there");
+        load_master_key(None, &dir).expect("created with its directory");
+        let mode = std::fs::metadata(&dir).expect("dir").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_unwritable_data_directory_names_the_setting_that_replaces_the_file() {
+        // A file where the directory should be: nothing can be created under it.
+        let blocker = std::env::temp_dir().join(format!("aip-mk-{}", super::super::random_hex(6)));
+        std::fs::write(&blocker, b"not a directory").expect("file");
+        let err = load_master_key(None, &blocker.join("data")).expect_err("no directory");
+        let message = err.to_string();
+        assert!(message.contains("AI_PROXY_MASTER_KEY"), "{message}");
+        assert!(message.contains("openssl rand -base64 32"), "{message}");
+        let _ = std::fs::remove_file(&blocker);
     }
 
     #[cfg(unix)]
