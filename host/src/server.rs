@@ -75,6 +75,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
 async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
     let db = store::connect(&config.database_url, &config.data_dir).await?;
     let master_key = load_master_key(config.master_key.as_deref(), &config.data_dir)?;
+    store::key_check::verify(&db, &master_key).await?;
     let secrets = SecretBox::new(&master_key);
     store::rebind::rebind_secrets(&db, &secrets).await?;
     if let Some(password) = bootstrap::ensure_admin(&db, config.admin_password.as_deref()).await? {

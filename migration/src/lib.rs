@@ -20,6 +20,7 @@ mod m20261205_000012_user_grants;
 mod m20261205_000013_endpoint_classes;
 mod m20261205_000014_oauth_client_reset;
 mod m20261205_000015_provider_billing_headers;
+mod m20261205_000016_master_key_check;
 
 /// Every migration in order.
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000013_endpoint_classes::Migration),
             Box::new(m20261205_000014_oauth_client_reset::Migration),
             Box::new(m20261205_000015_provider_billing_headers::Migration),
+            Box::new(m20261205_000016_master_key_check::Migration),
         ]
     }
 }

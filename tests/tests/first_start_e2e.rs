@@ -41,3 +41,66 @@ async fn first_start_on_postgres_in_an_empty_directory_creates_its_data_director
     let _ = std::fs::remove_dir_all(&fresh);
     db.drop_database().await;
 }
+
+/// An instance whose master key is not the one the database was set up
+/// with refuses to start, and says why.
+#[tokio::test]
+async fn an_instance_with_another_master_key_refuses_to_start() {
+    let Some(db) = TempDatabase::create("key_mismatch").await else {
+        return;
+    };
+    let first = TestGateway::start_with(&[
+        ("DATABASE_URL", db.url.clone()),
+        ("AI_PROXY_MASTER_KEY", "a".repeat(64)),
+    ])
+    .await;
+    let data_dir = std::env::temp_dir().join(format!(
+        "aip-key-mismatch-{}-{}",
+        std::process::id(),
+        ai_proxy_tests::gateway::free_port()
+    ));
+    let output = tokio::task::spawn_blocking({
+        let (url, data_dir) = (db.url.clone(), data_dir.clone());
+        move || {
+            std::process::Command::new(ai_proxy_tests::gateway::gateway_binary())
+                .env_clear()
+                .env("PATH", std::env::var("PATH").unwrap_or_default())
+                .env("DATABASE_URL", url)
+                .env("AI_PROXY_DATA_DIR", &data_dir)
+                .env("AI_PROXY_MASTER_KEY", "b".repeat(64))
+                .env("AI_PROXY_ADMIN_PASSWORD", "irrelevant-password")
+                .env(
+                    "AI_PROXY_PROXY_ADDR",
+                    format!("127.0.0.1:{}", ai_proxy_tests::gateway::free_port()),
+                )
+                .env(
+                    "AI_PROXY_ADMIN_ADDR",
+                    format!("127.0.0.1:{}", ai_proxy_tests::gateway::free_port()),
+                )
+                .output()
+                .expect("run the gateway")
+        }
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "it started: {stderr}");
+    assert!(
+        stderr.contains("not the one this database was set up with")
+            && stderr.contains("AI_PROXY_MASTER_KEY"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(&"b".repeat(64)),
+        "the key is never printed"
+    );
+    // The first instance goes on serving.
+    let mock = MockUpstream::start().await;
+    let key = first
+        .client_key_for("openai", &mock.base_url(), "sk-up")
+        .await;
+    assert_eq!(first.chat(&key).await.0, 200);
+    drop(first);
+    let _ = std::fs::remove_dir_all(&data_dir);
+    db.drop_database().await;
+}

@@ -6,6 +6,7 @@
 
 pub mod bootstrap;
 pub mod entities;
+pub mod key_check;
 pub mod private_files;
 pub mod rebind;
 
