@@ -12,6 +12,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// Clients remembered at most; the oldest entries are dropped beyond it,
@@ -23,6 +24,9 @@ pub struct ClientBlame {
     limit: usize,
     window: Duration,
     failures: Mutex<HashMap<i32, VecDeque<Instant>>>,
+    /// Whether any failure was ever recorded: until then every request's
+    /// check is one atomic load, no lock (the proxy's hot path).
+    any: AtomicBool,
 }
 
 impl ClientBlame {
@@ -33,6 +37,7 @@ impl ClientBlame {
             limit,
             window,
             failures: Mutex::new(HashMap::new()),
+            any: AtomicBool::new(false),
         }
     }
 
@@ -42,6 +47,7 @@ impl ClientBlame {
             return;
         }
         let now = Instant::now();
+        self.any.store(true, Ordering::Release);
         let mut map = self.lock();
         if map.len() >= MAX_BLAMED_CLIENTS && !map.contains_key(&client) {
             let window = self.window;
@@ -65,7 +71,7 @@ impl ClientBlame {
 
     /// When `client` is refused, how long until it is not.
     pub fn refused(&self, client: i32) -> Option<Duration> {
-        if self.limit == 0 {
+        if self.limit == 0 || !self.any.load(Ordering::Acquire) {
             return None;
         }
         let map = self.lock();
