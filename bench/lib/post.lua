@@ -1,11 +1,16 @@
 -- wrk script: POST one chat completion per request and print a machine-readable summary.
--- Environment: BENCH_STREAM=1 for an SSE request, BENCH_AUTH=<bearer token>.
+-- Environment: BENCH_STREAM=1 for an SSE request, BENCH_AUTH=<bearer token>,
+-- BENCH_DELAY_MS=<ms> to have the mock pace a stream's events.
 local stream = os.getenv("BENCH_STREAM") == "1"
 local auth = os.getenv("BENCH_AUTH") or "sk-bench"
+local delay = os.getenv("BENCH_DELAY_MS")
 
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. auth
+if delay and delay ~= "" then
+  wrk.headers["x-mock-delay-ms"] = delay
+end
 if stream then
   wrk.body = '{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}'
 else

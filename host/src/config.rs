@@ -137,7 +137,7 @@ pub struct Config {
     /// What a client connection to the proxy port must respect
     /// (`AI_PROXY_MAX_HEADERS`, `_MAX_HEADER_BYTES`, `_MAX_REQUEST_LINE_BYTES`,
     /// `_HEADERS_WITH_UNDERSCORES`, `_HEAD_TIMEOUT_MS`, `_WRITE_TIMEOUT_MS`,
-    /// `_MAX_CONNECTIONS`).
+    /// `_MAX_CONNECTIONS`, `_MAX_IN_FLIGHT`).
     pub edge: EdgeLimits,
 }
 
@@ -619,12 +619,10 @@ fn edge_limits(get: &impl Fn(&str) -> Option<String>) -> Result<EdgeLimits, Conf
         "AI_PROXY_WRITE_TIMEOUT_MS",
         Some(defaults::DEFAULT_WRITE_TIMEOUT.as_millis() as u64),
     )?;
-    let max_connections: usize = parse(
-        get,
-        "AI_PROXY_MAX_CONNECTIONS",
-        Some(defaults::DEFAULT_MAX_CONNECTIONS),
-    )?;
-    let checks: [(&'static str, u64, bool, &'static str); 6] = [
+    let sized = crate::proxy::capacity::default_in_flight(crate::proxy::capacity::open_file_limit());
+    let max_connections: usize = parse(get, "AI_PROXY_MAX_CONNECTIONS", Some(sized))?;
+    let max_in_flight: usize = parse(get, "AI_PROXY_MAX_IN_FLIGHT", Some(sized))?;
+    let checks: [(&'static str, u64, bool, &'static str); 7] = [
         (
             "AI_PROXY_MAX_HEADERS",
             max_headers as u64,
@@ -662,6 +660,12 @@ fn edge_limits(get: &impl Fn(&str) -> Option<String>) -> Result<EdgeLimits, Conf
             (1..=tokio::sync::Semaphore::MAX_PERMITS).contains(&max_connections),
             "must be above 0",
         ),
+        (
+            "AI_PROXY_MAX_IN_FLIGHT",
+            max_in_flight as u64,
+            max_in_flight > 0,
+            "must be above 0",
+        ),
     ];
     for (name, value, ok, reason) in checks {
         if !ok {
@@ -682,6 +686,7 @@ fn edge_limits(get: &impl Fn(&str) -> Option<String>) -> Result<EdgeLimits, Conf
         head_timeout: Duration::from_millis(head_timeout_ms),
         write_timeout: Duration::from_millis(write_timeout_ms),
         max_connections,
+        max_in_flight,
     })
 }
 
@@ -873,6 +878,8 @@ mod tests {
             ("AI_PROXY_WRITE_TIMEOUT_MS", "0", false),
             ("AI_PROXY_MAX_CONNECTIONS", "0", false),
             ("AI_PROXY_MAX_CONNECTIONS", "1", true),
+            ("AI_PROXY_MAX_IN_FLIGHT", "0", false),
+            ("AI_PROXY_MAX_IN_FLIGHT", "1", true),
             ("AI_PROXY_HEADERS_WITH_UNDERSCORES", "allow", true),
             ("AI_PROXY_HEADERS_WITH_UNDERSCORES", "drop", false),
         ] {

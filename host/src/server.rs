@@ -21,6 +21,7 @@ use crate::limits::{CounterStore, Limiter, MemoryStore, RedisStore};
 use crate::oauth::http::EgressHttp;
 use crate::oauth::{OAuthAccounts, RefreshTask};
 use crate::plugins::{BUILTIN_PLUGINS, ClientBlame, PluginCache, PluginEngine, PluginLimits};
+use crate::proxy::capacity::InFlight;
 use crate::proxy::{Edge, Gateway, JwtVerifier, ProxyCore, TokenIssuer};
 use crate::scheduler::KeyBoard;
 use crate::secrets::{SecretBox, load_master_key};
@@ -155,6 +156,7 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
     }
     .spawn();
 
+    let in_flight = InFlight::new(config.edge.max_in_flight);
     let admin_core = Arc::new(AdminCore {
         db,
         catalog: catalog.clone(),
@@ -175,6 +177,7 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         oauth_session_ttl: config.oauth_session_ttl,
         metrics_token: config.metrics_token.clone(),
         transport: ConsoleTransport::new(config.tls.is_some(), config.trusted_proxies.clone()),
+        in_flight: in_flight.clone(),
     });
     admin_core
         .load_revocations()
@@ -234,6 +237,7 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         )),
         max_attempts: config.max_attempts,
         accounts,
+        in_flight,
     }))
 }
 

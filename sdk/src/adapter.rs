@@ -6,7 +6,9 @@ use std::marker::PhantomData;
 use crate::bindings::exports::ai_proxy::provider::provider::{
     Guest, GuestStreamParser, StreamParserBorrow,
 };
+use crate::bindings::exports::ai_proxy::provider::stream_state::{self, Fed};
 use crate::bindings::exports::ai_proxy::provider::{endpoints, stream_control};
+use crate::snapshot::{BadState, Reader, Writer};
 use crate::sse::SseParser;
 use crate::{
     EndReason, ErrorClass, Header, OutboundRequest, PluginError, Price, Provider, ProviderInfo,
@@ -132,6 +134,34 @@ impl StreamState {
         }
     }
 
+    /// The state as bytes (`stream-state`): everything a later batch needs.
+    pub fn save(&self) -> Vec<u8> {
+        let mut out = Writer::new();
+        self.framing.save(&mut out);
+        out.usage(self.usage);
+        out.u64(self.generated_bytes);
+        out.event(self.first.as_ref());
+        out.event(self.last.as_ref());
+        out.finish()
+    }
+
+    /// The state [`StreamState::save`] wrote; an empty list is a new stream.
+    pub fn restore(state: &[u8]) -> Result<StreamState, BadState> {
+        if state.is_empty() {
+            return Ok(StreamState::default());
+        }
+        let mut from = Reader::new(state)?;
+        let restored = StreamState {
+            framing: SseParser::restore(&mut from)?,
+            usage: from.usage()?,
+            generated_bytes: from.u64()?,
+            first: from.event()?,
+            last: from.event()?,
+        };
+        from.end()?;
+        Ok(restored)
+    }
+
     /// The stream's first complete event.
     pub fn first_event(&self) -> Option<&SseEvent> {
         self.first.as_ref()
@@ -164,6 +194,32 @@ impl<P: Provider> stream_control::Guest for Adapter<P> {
     fn terminal_event(parser: StreamParserBorrow<'_>, reason: EndReason) -> Vec<u8> {
         let parser: &StreamParserAdapter<P> = parser.get();
         P::terminal_event(&parser.state.borrow(), reason)
+    }
+}
+
+/// A state the host handed back that this SDK did not write: a host bug,
+/// never a provider's doing. The call traps, so the stream's usage is
+/// unknown and the gateway charges its estimate.
+fn restored(state: &[u8]) -> StreamState {
+    StreamState::restore(state).expect("the gateway handed back a stream state this plugin did not write")
+}
+
+impl<P: Provider> stream_state::Guest for Adapter<P> {
+    fn feed(state: Vec<u8>, bytes: Vec<u8>) -> Fed {
+        let mut stream = restored(&state);
+        let usage = stream.feed::<P>(&bytes);
+        Fed {
+            state: stream.save(),
+            usage,
+        }
+    }
+
+    fn finish(state: Vec<u8>) -> Option<Usage> {
+        restored(&state).finish::<P>()
+    }
+
+    fn terminal_event(state: Vec<u8>, reason: EndReason) -> Vec<u8> {
+        P::terminal_event(&restored(&state), reason)
     }
 }
 

@@ -25,18 +25,20 @@ pub mod testing;
 
 mod adapter;
 mod provider;
+mod snapshot;
 
 pub use adapter::{
     Adapter, BYTES_PER_OUTPUT_TOKEN, StreamParserAdapter, StreamState, parse_stream,
 };
 pub use provider::Provider;
+pub use snapshot::BadState;
 pub use sse::SseEvent;
 
 /// Bindings generated from `wit/provider.wit`.
 #[allow(unsafe_code, missing_docs, clippy::all)]
 pub mod bindings {
     wit_bindgen::generate!({
-        world: "provider-plugin-with-stream-control",
+        world: "provider-plugin-with-stream-state",
         path: "../wit",
         default_bindings_module: "ai_proxy_sdk::bindings",
         pub_export_macro: true,

@@ -69,6 +69,30 @@ impl SseParser {
         self.dispatch(&mut on_event);
     }
 
+    /// Writes what the parser holds (a partial line, a partial event).
+    pub(crate) fn save(&self, out: &mut crate::snapshot::Writer) {
+        out.bytes(&self.line);
+        out.flag(self.line_too_long);
+        out.flag(self.after_cr);
+        out.text(self.event.as_deref());
+        out.bytes(self.data.as_bytes());
+        out.flag(self.has_data);
+    }
+
+    /// The parser [`SseParser::save`] wrote.
+    pub(crate) fn restore(
+        from: &mut crate::snapshot::Reader<'_>,
+    ) -> Result<Self, crate::snapshot::BadState> {
+        Ok(SseParser {
+            line: from.bytes()?.to_vec(),
+            line_too_long: from.flag()?,
+            after_cr: from.flag()?,
+            event: from.text()?,
+            data: from.string()?,
+            has_data: from.flag()?,
+        })
+    }
+
     fn end_line(&mut self, on_event: &mut impl FnMut(&SseEvent)) {
         let line = std::mem::take(&mut self.line);
         if std::mem::take(&mut self.line_too_long) {

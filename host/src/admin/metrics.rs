@@ -184,6 +184,24 @@ pub async fn metrics(State(state): State<AdminState>) -> impl IntoResponse {
         "# TYPE ai_proxy_rate_limits_degraded gauge\nai_proxy_rate_limits_degraded {}",
         u8::from(state.limiter.degraded())
     );
+    let engine = state.registry.engine();
+    let _ = writeln!(
+        out,
+        "# TYPE ai_proxy_plugin_instances_live gauge\nai_proxy_plugin_instances_live {}\n\
+         # TYPE ai_proxy_plugin_instances_max gauge\nai_proxy_plugin_instances_max {}",
+        engine.live_instances(),
+        engine.max_instances()
+    );
+    let in_flight = &state.in_flight;
+    let _ = writeln!(
+        out,
+        "# TYPE ai_proxy_requests_in_flight gauge\nai_proxy_requests_in_flight {}\n\
+         # TYPE ai_proxy_requests_in_flight_max gauge\nai_proxy_requests_in_flight_max {}\n\
+         # TYPE ai_proxy_requests_shed_total counter\nai_proxy_requests_shed_total {}",
+        in_flight.in_flight(),
+        in_flight.max(),
+        in_flight.shed_total()
+    );
     (
         [(
             header::CONTENT_TYPE,

@@ -100,6 +100,8 @@ pub struct AdminCore {
     pub metrics_token: Option<crate::secrets::Secret>,
     /// TLS and trusted proxies: the scheme and client address of a request.
     pub transport: ConsoleTransport,
+    /// The proxy port's requests in flight and those it shed.
+    pub in_flight: Arc<crate::proxy::capacity::InFlight>,
 }
 
 impl AdminCore {

@@ -33,6 +33,11 @@ impl PluginRegistry {
     }
 
     /// Largest component accepted.
+    /// The engine every plugin runs on.
+    pub fn engine(&self) -> &PluginEngine {
+        &self.engine
+    }
+
     pub fn max_bytes(&self) -> usize {
         self.max_bytes
     }

@@ -4,6 +4,7 @@
 //! `determinism`) plus the host `log` import.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use wasmtime::component::{HasSelf, Linker};
@@ -73,6 +74,8 @@ pub struct PluginEngine {
     pub(super) engine: Engine,
     pub(super) linker: Linker<PluginState>,
     pub(super) limits: PluginLimits,
+    /// Instances alive now, across all plugins.
+    pub(super) live: AtomicUsize,
 }
 
 impl PluginEngine {
@@ -142,7 +145,18 @@ impl PluginEngine {
             engine,
             linker,
             limits,
+            live: AtomicUsize::new(0),
         }))
+    }
+
+    /// Instances alive now: requests between their plugin calls hold none.
+    pub fn live_instances(&self) -> usize {
+        self.live.load(Ordering::Relaxed)
+    }
+
+    /// The most instances alive at once (`AI_PROXY_PLUGIN_INSTANCES`).
+    pub fn max_instances(&self) -> u32 {
+        self.limits.instances
     }
 }
 

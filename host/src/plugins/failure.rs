@@ -26,8 +26,11 @@ pub enum FailureKind {
     OutOfMemory,
     /// The guest trapped (panic, unreachable, stack overflow...).
     Trap(String),
-    /// The host could not create an instance (pool exhausted, bad component).
+    /// The host could not create an instance (a bad component).
     Instantiate(String),
+    /// Every pooled instance is in use: the gateway is over capacity (503
+    /// `overloaded`, not the plugin's fault).
+    Busy,
     /// The plugin broke the contract (e.g. never placed the credential).
     Contract(&'static str),
 }
@@ -58,6 +61,7 @@ impl PluginFailure {
             FailureKind::OutOfMemory => "plugin_out_of_memory",
             FailureKind::Trap(_) => "plugin_trap",
             FailureKind::Instantiate(_) => "plugin_unavailable",
+            FailureKind::Busy => "overloaded",
             FailureKind::Contract(_) => "plugin_contract_violation",
         }
     }
@@ -73,6 +77,7 @@ impl fmt::Display for PluginFailure {
             FailureKind::OutOfMemory => write!(f, "plugin '{plugin}' exceeded its memory limit"),
             FailureKind::Trap(_) => write!(f, "plugin '{plugin}' crashed"),
             FailureKind::Instantiate(_) => write!(f, "plugin '{plugin}' could not be started"),
+            FailureKind::Busy => write!(f, "the gateway is at capacity"),
             FailureKind::Contract(what) => {
                 write!(f, "plugin '{plugin}' broke its contract: {what}")
             }

@@ -7,6 +7,7 @@
 //! re-entered) and every later call fails fast.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use wasmtime::component::{Instance, ResourceAny};
 use wasmtime::{Store, Trap};
@@ -18,6 +19,7 @@ use super::loaded::LoadedPlugin;
 use super::metrics::CallOutcome;
 use super::state::PluginState;
 use super::stream_control::{self, EndReason, MAX_TERMINAL_EVENT_BYTES};
+use super::stream_state::{Fed, MAX_STREAM_STATE_BYTES, StreamStateExports};
 use super::types::{
     ErrorClass, Header, OutboundRequest, PluginError, Price, RequestFacts, RequestHead, Usage,
 };
@@ -60,6 +62,22 @@ macro_rules! guest_call {
     }};
 }
 
+/// Runs a call of an optional export (a `TypedFunc` looked up by index)
+/// under the deadline and the timer, then settles it, as `guest_call!`
+/// does for the mandatory exports.
+macro_rules! typed_call {
+    ($self:ident, $input:expr, $func:expr, $params:expr) => {{
+        $self
+            .store
+            .set_epoch_deadline($self.plugin.deadline_ticks($input));
+        let timeout = $self.plugin.call_timeout($input);
+        let started = std::time::Instant::now();
+        let call = $func.call_async(&mut $self.store, $params);
+        let outcome = tokio::time::timeout(timeout, call).await;
+        $self.settle(outcome, started)
+    }};
+}
+
 impl PluginInstance {
     /// Charges this instance's failures (traps, timeouts, memory denials)
     /// to client key `client`, in the plugin's metrics and in `blame`.
@@ -73,6 +91,7 @@ impl PluginInstance {
         instance: Instance,
         bindings: ProviderPlugin,
     ) -> Self {
+        plugin.engine().live.fetch_add(1, Ordering::Relaxed);
         PluginInstance {
             plugin,
             store,
@@ -164,12 +183,58 @@ impl PluginInstance {
         }
         let func = stream_control::typed(&mut self.store, &self.instance, index)
             .map_err(|e| self.failure(FailureKind::Trap(format!("{e:#}"))))?;
-        self.store.set_epoch_deadline(self.plugin.deadline_ticks(0));
-        let started = std::time::Instant::now();
-        let call = func.call_async(&mut self.store, (parser.0, reason));
-        let outcome = tokio::time::timeout(self.plugin.call_timeout(0), call).await;
-        let (bytes,) = self.settle(outcome, started)?;
+        let (bytes,) = typed_call!(self, 0, func, (parser.0, reason))?;
         Ok(usable_terminal_event(&self.plugin.name, bytes))
+    }
+
+    /// `stream-state.feed`: the parser whose state is `state` reads
+    /// `bytes`. A state over [`MAX_STREAM_STATE_BYTES`] fails the call.
+    pub async fn feed_state(&mut self, state: &[u8], bytes: &[u8]) -> Result<Fed, PluginFailure> {
+        let exports = self.stream_state()?;
+        let func = exports
+            .feed(&mut self.store, &self.instance)
+            .map_err(|e| self.failure(FailureKind::Trap(format!("{e:#}"))))?;
+        let (fed,) = typed_call!(self, bytes.len().saturating_add(state.len()), func, (state, bytes))?;
+        if fed.state.len() > MAX_STREAM_STATE_BYTES {
+            self.poisoned = true;
+            return Err(self.failure(FailureKind::Contract(
+                "its stream state is larger than the host keeps",
+            )));
+        }
+        Ok(fed)
+    }
+
+    /// `stream-state.finish`.
+    pub async fn finish_state(&mut self, state: &[u8]) -> Result<Option<Usage>, PluginFailure> {
+        let exports = self.stream_state()?;
+        let func = exports
+            .finish(&mut self.store, &self.instance)
+            .map_err(|e| self.failure(FailureKind::Trap(format!("{e:#}"))))?;
+        let (usage,) = typed_call!(self, state.len(), func, (state,))?;
+        Ok(usage)
+    }
+
+    /// `stream-state.terminal-event`, as [`PluginInstance::terminal_event`].
+    pub async fn terminal_event_state(
+        &mut self,
+        state: &[u8],
+        reason: EndReason,
+    ) -> Result<Option<Vec<u8>>, PluginFailure> {
+        let exports = self.stream_state()?;
+        let func = exports
+            .terminal_event(&mut self.store, &self.instance)
+            .map_err(|e| self.failure(FailureKind::Trap(format!("{e:#}"))))?;
+        let (bytes,) = typed_call!(self, state.len(), func, (state, reason))?;
+        Ok(usable_terminal_event(&self.plugin.name, bytes))
+    }
+
+    fn stream_state(&self) -> Result<StreamStateExports, PluginFailure> {
+        if self.poisoned {
+            return Err(self.failure(FailureKind::Trap("instance already failed".into())));
+        }
+        self.plugin
+            .stream_state_exports()
+            .ok_or_else(|| self.failure(FailureKind::Contract("it has no stream-state export")))
     }
 
     fn refused<T>(&self, result: Result<T, PluginError>) -> Result<T, PluginFailure> {
@@ -231,6 +296,12 @@ impl PluginInstance {
             plugin: self.plugin.name.clone(),
             kind,
         }
+    }
+}
+
+impl Drop for PluginInstance {
+    fn drop(&mut self) {
+        self.plugin.engine().live.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

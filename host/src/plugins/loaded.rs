@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
-use wasmtime::Store;
+use wasmtime::{PoolConcurrencyLimitError, Store};
 use wasmtime::component::{Component, ComponentExportIndex, Instance};
 
 use super::bindings::{ProviderPlugin, ProviderPluginIndices, ProviderPluginPre};
@@ -16,6 +16,7 @@ use super::metrics::PluginMetrics;
 use super::precompiled::PluginCache;
 use super::state::PluginState;
 use super::stream_control;
+use super::stream_state::StreamStateExports;
 use super::types;
 use super::validate::{LoadError, check_info, check_interface, world_error};
 
@@ -34,6 +35,8 @@ pub struct LoadedPlugin {
     indices: ProviderPluginIndices,
     /// `stream-control.terminal-event`, when the plugin exports it.
     terminal_event: Option<ComponentExportIndex>,
+    /// `stream-state`, when the plugin exports it.
+    stream_state: Option<StreamStateExports>,
     /// The endpoints the plugin declares (`endpoints`), read at load.
     pub endpoints: EndpointTable,
     engine: Arc<PluginEngine>,
@@ -107,6 +110,14 @@ impl LoadedPlugin {
                 })
                 .is_ok()
         });
+        let stream_state = StreamStateExports::find(&engine.engine, &component).filter(|exports| {
+            exports
+                .fit(&mut store, &instance)
+                .inspect_err(|e| {
+                    tracing::warn!(error = %format!("{e:#}"), "the plugin's stream-state export does not fit the contract; its streams keep an instance open");
+                })
+                .is_ok()
+        });
         store.set_epoch_deadline(limits.deadline_ticks());
         let declared = tokio::time::timeout(
             limits.call_timeout,
@@ -138,6 +149,7 @@ impl LoadedPlugin {
             pre,
             indices,
             terminal_event,
+            stream_state,
             endpoints: EndpointTable::new(declared),
             engine: engine.clone(),
             limits,
@@ -168,6 +180,7 @@ impl LoadedPlugin {
             pre: self.pre.clone(),
             indices: self.indices.clone(),
             terminal_event: self.terminal_event,
+            stream_state: self.stream_state,
             endpoints: self.endpoints.clone(),
             engine: self.engine.clone(),
             limits,
@@ -191,7 +204,11 @@ impl LoadedPlugin {
             }
             Err(e) => Err(PluginFailure {
                 plugin: self.name.clone(),
-                kind: FailureKind::Instantiate(format!("{e:#}")),
+                kind: if e.downcast_ref::<PoolConcurrencyLimitError>().is_some() {
+                    FailureKind::Busy
+                } else {
+                    FailureKind::Instantiate(format!("{e:#}"))
+                },
             }),
         }
     }
@@ -199,6 +216,16 @@ impl LoadedPlugin {
     /// Whether the plugin exports `stream-control` (can end streams early).
     pub fn has_stream_control(&self) -> bool {
         self.terminal_event.is_some()
+    }
+
+    /// Whether the plugin exports `stream-state`: its streams hold no
+    /// instance between batches.
+    pub fn keeps_stream_state(&self) -> bool {
+        self.stream_state.is_some()
+    }
+
+    pub(super) fn stream_state_exports(&self) -> Option<StreamStateExports> {
+        self.stream_state
     }
 
     pub(super) fn terminal_event_index(&self) -> Option<ComponentExportIndex> {
@@ -211,6 +238,10 @@ impl LoadedPlugin {
 
     pub(super) fn call_timeout(&self, input_bytes: usize) -> Duration {
         self.limits.budget_for(input_bytes)
+    }
+
+    pub(super) fn engine(&self) -> &PluginEngine {
+        &self.engine
     }
 
     /// The limits this copy runs under.

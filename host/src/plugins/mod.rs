@@ -1,9 +1,10 @@
 //! Provider plugins: WebAssembly components run under wasmtime.
 //!
 //! A component is compiled once ([`LoadedPlugin`]) and pre-instantiated;
-//! every request gets a fresh, cheap instance ([`PluginInstance`]) from the
-//! pooling allocator, so nothing one request's plugin call sees can reach
-//! another. Every call runs under an epoch deadline and a memory cap; a
+//! a request makes fresh, cheap instances ([`PluginInstance`]) from the
+//! pooling allocator when it has calls to make and lets them go in between
+//! ([`PluginCalls`]), so nothing one request's plugin call sees can reach
+//! another, and a request waiting on its upstream holds no instance. Every call runs under an epoch deadline and a memory cap; a
 //! trap, a timeout or a memory overrun becomes a [`PluginFailure`] for that
 //! request only, and the instance is thrown away.
 //!
@@ -25,7 +26,9 @@ mod loaded;
 mod metrics;
 mod precompiled;
 mod state;
+mod calls;
 mod stream_control;
+mod stream_state;
 mod validate;
 
 /// Start of the reason stored with a version the failure guard disabled;
@@ -42,7 +45,9 @@ pub use instance::{PluginInstance, StreamParser};
 pub use loaded::LoadedPlugin;
 pub use metrics::{CallOutcome, MetricsView, PluginMetrics, RecentFailures};
 pub use precompiled::PluginCache;
+pub use calls::PluginCalls;
 pub use stream_control::{EndReason, MAX_TERMINAL_EVENT_BYTES};
+pub use stream_state::{Fed, MAX_STREAM_STATE_BYTES};
 pub use validate::{DEFAULT_MAX_PLUGIN_BYTES, LoadError, check_bytes};
 
 /// Headers as plugins receive them; values that are not text are left out.

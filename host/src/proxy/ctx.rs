@@ -20,6 +20,8 @@ pub struct RequestCtx {
     /// Set when the client stopped reading the answer or went away: the
     /// connection is dropped, never finished (finishing would write again).
     pub client_gone: bool,
+    /// The request's place among those in flight (`AI_PROXY_MAX_IN_FLIGHT`).
+    pub in_flight: Option<super::capacity::InFlightPermit>,
 }
 
 impl RequestCtx {
@@ -36,6 +38,7 @@ impl RequestCtx {
             traced: true,
             quota: None,
             client_gone: false,
+            in_flight: None,
         }
     }
 

@@ -5,7 +5,7 @@
 use bytes::Bytes;
 
 use super::path::PathError;
-use crate::plugins::{EndpointClass, PluginFailure};
+use crate::plugins::{EndpointClass, FailureKind, PluginFailure};
 
 /// Who caused a failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,9 +79,24 @@ pub enum ProxyError {
     UpstreamTimeout,
     #[error("upstream connection failed while the answer was being sent")]
     UpstreamBroken(String),
+    /// More requests in flight than the gateway takes
+    /// (`AI_PROXY_MAX_IN_FLIGHT`), or every plugin instance in use: shed
+    /// before any work, with a hint to come back shortly.
+    #[error("the gateway is at capacity; retry shortly")]
+    Overloaded,
     /// An OAuth key's token could not be made fresh (the detail says why).
     #[error("the upstream account's access token could not be refreshed")]
     UpstreamCredential(String),
+}
+
+impl From<PluginFailure> for ProxyError {
+    /// A plugin's failure; no free instance is the gateway at capacity.
+    fn from(failure: PluginFailure) -> ProxyError {
+        match failure.kind {
+            FailureKind::Busy => ProxyError::Overloaded,
+            _ => ProxyError::Plugin(failure),
+        }
+    }
 }
 
 impl ProxyError {
@@ -101,6 +116,7 @@ impl ProxyError {
             ProxyError::ProviderUnavailable(..)
             | ProxyError::NoUsableKey { .. }
             | ProxyError::LimiterUnavailable
+            | ProxyError::Overloaded
             | ProxyError::UpstreamCredential(_) => 503,
             ProxyError::Plugin(f) if f.is_client_error() => 400,
             ProxyError::Plugin(_) => 502,
@@ -130,6 +146,7 @@ impl ProxyError {
             ProxyError::ProviderUnavailable(..)
             | ProxyError::NoUsableKey { .. }
             | ProxyError::LimiterUnavailable
+            | ProxyError::Overloaded
             | ProxyError::EgressDenied(_) => Fault::Gateway,
             ProxyError::UpstreamUnreachable(_)
             | ProxyError::UpstreamTimeout
@@ -140,6 +157,9 @@ impl ProxyError {
 
     /// OpenAI's `error.type` vocabulary.
     fn error_type(&self) -> &'static str {
+        if matches!(self, ProxyError::Overloaded) {
+            return "overloaded";
+        }
         match self.status() {
             401 | 403 => "authentication_error",
             413 | 400 => "invalid_request_error",
@@ -173,6 +193,7 @@ impl ProxyError {
             ProxyError::UpstreamTimeout => "upstream_timeout",
             ProxyError::UpstreamBroken(_) => "upstream_broken",
             ProxyError::UpstreamCredential(_) => "upstream_credential_unavailable",
+            ProxyError::Overloaded => "overloaded",
         }
     }
 
@@ -196,7 +217,7 @@ impl ProxyError {
             ProxyError::RateLimited { retry_after, .. }
             | ProxyError::PluginFailuresProvoked { retry_after } => Some(*retry_after),
             ProxyError::NoUsableKey { retry_after, .. } => *retry_after,
-            ProxyError::LimiterUnavailable => Some(1),
+            ProxyError::LimiterUnavailable | ProxyError::Overloaded => Some(1),
             _ => None,
         }
     }
@@ -221,7 +242,6 @@ impl ProxyError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugins::FailureKind;
 
     #[test]
     fn statuses_follow_the_contract() {

@@ -20,7 +20,7 @@ use super::mask;
 use super::meter::{MAX_CLASSIFIED_BODY_BYTES, Meter, Metered};
 use super::quota_cut::{StreamWatch, Verdict};
 use crate::egress::exchange::{ExchangeError, open_exchange};
-use crate::plugins::PluginInstance;
+use crate::plugins::PluginCalls;
 use crate::secrets::Secret;
 
 /// Response headers not passed to the client (hop-by-hop).
@@ -172,24 +172,19 @@ async fn start_response(
 async fn pump(
     answer: &mut Answer<'_>,
     session: &mut Session,
-    instance: &mut PluginInstance,
-    mut meter: Option<&mut Meter>,
+    calls: &mut PluginCalls,
+    meter: &mut Meter,
     mut watch: Option<&mut StreamWatch<'_>>,
 ) -> Option<Interruption> {
     loop {
         match answer.upstream.read_response_body().await {
             Ok(Some(chunk)) => {
-                let mut running = None;
-                if let Some(meter) = meter.as_deref_mut() {
-                    running = meter.observe(instance, &chunk).await;
-                }
-                if let Some(watch) = watch.as_deref_mut() {
-                    let parser = meter.as_deref().and_then(Meter::parser);
-                    if let Verdict::Cut { keep, end } =
-                        watch.check(&chunk, running, instance, parser).await
-                    {
-                        return end_early(session, chunk.slice(..keep), end).await;
-                    }
+                let running = meter.observe(calls, &chunk).await;
+                if let Some(watch) = watch.as_deref_mut()
+                    && let Verdict::Cut { keep, end } =
+                        watch.check(&chunk, running, calls, meter).await
+                {
+                    return end_early(session, chunk.slice(..keep), end).await;
                 }
                 if session
                     .write_response_body(Some(chunk), false)
@@ -229,23 +224,17 @@ pub async fn relay(
     mut answer: Answer<'_>,
     session: &mut Session,
     ctx: &mut RequestCtx,
-    instance: &mut PluginInstance,
+    calls: &mut PluginCalls,
 ) -> Result<Forwarded, ProxyError> {
-    let mut meter = Meter::new(instance, &answer.head).await;
+    let watched = ctx.quota.as_ref().is_some_and(|hold| hold.cuts());
+    let mut meter = Meter::new(calls, &answer.head, watched).await;
     let is_stream = meter.is_stream();
     let interrupted = if start_response(&answer.head, session, ctx).await? {
         let mut watch = match ctx.quota.as_mut() {
             Some(hold) if is_stream => hold.watch(),
             _ => None,
         };
-        let interrupted = pump(
-            &mut answer,
-            session,
-            instance,
-            Some(&mut meter),
-            watch.as_mut(),
-        )
-        .await;
+        let interrupted = pump(&mut answer, session, calls, &mut meter, watch.as_mut()).await;
         if let Some(crossed) = watch.as_ref().and_then(StreamWatch::crossed) {
             let (class, message) = crossed.trace();
             ctx.trace.error_class = Some(class.to_owned());
@@ -255,7 +244,7 @@ pub async fn relay(
     } else {
         Some(Interruption::Client)
     };
-    let metered = meter.finish(instance, interrupted.is_none()).await;
+    let metered = meter.finish(calls, interrupted.is_none()).await;
     if interrupted.is_none() {
         answer.release().await;
     }

@@ -13,8 +13,9 @@
 
 use pingora::http::ResponseHeader;
 
+use super::stream_batch::StreamBatch;
 use crate::plugins::types::{ErrorClass, Usage};
-use crate::plugins::{PluginFailure, PluginInstance, StreamParser};
+use crate::plugins::{EndReason, PluginCalls, PluginFailure, StreamParser};
 
 /// Largest JSON answer copied for usage extraction; beyond it usage is unknown.
 pub const MAX_METERED_BODY_BYTES: usize = 32 * 1024 * 1024;
@@ -22,7 +23,10 @@ pub const MAX_METERED_BODY_BYTES: usize = 32 * 1024 * 1024;
 pub const MAX_CLASSIFIED_BODY_BYTES: usize = 64 * 1024;
 
 enum Mode {
-    Stream(StreamParser),
+    /// The plugin keeps its parser's state in the host (`stream-state`).
+    Batched(StreamBatch),
+    /// The plugin's parser lives in an instance kept for the stream.
+    Parser(StreamParser),
     Json { body: Vec<u8>, overflow: bool },
 }
 
@@ -43,18 +47,26 @@ pub struct Metered {
 
 impl Meter {
     /// A meter for the answer `head` starts: `text/event-stream` answers go
-    /// through the plugin's stream parser, everything else is read as one
-    /// JSON body.
-    pub async fn new(instance: &mut PluginInstance, head: &ResponseHeader) -> Meter {
+    /// through the plugin's stream parser (every chunk as it comes when
+    /// `watched`: a stream that may be cut at its quota), everything else
+    /// is read as one JSON body.
+    pub async fn new(calls: &mut PluginCalls, head: &ResponseHeader, watched: bool) -> Meter {
         let event_stream = head
             .headers
             .get("content-type")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("text/event-stream"));
         let mut failure = None;
-        let mode = if event_stream {
-            match instance.stream_parser().await {
-                Ok(parser) => Mode::Stream(parser),
+        let mode = if !event_stream {
+            Mode::Json {
+                body: Vec::new(),
+                overflow: false,
+            }
+        } else if calls.plugin().keeps_stream_state() {
+            Mode::Batched(StreamBatch::new(watched))
+        } else {
+            match stream_parser(calls).await {
+                Ok(parser) => Mode::Parser(parser),
                 Err(f) => {
                     failure = Some(f);
                     Mode::Json {
@@ -62,11 +74,6 @@ impl Meter {
                         overflow: true,
                     }
                 }
-            }
-        } else {
-            Mode::Json {
-                body: Vec::new(),
-                overflow: false,
             }
         };
         Meter {
@@ -77,31 +84,20 @@ impl Meter {
     }
 
     pub fn is_stream(&self) -> bool {
-        matches!(self.mode, Mode::Stream(_))
-    }
-
-    /// The stream's parser (for `stream-control`).
-    pub fn parser(&self) -> Option<&StreamParser> {
-        match &self.mode {
-            Mode::Stream(parser) if self.failure.is_none() => Some(parser),
-            _ => None,
-        }
+        matches!(self.mode, Mode::Batched(_) | Mode::Parser(_))
     }
 
     /// Observes one chunk on its way to the client; returns a stream's
     /// running usage when this chunk changed it.
-    pub async fn observe(&mut self, instance: &mut PluginInstance, chunk: &[u8]) -> Option<Usage> {
+    pub async fn observe(&mut self, calls: &mut PluginCalls, chunk: &[u8]) -> Option<Usage> {
         if self.failure.is_some() {
             return None;
         }
-        match &mut self.mode {
-            Mode::Stream(parser) => match instance.feed(parser, chunk).await {
-                Ok(Some(usage)) => {
-                    self.running = Some(usage);
-                    return Some(usage);
-                }
-                Ok(None) => {}
-                Err(f) => self.failure = Some(f),
+        let fed = match &mut self.mode {
+            Mode::Batched(batch) => batch.push(calls, chunk).await,
+            Mode::Parser(parser) => match calls.instance().await {
+                Ok(instance) => instance.feed(parser, chunk).await,
+                Err(f) => Err(f),
             },
             Mode::Json { body, overflow } => {
                 if !*overflow && body.len() + chunk.len() <= MAX_METERED_BODY_BYTES {
@@ -109,13 +105,47 @@ impl Meter {
                 } else {
                     *overflow = true;
                 }
+                Ok(None)
+            }
+        };
+        match fed {
+            Ok(Some(usage)) => {
+                self.running = Some(usage);
+                Some(usage)
+            }
+            Ok(None) => None,
+            Err(f) => {
+                self.failure = Some(f);
+                None
             }
         }
-        None
     }
 
-    /// The answer ended, `complete`ly or not.
-    pub async fn finish(self, instance: &mut PluginInstance, complete: bool) -> Metered {
+    /// The bytes that end the stream read so far, in the provider's format
+    /// (`stream-control`); why not, when they cannot be had.
+    pub async fn terminal_event(
+        &self,
+        calls: &mut PluginCalls,
+        reason: EndReason,
+    ) -> Result<Option<Vec<u8>>, String> {
+        if self.failure.is_some() {
+            return Err("the stream's parser failed".to_owned());
+        }
+        let instance = calls.instance().await.map_err(|f| f.to_string())?;
+        let end = match &self.mode {
+            Mode::Batched(batch) => match batch.fed_state() {
+                Some(state) => instance.terminal_event_state(state, reason).await,
+                None => return Err("bytes of the stream were not fed yet".to_owned()),
+            },
+            Mode::Parser(parser) => instance.terminal_event(parser, reason).await,
+            Mode::Json { .. } => return Err("the stream has no parser".to_owned()),
+        };
+        end.map_err(|f| f.to_string())
+    }
+
+    /// The answer ended, `complete`ly or not. The instance the last calls
+    /// ran on stays with `calls` for the cost.
+    pub async fn finish(self, calls: &mut PluginCalls, complete: bool) -> Metered {
         let Meter {
             mode,
             failure,
@@ -128,21 +158,23 @@ impl Meter {
                 failure,
             };
         }
-        let usage = match &mode {
-            Mode::Stream(parser) => {
-                instance
-                    .finish(parser)
-                    .await
-                    .map(|reported| match (reported, running) {
-                        (Some(reported), Some(running)) if !complete => {
-                            Some(larger(reported, running))
-                        }
-                        (reported, running) => reported.or(running),
-                    })
-            }
+        let reported = match mode {
+            Mode::Batched(mut batch) => batch.finish(calls).await,
+            Mode::Parser(parser) => match calls.instance().await {
+                Ok(instance) => instance.finish(&parser).await,
+                Err(f) => Err(f),
+            },
             Mode::Json { overflow: true, .. } => Ok(None),
-            Mode::Json { body, .. } => instance.body_usage(body).await,
+            Mode::Json { body, .. } => match calls.instance().await {
+                Ok(instance) => instance.body_usage(&body).await,
+                Err(f) => Err(f),
+            },
         };
+        // A stream cut short counts what it showed, where that is more.
+        let usage = reported.map(|reported| match (reported, running) {
+            (Some(reported), Some(running)) if !complete => Some(larger(reported, running)),
+            (reported, running) => reported.or(running),
+        });
         match usage {
             Ok(usage) => Metered {
                 usage,
@@ -156,6 +188,10 @@ impl Meter {
             },
         }
     }
+}
+
+async fn stream_parser(calls: &mut PluginCalls) -> Result<StreamParser, PluginFailure> {
+    calls.instance().await?.stream_parser().await
 }
 
 /// Each count of `a` and `b`, the larger.

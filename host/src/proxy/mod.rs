@@ -17,7 +17,9 @@ mod error;
 mod forward;
 mod jwt;
 mod mask;
+pub mod capacity;
 mod meter;
+mod stream_batch;
 mod oauth;
 mod path;
 mod pipeline;
@@ -73,6 +75,8 @@ pub struct ProxyCore {
     pub max_attempts: usize,
     /// Fresh access tokens for OAuth keys.
     pub accounts: Arc<OAuthAccounts>,
+    /// Requests in flight, against `AI_PROXY_MAX_IN_FLIGHT`.
+    pub in_flight: Arc<capacity::InFlight>,
 }
 
 /// The Pingora service.
@@ -83,6 +87,21 @@ pub struct Gateway {
 impl Gateway {
     pub fn new(core: Arc<ProxyCore>) -> Gateway {
         Gateway { core }
+    }
+
+    /// Answers a request past the maximum in flight: 503 `overloaded`,
+    /// traced and counted, before any other work.
+    async fn shed(&self, session: &mut Session, ctx: &mut RequestCtx) -> pingora::Result<bool> {
+        let error = ProxyError::Overloaded;
+        let req = session.req_header();
+        ctx.trace.method = req.method.as_str().to_owned();
+        ctx.trace.path = req.uri.path().to_owned();
+        ctx.trace.status_code = error.status();
+        ctx.trace.error_class = Some(error.code().to_owned());
+        ctx.trace.error_message = Some(error.detail());
+        self.core.in_flight.record_shed();
+        respond_error(session, ctx, &error).await;
+        Ok(true)
     }
 }
 
@@ -139,6 +158,10 @@ impl ProxyHttp for Gateway {
         session: &mut Session,
         ctx: &mut RequestCtx,
     ) -> pingora::Result<bool> {
+        let Some(permit) = self.core.in_flight.enter() else {
+            return self.shed(session, ctx).await;
+        };
+        ctx.in_flight = Some(permit);
         let req = session.req_header();
         if req.uri.path() == oauth::TOKEN_PATH {
             ctx.traced = false;
@@ -162,7 +185,10 @@ impl ProxyHttp for Gateway {
                 ));
             }
             ctx.trace.status_code = error.status();
-            if error.fault() != Fault::Client {
+            if matches!(error, ProxyError::Overloaded) {
+                // Summarised, not a line per request.
+                self.core.in_flight.record_shed();
+            } else if error.fault() != Fault::Client {
                 tracing::warn!(request_id = %ctx.request_id, code = error.code(), detail = %error.detail(), "request failed");
             }
             respond_error(session, ctx, &error).await;

@@ -25,8 +25,8 @@ use crate::egress::EgressError;
 use crate::egress::request::{build_request, credential_placeholder};
 use crate::health::HealthStatus;
 use crate::oauth::{RefreshError, as_bearer};
-use crate::plugins::types::{ErrorClass, OutboundRequest, RequestHead};
-use crate::plugins::{LoadedPlugin, PluginInstance, header_list};
+use crate::plugins::types::{ErrorClass, Header, OutboundRequest, RequestHead};
+use crate::plugins::{LoadedPlugin, PluginCalls, PluginFailure, header_list};
 use crate::scheduler::{NoKey, Scheduler};
 use crate::secrets::Secret;
 use crate::trace::Attempt;
@@ -89,16 +89,10 @@ pub async fn serve(
     // Limits first: nothing the client sends costs plugin work before its
     // key's limits admit it. Given back if the request ends early.
     let reservation = quota_hold::admit(&core.limiter, &client, body.len()).await?;
-    let mut instance = plugin
-        .instantiate(&ctx.request_id)
-        .await
-        .map_err(ProxyError::Plugin)?;
+    let mut calls = PluginCalls::new(plugin.clone(), &ctx.request_id);
     // What this request's bytes make the plugin do is charged to its client.
-    instance.attribute_to(client.id, core.blame.clone());
-    let facts = instance
-        .inspect(&head, &body)
-        .await
-        .map_err(ProxyError::Plugin)?;
+    calls.attribute_to(client.id, core.blame.clone());
+    let facts = calls.instance().await?.inspect(&head, &body).await?;
     ctx.trace.model = facts.model.clone();
     ctx.trace.is_stream = facts.stream;
     if !client.allows_model(facts.model.as_deref()) {
@@ -114,10 +108,20 @@ pub async fn serve(
             &provider,
             facts.model.as_deref(),
             body.len(),
-            &mut instance,
+            &mut calls,
         )
         .await?,
     );
+    // The upstream request does not depend on the key (the credential is a
+    // placeholder until `build_request`), so the plugin prepares it once.
+    let placeholder = credential_placeholder();
+    let prepared = calls
+        .instance()
+        .await?
+        .prepare(&head, &body, &placeholder)
+        .await?;
+    // Waiting on the upstream holds no instance.
+    calls.release();
 
     let request = Request {
         core,
@@ -127,15 +131,17 @@ pub async fn serve(
         plugin: &plugin,
         head: &head,
         body,
+        prepared,
+        placeholder,
     };
-    let (key, forwarded) = attempt_until_answered(&request, session, ctx, &mut instance).await?;
+    let (key, forwarded) = attempt_until_answered(&request, session, ctx, &mut calls).await?;
     account(
         &provider,
         &key,
         facts.model.as_deref(),
         forwarded,
         ctx,
-        &mut instance,
+        &mut calls,
     )
     .await
 }
@@ -150,6 +156,10 @@ struct Request<'a> {
     plugin: &'a LoadedPlugin,
     head: &'a RequestHead,
     body: bytes::Bytes,
+    /// What the plugin made of the request, with `placeholder` where the
+    /// credential goes.
+    prepared: OutboundRequest,
+    placeholder: String,
 }
 
 /// How one attempt ended, when it did not produce the answer to relay.
@@ -165,7 +175,7 @@ async fn attempt_until_answered(
     request: &Request<'_>,
     session: &mut Session,
     ctx: &mut RequestCtx,
-    instance: &mut PluginInstance,
+    calls: &mut PluginCalls,
 ) -> Result<(std::sync::Arc<ProviderKey>, Forwarded), ProxyError> {
     let core = request.core;
     let scheduler = Scheduler {
@@ -186,13 +196,7 @@ async fn attempt_until_answered(
                 ProxyError::UpstreamUnreachable(format!("resolving upstream: {}", io.kind()))
             }
         })?;
-    // The upstream request does not depend on the key (the credential is a
-    // placeholder until `build_request`), so the plugin prepares it once.
-    let placeholder = credential_placeholder();
-    let prepared = instance
-        .prepare(request.head, &request.body, &placeholder)
-        .await
-        .map_err(ProxyError::Plugin)?;
+    let (prepared, placeholder) = (&request.prepared, &request.placeholder);
     // OAuth keys take the token as a bearer token, wherever the plugin
     // puts API keys; prepared on first use.
     let mut prepared_bearer: Option<OutboundRequest> = None;
@@ -262,7 +266,7 @@ async fn attempt_until_answered(
                         .oauth
                         .as_ref()
                         .map_or(&[][..], |o| &o.request_headers[..]);
-                    as_bearer(prepared.clone(), &placeholder, extra)
+                    as_bearer(prepared.clone(), placeholder, extra)
                 })
                 .clone()
         } else {
@@ -274,10 +278,9 @@ async fn attempt_until_answered(
             &request.head.method,
             outbound,
             request.body.clone(),
-            &placeholder,
+            placeholder,
             &secret,
-        )
-        .map_err(ProxyError::Plugin)?;
+        )?;
         let outbound = Outbound {
             connector: &core.connector,
             peer: &peer,
@@ -304,14 +307,14 @@ async fn attempt_until_answered(
                 .record_success(key.id, Duration::from_millis(attempt.duration_ms));
             ctx.trace.attempts.push(attempt);
             ctx.trace.first_byte_ms = Some(ctx.elapsed_ms());
-            let forwarded = relay(answer, session, ctx, instance).await?;
+            let forwarded = relay(answer, session, ctx, calls).await?;
             return Ok((key, forwarded));
         }
         let mut error = answer.read_error().await;
         // Before the plugin or the client sees it: neither may learn the key.
         error.mask_credentials(&secret);
         let headers = header_list(&error.answer.head.headers);
-        let (class, failure) = match instance.classify(status, &headers, &error.body).await {
+        let (class, failure) = match classify(calls, status, &headers, &error.body).await {
             Ok(class) => (Some(class), None),
             Err(f) => (None, Some(f)),
         };
@@ -362,6 +365,21 @@ async fn attempt_until_answered(
         let forwarded = relay_error(error, metered, session, ctx).await?;
         return Ok((key, forwarded));
     }
+}
+
+/// The plugin's class of an error answer, on an instance let go after it.
+async fn classify(
+    calls: &mut PluginCalls,
+    status: u16,
+    headers: &[Header],
+    body: &[u8],
+) -> Result<ErrorClass, PluginFailure> {
+    let class = match calls.instance().await {
+        Ok(instance) => instance.classify(status, headers, body).await,
+        Err(f) => Err(f),
+    };
+    calls.release();
+    class
 }
 
 /// The secret to send with `key`: an API key as stored, an OAuth key's
@@ -436,7 +454,7 @@ async fn account(
     model: Option<&str>,
     forwarded: Forwarded,
     ctx: &mut RequestCtx,
-    instance: &mut PluginInstance,
+    calls: &mut PluginCalls,
 ) -> Result<(), ProxyError> {
     ctx.trace.is_stream = forwarded.is_stream;
     let metered = forwarded.metered;
@@ -457,7 +475,11 @@ async fn account(
         ctx.trace.cache_write_tokens = usage.cache_write_tokens;
         ctx.trace.reasoning_tokens = usage.reasoning_tokens;
         if let Some(model) = model {
-            match instance.cost(model, usage, &provider.prices).await {
+            let cost = match calls.instance().await {
+                Ok(instance) => instance.cost(model, usage, &provider.prices).await,
+                Err(f) => Err(f),
+            };
+            match cost {
                 Ok(cost) => ctx.trace.cost_nanos = cost,
                 Err(f) => ctx.trace.error_message = Some(format!("{f}")),
             }

@@ -15,10 +15,11 @@
 //! With `quota_overrun: finish` (the default) nothing here runs: no counter
 //! is touched while the stream goes by.
 
+use super::meter::Meter;
 use super::quota_hold::{QuotaHold, cost_nanos};
 use crate::limits::LimitError;
 use crate::plugins::types::Usage;
-use crate::plugins::{EndReason, PluginInstance, StreamParser};
+use crate::plugins::{EndReason, PluginCalls};
 
 /// The trace's error class of a stream cut at its quota.
 pub const CUT_CLASS: &str = "quota_cut";
@@ -65,8 +66,8 @@ impl<'a> StreamWatch<'a> {
         &mut self,
         chunk: &[u8],
         running: Option<Usage>,
-        instance: &mut PluginInstance,
-        parser: Option<&StreamParser>,
+        calls: &mut PluginCalls,
+        meter: &Meter,
     ) -> Verdict {
         let boundary = self.boundary.scan(chunk);
         let (Some(usage), None) = (running, &self.crossed) else {
@@ -77,20 +78,16 @@ impl<'a> StreamWatch<'a> {
             .unwrap_or(i64::MAX);
         let priced = self.hold.cut_pricing();
         let cost = match priced {
-            Some((model, prices)) => cost_nanos(instance, model, usage, prices).await,
+            Some((model, prices)) => cost_nanos(calls, model, usage, prices).await,
             None => 0,
         };
         let limit = match self.hold.reservation.cover(tokens, cost).await {
             Ok(()) | Err(LimitError::Unavailable) => return Verdict::Go,
             Err(LimitError::Exceeded { limit, .. }) => limit,
         };
-        let end = match (parser, boundary) {
-            (Some(parser), Some(_)) => instance
-                .terminal_event(parser, EndReason::QuotaExhausted)
-                .await
-                .map_err(|f| f.to_string()),
-            (None, _) => Err("the stream has no parser".to_owned()),
-            (_, None) => Err("no event boundary in the chunk".to_owned()),
+        let end = match boundary {
+            Some(_) => meter.terminal_event(calls, EndReason::QuotaExhausted).await,
+            None => Err("no event boundary in the chunk".to_owned()),
         };
         match (end, boundary) {
             (Ok(Some(end)), Some(keep)) => {
@@ -99,7 +96,7 @@ impl<'a> StreamWatch<'a> {
             }
             (outcome, _) => {
                 let why = match outcome {
-                    Ok(_) if !instance.can_end_streams() => {
+                    Ok(_) if !calls.plugin().has_stream_control() => {
                         "the plugin does not export stream-control".to_owned()
                     }
                     Ok(_) => "the plugin wrote no terminal event for this stream".to_owned(),

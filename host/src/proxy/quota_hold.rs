@@ -20,7 +20,7 @@ use crate::limits::{
     ClientLimits, LimitError, Limiter, QuotaOverrun, RESERVED_OUTPUT_TOKENS, Reservation,
     estimate_tokens, prompt_tokens,
 };
-use crate::plugins::PluginInstance;
+use crate::plugins::PluginCalls;
 use crate::plugins::types::{Price, Usage};
 
 use super::error::ProxyError;
@@ -55,7 +55,7 @@ pub async fn hold(
     provider: &Provider,
     model: Option<&str>,
     body_len: usize,
-    instance: &mut PluginInstance,
+    calls: &mut PluginCalls,
 ) -> Result<QuotaHold, ProxyError> {
     let prompt = prompt_tokens(body_len);
     if let (Some(_), Some(model)) = (client.limits.cost_per_day, model) {
@@ -66,7 +66,7 @@ pub async fn hold(
             cache_write_tokens: 0,
             reasoning_tokens: 0,
         };
-        let cost = cost_nanos(instance, model, estimate, &provider.prices).await;
+        let cost = cost_nanos(calls, model, estimate, &provider.prices).await;
         reservation.reserve_cost(cost).await.map_err(limit_error)?;
     }
     Ok(QuotaHold::new(
@@ -91,11 +91,14 @@ fn limit_error(e: LimitError) -> ProxyError {
 /// `usage` of `model` priced by the plugin, in nano-USD; 0 when the plugin
 /// cannot price it (the cost is unknown then, at the end too).
 pub async fn cost_nanos(
-    instance: &mut PluginInstance,
+    calls: &mut PluginCalls,
     model: &str,
     usage: Usage,
     prices: &[Price],
 ) -> i64 {
+    let Ok(instance) = calls.instance().await else {
+        return 0;
+    };
     instance
         .cost(model, usage, prices)
         .await
@@ -145,6 +148,11 @@ impl QuotaHold {
     /// The request's token estimate: its prompt and the reserved output.
     pub fn estimated_tokens(&self) -> i64 {
         self.prompt_tokens.saturating_add(RESERVED_OUTPUT_TOKENS)
+    }
+
+    /// Whether its client cuts streams at a quota.
+    pub fn cuts(&self) -> bool {
+        self.cut.is_some()
     }
 
     /// A watch over one stream, when its client cuts streams at a quota.

@@ -39,6 +39,7 @@ pub use framing::{MAX_CHUNK_LINE_BYTES, MAX_TRAILER_BYTES};
 pub use head::HeadLimits;
 
 use super::Gateway;
+use super::capacity::{default_in_flight, open_file_limit};
 use framing::ChunkCheck;
 use head::{Head, HeadScan};
 use stream::Guarded;
@@ -53,11 +54,6 @@ pub const DEFAULT_MAX_REQUEST_LINE_BYTES: usize = 8 * 1024;
 pub const DEFAULT_HEAD_TIMEOUT: Duration = Duration::from_secs(15);
 /// Default time a response write may wait for the client to read.
 pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(60);
-/// Default most concurrent client connections: four times the default
-/// number of plugin instances (one per in-flight request), room for idle
-/// keep-alive connections, while the head buffers of that many slow
-/// clients stay under 300 MiB.
-pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
 /// How long a kept-alive connection may wait for its next request.
 pub const KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
 /// Bytes read at a time while a head arrives.
@@ -75,7 +71,12 @@ pub struct EdgeLimits {
     pub head: HeadLimits,
     pub head_timeout: Duration,
     pub write_timeout: Duration,
+    /// Most client connections at once (503 past it); by default as many
+    /// as the open-file limit leaves for proxied requests (see `capacity`).
     pub max_connections: usize,
+    /// Most requests in flight at once (503 `overloaded` past it); the
+    /// same default.
+    pub max_in_flight: usize,
 }
 
 impl Default for EdgeLimits {
@@ -89,7 +90,8 @@ impl Default for EdgeLimits {
             },
             head_timeout: DEFAULT_HEAD_TIMEOUT,
             write_timeout: DEFAULT_WRITE_TIMEOUT,
-            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections: default_in_flight(open_file_limit()),
+            max_in_flight: default_in_flight(open_file_limit()),
         }
     }
 }

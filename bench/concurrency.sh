@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# Open streams at once: how many paced SSE streams one gateway instance holds, next to nginx
+# (one worker) and the mock directly, in one run. For each level of concurrency, wrk keeps that
+# many connections each streaming one chat completion after another (the mock paces events
+# BENCH_CONC_PACING_MS apart), and the run records errors, mean stream time, and the proxy's
+# resident memory: idle before, peak during, and BENCH_CONC_SETTLE seconds after the load.
+#
+# Environment (all optional):
+#   BENCH_CONC_LEVELS      space-separated open streams per level (default "1000 4000 8000")
+#   BENCH_CONC_DURATION    seconds per level (default 20)
+#   BENCH_CONC_PACING_MS   ms between a stream's events (default 1000)
+#   BENCH_CONC_SETTLE      seconds after the load before memory is read again (default 60)
+#   AI_PROXY_BIN, MOCK_BIN binaries (default: the release builds)
+# Writes bench/out/concurrency.md (and raw files under bench/out/raw-concurrency/).
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
+CACHE=/root/.cache/ai-proxy
+GATEWAY_BIN=${AI_PROXY_BIN:-$CACHE/target/release/ai-proxy}
+MOCK_BIN=${MOCK_BIN:-$CACHE/target/release/mock-upstream}
+LEVELS=${BENCH_CONC_LEVELS:-1000 4000 8000}
+DURATION=${BENCH_CONC_DURATION:-20}
+PACING=${BENCH_CONC_PACING_MS:-1000}
+SETTLE=${BENCH_CONC_SETTLE:-60}
+ADMIN_PW=bench-admin-pw
+LUA=$BENCH_DIR/lib/post.lua
+OUT=$BENCH_DIR/out
+RAW=$OUT/raw-concurrency
+
+log() { printf '[concurrency %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "FATAL: $*"; exit 1; }
+
+command -v wrk >/dev/null || die "wrk is missing (bench/run.sh installs it)"
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+[[ -x $NGINX ]] || die "nginx is missing (bench/run.sh installs it)"
+[[ -x $GATEWAY_BIN && -x $MOCK_BIN ]] || die "build the release binaries first (see bench/README.md)"
+# wrk, the proxy and the mock each hold one file per open stream (the proxy two).
+ulimit -n "$(ulimit -Hn)"
+
+TMP=$(mktemp -d /tmp/ai-proxy-conc.XXXXXX)
+rm -rf "$RAW"
+mkdir -p "$RAW"
+PIDS=()
+cleanup() {
+    local rc=$?
+    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$TMP"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+# resident KiB summed over a process and its children (nginx: master + worker)
+rss_tree() {
+    local total=0 p
+    for p in "$1" $(pgrep -P "$1" || true); do total=$((total + $(kib "$p" VmRSS))); done
+    echo "$total"
+}
+field() {
+    awk -v k="$2" '/^BENCH / { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }' "$1"
+}
+
+cp "$GATEWAY_BIN" "$TMP/ai-proxy"
+cp "$MOCK_BIN" "$TMP/mock-upstream"
+
+"$TMP/mock-upstream" --port 0 --no-record >"$TMP/mock.out" 2>"$RAW/mock.stderr" &
+PIDS+=("$!")
+for _ in $(seq 100); do grep -q '^listening on' "$TMP/mock.out" 2>/dev/null && break; sleep 0.1; done
+MOCK_ADDR=$(awk '/^listening on/ { print $3 }' "$TMP/mock.out")
+[[ -n $MOCK_ADDR ]] || die "mock did not report its address"
+
+start_nginx() {
+    local port dir=$TMP/nginx
+    port=$(free_port)
+    mkdir -p "$dir/tmp"
+    cat >"$dir/nginx.conf" <<CONF
+worker_processes 1;
+worker_rlimit_nofile 20000;
+daemon off;
+pid $dir/nginx.pid;
+error_log $RAW/nginx.error.log warn;
+events { worker_connections 19000; }
+http {
+    access_log off;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    keepalive_requests 1000000;
+    upstream mock { server $MOCK_ADDR; keepalive 128; }
+    server {
+        listen 127.0.0.1:$port backlog=16384;
+        location / {
+            proxy_pass http://mock;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_buffering off;
+            proxy_request_buffering off;
+        }
+    }
+}
+CONF
+    "$NGINX" -p "$dir" -c "$dir/nginx.conf" -e "$RAW/nginx.error.log" 2>>"$RAW/nginx.error.log" &
+    TARGET_PID=$!
+    PIDS+=("$TARGET_PID")
+    TARGET_ADDR=127.0.0.1:$port
+    TARGET_AUTH=sk-bench
+    for _ in $(seq 100); do curl -s -o /dev/null "http://$TARGET_ADDR/" && return 0; sleep 0.1; done
+    die "nginx did not start"
+}
+
+start_gateway() {
+    local pport aport dir=$TMP/gateway pk api
+    pport=$(free_port); aport=$(free_port)
+    mkdir -p "$dir"
+    AI_PROXY_PROXY_ADDR=127.0.0.1:$pport AI_PROXY_ADMIN_ADDR=127.0.0.1:$aport \
+        AI_PROXY_DATA_DIR=$dir AI_PROXY_ADMIN_PASSWORD=$ADMIN_PW RUST_LOG=warn \
+        AI_PROXY_EGRESS_ALLOW=127.0.0.0/8 "$TMP/ai-proxy" serve >"$RAW/gateway.stdout" 2>"$RAW/gateway.stderr" &
+    TARGET_PID=$!
+    PIDS+=("$TARGET_PID")
+    TARGET_ADDR=127.0.0.1:$pport
+    GW_ADMIN=http://127.0.0.1:$aport
+    for _ in $(seq 600); do curl -fsS "$GW_ADMIN/api/health" >/dev/null 2>&1 && break; sleep 0.1; done
+    api=(curl -fsS -u "admin:$ADMIN_PW" -H 'content-type: application/json')
+    "${api[@]}" -X PUT -d "{\"base_url\":\"http://$MOCK_ADDR\"}" "$GW_ADMIN/api/providers/1" >/dev/null
+    pk=$("${api[@]}" -X POST -d '{"provider_id":1,"name":"bench","secret":"sk-bench"}' \
+        "$GW_ADMIN/api/provider-keys/keys" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+    TARGET_AUTH=$("${api[@]}" -X POST -d "{\"name\":\"bench\",\"provider_id\":1,\"provider_key_ids\":[$pk]}" \
+        "$GW_ADMIN/api/user-service/keys" | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+}
+
+ROWS=$RAW/levels.tsv
+printf 'target\topen_streams\trequests\terrors\tmean_ms\tp99_ms\tidle_kib\tpeak_kib\tafter_kib\n' >"$ROWS"
+
+# measure NAME: every level against the running target, then memory after the settle time
+measure() {
+    local name=$1 idle peak level tag sampler errors after
+    curl -sS -o /dev/null --max-time 10 -H "Authorization: Bearer $TARGET_AUTH" \
+        -H 'content-type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}' \
+        "http://$TARGET_ADDR/v1/chat/completions" || die "smoke request to $name failed"
+    idle=$(rss_tree "$TARGET_PID")
+    for level in $LEVELS; do
+        tag=$name-c$level
+        # resident memory sampled every 200 ms while wrk runs; the peak is kept
+        ( peak=0; while sleep 0.2; do r=$(rss_tree "$TARGET_PID"); ((r > peak)) && peak=$r; echo "$peak" >"$TMP/peak"; done ) &
+        sampler=$!
+        BENCH_STREAM=1 BENCH_DELAY_MS=$PACING BENCH_AUTH=$TARGET_AUTH timeout $((DURATION + 120)) \
+            wrk -t2 -c"$level" -d"${DURATION}s" --timeout 60s --latency -s "$LUA" \
+            "http://$TARGET_ADDR/v1/chat/completions" >"$RAW/$tag.txt" 2>&1 || log "$tag: wrk rc=$?"
+        kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
+        peak=$(cat "$TMP/peak" 2>/dev/null || echo 0)
+        errors=0
+        for f in err_connect err_read err_write err_status err_timeout; do
+            errors=$((errors + $(field "$RAW/$tag.txt" "$f")))
+        done
+        after="-"
+        if [[ $level == "${LEVELS##* }" ]]; then
+            log "$name: waiting ${SETTLE}s after the load"
+            sleep "$SETTLE"
+            after=$(rss_tree "$TARGET_PID")
+        fi
+        printf '%s\t%s\t%s\t%s\t%.0f\t%.0f\t%s\t%s\t%s\n' "$name" "$level" "$(field "$RAW/$tag.txt" requests)" \
+            "$errors" "$(echo "$(field "$RAW/$tag.txt" mean_us) / 1000" | bc -l)" \
+            "$(echo "$(field "$RAW/$tag.txt" p99_us) / 1000" | bc -l)" "$idle" "$peak" "$after" >>"$ROWS"
+        log "$(tail -1 "$ROWS")"
+    done
+}
+
+TARGET_PID=$(pgrep -f "$TMP/mock-upstream" | head -1); TARGET_ADDR=$MOCK_ADDR; TARGET_AUTH=sk-bench
+SETTLE_SAVED=$SETTLE; SETTLE=0
+measure direct
+SETTLE=$SETTLE_SAVED
+start_nginx
+measure nginx-1w
+kill -TERM "$TARGET_PID"; wait "$TARGET_PID" 2>/dev/null || true
+start_gateway
+measure gateway
+kill -TERM "$TARGET_PID"; wait "$TARGET_PID" 2>/dev/null || true
+
+python3 - "$ROWS" "$OUT/concurrency.md" "$PACING" "$DURATION" "$SETTLE" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+direct = {r["open_streams"]: float(r["mean_ms"]) for r in rows if r["target"] == "direct"}
+out = [f"# Open streams (pacing {sys.argv[3]} ms between events, {sys.argv[4]} s per level, memory read again {sys.argv[5]} s after)", "",
+       "| target | open streams | requests | errors | mean stream ms | vs direct | p99 ms | idle MiB | peak MiB | per open stream KiB | after-load MiB |",
+       "|---|---|---|---|---|---|---|---|---|---|---|"]
+for r in rows:
+    level = r["open_streams"]
+    mean = float(r["mean_ms"])
+    vs = f"{(mean / direct[level] - 1) * 100:+.1f} %" if r["target"] != "direct" and direct.get(level) else "—"
+    idle, peak = int(r["idle_kib"]), int(r["peak_kib"])
+    per = (peak - idle) / int(level)
+    after = "—" if r["after_kib"] == "-" else f"{int(r['after_kib']) / 1024:.0f}"
+    out.append(f"| {r['target']} | {level} | {r['requests']} | {r['errors']} | {mean:.0f} | {vs} | {float(r['p99_ms']):.0f} | "
+               f"{idle / 1024:.0f} | {peak / 1024:.0f} | {per:.1f} | {after} |")
+open(sys.argv[2], "w").write("\n".join(out) + "\n")
+print("\n".join(out))
+PY

@@ -1,0 +1,82 @@
+//! The plugin calls of one request, and the instances they run on.
+//!
+//! An instance is made when a call needs one and let go at the points the
+//! proxy says (after the request is prepared, after an error answer is
+//! classified, after the answer is accounted for), so a request waiting on
+//! its upstream, or relaying a stream of a plugin that keeps its parser's
+//! state in the host (`stream-state`), holds no instance: thousands of
+//! open streams cost their bytes, not thousands of instances. Every
+//! instance is fresh and serves this request only.
+
+use std::sync::Arc;
+
+use super::blame::ClientBlame;
+use super::failure::PluginFailure;
+use super::instance::PluginInstance;
+use super::loaded::LoadedPlugin;
+
+/// One request's access to its plugin.
+pub struct PluginCalls {
+    plugin: Arc<LoadedPlugin>,
+    request_id: String,
+    /// The client key charged with what its bytes make the plugin do.
+    blame: Option<(i32, Arc<ClientBlame>)>,
+    instance: Option<PluginInstance>,
+    /// Instances this request made so far.
+    made: u32,
+}
+
+impl PluginCalls {
+    pub fn new(plugin: Arc<LoadedPlugin>, request_id: &str) -> PluginCalls {
+        PluginCalls {
+            plugin,
+            request_id: request_id.to_owned(),
+            blame: None,
+            instance: None,
+            made: 0,
+        }
+    }
+
+    /// Charges failures of this request's instances to client key `client`.
+    pub fn attribute_to(&mut self, client: i32, blame: Arc<ClientBlame>) {
+        if let Some(instance) = &mut self.instance {
+            instance.attribute_to(client, blame.clone());
+        }
+        self.blame = Some((client, blame));
+    }
+
+    /// The request's instance, made now if it holds none. A failed
+    /// instance stays until [`PluginCalls::release`], so the calls after a
+    /// failure in one phase fail fast.
+    pub async fn instance(&mut self) -> Result<&mut PluginInstance, PluginFailure> {
+        if self.instance.is_none() {
+            let mut instance = self.plugin.instantiate(&self.request_id).await?;
+            if let Some((client, blame)) = &self.blame {
+                instance.attribute_to(*client, blame.clone());
+            }
+            self.made = self.made.saturating_add(1);
+            self.instance = Some(instance);
+        }
+        Ok(self.instance.as_mut().expect("made above"))
+    }
+
+    /// Lets the instance go (its slot returns to the pool).
+    pub fn release(&mut self) {
+        self.instance = None;
+    }
+
+    /// Whether an instance is held now.
+    pub fn holds_instance(&self) -> bool {
+        self.instance.is_some()
+    }
+
+    /// Instances this request made so far.
+    pub fn instances_made(&self) -> u32 {
+        self.made
+    }
+
+    /// The plugin version serving this request.
+    pub fn plugin(&self) -> &Arc<LoadedPlugin> {
+        &self.plugin
+    }
+}

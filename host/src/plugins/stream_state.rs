@@ -1,0 +1,166 @@
+//! The optional `stream-state` interface of `wit/provider.wit`: a stream
+//! parser whose state the host keeps as bytes between batches, so that an
+//! open stream holds no plugin instance (each batch runs on a fresh one).
+//!
+//! Like `stream-control`, the interface is looked up by name when a plugin
+//! loads; a plugin without it (or with an export whose types do not fit)
+//! keeps an instance and its `stream-parser` for as long as a stream is
+//! open, as before.
+
+use wasmtime::component::{
+    Component, ComponentExportIndex, ComponentType, Instance, Lift, TypedFunc,
+};
+use wasmtime::{AsContextMut, Engine};
+
+use super::stream_control::{EndReason, optional_export};
+use super::types::Usage;
+
+/// The interface's name inside the WIT package.
+pub const INTERFACE: &str = "stream-state";
+/// Largest state a plugin may hand back; a larger one fails the stream's
+/// metering (its usage is unknown and its estimate charged), so one
+/// stream's state never costs the host more than this.
+pub const MAX_STREAM_STATE_BYTES: usize = 1 << 20;
+
+/// `stream-state.fed`.
+#[derive(ComponentType, Lift, Debug, Clone)]
+#[component(record)]
+pub struct Fed {
+    pub state: Vec<u8>,
+    pub usage: Option<Usage>,
+}
+
+/// Where the interface's three functions are in a component.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamStateExports {
+    feed: ComponentExportIndex,
+    finish: ComponentExportIndex,
+    terminal_event: ComponentExportIndex,
+}
+
+type FeedFunc<'a> = TypedFunc<(&'a [u8], &'a [u8]), (Fed,)>;
+type FinishFunc<'a> = TypedFunc<(&'a [u8],), (Option<Usage>,)>;
+type TerminalFunc<'a> = TypedFunc<(&'a [u8], EndReason), (Vec<u8>,)>;
+
+impl StreamStateExports {
+    /// The exports of `component`, when it has all three.
+    pub fn find(engine: &Engine, component: &Component) -> Option<StreamStateExports> {
+        let find = |func| optional_export(engine, component, INTERFACE, func);
+        Some(StreamStateExports {
+            feed: find("feed")?,
+            finish: find("finish")?,
+            terminal_event: find("terminal-event")?,
+        })
+    }
+
+    /// Whether all three have the contract's types in `instance`.
+    pub fn fit(&self, mut store: impl AsContextMut, instance: &Instance) -> wasmtime::Result<()> {
+        self.feed(&mut store, instance)?;
+        self.finish(&mut store, instance)?;
+        self.terminal_event(&mut store, instance)?;
+        Ok(())
+    }
+
+    pub fn feed<'a>(
+        &self,
+        store: impl AsContextMut,
+        instance: &Instance,
+    ) -> wasmtime::Result<FeedFunc<'a>> {
+        instance.get_typed_func(store, self.feed)
+    }
+
+    pub fn finish<'a>(
+        &self,
+        store: impl AsContextMut,
+        instance: &Instance,
+    ) -> wasmtime::Result<FinishFunc<'a>> {
+        instance.get_typed_func(store, self.finish)
+    }
+
+    pub fn terminal_event<'a>(
+        &self,
+        store: impl AsContextMut,
+        instance: &Instance,
+    ) -> wasmtime::Result<TerminalFunc<'a>> {
+        instance.get_typed_func(store, self.terminal_event)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::{BUILTIN_PLUGINS, LoadedPlugin, PluginEngine, PluginLimits};
+
+    const OPENAI_STREAM: &[u8] = b"data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello there\"}}]}\n\n\
+data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":3,\"total_tokens\":12}}\n\n\
+data: [DONE]\n\n";
+
+    #[tokio::test]
+    async fn a_stream_fed_in_batches_on_fresh_instances_reads_as_one_parser_does() {
+        let engine = PluginEngine::new(PluginLimits {
+            call_timeout: Duration::from_secs(2),
+            memory_bytes: 16 << 20,
+            instances: 4,
+        })
+        .expect("engine");
+        for (name, bytes) in BUILTIN_PLUGINS {
+            let plugin = LoadedPlugin::load(&engine, bytes.to_vec())
+                .await
+                .expect("loads");
+            assert!(plugin.keeps_stream_state(), "{name} exports stream-state");
+        }
+        let (_, openai) = BUILTIN_PLUGINS
+            .iter()
+            .find(|(n, _)| *n == "openai")
+            .expect("openai");
+        let plugin = LoadedPlugin::load(&engine, openai.to_vec())
+            .await
+            .expect("loads");
+        // The parser resource, in one instance.
+        let mut whole = plugin.instantiate("whole").await.expect("instance");
+        let parser = whole.stream_parser().await.expect("parser");
+        whole.feed(&parser, OPENAI_STREAM).await.expect("feed");
+        let expected = whole.finish(&parser).await.expect("finish");
+        assert_eq!(expected.map(|u| u.output_tokens), Some(3));
+        drop((parser, whole));
+        // Split at every byte, each half on its own instance: the same usage.
+        for cut in 0..=OPENAI_STREAM.len() {
+            let (a, b) = OPENAI_STREAM.split_at(cut);
+            let mut state = Vec::new();
+            for part in [a, b] {
+                let mut instance = plugin.instantiate("batch").await.expect("instance");
+                state = instance.feed_state(&state, part).await.expect("feed").state;
+            }
+            let mut last = plugin.instantiate("finish").await.expect("instance");
+            let usage = last.finish_state(&state).await.expect("finish");
+            assert_eq!(
+                usage.map(|u| (u.input_tokens, u.output_tokens)),
+                expected.map(|u| (u.input_tokens, u.output_tokens)),
+                "cut at {cut}"
+            );
+        }
+        assert_eq!(engine.live_instances(), 0, "every instance let go");
+    }
+
+    #[tokio::test]
+    async fn a_state_the_plugin_did_not_write_fails_only_that_call() {
+        let engine = PluginEngine::new(PluginLimits {
+            call_timeout: Duration::from_secs(2),
+            memory_bytes: 16 << 20,
+            instances: 2,
+        })
+        .expect("engine");
+        let (_, openai) = BUILTIN_PLUGINS
+            .iter()
+            .find(|(n, _)| *n == "openai")
+            .expect("openai");
+        let plugin = LoadedPlugin::load(&engine, openai.to_vec())
+            .await
+            .expect("loads");
+        let mut instance = plugin.instantiate("forged").await.expect("instance");
+        assert!(instance.feed_state(b"forged", b"data: x\n\n").await.is_err());
+        let mut next = plugin.instantiate("next").await.expect("instance");
+        assert!(next.feed_state(&[], b"data: x\n\n").await.is_ok());
+    }
+}
