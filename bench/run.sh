@@ -10,6 +10,7 @@
 #   BENCH_STREAM_DELAY_MS  pacing for the "chunks forwarded as they arrive" check (default 100)
 #   BENCH_WAIT_IDLE  wait up to this many seconds for other processes to leave the CPUs idle
 #                    (background load under 15% of one core) before measuring (default 0)
+#   BENCH_CONCURRENCY  0 leaves out the open-streams scenario (bench/concurrency.sh)
 #   BENCH_REDIS_URL  Redis for the "limits on, Redis" gateway (default redis://127.0.0.1:6379);
 #                    its keys get a prefix unique to the run and are deleted at the end. When
 #                    it does not answer, that gateway is left out (and the report says so).
@@ -432,3 +433,11 @@ done
 } >>"$META"
 
 python3 "$BENCH_DIR/lib/report.py" "$RAW" "$OUT/latest.md"
+
+# ---------------------------------------------------------------- open streams
+# Thousands of paced streams at once, gateway next to nginx (bench/concurrency.sh, about 6
+# minutes; BENCH_CONCURRENCY=0 leaves it out).
+if [[ ${BENCH_CONCURRENCY:-1} != 0 ]]; then
+    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    AI_PROXY_BIN=$GATEWAY_BIN MOCK_BIN=$MOCK_BIN "$BENCH_DIR/concurrency.sh"
+fi

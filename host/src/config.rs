@@ -619,7 +619,8 @@ fn edge_limits(get: &impl Fn(&str) -> Option<String>) -> Result<EdgeLimits, Conf
         "AI_PROXY_WRITE_TIMEOUT_MS",
         Some(defaults::DEFAULT_WRITE_TIMEOUT.as_millis() as u64),
     )?;
-    let sized = crate::proxy::capacity::default_in_flight(crate::proxy::capacity::open_file_limit());
+    let sized =
+        crate::proxy::capacity::default_in_flight(crate::proxy::capacity::open_file_limit());
     let max_connections: usize = parse(get, "AI_PROXY_MAX_CONNECTIONS", Some(sized))?;
     let max_in_flight: usize = parse(get, "AI_PROXY_MAX_IN_FLIGHT", Some(sized))?;
     let checks: [(&'static str, u64, bool, &'static str); 7] = [

@@ -201,7 +201,8 @@ impl<P: Provider> stream_control::Guest for Adapter<P> {
 /// never a provider's doing. The call traps, so the stream's usage is
 /// unknown and the gateway charges its estimate.
 fn restored(state: &[u8]) -> StreamState {
-    StreamState::restore(state).expect("the gateway handed back a stream state this plugin did not write")
+    StreamState::restore(state)
+        .expect("the gateway handed back a stream state this plugin did not write")
 }
 
 impl<P: Provider> stream_state::Guest for Adapter<P> {

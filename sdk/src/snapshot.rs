@@ -151,7 +151,11 @@ impl<'a> Reader<'a> {
 
     /// Everything was read: trailing bytes mean a state of another shape.
     pub(crate) fn end(self) -> Result<(), BadState> {
-        if self.0.is_empty() { Ok(()) } else { Err(BadState) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(BadState)
+        }
     }
 }
 

@@ -55,7 +55,10 @@ async fn stream(http: &reqwest::Client, url: &str, key: &str, pacing: &str) -> (
         Err(e) => return (0, format!("send: {e}")),
     };
     let status = resp.status().as_u16();
-    (status, resp.text().await.unwrap_or_else(|e| format!("read: {e}")))
+    (
+        status,
+        resp.text().await.unwrap_or_else(|e| format!("read: {e}")),
+    )
 }
 
 /// Traced streams with output tokens, once every trace is written.
@@ -68,7 +71,10 @@ async fn metered_streams(gw: &TestGateway) -> usize {
         if list["total"].as_u64().unwrap_or(0) >= STREAMS as u64 {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "traces missing: {list}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "traces missing: {list}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let mut metered = 0;
@@ -148,7 +154,10 @@ async fn two_thousand_paced_streams_all_complete_and_hold_no_plugin_instance() {
         let (status, body) = result.expect("task");
         let complete = body.contains("data: [DONE]") && body.contains("\"usage\":{");
         if status != 200 || !complete {
-            failures.push(format!("{status}: {}", body.chars().take(200).collect::<String>()));
+            failures.push(format!(
+                "{status}: {}",
+                body.chars().take(200).collect::<String>()
+            ));
         }
     }
     assert!(
@@ -180,7 +189,10 @@ async fn past_the_maximum_in_flight_requests_are_shed_with_503_overloaded() {
         .collect();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while metric(&gw, "ai_proxy_requests_in_flight").await < 3.0 {
-        assert!(tokio::time::Instant::now() < deadline, "the streams never started");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the streams never started"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(metric(&gw, "ai_proxy_requests_in_flight_max").await, 3.0);
@@ -204,7 +216,10 @@ async fn past_the_maximum_in_flight_requests_are_shed_with_503_overloaded() {
     }
     // Shed before any work: the upstream saw only the three streams.
     assert_eq!(mock.requests().len(), 3);
-    assert_eq!(metric(&gw, "ai_proxy_requests_shed_total").await, SHED as f64);
+    assert_eq!(
+        metric(&gw, "ai_proxy_requests_shed_total").await,
+        SHED as f64
+    );
     let trace = gw.trace_by_request_id(&request_ids[0]).await;
     assert_eq!(trace["status_code"], 503, "{trace}");
     assert_eq!(trace["error_class"], "overloaded", "{trace}");
@@ -212,7 +227,10 @@ async fn past_the_maximum_in_flight_requests_are_shed_with_503_overloaded() {
     for task in held {
         let (status, body) = task.await.expect("task");
         assert_eq!(status, 200, "{body}");
-        assert!(body.contains("data: [DONE]"), "a held stream runs to its end");
+        assert!(
+            body.contains("data: [DONE]"),
+            "a held stream runs to its end"
+        );
     }
     // Places come back: the next request is served.
     let resp = http

@@ -194,7 +194,12 @@ impl PluginInstance {
         let func = exports
             .feed(&mut self.store, &self.instance)
             .map_err(|e| self.failure(FailureKind::Trap(format!("{e:#}"))))?;
-        let (fed,) = typed_call!(self, bytes.len().saturating_add(state.len()), func, (state, bytes))?;
+        let (fed,) = typed_call!(
+            self,
+            bytes.len().saturating_add(state.len()),
+            func,
+            (state, bytes)
+        )?;
         if fed.state.len() > MAX_STREAM_STATE_BYTES {
             self.poisoned = true;
             return Err(self.failure(FailureKind::Contract(

@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
-use wasmtime::{PoolConcurrencyLimitError, Store};
 use wasmtime::component::{Component, ComponentExportIndex, Instance};
+use wasmtime::{PoolConcurrencyLimitError, Store};
 
 use super::bindings::{ProviderPlugin, ProviderPluginIndices, ProviderPluginPre};
 use super::endpoints::{self, EndpointTable};

@@ -159,7 +159,12 @@ data: [DONE]\n\n";
             .await
             .expect("loads");
         let mut instance = plugin.instantiate("forged").await.expect("instance");
-        assert!(instance.feed_state(b"forged", b"data: x\n\n").await.is_err());
+        assert!(
+            instance
+                .feed_state(b"forged", b"data: x\n\n")
+                .await
+                .is_err()
+        );
         let mut next = plugin.instantiate("next").await.expect("instance");
         assert!(next.feed_state(&[], b"data: x\n\n").await.is_ok());
     }

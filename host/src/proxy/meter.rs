@@ -27,7 +27,10 @@ enum Mode {
     Batched(StreamBatch),
     /// The plugin's parser lives in an instance kept for the stream.
     Parser(StreamParser),
-    Json { body: Vec<u8>, overflow: bool },
+    Json {
+        body: Vec<u8>,
+        overflow: bool,
+    },
 }
 
 /// Accounting for one upstream answer.
@@ -158,8 +161,12 @@ impl Meter {
                 failure,
             };
         }
+        let mut running = running;
         let reported = match mode {
-            Mode::Batched(mut batch) => batch.finish(calls).await,
+            Mode::Batched(mut batch) => batch.finish(calls).await.map(|(reported, last)| {
+                running = last.or(running);
+                reported
+            }),
             Mode::Parser(parser) => match calls.instance().await {
                 Ok(instance) => instance.finish(&parser).await,
                 Err(f) => Err(f),

@@ -10,6 +10,7 @@
 //! gateway reads the body itself and drives Pingora's own upstream
 //! connector (pooling, TLS, timeouts) directly.
 
+pub mod capacity;
 mod client_auth;
 mod ctx;
 pub mod edge;
@@ -17,15 +18,14 @@ mod error;
 mod forward;
 mod jwt;
 mod mask;
-pub mod capacity;
 mod meter;
-mod stream_batch;
 mod oauth;
 mod path;
 mod pipeline;
 mod quota_cut;
 mod quota_hold;
 mod request;
+mod stream_batch;
 mod summary;
 mod token_time;
 

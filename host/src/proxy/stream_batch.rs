@@ -62,14 +62,21 @@ impl StreamBatch {
         usage
     }
 
-    /// Feeds what is left and ends the stream; the instance stays with
-    /// `calls` for the request's last calls (cost).
-    pub async fn finish(&mut self, calls: &mut PluginCalls) -> Result<Option<Usage>, PluginFailure> {
+    /// Feeds what is left and ends the stream: the usage the provider
+    /// reported, and the running usage of that last batch when it changed
+    /// it. The instance stays with `calls` for the request's last calls
+    /// (cost).
+    pub async fn finish(
+        &mut self,
+        calls: &mut PluginCalls,
+    ) -> Result<(Option<Usage>, Option<Usage>), PluginFailure> {
+        let mut running = None;
         if !self.pending.is_empty() {
             let batch = std::mem::take(&mut self.pending);
-            self.feed(calls, &batch).await?;
+            running = self.feed(calls, &batch).await?;
         }
-        calls.instance().await?.finish_state(&self.state).await
+        let reported = calls.instance().await?.finish_state(&self.state).await?;
+        Ok((reported, running))
     }
 
     /// The state after every byte fed so far, for `terminal-event`; `None`
@@ -83,7 +90,11 @@ impl StreamBatch {
         calls: &mut PluginCalls,
         bytes: &[u8],
     ) -> Result<Option<Usage>, PluginFailure> {
-        let fed = calls.instance().await?.feed_state(&self.state, bytes).await?;
+        let fed = calls
+            .instance()
+            .await?
+            .feed_state(&self.state, bytes)
+            .await?;
         self.state = fed.state;
         Ok(fed.usage)
     }
@@ -112,7 +123,10 @@ mod tests {
     #[test]
     fn the_last_blank_line_of_any_line_ending_ends_the_batch() {
         assert_eq!(last_event_end(b"data: a\n\ndata: b"), Some(9));
-        assert_eq!(last_event_end(b"data: a\r\n\r\ndata: b\r\n\r\nda"), Some(22));
+        assert_eq!(
+            last_event_end(b"data: a\r\n\r\ndata: b\r\n\r\nda"),
+            Some(22)
+        );
         assert_eq!(last_event_end(b"data: a\r\rdata"), Some(9));
         assert_eq!(last_event_end(b"data: a\ndata: b\n"), None);
         assert_eq!(last_event_end(b""), None);
