@@ -23,7 +23,8 @@ use crate::oauth::{OAuthAccounts, RefreshTask};
 use crate::plugins::{BUILTIN_PLUGINS, ClientBlame, PluginCache, PluginEngine, PluginLimits};
 use crate::proxy::{Edge, Gateway, JwtVerifier, ProxyCore, TokenIssuer};
 use crate::scheduler::KeyBoard;
-use crate::secrets::{SecretBox, load_master_key};
+use crate::secrets::load_master_key;
+use crate::store::keyring::{OpenedKeys, open_keys};
 use crate::store::{self, bootstrap};
 use crate::tls::TlsListener;
 use crate::trace::TraceWriter;
@@ -75,8 +76,12 @@ pub fn run(config: Config) -> anyhow::Result<()> {
 async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
     let db = store::connect(&config.database_url, &config.data_dir).await?;
     let master_key = load_master_key(config.master_key.as_deref(), &config.data_dir)?;
-    store::key_check::verify(&db, &master_key).await?;
-    let secrets = SecretBox::new(&master_key);
+    let OpenedKeys {
+        secrets,
+        rotation,
+        job: rotation_job,
+        ..
+    } = open_keys(&db, config, &master_key).await?;
     store::rebind::rebind_secrets(&db, &secrets).await?;
     if let Some(password) = bootstrap::ensure_admin(&db, config.admin_password.as_deref()).await? {
         // Printed once, at the first start, so the operator can log in.
@@ -155,6 +160,10 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
     }
     .spawn();
 
+    // After the catalog is loaded: requests never wait on re-encryption.
+    if let Some(job) = rotation_job {
+        job.spawn();
+    }
     let admin_core = Arc::new(AdminCore {
         db,
         catalog: catalog.clone(),
@@ -175,6 +184,7 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         oauth_session_ttl: config.oauth_session_ttl,
         metrics_token: config.metrics_token.clone(),
         transport: ConsoleTransport::new(config.tls.is_some(), config.trusted_proxies.clone()),
+        rotation,
     });
     admin_core
         .load_revocations()

@@ -22,6 +22,7 @@ mod grants;
 mod health;
 mod json;
 mod limits;
+mod master_key;
 mod metrics;
 mod narrowing;
 mod oauth_clients;
@@ -100,6 +101,8 @@ pub struct AdminCore {
     pub metrics_token: Option<crate::secrets::Secret>,
     /// TLS and trusted proxies: the scheme and client address of a request.
     pub transport: ConsoleTransport,
+    /// This instance's master key rotation job, if it runs one.
+    pub rotation: Arc<crate::store::rotate::RotationProgress>,
 }
 
 impl AdminCore {
@@ -253,6 +256,7 @@ fn protected_routes(upload_limit: usize) -> OpenApiRouter<AdminState> {
         .routes(routes!(users::update, users::delete))
         .routes(routes!(grants::get_grants, grants::put_grants))
         .routes(routes!(audit::list))
+        .routes(routes!(master_key::rotation))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
         .routes(routes!(auth::change_password))
