@@ -176,13 +176,16 @@ pub async fn verify(
 
 /// The row, if a first start wrote it.
 pub async fn recorded(db: &DatabaseConnection) -> Result<Option<Recorded>, DbErr> {
+    // Qualified names: SQLite reads an unknown unqualified "name" as a
+    // string, so a pooled connection that has not yet seen the migration
+    // adding these columns would answer with the wrong column names.
+    let table = Alias::new("master_key_check");
     let select = Query::select()
-        .columns([
-            Alias::new("check_value"),
-            Alias::new("previous_check_value"),
-            Alias::new("rotation_complete"),
-        ])
-        .from(Alias::new("master_key_check"))
+        .columns(
+            ["check_value", "previous_check_value", "rotation_complete"]
+                .map(|c| (table.clone(), Alias::new(c))),
+        )
+        .from(table.clone())
         .and_where(Expr::col(Alias::new("id")).eq(CHECK_ROW))
         .to_owned();
     let Some(row) = db.query_one(&select).await? else {
