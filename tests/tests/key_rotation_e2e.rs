@@ -62,7 +62,10 @@ impl Load {
                             Ok(r) if r.status().is_success() => {
                                 ok.fetch_add(1, Ordering::SeqCst);
                             }
-                            Ok(r) => failed.lock().unwrap().push(format!("{url}: {}", r.status())),
+                            Ok(r) => failed
+                                .lock()
+                                .unwrap()
+                                .push(format!("{url}: {}", r.status())),
                             Err(e) => failed.lock().unwrap().push(format!("{url}: {e}")),
                         }
                     }
@@ -118,12 +121,10 @@ fn env(db: &TempDatabase, key: &str, previous: Option<&str>) -> Vec<(&'static st
 }
 
 /// Runs the gateway binary to completion with `args` and these settings.
-async fn run_binary(
-    args: &[&str],
-    env: Vec<(&'static str, String)>,
-) -> std::process::Output {
+async fn run_binary(args: &[&str], env: Vec<(&'static str, String)>) -> std::process::Output {
     let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    let data_dir = std::env::temp_dir().join(format!("aip-rot-{}-{}", std::process::id(), free_port()));
+    let data_dir =
+        std::env::temp_dir().join(format!("aip-rot-{}-{}", std::process::id(), free_port()));
     let output = tokio::task::spawn_blocking({
         let data_dir = data_dir.clone();
         move || {
@@ -157,7 +158,11 @@ async fn wait_rotated(gw: &TestGateway) -> Value {
         if status["previous_key_can_be_dropped"] == true {
             return status;
         }
-        assert!(Instant::now() < deadline, "not rotated: {status}\n{}", gw.log());
+        assert!(
+            Instant::now() < deadline,
+            "not rotated: {status}\n{}",
+            gw.log()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -228,7 +233,10 @@ async fn two_instances_rotate_the_master_key_while_serving() {
     assert_eq!(status["state"], "rotated", "{status}");
     assert_eq!(status["secrets"]["previous"], 0, "{status}");
     assert_eq!(status["secrets"]["unreadable"], 0, "{status}");
-    assert_eq!(status["secrets"]["current"], 4, "3 upstream keys, 1 client secret: {status}");
+    assert_eq!(
+        status["secrets"]["current"], 4,
+        "3 upstream keys, 1 client secret: {status}"
+    );
     assert_eq!(status["last_pass"]["tally"]["rewritten"], 4, "{status}");
     // The instance still on A alone goes on serving from what it loaded.
     load.wait_for(10).await;
@@ -242,14 +250,23 @@ async fn two_instances_rotate_the_master_key_while_serving() {
         .admin_ok(Method::GET, "/api/master-key/rotation", None)
         .await;
     assert_eq!(again["state"], "rotated", "{again}");
-    assert_eq!(again["last_pass"]["tally"]["rewritten"], 0, "nothing left: {again}");
+    assert_eq!(
+        again["last_pass"]["tally"]["rewritten"], 0,
+        "nothing left: {again}"
+    );
     let (ok, failed) = load.finish().await;
     assert!(failed.is_empty(), "failed during the rotation: {failed:?}");
     assert!(ok >= 45, "{ok} requests");
 
     let log = first.log();
     assert!(log.contains("master key rotation complete"), "{log}");
-    for secret in [KEY_A, KEY_B, "sk-rot-pooled", "sk-rot-spare-1", "cs-rot-secret"] {
+    for secret in [
+        KEY_A,
+        KEY_B,
+        "sk-rot-pooled",
+        "sk-rot-spare-1",
+        "cs-rot-secret",
+    ] {
         assert!(!log.contains(secret), "{secret} in the log");
     }
     drop((first, second));
@@ -263,14 +280,20 @@ async fn after_rotation(db: &TempDatabase, mock: &MockUpstream, client: &str, sp
     let status = run_binary(&["master-key", "status"], env(db, KEY_B, None)).await;
     let stdout = String::from_utf8_lossy(&status.stdout);
     assert!(status.status.success(), "{stdout}");
-    assert!(stdout.contains("secrets under the current key: 4"), "{stdout}");
+    assert!(
+        stdout.contains("secrets under the current key: 4"),
+        "{stdout}"
+    );
     assert!(stdout.contains("secrets neither key opens: 0"), "{stdout}");
 
     let old = run_binary(&["serve"], env(db, KEY_A, None)).await;
     let stderr = String::from_utf8_lossy(&old.stderr);
     assert!(!old.status.success(), "started with the old key: {stderr}");
     assert!(stderr.contains("replaced by a newer one"), "{stderr}");
-    assert!(!stderr.contains(KEY_A) && !stderr.contains(KEY_B), "{stderr}");
+    assert!(
+        !stderr.contains(KEY_A) && !stderr.contains(KEY_B),
+        "{stderr}"
+    );
 
     let first = TestGateway::start_with(&env(db, KEY_B, None)).await;
     let second = TestGateway::start_with(&env(db, KEY_B, None)).await;
@@ -298,10 +321,17 @@ async fn after_rotation(db: &TempDatabase, mock: &MockUpstream, client: &str, sp
         .collect();
     for secret in ["sk-rot-pooled", "sk-rot-spare-1", "sk-rot-spare-2"] {
         let bearer = format!("Bearer {secret}");
-        assert!(sent.contains(&bearer), "{secret} never reached the upstream: {sent:?}");
+        assert!(
+            sent.contains(&bearer),
+            "{secret} never reached the upstream: {sent:?}"
+        );
     }
     let view = first
-        .admin_ok(Method::GET, &format!("/api/providers/{}", first.provider_id("anthropic").await), None)
+        .admin_ok(
+            Method::GET,
+            &format!("/api/providers/{}", first.provider_id("anthropic").await),
+            None,
+        )
         .await;
     assert_eq!(view["oauth"]["has_client_secret"], true, "{view}");
 }

@@ -149,7 +149,8 @@ impl SecretBox {
         column: SecretColumn,
         row: i64,
     ) -> Result<Secret, SecretBoxError> {
-        self.decrypt_telling(stored, column, row).map(|(secret, _)| secret)
+        self.decrypt_telling(stored, column, row)
+            .map(|(secret, _)| secret)
     }
 
     /// Like [`SecretBox::decrypt`], and says which key sealed it: the
@@ -266,8 +267,14 @@ mod tests {
         let after = rotating.encrypt(&Secret::new("sk-new"), KEY, 5);
         let (secret, under) = rotating.decrypt_telling(&after, KEY, 5).expect("new");
         assert_eq!((secret.expose(), under), ("sk-new", SealedUnder::Current));
-        assert_eq!(plain(SecretBox::new(&new).decrypt(&after, KEY, 5)), Some("sk-new".into()));
-        assert!(SecretBox::new(&old).decrypt(&after, KEY, 5).is_err(), "never written under the old key");
+        assert_eq!(
+            plain(SecretBox::new(&new).decrypt(&after, KEY, 5)),
+            Some("sk-new".into())
+        );
+        assert!(
+            SecretBox::new(&old).decrypt(&after, KEY, 5).is_err(),
+            "never written under the old key"
+        );
         assert!(SecretBox::new(&new).decrypt(&before, KEY, 5).is_err());
     }
 

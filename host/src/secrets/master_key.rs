@@ -209,7 +209,10 @@ mod tests {
         let same = load_previous_master_key(Some(&"ab".repeat(32)), dir, &current);
         assert!(matches!(same, Err(MasterKeyError::PreviousIsCurrent)));
         let message = MasterKeyError::BadPrevious.to_string();
-        assert!(message.contains("AI_PROXY_MASTER_KEY_PREVIOUS"), "{message}");
+        assert!(
+            message.contains("AI_PROXY_MASTER_KEY_PREVIOUS"),
+            "{message}"
+        );
     }
 
     #[test]

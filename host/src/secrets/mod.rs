@@ -14,7 +14,9 @@ pub use client_key::{
     ClientKeyHash, DISPLAY_PREFIX_CHARS, generate_client_key, generate_oauth_client,
     hash_client_key, mask,
 };
-pub use master_key::{MasterKeyError, PREVIOUS_KEY_FILE, load_master_key, load_previous_master_key};
+pub use master_key::{
+    MasterKeyError, PREVIOUS_KEY_FILE, load_master_key, load_previous_master_key,
+};
 pub use password::{hash_password, verify_password};
 pub use secret::Secret;
 

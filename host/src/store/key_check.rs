@@ -43,9 +43,7 @@ pub enum KeyCheckError {
         "a master key rotation is under way and some secrets are still sealed under the previous key: give it as AI_PROXY_MASTER_KEY_PREVIOUS until the rotation is complete (GET /api/master-key/rotation)"
     )]
     PreviousNeeded,
-    #[error(
-        "AI_PROXY_MASTER_KEY_PREVIOUS is not the key this database is being rotated away from"
-    )]
+    #[error("AI_PROXY_MASTER_KEY_PREVIOUS is not the key this database is being rotated away from")]
     WrongPrevious,
     #[error(
         "the rotation to the recorded master key is not complete: finish it (keep its previous key as AI_PROXY_MASTER_KEY_PREVIOUS until GET /api/master-key/rotation says complete) before rotating again"
@@ -302,7 +300,10 @@ mod tests {
         assert!(refused[1].ends_with("WrongPrevious"), "{refused:?}");
         assert!(refused[2].ends_with("Superseded"), "{refused:?}");
         assert!(refused[3].ends_with("Superseded"), "{refused:?}");
-        assert!(refused[4].ends_with("EarlierRotationUnfinished"), "{refused:?}");
+        assert!(
+            refused[4].ends_with("EarlierRotationUnfinished"),
+            "{refused:?}"
+        );
         assert!(refused[5].ends_with("Mismatch"), "{refused:?}");
     }
 
@@ -336,7 +337,9 @@ mod tests {
     #[tokio::test]
     async fn the_first_key_is_recorded_and_another_one_refused() {
         let (db, dir) = sqlite().await;
-        verify(&db, &[1; 32], None).await.expect("first start records");
+        verify(&db, &[1; 32], None)
+            .await
+            .expect("first start records");
         verify(&db, &[1; 32], None).await.expect("same key");
         assert!(matches!(
             verify(&db, &[2; 32], None).await,
@@ -359,9 +362,15 @@ mod tests {
             verify(&db, &a, None).await,
             Err(KeyCheckError::Superseded)
         ));
-        assert!(!mark_rotated(&db, &check_value(&a)).await.expect("old key"), "not its rotation");
+        assert!(
+            !mark_rotated(&db, &check_value(&a)).await.expect("old key"),
+            "not its rotation"
+        );
         assert!(mark_rotated(&db, &check_value(&b)).await.expect("done"));
-        assert!(!mark_rotated(&db, &check_value(&b)).await.expect("again"), "once");
+        assert!(
+            !mark_rotated(&db, &check_value(&b)).await.expect("again"),
+            "once"
+        );
         let alone = verify(&db, &b, None).await.expect("new key alone");
         assert_eq!(alone.state, KeyState::Rotated);
         let recorded = recorded(&db).await.expect("read").expect("row");

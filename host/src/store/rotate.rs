@@ -57,7 +57,11 @@ pub enum Pass {
 /// Reads every secret of every encrypted column, batch by batch; with
 /// [`Pass::Rewrite`], writes those under the previous key back under the
 /// current one.
-pub async fn scan(db: &DatabaseConnection, secrets: &SecretBox, pass: Pass) -> Result<Tally, DbErr> {
+pub async fn scan(
+    db: &DatabaseConnection,
+    secrets: &SecretBox,
+    pass: Pass,
+) -> Result<Tally, DbErr> {
     let mut tally = Tally::default();
     for column in SecretColumn::ALL {
         let mut after = 0i32;
@@ -295,14 +299,26 @@ mod tests {
             let stored = key_secret(&db, *id).await;
             let secret = new_alone.decrypt(&stored, COLUMN, i64::from(*id));
             assert_eq!(secret.expect("new key alone").expose(), format!("sk-{i}"));
-            assert!(SecretBox::new(&OLD).decrypt(&stored, COLUMN, i64::from(*id)).is_err());
+            assert!(
+                SecretBox::new(&OLD)
+                    .decrypt(&stored, COLUMN, i64::from(*id))
+                    .is_err()
+            );
         }
         let untouched = new_alone.decrypt(&key_secret(&db, new).await, COLUMN, i64::from(new));
         assert_eq!(untouched.expect("new").expose(), "sk-new");
-        assert!(rotating.decrypt(&key_secret(&db, lost).await, COLUMN, i64::from(lost)).is_err());
+        assert!(
+            rotating
+                .decrypt(&key_secret(&db, lost).await, COLUMN, i64::from(lost))
+                .is_err()
+        );
 
         let again = scan(&db, &rotating, Pass::Rewrite).await.expect("again");
-        assert_eq!((again.rewritten, again.previous, again.unreadable), (0, 0, 1), "idempotent");
+        assert_eq!(
+            (again.rewritten, again.previous, again.unreadable),
+            (0, 0, 1),
+            "idempotent"
+        );
     }
 
     #[tokio::test]
@@ -316,7 +332,9 @@ mod tests {
         );
         let (a, b) = (a.expect("a"), b.expect("b"));
         assert_eq!(a.rewritten + b.rewritten, 40, "{a:?} {b:?}");
-        let after = scan(&db, &SecretBox::new(&NEW), Pass::Count).await.expect("count");
+        let after = scan(&db, &SecretBox::new(&NEW), Pass::Count)
+            .await
+            .expect("count");
         assert_eq!(after.current, u64::try_from(ids.len()).expect("small") + 1);
         assert_eq!(after.unreadable, 1, "only the third key's row");
     }
@@ -324,9 +342,13 @@ mod tests {
     #[tokio::test]
     async fn the_job_records_the_rotation_complete_when_nothing_is_left() {
         let db = db().await;
-        key_check::verify(&db, &OLD, None).await.expect("first start");
+        key_check::verify(&db, &OLD, None)
+            .await
+            .expect("first start");
         rows(&db, 3).await;
-        let verified = key_check::verify(&db, &NEW, Some(&OLD)).await.expect("begin");
+        let verified = key_check::verify(&db, &NEW, Some(&OLD))
+            .await
+            .expect("begin");
         assert_eq!(verified.state, KeyState::Rotating);
         let progress = Arc::new(RotationProgress::default());
         RotationJob {
@@ -338,9 +360,17 @@ mod tests {
         .run()
         .await;
         let last = progress.last_pass().expect("a pass");
-        assert_eq!((last.pass, last.tally.rewritten, last.tally.unreadable), (1, 3, 1));
-        let alone = key_check::verify(&db, &NEW, None).await.expect("new key alone");
+        assert_eq!(
+            (last.pass, last.tally.rewritten, last.tally.unreadable),
+            (1, 3, 1)
+        );
+        let alone = key_check::verify(&db, &NEW, None)
+            .await
+            .expect("new key alone");
         assert_eq!(alone.state, KeyState::Rotated);
-        assert!(key_check::verify(&db, &OLD, None).await.is_err(), "old key alone");
+        assert!(
+            key_check::verify(&db, &OLD, None).await.is_err(),
+            "old key alone"
+        );
     }
 }
