@@ -80,6 +80,7 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         secrets,
         rotation,
         job: rotation_job,
+        previous: previous_key,
         ..
     } = open_keys(&db, config, &master_key).await?;
     store::rebind::rebind_secrets(&db, &secrets).await?;
@@ -235,7 +236,8 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         max_body_bytes: config.max_body_bytes,
         jwt: JwtVerifier::new(&config.jwt)?,
         tokens: TokenIssuer::new(&master_key, config.oauth_token_ttl)
-            .with_leeway(config.jwt.time.leeway),
+            .with_leeway(config.jwt.time.leeway)
+            .with_previous_key(previous_key.as_ref()),
         limiter,
         board,
         blame: Arc::new(ClientBlame::new(

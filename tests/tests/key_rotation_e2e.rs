@@ -230,6 +230,10 @@ async fn two_instances_rotate_the_master_key_while_serving() {
     let first = TestGateway::start_with(&env(&db, KEY_B, Some(KEY_A))).await;
     load.add(&first);
     let status = wait_rotated(&first).await;
+    let anonymous = reqwest::get(format!("{}/api/master-key/rotation", first.admin_url))
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status().as_u16(), 401, "admins only");
     assert_eq!(status["state"], "rotated", "{status}");
     assert_eq!(status["secrets"]["previous"], 0, "{status}");
     assert_eq!(status["secrets"]["unreadable"], 0, "{status}");

@@ -23,6 +23,9 @@ pub struct OpenedKeys {
     /// from the previous key this start was given.
     pub job: Option<RotationJob>,
     pub verified: Verified,
+    /// The previous key, for what else derives keys from the master key
+    /// (client token signatures) and should accept the old ones meanwhile.
+    pub previous: Option<[u8; 32]>,
 }
 
 /// Loads the previous key, checks both against the database (which may
@@ -42,6 +45,7 @@ pub async fn open_keys(
             rotation,
             job: None,
             verified,
+            previous: None,
         });
     };
     let secrets = SecretBox::rotating(master_key, &previous);
@@ -62,5 +66,6 @@ pub async fn open_keys(
         rotation,
         job,
         verified,
+        previous: Some(previous),
     })
 }
