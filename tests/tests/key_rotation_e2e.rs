@@ -203,6 +203,35 @@ async fn secrets_under_first_key(gw: &TestGateway, mock: &MockUpstream) -> (Stri
     (client, spare)
 }
 
+/// An OAuth client of the first client key, and a token for it.
+async fn oauth_token(gw: &TestGateway) -> String {
+    let key_id = gw
+        .admin_ok(Method::GET, "/api/user-service/keys", None)
+        .await[0]["id"]
+        .clone();
+    let created = gw
+        .admin_ok(
+            Method::POST,
+            "/api/oauth-clients",
+            Some(json!({"name": "rotation", "client_key_id": key_id})),
+        )
+        .await;
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", created["client_id"].as_str().unwrap()),
+        ("client_secret", created["client_secret"].as_str().unwrap()),
+    ];
+    let resp = reqwest::Client::new()
+        .post(format!("{}/oauth/token", gw.proxy_url))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let body: Value = resp.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
 #[tokio::test]
 async fn two_instances_rotate_the_master_key_while_serving() {
     let Some(db) = TempDatabase::create("key_rotation").await else {
@@ -212,6 +241,8 @@ async fn two_instances_rotate_the_master_key_while_serving() {
     let first = TestGateway::start_with(&env(&db, KEY_A, None)).await;
     let second = TestGateway::start_with(&env(&db, KEY_A, None)).await;
     let (client, spare) = secrets_under_first_key(&first, &mock).await;
+    // Signed under the old key.
+    let token = oauth_token(&first).await;
     let load = Load::start(client.clone());
     load.add(&first);
     // The other instance picks the new client key up by polling.
@@ -234,6 +265,8 @@ async fn two_instances_rotate_the_master_key_while_serving() {
         .await
         .unwrap();
     assert_eq!(anonymous.status().as_u16(), 401, "admins only");
+    let (code, _, body) = first.chat(&token).await;
+    assert_eq!(code, 200, "a token signed before the rotation: {body}");
     assert_eq!(status["state"], "rotated", "{status}");
     assert_eq!(status["secrets"]["previous"], 0, "{status}");
     assert_eq!(status["secrets"]["unreadable"], 0, "{status}");
@@ -274,13 +307,19 @@ async fn two_instances_rotate_the_master_key_while_serving() {
         assert!(!log.contains(secret), "{secret} in the log");
     }
     drop((first, second));
-    after_rotation(&db, &mock, &client, &spare).await;
+    after_rotation(&db, &mock, &client, &spare, &token).await;
     db.drop_database().await;
 }
 
 /// With the rotation complete: only the new key is needed, every stored
 /// secret opens with it, and the old key alone is refused.
-async fn after_rotation(db: &TempDatabase, mock: &MockUpstream, client: &str, spare: &[Value]) {
+async fn after_rotation(
+    db: &TempDatabase,
+    mock: &MockUpstream,
+    client: &str,
+    spare: &[Value],
+    old_token: &str,
+) {
     let status = run_binary(&["master-key", "status"], env(db, KEY_B, None)).await;
     let stdout = String::from_utf8_lossy(&status.stdout);
     assert!(status.status.success(), "{stdout}");
@@ -304,6 +343,11 @@ async fn after_rotation(db: &TempDatabase, mock: &MockUpstream, client: &str, sp
     mock.clear();
     assert_eq!(first.chat(client).await.0, 200, "{}", first.log());
     assert_eq!(second.chat(client).await.0, 200, "{}", second.log());
+    assert_eq!(
+        first.chat(old_token).await.0,
+        401,
+        "old key dropped, its tokens too"
+    );
     let openai = first.provider_id("openai").await;
     for id in spare {
         let spare_client = first
