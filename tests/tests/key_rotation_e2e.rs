@@ -383,3 +383,62 @@ async fn after_rotation(
         .await;
     assert_eq!(view["oauth"]["has_client_secret"], true, "{view}");
 }
+
+/// On SQLite, with the gateway stopped: `ai-proxy master-key rotate`
+/// re-encrypts everything, and the gateway then starts with the new key
+/// alone and uses the same upstream key.
+#[tokio::test]
+async fn the_rotate_command_rotates_a_stopped_sqlite_gateway() {
+    let dir = std::env::temp_dir().join(format!(
+        "aip-rot-sqlite-{}-{}",
+        std::process::id(),
+        free_port()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}/gw.db?mode=rwc", dir.display());
+    let settings = |key: &str, previous: Option<&str>| {
+        let mut env = vec![
+            ("DATABASE_URL", url.clone()),
+            ("AI_PROXY_MASTER_KEY", key.to_owned()),
+        ];
+        if let Some(previous) = previous {
+            env.push(("AI_PROXY_MASTER_KEY_PREVIOUS", previous.to_owned()));
+        }
+        env
+    };
+    let mock = MockUpstream::start().await;
+    let gw = TestGateway::start_with(&settings(KEY_A, None)).await;
+    let client = gw
+        .client_key_for("openai", &mock.base_url(), "sk-rot-sqlite")
+        .await;
+    drop(gw);
+
+    let rotate = run_binary(&["master-key", "rotate"], settings(KEY_B, Some(KEY_A))).await;
+    let stdout = String::from_utf8_lossy(&rotate.stdout);
+    assert!(
+        rotate.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&rotate.stderr)
+    );
+    assert!(stdout.contains("rotation: rotated"), "{stdout}");
+    assert!(
+        stdout.contains("secrets under the current key: 1"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("AI_PROXY_MASTER_KEY_PREVIOUS can be removed: yes"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains(KEY_A) && !stdout.contains("sk-rot-sqlite"),
+        "{stdout}"
+    );
+
+    let gw = TestGateway::start_with(&settings(KEY_B, None)).await;
+    mock.clear();
+    assert_eq!(gw.chat(&client).await.0, 200, "{}", gw.log());
+    let sent = mock.requests().pop().unwrap();
+    assert_eq!(sent.header("authorization"), Some("Bearer sk-rot-sqlite"));
+    drop(gw);
+    let _ = std::fs::remove_dir_all(&dir);
+}
