@@ -33,6 +33,9 @@ const BATCH_PAUSE: Duration = Duration::from_millis(20);
 const PASS_PAUSE: Duration = Duration::from_secs(2);
 /// Passes one start makes at most; the next start goes on.
 const MAX_PASSES: u32 = 30;
+/// A rewriting pass logs its counts so far every this many batches, so a
+/// long pass over a large table shows it is moving.
+const PROGRESS_EVERY_BATCHES: u64 = 50;
 
 /// Stored secrets by the key that seals them.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -63,6 +66,7 @@ pub async fn scan(
     pass: Pass,
 ) -> Result<Tally, DbErr> {
     let mut tally = Tally::default();
+    let mut batches = 0u64;
     for column in SecretColumn::ALL {
         let mut after = 0i32;
         loop {
@@ -73,6 +77,16 @@ pub async fn scan(
                 scan_row(db, secrets, pass, column, id, stored, &mut tally).await?;
             }
             if pass == Pass::Rewrite {
+                batches += 1;
+                if batches % PROGRESS_EVERY_BATCHES == 0 {
+                    tracing::info!(
+                        rewritten = tally.rewritten,
+                        left_under_previous_key = tally.previous,
+                        unreadable = tally.unreadable,
+                        column = column.column(),
+                        "master key rotation: in progress"
+                    );
+                }
                 tokio::time::sleep(BATCH_PAUSE).await;
             }
         }
