@@ -78,7 +78,7 @@ pub async fn scan(
             }
             if pass == Pass::Rewrite {
                 batches += 1;
-                if batches % PROGRESS_EVERY_BATCHES == 0 {
+                if batches.is_multiple_of(PROGRESS_EVERY_BATCHES) {
                     tracing::info!(
                         rewritten = tally.rewritten,
                         left_under_previous_key = tally.previous,
