@@ -170,7 +170,7 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         catalog: catalog.clone(),
         registry,
         secrets,
-        sessions: SessionSigner::new(&master_key),
+        sessions: SessionSigner::new(&master_key).with_previous_key(previous_key.as_ref()),
         throttle: LoginThrottle::default(),
         basic_cache: Default::default(),
         traces: traces.clone(),
