@@ -24,7 +24,8 @@ pub struct OpenedKeys {
     pub job: Option<RotationJob>,
     pub verified: Verified,
     /// The previous key, for what else derives keys from the master key
-    /// (client token signatures) and should accept the old ones meanwhile.
+    /// (console sessions, client tokens) and should accept the old ones
+    /// meanwhile.
     pub previous: Option<[u8; 32]>,
 }
 
