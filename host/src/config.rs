@@ -59,6 +59,9 @@ pub struct Config {
     pub admin_password: Option<String>,
     /// Base64 or hex 32-byte key; a key file under `data_dir` otherwise.
     pub master_key: Option<String>,
+    /// The key being rotated away from (`AI_PROXY_MASTER_KEY_PREVIOUS`),
+    /// read but never written; a `master.key.previous` file otherwise.
+    pub master_key_previous: Option<Secret>,
     /// Token a scraper may send for `/metrics` instead of admin credentials
     /// (`AI_PROXY_METRICS_TOKEN`, at least 32 bytes).
     pub metrics_token: Option<Secret>,
@@ -216,6 +219,9 @@ impl Config {
             database_url,
             admin_password: get("AI_PROXY_ADMIN_PASSWORD").filter(|p| !p.is_empty()),
             master_key: get("AI_PROXY_MASTER_KEY").filter(|k| !k.is_empty()),
+            master_key_previous: get("AI_PROXY_MASTER_KEY_PREVIOUS")
+                .filter(|k| !k.is_empty())
+                .map(Secret::new),
             metrics_token: match get("AI_PROXY_METRICS_TOKEN").filter(|t| !t.is_empty()) {
                 Some(t) if t.len() < MIN_METRICS_TOKEN_BYTES => {
                     return Err(ConfigError {

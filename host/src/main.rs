@@ -11,6 +11,9 @@ Usage:
   ai-proxy plugin check FILE.wasm [--samples DIR]
                                                 validate a provider plugin offline and show
                                                 what it extracts from sample traffic
+  ai-proxy master-key status                    count stored secrets by the master key sealing them
+  ai-proxy master-key rotate                    re-encrypt every secret under AI_PROXY_MASTER_KEY
+                                                (the old key in AI_PROXY_MASTER_KEY_PREVIOUS)
 
 Configuration comes from the environment; see README.md.";
 
@@ -29,11 +32,43 @@ fn plugin_command(args: &[String]) -> ExitCode {
     }
 }
 
+fn init_logging() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("info,pingora=warn,sqlx=warn")
+            }),
+        )
+        .init();
+}
+
+fn master_key_command(args: &[String]) -> ExitCode {
+    let action = match args {
+        [a] if a == "status" => ai_proxy::cli::MasterKeyAction::Status,
+        [a] if a == "rotate" => ai_proxy::cli::MasterKeyAction::Rotate,
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    // The rotation's progress lines, as the gateway logs them.
+    init_logging();
+    let config = match ai_proxy::config::Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("ai-proxy: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    ExitCode::from(ai_proxy::cli::master_key(action, &config))
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         None | Some("serve") => {}
         Some("plugin") => return plugin_command(&args[1..]),
+        Some("master-key") => return master_key_command(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -47,13 +82,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new("info,pingora=warn,sqlx=warn")
-            }),
-        )
-        .init();
+    init_logging();
     let config = match ai_proxy::config::Config::from_env() {
         Ok(c) => c,
         Err(e) => {

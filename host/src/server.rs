@@ -24,7 +24,8 @@ use crate::plugins::{BUILTIN_PLUGINS, ClientBlame, PluginCache, PluginEngine, Pl
 use crate::proxy::capacity::InFlight;
 use crate::proxy::{Edge, Gateway, JwtVerifier, ProxyCore, TokenIssuer};
 use crate::scheduler::KeyBoard;
-use crate::secrets::{SecretBox, load_master_key};
+use crate::secrets::load_master_key;
+use crate::store::keyring::{OpenedKeys, open_keys};
 use crate::store::{self, bootstrap};
 use crate::tls::TlsListener;
 use crate::trace::TraceWriter;
@@ -76,8 +77,13 @@ pub fn run(config: Config) -> anyhow::Result<()> {
 async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
     let db = store::connect(&config.database_url, &config.data_dir).await?;
     let master_key = load_master_key(config.master_key.as_deref(), &config.data_dir)?;
-    store::key_check::verify(&db, &master_key).await?;
-    let secrets = SecretBox::new(&master_key);
+    let OpenedKeys {
+        secrets,
+        rotation,
+        job: rotation_job,
+        previous: previous_key,
+        ..
+    } = open_keys(&db, config, &master_key).await?;
     store::rebind::rebind_secrets(&db, &secrets).await?;
     if let Some(password) = bootstrap::ensure_admin(&db, config.admin_password.as_deref()).await? {
         // Printed once, at the first start, so the operator can log in.
@@ -157,12 +163,16 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
     .spawn();
 
     let in_flight = InFlight::new(config.edge.max_in_flight);
+    // After the catalog is loaded: requests never wait on re-encryption.
+    if let Some(job) = rotation_job {
+        job.spawn();
+    }
     let admin_core = Arc::new(AdminCore {
         db,
         catalog: catalog.clone(),
         registry,
         secrets,
-        sessions: SessionSigner::new(&master_key),
+        sessions: SessionSigner::new(&master_key).with_previous_key(previous_key.as_ref()),
         throttle: LoginThrottle::default(),
         basic_cache: Default::default(),
         traces: traces.clone(),
@@ -178,6 +188,7 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         metrics_token: config.metrics_token.clone(),
         transport: ConsoleTransport::new(config.tls.is_some(), config.trusted_proxies.clone()),
         in_flight: in_flight.clone(),
+        rotation,
     });
     admin_core
         .load_revocations()
@@ -228,7 +239,8 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         max_body_bytes: config.max_body_bytes,
         jwt: JwtVerifier::new(&config.jwt)?,
         tokens: TokenIssuer::new(&master_key, config.oauth_token_ttl)
-            .with_leeway(config.jwt.time.leeway),
+            .with_leeway(config.jwt.time.leeway)
+            .with_previous_key(previous_key.as_ref()),
         limiter,
         board,
         blame: Arc::new(ClientBlame::new(

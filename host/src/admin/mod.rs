@@ -22,6 +22,7 @@ mod grants;
 mod health;
 mod json;
 mod limits;
+mod master_key;
 mod metrics;
 mod narrowing;
 mod oauth_clients;
@@ -102,6 +103,8 @@ pub struct AdminCore {
     pub transport: ConsoleTransport,
     /// The proxy port's requests in flight and those it shed.
     pub in_flight: Arc<crate::proxy::capacity::InFlight>,
+    /// This instance's master key rotation job, if it runs one.
+    pub rotation: Arc<crate::store::rotate::RotationProgress>,
 }
 
 impl AdminCore {
@@ -255,6 +258,7 @@ fn protected_routes(upload_limit: usize) -> OpenApiRouter<AdminState> {
         .routes(routes!(users::update, users::delete))
         .routes(routes!(grants::get_grants, grants::put_grants))
         .routes(routes!(audit::list))
+        .routes(routes!(master_key::rotation))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
         .routes(routes!(auth::change_password))

@@ -34,6 +34,7 @@ pub const TAG_UPSTREAM_OAUTH: &str = "upstream-oauth";
 pub const TAG_TRACES: &str = "traces";
 pub const TAG_STATS: &str = "stats";
 pub const TAG_AUDIT: &str = "audit";
+pub const TAG_MASTER_KEY: &str = "master-key";
 pub const TAG_META: &str = "meta";
 
 /// The parts of the document no handler owns: metadata, tags, the error
@@ -63,6 +64,7 @@ pub const TAG_META: &str = "meta";
         (name = TAG_TRACES, description = "The request log"),
         (name = TAG_STATS, description = "Dashboard figures per UTC day"),
         (name = TAG_AUDIT, description = "Every admin change (admins only)"),
+        (name = TAG_MASTER_KEY, description = "Master key rotation progress (admins only)"),
         (name = TAG_META, description = "This document"),
     )
 )]

@@ -38,6 +38,9 @@ pub struct Claims {
 pub struct SessionSigner {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// While the master key is rotated: sessions signed under the previous
+    /// one stay valid until they expire; none is signed with it.
+    previous: Option<DecodingKey>,
     revoked: Mutex<HashMap<String, i64>>,
 }
 
@@ -48,15 +51,20 @@ pub fn password_version(password_hash: &str) -> String {
 
 impl SessionSigner {
     pub fn new(master_key: &[u8; 32]) -> SessionSigner {
-        let mut hasher = Sha256::new();
-        hasher.update(b"ai-proxy admin session signing key v1");
-        hasher.update(master_key);
-        let secret = hasher.finalize();
+        let secret = signing_secret(master_key);
         SessionSigner {
             encoding: EncodingKey::from_secret(&secret),
             decoding: DecodingKey::from_secret(&secret),
+            previous: None,
             revoked: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Also accepts sessions signed under `previous`, the master key being
+    /// rotated away from, so a rolling restart signs nobody out.
+    pub fn with_previous_key(self, previous: Option<&[u8; 32]>) -> SessionSigner {
+        let previous = previous.map(|key| DecodingKey::from_secret(&signing_secret(key)));
+        SessionSigner { previous, ..self }
     }
 
     /// A token for this account, valid for [`SESSION_TTL`].
@@ -84,9 +92,14 @@ impl SessionSigner {
     pub fn verify(&self, token: &str) -> Option<Claims> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
-        let claims = decode::<Claims>(token, &self.decoding, &validation)
-            .ok()?
-            .claims;
+        let decoded = match (
+            decode::<Claims>(token, &self.decoding, &validation),
+            &self.previous,
+        ) {
+            (Err(_), Some(previous)) => decode::<Claims>(token, previous, &validation),
+            (decoded, _) => decoded,
+        };
+        let claims = decoded.ok()?.claims;
         let revoked = self.revoked.lock().ok()?.contains_key(&claims.jti);
         (!revoked).then_some(claims)
     }
@@ -104,6 +117,14 @@ impl SessionSigner {
             revoked.insert(jti.to_owned(), exp);
         }
     }
+}
+
+/// The HMAC key of sessions, derived from `master_key`.
+fn signing_secret(master_key: &[u8; 32]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(b"ai-proxy admin session signing key v1");
+    hasher.update(master_key);
+    hasher.finalize().into()
 }
 
 /// Loads the revocations stored by any instance (and forgets expired ones).
@@ -140,6 +161,22 @@ mod tests {
         assert_eq!((claims.sub, claims.role.as_str()), (7, "admin"));
         signer.revoke(&claims);
         assert!(signer.verify(&token).is_none());
+    }
+
+    #[test]
+    fn while_rotating_sessions_of_the_previous_key_verify_until_revoked() {
+        let old = SessionSigner::new(&[1; 32]);
+        let token = old.issue(7, "ada", "admin", "h").expect("token");
+        let rotating = SessionSigner::new(&[2; 32]).with_previous_key(Some(&[1; 32]));
+        let claims = rotating.verify(&token).expect("signed before the rotation");
+        let fresh = rotating.issue(7, "ada", "admin", "h").expect("token");
+        assert!(
+            old.verify(&fresh).is_none(),
+            "never signed with the previous key"
+        );
+        assert!(SessionSigner::new(&[2; 32]).verify(&token).is_none());
+        rotating.revoke(&claims);
+        assert!(rotating.verify(&token).is_none(), "revocation still holds");
     }
 
     #[test]

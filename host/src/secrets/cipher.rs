@@ -11,6 +11,11 @@
 //! Gateways before this format stored the nonce and ciphertext with no
 //! prefix and no associated data ("unbound"). Those are read only by
 //! [`crate::store::rebind`] at start, which rewrites them bound.
+//!
+//! While the master key is rotated, a box also holds the previous key
+//! (`AI_PROXY_MASTER_KEY_PREVIOUS`): it encrypts under the current key
+//! only, and reads what either key sealed, so rows not yet re-encrypted
+//! by [`crate::store::rotate`] stay usable.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -80,6 +85,15 @@ impl SecretColumn {
 #[derive(Clone)]
 pub struct SecretBox {
     cipher: Aes256Gcm,
+    /// The key being rotated away from: read, never written.
+    previous: Option<Aes256Gcm>,
+}
+
+/// Which master key sealed a stored secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SealedUnder {
+    Current,
+    Previous,
 }
 
 /// A stored secret that cannot be decrypted (wrong master key, corrupt
@@ -92,7 +106,22 @@ impl SecretBox {
     pub fn new(key: &[u8; 32]) -> SecretBox {
         SecretBox {
             cipher: Aes256Gcm::new(key.into()),
+            previous: None,
         }
+    }
+
+    /// A box that encrypts under `key` and also reads what `previous`
+    /// sealed.
+    pub fn rotating(key: &[u8; 32], previous: &[u8; 32]) -> SecretBox {
+        SecretBox {
+            cipher: Aes256Gcm::new(key.into()),
+            previous: Some(Aes256Gcm::new(previous.into())),
+        }
+    }
+
+    /// Whether this box reads a previous key's ciphertexts.
+    pub fn has_previous(&self) -> bool {
+        self.previous.is_some()
     }
 
     /// Encrypts `secret` for `column` of row `row`.
@@ -120,6 +149,19 @@ impl SecretBox {
         column: SecretColumn,
         row: i64,
     ) -> Result<Secret, SecretBoxError> {
+        self.decrypt_telling(stored, column, row)
+            .map(|(secret, _)| secret)
+    }
+
+    /// Like [`SecretBox::decrypt`], and says which key sealed it: the
+    /// current key is tried first, so a row re-encrypted already costs
+    /// one attempt.
+    pub fn decrypt_telling(
+        &self,
+        stored: &[u8],
+        column: SecretColumn,
+        row: i64,
+    ) -> Result<(Secret, SealedUnder), SecretBoxError> {
         let sealed = stored.strip_prefix(BOUND_PREFIX).ok_or(SecretBoxError)?;
         self.open(sealed, &column.aad(row))
     }
@@ -127,21 +169,15 @@ impl SecretBox {
     /// Decrypts the format of gateways before binding (no prefix, no
     /// associated data). Only for rewriting such rows at start.
     pub(crate) fn decrypt_unbound(&self, stored: &[u8]) -> Result<Secret, SecretBoxError> {
-        self.open(stored, &[])
+        self.open(stored, &[]).map(|(secret, _)| secret)
     }
 
-    fn open(&self, sealed: &[u8], aad: &[u8]) -> Result<Secret, SecretBoxError> {
-        if sealed.len() <= NONCE_BYTES {
-            return Err(SecretBoxError);
+    fn open(&self, sealed: &[u8], aad: &[u8]) -> Result<(Secret, SealedUnder), SecretBoxError> {
+        if let Ok(secret) = open_with(&self.cipher, sealed, aad) {
+            return Ok((secret, SealedUnder::Current));
         }
-        let (nonce, msg) = sealed.split_at(NONCE_BYTES);
-        let plain = self
-            .cipher
-            .decrypt(Nonce::from_slice(nonce), Payload { msg, aad })
-            .map_err(|_| SecretBoxError)?;
-        String::from_utf8(plain)
-            .map(Secret::new)
-            .map_err(|_| SecretBoxError)
+        let previous = self.previous.as_ref().ok_or(SecretBoxError)?;
+        open_with(previous, sealed, aad).map(|secret| (secret, SealedUnder::Previous))
     }
 
     /// The format of gateways before binding, for tests of the rewrite.
@@ -157,6 +193,20 @@ impl SecretBox {
         }
         out
     }
+}
+
+/// Decrypts nonce-prefixed `sealed` with one key.
+fn open_with(cipher: &Aes256Gcm, sealed: &[u8], aad: &[u8]) -> Result<Secret, SecretBoxError> {
+    if sealed.len() <= NONCE_BYTES {
+        return Err(SecretBoxError);
+    }
+    let (nonce, msg) = sealed.split_at(NONCE_BYTES);
+    let plain = cipher
+        .decrypt(Nonce::from_slice(nonce), Payload { msg, aad })
+        .map_err(|_| SecretBoxError)?;
+    String::from_utf8(plain)
+        .map(Secret::new)
+        .map_err(|_| SecretBoxError)
 }
 
 #[cfg(test)]
@@ -204,6 +254,39 @@ mod tests {
         let old = a.encrypt_unbound(&Secret::new("sk-old"));
         assert!(a.decrypt(&old, KEY, 1).is_err());
         assert_eq!(plain(a.decrypt_unbound(&old)), Some("sk-old".into()));
+    }
+
+    #[test]
+    fn a_rotating_box_writes_under_the_new_key_and_reads_both() {
+        let (old, new) = ([1u8; 32], [2u8; 32]);
+        let before = SecretBox::new(&old).encrypt(&Secret::new("sk-old"), KEY, 5);
+        let rotating = SecretBox::rotating(&new, &old);
+        let (secret, under) = rotating.decrypt_telling(&before, KEY, 5).expect("old");
+        assert_eq!((secret.expose(), under), ("sk-old", SealedUnder::Previous));
+
+        let after = rotating.encrypt(&Secret::new("sk-new"), KEY, 5);
+        let (secret, under) = rotating.decrypt_telling(&after, KEY, 5).expect("new");
+        assert_eq!((secret.expose(), under), ("sk-new", SealedUnder::Current));
+        assert_eq!(
+            plain(SecretBox::new(&new).decrypt(&after, KEY, 5)),
+            Some("sk-new".into())
+        );
+        assert!(
+            SecretBox::new(&old).decrypt(&after, KEY, 5).is_err(),
+            "never written under the old key"
+        );
+        assert!(SecretBox::new(&new).decrypt(&before, KEY, 5).is_err());
+    }
+
+    #[test]
+    fn a_rotating_box_still_refuses_a_third_key_and_a_moved_ciphertext() {
+        let (old, new) = ([1u8; 32], [2u8; 32]);
+        let rotating = SecretBox::rotating(&new, &old);
+        let foreign = SecretBox::new(&[3u8; 32]).encrypt(&Secret::new("x"), KEY, 5);
+        assert!(rotating.decrypt(&foreign, KEY, 5).is_err());
+        let before = SecretBox::new(&old).encrypt(&Secret::new("x"), KEY, 5);
+        assert!(rotating.decrypt(&before, KEY, 6).is_err(), "another row");
+        assert!(!SecretBox::new(&new).has_previous() && rotating.has_previous());
     }
 
     #[test]

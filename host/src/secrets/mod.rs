@@ -9,12 +9,14 @@ mod master_key;
 mod password;
 mod secret;
 
-pub use cipher::{SecretBox, SecretBoxError, SecretColumn};
+pub use cipher::{SealedUnder, SecretBox, SecretBoxError, SecretColumn};
 pub use client_key::{
     ClientKeyHash, DISPLAY_PREFIX_CHARS, generate_client_key, generate_oauth_client,
     hash_client_key, mask,
 };
-pub use master_key::{MasterKeyError, load_master_key};
+pub use master_key::{
+    MasterKeyError, PREVIOUS_KEY_FILE, load_master_key, load_previous_master_key,
+};
 pub use password::{hash_password, verify_password};
 pub use secret::Secret;
 

@@ -7,8 +7,12 @@
 pub mod bootstrap;
 pub mod entities;
 pub mod key_check;
+pub mod keyring;
 pub mod private_files;
 pub mod rebind;
+pub mod rotate;
+#[cfg(test)]
+mod test_rows;
 
 use std::path::Path;
 

@@ -131,57 +131,8 @@ mod tests {
     use super::*;
     use crate::secrets::Secret;
     use crate::store::entities::{provider_keys, providers};
-    use chrono::Utc;
-    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
-
-    async fn db() -> DatabaseConnection {
-        let dir =
-            std::env::temp_dir().join(format!("aip-rebind-{}", crate::secrets::random_hex(6)));
-        let url = format!("sqlite://{}/t.db?mode=rwc", dir.display());
-        crate::store::connect(&url, &dir).await.expect("db")
-    }
-
-    async fn provider(db: &DatabaseConnection, secret: Option<Vec<u8>>) -> i32 {
-        let now = Utc::now();
-        providers::ActiveModel {
-            name: Set(format!("p-{}", crate::secrets::random_hex(4))),
-            plugin_name: Set("openai".into()),
-            base_url: Set("https://api.openai.com".into()),
-            connect_timeout_ms: Set(1000),
-            read_timeout_ms: Set(1000),
-            enabled: Set(true),
-            oauth_client_secret_ciphertext: Set(secret),
-            allow_billing_headers: Set(false),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(db)
-        .await
-        .expect("provider")
-        .id
-    }
-
-    async fn key(db: &DatabaseConnection, provider_id: i32, stored: Vec<u8>) -> i32 {
-        let now = Utc::now();
-        provider_keys::ActiveModel {
-            provider_id: Set(provider_id),
-            name: Set(format!("k-{}", crate::secrets::random_hex(4))),
-            secret_ciphertext: Set(stored),
-            secret_hint: Set(String::new()),
-            auth_type: Set("api_key".into()),
-            weight: Set(1),
-            enabled: Set(true),
-            health_status: Set("unknown".into()),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(db)
-        .await
-        .expect("key")
-        .id
-    }
+    use crate::store::test_rows::{db, key, provider};
+    use sea_orm::EntityTrait;
 
     #[tokio::test]
     async fn unbound_rows_are_bound_once_and_unreadable_rows_are_left_alone() {

@@ -63,22 +63,31 @@ pub struct TokenSubject {
 pub struct TokenIssuer {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// While the master key is rotated: tokens signed under the previous
+    /// one are still accepted until they expire; none is signed with it.
+    previous: Option<DecodingKey>,
     ttl: Duration,
     leeway: Duration,
 }
 
 impl TokenIssuer {
     pub fn new(master_key: &[u8; 32], ttl: Duration) -> TokenIssuer {
-        let mut hasher = Sha256::new();
-        hasher.update(b"ai-proxy oauth client token signing key v1");
-        hasher.update(master_key);
-        let secret = hasher.finalize();
+        let secret = signing_secret(master_key);
         TokenIssuer {
             encoding: EncodingKey::from_secret(&secret),
             decoding: DecodingKey::from_secret(&secret),
+            previous: None,
             ttl,
             leeway: Duration::ZERO,
         }
+    }
+
+    /// Also accepts tokens signed under `previous`, the master key being
+    /// rotated away from (`AI_PROXY_MASTER_KEY_PREVIOUS`), so clients
+    /// holding one keep working through the rotation.
+    pub fn with_previous_key(self, previous: Option<&[u8; 32]>) -> TokenIssuer {
+        let previous = previous.map(|key| DecodingKey::from_secret(&signing_secret(key)));
+        TokenIssuer { previous, ..self }
     }
 
     /// Accepts `iat` up to `leeway` in the future (clock skew between
@@ -114,7 +123,14 @@ impl TokenIssuer {
         validation.set_issuer(&[TOKEN_ISSUER]);
         validation.validate_aud = false;
         validation.set_required_spec_claims(&["exp", "sub", "iss"]);
-        let claims = decode::<TokenClaims>(token, &self.decoding, &validation)
+        let decoded = match (
+            decode::<TokenClaims>(token, &self.decoding, &validation),
+            &self.previous,
+        ) {
+            (Err(_), Some(previous)) => decode::<TokenClaims>(token, previous, &validation),
+            (decoded, _) => decoded,
+        };
+        let claims = decoded
             .map_err(|e| JwtError::Invalid(e.to_string()))?
             .claims;
         let rules = TimeRules {
@@ -133,6 +149,14 @@ impl TokenIssuer {
             generation: claims.r#gen,
         })
     }
+}
+
+/// The HMAC key of client tokens, derived from `master_key`.
+fn signing_secret(master_key: &[u8; 32]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(b"ai-proxy oauth client token signing key v1");
+    hasher.update(master_key);
+    hasher.finalize().into()
 }
 
 /// Whether a token's header names this gateway's key.
@@ -186,6 +210,37 @@ mod tests {
                 .is_err(),
             "a lifetime lowered since issue ends the longer tokens"
         );
+    }
+
+    #[test]
+    fn while_rotating_tokens_of_the_previous_key_verify_and_new_ones_use_the_current() {
+        let (old, new) = ([7; 32], [8; 32]);
+        let before = TokenIssuer::new(&old, DEFAULT_TOKEN_TTL)
+            .issue(&client())
+            .expect("issue");
+        let rotating = TokenIssuer::new(&new, DEFAULT_TOKEN_TTL).with_previous_key(Some(&old));
+        assert!(
+            rotating.verify(&before).is_ok(),
+            "issued before the rotation"
+        );
+        let after = rotating.issue(&client()).expect("issue");
+        assert!(
+            TokenIssuer::new(&new, DEFAULT_TOKEN_TTL)
+                .verify(&after)
+                .is_ok()
+        );
+        assert!(
+            TokenIssuer::new(&old, DEFAULT_TOKEN_TTL)
+                .verify(&after)
+                .is_err(),
+            "never signed with the previous key"
+        );
+        let third = TokenIssuer::new(&[9; 32], DEFAULT_TOKEN_TTL)
+            .issue(&client())
+            .expect("issue");
+        assert!(rotating.verify(&third).is_err());
+        let dropped = TokenIssuer::new(&new, DEFAULT_TOKEN_TTL).with_previous_key(None);
+        assert!(dropped.verify(&before).is_err(), "previous key dropped");
     }
 
     #[test]
