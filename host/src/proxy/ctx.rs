@@ -20,6 +20,9 @@ pub struct RequestCtx {
     /// Set when the client stopped reading the answer or went away: the
     /// connection is dropped, never finished (finishing would write again).
     pub client_gone: bool,
+    /// Counts the request as in flight for a graceful shutdown until the
+    /// context is dropped (after the trace was handed to the writer).
+    pub in_flight: Option<crate::shutdown::InFlight>,
 }
 
 impl RequestCtx {
@@ -36,6 +39,7 @@ impl RequestCtx {
             traced: true,
             quota: None,
             client_gone: false,
+            in_flight: None,
         }
     }
 

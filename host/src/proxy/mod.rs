@@ -73,6 +73,8 @@ pub struct ProxyCore {
     pub max_attempts: usize,
     /// Fresh access tokens for OAuth keys.
     pub accounts: Arc<OAuthAccounts>,
+    /// Requests in flight, which a graceful shutdown waits for.
+    pub drain: Arc<crate::shutdown::Drain>,
 }
 
 /// The Pingora service.
@@ -131,7 +133,9 @@ impl ProxyHttp for Gateway {
     type CTX = RequestCtx;
 
     fn new_ctx(&self) -> RequestCtx {
-        RequestCtx::new()
+        let mut ctx = RequestCtx::new();
+        ctx.in_flight = Some(self.core.drain.enter());
+        ctx
     }
 
     async fn request_filter(
