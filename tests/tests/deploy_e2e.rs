@@ -56,7 +56,7 @@ async fn the_image_serves_an_sdk_request_as_a_non_root_user_and_stops_cleanly() 
         "AI_PROXY_EGRESS_ALLOW=127.0.0.0/8".to_owned(),
         "AI_PROXY_HEALTH_INTERVAL_SECS=0".to_owned(),
     ];
-    let mut args = vec!["run", "-d", "--name", &name, "--network", "host"];
+    let mut args = vec!["run", "-d", "--name", name.as_str(), "--network", "host"];
     for e in &env {
         args.extend(["-e", e.as_str()]);
     }

@@ -31,7 +31,12 @@ fn stream_body() -> Value {
 
 /// A gateway with a client key on the mock, and that key.
 async fn gateway(mock: &MockUpstream, grace_secs: &str) -> (TestGateway, String) {
-    let gw = TestGateway::start_with(&[("AI_PROXY_SHUTDOWN_GRACE_SECS", grace_secs.into())]).await;
+    let gw = TestGateway::start_with(&[
+        ("AI_PROXY_SHUTDOWN_GRACE_SECS", grace_secs.into()),
+        // A stream holds a plugin instance while it is open.
+        ("AI_PROXY_PLUGIN_INSTANCES", (2 * STREAMS).to_string()),
+    ])
+    .await;
     let key = gw
         .client_key_for("openai", &mock.base_url(), "sk-upstream")
         .await;
@@ -196,7 +201,7 @@ async fn a_second_signal_exits_at_once_and_cuts_what_is_open() {
     assert!(second.elapsed() < Duration::from_secs(5));
     let cut = stream.await.unwrap();
     assert!(
-        cut.as_ref().map_or(true, |body| !body.contains("[DONE]")),
+        !matches!(&cut, Ok(body) if body.contains("[DONE]")),
         "the open stream was cut: {cut:?}"
     );
 }
@@ -231,5 +236,8 @@ async fn the_grace_period_bounds_the_wait_for_a_stream_that_does_not_end() {
     );
     assert!(!proxy_accepts(&gw).await);
     let cut = stream.await.unwrap();
-    assert!(cut.map_or(true, |body| !body.contains("[DONE]")));
+    assert!(
+        !matches!(&cut, Ok(body) if body.contains("[DONE]")),
+        "{cut:?}"
+    );
 }
