@@ -154,7 +154,16 @@ async fn the_image_serves_an_sdk_request_as_a_non_root_user_and_stops_cleanly() 
 /// values it sets as plain environment instead.
 fn podman_overlay(dir: &std::path::Path, image: &str, ports: (u16, u16), suffix: &str) {
     let (repo, tag) = image.rsplit_once(':').unwrap();
-    let base = repo_root().join("deploy/kubernetes");
+    // Kustomize takes bases by relative path only.
+    let up = "../".repeat(dir.components().count().saturating_sub(1));
+    let base = format!(
+        "{up}{}",
+        repo_root()
+            .join("deploy/kubernetes")
+            .display()
+            .to_string()
+            .trim_start_matches('/')
+    );
     let kustomization = format!(
         r#"apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
@@ -208,7 +217,6 @@ patches:
                   - name: AI_PROXY_HEALTH_INTERVAL_SECS
                     value: "0"
 "#,
-        base = base.display(),
         proxy = ports.0,
         admin = ports.1,
     );
@@ -292,23 +300,20 @@ async fn the_kubernetes_manifests_render_and_their_pod_runs_under_podman_kube_pl
     assert!(body.trim_end().ends_with("data: [DONE]"), "{body}");
 }
 
-/// `podman-compose` with this run's settings.
+/// `deploy/compose.sh -p PROJECT ARGS…` with this run's settings.
 fn compose(project: &str, env: &[(&str, String)], args: &[&str]) -> std::process::Output {
-    let file = repo_root().join("deploy/compose.yaml");
-    let mut cmd = Command::new("podman-compose");
-    cmd.args(["-p", project, "-f", file.to_str().unwrap()])
-        .args(args)
-        .env("CONTAINERS_CONF", ai_proxy_tests::podman::containers_conf());
+    let mut cmd = Command::new(repo_root().join("deploy/compose.sh"));
+    cmd.args(["-p", project]).args(args);
     for (k, v) in env {
         cmd.env(k, v);
     }
-    cmd.output().expect("podman-compose")
+    cmd.output().expect("deploy/compose.sh")
 }
 
 #[tokio::test]
 async fn compose_runs_two_replicas_that_share_postgres_and_redis() {
     let test = "compose_runs_two_replicas";
-    if !usable(test, "podman-compose", &["version"]) || !podman_usable(test) {
+    if !usable(test, "python3", &["-m", "venv", "--help"]) || !podman_usable(test) {
         return;
     }
     let Some(db) = TempDatabase::create(test).await else {
@@ -341,15 +346,19 @@ async fn compose_runs_two_replicas_that_share_postgres_and_redis() {
         &project,
         vec![
             vec![
-                "podman-compose".into(),
+                repo_root().join("deploy/compose.sh").display().to_string(),
                 "-p".into(),
                 project.clone(),
-                "-f".into(),
-                repo_root()
-                    .join("deploy/compose.yaml")
-                    .display()
-                    .to_string(),
                 "down".into(),
+                "-v".into(),
+            ],
+            // Without this run's variables `down` cannot read the file.
+            vec![
+                "podman".into(),
+                "rm".into(),
+                "--force".into(),
+                format!("{project}_gateway-a_1"),
+                format!("{project}_gateway-b_1"),
             ],
             vec![
                 "podman".into(),
@@ -396,7 +405,7 @@ async fn compose_runs_two_replicas_that_share_postgres_and_redis() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let down = compose(&project, &env, &["down"]);
+    let down = compose(&project, &env, &["down", "-v"]);
     assert!(
         down.status.success(),
         "{}",
