@@ -151,7 +151,8 @@ async fn the_image_serves_an_sdk_request_as_a_non_root_user_and_stops_cleanly() 
 /// A kustomize overlay of the repository's manifests for one pod on the
 /// host network, on loopback ports, without the Secret (podman 4.3's
 /// `kube play` cannot read a Secret back; containers/podman#17071), whose
-/// values it sets as plain environment instead.
+/// values it sets as plain environment instead, and without the container
+/// ports (podman maps them, which host networking forbids).
 fn podman_overlay(dir: &std::path::Path, image: &str, ports: (u16, u16), suffix: &str) {
     let (repo, tag) = image.rsplit_once(':').unwrap();
     // Kustomize takes bases by relative path only.
@@ -190,6 +191,8 @@ patches:
     patch: |-
       - op: remove
         path: /spec/template/spec/containers/0/envFrom
+      - op: remove
+        path: /spec/template/spec/containers/0/ports
   - patch: |-
       apiVersion: apps/v1
       kind: Deployment
