@@ -15,10 +15,10 @@ use serde_json::{Value, json};
 
 /// Streams open when the signal comes.
 const STREAMS: usize = 200;
-/// Pacing of the mock's stream events: with `REPEAT` the stream has 14
-/// events, so each stream lasts about 5 s, most of it after the signal.
+/// Pacing of the mock's stream events: with `REPEAT` the stream has 24
+/// events, so each stream lasts about 9 s, most of it after the signal.
 const DELAY_MS: &str = "400";
-const REPEAT: u64 = 2;
+const REPEAT: u64 = 4;
 
 fn stream_body() -> Value {
     json!({
@@ -76,6 +76,16 @@ async fn wait_until(what: &str, limit: Duration, mut done: impl AsyncFnMut() -> 
     }
 }
 
+/// What `GET /api/ready` says now.
+async fn readiness(gw: &TestGateway) -> Value {
+    reqwest::get(format!("{}/api/ready", gw.admin_url))
+        .await
+        .expect("ready")
+        .json()
+        .await
+        .expect("json")
+}
+
 async fn ready_status(gw: &TestGateway) -> u16 {
     reqwest::get(format!("{}/api/ready", gw.admin_url))
         .await
@@ -115,12 +125,17 @@ async fn open_streams_finish_with_usage_and_done_and_are_traced_after_sigterm() 
     })
     .await;
 
+    // Every stream is in flight when the signal comes.
+    let before = readiness(&gw).await;
+    assert_eq!(before["status"], "ready", "{before}");
+    assert_eq!(before["in_flight"], STREAMS, "{before}");
     let signalled = Instant::now();
     gw.signal("TERM");
     wait_until("readiness false", Duration::from_secs(5), async || {
         ready_status(&gw).await == 503
     })
     .await;
+    assert_eq!(readiness(&gw).await["status"], "draining");
     wait_until(
         "the proxy port closed",
         Duration::from_secs(5),
