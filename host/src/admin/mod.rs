@@ -1,6 +1,6 @@
 //! The admin API on port 9090 (Axum): JSON under `/api`, one file per
 //! resource, described by `GET /api/openapi.json` ([`openapi`]). Every
-//! route but that one, `/api/health` and `/api/auth/login` needs an
+//! route but that one, `/api/health`, `/api/ready` and `/api/auth/login` needs an
 //! authenticated caller ([`auth`]); `/metrics` takes an admin or the scrape
 //! token ([`metrics`]); `admin` accounts may do everything,
 //! `user` accounts manage only their own client keys (within what they
