@@ -58,12 +58,40 @@ pub fn run_ok(program: &str, args: &[&str]) -> String {
 /// Whether `program` (with `args`, e.g. `--version`) runs here; when not,
 /// prints why the test is skipped (or fails under AI_PROXY_REQUIRE_SERVICES=1).
 pub fn usable(test: &str, program: &str, args: &[&str]) -> bool {
+    match unusable(program, args) {
+        None => true,
+        Some(reason) => {
+            assert!(
+                std::env::var("AI_PROXY_REQUIRE_SERVICES").as_deref() != Ok("1"),
+                "{test}: required (AI_PROXY_REQUIRE_SERVICES=1) but {reason}"
+            );
+            eprintln!("SKIPPED {test}: {reason}");
+            false
+        }
+    }
+}
+
+/// Like [`usable`] for a tool no Debian package provides (`kubectl`): its
+/// absence skips the test with a printed reason even when services are
+/// required.
+pub fn present(test: &str, program: &str, args: &[&str]) -> bool {
+    match unusable(program, args) {
+        None => true,
+        Some(reason) => {
+            eprintln!("SKIPPED {test}: {reason}");
+            false
+        }
+    }
+}
+
+/// Why `program args…` cannot run here, if it cannot.
+fn unusable(program: &str, args: &[&str]) -> Option<String> {
     let reason = match Command::new(program)
         .args(args)
         .env("CONTAINERS_CONF", containers_conf())
         .output()
     {
-        Ok(out) if out.status.success() => return true,
+        Ok(out) if out.status.success() => return None,
         Ok(out) => format!(
             "`{program} {}` failed: {}",
             args.join(" "),
@@ -71,12 +99,7 @@ pub fn usable(test: &str, program: &str, args: &[&str]) -> bool {
         ),
         Err(e) => format!("{program} is not installed ({e})"),
     };
-    assert!(
-        std::env::var("AI_PROXY_REQUIRE_SERVICES").as_deref() != Ok("1"),
-        "{test}: required (AI_PROXY_REQUIRE_SERVICES=1) but {reason}"
-    );
-    eprintln!("SKIPPED {test}: {reason}");
-    false
+    Some(reason)
 }
 
 /// The gateway image of this test process, built on first use.

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use ai_proxy_tests::gateway::{ADMIN_PASSWORD, free_port};
 use ai_proxy_tests::mock::{COMPLETION_TOKENS, MockUpstream};
 use ai_proxy_tests::podman::{
-    Running, image, openai_client_key, repo_root, run, run_ok, sdk_shaped_stream, usable,
+    Running, image, openai_client_key, present, repo_root, run, run_ok, sdk_shaped_stream, usable,
     wait_ready,
 };
 use ai_proxy_tests::postgres::TempDatabase;
@@ -229,7 +229,7 @@ patches:
 #[tokio::test]
 async fn the_kubernetes_manifests_render_and_their_pod_runs_under_podman_kube_play() {
     let test = "the_kubernetes_manifests_render";
-    if !usable(test, "kubectl", &["version", "--client"]) || !podman_usable(test) {
+    if !present(test, "kubectl", &["version", "--client"]) || !podman_usable(test) {
         return;
     }
     let base = run_ok(
