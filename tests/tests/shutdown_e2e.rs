@@ -256,3 +256,46 @@ async fn the_grace_period_bounds_the_wait_for_a_stream_that_does_not_end() {
         "{cut:?}"
     );
 }
+
+#[tokio::test]
+async fn during_the_shutdown_delay_the_instance_is_not_ready_but_still_serves() {
+    let mock = MockUpstream::start().await;
+    let gw = TestGateway::start_with(&[
+        ("AI_PROXY_SHUTDOWN_DELAY_SECS", "3".into()),
+        ("AI_PROXY_SHUTDOWN_GRACE_SECS", "120".into()),
+    ])
+    .await;
+    let key = gw
+        .client_key_for("openai", &mock.base_url(), "sk-upstream")
+        .await;
+    let mut gw = gw;
+    let signalled = Instant::now();
+    gw.signal("TERM");
+    wait_until("readiness false", Duration::from_secs(2), async || {
+        ready_status(&gw).await == 503
+    })
+    .await;
+    // A load balancer that has not yet seen the 503 still gets answers.
+    let resp = reqwest::Client::new()
+        .post(format!("{}/v1/chat/completions", gw.proxy_url))
+        .bearer_auth(&key)
+        .json(&json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        signalled.elapsed() < Duration::from_secs(3),
+        "checked within the delay"
+    );
+    let status = gw
+        .wait_exit(Duration::from_secs(20))
+        .await
+        .unwrap_or_else(|| panic!("no exit after the delay\n{}", gw.log()));
+    assert!(status.success(), "{status}");
+    assert!(
+        signalled.elapsed() >= Duration::from_secs(3),
+        "exited {:?} after SIGTERM, before the 3 s delay",
+        signalled.elapsed()
+    );
+}
