@@ -10,8 +10,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # openssl: the JWT tests generate an RSA key pair with it; redis-server and
-# redis-tools: the Redis outage test runs a server of its own.
-scripts/prereqs.sh openssl redis-server redis-tools
+# redis-tools: the Redis outage test runs a server of its own; podman and
+# runc: the deployment tests build and run the image.
+scripts/prereqs.sh openssl redis-server redis-tools podman runc
+
+echo "== build the web console (embedded in the gateway binary)"
+web/build.sh
 
 echo "== fmt and clippy"
 cargo fmt --all -- --check

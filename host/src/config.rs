@@ -20,6 +20,9 @@ use crate::proxy::{
 };
 use crate::proxy::{DEFAULT_TOKEN_TTL, EdgeLimits, HeadLimits, JwtConfig};
 use crate::secrets::Secret;
+use crate::shutdown::{
+    DEFAULT_SHUTDOWN_GRACE, MAX_SHUTDOWN_DELAY, MAX_SHUTDOWN_GRACE, ShutdownTimes,
+};
 use crate::tls::TlsFiles;
 
 /// Largest client request body accepted by default (413 above it).
@@ -37,9 +40,6 @@ pub const DEFAULT_TRACE_FLUSH: Duration = Duration::from_millis(200);
 /// Default number of trace rows that may wait for the writer; beyond it
 /// rows are dropped (and counted) rather than slowing the proxy down.
 pub const DEFAULT_TRACE_QUEUE: usize = 16_384;
-
-/// Where the built web UI is looked for, relative to the working directory.
-pub const DEFAULT_WEB_DIR: &str = "web/dist";
 
 /// The validated configuration.
 #[derive(Debug, Clone)]
@@ -121,9 +121,13 @@ pub struct Config {
     /// How often to look for configuration changes made by other instances
     /// on the same database; zero never looks (`AI_PROXY_CONFIG_POLL_MS`).
     pub config_poll: Duration,
-    /// The built web UI served at `/` on the admin port
-    /// (`AI_PROXY_WEB_DIR`).
-    pub web_dir: PathBuf,
+    /// A directory holding a built web UI to serve at `/` on the admin
+    /// port instead of the copy embedded in the binary (`AI_PROXY_WEB_DIR`).
+    pub web_dir: Option<PathBuf>,
+    /// After SIGTERM: how long the instance is not-ready before its
+    /// listener closes, and how long open requests then have to finish
+    /// (`AI_PROXY_SHUTDOWN_DELAY_SECS`, `AI_PROXY_SHUTDOWN_GRACE_SECS`).
+    pub shutdown: ShutdownTimes,
     /// Upstream OAuth keys are refreshed this long before their tokens
     /// expire; zero refreshes only on demand
     /// (`AI_PROXY_OAUTH_REFRESH_MARGIN_SECS`).
@@ -387,11 +391,10 @@ impl Config {
                 Duration::from_secs(secs)
             },
             edge: edge_limits(&get)?,
-            web_dir: PathBuf::from(
-                get("AI_PROXY_WEB_DIR")
-                    .filter(|d| !d.is_empty())
-                    .unwrap_or_else(|| DEFAULT_WEB_DIR.into()),
-            ),
+            web_dir: get("AI_PROXY_WEB_DIR")
+                .filter(|d| !d.is_empty())
+                .map(PathBuf::from),
+            shutdown: shutdown_times(&get)?,
         };
         config.validate()?;
         Ok(config)
@@ -477,6 +480,38 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// `AI_PROXY_SHUTDOWN_DELAY_SECS` (default 0, at most
+/// [`MAX_SHUTDOWN_DELAY`]) and `AI_PROXY_SHUTDOWN_GRACE_SECS` (at most
+/// [`MAX_SHUTDOWN_GRACE`]; zero cuts what is open as soon as the listener
+/// is closed).
+fn shutdown_times(get: &impl Fn(&str) -> Option<String>) -> Result<ShutdownTimes, ConfigError> {
+    let bounded = |name: &'static str, default: u64, max: Duration, reason: &'static str| {
+        let secs: u64 = parse(get, name, Some(default))?;
+        if secs > max.as_secs() {
+            return Err(ConfigError {
+                name,
+                value: secs.to_string(),
+                reason,
+            });
+        }
+        Ok(Duration::from_secs(secs))
+    };
+    Ok(ShutdownTimes {
+        delay: bounded(
+            "AI_PROXY_SHUTDOWN_DELAY_SECS",
+            0,
+            MAX_SHUTDOWN_DELAY,
+            "must be at most 60",
+        )?,
+        grace: bounded(
+            "AI_PROXY_SHUTDOWN_GRACE_SECS",
+            DEFAULT_SHUTDOWN_GRACE.as_secs(),
+            MAX_SHUTDOWN_GRACE,
+            "must be at most 3600",
+        )?,
+    })
 }
 
 fn parse<T: std::str::FromStr>(
@@ -822,15 +857,36 @@ mod tests {
     }
 
     #[test]
-    fn web_dir_defaults_to_web_dist_and_follows_its_variable() {
-        assert_eq!(
-            config(&[]).expect("defaults").web_dir,
-            PathBuf::from("web/dist")
-        );
+    fn web_dir_defaults_to_the_embedded_console_and_follows_its_variable() {
+        assert_eq!(config(&[]).expect("defaults").web_dir, None);
         let c = config(&[("AI_PROXY_WEB_DIR", "/srv/console")]).expect("set");
-        assert_eq!(c.web_dir, PathBuf::from("/srv/console"));
+        assert_eq!(c.web_dir, Some(PathBuf::from("/srv/console")));
         let empty = config(&[("AI_PROXY_WEB_DIR", "")]).expect("empty");
-        assert_eq!(empty.web_dir, PathBuf::from(DEFAULT_WEB_DIR));
+        assert_eq!(empty.web_dir, None);
+    }
+
+    #[test]
+    fn shutdown_times_default_to_minutes_of_grace_and_stop_at_their_maximum() {
+        let times = config(&[]).expect("defaults").shutdown;
+        assert_eq!(times.grace, DEFAULT_SHUTDOWN_GRACE);
+        assert!(
+            times.grace >= Duration::from_secs(120),
+            "LLM streams run for minutes"
+        );
+        assert!(times.delay.is_zero());
+        for (name, max) in [
+            ("AI_PROXY_SHUTDOWN_GRACE_SECS", MAX_SHUTDOWN_GRACE),
+            ("AI_PROXY_SHUTDOWN_DELAY_SECS", MAX_SHUTDOWN_DELAY),
+        ] {
+            let at = max.as_secs().to_string();
+            let c = config(&[(name, at.as_str())]).expect("max");
+            assert!(c.shutdown.grace == max || c.shutdown.delay == max, "{name}");
+            let over = (max.as_secs() + 1).to_string();
+            let err = config(&[(name, over.as_str())]).expect_err("over");
+            assert!(err.to_string().contains(name));
+        }
+        let zero = config(&[("AI_PROXY_SHUTDOWN_GRACE_SECS", "0")]).expect("zero");
+        assert!(zero.shutdown.grace.is_zero());
     }
 
     #[test]

@@ -1,15 +1,16 @@
 //! Wiring: the core runtime (database, catalog, trace writer, admin API)
 //! and the Pingora server (proxy), started in that order so that a bad
 //! database URL or a broken plugin stops the start with a message before
-//! any port is open.
+//! any port is open. Signals are handled by [`crate::shutdown`]: SIGTERM
+//! drains open requests and flushes traces before the exit.
 
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use axum::serve::ListenerExt;
 use pingora::connectors::http::Connector;
-use pingora::server::Server;
 use pingora::server::configuration::ServerConf;
+use pingora::server::{RunArgs, Server};
 use pingora::services::listening::Service;
 
 use crate::admin::{self, AdminCore, ConsoleTransport, LoginThrottle, SessionSigner};
@@ -25,13 +26,15 @@ use crate::proxy::capacity::InFlight;
 use crate::proxy::{Edge, Gateway, JwtVerifier, ProxyCore, TokenIssuer};
 use crate::scheduler::KeyBoard;
 use crate::secrets::load_master_key;
+use crate::shutdown::{Drain, SignalWatch, TRACE_FLUSH_TIMEOUT, pingora_backstop};
 use crate::store::keyring::{OpenedKeys, open_keys};
 use crate::store::{self, bootstrap};
 use crate::tls::TlsListener;
 use crate::trace::TraceWriter;
 
-/// Seconds Pingora waits for in-flight requests at shutdown.
-const SHUTDOWN_GRACE_SECONDS: u64 = 5;
+/// Seconds Pingora gives its runtimes to stop once its grace period is
+/// over (only reached when the gateway's own drain did not end the process).
+const RUNTIME_SHUTDOWN_SECONDS: u64 = 5;
 
 /// Starts everything and serves until the process is told to stop.
 pub fn run(config: Config) -> anyhow::Result<()> {
@@ -40,12 +43,17 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         .thread_name("core")
         .enable_all()
         .build()?;
-    let proxy_core = runtime.block_on(start_core(&config))?;
+    let drain = Drain::new();
+    let proxy_core = runtime.block_on(start_core(&config, drain.clone()))?;
+    let traces = proxy_core.traces.clone();
+    let signals = runtime
+        .block_on(async { SignalWatch::spawn(drain, config.shutdown, traces.clone()) })
+        .map_err(|e| anyhow::anyhow!("watching signals: {e}"))?;
 
     let conf = ServerConf {
         threads: config.proxy_threads,
-        grace_period_seconds: Some(SHUTDOWN_GRACE_SECONDS),
-        graceful_shutdown_timeout_seconds: Some(SHUTDOWN_GRACE_SECONDS),
+        grace_period_seconds: Some(pingora_backstop(config.shutdown)),
+        graceful_shutdown_timeout_seconds: Some(RUNTIME_SHUTDOWN_SECONDS),
         ..ServerConf::default()
     };
     let mut server = Server::new_with_opt_and_conf(None, conf);
@@ -68,13 +76,16 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     proxy.threads = Some(config.proxy_threads);
     server.add_service(proxy);
     tracing::info!(proxy = %config.proxy_addr, admin = %config.admin_addr, "ai-proxy serving");
-    // The core runtime must outlive the server, which never returns.
-    let _runtime = runtime;
-    server.run_forever()
+    server.run(RunArgs {
+        shutdown_signal: Box::new(signals),
+    });
+    // Only after Pingora's backstop: the drain normally exits before.
+    runtime.block_on(traces.flush(TRACE_FLUSH_TIMEOUT));
+    Ok(())
 }
 
 /// Database, plugins, catalog, trace writer and admin API, on the current runtime.
-async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
+async fn start_core(config: &Config, drain: Arc<Drain>) -> anyhow::Result<Arc<ProxyCore>> {
     let db = store::connect(&config.database_url, &config.data_dir).await?;
     let master_key = load_master_key(config.master_key.as_deref(), &config.data_dir)?;
     let OpenedKeys {
@@ -183,6 +194,7 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         limiter: limiter.clone(),
         catalog_version: tokio::sync::Mutex::new(config_version),
         web_dir: config.web_dir.clone(),
+        drain: drain.clone(),
         accounts: accounts.clone(),
         oauth_session_ttl: config.oauth_session_ttl,
         metrics_token: config.metrics_token.clone(),
@@ -250,6 +262,7 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         max_attempts: config.max_attempts,
         accounts,
         in_flight,
+        drain,
     }))
 }
 

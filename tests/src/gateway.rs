@@ -64,6 +64,8 @@ pub struct TestGateway {
     ports: (u16, u16),
     /// The extra environment it was started with.
     env: Vec<(String, String)>,
+    /// Whether it runs in its data directory rather than the test's.
+    in_data_dir: bool,
     http: reqwest::Client,
 }
 
@@ -73,6 +75,7 @@ fn spawn(
     log_path: &std::path::Path,
     (proxy_port, admin_port): (u16, u16),
     env: &[(String, String)],
+    in_data_dir: bool,
 ) -> Child {
     let log = std::fs::OpenOptions::new()
         .create(true)
@@ -100,6 +103,9 @@ fn spawn(
     for (k, v) in env {
         cmd.env(k, v);
     }
+    if in_data_dir {
+        cmd.current_dir(data_dir);
+    }
     cmd.spawn()
         .unwrap_or_else(|e| panic!("starting {}: {e}", gateway_binary().display()))
 }
@@ -113,6 +119,16 @@ impl TestGateway {
     /// Starts a gateway with extra environment variables (`DATABASE_URL`,
     /// limits, plugin files, ...).
     pub async fn start_with(env: &[(&str, String)]) -> TestGateway {
+        Self::start_in(env, false).await
+    }
+
+    /// Starts a gateway whose working directory is its own data directory,
+    /// far from the repository (and its `web/dist`).
+    pub async fn start_elsewhere(env: &[(&str, String)]) -> TestGateway {
+        Self::start_in(env, true).await
+    }
+
+    async fn start_in(env: &[(&str, String)], in_data_dir: bool) -> TestGateway {
         let data_dir =
             std::env::temp_dir().join(format!("aip-test-{}-{}", std::process::id(), free_port()));
         std::fs::create_dir_all(&data_dir).expect("data dir");
@@ -122,7 +138,13 @@ impl TestGateway {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), v.clone()))
             .collect();
-        let child = spawn(&data_dir, &log_path, (proxy_port, admin_port), &env);
+        let child = spawn(
+            &data_dir,
+            &log_path,
+            (proxy_port, admin_port),
+            &env,
+            in_data_dir,
+        );
         // With a certificate both ports speak HTTPS only.
         let scheme = if env.iter().any(|(k, _)| k == "AI_PROXY_TLS_CERT") {
             "https"
@@ -137,6 +159,7 @@ impl TestGateway {
             log_path,
             ports: (proxy_port, admin_port),
             env,
+            in_data_dir,
             http: reqwest::Client::new(),
         };
         gateway.wait_ready().await;
@@ -148,8 +171,38 @@ impl TestGateway {
     pub async fn restart(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        self.child = spawn(&self.data_dir, &self.log_path, self.ports, &self.env);
+        self.child = spawn(
+            &self.data_dir,
+            &self.log_path,
+            self.ports,
+            &self.env,
+            self.in_data_dir,
+        );
         self.wait_ready().await;
+    }
+
+    /// Sends a signal (`TERM`, `INT`, ...) to the gateway process.
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args(["-s", name, &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success(), "kill -s {name} failed");
+    }
+
+    /// Waits up to `limit` for the process to exit; its status, or `None`
+    /// while it still runs.
+    pub async fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     async fn wait_ready(&self) {

@@ -2,7 +2,7 @@
 //!
 //! `POST /api/auth/login` checks a username and password (argon2) and
 //! returns a signed session token, also set as an HttpOnly, SameSite=Strict
-//! cookie for the web UI. Every other route except `/api/health` passes
+//! cookie for the web UI. Every other route except `/api/health`, `/api/ready` passes
 //! [`authenticate`]: a session token (`Authorization: Bearer` or the
 //! cookie) or HTTP Basic credentials, for scripts. Handlers then ask the
 //! [`Caller`] for the role they need. Passwords are checked by

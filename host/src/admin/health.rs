@@ -1,7 +1,9 @@
-//! `GET /api/health`: liveness without authentication.
+//! `GET /api/health` (liveness) and `GET /api/ready` (readiness), without
+//! authentication, for load balancers and Kubernetes probes.
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use serde::Serialize;
 use std::sync::atomic::Ordering::Relaxed;
 use utoipa::ToSchema;
@@ -52,4 +54,38 @@ pub async fn health(State(state): State<AdminState>) -> Json<Health> {
             failed: traces.failed.load(Relaxed),
         },
     })
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready`, or `draining` once a shutdown has begun.
+    status: &'static str,
+    /// Proxy requests in flight on this instance.
+    in_flight: usize,
+}
+
+/// 200 while the instance takes traffic; 503 from the first SIGTERM on,
+/// while open requests finish, so load balancers send new ones elsewhere.
+#[utoipa::path(
+    get,
+    path = "/api/ready",
+    tag = openapi::TAG_HEALTH,
+    security(()),
+    responses(
+        (status = 200, body = Readiness),
+        (status = 503, description = "Shutting down", body = Readiness),
+    ),
+)]
+pub async fn ready(State(state): State<AdminState>) -> (StatusCode, Json<Readiness>) {
+    let draining = state.drain.is_draining();
+    let status = if draining {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    let body = Readiness {
+        status: if draining { "draining" } else { "ready" },
+        in_flight: state.drain.in_flight(),
+    };
+    (status, Json(body))
 }

@@ -1,6 +1,6 @@
 //! The admin API on port 9090 (Axum): JSON under `/api`, one file per
 //! resource, described by `GET /api/openapi.json` ([`openapi`]). Every
-//! route but that one, `/api/health` and `/api/auth/login` needs an
+//! route but that one, `/api/health`, `/api/ready` and `/api/auth/login` needs an
 //! authenticated caller ([`auth`]); `/metrics` takes an admin or the scrape
 //! token ([`metrics`]); `admin` accounts may do everything,
 //! `user` accounts manage only their own client keys (within what they
@@ -16,6 +16,7 @@ mod basic_cache;
 mod client_key_input;
 mod client_keys;
 mod config_sync;
+mod console;
 mod endpoint_grant;
 mod error;
 mod grants;
@@ -91,8 +92,10 @@ pub struct AdminCore {
     /// The configuration version this instance's catalog reflects; held
     /// while a catalog is loaded, so loads never overtake each other.
     pub catalog_version: tokio::sync::Mutex<i64>,
-    /// The built web UI, served at `/`.
-    pub web_dir: std::path::PathBuf,
+    /// A built web UI to serve at `/` instead of the embedded one.
+    pub web_dir: Option<std::path::PathBuf>,
+    /// Whether this instance is shutting down (readiness goes false).
+    pub drain: std::sync::Arc<crate::shutdown::Drain>,
     /// Upstream OAuth accounts (tokens, refreshes).
     pub accounts: Arc<OAuthAccounts>,
     /// How long an upstream OAuth authorization may stay pending.
@@ -199,6 +202,7 @@ fn routes() -> OpenApiRouter<AdminState> {
 fn public_routes() -> OpenApiRouter<AdminState> {
     OpenApiRouter::new()
         .routes(routes!(health::health))
+        .routes(routes!(health::ready))
         .routes(routes!(auth::login))
         .routes(routes!(openapi::serve))
 }

@@ -52,7 +52,7 @@ pub const TAG_META: &str = "meta";
     modifiers(&SecuritySchemes),
     security(("basic" = []), ("bearer" = []), ("cookie" = [])),
     tags(
-        (name = TAG_HEALTH, description = "Liveness"),
+        (name = TAG_HEALTH, description = "Liveness and readiness"),
         (name = TAG_AUTH, description = "Sessions and the caller's own password"),
         (name = TAG_USERS, description = "Accounts and what they are granted (admins only; an account reads its own grant)"),
         (name = TAG_PROVIDERS, description = "Upstream providers and the plugin that speaks to each"),
@@ -338,7 +338,12 @@ mod tests {
     #[test]
     fn protected_operations_name_the_auth_errors_and_public_ones_need_none() {
         let doc = serde_json::to_value(document()).expect("json");
-        let public = ["/api/health", "/api/auth/login", "/api/openapi.json"];
+        let public = [
+            "/api/health",
+            "/api/ready",
+            "/api/auth/login",
+            "/api/openapi.json",
+        ];
         for (path, item) in doc["paths"].as_object().expect("paths") {
             for (method, op) in item.as_object().expect("item") {
                 let anonymous = op["security"] == serde_json::json!([{}]);

@@ -1,7 +1,8 @@
-//! The operator's web console on port 9090: the built UI's static files
-//! (`AI_PROXY_WEB_DIR`, default `web/dist`) at `/`.
+//! The operator's web console on port 9090 at `/`: the copy embedded in
+//! the binary ([`super::console`]), or, when `AI_PROXY_WEB_DIR` is set (for
+//! console development), the built UI's static files in that directory.
 //!
-//! Paths that name no file get `index.html`, so the browser's router can
+//! For a directory: paths that name no file get `index.html`, so the browser's router can
 //! show any page after a reload. Paths under `/api` never do: an unknown
 //! API route stays a JSON 404. The directory is looked at on every request,
 //! so building the UI while the gateway runs needs no restart; while it has
@@ -19,10 +20,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use tower_http::services::{ServeDir, ServeFile};
 
-use super::error;
+use super::{console, error};
 
 /// What `/` says while the UI has not been built.
-pub const NOT_BUILT: &str = "The web UI is not built. Run `npm ci && npm run build` in web/ (scripts/run.sh does), \
+pub const NOT_BUILT: &str = "The web UI is not built. Run web/build.sh (scripts/run.sh does) and build the gateway again, \
      or point AI_PROXY_WEB_DIR at a built copy. The admin API is under /api.\n";
 
 /// Headers on every UI response: no MIME sniffing, no framing by other
@@ -33,22 +34,33 @@ const SECURITY_HEADERS: [(header::HeaderName, &str); 3] = [
     (header::REFERRER_POLICY, "same-origin"),
 ];
 
-/// Routes for the UI: JSON 404 for unknown `/api` paths, static files for
-/// everything else. Merged last into the admin router.
-pub fn routes<S: Clone + Send + Sync + 'static>(dir: PathBuf) -> Router<S> {
-    let dir = Arc::new(dir);
-    Router::new()
+/// Routes for the UI: JSON 404 for unknown `/api` paths, the console for
+/// everything else (from `dir` when given, else the embedded copy).
+/// Merged last into the admin router.
+pub fn routes<S: Clone + Send + Sync + 'static>(dir: Option<PathBuf>) -> Router<S> {
+    let api = Router::new()
         .route("/api", any(error::not_found))
-        .route("/api/{*rest}", any(error::not_found))
-        .fallback(move |request: Request| {
-            let dir = dir.clone();
-            async move { serve(&dir, request).await }
-        })
+        .route("/api/{*rest}", any(error::not_found));
+    match dir {
+        Some(dir) => {
+            let dir = Arc::new(dir);
+            api.fallback(move |request: Request| {
+                let dir = dir.clone();
+                async move { serve(&dir, request).await }
+            })
+        }
+        None => api.fallback(|request: Request| async move {
+            with_security_headers(console::serve(ai_proxy_console::FILES, &request))
+        }),
+    }
 }
 
 /// One static file from `dir`, or its `index.html` for unknown paths.
 pub async fn serve(dir: &Path, request: Request) -> Response {
-    let mut response = file(dir, request).await;
+    with_security_headers(file(dir, request).await)
+}
+
+fn with_security_headers(mut response: Response) -> Response {
     for (name, value) in SECURITY_HEADERS {
         response
             .headers_mut()
@@ -88,7 +100,7 @@ async fn file(dir: &Path, request: Request) -> Response {
         Ok(mut response) => {
             // Asset names carry a content hash; index.html must be re-read.
             let cache = if is_asset && response.status().is_success() {
-                "public, max-age=31536000, immutable"
+                console::IMMUTABLE
             } else {
                 "no-cache"
             };
@@ -226,7 +238,7 @@ mod tests {
         use tower::ServiceExt;
         let dir = built_dir("api");
         for path in ["/api", "/api/nope", "/api/providers/x/y"] {
-            let response = routes::<()>(dir.0.clone())
+            let response = routes::<()>(Some(dir.0.clone()))
                 .oneshot(request(path))
                 .await
                 .expect("response");

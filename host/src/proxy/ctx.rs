@@ -22,6 +22,9 @@ pub struct RequestCtx {
     pub client_gone: bool,
     /// The request's place among those in flight (`AI_PROXY_MAX_IN_FLIGHT`).
     pub in_flight: Option<super::capacity::InFlightPermit>,
+    /// Counts the request as in flight for a graceful shutdown until the
+    /// context is dropped (after the trace was handed to the writer).
+    pub draining: Option<crate::shutdown::InFlight>,
 }
 
 impl RequestCtx {
@@ -39,6 +42,7 @@ impl RequestCtx {
             quota: None,
             client_gone: false,
             in_flight: None,
+            draining: None,
         }
     }
 

@@ -77,6 +77,8 @@ pub struct ProxyCore {
     pub accounts: Arc<OAuthAccounts>,
     /// Requests in flight, against `AI_PROXY_MAX_IN_FLIGHT`.
     pub in_flight: Arc<capacity::InFlight>,
+    /// Requests in flight, which a graceful shutdown waits for.
+    pub drain: Arc<crate::shutdown::Drain>,
 }
 
 /// The Pingora service.
@@ -150,7 +152,9 @@ impl ProxyHttp for Gateway {
     type CTX = RequestCtx;
 
     fn new_ctx(&self) -> RequestCtx {
-        RequestCtx::new()
+        let mut ctx = RequestCtx::new();
+        ctx.draining = Some(self.core.drain.enter());
+        ctx
     }
 
     async fn request_filter(

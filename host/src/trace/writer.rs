@@ -5,6 +5,8 @@
 //! slow database can never slow down proxied traffic. The writer task
 //! collects records into batches of up to `batch` rows, or whatever arrived
 //! within `flush` of the first one, and inserts each batch in one statement.
+//! At shutdown, [`TraceSender::flush`] waits until every accepted record
+//! is written.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -36,6 +38,8 @@ pub struct TraceSender {
 /// batch (or flush interval), never once per record.
 struct BatchSignal {
     queued: AtomicUsize,
+    /// Records ever accepted into the queue, for [`TraceSender::flush`].
+    accepted: AtomicU64,
     batch: usize,
     notify: Notify,
 }
@@ -44,6 +48,7 @@ impl TraceSender {
     /// Queues a record without waiting.
     pub fn send(&self, record: TraceRecord) {
         if self.tx.try_send(record).is_ok() {
+            self.full.accepted.fetch_add(1, Ordering::Relaxed);
             if self.full.queued.fetch_add(1, Ordering::Relaxed) + 1 == self.full.batch {
                 self.full.notify.notify_one();
             }
@@ -62,7 +67,30 @@ impl TraceSender {
     pub fn stats(&self) -> &Arc<TraceWriterStats> {
         &self.stats
     }
+
+    /// Waits until every record accepted so far has been written (or has
+    /// failed), up to `timeout`; `false` when it ran out first. Wakes the
+    /// writer instead of letting it wait out its flush interval.
+    pub async fn flush(&self, timeout: Duration) -> bool {
+        let target = self.full.accepted.load(Ordering::Relaxed);
+        self.full.notify.notify_one();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let done = self.stats.written.load(Ordering::Relaxed)
+                + self.stats.failed.load(Ordering::Relaxed);
+            if done >= target {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(FLUSH_POLL).await;
+        }
+    }
 }
+
+/// How often [`TraceSender::flush`] looks at the writer's progress.
+const FLUSH_POLL: Duration = Duration::from_millis(10);
 
 /// The writer task's configuration.
 pub struct TraceWriter {
@@ -78,6 +106,7 @@ impl TraceWriter {
         let stats = Arc::new(TraceWriterStats::default());
         let full = Arc::new(BatchSignal {
             queued: AtomicUsize::new(0),
+            accepted: AtomicU64::new(0),
             batch: self.batch.max(1),
             notify: Notify::new(),
         });
@@ -197,6 +226,19 @@ mod tests {
         let (sender, dir) = writer(100, Duration::from_millis(50)).await;
         sender.send(record());
         assert!(written_within(&sender, 1, Duration::from_secs(5)).await);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn flush_writes_a_partial_batch_without_waiting_for_the_interval() {
+        let (sender, dir) = writer(100, Duration::from_secs(3600)).await;
+        for _ in 0..5 {
+            sender.send(record());
+        }
+        assert!(sender.flush(Duration::from_secs(5)).await);
+        assert_eq!(sender.stats().written.load(Ordering::Relaxed), 5);
+        // Nothing new: returns at once.
+        assert!(sender.flush(Duration::ZERO).await);
         let _ = std::fs::remove_dir_all(dir);
     }
 }
