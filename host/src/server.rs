@@ -175,6 +175,11 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         oauth_session_ttl: config.oauth_session_ttl,
         metrics_token: config.metrics_token.clone(),
         transport: ConsoleTransport::new(config.tls.is_some(), config.trusted_proxies.clone()),
+        proxy_endpoint: admin::ProxyEndpoint {
+            proxy_port: config.proxy_addr.port(),
+            proxy_tls: config.tls.is_some(),
+        },
+        proxy_addr: config.proxy_addr,
     });
     admin_core
         .load_revocations()

@@ -187,7 +187,7 @@ try {
   });
 
   await step("upstream keys are created through the UI", async () => {
-    await go(page, "/provider-keys", "Provider Keys");
+    await go(page, "/provider-keys", "Upstream Keys");
     await page.getByText("No upstream keys yet").waitFor();
     for (const [name, secret] of [
       ["team-a", "sk-e2e-good-secret"],
@@ -241,7 +241,7 @@ try {
   });
 
   await step("a client key is created, shown once and copied", async () => {
-    await go(page, "/user-keys", "User Keys");
+    await go(page, "/user-keys", "Client Keys");
     await page.getByRole("button", { name: "Create client key" }).first().click();
     const dialog = page.getByRole("dialog");
     await dialog.getByLabel("Name").fill("e2e-app");
@@ -364,12 +364,12 @@ try {
   });
 
   await step("key pages draw their trend charts", async () => {
-    await go(page, "/provider-keys", "Provider Keys");
+    await go(page, "/provider-keys", "Upstream Keys");
     await page.getByRole("button", { name: "Trends of team-a" }).click();
     await page.getByTestId("key-trends").locator(".recharts-line-curve").first().waitFor();
     await shot(page, "provider-key-trends-1280");
     await page.keyboard.press("Escape");
-    await go(page, "/user-keys", "User Keys");
+    await go(page, "/user-keys", "Client Keys");
     await page.getByRole("button", { name: "Charts of e2e-app" }).click();
     await page.getByTestId("client-key-trends").locator(".recharts-bar-rectangle path").first().waitFor();
     await shot(page, "client-key-charts-1280");
@@ -379,7 +379,7 @@ try {
 
   let limitedKey = null;
   await step("a client key limited to 1 request a minute through the UI refuses the second with 429, and the log shows it", async () => {
-    await go(page, "/user-keys", "User Keys");
+    await go(page, "/user-keys", "Client Keys");
     await page.getByRole("button", { name: "Create client key" }).first().click();
     const dialog = page.getByRole("dialog");
     await dialog.getByLabel("Name").fill("limited-app");
@@ -423,7 +423,7 @@ try {
   });
 
   await step("an OAuth client is created, its secret shown once, and it gets a token until switched off", async () => {
-    await go(page, "/user-keys", "User Keys");
+    await go(page, "/user-keys", "Client Keys");
     const section = page.getByTestId("oauth-clients");
     await section.getByText("No OAuth clients").waitFor();
     await section.getByRole("button", { name: "Add OAuth client" }).click();
@@ -460,7 +460,7 @@ try {
   });
 
   await step("disabling an upstream key asks nothing; deleting one asks first", async () => {
-    await go(page, "/provider-keys", "Provider Keys");
+    await go(page, "/provider-keys", "Upstream Keys");
     const bad = page.getByTestId("provider-key-team-bad");
     await bad.getByRole("switch").click();
     await until(async () => (await bad.getByRole("switch").getAttribute("aria-checked")) === "false", 5_000, "switch off");
@@ -583,7 +583,7 @@ try {
       await dialog.getByLabel("Memory (MiB)").fill("64");
       await dialog.getByRole("button", { name: "Save" }).click();
       await dialog.waitFor({ state: "hidden" });
-      await next.getByText("2,000 ms per call").waitFor();
+      await next.getByText("2 s per call").waitFor();
       await next.getByText("64 MiB").waitFor();
       await next.getByRole("switch").click();
       await until(async () => (await next.getByTestId("plugin-status").textContent()) === "disabled", 5_000, "0.2.0 tagged disabled");
@@ -664,12 +664,12 @@ try {
       const stat = await p.getByTestId("stat-requests").textContent();
       expect(stat === "0", `bob sees ${stat} requests of other accounts`);
       const nav = await p.getByRole("navigation", { name: "Main" }).textContent();
-      for (const hidden of ["Provider Keys", "Audit Log", "Users"]) {
+      for (const hidden of ["Upstream Keys", "Audit Log", "Users"]) {
         expect(!nav.includes(hidden), `a user sees ${hidden} in the menu`);
       }
       await go(p, "/users", "Users");
       await p.getByText("This page is for admin accounts.").waitFor();
-      await go(p, "/user-keys", "User Keys");
+      await go(p, "/user-keys", "Client Keys");
       await p.getByRole("button", { name: "Create client key" }).first().click();
       const dialog = p.getByRole("dialog");
       expect((await dialog.getByText("Upstream key pool").count()) === 0, "a user is offered the upstream pool");
@@ -689,7 +689,7 @@ try {
       await change.getByLabel("Confirm password").fill("bob-new-pass-5678");
       await change.getByRole("button", { name: "Change password" }).click();
       await p.getByText("Password changed. Sign in with the new one.").waitFor();
-      await signIn("bob-new-pass-5678", "User Keys");
+      await signIn("bob-new-pass-5678", "Client Keys");
       await shot(p, "user-keys-as-user-1280");
     } catch (error) {
       await shot(focus, "FAILED-user-role").catch(() => {});
@@ -740,7 +740,7 @@ try {
     });
 
     await step("an OAuth key is created and connected through the sign-in page and /oauth/callback", async () => {
-      await go(page, "/provider-keys", "Provider Keys");
+      await go(page, "/provider-keys", "Upstream Keys");
       await page.getByRole("button", { name: "Add upstream key" }).click();
       const dialog = page.getByRole("dialog", { name: "Add upstream key" });
       await dialog.getByLabel("Provider").selectOption({ label: "anthropic" });
@@ -794,7 +794,7 @@ try {
       await go(page, "/logs", "Logs");
       await page.getByTestId("trace-rows").locator("tr").filter({ hasText: "claude-e2e" }).first().waitFor({ timeout: 10_000 });
       await shot(page, "logs-oauth-1280");
-      await go(page, "/provider-keys", "Provider Keys");
+      await go(page, "/provider-keys", "Upstream Keys");
       const row = page.getByTestId("provider-key-claude-e2e");
       await row.getByRole("button", { name: "Refresh claude-e2e now" }).click();
       await page.getByRole("status").filter({ hasText: "claude-e2e: token refreshed" }).waitFor();
@@ -846,10 +846,10 @@ try {
     await go(page, "/providers", "Providers & Plugins");
     await noSidewaysTables(page, "/providers");
     await shot(page, "providers-1280-dark");
-    await go(page, "/user-keys", "User Keys");
+    await go(page, "/user-keys", "Client Keys");
     await noSidewaysTables(page, "/user-keys");
     await shot(page, "user-keys-1280-dark");
-    await go(page, "/provider-keys", "Provider Keys");
+    await go(page, "/provider-keys", "Upstream Keys");
     await noSidewaysTables(page, "/provider-keys");
     await shot(page, "provider-keys-1280-dark");
     await page.getByRole("button", { name: "Switch to light mode" }).click();
@@ -865,8 +865,8 @@ try {
     const pages = [
       ["/", "Dashboard", "dashboard"],
       ["/logs", "Logs", "logs"],
-      ["/provider-keys", "Provider Keys", "provider-keys"],
-      ["/user-keys", "User Keys", "user-keys"],
+      ["/provider-keys", "Upstream Keys", "provider-keys"],
+      ["/user-keys", "Client Keys", "user-keys"],
       ["/providers", "Providers & Plugins", "providers"],
       ["/users", "Users", "users"],
       ["/audit", "Audit Log", "audit"],
@@ -894,7 +894,7 @@ try {
     await shot(m, "log-detail-390-dark");
     for (const [path, title, name] of [
       ["/providers", "Providers & Plugins", "providers"],
-      ["/user-keys", "User Keys", "user-keys"],
+      ["/user-keys", "Client Keys", "user-keys"],
     ]) {
       await go(m, path, title);
       await shot(m, `${name}-390-dark`);
@@ -917,7 +917,7 @@ try {
   }
 
   await step("an ended session sends the operator back to the login page", async () => {
-    await go(page, "/user-keys", "User Keys");
+    await go(page, "/user-keys", "Client Keys");
     await desktop.addCookies([{ name: "aip_session", value: "expired.session.token", url: gateway.admin }]);
     await page.getByRole("link", { name: "Logs" }).click();
     await page.getByText("Your session has ended. Please sign in again.").waitFor();

@@ -18,9 +18,11 @@ mod client_keys;
 mod config_sync;
 mod endpoint_grant;
 mod error;
+mod gateway_info;
 mod grants;
 mod health;
 mod json;
+mod key_stats;
 mod limits;
 mod metrics;
 mod narrowing;
@@ -34,7 +36,9 @@ mod provider_keys;
 mod providers;
 mod session;
 mod stats;
+mod test_request;
 mod throttle;
+mod trace_filter;
 mod traces;
 mod transport;
 mod upstream_oauth;
@@ -56,6 +60,7 @@ pub use error::ApiError;
 pub use metrics::MIN_METRICS_TOKEN_BYTES;
 pub use openapi::document as openapi_document;
 pub use plugin_guard::{GuardRule, spawn_plugin_guard};
+pub use gateway_info::ProxyEndpoint;
 pub use session::SessionSigner;
 pub use throttle::LoginThrottle;
 pub use transport::ConsoleTransport;
@@ -100,6 +105,10 @@ pub struct AdminCore {
     pub metrics_token: Option<crate::secrets::Secret>,
     /// TLS and trusted proxies: the scheme and client address of a request.
     pub transport: ConsoleTransport,
+    /// The proxy's port and scheme, for the console's SDK snippets.
+    pub proxy_endpoint: ProxyEndpoint,
+    /// Where the proxy listens, for the console's test requests.
+    pub proxy_addr: std::net::SocketAddr,
 }
 
 impl AdminCore {
@@ -224,21 +233,21 @@ fn protected_routes(upload_limit: usize) -> OpenApiRouter<AdminState> {
             provider_keys::update,
             provider_keys::delete
         ))
-        .routes(routes!(stats::provider_key_stats))
+        .routes(routes!(key_stats::provider_key_stats))
         .routes(routes!(upstream_oauth::authorize))
         .routes(routes!(upstream_oauth::exchange))
         .routes(routes!(upstream_oauth::list_sessions))
         .routes(routes!(upstream_oauth::refresh))
         .routes(routes!(upstream_oauth::revoke))
         .routes(routes!(provider_keys::health_check))
-        .routes(routes!(stats::provider_key_trends))
+        .routes(routes!(key_stats::provider_key_trends))
         .routes(routes!(client_keys::list, client_keys::create))
         .routes(routes!(
             client_keys::get_one,
             client_keys::update,
             client_keys::delete
         ))
-        .routes(routes!(stats::client_key_trends))
+        .routes(routes!(key_stats::client_key_trends))
         .routes(routes!(oauth_clients::list, oauth_clients::create))
         .routes(routes!(
             oauth_clients::get_one,
@@ -255,5 +264,7 @@ fn protected_routes(upload_limit: usize) -> OpenApiRouter<AdminState> {
         .routes(routes!(audit::list))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
+        .routes(routes!(gateway_info::gateway))
+        .routes(routes!(test_request::test_request))
         .routes(routes!(auth::change_password))
 }

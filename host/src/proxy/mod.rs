@@ -26,6 +26,7 @@ mod quota_hold;
 mod request;
 mod summary;
 mod token_time;
+mod upstream_message;
 
 use std::sync::Arc;
 

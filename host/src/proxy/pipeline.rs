@@ -29,6 +29,7 @@ use crate::plugins::types::{ErrorClass, OutboundRequest, RequestHead};
 use crate::plugins::{LoadedPlugin, PluginInstance, header_list};
 use crate::scheduler::{NoKey, Scheduler};
 use crate::secrets::Secret;
+use super::upstream_message::upstream_message;
 use crate::trace::Attempt;
 use pingora::proxy::Session;
 
@@ -237,6 +238,7 @@ async fn attempt_until_answered(
             status: None,
             error_class: None,
             error: None,
+            message: None,
             duration_ms: 0,
         };
         let secret = match credential(request, &key).await {
@@ -310,6 +312,7 @@ async fn attempt_until_answered(
         let mut error = answer.read_error().await;
         // Before the plugin or the client sees it: neither may learn the key.
         error.mask_credentials(&secret);
+        attempt.message = upstream_message(&error.body, secret.expose().as_bytes());
         let headers = header_list(&error.answer.head.headers);
         let (class, failure) = match instance.classify(status, &headers, &error.body).await {
             Ok(class) => (Some(class), None),
@@ -443,6 +446,15 @@ async fn account(
     let mut used = (0, 0);
     if let Some(class) = &metered.error_class {
         ctx.trace.error_class = Some(super::error_class_name(class));
+    }
+    if ctx.trace.error_message.is_none() {
+        // A relayed error answer: the trace says what the upstream said.
+        ctx.trace.error_message = ctx
+            .trace
+            .attempts
+            .last()
+            .filter(|a| a.status.is_some_and(|s| s >= 400))
+            .and_then(|a| a.message.clone());
     }
     let hold = ctx.quota.take();
     let mut usage = metered.usage;

@@ -1,5 +1,7 @@
 // The request log: server-side paging, search and filters kept in the
-// URL, and a detail dialog for one trace.
+// URL (status classes, model prefixes, error class, trace id), times in
+// the browser's zone said aloud, live follow, and a detail dialog for one
+// trace.
 import { Filter, RotateCcw, Search } from "lucide-react";
 import { useEffect, useMemo, useState } from "react";
 import { PageIntro } from "../components/layout.jsx";
@@ -10,12 +12,29 @@ import { Field, Input, Select } from "../components/ui/input.jsx";
 import { Pagination } from "../components/ui/pagination.jsx";
 import { Empty, ErrorNote, Loading, Spinner } from "../components/ui/states.jsx";
 import { Table, Td, Th, Tr } from "../components/ui/table.jsx";
-import { formatCost, formatDateTime, formatDuration, formatTokens, statusTone } from "../lib/format.js";
+import { formatCost, formatDateTime, formatDuration, formatTokens, statusTone, timeZoneLabel } from "../lib/format.js";
+import { Switch } from "../components/ui/switch.jsx";
 import { EMPTY_FILTERS, PAGE_SIZES, filterProblem, filtersToSearch, searchToFilters, traceQuery } from "../lib/query.js";
 import { navigate } from "../lib/router.js";
 import { useApi } from "../lib/use-api.js";
 import { cn } from "../lib/cn.js";
 import { TraceDialog } from "./trace-dialog.jsx";
+
+/** Error classes the gateway records, offered as suggestions (others are matched too). */
+const ERROR_CLASSES = [
+  "server_error",
+  "rate_limited",
+  "quota_exhausted",
+  "auth_invalid",
+  "bad_request",
+  "other",
+  "unauthorized",
+  "usage_unknown",
+  "quota_cut",
+];
+
+/** How often the first page reloads while following. */
+export const FOLLOW_MS = 2000;
 
 function FilterBar({ applied, admin, onApply }) {
   const [draft, setDraft] = useState(applied);
@@ -33,7 +52,7 @@ function FilterBar({ applied, admin, onApply }) {
     setProblem(p);
     if (!p) onApply(draft);
   };
-  const active = ["model", "status_code", "provider", "provider_key", "client_key_id", "from", "to"].filter((k) => applied[k]).length;
+  const active = ["id", "model", "status_code", "error_class", "provider", "provider_key", "client_key_id", "from", "to"].filter((k) => applied[k]).length;
   const upstreamNames = [...new Set((upstreamKeys.data ?? []).map((k) => k.name))];
 
   return (
@@ -65,10 +84,23 @@ function FilterBar({ applied, admin, onApply }) {
         {more ? "Fewer filters" : `More filters${active ? ` (${active} set)` : ""}`}
       </button>
       <div className={cn("grid-cols-2 gap-3 sm:grid md:grid-cols-4", more ? "grid" : "hidden")}>
-        <Field label="Model">{(id) => <Input id={id} value={draft.model} onChange={set("model")} placeholder="exact name" />}</Field>
+        <Field label="Model">{(id) => <Input id={id} value={draft.model} onChange={set("model")} placeholder="prefixes: gpt-4, claude" />}</Field>
         <Field label="Status">
-          {(id) => <Input id={id} value={draft.status_code} onChange={set("status_code")} inputMode="numeric" placeholder="e.g. 429" />}
+          {(id) => <Input id={id} value={draft.status_code} onChange={set("status_code")} placeholder="429, 4xx or 5xx" />}
         </Field>
+        <Field label="Error class">
+          {(id) => (
+            <>
+              <Input id={id} value={draft.error_class} onChange={set("error_class")} placeholder="e.g. server_error" list={`${id}-classes`} />
+              <datalist id={`${id}-classes`}>
+                {ERROR_CLASSES.map((c) => (
+                  <option key={c} value={c} />
+                ))}
+              </datalist>
+            </>
+          )}
+        </Field>
+        <Field label="Trace id">{(id) => <Input id={id} value={draft.id} onChange={set("id")} inputMode="numeric" placeholder="e.g. 1600" />}</Field>
         <Field label="Provider">
           {(id) => (
             <Select id={id} value={draft.provider} onChange={set("provider")}>
@@ -124,17 +156,37 @@ export function LogsPage({ user, search }) {
   const go = (f, p, size) => navigate(`/logs${filtersToSearch(f, p, size)}`);
   const data = traces.data;
   const filtered = Object.values(filters).some(Boolean);
+  const [follow, setFollow] = useState(true);
+  const following = follow && page === 1;
+  const zone = useMemo(() => timeZoneLabel(), []);
+  const { reload } = traces;
+  useEffect(() => {
+    if (!following || open !== null) return undefined;
+    const timer = setInterval(() => {
+      if (document.visibilityState === "visible") reload();
+    }, FOLLOW_MS);
+    return () => clearInterval(timer);
+  }, [following, open, reload]);
+  // A reload while following is not shown as loading: the rows would blink.
+  const dim = traces.loading && !following;
 
   return (
     <>
       <PageIntro
         actions={
-          <Button variant="outline" onClick={traces.reload} disabled={traces.loading}>
-            {traces.loading ? <Spinner /> : <RotateCcw />} Refresh
-          </Button>
+          <>
+            <label className="flex items-center gap-2 text-sm" title={page === 1 ? undefined : "Only the first page follows."}>
+              <Switch checked={follow} onCheckedChange={setFollow} aria-label="Follow live" data-testid="follow-live" />
+              Follow live
+            </label>
+            <Button variant="outline" onClick={traces.reload} disabled={traces.loading}>
+              {traces.loading && !following ? <Spinner /> : <RotateCcw />} Refresh
+            </Button>
+          </>
         }
       >
-        Every request through the proxy, newest first. Select a row for the whole trace.
+        Every request through the proxy, newest first. Select a row for the whole trace. Times are in{" "}
+        <span data-testid="time-zone">{zone}</span>; the dashboard counts per UTC day.
       </PageIntro>
       <Card>
         <FilterBar applied={filters} admin={user.role === "admin"} onApply={(f) => go(f, 1, pageSize)} />
@@ -143,11 +195,15 @@ export function LogsPage({ user, search }) {
           <Loading />
         ) : !data?.items?.length ? (
           <Empty title={filtered ? "No requests match these filters" : "No requests yet"}>
-            {filtered ? "Change or reset the filters." : "Requests sent to the proxy with a client key appear here within a second."}
+            {filtered
+              ? "Change or reset the filters."
+              : following
+                ? "Requests sent to the proxy with a client key appear here within seconds while Follow live is on."
+                : "Requests sent to the proxy with a client key appear here; switch on Follow live or refresh."}
           </Empty>
         ) : (
           <>
-            <ul className={cn("divide-y sm:hidden", traces.loading && "opacity-60")} data-testid="trace-cards">
+            <ul className={cn("divide-y sm:hidden", dim && "opacity-60")} data-testid="trace-cards">
               {data.items.map((t) => (
                 <li key={t.id}>
                   <button
@@ -173,10 +229,10 @@ export function LogsPage({ user, search }) {
                 </li>
               ))}
             </ul>
-            <Table minWidth={980} wrapperClassName="hidden sm:block" className={traces.loading ? "opacity-60" : undefined}>
+            <Table minWidth={980} wrapperClassName="hidden sm:block" className={dim ? "opacity-60" : undefined}>
               <thead>
                 <tr>
-                  <Th>Time</Th>
+                  <Th>Time ({zone})</Th>
                   <Th>Status</Th>
                   <Th>Model</Th>
                   <Th>Provider</Th>
