@@ -10,6 +10,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { ADMIN_PASSWORD, adminCall, killAll, startGateway, startMock, startOAuthServer, withTimeout } from "./harness.mjs";
+import { accessibilitySteps, snippetSteps, upstreamKeySteps } from "./bad-day.mjs";
 
 const web = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const repo = resolve(web, "..");
@@ -20,7 +21,7 @@ const chromiumPath = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const out = resolve(process.env.AI_PROXY_E2E_OUT || join(web, "e2e-out"));
 const shots = join(out, "screenshots");
 const STEP_MS = 30_000;
-const TOTAL_MS = 260_000;
+const TOTAL_MS = 400_000;
 
 for (const [what, path] of [
   ["gateway binary", gatewayBin],
@@ -295,9 +296,32 @@ try {
     const rows = page.getByTestId("trace-rows").locator("tr");
     await until(async () => (await rows.count()) >= 6, 10_000, "6 rows in the log");
     await shot(page, "logs-1280");
-    await page.getByLabel("Status").fill("500");
+    // "All upstream failures" in one filter; the trace says what the upstream said.
+    await page.getByLabel("Status").fill("5xx");
     await page.getByRole("button", { name: "Apply" }).click();
-    await until(async () => (await rows.count()) === 1 && new URL(page.url()).searchParams.get("status_code") === "500", 10_000, "one 500 row");
+    await until(async () => (await rows.count()) === 1 && new URL(page.url()).searchParams.get("status_code") === "5xx", 10_000, "one 5xx row");
+    await rows.first().click();
+    const failed = page.getByTestId("trace-detail");
+    await failed.getByTestId("attempt-message").getByText("The server had an error while processing your request. Sorry about that!").waitFor();
+    // The trace's own error is the upstream's message too, not a dash.
+    const said = await failed.getByText("The server had an error while processing your request. Sorry about that!").count();
+    expect(said === 2, `the upstream's message shows ${said} times, not in the error and the attempt`);
+    await shot(page, "log-failed-attempt-1280");
+    await page.keyboard.press("Escape");
+    await failed.waitFor({ state: "hidden" });
+    await page.getByRole("button", { name: "Reset filters" }).click();
+    await page.getByLabel("Error class").fill("server_error");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await until(async () => (await rows.count()) === 1, 10_000, "one server_error row");
+    await page.getByRole("button", { name: "Reset filters" }).click();
+    // A model prefix finds gpt-4o and gpt-4o-mini; a list of two exact names finds both too.
+    await page.getByLabel("Model").fill("gpt-4");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await until(async () => (await rows.count()) === 6, 10_000, "six gpt-4* rows");
+    await page.getByLabel("Model").fill("gpt-4o-mini, nothing-like-it");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await until(async () => (await rows.count()) === 5, 10_000, "five gpt-4o-mini rows by list");
+    await page.getByRole("button", { name: "Reset filters" }).click();
     await page.getByLabel("Status").fill("abc");
     await page.getByRole("button", { name: "Apply" }).click();
     await page.getByText("Status must be an HTTP code").waitFor();
@@ -371,7 +395,7 @@ try {
     await page.keyboard.press("Escape");
     await go(page, "/user-keys", "Client Keys");
     await page.getByRole("button", { name: "Charts of e2e-app" }).click();
-    await page.getByTestId("client-key-trends").locator(".recharts-bar-rectangle path").first().waitFor();
+    await page.getByTestId("client-key-trends").locator(".recharts-area-curve").first().waitFor();
     await shot(page, "client-key-charts-1280");
     await page.keyboard.press("Escape");
     await shot(page, "user-keys-1280");
@@ -421,6 +445,10 @@ try {
     await until(async () => (await rows.filter({ hasText: "429" }).count()) === 1, 10_000, "one 429 row of limited-app");
     await shot(page, "logs-rate-limited-1280");
   });
+
+  const bad = { step, page, browser, gateway, expect, until, go, shot, adminCall, repo, clientKey: () => clientKey };
+  await snippetSteps(bad);
+  await upstreamKeySteps(bad);
 
   await step("an OAuth client is created, its secret shown once, and it gets a token until switched off", async () => {
     await go(page, "/user-keys", "Client Keys");
@@ -703,7 +731,10 @@ try {
     await go(page, "/audit", "Audit Log");
     const rows = page.getByTestId("audit-rows").locator("tr");
     await until(async () => (await rows.count()) >= 6, 5_000, "audit rows");
-    await rows.filter({ hasText: "provider key" }).first().click();
+    // Names, not numbers; a creation lists what it set; sign-ins are there.
+    await rows.filter({ hasText: "client key e2e-app" }).filter({ hasText: "create" }).filter({ hasText: "endpoint_classes" }).first().waitFor();
+    await rows.filter({ hasText: "signed in via login" }).first().waitFor();
+    await rows.filter({ hasText: "upstream key" }).first().click();
     await page.getByText("After", { exact: true }).first().waitFor();
     await shot(page, "audit-1280");
   });
@@ -915,6 +946,8 @@ try {
       expect(left.join() === "0.1.0", `openai versions left: ${left}`);
     });
   }
+
+  await accessibilitySteps(bad);
 
   await step("an ended session sends the operator back to the login page", async () => {
     await go(page, "/user-keys", "Client Keys");
