@@ -14,7 +14,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 /// The mock's OpenAI 500 message.
-const SERVER_ERROR: &str = "The server had an error while processing your request. Sorry about that!";
+const SERVER_ERROR: &str =
+    "The server had an error while processing your request. Sorry about that!";
 
 #[tokio::test]
 async fn attempts_keep_the_upstreams_words_masked_and_the_log_filters_by_them() {
@@ -46,14 +47,19 @@ async fn attempts_keep_the_upstreams_words_masked_and_the_log_filters_by_them() 
             assert_eq!(message, SERVER_ERROR);
         } else {
             assert!(!message.contains("processing your request"), "{message}");
-            assert!(message.starts_with("The server had an error while "), "{message}");
+            assert!(
+                message.starts_with("The server had an error while "),
+                "{message}"
+            );
         }
     }
     let last = attempts.last().unwrap()["message"].as_str().unwrap();
     assert_eq!(trace["error_message"].as_str(), Some(last), "{trace}");
 
     // A success beside the failure, for the filters to tell apart.
-    let good = gw.client_key_for("openai", &mock.base_url(), "sk-good").await;
+    let good = gw
+        .client_key_for("openai", &mock.base_url(), "sk-good")
+        .await;
     assert_eq!(gw.chat(&good).await.0, 200);
     gw.traces(2).await;
     let ids = |page: Value| -> Vec<i64> {
@@ -79,13 +85,21 @@ async fn attempts_keep_the_upstreams_words_masked_and_the_log_filters_by_them() 
     let (_, none) = get("/api/logs/traces?model=gpt-4o-mini-x").await;
     assert!(ids(none).is_empty());
     let by_id = gw
-        .admin(Method::GET, &format!("/api/logs/traces?id={failed_id}"), None)
+        .admin(
+            Method::GET,
+            &format!("/api/logs/traces?id={failed_id}"),
+            None,
+        )
         .await
         .1;
     assert_eq!(ids(by_id), vec![failed_id]);
     for bad in ["6xx", "5x", "500", "xx"] {
         let (s, body) = gw
-            .admin(Method::GET, &format!("/api/logs/traces?status_class={bad}"), None)
+            .admin(
+                Method::GET,
+                &format!("/api/logs/traces?status_class={bad}"),
+                None,
+            )
             .await;
         assert_eq!(s, 400, "{bad}: {body}");
     }
@@ -107,7 +121,9 @@ async fn attempts_keep_the_upstreams_words_masked_and_the_log_filters_by_them() 
 async fn a_test_request_goes_through_the_proxy_and_nothing_else_does() {
     let mock = MockUpstream::start().await;
     let gw = TestGateway::start().await;
-    let key = gw.client_key_for("openai", &mock.base_url(), "sk-good").await;
+    let key = gw
+        .client_key_for("openai", &mock.base_url(), "sk-good")
+        .await;
 
     let gateway = gw.admin_ok(Method::GET, "/api/gateway", None).await;
     let port: u16 = gw.proxy_url.rsplit(':').next().unwrap().parse().unwrap();
@@ -137,7 +153,11 @@ async fn a_test_request_goes_through_the_proxy_and_nothing_else_does() {
         )
         .await;
     assert_eq!(unknown["status"], 401, "{unknown}");
-    assert_eq!(unknown.as_object().unwrap().len(), 2, "only status and request id: {unknown}");
+    assert_eq!(
+        unknown.as_object().unwrap().len(),
+        2,
+        "only status and request id: {unknown}"
+    );
 
     for body in [
         json!({"key": key, "path": "/v1/chat/completions"}),
@@ -147,7 +167,11 @@ async fn a_test_request_goes_through_the_proxy_and_nothing_else_does() {
         json!({"key": "k".repeat(513), "path": "/v1/models"}),
     ] {
         let (s, answer) = gw
-            .admin(Method::POST, "/api/gateway/test-request", Some(body.clone()))
+            .admin(
+                Method::POST,
+                "/api/gateway/test-request",
+                Some(body.clone()),
+            )
             .await;
         assert_eq!(s, 400, "{body}: {answer}");
     }

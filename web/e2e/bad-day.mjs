@@ -134,7 +134,7 @@ export async function upstreamKeySteps(t) {
     // Each row's check button has a name of its own.
     expect((await page.getByRole("button", { name: "Check team-a", exact: true }).count()) === 1, "Check team-a is not one button");
     await page.getByRole("button", { name: "Check all shown" }).click();
-    await page.getByRole("status").filter({ hasText: "Checked 3 keys: 1 healthy, 2 failing." }).waitFor({ timeout: 20_000 });
+    await page.getByRole("alert").filter({ hasText: "Checked 3 keys: 1 healthy, 2 failing." }).waitFor({ timeout: 20_000 });
     const busy = page.getByTestId("provider-key-team-busy");
     await busy.getByTestId("health-checked").getByText(/checked (just now|\d+ s ago)/).waitFor();
     const seconds = async () => Number(/cooling down (\d+)s/.exec(await busy.getByTestId("health-rotation").textContent())?.[1]);

@@ -57,10 +57,10 @@ use utoipa_axum::routes;
 
 pub use config_sync::{current as config_version, spawn_config_sync};
 pub use error::ApiError;
+pub use gateway_info::ProxyEndpoint;
 pub use metrics::MIN_METRICS_TOKEN_BYTES;
 pub use openapi::document as openapi_document;
 pub use plugin_guard::{GuardRule, spawn_plugin_guard};
-pub use gateway_info::ProxyEndpoint;
 pub use session::SessionSigner;
 pub use throttle::LoginThrottle;
 pub use transport::ConsoleTransport;

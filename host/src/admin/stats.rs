@@ -103,7 +103,11 @@ const SUMS: &str = "COUNT(*) AS requests, \
     CAST(COALESCE(SUM(cost_nanos), 0) AS BIGINT) AS cost, \
     CAST(COALESCE(SUM(duration_ms), 0) AS BIGINT) AS duration";
 
-pub(super) async fn daily(state: &AdminState, scope: &Scope, days: i64) -> Result<Vec<DayPoint>, ApiError> {
+pub(super) async fn daily(
+    state: &AdminState,
+    scope: &Scope,
+    days: i64,
+) -> Result<Vec<DayPoint>, ApiError> {
     let backend = state.db.get_database_backend();
     let first = Utc::now().date_naive() - Duration::days(days - 1);
     let since = first

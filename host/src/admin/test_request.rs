@@ -105,16 +105,17 @@ pub async fn test_request(
     // Our own proxy over loopback: its certificate names the public host.
     peer.options.verify_cert = false;
     peer.options.verify_hostname = false;
-    let unreachable = |_| ApiError::Upstream("the proxy did not answer".into(), "proxy_unreachable");
+    let unreachable =
+        |_| ApiError::Upstream("the proxy did not answer".into(), "proxy_unreachable");
     let mut head = RequestHeader::build("GET", body.path.as_bytes(), None).map_err(unreachable)?;
     let _ = head.insert_header("host", addr.to_string());
     let _ = head.insert_header("authorization", format!("Bearer {}", body.key));
     let session = open_exchange(&state.connector, &peer, &head, &Bytes::new())
         .await
         .map_err(|_| ApiError::Upstream("the proxy did not answer".into(), "proxy_unreachable"))?;
-    let answer = session
-        .response_header()
-        .ok_or_else(|| ApiError::Upstream("the proxy did not answer".into(), "proxy_unreachable"))?;
+    let answer = session.response_header().ok_or_else(|| {
+        ApiError::Upstream("the proxy did not answer".into(), "proxy_unreachable")
+    })?;
     let request_id = answer
         .headers
         .get("x-request-id")
@@ -141,7 +142,12 @@ mod tests {
     fn only_listing_paths_are_sent() {
         assert!(check(&req("aip-x", "/v1/models")).is_ok());
         assert!(check(&req("aip-x", "/v1beta/models")).is_ok());
-        for path in ["/v1/chat/completions", "/v1/models/../files", "", "http://evil/v1/models"] {
+        for path in [
+            "/v1/chat/completions",
+            "/v1/models/../files",
+            "",
+            "http://evil/v1/models",
+        ] {
             assert!(check(&req("aip-x", path)).is_err(), "{path}");
         }
     }

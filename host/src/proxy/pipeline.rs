@@ -20,6 +20,7 @@ use super::meter::Metered;
 use super::path::{normalise, path_only};
 use super::quota_hold;
 use super::request::{plugin_head, read_body};
+use super::upstream_message::upstream_message;
 use crate::catalog::{Catalog, ClientKey, Provider, ProviderKey};
 use crate::egress::EgressError;
 use crate::egress::request::{build_request, credential_placeholder};
@@ -29,7 +30,6 @@ use crate::plugins::types::{ErrorClass, OutboundRequest, RequestHead};
 use crate::plugins::{LoadedPlugin, PluginInstance, header_list};
 use crate::scheduler::{NoKey, Scheduler};
 use crate::secrets::Secret;
-use super::upstream_message::upstream_message;
 use crate::trace::Attempt;
 use pingora::proxy::Session;
 

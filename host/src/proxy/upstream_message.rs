@@ -108,7 +108,10 @@ mod tests {
         let body = format!(r#"{{"error":{{"message":"Incorrect API key provided: {escaped}"}}}}"#);
         let message = upstream_message(body.as_bytes(), SECRET).unwrap();
         assert!(!message.contains("abcdefgh"), "{message}");
-        assert!(message.starts_with("Incorrect API key provided: "), "{message}");
+        assert!(
+            message.starts_with("Incorrect API key provided: "),
+            "{message}"
+        );
     }
 
     #[test]

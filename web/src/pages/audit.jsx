@@ -125,9 +125,20 @@ export function AuditPage() {
               <tbody data-testid="audit-rows">
                 {data.items.map((e) => (
                   <Fragment key={e.id}>
-                    <Tr onClick={() => setOpen(open === e.id ? null : e.id)} aria-expanded={open === e.id}>
+                    <Tr onClick={() => setOpen(open === e.id ? null : e.id)}>
                       <Td actions className="sm:static">
-                        {open === e.id ? <ChevronDown className="size-4" /> : <ChevronRight className="size-4" />}
+                        <button
+                          type="button"
+                          className="rounded p-0.5 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring"
+                          aria-expanded={open === e.id}
+                          aria-label={`Before and after: ${e.action.replaceAll("_", " ")} ${resourceLabel(e)}`}
+                          onClick={(ev) => {
+                            ev.stopPropagation();
+                            setOpen(open === e.id ? null : e.id);
+                          }}
+                        >
+                          {open === e.id ? <ChevronDown className="size-4" aria-hidden="true" /> : <ChevronRight className="size-4" aria-hidden="true" />}
+                        </button>
                       </Td>
                       <Td primary className="whitespace-nowrap tabular-nums text-muted-foreground">
                         {formatDateTime(e.created_at)}

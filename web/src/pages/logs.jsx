@@ -71,7 +71,16 @@ function FilterBar({ applied, admin, onApply }) {
         <Button type="submit" aria-label="Apply filters">
           <Filter /> <span className="hidden sm:inline">Apply</span>
         </Button>
-        <Button variant="outline" aria-label="Reset filters" onClick={() => onApply({ ...EMPTY_FILTERS })}>
+        <Button
+          variant="outline"
+          aria-label="Reset filters"
+          onClick={() => {
+            // Also when nothing was applied: the fields may hold a refused draft.
+            setDraft({ ...EMPTY_FILTERS });
+            setProblem(null);
+            onApply({ ...EMPTY_FILTERS });
+          }}
+        >
           <RotateCcw />
         </Button>
       </div>
