@@ -58,9 +58,11 @@ function TestResult({ result }) {
       </div>
       {t ? (
         <p className="text-muted-foreground">
-          <a className="font-medium text-primary underline" href={`/logs?id=${t.id}`}>
+          {/* A new tab: leaving this dialog would lose the key, which is shown once. */}
+          <a className="font-medium text-primary underline" href={`/logs?id=${t.id}`} target="_blank" rel="noopener noreferrer">
             Trace {t.id}
-          </a>{" "}
+          </a>
+          <span className="sr-only"> (opens in a new tab)</span>{" "}
           · {t.method} {t.path} · {t.provider_name ?? "no provider"} · upstream key {t.provider_key_name ?? "none"} · {formatDuration(t.duration_ms)}
           {t.error_class ? ` · ${t.error_class}` : ""}
         </p>

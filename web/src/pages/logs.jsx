@@ -5,20 +5,19 @@
 import { Filter, RotateCcw, Search } from "lucide-react";
 import { useEffect, useMemo, useState } from "react";
 import { PageIntro } from "../components/layout.jsx";
-import { Badge } from "../components/ui/badge.jsx";
 import { Button } from "../components/ui/button.jsx";
 import { Card } from "../components/ui/card.jsx";
 import { Field, Input, Select } from "../components/ui/input.jsx";
 import { Pagination } from "../components/ui/pagination.jsx";
 import { Empty, ErrorNote, Loading, Spinner } from "../components/ui/states.jsx";
-import { Table, Td, Th, Tr } from "../components/ui/table.jsx";
-import { formatCost, formatDateTime, formatDuration, formatTokens, statusTone, timeZoneLabel } from "../lib/format.js";
+import { timeZoneLabel } from "../lib/format.js";
 import { Switch } from "../components/ui/switch.jsx";
 import { EMPTY_FILTERS, PAGE_SIZES, filterProblem, filtersToSearch, searchToFilters, traceQuery } from "../lib/query.js";
 import { navigate } from "../lib/router.js";
 import { useApi } from "../lib/use-api.js";
 import { cn } from "../lib/cn.js";
 import { TraceDialog } from "./trace-dialog.jsx";
+import { TraceList } from "./trace-list.jsx";
 
 /** Error classes the gateway records, offered as suggestions (others are matched too). */
 const ERROR_CLASSES = [
@@ -212,69 +211,7 @@ export function LogsPage({ user, search }) {
           </Empty>
         ) : (
           <>
-            <ul className={cn("divide-y sm:hidden", dim && "opacity-60")} data-testid="trace-cards">
-              {data.items.map((t) => (
-                <li key={t.id}>
-                  <button
-                    type="button"
-                    onClick={() => setOpen(t.id)}
-                    aria-label={`Trace ${t.id}`}
-                    className="grid w-full gap-1 px-4 py-3 text-left text-sm hover:bg-muted/60 focus-visible:bg-muted/60 focus-visible:outline-none"
-                  >
-                    <span className="flex items-center gap-2">
-                      <Badge tone={statusTone(t.status_code)}>{t.status_code}</Badge>
-                      <span className="min-w-0 flex-1 truncate font-medium">{t.model ?? "—"}</span>
-                      <span className="tabular-nums">{formatCost(t.cost_usd)}</span>
-                    </span>
-                    <span className="flex justify-between gap-2 text-xs text-muted-foreground">
-                      <span className="truncate">
-                        {formatDateTime(t.created_at)} · {t.client_key_name ?? "no key"}
-                      </span>
-                      <span className="shrink-0 tabular-nums">
-                        {formatTokens(t.total_tokens)} tok · {formatDuration(t.duration_ms)}
-                      </span>
-                    </span>
-                  </button>
-                </li>
-              ))}
-            </ul>
-            <Table minWidth={980} wrapperClassName="hidden sm:block" className={dim ? "opacity-60" : undefined}>
-              <thead>
-                <tr>
-                  <Th>Time ({zone})</Th>
-                  <Th>Status</Th>
-                  <Th>Model</Th>
-                  <Th>Provider</Th>
-                  <Th>Upstream key</Th>
-                  <Th>Client key</Th>
-                  <Th className="text-right">Tokens in / out</Th>
-                  <Th className="text-right">Cost</Th>
-                  <Th className="text-right">Duration</Th>
-                </tr>
-              </thead>
-              <tbody data-testid="trace-rows">
-                {data.items.map((t) => (
-                  <Tr key={t.id} onClick={() => setOpen(t.id)} aria-label={`Trace ${t.id}`}>
-                    <Td className="whitespace-nowrap tabular-nums text-muted-foreground">{formatDateTime(t.created_at)}</Td>
-                    <Td>
-                      <Badge tone={statusTone(t.status_code)}>{t.status_code}</Badge>
-                    </Td>
-                    <Td className="max-w-[220px] truncate font-medium">
-                      {t.model ?? "—"}
-                      {t.is_stream ? <span className="ml-1.5 text-xs font-normal text-muted-foreground">stream</span> : null}
-                    </Td>
-                    <Td className="whitespace-nowrap">{t.provider_name ?? "—"}</Td>
-                    <Td className="whitespace-nowrap">{t.provider_key_name ?? "—"}</Td>
-                    <Td className="whitespace-nowrap">{t.client_key_name ?? "—"}</Td>
-                    <Td className="whitespace-nowrap text-right tabular-nums">
-                      {formatTokens(t.input_tokens)} / {formatTokens(t.output_tokens)}
-                    </Td>
-                    <Td className="whitespace-nowrap text-right tabular-nums">{formatCost(t.cost_usd)}</Td>
-                    <Td className="whitespace-nowrap text-right tabular-nums">{formatDuration(t.duration_ms)}</Td>
-                  </Tr>
-                ))}
-              </tbody>
-            </Table>
+            <TraceList items={data.items} zone={zone} dim={dim} onOpen={setOpen} />
             <Pagination page={data.page} pageSize={data.page_size} total={data.total} onPage={(p) => go(filters, p, pageSize)}>
               <Select
                 aria-label="Rows per page"

@@ -7,7 +7,6 @@
 import { Activity, LineChart, Pencil, Plus, Trash2 } from "lucide-react";
 import { useState } from "react";
 import { PageIntro } from "../components/layout.jsx";
-import { Badge } from "../components/ui/badge.jsx";
 import { Button } from "../components/ui/button.jsx";
 import { Card } from "../components/ui/card.jsx";
 import { ConfirmDialog, FormDialog } from "../components/ui/dialog.jsx";
@@ -256,79 +255,81 @@ export function ProviderKeysPage() {
           </Empty>
         ) : (
           <>
-          <KeyFilters
-            query={query}
-            onQuery={setQuery}
-            providerId={providerFilter}
-            onProvider={setProviderFilter}
-            providers={providers.data ?? []}
-            shown={shown.length}
-            total={keys.data.length}
-          >
-            <Button variant="outline" onClick={checkAll} disabled={checkingAll || !shown.length}>
-              {checkingAll ? <Spinner /> : <Activity />} Check all shown
-            </Button>
-          </KeyFilters>
-          {!shown.length ? <Empty title="No upstream key matches">Change the search or the provider filter.</Empty> : (
-          <Table minWidth={980}>
-            <thead>
-              <tr>
-                <Th>Name</Th>
-                <Th>Credential</Th>
-                <Th>Health</Th>
-                <Th>Limits</Th>
-                <Th>Enabled</Th>
-                <Th className={cn("text-right", STICKY_END)}>Actions</Th>
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((k) => (
-                <Tr key={k.id} data-testid={`provider-key-${k.name}`}>
-                  <Td primary className="max-w-[200px] whitespace-normal break-words">
-                    <div className="font-medium">{k.name}</div>
-                    <div className="text-xs text-muted-foreground">
-                      {providerName(k.provider_id)} · <span title="Share of traffic in weighted pools">weight {k.weight}</span>
-                    </div>
-                  </Td>
-                  <Td label="Credential" className="min-w-[190px] whitespace-normal">
-                    <KeyCredential
-                      keyRow={k}
-                      busy={refreshing === k.id}
-                      onConnect={() => setConnecting(k)}
-                      onRefresh={() => refresh(k)}
-                      onRevoke={() => setRevoking(k)}
-                    />
-                  </Td>
-                  <Td label="Health" className="min-w-[150px] max-w-[240px] whitespace-normal">
-                    <KeyHealth keyRow={k} />
-                  </Td>
-                  <Td label="Limits" className="max-w-[180px] whitespace-normal text-xs" data-testid="provider-key-limits">
-                    <KeyTerms keyRow={k} />
-                  </Td>
-                  <Td label="Enabled">
-                    <Switch checked={k.enabled} onCheckedChange={(v) => setEnabled(k, v)} aria-label={`${k.name} enabled`} />
-                  </Td>
-                  <Td actions>
-                    <div className="flex justify-end gap-1">
-                      <Button variant="outline" size="icon" onClick={() => check(k)} disabled={checking === k.id} aria-label={`Check ${k.name}`} title="Run a health check">
-                        {checking === k.id ? <Spinner /> : <Activity />}
-                      </Button>
-                      <Button variant="ghost" size="icon" aria-label={`Trends of ${k.name}`} onClick={() => setTrends(k)}>
-                        <LineChart />
-                      </Button>
-                      <Button variant="ghost" size="icon" aria-label={`Edit ${k.name}`} onClick={() => setEditing(k)}>
-                        <Pencil />
-                      </Button>
-                      <Button variant="ghost" size="icon" aria-label={`Delete ${k.name}`} onClick={() => setDeleting(k)}>
-                        <Trash2 className="text-destructive" />
-                      </Button>
-                    </div>
-                  </Td>
-                </Tr>
-              ))}
-            </tbody>
-          </Table>
-          )}
+            <KeyFilters
+              query={query}
+              onQuery={setQuery}
+              providerId={providerFilter}
+              onProvider={setProviderFilter}
+              providers={providers.data ?? []}
+              shown={shown.length}
+              total={keys.data.length}
+            >
+              <Button variant="outline" onClick={checkAll} disabled={checkingAll || !shown.length}>
+                {checkingAll ? <Spinner /> : <Activity />} Check all shown
+              </Button>
+            </KeyFilters>
+            {!shown.length ? (
+              <Empty title="No upstream key matches">Change the search or the provider filter.</Empty>
+            ) : (
+              <Table minWidth={980}>
+                <thead>
+                  <tr>
+                    <Th>Name</Th>
+                    <Th>Credential</Th>
+                    <Th>Health</Th>
+                    <Th>Limits</Th>
+                    <Th>Enabled</Th>
+                    <Th className={cn("text-right", STICKY_END)}>Actions</Th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {shown.map((k) => (
+                    <Tr key={k.id} data-testid={`provider-key-${k.name}`}>
+                      <Td primary className="max-w-[200px] whitespace-normal break-words">
+                        <div className="font-medium">{k.name}</div>
+                        <div className="text-xs text-muted-foreground">
+                          {providerName(k.provider_id)} · <span title="Share of traffic in weighted pools">weight {k.weight}</span>
+                        </div>
+                      </Td>
+                      <Td label="Credential" className="min-w-[190px] whitespace-normal">
+                        <KeyCredential
+                          keyRow={k}
+                          busy={refreshing === k.id}
+                          onConnect={() => setConnecting(k)}
+                          onRefresh={() => refresh(k)}
+                          onRevoke={() => setRevoking(k)}
+                        />
+                      </Td>
+                      <Td label="Health" className="min-w-[150px] max-w-[240px] whitespace-normal">
+                        <KeyHealth keyRow={k} />
+                      </Td>
+                      <Td label="Limits" className="max-w-[180px] whitespace-normal text-xs" data-testid="provider-key-limits">
+                        <KeyTerms keyRow={k} />
+                      </Td>
+                      <Td label="Enabled">
+                        <Switch checked={k.enabled} onCheckedChange={(v) => setEnabled(k, v)} aria-label={`${k.name} enabled`} />
+                      </Td>
+                      <Td actions>
+                        <div className="flex justify-end gap-1">
+                          <Button variant="outline" size="icon" onClick={() => check(k)} disabled={checking === k.id} aria-label={`Check ${k.name}`} title="Run a health check">
+                            {checking === k.id ? <Spinner /> : <Activity />}
+                          </Button>
+                          <Button variant="ghost" size="icon" aria-label={`Trends of ${k.name}`} onClick={() => setTrends(k)}>
+                            <LineChart />
+                          </Button>
+                          <Button variant="ghost" size="icon" aria-label={`Edit ${k.name}`} onClick={() => setEditing(k)}>
+                            <Pencil />
+                          </Button>
+                          <Button variant="ghost" size="icon" aria-label={`Delete ${k.name}`} onClick={() => setDeleting(k)}>
+                            <Trash2 className="text-destructive" />
+                          </Button>
+                        </div>
+                      </Td>
+                    </Tr>
+                  ))}
+                </tbody>
+              </Table>
+            )}
           </>
         )}
       </Card>
