@@ -162,6 +162,8 @@ try {
     await page.getByLabel("Password").press("Enter");
     await page.getByRole("heading", { level: 1, name: "Dashboard" }).waitFor();
     await page.getByText("No requests in this range.").first().waitFor();
+    // A new operator is told the way to a first request.
+    await page.getByTestId("first-run").getByRole("link", { name: /Add an upstream key/ }).waitFor();
     await shot(page, "dashboard-empty-1280");
   });
 
@@ -380,6 +382,8 @@ try {
     await until(async () => (await page.getByTestId("stat-requests").textContent()) === "66", 10_000, "66 requests counted");
     const rate = await page.getByTestId("stat-error-rate").textContent();
     expect(rate === "1.52%", `error rate reads ${rate}, not 1 in 66`);
+    // Upstream failures apart from the clients' mistakes.
+    await page.getByText("1 5xx · 0 client errors (4xx)").waitFor();
     await page.getByTestId("chart-requests").locator(".recharts-area-curve").first().waitFor();
     await page.getByTestId("chart-tokens").locator(".recharts-bar-rectangle path").first().waitFor();
     await page.getByTestId("top-models").getByText("gpt-4o-mini").waitFor();
