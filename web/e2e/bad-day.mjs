@@ -218,5 +218,6 @@ export async function accessibilitySteps(t) {
       await anonymous.close();
     }
     expect(!problems.length, `axe-core:\n${problems.join("\n")}`);
-  }, 90_000);
+    // Sixteen pages and two dialogs: about 30 s on an idle machine, twice that on a busy one.
+  }, 180_000);
 }

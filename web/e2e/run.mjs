@@ -21,7 +21,7 @@ const chromiumPath = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const out = resolve(process.env.AI_PROXY_E2E_OUT || join(web, "e2e-out"));
 const shots = join(out, "screenshots");
 const STEP_MS = 30_000;
-const TOTAL_MS = 400_000;
+const TOTAL_MS = 600_000;
 
 for (const [what, path] of [
   ["gateway binary", gatewayBin],

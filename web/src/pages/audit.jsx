@@ -48,7 +48,9 @@ export function changedFields(before, after) {
 export function resourceLabel(e) {
   const words = RESOURCE_WORDS[e.resource] ?? e.resource.replaceAll("_", " ");
   const snap = e.after ?? e.before ?? {};
-  const name = snap.name ?? snap.username ?? snap.client_name ?? (e.action.startsWith("sign_in") ? e.actor_name : null);
+  // An account acting on itself (a sign-in, its own password) is named by its actor.
+  const self = e.resource === "user" && e.actor_id !== null && String(e.actor_id) === e.resource_id;
+  const name = snap.name ?? snap.username ?? snap.client_name ?? (e.action.startsWith("sign_in") || self ? e.actor_name : null);
   if (name) return `${words} ${name}`;
   return e.resource_id ? `${words} ${e.resource_id}` : words;
 }

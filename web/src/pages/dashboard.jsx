@@ -15,6 +15,12 @@ import { formatCost, formatNumber, formatPercent, formatTokens } from "../lib/fo
 import { summarize } from "../lib/series.js";
 import { useApi } from "../lib/use-api.js";
 
+/** "1 client error" / "3 client errors": the 4xx answers, the clients' own mistakes. */
+function clientErrors(o) {
+  const n = (o?.errors ?? 0) - (o?.server_errors ?? 0);
+  return `${formatNumber(n)} client ${n === 1 ? "error" : "errors"}`;
+}
+
 function Stat({ label, value, sub, icon: Icon, testId }) {
   return (
     <Card className="p-4 sm:p-5">
@@ -74,7 +80,7 @@ export function DashboardPage({ user }) {
               icon={AlertTriangle}
               value={formatPercent(o?.server_error_rate)}
               testId="stat-error-rate"
-              sub={`${formatNumber(o?.server_errors)} 5xx · ${formatNumber((o?.errors ?? 0) - (o?.server_errors ?? 0))} client errors (4xx)`}
+              sub={`${formatNumber(o?.server_errors)} 5xx · ${clientErrors(o)} (4xx)`}
             />
           </div>
           <Card>
