@@ -73,6 +73,39 @@ function TestResult({ result }) {
   );
 }
 
+/** One tab per SDK (the key's own first): its base URL and a copyable snippet. */
+function SnippetTabs({ snippets: all, dialect, onDialect }) {
+  const current = all.find((s) => s.dialect === dialect) ?? all[0];
+  if (!current) return null;
+  return (
+    <section className="grid gap-2" aria-label="Use the key">
+      <div className="flex flex-wrap gap-1" role="tablist" aria-label="SDK">
+        {all.map((s) => (
+          <Button
+            key={s.dialect}
+            role="tab"
+            aria-selected={s.dialect === current.dialect}
+            variant={s.dialect === current.dialect ? "secondary" : "ghost"}
+            size="sm"
+            onClick={() => onDialect(s.dialect)}
+          >
+            {s.label}
+          </Button>
+        ))}
+      </div>
+      <div className="flex items-center justify-between gap-2 text-sm">
+        <span>
+          Base URL <code className="rounded bg-muted px-1.5 py-0.5 text-xs" data-testid="sdk-base-url">{current.baseUrl}</code>
+        </span>
+        <CopyButton text={current.code} label={`Copy the ${current.label} snippet`} />
+      </div>
+      <pre className="max-h-60 overflow-auto rounded-md bg-muted p-3 text-xs" data-testid="sdk-snippet" tabIndex={0} aria-label={`${current.label} snippet`}>
+        {current.code}
+      </pre>
+    </section>
+  );
+}
+
 export function CreatedKeyDialog({ created, providers, onClose }) {
   const [copied, setCopied] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -85,7 +118,6 @@ export function CreatedKeyDialog({ created, providers, onClose }) {
   const all = root && created ? snippets({ root, key: created.key, allowedModels: created.allowed_models }) : [];
   const ordered = [...all.filter((s) => s.dialect === dialect), ...all.filter((s) => s.dialect !== dialect)];
   const [tab, setTab] = useState(null);
-  const current = ordered.find((s) => s.dialect === tab) ?? ordered[0];
 
   const close = () => {
     setResult(null);
@@ -128,33 +160,7 @@ export function CreatedKeyDialog({ created, providers, onClose }) {
           {copied ? "Copied to the clipboard." : "Use it as the API key of your SDK, with the gateway as its base URL."}
         </p>
         <ErrorNote error={gateway.error} />
-        {current ? (
-          <section className="grid gap-2" aria-label="Use the key">
-            <div className="flex flex-wrap gap-1" role="tablist" aria-label="SDK">
-              {ordered.map((s) => (
-                <Button
-                  key={s.dialect}
-                  role="tab"
-                  aria-selected={s.dialect === current.dialect}
-                  variant={s.dialect === current.dialect ? "secondary" : "ghost"}
-                  size="sm"
-                  onClick={() => setTab(s.dialect)}
-                >
-                  {s.label}
-                </Button>
-              ))}
-            </div>
-            <div className="flex items-center justify-between gap-2 text-sm">
-              <span>
-                Base URL <code className="rounded bg-muted px-1.5 py-0.5 text-xs" data-testid="sdk-base-url">{current.baseUrl}</code>
-              </span>
-              <CopyButton text={current.code} label={`Copy the ${current.label} snippet`} />
-            </div>
-            <pre className="max-h-60 overflow-auto rounded-md bg-muted p-3 text-xs" data-testid="sdk-snippet" tabIndex={0} aria-label={`${current.label} snippet`}>
-              {current.code}
-            </pre>
-          </section>
-        ) : null}
+        <SnippetTabs snippets={ordered} dialect={tab} onDialect={setTab} />
         <div className="grid gap-2">
           <div>
             <Button variant="outline" onClick={send} disabled={busy || !created}>
