@@ -201,6 +201,11 @@ async fn start_core(config: &Config, drain: Arc<Drain>) -> anyhow::Result<Arc<Pr
         transport: ConsoleTransport::new(config.tls.is_some(), config.trusted_proxies.clone()),
         in_flight: in_flight.clone(),
         rotation,
+        proxy_endpoint: admin::ProxyEndpoint {
+            proxy_port: config.proxy_addr.port(),
+            proxy_tls: config.tls.is_some(),
+        },
+        proxy_addr: config.proxy_addr,
     });
     admin_core
         .load_revocations()

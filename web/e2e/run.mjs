@@ -10,6 +10,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { ADMIN_PASSWORD, adminCall, killAll, startGateway, startMock, startOAuthServer, withTimeout } from "./harness.mjs";
+import { accessibilitySteps, snippetSteps, upstreamKeySteps } from "./bad-day.mjs";
 
 const web = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const repo = resolve(web, "..");
@@ -20,7 +21,7 @@ const chromiumPath = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const out = resolve(process.env.AI_PROXY_E2E_OUT || join(web, "e2e-out"));
 const shots = join(out, "screenshots");
 const STEP_MS = 30_000;
-const TOTAL_MS = 260_000;
+const TOTAL_MS = 600_000;
 
 for (const [what, path] of [
   ["gateway binary", gatewayBin],
@@ -161,6 +162,8 @@ try {
     await page.getByLabel("Password").press("Enter");
     await page.getByRole("heading", { level: 1, name: "Dashboard" }).waitFor();
     await page.getByText("No requests in this range.").first().waitFor();
+    // A new operator is told the way to a first request.
+    await page.getByTestId("first-run").getByRole("link", { name: /Add an upstream key/ }).waitFor();
     await shot(page, "dashboard-empty-1280");
   });
 
@@ -187,7 +190,7 @@ try {
   });
 
   await step("upstream keys are created through the UI", async () => {
-    await go(page, "/provider-keys", "Provider Keys");
+    await go(page, "/provider-keys", "Upstream Keys");
     await page.getByText("No upstream keys yet").waitFor();
     for (const [name, secret] of [
       ["team-a", "sk-e2e-good-secret"],
@@ -241,7 +244,7 @@ try {
   });
 
   await step("a client key is created, shown once and copied", async () => {
-    await go(page, "/user-keys", "User Keys");
+    await go(page, "/user-keys", "Client Keys");
     await page.getByRole("button", { name: "Create client key" }).first().click();
     const dialog = page.getByRole("dialog");
     await dialog.getByLabel("Name").fill("e2e-app");
@@ -295,9 +298,32 @@ try {
     const rows = page.getByTestId("trace-rows").locator("tr");
     await until(async () => (await rows.count()) >= 6, 10_000, "6 rows in the log");
     await shot(page, "logs-1280");
-    await page.getByLabel("Status").fill("500");
+    // "All upstream failures" in one filter; the trace says what the upstream said.
+    await page.getByLabel("Status").fill("5xx");
     await page.getByRole("button", { name: "Apply" }).click();
-    await until(async () => (await rows.count()) === 1 && new URL(page.url()).searchParams.get("status_code") === "500", 10_000, "one 500 row");
+    await until(async () => (await rows.count()) === 1 && new URL(page.url()).searchParams.get("status_code") === "5xx", 10_000, "one 5xx row");
+    await rows.first().click();
+    const failed = page.getByTestId("trace-detail");
+    await failed.getByTestId("attempt-message").getByText("The server had an error while processing your request. Sorry about that!").waitFor();
+    // The trace's own error is the upstream's message too, not a dash.
+    const said = await failed.getByText("The server had an error while processing your request. Sorry about that!").count();
+    expect(said === 2, `the upstream's message shows ${said} times, not in the error and the attempt`);
+    await shot(page, "log-failed-attempt-1280");
+    await page.keyboard.press("Escape");
+    await failed.waitFor({ state: "hidden" });
+    await page.getByRole("button", { name: "Reset filters" }).click();
+    await page.getByLabel("Error class").fill("server_error");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await until(async () => (await rows.count()) === 1, 10_000, "one server_error row");
+    await page.getByRole("button", { name: "Reset filters" }).click();
+    // A model prefix finds gpt-4o and gpt-4o-mini; a list of two exact names finds both too.
+    await page.getByLabel("Model").fill("gpt-4");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await until(async () => (await rows.count()) === 6, 10_000, "six gpt-4* rows");
+    await page.getByLabel("Model").fill("gpt-4o-mini, nothing-like-it");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await until(async () => (await rows.count()) === 5, 10_000, "five gpt-4o-mini rows by list");
+    await page.getByRole("button", { name: "Reset filters" }).click();
     await page.getByLabel("Status").fill("abc");
     await page.getByRole("button", { name: "Apply" }).click();
     await page.getByText("Status must be an HTTP code").waitFor();
@@ -356,6 +382,8 @@ try {
     await until(async () => (await page.getByTestId("stat-requests").textContent()) === "66", 10_000, "66 requests counted");
     const rate = await page.getByTestId("stat-error-rate").textContent();
     expect(rate === "1.52%", `error rate reads ${rate}, not 1 in 66`);
+    // Upstream failures apart from the clients' mistakes.
+    await page.getByText("1 5xx · 0 client errors (4xx)").waitFor();
     await page.getByTestId("chart-requests").locator(".recharts-area-curve").first().waitFor();
     await page.getByTestId("chart-tokens").locator(".recharts-bar-rectangle path").first().waitFor();
     await page.getByTestId("top-models").getByText("gpt-4o-mini").waitFor();
@@ -364,14 +392,14 @@ try {
   });
 
   await step("key pages draw their trend charts", async () => {
-    await go(page, "/provider-keys", "Provider Keys");
+    await go(page, "/provider-keys", "Upstream Keys");
     await page.getByRole("button", { name: "Trends of team-a" }).click();
     await page.getByTestId("key-trends").locator(".recharts-line-curve").first().waitFor();
     await shot(page, "provider-key-trends-1280");
     await page.keyboard.press("Escape");
-    await go(page, "/user-keys", "User Keys");
+    await go(page, "/user-keys", "Client Keys");
     await page.getByRole("button", { name: "Charts of e2e-app" }).click();
-    await page.getByTestId("client-key-trends").locator(".recharts-bar-rectangle path").first().waitFor();
+    await page.getByTestId("client-key-trends").locator(".recharts-area-curve").first().waitFor();
     await shot(page, "client-key-charts-1280");
     await page.keyboard.press("Escape");
     await shot(page, "user-keys-1280");
@@ -379,7 +407,7 @@ try {
 
   let limitedKey = null;
   await step("a client key limited to 1 request a minute through the UI refuses the second with 429, and the log shows it", async () => {
-    await go(page, "/user-keys", "User Keys");
+    await go(page, "/user-keys", "Client Keys");
     await page.getByRole("button", { name: "Create client key" }).first().click();
     const dialog = page.getByRole("dialog");
     await dialog.getByLabel("Name").fill("limited-app");
@@ -422,8 +450,12 @@ try {
     await shot(page, "logs-rate-limited-1280");
   });
 
+  const bad = { step, page, browser, gateway, expect, until, go, shot, adminCall, repo, clientKey: () => clientKey };
+  await snippetSteps(bad);
+  await upstreamKeySteps(bad);
+
   await step("an OAuth client is created, its secret shown once, and it gets a token until switched off", async () => {
-    await go(page, "/user-keys", "User Keys");
+    await go(page, "/user-keys", "Client Keys");
     const section = page.getByTestId("oauth-clients");
     await section.getByText("No OAuth clients").waitFor();
     await section.getByRole("button", { name: "Add OAuth client" }).click();
@@ -460,7 +492,7 @@ try {
   });
 
   await step("disabling an upstream key asks nothing; deleting one asks first", async () => {
-    await go(page, "/provider-keys", "Provider Keys");
+    await go(page, "/provider-keys", "Upstream Keys");
     const bad = page.getByTestId("provider-key-team-bad");
     await bad.getByRole("switch").click();
     await until(async () => (await bad.getByRole("switch").getAttribute("aria-checked")) === "false", 5_000, "switch off");
@@ -583,7 +615,7 @@ try {
       await dialog.getByLabel("Memory (MiB)").fill("64");
       await dialog.getByRole("button", { name: "Save" }).click();
       await dialog.waitFor({ state: "hidden" });
-      await next.getByText("2,000 ms per call").waitFor();
+      await next.getByText("2 s per call").waitFor();
       await next.getByText("64 MiB").waitFor();
       await next.getByRole("switch").click();
       await until(async () => (await next.getByTestId("plugin-status").textContent()) === "disabled", 5_000, "0.2.0 tagged disabled");
@@ -664,12 +696,12 @@ try {
       const stat = await p.getByTestId("stat-requests").textContent();
       expect(stat === "0", `bob sees ${stat} requests of other accounts`);
       const nav = await p.getByRole("navigation", { name: "Main" }).textContent();
-      for (const hidden of ["Provider Keys", "Audit Log", "Users"]) {
+      for (const hidden of ["Upstream Keys", "Audit Log", "Users"]) {
         expect(!nav.includes(hidden), `a user sees ${hidden} in the menu`);
       }
       await go(p, "/users", "Users");
       await p.getByText("This page is for admin accounts.").waitFor();
-      await go(p, "/user-keys", "User Keys");
+      await go(p, "/user-keys", "Client Keys");
       await p.getByRole("button", { name: "Create client key" }).first().click();
       const dialog = p.getByRole("dialog");
       expect((await dialog.getByText("Upstream key pool").count()) === 0, "a user is offered the upstream pool");
@@ -689,7 +721,7 @@ try {
       await change.getByLabel("Confirm password").fill("bob-new-pass-5678");
       await change.getByRole("button", { name: "Change password" }).click();
       await p.getByText("Password changed. Sign in with the new one.").waitFor();
-      await signIn("bob-new-pass-5678", "User Keys");
+      await signIn("bob-new-pass-5678", "Client Keys");
       await shot(p, "user-keys-as-user-1280");
     } catch (error) {
       await shot(focus, "FAILED-user-role").catch(() => {});
@@ -703,7 +735,10 @@ try {
     await go(page, "/audit", "Audit Log");
     const rows = page.getByTestId("audit-rows").locator("tr");
     await until(async () => (await rows.count()) >= 6, 5_000, "audit rows");
-    await rows.filter({ hasText: "provider key" }).first().click();
+    // Names, not numbers; a creation lists what it set; sign-ins are there.
+    await rows.filter({ hasText: "client key e2e-app" }).filter({ hasText: "create" }).filter({ hasText: "endpoint_classes" }).first().waitFor();
+    await rows.filter({ hasText: "signed in via login" }).first().waitFor();
+    await rows.filter({ hasText: "upstream key" }).first().click();
     await page.getByText("After", { exact: true }).first().waitFor();
     await shot(page, "audit-1280");
   });
@@ -740,7 +775,7 @@ try {
     });
 
     await step("an OAuth key is created and connected through the sign-in page and /oauth/callback", async () => {
-      await go(page, "/provider-keys", "Provider Keys");
+      await go(page, "/provider-keys", "Upstream Keys");
       await page.getByRole("button", { name: "Add upstream key" }).click();
       const dialog = page.getByRole("dialog", { name: "Add upstream key" });
       await dialog.getByLabel("Provider").selectOption({ label: "anthropic" });
@@ -794,7 +829,7 @@ try {
       await go(page, "/logs", "Logs");
       await page.getByTestId("trace-rows").locator("tr").filter({ hasText: "claude-e2e" }).first().waitFor({ timeout: 10_000 });
       await shot(page, "logs-oauth-1280");
-      await go(page, "/provider-keys", "Provider Keys");
+      await go(page, "/provider-keys", "Upstream Keys");
       const row = page.getByTestId("provider-key-claude-e2e");
       await row.getByRole("button", { name: "Refresh claude-e2e now" }).click();
       await page.getByRole("status").filter({ hasText: "claude-e2e: token refreshed" }).waitFor();
@@ -846,10 +881,10 @@ try {
     await go(page, "/providers", "Providers & Plugins");
     await noSidewaysTables(page, "/providers");
     await shot(page, "providers-1280-dark");
-    await go(page, "/user-keys", "User Keys");
+    await go(page, "/user-keys", "Client Keys");
     await noSidewaysTables(page, "/user-keys");
     await shot(page, "user-keys-1280-dark");
-    await go(page, "/provider-keys", "Provider Keys");
+    await go(page, "/provider-keys", "Upstream Keys");
     await noSidewaysTables(page, "/provider-keys");
     await shot(page, "provider-keys-1280-dark");
     await page.getByRole("button", { name: "Switch to light mode" }).click();
@@ -865,8 +900,8 @@ try {
     const pages = [
       ["/", "Dashboard", "dashboard"],
       ["/logs", "Logs", "logs"],
-      ["/provider-keys", "Provider Keys", "provider-keys"],
-      ["/user-keys", "User Keys", "user-keys"],
+      ["/provider-keys", "Upstream Keys", "provider-keys"],
+      ["/user-keys", "Client Keys", "user-keys"],
       ["/providers", "Providers & Plugins", "providers"],
       ["/users", "Users", "users"],
       ["/audit", "Audit Log", "audit"],
@@ -894,7 +929,7 @@ try {
     await shot(m, "log-detail-390-dark");
     for (const [path, title, name] of [
       ["/providers", "Providers & Plugins", "providers"],
-      ["/user-keys", "User Keys", "user-keys"],
+      ["/user-keys", "Client Keys", "user-keys"],
     ]) {
       await go(m, path, title);
       await shot(m, `${name}-390-dark`);
@@ -916,8 +951,10 @@ try {
     });
   }
 
+  await accessibilitySteps(bad);
+
   await step("an ended session sends the operator back to the login page", async () => {
-    await go(page, "/user-keys", "User Keys");
+    await go(page, "/user-keys", "Client Keys");
     await desktop.addCookies([{ name: "aip_session", value: "expired.session.token", url: gateway.admin }]);
     await page.getByRole("link", { name: "Logs" }).click();
     await page.getByText("Your session has ended. Please sign in again.").waitFor();

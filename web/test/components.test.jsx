@@ -91,3 +91,15 @@ describe("ChunkBoundary", () => {
     expect(ChunkBoundary.getDerivedStateFromProps({ resetKey: "/a" }, { failed: true, resetKey: "/a" })).toBeNull();
   });
 });
+
+describe("audit words", () => {
+  it("lists the fields a creation set and names resources by name", async () => {
+    const { changedFields, resourceLabel } = await import("../src/pages/audit.jsx");
+    expect(changedFields(null, { id: 4, name: "app", enabled: true, expires_at: null, created_at: "x" })).toEqual(["name", "enabled"]);
+    expect(resourceLabel({ resource: "client_key", resource_id: "4", action: "create", after: { name: "e2e-app" } })).toBe("client key e2e-app");
+    expect(resourceLabel({ resource: "provider_key", resource_id: "9", action: "delete", before: null, after: null })).toBe("upstream key 9");
+    expect(resourceLabel({ resource: "user", resource_id: "1", action: "sign_in", actor_name: "admin", after: { via: "login" } })).toBe("user admin");
+    expect(resourceLabel({ resource: "user", resource_id: "4", action: "change_password", actor_id: 4, actor_name: "bob" })).toBe("user bob");
+    expect(resourceLabel({ resource: "user", resource_id: "5", action: "update", actor_id: 1, actor_name: "admin" })).toBe("user 5");
+  });
+});

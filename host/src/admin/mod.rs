@@ -19,9 +19,11 @@ mod config_sync;
 mod console;
 mod endpoint_grant;
 mod error;
+mod gateway_info;
 mod grants;
 mod health;
 mod json;
+mod key_stats;
 mod limits;
 mod master_key;
 mod metrics;
@@ -36,7 +38,9 @@ mod provider_keys;
 mod providers;
 mod session;
 mod stats;
+mod test_request;
 mod throttle;
+mod trace_filter;
 mod traces;
 mod transport;
 mod upstream_oauth;
@@ -55,6 +59,7 @@ use utoipa_axum::routes;
 
 pub use config_sync::{current as config_version, spawn_config_sync};
 pub use error::ApiError;
+pub use gateway_info::ProxyEndpoint;
 pub use metrics::MIN_METRICS_TOKEN_BYTES;
 pub use openapi::document as openapi_document;
 pub use plugin_guard::{GuardRule, spawn_plugin_guard};
@@ -108,6 +113,10 @@ pub struct AdminCore {
     pub in_flight: Arc<crate::proxy::capacity::InFlight>,
     /// This instance's master key rotation job, if it runs one.
     pub rotation: Arc<crate::store::rotate::RotationProgress>,
+    /// The proxy's port and scheme, for the console's SDK snippets.
+    pub proxy_endpoint: ProxyEndpoint,
+    /// Where the proxy listens, for the console's test requests.
+    pub proxy_addr: std::net::SocketAddr,
 }
 
 impl AdminCore {
@@ -233,21 +242,21 @@ fn protected_routes(upload_limit: usize) -> OpenApiRouter<AdminState> {
             provider_keys::update,
             provider_keys::delete
         ))
-        .routes(routes!(stats::provider_key_stats))
+        .routes(routes!(key_stats::provider_key_stats))
         .routes(routes!(upstream_oauth::authorize))
         .routes(routes!(upstream_oauth::exchange))
         .routes(routes!(upstream_oauth::list_sessions))
         .routes(routes!(upstream_oauth::refresh))
         .routes(routes!(upstream_oauth::revoke))
         .routes(routes!(provider_keys::health_check))
-        .routes(routes!(stats::provider_key_trends))
+        .routes(routes!(key_stats::provider_key_trends))
         .routes(routes!(client_keys::list, client_keys::create))
         .routes(routes!(
             client_keys::get_one,
             client_keys::update,
             client_keys::delete
         ))
-        .routes(routes!(stats::client_key_trends))
+        .routes(routes!(key_stats::client_key_trends))
         .routes(routes!(oauth_clients::list, oauth_clients::create))
         .routes(routes!(
             oauth_clients::get_one,
@@ -265,5 +274,7 @@ fn protected_routes(upload_limit: usize) -> OpenApiRouter<AdminState> {
         .routes(routes!(master_key::rotation))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
+        .routes(routes!(gateway_info::gateway))
+        .routes(routes!(test_request::test_request))
         .routes(routes!(auth::change_password))
 }

@@ -8,16 +8,13 @@ use axum::{Extension, Json};
 use chrono::{Duration, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value as DbValue};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
 use super::client_keys::owned_ids;
-use super::json::{ApiPath, ApiQuery};
-use super::openapi::{self, BadRequest, Forbidden, NotFound, Unauthorized};
+use super::json::ApiQuery;
+use super::openapi::{self, BadRequest, Unauthorized};
 use super::{AdminState, ApiError};
-use crate::store::entities::{client_keys, provider_keys};
-use sea_orm::EntityTrait;
 
 /// Longest series a caller may ask for.
 pub const MAX_DAYS: i64 = 366;
@@ -32,7 +29,7 @@ pub struct DaysQuery {
     days: Option<i64>,
 }
 
-fn days(q: &DaysQuery) -> Result<i64, ApiError> {
+pub(super) fn days(q: &DaysQuery) -> Result<i64, ApiError> {
     let days = q.days.unwrap_or(7);
     if !(1..=MAX_DAYS).contains(&days) {
         return Err(ApiError::BadRequest(format!(
@@ -48,14 +45,19 @@ pub struct DayPoint {
     /// `YYYY-MM-DD`, UTC.
     pub date: String,
     pub requests: i64,
+    /// Answers with status 400 or more (the clients' mistakes included).
     pub errors: i64,
+    /// Answers with status 500 or more: the upstreams' and the gateway's failures.
+    pub server_errors: i64,
     pub tokens: i64,
     pub cost_nanos: i64,
     pub cost_usd: f64,
+    /// Mean duration of the day's requests, 0 without requests.
+    pub latency_ms: i64,
 }
 
 /// Which traces a query covers.
-enum Scope {
+pub(super) enum Scope {
     All,
     ProviderKey(i32),
     ClientKeys(Vec<i32>),
@@ -96,10 +98,16 @@ fn placeholder(backend: DatabaseBackend) -> &'static str {
 
 const SUMS: &str = "COUNT(*) AS requests, \
     CAST(COALESCE(SUM(CASE WHEN status_code >= 400 THEN 1 ELSE 0 END), 0) AS BIGINT) AS errors, \
+    CAST(COALESCE(SUM(CASE WHEN status_code >= 500 THEN 1 ELSE 0 END), 0) AS BIGINT) AS server_errors, \
     CAST(COALESCE(SUM(total_tokens), 0) AS BIGINT) AS tokens, \
-    CAST(COALESCE(SUM(cost_nanos), 0) AS BIGINT) AS cost";
+    CAST(COALESCE(SUM(cost_nanos), 0) AS BIGINT) AS cost, \
+    CAST(COALESCE(SUM(duration_ms), 0) AS BIGINT) AS duration";
 
-async fn daily(state: &AdminState, scope: &Scope, days: i64) -> Result<Vec<DayPoint>, ApiError> {
+pub(super) async fn daily(
+    state: &AdminState,
+    scope: &Scope,
+    days: i64,
+) -> Result<Vec<DayPoint>, ApiError> {
     let backend = state.db.get_database_backend();
     let first = Utc::now().date_naive() - Duration::days(days - 1);
     let since = first
@@ -125,34 +133,49 @@ async fn daily(state: &AdminState, scope: &Scope, days: i64) -> Result<Vec<DayPo
         let date: String = row.try_get("", "day")?;
         by_day.insert(
             date,
-            (
-                row.try_get::<i64>("", "requests")?,
-                row.try_get::<i64>("", "errors")?,
-                row.try_get::<i64>("", "tokens")?,
-                row.try_get::<i64>("", "cost")?,
-            ),
+            DaySums {
+                requests: row.try_get::<i64>("", "requests")?,
+                errors: row.try_get::<i64>("", "errors")?,
+                server_errors: row.try_get::<i64>("", "server_errors")?,
+                tokens: row.try_get::<i64>("", "tokens")?,
+                cost: row.try_get::<i64>("", "cost")?,
+                duration: row.try_get::<i64>("", "duration")?,
+            },
         );
     }
     Ok(fill(first, days, &by_day))
+}
+
+/// One day's sums as the database adds them up.
+#[derive(Debug, Clone, Copy, Default)]
+struct DaySums {
+    requests: i64,
+    errors: i64,
+    server_errors: i64,
+    tokens: i64,
+    cost: i64,
+    duration: i64,
 }
 
 /// Every day from `first` for `days` days, zeros where nothing happened.
 fn fill(
     first: NaiveDate,
     days: i64,
-    by_day: &std::collections::HashMap<String, (i64, i64, i64, i64)>,
+    by_day: &std::collections::HashMap<String, DaySums>,
 ) -> Vec<DayPoint> {
     (0..days)
         .map(|i| {
             let date = (first + Duration::days(i)).format("%Y-%m-%d").to_string();
-            let (requests, errors, tokens, cost) = by_day.get(&date).copied().unwrap_or_default();
+            let d = by_day.get(&date).copied().unwrap_or_default();
             DayPoint {
                 date,
-                requests,
-                errors,
-                tokens,
-                cost_nanos: cost,
-                cost_usd: cost as f64 / 1e9,
+                requests: d.requests,
+                errors: d.errors,
+                server_errors: d.server_errors,
+                tokens: d.tokens,
+                cost_nanos: d.cost,
+                cost_usd: d.cost as f64 / 1e9,
+                latency_ms: d.duration.checked_div(d.requests).unwrap_or(0),
             }
         })
         .collect()
@@ -177,6 +200,10 @@ pub struct Overview {
     errors: i64,
     /// `errors / requests`, 0 without requests.
     error_rate: f64,
+    /// Answers with status 500 or more (upstream and gateway failures).
+    server_errors: i64,
+    /// `server_errors / requests`: failures that are not the clients' mistakes.
+    server_error_rate: f64,
     tokens: i64,
     cost_nanos: i64,
     cost_usd: f64,
@@ -251,17 +278,23 @@ pub async fn overview(
         .ok_or(ApiError::Internal)?;
     let requests: i64 = series.iter().map(|d| d.requests).sum();
     let errors: i64 = series.iter().map(|d| d.errors).sum();
+    let server_errors: i64 = series.iter().map(|d| d.server_errors).sum();
+    let rate = |n: i64| {
+        if requests > 0 {
+            n as f64 / requests as f64
+        } else {
+            0.0
+        }
+    };
     let tokens: i64 = series.iter().map(|d| d.tokens).sum();
     let cost: i64 = series.iter().map(|d| d.cost_nanos).sum();
     Ok(Json(Overview {
         days,
         requests,
         errors,
-        error_rate: if requests > 0 {
-            errors as f64 / requests as f64
-        } else {
-            0.0
-        },
+        error_rate: rate(errors),
+        server_errors,
+        server_error_rate: rate(server_errors),
         tokens,
         cost_nanos: cost,
         cost_usd: cost as f64 / 1e9,
@@ -287,99 +320,6 @@ pub async fn timeseries(
     Ok(Json(daily(&state, &scope, days(&q)?).await?))
 }
 
-/// `GET /api/provider-keys/keys/{id}/trends?days=N` (admins).
-#[utoipa::path(
-    get,
-    path = "/api/provider-keys/keys/{id}/trends",
-    tag = openapi::TAG_PROVIDER_KEYS,
-    params(("id" = i32, Path), DaysQuery),
-    responses((status = 200, body = Vec<DayPoint>), BadRequest, Unauthorized, Forbidden, NotFound),
-)]
-pub async fn provider_key_trends(
-    State(state): State<AdminState>,
-    Extension(caller): Extension<Caller>,
-    ApiPath(id): ApiPath<i32>,
-    ApiQuery(q): ApiQuery<DaysQuery>,
-) -> Result<Json<Vec<DayPoint>>, ApiError> {
-    caller.require_admin()?;
-    provider_keys::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or(ApiError::NotFound("provider key"))?;
-    Ok(Json(
-        daily(&state, &Scope::ProviderKey(id), days(&q)?).await?,
-    ))
-}
-
-/// `GET /api/provider-keys/keys/{id}/stats` (admins): overview, today's
-/// usage, limits and health of one upstream key.
-#[utoipa::path(
-    get,
-    path = "/api/provider-keys/keys/{id}/stats",
-    tag = openapi::TAG_PROVIDER_KEYS,
-    params(("id" = i32, Path)),
-    responses(
-        (status = 200, body = Object, description = "`id`, `name`, `overview` (30-day totals), \
-            `usage.today` (a day point), `limits`, `health.status`"),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
-    ),
-)]
-pub async fn provider_key_stats(
-    State(state): State<AdminState>,
-    Extension(caller): Extension<Caller>,
-    ApiPath(id): ApiPath<i32>,
-) -> Result<Json<Value>, ApiError> {
-    caller.require_admin()?;
-    let key = provider_keys::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or(ApiError::NotFound("provider key"))?;
-    let scope = Scope::ProviderKey(id);
-    let month = daily(&state, &scope, 30).await?;
-    let today = month.last().cloned();
-    let sum = |f: fn(&DayPoint) -> i64| month.iter().map(f).sum::<i64>();
-    Ok(Json(json!({
-        "id": key.id,
-        "name": key.name,
-        "overview": {
-            "requests_30d": sum(|d| d.requests),
-            "errors_30d": sum(|d| d.errors),
-            "tokens_30d": sum(|d| d.tokens),
-            "cost_nanos_30d": sum(|d| d.cost_nanos),
-        },
-        "usage": {"today": today},
-        "limits": {"qps": null, "tokens_per_day": null},
-        "health": {"status": key.health_status},
-    })))
-}
-
-/// `GET /api/user-service/keys/{id}/trends?days=N` (admins, or the owner).
-#[utoipa::path(
-    get,
-    path = "/api/user-service/keys/{id}/trends",
-    tag = openapi::TAG_CLIENT_KEYS,
-    params(("id" = i32, Path), DaysQuery),
-    responses((status = 200, body = Vec<DayPoint>), BadRequest, Unauthorized, NotFound),
-)]
-pub async fn client_key_trends(
-    State(state): State<AdminState>,
-    Extension(caller): Extension<Caller>,
-    ApiPath(id): ApiPath<i32>,
-    ApiQuery(q): ApiQuery<DaysQuery>,
-) -> Result<Json<Vec<DayPoint>>, ApiError> {
-    let key = client_keys::Entity::find_by_id(id).one(&state.db).await?;
-    match key {
-        Some(k) if caller.is_admin() || k.owner_user_id == Some(caller.id) => {}
-        _ => return Err(ApiError::NotFound("client key")),
-    }
-    Ok(Json(
-        daily(&state, &Scope::ClientKeys(vec![id]), days(&q)?).await?,
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -388,12 +328,23 @@ mod tests {
     fn every_day_is_present_with_zeros() {
         let first = NaiveDate::from_ymd_opt(2026, 2, 27).expect("date");
         let mut by_day = std::collections::HashMap::new();
-        by_day.insert("2026-03-01".to_owned(), (3, 1, 30, 2_000_000_000));
+        let sums = DaySums {
+            requests: 3,
+            errors: 2,
+            server_errors: 1,
+            tokens: 30,
+            cost: 2_000_000_000,
+            duration: 1_000,
+        };
+        by_day.insert("2026-03-01".to_owned(), sums);
         let series = fill(first, 3, &by_day);
         let dates: Vec<&str> = series.iter().map(|d| d.date.as_str()).collect();
         assert_eq!(dates, ["2026-02-27", "2026-02-28", "2026-03-01"]);
         assert_eq!(series[0].requests, 0);
+        assert_eq!(series[0].latency_ms, 0, "no requests, no division");
         assert_eq!(series[2].requests, 3);
+        assert_eq!((series[2].errors, series[2].server_errors), (2, 1));
+        assert_eq!(series[2].latency_ms, 333, "the mean duration");
         assert!((series[2].cost_usd - 2.0).abs() < 1e-9);
     }
 

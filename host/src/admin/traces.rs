@@ -14,14 +14,17 @@ use super::auth::Caller;
 use super::client_keys::owned_ids;
 use super::json::{ApiPath, ApiQuery};
 use super::openapi::{self, BadRequest, NotFound, Unauthorized};
+use super::trace_filter;
 use super::{AdminState, ApiError};
 use crate::store::entities::proxy_tracing;
 
 /// Largest page of traces.
 pub const MAX_PAGE_SIZE: u64 = 200;
 
-/// Paging and filters; filters are exact matches, `q` searches model, path,
-/// key names, error message and request id. `from` is inclusive, `to` not.
+/// Paging and filters; `model` is a comma-separated list of model name
+/// prefixes, `status_class` one of `1xx`..`5xx`, `id` a trace id, the
+/// other filters exact matches; `q` searches model, path, key names, error
+/// message and request id. `from` is inclusive, `to` not.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TraceQuery {
@@ -32,8 +35,15 @@ pub struct TraceQuery {
     #[param(minimum = 1, maximum = 200)]
     page_size: Option<u64>,
     q: Option<String>,
+    /// Model name prefixes, comma-separated (at most 20): `gpt-4,claude`.
     model: Option<String>,
     status_code: Option<i32>,
+    /// Every status of a class: `4xx` (the clients' mistakes) or `5xx`.
+    status_class: Option<String>,
+    /// An error class as the trace records it (`server_error`, `rate_limited`, ...).
+    error_class: Option<String>,
+    /// One trace, by the id the trace dialog is titled with.
+    id: Option<i64>,
     provider: Option<String>,
     provider_key: Option<String>,
     client_key_id: Option<i32>,
@@ -162,10 +172,22 @@ pub async fn list(
             cond.add(proxy_tracing::Column::ClientKeyId.is_in(owned_ids(&state, &caller).await?));
     }
     if let Some(v) = q.model {
-        cond = cond.add(proxy_tracing::Column::Model.eq(v));
+        let prefixes = trace_filter::model_prefixes(&v)?;
+        if !prefixes.is_empty() {
+            cond = cond.add(trace_filter::model_condition(&prefixes));
+        }
     }
     if let Some(v) = q.status_code {
         cond = cond.add(proxy_tracing::Column::StatusCode.eq(v));
+    }
+    if let Some(v) = q.status_class {
+        cond = cond.add(trace_filter::status_condition(&v)?);
+    }
+    if let Some(v) = q.error_class.filter(|v| !v.trim().is_empty()) {
+        cond = cond.add(proxy_tracing::Column::ErrorClass.eq(v.trim()));
+    }
+    if let Some(v) = q.id {
+        cond = cond.add(proxy_tracing::Column::Id.eq(v));
     }
     if let Some(v) = q.provider {
         cond = cond.add(proxy_tracing::Column::ProviderName.eq(v));

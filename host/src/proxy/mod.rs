@@ -28,6 +28,7 @@ mod request;
 mod stream_batch;
 mod summary;
 mod token_time;
+mod upstream_message;
 
 use std::sync::Arc;
 

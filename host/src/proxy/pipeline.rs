@@ -20,6 +20,7 @@ use super::meter::Metered;
 use super::path::{normalise, path_only};
 use super::quota_hold;
 use super::request::{plugin_head, read_body};
+use super::upstream_message::upstream_message;
 use crate::catalog::{Catalog, ClientKey, Provider, ProviderKey};
 use crate::egress::EgressError;
 use crate::egress::request::{build_request, credential_placeholder};
@@ -241,6 +242,7 @@ async fn attempt_until_answered(
             status: None,
             error_class: None,
             error: None,
+            message: None,
             duration_ms: 0,
         };
         let secret = match credential(request, &key).await {
@@ -313,6 +315,7 @@ async fn attempt_until_answered(
         let mut error = answer.read_error().await;
         // Before the plugin or the client sees it: neither may learn the key.
         error.mask_credentials(&secret);
+        attempt.message = upstream_message(&error.body, secret.expose().as_bytes());
         let headers = header_list(&error.answer.head.headers);
         let (class, failure) = match classify(calls, status, &headers, &error.body).await {
             Ok(class) => (Some(class), None),
@@ -461,6 +464,15 @@ async fn account(
     let mut used = (0, 0);
     if let Some(class) = &metered.error_class {
         ctx.trace.error_class = Some(super::error_class_name(class));
+    }
+    if ctx.trace.error_message.is_none() {
+        // A relayed error answer: the trace says what the upstream said.
+        ctx.trace.error_message = ctx
+            .trace
+            .attempts
+            .last()
+            .filter(|a| a.status.is_some_and(|s| s >= 400))
+            .and_then(|a| a.message.clone());
     }
     let hold = ctx.quota.take();
     let mut usage = metered.usage;

@@ -13,7 +13,11 @@ pub struct Attempt {
     /// Upstream status, `None` when no answer came.
     pub status: Option<u16>,
     pub error_class: Option<String>,
+    /// The gateway's code for an attempt without an answer (`connect_failed`, ...).
     pub error: Option<String>,
+    /// The upstream's own error message, masked and bounded
+    /// (`proxy::upstream_message`); `None` for a success or no answer.
+    pub message: Option<String>,
     pub duration_ms: u64,
 }
 

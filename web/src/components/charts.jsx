@@ -16,7 +16,7 @@ import {
   XAxis,
   YAxis,
 } from "recharts";
-import { formatCost, formatDay, formatNumber, formatTokens } from "../lib/format.js";
+import { formatCost, formatDay, formatDuration, formatNumber, formatTokens } from "../lib/format.js";
 
 export const COLORS = {
   requests: "hsl(var(--chart-1))",
@@ -43,7 +43,7 @@ function ChartTooltip({ active, payload, label, formatters }) {
   );
 }
 
-const FORMATTERS = { requests: formatNumber, errors: formatNumber, tokens: formatTokens, cost_usd: formatCost };
+const FORMATTERS = { requests: formatNumber, errors: formatNumber, server_errors: formatNumber, tokens: formatTokens, cost_usd: formatCost, latency_ms: formatDuration };
 
 /** Whether a series has nothing to draw for this measure. */
 export function isFlat(data, key) {
@@ -130,6 +130,21 @@ export function TrendLines({ data, second = "cost_usd", height = 220 }) {
         strokeWidth={2}
         dot={false}
       />
+    </LineChart>,
+    height,
+    isFlat(data, "requests"),
+  );
+}
+
+/** Mean latency per day as a line. */
+export function LatencyLine({ data, height = 200 }) {
+  return frame(
+    <LineChart data={data} margin={{ top: 8, right: 8, left: 0, bottom: 0 }}>
+      <CartesianGrid vertical={false} stroke="hsl(var(--border))" />
+      <XAxis dataKey="date" tickFormatter={formatDay} {...AXIS} minTickGap={16} />
+      <YAxis tickFormatter={formatDuration} {...AXIS} width={64} />
+      <Tooltip content={<ChartTooltip formatters={FORMATTERS} />} />
+      <Line isAnimationActive={false} type="monotone" dataKey="latency_ms" name="Mean latency" stroke={COLORS.tokens} strokeWidth={2} dot={false} />
     </LineChart>,
     height,
     isFlat(data, "requests"),

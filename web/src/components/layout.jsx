@@ -17,7 +17,7 @@ import {
   Waypoints,
   X,
 } from "lucide-react";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { cn } from "../lib/cn.js";
 import { linkHandler } from "../lib/router.js";
 import { useTheme } from "../lib/theme.js";
@@ -58,8 +58,8 @@ function PasswordDialog({ username, open, onOpenChange, onChanged }) {
 export const NAV = [
   { to: "/", label: "Dashboard", icon: LayoutDashboard },
   { to: "/logs", label: "Logs", icon: ScrollText },
-  { to: "/provider-keys", label: "Provider Keys", icon: KeyRound, admin: true },
-  { to: "/user-keys", label: "User Keys", icon: Waypoints },
+  { to: "/provider-keys", label: "Upstream Keys", icon: KeyRound, admin: true },
+  { to: "/user-keys", label: "Client Keys", icon: Waypoints },
   { to: "/providers", label: "Providers & Plugins", icon: Boxes },
   { to: "/users", label: "Users", icon: Users, admin: true },
   { to: "/audit", label: "Audit Log", icon: ShieldCheck, admin: true },
@@ -113,8 +113,15 @@ export function Layout({ user, path, title, onLogout, onPasswordChanged, childre
   const [menu, setMenu] = useState(false);
   const [password, setPassword] = useState(false);
   const admin = user.role === "admin";
+  useDocumentTitle(title);
   return (
     <div className="min-h-dvh bg-muted/30 lg:pl-60">
+      <a
+        href="#main"
+        className="sr-only z-50 rounded-md bg-primary px-3 py-2 text-sm font-medium text-primary-foreground focus:not-sr-only focus:fixed focus:left-3 focus:top-3"
+      >
+        Skip to content
+      </a>
       <aside className="fixed inset-y-0 left-0 hidden w-60 flex-col gap-6 border-r bg-card px-3 py-4 lg:flex">
         <Brand />
         <NavLinks path={path} admin={admin} />
@@ -160,10 +167,19 @@ export function Layout({ user, path, title, onLogout, onPasswordChanged, childre
           <LogOut />
         </Button>
       </header>
-      <main className="mx-auto w-full max-w-7xl p-3 sm:p-5 lg:p-6">{children}</main>
+      <main id="main" tabIndex={-1} className="mx-auto w-full max-w-7xl p-3 focus:outline-none sm:p-5 lg:p-6">
+        {children}
+      </main>
       <PasswordDialog username={user.username} open={password} onOpenChange={setPassword} onChanged={onPasswordChanged} />
     </div>
   );
+}
+
+/** The browser tab names the page: "Logs · ai-proxy", so tabs and history tell pages apart. */
+export function useDocumentTitle(title) {
+  useEffect(() => {
+    document.title = title ? `${title} · ai-proxy` : "ai-proxy";
+  }, [title]);
 }
 
 /** The title row of a page: a sentence about it and its main actions. */

@@ -8,6 +8,7 @@ const load = () => import("./charts.jsx");
 const Requests = lazyNamed(load, "RequestsChart");
 const Bars = lazyNamed(load, "DailyBars");
 const Lines = lazyNamed(load, "TrendLines");
+const Latency = lazyNamed(load, "LatencyLine");
 
 function Placeholder({ height }) {
   return (
@@ -34,3 +35,5 @@ export const RequestsChart = deferred(Requests, 240);
 export const DailyBars = deferred(Bars, 200);
 /** Requests against cost or tokens as lines (see charts.jsx). */
 export const TrendLines = deferred(Lines, 220);
+/** Mean latency per day (see charts.jsx). */
+export const LatencyLine = deferred(Latency, 200);

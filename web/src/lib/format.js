@@ -153,3 +153,29 @@ export function healthScore(score) {
   const tone = score >= 0.8 ? "success" : score >= 0.5 ? "warning" : "danger";
   return { label: `${Math.round(score * 100)}%`, tone };
 }
+
+/** How long ago an ISO time was: "just now", "42 s ago", "5 min ago", "3 h ago", "2 days ago". */
+export function relativeTime(iso, now = Date.now()) {
+  const t = new Date(iso ?? "").getTime();
+  if (Number.isNaN(t)) return DASH;
+  const s = Math.round((now - t) / 1000);
+  if (s < 5) return "just now";
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86_400) return `${Math.floor(s / 3600)} h ago`;
+  const d = Math.floor(s / 86_400);
+  return `${d} ${d === 1 ? "day" : "days"} ago`;
+}
+
+/**
+ * The browser's time zone as the console's times are shown in it:
+ * "UTC+01:00 (Europe/Paris)", or "UTC" — said next to every list of
+ * times, since the dashboard counts per UTC day.
+ */
+export function timeZoneLabel(date = new Date(), zone = Intl.DateTimeFormat().resolvedOptions().timeZone) {
+  const minutes = -date.getTimezoneOffset();
+  const sign = minutes < 0 ? "-" : "+";
+  const abs = Math.abs(minutes);
+  const offset = minutes === 0 ? "UTC" : `UTC${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+  return zone && zone !== "UTC" && zone !== "Etc/UTC" ? `${offset} (${zone})` : offset;
+}

@@ -3,8 +3,10 @@
 
 export const EMPTY_FILTERS = Object.freeze({
   q: "",
+  id: "",
   model: "",
   status_code: "",
+  error_class: "",
   provider: "",
   provider_key: "",
   client_key_id: "",
@@ -25,10 +27,23 @@ export function localToIso(value) {
   return Number.isNaN(d.getTime()) ? "" : d.toISOString();
 }
 
+/** A status class such as "5xx" (every 500-599), as the API's `status_class`. */
+const STATUS_CLASS = /^[1-5]xx$/i;
+
+/** Most model prefixes one filter may list (MAX_MODEL_PREFIXES of the API). */
+export const MAX_MODEL_PREFIXES = 20;
+
 /** Checks filters; returns a message for the first bad one, or null. */
 export function filterProblem(filters) {
   const status = String(filters.status_code ?? "").trim();
-  if (status && !/^[1-5]\d\d$/.test(status)) return "Status must be an HTTP code such as 200 or 429.";
+  if (status && !/^[1-5]\d\d$/.test(status) && !STATUS_CLASS.test(status)) {
+    return "Status must be an HTTP code such as 429, or a class such as 4xx or 5xx.";
+  }
+  const trace = String(filters.id ?? "").trim();
+  if (trace && !/^\d{1,18}$/.test(trace)) return "Trace id must be a number, as in the title of a trace.";
+  if (parseList(String(filters.model ?? "").replaceAll(",", " ")).length > MAX_MODEL_PREFIXES) {
+    return `List at most ${MAX_MODEL_PREFIXES} models.`;
+  }
   const id = String(filters.client_key_id ?? "").trim();
   if (id && !/^\d+$/.test(id)) return "Client key must be chosen from the list.";
   if (filters.from && !localToIso(filters.from)) return "The start time is not a valid time.";
@@ -44,10 +59,16 @@ export function traceQuery(filters, page = 1, pageSize = DEFAULT_PAGE_SIZE) {
   const params = new URLSearchParams();
   params.set("page", String(Math.max(1, page)));
   params.set("page_size", String(pageSize));
-  for (const key of ["q", "model", "status_code", "provider", "provider_key", "client_key_id"]) {
+  for (const key of ["q", "id", "provider", "provider_key", "client_key_id", "error_class"]) {
     const value = String(filters[key] ?? "").trim();
     if (value) params.set(key, value);
   }
+  // "gpt-4 claude" or "gpt-4, claude*": prefixes, comma-separated for the API.
+  const models = parseList(filters.model);
+  if (models.length) params.set("model", models.join(","));
+  const status = String(filters.status_code ?? "").trim();
+  if (STATUS_CLASS.test(status)) params.set("status_class", status.toLowerCase());
+  else if (status) params.set("status_code", status);
   for (const key of ["from", "to"]) {
     const iso = localToIso(filters[key]);
     if (iso) params.set(key, iso);

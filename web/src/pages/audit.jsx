@@ -11,20 +11,59 @@ import { Table, Td, Th, Tr } from "../components/ui/table.jsx";
 import { formatDateTime } from "../lib/format.js";
 import { useApi } from "../lib/use-api.js";
 
-const RESOURCES = ["provider", "provider_key", "client_key", "user", "user_grants", "plugin"];
+/** The API's resource names in the console's words (the menu's and the buttons'). */
+export const RESOURCE_WORDS = {
+  provider: "provider",
+  provider_key: "upstream key",
+  client_key: "client key",
+  oauth_client: "OAuth client",
+  user: "user",
+  user_grants: "user grants",
+  plugin: "plugin",
+};
+const RESOURCES = Object.keys(RESOURCE_WORDS);
 const PAGE_SIZE = 50;
 
 function actionTone(action) {
-  if (action === "delete") return "danger";
-  if (action === "create") return "success";
+  if (action === "delete" || action === "sign_in_failed") return "danger";
+  if (action === "create" || action === "sign_in") return "success";
   return "neutral";
 }
 
-/** The fields that changed between two snapshots. */
+/** Fields that say nothing about the change itself. */
+const BOOKKEEPING = new Set(["id", "created_at", "updated_at"]);
+
+/**
+ * The fields that changed between two snapshots; for a creation, every
+ * field the new resource was given, and for a deletion every field it had.
+ */
 export function changedFields(before, after) {
   const keys = new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})]);
-  keys.delete("updated_at");
+  for (const k of BOOKKEEPING) keys.delete(k);
+  if (!before || !after) return [...keys].filter((k) => (after ?? before)?.[k] !== null && (after ?? before)?.[k] !== undefined);
   return [...keys].filter((k) => JSON.stringify(before?.[k]) !== JSON.stringify(after?.[k]));
+}
+
+/** "upstream key team-a", never "provider_key #4": the name from the snapshots when there is one. */
+export function resourceLabel(e) {
+  const words = RESOURCE_WORDS[e.resource] ?? e.resource.replaceAll("_", " ");
+  const snap = e.after ?? e.before ?? {};
+  // An account acting on itself (a sign-in, its own password) is named by its actor.
+  const self = e.resource === "user" && e.actor_id !== null && String(e.actor_id) === e.resource_id;
+  const name = snap.name ?? snap.username ?? snap.client_name ?? (e.action.startsWith("sign_in") || self ? e.actor_name : null);
+  if (name) return `${words} ${name}`;
+  return e.resource_id ? `${words} ${e.resource_id}` : words;
+}
+
+/** The "Changed" cell: the fields, or what a sign-in was. */
+function changeWords(e) {
+  if (e.action.startsWith("sign_in")) {
+    const via = e.after?.via ? ` via ${e.after.via.replaceAll("_", " ")}` : "";
+    return `${e.action === "sign_in" ? "signed in" : "failed to sign in"}${via}${e.after?.address ? ` from ${e.after.address}` : ""}`;
+  }
+  if (e.action === "delete") return "deleted";
+  const fields = changedFields(e.before, e.after);
+  return fields.length ? fields.join(", ") : e.before && e.after ? "nothing" : "";
 }
 
 function Snapshot({ label, value }) {
@@ -56,7 +95,7 @@ export function AuditPage() {
               <option value="">All resources</option>
               {RESOURCES.map((r) => (
                 <option key={r} value={r}>
-                  {r.replace("_", " ")}
+                  {RESOURCE_WORDS[r]}
                 </option>
               ))}
             </Select>
@@ -64,7 +103,7 @@ export function AuditPage() {
           </>
         }
       >
-        Every change made through the admin API, newest first. Secrets never appear here.
+        Every change made through the admin API and every password sign-in, newest first. Secrets never appear here.
       </PageIntro>
       <Card>
         <ErrorNote error={audit.error} onRetry={audit.reload} className="m-4" />
@@ -88,9 +127,20 @@ export function AuditPage() {
               <tbody data-testid="audit-rows">
                 {data.items.map((e) => (
                   <Fragment key={e.id}>
-                    <Tr onClick={() => setOpen(open === e.id ? null : e.id)} aria-expanded={open === e.id}>
+                    <Tr onClick={() => setOpen(open === e.id ? null : e.id)}>
                       <Td actions className="sm:static">
-                        {open === e.id ? <ChevronDown className="size-4" /> : <ChevronRight className="size-4" />}
+                        <button
+                          type="button"
+                          className="rounded p-0.5 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring"
+                          aria-expanded={open === e.id}
+                          aria-label={`Before and after: ${e.action.replaceAll("_", " ")} ${resourceLabel(e)}`}
+                          onClick={(ev) => {
+                            ev.stopPropagation();
+                            setOpen(open === e.id ? null : e.id);
+                          }}
+                        >
+                          {open === e.id ? <ChevronDown className="size-4" aria-hidden="true" /> : <ChevronRight className="size-4" aria-hidden="true" />}
+                        </button>
                       </Td>
                       <Td primary className="whitespace-nowrap tabular-nums text-muted-foreground">
                         {formatDateTime(e.created_at)}
@@ -99,13 +149,13 @@ export function AuditPage() {
                         {e.actor_name}
                       </Td>
                       <Td label="Action">
-                        <Badge tone={actionTone(e.action)}>{e.action.replace("_", " ")}</Badge>
+                        <Badge tone={actionTone(e.action)}>{e.action.replaceAll("_", " ")}</Badge>
                       </Td>
                       <Td label="Resource">
-                        {e.resource.replace("_", " ")} {e.resource_id ? <span className="text-muted-foreground">#{e.resource_id}</span> : null}
+                        {resourceLabel(e)}
                       </Td>
-                      <Td label="Changed" phone={Boolean(e.before && e.after)} className="max-w-[260px] truncate text-muted-foreground">
-                        {e.before && e.after ? changedFields(e.before, e.after).join(", ") || "nothing" : ""}
+                      <Td label="Changed" phone={Boolean(changeWords(e))} className="max-w-[260px] truncate text-muted-foreground">
+                        {changeWords(e)}
                       </Td>
                     </Tr>
                     {open === e.id ? (

@@ -1,18 +1,25 @@
-// Requests, tokens and cost over time, the error rate, and who and what
-// used the gateway most: /api/stats/overview and /api/stats/timeseries.
+// Requests, tokens and cost over time, the upstream failure rate apart
+// from the clients' mistakes, who and what used the gateway most, each
+// chart with its words; and a first-run checklist while nothing has
+// passed through: /api/stats/overview and /api/stats/timeseries.
 import { AlertTriangle, Coins, Hash, RotateCcw, Zap } from "lucide-react";
-import { useState } from "react";
 import { DailyBars, RequestsChart } from "../components/lazy-charts.jsx";
+import { ChartFigure, RangePicker, useRange } from "../components/range-picker.jsx";
+import { FirstRun } from "./first-run.jsx";
 import { RankList } from "../components/rank-list.jsx";
 import { PageIntro } from "../components/layout.jsx";
 import { Button } from "../components/ui/button.jsx";
 import { Card, CardBody, CardHeader } from "../components/ui/card.jsx";
-import { Select } from "../components/ui/input.jsx";
 import { ErrorNote, Loading, Spinner } from "../components/ui/states.jsx";
 import { formatCost, formatNumber, formatPercent, formatTokens } from "../lib/format.js";
+import { summarize } from "../lib/series.js";
 import { useApi } from "../lib/use-api.js";
 
-const RANGES = [7, 14, 30, 90];
+/** "1 client error" / "3 client errors": the 4xx answers, the clients' own mistakes. */
+function clientErrors(o) {
+  const n = (o?.errors ?? 0) - (o?.server_errors ?? 0);
+  return `${formatNumber(n)} client ${n === 1 ? "error" : "errors"}`;
+}
 
 function Stat({ label, value, sub, icon: Icon, testId }) {
   return (
@@ -30,7 +37,7 @@ function Stat({ label, value, sub, icon: Icon, testId }) {
 }
 
 export function DashboardPage({ user }) {
-  const [days, setDays] = useState(7);
+  const [days, setDays] = useRange();
   const overview = useApi(`/api/stats/overview?days=${days}`);
   const series = useApi(`/api/stats/timeseries?days=${days}`);
   const o = overview.data;
@@ -52,13 +59,7 @@ export function DashboardPage({ user }) {
             >
               {overview.loading || series.loading ? <Spinner /> : <RotateCcw />}
             </Button>
-            <Select aria-label="Time range" value={days} onChange={(e) => setDays(Number(e.target.value))} className="w-40">
-              {RANGES.map((d) => (
-                <option key={d} value={d}>
-                  Last {d} days
-                </option>
-              ))}
-            </Select>
+            <RangePicker days={days} onChange={setDays} />
           </>
         }
       >
@@ -69,35 +70,42 @@ export function DashboardPage({ user }) {
         <Loading />
       ) : (
         <div className="grid gap-4">
+          {o && !o.requests ? <FirstRun admin={user.role === "admin"} /> : null}
           <div className="grid grid-cols-2 gap-3 sm:gap-4 xl:grid-cols-4">
             <Stat label="Requests" icon={Hash} value={formatNumber(o?.requests)} testId="stat-requests" sub={`${days} days`} />
             <Stat label="Tokens" icon={Zap} value={formatTokens(o?.tokens)} testId="stat-tokens" sub="input + output" />
             <Stat label="Cost" icon={Coins} value={formatCost(o?.cost_usd)} testId="stat-cost" sub="at plugin prices" />
             <Stat
-              label="Error rate"
+              label="Upstream failures"
               icon={AlertTriangle}
-              value={formatPercent(o?.error_rate)}
+              value={formatPercent(o?.server_error_rate)}
               testId="stat-error-rate"
-              sub={`${formatNumber(o?.errors)} ${o?.errors === 1 ? "error" : "errors"}`}
+              sub={`${formatNumber(o?.server_errors)} 5xx · ${clientErrors(o)} (4xx)`}
             />
           </div>
           <Card>
             <CardHeader title="Requests over time" description="All requests and those answered with an error status" />
             <CardBody data-testid="chart-requests">
-              <RequestsChart data={s} />
+              <ChartFigure summary={summarize(s, days)}>
+                <RequestsChart data={s} />
+              </ChartFigure>
             </CardBody>
           </Card>
           <div className="grid gap-4 lg:grid-cols-2">
             <Card>
               <CardHeader title="Tokens per day" />
               <CardBody data-testid="chart-tokens">
-                <DailyBars data={s} dataKey="tokens" name="Tokens" />
+                <ChartFigure summary={`${formatTokens(o?.tokens)} tokens over the last ${days} days.`}>
+                  <DailyBars data={s} dataKey="tokens" name="Tokens" />
+                </ChartFigure>
               </CardBody>
             </Card>
             <Card>
               <CardHeader title="Cost per day" />
               <CardBody data-testid="chart-cost">
-                <DailyBars data={s} dataKey="cost_usd" name="Cost" />
+                <ChartFigure summary={`${formatCost(o?.cost_usd)} over the last ${days} days.`}>
+                  <DailyBars data={s} dataKey="cost_usd" name="Cost" />
+                </ChartFigure>
               </CardBody>
             </Card>
           </div>

@@ -5,10 +5,12 @@ import { Card } from "../components/ui/card.jsx";
 import { Field, Input } from "../components/ui/input.jsx";
 import { ErrorNote, Spinner } from "../components/ui/states.jsx";
 import { ApiError, api, describeError } from "../lib/api.js";
+import { useDocumentTitle } from "../components/layout.jsx";
 
 export function LoginPage({ notice, onSignedIn }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
+  useDocumentTitle("Sign in");
 
   const submit = async (event) => {
     event.preventDefault();

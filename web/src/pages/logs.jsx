@@ -1,21 +1,39 @@
 // The request log: server-side paging, search and filters kept in the
-// URL, and a detail dialog for one trace.
+// URL (status classes, model prefixes, error class, trace id), times in
+// the browser's zone said aloud, live follow, and a detail dialog for one
+// trace.
 import { Filter, RotateCcw, Search } from "lucide-react";
 import { useEffect, useMemo, useState } from "react";
 import { PageIntro } from "../components/layout.jsx";
-import { Badge } from "../components/ui/badge.jsx";
 import { Button } from "../components/ui/button.jsx";
 import { Card } from "../components/ui/card.jsx";
 import { Field, Input, Select } from "../components/ui/input.jsx";
 import { Pagination } from "../components/ui/pagination.jsx";
 import { Empty, ErrorNote, Loading, Spinner } from "../components/ui/states.jsx";
-import { Table, Td, Th, Tr } from "../components/ui/table.jsx";
-import { formatCost, formatDateTime, formatDuration, formatTokens, statusTone } from "../lib/format.js";
+import { timeZoneLabel } from "../lib/format.js";
+import { Switch } from "../components/ui/switch.jsx";
 import { EMPTY_FILTERS, PAGE_SIZES, filterProblem, filtersToSearch, searchToFilters, traceQuery } from "../lib/query.js";
 import { navigate } from "../lib/router.js";
 import { useApi } from "../lib/use-api.js";
 import { cn } from "../lib/cn.js";
 import { TraceDialog } from "./trace-dialog.jsx";
+import { TraceList } from "./trace-list.jsx";
+
+/** Error classes the gateway records, offered as suggestions (others are matched too). */
+const ERROR_CLASSES = [
+  "server_error",
+  "rate_limited",
+  "quota_exhausted",
+  "auth_invalid",
+  "bad_request",
+  "other",
+  "unauthorized",
+  "usage_unknown",
+  "quota_cut",
+];
+
+/** How often the first page reloads while following. */
+export const FOLLOW_MS = 2000;
 
 function FilterBar({ applied, admin, onApply }) {
   const [draft, setDraft] = useState(applied);
@@ -33,7 +51,7 @@ function FilterBar({ applied, admin, onApply }) {
     setProblem(p);
     if (!p) onApply(draft);
   };
-  const active = ["model", "status_code", "provider", "provider_key", "client_key_id", "from", "to"].filter((k) => applied[k]).length;
+  const active = ["id", "model", "status_code", "error_class", "provider", "provider_key", "client_key_id", "from", "to"].filter((k) => applied[k]).length;
   const upstreamNames = [...new Set((upstreamKeys.data ?? []).map((k) => k.name))];
 
   return (
@@ -52,7 +70,16 @@ function FilterBar({ applied, admin, onApply }) {
         <Button type="submit" aria-label="Apply filters">
           <Filter /> <span className="hidden sm:inline">Apply</span>
         </Button>
-        <Button variant="outline" aria-label="Reset filters" onClick={() => onApply({ ...EMPTY_FILTERS })}>
+        <Button
+          variant="outline"
+          aria-label="Reset filters"
+          onClick={() => {
+            // Also when nothing was applied: the fields may hold a refused draft.
+            setDraft({ ...EMPTY_FILTERS });
+            setProblem(null);
+            onApply({ ...EMPTY_FILTERS });
+          }}
+        >
           <RotateCcw />
         </Button>
       </div>
@@ -65,10 +92,23 @@ function FilterBar({ applied, admin, onApply }) {
         {more ? "Fewer filters" : `More filters${active ? ` (${active} set)` : ""}`}
       </button>
       <div className={cn("grid-cols-2 gap-3 sm:grid md:grid-cols-4", more ? "grid" : "hidden")}>
-        <Field label="Model">{(id) => <Input id={id} value={draft.model} onChange={set("model")} placeholder="exact name" />}</Field>
+        <Field label="Model">{(id) => <Input id={id} value={draft.model} onChange={set("model")} placeholder="prefixes: gpt-4, claude" />}</Field>
         <Field label="Status">
-          {(id) => <Input id={id} value={draft.status_code} onChange={set("status_code")} inputMode="numeric" placeholder="e.g. 429" />}
+          {(id) => <Input id={id} value={draft.status_code} onChange={set("status_code")} placeholder="429, 4xx or 5xx" />}
         </Field>
+        <Field label="Error class">
+          {(id) => (
+            <>
+              <Input id={id} value={draft.error_class} onChange={set("error_class")} placeholder="e.g. server_error" list={`${id}-classes`} />
+              <datalist id={`${id}-classes`}>
+                {ERROR_CLASSES.map((c) => (
+                  <option key={c} value={c} />
+                ))}
+              </datalist>
+            </>
+          )}
+        </Field>
+        <Field label="Trace id">{(id) => <Input id={id} value={draft.id} onChange={set("id")} inputMode="numeric" placeholder="e.g. 1600" />}</Field>
         <Field label="Provider">
           {(id) => (
             <Select id={id} value={draft.provider} onChange={set("provider")}>
@@ -124,17 +164,37 @@ export function LogsPage({ user, search }) {
   const go = (f, p, size) => navigate(`/logs${filtersToSearch(f, p, size)}`);
   const data = traces.data;
   const filtered = Object.values(filters).some(Boolean);
+  const [follow, setFollow] = useState(true);
+  const following = follow && page === 1;
+  const zone = useMemo(() => timeZoneLabel(), []);
+  const { reload } = traces;
+  useEffect(() => {
+    if (!following || open !== null) return undefined;
+    const timer = setInterval(() => {
+      if (document.visibilityState === "visible") reload();
+    }, FOLLOW_MS);
+    return () => clearInterval(timer);
+  }, [following, open, reload]);
+  // A reload while following is not shown as loading: the rows would blink.
+  const dim = traces.loading && !following;
 
   return (
     <>
       <PageIntro
         actions={
-          <Button variant="outline" onClick={traces.reload} disabled={traces.loading}>
-            {traces.loading ? <Spinner /> : <RotateCcw />} Refresh
-          </Button>
+          <>
+            <label className="flex items-center gap-2 text-sm" title={page === 1 ? undefined : "Only the first page follows."}>
+              <Switch checked={follow} onCheckedChange={setFollow} aria-label="Follow live" data-testid="follow-live" />
+              Follow live
+            </label>
+            <Button variant="outline" onClick={traces.reload} disabled={traces.loading}>
+              {traces.loading && !following ? <Spinner /> : <RotateCcw />} Refresh
+            </Button>
+          </>
         }
       >
-        Every request through the proxy, newest first. Select a row for the whole trace.
+        Every request through the proxy, newest first. Select a row for the whole trace. Times are in{" "}
+        <span data-testid="time-zone">{zone}</span>; the dashboard counts per UTC day.
       </PageIntro>
       <Card>
         <FilterBar applied={filters} admin={user.role === "admin"} onApply={(f) => go(f, 1, pageSize)} />
@@ -143,73 +203,15 @@ export function LogsPage({ user, search }) {
           <Loading />
         ) : !data?.items?.length ? (
           <Empty title={filtered ? "No requests match these filters" : "No requests yet"}>
-            {filtered ? "Change or reset the filters." : "Requests sent to the proxy with a client key appear here within a second."}
+            {filtered
+              ? "Change or reset the filters."
+              : following
+                ? "Requests sent to the proxy with a client key appear here within seconds while Follow live is on."
+                : "Requests sent to the proxy with a client key appear here; switch on Follow live or refresh."}
           </Empty>
         ) : (
           <>
-            <ul className={cn("divide-y sm:hidden", traces.loading && "opacity-60")} data-testid="trace-cards">
-              {data.items.map((t) => (
-                <li key={t.id}>
-                  <button
-                    type="button"
-                    onClick={() => setOpen(t.id)}
-                    aria-label={`Trace ${t.id}`}
-                    className="grid w-full gap-1 px-4 py-3 text-left text-sm hover:bg-muted/60 focus-visible:bg-muted/60 focus-visible:outline-none"
-                  >
-                    <span className="flex items-center gap-2">
-                      <Badge tone={statusTone(t.status_code)}>{t.status_code}</Badge>
-                      <span className="min-w-0 flex-1 truncate font-medium">{t.model ?? "—"}</span>
-                      <span className="tabular-nums">{formatCost(t.cost_usd)}</span>
-                    </span>
-                    <span className="flex justify-between gap-2 text-xs text-muted-foreground">
-                      <span className="truncate">
-                        {formatDateTime(t.created_at)} · {t.client_key_name ?? "no key"}
-                      </span>
-                      <span className="shrink-0 tabular-nums">
-                        {formatTokens(t.total_tokens)} tok · {formatDuration(t.duration_ms)}
-                      </span>
-                    </span>
-                  </button>
-                </li>
-              ))}
-            </ul>
-            <Table minWidth={980} wrapperClassName="hidden sm:block" className={traces.loading ? "opacity-60" : undefined}>
-              <thead>
-                <tr>
-                  <Th>Time</Th>
-                  <Th>Status</Th>
-                  <Th>Model</Th>
-                  <Th>Provider</Th>
-                  <Th>Upstream key</Th>
-                  <Th>Client key</Th>
-                  <Th className="text-right">Tokens in / out</Th>
-                  <Th className="text-right">Cost</Th>
-                  <Th className="text-right">Duration</Th>
-                </tr>
-              </thead>
-              <tbody data-testid="trace-rows">
-                {data.items.map((t) => (
-                  <Tr key={t.id} onClick={() => setOpen(t.id)} aria-label={`Trace ${t.id}`}>
-                    <Td className="whitespace-nowrap tabular-nums text-muted-foreground">{formatDateTime(t.created_at)}</Td>
-                    <Td>
-                      <Badge tone={statusTone(t.status_code)}>{t.status_code}</Badge>
-                    </Td>
-                    <Td className="max-w-[220px] truncate font-medium">
-                      {t.model ?? "—"}
-                      {t.is_stream ? <span className="ml-1.5 text-xs font-normal text-muted-foreground">stream</span> : null}
-                    </Td>
-                    <Td className="whitespace-nowrap">{t.provider_name ?? "—"}</Td>
-                    <Td className="whitespace-nowrap">{t.provider_key_name ?? "—"}</Td>
-                    <Td className="whitespace-nowrap">{t.client_key_name ?? "—"}</Td>
-                    <Td className="whitespace-nowrap text-right tabular-nums">
-                      {formatTokens(t.input_tokens)} / {formatTokens(t.output_tokens)}
-                    </Td>
-                    <Td className="whitespace-nowrap text-right tabular-nums">{formatCost(t.cost_usd)}</Td>
-                    <Td className="whitespace-nowrap text-right tabular-nums">{formatDuration(t.duration_ms)}</Td>
-                  </Tr>
-                ))}
-              </tbody>
-            </Table>
+            <TraceList items={data.items} zone={zone} dim={dim} onOpen={setOpen} />
             <Pagination page={data.page} pageSize={data.page_size} total={data.total} onPage={(p) => go(filters, p, pageSize)}>
               <Select
                 aria-label="Rows per page"

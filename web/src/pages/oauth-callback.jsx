@@ -1,5 +1,5 @@
 // /oauth/callback: where a provider sends the browser after an OAuth
-// sign-in started from Provider Keys. It posts the whole address to
+// sign-in started from Upstream Keys. It posts the whole address to
 // POST /api/oauth/exchange once, takes the code out of the address bar
 // (a reload must not replay it), tells the console's other tabs, and
 // shows the connected key or the error in words.
@@ -17,7 +17,7 @@ import { announceConnected } from "./oauth-connect.jsx";
 function BackLink() {
   return (
     <a href="/provider-keys" onClick={linkHandler("/provider-keys")} className={buttonClass({ variant: "outline", className: "w-fit" })}>
-      Back to Provider Keys
+      Back to Upstream Keys
     </a>
   );
 }
@@ -53,7 +53,7 @@ export function OAuthCallbackPage({ search }) {
         <Loading label="Finishing the connection…" />
       ) : result.phase === "nothing" ? (
         <Empty title="Nothing to finish here" action={<BackLink />}>
-          This page finishes an OAuth sign-in started with Connect on Provider Keys; it was opened without one.
+          This page finishes an OAuth sign-in started with Connect on Upstream Keys; it was opened without one.
         </Empty>
       ) : result.phase === "connected" ? (
         <div className="grid gap-4" role="status">

@@ -45,7 +45,6 @@ export function PluginUpload({ onUploaded }) {
       <div
         role="button"
         tabIndex={0}
-        aria-label="Upload a plugin: drop a .wasm file here or press Enter to choose one"
         data-testid="plugin-dropzone"
         onClick={() => input.current?.click()}
         onKeyDown={(e) => {

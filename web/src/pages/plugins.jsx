@@ -14,7 +14,7 @@ import { STICKY_END, Table, Td, Th, Tr } from "../components/ui/table.jsx";
 import { useToast } from "../components/ui/toast.jsx";
 import { api, describeError } from "../lib/api.js";
 import { cn } from "../lib/cn.js";
-import { formatDateTime, formatMicros, formatNumber, pluginFailures, pluginStatus } from "../lib/format.js";
+import { formatDateTime, formatDuration, formatMicros, formatNumber, pluginFailures, pluginStatus } from "../lib/format.js";
 import { PluginUpload } from "./plugin-upload.jsx";
 
 /** The API's ceilings for per-version limits. */
@@ -158,7 +158,7 @@ export function Plugins({ plugins, onChanged, onUploaded }) {
                     <Figures metrics={p.metrics} />
                   </Td>
                   <Td label="Limits" className="text-xs tabular-nums text-muted-foreground">
-                    <div>{p.call_timeout_ms ? `${formatNumber(p.call_timeout_ms)} ms per call` : "default time"}</div>
+                    <div>{p.call_timeout_ms ? `${formatDuration(p.call_timeout_ms)} per call` : "default time"}</div>
                     <div>{p.memory_mib ? `${formatNumber(p.memory_mib)} MiB` : "default memory"}</div>
                   </Td>
                   <Td label="Enabled">

@@ -1,24 +1,23 @@
-// Upstream keys: live health at a glance (score, cooldown, rotation), a
-// one-click probe, 7-day trends, and create / edit (weight, limits,
-// expiry) / disable / delete. Secrets are write-only. A key of a provider
+// Upstream keys: search and a provider filter, live health at a glance
+// (score explained, cooldown counting down, last check), a one-click
+// probe per key and for all shown, trends, and create / edit (weight,
+// limits, expiry) / disable / delete. Secrets are write-only. A key of a provider
 // with OAuth endpoints may be an OAuth account instead of an API key; its
 // connect flow and state live in oauth-connect.jsx.
 import { Activity, LineChart, Pencil, Plus, Trash2 } from "lucide-react";
 import { useState } from "react";
-import { TrendLines } from "../components/lazy-charts.jsx";
 import { PageIntro } from "../components/layout.jsx";
-import { Badge } from "../components/ui/badge.jsx";
 import { Button } from "../components/ui/button.jsx";
 import { Card } from "../components/ui/card.jsx";
-import { ConfirmDialog, Dialog, FormDialog } from "../components/ui/dialog.jsx";
+import { ConfirmDialog, FormDialog } from "../components/ui/dialog.jsx";
 import { Field, Input, Select } from "../components/ui/input.jsx";
 import { Empty, ErrorNote, Loading, Spinner } from "../components/ui/states.jsx";
 import { Switch } from "../components/ui/switch.jsx";
 import { STICKY_END, Table, Td, Th, Tr } from "../components/ui/table.jsx";
 import { useToast } from "../components/ui/toast.jsx";
 import { api, describeError } from "../lib/api.js";
-import { formatCost, formatDateTime, formatDuration, formatNumber, formatTokens, healthBadge, healthScore, keyHealthTags } from "../lib/format.js";
-import { KEY_LIMITS, describeLimits, limitsFromForm } from "../lib/limits.js";
+import { formatDuration, healthBadge, healthScore } from "../lib/format.js";
+import { KEY_LIMITS, limitsFromForm } from "../lib/limits.js";
 import { localToIso } from "../lib/query.js";
 import { isoToLocal } from "../lib/time.js";
 import { LimitFields } from "../components/limit-fields.jsx";
@@ -26,82 +25,9 @@ import { useApi } from "../lib/use-api.js";
 import { oauthErrorWords } from "../lib/oauth.js";
 import { ConnectDialog, KeyCredential, expiryWords } from "./oauth-connect.jsx";
 import { cn } from "../lib/cn.js";
-
-export function HealthBadge({ status }) {
-  const { label, tone } = healthBadge(status);
-  return (
-    <Badge tone={tone} data-testid="health-badge">
-      <span className="size-1.5 rounded-full bg-current" aria-hidden="true" />
-      {label}
-    </Badge>
-  );
-}
-
-/** Live health: status, score, latency and whether the scheduler uses the key now. */
-function KeyHealth({ keyRow }) {
-  const h = keyRow.health;
-  const score = healthScore(h?.score);
-  const title = h
-    ? [
-        h.latency_ms !== null && h.latency_ms !== undefined ? `Latency ${formatDuration(h.latency_ms)}` : null,
-        h.consecutive_failures ? `${h.consecutive_failures} failures in a row` : null,
-        h.last_checked ? `Checked ${formatDateTime(h.last_checked)}` : null,
-      ]
-        .filter(Boolean)
-        .join(" · ")
-    : undefined;
-  return (
-    <div className="grid gap-1" title={title || undefined}>
-      <div className="flex flex-wrap items-center gap-1 max-sm:justify-end">
-        <HealthBadge status={h?.status ?? keyRow.health_status} />
-        {h ? (
-          <Badge tone={score.tone === "danger" ? "danger" : "outline"} data-testid="health-score" title="Health score, 0 to 100%">
-            score {score.label}
-          </Badge>
-        ) : null}
-        {keyHealthTags(h).map((t) => (
-          <Badge key={t.label} tone={t.tone} data-testid="health-rotation">
-            {t.label}
-          </Badge>
-        ))}
-      </div>
-      {h?.latency_ms !== null && h?.latency_ms !== undefined ? (
-        <div className="text-xs text-muted-foreground">{formatDuration(h.latency_ms)} latency</div>
-      ) : null}
-      {h?.last_error && (h.status !== "healthy" || h.consecutive_failures) ? <div className="line-clamp-2 text-xs text-muted-foreground">{h.last_error}</div> : null}
-    </div>
-  );
-}
-
-/** Limits and expiry of an upstream key. */
-function KeyTerms({ keyRow }) {
-  const limits = describeLimits(keyRow.limits, KEY_LIMITS);
-  const expired = keyRow.expires_at && new Date(keyRow.expires_at) <= new Date();
-  return (
-    <div className="grid gap-1">
-      {limits.length ? (
-        <div className="flex flex-wrap gap-1 max-sm:justify-end">
-          {limits.map((l) => (
-            <Badge key={l} tone="outline">
-              {l}
-            </Badge>
-          ))}
-        </div>
-      ) : (
-        <span className="text-muted-foreground">unlimited</span>
-      )}
-      {keyRow.expires_at ? (
-        expired ? (
-          <Badge tone="danger" className="w-fit max-sm:justify-self-end">
-            expired
-          </Badge>
-        ) : (
-          <span className="text-muted-foreground">expires {formatDateTime(keyRow.expires_at)}</span>
-        )
-      ) : null}
-    </div>
-  );
-}
+import { KeyHealth, KeyTerms } from "./key-health.jsx";
+import { UpstreamTrendsDialog } from "./key-trends.jsx";
+import { KeyFilters, matchesKey } from "./key-filters.jsx";
 
 /** API key or OAuth account: offered when creating a key for a provider with OAuth endpoints. */
 function AuthTypeChoice({ value, onChange }) {
@@ -200,38 +126,8 @@ export function keyInput(form, editing) {
   return body;
 }
 
-function TrendsDialog({ keyRow, onClose }) {
-  const trends = useApi(keyRow ? `/api/provider-keys/keys/${keyRow.id}/trends?days=7` : null);
-  const stats = useApi(keyRow ? `/api/provider-keys/keys/${keyRow.id}/stats` : null);
-  const o = stats.data?.overview;
-  return (
-    <Dialog open={Boolean(keyRow)} onOpenChange={(o) => !o && onClose()} title={`${keyRow?.name ?? ""}: last 7 days`} wide>
-      <ErrorNote error={trends.error || stats.error} />
-      {trends.loading && !trends.data ? (
-        <Loading />
-      ) : (
-        <div className="grid gap-4" data-testid="key-trends">
-          <TrendLines data={trends.data ?? []} second="cost_usd" />
-          {o ? (
-            <div className="grid grid-cols-2 gap-3 text-sm sm:grid-cols-4">
-              {[
-                ["Requests, 30 days", formatNumber(o.requests_30d)],
-                ["Errors, 30 days", formatNumber(o.errors_30d)],
-                ["Tokens, 30 days", formatTokens(o.tokens_30d)],
-                ["Cost, 30 days", formatCost(o.cost_nanos_30d / 1e9)],
-              ].map(([label, value]) => (
-                <div key={label} className="rounded-md border p-3">
-                  <div className="text-xs text-muted-foreground">{label}</div>
-                  <div className="mt-1 font-semibold tabular-nums">{value}</div>
-                </div>
-              ))}
-            </div>
-          ) : null}
-        </div>
-      )}
-    </Dialog>
-  );
-}
+/** Health checks run at the same time by "Check all". */
+const CHECK_ALL_AT_ONCE = 4;
 
 export function ProviderKeysPage() {
   const keys = useApi("/api/provider-keys/keys");
@@ -244,6 +140,9 @@ export function ProviderKeysPage() {
   const [connecting, setConnecting] = useState(null);
   const [refreshing, setRefreshing] = useState(null);
   const [revoking, setRevoking] = useState(null);
+  const [query, setQuery] = useState("");
+  const [providerFilter, setProviderFilter] = useState("");
+  const [checkingAll, setCheckingAll] = useState(false);
   const providerName = (id) => providers.data?.find((p) => p.id === id)?.name ?? `#${id}`;
 
   const save = async (form) => {
@@ -289,6 +188,8 @@ export function ProviderKeysPage() {
     keys.reload();
   };
 
+  const shown = (keys.data ?? []).filter((k) => matchesKey(k, query, providerFilter, providerName));
+
   const check = async (k) => {
     setChecking(k.id);
     try {
@@ -305,6 +206,32 @@ export function ProviderKeysPage() {
       setChecking(null);
       keys.reload();
     }
+  };
+
+  // The keys shown, CHECK_ALL_AT_ONCE at a time: a large list must not
+  // open a hundred upstream connections in the same instant.
+  const checkAll = async () => {
+    setCheckingAll(true);
+    const queue = [...shown];
+    let healthy = 0;
+    let failed = 0;
+    const worker = async () => {
+      for (let k = queue.shift(); k; k = queue.shift()) {
+        try {
+          const answer = await api(`/api/provider-keys/keys/${k.id}/health-check`, { method: "POST" });
+          if (answer.result.status === "healthy") healthy += 1;
+          else failed += 1;
+        } catch {
+          failed += 1;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: CHECK_ALL_AT_ONCE }, worker));
+    setCheckingAll(false);
+    keys.reload();
+    toast(`Checked ${healthy + failed} ${healthy + failed === 1 ? "key" : "keys"}: ${healthy} healthy, ${failed} failing.`, {
+      tone: failed ? "error" : "success",
+    });
   };
 
   return (
@@ -327,64 +254,83 @@ export function ProviderKeysPage() {
             Add a provider's API key; client keys can then use it.
           </Empty>
         ) : (
-          <Table minWidth={980}>
-            <thead>
-              <tr>
-                <Th>Name</Th>
-                <Th>Credential</Th>
-                <Th>Health</Th>
-                <Th>Limits</Th>
-                <Th>Enabled</Th>
-                <Th className={cn("text-right", STICKY_END)}>Actions</Th>
-              </tr>
-            </thead>
-            <tbody>
-              {keys.data.map((k) => (
-                <Tr key={k.id} data-testid={`provider-key-${k.name}`}>
-                  <Td primary className="max-w-[200px] whitespace-normal break-words">
-                    <div className="font-medium">{k.name}</div>
-                    <div className="text-xs text-muted-foreground">
-                      {providerName(k.provider_id)} · <span title="Share of traffic in weighted pools">weight {k.weight}</span>
-                    </div>
-                  </Td>
-                  <Td label="Credential" className="min-w-[190px] whitespace-normal">
-                    <KeyCredential
-                      keyRow={k}
-                      busy={refreshing === k.id}
-                      onConnect={() => setConnecting(k)}
-                      onRefresh={() => refresh(k)}
-                      onRevoke={() => setRevoking(k)}
-                    />
-                  </Td>
-                  <Td label="Health" className="min-w-[150px] max-w-[240px] whitespace-normal">
-                    <KeyHealth keyRow={k} />
-                  </Td>
-                  <Td label="Limits" className="max-w-[180px] whitespace-normal text-xs" data-testid="provider-key-limits">
-                    <KeyTerms keyRow={k} />
-                  </Td>
-                  <Td label="Enabled">
-                    <Switch checked={k.enabled} onCheckedChange={(v) => setEnabled(k, v)} aria-label={`${k.name} enabled`} />
-                  </Td>
-                  <Td actions>
-                    <div className="flex justify-end gap-1">
-                      <Button variant="outline" size="icon" onClick={() => check(k)} disabled={checking === k.id} title="Run a health check">
-                        {checking === k.id ? <Spinner /> : <Activity />} <span className="sr-only">Check</span>
-                      </Button>
-                      <Button variant="ghost" size="icon" aria-label={`Trends of ${k.name}`} onClick={() => setTrends(k)}>
-                        <LineChart />
-                      </Button>
-                      <Button variant="ghost" size="icon" aria-label={`Edit ${k.name}`} onClick={() => setEditing(k)}>
-                        <Pencil />
-                      </Button>
-                      <Button variant="ghost" size="icon" aria-label={`Delete ${k.name}`} onClick={() => setDeleting(k)}>
-                        <Trash2 className="text-destructive" />
-                      </Button>
-                    </div>
-                  </Td>
-                </Tr>
-              ))}
-            </tbody>
-          </Table>
+          <>
+            <KeyFilters
+              query={query}
+              onQuery={setQuery}
+              providerId={providerFilter}
+              onProvider={setProviderFilter}
+              providers={providers.data ?? []}
+              shown={shown.length}
+              total={keys.data.length}
+            >
+              <Button variant="outline" onClick={checkAll} disabled={checkingAll || !shown.length}>
+                {checkingAll ? <Spinner /> : <Activity />} Check all shown
+              </Button>
+            </KeyFilters>
+            {!shown.length ? (
+              <Empty title="No upstream key matches">Change the search or the provider filter.</Empty>
+            ) : (
+              <Table minWidth={980}>
+                <thead>
+                  <tr>
+                    <Th>Name</Th>
+                    <Th>Credential</Th>
+                    <Th>Health</Th>
+                    <Th>Limits</Th>
+                    <Th>Enabled</Th>
+                    <Th className={cn("text-right", STICKY_END)}>Actions</Th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {shown.map((k) => (
+                    <Tr key={k.id} data-testid={`provider-key-${k.name}`}>
+                      <Td primary className="max-w-[200px] whitespace-normal break-words">
+                        <div className="font-medium">{k.name}</div>
+                        <div className="text-xs text-muted-foreground">
+                          {providerName(k.provider_id)} · <span title="Share of traffic in weighted pools">weight {k.weight}</span>
+                        </div>
+                      </Td>
+                      <Td label="Credential" className="min-w-[190px] whitespace-normal">
+                        <KeyCredential
+                          keyRow={k}
+                          busy={refreshing === k.id}
+                          onConnect={() => setConnecting(k)}
+                          onRefresh={() => refresh(k)}
+                          onRevoke={() => setRevoking(k)}
+                        />
+                      </Td>
+                      <Td label="Health" className="min-w-[150px] max-w-[240px] whitespace-normal">
+                        <KeyHealth keyRow={k} />
+                      </Td>
+                      <Td label="Limits" className="max-w-[180px] whitespace-normal text-xs" data-testid="provider-key-limits">
+                        <KeyTerms keyRow={k} />
+                      </Td>
+                      <Td label="Enabled">
+                        <Switch checked={k.enabled} onCheckedChange={(v) => setEnabled(k, v)} aria-label={`${k.name} enabled`} />
+                      </Td>
+                      <Td actions>
+                        <div className="flex justify-end gap-1">
+                          <Button variant="outline" size="icon" onClick={() => check(k)} disabled={checking === k.id} aria-label={`Check ${k.name}`} title="Run a health check">
+                            {checking === k.id ? <Spinner /> : <Activity />}
+                          </Button>
+                          <Button variant="ghost" size="icon" aria-label={`Trends of ${k.name}`} onClick={() => setTrends(k)}>
+                            <LineChart />
+                          </Button>
+                          <Button variant="ghost" size="icon" aria-label={`Edit ${k.name}`} onClick={() => setEditing(k)}>
+                            <Pencil />
+                          </Button>
+                          <Button variant="ghost" size="icon" aria-label={`Delete ${k.name}`} onClick={() => setDeleting(k)}>
+                            <Trash2 className="text-destructive" />
+                          </Button>
+                        </div>
+                      </Td>
+                    </Tr>
+                  ))}
+                </tbody>
+              </Table>
+            )}
+          </>
         )}
       </Card>
       {editing ? (
@@ -411,7 +357,7 @@ export function ProviderKeysPage() {
         The gateway stops using this key at once and its secret is gone for good. Client keys that pool it keep their other keys.
         To pause it instead, switch it off.
       </ConfirmDialog>
-      <TrendsDialog keyRow={trends} onClose={() => setTrends(null)} />
+      <UpstreamTrendsDialog keyRow={trends} onClose={() => setTrends(null)} />
       <ConnectDialog keyRow={connecting} onClose={() => setConnecting(null)} onConnected={connected} />
       <ConfirmDialog
         open={Boolean(revoking)}

@@ -14,6 +14,7 @@ import { STICKY_END, Table, Td, Th, Tr } from "../components/ui/table.jsx";
 import { useToast } from "../components/ui/toast.jsx";
 import { api, describeError } from "../lib/api.js";
 import { useApi } from "../lib/use-api.js";
+import { formatDuration } from "../lib/format.js";
 import { cn } from "../lib/cn.js";
 import { Plugins } from "./plugins.jsx";
 import { OAuthBadge, OAuthSettingsDialog, ResetOAuthDialog } from "./provider-oauth.jsx";
@@ -202,7 +203,9 @@ export function ProvidersPage({ user }) {
                       </code>
                     </Td>
                     <Td label="Timeouts" className="whitespace-nowrap text-right text-xs tabular-nums text-muted-foreground">
-                      {p.connect_timeout_ms} / {p.read_timeout_ms} ms
+                      <span title="Connect timeout / read timeout">
+                        connect {formatDuration(p.connect_timeout_ms)} · read {formatDuration(p.read_timeout_ms)}
+                      </span>
                     </Td>
                     <Td label="Enabled">
                       <Switch checked={p.enabled} disabled={!admin} onCheckedChange={(v) => setEnabled(p, v)} aria-label={`${p.name} enabled`} />

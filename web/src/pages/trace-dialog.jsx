@@ -1,9 +1,9 @@
 // One trace in full: request, routing, tokens, cost, timings, the error
-// and every attempt.
+// and every attempt with the upstream's status and own message.
 import { Badge } from "../components/ui/badge.jsx";
 import { Dialog } from "../components/ui/dialog.jsx";
 import { ErrorNote, Loading } from "../components/ui/states.jsx";
-import { formatCost, formatDateTime, formatDuration, formatNumber, statusTone } from "../lib/format.js";
+import { formatCost, formatDateTime, formatDuration, formatNumber, statusTone, timeZoneLabel } from "../lib/format.js";
 import { useApi } from "../lib/use-api.js";
 
 function Row({ label, children }) {
@@ -24,19 +24,30 @@ function Section({ title, children }) {
   );
 }
 
+/** One upstream attempt: which key, what the upstream answered and said, how long it took. */
 function Attempt({ attempt, index }) {
-  const entries = Object.entries(attempt ?? {});
+  const a = attempt ?? {};
+  const failed = a.status === null || a.status === undefined || a.status >= 400;
   return (
-    <li className="rounded-md border p-3 text-sm">
-      <div className="mb-1 font-medium">Attempt {index + 1}</div>
-      <dl className="grid grid-cols-1 gap-x-4 sm:grid-cols-2">
-        {entries.map(([k, v]) => (
-          <div key={k} className="flex justify-between gap-2 py-0.5">
-            <dt className="text-muted-foreground">{k.replaceAll("_", " ")}</dt>
-            <dd className="min-w-0 break-all text-right">{v === null || v === undefined ? "—" : typeof v === "object" ? JSON.stringify(v) : String(v)}</dd>
-          </div>
-        ))}
-      </dl>
+    <li className="rounded-md border p-3 text-sm" data-testid="trace-attempt">
+      <div className="mb-1 flex flex-wrap items-center gap-2">
+        <span className="font-medium">Attempt {index + 1}</span>
+        {a.status ? <Badge tone={statusTone(a.status)}>{a.status}</Badge> : <Badge tone="danger">no answer</Badge>}
+        {a.error_class ? <Badge tone="danger">{a.error_class}</Badge> : null}
+        <span className="ml-auto text-muted-foreground">
+          {a.provider_key_name ?? "—"} · {formatDuration(a.duration_ms)}
+        </span>
+      </div>
+      {a.message ? (
+        <p className="break-words rounded bg-muted px-2 py-1 font-mono text-xs" data-testid="attempt-message">
+          <span className="sr-only">The upstream said: </span>
+          {a.message}
+        </p>
+      ) : failed && a.error ? (
+        <p className="text-xs text-muted-foreground" data-testid="attempt-message">
+          Gateway error: {a.error}
+        </p>
+      ) : null}
     </li>
   );
 }
@@ -61,7 +72,9 @@ export function TraceDialog({ id, onClose }) {
           {t.error_message ? <ErrorNote error={t.error_message} /> : null}
           <div className="grid gap-3 md:grid-cols-2">
             <Section title="Routing">
-              <Row label="Time">{formatDateTime(t.created_at)}</Row>
+              <Row label="Time">
+                {formatDateTime(t.created_at)} {timeZoneLabel(new Date(t.created_at))}
+              </Row>
               <Row label="Model">{t.model}</Row>
               <Row label="Provider">{t.provider_name}</Row>
               <Row label="Plugin">{t.plugin_name ? `${t.plugin_name} ${t.plugin_version ?? ""}` : null}</Row>

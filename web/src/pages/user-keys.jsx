@@ -1,27 +1,28 @@
-// Client keys: create (the key is shown once, with a copy button), edit
-// pool and strategy, limits, allowed models, expiry and state, revoke,
-// daily charts; and the OAuth clients that mint tokens for them.
-import { Check, Copy, LineChart, Pencil, Plus, Trash2 } from "lucide-react";
+// Client keys: create (the key is shown once, with the gateway's base URL,
+// SDK snippets and a test request), edit pool and strategy, limits,
+// allowed models, expiry and state, revoke, trends with cost and limit
+// use; and the OAuth clients that mint tokens for them.
+import { LineChart, Pencil, Plus, Trash2 } from "lucide-react";
 import { useState } from "react";
-import { DailyBars, TrendLines } from "../components/lazy-charts.jsx";
 import { PageIntro } from "../components/layout.jsx";
 import { Badge } from "../components/ui/badge.jsx";
 import { Button } from "../components/ui/button.jsx";
 import { Card } from "../components/ui/card.jsx";
-import { ConfirmDialog, Dialog, FormDialog } from "../components/ui/dialog.jsx";
+import { ConfirmDialog, FormDialog } from "../components/ui/dialog.jsx";
 import { Field, Input, Select, Textarea } from "../components/ui/input.jsx";
 import { Empty, ErrorNote, Loading } from "../components/ui/states.jsx";
 import { Switch } from "../components/ui/switch.jsx";
 import { STICKY_END, Table, Td, Th, Tr } from "../components/ui/table.jsx";
 import { useToast } from "../components/ui/toast.jsx";
 import { api, describeError } from "../lib/api.js";
-import { copyText } from "../lib/clipboard.js";
 import { formatDateTime } from "../lib/format.js";
 import { localToIso, parseList } from "../lib/query.js";
 import { isoToLocal } from "../lib/time.js";
 import { CLIENT_LIMITS, STRATEGIES, describeLimits, limitsFromForm, strategyLabel } from "../lib/limits.js";
 import { LimitFields } from "../components/limit-fields.jsx";
 import { OAuthClients } from "./oauth-clients.jsx";
+import { CreatedKeyDialog } from "./created-key.jsx";
+import { ClientTrendsDialog } from "./key-trends.jsx";
 import { useApi } from "../lib/use-api.js";
 import { cn } from "../lib/cn.js";
 
@@ -61,7 +62,7 @@ function KeyForm({ keyRow, providers, upstreamKeys, admin }) {
               ))}
             </div>
           ) : (
-            <p className="text-sm text-muted-foreground">This provider has no upstream keys yet; add one under Provider Keys.</p>
+            <p className="text-sm text-muted-foreground">This provider has no upstream keys yet; add one under Upstream Keys.</p>
           )}
           <Field label="Strategy" hint={STRATEGIES.find((x) => x.value === strategy)?.hint}>
             {(id) => (
@@ -151,76 +152,6 @@ function keyInput(form, editing) {
     body.expires_at = iso;
   }
   return body;
-}
-
-function CreatedDialog({ created, onClose }) {
-  const [copied, setCopied] = useState(false);
-  return (
-    <Dialog
-      open={Boolean(created)}
-      onOpenChange={(o) => !o && onClose()}
-      title="Client key created"
-      description="Copy it now: the gateway stores only a hash and cannot show it again."
-      footer={<Button onClick={onClose}>Done</Button>}
-    >
-      <div className="flex items-center gap-2">
-        <code className="min-w-0 flex-1 break-all rounded-md border bg-muted px-3 py-2 font-mono text-sm" data-testid="new-client-key">
-          {created?.key}
-        </code>
-        <Button
-          variant="outline"
-          size="icon"
-          aria-label="Copy key"
-          onClick={async () => setCopied(await copyText(created.key))}
-        >
-          {copied ? <Check className="text-success" /> : <Copy />}
-        </Button>
-      </div>
-      <p className="mt-3 text-sm text-muted-foreground" aria-live="polite">
-        {copied ? "Copied to the clipboard." : "Use it as the API key of your OpenAI, Anthropic or Gemini SDK, with the proxy as base URL."}
-      </p>
-    </Dialog>
-  );
-}
-
-function TrendsDialog({ keyRow, onClose }) {
-  const [days, setDays] = useState(14);
-  const trends = useApi(keyRow ? `/api/user-service/keys/${keyRow.id}/trends?days=${days}` : null);
-  const data = trends.data ?? [];
-  return (
-    <Dialog open={Boolean(keyRow)} onOpenChange={(o) => !o && onClose()} title={`${keyRow?.name ?? ""}: daily use`} wide>
-      <div className="mb-3 flex justify-end">
-        <Select aria-label="Days" value={days} onChange={(e) => setDays(Number(e.target.value))} className="w-40">
-          {[7, 14, 30, 90].map((d) => (
-            <option key={d} value={d}>
-              Last {d} days
-            </option>
-          ))}
-        </Select>
-      </div>
-      <ErrorNote error={trends.error} onRetry={trends.reload} />
-      {trends.loading && !trends.data ? (
-        <Loading />
-      ) : (
-        <div className="grid gap-4" data-testid="client-key-trends">
-          <div className="grid gap-4 md:grid-cols-2">
-            <div>
-              <h4 className="mb-1 text-sm font-medium">Requests per day</h4>
-              <DailyBars data={data} dataKey="requests" name="Requests" height={180} />
-            </div>
-            <div>
-              <h4 className="mb-1 text-sm font-medium">Tokens per day</h4>
-              <DailyBars data={data} dataKey="tokens" name="Tokens" height={180} />
-            </div>
-          </div>
-          <div>
-            <h4 className="mb-1 text-sm font-medium">Requests and tokens</h4>
-            <TrendLines data={data} second="tokens" />
-          </div>
-        </div>
-      )}
-    </Dialog>
-  );
 }
 
 export function UserKeysPage({ user }) {
@@ -384,7 +315,7 @@ export function UserKeysPage({ user }) {
           />
         </FormDialog>
       ) : null}
-      <CreatedDialog created={created} onClose={() => setCreated(null)} />
+      <CreatedKeyDialog created={created} providers={providers.data} onClose={() => setCreated(null)} />
       <ConfirmDialog
         open={Boolean(revoking)}
         onOpenChange={(o) => !o && setRevoking(null)}
@@ -398,7 +329,7 @@ export function UserKeysPage({ user }) {
       >
         Applications using this key get 401 from the next request on. This cannot be undone; its traces stay in the logs.
       </ConfirmDialog>
-      <TrendsDialog keyRow={trends} onClose={() => setTrends(null)} />
+      <ClientTrendsDialog keyRow={trends} onClose={() => setTrends(null)} />
       <OAuthClients clientKeys={keys.data ?? []} />
     </>
   );
