@@ -10,8 +10,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # openssl: the JWT tests generate an RSA key pair with it; redis-server and
-# redis-tools: the Redis outage test runs a server of its own.
-scripts/prereqs.sh openssl redis-server redis-tools
+# redis-tools: the Redis outage test runs a server of its own; jq: the
+# plugin author's walkthrough in sdk/README.md (run by plugin_new_cli) reads
+# ids from the admin API with it.
+scripts/prereqs.sh openssl redis-server redis-tools jq
 
 echo "== fmt and clippy"
 cargo fmt --all -- --check
