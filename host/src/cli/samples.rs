@@ -199,16 +199,17 @@ fn files_below(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SampleError> {
     Ok(())
 }
 
+fn is_case(path: &Path) -> bool {
+    path.extension().is_some_and(|x| x == CASE_EXTENSION)
+}
+
 /// The cases below `dir`, in path order.
 pub fn from_dir(dir: &Path) -> Result<Vec<Sample>, SampleError> {
     let mut all = Vec::new();
     files_below(dir, &mut all)?;
     let mut referenced = BTreeSet::new();
     let mut samples: Vec<Sample> = Vec::new();
-    for path in all
-        .iter()
-        .filter(|p| p.extension().is_some_and(|x| x == CASE_EXTENSION))
-    {
+    for path in all.iter().filter(|p| is_case(p)) {
         let sample = load_case(path, &mut referenced)?;
         if samples.iter().any(|s| s.name == sample.name) {
             return Err(SampleError::Invalid(
@@ -218,10 +219,7 @@ pub fn from_dir(dir: &Path) -> Result<Vec<Sample>, SampleError> {
         }
         samples.push(sample);
     }
-    if let Some(stray) = all
-        .iter()
-        .find(|p| !p.extension().is_some_and(|x| x == CASE_EXTENSION) && !referenced.contains(*p))
-    {
+    if let Some(stray) = all.iter().find(|p| !is_case(p) && !referenced.contains(*p)) {
         return Err(SampleError::Unreferenced(stray.clone()));
     }
     if samples.is_empty() {
