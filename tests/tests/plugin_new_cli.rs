@@ -203,20 +203,23 @@ fn the_anthropic_and_gemini_templates_pass_their_own_samples() {
 }
 
 #[test]
-fn a_javascript_plugin_is_generated_built_and_checked() {
+fn javascript_plugins_are_generated_built_and_checked() {
     let (dir, bin) = workspace("js");
-    let script = "ai-proxy plugin new jsacme --lang js\ncd jsacme\n\
-                  npm install --no-audit --no-fund --loglevel=error\nnpm test\nnpm run build\n\
-                  ai-proxy plugin check dist/jsacme.wasm --samples samples\n";
-    let out = bash(&dir, &bin, &[], script);
-    let log = text(&out);
-    assert!(out.status.success(), "{log}");
-    assert!(
-        log.contains("all 3 samples ran without a difference"),
-        "{log}"
-    );
-    // No stream-control in the JavaScript world: said, not failed.
-    assert!(log.contains("terminal event  not exported"), "{log}");
+    for like in ["openai", "anthropic", "gemini"] {
+        let name = format!("js{like}");
+        let script = format!(
+            "ai-proxy plugin new {name} --lang js --like {like}\ncd {name}\n\
+             npm install --no-audit --no-fund --loglevel=error\nnpm test\nnpm run build\n\
+             ai-proxy plugin check dist/{name}.wasm --samples samples\n"
+        );
+        let out = bash(&dir, &bin, &[], &script);
+        let log = text(&out);
+        assert!(out.status.success(), "{like}: {log}");
+        assert!(log.contains("all 3 samples ran without a difference"), "{log}");
+        assert_eq!(log.matches("expect          met").count(), 3, "{log}");
+        // No stream-control in the JavaScript world: said, not failed.
+        assert!(log.contains("terminal event  not exported"), "{log}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

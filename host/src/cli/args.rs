@@ -55,8 +55,7 @@ unit tests, and samples/ with a JSON answer, a stream and an error answer,
 each with the expectations the generated plugin meets. It builds and
 passes `ai-proxy plugin check FILE --samples samples` as generated.
 
-  --like   the built-in provider the skeleton copies (default openai);
-           JavaScript projects are OpenAI-like
+  --like   the built-in provider the skeleton copies (default openai)
   --lang   rust (default) or js
   --sdk    the SDK to depend on by path: an ai-proxy checkout's sdk/ (Rust)
            or plugins/js/sdk/ (JavaScript); by default the one in the

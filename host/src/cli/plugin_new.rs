@@ -57,8 +57,6 @@ pub enum NewError {
     Exists(PathBuf),
     #[error("no SDK at {0} ({1}); pass --sdk PATH to an ai-proxy checkout's {2}")]
     NoSdk(PathBuf, std::io::Error, &'static str),
-    #[error("the JavaScript template is OpenAI-like only; drop --like or use --lang rust")]
-    JsLike,
     #[error("{0}: {1}")]
     Io(PathBuf, std::io::Error),
 }
@@ -150,11 +148,19 @@ fn files(like: Like, lang: Lang) -> Vec<(&'static str, &'static str)> {
             ("src/index.js", include_str!("templates/js/index.js.tmpl")),
             (
                 "src/provider.js",
-                include_str!("templates/js/provider.js.tmpl"),
+                match like {
+                    Like::OpenAi => include_str!("templates/js/provider-openai.js.tmpl"),
+                    Like::Anthropic => include_str!("templates/js/provider-anthropic.js.tmpl"),
+                    Like::Gemini => include_str!("templates/js/provider-gemini.js.tmpl"),
+                },
             ),
             (
                 "test/provider.test.js",
-                include_str!("templates/js/provider.test.js.tmpl"),
+                match like {
+                    Like::OpenAi => include_str!("templates/js/provider-openai.test.js.tmpl"),
+                    Like::Anthropic => include_str!("templates/js/provider-anthropic.test.js.tmpl"),
+                    Like::Gemini => include_str!("templates/js/provider-gemini.test.js.tmpl"),
+                },
             ),
             ("wit/provider.wit", WIT),
         ],
@@ -186,9 +192,6 @@ fn sdk_dir(options: &NewOptions) -> Result<PathBuf, NewError> {
 pub fn generate(options: &NewOptions) -> Result<PathBuf, NewError> {
     if !valid_name(&options.name) {
         return Err(NewError::BadName(options.name.clone()));
-    }
-    if options.lang == Lang::Js && options.like != Like::OpenAi {
-        return Err(NewError::JsLike);
     }
     let dir = options
         .dir
@@ -278,24 +281,30 @@ mod tests {
 
     #[test]
     fn every_template_has_its_samples_and_no_placeholder_survives() {
-        for like in [Like::OpenAi, Like::Anthropic, Like::Gemini] {
+        for (like, lang) in [Like::OpenAi, Like::Anthropic, Like::Gemini]
+            .into_iter()
+            .flat_map(|like| [(like, Lang::Rust), (like, Lang::Js)])
+        {
             let dir = std::env::temp_dir().join(format!(
-                "aip-new-{}-{}",
+                "aip-new-{}-{}-{}",
                 std::process::id(),
-                like_name(like)
+                like_name(like),
+                lang_name(lang)
             ));
             let _ = std::fs::remove_dir_all(&dir);
             let options = NewOptions {
                 name: "acme-chat".into(),
                 like,
-                lang: Lang::Rust,
+                lang,
                 sdk: None,
                 dir: Some(dir.clone()),
             };
             let written = generate(&options).unwrap();
-            let lib = std::fs::read_to_string(written.join("src/lib.rs")).unwrap();
-            assert!(lib.contains("pub struct AcmeChat;"));
-            for (relative, _) in files(like, Lang::Rust) {
+            if lang == Lang::Rust {
+                let lib = std::fs::read_to_string(written.join("src/lib.rs")).unwrap();
+                assert!(lib.contains("pub struct AcmeChat;"));
+            }
+            for (relative, _) in files(like, lang) {
                 let text = std::fs::read_to_string(dir.join(relative)).unwrap();
                 assert!(!text.contains("{{"), "{relative} keeps a placeholder");
             }
