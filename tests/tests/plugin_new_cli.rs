@@ -215,7 +215,10 @@ fn javascript_plugins_are_generated_built_and_checked() {
         let out = bash(&dir, &bin, &[], &script);
         let log = text(&out);
         assert!(out.status.success(), "{like}: {log}");
-        assert!(log.contains("all 3 samples ran without a difference"), "{log}");
+        assert!(
+            log.contains("all 3 samples ran without a difference"),
+            "{log}"
+        );
         assert_eq!(log.matches("expect          met").count(), 3, "{log}");
         // No stream-control in the JavaScript world: said, not failed.
         assert!(log.contains("terminal event  not exported"), "{log}");
