@@ -66,7 +66,11 @@ fn bash(dir: &Path, bin: &Path, env: &[(&str, String)], script: &str) -> Output 
         );
     // The outer cargo's settings are for this test binary, not the plugin.
     for (key, _) in std::env::vars() {
-        if key.starts_with("CARGO_") && key != "CARGO_HOME" && key != "CARGO_TARGET_DIR" {
+        let keep = matches!(
+            key.as_str(),
+            "CARGO_HOME" | "CARGO_TARGET_DIR" | "CARGO_NET_OFFLINE"
+        );
+        if key.starts_with("CARGO_") && !keep {
             cmd.env_remove(key);
         }
     }
