@@ -11,8 +11,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # openssl: the JWT tests generate an RSA key pair with it; redis-server and
 # redis-tools: the Redis outage test runs a server of its own; podman and
-# runc: the deployment tests build and run the image.
-scripts/prereqs.sh openssl redis-server redis-tools podman runc
+# runc: the deployment tests build and run the image; jq: the plugin
+# author's walkthrough in sdk/README.md (run by plugin_new_cli) reads ids
+# from the admin API with it.
+scripts/prereqs.sh openssl redis-server redis-tools podman runc jq
 
 echo "== build the web console (embedded in the gateway binary)"
 web/build.sh

@@ -8,29 +8,17 @@ ai-proxy: an AI gateway (proxy on :8080, admin API on :9090)
 
 Usage:
   ai-proxy [serve]                              run the gateway
+  ai-proxy plugin new NAME [--like openai|anthropic|gemini] [--lang rust|js]
+                                                write a provider plugin project to start from
   ai-proxy plugin check FILE.wasm [--samples DIR]
-                                                validate a provider plugin offline and show
+                                                validate a provider plugin offline and check
                                                 what it extracts from sample traffic
+  ai-proxy plugin --help                        more on both
   ai-proxy master-key status                    count stored secrets by the master key sealing them
   ai-proxy master-key rotate                    re-encrypt every secret under AI_PROXY_MASTER_KEY
                                                 (the old key in AI_PROXY_MASTER_KEY_PREVIOUS)
 
 Configuration comes from the environment; see README.md.";
-
-fn plugin_command(args: &[String]) -> ExitCode {
-    match args {
-        [check, file] if check == "check" => {
-            ExitCode::from(ai_proxy::cli::plugin_check(file.as_ref(), None))
-        }
-        [check, file, flag, dir] if check == "check" && flag == "--samples" => ExitCode::from(
-            ai_proxy::cli::plugin_check(file.as_ref(), Some(dir.as_ref())),
-        ),
-        _ => {
-            eprintln!("{USAGE}");
-            ExitCode::from(2)
-        }
-    }
-}
 
 fn init_logging() {
     tracing_subscriber::fmt()
@@ -67,7 +55,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         None | Some("serve") => {}
-        Some("plugin") => return plugin_command(&args[1..]),
+        Some("plugin") => return ExitCode::from(ai_proxy::cli::plugin_command(&args[1..])),
         Some("master-key") => return master_key_command(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");

@@ -43,7 +43,7 @@ impl<P: Provider> Guest for Adapter<P> {
     }
 
     fn body_usage(body: Vec<u8>) -> Option<Usage> {
-        P::usage(&body)
+        P::body_usage(&body)
     }
 
     fn cost(model: String, usage: Usage, prices: Vec<Price>) -> Option<u64> {

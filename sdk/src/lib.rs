@@ -5,7 +5,8 @@
 //! `cargo build --release --target wasm32-wasip2` and the result is a
 //! component the gateway loads. The helpers ([`sse`], [`json`], [`price`],
 //! [`classify`], [`http`]) cover what every provider needs, and [`openai`]
-//! the wire format many providers share, so a plugin only writes what is
+//! the wire format many providers share, [`credential`] places the key as
+//! `info()` declares it, so a plugin only writes what is
 //! specific to its provider. [`stream_end`] ends OpenAI-format streams
 //! early (`stream-control`), when the gateway cuts a stream at a quota.
 //!
@@ -13,6 +14,7 @@
 //! unit-tested with `cargo test` without any WebAssembly tooling.
 
 pub mod classify;
+pub mod credential;
 pub mod endpoints;
 pub mod http;
 pub mod inspect;
@@ -33,6 +35,11 @@ pub use adapter::{
 pub use provider::Provider;
 pub use snapshot::BadState;
 pub use sse::SseEvent;
+
+/// The JSON library the SDK's public functions take and return
+/// ([`serde_json::Value`]), re-exported so a plugin need not add it at a
+/// version that might differ.
+pub use serde_json;
 
 /// Bindings generated from `wit/provider.wit`.
 #[allow(unsafe_code, missing_docs, clippy::all)]
@@ -97,6 +104,20 @@ impl Usage {
 impl Default for Usage {
     fn default() -> Self {
         Usage::ZERO
+    }
+}
+
+impl HealthProbe {
+    /// A `GET` of `path` without headers or body: the cheap, free probe
+    /// most providers offer (`HealthProbe::get("/v1/models")`). The host
+    /// sends it through `prepare`, which places the credential.
+    pub fn get(path: &str) -> HealthProbe {
+        HealthProbe {
+            method: "GET".to_owned(),
+            path: path.to_owned(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
     }
 }
 

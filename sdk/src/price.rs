@@ -1,8 +1,14 @@
 //! Price lookup and the standard cost formula.
 //!
-//! Prices are micro-USD per million tokens; costs are nano-USD, so
-//! `cost = tokens * price / 1000`, computed in 128-bit and rounded to the
-//! nearest nano-dollar.
+//! One unit story, the WIT's: prices are integer micro-USD per million
+//! tokens (`$2.50 / 1M` is `2_500_000`, exact for every list price, which
+//! never has more than six decimals), and costs are integer nano-USD
+//! (1e-9 USD), which is also what traces and the admin API store
+//! (`cost_nanos`). A token at a price of `p` micro-USD per million costs
+//! `p / 1000` nano-USD, so `cost = tokens * price / 1000`, computed in
+//! 128-bit and rounded once, to the nearest nano-dollar. Integers, not
+//! floats, so that sums over millions of requests stay exact; the only
+//! float is the author-facing [`usd`], converted once at build time.
 
 use crate::{Price, Usage};
 
@@ -30,25 +36,37 @@ pub fn cost(model: &str, usage: &Usage, prices: &[Price]) -> Option<u64> {
     Some(u64::try_from(nanos).unwrap_or(u64::MAX))
 }
 
-/// A price from US dollars per million tokens (`usd(2.50)` is `2_500_000`).
-pub const fn usd_per_mtok(dollars_times_100: u64) -> u64 {
-    dollars_times_100 * 10_000
+/// Micro-USD in one US dollar: the WIT's price unit per million tokens.
+pub const MICRO_USD_PER_USD: f64 = 1_000_000.0;
+
+/// A price in the WIT's unit from US dollars per million tokens, as
+/// providers list them: `usd(2.50)` is `2_500_000`. Rounded to the nearest
+/// micro-dollar; negative or not-a-number amounts are 0.
+pub fn usd(dollars_per_million_tokens: f64) -> u64 {
+    let micros = (dollars_per_million_tokens * MICRO_USD_PER_USD).round();
+    if micros.is_nan() || micros <= 0.0 {
+        0
+    } else {
+        micros as u64
+    }
 }
 
-/// Shorthand for building a price list entry; amounts in cents per million tokens.
+/// A price list entry, amounts in US dollars per million tokens
+/// (`price("acme-1", 2.50, 10.0, Some(1.25), None)`); `None` bills cached
+/// input or cache writes at the input price.
 pub fn price(
     model: &str,
-    input_cents: u64,
-    output_cents: u64,
-    cached_cents: Option<u64>,
-    cache_write_cents: Option<u64>,
+    input_usd: f64,
+    output_usd: f64,
+    cached_input_usd: Option<f64>,
+    cache_write_usd: Option<f64>,
 ) -> Price {
     Price {
         model: model.to_owned(),
-        input: usd_per_mtok(input_cents),
-        output: usd_per_mtok(output_cents),
-        cached_input: cached_cents.map(usd_per_mtok),
-        cache_write: cache_write_cents.map(usd_per_mtok),
+        input: usd(input_usd),
+        output: usd(output_usd),
+        cached_input: cached_input_usd.map(usd),
+        cache_write: cache_write_usd.map(usd),
     }
 }
 
@@ -58,8 +76,8 @@ mod tests {
 
     fn prices() -> Vec<Price> {
         vec![
-            price("gpt-4o", 250, 1000, Some(125), None),
-            price("gpt-4o-mini", 15, 60, None, None),
+            price("gpt-4o", 2.50, 10.0, Some(1.25), None),
+            price("gpt-4o-mini", 0.15, 0.60, None, None),
         ]
     }
 
@@ -98,5 +116,31 @@ mod tests {
         };
         // $0.15 and $0.60 per million tokens: 150 + 600 nano-USD for one token each.
         assert_eq!(cost("gpt-4o-mini", &usage, &prices()), Some(750));
+    }
+
+    #[test]
+    fn dollars_become_micro_dollars_exactly() {
+        assert_eq!(usd(2.50), 2_500_000);
+        assert_eq!(usd(0.000_001), 1, "one micro-dollar, the smallest unit");
+        assert_eq!(usd(0.000_000_4), 0, "below half a micro-dollar rounds to 0");
+        assert_eq!(
+            usd(0.075),
+            75_000,
+            "0.075 is not exact in binary: rounded, not cut"
+        );
+        assert_eq!(usd(-1.0), 0);
+        assert_eq!(usd(f64::NAN), 0);
+    }
+
+    #[test]
+    fn the_cohere_example_costs_what_the_invoice_says() {
+        // 5 input + 9 output tokens at $2.50 / $10.00: $0.0000125 + $0.00009.
+        let prices = [price("command-r-plus", 2.50, 10.0, None, None)];
+        let usage = Usage {
+            input_tokens: 5,
+            output_tokens: 9,
+            ..Usage::ZERO
+        };
+        assert_eq!(cost("command-r-plus", &usage, &prices), Some(102_500));
     }
 }

@@ -26,15 +26,16 @@ pub trait Provider: 'static {
     fn inspect(head: &RequestHead, body: &[u8]) -> Result<RequestFacts, PluginError>;
 
     /// The upstream request, with `credential` (a placeholder) placed where
-    /// the provider expects its key.
+    /// the provider expects its key: [`credential::outbound`](crate::credential::outbound)
+    /// places it as [`ProviderInfo::credential`] says.
     fn prepare(
         head: RequestHead,
         body: Vec<u8>,
         credential: &str,
     ) -> Result<OutboundRequest, PluginError>;
 
-    /// Usage from a whole JSON response body.
-    fn usage(body: &[u8]) -> Option<Usage>;
+    /// Usage from a whole JSON response body (`body-usage` in the WIT).
+    fn body_usage(body: &[u8]) -> Option<Usage>;
 
     /// Updates the running usage of a stream with one complete SSE event.
     /// Called for every event in order; set `usage` when the event carries

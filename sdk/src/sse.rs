@@ -23,6 +23,21 @@ impl SseEvent {
     pub fn json(&self) -> Option<serde_json::Value> {
         serde_json::from_str(&self.data).ok()
     }
+
+    /// The event's type: its `event:` field when it has one (Anthropic,
+    /// Cohere), else the `type` string at the top level of its JSON data
+    /// (OpenAI's Responses API); `None` for untyped events (chat
+    /// completions, `[DONE]`). The data is scanned for that one member,
+    /// never parsed whole.
+    pub fn kind(&self) -> Option<String> {
+        if let Some(event) = &self.event {
+            return Some(event.clone());
+        }
+        match crate::json::field(self.data.as_bytes(), "type") {
+            Ok(Some(serde_json::Value::String(kind))) => Some(kind),
+            _ => None,
+        }
+    }
 }
 
 /// Incremental SSE parser.
@@ -182,6 +197,27 @@ mod tests {
                 data: "tail".into()
             }]
         );
+    }
+
+    #[test]
+    fn the_kind_is_the_event_field_or_the_datas_type() {
+        let named = SseEvent {
+            event: Some("message-end".into()),
+            data: r#"{"type":"ignored"}"#.into(),
+        };
+        assert_eq!(named.kind().as_deref(), Some("message-end"));
+        let typed = SseEvent {
+            event: None,
+            data: r#"{"item":{"type":"inner"},"type":"response.completed"}"#.into(),
+        };
+        assert_eq!(typed.kind().as_deref(), Some("response.completed"));
+        let untyped = |data: &str| SseEvent {
+            event: None,
+            data: data.into(),
+        };
+        assert_eq!(untyped(r#"{"choices":[]}"#).kind(), None);
+        assert_eq!(untyped("[DONE]").kind(), None);
+        assert_eq!(untyped(r#"{"type":7}"#).kind(), None);
     }
 
     #[test]

@@ -191,7 +191,7 @@ mod tests {
         ) -> Result<crate::OutboundRequest, crate::PluginError> {
             unimplemented!()
         }
-        fn usage(_: &[u8]) -> Option<Usage> {
+        fn body_usage(_: &[u8]) -> Option<Usage> {
             None
         }
         fn stream_event(event: &SseEvent, usage: &mut Option<Usage>) {

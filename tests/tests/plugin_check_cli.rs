@@ -85,3 +85,70 @@ fn a_bad_file_is_rejected_with_its_reason() {
     assert!(!out.contains("sample: openai chat"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn samples_stream_by_the_request_flag_and_errors_are_classified() {
+    let dir = std::env::temp_dir().join(format!("aip-check-stream-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("stream")).unwrap();
+    // No content-type on the answer: the request's stream flag decides.
+    std::fs::write(
+        dir.join("stream/case.json"),
+        r#"{"name": "stream without content-type", "method": "POST", "path": "/v1/chat/completions",
+            "headers": [["content-type", "application/json"]],
+            "body": "{\"model\": \"gpt-4o-mini\", \"stream\": true}",
+            "response": {"status": 200, "body_file": "answer.sse"},
+            "expect": {"stream": true, "usage": {"input_tokens": 12, "output_tokens": 3,
+              "cached_input_tokens": 0, "cache_write_tokens": 0, "reasoning_tokens": 0}}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("stream/answer.sse"),
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\r\n\r\n\
+         data: {\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":3}}\r\n\r\n\
+         data: [DONE]\r\n\r\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("throttled.json"),
+        r#"{"name": "throttled", "method": "POST", "path": "/v1/chat/completions",
+            "body": {"model": "gpt-4o-mini"},
+            "response": {"status": 429, "headers": [["retry-after", "12"]],
+              "body": {"error": {"type": "rate_limit_error"}}},
+            "expect": {"error_class": "rate_limited", "retry_after": 12, "usage": null}}"#,
+    )
+    .unwrap();
+    let wasm = openai_next_wasm();
+    let (code, out) = check(&[wasm.as_os_str(), "--samples".as_ref(), dir.as_os_str()]);
+    assert_eq!(code, 0, "{out}");
+    for expected in [
+        "read as a stream because the request streams",
+        "split in two at",
+        "usage           input 12 (cached 0), output 3",
+        // openai-next exports stream-control but writes no terminal event.
+        "terminal event  none after byte 60",
+        "error class     rate_limited, retry after 12s",
+        "probe prepared  GET /v1/models, credential in header authorization",
+        "all 2 samples ran without a difference",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
+    }
+    assert!(
+        !out.contains("error answers:"),
+        "built-in errors only without --samples"
+    );
+
+    // A stray file is an error, not silently skipped.
+    std::fs::write(dir.join("notes.txt"), "todo").unwrap();
+    let (code, out) = check(&[wasm.as_os_str(), "--samples".as_ref(), dir.as_os_str()]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("notes.txt: not a case"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn help_is_printed_not_opened() {
+    let (code, out) = check(&["--help".as_ref()]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Usage: ai-proxy plugin check"), "{out}");
+}

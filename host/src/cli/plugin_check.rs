@@ -1,26 +1,32 @@
 //! `ai-proxy plugin check FILE.wasm [--samples DIR]`: the upload checks,
-//! offline, then the plugin exercised against sample requests and answers,
-//! printing what it extracted (model, stream flag, where the credential
-//! went, usage, cost, error classes), so authors can test without a
-//! running gateway. Exit status 0 when the component would be accepted.
+//! offline, then the plugin exercised against sample exchanges, printing
+//! what it extracted (model, stream flag, where the credential went,
+//! usage, cost, error class, the end of a cut stream, the health probe)
+//! and comparing it with each sample's `expect` block, so authors test
+//! without a running gateway.
+//!
+//! Exit status: 0 when the component would be accepted and every sample
+//! met its expectations; 1 when it would be refused, or a sample found a
+//! difference or a plugin failure; 2 when the check could not run (a file
+//! missing, a samples folder that does not load).
 
 use std::path::Path;
 use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::samples::{self, ERRORS, Sample};
-use crate::catalog::UpstreamBase;
-use crate::egress::request::{build_request, credential_placeholder};
+use super::answer::answer_side;
+use super::builtin_samples::{self, ERRORS};
+use super::exercise::{CHECK_REQUEST_ID, Observed, header_list, prepared, request_side};
+use super::samples::{self, Sample};
 use crate::plugins::types::{CredentialStyle, ErrorClass, Header, RequestHead};
 use crate::plugins::{
     DEFAULT_MAX_PLUGIN_BYTES, LoadedPlugin, PluginEngine, PluginLimits, check_bytes,
 };
 use crate::proxy::error_class_name;
-use crate::secrets::Secret;
 
-/// A stand-in secret, to see where `prepare` puts the credential.
-const SAMPLE_SECRET: &str = "sk-sample-credential";
+/// Instances the check may hold at once (it runs one at a time).
+const CHECK_INSTANCES: u32 = 16;
 
 /// Runs the check; returns the process exit status.
 pub fn run(file: &Path, samples_dir: Option<&Path>) -> u8 {
@@ -45,20 +51,21 @@ async fn check(file: &Path, samples_dir: Option<&Path>) -> u8 {
             return 2;
         }
     };
-    let samples = match samples_dir {
-        Some(dir) => match samples::from_dir(dir) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("samples: {e}");
-                return 2;
-            }
-        },
-        None => samples::built_in(),
+    let loaded = match samples_dir {
+        Some(dir) => samples::from_dir(dir),
+        None => builtin_samples::samples(),
+    };
+    let samples = match loaded {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("samples: {e}");
+            return 2;
+        }
     };
     let engine = match PluginEngine::new(PluginLimits {
         call_timeout: crate::config::DEFAULT_PLUGIN_CALL_TIMEOUT,
         memory_bytes: crate::config::DEFAULT_PLUGIN_MEMORY_BYTES,
-        instances: 16,
+        instances: CHECK_INSTANCES,
     }) {
         Ok(e) => e,
         Err(e) => {
@@ -79,12 +86,28 @@ async fn check(file: &Path, samples_dir: Option<&Path>) -> u8 {
         }
     };
     describe(&plugin);
+    probe(&plugin).await;
+    let mut problems = Vec::new();
     for sample in &samples {
-        exercise(&plugin, sample).await;
+        problems.extend(exercise(&plugin, sample).await);
     }
-    classify_errors(&plugin).await;
+    if samples_dir.is_none() {
+        classify_errors(&plugin).await;
+    }
+    report(&plugin, samples.len(), &problems)
+}
+
+fn report(plugin: &LoadedPlugin, samples: usize, problems: &[String]) -> u8 {
     println!("\nOK: {} {} would be accepted", plugin.name, plugin.version);
-    0
+    if problems.is_empty() {
+        println!("all {samples} samples ran without a difference");
+        return 0;
+    }
+    println!("\nFAILED: {} problem(s) in the samples:", problems.len());
+    for problem in problems {
+        println!("  {problem}");
+    }
+    1
 }
 
 fn describe(plugin: &LoadedPlugin) {
@@ -117,117 +140,68 @@ fn describe(plugin: &LoadedPlugin) {
     );
 }
 
-async fn exercise(plugin: &Arc<LoadedPlugin>, sample: &Sample) {
-    println!("\nsample: {}", sample.name);
-    let mut instance = match plugin.instantiate("plugin-check").await {
-        Ok(i) => i,
-        Err(e) => return println!("  instantiate     FAILED: {e}"),
-    };
-    let head = RequestHead {
-        method: sample.method.clone(),
-        path: sample.path.clone(),
-        headers: sample
-            .headers
-            .iter()
-            .map(|(name, value)| Header {
-                name: name.clone(),
-                value: value.clone(),
-            })
-            .collect(),
-    };
-    let body = Bytes::from(sample.body.to_string());
-    let facts = match instance.inspect(&head, &body).await {
-        Ok(f) => f,
-        Err(e) => return println!("  inspect         refused: {e}"),
-    };
-    println!(
-        "  model           {}",
-        facts.model.as_deref().unwrap_or("(none)")
-    );
-    println!("  stream          {}", facts.stream);
-    let placeholder = credential_placeholder();
-    match instance.prepare(&head, &body, &placeholder).await {
-        Ok(prepared) => {
-            let base = UpstreamBase::parse("https://upstream.invalid");
-            match base.map(|base| {
-                build_request(
-                    &plugin.name,
-                    &base,
-                    &head.method,
-                    prepared,
-                    body.clone(),
-                    &placeholder,
-                    &Secret::new(SAMPLE_SECRET),
-                )
-            }) {
-                Ok(Ok((request, _))) => {
-                    let placed = request
-                        .headers
-                        .iter()
-                        .find(|(_, v)| v.to_str().is_ok_and(|v| v.contains(SAMPLE_SECRET)))
-                        .map(|(n, _)| format!("header {n}"))
-                        .or_else(|| {
-                            request
-                                .uri
-                                .query()
-                                .filter(|q| q.contains(SAMPLE_SECRET))
-                                .map(|_| "query".to_owned())
-                        })
-                        .unwrap_or_else(|| "nowhere".to_owned());
-                    println!("  upstream path   {}", request.uri);
-                    println!("  credential in   {placed}");
-                }
-                Ok(Err(e)) => println!("  prepare         contract broken: {e}"),
-                Err(e) => println!("  prepare         {e}"),
-            }
-        }
-        Err(e) => return println!("  prepare         refused: {e}"),
-    }
-    let Some(response) = &sample.response else {
+/// Sends the health probe through `prepare`, as the health checker does.
+async fn probe(plugin: &Arc<LoadedPlugin>) {
+    let Some(p) = &plugin.info.health_probe else {
         return;
     };
-    println!("  answer          {}", response.status);
-    let event_stream = response
-        .headers
-        .iter()
-        .any(|(n, v)| n.eq_ignore_ascii_case("content-type") && v.starts_with("text/event-stream"));
-    let usage = if event_stream {
-        match instance.stream_parser().await {
-            Ok(parser) => {
-                let mut last = None;
-                for chunk in response.body.as_bytes().chunks(7) {
-                    if let Ok(Some(u)) = instance.feed(&parser, chunk).await {
-                        last = Some(u);
-                    }
-                }
-                instance.finish(&parser).await.map(|u| u.or(last))
-            }
-            Err(e) => Err(e),
-        }
-    } else {
-        instance.body_usage(response.body.as_bytes()).await
+    let head = RequestHead {
+        method: p.method.clone(),
+        path: p.path.clone(),
+        headers: p.headers.clone(),
     };
-    match usage {
-        Ok(Some(usage)) => {
-            println!(
-                "  usage           input {} (cached {}), output {} (reasoning {}), cache write {}",
-                usage.input_tokens,
-                usage.cached_input_tokens,
-                usage.output_tokens,
-                usage.reasoning_tokens,
-                usage.cache_write_tokens
-            );
-            if let Some(model) = &facts.model {
-                match instance.cost(model, usage, &plugin.default_prices).await {
-                    Ok(Some(nanos)) => println!("  cost            ${:.9}", nanos as f64 / 1e9),
-                    Ok(None) => println!("  cost            unknown (no price for {model})"),
-                    Err(e) => println!("  cost            FAILED: {e}"),
-                }
+    let Ok(mut instance) = plugin.instantiate(CHECK_REQUEST_ID).await else {
+        return println!("  probe prepared  FAILED: cannot instantiate");
+    };
+    if let Some((path, credential)) =
+        prepared(plugin, &mut instance, &head, Bytes::from(p.body.clone())).await
+    {
+        println!(
+            "  probe prepared  {} {path}, credential in {credential}",
+            p.method
+        );
+    }
+}
+
+/// Runs one sample; the problems it found, each naming the sample.
+async fn exercise(plugin: &Arc<LoadedPlugin>, sample: &Sample) -> Vec<String> {
+    println!("\nsample: {}", sample.name);
+    let mut problems = Vec::new();
+    let mut observed = Observed::new();
+    match plugin.instantiate(CHECK_REQUEST_ID).await {
+        Ok(mut instance) => {
+            let facts = request_side(plugin, &mut instance, sample, &mut observed).await;
+            if let (Some(facts), Some(response)) = (facts, &sample.response) {
+                answer_side(
+                    plugin,
+                    &mut instance,
+                    &facts,
+                    response,
+                    &mut observed,
+                    &mut problems,
+                )
+                .await;
             }
         }
-        Ok(None) => println!("  usage           none found"),
-        Err(e) => println!("  usage           FAILED: {e}"),
+        Err(e) => problems.push(format!("instantiate failed: {e}")),
     }
+    for problem in &problems {
+        println!("  PROBLEM         {problem}");
+    }
+    if let Some(expect) = &sample.expect {
+        let differences = expect.differences(&observed);
+        for difference in &differences {
+            println!("  DIFFERS         {difference}");
+        }
+        if differences.is_empty() {
+            println!("  expect          met");
+        }
+        problems.extend(differences);
+    }
+    problems
+        .into_iter()
+        .map(|p| format!("{}: {p}", sample.name))
+        .collect()
 }
 
 async fn classify_errors(plugin: &Arc<LoadedPlugin>) {
@@ -235,13 +209,9 @@ async fn classify_errors(plugin: &Arc<LoadedPlugin>) {
     for (status, header, body) in ERRORS {
         let headers: Vec<Header> = header
             .split_once(": ")
-            .map(|(n, v)| Header {
-                name: n.to_owned(),
-                value: v.to_owned(),
-            })
-            .into_iter()
-            .collect();
-        let result = match plugin.instantiate("plugin-check").await {
+            .map(|(n, v)| header_list(&[(n.to_owned(), v.to_owned())]))
+            .unwrap_or_default();
+        let result = match plugin.instantiate(CHECK_REQUEST_ID).await {
             Ok(mut instance) => instance
                 .classify(status, &headers, body.as_bytes())
                 .await

@@ -1,130 +1,331 @@
-//! Canned traffic for `ai-proxy plugin check`: requests and answers in the
-//! OpenAI, Anthropic and Gemini wire formats, plus error answers. A plugin
-//! is shown each request; the answers go to the plugins that accept it.
-//! Authors may add their own in the same JSON shape (`--samples DIR`).
+//! The case format of `ai-proxy plugin check --samples DIR`, which is also
+//! the format of conformance vectors: one recorded exchange per `*.json`
+//! file (flat, or a folder per case), the request head and body, the
+//! upstream's answer, and an optional `expect` block. Documented, with
+//! one example of each kind, in `sdk/README.md` ("Samples and
+//! expectations").
+//!
+//! Loading is strict because a sample that is silently ignored tests
+//! nothing: unknown fields, a body given twice, a file that is neither a
+//! case nor named by a case's `body_file`, and a folder without cases are
+//! all errors naming the file.
+
+use std::collections::BTreeSet;
+use std::path::{Component, Path, PathBuf};
 
 use serde::Deserialize;
+use serde_json::Value;
 
-/// One sample exchange.
+use super::expect::Expect;
+
+/// The extension of case files; every other file must be a `body_file`.
+pub const CASE_EXTENSION: &str = "json";
+
+/// The largest case or body file read: the gateway's default body cap.
+pub const MAX_SAMPLE_FILE_BYTES: u64 = crate::config::DEFAULT_MAX_BODY_BYTES as u64;
+
+/// Why a samples folder cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SampleError {
+    #[error("{0}: {1}")]
+    Io(PathBuf, std::io::Error),
+    #[error("{0}: {1}")]
+    Parse(PathBuf, serde_json::Error),
+    #[error("{0}: {1}")]
+    Invalid(PathBuf, String),
+    #[error("{0}: over {MAX_SAMPLE_FILE_BYTES} bytes")]
+    TooLarge(PathBuf),
+    #[error(
+        "{0}: not a case (*.{CASE_EXTENSION}) and no case names it as its body_file; remove it or reference it"
+    )]
+    Unreferenced(PathBuf),
+    #[error("{0}: no cases (*.{CASE_EXTENSION} files) in this folder")]
+    Empty(PathBuf),
+}
+
+/// A case file as written.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSample {
+    name: String,
+    method: String,
+    path: String,
+    #[serde(default)]
+    headers: Vec<(String, String)>,
+    body: Option<Value>,
+    body_file: Option<String>,
+    response: Option<RawResponse>,
+    expect: Option<Expect>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawResponse {
+    status: u16,
+    #[serde(default)]
+    headers: Vec<(String, String)>,
+    body: Option<Value>,
+    body_file: Option<String>,
+}
+
+/// One sample exchange, bodies resolved to the bytes the plugin sees.
+#[derive(Debug, Clone)]
 pub struct Sample {
     pub name: String,
     pub method: String,
     pub path: String,
-    #[serde(default)]
     pub headers: Vec<(String, String)>,
-    /// The request body as JSON.
-    pub body: serde_json::Value,
+    pub body: Vec<u8>,
     /// The upstream's answer, when the sample has one.
-    #[serde(default)]
     pub response: Option<SampleResponse>,
+    pub expect: Option<Expect>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct SampleResponse {
     pub status: u16,
-    #[serde(default)]
     pub headers: Vec<(String, String)>,
-    /// The body as sent (JSON text or `text/event-stream` events).
-    pub body: String,
+    pub body: Vec<u8>,
 }
 
-/// Error answers every plugin is asked to classify.
-pub const ERRORS: [(u16, &str, &str); 4] = [
-    (
-        429,
-        "retry-after: 7",
-        r#"{"error":{"message":"Rate limit reached","type":"rate_limit_error","code":"rate_limit_exceeded"}}"#,
-    ),
-    (
-        401,
-        "",
-        r#"{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}"#,
-    ),
-    (
-        400,
-        "",
-        r#"{"error":{"message":"context too long","type":"invalid_request_error","code":"context_length_exceeded"}}"#,
-    ),
-    (
-        503,
-        "",
-        r#"{"error":{"message":"The server is overloaded","type":"server_error"}}"#,
-    ),
-];
-
-const BUILT_IN: &str = r#"[
-  {
-    "name": "openai chat (JSON)",
-    "method": "POST",
-    "path": "/v1/chat/completions",
-    "headers": [["content-type", "application/json"]],
-    "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hello"}]},
-    "response": {"status": 200, "headers": [["content-type", "application/json"]],
-      "body": "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"Hi\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":3,\"total_tokens\":15}}"}
-  },
-  {
-    "name": "openai chat (stream)",
-    "method": "POST",
-    "path": "/v1/chat/completions",
-    "headers": [["content-type", "application/json"]],
-    "body": {"model": "gpt-4o-mini", "stream": true, "stream_options": {"include_usage": true}, "messages": [{"role": "user", "content": "Hello"}]},
-    "response": {"status": 200, "headers": [["content-type", "text/event-stream"]],
-      "body": "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\ndata: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-4o-mini\",\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":3,\"total_tokens\":15}}\n\ndata: [DONE]\n\n"}
-  },
-  {
-    "name": "anthropic messages (JSON)",
-    "method": "POST",
-    "path": "/v1/messages",
-    "headers": [["content-type", "application/json"], ["anthropic-version", "2023-06-01"]],
-    "body": {"model": "claude-sonnet-4", "max_tokens": 64, "messages": [{"role": "user", "content": "Hello"}]},
-    "response": {"status": 200, "headers": [["content-type", "application/json"]],
-      "body": "{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-sonnet-4\",\"content\":[{\"type\":\"text\",\"text\":\"Hi\"}],\"stop_reason\":\"end_turn\",\"usage\":{\"input_tokens\":12,\"output_tokens\":3}}"}
-  },
-  {
-    "name": "gemini generateContent (JSON)",
-    "method": "POST",
-    "path": "/v1beta/models/gemini-2.5-flash:generateContent",
-    "headers": [["content-type", "application/json"]],
-    "body": {"contents": [{"role": "user", "parts": [{"text": "Hello"}]}]},
-    "response": {"status": 200, "headers": [["content-type", "application/json"]],
-      "body": "{\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"Hi\"}]},\"finishReason\":\"STOP\"}],\"usageMetadata\":{\"promptTokenCount\":12,\"candidatesTokenCount\":3,\"totalTokenCount\":15},\"modelVersion\":\"gemini-2.5-flash\"}"}
-  }
-]"#;
-
-/// The built-in samples.
-pub fn built_in() -> Vec<Sample> {
-    serde_json::from_str(BUILT_IN).unwrap_or_default()
-}
-
-/// Samples from `*.json` files in `dir` (each one sample or a list).
-pub fn from_dir(dir: &std::path::Path) -> Result<Vec<Sample>, String> {
-    let mut out = Vec::new();
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let mut paths: Vec<_> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    paths.sort();
-    for path in paths {
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let parsed: Result<Vec<Sample>, _> = serde_json::from_str(&text)
-            .or_else(|_| serde_json::from_str::<Sample>(&text).map(|s| vec![s]));
-        out.extend(parsed.map_err(|e| format!("{}: {e}", path.display()))?);
+/// The bytes of a body: a JSON string is the text itself, any other JSON
+/// value its compact encoding, a `body_file` the file byte for byte.
+fn body_bytes(
+    case: &Path,
+    body: Option<Value>,
+    body_file: Option<String>,
+    files: &mut BTreeSet<PathBuf>,
+) -> Result<Vec<u8>, SampleError> {
+    match (body, body_file) {
+        (Some(_), Some(_)) => Err(SampleError::Invalid(
+            case.to_owned(),
+            "give `body` or `body_file`, not both".to_owned(),
+        )),
+        (None, None) => Ok(Vec::new()),
+        (Some(Value::String(text)), None) => Ok(text.into_bytes()),
+        (Some(value), None) => Ok(value.to_string().into_bytes()),
+        (None, Some(name)) => {
+            let path = body_file_path(case, &name)?;
+            let bytes = read_limited(&path)?;
+            files.insert(path);
+            Ok(bytes)
+        }
     }
-    Ok(out)
+}
+
+/// `name` beside `case`: relative, inside the samples folder, not a case.
+fn body_file_path(case: &Path, name: &str) -> Result<PathBuf, SampleError> {
+    let relative = Path::new(name);
+    let escapes = relative
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_)));
+    if name.is_empty() || escapes {
+        return Err(SampleError::Invalid(
+            case.to_owned(),
+            format!("body_file {name:?} must be a relative path below the case's folder"),
+        ));
+    }
+    if relative.extension().is_some_and(|x| x == CASE_EXTENSION) {
+        return Err(SampleError::Invalid(
+            case.to_owned(),
+            format!(
+                "body_file {name:?} ends in .{CASE_EXTENSION}, which marks a case; name it .body or .sse, or give the JSON inline as `body`"
+            ),
+        ));
+    }
+    Ok(case.parent().unwrap_or(Path::new(".")).join(relative))
+}
+
+fn read_limited(path: &Path) -> Result<Vec<u8>, SampleError> {
+    let meta = std::fs::metadata(path).map_err(|e| SampleError::Io(path.to_owned(), e))?;
+    if meta.len() > MAX_SAMPLE_FILE_BYTES {
+        return Err(SampleError::TooLarge(path.to_owned()));
+    }
+    std::fs::read(path).map_err(|e| SampleError::Io(path.to_owned(), e))
+}
+
+/// Parses one case file; body files it names are added to `files`.
+fn load_case(path: &Path, files: &mut BTreeSet<PathBuf>) -> Result<Sample, SampleError> {
+    let text = read_limited(path)?;
+    let raw: RawSample =
+        serde_json::from_slice(&text).map_err(|e| SampleError::Parse(path.to_owned(), e))?;
+    from_raw(path, raw, files)
+}
+
+fn from_raw(
+    path: &Path,
+    raw: RawSample,
+    files: &mut BTreeSet<PathBuf>,
+) -> Result<Sample, SampleError> {
+    if let Some(expect) = &raw.expect {
+        expect
+            .validate()
+            .map_err(|e| SampleError::Invalid(path.to_owned(), e))?;
+    }
+    let body = body_bytes(path, raw.body, raw.body_file, files)?;
+    let response = match raw.response {
+        Some(r) => Some(SampleResponse {
+            status: r.status,
+            headers: r.headers,
+            body: body_bytes(path, r.body, r.body_file, files)?,
+        }),
+        None => None,
+    };
+    Ok(Sample {
+        name: raw.name,
+        method: raw.method,
+        path: raw.path,
+        headers: raw.headers,
+        body,
+        response,
+        expect: raw.expect,
+    })
+}
+
+/// Every file below `dir`, sorted.
+fn files_below(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SampleError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| SampleError::Io(dir.to_owned(), e))?;
+    for entry in entries {
+        let path = entry
+            .map_err(|e| SampleError::Io(dir.to_owned(), e))?
+            .path();
+        if path.is_dir() {
+            files_below(&path, out)?;
+        } else {
+            out.push(path);
+        }
+    }
+    out.sort();
+    Ok(())
+}
+
+fn is_case(path: &Path) -> bool {
+    path.extension().is_some_and(|x| x == CASE_EXTENSION)
+}
+
+/// The cases below `dir`, in path order.
+pub fn from_dir(dir: &Path) -> Result<Vec<Sample>, SampleError> {
+    let mut all = Vec::new();
+    files_below(dir, &mut all)?;
+    let mut referenced = BTreeSet::new();
+    let mut samples: Vec<Sample> = Vec::new();
+    for path in all.iter().filter(|p| is_case(p)) {
+        let sample = load_case(path, &mut referenced)?;
+        if samples.iter().any(|s| s.name == sample.name) {
+            return Err(SampleError::Invalid(
+                path.clone(),
+                format!("a second case named {:?}", sample.name),
+            ));
+        }
+        samples.push(sample);
+    }
+    if let Some(stray) = all.iter().find(|p| !is_case(p) && !referenced.contains(*p)) {
+        return Err(SampleError::Unreferenced(stray.clone()));
+    }
+    if samples.is_empty() {
+        return Err(SampleError::Empty(dir.to_owned()));
+    }
+    Ok(samples)
+}
+
+/// Samples from a JSON list in the case format (the built-in ones).
+pub fn from_list(text: &str) -> Result<Vec<Sample>, SampleError> {
+    let origin = Path::new("(built-in)");
+    let raws: Vec<RawSample> =
+        serde_json::from_str(text).map_err(|e| SampleError::Parse(origin.to_owned(), e))?;
+    let mut unused = BTreeSet::new();
+    raws.into_iter()
+        .map(|raw| from_raw(origin, raw, &mut unused))
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn folder(files: &[(&str, &str)]) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "aip-samples-{}-{}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        for (name, text) in files {
+            let path = dir.join(name);
+            std::fs::create_dir_all(path.parent().unwrap_or(&dir)).unwrap_or_default();
+            std::fs::write(path, text).unwrap_or_default();
+        }
+        std::fs::create_dir_all(&dir).unwrap_or_default();
+        dir
+    }
+
+    const CHAT: &str = r#"{"name": "chat", "method": "POST", "path": "/v1/chat/completions",
+        "body": {"model": "m"}, "response": {"status": 200, "body": "{\"usage\":{}}"}}"#;
+
     #[test]
-    fn the_built_in_samples_parse() {
-        let samples = built_in();
-        assert_eq!(samples.len(), 4);
-        assert!(samples.iter().all(|s| s.response.is_some()));
+    fn bodies_are_strings_json_or_files_kept_byte_for_byte() {
+        let dir = folder(&[
+            ("a.json", CHAT),
+            (
+                "stream/case.json",
+                r#"{"name": "s", "method": "POST", "path": "/x", "body": "{\"model\" : \"m\"}",
+                   "response": {"status": 200, "body_file": "answer.sse"}}"#,
+            ),
+            ("stream/answer.sse", "data: 1\r\n\r\n"),
+        ]);
+        let samples = from_dir(&dir).map_err(|e| e.to_string());
+        let samples = samples.as_deref().unwrap_or_default();
+        assert_eq!(samples.len(), 2);
+        assert_eq!(samples[0].body, br#"{"model":"m"}"#);
+        assert_eq!(
+            samples[0].response.as_ref().map(|r| r.body.clone()),
+            Some(br#"{"usage":{}}"#.to_vec())
+        );
+        assert_eq!(
+            samples[1].body, br#"{"model" : "m"}"#,
+            "a string is the text itself"
+        );
+        assert_eq!(
+            samples[1].response.as_ref().map(|r| r.body.clone()),
+            Some(b"data: 1\r\n\r\n".to_vec())
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    fn error_of(files: &[(&str, &str)]) -> String {
+        let dir = folder(files);
+        let error = from_dir(&dir)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        let _ = std::fs::remove_dir_all(dir);
+        error
+    }
+
+    #[test]
+    fn strict_loading_names_what_is_wrong() {
+        assert!(error_of(&[]).contains("no cases"));
+        let unknown = CHAT.replace("\"method\"", "\"methd\": 1, \"method\"");
+        assert!(error_of(&[("a.json", &unknown)]).contains("unknown field `methd`"));
+        let stray = error_of(&[("a.json", CHAT), ("b.sse", "data: 1\n\n")]);
+        assert!(stray.contains("b.sse: not a case"), "{stray}");
+        let both = CHAT.replace("\"body\": {", "\"body_file\": \"x.body\", \"body\": {");
+        assert!(error_of(&[("a.json", &both)]).contains("not both"));
+        let escape = CHAT.replace("\"body\": {\"model\": \"m\"}", "\"body_file\": \"../x\"");
+        assert!(error_of(&[("a.json", &escape)]).contains("relative path below"));
+        let twice = error_of(&[("a.json", CHAT), ("b.json", CHAT)]);
+        assert!(twice.contains("a second case named \"chat\""), "{twice}");
+    }
+
+    #[test]
+    fn files_up_to_the_limit_are_read_and_larger_ones_refused() {
+        let dir = folder(&[]);
+        let at_limit = dir.join("at.body");
+        let size = usize::try_from(MAX_SAMPLE_FILE_BYTES).unwrap_or_default();
+        std::fs::write(&at_limit, vec![b'x'; size]).unwrap_or_default();
+        assert_eq!(read_limited(&at_limit).map(|b| b.len()).ok(), Some(size));
+        let over = dir.join("over.body");
+        std::fs::write(&over, vec![b'x'; size + 1]).unwrap_or_default();
+        assert!(matches!(read_limited(&over), Err(SampleError::TooLarge(_))));
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

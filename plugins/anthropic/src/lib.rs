@@ -74,7 +74,7 @@ impl Provider for Anthropic {
         Ok(request::prepare(head, credential))
     }
 
-    fn usage(body: &[u8]) -> Option<Usage> {
+    fn body_usage(body: &[u8]) -> Option<Usage> {
         usage::from_body(body)
     }
 

@@ -69,7 +69,7 @@ impl Provider for AzureOpenAi {
         request::prepare(head, &body, credential)
     }
 
-    fn usage(body: &[u8]) -> Option<Usage> {
+    fn body_usage(body: &[u8]) -> Option<Usage> {
         openai::usage_from_body(body)
     }
 
@@ -134,12 +134,15 @@ mod tests {
 
     #[test]
     fn chat_body_with_content_filter_results_reports_usage() {
-        assert_eq!(AzureOpenAi::usage(CHAT), Some(usage(1218, 41, 1024, 0)));
+        assert_eq!(
+            AzureOpenAi::body_usage(CHAT),
+            Some(usage(1218, 41, 1024, 0))
+        );
     }
 
     #[test]
     fn error_body_has_no_usage() {
-        assert_eq!(AzureOpenAi::usage(CONTENT_FILTER), None);
+        assert_eq!(AzureOpenAi::body_usage(CONTENT_FILTER), None);
     }
 
     #[test]

@@ -58,7 +58,7 @@ impl Provider for OpenAi {
         request::prepare(head, &body, credential)
     }
 
-    fn usage(body: &[u8]) -> Option<Usage> {
+    fn body_usage(body: &[u8]) -> Option<Usage> {
         usage::from_body(body)
     }
 

@@ -41,6 +41,36 @@ export function queryParam(path, name) {
   return null;
 }
 
+/** `path` with query parameter `name` set to `value` (URL-safe), replacing any. */
+export function setQueryParam(path, name, value) {
+  const q = path.indexOf("?");
+  const base = q < 0 ? path : path.slice(0, q);
+  const pairs = (q < 0 ? "" : path.slice(q + 1))
+    .split("&")
+    .filter((pair) => pair !== "" && pair.split("=")[0] !== name);
+  pairs.push(`${name}=${value}`);
+  return `${base}?${pairs.join("&")}`;
+}
+
+/**
+ * `{ path, headers }` of `head` with `credential` placed as the WIT
+ * `credential-style` `style` says (`{ tag: "bearer" }`, `{ tag: "header",
+ * val: name }`, `{ tag: "query", val: name }`), replacing any copy the
+ * client sent: declare the style once in `info()` and place it with this.
+ */
+export function placeCredential(style, head, credential) {
+  switch (style.tag) {
+    case "bearer":
+      return { path: head.path, headers: setHeader(head.headers, "authorization", `Bearer ${credential}`) };
+    case "header":
+      return { path: head.path, headers: setHeader(head.headers, style.val, credential) };
+    case "query":
+      return { path: setQueryParam(head.path, style.val, credential), headers: head.headers };
+    default:
+      throw PluginError.internal(`unknown credential style ${style.tag}`);
+  }
+}
+
 /** Whether `content-type` says JSON (`application/json`, `...+json`). */
 export function declaresJson(headers) {
   const value = header(headers, "content-type");

@@ -8,7 +8,17 @@
 
 export { decode as utf8Decode, encode as utf8Encode } from "./utf8.js";
 export { SseParser, eventJson, MAX_LINE_BYTES } from "./sse.js";
-export { header, setHeader, removeHeader, pathOnly, queryParam, declaresJson, PluginError } from "./http.js";
+export {
+  header,
+  setHeader,
+  removeHeader,
+  pathOnly,
+  queryParam,
+  setQueryParam,
+  placeCredential,
+  declaresJson,
+  PluginError,
+} from "./http.js";
 export { findPrice, cost, price } from "./price.js";
 export { ErrorClass, retryAfter, byStatus } from "./classify.js";
 export * as openai from "./openai.js";

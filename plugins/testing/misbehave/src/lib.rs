@@ -110,7 +110,7 @@ impl Provider for Misbehave {
         })
     }
 
-    fn usage(body: &[u8]) -> Option<Usage> {
+    fn body_usage(body: &[u8]) -> Option<Usage> {
         chat_usage(&json::parse(body)?)
     }
 
@@ -121,7 +121,7 @@ impl Provider for Misbehave {
     }
 
     fn default_prices() -> Vec<Price> {
-        vec![price::price("", 100, 200, None, None)]
+        vec![price::price("", 1.0, 2.0, None, None)]
     }
 }
 
@@ -231,7 +231,7 @@ mod tests {
             ..Usage::ZERO
         };
         assert_eq!(
-            Misbehave::usage(br#"{"usage":{"prompt_tokens":3,"completion_tokens":2}}"#),
+            Misbehave::body_usage(br#"{"usage":{"prompt_tokens":3,"completion_tokens":2}}"#),
             Some(usage)
         );
         let stream = b"data: {\"usage\":null}\n\ndata: {\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2}}\n\ndata: [DONE]\n\n";

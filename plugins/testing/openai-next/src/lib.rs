@@ -55,8 +55,8 @@ impl Provider for OpenAiNext {
         Ok(out)
     }
 
-    fn usage(body: &[u8]) -> Option<Usage> {
-        OpenAi::usage(body)
+    fn body_usage(body: &[u8]) -> Option<Usage> {
+        OpenAi::body_usage(body)
     }
 
     fn stream_event(event: &SseEvent, usage: &mut Option<Usage>) {
