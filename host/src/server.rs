@@ -27,6 +27,8 @@ use crate::secrets::{SecretBox, load_master_key};
 use crate::store::{self, bootstrap};
 use crate::tls::TlsListener;
 use crate::trace::TraceWriter;
+use crate::trace::otlp::{OtlpExporter, ServiceInfo};
+use crate::trace::retention::Retention;
 
 /// Seconds Pingora waits for in-flight requests at shutdown.
 const SHUTDOWN_GRACE_SECONDS: u64 = 5;
@@ -128,6 +130,27 @@ async fn start_core(config: &Config) -> anyhow::Result<Arc<ProxyCore>> {
         queue: config.trace_queue,
     }
     .spawn(db.clone());
+    let traces = match &config.otlp {
+        Some(otlp) => traces.with_export(
+            OtlpExporter {
+                endpoint: otlp.endpoint.clone(),
+                service: ServiceInfo {
+                    name: otlp.service_name.clone(),
+                    version: env!("CARGO_PKG_VERSION").to_owned(),
+                },
+                queue: otlp.queue,
+                interval: otlp.interval,
+            }
+            .spawn(),
+        ),
+        None => traces,
+    };
+    Retention {
+        db: db.clone(),
+        days: config.trace_retention_days,
+        interval: config.trace_retention_interval,
+    }
+    .spawn();
 
     let limiter = Arc::new(build_limiter(config)?);
     let board = Arc::new(KeyBoard::default());

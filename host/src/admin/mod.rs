@@ -34,6 +34,7 @@ mod provider_keys;
 mod providers;
 mod session;
 mod stats;
+mod stats_source;
 mod throttle;
 mod traces;
 mod transport;
