@@ -11,7 +11,7 @@
 # The schema is the gateway's own (its migrations run at a first start). Rows look like
 # real traffic: 50 client keys, 20 upstream keys, 4 providers, 8 models, 2% errors,
 # spread over the last 30 days. Each query is timed through the admin API with curl
-# (best of 3), so the figure is what the console waits for.
+# (best of 3; once above 5 s), so the figure is what the console waits for.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,7 +23,7 @@ SIZES=("$@")
 [[ ${#SIZES[@]} -gt 0 ]] || SIZES=(1000000 10000000)
 PASSWORD="bench-storage-password"
 WORK="$(mktemp -d /tmp/aip-trace-bench.XXXXXX)"
-OUT="bench/out/trace_storage.md"
+OUT="${BENCH_OUT:-bench/out/trace_storage.md}"
 mkdir -p bench/out
 GW_PID=""
 cleanup() {
@@ -93,7 +93,7 @@ SQL
 
 seed_postgres() {
     local url=$1 n=$2
-    local t="now() - interval '2592000 seconds' * (${n} - i) / ${n}"
+    local t="now() - interval '1 second' * (2592000.0 * (${n} - i) / ${n})"
     timeout "$STEP_TIMEOUT" psql -q -v ON_ERROR_STOP=1 "$url" <<SQL
 SET synchronous_commit = off;
 INSERT INTO proxy_tracing ($COLUMNS)
@@ -129,6 +129,8 @@ time_query() {
         python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert "items" in d, d' "$WORK/answer.json"
         t=$(python3 -c "print(round($t * 1000, 1))")
         if [[ -z "$best" ]] || python3 -c "import sys; sys.exit(0 if $t < $best else 1)"; then best=$t; fi
+        # A query over 5 s is timed once: the figure is what it is, and time is bounded.
+        python3 -c "import sys; sys.exit(0 if $best > 5000 else 1)" && break
     done
     echo "$best"
 }
@@ -159,9 +161,9 @@ run_one() {
     start_gateway "$url" "$dir"; stop_gateway
     local started=$SECONDS
     if [[ $backend == sqlite ]]; then
-        seed_sqlite "$dir/ai-proxy.db" "$n" || { echo "| $backend | $n | seeding did not finish in ${STEP_TIMEOUT} s: skipped |" >>"$OUT"; return; }
+        seed_sqlite "$dir/ai-proxy.db" "$n" || { echo "| $backend | $n | seeding failed or took over ${STEP_TIMEOUT} s: skipped |" >>"$OUT"; return; }
     else
-        seed_postgres "$url" "$n" || { echo "| $backend | $n | seeding did not finish in ${STEP_TIMEOUT} s: skipped |" >>"$OUT"; psql -q "$PG_URL/postgres" -c "DROP DATABASE IF EXISTS aip_bench_$$_$n" || true; return; }
+        seed_postgres "$url" "$n" || { echo "| $backend | $n | seeding failed or took over ${STEP_TIMEOUT} s: skipped |" >>"$OUT"; psql -q "$PG_URL/postgres" -c "DROP DATABASE IF EXISTS aip_bench_$$_$n" || true; return; }
     fi
     local seeded=$((SECONDS - started))
     local sizes
