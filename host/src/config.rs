@@ -24,6 +24,10 @@ use crate::shutdown::{
     DEFAULT_SHUTDOWN_GRACE, MAX_SHUTDOWN_DELAY, MAX_SHUTDOWN_GRACE, ShutdownTimes,
 };
 use crate::tls::TlsFiles;
+use crate::trace::otlp::{DEFAULT_EXPORT_INTERVAL, DEFAULT_EXPORT_QUEUE, Endpoint};
+use crate::trace::retention::{
+    DEFAULT_RETENTION_DAYS, DEFAULT_RETENTION_INTERVAL, MAX_RETENTION_DAYS,
+};
 
 /// Largest client request body accepted by default (413 above it).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -146,6 +150,26 @@ pub struct Config {
     /// `_HEADERS_WITH_UNDERSCORES`, `_HEAD_TIMEOUT_MS`, `_WRITE_TIMEOUT_MS`,
     /// `_MAX_CONNECTIONS`, `_MAX_IN_FLIGHT`).
     pub edge: EdgeLimits,
+    /// OpenTelemetry export of request spans (`AI_PROXY_OTLP_ENDPOINT`);
+    /// none when unset.
+    pub otlp: Option<OtlpSettings>,
+    /// Whole UTC days raw traces are kept, 0 for ever
+    /// (`AI_PROXY_TRACE_RETENTION_DAYS`, at most 36500).
+    pub trace_retention_days: u32,
+    /// Time between retention runs (`AI_PROXY_TRACE_RETENTION_INTERVAL_SECS`).
+    pub trace_retention_interval: Duration,
+}
+
+/// Where and how request spans are exported.
+#[derive(Debug, Clone)]
+pub struct OtlpSettings {
+    pub endpoint: Endpoint,
+    /// `service.name` of the spans (`OTEL_SERVICE_NAME`, default `ai-proxy`).
+    pub service_name: String,
+    /// Time between exports (`AI_PROXY_OTLP_INTERVAL_MS`).
+    pub interval: Duration,
+    /// Requests whose spans may wait for export (`AI_PROXY_OTLP_QUEUE`).
+    pub queue: usize,
 }
 
 /// A configuration value that cannot be used.
@@ -395,13 +419,36 @@ impl Config {
                 .filter(|d| !d.is_empty())
                 .map(PathBuf::from),
             shutdown: shutdown_times(&get)?,
+            otlp: otlp_settings(&get)?,
+            trace_retention_days: parse(
+                &get,
+                "AI_PROXY_TRACE_RETENTION_DAYS",
+                Some(DEFAULT_RETENTION_DAYS),
+            )?,
+            trace_retention_interval: Duration::from_secs(parse(
+                &get,
+                "AI_PROXY_TRACE_RETENTION_INTERVAL_SECS",
+                Some(DEFAULT_RETENTION_INTERVAL.as_secs()),
+            )?),
         };
         config.validate()?;
         Ok(config)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        let checks: [(&'static str, u64, bool, &'static str); 11] = [
+        let checks: [(&'static str, u64, bool, &'static str); 13] = [
+            (
+                "AI_PROXY_TRACE_RETENTION_DAYS",
+                u64::from(self.trace_retention_days),
+                self.trace_retention_days <= MAX_RETENTION_DAYS,
+                "must be at most 36500 (0 keeps traces for ever)",
+            ),
+            (
+                "AI_PROXY_TRACE_RETENTION_INTERVAL_SECS",
+                self.trace_retention_interval.as_secs(),
+                !self.trace_retention_interval.is_zero(),
+                "must be above 0",
+            ),
             (
                 "AI_PROXY_MAX_BODY_BYTES",
                 self.max_body_bytes as u64,
@@ -531,6 +578,45 @@ fn parse<T: std::str::FromStr>(
             reason: "is required",
         }),
     }
+}
+
+/// The OTLP exporter's settings; none without `AI_PROXY_OTLP_ENDPOINT`.
+fn otlp_settings(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<OtlpSettings>, ConfigError> {
+    let Some(url) = get("AI_PROXY_OTLP_ENDPOINT").filter(|u| !u.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let endpoint = Endpoint::parse(&url).map_err(|_| ConfigError {
+        name: "AI_PROXY_OTLP_ENDPOINT",
+        value: redact_url(&url),
+        reason: "must be an http:// or https:// URL without credentials or query",
+    })?;
+    let interval_ms: u64 = parse(
+        get,
+        "AI_PROXY_OTLP_INTERVAL_MS",
+        Some(DEFAULT_EXPORT_INTERVAL.as_millis() as u64),
+    )?;
+    let queue: usize = parse(get, "AI_PROXY_OTLP_QUEUE", Some(DEFAULT_EXPORT_QUEUE))?;
+    if interval_ms == 0 || queue == 0 {
+        return Err(ConfigError {
+            name: if queue == 0 {
+                "AI_PROXY_OTLP_QUEUE"
+            } else {
+                "AI_PROXY_OTLP_INTERVAL_MS"
+            },
+            value: "0".into(),
+            reason: "must be above 0",
+        });
+    }
+    Ok(Some(OtlpSettings {
+        endpoint,
+        service_name: get("OTEL_SERVICE_NAME")
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| "ai-proxy".into()),
+        interval: Duration::from_millis(interval_ms),
+        queue,
+    }))
 }
 
 /// Default interval between checks for changes made by other instances.
@@ -787,6 +873,37 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn trace_retention_and_otlp_settings_are_validated() {
+        let c = config(&[]).expect("defaults");
+        assert_eq!(c.trace_retention_days, DEFAULT_RETENTION_DAYS);
+        assert!(c.otlp.is_none());
+        for (value, ok) in [
+            ("0", true),
+            ("36500", true),
+            ("36501", false),
+            ("-1", false),
+        ] {
+            let result = config(&[("AI_PROXY_TRACE_RETENTION_DAYS", value)]);
+            assert_eq!(result.is_ok(), ok, "retention {value}");
+        }
+        assert!(config(&[("AI_PROXY_TRACE_RETENTION_INTERVAL_SECS", "0")]).is_err());
+        let c = config(&[("AI_PROXY_OTLP_ENDPOINT", "http://127.0.0.1:4318")]).expect("otlp");
+        let otlp = c.otlp.expect("set");
+        assert_eq!(otlp.endpoint.path, "/v1/traces");
+        assert_eq!(otlp.service_name, "ai-proxy");
+        let err = config(&[("AI_PROXY_OTLP_ENDPOINT", "http://user:hunter2@c:4318")])
+            .expect_err("credentials");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        for (name, value) in [
+            ("AI_PROXY_OTLP_INTERVAL_MS", "0"),
+            ("AI_PROXY_OTLP_QUEUE", "0"),
+        ] {
+            let result = config(&[("AI_PROXY_OTLP_ENDPOINT", "http://c:4318"), (name, value)]);
+            assert!(result.is_err(), "{name}={value}");
+        }
     }
 
     #[test]

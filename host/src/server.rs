@@ -31,6 +31,8 @@ use crate::store::keyring::{OpenedKeys, open_keys};
 use crate::store::{self, bootstrap};
 use crate::tls::TlsListener;
 use crate::trace::TraceWriter;
+use crate::trace::otlp::{OtlpExporter, ServiceInfo};
+use crate::trace::retention::Retention;
 
 /// Seconds Pingora gives its runtimes to stop once its grace period is
 /// over (only reached when the gateway's own drain did not end the process).
@@ -146,6 +148,27 @@ async fn start_core(config: &Config, drain: Arc<Drain>) -> anyhow::Result<Arc<Pr
         queue: config.trace_queue,
     }
     .spawn(db.clone());
+    let traces = match &config.otlp {
+        Some(otlp) => traces.with_export(
+            OtlpExporter {
+                endpoint: otlp.endpoint.clone(),
+                service: ServiceInfo {
+                    name: otlp.service_name.clone(),
+                    version: env!("CARGO_PKG_VERSION").to_owned(),
+                },
+                queue: otlp.queue,
+                interval: otlp.interval,
+            }
+            .spawn(),
+        ),
+        None => traces,
+    };
+    Retention {
+        db: db.clone(),
+        days: config.trace_retention_days,
+        interval: config.trace_retention_interval,
+    }
+    .spawn();
 
     let limiter = Arc::new(build_limiter(config)?);
     let board = Arc::new(KeyBoard::default());

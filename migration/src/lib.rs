@@ -22,6 +22,8 @@ mod m20261205_000014_oauth_client_reset;
 mod m20261205_000015_provider_billing_headers;
 mod m20261205_000016_master_key_check;
 mod m20261205_000017_master_key_rotation;
+mod m20261205_000019_trace_daily;
+mod m20261205_000020_trace_filter_indexes;
 
 /// Every migration in order.
 pub struct Migrator;
@@ -47,6 +49,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000015_provider_billing_headers::Migration),
             Box::new(m20261205_000016_master_key_check::Migration),
             Box::new(m20261205_000017_master_key_rotation::Migration),
+            Box::new(m20261205_000019_trace_daily::Migration),
+            Box::new(m20261205_000020_trace_filter_indexes::Migration),
         ]
     }
 }

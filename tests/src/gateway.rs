@@ -234,6 +234,12 @@ impl TestGateway {
         }
     }
 
+    /// Sets an environment variable for the next [`TestGateway::restart`].
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.to_owned(), value.to_owned()));
+    }
+
     /// The gateway's data directory (its SQLite database, master key file
     /// and plugin cache).
     pub fn data_dir(&self) -> &std::path::Path {

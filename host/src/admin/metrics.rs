@@ -21,6 +21,8 @@ use super::openapi::{Forbidden, Unauthorized};
 use super::{AdminState, ApiError};
 use crate::plugins::MetricsView;
 use crate::secrets::Secret;
+use crate::trace::otlp::ExportStats;
+use std::sync::atomic::AtomicU64;
 
 /// Shortest scrape token accepted (`AI_PROXY_METRICS_TOKEN`).
 pub const MIN_METRICS_TOKEN_BYTES: usize = 32;
@@ -176,6 +178,16 @@ pub async fn metrics(State(state): State<AdminState>) -> impl IntoResponse {
             traces.dropped_queue_full.load(Relaxed),
         ),
         ("ai_proxy_traces_failed_total", traces.failed.load(Relaxed)),
+    ] {
+        let _ = writeln!(out, "# TYPE {name} counter\n{name} {value}");
+    }
+    // OpenTelemetry export, in requests (zeros when no exporter is set).
+    let export = state.traces.export_stats();
+    let load = |f: fn(&ExportStats) -> &AtomicU64| export.map_or(0, |s| f(s).load(Relaxed));
+    for (name, value) in [
+        ("ai_proxy_otlp_exported_total", load(|s| &s.exported)),
+        ("ai_proxy_otlp_dropped_total", load(|s| &s.dropped)),
+        ("ai_proxy_otlp_failed_total", load(|s| &s.failed)),
     ] {
         let _ = writeln!(out, "# TYPE {name} counter\n{name} {value}");
     }

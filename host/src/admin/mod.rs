@@ -39,6 +39,7 @@ mod providers;
 mod session;
 mod stats;
 mod test_request;
+mod stats_source;
 mod throttle;
 mod trace_filter;
 mod traces;

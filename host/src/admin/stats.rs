@@ -1,12 +1,13 @@
 //! Statistics for the dashboard and the key pages, aggregated in the
 //! database: per-day series (UTC days, every day present, zeros included),
 //! totals, top models and top client keys. Users see figures for their own
-//! client keys only.
+//! client keys only. Days whose raw traces were rolled up (and maybe
+//! deleted) by retention are read from their aggregates.
 
 use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::{Duration, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value as DbValue};
+use sea_orm::{ConnectionTrait, Statement, Value as DbValue};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -14,6 +15,7 @@ use super::auth::Caller;
 use super::client_keys::owned_ids;
 use super::json::ApiQuery;
 use super::openapi::{self, BadRequest, Unauthorized};
+use super::stats_source::{SUMS, traffic};
 use super::{AdminState, ApiError};
 
 /// Longest series a caller may ask for.
@@ -82,26 +84,18 @@ impl Scope {
     }
 }
 
-fn day_expr(backend: DatabaseBackend) -> &'static str {
-    match backend {
-        DatabaseBackend::Postgres => "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
-        _ => "substr(created_at, 1, 10)",
-    }
+/// The bound values of [`traffic`]'s placeholders for a period starting
+/// on `first`.
+fn period(first: NaiveDate) -> Result<[DbValue; 2], ApiError> {
+    let since = first
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc())
+        .ok_or(ApiError::Internal)?;
+    Ok([
+        DbValue::from(since),
+        DbValue::from(first.format("%Y-%m-%d").to_string()),
+    ])
 }
-
-fn placeholder(backend: DatabaseBackend) -> &'static str {
-    match backend {
-        DatabaseBackend::Postgres => "$1",
-        _ => "?",
-    }
-}
-
-const SUMS: &str = "COUNT(*) AS requests, \
-    CAST(COALESCE(SUM(CASE WHEN status_code >= 400 THEN 1 ELSE 0 END), 0) AS BIGINT) AS errors, \
-    CAST(COALESCE(SUM(CASE WHEN status_code >= 500 THEN 1 ELSE 0 END), 0) AS BIGINT) AS server_errors, \
-    CAST(COALESCE(SUM(total_tokens), 0) AS BIGINT) AS tokens, \
-    CAST(COALESCE(SUM(cost_nanos), 0) AS BIGINT) AS cost, \
-    CAST(COALESCE(SUM(duration_ms), 0) AS BIGINT) AS duration";
 
 pub(super) async fn daily(
     state: &AdminState,
@@ -110,23 +104,13 @@ pub(super) async fn daily(
 ) -> Result<Vec<DayPoint>, ApiError> {
     let backend = state.db.get_database_backend();
     let first = Utc::now().date_naive() - Duration::days(days - 1);
-    let since = first
-        .and_hms_opt(0, 0, 0)
-        .map(|t| t.and_utc())
-        .ok_or(ApiError::Internal)?;
-    let day = day_expr(backend);
     let sql = format!(
-        "SELECT {day} AS day, {SUMS} FROM proxy_tracing WHERE created_at >= {} AND {} GROUP BY {day} ORDER BY 1",
-        placeholder(backend),
-        scope.condition()
+        "SELECT day, {SUMS} FROM {} GROUP BY day ORDER BY 1",
+        traffic(backend, &scope.condition())
     );
     let rows = state
         .db
-        .query_all_raw(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [DbValue::from(since)],
-        ))
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, period(first)?))
         .await?;
     let mut by_day = std::collections::HashMap::new();
     for row in rows {
@@ -215,22 +199,17 @@ async fn top(
     state: &AdminState,
     scope: &Scope,
     column: &str,
-    since: chrono::DateTime<Utc>,
+    first: NaiveDate,
 ) -> Result<Vec<TopEntry>, ApiError> {
     let backend = state.db.get_database_backend();
     let sql = format!(
-        "SELECT {column} AS name, {SUMS} FROM proxy_tracing WHERE created_at >= {} AND {} AND {column} IS NOT NULL \
+        "SELECT {column} AS name, {SUMS} FROM {} WHERE {column} IS NOT NULL \
          GROUP BY {column} ORDER BY requests DESC, name LIMIT {TOP_N}",
-        placeholder(backend),
-        scope.condition()
+        traffic(backend, &scope.condition())
     );
     let rows = state
         .db
-        .query_all_raw(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [DbValue::from(since)],
-        ))
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, period(first)?))
         .await?;
     rows.into_iter()
         .map(|row| {
@@ -272,10 +251,7 @@ pub async fn overview(
     let days = days(&q)?;
     let scope = caller_scope(&state, &caller).await?;
     let series = daily(&state, &scope, days).await?;
-    let since = (Utc::now().date_naive() - Duration::days(days - 1))
-        .and_hms_opt(0, 0, 0)
-        .map(|t| t.and_utc())
-        .ok_or(ApiError::Internal)?;
+    let first = Utc::now().date_naive() - Duration::days(days - 1);
     let requests: i64 = series.iter().map(|d| d.requests).sum();
     let errors: i64 = series.iter().map(|d| d.errors).sum();
     let server_errors: i64 = series.iter().map(|d| d.server_errors).sum();
@@ -298,8 +274,8 @@ pub async fn overview(
         tokens,
         cost_nanos: cost,
         cost_usd: cost as f64 / 1e9,
-        top_models: top(&state, &scope, "model", since).await?,
-        top_client_keys: top(&state, &scope, "client_key_name", since).await?,
+        top_models: top(&state, &scope, "model", first).await?,
+        top_client_keys: top(&state, &scope, "client_key_name", first).await?,
     }))
 }
 

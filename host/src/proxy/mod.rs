@@ -174,6 +174,11 @@ impl ProxyHttp for Gateway {
             return Ok(true);
         }
         ctx.trace.method = req.method.as_str().to_owned();
+        ctx.trace.parent = req
+            .headers
+            .get("traceparent")
+            .and_then(|v| v.to_str().ok())
+            .and_then(crate::trace::otlp::TraceParent::parse);
         ctx.trace.path = req.uri.path().to_owned();
         if let Err(error) = pipeline::serve(&self.core, session, ctx).await {
             if ctx.trace.error_message.is_none() {

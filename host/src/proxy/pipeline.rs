@@ -244,6 +244,7 @@ async fn attempt_until_answered(
             error: None,
             message: None,
             duration_ms: 0,
+            started_ms: started,
         };
         let secret = match credential(request, &key).await {
             Ok(Some(secret)) => secret,

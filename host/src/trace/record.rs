@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::otlp::TraceParent;
 use crate::store::entities::proxy_tracing;
 
 /// One upstream attempt of a request.
@@ -19,6 +20,10 @@ pub struct Attempt {
     /// (`proxy::upstream_message`); `None` for a success or no answer.
     pub message: Option<String>,
     pub duration_ms: u64,
+    /// When the attempt began, in ms after the request arrived (for its
+    /// span; the stored attempt log keeps only the duration).
+    #[serde(skip)]
+    pub started_ms: u64,
 }
 
 /// Everything recorded about one request.
@@ -50,6 +55,8 @@ pub struct TraceRecord {
     pub first_byte_ms: Option<u64>,
     pub duration_ms: u64,
     pub created_at: Option<DateTime<Utc>>,
+    /// The client's W3C trace context, continued by the exported spans.
+    pub parent: Option<TraceParent>,
 }
 
 fn i64_of(v: u64) -> i64 {

@@ -16,6 +16,7 @@ use sea_orm::{DatabaseConnection, EntityTrait};
 use tokio::sync::{Notify, mpsc};
 
 use super::TraceRecord;
+use super::otlp::{ExportStats, SpanQueue};
 use crate::store::entities::proxy_tracing;
 
 /// Counters of the writer, for metrics and tests.
@@ -32,6 +33,8 @@ pub struct TraceSender {
     tx: mpsc::Sender<TraceRecord>,
     stats: Arc<TraceWriterStats>,
     full: Arc<BatchSignal>,
+    /// The OpenTelemetry exporter, when one is configured.
+    export: Option<SpanQueue>,
 }
 
 /// Wakes the writer when a whole batch is queued, so it is woken once per
@@ -47,6 +50,9 @@ struct BatchSignal {
 impl TraceSender {
     /// Queues a record without waiting.
     pub fn send(&self, record: TraceRecord) {
+        if let Some(export) = &self.export {
+            export.offer(&record);
+        }
         if self.tx.try_send(record).is_ok() {
             self.full.accepted.fetch_add(1, Ordering::Relaxed);
             if self.full.queued.fetch_add(1, Ordering::Relaxed) + 1 == self.full.batch {
@@ -87,6 +93,17 @@ impl TraceSender {
             tokio::time::sleep(FLUSH_POLL).await;
         }
     }
+
+    /// Also offers every record to an OpenTelemetry exporter.
+    pub fn with_export(mut self, export: SpanQueue) -> TraceSender {
+        self.export = Some(export);
+        self
+    }
+
+    /// The exporter's counters, when one is configured.
+    pub fn export_stats(&self) -> Option<&Arc<ExportStats>> {
+        self.export.as_ref().map(SpanQueue::stats)
+    }
 }
 
 /// How often [`TraceSender::flush`] looks at the writer's progress.
@@ -111,7 +128,12 @@ impl TraceWriter {
             notify: Notify::new(),
         });
         tokio::spawn(run(rx, db, self.flush, full.clone(), stats.clone()));
-        TraceSender { tx, stats, full }
+        TraceSender {
+            tx,
+            stats,
+            full,
+            export: None,
+        }
     }
 }
 

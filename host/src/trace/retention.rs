@@ -1,0 +1,269 @@
+//! Trace retention: raw `proxy_tracing` rows are kept
+//! `AI_PROXY_TRACE_RETENTION_DAYS` whole UTC days (0 keeps them forever),
+//! then deleted in small batches by a background task, never on the
+//! request path. Before a day's raw rows may go, the day is rolled up into
+//! `proxy_tracing_daily` (requests, errors, tokens, cost per client key,
+//! upstream key and model), so statistics stay right afterwards.
+//!
+//! A day is rolled up once: the roll-up mark (`proxy_tracing_rollup`) moves
+//! from that day to the next in the same transaction that inserts the
+//! day's aggregates, and only when it still names that day. Instances
+//! sharing a database can run this at the same time; one of them wins each
+//! day and the others find nothing to do.
+
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement, TransactionTrait, Value,
+};
+
+/// Default days raw traces are kept.
+pub const DEFAULT_RETENTION_DAYS: u32 = 30;
+/// Longest retention an operator may set (a hundred years).
+pub const MAX_RETENTION_DAYS: u32 = 36_500;
+/// Default time between retention runs.
+pub const DEFAULT_RETENTION_INTERVAL: Duration = Duration::from_secs(3600);
+/// Longest wait before the first run after a start.
+pub const FIRST_RUN_DELAY: Duration = Duration::from_secs(60);
+/// Raw rows deleted per statement: small, so a delete never holds the
+/// database (SQLite's one writer above all) long enough to delay the
+/// trace writer.
+pub const DELETE_BATCH: u64 = 1000;
+/// Pause between delete batches, letting other writers in.
+const DELETE_PAUSE: Duration = Duration::from_millis(20);
+/// Most days rolled up in one run; the next run goes on.
+pub const ROLLUP_DAYS_PER_RUN: u32 = 400;
+
+/// What one run did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RetentionReport {
+    pub days_rolled_up: u32,
+    pub rows_deleted: u64,
+}
+
+/// The background task's settings.
+pub struct Retention {
+    pub db: DatabaseConnection,
+    /// Whole UTC days of raw rows kept; 0 keeps them forever.
+    pub days: u32,
+    pub interval: Duration,
+}
+
+impl Retention {
+    /// Spawns the task on the current runtime (nothing when `days` is 0).
+    pub fn spawn(self) {
+        if self.days == 0 {
+            return;
+        }
+        tokio::spawn(async move {
+            tokio::time::sleep(self.interval.min(FIRST_RUN_DELAY)).await;
+            loop {
+                match run_once(&self.db, self.days, Utc::now()).await {
+                    Ok(report) if report != RetentionReport::default() => {
+                        tracing::info!(
+                            days_rolled_up = report.days_rolled_up,
+                            rows_deleted = report.rows_deleted,
+                            "trace retention"
+                        );
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "trace retention failed"),
+                }
+                tokio::time::sleep(self.interval).await;
+            }
+        });
+    }
+}
+
+/// The first day whose raw rows are kept, given the days kept and now.
+pub fn first_kept_day(days: u32, now: DateTime<Utc>) -> NaiveDate {
+    now.date_naive() - chrono::Duration::days(i64::from(days))
+}
+
+/// Rolls up every expired day not rolled up yet, then deletes raw rows of
+/// rolled-up days in batches.
+pub async fn run_once(
+    db: &DatabaseConnection,
+    days: u32,
+    now: DateTime<Utc>,
+) -> Result<RetentionReport, DbErr> {
+    let kept_from = first_kept_day(days, now);
+    let mut report = RetentionReport::default();
+    while report.days_rolled_up < ROLLUP_DAYS_PER_RUN {
+        let Some(day) = next_day_to_roll(db, kept_from).await? else {
+            break;
+        };
+        roll_up_day(db, day).await?;
+        report.days_rolled_up += 1;
+    }
+    let rolled_until = start_of(rolled_until(db).await?.min(kept_from));
+    report.rows_deleted = delete_before(db, rolled_until).await?;
+    Ok(report)
+}
+
+fn start_of(day: NaiveDate) -> DateTime<Utc> {
+    day.and_time(chrono::NaiveTime::MIN).and_utc()
+}
+
+fn sql(db: &impl ConnectionTrait, text: &str, values: Vec<Value>) -> Statement {
+    let text = match db.get_database_backend() {
+        DatabaseBackend::Postgres => numbered_placeholders(text),
+        _ => text.to_owned(),
+    };
+    Statement::from_sql_and_values(db.get_database_backend(), text, values)
+}
+
+/// `?` → `$1`, `$2`, … for PostgreSQL.
+fn numbered_placeholders(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut n = 0;
+    for c in text.chars() {
+        if c == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The first day not rolled up yet.
+pub async fn rolled_until(db: &impl ConnectionTrait) -> Result<NaiveDate, DbErr> {
+    let row = db
+        .query_one_raw(sql(
+            db,
+            "SELECT rolled_until FROM proxy_tracing_rollup WHERE id = 1",
+            vec![],
+        ))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("proxy_tracing_rollup".into()))?;
+    let text: String = row.try_get("", "rolled_until")?;
+    NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+        .map_err(|_| DbErr::Custom(format!("bad roll-up mark {text:?}")))
+}
+
+/// The next day to roll up, if one before `kept_from` is due. Days before
+/// the oldest raw row are skipped in one step.
+async fn next_day_to_roll(
+    db: &DatabaseConnection,
+    kept_from: NaiveDate,
+) -> Result<Option<NaiveDate>, DbErr> {
+    let mark = rolled_until(db).await?;
+    if mark >= kept_from {
+        return Ok(None);
+    }
+    let oldest = db
+        .query_one_raw(sql(
+            db,
+            "SELECT MIN(created_at) AS oldest FROM proxy_tracing WHERE created_at >= ?",
+            vec![start_of(mark).into()],
+        ))
+        .await?
+        .and_then(|row| row.try_get::<Option<DateTime<Utc>>>("", "oldest").ok())
+        .flatten();
+    match oldest {
+        Some(t) if t.date_naive() < kept_from => Ok(Some(t.date_naive().max(mark))),
+        // Nothing to roll before the kept days: move the mark up to them.
+        _ => {
+            move_mark(db, kept_from).await?;
+            Ok(None)
+        }
+    }
+}
+
+/// Moves the mark up to `to`; false when it is there already (another
+/// instance moved it first).
+async fn move_mark(db: &impl ConnectionTrait, to: NaiveDate) -> Result<bool, DbErr> {
+    let day = |d: NaiveDate| Value::from(d.format("%Y-%m-%d").to_string());
+    let done = db
+        .execute_raw(sql(
+            db,
+            "UPDATE proxy_tracing_rollup SET rolled_until = ? WHERE id = 1 AND rolled_until < ?",
+            vec![day(to), day(to)],
+        ))
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Inserts the aggregates of `day` and moves the mark past it, in one transaction.
+async fn roll_up_day(db: &DatabaseConnection, day: NaiveDate) -> Result<(), DbErr> {
+    let next = day + chrono::Duration::days(1);
+    let txn = db.begin().await?;
+    if !move_mark(&txn, next).await? {
+        // Another instance rolled it up meanwhile.
+        return txn.rollback().await;
+    }
+    txn.execute_raw(sql(
+        &txn,
+        "INSERT INTO proxy_tracing_daily \
+         (day, client_key_id, client_key_name, provider_key_id, model, requests, errors, server_errors, tokens, cost_nanos, duration_ms) \
+         SELECT ?, client_key_id, client_key_name, provider_key_id, model, COUNT(*), \
+         CAST(COALESCE(SUM(CASE WHEN status_code >= 400 THEN 1 ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN status_code >= 500 THEN 1 ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(total_tokens), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(cost_nanos), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(duration_ms), 0) AS BIGINT) \
+         FROM proxy_tracing WHERE created_at >= ? AND created_at < ? \
+         GROUP BY client_key_id, client_key_name, provider_key_id, model",
+        vec![
+            day.format("%Y-%m-%d").to_string().into(),
+            start_of(day).into(),
+            start_of(next).into(),
+        ],
+    ))
+    .await?;
+    txn.commit().await
+}
+
+/// Deletes raw rows older than `before`, `DELETE_BATCH` at a time.
+async fn delete_before(db: &DatabaseConnection, before: DateTime<Utc>) -> Result<u64, DbErr> {
+    let mut deleted = 0;
+    loop {
+        let done = db
+            .execute_raw(sql(
+                db,
+                &format!(
+                    "DELETE FROM proxy_tracing WHERE id IN \
+                     (SELECT id FROM proxy_tracing WHERE created_at < ? LIMIT {DELETE_BATCH})"
+                ),
+                vec![before.into()],
+            ))
+            .await?;
+        deleted += done.rows_affected();
+        if done.rows_affected() < DELETE_BATCH {
+            return Ok(deleted);
+        }
+        tokio::time::sleep(DELETE_PAUSE).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_for_postgres() {
+        assert_eq!(
+            numbered_placeholders("a = ? AND b < ? LIMIT 3"),
+            "a = $1 AND b < $2 LIMIT 3"
+        );
+    }
+
+    #[test]
+    fn the_first_kept_day_counts_whole_days_back() {
+        let now = DateTime::parse_from_rfc3339("2026-03-31T23:59:00Z")
+            .expect("time")
+            .with_timezone(&Utc);
+        assert_eq!(
+            first_kept_day(30, now),
+            NaiveDate::from_ymd_opt(2026, 3, 1).expect("date")
+        );
+        assert_eq!(
+            first_kept_day(1, now),
+            now.date_naive() - chrono::Duration::days(1)
+        );
+    }
+}
