@@ -73,33 +73,36 @@ async fn charged(gateway: &TestGateway, headers: &reqwest::header::HeaderMap, q:
     }
 }
 
+/// One client: requests until refused for the quota; returns the
+/// requests admitted.
+async fn client(gateway: &TestGateway, client_key: &str, q: &Quota, started: Instant) -> i64 {
+    let mut admitted = 0;
+    for _ in 0..MAX_REQUESTS_PER_CLIENT {
+        let (status, _, body) = gateway.chat(client_key).await;
+        match status {
+            200 => admitted += 1,
+            429 => {
+                assert_eq!(body["error"]["param"], q.name, "{body}");
+                break;
+            }
+            other => panic!("unexpected {other}: {body}"),
+        }
+        assert!(
+            started.elapsed() < LOAD_DEADLINE,
+            "the load loop ran too long"
+        );
+    }
+    admitted
+}
+
 /// Sends requests from `CLIENTS` concurrent clients per instance until
 /// each is refused for the quota; returns the requests admitted.
 async fn load(gateways: &[&TestGateway], client_key: &str, q: &Quota) -> i64 {
     let started = Instant::now();
-    let client = |gateway: &TestGateway| async move {
-        let mut admitted = 0;
-        for _ in 0..MAX_REQUESTS_PER_CLIENT {
-            let (status, _, body) = gateway.chat(client_key).await;
-            match status {
-                200 => admitted += 1,
-                429 => {
-                    assert_eq!(body["error"]["param"], q.name, "{body}");
-                    break;
-                }
-                other => panic!("unexpected {other}: {body}"),
-            }
-            assert!(
-                started.elapsed() < LOAD_DEADLINE,
-                "the load loop ran too long"
-            );
-        }
-        admitted
-    };
     let clients = gateways
         .iter()
         .flat_map(|g| (0..CLIENTS).map(move |_| *g))
-        .map(client);
+        .map(|g| client(g, client_key, q, started));
     futures_util::future::join_all(clients)
         .await
         .into_iter()
