@@ -382,6 +382,7 @@ if [[ $SCENARIO == limits ]]; then
         printf 'date\t%s\n' "$(date -u '+%Y-%m-%d %H:%M:%S UTC')"
         printf 'repo_head\t%s\n' "$(git -C "$BENCH_DIR/.." rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$BENCH_DIR/.." diff --quiet HEAD 2>/dev/null || echo ' (dirty tree)')"
         printf 'background_pct_start\t%s\n' "$BG_START"
+        printf 'clk_tck\t%s\n' "$(getconf CLK_TCK)"
         printf 'elapsed_s\t%s\n' "$(($(date +%s) - START_EPOCH))"
     } >"$RAW/meta.tsv"
     for t in "${GATEWAYS[@]}"; do
