@@ -14,12 +14,15 @@
 #   BENCH_REDIS_URL  Redis for the "limits on, Redis" gateway (default redis://127.0.0.1:6379);
 #                    its keys get a prefix unique to the run and are deleted at the end. When
 #                    it does not answer, that gateway is left out (and the report says so).
+#   BENCH_SCENARIO   "all" (default) or "limits": only the two limits-on gateways (in-process vs
+#                    Redis counters), JSON at c=16 and c=64, both arms interleaved, repeated
+#                    BENCH_REPEAT times (default 3); writes bench/out/limits.md (needs Redis).
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 # the command line as run, with the settings that came from the environment
 COMMAND="$0${*:+ $*}"
-for var in MOCK_BIN AI_PROXY_BIN BENCH_STREAM_DELAY_MS BENCH_WARMUP BENCH_DURATION BENCH_WAIT_IDLE BENCH_REDIS_URL; do
+for var in MOCK_BIN AI_PROXY_BIN BENCH_STREAM_DELAY_MS BENCH_WARMUP BENCH_DURATION BENCH_WAIT_IDLE BENCH_REDIS_URL BENCH_SCENARIO BENCH_REPEAT; do
     [[ -n ${!var:-} ]] && COMMAND="$var=${!var} $COMMAND"
 done
 CACHE=/root/.cache/ai-proxy
@@ -30,6 +33,9 @@ WARMUP=${BENCH_WARMUP:-2}
 STREAM_DELAY_MS=${BENCH_STREAM_DELAY_MS:-100}
 WAIT_IDLE=${BENCH_WAIT_IDLE:-0}
 REDIS_URL_BENCH=${BENCH_REDIS_URL:-redis://127.0.0.1:6379}
+SCENARIO=${BENCH_SCENARIO:-all}
+REPEAT=${BENCH_REPEAT:-3}
+[[ $SCENARIO == all || $SCENARIO == limits ]] || { echo "BENCH_SCENARIO must be all or limits" >&2; exit 2; }
 # unique to this run, so it never touches another user's keys
 REDIS_PREFIX="aip-bench-$$-$(date +%s):"
 REDIS_USED=0
@@ -265,25 +271,31 @@ start_gateway() {
 declare -A ADDR AUTH PID ADMIN REQS
 ADDR[direct]=$MOCK_ADDR; AUTH[direct]=sk-bench; PID[direct]=$MOCK_PID
 
-log "starting nginx (worker_processes 1)"
-start_nginx nginx-1w 1
-ADDR[nginx-1w]=$NGINX_ADDR; AUTH[nginx-1w]=sk-bench; PID[nginx-1w]=$NGINX_PID
-log "starting nginx (worker_processes auto)"
-start_nginx nginx-auto auto
-ADDR[nginx-auto]=$NGINX_ADDR; AUTH[nginx-auto]=sk-bench; PID[nginx-auto]=$NGINX_PID
+GATEWAYS=()
+TARGETS=()
+if [[ $SCENARIO == all ]]; then
+    log "starting nginx (worker_processes 1)"
+    start_nginx nginx-1w 1
+    ADDR[nginx-1w]=$NGINX_ADDR; AUTH[nginx-1w]=sk-bench; PID[nginx-1w]=$NGINX_PID
+    log "starting nginx (worker_processes auto)"
+    start_nginx nginx-auto auto
+    ADDR[nginx-auto]=$NGINX_ADDR; AUTH[nginx-auto]=sk-bench; PID[nginx-auto]=$NGINX_PID
 
-log "starting gateway (AI_PROXY_PROXY_THREADS=1)"
-start_gateway gateway-1t 1
-ADDR[gateway-1t]=$GW_PROXY; AUTH[gateway-1t]=$GW_KEY; PID[gateway-1t]=$GW_PID; ADMIN[gateway-1t]=$GW_ADMIN
-log "starting gateway (AI_PROXY_PROXY_THREADS unset = default)"
-start_gateway gateway-default ""
-ADDR[gateway-default]=$GW_PROXY; AUTH[gateway-default]=$GW_KEY; PID[gateway-default]=$GW_PID; ADMIN[gateway-default]=$GW_ADMIN
+    log "starting gateway (AI_PROXY_PROXY_THREADS=1)"
+    start_gateway gateway-1t 1
+    ADDR[gateway-1t]=$GW_PROXY; AUTH[gateway-1t]=$GW_KEY; PID[gateway-1t]=$GW_PID; ADMIN[gateway-1t]=$GW_ADMIN
+    log "starting gateway (AI_PROXY_PROXY_THREADS unset = default)"
+    start_gateway gateway-default ""
+    ADDR[gateway-default]=$GW_PROXY; AUTH[gateway-default]=$GW_KEY; PID[gateway-default]=$GW_PID; ADMIN[gateway-default]=$GW_ADMIN
+    GATEWAYS=(gateway-1t gateway-default)
+    TARGETS=(direct nginx-1w gateway-1t nginx-auto gateway-default)
+fi
 
 log "starting gateway (default threads, limits on, pool of $POOL_KEYS keys, in-process counters)"
 start_gateway gateway-limits "" limits
 ADDR[gateway-limits]=$GW_PROXY; AUTH[gateway-limits]=$GW_KEY; PID[gateway-limits]=$GW_PID; ADMIN[gateway-limits]=$GW_ADMIN
-GATEWAYS=(gateway-1t gateway-default gateway-limits)
-TARGETS=(direct nginx-1w gateway-1t nginx-auto gateway-default gateway-limits)
+GATEWAYS+=(gateway-limits)
+TARGETS+=(gateway-limits)
 if redis-cli -u "$REDIS_URL_BENCH" ping 2>/dev/null | grep -q PONG; then
     log "starting gateway (default threads, limits on, pool of $POOL_KEYS keys, Redis counters under $REDIS_PREFIX)"
     REDIS_USED=1
@@ -292,6 +304,7 @@ if redis-cli -u "$REDIS_URL_BENCH" ping 2>/dev/null | grep -q PONG; then
     GATEWAYS+=(gateway-redis)
     TARGETS+=(gateway-redis)
 else
+    [[ $SCENARIO == limits ]] && die "BENCH_SCENARIO=limits needs Redis at $REDIS_URL_BENCH"
     log "Redis at $REDIS_URL_BENCH does not answer: the limits-on-Redis gateway is left out"
 fi
 for t in "${TARGETS[@]}"; do REQS[$t]=0; done
@@ -353,6 +366,32 @@ run_one() {
     printf '%s\n' "$row" >>"$RUNS"
     log "$tag: $req requests, p50 $(bench_field "$RAW/$tag.txt" p50_us) us, p99 $(bench_field "$RAW/$tag.txt" p99_us) us, cpu $((after - before)) ticks"
 }
+
+# ---------------------------------------------------------------- limits: in-process vs Redis
+# Both arms in one run, interleaved (the order swaps every round), so a noisy neighbour
+# weighs on both alike; the summary takes each arm's median over the rounds.
+if [[ $SCENARIO == limits ]]; then
+    for round in $(seq "$REPEAT"); do
+        for conc in 16 64; do
+            order=(gateway-limits gateway-redis)
+            ((round % 2 == 0)) && order=(gateway-redis gateway-limits)
+            for t in "${order[@]}"; do run_one "$t" json "$conc"; done
+        done
+    done
+    {
+        printf 'command\t%s\n' "$COMMAND"
+        printf 'date\t%s\n' "$(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+        printf 'repo_head\t%s\n' "$(git -C "$BENCH_DIR/.." rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$BENCH_DIR/.." diff --quiet HEAD 2>/dev/null || echo ' (dirty tree)')"
+        printf 'background_pct_start\t%s\n' "$BG_START"
+        printf 'clk_tck\t%s\n' "$(getconf CLK_TCK)"
+        printf 'elapsed_s\t%s\n' "$(($(date +%s) - START_EPOCH))"
+    } >"$RAW/meta.tsv"
+    for t in "${GATEWAYS[@]}"; do
+        printf 'stderr_lines.%s\t%s\n' "$t" "$(wc -l <"$RAW/$t.stderr")" >>"$RAW/meta.tsv"
+    done
+    python3 "$BENCH_DIR/lib/limits_report.py" "$RAW" "$OUT/limits.md"
+    exit 0
+fi
 
 for mode in json stream; do
     for conc in 1 64; do

@@ -12,7 +12,7 @@ use chrono::FixedOffset;
 
 use crate::admin::MIN_METRICS_TOKEN_BYTES;
 use crate::egress::{Cidr, EgressPolicy};
-use crate::limits::{FailurePolicy, parse_offset};
+use crate::limits::{FailurePolicy, LeaseConfig, parse_offset};
 use crate::plugins::{DEFAULT_KEEP_RESIDENT_BYTES, DEFAULT_MAX_PLUGIN_BYTES};
 use crate::proxy::{
     DEFAULT_JWT_LEEWAY, DEFAULT_JWT_MAX_LIFETIME, MAX_JWT_LEEWAY, MAX_JWT_MAX_LIFETIME,
@@ -101,6 +101,9 @@ pub struct Config {
     /// What limits do while Redis cannot answer (`AI_PROXY_REDIS_FAILURE`:
     /// `open` admits, `closed` refuses with 503).
     pub redis_failure: FailurePolicy,
+    /// Share of each limit an instance leases from Redis at a time, and
+    /// for how long (`AI_PROXY_QUOTA_LEASE`, `AI_PROXY_QUOTA_LEASE_MS`).
+    pub quota_lease: LeaseConfig,
     /// Where days begin for daily limits (`AI_PROXY_LIMITS_TZ`: `UTC` or
     /// an offset such as `+08:00`).
     pub limits_day_offset: FixedOffset,
@@ -331,6 +334,11 @@ impl Config {
                     });
                 }
             },
+            quota_lease: LeaseConfig::from_lookup(&get).map_err(|e| ConfigError {
+                name: e.name,
+                value: e.value,
+                reason: e.reason,
+            })?,
             limits_day_offset: {
                 let value = get("AI_PROXY_LIMITS_TZ").unwrap_or_else(|| "UTC".into());
                 parse_offset(&value).ok_or(ConfigError {

@@ -11,6 +11,7 @@ use axum::serve::ListenerExt;
 use pingora::connectors::http::Connector;
 use pingora::server::configuration::ServerConf;
 use pingora::server::{RunArgs, Server};
+use pingora::services::background::background_service;
 use pingora::services::listening::Service;
 
 use crate::admin::{self, AdminCore, ConsoleTransport, LoginThrottle, SessionSigner};
@@ -18,7 +19,9 @@ use crate::catalog::{PluginRegistry, load_catalog};
 use crate::config::Config;
 use crate::egress::Resolver;
 use crate::health::HealthService;
-use crate::limits::{CounterStore, Limiter, MemoryStore, RedisStore};
+use crate::limits::{
+    CounterStore, LeasedStore, Limiter, MemoryStore, RedisStore, ReleaseAtShutdown,
+};
 use crate::oauth::http::EgressHttp;
 use crate::oauth::{OAuthAccounts, RefreshTask};
 use crate::plugins::{BUILTIN_PLUGINS, ClientBlame, PluginCache, PluginEngine, PluginLimits};
@@ -60,6 +63,13 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     };
     let mut server = Server::new_with_opt_and_conf(None, conf);
     server.bootstrap();
+    server.add_service(background_service(
+        "leases",
+        ReleaseAtShutdown {
+            limiter: proxy_core.limiter.clone(),
+            runtime: runtime.handle().clone(),
+        },
+    ));
     let proxy = pingora::proxy::http_proxy(&server.configuration, Gateway::new(proxy_core));
     let mut proxy = Service::new("ai-proxy".into(), Edge::new(proxy, config.edge));
     match &config.tls {
@@ -297,13 +307,19 @@ async fn start_core(config: &Config, drain: Arc<Drain>) -> anyhow::Result<Arc<Pr
 /// Where precompiled plugins are kept, under the data directory.
 const PLUGIN_CACHE_DIR: &str = "plugin-cache";
 
-/// In-process counters, or Redis when `REDIS_URL` is set.
+/// In-process counters, or Redis when `REDIS_URL` is set (served from
+/// leases unless `AI_PROXY_QUOTA_LEASE=0`).
 fn build_limiter(config: &Config) -> anyhow::Result<Limiter> {
     let store: Arc<dyn CounterStore> = match &config.redis_url {
-        Some(url) => Arc::new(
-            RedisStore::new(url.expose(), &config.redis_prefix)
-                .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?,
-        ),
+        Some(url) => {
+            let redis = RedisStore::new(url.expose(), &config.redis_prefix)
+                .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?;
+            if config.quota_lease.enabled() {
+                LeasedStore::new(redis, config.quota_lease) as Arc<dyn CounterStore>
+            } else {
+                Arc::new(redis)
+            }
+        }
         None => Arc::new(MemoryStore::default()),
     };
     Ok(Limiter::new(

@@ -2,7 +2,9 @@
 //! on one PostgreSQL database and one Redis admit a client key's requests
 //! per minute exactly once between them. When Redis goes away, a gateway
 //! configured to fail closed refuses with 503 and one configured to fail
-//! open keeps serving; both recover by themselves when Redis returns.
+//! open keeps serving (each as soon as its lease of the limit, held for at
+//! most a lease time, needs Redis); both recover by themselves when Redis
+//! returns.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -137,10 +139,15 @@ async fn a_redis_outage_fails_closed_or_open_as_configured_and_recovers() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(open.chat(&open_key).await.0, 200, "fail-open keeps serving");
-    assert!(
-        open.log().contains("rate limits degraded"),
-        "the outage is logged"
-    );
+    // The open gateway may still be admitting from its lease: it meets
+    // the outage when the lease is renewed or given back, within a lease
+    // time (1 s by default).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !open.log().contains("rate limits degraded") {
+        assert!(Instant::now() < deadline, "the outage is logged");
+        assert_eq!(open.chat(&open_key).await.0, 200, "fail-open keeps serving");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     redis.restart();
     wait_for_status(&closed, &closed_key, 200).await;

@@ -66,4 +66,22 @@ pub trait CounterStore: Send + Sync {
     /// Current values of the charges' counters.
     async fn current(&self, charges: &[Charge], now: DateTime<Utc>)
     -> Result<Vec<i64>, StoreError>;
+
+    /// Whether a charge may be applied without asking the back end (from
+    /// a lease): then its success says nothing of the back end's health.
+    fn answers_locally(&self) -> bool {
+        false
+    }
+
+    /// How often [`CounterStore::sync`] should run, for a store that
+    /// keeps work for later (leases to give back, usage to push).
+    fn sync_period(&self) -> Option<std::time::Duration> {
+        None
+    }
+
+    /// Does the kept work; `all` at shutdown: gives back every lease.
+    /// `None` when nothing was asked of the store.
+    async fn sync(&self, _all: bool) -> Option<Result<(), StoreError>> {
+        None
+    }
 }

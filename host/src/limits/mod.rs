@@ -9,15 +9,21 @@
 //! reservation as it runs ([`Reservation::cover`]), and the real usage
 //! replaces it when the answer ends, so a day's token or cost quota
 //! refuses the next request once it is spent. Counters live in-process or
-//! in Redis (shared by every instance) behind [`CounterStore`]. When Redis
+//! in Redis (shared by every instance) behind [`CounterStore`]; with Redis,
+//! each instance admits from leases of every limit ([`LeasedStore`]), so
+//! most requests never wait on Redis. When Redis
 //! cannot answer, the operator's policy decides: fail open (admit, and log
 //! once) or fail closed (503); either way the limiter recovers by itself
 //! when Redis answers again.
 
 mod counter;
+mod lease;
+mod leased_store;
 mod memory;
 mod redis_store;
+mod release;
 mod reservation;
+mod sync;
 mod window;
 
 use std::sync::Arc;
@@ -26,12 +32,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use chrono::{FixedOffset, Offset, Utc};
 
 pub use counter::{Charge, CounterStore, Refused, StoreError};
+pub use lease::{LeaseConfig, LeaseConfigError};
+pub use leased_store::LeasedStore;
 pub use memory::MemoryStore;
 pub use redis_store::RedisStore;
+pub use release::ReleaseAtShutdown;
 pub use reservation::{
     GROWTH_STEP_TOKENS, RESERVED_OUTPUT_TOKENS, Reservation, estimate_tokens, prompt_tokens,
 };
 pub use window::{Window, parse_offset};
+
+use sync::observe;
 
 /// A client key's limits; `None` is unlimited.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -110,7 +121,7 @@ pub struct Limiter {
     store: Arc<dyn CounterStore>,
     day: Window,
     policy: FailurePolicy,
-    degraded: AtomicBool,
+    degraded: Arc<AtomicBool>,
 }
 
 struct Named {
@@ -142,11 +153,13 @@ impl Limiter {
         day_offset: FixedOffset,
         policy: FailurePolicy,
     ) -> Limiter {
+        let degraded = Arc::new(AtomicBool::new(false));
+        sync::start(&store, degraded.clone(), policy);
         Limiter {
             store,
             day: Window::Day(day_offset),
             policy,
-            degraded: AtomicBool::new(false),
+            degraded,
         }
     }
 
@@ -353,7 +366,9 @@ impl Limiter {
         let charges: Vec<Charge> = limited.iter().map(|c| c.charge.clone()).collect();
         match self.store.try_charge(&charges, Utc::now()).await {
             Ok(Ok(())) => {
-                self.observe(None);
+                if !self.store.answers_locally() {
+                    self.observe(None);
+                }
                 Ok(true)
             }
             Ok(Err(Refused { index, retry_after })) => {
@@ -373,19 +388,8 @@ impl Limiter {
         }
     }
 
-    /// Logs transitions between a working and a failing store, once each.
     fn observe(&self, error: Option<&StoreError>) {
-        let failing = error.is_some();
-        if self.degraded.swap(failing, Ordering::Relaxed) != failing {
-            match error {
-                Some(e) => tracing::error!(
-                    error = %e,
-                    policy = ?self.policy,
-                    "rate limits degraded: the counter store is failing"
-                ),
-                None => tracing::warn!("rate limits recovered: the counter store answers again"),
-            }
-        }
+        observe(&self.degraded, self.policy, error);
     }
 
     /// Whether the store failed on its last use.

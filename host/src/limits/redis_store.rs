@@ -46,12 +46,66 @@ end
 return {0, 0}
 ";
 
+/// Lease calls (see `lease.rs`). KEYS: counters. ARGV: per key `add, need,
+/// want, limit (-1: none), ttl`. `add` brings the counter to this
+/// instance's real usage (what it owes, minus any room it gives back; a
+/// counter never goes below 0, so a Redis that lost its data is not given
+/// back what it no longer counts); then, if every counter with a limit has
+/// `need` left, each is granted up to `want` of what is left. Returns the
+/// grants, or `{-index, ttl}` of the first counter without `need` left
+/// (nothing applied then).
+const LEASE: &str = r"
+local base = {}
+for i = 1, #KEYS do
+  local need = tonumber(ARGV[i * 5 - 3])
+  local limit = tonumber(ARGV[i * 5 - 1])
+  base[i] = math.max(tonumber(redis.call('GET', KEYS[i]) or '0') + tonumber(ARGV[i * 5 - 4]), 0)
+  if limit >= 0 and need > 0 and base[i] + need > limit then
+    return {-i, redis.call('TTL', KEYS[i])}
+  end
+end
+local grants = {}
+for i = 1, #KEYS do
+  local want = tonumber(ARGV[i * 5 - 2])
+  local limit = tonumber(ARGV[i * 5 - 1])
+  local grant = want
+  if limit >= 0 then
+    grant = math.max(0, math.min(want, limit - base[i]))
+  end
+  local change = base[i] + grant - tonumber(redis.call('GET', KEYS[i]) or '0')
+  if change ~= 0 then
+    redis.call('INCRBY', KEYS[i], change)
+    if redis.call('TTL', KEYS[i]) < 0 then
+      redis.call('EXPIRE', KEYS[i], tonumber(ARGV[i * 5]))
+    end
+  end
+  grants[i] = grant
+end
+return grants
+";
+
+/// One counter in a lease call: its Redis key (prefixed) and what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseCall {
+    pub key: String,
+    /// Brought to the counter first (owed usage, minus room given back).
+    pub add: i64,
+    /// Left under the limit for the call to succeed (0: never refused).
+    pub need: i64,
+    /// Most granted.
+    pub want: i64,
+    pub limit: Option<i64>,
+    /// Seconds the counter lives when created.
+    pub ttl: u64,
+}
+
 pub struct RedisStore {
     /// Set once the first connection is made; the manager reconnects by
     /// itself after that.
     connection: Arc<ArcSwapOption<ConnectionManager>>,
     prefix: String,
     script: redis::Script,
+    lease: redis::Script,
 }
 
 fn unavailable(e: impl std::fmt::Display) -> StoreError {
@@ -95,6 +149,7 @@ impl RedisStore {
             connection,
             prefix: prefix.to_owned(),
             script: redis::Script::new(TRY_CHARGE),
+            lease: redis::Script::new(LEASE),
         })
     }
 
@@ -112,13 +167,66 @@ impl RedisStore {
     }
 
     fn keys(&self, charges: &[Charge], now: DateTime<Utc>) -> Vec<(String, u64)> {
-        charges
-            .iter()
-            .map(|c| {
-                let (key, left) = c.key(now);
-                (format!("{}{key}", self.prefix), left)
-            })
-            .collect()
+        charges.iter().map(|c| self.counter_key(c, now)).collect()
+    }
+
+    /// The Redis key of `charge`'s counter at `now` and the seconds its
+    /// window has left.
+    pub fn counter_key(&self, charge: &Charge, now: DateTime<Utc>) -> (String, u64) {
+        let (key, left) = charge.key(now);
+        (format!("{}{key}", self.prefix), left)
+    }
+
+    /// One lease call over several counters, in one round trip: the
+    /// grants in order, or the counter that has not `need` left.
+    pub async fn lease(
+        &self,
+        calls: &[LeaseCall],
+    ) -> Result<Result<Vec<i64>, Refused>, StoreError> {
+        if calls.is_empty() {
+            return Ok(Ok(Vec::new()));
+        }
+        let mut invocation = self.lease.prepare_invoke();
+        for call in calls {
+            invocation
+                .key(&call.key)
+                .arg(call.add)
+                .arg(call.need)
+                .arg(call.want)
+                .arg(call.limit.unwrap_or(-1))
+                .arg(call.ttl + 1);
+        }
+        let mut connection = self.manager()?;
+        let answer: Vec<i64> = bounded(invocation.invoke_async(&mut connection)).await?;
+        match answer.as_slice() {
+            [index, ttl] if *index < 0 => {
+                let index = usize::try_from(-index - 1).unwrap_or(0);
+                let fallback = calls.get(index).map_or(1, |c| c.ttl);
+                Ok(Err(Refused {
+                    index,
+                    retry_after: u64::try_from(*ttl)
+                        .ok()
+                        .filter(|t| *t > 0)
+                        .unwrap_or(fallback),
+                }))
+            }
+            grants if grants.len() == calls.len() => Ok(Ok(grants.to_vec())),
+            _ => Err(StoreError("unexpected answer to the lease script".into())),
+        }
+    }
+
+    /// Adds to counters by key (pipelined INCRBY, no script: usage is
+    /// recorded even where scripts may not run).
+    pub async fn add_keys(&self, adds: &[(String, i64, u64)]) -> Result<(), StoreError> {
+        let mut pipe = redis::pipe();
+        for (key, amount, left) in adds.iter().filter(|a| a.1 != 0) {
+            pipe.incr(key, *amount)
+                .ignore()
+                .expire(key, i64::try_from(*left + 1).unwrap_or(86_401))
+                .ignore();
+        }
+        let mut connection = self.manager()?;
+        bounded(pipe.query_async::<()>(&mut connection)).await
     }
 }
 
@@ -167,17 +275,13 @@ impl CounterStore for RedisStore {
     }
 
     async fn add(&self, charges: &[Charge], now: DateTime<Utc>) -> Result<(), StoreError> {
-        let mut pipe = redis::pipe();
-        for ((key, left), charge) in self.keys(charges, now).iter().zip(charges) {
-            if charge.amount != 0 {
-                pipe.incr(key, charge.amount)
-                    .ignore()
-                    .expire(key, i64::try_from(*left + 1).unwrap_or(86_401))
-                    .ignore();
-            }
-        }
-        let mut connection = self.manager()?;
-        bounded(pipe.query_async::<()>(&mut connection)).await
+        let adds: Vec<(String, i64, u64)> = self
+            .keys(charges, now)
+            .into_iter()
+            .zip(charges)
+            .map(|((key, left), charge)| (key, charge.amount, left))
+            .collect();
+        self.add_keys(&adds).await
     }
 
     async fn current(
