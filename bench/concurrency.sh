@@ -147,7 +147,9 @@ measure() {
         # resident memory sampled every 200 ms while wrk runs; the peak is kept
         ( peak=0; while sleep 0.2; do r=$(rss_tree "$TARGET_PID"); ((r > peak)) && peak=$r; echo "$peak" >"$TMP/peak"; done ) &
         sampler=$!
-        BENCH_STREAM=1 BENCH_DELAY_MS=$PACING BENCH_AUTH=$TARGET_AUTH timeout $((DURATION + 120)) \
+        # Every target streams the same events: the gateway asks the upstream for the usage
+        # chunk on the client's behalf, so the baselines ask for it themselves.
+        BENCH_STREAM=1 BENCH_USAGE=1 BENCH_DELAY_MS=$PACING BENCH_AUTH=$TARGET_AUTH timeout $((DURATION + 120)) \
             wrk -t2 -c"$level" -d"${DURATION}s" --timeout 60s --latency -s "$LUA" \
             "http://$TARGET_ADDR/v1/chat/completions" >"$RAW/$tag.txt" 2>&1 || log "$tag: wrk rc=$?"
         kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
@@ -166,6 +168,16 @@ measure() {
             "$errors" "$(echo "$(field "$RAW/$tag.txt" mean_us) / 1000" | bc -l)" \
             "$(echo "$(field "$RAW/$tag.txt" p99_us) / 1000" | bc -l)" "$idle" "$peak" "$after" >>"$ROWS"
         log "$(tail -1 "$ROWS")"
+        if [[ $name == gateway ]]; then
+            # What the gateway answered, by status class and error class, from its own traces.
+            for class in 2xx 4xx 5xx; do
+                printf '%s %s ' "$tag" "$class"
+                curl -fsS -u "admin:$ADMIN_PW" "$GW_ADMIN/api/logs/traces?page_size=1&status_class=$class" |
+                    python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])' || echo "?"
+            done >>"$RAW/gateway-statuses.txt"
+            curl -fsS -u "admin:$ADMIN_PW" "$GW_ADMIN/api/logs/traces?page_size=5&status_class=5xx" \
+                >"$RAW/$tag.failed-traces.json" || true
+        fi
     done
 }
 

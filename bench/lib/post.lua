@@ -1,9 +1,12 @@
 -- wrk script: POST one chat completion per request and print a machine-readable summary.
 -- Environment: BENCH_STREAM=1 for an SSE request, BENCH_AUTH=<bearer token>,
--- BENCH_DELAY_MS=<ms> to have the mock pace a stream's events.
+-- BENCH_DELAY_MS=<ms> to have the mock pace a stream's events, BENCH_USAGE=1 to ask
+-- for the usage chunk at the end of a stream (as the gateway asks on every client's
+-- behalf), so that a baseline straight to the upstream streams the same events.
 local stream = os.getenv("BENCH_STREAM") == "1"
 local auth = os.getenv("BENCH_AUTH") or "sk-bench"
 local delay = os.getenv("BENCH_DELAY_MS")
+local usage = os.getenv("BENCH_USAGE") == "1"
 
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
@@ -11,7 +14,9 @@ wrk.headers["Authorization"] = "Bearer " .. auth
 if delay and delay ~= "" then
   wrk.headers["x-mock-delay-ms"] = delay
 end
-if stream then
+if stream and usage then
+  wrk.body = '{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}'
+elseif stream then
   wrk.body = '{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}'
 else
   wrk.body = '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}'

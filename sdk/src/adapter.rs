@@ -200,6 +200,10 @@ impl<P: Provider> stream_control::Guest for Adapter<P> {
 /// A state the host handed back that this SDK did not write: a host bug,
 /// never a provider's doing. The call traps, so the stream's usage is
 /// unknown and the gateway charges its estimate.
+#[allow(
+    clippy::expect_used,
+    reason = "a trap is the contract's answer to a state the plugin did not write"
+)]
 fn restored(state: &[u8]) -> StreamState {
     StreamState::restore(state)
         .expect("the gateway handed back a stream state this plugin did not write")

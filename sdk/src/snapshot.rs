@@ -23,9 +23,11 @@ impl Writer {
     }
 
     pub(crate) fn bytes(&mut self, bytes: &[u8]) {
-        let len = u32::try_from(bytes.len()).expect("state field over 4 GiB");
+        // A field cannot reach 4 GiB in a 32-bit guest; natively it is cut
+        // rather than written with a wrong length.
+        let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
         self.0.extend_from_slice(&len.to_le_bytes());
-        self.0.extend_from_slice(bytes);
+        self.0.extend_from_slice(&bytes[..len as usize]);
     }
 
     pub(crate) fn flag(&mut self, flag: bool) {

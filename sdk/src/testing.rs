@@ -22,6 +22,10 @@ pub fn assert_stream_usage<P: Provider>(stream: &[u8], expected: Option<Usage>) 
 
 /// Parses `chunks` with the state saved and restored around every chunk,
 /// as the gateway does with a plugin's `stream-state`.
+#[allow(
+    clippy::expect_used,
+    reason = "a test helper: a state this SDK cannot read back is a failed test"
+)]
 pub fn parse_saved<P: Provider>(chunks: &[&[u8]]) -> Option<Usage> {
     let mut state = Vec::new();
     for chunk in chunks {

@@ -49,15 +49,18 @@ impl PluginCalls {
     /// instance stays until [`PluginCalls::release`], so the calls after a
     /// failure in one phase fail fast.
     pub async fn instance(&mut self) -> Result<&mut PluginInstance, PluginFailure> {
-        if self.instance.is_none() {
-            let mut instance = self.plugin.instantiate(&self.request_id).await?;
-            if let Some((client, blame)) = &self.blame {
-                instance.attribute_to(*client, blame.clone());
+        let instance = match self.instance.take() {
+            Some(instance) => instance,
+            None => {
+                let mut instance = self.plugin.instantiate(&self.request_id).await?;
+                if let Some((client, blame)) = &self.blame {
+                    instance.attribute_to(*client, blame.clone());
+                }
+                self.made = self.made.saturating_add(1);
+                instance
             }
-            self.made = self.made.saturating_add(1);
-            self.instance = Some(instance);
-        }
-        Ok(self.instance.as_mut().expect("made above"))
+        };
+        Ok(self.instance.insert(instance))
     }
 
     /// Lets the instance go (its slot returns to the pool).

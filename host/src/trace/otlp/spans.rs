@@ -394,6 +394,7 @@ mod tests {
                 status: Some(500),
                 error_class: Some("server_error".into()),
                 error: Some("raw text".into()),
+                message: Some("upstream said: my prompt text".into()),
                 duration_ms: 3,
                 started_ms: 1,
             }],
