@@ -9,6 +9,10 @@ Environment:
   AI_PROXY_BASE_URL        http://HOST:PORT, without a path
   AI_PROXY_OPENAI_KEY      key for the OpenAI SDK (its tests are skipped when unset)
   AI_PROXY_ANTHROPIC_KEY   key for the Anthropic SDK (skipped when unset)
+  AI_PROXY_ANTHROPIC_BASE_URL
+                           base URL for the Anthropic SDK (default AI_PROXY_BASE_URL;
+                           a client key with several providers may reach Anthropic
+                           under a path prefix, http://HOST:PORT/anthropic)
   AI_PROXY_GEMINI_KEY      key for the google-genai SDK (skipped when unset)
   AI_PROXY_AZURE_KEY       key for the OpenAI SDK's AzureOpenAI client, in front of a
                            provider using the azure-openai plugin (skipped when unset)
@@ -25,6 +29,7 @@ import pytest
 BASE_URL = os.environ.get("AI_PROXY_BASE_URL", "").rstrip("/")
 OPENAI_KEY = os.environ.get("AI_PROXY_OPENAI_KEY")
 ANTHROPIC_KEY = os.environ.get("AI_PROXY_ANTHROPIC_KEY")
+ANTHROPIC_BASE_URL = os.environ.get("AI_PROXY_ANTHROPIC_BASE_URL", BASE_URL).rstrip("/")
 GEMINI_KEY = os.environ.get("AI_PROXY_GEMINI_KEY")
 AZURE_KEY = os.environ.get("AI_PROXY_AZURE_KEY")
 AZURE_DEPLOYMENT = os.environ.get("AI_PROXY_AZURE_DEPLOYMENT", "gpt-4o-mini")
@@ -268,7 +273,7 @@ def test_azure_chat_stream_ends_with_usage_chunk(azure_client):
 @pytest.fixture
 def anthropic_client():
     anthropic = pytest.importorskip("anthropic")
-    return anthropic.Anthropic(base_url=BASE_URL, api_key=ANTHROPIC_KEY, max_retries=0, timeout=TIMEOUT_SECS)
+    return anthropic.Anthropic(base_url=ANTHROPIC_BASE_URL, api_key=ANTHROPIC_KEY, max_retries=0, timeout=TIMEOUT_SECS)
 
 
 def assert_anthropic_usage(usage):

@@ -28,7 +28,7 @@ use super::openapi::{self, BadRequest, Forbidden, NotFound, Unauthorized};
 use super::{AdminState, ApiError, Deleted};
 use crate::plugins::EndpointClass;
 use crate::secrets::{generate_client_key, hash_client_key};
-use crate::store::entities::{client_keys, oauth_clients, providers};
+use crate::store::entities::{client_key_providers, client_keys, oauth_clients, providers};
 
 #[utoipa::path(
     get,
@@ -292,6 +292,10 @@ pub async fn delete(
     let before = snapshot(&ClientKeyView::from(row));
     oauth_clients::Entity::delete_many()
         .filter(oauth_clients::Column::ClientKeyId.eq(id))
+        .exec(&state.db)
+        .await?;
+    client_key_providers::Entity::delete_many()
+        .filter(client_key_providers::Column::ClientKeyId.eq(id))
         .exec(&state.db)
         .await?;
     client_keys::Entity::delete_by_id(id)

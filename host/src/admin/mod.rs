@@ -14,6 +14,7 @@ mod audit;
 mod auth;
 mod basic_cache;
 mod client_key_input;
+mod client_key_providers;
 mod client_keys;
 mod config_sync;
 mod console;
@@ -258,6 +259,10 @@ fn protected_routes(upload_limit: usize) -> OpenApiRouter<AdminState> {
             client_keys::delete
         ))
         .routes(routes!(key_stats::client_key_trends))
+        .routes(routes!(
+            client_key_providers::get_providers,
+            client_key_providers::put_providers
+        ))
         .routes(routes!(oauth_clients::list, oauth_clients::create))
         .routes(routes!(
             oauth_clients::get_one,

@@ -17,7 +17,7 @@ use crate::plugins::types::Price;
 use crate::scheduler::Strategy;
 use crate::secrets::{SecretBox, SecretColumn};
 use crate::store::entities::{
-    client_keys, oauth_clients, plugins, prices, provider_keys, providers,
+    client_key_providers, client_keys, oauth_clients, plugins, prices, provider_keys, providers,
 };
 
 /// Reads everything the proxy needs and compiles plugins not yet compiled.
@@ -111,13 +111,17 @@ pub async fn load_catalog(
         );
     }
     let owners = Owners::load(db).await?;
+    let mut routes: HashMap<i32, Vec<client_key_providers::Model>> = HashMap::new();
+    for r in client_key_providers::Entity::find().all(db).await? {
+        routes.entry(r.client_key_id).or_default().push(r);
+    }
     for c in client_keys::Entity::find().all(db).await? {
         let Some(hash) = decode_hash(&c.key_hash) else {
             continue;
         };
         let pool: Vec<i32> = serde_json::from_str(&c.pool).unwrap_or_default();
         let pool = owners.usable_pool(c.owner_user_id, pool, &catalog.provider_keys);
-        let key = Arc::new(ClientKey {
+        let mut key = ClientKey {
             id: c.id,
             name: c.name,
             provider_id: c.provider_id,
@@ -140,7 +144,13 @@ pub async fn load_catalog(
             quota_overrun: QuotaOverrun::parse(&c.quota_overrun).unwrap_or_default(),
             endpoint_classes: crate::catalog::parse_endpoint_classes(c.endpoint_classes.as_deref()),
             pool_state: Default::default(),
-        });
+            routes: Vec::new(),
+        };
+        if let Some(rows) = routes.remove(&c.id) {
+            let usable = |pool| owners.usable_pool(c.owner_user_id, pool, &catalog.provider_keys);
+            key.routes = super::routes::build_routes(&key, rows, usable);
+        }
+        let key = Arc::new(key);
         catalog.client_keys_by_id.insert(key.id, key.clone());
         catalog.client_keys.insert(hash, key);
     }

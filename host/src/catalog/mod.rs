@@ -10,6 +10,8 @@
 mod load;
 mod owners;
 mod registry;
+pub mod route_check;
+mod routes;
 mod upstream;
 
 use std::collections::HashMap;
@@ -21,6 +23,7 @@ use chrono::{DateTime, Utc};
 pub use load::load_catalog;
 pub use owners::Grant;
 pub use registry::PluginRegistry;
+pub use routes::{Addressed, Route, RouteError, address, pick_by_model};
 pub use upstream::{UpstreamBase, UpstreamBaseError};
 
 use crate::limits::{ClientLimits, KeyLimits, QuotaOverrun};
@@ -120,6 +123,9 @@ pub struct ClientKey {
     pub endpoint_classes: Vec<EndpointClass>,
     /// Scheduling state of the pool (lives as long as this snapshot).
     pub pool_state: PoolState,
+    /// The providers of a key that uses several, each with its pool
+    /// ([`routes`]); empty: the one provider and pool above.
+    pub routes: Vec<Route>,
 }
 
 #[cfg(test)]
@@ -139,6 +145,7 @@ impl ClientKey {
             quota_overrun: QuotaOverrun::default(),
             endpoint_classes: EndpointClass::DEFAULT_GRANT.to_vec(),
             pool_state: PoolState::default(),
+            routes: Vec::new(),
         }
     }
 }

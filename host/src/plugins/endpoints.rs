@@ -110,6 +110,20 @@ impl EndpointTable {
         EndpointTable { endpoints }
     }
 
+    /// The declared endpoints, in the plugin's order; `None` when it
+    /// declares none.
+    pub fn list(&self) -> Option<&[Endpoint]> {
+        self.endpoints.as_deref()
+    }
+
+    /// Whether an endpoint the plugin declares matches `method` on `path`
+    /// (normalised, without its query): the API shape it serves.
+    pub fn declares(&self, method: &str, path: &str) -> bool {
+        self.endpoints.iter().flatten().any(|e| {
+            (e.method == "*" || e.method.eq_ignore_ascii_case(method)) && path_matches(&e.path, path)
+        })
+    }
+
     /// Whether the plugin declared its endpoints.
     pub fn declared(&self) -> bool {
         self.endpoints.is_some()

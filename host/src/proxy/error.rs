@@ -5,6 +5,7 @@
 use bytes::Bytes;
 
 use super::path::PathError;
+use crate::catalog::RouteError;
 use crate::plugins::{EndpointClass, FailureKind, PluginFailure};
 
 /// Who caused a failure.
@@ -43,6 +44,10 @@ pub enum ProxyError {
     },
     #[error("invalid request path: {0}")]
     BadPath(#[from] PathError),
+    /// A key with several providers: the request matches none of them, or
+    /// (after a plugin changed) more than one.
+    #[error("{0}")]
+    NoRoute(#[from] RouteError),
     #[error("request body is larger than the limit of {limit} bytes")]
     BodyTooLarge { limit: usize },
     #[error("reading the request body failed")]
@@ -110,6 +115,8 @@ impl ProxyError {
             | ProxyError::ModelNotAllowed(_)
             | ProxyError::EndpointNotAllowed { .. } => 403,
             ProxyError::BadPath(_) => 400,
+            ProxyError::NoRoute(RouteError::Ambiguous { .. }) => 503,
+            ProxyError::NoRoute(_) => 403,
             ProxyError::BodyTooLarge { .. } => 413,
             ProxyError::BodyRead => 400,
             ProxyError::RateLimited { .. } | ProxyError::PluginFailuresProvoked { .. } => 429,
@@ -137,6 +144,9 @@ impl ProxyError {
             | ProxyError::ModelNotAllowed(_)
             | ProxyError::EndpointNotAllowed { .. }
             | ProxyError::BadPath(_)
+            | ProxyError::NoRoute(
+                RouteError::NoProvider { .. } | RouteError::NoProviderForModel { .. },
+            )
             | ProxyError::BodyTooLarge { .. }
             | ProxyError::BodyRead
             | ProxyError::RateLimited { .. }
@@ -147,6 +157,7 @@ impl ProxyError {
             | ProxyError::NoUsableKey { .. }
             | ProxyError::LimiterUnavailable
             | ProxyError::Overloaded
+            | ProxyError::NoRoute(RouteError::Ambiguous { .. })
             | ProxyError::EgressDenied(_) => Fault::Gateway,
             ProxyError::UpstreamUnreachable(_)
             | ProxyError::UpstreamTimeout
@@ -180,6 +191,7 @@ impl ProxyError {
             ProxyError::ModelNotAllowed(_) => "model_not_allowed",
             ProxyError::EndpointNotAllowed { .. } => "endpoint_not_allowed",
             ProxyError::BadPath(_) => "invalid_path",
+            ProxyError::NoRoute(e) => e.code(),
             ProxyError::BodyTooLarge { .. } => "request_too_large",
             ProxyError::BodyRead => "request_body_unreadable",
             ProxyError::ProviderUnavailable(..) => "provider_unavailable",
@@ -271,6 +283,24 @@ mod tests {
             kind: FailureKind::Refused("bad json".into()),
         };
         assert_eq!(ProxyError::Plugin(refused).status(), 400);
+    }
+
+    #[test]
+    fn a_request_none_of_the_keys_providers_serves_is_a_403_naming_the_path() {
+        let e = ProxyError::NoRoute(RouteError::NoProvider {
+            method: "POST".into(),
+            path: "/v1/messages".into(),
+        });
+        assert_eq!((e.status(), e.fault()), (403, Fault::Client));
+        let body: serde_json::Value = serde_json::from_slice(&e.body()).expect("json");
+        assert_eq!(body["error"]["code"], "no_provider_for_request");
+        assert!(body["error"]["message"].as_str().unwrap_or_default().contains("POST /v1/messages"));
+        let ambiguous = ProxyError::NoRoute(RouteError::Ambiguous {
+            method: "GET".into(),
+            path: "/v1/models".into(),
+            providers: "a, b".into(),
+        });
+        assert_eq!((ambiguous.status(), ambiguous.fault()), (503, Fault::Gateway));
     }
 
     #[test]

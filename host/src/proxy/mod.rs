@@ -25,6 +25,7 @@ mod pipeline;
 mod quota_cut;
 mod quota_hold;
 mod request;
+mod route;
 mod stream_batch;
 mod summary;
 mod token_time;

@@ -19,7 +19,8 @@ use super::forward::{ErrorAnswer, Forwarded, Interruption, Outbound, relay, rela
 use super::meter::Metered;
 use super::path::{normalise, path_only};
 use super::quota_hold;
-use super::request::{plugin_head, read_body};
+use super::request::{read_body, request_path};
+use super::route::{self, Target};
 use super::upstream_message::upstream_message;
 use crate::catalog::{Catalog, ClientKey, Provider, ProviderKey};
 use crate::egress::EgressError;
@@ -45,42 +46,19 @@ pub async fn serve(
     ctx.trace.client_key_id = Some(client.id);
     ctx.trace.client_key_name = Some(client.name.clone());
 
-    let provider = catalog
-        .providers
-        .get(&client.provider_id)
-        .cloned()
-        .ok_or_else(|| {
-            ProxyError::ProviderUnavailable(format!("#{}", client.provider_id), "it does not exist")
-        })?;
-    ctx.trace.provider_id = Some(provider.id);
-    ctx.trace.provider_name = Some(provider.name.clone());
-    if !provider.enabled {
-        return Err(ProxyError::ProviderUnavailable(
-            provider.name.clone(),
-            "it is disabled",
-        ));
-    }
-    let plugin = provider.plugin.clone().ok_or_else(|| {
-        ProxyError::ProviderUnavailable(provider.name.clone(), "its plugin is not loaded")
-    })?;
-    ctx.trace.plugin_name = Some(plugin.name.clone());
-    ctx.trace.plugin_version = Some(plugin.version.clone());
-
-    // Only the endpoints of the classes the key was granted, whatever the
-    // path's spelling; nothing else reaches the upstream.
-    let mut head = plugin_head(session.req_header(), provider.allow_billing_headers);
-    head.path = normalise(&head.path)?;
-    ctx.trace.path = path_only(&head.path).to_owned();
-    let class = plugin
-        .endpoints
-        .class_of(&head.method, path_only(&head.path));
-    if !client.grants(class) {
-        return Err(ProxyError::EndpointNotAllowed {
-            class,
-            method: head.method.clone(),
-            path: path_only(&head.path).to_owned(),
-        });
-    }
+    // Which of the key's providers: its only one, or the one the request
+    // addresses (path prefix, API shape, model).
+    let requested = normalise(&request_path(session.req_header()))?;
+    ctx.trace.path = path_only(&requested).to_owned();
+    let method = session.req_header().method.as_str().to_owned();
+    let routed = route::by_address(&catalog, &client, &method, &requested)?;
+    let mut target = Target::open(
+        &catalog,
+        routed.client.clone(),
+        session.req_header(),
+        &routed.path,
+        ctx,
+    )?;
     if let Some(wait) = core.blame.refused(client.id) {
         return Err(ProxyError::PluginFailuresProvoked {
             retry_after: wait.as_secs().max(1),
@@ -89,11 +67,28 @@ pub async fn serve(
     let body = read_body(session, core.max_body_bytes).await?;
     // Limits first: nothing the client sends costs plugin work before its
     // key's limits admit it. Given back if the request ends early.
-    let reservation = quota_hold::admit(&core.limiter, &client, body.len()).await?;
-    let mut calls = PluginCalls::new(plugin.clone(), &ctx.request_id);
+    let reservation = quota_hold::admit(&core.limiter, &target.client, body.len()).await?;
+    let mut calls = PluginCalls::new(target.plugin.clone(), &ctx.request_id);
     // What this request's bytes make the plugin do is charged to its client.
     calls.attribute_to(client.id, core.blame.clone());
-    let facts = calls.instance().await?.inspect(&head, &body).await?;
+    let mut facts = calls.instance().await?.inspect(&target.head, &body).await?;
+    if let Some(candidates) = &routed.by_model {
+        // Several of the key's providers serve the path: the model picks.
+        let model = facts.model.as_deref();
+        let chosen = route::by_model(&catalog, &client, candidates, model, &method, &requested)?;
+        if chosen.provider_id != target.provider.id {
+            target = Target::open(&catalog, chosen, session.req_header(), &routed.path, ctx)?;
+            calls = PluginCalls::new(target.plugin.clone(), &ctx.request_id);
+            calls.attribute_to(client.id, core.blame.clone());
+            facts = calls.instance().await?.inspect(&target.head, &body).await?;
+        }
+    }
+    let Target {
+        client,
+        provider,
+        plugin,
+        head,
+    } = target;
     ctx.trace.model = facts.model.clone();
     ctx.trace.is_stream = facts.stream;
     if !client.allows_model(facts.model.as_deref()) {

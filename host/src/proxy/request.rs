@@ -126,6 +126,12 @@ pub fn plugin_head(req: &RequestHeader, keep_billing: bool) -> RequestHead {
     }
 }
 
+/// The request's path and query as the plugin gets it (`key=` removed),
+/// not yet normalised.
+pub fn request_path(req: &RequestHeader) -> String {
+    path_without_key(&req.uri)
+}
+
 fn path_without_key(uri: &http::Uri) -> String {
     let path = uri.path();
     match uri.query() {

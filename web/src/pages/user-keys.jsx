@@ -2,7 +2,7 @@
 // SDK snippets and a test request), edit pool and strategy, limits,
 // allowed models, expiry and state, revoke, trends with cost and limit
 // use; and the OAuth clients that mint tokens for them.
-import { LineChart, Pencil, Plus, Trash2 } from "lucide-react";
+import { LineChart, Network, Pencil, Plus, Trash2 } from "lucide-react";
 import { useState } from "react";
 import { PageIntro } from "../components/layout.jsx";
 import { Badge } from "../components/ui/badge.jsx";
@@ -22,6 +22,7 @@ import { CLIENT_LIMITS, STRATEGIES, describeLimits, limitsFromForm, strategyLabe
 import { LimitFields } from "../components/limit-fields.jsx";
 import { OAuthClients } from "./oauth-clients.jsx";
 import { CreatedKeyDialog } from "./created-key.jsx";
+import { KeyProvidersDialog } from "./key-providers.jsx";
 import { ClientTrendsDialog } from "./key-trends.jsx";
 import { useApi } from "../lib/use-api.js";
 import { cn } from "../lib/cn.js";
@@ -164,6 +165,7 @@ export function UserKeysPage({ user }) {
   const [created, setCreated] = useState(null);
   const [revoking, setRevoking] = useState(null);
   const [trends, setTrends] = useState(null);
+  const [routing, setRouting] = useState(null);
   const providerName = (id) => providers.data?.find((p) => p.id === id)?.name ?? `#${id}`;
   const upstreamName = (id) => upstream.data?.find((k) => k.id === id)?.name ?? `#${id}`;
 
@@ -285,6 +287,11 @@ export function UserKeysPage({ user }) {
                       <Button variant="ghost" size="icon" aria-label={`Charts of ${k.name}`} onClick={() => setTrends(k)}>
                         <LineChart />
                       </Button>
+                      {admin ? (
+                        <Button variant="ghost" size="icon" aria-label={`Providers of ${k.name}`} onClick={() => setRouting(k)}>
+                          <Network />
+                        </Button>
+                      ) : null}
                       <Button variant="ghost" size="icon" aria-label={`Edit ${k.name}`} onClick={() => setEditing(k)}>
                         <Pencil />
                       </Button>
@@ -330,6 +337,15 @@ export function UserKeysPage({ user }) {
         Applications using this key get 401 from the next request on. This cannot be undone; its traces stay in the logs.
       </ConfirmDialog>
       <ClientTrendsDialog keyRow={trends} onClose={() => setTrends(null)} />
+      <KeyProvidersDialog
+        keyRow={routing}
+        providers={providers.data ?? []}
+        upstreamKeys={upstream.data}
+        onClose={(saved) => {
+          setRouting(null);
+          if (saved) keys.reload();
+        }}
+      />
       <OAuthClients clientKeys={keys.data ?? []} />
     </>
   );

@@ -1,6 +1,7 @@
 //! SeaORM entities, one file per table (schema in the `migration` crate).
 
 pub mod audit_log;
+pub mod client_key_providers;
 pub mod client_keys;
 pub mod config_version;
 pub mod oauth_clients;
