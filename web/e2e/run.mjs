@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { ADMIN_PASSWORD, adminCall, killAll, startGateway, startMock, startOAuthServer, withTimeout } from "./harness.mjs";
 import { accessibilitySteps, snippetSteps, upstreamKeySteps } from "./bad-day.mjs";
+import { keyProviderSteps } from "./key-providers.mjs";
 
 const web = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const repo = resolve(web, "..");
@@ -453,6 +454,7 @@ try {
   const bad = { step, page, browser, gateway, expect, until, go, shot, adminCall, repo, clientKey: () => clientKey };
   await snippetSteps(bad);
   await upstreamKeySteps(bad);
+  await keyProviderSteps(bad);
 
   await step("an OAuth client is created, its secret shown once, and it gets a token until switched off", async () => {
     await go(page, "/user-keys", "Client Keys");
