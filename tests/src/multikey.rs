@@ -117,7 +117,9 @@ pub async fn put_routes(gw: &TestGateway, key_id: i64, routes: Value) -> (u16, V
 /// The provider whose upstream secret `request` carries, if any.
 pub fn reached(request: &RecordedRequest) -> Option<&'static str> {
     let credential = [
-        request.header("authorization").map(|v| v.trim_start_matches("Bearer ")),
+        request
+            .header("authorization")
+            .map(|v| v.trim_start_matches("Bearer ")),
         request.header("x-api-key"),
         request.header("x-goog-api-key"),
     ];

@@ -68,7 +68,10 @@ async fn reaches(
     let last = requests.last().unwrap();
     let upstream = reached(last).unwrap_or("nobody").to_owned();
     let trace = gw.trace_by_request_id(&id).await;
-    let traced = trace["provider_name"].as_str().unwrap_or_default().to_owned();
+    let traced = trace["provider_name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     (upstream, traced, last.path_and_query.clone())
 }
 
@@ -91,11 +94,24 @@ async fn one_key_reaches_each_provider_by_shape_path_prefix_and_model_prefix() {
     ]);
     let (status, stored) = put_routes(&gw, id, routes).await;
     assert_eq!(status, 200, "{stored}");
-    assert_eq!(stored["providers"][3]["path_prefix"], "deepseek", "stored as one segment");
+    assert_eq!(
+        stored["providers"][3]["path_prefix"], "deepseek",
+        "stored as one segment"
+    );
 
     let cases = [
-        ("/v1/chat/completions", chat("gpt-4o-mini"), "openai", "/v1/chat/completions"),
-        ("/v1/messages", message("claude-sonnet-4-6"), "anthropic", "/v1/messages"),
+        (
+            "/v1/chat/completions",
+            chat("gpt-4o-mini"),
+            "openai",
+            "/v1/chat/completions",
+        ),
+        (
+            "/v1/messages",
+            message("claude-sonnet-4-6"),
+            "anthropic",
+            "/v1/messages",
+        ),
         (GEMINI_PATH, gemini(), "gemini", GEMINI_PATH),
         (
             "/deepseek/v1/chat/completions",
@@ -106,9 +122,18 @@ async fn one_key_reaches_each_provider_by_shape_path_prefix_and_model_prefix() {
     ];
     for (path, body, provider, upstream_path) in cases {
         let (upstream, traced, sent) = reaches(&gw, &mock, &key, path, body).await;
-        assert_eq!(upstream, provider, "{path} reached the provider's upstream key");
-        assert_eq!(traced, provider, "{path}: the trace names the provider used");
-        assert!(sent.starts_with(upstream_path), "{path} went upstream as {sent}");
+        assert_eq!(
+            upstream, provider,
+            "{path} reached the provider's upstream key"
+        );
+        assert_eq!(
+            traced, provider,
+            "{path}: the trace names the provider used"
+        );
+        assert!(
+            sent.starts_with(upstream_path),
+            "{path} went upstream as {sent}"
+        );
     }
     // A single-provider key made the old way still works unchanged.
     let (_, single) = p.client_key(&gw, "single", "openai").await;
@@ -134,7 +159,11 @@ async fn model_prefixes_pick_among_providers_of_one_shape() {
     ] {
         let path = "/v1/chat/completions";
         let (upstream, traced, _) = reaches(&gw, &mock, &key, path, chat(model)).await;
-        assert_eq!((upstream.as_str(), traced.as_str()), (provider, provider), "{model}");
+        assert_eq!(
+            (upstream.as_str(), traced.as_str()),
+            (provider, provider),
+            "{model}"
+        );
     }
     // With rules on both sides, a model neither claims is refused, not guessed.
     let routes = json!([
@@ -155,7 +184,10 @@ async fn model_prefixes_pick_among_providers_of_one_shape() {
 async fn ambiguous_providers_are_refused_at_configuration_naming_the_conflict() {
     let (gw, _mock, p) = start().await;
     let (id, _) = p.client_key(&gw, "amb", "openai").await;
-    let good = json!([p.route("openai", json!({})), p.route("gemini", json!({"model_prefixes": ["gemini-"]}))]);
+    let good = json!([
+        p.route("openai", json!({})),
+        p.route("gemini", json!({"model_prefixes": ["gemini-"]}))
+    ]);
     assert_eq!(put_routes(&gw, id, good).await.0, 200);
 
     let refusals = [
@@ -164,7 +196,10 @@ async fn ambiguous_providers_are_refused_at_configuration_naming_the_conflict() 
             vec!["openai", "deepseek", "POST /v1/chat/completions"],
         ),
         (
-            json!([p.route("openai", json!({})), p.route("anthropic", json!({}))]),
+            json!([
+                p.route("openai", json!({})),
+                p.route("anthropic", json!({}))
+            ]),
             vec!["openai", "anthropic", "GET /v1/models"],
         ),
         (
@@ -175,7 +210,10 @@ async fn ambiguous_providers_are_refused_at_configuration_naming_the_conflict() 
             vec!["gpt-", "gpt-4", "openai", "deepseek"],
         ),
         (
-            json!([p.route("openai", json!({})), p.route("deepseek", json!({"path_prefix": "v1"}))]),
+            json!([
+                p.route("openai", json!({})),
+                p.route("deepseek", json!({"path_prefix": "v1"}))
+            ]),
             vec!["'v1'", "deepseek"],
         ),
         (
@@ -197,7 +235,11 @@ async fn ambiguous_providers_are_refused_at_configuration_naming_the_conflict() 
     }
     // Refused changes changed nothing.
     let (_, stored) = gw
-        .admin(Method::GET, &format!("/api/user-service/keys/{id}/providers"), None)
+        .admin(
+            Method::GET,
+            &format!("/api/user-service/keys/{id}/providers"),
+            None,
+        )
         .await;
     let providers = stored["providers"].as_array().unwrap();
     assert_eq!(providers.len(), 2, "{stored}");
@@ -214,7 +256,10 @@ async fn ambiguous_providers_are_refused_at_configuration_naming_the_conflict() 
 async fn a_request_no_provider_of_the_key_serves_is_refused_before_any_upstream() {
     let (gw, mock, p) = start().await;
     let (id, key) = p.client_key(&gw, "two", "openai").await;
-    let routes = json!([p.route("openai", json!({})), p.route("anthropic", json!({"model_prefixes": ["claude-"]}))]);
+    let routes = json!([
+        p.route("openai", json!({})),
+        p.route("anthropic", json!({"model_prefixes": ["claude-"]}))
+    ]);
     assert_eq!(put_routes(&gw, id, routes).await.0, 200);
     for path in [GEMINI_PATH, "/deepseek/v1/chat/completions", "/v1/unknown"] {
         let (status, body, id) = send(&gw, &key, path, gemini()).await;
@@ -233,10 +278,16 @@ async fn a_hostile_key_cannot_reach_a_provider_it_was_not_given() {
     // The victim's key uses gemini and deepseek; the attacker's only openai
     // and anthropic, with deepseek's path prefix taken by nobody.
     let (victim_id, _) = p.client_key(&gw, "victim", "gemini").await;
-    let victim = json!([p.route("gemini", json!({})), p.route("deepseek", json!({"path_prefix": "deepseek"}))]);
+    let victim = json!([
+        p.route("gemini", json!({})),
+        p.route("deepseek", json!({"path_prefix": "deepseek"}))
+    ]);
     assert_eq!(put_routes(&gw, victim_id, victim).await.0, 200);
     let (id, key) = p.client_key(&gw, "attacker", "openai").await;
-    let routes = json!([p.route("openai", json!({})), p.route("anthropic", json!({"model_prefixes": ["claude-"]}))]);
+    let routes = json!([
+        p.route("openai", json!({})),
+        p.route("anthropic", json!({"model_prefixes": ["claude-"]}))
+    ]);
     assert_eq!(put_routes(&gw, id, routes).await.0, 200);
 
     let attempts = [
@@ -289,7 +340,10 @@ async fn the_keys_limits_hold_across_all_its_providers() {
     let (b, _, _) = send(&gw, &key, "/v1/messages", message("claude-sonnet-4-6")).await;
     let (c, body, _) = send(&gw, &key, GEMINI_PATH, gemini()).await;
     assert_eq!((a, b), (200, 200));
-    assert_eq!(c, 429, "the third request of the minute, on a third provider: {body}");
+    assert_eq!(
+        c, 429,
+        "the third request of the minute, on a third provider: {body}"
+    );
     assert_eq!(body["error"]["param"], "requests_per_minute", "{body}");
     assert_eq!(mock.requests().len(), 2);
 }

@@ -40,7 +40,10 @@ async fn official_python_sdks_share_one_client_key_across_three_providers() {
             // The AzureOpenAI cases need the azure-openai plugin loaded: azure_e2e runs them.
             .args(["-q", "-rs", "-k", "not azure"])
             .env("AI_PROXY_BASE_URL", &proxy_url)
-            .env("AI_PROXY_ANTHROPIC_BASE_URL", format!("{proxy_url}/anthropic"))
+            .env(
+                "AI_PROXY_ANTHROPIC_BASE_URL",
+                format!("{proxy_url}/anthropic"),
+            )
             .env("AI_PROXY_OPENAI_KEY", &key)
             .env("AI_PROXY_ANTHROPIC_KEY", &key)
             .env("AI_PROXY_GEMINI_KEY", &key)
@@ -57,7 +60,10 @@ async fn official_python_sdks_share_one_client_key_across_three_providers() {
         output.status.success(),
         "Python SDK suite failed with one key:\n{stdout}\n{stderr}"
     );
-    assert!(!stdout.contains("skipped"), "no SDK test may be skipped:\n{stdout}");
+    assert!(
+        !stdout.contains("skipped"),
+        "no SDK test may be skipped:\n{stdout}"
+    );
 
     // Each SDK's requests reached its own provider's upstream key, and only it.
     let mut by_provider: BTreeMap<&str, usize> = BTreeMap::new();
@@ -83,7 +89,10 @@ async fn official_python_sdks_share_one_client_key_across_three_providers() {
     }
     for provider in ["openai", "anthropic", "gemini"] {
         let count = by_provider.get(provider).copied().unwrap_or(0);
-        assert!(count >= 3, "{provider}: only {count} requests: {by_provider:?}");
+        assert!(
+            count >= 3,
+            "{provider}: only {count} requests: {by_provider:?}"
+        );
     }
     let upstream_calls = mock.requests().len();
     let traces = gw.traces(upstream_calls).await;
@@ -97,6 +106,9 @@ async fn official_python_sdks_share_one_client_key_across_three_providers() {
                     && t["cost_nanos"].as_u64().is_some_and(|c| c > 0)
             })
             .count();
-        assert!(costed >= 2, "{provider}: only {costed} costed traces of the one key");
+        assert!(
+            costed >= 2,
+            "{provider}: only {costed} costed traces of the one key"
+        );
     }
 }

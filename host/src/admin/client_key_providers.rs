@@ -121,7 +121,16 @@ pub async fn put_providers(
     let after = stored(&state, id).await?;
     let resource = "client_key_providers";
     let id_text = Some(id.to_string());
-    audit(&state, &caller, "update", resource, id_text, before, snapshot(&after)).await;
+    audit(
+        &state,
+        &caller,
+        "update",
+        resource,
+        id_text,
+        before,
+        snapshot(&after),
+    )
+    .await;
     Ok(Json(after))
 }
 
@@ -199,7 +208,10 @@ pub fn path_prefix(raw: &str) -> Result<String, ApiError> {
         && segment
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
-        && segment.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric());
+        && segment
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric());
     if valid {
         Ok(segment.to_owned())
     } else {
@@ -220,7 +232,10 @@ async fn check_unambiguous(state: &AdminState, routes: &[KeyProvider]) -> Result
     let names: Vec<String> = routes
         .iter()
         .zip(&providers)
-        .map(|(r, p)| p.as_ref().map_or_else(|| format!("#{}", r.provider_id), |p| p.name.clone()))
+        .map(|(r, p)| {
+            p.as_ref()
+                .map_or_else(|| format!("#{}", r.provider_id), |p| p.name.clone())
+        })
         .collect();
     let specs: Vec<RouteSpec<'_>> = routes
         .iter()
@@ -269,7 +284,8 @@ async fn save(
     if let Some(first) = routes.first() {
         let mut row: client_keys::ActiveModel = key.into();
         row.provider_id = Set(first.provider_id);
-        row.pool = Set(serde_json::to_string(&first.provider_key_ids).unwrap_or_else(|_| "[]".into()));
+        row.pool =
+            Set(serde_json::to_string(&first.provider_key_ids).unwrap_or_else(|_| "[]".into()));
         row.updated_at = Set(Utc::now());
         row.update(&txn).await?;
     }
@@ -284,7 +300,10 @@ mod tests {
     #[test]
     fn a_path_prefix_is_one_lower_case_segment_up_to_its_limit() {
         assert_eq!(path_prefix("/deepseek/").ok().as_deref(), Some("deepseek"));
-        assert_eq!(path_prefix("azure-eu.2").ok().as_deref(), Some("azure-eu.2"));
+        assert_eq!(
+            path_prefix("azure-eu.2").ok().as_deref(),
+            Some("azure-eu.2")
+        );
         let longest = "a".repeat(MAX_PATH_PREFIX_CHARS);
         assert_eq!(path_prefix(&longest).ok(), Some(longest.clone()));
         assert!(path_prefix(&format!("{longest}a")).is_err());

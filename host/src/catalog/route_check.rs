@@ -125,7 +125,11 @@ fn check_pair(a: &RouteSpec<'_>, b: &RouteSpec<'_>) -> Result<(), RouteConflict>
         && no_models
         && let Some((ea, eb)) = first_overlap(a.endpoints, b.endpoints)
     {
-        let method = if ea.method == "*" { &eb.method } else { &ea.method };
+        let method = if ea.method == "*" {
+            &eb.method
+        } else {
+            &ea.method
+        };
         return Err(RouteConflict::SharedShape {
             a: a.provider.to_owned(),
             b: b.provider.to_owned(),
@@ -167,7 +171,9 @@ fn first_overlap<'a>(
     let (a, b) = (a.unwrap_or_default(), b.unwrap_or_default());
     a.iter().find_map(|ea| {
         b.iter()
-            .find(|eb| methods_overlap(&ea.method, &eb.method) && paths_may_overlap(&ea.path, &eb.path))
+            .find(|eb| {
+                methods_overlap(&ea.method, &eb.method) && paths_may_overlap(&ea.path, &eb.path)
+            })
             .map(|eb| (ea, eb))
     })
 }
@@ -265,14 +271,26 @@ mod tests {
     #[test]
     fn providers_of_distinct_shapes_are_accepted() {
         let (o, g) = (openai(), gemini());
-        assert_eq!(check(&[spec("openai", None, &[], &o), spec("gemini", None, &[], &g)]), Ok(()));
+        assert_eq!(
+            check(&[spec("openai", None, &[], &o), spec("gemini", None, &[], &g)]),
+            Ok(())
+        );
     }
 
     #[test]
     fn two_providers_serving_one_path_without_rules_are_refused_naming_it() {
         let (o, a) = (openai(), anthropic());
-        let refused = check(&[spec("openai", None, &[], &o), spec("anthropic", None, &[], &a)]);
-        let Err(RouteConflict::SharedShape { a: x, b: y, method, path }) = refused else {
+        let refused = check(&[
+            spec("openai", None, &[], &o),
+            spec("anthropic", None, &[], &a),
+        ]);
+        let Err(RouteConflict::SharedShape {
+            a: x,
+            b: y,
+            method,
+            path,
+        }) = refused
+        else {
             panic!("{refused:?}");
         };
         assert_eq!((x.as_str(), y.as_str()), ("openai", "anthropic"));
@@ -284,11 +302,17 @@ mod tests {
         let (o, d) = (openai(), openai());
         let models = vec!["deepseek-".to_owned()];
         assert_eq!(
-            check(&[spec("openai", None, &[], &o), spec("deepseek", Some("deepseek"), &[], &d)]),
+            check(&[
+                spec("openai", None, &[], &o),
+                spec("deepseek", Some("deepseek"), &[], &d)
+            ]),
             Ok(())
         );
         assert_eq!(
-            check(&[spec("openai", None, &[], &o), spec("deepseek", None, &models, &d)]),
+            check(&[
+                spec("openai", None, &[], &o),
+                spec("deepseek", None, &models, &d)
+            ]),
             Ok(())
         );
     }
@@ -298,16 +322,25 @@ mod tests {
         let (o, d) = (openai(), openai());
         let (a, b) = (vec!["gpt-".to_owned()], vec!["gpt-4".to_owned()]);
         let refused = check(&[spec("openai", None, &a, &o), spec("deepseek", None, &b, &d)]);
-        assert!(matches!(refused, Err(RouteConflict::ModelPrefixes(..))), "{refused:?}");
+        assert!(
+            matches!(refused, Err(RouteConflict::ModelPrefixes(..))),
+            "{refused:?}"
+        );
     }
 
     #[test]
     fn path_prefixes_must_differ_and_not_hide_a_declared_path() {
         let (o, d) = (openai(), openai());
         let same = check(&[spec("a", Some("x"), &[], &o), spec("b", Some("x"), &[], &d)]);
-        assert!(matches!(same, Err(RouteConflict::DuplicatePrefix(..))), "{same:?}");
+        assert!(
+            matches!(same, Err(RouteConflict::DuplicatePrefix(..))),
+            "{same:?}"
+        );
         let hides = check(&[spec("a", None, &[], &o), spec("b", Some("v1"), &[], &d)]);
-        assert!(matches!(hides, Err(RouteConflict::PrefixShadows { .. })), "{hides:?}");
+        assert!(
+            matches!(hides, Err(RouteConflict::PrefixShadows { .. })),
+            "{hides:?}"
+        );
     }
 
     #[test]
@@ -332,13 +365,21 @@ mod tests {
             .map(|i| spec(&names[i], Some(prefixes[i].as_str()), &[], &e))
             .collect();
         assert_eq!(check(&specs), Ok(()));
-        specs.push(spec(&names[MAX_ROUTES], Some(prefixes[MAX_ROUTES].as_str()), &[], &e));
+        specs.push(spec(
+            &names[MAX_ROUTES],
+            Some(prefixes[MAX_ROUTES].as_str()),
+            &[],
+            &e,
+        ));
         assert_eq!(check(&specs), Err(RouteConflict::TooMany));
     }
 
     #[test]
     fn pattern_overlap_never_misses() {
-        assert!(paths_may_overlap("/v1/models/*", "/v1/models/*:generateContent"));
+        assert!(paths_may_overlap(
+            "/v1/models/*",
+            "/v1/models/*:generateContent"
+        ));
         assert!(paths_may_overlap("/v1/files/**", "/v1/files"));
         assert!(paths_may_overlap("/v1/files/**", "/v1/files/a/b"));
         assert!(!paths_may_overlap("/v1/models", "/v1/messages"));

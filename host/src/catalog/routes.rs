@@ -42,7 +42,11 @@ pub struct Route {
 impl Route {
     /// Whether one of this route's model prefixes starts `model`.
     pub fn claims_model(&self, model: Option<&str>) -> bool {
-        model.is_some_and(|m| self.model_prefixes.iter().any(|p| m.starts_with(p.as_str())))
+        model.is_some_and(|m| {
+            self.model_prefixes
+                .iter()
+                .any(|p| m.starts_with(p.as_str()))
+        })
     }
 }
 
@@ -152,7 +156,10 @@ pub fn pick_by_model<'a>(
             .join(", ")
     };
     let path = path_part(path).to_owned();
-    let claimed: Vec<&&Route> = candidates.iter().filter(|r| r.claims_model(model)).collect();
+    let claimed: Vec<&&Route> = candidates
+        .iter()
+        .filter(|r| r.claims_model(model))
+        .collect();
     let pool: Vec<&&Route> = if claimed.is_empty() {
         candidates
             .iter()
@@ -279,7 +286,12 @@ mod tests {
         let routes = [route(1, None, &[]), route(2, None, &["claude-"])];
         assert_eq!(one(&routes, "/v1/messages").0, 2);
         assert_eq!(one(&routes, "/v1/chat/completions?x=1").0, 1);
-        let refused = address(&routes, "POST", "/v1beta/models/g:generateContent", declares);
+        let refused = address(
+            &routes,
+            "POST",
+            "/v1beta/models/g:generateContent",
+            declares,
+        );
         assert!(matches!(refused, Err(RouteError::NoProvider { .. })));
     }
 
@@ -337,7 +349,10 @@ mod tests {
             Err(RouteError::Ambiguous { .. })
         ));
         let refused = pick(&none, Some("claude-3"));
-        assert!(matches!(refused, Err(RouteError::NoProviderForModel { .. })));
+        assert!(matches!(
+            refused,
+            Err(RouteError::NoProviderForModel { .. })
+        ));
         assert_eq!(pick(&none, Some("gpt-4o")), Ok(1));
     }
 }

@@ -120,7 +120,8 @@ impl EndpointTable {
     /// (normalised, without its query): the API shape it serves.
     pub fn declares(&self, method: &str, path: &str) -> bool {
         self.endpoints.iter().flatten().any(|e| {
-            (e.method == "*" || e.method.eq_ignore_ascii_case(method)) && path_matches(&e.path, path)
+            (e.method == "*" || e.method.eq_ignore_ascii_case(method))
+                && path_matches(&e.path, path)
         })
     }
 

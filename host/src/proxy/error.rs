@@ -294,13 +294,21 @@ mod tests {
         assert_eq!((e.status(), e.fault()), (403, Fault::Client));
         let body: serde_json::Value = serde_json::from_slice(&e.body()).expect("json");
         assert_eq!(body["error"]["code"], "no_provider_for_request");
-        assert!(body["error"]["message"].as_str().unwrap_or_default().contains("POST /v1/messages"));
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("POST /v1/messages")
+        );
         let ambiguous = ProxyError::NoRoute(RouteError::Ambiguous {
             method: "GET".into(),
             path: "/v1/models".into(),
             providers: "a, b".into(),
         });
-        assert_eq!((ambiguous.status(), ambiguous.fault()), (503, Fault::Gateway));
+        assert_eq!(
+            (ambiguous.status(), ambiguous.fault()),
+            (503, Fault::Gateway)
+        );
     }
 
     #[test]
