@@ -20,7 +20,7 @@ export async function keyProviderSteps(t) {
       await dialog.getByRole("button", { name: "Add a provider" }).click();
       const rows = dialog.getByTestId("key-provider-row");
       await until(async () => (await rows.count()) === 2, 5_000, "a second row");
-      await rows.nth(1).getByLabel("Provider").selectOption({ label: "anthropic" });
+      await rows.nth(1).getByLabel("Provider", { exact: true }).selectOption({ label: "anthropic" });
       await dialog.getByRole("button", { name: "Save providers" }).click();
       await dialog.getByText(/both serve GET \/v1\/models/).waitFor();
       await shot(page, "key-providers-ambiguous-1280");
