@@ -1023,7 +1023,10 @@ mod tests {
     #[test]
     fn the_upgrade_socket_defaults_to_the_data_directory_and_fits_a_socket_address() {
         let c = config(&[("AI_PROXY_DATA_DIR", "/var/lib/ai-proxy")]).expect("defaults");
-        assert_eq!(c.upgrade_sock, PathBuf::from("/var/lib/ai-proxy/upgrade.sock"));
+        assert_eq!(
+            c.upgrade_sock,
+            PathBuf::from("/var/lib/ai-proxy/upgrade.sock")
+        );
         let relative = config(&[("AI_PROXY_UPGRADE_SOCK", "x.sock")]).expect("relative");
         assert!(relative.upgrade_sock.is_absolute());
         let at_limit = format!("/{}", "s".repeat(MAX_UNIX_SOCKET_PATH - 1));

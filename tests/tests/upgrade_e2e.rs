@@ -54,7 +54,13 @@ async fn probe(url: String, key: String, stop: Arc<AtomicBool>) -> (usize, Vec<S
     let mut sent = 0;
     while !stop.load(Ordering::SeqCst) && sent < MAX_PROBES {
         sent += 1;
-        match client.post(&url).bearer_auth(&key).json(&body(false)).send().await {
+        match client
+            .post(&url)
+            .bearer_auth(&key)
+            .json(&body(false))
+            .send()
+            .await
+        {
             Ok(r) if r.status() == 200 => {}
             Ok(r) => failures.push(format!("status {}", r.status())),
             Err(e) => failures.push(format!("{e:?}")),
@@ -114,7 +120,11 @@ async fn an_upgrade_hands_the_port_over_without_refusing_or_cutting_a_request() 
         if let Some(status) = old.try_wait().expect("try_wait") {
             break status;
         }
-        assert!(Instant::now() < deadline, "the old process never exited:\n{}", gw.log());
+        assert!(
+            Instant::now() < deadline,
+            "the old process never exited:\n{}",
+            gw.log()
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(status.success(), "old process: {status}\n{}", gw.log());
@@ -129,7 +139,11 @@ async fn an_upgrade_hands_the_port_over_without_refusing_or_cutting_a_request() 
     stop.store(true, Ordering::SeqCst);
     let (sent, failures) = prober.await.expect("prober");
     assert!(sent > 50, "too few requests during the upgrade: {sent}");
-    assert!(failures.is_empty(), "{} of {sent} failed: {failures:?}", failures.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {sent} failed: {failures:?}",
+        failures.len()
+    );
 
     // The new process serves both ports now, and the old one's requests
     // were all traced.

@@ -75,7 +75,11 @@ impl ShutdownSignalWatch for SignalWatch {
     async fn recv(&self) -> ShutdownSignal {
         let mut started = self.started.clone();
         // An error means the task is gone: stopping gracefully is still right.
-        let stop = started.wait_for(Option::is_some).await.ok().and_then(|s| *s);
+        let stop = started
+            .wait_for(Option::is_some)
+            .await
+            .ok()
+            .and_then(|s| *s);
         match stop {
             Some(Stop::HandOver) => ShutdownSignal::GracefulUpgrade,
             _ => ShutdownSignal::GracefulTerminate,
@@ -112,14 +116,21 @@ async fn stopped_accepting(phases: &mut broadcast::Receiver<ExecutionPhase>) {
             }
         }
     };
-    if tokio::time::timeout(STOP_ACCEPTING_TIMEOUT, started).await.is_err() {
+    if tokio::time::timeout(STOP_ACCEPTING_TIMEOUT, started)
+        .await
+        .is_err()
+    {
         tracing::warn!("the proxy did not report that it stopped accepting; draining anyway");
     }
 }
 
 /// The whole shutdown: waits for the first signal, drains, flushes the
 /// traces and exits; a second signal at any point exits at once.
-async fn shut_down(mut signals: Signals, started: watch::Sender<Option<Stop>>, parts: ShutdownParts) {
+async fn shut_down(
+    mut signals: Signals,
+    started: watch::Sender<Option<Stop>>,
+    parts: ShutdownParts,
+) {
     let ShutdownParts {
         drain,
         times,
@@ -142,7 +153,9 @@ async fn shut_down(mut signals: Signals, started: watch::Sender<Option<Stop>>, p
         let _ = started.send(Some(stop));
         stopped_accepting(&mut phases).await;
         if stop == Stop::HandOver {
-            tracing::info!("listening socket handed over; the admin port is left to the new process");
+            tracing::info!(
+                "listening socket handed over; the admin port is left to the new process"
+            );
             drain.hand_over();
         }
         tokio::select! {

@@ -86,9 +86,7 @@ impl SpanQueue {
     /// ran out first (or the task is gone).
     pub async fn flush(&self, timeout: Duration) -> bool {
         let (done, exported) = oneshot::channel();
-        let asked = async {
-            self.flush.send(done).await.is_ok() && exported.await.is_ok()
-        };
+        let asked = async { self.flush.send(done).await.is_ok() && exported.await.is_ok() };
         tokio::time::timeout(timeout, asked).await.unwrap_or(false)
     }
 }
