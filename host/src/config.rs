@@ -135,6 +135,10 @@ pub struct Config {
     /// listener closes, and how long open requests then have to finish
     /// (`AI_PROXY_SHUTDOWN_DELAY_SECS`, `AI_PROXY_SHUTDOWN_GRACE_SECS`).
     pub shutdown: ShutdownTimes,
+    /// The Unix socket over which the proxy's listening socket is handed to
+    /// a new process on an upgrade (`AI_PROXY_UPGRADE_SOCK`, default
+    /// `upgrade.sock` in the data directory).
+    pub upgrade_sock: PathBuf,
     /// Upstream OAuth keys are refreshed this long before their tokens
     /// expire; zero refreshes only on demand
     /// (`AI_PROXY_OAUTH_REFRESH_MARGIN_SECS`).
@@ -194,6 +198,7 @@ impl Config {
     /// Like [`Config::from_env`], from any name → value lookup.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let data_dir = PathBuf::from(get("AI_PROXY_DATA_DIR").unwrap_or_else(|| "data".into()));
+        let upgrade_sock = upgrade_socket(&get, &data_dir)?;
         let database_url = get("DATABASE_URL").unwrap_or_else(|| {
             format!(
                 "sqlite://{}?mode=rwc",
@@ -427,6 +432,7 @@ impl Config {
                 .filter(|d| !d.is_empty())
                 .map(PathBuf::from),
             shutdown: shutdown_times(&get)?,
+            upgrade_sock,
             otlp: otlp_settings(&get)?,
             trace_retention_days: parse(
                 &get,
@@ -567,6 +573,30 @@ fn shutdown_times(get: &impl Fn(&str) -> Option<String>) -> Result<ShutdownTimes
             "must be at most 3600",
         )?,
     })
+}
+
+/// Longest Unix socket path the kernel accepts (`sun_path` is 108 bytes,
+/// one of them the terminating zero).
+pub const MAX_UNIX_SOCKET_PATH: usize = 107;
+
+/// `AI_PROXY_UPGRADE_SOCK`, made absolute, so that an old and a new process
+/// started from different directories meet on the same socket.
+fn upgrade_socket(
+    get: &impl Fn(&str) -> Option<String>,
+    data_dir: &std::path::Path,
+) -> Result<PathBuf, ConfigError> {
+    let path = get("AI_PROXY_UPGRADE_SOCK")
+        .filter(|p| !p.is_empty())
+        .map_or_else(|| data_dir.join("upgrade.sock"), PathBuf::from);
+    let path = std::path::absolute(&path).unwrap_or(path);
+    if path.as_os_str().len() > MAX_UNIX_SOCKET_PATH {
+        return Err(ConfigError {
+            name: "AI_PROXY_UPGRADE_SOCK",
+            value: path.display().to_string(),
+            reason: "a Unix socket path is at most 107 bytes: set a shorter one",
+        });
+    }
+    Ok(path)
 }
 
 fn parse<T: std::str::FromStr>(
@@ -988,6 +1018,23 @@ mod tests {
         assert_eq!(c.web_dir, Some(PathBuf::from("/srv/console")));
         let empty = config(&[("AI_PROXY_WEB_DIR", "")]).expect("empty");
         assert_eq!(empty.web_dir, None);
+    }
+
+    #[test]
+    fn the_upgrade_socket_defaults_to_the_data_directory_and_fits_a_socket_address() {
+        let c = config(&[("AI_PROXY_DATA_DIR", "/var/lib/ai-proxy")]).expect("defaults");
+        assert_eq!(
+            c.upgrade_sock,
+            PathBuf::from("/var/lib/ai-proxy/upgrade.sock")
+        );
+        let relative = config(&[("AI_PROXY_UPGRADE_SOCK", "x.sock")]).expect("relative");
+        assert!(relative.upgrade_sock.is_absolute());
+        let at_limit = format!("/{}", "s".repeat(MAX_UNIX_SOCKET_PATH - 1));
+        let c = config(&[("AI_PROXY_UPGRADE_SOCK", at_limit.as_str())]).expect("at the limit");
+        assert_eq!(c.upgrade_sock.as_os_str().len(), MAX_UNIX_SOCKET_PATH);
+        let over = format!("/{}", "s".repeat(MAX_UNIX_SOCKET_PATH));
+        let err = config(&[("AI_PROXY_UPGRADE_SOCK", over.as_str())]).unwrap_err();
+        assert!(err.to_string().contains("AI_PROXY_UPGRADE_SOCK"), "{err}");
     }
 
     #[test]

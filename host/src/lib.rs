@@ -23,4 +23,4 @@ pub mod trace;
 
 mod server;
 
-pub use server::run;
+pub use server::{Start, run};

@@ -8,6 +8,8 @@ ai-proxy: an AI gateway (proxy on :8080, admin API on :9090)
 
 Usage:
   ai-proxy [serve]                              run the gateway
+  ai-proxy serve --upgrade                      take the proxy port over from the running
+                                                instance (then send that one SIGQUIT)
   ai-proxy plugin new NAME [--like openai|anthropic|gemini] [--lang rust|js]
                                                 write a provider plugin project to start from
   ai-proxy plugin check FILE.wasm [--samples DIR]
@@ -53,8 +55,17 @@ fn master_key_command(args: &[String]) -> ExitCode {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut start = ai_proxy::Start::Fresh;
     match args.first().map(String::as_str) {
-        None | Some("serve") => {}
+        None => {}
+        Some("serve") => match &args[1..] {
+            [] => {}
+            [flag] if flag == "--upgrade" => start = ai_proxy::Start::TakeOver,
+            _ => {
+                eprintln!("{USAGE}");
+                return ExitCode::from(2);
+            }
+        },
         Some("plugin") => return ExitCode::from(ai_proxy::cli::plugin_command(&args[1..])),
         Some("master-key") => return master_key_command(&args[1..]),
         Some("-h" | "--help" | "help") => {
@@ -78,7 +89,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match ai_proxy::run(config) {
+    match ai_proxy::run(config, start) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("ai-proxy: {e:#}");

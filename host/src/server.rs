@@ -2,14 +2,16 @@
 //! and the Pingora server (proxy), started in that order so that a bad
 //! database URL or a broken plugin stops the start with a message before
 //! any port is open. Signals are handled by [`crate::shutdown`]: SIGTERM
-//! drains open requests and flushes traces before the exit.
+//! drains open requests and flushes traces before the exit; SIGQUIT first
+//! hands the proxy's listening socket to a process started with
+//! [`Start::TakeOver`] (`ai-proxy serve --upgrade`).
 
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use axum::serve::ListenerExt;
 use pingora::connectors::http::Connector;
-use pingora::server::configuration::ServerConf;
+use pingora::server::configuration::{Opt, ServerConf};
 use pingora::server::{RunArgs, Server};
 use pingora::services::background::background_service;
 use pingora::services::listening::Service;
@@ -29,7 +31,7 @@ use crate::proxy::capacity::InFlight;
 use crate::proxy::{Edge, Gateway, JwtVerifier, ProxyCore, TokenIssuer};
 use crate::scheduler::KeyBoard;
 use crate::secrets::load_master_key;
-use crate::shutdown::{Drain, SignalWatch, TRACE_FLUSH_TIMEOUT, pingora_backstop};
+use crate::shutdown::{Drain, ShutdownParts, SignalWatch, TRACE_FLUSH_TIMEOUT, pingora_backstop};
 use crate::store::keyring::{OpenedKeys, open_keys};
 use crate::store::{self, bootstrap};
 use crate::tls::TlsListener;
@@ -41,27 +43,55 @@ use crate::trace::retention::Retention;
 /// over (only reached when the gateway's own drain did not end the process).
 const RUNTIME_SHUTDOWN_SECONDS: u64 = 5;
 
+/// How the process gets its proxy port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Start {
+    /// Binds it.
+    #[default]
+    Fresh,
+    /// Receives the listening socket of the running instance over the
+    /// upgrade socket (that instance hands it over on SIGQUIT); the admin
+    /// port is bound alongside the old instance's (`SO_REUSEPORT`).
+    TakeOver,
+}
+
 /// Starts everything and serves until the process is told to stop.
-pub fn run(config: Config) -> anyhow::Result<()> {
+pub fn run(config: Config, start: Start) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("core")
         .enable_all()
         .build()?;
-    let drain = Drain::new();
-    let proxy_core = runtime.block_on(start_core(&config, drain.clone()))?;
+    let in_flight = InFlight::new(config.edge.max_in_flight);
+    let drain = Drain::new(in_flight.clone());
+    let proxy_core = runtime.block_on(start_core(&config, start, drain.clone(), in_flight))?;
     let traces = proxy_core.traces.clone();
-    let signals = runtime
-        .block_on(async { SignalWatch::spawn(drain, config.shutdown, traces.clone()) })
-        .map_err(|e| anyhow::anyhow!("watching signals: {e}"))?;
 
     let conf = ServerConf {
         threads: config.proxy_threads,
         grace_period_seconds: Some(pingora_backstop(config.shutdown)),
         graceful_shutdown_timeout_seconds: Some(RUNTIME_SHUTDOWN_SECONDS),
+        upgrade_sock: config.upgrade_sock.to_string_lossy().into_owned(),
         ..ServerConf::default()
     };
-    let mut server = Server::new_with_opt_and_conf(None, conf);
+    let opt = Opt {
+        upgrade: start == Start::TakeOver,
+        ..Opt::default()
+    };
+    let mut server = Server::new_with_opt_and_conf(Some(opt), conf);
+    let signals = runtime
+        .block_on(async {
+            SignalWatch::spawn(ShutdownParts {
+                drain,
+                times: config.shutdown,
+                traces: traces.clone(),
+                phases: server.watch_execution_phase(),
+            })
+        })
+        .map_err(|e| anyhow::anyhow!("watching signals: {e}"))?;
+    if start == Start::TakeOver {
+        tracing::info!(socket = %config.upgrade_sock.display(), "waiting for the running instance's listening socket (send it SIGQUIT)");
+    }
     server.bootstrap();
     server.add_service(background_service(
         "leases",
@@ -97,7 +127,12 @@ pub fn run(config: Config) -> anyhow::Result<()> {
 }
 
 /// Database, plugins, catalog, trace writer and admin API, on the current runtime.
-async fn start_core(config: &Config, drain: Arc<Drain>) -> anyhow::Result<Arc<ProxyCore>> {
+async fn start_core(
+    config: &Config,
+    start: Start,
+    drain: Arc<Drain>,
+    in_flight: Arc<InFlight>,
+) -> anyhow::Result<Arc<ProxyCore>> {
     let db = store::connect(&config.database_url, &config.data_dir).await?;
     let master_key = load_master_key(config.master_key.as_deref(), &config.data_dir)?;
     let OpenedKeys {
@@ -206,7 +241,6 @@ async fn start_core(config: &Config, drain: Arc<Drain>) -> anyhow::Result<Arc<Pr
     }
     .spawn();
 
-    let in_flight = InFlight::new(config.edge.max_in_flight);
     // After the catalog is loaded: requests never wait on re-encryption.
     if let Some(job) = rotation_job {
         job.spawn();
@@ -254,9 +288,12 @@ async fn start_core(config: &Config, drain: Arc<Drain>) -> anyhow::Result<Arc<Pr
             window: config.plugin_failure_window,
         },
     );
-    let listener = tokio::net::TcpListener::bind(config.admin_addr)
-        .await
+    let listener = admin_listener(config.admin_addr, start)
         .map_err(|e| anyhow::anyhow!("binding the admin API to {}: {e}", config.admin_addr))?;
+    let handed_over = {
+        let drain = drain.clone();
+        async move { drain.handed_over().await }
+    };
     let tls = match &config.tls {
         Some(files) => Some(
             files
@@ -271,9 +308,17 @@ async fn start_core(config: &Config, drain: Arc<Drain>) -> anyhow::Result<Arc<Pr
         // `tap_io` only lends the TLS listener axum's peer-address plumbing.
         Some(tls) => {
             let listener = TlsListener::new(listener, tls)?.tap_io(|_| {});
-            tokio::spawn(async move { axum::serve(listener, app).await })
+            tokio::spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(handed_over)
+                    .await
+            })
         }
-        None => tokio::spawn(async move { axum::serve(listener, app).await }),
+        None => tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(handed_over)
+                .await
+        }),
     };
     tokio::spawn(async move {
         if let Ok(Err(e)) = served.await {
@@ -300,8 +345,32 @@ async fn start_core(config: &Config, drain: Arc<Drain>) -> anyhow::Result<Arc<Pr
         max_attempts: config.max_attempts,
         accounts,
         in_flight,
-        drain,
     }))
+}
+
+/// Most connections waiting to be accepted on the admin port.
+const ADMIN_BACKLOG: u32 = 1024;
+
+/// The admin port's listener, with `SO_REUSEPORT` so that a new process
+/// taking over (`ai-proxy serve --upgrade`) binds it while the old one still
+/// serves; Linux only lets processes of the same user share a port so. A
+/// fresh start still refuses a port in use: it binds once without the
+/// option first.
+fn admin_listener(
+    addr: std::net::SocketAddr,
+    start: Start,
+) -> std::io::Result<tokio::net::TcpListener> {
+    if start == Start::Fresh {
+        drop(std::net::TcpListener::bind(addr)?);
+    }
+    let socket = match addr {
+        std::net::SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        std::net::SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.set_reuseport(true)?;
+    socket.bind(addr)?;
+    socket.listen(ADMIN_BACKLOG)
 }
 
 /// Where precompiled plugins are kept, under the data directory.

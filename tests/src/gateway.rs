@@ -76,6 +76,7 @@ fn spawn(
     (proxy_port, admin_port): (u16, u16),
     env: &[(String, String)],
     in_data_dir: bool,
+    args: &[&str],
 ) -> Child {
     let log = std::fs::OpenOptions::new()
         .create(true)
@@ -83,7 +84,8 @@ fn spawn(
         .open(log_path)
         .expect("log file");
     let mut cmd = Command::new(gateway_binary());
-    cmd.env_clear()
+    cmd.args(args)
+        .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("AI_PROXY_PROXY_ADDR", format!("127.0.0.1:{proxy_port}"))
         .env("AI_PROXY_ADMIN_ADDR", format!("127.0.0.1:{admin_port}"))
@@ -144,6 +146,7 @@ impl TestGateway {
             (proxy_port, admin_port),
             &env,
             in_data_dir,
+            &[],
         );
         // With a certificate both ports speak HTTPS only.
         let scheme = if env.iter().any(|(k, _)| k == "AI_PROXY_TLS_CERT") {
@@ -177,8 +180,44 @@ impl TestGateway {
             self.ports,
             &self.env,
             self.in_data_dir,
+            &[],
         );
         self.wait_ready().await;
+    }
+
+    /// Upgrades in place as an operator would: starts a new process with
+    /// `serve --upgrade` on the same settings, sends the running one SIGQUIT
+    /// once the new one waits on the upgrade socket, and waits until the new
+    /// one serves. Returns the old process (still finishing what it had).
+    pub async fn upgrade(&mut self) -> Child {
+        let socket = self.data_dir.join("upgrade.sock");
+        let _ = std::fs::remove_file(&socket);
+        let successor = spawn(
+            &self.data_dir,
+            &self.log_path,
+            self.ports,
+            &self.env,
+            self.in_data_dir,
+            &["serve", "--upgrade"],
+        );
+        let old = std::mem::replace(&mut self.child, successor);
+        let deadline = Instant::now() + START_TIMEOUT;
+        while !socket.exists() {
+            assert!(
+                Instant::now() < deadline,
+                "the new process never waited on {}:\n{}",
+                socket.display(),
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let status = Command::new("kill")
+            .args(["-s", "QUIT", &old.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success(), "kill -s QUIT failed");
+        self.wait_ready().await;
+        old
     }
 
     /// Sends a signal (`TERM`, `INT`, ...) to the gateway process.

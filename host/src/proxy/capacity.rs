@@ -10,10 +10,17 @@
 //! clearly beats every request getting slow or failing on a missing file.
 //! Refusals are counted for `/metrics` and logged as one summary line per
 //! [`SHED_LOG_INTERVAL`], never a line per request.
+//!
+//! The same count tells a shutdown when the last request is done
+//! ([`InFlight::idle`]): every request holds an [`InFlightPermit`] from its
+//! first byte until its context is dropped (after its trace was handed to
+//! the writer), a shed one included while it is answered.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
 
 /// Open files kept for everything but proxied requests: the database,
 /// Redis, the admin port, plugin files, idle upstream connections.
@@ -50,18 +57,33 @@ pub fn default_in_flight(open_files: u64) -> usize {
 pub struct InFlight {
     count: AtomicUsize,
     max: usize,
+    /// Woken when the count drops to zero.
+    idle: Notify,
     shed_total: AtomicU64,
     /// Shed since the last summary line.
     shed_unlogged: AtomicU64,
     last_log: std::sync::Mutex<Option<Instant>>,
 }
 
-/// One request's place in flight, given back when dropped.
-pub struct InFlightPermit(Arc<InFlight>);
+/// One request counted in flight until dropped; only an admitted one may
+/// be served.
+pub struct InFlightPermit {
+    of: Arc<InFlight>,
+    admitted: bool,
+}
+
+impl InFlightPermit {
+    /// Whether the request was within the maximum when it came.
+    pub fn admitted(&self) -> bool {
+        self.admitted
+    }
+}
 
 impl Drop for InFlightPermit {
     fn drop(&mut self) {
-        self.0.count.fetch_sub(1, Ordering::AcqRel);
+        if self.of.count.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.of.idle.notify_waiters();
+        }
     }
 }
 
@@ -70,20 +92,36 @@ impl InFlight {
         Arc::new(InFlight {
             count: AtomicUsize::new(0),
             max,
+            idle: Notify::new(),
             shed_total: AtomicU64::new(0),
             shed_unlogged: AtomicU64::new(0),
             last_log: std::sync::Mutex::new(None),
         })
     }
 
-    /// A place for one more request, unless `max` are in flight.
-    pub fn enter(self: &Arc<Self>) -> Option<InFlightPermit> {
+    /// Counts one more request; it is admitted unless `max` were already
+    /// in flight.
+    pub fn enter(self: &Arc<Self>) -> InFlightPermit {
         let before = self.count.fetch_add(1, Ordering::AcqRel);
-        if before >= self.max {
-            self.count.fetch_sub(1, Ordering::AcqRel);
-            return None;
+        InFlightPermit {
+            of: self.clone(),
+            admitted: before < self.max,
         }
-        Some(InFlightPermit(self.clone()))
+    }
+
+    /// Returns once no request is in flight.
+    pub async fn idle(&self) {
+        loop {
+            let notified = self.idle.notified();
+            tokio::pin!(notified);
+            // Registered before the count is read, so a request that ends in
+            // between still wakes this waiter.
+            notified.as_mut().enable();
+            if self.in_flight() == 0 {
+                return;
+            }
+            notified.await;
+        }
     }
 
     /// Counts a request shed (past the maximum, or no plugin instance
@@ -112,7 +150,7 @@ impl InFlight {
     }
 
     pub fn in_flight(&self) -> usize {
-        self.count.load(Ordering::Relaxed)
+        self.count.load(Ordering::Acquire)
     }
 
     pub fn max(&self) -> usize {
@@ -141,14 +179,46 @@ mod tests {
     #[test]
     fn the_maximum_is_held_exactly_and_places_come_back() {
         let in_flight = InFlight::new(2);
-        let a = in_flight.enter().expect("first");
-        let b = in_flight.enter().expect("second");
-        assert!(in_flight.enter().is_none(), "a third is over the maximum");
-        assert_eq!(in_flight.in_flight(), 2, "a refusal takes no place");
+        let a = in_flight.enter();
+        let b = in_flight.enter();
+        assert!(a.admitted() && b.admitted());
+        let third = in_flight.enter();
+        assert!(!third.admitted(), "a third is over the maximum");
+        assert_eq!(in_flight.in_flight(), 3, "counted while it is answered");
+        drop(third);
+        assert_eq!(in_flight.in_flight(), 2);
         drop(a);
-        let c = in_flight.enter().expect("a place came back");
+        let c = in_flight.enter();
+        assert!(c.admitted(), "a place came back");
         drop((b, c));
         assert_eq!(in_flight.in_flight(), 0);
+    }
+
+    #[tokio::test]
+    async fn idle_waits_for_the_last_request_in_flight() {
+        let in_flight = InFlight::new(10);
+        let first = in_flight.enter();
+        let second = in_flight.enter();
+        let waiter = tokio::spawn({
+            let in_flight = in_flight.clone();
+            async move { in_flight.idle().await }
+        });
+        drop(first);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!waiter.is_finished(), "one request is still in flight");
+        drop(second);
+        tokio::time::timeout(Duration::from_secs(5), waiter)
+            .await
+            .expect("woken when the last request ends")
+            .expect("task");
+    }
+
+    #[tokio::test]
+    async fn idle_returns_at_once_when_nothing_is_in_flight() {
+        let in_flight = InFlight::new(1);
+        tokio::time::timeout(Duration::from_secs(1), in_flight.idle())
+            .await
+            .expect("nothing to wait for");
     }
 
     #[test]

@@ -20,11 +20,10 @@ pub struct RequestCtx {
     /// Set when the client stopped reading the answer or went away: the
     /// connection is dropped, never finished (finishing would write again).
     pub client_gone: bool,
-    /// The request's place among those in flight (`AI_PROXY_MAX_IN_FLIGHT`).
+    /// Counts the request in flight (`AI_PROXY_MAX_IN_FLIGHT`, and what a
+    /// graceful shutdown waits for) until the context is dropped, after
+    /// the trace was handed to the writer.
     pub in_flight: Option<super::capacity::InFlightPermit>,
-    /// Counts the request as in flight for a graceful shutdown until the
-    /// context is dropped (after the trace was handed to the writer).
-    pub draining: Option<crate::shutdown::InFlight>,
 }
 
 impl RequestCtx {
@@ -42,7 +41,6 @@ impl RequestCtx {
             quota: None,
             client_gone: false,
             in_flight: None,
-            draining: None,
         }
     }
 

@@ -77,10 +77,9 @@ pub struct ProxyCore {
     pub max_attempts: usize,
     /// Fresh access tokens for OAuth keys.
     pub accounts: Arc<OAuthAccounts>,
-    /// Requests in flight, against `AI_PROXY_MAX_IN_FLIGHT`.
+    /// Requests in flight, against `AI_PROXY_MAX_IN_FLIGHT`; a graceful
+    /// shutdown waits for the same count.
     pub in_flight: Arc<capacity::InFlight>,
-    /// Requests in flight, which a graceful shutdown waits for.
-    pub drain: Arc<crate::shutdown::Drain>,
 }
 
 /// The Pingora service.
@@ -155,7 +154,7 @@ impl ProxyHttp for Gateway {
 
     fn new_ctx(&self) -> RequestCtx {
         let mut ctx = RequestCtx::new();
-        ctx.draining = Some(self.core.drain.enter());
+        ctx.in_flight = Some(self.core.in_flight.enter());
         ctx
     }
 
@@ -164,10 +163,9 @@ impl ProxyHttp for Gateway {
         session: &mut Session,
         ctx: &mut RequestCtx,
     ) -> pingora::Result<bool> {
-        let Some(permit) = self.core.in_flight.enter() else {
+        if !ctx.in_flight.as_ref().is_some_and(|p| p.admitted()) {
             return self.shed(session, ctx).await;
-        };
-        ctx.in_flight = Some(permit);
+        }
         let req = session.req_header();
         if req.uri.path() == oauth::TOKEN_PATH {
             ctx.traced = false;

@@ -1,37 +1,33 @@
-//! Counting the proxy's requests in flight, so a shutdown knows when the
-//! last one is done, and the draining flag the readiness probe reads.
+//! What a shutdown waits on: the proxy's requests in flight (counted by
+//! [`InFlight`], the same count that bounds them), the draining flag the
+//! readiness probe reads, and whether the listening socket was handed to a
+//! new process (which then serves the admin port too).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use tokio::sync::Notify;
+use tokio::sync::watch;
 
-/// Requests in flight and whether the instance is shutting down.
-#[derive(Debug, Default)]
+use crate::proxy::capacity::InFlight;
+
+/// Requests in flight and how far the instance is in its shutdown.
 pub struct Drain {
     draining: AtomicBool,
-    in_flight: AtomicUsize,
-    idle: Notify,
+    requests: Arc<InFlight>,
+    handed_over: watch::Sender<bool>,
 }
 
-/// One request in flight; dropping it (when Pingora drops the request's
-/// context, after its trace was sent) counts it done.
-#[derive(Debug)]
-pub struct InFlight(Arc<Drain>);
-
 impl Drain {
-    pub fn new() -> Arc<Drain> {
-        Arc::new(Drain::default())
-    }
-
-    /// Counts a request until the returned guard is dropped.
-    pub fn enter(self: &Arc<Self>) -> InFlight {
-        self.in_flight.fetch_add(1, Ordering::SeqCst);
-        InFlight(self.clone())
+    pub fn new(requests: Arc<InFlight>) -> Arc<Drain> {
+        Arc::new(Drain {
+            draining: AtomicBool::new(false),
+            requests,
+            handed_over: watch::Sender::new(false),
+        })
     }
 
     pub fn in_flight(&self) -> usize {
-        self.in_flight.load(Ordering::SeqCst)
+        self.requests.in_flight()
     }
 
     /// Marks the instance as shutting down; readiness goes false.
@@ -45,25 +41,20 @@ impl Drain {
 
     /// Returns once no request is in flight.
     pub async fn idle(&self) {
-        loop {
-            let notified = self.idle.notified();
-            tokio::pin!(notified);
-            // Registered before the count is read, so a request that ends in
-            // between still wakes this waiter.
-            notified.as_mut().enable();
-            if self.in_flight() == 0 {
-                return;
-            }
-            notified.await;
-        }
+        self.requests.idle().await;
     }
-}
 
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        if self.0.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.0.idle.notify_waiters();
-        }
+    /// Records that a new process took the listening socket over.
+    pub fn hand_over(&self) {
+        self.handed_over.send_replace(true);
+    }
+
+    /// Resolves once the listening socket was handed over (never, when the
+    /// instance stops without a successor).
+    pub async fn handed_over(&self) {
+        let mut seen = self.handed_over.subscribe();
+        // An error means the drain is gone: there is nothing left to serve.
+        let _ = seen.wait_for(|handed| *handed).await;
     }
 }
 
@@ -73,37 +64,46 @@ mod tests {
     use std::time::Duration;
 
     #[tokio::test]
-    async fn idle_waits_for_the_last_request_in_flight() {
-        let drain = Drain::new();
-        let first = drain.enter();
-        let second = drain.enter();
-        assert_eq!(drain.in_flight(), 2);
+    async fn idle_follows_the_proxy_count() {
+        let requests = InFlight::new(8);
+        let drain = Drain::new(requests.clone());
+        let open = requests.enter();
+        assert_eq!(drain.in_flight(), 1);
         let waiter = tokio::spawn({
             let drain = drain.clone();
             async move { drain.idle().await }
         });
-        drop(first);
         tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(!waiter.is_finished(), "one request is still in flight");
-        drop(second);
+        assert!(!waiter.is_finished());
+        drop(open);
         tokio::time::timeout(Duration::from_secs(5), waiter)
             .await
             .expect("woken when the last request ends")
             .expect("task");
-        assert_eq!(drain.in_flight(), 0);
     }
 
     #[tokio::test]
-    async fn idle_returns_at_once_when_nothing_is_in_flight() {
-        let drain = Drain::new();
-        tokio::time::timeout(Duration::from_secs(1), drain.idle())
+    async fn a_hand_over_wakes_whoever_waits_for_it_even_after_the_fact() {
+        let drain = Drain::new(InFlight::new(1));
+        let early = tokio::spawn({
+            let drain = drain.clone();
+            async move { drain.handed_over().await }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!early.is_finished());
+        drain.hand_over();
+        tokio::time::timeout(Duration::from_secs(5), early)
             .await
-            .expect("nothing to wait for");
+            .expect("woken")
+            .expect("task");
+        tokio::time::timeout(Duration::from_secs(1), drain.handed_over())
+            .await
+            .expect("already handed over");
     }
 
     #[test]
     fn start_marks_the_instance_as_draining() {
-        let drain = Drain::new();
+        let drain = Drain::new(InFlight::new(1));
         assert!(!drain.is_draining());
         drain.start();
         assert!(drain.is_draining());

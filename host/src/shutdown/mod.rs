@@ -23,8 +23,8 @@ mod signals;
 
 use std::time::Duration;
 
-pub use drain::{Drain, InFlight};
-pub use signals::{SignalWatch, pingora_backstop};
+pub use drain::Drain;
+pub use signals::{ShutdownParts, SignalWatch, Stop, pingora_backstop};
 
 /// How a shutdown is paced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -75,12 +75,27 @@ impl TraceSender {
     }
 
     /// Waits until every record accepted so far has been written (or has
-    /// failed), up to `timeout`; `false` when it ran out first. Wakes the
-    /// writer instead of letting it wait out its flush interval.
+    /// failed) and, with an exporter, its spans exported, up to `timeout`;
+    /// `false` when it ran out first. Wakes the writer and the exporter
+    /// instead of letting them wait out their intervals.
     pub async fn flush(&self, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let (written, exported) = tokio::join!(self.flush_writes(deadline), async {
+            match &self.export {
+                Some(export) => {
+                    export
+                        .flush(deadline.saturating_duration_since(tokio::time::Instant::now()))
+                        .await
+                }
+                None => true,
+            }
+        });
+        written && exported
+    }
+
+    async fn flush_writes(&self, deadline: tokio::time::Instant) -> bool {
         let target = self.full.accepted.load(Ordering::Relaxed);
         self.full.notify.notify_one();
-        let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let done = self.stats.written.load(Ordering::Relaxed)
                 + self.stats.failed.load(Ordering::Relaxed);

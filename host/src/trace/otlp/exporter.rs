@@ -2,7 +2,9 @@
 //! without waiting, and a task that wakes once per interval, turns what
 //! queued into spans and POSTs them (`application/x-protobuf`) to the
 //! collector. A full queue drops the record and counts it; a collector that
-//! is slow or down costs failed exports, never a slower request.
+//! is slow or down costs failed exports, never a slower request. At
+//! shutdown [`SpanQueue::flush`] exports what is queued without waiting out
+//! the interval.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,7 +14,7 @@ use bytes::Bytes;
 use pingora::connectors::http::Connector;
 use pingora::http::RequestHeader;
 use pingora::upstreams::peer::HttpPeer;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use super::endpoint::Endpoint;
 use super::spans::{RequestSpans, ServiceInfo, export_request};
@@ -55,6 +57,8 @@ pub enum ExportError {
 #[derive(Clone)]
 pub struct SpanQueue {
     tx: mpsc::Sender<TraceRecord>,
+    /// Asks the task to export everything queued now; answered when done.
+    flush: mpsc::Sender<oneshot::Sender<()>>,
     stats: Arc<ExportStats>,
 }
 
@@ -77,6 +81,14 @@ impl SpanQueue {
     pub fn stats(&self) -> &Arc<ExportStats> {
         &self.stats
     }
+
+    /// Exports every span queued so far, up to `timeout`; `false` when it
+    /// ran out first (or the task is gone).
+    pub async fn flush(&self, timeout: Duration) -> bool {
+        let (done, exported) = oneshot::channel();
+        let asked = async { self.flush.send(done).await.is_ok() && exported.await.is_ok() };
+        tokio::time::timeout(timeout, asked).await.unwrap_or(false)
+    }
 }
 
 /// The exporter's configuration.
@@ -91,42 +103,80 @@ impl OtlpExporter {
     /// Spawns the export task on the current runtime.
     pub fn spawn(self) -> SpanQueue {
         let (tx, rx) = mpsc::channel(self.queue.max(1));
+        let (flush, flushes) = mpsc::channel(1);
         let stats = Arc::new(ExportStats::default());
-        tokio::spawn(run(self, rx, stats.clone()));
-        SpanQueue { tx, stats }
+        tokio::spawn(run(self, rx, flushes, stats.clone()));
+        SpanQueue { tx, flush, stats }
     }
 }
 
-async fn run(config: OtlpExporter, mut rx: mpsc::Receiver<TraceRecord>, stats: Arc<ExportStats>) {
+async fn run(
+    config: OtlpExporter,
+    mut rx: mpsc::Receiver<TraceRecord>,
+    mut flushes: mpsc::Receiver<oneshot::Sender<()>>,
+    stats: Arc<ExportStats>,
+) {
     let connector = Connector::new(None);
-    while let Some(first) = rx.recv().await {
-        // Woken by the first record, then once per interval: never once
-        // per request.
-        tokio::time::sleep(config.interval).await;
-        let mut batch = vec![RequestSpans::new(first)];
-        loop {
-            while batch.len() < EXPORT_BATCH {
-                match rx.try_recv() {
-                    Ok(record) => batch.push(RequestSpans::new(record)),
-                    Err(_) => break,
-                }
+    loop {
+        // Woken by the first record, then once per interval (never once per
+        // request), or at once by a flush.
+        let flushed = tokio::select! {
+            first = rx.recv() => {
+                let Some(first) = first else { return };
+                let mut batch = vec![RequestSpans::new(first)];
+                let flushed = tokio::select! {
+                    () = tokio::time::sleep(config.interval) => None,
+                    done = flushes.recv() => done,
+                };
+                export_queued(&config, &connector, &stats, &mut rx, &mut batch).await;
+                flushed
             }
-            let count = batch.len() as u64;
-            let full = batch.len() == EXPORT_BATCH;
-            let body = export_request(&config.service, &batch);
-            batch.clear();
-            match post(&connector, &config.endpoint, body).await {
-                Ok(()) => {
-                    stats.exported.fetch_add(count, Ordering::Relaxed);
-                }
-                Err(e) => {
-                    let failed = stats.failed.fetch_add(count, Ordering::Relaxed) + count;
-                    tracing::warn!(error = %e, failed, "OTLP export failed");
-                }
+            done = flushes.recv() => {
+                let Some(done) = done else { return };
+                export_queued(&config, &connector, &stats, &mut rx, &mut Vec::new()).await;
+                Some(done)
             }
-            if !full {
-                break;
+        };
+        if let Some(done) = flushed {
+            let _ = done.send(());
+        }
+    }
+}
+
+/// Exports `batch` and everything queued behind it, [`EXPORT_BATCH`]
+/// requests per export request.
+async fn export_queued(
+    config: &OtlpExporter,
+    connector: &Connector,
+    stats: &ExportStats,
+    rx: &mut mpsc::Receiver<TraceRecord>,
+    batch: &mut Vec<RequestSpans>,
+) {
+    loop {
+        while batch.len() < EXPORT_BATCH {
+            match rx.try_recv() {
+                Ok(record) => batch.push(RequestSpans::new(record)),
+                Err(_) => break,
             }
+        }
+        if batch.is_empty() {
+            return;
+        }
+        let count = batch.len() as u64;
+        let full = batch.len() == EXPORT_BATCH;
+        let body = export_request(&config.service, batch);
+        batch.clear();
+        match post(connector, &config.endpoint, body).await {
+            Ok(()) => {
+                stats.exported.fetch_add(count, Ordering::Relaxed);
+            }
+            Err(e) => {
+                let failed = stats.failed.fetch_add(count, Ordering::Relaxed) + count;
+                tracing::warn!(error = %e, failed, "OTLP export failed");
+            }
+        }
+        if !full {
+            return;
         }
     }
 }
@@ -240,5 +290,76 @@ mod tests {
             matches!(result, Err(ExportError::Unreachable(_))),
             "{result:?}"
         );
+    }
+    /// A collector on loopback that answers every export 200 and counts them.
+    fn collector() -> (String, Arc<AtomicU64>) {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let posts = Arc::new(AtomicU64::new(0));
+        let counted = posts.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(16) {
+                let Ok(mut stream) = stream else { return };
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                loop {
+                    let mut length = 0;
+                    let mut line = String::new();
+                    let mut head_read = false;
+                    while reader.read_line(&mut line).unwrap_or(0) > 0 {
+                        if line == "\r\n" {
+                            head_read = true;
+                            break;
+                        }
+                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                        line.clear();
+                    }
+                    if !head_read {
+                        break;
+                    }
+                    let mut body = vec![0; length];
+                    if reader.read_exact(&mut body).is_err() {
+                        break;
+                    }
+                    counted.fetch_add(1, Ordering::Relaxed);
+                    let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+                }
+            }
+        });
+        (url, posts)
+    }
+
+    #[tokio::test]
+    async fn flush_exports_what_is_queued_without_waiting_out_the_interval() {
+        let (url, posts) = collector();
+        // The interval is an hour: only the flush can send these.
+        let q = exporter(&url, 64);
+        for _ in 0..3 {
+            q.offer(&TraceRecord::default());
+        }
+        assert!(q.flush(Duration::from_secs(10)).await, "flushed in time");
+        assert_eq!(q.stats().exported.load(Ordering::Relaxed), 3);
+        assert_eq!(posts.load(Ordering::Relaxed), 1, "one export request");
+        // Nothing queued: a flush is answered at once and sends nothing.
+        assert!(q.flush(Duration::from_secs(10)).await);
+        assert_eq!(posts.load(Ordering::Relaxed), 1);
+        q.offer(&TraceRecord::default());
+        assert!(q.flush(Duration::from_secs(10)).await);
+        assert_eq!(q.stats().exported.load(Ordering::Relaxed), 4);
+    }
+
+    #[tokio::test]
+    async fn a_flush_gives_up_at_its_timeout_when_the_collector_hangs() {
+        // Accepts and never answers.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let q = exporter(&url, 64);
+        q.offer(&TraceRecord::default());
+        let started = std::time::Instant::now();
+        assert!(!q.flush(Duration::from_millis(300)).await);
+        assert!(started.elapsed() < Duration::from_secs(5));
+        drop(listener);
     }
 }
