@@ -207,6 +207,7 @@ async fn start_core(config: &Config, drain: Arc<Drain>) -> anyhow::Result<Arc<Pr
     .spawn();
 
     let in_flight = InFlight::new(config.edge.max_in_flight);
+    let shadow = crate::shadow::ShadowQueue::spawn(db.clone());
     // After the catalog is loaded: requests never wait on re-encryption.
     if let Some(job) = rotation_job {
         job.spawn();
@@ -239,6 +240,7 @@ async fn start_core(config: &Config, drain: Arc<Drain>) -> anyhow::Result<Arc<Pr
             proxy_tls: config.tls.is_some(),
         },
         proxy_addr: config.proxy_addr,
+        shadow: shadow.clone(),
     });
     admin_core
         .load_revocations()
@@ -301,6 +303,7 @@ async fn start_core(config: &Config, drain: Arc<Drain>) -> anyhow::Result<Arc<Pr
         accounts,
         in_flight,
         drain,
+        shadow,
     }))
 }
 

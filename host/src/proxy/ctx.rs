@@ -25,6 +25,9 @@ pub struct RequestCtx {
     /// Counts the request as in flight for a graceful shutdown until the
     /// context is dropped (after the trace was handed to the writer).
     pub draining: Option<crate::shutdown::InFlight>,
+    /// A copy for the provider's shadow candidate, when this request is
+    /// sampled (`shadow`).
+    pub shadow: Option<crate::shadow::ShadowCapture>,
 }
 
 impl RequestCtx {
@@ -43,6 +46,7 @@ impl RequestCtx {
             client_gone: false,
             in_flight: None,
             draining: None,
+            shadow: None,
         }
     }
 

@@ -25,6 +25,7 @@ mod pipeline;
 mod quota_cut;
 mod quota_hold;
 mod request;
+mod shadow_tap;
 mod stream_batch;
 mod summary;
 mod token_time;
@@ -80,6 +81,8 @@ pub struct ProxyCore {
     pub in_flight: Arc<capacity::InFlight>,
     /// Requests in flight, which a graceful shutdown waits for.
     pub drain: Arc<crate::shutdown::Drain>,
+    /// Where sampled requests go for a shadow candidate, off the path.
+    pub shadow: Arc<crate::shadow::ShadowQueue>,
 }
 
 /// The Pingora service.

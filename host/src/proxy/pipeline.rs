@@ -60,7 +60,7 @@ pub async fn serve(
             "it is disabled",
         ));
     }
-    let plugin = provider.plugin.clone().ok_or_else(|| {
+    let plugin = provider.plugin_for(client.id).ok_or_else(|| {
         ProxyError::ProviderUnavailable(provider.name.clone(), "its plugin is not loaded")
     })?;
     ctx.trace.plugin_name = Some(plugin.name.clone());
@@ -123,6 +123,7 @@ pub async fn serve(
         .await?;
     // Waiting on the upstream holds no instance.
     calls.release();
+    ctx.shadow = super::shadow_tap::sample(core, &provider, &plugin, &head, &body, ctx);
 
     let request = Request {
         core,
@@ -136,7 +137,7 @@ pub async fn serve(
         placeholder,
     };
     let (key, forwarded) = attempt_until_answered(&request, session, ctx, &mut calls).await?;
-    account(
+    let accounted = account(
         &provider,
         &key,
         facts.model.as_deref(),
@@ -144,7 +145,9 @@ pub async fn serve(
         ctx,
         &mut calls,
     )
-    .await
+    .await;
+    super::shadow_tap::hand_off(core, ctx, accounted.is_ok());
+    accounted
 }
 
 /// What every attempt of one request shares.
@@ -504,6 +507,11 @@ async fn account(
             .cost_nanos
             .map_or(0, |c| i64::try_from(c).unwrap_or(i64::MAX));
         used = (tokens, cost);
+    }
+    if let Some(capture) = ctx.shadow.as_mut() {
+        let failure = metered.failure.as_ref().map(ToString::to_string);
+        let class = metered.error_class.as_ref().map(super::error_class_name);
+        capture.serving_verdict(usage, model, ctx.trace.cost_nanos, class, failure);
     }
     let answered = metered.error_class.is_none() && ctx.trace.status_code < 400;
     // A request without a model (listing models, files) reports no usage
