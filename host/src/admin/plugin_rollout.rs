@@ -146,7 +146,7 @@ pub struct CanaryInput {
 }
 
 /// Promotes the candidate.
-#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PromoteInput {
     /// Promote even though the version may not serve; audited.
@@ -232,10 +232,17 @@ pub async fn promote(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
     ApiPath(id): ApiPath<i32>,
-    input: Option<ApiJson<PromoteInput>>,
+    body: axum::body::Bytes,
 ) -> Result<Json<RolloutView>, ApiError> {
     caller.require_admin()?;
-    let force = input.is_some_and(|ApiJson(i)| i.force);
+    // The body is optional: no body promotes without force.
+    let force = if body.iter().all(u8::is_ascii_whitespace) {
+        false
+    } else {
+        serde_json::from_slice::<PromoteInput>(&body)
+            .map_err(|e| ApiError::BadRequest(format!("invalid body: {e}")))?
+            .force
+    };
     let before = snapshot(&view(&state, id).await?);
     let txn = state.db.begin().await?;
     let row = plugin_rollouts::Entity::find_by_id(id)
