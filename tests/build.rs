@@ -30,7 +30,12 @@ fn main() -> Result<(), Box<dyn Error>> {
     let built = build_plugins(
         root,
         &out_dir,
-        &["misbehave", "openai-next", "openai-miscount", "azure-openai"],
+        &[
+            "misbehave",
+            "openai-next",
+            "openai-miscount",
+            "azure-openai",
+        ],
     )?;
     for (var, file) in [
         ("MISBEHAVE_WASM", "plugin_misbehave.wasm"),

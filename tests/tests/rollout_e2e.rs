@@ -49,7 +49,8 @@ const KINDS: [Kind; 4] = [
 
 /// One request; the status, body bytes and request id the client got.
 async fn exchange(proxy: &str, key: &str, kind: Kind, content: &str) -> (u16, Vec<u8>, String) {
-    let mut body = json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": content}]});
+    let mut body =
+        json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": content}]});
     match kind {
         Kind::StreamWithUsage => {
             body["stream"] = json!(true);
@@ -72,7 +73,11 @@ async fn exchange(proxy: &str, key: &str, kind: Kind, content: &str) -> (u16, Ve
 }
 
 /// Every kind `rounds` times, four at a time; answers by (round, kind).
-async fn traffic(gw: &TestGateway, key: &str, rounds: usize) -> BTreeMap<(usize, String), (u16, Vec<u8>, String)> {
+async fn traffic(
+    gw: &TestGateway,
+    key: &str,
+    rounds: usize,
+) -> BTreeMap<(usize, String), (u16, Vec<u8>, String)> {
     let mut out = BTreeMap::new();
     for round in 0..rounds {
         let runs = KINDS.map(|kind| {
@@ -88,8 +93,12 @@ async fn traffic(gw: &TestGateway, key: &str, rounds: usize) -> BTreeMap<(usize,
 }
 
 async fn rollout(gw: &TestGateway, provider: i64) -> Value {
-    gw.admin_ok(Method::GET, &format!("/api/providers/{provider}/rollout"), None)
-        .await
+    gw.admin_ok(
+        Method::GET,
+        &format!("/api/providers/{provider}/rollout"),
+        None,
+    )
+    .await
 }
 
 /// Polls the rollout until `compared` reaches `want` (bounded).
@@ -100,7 +109,11 @@ async fn compared(gw: &TestGateway, provider: i64, want: i64) -> Value {
         if view["shadow"]["compared"].as_i64() >= Some(want) {
             return view;
         }
-        assert!(Instant::now() < deadline, "not compared yet: {view}\n{}", gw.log());
+        assert!(
+            Instant::now() < deadline,
+            "not compared yet: {view}\n{}",
+            gw.log()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -122,7 +135,10 @@ async fn a_shadow_candidate_changes_no_answer_and_its_disagreements_are_listed()
             Some(json!({"plugin_id": candidate, "sample": 1.5})),
         )
         .await;
-    assert_eq!((status, refused["error"]["code"].as_str()), (400, Some("bad_request")));
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (400, Some("bad_request"))
+    );
     let view = gw
         .admin_ok(
             Method::POST,
@@ -132,13 +148,19 @@ async fn a_shadow_candidate_changes_no_answer_and_its_disagreements_are_listed()
         .await;
     assert_eq!(view["candidate"]["stage"], "shadow", "{view}");
     assert_eq!(view["candidate"]["version"], "0.3.0");
-    assert_eq!(view["serving_version"], "0.1.0", "the provider stays on what served");
+    assert_eq!(
+        view["serving_version"], "0.1.0",
+        "the provider stays on what served"
+    );
 
     let after = traffic(&gw, &key, ROUNDS).await;
     for (at, (status, body, _)) in &before {
         let (status_after, body_after, _) = &after[at];
         assert_eq!(status, status_after, "{at:?}");
-        assert!(body == body_after, "{at:?}: the answer changed under shadow");
+        assert!(
+            body == body_after,
+            "{at:?}: the answer changed under shadow"
+        );
     }
     // Every shadowed request was served by 0.1.0.
     let (_, _, some_rid) = &after[&(0, "Json".to_owned())];
@@ -149,10 +171,9 @@ async fn a_shadow_candidate_changes_no_answer_and_its_disagreements_are_listed()
     let view = compared(&gw, provider, total).await;
     let shadow = &view["shadow"];
     assert_eq!(shadow["compared"], total, "{view}");
-    // Only answers with cached tokens read differently: JSON and the
-    // stream that reports usage; a stream without usage and an error
-    // answer read the same.
-    let disagreeing = (ROUNDS * 2) as i64;
+    // Every answer with usage reads differently (the gateway asks for a
+    // stream's usage chunk on every client's behalf); error answers agree.
+    let disagreeing = (ROUNDS * 3) as i64;
     assert_eq!(shadow["agreeing"], total - disagreeing, "{view}");
     assert!(
         shadow["cost_difference_usd"].as_f64().unwrap() > 0.0,
@@ -162,33 +183,54 @@ async fn a_shadow_candidate_changes_no_answer_and_its_disagreements_are_listed()
     assert_eq!(listed.len() as i64, disagreeing);
     let expected_ids: Vec<&String> = after
         .iter()
-        .filter(|((_, kind), _)| kind == "Json" || kind == "StreamWithUsage")
+        .filter(|((_, kind), _)| kind != "Error")
         .map(|(_, (_, _, rid))| rid)
         .collect();
     for d in listed {
         assert!(
-            expected_ids.iter().any(|rid| d["request_id"] == rid.as_str()),
+            expected_ids
+                .iter()
+                .any(|rid| d["request_id"] == rid.as_str()),
             "{d}"
         );
         assert_eq!(d["serving"]["usage"]["cached_input_tokens"], 13, "{d}");
         assert_eq!(d["candidate"]["usage"]["cached_input_tokens"], 0, "{d}");
-        assert_eq!(d["serving"]["usage"]["input_tokens"], d["candidate"]["usage"]["input_tokens"]);
+        assert_eq!(
+            d["serving"]["usage"]["input_tokens"],
+            d["candidate"]["usage"]["input_tokens"]
+        );
         assert_eq!(d["serving"]["model"], "gpt-4o-mini");
         assert!(
             d["candidate"]["cost_nanos"].as_u64() > d["serving"]["cost_nanos"].as_u64(),
             "{d}"
         );
-        assert_eq!((d["serving_version"].as_str(), d["candidate_version"].as_str()), (Some("0.1.0"), Some("0.3.0")));
+        assert_eq!(
+            (
+                d["serving_version"].as_str(),
+                d["candidate_version"].as_str()
+            ),
+            (Some("0.1.0"), Some("0.3.0"))
+        );
     }
     let metrics = gw.admin_ok(Method::GET, "/metrics", None).await;
     let metrics = metrics.as_str().unwrap();
-    assert!(metrics.contains(&format!("ai_proxy_shadow_compared_total {total}")), "{metrics}");
-    assert!(metrics.contains("ai_proxy_shadow_dropped_total{reason=\"queue_full\"} 0"), "{metrics}");
+    assert!(
+        metrics.contains(&format!("ai_proxy_shadow_compared_total {total}")),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("ai_proxy_shadow_dropped_total{reason=\"queue_full\"} 0"),
+        "{metrics}"
+    );
     let audit = gw
         .admin_ok(Method::GET, "/api/audit?resource=provider", None)
         .await;
     assert!(
-        audit["items"].as_array().unwrap().iter().any(|e| e["action"] == "rollout.shadow"),
+        audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "rollout.shadow"),
         "{audit}"
     );
 }
@@ -207,8 +249,7 @@ async fn a_shadow_candidate_that_traps_fails_only_its_comparison() {
     )
     .await;
     // `openai-next` traps in `inspect` on this marker; 0.1.0 serves it.
-    let (status, body, rid) =
-        exchange(&gw.proxy_url, &key, Kind::Json, "openai-next-trap").await;
+    let (status, body, rid) = exchange(&gw.proxy_url, &key, Kind::Json, "openai-next-trap").await;
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     let view = compared(&gw, provider, 1).await;
     let listed = &view["shadow"]["disagreements"][0];
@@ -244,14 +285,13 @@ async fn marked(gw: &TestGateway, key: &str, marker: &str) {
     assert_eq!(resp.status(), 200);
 }
 
-/// Each key's version over `rounds` requests on each instance; every key
-/// must have been served by one version only.
+/// The version that served each key on each instance, one request each.
 async fn sides(
     mock: &MockUpstream,
     instances: [&TestGateway; 2],
     keys: &[String],
     phase: &str,
-) -> Vec<String> {
+) -> Vec<(String, String)> {
     mock.clear();
     for (k, key) in keys.iter().enumerate() {
         for (i, gw) in instances.iter().enumerate() {
@@ -261,22 +301,46 @@ async fn sides(
     let seen = versions_by_marker(mock);
     (0..keys.len())
         .map(|k| {
-            let a = &seen[&format!("{phase}-{k}-0")];
-            let b = &seen[&format!("{phase}-{k}-1")];
-            assert_eq!(a, b, "{phase}: key {k} served differently by the two instances");
-            a.clone()
+            let a = seen[&format!("{phase}-{k}-0")].clone();
+            let b = seen[&format!("{phase}-{k}-1")].clone();
+            (a, b)
+        })
+        .collect()
+}
+
+/// The side of each key, the same on both instances.
+async fn settled_sides(
+    mock: &MockUpstream,
+    instances: [&TestGateway; 2],
+    keys: &[String],
+    phase: &str,
+) -> Vec<String> {
+    let got = sides(mock, instances, keys, phase).await;
+    got.into_iter()
+        .enumerate()
+        .map(|(k, (a, b))| {
+            assert_eq!(
+                a, b,
+                "{phase}: key {k} served differently by the two instances"
+            );
+            a
         })
         .collect()
 }
 
 /// Polls until every key is on `version` on both instances (bounded).
-async fn until_all(mock: &MockUpstream, instances: [&TestGateway; 2], keys: &[String], version: &str) {
+async fn until_all(
+    mock: &MockUpstream,
+    instances: [&TestGateway; 2],
+    keys: &[String],
+    version: &str,
+) {
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut round = 0;
     loop {
         round += 1;
         let got = sides(mock, instances, keys, &format!("wait{round}")).await;
-        if got.iter().all(|v| v == version) {
+        if got.iter().all(|(a, b)| a == version && b == version) {
             return;
         }
         assert!(Instant::now() < deadline, "not all on {version}: {got:?}");
@@ -297,9 +361,14 @@ async fn a_canary_is_sticky_per_key_on_every_instance_then_rolled_back_or_promot
     ];
     let first = TestGateway::start_with(&env).await;
     let second = TestGateway::start_with(&env).await;
-    let one = first.client_key_for("openai", &mock.base_url(), "sk-up").await;
+    let one = first
+        .client_key_for("openai", &mock.base_url(), "sk-up")
+        .await;
     let provider = first.provider_id("openai").await;
-    let upstream_key = first.admin_ok(Method::GET, "/api/provider-keys/keys", None).await[0]["id"].clone();
+    let upstream_key = first
+        .admin_ok(Method::GET, "/api/provider-keys/keys", None)
+        .await[0]["id"]
+        .clone();
     let mut keys = vec![one];
     for i in 1..16 {
         let created = first
@@ -314,19 +383,43 @@ async fn a_canary_is_sticky_per_key_on_every_instance_then_rolled_back_or_promot
     let candidate = upload(&first, openai_next_wasm()).await;
     let path = |step: &str| format!("/api/providers/{provider}/rollout/{step}");
     let (status, refused) = first
-        .admin(Method::POST, &path("canary"), Some(json!({"plugin_id": candidate, "percent": 101})))
+        .admin(
+            Method::POST,
+            &path("canary"),
+            Some(json!({"plugin_id": candidate, "percent": 101})),
+        )
         .await;
     assert_eq!(status, 400, "{refused}");
     first
-        .admin_ok(Method::POST, &path("canary"), Some(json!({"plugin_id": candidate, "percent": 50})))
+        .admin_ok(
+            Method::POST,
+            &path("canary"),
+            Some(json!({"plugin_id": candidate, "percent": 50})),
+        )
         .await;
-    // The second instance follows within its poll; from then on each key
-    // stays on one side, the same on both instances, and both sides serve.
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    let split = sides(&mock, [&first, &second], &keys, "split").await;
-    let again = sides(&mock, [&first, &second], &keys, "again").await;
+    // The second instance follows within its poll (once it compiled the
+    // upload); from then on each key stays on one side, the same on both
+    // instances, and both sides serve.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while second
+        .admin_ok(
+            Method::GET,
+            &path("").trim_end_matches('/').to_owned(),
+            None,
+        )
+        .await["candidate"]["active"]
+        != true
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the second instance never loaded the canary"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let split = settled_sides(&mock, [&first, &second], &keys, "split").await;
+    let again = settled_sides(&mock, [&first, &second], &keys, "again").await;
     assert_eq!(split, again, "sticky per key");
-    let on_candidate = split.iter().filter(|v| *v == "0.2.0").count();
+    let on_candidate = split.iter().filter(|v| v.as_str() == "0.2.0").count();
     assert!(
         (3..=13).contains(&on_candidate),
         "about half the keys on the canary: {split:?}"
@@ -338,16 +431,32 @@ async fn a_canary_is_sticky_per_key_on_every_instance_then_rolled_back_or_promot
     assert_eq!(status, 409, "nothing left to roll back");
 
     first
-        .admin_ok(Method::POST, &path("canary"), Some(json!({"plugin_id": candidate, "percent": 10})))
+        .admin_ok(
+            Method::POST,
+            &path("canary"),
+            Some(json!({"plugin_id": candidate, "percent": 10})),
+        )
         .await;
-    second.admin_ok(Method::POST, &path("promote"), Some(json!({}))).await;
+    second
+        .admin_ok(Method::POST, &path("promote"), Some(json!({})))
+        .await;
     until_all(&mock, [&first, &second], &keys, "0.2.0").await;
-    let view = first.admin_ok(Method::GET, &path("").trim_end_matches('/').to_owned(), None).await;
+    let view = first
+        .admin_ok(
+            Method::GET,
+            &path("").trim_end_matches('/').to_owned(),
+            None,
+        )
+        .await;
     assert_eq!(view["candidate"], Value::Null, "{view}");
     assert_eq!(view["serving_version"], "0.2.0");
 
     let audit = first
-        .admin_ok(Method::GET, "/api/audit?resource=provider&page_size=50", None)
+        .admin_ok(
+            Method::GET,
+            "/api/audit?resource=provider&page_size=50",
+            None,
+        )
         .await;
     let steps: Vec<&str> = audit["items"]
         .as_array()
@@ -358,7 +467,12 @@ async fn a_canary_is_sticky_per_key_on_every_instance_then_rolled_back_or_promot
         .collect();
     assert_eq!(
         steps,
-        ["rollout.promote", "rollout.canary", "rollout.rollback", "rollout.canary"],
+        [
+            "rollout.promote",
+            "rollout.canary",
+            "rollout.rollback",
+            "rollout.canary"
+        ],
         "every step audited, newest first"
     );
     drop((first, second));

@@ -17,8 +17,8 @@
 //! the audit entry records. Every step reloads the catalog, and other
 //! instances follow within the configuration poll.
 
-use axum::{Extension, Json};
 use axum::extract::State;
+use axum::{Extension, Json};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
@@ -77,7 +77,9 @@ async fn view(state: &AdminState, provider_id: i32) -> Result<RolloutView, ApiEr
     let live = catalog.providers.get(&provider_id);
     let candidate = match &row {
         Some(r) => {
-            let plugin = plugins::Entity::find_by_id(r.plugin_id).one(&state.db).await?;
+            let plugin = plugins::Entity::find_by_id(r.plugin_id)
+                .one(&state.db)
+                .await?;
             plugin.map(|p| CandidateView {
                 plugin_id: r.plugin_id,
                 version: p.version,
@@ -248,7 +250,9 @@ pub async fn promote(
     let row = plugin_rollouts::Entity::find_by_id(id)
         .one(&txn)
         .await?
-        .ok_or_else(|| ApiError::Conflict("the provider has no version in shadow or canary".into()))?;
+        .ok_or_else(|| {
+            ApiError::Conflict("the provider has no version in shadow or canary".into())
+        })?;
     let candidate = candidate_of(&txn, id, row.plugin_id).await?;
     refuse_unless_may_serve(&candidate, force)?;
     bind(&txn, id, Some(candidate.version.clone())).await?;
@@ -297,7 +301,16 @@ async fn finish(
     if forced && let Some(serde_json::Value::Object(map)) = recorded.as_mut() {
         map.insert("forced".into(), serde_json::Value::Bool(true));
     }
-    audit(state, caller, action, "provider", Some(id.to_string()), before, recorded).await;
+    audit(
+        state,
+        caller,
+        action,
+        "provider",
+        Some(id.to_string()),
+        before,
+        recorded,
+    )
+    .await;
     Ok(Json(after))
 }
 

@@ -140,7 +140,11 @@ mod tests {
 
     #[test]
     fn canary_buckets_are_fixed_and_spread_over_every_percentage() {
-        assert_eq!(canary_bucket(7), canary_bucket(7), "the same key, the same side");
+        assert_eq!(
+            canary_bucket(7),
+            canary_bucket(7),
+            "the same key, the same side"
+        );
         let mut counts = [0u32; CANARY_BUCKETS as usize];
         for id in 1..=10_000 {
             let bucket = canary_bucket(id);
@@ -148,7 +152,10 @@ mod tests {
             counts[bucket as usize] += 1;
         }
         // 100 keys a bucket on average; none empty, none crowded.
-        assert!(counts.iter().all(|&c| (50..=150).contains(&c)), "{counts:?}");
+        assert!(
+            counts.iter().all(|&c| (50..=150).contains(&c)),
+            "{counts:?}"
+        );
         let in_at = |percent: u64| (1..=1000).filter(|&id| canary_bucket(id) < percent).count();
         assert_eq!(in_at(0), 0, "0 % serves no key");
         assert_eq!(in_at(CANARY_BUCKETS), 1000, "100 % serves every key");

@@ -21,8 +21,8 @@ use super::meter::{MAX_CLASSIFIED_BODY_BYTES, Meter, Metered};
 use super::quota_cut::{StreamWatch, Verdict};
 use crate::egress::exchange::{ExchangeError, open_exchange};
 use crate::plugins::PluginCalls;
-use crate::shadow::ShadowCapture;
 use crate::secrets::Secret;
+use crate::shadow::ShadowCapture;
 
 /// Response headers not passed to the client (hop-by-hop).
 const HOP_BY_HOP: &[&str] = &[
@@ -246,7 +246,15 @@ pub async fn relay(
             _ => None,
         };
         let shadow = ctx.shadow.as_mut();
-        let interrupted = pump(&mut answer, session, calls, &mut meter, watch.as_mut(), shadow).await;
+        let interrupted = pump(
+            &mut answer,
+            session,
+            calls,
+            &mut meter,
+            watch.as_mut(),
+            shadow,
+        )
+        .await;
         if let Some(crossed) = watch.as_ref().and_then(StreamWatch::crossed) {
             let (class, message) = crossed.trace();
             ctx.trace.error_class = Some(class.to_owned());

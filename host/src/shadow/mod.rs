@@ -121,15 +121,38 @@ impl ShadowQueue {
         use std::fmt::Write;
         let s = &self.stats;
         for (name, help, value) in [
-            ("ai_proxy_shadow_compared_total", "Requests a shadow candidate read.", &s.compared),
-            ("ai_proxy_shadow_agreed_total", "Of those, verdicts equal to the serving version's.", &s.agreed),
-            ("ai_proxy_shadow_candidate_failures_total", "Shadow comparisons the candidate failed.", &s.candidate_failures),
-            ("ai_proxy_shadow_write_failures_total", "Batches of shadow verdicts not stored.", &s.write_failures),
+            (
+                "ai_proxy_shadow_compared_total",
+                "Requests a shadow candidate read.",
+                &s.compared,
+            ),
+            (
+                "ai_proxy_shadow_agreed_total",
+                "Of those, verdicts equal to the serving version's.",
+                &s.agreed,
+            ),
+            (
+                "ai_proxy_shadow_candidate_failures_total",
+                "Shadow comparisons the candidate failed.",
+                &s.candidate_failures,
+            ),
+            (
+                "ai_proxy_shadow_write_failures_total",
+                "Batches of shadow verdicts not stored.",
+                &s.write_failures,
+            ),
         ] {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", value.load(Relaxed));
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                value.load(Relaxed)
+            );
         }
         let name = "ai_proxy_shadow_dropped_total";
-        let _ = writeln!(out, "# HELP {name} Sampled requests not compared, by reason.\n# TYPE {name} counter");
+        let _ = writeln!(
+            out,
+            "# HELP {name} Sampled requests not compared, by reason.\n# TYPE {name} counter"
+        );
         for (reason, value) in [
             ("busy", &s.dropped_busy),
             ("queue_full", &s.dropped_queue_full),
@@ -139,7 +162,11 @@ impl ShadowQueue {
             let _ = writeln!(out, "{name}{{reason=\"{reason}\"}} {}", value.load(Relaxed));
         }
         let name = "ai_proxy_shadow_queue_depth";
-        let _ = writeln!(out, "# HELP {name} Captures waiting for the shadow worker.\n# TYPE {name} gauge\n{name} {}", self.depth());
+        let _ = writeln!(
+            out,
+            "# HELP {name} Captures waiting for the shadow worker.\n# TYPE {name} gauge\n{name} {}",
+            self.depth()
+        );
     }
 }
 

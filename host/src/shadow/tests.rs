@@ -69,7 +69,10 @@ async fn the_candidate_reads_a_stream_in_the_chunks_the_client_got() {
     assert_eq!(verdict.model.as_deref(), Some("gpt-4o-mini"));
     let usage = verdict.usage.expect("usage");
     assert_eq!((usage.input_tokens, usage.output_tokens), (9, 3));
-    assert!(verdict.cost_nanos.is_some_and(|c| c > 0), "priced: {verdict:?}");
+    assert!(
+        verdict.cost_nanos.is_some_and(|c| c > 0),
+        "priced: {verdict:?}"
+    );
     let mut other = verdict.clone();
     assert!(verdict.agrees_with(&other));
     other.usage = Some(UsageView {

@@ -124,11 +124,20 @@ mod tests {
     #[test]
     fn verdicts_agree_only_when_every_field_is_equal_and_nothing_failed() {
         assert!(verdict(5, 100).agrees_with(&verdict(5, 100)));
-        assert!(!verdict(5, 100).agrees_with(&verdict(6, 100)), "usage differs");
-        assert!(!verdict(5, 100).agrees_with(&verdict(5, 101)), "cost differs");
+        assert!(
+            !verdict(5, 100).agrees_with(&verdict(6, 100)),
+            "usage differs"
+        );
+        assert!(
+            !verdict(5, 100).agrees_with(&verdict(5, 101)),
+            "cost differs"
+        );
         let mut failed = verdict(5, 100);
         failed.failure = Some("trap".into());
-        assert!(!failed.agrees_with(&failed.clone()), "a failure never agrees");
+        assert!(
+            !failed.agrees_with(&failed.clone()),
+            "a failure never agrees"
+        );
         let mut other_model = verdict(5, 100);
         other_model.model = Some("gpt-4o".into());
         assert!(!verdict(5, 100).agrees_with(&other_model));
