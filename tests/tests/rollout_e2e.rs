@@ -381,7 +381,8 @@ async fn a_canary_is_sticky_per_key_on_every_instance_then_rolled_back_or_promot
         keys.push(created["key"].as_str().unwrap().to_owned());
     }
     let candidate = upload(&first, openai_next_wasm()).await;
-    let path = |step: &str| format!("/api/providers/{provider}/rollout/{step}");
+    let base = format!("/api/providers/{provider}/rollout");
+    let path = |step: &str| format!("{base}/{step}");
     let (status, refused) = first
         .admin(
             Method::POST,
@@ -401,15 +402,7 @@ async fn a_canary_is_sticky_per_key_on_every_instance_then_rolled_back_or_promot
     // upload); from then on each key stays on one side, the same on both
     // instances, and both sides serve.
     let deadline = Instant::now() + Duration::from_secs(30);
-    while second
-        .admin_ok(
-            Method::GET,
-            &path("").trim_end_matches('/').to_owned(),
-            None,
-        )
-        .await["candidate"]["active"]
-        != true
-    {
+    while second.admin_ok(Method::GET, &base, None).await["candidate"]["active"] != true {
         assert!(
             Instant::now() < deadline,
             "the second instance never loaded the canary"
@@ -441,13 +434,7 @@ async fn a_canary_is_sticky_per_key_on_every_instance_then_rolled_back_or_promot
         .admin_ok(Method::POST, &path("promote"), Some(json!({})))
         .await;
     until_all(&mock, [&first, &second], &keys, "0.2.0").await;
-    let view = first
-        .admin_ok(
-            Method::GET,
-            &path("").trim_end_matches('/').to_owned(),
-            None,
-        )
-        .await;
+    let view = first.admin_ok(Method::GET, &base, None).await;
     assert_eq!(view["candidate"], Value::Null, "{view}");
     assert_eq!(view["serving_version"], "0.2.0");
 
