@@ -83,7 +83,9 @@ export async function rolloutSteps(t) {
       JSON.stringify(steps) === JSON.stringify(["rollout.rollback", "rollout.canary", "rollout.promote", "rollout.canary", "rollout.shadow"]),
       `audited ${JSON.stringify(steps)}`,
     );
-    // Later steps expect openai on its built-in version.
+    // Later steps expect openai on its built-in version and 0.3.0 gone.
     await adminCall(gateway, "PUT", "/api/providers/1", { plugin_version: "0.1.0" });
+    const candidate = (await adminCall(gateway, "GET", "/api/plugins")).find((p) => p.name === "openai" && p.version === "0.3.0");
+    await adminCall(gateway, "DELETE", `/api/plugins/${candidate.id}`);
   });
 }
