@@ -8,7 +8,7 @@
 # Environment: AI_PROXY_BIN (default $CARGO_TARGET_DIR/debug/ai-proxy), MOCK_BIN (the same
 # folder's mock-upstream), CANDIDATE_WASM (default: the openai-miscount fixture under
 # $CARGO_TARGET_DIR/wasm-plugins), BENCH_DURATION (seconds per run, default 8),
-# BENCH_ROUNDS (alternations of off/on, default 2). Off and on alternate on the same
+# BENCH_ROUNDS (alternations of off/on, default 2), BENCH_SAMPLE (share shadowed, default 1.0). Off and on alternate on the same
 # gateway (rollback / shadow between runs), so drift on a loaded machine hits both. The
 # gateway's /metrics tell how many requests were compared and how many were dropped.
 set -euo pipefail
@@ -20,6 +20,7 @@ MOCK="${MOCK_BIN:-$(dirname "$BIN")/mock-upstream}"
 WASM="${CANDIDATE_WASM:-$(find "$TARGET/wasm-plugins" -name plugin_openai_miscount.wasm -not -path '*/deps/*' | head -1)}"
 DURATION="${BENCH_DURATION:-8}"
 ROUNDS="${BENCH_ROUNDS:-2}"
+SAMPLE="${BENCH_SAMPLE:-1.0}"
 PW="bench-shadow-password"
 LUA="bench/lib/post.lua"
 WORK="$(mktemp -d /tmp/aip-shadow-bench.XXXXXX)"
@@ -56,14 +57,15 @@ pk=$("${api[@]}" -X POST -d '{"provider_id":1,"name":"bench","secret":"sk-bench"
 KEY=$("${api[@]}" -X POST -d "{\"name\":\"bench\",\"provider_id\":1,\"provider_key_ids\":[$pk]}" "$ADMIN/api/user-service/keys" | json '["key"]')
 candidate=$(curl -fsS -u "admin:$PW" -H 'content-type: application/wasm' --data-binary "@$WASM" "$ADMIN/api/plugins" | json '["id"]')
 # Binds the provider to 0.1.0; rolled back at once, so the first run is without shadow.
-"${api[@]}" -X POST -d "{\"plugin_id\":$candidate,\"sample\":1.0}" "$ADMIN/api/providers/1/rollout/shadow" >/dev/null
+"${api[@]}" -X POST -d "{\"plugin_id\":$candidate,\"sample\":$SAMPLE}" "$ADMIN/api/providers/1/rollout/shadow" >/dev/null
 "${api[@]}" -X POST "$ADMIN/api/providers/1/rollout/rollback" >/dev/null
 
 shadow() {
     if [[ $1 == on ]]; then
-        "${api[@]}" -X POST -d "{\"plugin_id\":$candidate,\"sample\":1.0}" "$ADMIN/api/providers/1/rollout/shadow" >/dev/null
+        "${api[@]}" -X POST -d "{\"plugin_id\":$candidate,\"sample\":$SAMPLE}" "$ADMIN/api/providers/1/rollout/shadow" >/dev/null
     else
-        "${api[@]}" -X POST "$ADMIN/api/providers/1/rollout/rollback" >/dev/null
+        # 409 when nothing is in shadow (the first round): already off.
+        "${api[@]}" -X POST "$ADMIN/api/providers/1/rollout/rollback" >/dev/null 2>&1 || true
     fi
 }
 metric() { curl -fsS -u "admin:$PW" "$ADMIN/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
