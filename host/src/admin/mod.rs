@@ -37,6 +37,7 @@ mod plugin_rollout;
 mod plugins;
 mod provider_keys;
 mod providers;
+mod rollout_store;
 mod session;
 mod shadow_report;
 mod stats;
