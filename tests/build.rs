@@ -1,7 +1,8 @@
 //! Compiles the test-only plugins to components and tells the test code
 //! where they are: the misbehaving plugin (`plugins/testing/misbehave`,
 //! `MISBEHAVE_WASM`), a second version of the OpenAI plugin
-//! (`plugins/testing/openai-next`, `OPENAI_NEXT_WASM`) and the Azure OpenAI
+//! (`plugins/testing/openai-next`, `OPENAI_NEXT_WASM`), a version of it that
+//! miscounts (`plugins/testing/openai-miscount`, `OPENAI_MISCOUNT_WASM`) and the Azure OpenAI
 //! plugin (`plugins/azure-openai`, `AZURE_OPENAI_WASM`), which is not built
 //! into the gateway: tests load it as an operator would.
 
@@ -19,6 +20,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         "sdk",
         "plugins/testing/misbehave",
         "plugins/testing/openai-next",
+        "plugins/testing/openai-miscount",
         "plugins/openai",
         "plugins/azure-openai",
         "host/wasm_plugins.rs",
@@ -28,11 +30,17 @@ fn main() -> Result<(), Box<dyn Error>> {
     let built = build_plugins(
         root,
         &out_dir,
-        &["misbehave", "openai-next", "azure-openai"],
+        &[
+            "misbehave",
+            "openai-next",
+            "openai-miscount",
+            "azure-openai",
+        ],
     )?;
     for (var, file) in [
         ("MISBEHAVE_WASM", "plugin_misbehave.wasm"),
         ("OPENAI_NEXT_WASM", "plugin_openai_next.wasm"),
+        ("OPENAI_MISCOUNT_WASM", "plugin_openai_miscount.wasm"),
         ("AZURE_OPENAI_WASM", "plugin_azure_openai.wasm"),
     ] {
         println!("cargo:rustc-env={var}={}", built.join(file).display());

@@ -16,6 +16,7 @@ pub mod plugins;
 pub mod proxy;
 pub mod scheduler;
 pub mod secrets;
+pub mod shadow;
 pub mod shutdown;
 pub mod store;
 pub mod tls;

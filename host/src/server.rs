@@ -241,6 +241,7 @@ async fn start_core(
     }
     .spawn();
 
+    let shadow = crate::shadow::ShadowQueue::spawn(db.clone());
     // After the catalog is loaded: requests never wait on re-encryption.
     if let Some(job) = rotation_job {
         job.spawn();
@@ -273,6 +274,7 @@ async fn start_core(
             proxy_tls: config.tls.is_some(),
         },
         proxy_addr: config.proxy_addr,
+        shadow: shadow.clone(),
     });
     admin_core
         .load_revocations()
@@ -345,6 +347,7 @@ async fn start_core(
         max_attempts: config.max_attempts,
         accounts,
         in_flight,
+        shadow,
     }))
 }
 

@@ -39,6 +39,12 @@ pub fn openai_next_wasm() -> PathBuf {
     PathBuf::from(env!("OPENAI_NEXT_WASM"))
 }
 
+/// The test plugin that is version 0.3.0 of `openai` and forgets cached
+/// prompt tokens (see `tests/build.rs`).
+pub fn openai_miscount_wasm() -> PathBuf {
+    PathBuf::from(env!("OPENAI_MISCOUNT_WASM"))
+}
+
 /// Path of the Azure OpenAI plugin component: built by `tests/build.rs`,
 /// never into the gateway, so tests load it as an operator would.
 pub fn azure_openai_wasm() -> PathBuf {

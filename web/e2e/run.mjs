@@ -12,6 +12,7 @@ import { chromium } from "playwright-core";
 import { ADMIN_PASSWORD, adminCall, killAll, startGateway, startMock, startOAuthServer, withTimeout } from "./harness.mjs";
 import { accessibilitySteps, snippetSteps, upstreamKeySteps } from "./bad-day.mjs";
 import { keyProviderSteps } from "./key-providers.mjs";
+import { rolloutSteps } from "./rollout.mjs";
 
 const web = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const repo = resolve(web, "..");
@@ -625,6 +626,7 @@ try {
       expect(!listed.enabled && listed.call_timeout_ms === 2000 && listed.memory_mib === 64, `0.2.0 is ${JSON.stringify(listed)}`);
       await shot(page, "plugins-1280");
     });
+    await rolloutSteps({ step, page, gateway, expect, until, go, shot, adminCall, clientKey: () => clientKey, wasmFiles: wasmFiles(join(targetDir, "wasm-plugins")) });
   }
 
   await step("accounts are created, and deleted only after confirming", async () => {

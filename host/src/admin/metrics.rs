@@ -181,6 +181,7 @@ pub async fn metrics(State(state): State<AdminState>) -> impl IntoResponse {
     ] {
         let _ = writeln!(out, "# TYPE {name} counter\n{name} {value}");
     }
+    state.shadow.write_metrics(&mut out);
     // OpenTelemetry export, in requests (zeros when no exporter is set).
     let export = state.traces.export_stats();
     let load = |f: fn(&ExportStats) -> &AtomicU64| export.map_or(0, |s| f(s).load(Relaxed));

@@ -34,10 +34,13 @@ mod openapi;
 mod origin;
 mod password;
 mod plugin_guard;
+mod plugin_rollout;
 mod plugins;
 mod provider_keys;
 mod providers;
+mod rollout_store;
 mod session;
+mod shadow_report;
 mod stats;
 mod stats_source;
 mod test_request;
@@ -119,6 +122,8 @@ pub struct AdminCore {
     pub proxy_endpoint: ProxyEndpoint,
     /// Where the proxy listens, for the console's test requests.
     pub proxy_addr: std::net::SocketAddr,
+    /// Shadow comparisons: their queue and counters.
+    pub shadow: Arc<crate::shadow::ShadowQueue>,
 }
 
 impl AdminCore {
@@ -232,6 +237,11 @@ fn protected_routes(upload_limit: usize) -> OpenApiRouter<AdminState> {
     OpenApiRouter::new()
         .merge(plugins)
         .routes(routes!(plugins::get_one, plugins::update, plugins::delete))
+        .routes(routes!(plugin_rollout::get_rollout))
+        .routes(routes!(plugin_rollout::shadow))
+        .routes(routes!(plugin_rollout::canary))
+        .routes(routes!(plugin_rollout::promote))
+        .routes(routes!(plugin_rollout::rollback))
         .routes(routes!(providers::list, providers::create))
         .routes(routes!(
             providers::get_one,

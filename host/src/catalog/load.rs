@@ -27,6 +27,7 @@ pub async fn load_catalog(
     secrets: &SecretBox,
 ) -> anyhow::Result<Catalog> {
     let plugins = enabled_versions(db, registry).await?;
+    let mut rollouts = super::rollout::load_rollouts(db, &plugins).await?;
 
     let mut prices_by_provider: HashMap<i32, Vec<Price>> = HashMap::new();
     for p in prices::Entity::find().all(db).await? {
@@ -69,6 +70,7 @@ pub async fn load_catalog(
             read_timeout: Duration::from_millis(u64::try_from(p.read_timeout_ms).unwrap_or(0)),
             prices: prices_by_provider.remove(&p.id).unwrap_or_default().into(),
             allow_billing_headers: p.allow_billing_headers,
+            rollout: rollouts.remove(&p.id),
             name: p.name,
         };
         catalog.providers.insert(provider.id, Arc::new(provider));

@@ -12,6 +12,7 @@ mod owners;
 mod registry;
 pub mod route_check;
 mod routes;
+pub mod rollout;
 mod upstream;
 
 use std::collections::HashMap;
@@ -62,6 +63,8 @@ pub struct Provider {
     /// Whether the client's billing headers (`openai-organization`,
     /// `openai-project`, `x-goog-user-project`) are passed on; off by default.
     pub allow_billing_headers: bool,
+    /// A candidate version in shadow or canary (`rollout`).
+    pub rollout: Option<Arc<rollout::Rollout>>,
 }
 
 /// An upstream credential, decrypted.

@@ -24,6 +24,9 @@ pub struct RequestCtx {
     /// graceful shutdown waits for) until the context is dropped, after
     /// the trace was handed to the writer.
     pub in_flight: Option<super::capacity::InFlightPermit>,
+    /// A copy for the provider's shadow candidate, when this request is
+    /// sampled (`shadow`).
+    pub shadow: Option<crate::shadow::ShadowCapture>,
 }
 
 impl RequestCtx {
@@ -41,6 +44,7 @@ impl RequestCtx {
             quota: None,
             client_gone: false,
             in_flight: None,
+            shadow: None,
         }
     }
 

@@ -22,6 +22,7 @@ use super::quota_cut::{StreamWatch, Verdict};
 use crate::egress::exchange::{ExchangeError, open_exchange};
 use crate::plugins::PluginCalls;
 use crate::secrets::Secret;
+use crate::shadow::ShadowCapture;
 
 /// Response headers not passed to the client (hop-by-hop).
 const HOP_BY_HOP: &[&str] = &[
@@ -175,11 +176,15 @@ async fn pump(
     calls: &mut PluginCalls,
     meter: &mut Meter,
     mut watch: Option<&mut StreamWatch<'_>>,
+    mut shadow: Option<&mut ShadowCapture>,
 ) -> Option<Interruption> {
     loop {
         match answer.upstream.read_response_body().await {
             Ok(Some(chunk)) => {
                 let running = meter.observe(calls, &chunk).await;
+                if let Some(shadow) = shadow.as_deref_mut() {
+                    shadow.push(&chunk);
+                }
                 if let Some(watch) = watch.as_deref_mut()
                     && let Verdict::Cut { keep, end } =
                         watch.check(&chunk, running, calls, meter).await
@@ -205,6 +210,9 @@ async fn pump(
     {
         return Some(Interruption::Client);
     }
+    if let Some(shadow) = shadow {
+        shadow.end();
+    }
     None
 }
 
@@ -229,12 +237,24 @@ pub async fn relay(
     let watched = ctx.quota.as_ref().is_some_and(|hold| hold.cuts());
     let mut meter = Meter::new(calls, &answer.head, watched).await;
     let is_stream = meter.is_stream();
+    if let Some(shadow) = ctx.shadow.as_mut() {
+        shadow.answer_head(&answer.head);
+    }
     let interrupted = if start_response(&answer.head, session, ctx).await? {
         let mut watch = match ctx.quota.as_mut() {
             Some(hold) if is_stream => hold.watch(),
             _ => None,
         };
-        let interrupted = pump(&mut answer, session, calls, &mut meter, watch.as_mut()).await;
+        let shadow = ctx.shadow.as_mut();
+        let interrupted = pump(
+            &mut answer,
+            session,
+            calls,
+            &mut meter,
+            watch.as_mut(),
+            shadow,
+        )
+        .await;
         if let Some(crossed) = watch.as_ref().and_then(StreamWatch::crossed) {
             let (class, message) = crossed.trace();
             ctx.trace.error_class = Some(class.to_owned());
@@ -267,6 +287,13 @@ pub async fn relay_error(
         body,
         complete,
     } = error;
+    if let Some(shadow) = ctx.shadow.as_mut() {
+        shadow.answer_head(&answer.head);
+        shadow.push(&body);
+        if complete {
+            shadow.end();
+        }
+    }
     let started = start_response(&answer.head, session, ctx).await?;
     let mut interrupted = None;
     if !started

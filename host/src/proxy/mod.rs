@@ -26,6 +26,7 @@ mod quota_cut;
 mod quota_hold;
 mod request;
 mod route;
+mod shadow_tap;
 mod stream_batch;
 mod summary;
 mod token_time;
@@ -80,6 +81,8 @@ pub struct ProxyCore {
     /// Requests in flight, against `AI_PROXY_MAX_IN_FLIGHT`; a graceful
     /// shutdown waits for the same count.
     pub in_flight: Arc<capacity::InFlight>,
+    /// Where sampled requests go for a shadow candidate, off the path.
+    pub shadow: Arc<crate::shadow::ShadowQueue>,
 }
 
 /// The Pingora service.

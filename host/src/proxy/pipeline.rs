@@ -118,6 +118,7 @@ pub async fn serve(
         .await?;
     // Waiting on the upstream holds no instance.
     calls.release();
+    ctx.shadow = super::shadow_tap::sample(core, &provider, &plugin, &head, &body, ctx);
 
     let request = Request {
         core,
@@ -131,7 +132,7 @@ pub async fn serve(
         placeholder,
     };
     let (key, forwarded) = attempt_until_answered(&request, session, ctx, &mut calls).await?;
-    account(
+    let accounted = account(
         &provider,
         &key,
         facts.model.as_deref(),
@@ -139,7 +140,9 @@ pub async fn serve(
         ctx,
         &mut calls,
     )
-    .await
+    .await;
+    super::shadow_tap::hand_off(core, ctx, accounted.is_ok());
+    accounted
 }
 
 /// What every attempt of one request shares.
@@ -499,6 +502,11 @@ async fn account(
             .cost_nanos
             .map_or(0, |c| i64::try_from(c).unwrap_or(i64::MAX));
         used = (tokens, cost);
+    }
+    if let Some(capture) = ctx.shadow.as_mut() {
+        let failure = metered.failure.as_ref().map(ToString::to_string);
+        let class = metered.error_class.as_ref().map(super::error_class_name);
+        capture.serving_verdict(usage, model, ctx.trace.cost_nanos, class, failure);
     }
     let answered = metered.error_class.is_none() && ctx.trace.status_code < 400;
     // A request without a model (listing models, files) reports no usage

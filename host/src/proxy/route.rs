@@ -145,7 +145,7 @@ impl Target {
                 "it is disabled",
             ));
         }
-        let plugin = provider.plugin.clone().ok_or_else(|| {
+        let plugin = provider.plugin_for(client.id).ok_or_else(|| {
             ProxyError::ProviderUnavailable(provider.name.clone(), "its plugin is not loaded")
         })?;
         ctx.trace.plugin_name = Some(plugin.name.clone());

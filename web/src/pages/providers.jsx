@@ -16,6 +16,7 @@ import { api, describeError } from "../lib/api.js";
 import { useApi } from "../lib/use-api.js";
 import { formatDuration } from "../lib/format.js";
 import { cn } from "../lib/cn.js";
+import { PluginRollout } from "./plugin-rollout.jsx";
 import { Plugins } from "./plugins.jsx";
 import { OAuthBadge, OAuthSettingsDialog, ResetOAuthDialog } from "./provider-oauth.jsx";
 
@@ -245,6 +246,7 @@ export function ProvidersPage({ user }) {
             }}
           />
         ) : null}
+        {admin ? <PluginRollout providers={providers} plugins={plugins} onChanged={plugins.reload} /> : null}
       </div>
       {editing ? (
         <FormDialog

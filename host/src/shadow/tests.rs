@@ -1,0 +1,114 @@
+//! The shadow pieces on a real built-in plugin: the candidate's verdict
+//! from a capture fed in the chunks the client got, and the queue's bound.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+use bytes::Bytes;
+use pingora::http::ResponseHeader;
+
+use super::*;
+use crate::catalog::rollout::{Rollout, Stage};
+use crate::plugins::types::RequestHead;
+use crate::plugins::{BUILTIN_PLUGINS, LoadedPlugin, PluginEngine, PluginLimits};
+
+const STREAM: &[u8] = b"data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n\
+data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":3,\"total_tokens\":12}}\n\n\
+data: [DONE]\n\n";
+
+async fn openai() -> Arc<LoadedPlugin> {
+    let engine = PluginEngine::new(PluginLimits {
+        call_timeout: Duration::from_secs(2),
+        memory_bytes: 16 << 20,
+        instances: 4,
+    })
+    .expect("engine");
+    let (_, bytes) = BUILTIN_PLUGINS
+        .iter()
+        .find(|(n, _)| *n == "openai")
+        .expect("openai");
+    LoadedPlugin::load(&engine, bytes.to_vec())
+        .await
+        .expect("loads")
+}
+
+fn capture(plugin: &Arc<LoadedPlugin>, status: u16, content_type: &str) -> ShadowCapture {
+    let rollout = Rollout {
+        plugin_id: 2,
+        candidate: plugin.clone(),
+        stage: Stage::Shadow { sample: 1.0 },
+    };
+    let head = RequestHead {
+        method: "POST".into(),
+        path: "/v1/chat/completions".into(),
+        headers: vec![],
+    };
+    let body = Bytes::from_static(br#"{"model":"gpt-4o-mini","stream":true,"messages":[]}"#);
+    let prices: Arc<[_]> = plugin.default_prices.clone().into();
+    let mut capture =
+        ShadowCapture::start(&rollout, 1, prices, "req_t", "0.1.0", &head, &body).expect("fits");
+    let mut answer = ResponseHeader::build(status, None).expect("head");
+    answer
+        .insert_header("content-type", content_type)
+        .expect("header");
+    capture.answer_head(&answer);
+    capture
+}
+
+#[tokio::test]
+async fn the_candidate_reads_a_stream_in_the_chunks_the_client_got() {
+    let plugin = openai().await;
+    let mut capture = capture(&plugin, 200, "text/event-stream");
+    for part in STREAM.chunks(7) {
+        capture.push(&Bytes::copy_from_slice(part));
+    }
+    capture.end();
+    let verdict = verdict::candidate_verdict(&capture).await;
+    assert_eq!(verdict.failure, None);
+    assert_eq!(verdict.model.as_deref(), Some("gpt-4o-mini"));
+    let usage = verdict.usage.expect("usage");
+    assert_eq!((usage.input_tokens, usage.output_tokens), (9, 3));
+    assert!(
+        verdict.cost_nanos.is_some_and(|c| c > 0),
+        "priced: {verdict:?}"
+    );
+    let mut other = verdict.clone();
+    assert!(verdict.agrees_with(&other));
+    other.usage = Some(UsageView {
+        output_tokens: 4,
+        ..usage
+    });
+    assert!(!verdict.agrees_with(&other));
+}
+
+#[tokio::test]
+async fn the_candidate_classifies_an_error_answer() {
+    let plugin = openai().await;
+    let mut capture = capture(&plugin, 429, "application/json");
+    capture.push(&Bytes::from_static(
+        br#"{"error":{"message":"slow down","type":"rate_limit_exceeded"}}"#,
+    ));
+    capture.end();
+    let verdict = verdict::candidate_verdict(&capture).await;
+    assert_eq!(verdict.error_class.as_deref(), Some("rate_limited"));
+    assert_eq!(verdict.usage, None);
+}
+
+#[tokio::test]
+async fn a_full_queue_drops_and_counts_without_waiting() {
+    let plugin = openai().await;
+    let (queue, mut rx) = ShadowQueue::new(1);
+    for _ in 0..3 {
+        let mut c = capture(&plugin, 200, "application/json");
+        c.end();
+        queue.offer(c);
+    }
+    assert_eq!(queue.depth(), 1);
+    assert_eq!(queue.stats.dropped_queue_full.load(Relaxed), 2);
+    let unended = capture(&plugin, 200, "application/json");
+    queue.offer(unended);
+    assert_eq!(queue.stats.dropped_incomplete.load(Relaxed), 1);
+    assert!(rx.try_recv().is_ok());
+    assert!(rx.try_recv().is_err(), "only what fitted was queued");
+}
