@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { ADMIN_PASSWORD, adminCall, killAll, startGateway, startMock, startOAuthServer, withTimeout } from "./harness.mjs";
 import { accessibilitySteps, snippetSteps, upstreamKeySteps } from "./bad-day.mjs";
+import { teamSteps } from "./teams.mjs";
 
 const web = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const repo = resolve(web, "..");
@@ -951,6 +952,7 @@ try {
     });
   }
 
+  await teamSteps({ ...bad, mockUrl: mock.url });
   await accessibilitySteps(bad);
 
   await step("an ended session sends the operator back to the login page", async () => {

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
+use super::budgets::Budgets;
 use super::owners::Owners;
 use super::{
     Catalog, ClientKey, KeyOAuth, OAuthClient, PluginRegistry, Provider, ProviderKey, UpstreamBase,
@@ -111,6 +112,7 @@ pub async fn load_catalog(
         );
     }
     let owners = Owners::load(db).await?;
+    let budgets = Budgets::load(db).await?;
     for c in client_keys::Entity::find().all(db).await? {
         let Some(hash) = decode_hash(&c.key_hash) else {
             continue;
@@ -140,6 +142,7 @@ pub async fn load_catalog(
             quota_overrun: QuotaOverrun::parse(&c.quota_overrun).unwrap_or_default(),
             endpoint_classes: crate::catalog::parse_endpoint_classes(c.endpoint_classes.as_deref()),
             pool_state: Default::default(),
+            budgets: budgets.above(c.owner_user_id, c.team_id),
         });
         catalog.client_keys_by_id.insert(key.id, key.clone());
         catalog.client_keys.insert(hash, key);

@@ -7,6 +7,7 @@
 //! new. The admin API reloads the catalog after each write (the change
 //! takes effect within milliseconds on this instance).
 
+mod budgets;
 mod load;
 mod owners;
 mod registry;
@@ -18,12 +19,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+pub use budgets::{DEFAULT_ALERT_PERCENT, budget_of};
 pub use load::load_catalog;
 pub use owners::Grant;
 pub use registry::PluginRegistry;
 pub use upstream::{UpstreamBase, UpstreamBaseError};
 
-use crate::limits::{ClientLimits, KeyLimits, QuotaOverrun};
+use crate::limits::{Budget, ClientLimits, KeyLimits, QuotaOverrun};
 use crate::oauth::OAuthSettings;
 use crate::plugins::types::Price;
 use crate::plugins::{EndpointClass, LoadedPlugin};
@@ -120,6 +122,8 @@ pub struct ClientKey {
     pub endpoint_classes: Vec<EndpointClass>,
     /// Scheduling state of the pool (lives as long as this snapshot).
     pub pool_state: PoolState,
+    /// The budgets above the key: its owner's and its team's, when set.
+    pub budgets: Vec<Arc<Budget>>,
 }
 
 #[cfg(test)]
@@ -139,6 +143,7 @@ impl ClientKey {
             quota_overrun: QuotaOverrun::default(),
             endpoint_classes: EndpointClass::DEFAULT_GRANT.to_vec(),
             pool_state: PoolState::default(),
+            budgets: Vec::new(),
         }
     }
 }

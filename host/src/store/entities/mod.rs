@@ -1,6 +1,8 @@
 //! SeaORM entities, one file per table (schema in the `migration` crate).
 
 pub mod audit_log;
+pub mod budget_alerts;
+pub mod budgets;
 pub mod client_keys;
 pub mod config_version;
 pub mod oauth_clients;
@@ -11,5 +13,7 @@ pub mod provider_keys;
 pub mod providers;
 pub mod proxy_tracing;
 pub mod revoked_sessions;
+pub mod team_members;
+pub mod teams;
 pub mod user_grants;
 pub mod users;
