@@ -40,9 +40,19 @@ struct Team {
 
 /// The openai provider on `mock`, one upstream key, a team and two client
 /// keys in it, with the team's budget set to `budget`.
-async fn team_with_two_keys(gw: &TestGateway, mock: &MockUpstream, name: &str, budget: Value) -> Team {
+async fn team_with_two_keys(
+    gw: &TestGateway,
+    mock: &MockUpstream,
+    name: &str,
+    budget: Value,
+) -> Team {
     let pool = gw
-        .pool("openai", &mock.base_url(), &[("k", "sk-up", json!({}))], json!({}))
+        .pool(
+            "openai",
+            &mock.base_url(),
+            &[("k", "sk-up", json!({}))],
+            json!({}),
+        )
         .await;
     let team = gw
         .admin_ok(Method::POST, "/api/teams", Some(json!({"name": name})))
@@ -55,8 +65,10 @@ async fn team_with_two_keys(gw: &TestGateway, mock: &MockUpstream, name: &str, b
             .admin_ok(
                 Method::POST,
                 "/api/user-service/keys",
-                Some(json!({"name": format!("{name}-{n}"), "provider_id": provider_id,
-                            "provider_key_ids": pool.key_ids})),
+                Some(
+                    json!({"name": format!("{name}-{n}"), "provider_id": provider_id,
+                            "provider_key_ids": pool.key_ids}),
+                ),
             )
             .await;
         gw.admin_ok(
@@ -67,8 +79,12 @@ async fn team_with_two_keys(gw: &TestGateway, mock: &MockUpstream, name: &str, b
         .await;
         keys.push(key["key"].as_str().unwrap().to_owned());
     }
-    gw.admin_ok(Method::PUT, &format!("/api/teams/{id}/budget"), Some(budget))
-        .await;
+    gw.admin_ok(
+        Method::PUT,
+        &format!("/api/teams/{id}/budget"),
+        Some(budget),
+    )
+    .await;
     Team { id, keys }
 }
 
@@ -106,7 +122,10 @@ async fn client(gw: &TestGateway, key: &str, started: Instant) -> i64 {
             }
             other => panic!("unexpected {other}: {body}"),
         }
-        assert!(started.elapsed() < LOAD_DEADLINE, "the load loop ran too long");
+        assert!(
+            started.elapsed() < LOAD_DEADLINE,
+            "the load loop ran too long"
+        );
     }
     admitted
 }
@@ -127,8 +146,13 @@ async fn load(gateways: &[&TestGateway], team: &Team) -> i64 {
 async fn two_keys_of_one_team_do_not_overshoot_its_nearly_spent_budget() {
     let gw = TestGateway::start().await;
     let mock = MockUpstream::start().await;
-    let team = team_with_two_keys(&gw, &mock, "platform", json!({"tokens_per_month": 1_000_000}))
-        .await;
+    let team = team_with_two_keys(
+        &gw,
+        &mock,
+        "platform",
+        json!({"tokens_per_month": 1_000_000}),
+    )
+    .await;
     // Spend some of the month, then lower the budget to what is spent
     // plus room for a few dozen requests.
     for key in &team.keys {
@@ -166,12 +190,22 @@ async fn two_keys_of_one_team_do_not_overshoot_its_nearly_spent_budget() {
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let total = used(&gw, team.id, "team_tokens_per_month").await;
-    assert!(total <= quota, "{total} charged against a budget of {quota}");
-    assert_eq!(total, spent + admitted * PER_REQUEST, "each admitted request charged once");
+    assert!(
+        total <= quota,
+        "{total} charged against a budget of {quota}"
+    );
+    assert_eq!(
+        total,
+        spent + admitted * PER_REQUEST,
+        "each admitted request charged once"
+    );
     // Refused with less than one estimate (about 280 tokens) left.
     assert!(total > quota - 300, "refused early: {total} of {quota}");
     let (status, _, body) = gw.chat(&team.keys[1]).await;
-    assert_eq!((status, body["error"]["param"].as_str()), (429, Some("team_tokens_per_month")));
+    assert_eq!(
+        (status, body["error"]["param"].as_str()),
+        (429, Some("team_tokens_per_month"))
+    );
 }
 
 fn redis_cli(args: &[&str]) -> String {
@@ -209,7 +243,8 @@ async fn two_instances_on_redis_do_not_overshoot_a_nearly_spent_team_budget() {
         ("AI_PROXY_REDIS_PREFIX", prefix.clone()),
     ];
     let first = TestGateway::start_with(&env).await;
-    let team = team_with_two_keys(&first, &mock, "shared", json!({"tokens_per_month": QUOTA})).await;
+    let team =
+        team_with_two_keys(&first, &mock, "shared", json!({"tokens_per_month": QUOTA})).await;
     // The second instance reads the same configuration at start.
     let second = TestGateway::start_with(&env).await;
     let key = month_counter(&prefix, team.id);
@@ -240,18 +275,28 @@ async fn two_instances_on_redis_do_not_overshoot_a_nearly_spent_team_budget() {
             other => panic!("unexpected {other}: {body}"),
         }
     }
-    assert_eq!(refused, [true, true], "both instances refuse once the budget is spent");
+    assert_eq!(
+        refused,
+        [true, true],
+        "both instances refuse once the budget is spent"
+    );
     tokio::time::sleep(LEASE_TIME * 2).await;
     let total: i64 = redis_cli(&["GET", &key]).parse().unwrap_or(0);
     #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
     let bound = 2 * ((QUOTA as f64 * LEASE_FRACTION) as i64).max(1);
-    assert!(total <= QUOTA + bound, "{total} charged against {QUOTA} (bound {bound})");
+    assert!(
+        total <= QUOTA + bound,
+        "{total} charged against {QUOTA} (bound {bound})"
+    );
     assert_eq!(
         total,
         spent_before + admitted * PER_REQUEST,
         "every admitted request charged exactly once, every lease given back"
     );
-    assert!(total > QUOTA - 300 - bound, "refused early: {total} of {QUOTA}");
+    assert!(
+        total > QUOTA - 300 - bound,
+        "refused early: {total} of {QUOTA}"
+    );
     drop((first, second));
     delete_prefix(&prefix);
     db.drop_database().await;
@@ -270,7 +315,12 @@ async fn member(gw: &TestGateway) -> i64 {
 }
 
 /// An admin API call as `mallory`.
-async fn as_member(gw: &TestGateway, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+async fn as_member(
+    gw: &TestGateway,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
     let mut req = reqwest::Client::new()
         .request(method, format!("{}{path}", gw.admin_url))
         .basic_auth(MEMBER, Some(MEMBER_PASSWORD));
@@ -287,7 +337,12 @@ async fn a_user_budget_refuses_naming_itself_and_alerts_once() {
     let gw = TestGateway::start().await;
     let mock = MockUpstream::start().await;
     let pool = gw
-        .pool("openai", &mock.base_url(), &[("k", "sk-up", json!({}))], json!({}))
+        .pool(
+            "openai",
+            &mock.base_url(),
+            &[("k", "sk-up", json!({}))],
+            json!({}),
+        )
         .await;
     let user_id = member(&gw).await;
     gw.admin_ok(
@@ -322,7 +377,13 @@ async fn a_user_budget_refuses_naming_itself_and_alerts_once() {
     assert_eq!(body["error"]["type"], "rate_limit_error");
     assert!(headers.contains_key("retry-after"));
     // The member reads its own budget; the request lines say 3 of 3.
-    let (status, budget) = as_member(&gw, Method::GET, &format!("/api/users/{user_id}/budget"), None).await;
+    let (status, budget) = as_member(
+        &gw,
+        Method::GET,
+        &format!("/api/users/{user_id}/budget"),
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
     let line = budget["lines"]
         .as_array()
@@ -331,7 +392,10 @@ async fn a_user_budget_refuses_naming_itself_and_alerts_once() {
         .find(|l| l["limit"] == "user_requests_per_day")
         .cloned()
         .unwrap();
-    assert_eq!((line["used"].as_i64(), line["budget"].as_i64()), (Some(3), Some(3)));
+    assert_eq!(
+        (line["used"].as_i64(), line["budget"].as_i64()),
+        (Some(3), Some(3))
+    );
 
     // 60 % of 3 requests is reached at the second request: one alert for
     // the day, however many requests follow.
@@ -368,14 +432,23 @@ async fn a_user_budget_refuses_naming_itself_and_alerts_once() {
         ),
         "{metrics}"
     );
-    assert!(!metrics.contains("user_tokens_per_month\"}"), "66 of 10,000 tokens raise nothing");
+    assert!(
+        !metrics.contains("user_tokens_per_month\"}"),
+        "66 of 10,000 tokens raise nothing"
+    );
 }
 
 #[tokio::test]
 async fn a_hostile_member_cannot_spend_or_read_another_teams_budget() {
     let gw = TestGateway::start().await;
     let mock = MockUpstream::start().await;
-    let theirs = team_with_two_keys(&gw, &mock, "theirs", json!({"cost_per_month_usd": 500.0, "tokens_per_month": 1_000_000})).await;
+    let theirs = team_with_two_keys(
+        &gw,
+        &mock,
+        "theirs",
+        json!({"cost_per_month_usd": 500.0, "tokens_per_month": 1_000_000}),
+    )
+    .await;
     let ours = gw
         .admin_ok(Method::POST, "/api/teams", Some(json!({"name": "ours"})))
         .await;
@@ -390,7 +463,12 @@ async fn a_hostile_member_cannot_spend_or_read_another_teams_budget() {
     let granted = gw
         .admin_ok(Method::GET, "/api/provider-keys/keys", None)
         .await;
-    let upstream: Vec<i64> = granted.as_array().unwrap().iter().map(|k| k["id"].as_i64().unwrap()).collect();
+    let upstream: Vec<i64> = granted
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["id"].as_i64().unwrap())
+        .collect();
     gw.admin_ok(
         Method::PUT,
         &format!("/api/users/{user_id}/grants"),
@@ -404,12 +482,20 @@ async fn a_hostile_member_cannot_spend_or_read_another_teams_budget() {
         Some(json!({"name": "mine", "provider_id": gw.provider_id("openai").await})),
     )
     .await;
-    let (mine_id, mine_key) = (mine["id"].as_i64().unwrap(), mine["key"].as_str().unwrap().to_owned());
-    let their_keys = gw.admin_ok(Method::GET, &format!("/api/teams/{}", theirs.id), None).await;
+    let (mine_id, mine_key) = (
+        mine["id"].as_i64().unwrap(),
+        mine["key"].as_str().unwrap().to_owned(),
+    );
+    let their_keys = gw
+        .admin_ok(Method::GET, &format!("/api/teams/{}", theirs.id), None)
+        .await;
     let their_key_id = their_keys["keys"][0]["id"].as_i64().unwrap();
 
     // Not visible: another team, its budget, its keys.
-    for path in [format!("/api/teams/{}", theirs.id), format!("/api/teams/{}/budget", theirs.id)] {
+    for path in [
+        format!("/api/teams/{}", theirs.id),
+        format!("/api/teams/{}/budget", theirs.id),
+    ] {
         let (status, body) = as_member(&gw, Method::GET, &path, None).await;
         assert_eq!(status, 404, "{path}: {body}");
     }
@@ -422,7 +508,13 @@ async fn a_hostile_member_cannot_spend_or_read_another_teams_budget() {
     )
     .await;
     assert_eq!(status, 404);
-    let (status, _) = as_member(&gw, Method::PUT, &format!("/api/user-service/keys/{mine_id}"), Some(json!({"team_id": theirs.id}))).await;
+    let (status, _) = as_member(
+        &gw,
+        Method::PUT,
+        &format!("/api/user-service/keys/{mine_id}"),
+        Some(json!({"team_id": theirs.id})),
+    )
+    .await;
     assert_eq!(status, 400, "team_id is not a client key field");
     // Someone else's key into its own team, or out of theirs: refused.
     let (status, _) = as_member(
@@ -433,10 +525,22 @@ async fn a_hostile_member_cannot_spend_or_read_another_teams_budget() {
     )
     .await;
     assert_eq!(status, 404);
-    let (status, _) = as_member(&gw, Method::DELETE, &format!("/api/teams/{}/keys/{their_key_id}", theirs.id), None).await;
+    let (status, _) = as_member(
+        &gw,
+        Method::DELETE,
+        &format!("/api/teams/{}/keys/{their_key_id}", theirs.id),
+        None,
+    )
+    .await;
     assert_eq!(status, 404);
     // Its own team's budget is the operator's to set.
-    let (status, _) = as_member(&gw, Method::PUT, &format!("/api/teams/{ours}/budget"), Some(json!({"tokens_per_month": 1}))).await;
+    let (status, _) = as_member(
+        &gw,
+        Method::PUT,
+        &format!("/api/teams/{ours}/budget"),
+        Some(json!({"tokens_per_month": 1})),
+    )
+    .await;
     assert_eq!(status, 403);
     // Its own key into its own team: allowed.
     let (status, team) = as_member(
@@ -457,11 +561,26 @@ async fn a_hostile_member_cannot_spend_or_read_another_teams_budget() {
     // The report shows the member its team and its key only.
     let (status, report) = as_member(&gw, Method::GET, "/api/stats/budgets", None).await;
     assert_eq!(status, 200, "{report}");
-    let teams: Vec<i64> = report["teams"].as_array().unwrap().iter().map(|t| t["id"].as_i64().unwrap()).collect();
+    let teams: Vec<i64> = report["teams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_i64().unwrap())
+        .collect();
     assert_eq!(teams, vec![ours]);
-    let keys: Vec<i64> = report["keys"].as_array().unwrap().iter().map(|k| k["id"].as_i64().unwrap()).collect();
+    let keys: Vec<i64> = report["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["id"].as_i64().unwrap())
+        .collect();
     assert_eq!(keys, vec![mine_id]);
-    let users: Vec<i64> = report["users"].as_array().unwrap().iter().map(|u| u["id"].as_i64().unwrap()).collect();
+    let users: Vec<i64> = report["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_i64().unwrap())
+        .collect();
     assert_eq!(users, vec![user_id]);
     // Its requests are in its team's spend (once the trace is written).
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -477,7 +596,13 @@ async fn a_hostile_member_cannot_spend_or_read_another_teams_budget() {
     }
     // The admin sees both teams, with the budget beside the spend.
     let report = gw.admin_ok(Method::GET, "/api/stats/budgets", None).await;
-    let their_row = report["teams"].as_array().unwrap().iter().find(|t| t["id"] == theirs.id).cloned().unwrap();
+    let their_row = report["teams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == theirs.id)
+        .cloned()
+        .unwrap();
     assert_eq!(their_row["budget"]["limits"]["cost_per_month_usd"], 500.0);
     assert_eq!(their_row["spend"]["requests"], 0);
 }

@@ -13,7 +13,9 @@ use std::collections::{BTreeMap, HashSet};
 use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::Utc;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement, Value as DbValue};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement, Value as DbValue,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -88,7 +90,11 @@ struct Visible {
     user: Option<i32>,
 }
 
-async fn visible(state: &AdminState, caller: &Caller, keys: &[client_keys::Model]) -> Result<Visible, ApiError> {
+async fn visible(
+    state: &AdminState,
+    caller: &Caller,
+    keys: &[client_keys::Model],
+) -> Result<Visible, ApiError> {
     if caller.is_admin() {
         return Ok(Visible {
             keys: None,
@@ -99,7 +105,9 @@ async fn visible(state: &AdminState, caller: &Caller, keys: &[client_keys::Model
     let teams: HashSet<i32> = teams_of(state, caller.id).await?.into_iter().collect();
     let keys = keys
         .iter()
-        .filter(|k| k.owner_user_id == Some(caller.id) || k.team_id.is_some_and(|t| teams.contains(&t)))
+        .filter(|k| {
+            k.owner_user_id == Some(caller.id) || k.team_id.is_some_and(|t| teams.contains(&t))
+        })
         .map(|k| k.id)
         .collect();
     Ok(Visible {
@@ -194,7 +202,9 @@ pub async fn report(
         .collect();
     let sum = |pick: &dyn Fn(&KeyRow) -> bool| {
         let mut total = Spend::default();
-        keys.iter().filter(|k| pick(k)).for_each(|k| total.add(k.spend));
+        keys.iter()
+            .filter(|k| pick(k))
+            .for_each(|k| total.add(k.spend));
         total
     };
 

@@ -82,9 +82,11 @@ fn count(name: &str, v: Option<i64>) -> Result<Option<i64>, ApiError> {
 
 fn usd(name: &str, v: Option<f64>) -> Result<Option<i64>, ApiError> {
     match v {
-        Some(usd) if !(usd.is_finite() && (0.0..=MAX_COST_PER_DAY_USD).contains(&usd)) => Err(
-            ApiError::BadRequest(format!("{name} must be between 0 and {MAX_COST_PER_DAY_USD}")),
-        ),
+        Some(usd) if !(usd.is_finite() && (0.0..=MAX_COST_PER_DAY_USD).contains(&usd)) => {
+            Err(ApiError::BadRequest(format!(
+                "{name} must be between 0 and {MAX_COST_PER_DAY_USD}"
+            )))
+        }
         Some(usd) => Ok(Some((usd * NANOS_PER_USD).round() as i64)),
         None => Ok(None),
     }
@@ -147,7 +149,11 @@ pub async fn view_of(
     if let Some(budget) = row.as_ref().and_then(budget_of) {
         let now = Utc::now();
         // Figures only: when the counter store cannot answer, none are used.
-        let usage = state.limiter.budget_usage(&budget).await.unwrap_or_default();
+        let usage = state
+            .limiter
+            .budget_usage(&budget)
+            .await
+            .unwrap_or_default();
         for (line, used) in usage {
             lines.push(BudgetLineView {
                 limit: line.name.to_owned(),
@@ -207,7 +213,7 @@ async fn put(
         "update",
         &format!("{}_budget", scope.name()),
         Some(id.to_string()),
-        before_view.as_ref().and_then(|v| snapshot(v)),
+        before_view.as_ref().and_then(snapshot),
         snapshot(&view.limits),
     )
     .await;
@@ -230,7 +236,9 @@ pub async fn put_team_budget(
 ) -> Result<Json<BudgetView>, ApiError> {
     caller.require_admin()?;
     visible_team(&state, &caller, id).await?;
-    Ok(Json(put(&state, &caller, BudgetScope::Team, id, &input).await?))
+    Ok(Json(
+        put(&state, &caller, BudgetScope::Team, id, &input).await?,
+    ))
 }
 
 #[utoipa::path(
@@ -251,7 +259,10 @@ pub async fn get_team_budget(
 
 /// The user `id`, if `caller` may see its budget (admins; the user itself).
 async fn visible_user(state: &AdminState, caller: &Caller, id: i32) -> Result<(), ApiError> {
-    let exists = users::Entity::find_by_id(id).one(&state.db).await?.is_some();
+    let exists = users::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .is_some();
     if exists && (caller.is_admin() || caller.id == id) {
         Ok(())
     } else {
@@ -275,7 +286,9 @@ pub async fn put_user_budget(
 ) -> Result<Json<BudgetView>, ApiError> {
     caller.require_admin()?;
     visible_user(&state, &caller, id).await?;
-    Ok(Json(put(&state, &caller, BudgetScope::User, id, &input).await?))
+    Ok(Json(
+        put(&state, &caller, BudgetScope::User, id, &input).await?,
+    ))
 }
 
 #[utoipa::path(

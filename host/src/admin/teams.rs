@@ -250,7 +250,16 @@ pub async fn delete(
         .await?;
     teams::Entity::delete_by_id(id).exec(&state.db).await?;
     state.reload().await?;
-    audit(&state, &caller, "delete", "team", Some(id.to_string()), before, None).await;
+    audit(
+        &state,
+        &caller,
+        "delete",
+        "team",
+        Some(id.to_string()),
+        before,
+        None,
+    )
+    .await;
     Ok(Json(Deleted { deleted: id }))
 }
 
@@ -286,7 +295,16 @@ pub async fn add_member(
     }
     let out = view(&state, team).await?;
     let detail = serde_json::json!({"user_id": input.user_id});
-    audit(&state, &caller, "add_member", "team", Some(id.to_string()), None, Some(detail)).await;
+    audit(
+        &state,
+        &caller,
+        "add_member",
+        "team",
+        Some(id.to_string()),
+        None,
+        Some(detail),
+    )
+    .await;
     Ok(Json(out))
 }
 
@@ -310,7 +328,16 @@ pub async fn remove_member(
         .exec(&state.db)
         .await?;
     let detail = serde_json::json!({"user_id": user_id});
-    audit(&state, &caller, "remove_member", "team", Some(id.to_string()), Some(detail), None).await;
+    audit(
+        &state,
+        &caller,
+        "remove_member",
+        "team",
+        Some(id.to_string()),
+        Some(detail),
+        None,
+    )
+    .await;
     Ok(Json(view(&state, team).await?))
 }
 
@@ -321,7 +348,10 @@ async fn movable_key(
     caller: &Caller,
     key_id: i32,
 ) -> Result<client_keys::Model, ApiError> {
-    match client_keys::Entity::find_by_id(key_id).one(&state.db).await? {
+    match client_keys::Entity::find_by_id(key_id)
+        .one(&state.db)
+        .await?
+    {
         Some(k) if caller.is_admin() || k.owner_user_id == Some(caller.id) => Ok(k),
         _ => Err(ApiError::NotFound("client key")),
     }
@@ -366,7 +396,16 @@ pub async fn add_key(
     }
     set_team(&state, key, Some(id)).await?;
     let detail = serde_json::json!({"client_key_id": input.client_key_id});
-    audit(&state, &caller, "add_key", "team", Some(id.to_string()), None, Some(detail)).await;
+    audit(
+        &state,
+        &caller,
+        "add_key",
+        "team",
+        Some(id.to_string()),
+        None,
+        Some(detail),
+    )
+    .await;
     Ok(Json(view(&state, team).await?))
 }
 
@@ -389,6 +428,15 @@ pub async fn remove_key(
     }
     set_team(&state, key, None).await?;
     let detail = serde_json::json!({"client_key_id": key_id});
-    audit(&state, &caller, "remove_key", "team", Some(id.to_string()), Some(detail), None).await;
+    audit(
+        &state,
+        &caller,
+        "remove_key",
+        "team",
+        Some(id.to_string()),
+        Some(detail),
+        None,
+    )
+    .await;
     Ok(Json(view(&state, team).await?))
 }

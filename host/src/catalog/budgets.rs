@@ -86,7 +86,12 @@ mod tests {
 
     #[test]
     fn a_key_carries_its_owners_and_its_teams_budget_only() {
-        let rows = [row("user", 1, 80), row("team", 1, 50), row("team", 2, 0), row("org", 3, 80)];
+        let rows = [
+            row("user", 1, 80),
+            row("team", 1, 50),
+            row("team", 2, 0),
+            row("org", 3, 80),
+        ];
         let budgets = Budgets {
             by_subject: rows
                 .iter()
@@ -97,9 +102,16 @@ mod tests {
         let above = budgets.above(Some(1), Some(2));
         let whose: Vec<_> = above.iter().map(|b| (b.scope, b.subject_id)).collect();
         assert_eq!(whose, vec![(BudgetScope::User, 1), (BudgetScope::Team, 2)]);
-        assert_eq!(above[1].alert_percent, DEFAULT_ALERT_PERCENT, "0 % is out of range");
+        assert_eq!(
+            above[1].alert_percent, DEFAULT_ALERT_PERCENT,
+            "0 % is out of range"
+        );
         assert!(budgets.above(None, None).is_empty());
         assert!(budgets.above(Some(9), Some(9)).is_empty());
-        assert_eq!(budgets.by_subject.len(), 3, "an unknown scope is not loaded");
+        assert_eq!(
+            budgets.by_subject.len(),
+            3,
+            "an unknown scope is not loaded"
+        );
     }
 }

@@ -291,7 +291,8 @@ impl Limiter {
                 }
             })
             .collect();
-        if *limits == ClientLimits::default() && shares.iter().all(|s| s.budget.lines(self).is_empty())
+        if *limits == ClientLimits::default()
+            && shares.iter().all(|s| s.budget.lines(self).is_empty())
         {
             return Ok(((0, 0), shares_emptied(shares)));
         }

@@ -107,7 +107,9 @@ impl Limiter {
             if recorder.record(&alert).await
                 && let Ok(mut recorded) = self.alerts.recorded.lock()
             {
-                *recorded.entry((budget.scope.name(), line.name)).or_default() += 1;
+                *recorded
+                    .entry((budget.scope.name(), line.name))
+                    .or_default() += 1;
             }
         }
     }

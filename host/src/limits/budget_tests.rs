@@ -63,7 +63,12 @@ async fn concurrent_requests_of_two_keys_never_overshoot_their_team_budget() {
     }
     assert_eq!(month_tokens(&limiter, &budget).await, 960);
     let refused = limiter
-        .admit_with_budgets(2, &ClientLimits::default(), &[budget.clone()], (300, 0))
+        .admit_with_budgets(
+            2,
+            &ClientLimits::default(),
+            std::slice::from_ref(&budget),
+            (300, 0),
+        )
         .await;
     assert!(
         matches!(
@@ -121,7 +126,7 @@ async fn the_key_its_owner_and_its_team_are_charged_all_or_none() {
     // The refused request took nothing from the team: one more of another
     // member fits, then the team is spent.
     limiter
-        .admit_with_budgets(2, &key, &[team.clone()], (10, 0))
+        .admit_with_budgets(2, &key, std::slice::from_ref(&team), (10, 0))
         .await
         .expect("the team had one left");
     let spent = limiter.admit_with_budgets(2, &key, &[team], (10, 0)).await;
@@ -139,12 +144,19 @@ async fn a_request_that_ends_without_an_answer_gives_its_budget_back() {
     let limiter = Arc::new(Limiter::in_memory());
     let budget = team(4, tokens_per_month(500));
     let (client, shares) = limiter
-        .admit_with_budgets(1, &ClientLimits::default(), &[budget.clone()], (400, 0))
+        .admit_with_budgets(
+            1,
+            &ClientLimits::default(),
+            std::slice::from_ref(&budget),
+            (400, 0),
+        )
         .await
         .expect("fits");
     assert_eq!(shares[0].tokens, 400);
     assert_eq!(month_tokens(&limiter, &budget).await, 400, "held");
-    drop(Reservation::new(limiter.clone(), 1, ClientLimits::default(), client).with_budgets(shares));
+    drop(
+        Reservation::new(limiter.clone(), 1, ClientLimits::default(), client).with_budgets(shares),
+    );
     assert_eq!(month_tokens(&limiter, &budget).await, 0, "given back");
 }
 
@@ -159,7 +171,12 @@ async fn a_cost_estimate_is_held_against_a_budget_that_limits_cost() {
         },
     );
     let (client, shares) = limiter
-        .admit_with_budgets(1, &ClientLimits::default(), &[budget.clone()], (50, 0))
+        .admit_with_budgets(
+            1,
+            &ClientLimits::default(),
+            std::slice::from_ref(&budget),
+            (50, 0),
+        )
         .await
         .expect("fits");
     let mut first =
@@ -167,7 +184,12 @@ async fn a_cost_estimate_is_held_against_a_budget_that_limits_cost() {
     assert!(first.limits_cost());
     first.reserve_cost(700).await.expect("700 of 1000");
     let (client, shares) = limiter
-        .admit_with_budgets(2, &ClientLimits::default(), &[budget.clone()], (50, 0))
+        .admit_with_budgets(
+            2,
+            &ClientLimits::default(),
+            std::slice::from_ref(&budget),
+            (50, 0),
+        )
         .await
         .expect("the budget is not spent yet");
     let mut second =

@@ -167,9 +167,7 @@ impl Reservation {
             limiter
                 .record_usage(client_id, key_id, (tokens, cost_nanos), held)
                 .await;
-            limiter
-                .settle_budgets(&budgets, (tokens, cost_nanos))
-                .await;
+            limiter.settle_budgets(&budgets, (tokens, cost_nanos)).await;
         });
     }
 }

@@ -148,7 +148,11 @@ mod tests {
             Utc.with_ymd_and_hms(2026, 10, 31, 16, 0, 0).unwrap()
         );
         let utc = parse_offset("UTC").unwrap();
-        assert_eq!(Window::Month(utc).locate(before).0, a, "still November in UTC");
+        assert_eq!(
+            Window::Month(utc).locate(before).0,
+            a,
+            "still November in UTC"
+        );
         let december = Utc.with_ymd_and_hms(2026, 12, 31, 23, 59, 59).unwrap();
         assert_eq!(Window::Month(utc).locate(december).1, 1, "a year turns too");
         assert_eq!(Window::Day(tz).label(after), "2026-12-01");
