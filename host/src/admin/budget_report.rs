@@ -161,6 +161,50 @@ async fn spend_by_key(
     Ok(out)
 }
 
+/// The teams and users `seen` covers, each with the spend of its `keys`
+/// and its budget.
+async fn budgeted_rows(
+    state: &AdminState,
+    seen: &Visible,
+    keys: &[KeyRow],
+) -> Result<(Vec<BudgetedRow>, Vec<BudgetedRow>), ApiError> {
+    let sum = |pick: &dyn Fn(&KeyRow) -> bool| {
+        let mut total = Spend::default();
+        keys.iter()
+            .filter(|k| pick(k))
+            .for_each(|k| total.add(k.spend));
+        total
+    };
+
+    let mut team_rows = Vec::new();
+    let mut query = teams::Entity::find();
+    if let Some(ids) = &seen.teams {
+        query = query.filter(teams::Column::Id.is_in(ids.iter().copied()));
+    }
+    for team in query.all(&state.db).await? {
+        team_rows.push(BudgetedRow {
+            id: team.id,
+            spend: sum(&|k: &KeyRow| k.team_id == Some(team.id)),
+            budget: view_of(state, BudgetScope::Team, team.id).await?,
+            name: team.name,
+        });
+    }
+    let mut user_rows = Vec::new();
+    let mut query = users::Entity::find();
+    if let Some(id) = seen.user {
+        query = query.filter(users::Column::Id.eq(id));
+    }
+    for user in query.all(&state.db).await? {
+        user_rows.push(BudgetedRow {
+            id: user.id,
+            spend: sum(&|k: &KeyRow| k.owner_user_id == Some(user.id)),
+            budget: view_of(state, BudgetScope::User, user.id).await?,
+            name: user.username,
+        });
+    }
+    Ok((team_rows, user_rows))
+}
+
 #[utoipa::path(
     get,
     path = "/api/stats/budgets",
@@ -200,40 +244,7 @@ pub async fn report(
             spend: per_key.get(&k.id).copied().unwrap_or_default(),
         })
         .collect();
-    let sum = |pick: &dyn Fn(&KeyRow) -> bool| {
-        let mut total = Spend::default();
-        keys.iter()
-            .filter(|k| pick(k))
-            .for_each(|k| total.add(k.spend));
-        total
-    };
-
-    let mut team_rows = Vec::new();
-    let mut query = teams::Entity::find();
-    if let Some(ids) = &seen.teams {
-        query = query.filter(teams::Column::Id.is_in(ids.iter().copied()));
-    }
-    for team in query.all(&state.db).await? {
-        team_rows.push(BudgetedRow {
-            id: team.id,
-            spend: sum(&|k: &KeyRow| k.team_id == Some(team.id)),
-            budget: view_of(&state, BudgetScope::Team, team.id).await?,
-            name: team.name,
-        });
-    }
-    let mut user_rows = Vec::new();
-    let mut query = users::Entity::find();
-    if let Some(id) = seen.user {
-        query = query.filter(users::Column::Id.eq(id));
-    }
-    for user in query.all(&state.db).await? {
-        user_rows.push(BudgetedRow {
-            id: user.id,
-            spend: sum(&|k: &KeyRow| k.owner_user_id == Some(user.id)),
-            budget: view_of(&state, BudgetScope::User, user.id).await?,
-            name: user.username,
-        });
-    }
+    let (team_rows, user_rows) = budgeted_rows(&state, &seen, &keys).await?;
     let providers = per_provider
         .into_iter()
         .map(|(id, spend)| ProviderRow {

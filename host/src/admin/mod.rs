@@ -41,6 +41,7 @@ mod providers;
 mod session;
 mod stats;
 mod stats_source;
+mod team_view;
 mod teams;
 mod test_request;
 mod throttle;

@@ -13,43 +13,19 @@ use axum::{Extension, Json};
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::audit::{audit, snapshot};
 use super::auth::Caller;
 use super::json::{ApiJson, ApiPath};
 use super::openapi::{self, BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
+use super::team_view::{TeamView, view};
 use super::{AdminState, ApiError, Deleted};
 use crate::store::entities::{budgets, client_keys, team_members, teams, users};
 
 /// Longest team name.
 pub const MAX_TEAM_NAME_CHARS: usize = 128;
-
-/// A member as a team shows it.
-#[derive(Serialize, ToSchema)]
-pub struct MemberView {
-    id: i32,
-    username: String,
-}
-
-/// A client key as a team shows it (never the key itself).
-#[derive(Serialize, ToSchema)]
-pub struct TeamKeyView {
-    id: i32,
-    name: String,
-    key_prefix: String,
-    owner_user_id: Option<i32>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct TeamView {
-    id: i32,
-    name: String,
-    members: Vec<MemberView>,
-    keys: Vec<TeamKeyView>,
-    created_at: chrono::DateTime<Utc>,
-}
 
 /// A new team.
 #[derive(Deserialize, ToSchema)]
@@ -97,47 +73,6 @@ pub async fn visible_team(
         }
         _ => Err(ApiError::NotFound("team")),
     }
-}
-
-async fn view(state: &AdminState, team: teams::Model) -> Result<TeamView, ApiError> {
-    let member_ids: Vec<i32> = team_members::Entity::find()
-        .filter(team_members::Column::TeamId.eq(team.id))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|m| m.user_id)
-        .collect();
-    let members = users::Entity::find()
-        .filter(users::Column::Id.is_in(member_ids))
-        .order_by_asc(users::Column::Id)
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|u| MemberView {
-            id: u.id,
-            username: u.username,
-        })
-        .collect();
-    let keys = client_keys::Entity::find()
-        .filter(client_keys::Column::TeamId.eq(team.id))
-        .order_by_asc(client_keys::Column::Id)
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|k| TeamKeyView {
-            id: k.id,
-            name: k.name,
-            key_prefix: k.key_prefix,
-            owner_user_id: k.owner_user_id,
-        })
-        .collect();
-    Ok(TeamView {
-        id: team.id,
-        name: team.name,
-        members,
-        keys,
-        created_at: team.created_at,
-    })
 }
 
 #[utoipa::path(

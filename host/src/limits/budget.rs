@@ -13,63 +13,10 @@ use std::sync::Arc;
 
 use chrono::Utc;
 
+pub use super::budget_scope::BudgetScope;
 use super::counter::Charge;
 use super::window::Window;
 use super::{ClientLimits, LimitError, Limiter, Named, named};
-
-/// Whose budget.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum BudgetScope {
-    User,
-    Team,
-}
-
-impl BudgetScope {
-    /// The name the API and the audit log use.
-    pub fn name(self) -> &'static str {
-        match self {
-            BudgetScope::User => "user",
-            BudgetScope::Team => "team",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<BudgetScope> {
-        match name {
-            "user" => Some(BudgetScope::User),
-            "team" => Some(BudgetScope::Team),
-            _ => None,
-        }
-    }
-
-    fn prefix(self) -> &'static str {
-        match self {
-            BudgetScope::User => "bu",
-            BudgetScope::Team => "bt",
-        }
-    }
-
-    /// The names refusals and alerts use, in [`LINES`] order.
-    fn limit_names(self) -> [&'static str; 6] {
-        match self {
-            BudgetScope::User => [
-                "user_requests_per_day",
-                "user_requests_per_month",
-                "user_tokens_per_day",
-                "user_tokens_per_month",
-                "user_cost_per_day",
-                "user_cost_per_month",
-            ],
-            BudgetScope::Team => [
-                "team_requests_per_day",
-                "team_requests_per_month",
-                "team_tokens_per_day",
-                "team_tokens_per_month",
-                "team_cost_per_day",
-                "team_cost_per_month",
-            ],
-        }
-    }
-}
 
 /// What a budget line counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -19,6 +19,7 @@
 
 mod budget;
 mod budget_alerts;
+mod budget_scope;
 mod counter;
 mod lease;
 mod leased_store;
