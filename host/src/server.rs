@@ -216,6 +216,9 @@ async fn start_core(
     .spawn();
 
     let limiter = Arc::new(build_limiter(config)?);
+    limiter.record_alerts_with(Arc::new(crate::store::budget_alert_log::AuditAlerts {
+        db: db.clone(),
+    }));
     let board = Arc::new(KeyBoard::default());
     let accounts = Arc::new(OAuthAccounts::new(
         db.clone(),

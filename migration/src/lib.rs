@@ -26,6 +26,7 @@ mod m20261205_000019_trace_daily;
 mod m20261205_000020_trace_filter_indexes;
 mod m20261205_000022_plugin_rollout;
 mod m20261205_000023_client_key_providers;
+mod m20261205_000024_budgets;
 
 /// Every migration in order.
 pub struct Migrator;
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000020_trace_filter_indexes::Migration),
             Box::new(m20261205_000022_plugin_rollout::Migration),
             Box::new(m20261205_000023_client_key_providers::Migration),
+            Box::new(m20261205_000024_budgets::Migration),
         ]
     }
 }

@@ -13,6 +13,7 @@ import { ADMIN_PASSWORD, adminCall, killAll, startGateway, startMock, startOAuth
 import { accessibilitySteps, snippetSteps, upstreamKeySteps } from "./bad-day.mjs";
 import { keyProviderSteps } from "./key-providers.mjs";
 import { rolloutSteps } from "./rollout.mjs";
+import { teamSteps } from "./teams.mjs";
 
 const web = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const repo = resolve(web, "..");
@@ -955,6 +956,7 @@ try {
     });
   }
 
+  await teamSteps({ ...bad, mockUrl: mock.url });
   await accessibilitySteps(bad);
 
   await step("an ended session sends the operator back to the login page", async () => {

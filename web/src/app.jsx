@@ -18,6 +18,7 @@ const PAGES = {
   "/user-keys": lazyNamed(() => import("./pages/user-keys.jsx"), "UserKeysPage"),
   "/providers": lazyNamed(() => import("./pages/providers.jsx"), "ProvidersPage"),
   "/users": lazyNamed(() => import("./pages/users.jsx"), "UsersPage"),
+  "/teams": lazyNamed(() => import("./pages/teams.jsx"), "TeamsPage"),
   "/audit": lazyNamed(() => import("./pages/audit.jsx"), "AuditPage"),
   // CALLBACK_PATH of lib/oauth.js, spelled out to keep that module out of the first download.
   "/oauth/callback": lazyNamed(() => import("./pages/oauth-callback.jsx"), "OAuthCallbackPage"),

@@ -43,6 +43,8 @@ pub struct ClientKeyView {
     pub(super) enabled: bool,
     /// Disabled by an administrator: only an administrator can enable it.
     pub(super) disabled_by_admin: bool,
+    /// The team whose budget the key is charged to (set through `/api/teams`).
+    pub(super) team_id: Option<i32>,
     pub(super) expires_at: Option<DateTime<Utc>>,
     pub(super) created_at: DateTime<Utc>,
     pub(super) updated_at: DateTime<Utc>,
@@ -68,6 +70,7 @@ impl From<client_keys::Model> for ClientKeyView {
             quota_overrun: k.quota_overrun,
             enabled: k.enabled,
             disabled_by_admin: k.disabled_by_admin,
+            team_id: k.team_id,
             expires_at: k.expires_at,
             created_at: k.created_at,
             updated_at: k.updated_at,

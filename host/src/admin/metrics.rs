@@ -192,6 +192,14 @@ pub async fn metrics(State(state): State<AdminState>) -> impl IntoResponse {
     ] {
         let _ = writeln!(out, "# TYPE {name} counter\n{name} {value}");
     }
+    let name = "ai_proxy_budget_alerts_total";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Budget alerts this instance recorded (once per budget line and period).\n# TYPE {name} counter"
+    );
+    for (scope, limit, count) in state.limiter.alerts_recorded() {
+        let _ = writeln!(out, "{name}{{scope=\"{scope}\",limit=\"{limit}\"}} {count}");
+    }
     let _ = writeln!(
         out,
         "# TYPE ai_proxy_rate_limits_degraded gauge\nai_proxy_rate_limits_degraded {}",

@@ -13,6 +13,8 @@
 mod audit;
 mod auth;
 mod basic_cache;
+mod budget_report;
+mod budgets;
 mod client_key_input;
 mod client_key_providers;
 mod client_keys;
@@ -43,6 +45,8 @@ mod session;
 mod shadow_report;
 mod stats;
 mod stats_source;
+mod team_view;
+mod teams;
 mod test_request;
 mod throttle;
 mod trace_filter;
@@ -293,4 +297,19 @@ fn protected_routes(upload_limit: usize) -> OpenApiRouter<AdminState> {
         .routes(routes!(gateway_info::gateway))
         .routes(routes!(test_request::test_request))
         .routes(routes!(auth::change_password))
+        .merge(budget_routes())
+}
+
+/// Teams, budgets and the budget report (issue 19).
+fn budget_routes() -> OpenApiRouter<AdminState> {
+    OpenApiRouter::new()
+        .routes(routes!(teams::list, teams::create))
+        .routes(routes!(teams::get_one, teams::delete))
+        .routes(routes!(teams::add_member))
+        .routes(routes!(teams::remove_member))
+        .routes(routes!(teams::add_key))
+        .routes(routes!(teams::remove_key))
+        .routes(routes!(budgets::get_team_budget, budgets::put_team_budget))
+        .routes(routes!(budgets::get_user_budget, budgets::put_user_budget))
+        .routes(routes!(budget_report::report))
 }

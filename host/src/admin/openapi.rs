@@ -36,6 +36,7 @@ pub const TAG_STATS: &str = "stats";
 pub const TAG_AUDIT: &str = "audit";
 pub const TAG_MASTER_KEY: &str = "master-key";
 pub const TAG_META: &str = "meta";
+pub const TAG_TEAMS: &str = "teams";
 
 /// The parts of the document no handler owns: metadata, tags, the error
 /// schema and the security schemes. Every operation needs one of the
@@ -66,6 +67,7 @@ pub const TAG_META: &str = "meta";
         (name = TAG_AUDIT, description = "Every admin change (admins only)"),
         (name = TAG_MASTER_KEY, description = "Master key rotation progress (admins only)"),
         (name = TAG_META, description = "This document"),
+        (name = TAG_TEAMS, description = "Teams, budgets of users and teams, and spend against them"),
     )
 )]
 struct ApiDoc;
@@ -134,7 +136,7 @@ pub fn document() -> OpenApi {
 /// Fields a create (`POST` to a collection) needs. Creates and updates
 /// share one input type whose fields are all optional, so the schema alone
 /// would not say which ones a create cannot do without.
-const REQUIRED_TO_CREATE: [(&str, &[&str]); 5] = [
+const REQUIRED_TO_CREATE: [(&str, &[&str]); 6] = [
     ("/api/providers", &["name", "plugin"]),
     (
         "/api/provider-keys/keys",
@@ -143,6 +145,7 @@ const REQUIRED_TO_CREATE: [(&str, &[&str]); 5] = [
     ("/api/user-service/keys", &["name", "provider_id"]),
     ("/api/oauth-clients", &["name", "client_key_id"]),
     ("/api/users", &["username", "password"]),
+    ("/api/teams", &["name"]),
 ];
 
 /// Makes an operation's JSON body schema `allOf` itself and `required`.

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
+use super::budgets::Budgets;
 use super::owners::Owners;
 use super::{
     Catalog, ClientKey, KeyOAuth, OAuthClient, PluginRegistry, Provider, ProviderKey, UpstreamBase,
@@ -117,6 +118,7 @@ pub async fn load_catalog(
     for r in client_key_providers::Entity::find().all(db).await? {
         routes.entry(r.client_key_id).or_default().push(r);
     }
+    let budgets = Budgets::load(db).await?;
     for c in client_keys::Entity::find().all(db).await? {
         let Some(hash) = decode_hash(&c.key_hash) else {
             continue;
@@ -147,6 +149,7 @@ pub async fn load_catalog(
             endpoint_classes: crate::catalog::parse_endpoint_classes(c.endpoint_classes.as_deref()),
             pool_state: Default::default(),
             routes: Vec::new(),
+            budgets: budgets.above(c.owner_user_id, c.team_id),
         };
         if let Some(rows) = routes.remove(&c.id) {
             let usable = |pool| owners.usable_pool(c.owner_user_id, pool, &catalog.provider_keys);

@@ -7,6 +7,7 @@
 //! new. The admin API reloads the catalog after each write (the change
 //! takes effect within milliseconds on this instance).
 
+mod budgets;
 mod load;
 mod owners;
 mod registry;
@@ -21,13 +22,14 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+pub use budgets::{DEFAULT_ALERT_PERCENT, budget_of};
 pub use load::load_catalog;
 pub use owners::Grant;
 pub use registry::PluginRegistry;
 pub use routes::{Addressed, Route, RouteError, address, pick_by_model};
 pub use upstream::{UpstreamBase, UpstreamBaseError};
 
-use crate::limits::{ClientLimits, KeyLimits, QuotaOverrun};
+use crate::limits::{Budget, ClientLimits, KeyLimits, QuotaOverrun};
 use crate::oauth::OAuthSettings;
 use crate::plugins::types::Price;
 use crate::plugins::{EndpointClass, LoadedPlugin};
@@ -129,6 +131,8 @@ pub struct ClientKey {
     /// The providers of a key that uses several, each with its pool
     /// ([`routes`]); empty: the one provider and pool above.
     pub routes: Vec<Route>,
+    /// The budgets above the key: its owner's and its team's, when set.
+    pub budgets: Vec<Arc<Budget>>,
 }
 
 #[cfg(test)]
@@ -149,6 +153,7 @@ impl ClientKey {
             endpoint_classes: EndpointClass::DEFAULT_GRANT.to_vec(),
             pool_state: PoolState::default(),
             routes: Vec::new(),
+            budgets: Vec::new(),
         }
     }
 }

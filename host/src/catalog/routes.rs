@@ -246,6 +246,7 @@ impl ClientKey {
             endpoint_classes: self.endpoint_classes.clone(),
             pool_state: PoolState::default(),
             routes: Vec::new(),
+            budgets: self.budgets.clone(),
         }
     }
 }

@@ -14,12 +14,17 @@
 //! most requests never wait on Redis. When Redis
 //! cannot answer, the operator's policy decides: fail open (admit, and log
 //! once) or fail closed (503); either way the limiter recovers by itself
-//! when Redis answers again.
+//! when Redis answers again. Budgets of users and teams ([`Budget`]) are
+//! charged in the same atomic step as the client key's own limits.
 
+mod budget;
+mod budget_alerts;
+mod budget_scope;
 mod counter;
 mod lease;
 mod leased_store;
 mod memory;
+mod overrun;
 mod redis_store;
 mod release;
 mod reservation;
@@ -31,10 +36,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{FixedOffset, Offset, Utc};
 
+pub use budget::{Budget, BudgetLimits, BudgetLine, BudgetScope, BudgetShare, Measure};
+pub use budget_alerts::{AlertRecorder, BudgetAlert};
 pub use counter::{Charge, CounterStore, Refused, StoreError};
 pub use lease::{LeaseConfig, LeaseConfigError};
 pub use leased_store::LeasedStore;
 pub use memory::MemoryStore;
+pub use overrun::QuotaOverrun;
 pub use redis_store::RedisStore;
 pub use release::ReleaseAtShutdown;
 pub use reservation::{
@@ -60,40 +68,6 @@ pub struct ClientLimits {
 pub struct KeyLimits {
     pub requests_per_second: Option<i64>,
     pub tokens_per_day: Option<i64>,
-}
-
-/// What a client key's stream does when its running usage crosses the
-/// key's daily token or cost quota.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum QuotaOverrun {
-    /// The answer runs to its end and is charged in full; the next
-    /// request is refused. The default: no answer is cut unless the
-    /// operator asks for it.
-    #[default]
-    Finish,
-    /// The gateway ends the stream at the next event boundary, with the
-    /// provider's own terminal event (when its plugin can write one).
-    Cut,
-}
-
-impl QuotaOverrun {
-    /// The names the API accepts.
-    pub const NAMES: [&'static str; 2] = ["finish", "cut"];
-
-    pub fn parse(name: &str) -> Option<QuotaOverrun> {
-        match name {
-            "finish" => Some(QuotaOverrun::Finish),
-            "cut" => Some(QuotaOverrun::Cut),
-            _ => None,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            QuotaOverrun::Finish => "finish",
-            QuotaOverrun::Cut => "cut",
-        }
-    }
 }
 
 /// Why a request may not go ahead.
@@ -122,6 +96,9 @@ pub struct Limiter {
     day: Window,
     policy: FailurePolicy,
     degraded: Arc<AtomicBool>,
+    /// Budgets count calendar months in the same time zone as days.
+    month: Window,
+    alerts: budget_alerts::Alerts,
 }
 
 struct Named {
@@ -160,6 +137,8 @@ impl Limiter {
             day: Window::Day(day_offset),
             policy,
             degraded,
+            month: Window::Month(day_offset),
+            alerts: budget_alerts::Alerts::default(),
         }
     }
 
@@ -183,19 +162,14 @@ impl Limiter {
         limits: &ClientLimits,
         (tokens, cost): (i64, i64),
     ) -> Result<(i64, i64), LimitError> {
-        if *limits == ClientLimits::default() {
-            return Ok((0, 0));
-        }
-        // A quota smaller than the estimate still admits a request when
-        // nothing is spent yet.
-        let held = |quota: Option<i64>, estimate: i64| {
-            quota.map_or(0, |quota| estimate.clamp(0, quota.max(0)))
-        };
-        let reserved = (
-            held(limits.tokens_per_day, tokens),
-            held(limits.cost_per_day, cost),
-        );
-        let checks = [
+        self.admit_with_budgets(id, limits, &[], (tokens, cost))
+            .await
+            .map(|(client, _)| client)
+    }
+
+    /// The client key's checks, reserving `reserved` `(tokens, cost)`.
+    fn client_checks(&self, id: i32, limits: &ClientLimits, reserved: (i64, i64)) -> [Named; 5] {
+        [
             named(
                 "requests_per_second",
                 format!("ck:{id}:rps"),
@@ -231,12 +205,7 @@ impl Limiter {
                 reserved.1,
                 limits.cost_per_day,
             ),
-        ];
-        // Admitted without the store (failing open): nothing is held, so
-        // nothing may be given back when the request settles.
-        self.admit(&checks)
-            .await
-            .map(|charged| if charged { reserved } else { (0, 0) })
+        ]
     }
 
     /// Counts one request on upstream key `id`, or says which limit it hits.

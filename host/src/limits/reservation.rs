@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use super::{ClientLimits, LimitError, Limiter};
+use super::{BudgetShare, ClientLimits, LimitError, Limiter};
 
 /// Bytes of request body counted as one prompt token in the estimate.
 pub const BYTES_PER_TOKEN: usize = 4;
@@ -35,6 +35,8 @@ pub struct Reservation {
     limits: ClientLimits,
     tokens: i64,
     cost: i64,
+    /// What the request holds against its owner's and its team's budgets.
+    budgets: Vec<BudgetShare>,
     settled: bool,
 }
 
@@ -52,8 +54,29 @@ impl Reservation {
             limits,
             tokens,
             cost,
+            budgets: Vec::new(),
             settled: false,
         }
+    }
+
+    /// Takes over what the budgets above the key hold too
+    /// ([`Limiter::admit_with_budgets`]).
+    pub fn with_budgets(mut self, budgets: Vec<BudgetShare>) -> Reservation {
+        self.budgets = budgets;
+        self
+    }
+
+    /// Whether the key or a budget above it has a cost quota (so the
+    /// request's cost estimate is worth reserving).
+    pub fn limits_cost(&self) -> bool {
+        self.limits.cost_per_day.is_some() || self.budgets.iter().any(|b| b.budget.limits_cost())
+    }
+
+    /// Whether nothing at all is held (key or budgets).
+    fn holds_nothing(&self) -> bool {
+        self.tokens == 0
+            && self.cost == 0
+            && self.budgets.iter().all(|b| b.tokens == 0 && b.cost == 0)
     }
 
     /// Tokens and nano-USD held.
@@ -118,19 +141,16 @@ impl Reservation {
     /// most the whole cost quota, so a quota smaller than one estimate
     /// still admits a request when nothing is spent yet.
     pub async fn reserve_cost(&mut self, cost_nanos: i64) -> Result<(), LimitError> {
-        let Some(quota) = self.limits.cost_per_day else {
-            return Ok(());
-        };
-        let cost = cost_nanos.clamp(0, quota.max(0));
-        if cost == 0 {
+        if cost_nanos <= 0 {
             return Ok(());
         }
-        if self
+        let (client, shares) = self
             .limiter
-            .reserve_more(self.client_id, &self.limits, 0, cost)
-            .await?
-        {
-            self.cost = self.cost.saturating_add(cost);
+            .reserve_cost_with_budgets(self.client_id, &self.limits, &self.budgets, cost_nanos)
+            .await?;
+        self.cost = self.cost.saturating_add(client);
+        for (share, more) in self.budgets.iter_mut().zip(shares) {
+            share.cost = share.cost.saturating_add(more);
         }
         Ok(())
     }
@@ -138,27 +158,31 @@ impl Reservation {
     /// Replaces the reservation by the real usage (in the background).
     pub fn settle(mut self, key_id: Option<i32>, tokens: i64, cost_nanos: i64) {
         self.settled = true;
-        if tokens == 0 && cost_nanos == 0 && self.tokens == 0 && self.cost == 0 {
+        if tokens == 0 && cost_nanos == 0 && self.holds_nothing() {
             return;
         }
         let (limiter, client_id, held) = (self.limiter.clone(), self.client_id, self.held());
+        let budgets = std::mem::take(&mut self.budgets);
         tokio::spawn(async move {
             limiter
                 .record_usage(client_id, key_id, (tokens, cost_nanos), held)
                 .await;
+            limiter.settle_budgets(&budgets, (tokens, cost_nanos)).await;
         });
     }
 }
 
 impl Drop for Reservation {
     fn drop(&mut self) {
-        if self.settled || (self.tokens == 0 && self.cost == 0) {
+        if self.settled || self.holds_nothing() {
             return;
         }
         let (limiter, client_id, held) = (self.limiter.clone(), self.client_id, self.held());
+        let budgets = std::mem::take(&mut self.budgets);
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
                 limiter.record_usage(client_id, None, (0, 0), held).await;
+                limiter.settle_budgets(&budgets, (0, 0)).await;
             });
         }
     }

@@ -65,6 +65,13 @@ pub enum ProxyError {
         limit: &'static str,
         retry_after: u64,
     },
+    /// A budget above the key (its owner's or its team's) is spent.
+    #[error("budget exceeded: the {limit} budget is spent")]
+    BudgetSpent {
+        /// The budget line, such as `team_cost_per_month`.
+        limit: &'static str,
+        retry_after: u64,
+    },
     #[error("rate limits cannot be checked right now")]
     LimiterUnavailable,
     /// The key's recent requests made the provider plugin fail (run out of
@@ -119,7 +126,9 @@ impl ProxyError {
             ProxyError::NoRoute(_) => 403,
             ProxyError::BodyTooLarge { .. } => 413,
             ProxyError::BodyRead => 400,
-            ProxyError::RateLimited { .. } | ProxyError::PluginFailuresProvoked { .. } => 429,
+            ProxyError::RateLimited { .. }
+            | ProxyError::BudgetSpent { .. }
+            | ProxyError::PluginFailuresProvoked { .. } => 429,
             ProxyError::ProviderUnavailable(..)
             | ProxyError::NoUsableKey { .. }
             | ProxyError::LimiterUnavailable
@@ -150,6 +159,7 @@ impl ProxyError {
             | ProxyError::BodyTooLarge { .. }
             | ProxyError::BodyRead
             | ProxyError::RateLimited { .. }
+            | ProxyError::BudgetSpent { .. }
             | ProxyError::PluginFailuresProvoked { .. } => Fault::Client,
             ProxyError::Plugin(f) if f.is_client_error() => Fault::Client,
             ProxyError::Plugin(_) => Fault::Plugin,
@@ -197,6 +207,7 @@ impl ProxyError {
             ProxyError::ProviderUnavailable(..) => "provider_unavailable",
             ProxyError::NoUsableKey { .. } => "no_usable_upstream_key",
             ProxyError::RateLimited { .. } => "rate_limit_exceeded",
+            ProxyError::BudgetSpent { .. } => "budget_exceeded",
             ProxyError::LimiterUnavailable => "rate_limiter_unavailable",
             ProxyError::PluginFailuresProvoked { .. } => "plugin_failures_provoked",
             ProxyError::Plugin(f) => f.code(),
@@ -227,6 +238,7 @@ impl ProxyError {
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             ProxyError::RateLimited { retry_after, .. }
+            | ProxyError::BudgetSpent { retry_after, .. }
             | ProxyError::PluginFailuresProvoked { retry_after } => Some(*retry_after),
             ProxyError::NoUsableKey { retry_after, .. } => *retry_after,
             ProxyError::LimiterUnavailable | ProxyError::Overloaded => Some(1),
@@ -241,7 +253,9 @@ impl ProxyError {
                 "message": self.to_string(),
                 "type": self.error_type(),
                 "param": match self {
-                    ProxyError::RateLimited { limit, .. } => serde_json::Value::from(*limit),
+                    ProxyError::RateLimited { limit, .. } | ProxyError::BudgetSpent { limit, .. } => {
+                        serde_json::Value::from(*limit)
+                    }
                     _ => serde_json::Value::Null,
                 },
                 "code": self.code(),

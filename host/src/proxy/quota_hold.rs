@@ -11,7 +11,9 @@
 //! requests cannot overshoot a nearly spent quota; it is settled to the
 //! real usage when the answer ends (`account`), to the estimate when the
 //! answer's usage cannot be read, and given back when the request ends
-//! without an answer (dropping the hold).
+//! without an answer (dropping the hold). The budgets of the key's owner
+//! and team are held in the same step (`limits::budget`); a spent budget
+//! is refused as `budget_exceeded`, naming the budget line.
 
 use std::sync::Arc;
 
@@ -34,16 +36,16 @@ pub async fn admit(
     client: &ClientKey,
     body_len: usize,
 ) -> Result<Reservation, ProxyError> {
-    let held = limiter
-        .admit_client(client.id, &client.limits, (estimate_tokens(body_len), 0))
+    let (held, budgets) = limiter
+        .admit_with_budgets(
+            client.id,
+            &client.limits,
+            &client.budgets,
+            (estimate_tokens(body_len), 0),
+        )
         .await
         .map_err(limit_error)?;
-    Ok(Reservation::new(
-        limiter.clone(),
-        client.id,
-        client.limits,
-        held,
-    ))
+    Ok(Reservation::new(limiter.clone(), client.id, client.limits, held).with_budgets(budgets))
 }
 
 /// Completes the hold once the plugin has named the model: reserves the
@@ -58,7 +60,7 @@ pub async fn hold(
     calls: &mut PluginCalls,
 ) -> Result<QuotaHold, ProxyError> {
     let prompt = prompt_tokens(body_len);
-    if let (Some(_), Some(model)) = (client.limits.cost_per_day, model) {
+    if let (true, Some(model)) = (reservation.limits_cost(), model) {
         let estimate = Usage {
             input_tokens: u64::try_from(prompt).unwrap_or(0),
             output_tokens: u64::try_from(RESERVED_OUTPUT_TOKENS).unwrap_or(0),
@@ -81,6 +83,11 @@ pub async fn hold(
 
 fn limit_error(e: LimitError) -> ProxyError {
     match e {
+        LimitError::Exceeded { limit, retry_after }
+            if limit.starts_with("team_") || limit.starts_with("user_") =>
+        {
+            ProxyError::BudgetSpent { limit, retry_after }
+        }
         LimitError::Exceeded { limit, retry_after } => {
             ProxyError::RateLimited { limit, retry_after }
         }

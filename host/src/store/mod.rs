@@ -5,6 +5,7 @@
 //! background trace writer touch it; the proxy path never waits on it.
 
 pub mod bootstrap;
+pub mod budget_alert_log;
 pub mod entities;
 pub mod key_check;
 pub mod keyring;

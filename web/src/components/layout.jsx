@@ -14,6 +14,7 @@ import {
   ShieldCheck,
   Sun,
   Users,
+  UsersRound,
   Waypoints,
   X,
 } from "lucide-react";
@@ -62,6 +63,7 @@ export const NAV = [
   { to: "/user-keys", label: "Client Keys", icon: Waypoints },
   { to: "/providers", label: "Providers & Plugins", icon: Boxes },
   { to: "/users", label: "Users", icon: Users, admin: true },
+  { to: "/teams", label: "Teams", icon: UsersRound },
   { to: "/audit", label: "Audit Log", icon: ShieldCheck, admin: true },
 ];
 

@@ -34,6 +34,8 @@ pub struct Model {
     /// JSON array of the endpoint classes the key may use; `None`: the
     /// default grant.
     pub endpoint_classes: Option<String>,
+    /// The team whose budget the key's requests are charged to.
+    pub team_id: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -2,6 +2,8 @@
 
 pub mod audit_log;
 pub mod client_key_providers;
+pub mod budget_alerts;
+pub mod budgets;
 pub mod client_keys;
 pub mod config_version;
 pub mod oauth_clients;
@@ -14,5 +16,7 @@ pub mod providers;
 pub mod proxy_tracing;
 pub mod revoked_sessions;
 pub mod shadow_verdicts;
+pub mod team_members;
+pub mod teams;
 pub mod user_grants;
 pub mod users;

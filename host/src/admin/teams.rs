@@ -1,0 +1,377 @@
+//! `/api/teams`: teams, their members and their client keys. A team's
+//! budget (`/api/teams/{id}/budget`, [`super::budgets`]) is charged by the
+//! requests of every key in it.
+//!
+//! Administrators manage every team. A member sees its teams only (any
+//! other team is "not found", so ids reveal nothing), and may put into a
+//! team, or take out of it, only client keys it owns: it cannot charge
+//! another team's budget with its keys, nor its team's with someone
+//! else's. A key belongs to one team at most.
+
+use axum::extract::State;
+use axum::{Extension, Json};
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::audit::{audit, snapshot};
+use super::auth::Caller;
+use super::json::{ApiJson, ApiPath};
+use super::openapi::{self, BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
+use super::team_view::{TeamView, view};
+use super::{AdminState, ApiError, Deleted};
+use crate::store::entities::{budgets, client_keys, team_members, teams, users};
+
+/// Longest team name.
+pub const MAX_TEAM_NAME_CHARS: usize = 128;
+
+/// A new team.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TeamInput {
+    #[schema(min_length = 1, max_length = 128)]
+    name: String,
+}
+
+/// A user to add to a team.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberInput {
+    user_id: i32,
+}
+
+/// A client key to put into a team.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TeamKeyInput {
+    client_key_id: i32,
+}
+
+/// Ids of the teams `user` belongs to.
+pub async fn teams_of(state: &AdminState, user: i32) -> Result<Vec<i32>, ApiError> {
+    Ok(team_members::Entity::find()
+        .filter(team_members::Column::UserId.eq(user))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|m| m.team_id)
+        .collect())
+}
+
+/// The team `id`, if `caller` may see it (admins: any; users: theirs).
+pub async fn visible_team(
+    state: &AdminState,
+    caller: &Caller,
+    id: i32,
+) -> Result<teams::Model, ApiError> {
+    let team = teams::Entity::find_by_id(id).one(&state.db).await?;
+    match team {
+        Some(team) if caller.is_admin() || teams_of(state, caller.id).await?.contains(&id) => {
+            Ok(team)
+        }
+        _ => Err(ApiError::NotFound("team")),
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/teams",
+    tag = openapi::TAG_TEAMS,
+    responses((status = 200, body = Vec<TeamView>), Unauthorized),
+)]
+pub async fn list(
+    State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<Vec<TeamView>>, ApiError> {
+    let mut query = teams::Entity::find().order_by_asc(teams::Column::Id);
+    if !caller.is_admin() {
+        query = query.filter(teams::Column::Id.is_in(teams_of(&state, caller.id).await?));
+    }
+    let mut out = Vec::new();
+    for team in query.all(&state.db).await? {
+        out.push(view(&state, team).await?);
+    }
+    Ok(Json(out))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/teams",
+    tag = openapi::TAG_TEAMS,
+    request_body = TeamInput,
+    responses((status = 200, body = TeamView), BadRequest, Unauthorized, Forbidden, Conflict),
+)]
+pub async fn create(
+    State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
+    ApiJson(input): ApiJson<TeamInput>,
+) -> Result<Json<TeamView>, ApiError> {
+    caller.require_admin()?;
+    let name = input.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > MAX_TEAM_NAME_CHARS {
+        return Err(ApiError::BadRequest(format!(
+            "name must be 1 to {MAX_TEAM_NAME_CHARS} characters"
+        )));
+    }
+    let taken = teams::Entity::find()
+        .filter(teams::Column::Name.eq(&name))
+        .one(&state.db)
+        .await?;
+    if taken.is_some() {
+        return Err(ApiError::Conflict(format!("a team named {name} exists")));
+    }
+    let now = Utc::now();
+    let team = teams::ActiveModel {
+        name: Set(name),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&state.db)
+    .await?;
+    let out = view(&state, team).await?;
+    let id = Some(out.id.to_string());
+    audit(&state, &caller, "create", "team", id, None, snapshot(&out)).await;
+    Ok(Json(out))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/teams/{id}",
+    tag = openapi::TAG_TEAMS,
+    params(("id" = i32, Path)),
+    responses((status = 200, body = TeamView), BadRequest, Unauthorized, NotFound),
+)]
+pub async fn get_one(
+    State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath(id): ApiPath<i32>,
+) -> Result<Json<TeamView>, ApiError> {
+    let team = visible_team(&state, &caller, id).await?;
+    Ok(Json(view(&state, team).await?))
+}
+
+/// Deletes a team: its keys stay, in no team; its budget goes.
+#[utoipa::path(
+    delete,
+    path = "/api/teams/{id}",
+    tag = openapi::TAG_TEAMS,
+    params(("id" = i32, Path)),
+    responses((status = 200, body = Deleted), BadRequest, Unauthorized, Forbidden, NotFound),
+)]
+pub async fn delete(
+    State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath(id): ApiPath<i32>,
+) -> Result<Json<Deleted>, ApiError> {
+    caller.require_admin()?;
+    let team = visible_team(&state, &caller, id).await?;
+    let before = snapshot(&view(&state, team).await?);
+    client_keys::Entity::update_many()
+        .col_expr(client_keys::Column::TeamId, Expr::value(None::<i32>))
+        .filter(client_keys::Column::TeamId.eq(id))
+        .exec(&state.db)
+        .await?;
+    team_members::Entity::delete_many()
+        .filter(team_members::Column::TeamId.eq(id))
+        .exec(&state.db)
+        .await?;
+    budgets::Entity::delete_many()
+        .filter(budgets::Column::Scope.eq("team"))
+        .filter(budgets::Column::SubjectId.eq(id))
+        .exec(&state.db)
+        .await?;
+    teams::Entity::delete_by_id(id).exec(&state.db).await?;
+    state.reload().await?;
+    audit(
+        &state,
+        &caller,
+        "delete",
+        "team",
+        Some(id.to_string()),
+        before,
+        None,
+    )
+    .await;
+    Ok(Json(Deleted { deleted: id }))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/teams/{id}/members",
+    tag = openapi::TAG_TEAMS,
+    params(("id" = i32, Path)),
+    request_body = MemberInput,
+    responses((status = 200, body = TeamView), BadRequest, Unauthorized, Forbidden, NotFound),
+)]
+pub async fn add_member(
+    State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath(id): ApiPath<i32>,
+    ApiJson(input): ApiJson<MemberInput>,
+) -> Result<Json<TeamView>, ApiError> {
+    caller.require_admin()?;
+    let team = visible_team(&state, &caller, id).await?;
+    users::Entity::find_by_id(input.user_id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| ApiError::BadRequest(format!("user {} does not exist", input.user_id)))?;
+    if !teams_of(&state, input.user_id).await?.contains(&id) {
+        team_members::ActiveModel {
+            team_id: Set(id),
+            user_id: Set(input.user_id),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(&state.db)
+        .await?;
+    }
+    let out = view(&state, team).await?;
+    let detail = serde_json::json!({"user_id": input.user_id});
+    audit(
+        &state,
+        &caller,
+        "add_member",
+        "team",
+        Some(id.to_string()),
+        None,
+        Some(detail),
+    )
+    .await;
+    Ok(Json(out))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/teams/{id}/members/{user_id}",
+    tag = openapi::TAG_TEAMS,
+    params(("id" = i32, Path), ("user_id" = i32, Path)),
+    responses((status = 200, body = TeamView), BadRequest, Unauthorized, Forbidden, NotFound),
+)]
+pub async fn remove_member(
+    State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath((id, user_id)): ApiPath<(i32, i32)>,
+) -> Result<Json<TeamView>, ApiError> {
+    caller.require_admin()?;
+    let team = visible_team(&state, &caller, id).await?;
+    team_members::Entity::delete_many()
+        .filter(team_members::Column::TeamId.eq(id))
+        .filter(team_members::Column::UserId.eq(user_id))
+        .exec(&state.db)
+        .await?;
+    let detail = serde_json::json!({"user_id": user_id});
+    audit(
+        &state,
+        &caller,
+        "remove_member",
+        "team",
+        Some(id.to_string()),
+        Some(detail),
+        None,
+    )
+    .await;
+    Ok(Json(view(&state, team).await?))
+}
+
+/// The client key `key_id`, if `caller` may move it (admins: any; users:
+/// their own).
+async fn movable_key(
+    state: &AdminState,
+    caller: &Caller,
+    key_id: i32,
+) -> Result<client_keys::Model, ApiError> {
+    match client_keys::Entity::find_by_id(key_id)
+        .one(&state.db)
+        .await?
+    {
+        Some(k) if caller.is_admin() || k.owner_user_id == Some(caller.id) => Ok(k),
+        _ => Err(ApiError::NotFound("client key")),
+    }
+}
+
+async fn set_team(
+    state: &AdminState,
+    key: client_keys::Model,
+    team: Option<i32>,
+) -> Result<(), ApiError> {
+    let mut row: client_keys::ActiveModel = key.into();
+    row.team_id = Set(team);
+    row.updated_at = Set(Utc::now());
+    row.update(&state.db).await?;
+    state.reload().await
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/teams/{id}/keys",
+    tag = openapi::TAG_TEAMS,
+    params(("id" = i32, Path)),
+    request_body = TeamKeyInput,
+    responses((status = 200, body = TeamView), BadRequest, Unauthorized, NotFound, Conflict),
+)]
+pub async fn add_key(
+    State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath(id): ApiPath<i32>,
+    ApiJson(input): ApiJson<TeamKeyInput>,
+) -> Result<Json<TeamView>, ApiError> {
+    let team = visible_team(&state, &caller, id).await?;
+    let key = movable_key(&state, &caller, input.client_key_id).await?;
+    match key.team_id {
+        Some(current) if current == id => return Ok(Json(view(&state, team).await?)),
+        Some(_) => {
+            return Err(ApiError::Conflict(
+                "the key is in another team: take it out of that team first".into(),
+            ));
+        }
+        None => {}
+    }
+    set_team(&state, key, Some(id)).await?;
+    let detail = serde_json::json!({"client_key_id": input.client_key_id});
+    audit(
+        &state,
+        &caller,
+        "add_key",
+        "team",
+        Some(id.to_string()),
+        None,
+        Some(detail),
+    )
+    .await;
+    Ok(Json(view(&state, team).await?))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/teams/{id}/keys/{key_id}",
+    tag = openapi::TAG_TEAMS,
+    params(("id" = i32, Path), ("key_id" = i32, Path)),
+    responses((status = 200, body = TeamView), BadRequest, Unauthorized, NotFound),
+)]
+pub async fn remove_key(
+    State(state): State<AdminState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath((id, key_id)): ApiPath<(i32, i32)>,
+) -> Result<Json<TeamView>, ApiError> {
+    let team = visible_team(&state, &caller, id).await?;
+    let key = movable_key(&state, &caller, key_id).await?;
+    if key.team_id != Some(id) {
+        return Err(ApiError::NotFound("client key"));
+    }
+    set_team(&state, key, None).await?;
+    let detail = serde_json::json!({"client_key_id": key_id});
+    audit(
+        &state,
+        &caller,
+        "remove_key",
+        "team",
+        Some(id.to_string()),
+        Some(detail),
+        None,
+    )
+    .await;
+    Ok(Json(view(&state, team).await?))
+}
