@@ -42,6 +42,8 @@ mod stats_source;
 mod test_request;
 mod throttle;
 mod trace_filter;
+mod trace_list;
+mod trace_search;
 mod traces;
 mod transport;
 mod upstream_oauth;
