@@ -8,6 +8,11 @@
 # Environment: AI_PROXY_BIN (default target/debug/ai-proxy), BENCH_BACKENDS ("sqlite
 # postgres"), PG_URL (postgres://postgres@127.0.0.1:5432), BENCH_STEP_TIMEOUT (seconds one
 # seeding may take, default 1500: a size that does not fit is reported as skipped).
+# BEFORE_BIN: an older gateway to compare with. The rows are then seeded into its schema and
+# timed with it first; AI_PROXY_BIN then starts on the same database (its migrations run:
+# the "start" column is that time, e.g. building a new index over the seeded rows) and is
+# timed too, and every answer's trace ids are compared with the older one's (the "same
+# rows" column; totals past the newer gateway's count cap must be its lower bound).
 # The schema is the gateway's own (its migrations run at a first start). Rows look like
 # real traffic: 50 client keys, 20 upstream keys, 4 providers, 8 models, 2% errors,
 # spread over the last 30 days. Each query is timed through the admin API with curl
@@ -16,6 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BIN="${AI_PROXY_BIN:-target/debug/ai-proxy}"
+BEFORE_BIN="${BEFORE_BIN:-}"
 BACKENDS="${BENCH_BACKENDS:-sqlite postgres}"
 PG_URL="${PG_URL:-postgres://postgres@127.0.0.1:5432}"
 STEP_TIMEOUT="${BENCH_STEP_TIMEOUT:-1500}"
@@ -34,17 +40,18 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# Starts the gateway on $1 (a database URL) with data dir $2; sets GW_PID and ADMIN.
+# Starts gateway binary $3 (default $BIN) on $1 (a database URL) with data dir $2; sets
+# GW_PID and ADMIN. Waits as long as its migrations take (bounded by the step timeout).
 start_gateway() {
-    local port admin
+    local port admin bin="${3:-$BIN}"
     port="$(free_port)"; admin="$(free_port)"
     AI_PROXY_DATA_DIR="$2" DATABASE_URL="$1" AI_PROXY_ADMIN_PASSWORD="$PASSWORD" \
         AI_PROXY_PROXY_ADDR="127.0.0.1:$port" AI_PROXY_ADMIN_ADDR="127.0.0.1:$admin" \
         AI_PROXY_HEALTH_INTERVAL_SECS=0 AI_PROXY_TRACE_RETENTION_DAYS=0 RUST_LOG=warn \
-        "$BIN" >>"$WORK/gateway.log" 2>&1 &
+        "$bin" >>"$WORK/gateway.log" 2>&1 &
     GW_PID=$!
     ADMIN="http://127.0.0.1:$admin"
-    for _ in $(seq 1 300); do
+    for _ in $(seq 1 $((STEP_TIMEOUT * 5))); do
         curl -fs "$ADMIN/api/health" >/dev/null 2>&1 && return 0
         sleep 0.2
     done
@@ -119,7 +126,8 @@ bytes_sqlite() {
     sqlite3 "$db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
     local table all
     table=$(sqlite3 "$db" "SELECT SUM(pgsize) FROM dbstat WHERE name = 'proxy_tracing';" 2>/dev/null || echo "")
-    all=$(sqlite3 "$db" "SELECT SUM(pgsize) FROM dbstat WHERE name = 'proxy_tracing' OR name IN (SELECT name FROM sqlite_master WHERE tbl_name = 'proxy_tracing');" 2>/dev/null || echo "")
+    # With the search index's FTS5 shadow tables (proxy_tracing_search_*).
+    all=$(sqlite3 "$db" "SELECT SUM(pgsize) FROM dbstat WHERE name = 'proxy_tracing' OR name LIKE 'proxy_tracing_search%' OR name IN (SELECT name FROM sqlite_master WHERE tbl_name = 'proxy_tracing');" 2>/dev/null || echo "")
     if [[ -z "$table" ]]; then
         all=$(stat -c %s "$db"); table="n/a"
         echo "$table $((all / n))"
@@ -133,12 +141,12 @@ bytes_postgres() {
     psql -At "$url" -c "SELECT pg_table_size('proxy_tracing') / $n, pg_total_relation_size('proxy_tracing') / $n;" | tr '|' ' '
 }
 
-# Best of three wall times (ms) of one admin API call.
+# Best of three wall times (ms) of one admin API call; the answer is kept in $2 (a file).
 time_query() {
     local best="" t
     for _ in 1 2 3; do
-        t=$(curl -s -o "$WORK/answer.json" -w '%{time_total}' -u "admin:$PASSWORD" "$ADMIN$1")
-        python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert "items" in d, d' "$WORK/answer.json"
+        t=$(curl -s -o "$2" -w '%{time_total}' -u "admin:$PASSWORD" "$ADMIN$1")
+        python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert "items" in d, d' "$2"
         t=$(python3 -c "print(round($t * 1000, 1))")
         if [[ -z "$best" ]] || python3 -c "import sys; sys.exit(0 if $t < $best else 1)"; then best=$t; fi
         # A query over 5 s is timed once: the figure is what it is, and time is bounded.
@@ -147,18 +155,58 @@ time_query() {
     echo "$best"
 }
 
+# "yes" when answer $2 has the rows of answer $1 and a total it may have: the same, or
+# (past a count cap) a lower bound below it.
+same_rows() {
+    python3 - "$1" "$2" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+ids = lambda d: [t["id"] for t in d["items"]]
+ok = ids(a) == ids(b)
+if b.get("total_is_lower_bound"):
+    ok = ok and b["total"] < a["total"]
+else:
+    ok = ok and b["total"] == a["total"]
+print("yes" if ok else "NO")
+PY
+}
+
 QUERIES=(
     "newest page|/api/logs/traces?page=1&page_size=50"
     "page 100|/api/logs/traces?page=100&page_size=50"
+    "page 1000|/api/logs/traces?page=1000&page_size=50"
+    "before id|/api/logs/traces?before_id=MID_ID&page_size=50"
     "model|/api/logs/traces?model=claude-haiku-4"
+    "model absent|/api/logs/traces?model=gpt-3.5"
     "status 500|/api/logs/traces?status_code=500"
+    "5xx|/api/logs/traces?status_class=5xx"
     "provider|/api/logs/traces?provider=gemini"
     "upstream key|/api/logs/traces?provider_key=upstream-7"
     "client key|/api/logs/traces?client_key_id=17"
     "last hour|/api/logs/traces?from=HOUR_AGO"
     "model + status|/api/logs/traces?model=gpt-4o&status_code=429"
     "search q|/api/logs/traces?q=upstream-7"
+    "search + client key|/api/logs/traces?q=upstream-7&client_key_id=17"
+    "search request id|/api/logs/traces?q=RARE_REQUEST"
+    "search absent|/api/logs/traces?q=no-such-text"
+    "search 2 chars|/api/logs/traces?q=4o"
 )
+
+# Times every query against the running gateway; answers go to $WORK/answers-$1-<n>.json.
+time_all() {
+    local tag=$1 row="" i=0 path
+    for q in "${QUERIES[@]}"; do
+        path="${q#*|}"
+        path="${path/HOUR_AGO/$HOUR_AGO}"; path="${path/MID_ID/$MID_ID}"; path="${path/RARE_REQUEST/$RARE_REQUEST}"
+        row="$row $(time_query "$path" "$WORK/answers-$tag-$i.json") |"
+        i=$((i + 1))
+    done
+    echo "$row"
+}
+
+sizes_of() {
+    if [[ $1 == sqlite ]]; then bytes_sqlite "$2/ai-proxy.db" "$3"; else bytes_postgres "$4" "$3"; fi
+}
 
 run_one() {
     local backend=$1 n=$2 url dir
@@ -170,36 +218,50 @@ run_one() {
         psql -q "$PG_URL/postgres" -c "CREATE DATABASE $name" >/dev/null
         url="$PG_URL/$name"
     fi
-    start_gateway "$url" "$dir"; stop_gateway
+    local first="${BEFORE_BIN:-$BIN}"
+    start_gateway "$url" "$dir" "$first"; stop_gateway
     local started=$SECONDS
     if [[ $backend == sqlite ]]; then
-        seed_sqlite "$dir/ai-proxy.db" "$n" || { echo "| $backend | $n | seeding failed or took over ${STEP_TIMEOUT} s: skipped |" >>"$OUT"; return; }
+        seed_sqlite "$dir/ai-proxy.db" "$n" || { echo "| $backend | $n | | seeding failed or took over ${STEP_TIMEOUT} s: skipped |" >>"$OUT"; return; }
     else
-        seed_postgres "$url" "$n" || { echo "| $backend | $n | seeding failed or took over ${STEP_TIMEOUT} s: skipped |" >>"$OUT"; psql -q "$PG_URL/postgres" -c "DROP DATABASE IF EXISTS aip_bench_$$_$n" || true; return; }
+        seed_postgres "$url" "$n" || { echo "| $backend | $n | | seeding failed or took over ${STEP_TIMEOUT} s: skipped |" >>"$OUT"; psql -q "$PG_URL/postgres" -c "DROP DATABASE IF EXISTS aip_bench_$$_$n" || true; return; }
     fi
-    local seeded=$((SECONDS - started))
-    local sizes
-    if [[ $backend == sqlite ]]; then sizes=$(bytes_sqlite "$dir/ai-proxy.db" "$n"); else sizes=$(bytes_postgres "$url" "$n"); fi
-    start_gateway "$url" "$dir"
-    local hour_ago row
-    hour_ago=$(date -u -d '1 hour ago' +%Y-%m-%dT%H:%M:%SZ)
-    row="| $backend | $n | ${seeded} s | ${sizes% *} | ${sizes#* } |"
-    for q in "${QUERIES[@]}"; do
-        local path="${q#*|}"
-        row="$row $(time_query "${path/HOUR_AGO/$hour_ago}") |"
-    done
+    local seeded=$((SECONDS - started)) sizes row
+    sizes=$(sizes_of "$backend" "$dir" "$n" "$url")
+    HOUR_AGO=$(date -u -d '1 hour ago' +%Y-%m-%dT%H:%M:%SZ)
+    if [[ $backend == sqlite ]]; then
+        MID_ID=$(sqlite3 "$dir/ai-proxy.db" "SELECT MAX(id) / 2 FROM proxy_tracing")
+        RARE_REQUEST=$(sqlite3 "$dir/ai-proxy.db" "SELECT request_id FROM proxy_tracing WHERE id = $MID_ID")
+    else
+        MID_ID=$(psql -At "$url" -c "SELECT MAX(id) / 2 FROM proxy_tracing")
+        RARE_REQUEST=$(psql -At "$url" -c "SELECT request_id FROM proxy_tracing WHERE id = $MID_ID")
+    fi
+    start_gateway "$url" "$dir" "$first"
+    row="| $backend | $n | $(basename "$first") | seeded in ${seeded} s | ${sizes% *} | ${sizes#* } |$(time_all first) |"
     stop_gateway
-    echo "$row" >>"$OUT"
-    echo "$row"
+    echo "$row" >>"$OUT"; echo "$row"
+    if [[ -n "$BEFORE_BIN" ]]; then
+        started=$SECONDS
+        start_gateway "$url" "$dir" "$BIN"
+        local migrated=$((SECONDS - started)) times same="" i
+        times=$(time_all second)
+        stop_gateway
+        for ((i = 0; i < ${#QUERIES[@]}; i++)); do
+            same="$same$(same_rows "$WORK/answers-first-$i.json" "$WORK/answers-second-$i.json") "
+        done
+        sizes=$(sizes_of "$backend" "$dir" "$n" "$url")
+        row="| $backend | $n | $(basename "$BIN") | started in ${migrated} s | ${sizes% *} | ${sizes#* } |$times"
+        echo "$row same rows: $same|" >>"$OUT"; echo "$row same rows: $same|"
+    fi
     if [[ $backend == postgres ]]; then psql -q "$PG_URL/postgres" -c "DROP DATABASE aip_bench_$$_$n" >/dev/null; fi
     rm -rf "$dir"
 }
 
 {
-    echo "Trace storage, $(date -u '+%Y-%m-%d %H:%M UTC'), binary $BIN"
+    echo "Trace storage, $(date -u '+%Y-%m-%d %H:%M UTC'), binary $BIN${BEFORE_BIN:+ after $BEFORE_BIN}"
     echo
-    header="| Backend | Rows | Seeding | Bytes/row (table) | Bytes/row (with indexes) |"
-    sep="|---|---:|---:|---:|---:|"
+    header="| Backend | Rows | Binary | Seeding / start | Bytes/row (table) | Bytes/row (with indexes) |"
+    sep="|---|---:|---|---:|---:|---:|"
     for q in "${QUERIES[@]}"; do header="$header ${q%%|*} ms |"; sep="$sep---:|"; done
     echo "$header"; echo "$sep"
 } >"$OUT"

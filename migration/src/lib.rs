@@ -27,6 +27,11 @@ mod m20261205_000020_trace_filter_indexes;
 mod m20261205_000022_plugin_rollout;
 mod m20261205_000023_client_key_providers;
 mod m20261205_000024_budgets;
+mod m20261205_000025_trace_search;
+
+pub use m20261205_000025_trace_search::{
+    SEARCH_INDEX, SEARCH_TABLE, SEARCHED_COLUMNS, search_document,
+};
 
 /// Every migration in order.
 pub struct Migrator;
@@ -57,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000022_plugin_rollout::Migration),
             Box::new(m20261205_000023_client_key_providers::Migration),
             Box::new(m20261205_000024_budgets::Migration),
+            Box::new(m20261205_000025_trace_search::Migration),
         ]
     }
 }

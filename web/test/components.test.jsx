@@ -26,6 +26,15 @@ describe("Pagination", () => {
     expect(html).toMatch(/aria-label="Previous page" disabled=""/);
     expect(html).not.toMatch(/aria-label="Next page" disabled=""/);
   });
+  it("says more than when the server stopped counting, and keeps next open", () => {
+    const html = renderToStaticMarkup(<Pagination page={200} pageSize={50} total={10_000} totalIsLowerBound onPage={() => {}} />);
+    expect(html).toContain("9,951–10,000 of more than 10,000");
+    expect(html).toContain("Page 200 of more than 200");
+    expect(html).not.toMatch(/aria-label="Next page" disabled=""/);
+    const exact = renderToStaticMarkup(<Pagination page={200} pageSize={50} total={10_000} onPage={() => {}} />);
+    expect(exact).toContain("of 10,000");
+    expect(exact).toMatch(/aria-label="Next page" disabled=""/);
+  });
   it("shows an empty range as zero", () => {
     expect(renderToStaticMarkup(<Pagination page={1} pageSize={50} total={0} onPage={() => {}} />)).toContain("0–0 of 0");
   });

@@ -50,6 +50,8 @@ mod teams;
 mod test_request;
 mod throttle;
 mod trace_filter;
+mod trace_list;
+mod trace_search;
 mod traces;
 mod transport;
 mod upstream_oauth;

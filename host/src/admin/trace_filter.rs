@@ -3,9 +3,11 @@
 //! prefixes ("gpt-4" finds `gpt-4o` and `gpt-4o-mini`), an error class and
 //! a trace id (the number the trace dialog is titled with).
 
-use sea_orm::{ColumnTrait, Condition};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, Condition, DatabaseBackend};
 
 use super::ApiError;
+use super::trace_search::{like, like_literal};
 use crate::store::entities::proxy_tracing;
 
 /// Most model prefixes one filter may list.
@@ -46,10 +48,15 @@ pub fn model_prefixes(text: &str) -> Result<Vec<String>, ApiError> {
     Ok(prefixes)
 }
 
-/// Rows whose model starts with any of `prefixes` (all rows for none).
-pub fn model_condition(prefixes: &[String]) -> Condition {
+/// Rows whose model starts with any of `prefixes` (all rows for none);
+/// `%` and `_` in a prefix are literal.
+pub fn model_condition(backend: DatabaseBackend, prefixes: &[String]) -> Condition {
     prefixes.iter().fold(Condition::any(), |any, prefix| {
-        any.add(proxy_tracing::Column::Model.starts_with(prefix))
+        let pattern = format!("{}%", like_literal(prefix));
+        any.add(
+            Expr::col((proxy_tracing::Entity, proxy_tracing::Column::Model))
+                .like(like(backend, pattern)),
+        )
     })
 }
 

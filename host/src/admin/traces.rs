@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -15,6 +15,8 @@ use super::client_keys::owned_ids;
 use super::json::{ApiPath, ApiQuery};
 use super::openapi::{self, BadRequest, NotFound, Unauthorized};
 use super::trace_filter;
+use super::trace_list;
+use super::trace_search::SearchText;
 use super::{AdminState, ApiError};
 use crate::store::entities::proxy_tracing;
 
@@ -24,7 +26,9 @@ pub const MAX_PAGE_SIZE: u64 = 200;
 /// Paging and filters; `model` is a comma-separated list of model name
 /// prefixes, `status_class` one of `1xx`..`5xx`, `id` a trace id, the
 /// other filters exact matches; `q` searches model, path, key names, error
-/// message and request id. `from` is inclusive, `to` not.
+/// message (substrings, `%` and `_` literal) and request id (exact).
+/// `from` is inclusive, `to` not; `before_id` keeps traces older than a
+/// trace (keyset paging: a deep page without an offset to walk).
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TraceQuery {
@@ -34,6 +38,7 @@ pub struct TraceQuery {
     /// Traces per page, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     page_size: Option<u64>,
+    /// Text to search for, at most 1000 bytes.
     q: Option<String>,
     /// Model name prefixes, comma-separated (at most 20): `gpt-4,claude`.
     model: Option<String>,
@@ -44,6 +49,8 @@ pub struct TraceQuery {
     error_class: Option<String>,
     /// One trace, by the id the trace dialog is titled with.
     id: Option<i64>,
+    /// Only traces with a smaller id (older than that trace).
+    before_id: Option<i64>,
     provider: Option<String>,
     provider_key: Option<String>,
     client_key_id: Option<i32>,
@@ -106,8 +113,12 @@ pub struct TracePage {
     items: Vec<TraceSummary>,
     page: u64,
     page_size: u64,
-    /// Traces matching the filters, on all pages.
+    /// Traces matching the filters, on all pages; counted up to 10000
+    /// past this page's first row, so a lower bound when
+    /// `total_is_lower_bound`.
     total: u64,
+    /// More than `total` traces match (the count stopped at its cap).
+    total_is_lower_bound: bool,
 }
 
 /// One request with every recorded field.
@@ -165,16 +176,41 @@ pub async fn list(
             "page_size must be between 1 and {MAX_PAGE_SIZE}"
         )));
     }
+    let search = SearchText::parse(q.q.as_deref())?;
+    let cond = conditions(&state, &caller, q).await?;
+    let listed = trace_list::fetch(
+        &state.db,
+        proxy_tracing::Entity::find().filter(cond),
+        search.as_ref(),
+        page,
+        page_size,
+    )
+    .await?;
+    Ok(Json(TracePage {
+        items: listed.rows.into_iter().map(Into::into).collect(),
+        page,
+        page_size,
+        total: listed.total,
+        total_is_lower_bound: listed.total_is_lower_bound,
+    }))
+}
+
+/// Every filter of `q` but the search text, as one condition.
+async fn conditions(
+    state: &AdminState,
+    caller: &Caller,
+    q: TraceQuery,
+) -> Result<Condition, ApiError> {
+    let backend = state.db.get_database_backend();
     let mut cond = Condition::all();
     if !caller.is_admin() {
         // Users see the traces of their own client keys only.
-        cond =
-            cond.add(proxy_tracing::Column::ClientKeyId.is_in(owned_ids(&state, &caller).await?));
+        cond = cond.add(proxy_tracing::Column::ClientKeyId.is_in(owned_ids(state, caller).await?));
     }
     if let Some(v) = q.model {
         let prefixes = trace_filter::model_prefixes(&v)?;
         if !prefixes.is_empty() {
-            cond = cond.add(trace_filter::model_condition(&prefixes));
+            cond = cond.add(trace_filter::model_condition(backend, &prefixes));
         }
     }
     if let Some(v) = q.status_code {
@@ -188,6 +224,9 @@ pub async fn list(
     }
     if let Some(v) = q.id {
         cond = cond.add(proxy_tracing::Column::Id.eq(v));
+    }
+    if let Some(v) = q.before_id {
+        cond = cond.add(proxy_tracing::Column::Id.lt(v));
     }
     if let Some(v) = q.provider {
         cond = cond.add(proxy_tracing::Column::ProviderName.eq(v));
@@ -204,31 +243,7 @@ pub async fn list(
     if let Some(v) = q.to {
         cond = cond.add(proxy_tracing::Column::CreatedAt.lt(v));
     }
-    if let Some(text) = q.q.filter(|t| !t.trim().is_empty()) {
-        let text = text.trim().to_owned();
-        cond = cond.add(
-            Condition::any()
-                .add(proxy_tracing::Column::Model.contains(&text))
-                .add(proxy_tracing::Column::Path.contains(&text))
-                .add(proxy_tracing::Column::ClientKeyName.contains(&text))
-                .add(proxy_tracing::Column::ProviderKeyName.contains(&text))
-                .add(proxy_tracing::Column::ErrorMessage.contains(&text))
-                .add(proxy_tracing::Column::RequestId.eq(text)),
-        );
-    }
-    let paginator = proxy_tracing::Entity::find()
-        .filter(cond)
-        .order_by_desc(proxy_tracing::Column::Id)
-        .paginate(&state.db, page_size);
-    let total = paginator.num_items().await?;
-    let rows = paginator.fetch_page(page - 1).await?;
-    let items: Vec<TraceSummary> = rows.into_iter().map(Into::into).collect();
-    Ok(Json(TracePage {
-        items,
-        page,
-        page_size,
-        total,
-    }))
+    Ok(cond)
 }
 
 #[utoipa::path(

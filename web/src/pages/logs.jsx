@@ -212,7 +212,12 @@ export function LogsPage({ user, search }) {
         ) : (
           <>
             <TraceList items={data.items} zone={zone} dim={dim} onOpen={setOpen} />
-            <Pagination page={data.page} pageSize={data.page_size} total={data.total} onPage={(p) => go(filters, p, pageSize)}>
+            <Pagination
+              page={data.page}
+              pageSize={data.page_size}
+              total={data.total}
+              totalIsLowerBound={data.total_is_lower_bound}
+              onPage={(p) => go(filters, p, pageSize)}>
               <Select
                 aria-label="Rows per page"
                 className="h-9 w-[5.5rem]"
