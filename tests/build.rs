@@ -3,7 +3,9 @@
 //! `MISBEHAVE_WASM`), a second version of the OpenAI plugin
 //! (`plugins/testing/openai-next`, `OPENAI_NEXT_WASM`) and the Azure OpenAI
 //! plugin (`plugins/azure-openai`, `AZURE_OPENAI_WASM`), which is not built
-//! into the gateway: tests load it as an operator would.
+//! into the gateway: tests load it as an operator would; and the Anthropic
+//! plugin with a cache-read bug (`plugins/testing/anthropic-nocache`,
+//! `ANTHROPIC_NOCACHE_WASM`), which conformance must refuse.
 
 use std::error::Error;
 use std::path::PathBuf;
@@ -19,7 +21,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         "sdk",
         "plugins/testing/misbehave",
         "plugins/testing/openai-next",
+        "plugins/testing/anthropic-nocache",
         "plugins/openai",
+        "plugins/anthropic",
         "plugins/azure-openai",
         "host/wasm_plugins.rs",
     ] {
@@ -28,12 +32,13 @@ fn main() -> Result<(), Box<dyn Error>> {
     let built = build_plugins(
         root,
         &out_dir,
-        &["misbehave", "openai-next", "azure-openai"],
+        &["misbehave", "openai-next", "azure-openai", "anthropic-nocache"],
     )?;
     for (var, file) in [
         ("MISBEHAVE_WASM", "plugin_misbehave.wasm"),
         ("OPENAI_NEXT_WASM", "plugin_openai_next.wasm"),
         ("AZURE_OPENAI_WASM", "plugin_azure_openai.wasm"),
+        ("ANTHROPIC_NOCACHE_WASM", "plugin_anthropic_nocache.wasm"),
     ] {
         println!("cargo:rustc-env={var}={}", built.join(file).display());
     }

@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod catalog;
 pub mod cli;
+pub mod conformance;
 pub mod config;
 pub mod egress;
 pub mod health;

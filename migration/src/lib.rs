@@ -24,6 +24,7 @@ mod m20261205_000016_master_key_check;
 mod m20261205_000017_master_key_rotation;
 mod m20261205_000019_trace_daily;
 mod m20261205_000020_trace_filter_indexes;
+mod m20261205_000021_plugin_conformance;
 
 /// Every migration in order.
 pub struct Migrator;
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000017_master_key_rotation::Migration),
             Box::new(m20261205_000019_trace_daily::Migration),
             Box::new(m20261205_000020_trace_filter_indexes::Migration),
+            Box::new(m20261205_000021_plugin_conformance::Migration),
         ]
     }
 }

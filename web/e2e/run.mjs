@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { ADMIN_PASSWORD, adminCall, killAll, startGateway, startMock, startOAuthServer, withTimeout } from "./harness.mjs";
 import { accessibilitySteps, snippetSteps, upstreamKeySteps } from "./bad-day.mjs";
+import { conformanceSteps } from "./conformance.mjs";
 
 const web = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const repo = resolve(web, "..");
@@ -557,6 +558,8 @@ try {
       await page.getByTestId("plugin-file").setInputFiles(wasm);
       await page.getByText(/already stored/).waitFor({ timeout: 20_000 });
     });
+    const wasmDir = join(targetDir, "wasm-plugins");
+    await conformanceSteps({ step, skip, page, expect, go, shot, adminCall, gateway, adminPassword: ADMIN_PASSWORD, wasmFiles: () => wasmFiles(wasmDir) });
 
     await step("the provider following latest serves the upload; a version in use is not deleted", async () => {
       // The upload refreshed the providers table too: openai follows latest.

@@ -16,6 +16,7 @@ mod basic_cache;
 mod client_key_input;
 mod client_keys;
 mod config_sync;
+mod conformance_vectors;
 mod console;
 mod endpoint_grant;
 mod error;
@@ -33,6 +34,7 @@ mod openapi;
 mod origin;
 mod password;
 mod plugin_guard;
+mod plugin_conformance;
 mod plugins;
 mod provider_keys;
 mod providers;
@@ -231,6 +233,12 @@ fn protected_routes(upload_limit: usize) -> OpenApiRouter<AdminState> {
     OpenApiRouter::new()
         .merge(plugins)
         .routes(routes!(plugins::get_one, plugins::update, plugins::delete))
+        .routes(routes!(
+            plugin_conformance::get_result,
+            plugin_conformance::recheck
+        ))
+        .routes(routes!(conformance_vectors::list, conformance_vectors::add))
+        .routes(routes!(conformance_vectors::delete))
         .routes(routes!(providers::list, providers::create))
         .routes(routes!(
             providers::get_one,

@@ -3,8 +3,10 @@
 pub mod audit_log;
 pub mod client_keys;
 pub mod config_version;
+pub mod conformance_vectors;
 pub mod oauth_clients;
 pub mod oauth_sessions;
+pub mod plugin_conformance;
 pub mod plugins;
 pub mod prices;
 pub mod provider_keys;

@@ -1,6 +1,8 @@
-// The `stream-parser` resource built from one function per SSE event.
+// The `stream-parser` resource built from one function per SSE event. It
+// also remembers the stream's first event and its last complete one, which
+// `stream-control` needs to end the stream cleanly (see stream_end.js).
 
-import { SseParser } from "./sse.js";
+import { SseParser, eventJson } from "./sse.js";
 
 const same = (a, b) =>
   a === b ||
@@ -23,20 +25,27 @@ export function streamParser(onEvent) {
     constructor() {
       this.sse = new SseParser();
       this.usage = null;
+      this.firstJson = null;
+      this.lastJson = null;
+      this.lastData = null;
+    }
+
+    see(event) {
+      const json = eventJson(event);
+      if (this.lastData === null) this.firstJson = json;
+      this.lastData = event.data;
+      this.lastJson = json;
+      this.usage = onEvent(event, this.usage);
     }
 
     feed(chunk) {
       const before = this.usage;
-      this.sse.push(chunk, (event) => {
-        this.usage = onEvent(event, this.usage);
-      });
+      this.sse.push(chunk, (event) => this.see(event));
       return same(before, this.usage) ? null : this.usage;
     }
 
     finish() {
-      this.sse.finish((event) => {
-        this.usage = onEvent(event, this.usage);
-      });
+      this.sse.finish((event) => this.see(event));
       return this.usage;
     }
   };
