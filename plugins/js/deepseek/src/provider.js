@@ -101,7 +101,7 @@ export const provider = {
     return openai.usageFromBody(body, usageFromObject);
   },
 
-  StreamParser: streamParser((event, usage) => openai.usageFromEvent(event, usageFromObject) ?? usage),
+  StreamParser: streamParser((event, usage) => openai.usageFromEvent(event, usageFromObject) ?? usage, openai.generatedBytes),
 
   cost(model, usage, prices) {
     return standardCost(model, usage, prices);

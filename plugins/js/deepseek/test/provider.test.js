@@ -149,6 +149,8 @@ test("a stream cut after its first events ends like one at its output limit, wit
   assert.equal(finish.model, "deepseek-chat");
   assert.deepEqual(usageChunk.choices, []);
   assert.equal(usageChunk.usage.total_tokens, usageChunk.usage.prompt_tokens + usageChunk.usage.completion_tokens);
+  // The running estimate: "你好 — " is 11 bytes of generated text, 3 tokens at 4 bytes a token.
+  assert.equal(usageChunk.usage.completion_tokens, 3);
   // The cut stream reads as a whole stream with usage.
   const reread = parseStream(provider.StreamParser, [stream.subarray(0, 0), new TextEncoder().encode(text(stream).slice(0, cut) + end)]);
   assert.notEqual(reread, null);

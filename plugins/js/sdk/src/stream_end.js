@@ -51,7 +51,7 @@ export function openaiTerminalEvent(parser, _reason) {
       return new Uint8Array();
     }
     out += dataEvent(chunk([choice]));
-    const usage = parser.usage ?? { inputTokens: 0, outputTokens: 0 };
+    const usage = parser.running() ?? { inputTokens: 0, outputTokens: 0 };
     out += dataEvent({
       ...chunk([]),
       usage: {
