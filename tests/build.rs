@@ -32,7 +32,12 @@ fn main() -> Result<(), Box<dyn Error>> {
     let built = build_plugins(
         root,
         &out_dir,
-        &["misbehave", "openai-next", "azure-openai", "anthropic-nocache"],
+        &[
+            "misbehave",
+            "openai-next",
+            "azure-openai",
+            "anthropic-nocache",
+        ],
     )?;
     for (var, file) in [
         ("MISBEHAVE_WASM", "plugin_misbehave.wasm"),

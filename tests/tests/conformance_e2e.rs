@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ai_proxy::conformance::{Report, builtin, run_all, samples};
+use ai_proxy::conformance::{Plan, Report, builtin, run_all, samples};
 use ai_proxy::plugins::{BUILTIN_PLUGINS, LoadedPlugin, PluginEngine, PluginLimits};
 use ai_proxy_tests::gateway::{
     TestGateway, anthropic_nocache_wasm, azure_openai_wasm, openai_next_wasm,
@@ -45,10 +45,10 @@ fn vectors_of(dir: &str) -> Vec<samples::Sample> {
     samples::from_dir(&path).unwrap()
 }
 
-async fn run(plugin: &Arc<LoadedPlugin>, dir: &str) -> Report {
+async fn run(plugin: &Arc<LoadedPlugin>, dir: &str, plan: Plan) -> Report {
     let vectors = vectors_of(dir);
     let started = Instant::now();
-    let report = run_all(plugin, &vectors, RUN_LIMIT).await;
+    let report = run_all(plugin, &vectors, plan, RUN_LIMIT).await;
     println!(
         "{} {}: {} vectors from plugins/{dir}/vectors in {} ms, stream-state {}",
         plugin.name,
@@ -61,8 +61,8 @@ async fn run(plugin: &Arc<LoadedPlugin>, dir: &str) -> Report {
 }
 
 fn deepseek_wasm() -> Option<PathBuf> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../plugins/js/deepseek/dist/deepseek.wasm");
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/js/deepseek/dist/deepseek.wasm");
     if path.is_file() {
         return Some(path);
     }
@@ -98,30 +98,40 @@ async fn every_shipped_plugin_meets_its_vectors() {
                 "{dir}: Rust plugins export stream-state, so the saved-state path is exercised"
             );
         }
-        let report = run(&plugin, dir).await;
+        let report = run(&plugin, dir, Plan::THOROUGH).await;
         assert!(report.cases >= 9, "{dir}: {} vectors", report.cases);
-        assert!(
-            report.passed(),
-            "{dir}: {}",
-            report.lines().join("\n")
-        );
+        assert!(report.passed(), "{dir}: {}", report.lines().join("\n"));
         let embedded = builtin::for_plugin(&plugin.name).unwrap();
-        assert_eq!(embedded.len(), report.cases, "{dir}: the gateway embeds the same vectors");
+        assert_eq!(
+            embedded.len(),
+            report.cases,
+            "{dir}: the gateway embeds the same vectors"
+        );
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plugin_that_drops_cache_reads_fails_naming_the_field_and_cost() {
     let plugin = load(std::fs::read(anthropic_nocache_wasm()).unwrap()).await;
-    let report = run(&plugin, "anthropic").await;
+    let report = run(&plugin, "anthropic", Plan::AT_UPLOAD).await;
     let lines = report.lines();
     let has = |needle: &str| lines.iter().any(|l| l.contains(needle));
     assert!(
-        has("message (JSON): cache read and cache write: usage.cached_input_tokens: expected 8000, got 0"),
+        has(
+            "message (JSON): cache read and cache write: usage.cached_input_tokens: expected 8000, got 0"
+        ),
         "{lines:#?}"
     );
-    assert!(has("usage.input_tokens: expected 8012, got 12"), "{lines:#?}");
-    assert!(has("stream: prompt counts in message_start, output in message_delta: usage.cached_input_tokens: expected 2048, got 0"), "{lines:#?}");
+    assert!(
+        has("usage.input_tokens: expected 8012, got 12"),
+        "{lines:#?}"
+    );
+    assert!(
+        has(
+            "stream: prompt counts in message_start, output in message_delta: usage.cached_input_tokens: expected 2048, got 0"
+        ),
+        "{lines:#?}"
+    );
     assert!(has("cost_nano_usd: expected"), "{lines:#?}");
     // Only the vectors with cache reads differ: the error classes, the
     // cache write and the streams without reads still pass.
@@ -140,7 +150,10 @@ async fn upload(gw: &TestGateway, bytes: Vec<u8>, query: &str) -> (u16, Value) {
         .unwrap();
     let status = resp.status().as_u16();
     let text = resp.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 async fn versions(gw: &TestGateway, name: &str) -> Vec<Value> {
@@ -166,7 +179,10 @@ async fn an_upload_that_drops_cache_reads_is_refused_unless_forced_and_audited()
         "{message}"
     );
     assert!(message.contains("fails 3 of 13"), "{message}");
-    assert!(!message.contains("sk-sample"), "no stand-in secret: {message}");
+    assert!(
+        !message.contains("sk-sample"),
+        "no stand-in secret: {message}"
+    );
     assert_eq!(versions(&gw, "anthropic").await.len(), 1, "nothing stored");
 
     let (status, forced) = upload(&gw, wrong, "?force=true").await;
@@ -182,7 +198,10 @@ async fn an_upload_that_drops_cache_reads_is_refused_unless_forced_and_audited()
     assert_eq!(result["servable"], true);
     assert_eq!(result["cases"], 13);
     let differences = result["failed"].to_string();
-    assert!(differences.contains("usage.cached_input_tokens"), "{differences}");
+    assert!(
+        differences.contains("usage.cached_input_tokens"),
+        "{differences}"
+    );
     let audit = gw
         .admin_ok(Method::GET, "/api/audit?resource=plugin", None)
         .await;
@@ -191,7 +210,12 @@ async fn an_upload_that_drops_cache_reads_is_refused_unless_forced_and_audited()
         .iter()
         .find(|e| e["action"] == "force" && e["resource_id"] == id.to_string())
         .unwrap_or_else(|| panic!("the force is audited: {audit}"));
-    assert!(force["after"].to_string().contains("usage.cached_input_tokens"), "{force}");
+    assert!(
+        force["after"]
+            .to_string()
+            .contains("usage.cached_input_tokens"),
+        "{force}"
+    );
     // The forced version serves: the provider follows the newest version.
     let serving = versions(&gw, "anthropic").await;
     let forced_row = serving.iter().find(|p| p["id"] == id).unwrap();
@@ -207,7 +231,10 @@ async fn a_recheck_against_an_operators_vector_stops_a_version_until_forced() {
     let result = gw
         .admin_ok(Method::GET, &format!("/api/plugins/{id}/conformance"), None)
         .await;
-    assert_eq!((result["passed"].clone(), result["cases"].clone()), (json!(true), json!(16)));
+    assert_eq!(
+        (result["passed"].clone(), result["cases"].clone()),
+        (json!(true), json!(16))
+    );
 
     // The operator's provider bills a negotiated model the plugin does not
     // price: a vector that says so fails every version.
@@ -227,28 +254,55 @@ async fn a_recheck_against_an_operators_vector_stops_a_version_until_forced() {
     let (status, _) = gw.admin(Method::POST, &path, Some(vector)).await;
     assert_eq!(status, 409, "names are unique per provider");
     let (status, bad) = gw
-        .admin(Method::POST, &path, Some(json!({"name": "x", "method": "GET", "path": "/", "expect": {"modle": 1}})))
+        .admin(
+            Method::POST,
+            &path,
+            Some(json!({"name": "x", "method": "GET", "path": "/", "expect": {"modle": 1}})),
+        )
         .await;
     assert_eq!(status, 400, "{bad}");
-    assert_eq!(gw.admin_ok(Method::GET, &path, None).await.as_array().unwrap().len(), 1);
+    assert_eq!(
+        gw.admin_ok(Method::GET, &path, None)
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 
     let recheck = format!("/api/plugins/{id}/conformance");
     let failed = gw.admin_ok(Method::POST, &recheck, Some(json!({}))).await;
-    assert_eq!((failed["passed"].clone(), failed["servable"].clone()), (json!(false), json!(false)));
+    assert_eq!(
+        (failed["passed"].clone(), failed["servable"].clone()),
+        (json!(false), json!(false))
+    );
     assert!(
-        failed["failed"].to_string().contains("cost_nano_usd: expected 42, got null"),
+        failed["failed"]
+            .to_string()
+            .contains("cost_nano_usd: expected 42, got null"),
         "{failed}"
     );
     let rows = versions(&gw, "openai").await;
     let next_row = rows.iter().find(|p| p["id"] == id).unwrap();
-    assert_eq!(next_row["serving"], json!([]), "a failed version does not serve: {next_row}");
+    assert_eq!(
+        next_row["serving"],
+        json!([]),
+        "a failed version does not serve: {next_row}"
+    );
     let builtin_row = rows.iter().find(|p| p["version"] == "0.1.0").unwrap();
-    assert_eq!(builtin_row["serving"], json!(["openai"]), "the provider falls back");
+    assert_eq!(
+        builtin_row["serving"],
+        json!(["openai"]),
+        "the provider falls back"
+    );
 
     let forced = gw
         .admin_ok(Method::POST, &recheck, Some(json!({"force": true})))
         .await;
-    assert_eq!((forced["forced"].clone(), forced["servable"].clone()), (json!(true), json!(true)));
+    assert_eq!(
+        (forced["forced"].clone(), forced["servable"].clone()),
+        (json!(true), json!(true))
+    );
     let rows = versions(&gw, "openai").await;
     let next_row = rows.iter().find(|p| p["id"] == id).unwrap();
     assert_eq!(next_row["serving"], json!(["openai"]), "{next_row}");

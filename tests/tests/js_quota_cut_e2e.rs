@@ -23,8 +23,8 @@ const QUOTA: i64 = 400;
 const REPEAT: usize = 100;
 
 fn deepseek_wasm() -> Option<PathBuf> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../plugins/js/deepseek/dist/deepseek.wasm");
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/js/deepseek/dist/deepseek.wasm");
     if path.is_file() {
         return Some(path);
     }
@@ -42,7 +42,10 @@ fn deepseek_wasm() -> Option<PathBuf> {
 
 /// The data of each event of a whole SSE body; panics on a torn end.
 fn events(body: &str) -> Vec<String> {
-    assert!(body.ends_with("\n\n"), "the stream ends inside an event: {body:?}");
+    assert!(
+        body.ends_with("\n\n"),
+        "the stream ends inside an event: {body:?}"
+    );
     body.split("\n\n")
         .filter(|block| !block.trim().is_empty())
         .map(|block| {
@@ -99,7 +102,10 @@ async fn a_javascript_plugins_stream_over_its_quota_is_cut_with_a_clean_end() {
     assert_eq!(events[n - 1], "[DONE]");
     let usage: Value = serde_json::from_str(&events[n - 2]).unwrap();
     assert_eq!(usage["choices"], json!([]), "{usage}");
-    assert!(usage["usage"]["completion_tokens"].as_u64().unwrap() > 0, "{usage}");
+    assert!(
+        usage["usage"]["completion_tokens"].as_u64().unwrap() > 0,
+        "{usage}"
+    );
     let finish: Value = serde_json::from_str(&events[n - 3]).unwrap();
     assert_eq!(finish["choices"][0]["finish_reason"], "length", "{finish}");
     assert_eq!(finish["id"], "chatcmpl-mock000000000000000000000000");

@@ -12,7 +12,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -123,8 +125,8 @@ pub async fn add(
     provider_exists(&state, id).await?;
     let text = input.to_string();
     let name = validate(&text)?;
-    let existing = conformance_vectors::Entity::find()
-        .filter(conformance_vectors::Column::ProviderId.eq(id));
+    let existing =
+        conformance_vectors::Entity::find().filter(conformance_vectors::Column::ProviderId.eq(id));
     if existing.clone().count(&state.db).await? >= MAX_VECTORS_PER_PROVIDER {
         return Err(ApiError::Conflict(format!(
             "a provider may have at most {MAX_VECTORS_PER_PROVIDER} vectors; delete one first"
@@ -219,8 +221,12 @@ mod tests {
     fn a_vector_without_expectations_or_with_a_file_is_refused() {
         let no_expect = r#"{"name":"n","method":"POST","path":"/v1/x"}"#;
         assert!(matches!(validate(no_expect), Err(ApiError::BadRequest(_))));
-        let file = r#"{"name":"n","method":"POST","path":"/v1/x","body_file":"a.body","expect":{}}"#;
-        let e = validate(file).err().map(|e| e.to_string()).unwrap_or_default();
+        let file =
+            r#"{"name":"n","method":"POST","path":"/v1/x","body_file":"a.body","expect":{}}"#;
+        let e = validate(file)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(e.contains("inline"), "{e}");
     }
 }

@@ -25,7 +25,7 @@ use super::auth::Caller;
 use super::json::{ApiJson, ApiPath};
 use super::openapi::{self, BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable};
 use super::{AdminState, ApiError};
-use crate::conformance::{MAX_RUN_TIME, Report, builtin, run_all, samples};
+use crate::conformance::{MAX_RUN_TIME, Plan, Report, builtin, run_all, samples};
 use crate::plugins::LoadedPlugin;
 use crate::store::entities::{conformance_vectors, plugin_conformance, plugins, providers};
 
@@ -42,10 +42,7 @@ pub fn force_requested(query: Option<&str>) -> bool {
 }
 
 /// The vectors a version of plugin `name` must meet.
-async fn vectors_for(
-    state: &AdminState,
-    name: &str,
-) -> Result<Vec<samples::Sample>, ApiError> {
+async fn vectors_for(state: &AdminState, name: &str) -> Result<Vec<samples::Sample>, ApiError> {
     let mut all = builtin::for_plugin(name).map_err(|e| {
         tracing::error!(error = %e, plugin = name, "built-in vectors do not load");
         ApiError::Internal
@@ -77,7 +74,7 @@ async fn vectors_for(
 pub async fn check(state: &AdminState, plugin: &Arc<LoadedPlugin>) -> Result<Report, ApiError> {
     let vectors = vectors_for(state, &plugin.name).await?;
     let plugin = plugin.apart();
-    tokio::spawn(async move { run_all(&plugin, &vectors, MAX_RUN_TIME).await })
+    tokio::spawn(async move { run_all(&plugin, &vectors, Plan::AT_UPLOAD, MAX_RUN_TIME).await })
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "conformance run failed");

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::exercise::{CHECK_REQUEST_ID, Observed, header_list};
-use crate::conformance::feeding::split_points;
-use crate::conformance::usage_json;
+use crate::conformance::feeding::{MAX_SPLIT_POINTS, split_points};
 use crate::conformance::samples::SampleResponse;
+use crate::conformance::usage_json;
 use crate::plugins::types::{ErrorClass, RequestFacts, Usage};
 use crate::plugins::{EndReason, LoadedPlugin, PluginFailure, PluginInstance};
 use crate::proxy::error_class_name;
@@ -59,7 +59,7 @@ async fn stream_usage(
     problems: &mut Vec<String>,
 ) -> Result<Option<Usage>, PluginFailure> {
     let whole = feed_run(plugin, &[body]).await?;
-    let points = split_points(body.len());
+    let points = split_points(body.len(), MAX_SPLIT_POINTS);
     for &cut in &points {
         let (a, b) = body.split_at(cut);
         let split = feed_run(plugin, &[a, b]).await?;

@@ -9,8 +9,8 @@
 
 use std::path::Path;
 
-use crate::conformance::run_case;
 use crate::conformance::samples;
+use crate::conformance::{Plan, run_case};
 use crate::plugins::{
     DEFAULT_MAX_PLUGIN_BYTES, LoadedPlugin, PluginEngine, PluginLimits, check_bytes,
 };
@@ -79,7 +79,7 @@ async fn check(file: &Path, dir: &Path) -> u8 {
     );
     let mut failed = 0;
     for vector in &vectors {
-        let result = run_case(&plugin, vector).await;
+        let result = run_case(&plugin, vector, Plan::THOROUGH).await;
         if result.passed() {
             println!("  ok      {}", result.name);
             continue;

@@ -177,8 +177,14 @@ mod tests {
             embedded.sort();
             assert_eq!(embedded, on_disk, "plugins/{dir}/vectors of {name}");
             let samples = for_plugin(name).unwrap();
-            assert_eq!(samples.len(), files.iter().filter(|(f, _)| f.ends_with(".json")).count());
-            assert!(samples.iter().all(|s| s.expect.is_some()), "{name}: every vector states what it expects");
+            assert_eq!(
+                samples.len(),
+                files.iter().filter(|(f, _)| f.ends_with(".json")).count()
+            );
+            assert!(
+                samples.iter().all(|s| s.expect.is_some()),
+                "{name}: every vector states what it expects"
+            );
         }
         assert!(for_plugin("acme").unwrap().is_empty());
     }

@@ -7,7 +7,10 @@
 //! the usage the whole stream reads; the first that does not is named.
 //!
 //! The random cuts come from a generator seeded by the stream's length,
-//! so a difference found once is found again at the same bytes.
+//! so a difference found once is found again at the same bytes. How many
+//! splits each path gets is a [`Plan`]: an author's offline check splits
+//! at every byte of both paths; an upload, which an operator waits for,
+//! at spread points.
 
 use std::sync::Arc;
 
@@ -31,20 +34,55 @@ pub const MAX_RANDOM_CUTS: usize = 12;
 /// The request id plugin log lines of a conformance run carry.
 pub const CONFORMANCE_REQUEST_ID: &str = "conformance";
 
-/// The points a stream of `len` bytes is split at: `0..=len` when that is
-/// at most [`MAX_SPLIT_POINTS`], else that many spread from 0 to `len`.
-pub fn split_points(len: usize) -> Vec<usize> {
-    if len < MAX_SPLIT_POINTS {
-        return (0..=len).collect();
-    }
-    let last = MAX_SPLIT_POINTS - 1;
-    (0..MAX_SPLIT_POINTS).map(|i| i * len / last).collect()
+/// How thoroughly a stream is re-fed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plan {
+    /// Most points the stream is split in two at through `stream-parser`.
+    pub parser_splits: usize,
+    /// The same through `stream-state`.
+    pub state_splits: usize,
+    /// Whether `stream-state` is also fed one byte at a time (an instance
+    /// per byte).
+    pub state_byte_by_byte: bool,
 }
 
-/// Every partition tried, as sorted cut positions (`[]`: whole).
-pub fn partitions(len: usize) -> Vec<Vec<usize>> {
-    let mut out: Vec<Vec<usize>> = split_points(len).into_iter().map(|cut| vec![cut]).collect();
-    out.push((1..len).collect());
+impl Plan {
+    /// `plugin check --vectors` and the test suite: every byte, both paths.
+    pub const THOROUGH: Plan = Plan {
+        parser_splits: MAX_SPLIT_POINTS,
+        state_splits: MAX_SPLIT_POINTS,
+        state_byte_by_byte: true,
+    };
+    /// At upload: every byte of short streams through `stream-parser`,
+    /// spread points through `stream-state`, random cuts through both.
+    pub const AT_UPLOAD: Plan = Plan {
+        parser_splits: 512,
+        state_splits: 64,
+        state_byte_by_byte: false,
+    };
+}
+
+/// The points a stream of `len` bytes is split at: `0..=len` when that is
+/// fewer than `max`, else `max` points spread from 0 to `len`.
+pub fn split_points(len: usize, max: usize) -> Vec<usize> {
+    if len < max || max < 2 {
+        return (0..=len).collect();
+    }
+    let last = max - 1;
+    (0..max).map(|i| i * len / last).collect()
+}
+
+/// The partitions tried, as sorted cut positions: a split in two at each
+/// of at most `splits` points, one byte at a time when `byte_by_byte`,
+/// and [`RANDOM_PARTITIONS`] random ones.
+pub fn partitions(len: usize, splits: usize, byte_by_byte: bool) -> Vec<Vec<usize>> {
+    let mut out: Vec<Vec<usize>> = split_points(len, splits)
+        .into_iter()
+        .map(|cut| vec![cut])
+        .collect();
+    if byte_by_byte {
+        out.push((1..len).collect());
+    }
     let mut rng = StdRng::seed_from_u64(len as u64);
     for _ in 0..RANDOM_PARTITIONS {
         if len < 2 {
@@ -128,11 +166,11 @@ fn cut_name(cuts: &[usize], len: usize) -> String {
 pub async fn stream_usage(
     plugin: &Arc<LoadedPlugin>,
     body: &[u8],
+    plan: Plan,
     problems: &mut Vec<String>,
 ) -> Result<Option<Usage>, PluginFailure> {
     let whole = through_parser(plugin, &[body]).await?;
-    let all = partitions(body.len());
-    for cuts in &all {
+    for cuts in &partitions(body.len(), plan.parser_splits, true) {
         let got = through_parser(plugin, &pieces(body, cuts)).await?;
         if shown(&got) != shown(&whole) {
             problems.push(format!(
@@ -147,7 +185,11 @@ pub async fn stream_usage(
     if plugin.keeps_stream_state() {
         let whole_state = through_state(plugin, &[body]).await?;
         let mut tried = vec![Vec::new()];
-        tried.extend(all);
+        tried.extend(partitions(
+            body.len(),
+            plan.state_splits,
+            plan.state_byte_by_byte,
+        ));
         for cuts in &tried {
             let got = if cuts.is_empty() {
                 whole_state.clone()
@@ -174,22 +216,33 @@ mod tests {
 
     #[test]
     fn short_streams_are_split_at_every_byte_long_ones_at_spread_points() {
-        let below = split_points(MAX_SPLIT_POINTS - 1);
+        let below = split_points(MAX_SPLIT_POINTS - 1, MAX_SPLIT_POINTS);
         assert_eq!(below, (0..MAX_SPLIT_POINTS).collect::<Vec<_>>());
-        let at = split_points(MAX_SPLIT_POINTS);
+        let at = split_points(MAX_SPLIT_POINTS, MAX_SPLIT_POINTS);
         assert_eq!(at.len(), MAX_SPLIT_POINTS);
         assert_eq!((at[0], at[MAX_SPLIT_POINTS - 1]), (0, MAX_SPLIT_POINTS));
-        let long = split_points(1_000_000);
+        let long = split_points(1_000_000, MAX_SPLIT_POINTS);
         assert_eq!(long.len(), MAX_SPLIT_POINTS);
         assert!(long.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]
     fn partitions_cover_every_byte_one_at_a_time_and_repeatable_random_cuts() {
-        let all = partitions(100);
+        let all = partitions(100, MAX_SPLIT_POINTS, true);
         assert_eq!(all.len(), 101 + 1 + RANDOM_PARTITIONS);
         assert_eq!(all[101], (1..100).collect::<Vec<_>>());
-        assert_eq!(all, partitions(100), "seeded by the length");
+        assert_eq!(
+            all,
+            partitions(100, MAX_SPLIT_POINTS, true),
+            "seeded by the length"
+        );
+        let spread = partitions(100, 10, false);
+        assert_eq!(
+            spread.len(),
+            10 + RANDOM_PARTITIONS,
+            "no byte-by-byte feeding"
+        );
+        assert_eq!(spread[..10].concat(), split_points(100, 10));
         for cuts in &all[102..] {
             assert!(cuts.len() <= MAX_RANDOM_CUTS && !cuts.is_empty());
             assert!(cuts.iter().all(|&c| (1..100).contains(&c)));

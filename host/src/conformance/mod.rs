@@ -11,11 +11,11 @@
 //! does not finish fails.
 
 pub mod builtin;
+pub mod expect;
 pub mod feeding;
 pub mod prepare;
 pub mod run;
 pub mod samples;
-pub mod expect;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -25,6 +25,7 @@ use serde_json::{Value, json};
 
 use crate::plugins::LoadedPlugin;
 use crate::plugins::types::Usage;
+pub use feeding::Plan;
 pub use run::{CaseResult, run_case};
 use samples::Sample;
 
@@ -60,19 +61,28 @@ impl Report {
     pub fn lines(&self) -> Vec<String> {
         self.failed
             .iter()
-            .flat_map(|c| c.differences.iter().map(move |d| format!("{}: {d}", c.name)))
+            .flat_map(|c| {
+                c.differences
+                    .iter()
+                    .map(move |d| format!("{}: {d}", c.name))
+            })
             .collect()
     }
 }
 
-/// Runs every vector of `samples` through `plugin`, within `limit`; the
-/// vectors not reached in time fail with that reason.
-pub async fn run_all(plugin: &Arc<LoadedPlugin>, samples: &[Sample], limit: Duration) -> Report {
+/// Runs every vector of `samples` through `plugin` as `plan` says, within
+/// `limit`; the vectors not reached in time fail with that reason.
+pub async fn run_all(
+    plugin: &Arc<LoadedPlugin>,
+    samples: &[Sample],
+    plan: Plan,
+    limit: Duration,
+) -> Report {
     let started = Instant::now();
     let mut failed = Vec::new();
     for sample in samples {
         let left = limit.saturating_sub(started.elapsed());
-        let result = match tokio::time::timeout(left, run_case(plugin, sample)).await {
+        let result = match tokio::time::timeout(left, run_case(plugin, sample, plan)).await {
             Ok(result) => result,
             Err(_) => CaseResult {
                 name: sample.name.clone(),

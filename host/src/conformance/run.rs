@@ -13,7 +13,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use super::feeding::{CONFORMANCE_REQUEST_ID, stream_usage};
+use super::feeding::{CONFORMANCE_REQUEST_ID, Plan, stream_usage};
 use super::prepare::prepared;
 use super::samples::{Sample, SampleResponse};
 use super::usage_json;
@@ -52,14 +52,19 @@ async fn fresh(plugin: &Arc<LoadedPlugin>) -> Result<PluginInstance, PluginFailu
     plugin.instantiate(CONFORMANCE_REQUEST_ID).await
 }
 
-/// Runs `sample` through `plugin`.
-pub async fn run_case(plugin: &Arc<LoadedPlugin>, sample: &Sample) -> CaseResult {
+/// Runs `sample` through `plugin`, re-feeding streams as `plan` says.
+pub async fn run_case(plugin: &Arc<LoadedPlugin>, sample: &Sample, plan: Plan) -> CaseResult {
     let mut observed = Observed::new();
     let mut problems = Vec::new();
     if let Some(facts) = request_side(plugin, sample, &mut observed, &mut problems).await
         && let Some(response) = &sample.response
     {
-        answer_side(plugin, &facts, response, &mut observed, &mut problems).await;
+        let answer = Answer {
+            facts: &facts,
+            response,
+            plan,
+        };
+        answer_side(plugin, answer, &mut observed, &mut problems).await;
     }
     if let Some(expect) = &sample.expect {
         problems.extend(expect.differences(&observed));
@@ -118,15 +123,26 @@ pub fn read_as_stream(response: &SampleResponse) -> bool {
         .any(|(n, v)| n.eq_ignore_ascii_case("content-type") && v.starts_with("text/event-stream"))
 }
 
+/// What the answer side works from.
+struct Answer<'a> {
+    facts: &'a RequestFacts,
+    response: &'a SampleResponse,
+    plan: Plan,
+}
+
 async fn answer_side(
     plugin: &Arc<LoadedPlugin>,
-    facts: &RequestFacts,
-    response: &SampleResponse,
+    answer: Answer<'_>,
     observed: &mut Observed,
     problems: &mut Vec<String>,
 ) {
+    let Answer {
+        facts,
+        response,
+        plan,
+    } = answer;
     let usage = if read_as_stream(response) {
-        stream_usage(plugin, &response.body, problems).await
+        stream_usage(plugin, &response.body, plan, problems).await
     } else {
         match fresh(plugin).await {
             Ok(mut instance) => instance.body_usage(&response.body).await,

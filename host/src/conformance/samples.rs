@@ -242,9 +242,7 @@ pub fn from_files(origin: &Path, files: &[(&str, &[u8])]) -> Result<Vec<Sample>,
             .iter()
             .find(|(path, _)| Path::new(path) == wanted)
             .map(|(_, bytes)| bytes.to_vec())
-            .ok_or_else(|| {
-                SampleError::Io(wanted.to_owned(), std::io::ErrorKind::NotFound.into())
-            })
+            .ok_or_else(|| SampleError::Io(wanted.to_owned(), std::io::ErrorKind::NotFound.into()))
     };
     collect(origin, cases, &others, &read)
 }

@@ -86,9 +86,14 @@ mod tests {
     #[test]
     fn it_is_anthropic_at_the_next_version_without_cache_reads() {
         let info = AnthropicNoCache::info();
-        assert_eq!((info.name.as_str(), info.version.as_str()), ("anthropic", VERSION));
-        let body = br#"{"usage":{"input_tokens":12,"cache_read_input_tokens":8000,"output_tokens":5}}"#;
-        let usage = AnthropicNoCache::body_usage(body).map(|u| (u.input_tokens, u.cached_input_tokens));
+        assert_eq!(
+            (info.name.as_str(), info.version.as_str()),
+            ("anthropic", VERSION)
+        );
+        let body =
+            br#"{"usage":{"input_tokens":12,"cache_read_input_tokens":8000,"output_tokens":5}}"#;
+        let usage =
+            AnthropicNoCache::body_usage(body).map(|u| (u.input_tokens, u.cached_input_tokens));
         assert_eq!(usage, Some((12, 0)));
     }
 }
