@@ -50,7 +50,11 @@ async fn one_request(plugin: &Arc<LoadedPlugin>) {
     let mut instance = plugin.instantiate("cost").await.unwrap();
     let parser = instance.stream_parser().await.unwrap();
     instance.feed(&parser, STREAM).await.unwrap();
-    let usage = instance.finish(&parser).await.unwrap().expect("stream usage");
+    let usage = instance
+        .finish(&parser)
+        .await
+        .unwrap()
+        .expect("stream usage");
     assert_eq!(usage.output_tokens, 3);
 }
 
@@ -64,9 +68,17 @@ async fn each_language_reads_usage_and_its_cost_is_printed() {
     .unwrap();
     let mut plugins = vec![(
         "Rust (openai)",
-        BUILTIN_PLUGINS.iter().find(|(n, _)| *n == "openai").unwrap().1.to_vec(),
+        BUILTIN_PLUGINS
+            .iter()
+            .find(|(n, _)| *n == "openai")
+            .unwrap()
+            .1
+            .to_vec(),
     )];
-    if let Some(js) = built("../plugins/js/deepseek/dist/deepseek.wasm", "plugins/js/build.sh") {
+    if let Some(js) = built(
+        "../plugins/js/deepseek/dist/deepseek.wasm",
+        "plugins/js/build.sh",
+    ) {
         plugins.push(("JavaScript (deepseek)", js));
     }
     if let Some(py) = built(
