@@ -23,6 +23,11 @@ const BODY: &[u8] = br#"{"model":"gpt-4o-mini","messages":[{"role":"user","conte
 const ANSWER: &[u8] = br#"{"id":"c1","object":"chat.completion","model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"Hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":3,"total_tokens":15}}"#;
 const STREAM: &[u8] = b"data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\ndata: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-4o-mini\",\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":3,\"total_tokens\":15}}\n\ndata: [DONE]\n\n";
 
+/// The gateway's default per-instance memory cap (64 MiB), as `plugin check` uses.
+fn crate_default_memory() -> usize {
+    ai_proxy::config::DEFAULT_PLUGIN_MEMORY_BYTES
+}
+
 fn built(relative: &str, how: &str) -> Option<Vec<u8>> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative);
     match std::fs::read(&path) {
@@ -62,8 +67,8 @@ async fn one_request(plugin: &Arc<LoadedPlugin>) {
 async fn each_language_reads_usage_and_its_cost_is_printed() {
     let engine = PluginEngine::new(PluginLimits {
         call_timeout: Duration::from_secs(10),
-        memory_bytes: 256 << 20,
-        instances: 8,
+        memory_bytes: crate_default_memory(),
+        instances: 16,
     })
     .unwrap();
     let mut plugins = vec![(
