@@ -208,7 +208,9 @@ async fn an_upload_that_drops_cache_reads_is_refused_unless_forced_and_audited()
     let entries = audit["items"].as_array().unwrap();
     let force = entries
         .iter()
-        .find(|e| e["action"] == "force" && e["resource_id"] == id.to_string())
+        .find(|e| {
+            e["action"] == "force" && e["resource_id"].as_str() == Some(id.to_string().as_str())
+        })
         .unwrap_or_else(|| panic!("the force is audited: {audit}"));
     assert!(
         force["after"]

@@ -192,7 +192,7 @@ pub async fn stream_usage(
         ));
         for cuts in &tried {
             let got = if cuts.is_empty() {
-                whole_state.clone()
+                whole_state
             } else {
                 through_state(plugin, &pieces(body, cuts)).await?
             };
