@@ -4,7 +4,9 @@
 //! (`plugins/testing/openai-next`, `OPENAI_NEXT_WASM`), a version of it that
 //! miscounts (`plugins/testing/openai-miscount`, `OPENAI_MISCOUNT_WASM`) and the Azure OpenAI
 //! plugin (`plugins/azure-openai`, `AZURE_OPENAI_WASM`), which is not built
-//! into the gateway: tests load it as an operator would.
+//! into the gateway: tests load it as an operator would; and the Anthropic
+//! plugin with a cache-read bug (`plugins/testing/anthropic-nocache`,
+//! `ANTHROPIC_NOCACHE_WASM`), which conformance must refuse.
 
 use std::error::Error;
 use std::path::PathBuf;
@@ -21,7 +23,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         "plugins/testing/misbehave",
         "plugins/testing/openai-next",
         "plugins/testing/openai-miscount",
+        "plugins/testing/anthropic-nocache",
         "plugins/openai",
+        "plugins/anthropic",
         "plugins/azure-openai",
         "host/wasm_plugins.rs",
     ] {
@@ -35,6 +39,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             "openai-next",
             "openai-miscount",
             "azure-openai",
+            "anthropic-nocache",
         ],
     )?;
     for (var, file) in [
@@ -42,6 +47,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         ("OPENAI_NEXT_WASM", "plugin_openai_next.wasm"),
         ("OPENAI_MISCOUNT_WASM", "plugin_openai_miscount.wasm"),
         ("AZURE_OPENAI_WASM", "plugin_azure_openai.wasm"),
+        ("ANTHROPIC_NOCACHE_WASM", "plugin_anthropic_nocache.wasm"),
     ] {
         println!("cargo:rustc-env={var}={}", built.join(file).display());
     }

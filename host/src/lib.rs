@@ -8,6 +8,7 @@ pub mod admin;
 pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod conformance;
 pub mod egress;
 pub mod health;
 pub mod limits;

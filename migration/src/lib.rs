@@ -24,6 +24,7 @@ mod m20261205_000016_master_key_check;
 mod m20261205_000017_master_key_rotation;
 mod m20261205_000019_trace_daily;
 mod m20261205_000020_trace_filter_indexes;
+mod m20261205_000021_plugin_conformance;
 mod m20261205_000022_plugin_rollout;
 mod m20261205_000023_client_key_providers;
 mod m20261205_000024_budgets;
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000017_master_key_rotation::Migration),
             Box::new(m20261205_000019_trace_daily::Migration),
             Box::new(m20261205_000020_trace_filter_indexes::Migration),
+            Box::new(m20261205_000021_plugin_conformance::Migration),
             Box::new(m20261205_000022_plugin_rollout::Migration),
             Box::new(m20261205_000023_client_key_providers::Migration),
             Box::new(m20261205_000024_budgets::Migration),

@@ -37,13 +37,19 @@ for name in "${names[@]}"; do
     npm ci --no-audit --no-fund --loglevel=error
     node --test test/
     mkdir -p dist
+    # A plugin whose entry exports `streamControl` can end a stream cut at
+    # a client's quota: it targets the world with `stream-control`.
+    world=provider-plugin-with-endpoints
+    if grep -q '^export const streamControl' src/index.js; then
+      world=provider-plugin-with-stream-control
+    fi
     # --sync: no component-model async ABI. The component also imports the
     # WASI 0.2 interfaces QuickJS links against (clocks, random, cli,
     # filesystem types), which the gateway satisfies with nothing granted.
     # (--stub-wasi would drop them, but composes a stub component whose
     # extra linear memories exceed the gateway's per-component limit.)
     node_modules/.bin/componentize-qjs \
-      --wit "$root/wit" --world provider-plugin-with-endpoints \
+      --wit "$root/wit" --world "$world" \
       --js src/index.js --module-root "$here" \
       --sync \
       --output "dist/$name.wasm" >/dev/null

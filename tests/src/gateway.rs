@@ -51,6 +51,12 @@ pub fn azure_openai_wasm() -> PathBuf {
     PathBuf::from(env!("AZURE_OPENAI_WASM"))
 }
 
+/// The Anthropic plugin with a cache-read bug, as version 0.2.0 of
+/// `anthropic` (see `plugins/testing/anthropic-nocache`).
+pub fn anthropic_nocache_wasm() -> PathBuf {
+    PathBuf::from(env!("ANTHROPIC_NOCACHE_WASM"))
+}
+
 /// A free loopback port (bound then released).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

@@ -14,6 +14,7 @@ import { accessibilitySteps, snippetSteps, upstreamKeySteps } from "./bad-day.mj
 import { keyProviderSteps } from "./key-providers.mjs";
 import { rolloutSteps } from "./rollout.mjs";
 import { teamSteps } from "./teams.mjs";
+import { conformanceSteps } from "./conformance.mjs";
 
 const web = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const repo = resolve(web, "..");
@@ -554,13 +555,15 @@ try {
       expect(wasm, `no .wasm under ${join(targetDir, "wasm-plugins")}`);
       await page.getByTestId("plugin-file").setInputFiles(wasm);
       // The gateway validates and stores it; the console names what it accepted.
-      await page.getByRole("status").filter({ hasText: "Accepted openai version 0.2.0" }).waitFor({ timeout: 20_000 });
+      await page.getByRole("status").filter({ hasText: "Accepted openai version 0.2.0" }).waitFor({ timeout: 60_000 });
       await page.getByTestId("plugin-openai-0.2.0").waitFor();
       await shot(page, "plugin-upload-1280");
       // The same file again is a duplicate version, refused in words.
       await page.getByTestId("plugin-file").setInputFiles(wasm);
-      await page.getByText(/already stored/).waitFor({ timeout: 20_000 });
-    });
+      await page.getByText(/already stored/).waitFor({ timeout: 60_000 });
+    }, 150_000); // the upload runs the version's conformance vectors first
+    const wasmDir = join(targetDir, "wasm-plugins");
+    await conformanceSteps({ step, skip, page, expect, go, shot, adminCall, gateway, adminPassword: ADMIN_PASSWORD, wasmFiles: () => wasmFiles(wasmDir) });
 
     await step("the provider following latest serves the upload; a version in use is not deleted", async () => {
       // The upload refreshed the providers table too: openai follows latest.

@@ -19,6 +19,7 @@ mod client_key_input;
 mod client_key_providers;
 mod client_keys;
 mod config_sync;
+mod conformance_vectors;
 mod console;
 mod endpoint_grant;
 mod error;
@@ -35,6 +36,7 @@ mod oauth_clients;
 mod openapi;
 mod origin;
 mod password;
+mod plugin_conformance;
 mod plugin_guard;
 mod plugin_rollout;
 mod plugins;
@@ -248,6 +250,12 @@ fn protected_routes(upload_limit: usize) -> OpenApiRouter<AdminState> {
         .routes(routes!(plugin_rollout::canary))
         .routes(routes!(plugin_rollout::promote))
         .routes(routes!(plugin_rollout::rollback))
+        .routes(routes!(
+            plugin_conformance::get_result,
+            plugin_conformance::recheck
+        ))
+        .routes(routes!(conformance_vectors::list, conformance_vectors::add))
+        .routes(routes!(conformance_vectors::delete))
         .routes(routes!(providers::list, providers::create))
         .routes(routes!(
             providers::get_one,

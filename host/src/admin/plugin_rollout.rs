@@ -212,7 +212,7 @@ pub async fn canary(
         .or(current.as_ref().map(|r| r.plugin_id))
         .ok_or_else(|| ApiError::BadRequest("name the version: plugin_id".into()))?;
     let candidate = candidate_of(&txn, id, plugin_id).await?;
-    refuse_unless_may_serve(&candidate, input.force)?;
+    refuse_unless_may_serve(&txn, &candidate, input.force).await?;
     pin_serving(&txn, id, &candidate).await?;
     let sample = current.map_or(1.0, |r| r.shadow_sample);
     save(&txn, id, candidate.id, STAGE_CANARY, sample, input.percent).await?;
@@ -252,7 +252,7 @@ pub async fn promote(
             ApiError::Conflict("the provider has no version in shadow or canary".into())
         })?;
     let candidate = candidate_of(&txn, id, row.plugin_id).await?;
-    refuse_unless_may_serve(&candidate, force)?;
+    refuse_unless_may_serve(&txn, &candidate, force).await?;
     bind(&txn, id, Some(candidate.version.clone())).await?;
     plugin_rollouts::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;

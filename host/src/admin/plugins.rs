@@ -258,6 +258,7 @@ pub struct UploadForm {
     path = "/api/plugins",
     tag = openapi::TAG_PLUGINS,
     request_body(content = UploadForm, content_type = "multipart/form-data"),
+    params(("force" = Option<bool>, Query, description = "Store and serve the version even if it fails its conformance vectors (audited)")),
     responses(
         (status = 201, body = PluginView),
         BadRequest, Unauthorized, Forbidden, Conflict, TooLarge, Unprocessable
@@ -269,6 +270,7 @@ pub async fn upload(
     request: Request,
 ) -> Result<(StatusCode, Json<PluginView>), ApiError> {
     caller.require_admin()?;
+    let force = super::plugin_conformance::force_requested(request.uri().query());
     let bytes = upload_bytes(&state, request).await?;
     if bytes.is_empty() {
         return Err(ApiError::BadRequest("the upload is empty".into()));
@@ -296,6 +298,10 @@ pub async fn upload(
             "plugin '{name}' version '{version}' is already stored; give a new build a new version"
         )));
     }
+    let report = super::plugin_conformance::check(&state, &plugin).await?;
+    if !report.passed() && !force {
+        return Err(super::plugin_conformance::refusal(&plugin, &report));
+    }
     let row = plugins::ActiveModel {
         name: Set(plugin.name.clone()),
         version: Set(plugin.version.clone()),
@@ -308,6 +314,7 @@ pub async fn upload(
     }
     .insert(&state.db)
     .await?;
+    super::plugin_conformance::record(&state, &caller, row.id, &report, force).await?;
     state.reload().await?;
     let view = one(&state, row.id).await?;
     audit(

@@ -9,8 +9,7 @@ use sea_orm::{
 };
 
 use super::ApiError;
-use crate::catalog::rollout::version_may_serve;
-use crate::store::entities::{plugin_rollouts, plugins, providers};
+use crate::store::entities::{plugin_conformance, plugin_rollouts, plugins, providers};
 
 /// Plugin row `plugin_id`, checked to be an enabled version of provider
 /// `provider_id`'s plugin.
@@ -42,8 +41,21 @@ pub async fn candidate_of(
     Ok(plugin)
 }
 
-pub fn refuse_unless_may_serve(candidate: &plugins::Model, force: bool) -> Result<(), ApiError> {
-    if force || version_may_serve(candidate.id) {
+/// Refuses a candidate whose conformance run at upload failed (and was not
+/// forced then), unless the operator forces this step: a version without a
+/// result (uploaded before the check existed, or a built-in) may serve.
+pub async fn refuse_unless_may_serve(
+    txn: &DatabaseTransaction,
+    candidate: &plugins::Model,
+    force: bool,
+) -> Result<(), ApiError> {
+    if force {
+        return Ok(());
+    }
+    let result = plugin_conformance::Entity::find_by_id(candidate.id)
+        .one(txn)
+        .await?;
+    if result.is_none_or(|r| r.servable()) {
         return Ok(());
     }
     Err(ApiError::Conflict(format!(

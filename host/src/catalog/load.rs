@@ -18,7 +18,8 @@ use crate::plugins::types::Price;
 use crate::scheduler::Strategy;
 use crate::secrets::{SecretBox, SecretColumn};
 use crate::store::entities::{
-    client_key_providers, client_keys, oauth_clients, plugins, prices, provider_keys, providers,
+    client_key_providers, client_keys, oauth_clients, plugin_conformance, plugins, prices,
+    provider_keys, providers,
 };
 
 /// Reads everything the proxy needs and compiles plugins not yet compiled.
@@ -208,7 +209,11 @@ async fn enabled_versions(
         .all(db)
         .await?;
     let mut out: Versions = HashMap::new();
+    let failed_conformance = plugin_conformance::blocked(db).await?;
     for (id, name, sha, call_timeout_ms, memory_mib) in rows {
+        if failed_conformance.contains(&id) {
+            continue;
+        }
         let plugin = match registry.get(&sha) {
             Some(p) => p,
             None => {

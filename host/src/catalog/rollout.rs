@@ -57,16 +57,6 @@ pub fn canary_bucket(client_key_id: i32) -> u64 {
     (z ^ (z >> 31)) % CANARY_BUCKETS
 }
 
-/// Whether a version may serve traffic (canary or promoted).
-///
-/// MERGE POINT (issue 15, items 1-2): the conformance result stored at
-/// upload decides this; a version that failed may serve only when the
-/// operator forces it (the force is audited by the caller). Until the
-/// conformance gate is merged every version may serve.
-pub fn version_may_serve(_plugin_id: i32) -> bool {
-    true
-}
-
 impl Provider {
     /// The version that serves client key `client_key_id`: the candidate
     /// when it is in canary and the key's bucket is in, else the provider's.

@@ -8,39 +8,15 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::exercise::{CHECK_REQUEST_ID, Observed, header_list};
-use super::samples::SampleResponse;
+use crate::conformance::feeding::{MAX_SPLIT_POINTS, split_points};
+use crate::conformance::samples::SampleResponse;
+use crate::conformance::usage_json;
 use crate::plugins::types::{ErrorClass, RequestFacts, Usage};
 use crate::plugins::{EndReason, LoadedPlugin, PluginFailure, PluginInstance};
 use crate::proxy::error_class_name;
 
-/// The most points a stream is split in two at: every byte of a stream
-/// up to this size, evenly spread points in a longer one (each split is
-/// a whole parse, so every byte of a long recording would be quadratic).
-pub const MAX_SPLIT_POINTS: usize = 2048;
-
 /// The longest terminal event shown in full.
 const TERMINAL_PREVIEW_CHARS: usize = 240;
-
-/// The points a stream of `len` bytes is split at: `0..=len` when that is
-/// at most [`MAX_SPLIT_POINTS`], else that many spread from 0 to `len`.
-pub fn split_points(len: usize) -> Vec<usize> {
-    if len < MAX_SPLIT_POINTS {
-        return (0..=len).collect();
-    }
-    let last = MAX_SPLIT_POINTS - 1;
-    (0..MAX_SPLIT_POINTS).map(|i| i * len / last).collect()
-}
-
-/// The WIT's usage as the `expect` block spells it.
-pub fn usage_json(usage: &Usage) -> Value {
-    json!({
-        "input_tokens": usage.input_tokens,
-        "output_tokens": usage.output_tokens,
-        "cached_input_tokens": usage.cached_input_tokens,
-        "cache_write_tokens": usage.cache_write_tokens,
-        "reasoning_tokens": usage.reasoning_tokens,
-    })
-}
 
 /// Equal usages (the generated `usage` record has no `PartialEq`).
 fn same(a: &Option<Usage>, b: &Option<Usage>) -> bool {
@@ -83,7 +59,7 @@ async fn stream_usage(
     problems: &mut Vec<String>,
 ) -> Result<Option<Usage>, PluginFailure> {
     let whole = feed_run(plugin, &[body]).await?;
-    let points = split_points(body.len());
+    let points = split_points(body.len(), MAX_SPLIT_POINTS);
     for &cut in &points {
         let (a, b) = body.split_at(cut);
         let split = feed_run(plugin, &[a, b]).await?;
@@ -276,20 +252,6 @@ async fn classify(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn short_streams_are_split_at_every_byte_long_ones_at_spread_points() {
-        let below = split_points(MAX_SPLIT_POINTS - 1);
-        assert_eq!(below.len(), MAX_SPLIT_POINTS);
-        assert_eq!(below, (0..MAX_SPLIT_POINTS).collect::<Vec<_>>());
-        let at = split_points(MAX_SPLIT_POINTS);
-        assert_eq!(at.len(), MAX_SPLIT_POINTS);
-        assert_eq!((at[0], at[MAX_SPLIT_POINTS - 1]), (0, MAX_SPLIT_POINTS));
-        let long = split_points(1_000_000);
-        assert_eq!(long.len(), MAX_SPLIT_POINTS);
-        assert_eq!(long.last(), Some(&1_000_000));
-        assert!(long.windows(2).all(|w| w[0] < w[1]));
-    }
 
     #[test]
     fn the_first_event_ends_at_its_blank_line_in_any_line_ending() {

@@ -14,6 +14,8 @@ Usage:
                                   write a plugin project that builds and passes its checks
   ai-proxy plugin check FILE.wasm [--samples DIR]
                                   validate a plugin offline and run it on sample exchanges
+  ai-proxy plugin check FILE.wasm --vectors DIR
+                                  run conformance vectors, printing every difference
 
 `ai-proxy plugin new --help` and `ai-proxy plugin check --help` say more;
 sdk/README.md walks through writing a plugin.";
@@ -21,6 +23,7 @@ sdk/README.md walks through writing a plugin.";
 /// `ai-proxy plugin check --help`.
 pub const CHECK_USAGE: &str = "\
 Usage: ai-proxy plugin check FILE.wasm [--samples DIR]
+       ai-proxy plugin check FILE.wasm --vectors DIR
 
 Runs the checks an upload runs (a component of the provider-plugin world,
 importing only what the gateway provides, under the size cap, a valid
@@ -42,6 +45,11 @@ cases in DIR only: one *.json file per case, a folder per case allowed,
 bodies as JSON, a string, or `body_file` (kept byte for byte); unknown
 fields, stray files and an empty folder are errors. The format is in
 sdk/README.md, \"Samples and expectations\".
+
+With --vectors DIR it runs conformance vectors (the same case format, as
+the gateway runs them at upload: each stream also split at random cuts and
+through stream-state) and prints one line per vector and every difference
+field by field. The built-in plugins' vectors are in plugins/*/vectors.
 
 Exit status: 0 accepted and every expectation met; 1 refused, or a
 difference or plugin failure in a sample; 2 the check could not run.";
@@ -77,6 +85,9 @@ pub fn plugin_command(args: &[String]) -> u8 {
                 [file] => super::plugin_check(file.as_ref(), None),
                 [file, flag, dir] if flag == "--samples" => {
                     super::plugin_check(file.as_ref(), Some(dir.as_ref()))
+                }
+                [file, flag, dir] if flag == "--vectors" => {
+                    super::plugin_vectors::run(file.as_ref(), dir.as_ref())
                 }
                 _ => usage_error(CHECK_USAGE),
             }

@@ -4,7 +4,7 @@
 //! plugins that accept it), plus error answers every plugin classifies.
 //! They carry no `expect` block: what is right depends on the plugin.
 
-use super::samples::{Sample, SampleError, from_list};
+use crate::conformance::samples::{Sample, SampleError, from_list};
 
 /// Error answers every plugin is asked to classify with the built-in samples.
 pub const ERRORS: [(u16, &str, &str); 4] = [

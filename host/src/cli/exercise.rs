@@ -9,19 +9,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use super::samples::Sample;
-use crate::catalog::UpstreamBase;
-use crate::egress::request::{build_request, credential_placeholder};
+use crate::conformance::samples::Sample;
 use crate::plugins::types::{Header, RequestFacts, RequestHead};
 use crate::plugins::{LoadedPlugin, PluginInstance};
-use crate::secrets::Secret;
-
-/// A stand-in secret, to see where `prepare` puts the credential; never
-/// printed: paths show it as [`CREDENTIAL_MARK`].
-pub const SAMPLE_SECRET: &str = "sk-sample-credential";
-
-/// How a printed or expected upstream path writes the credential.
-pub const CREDENTIAL_MARK: &str = "{credential}";
 
 /// The request id plugin log lines of the check carry.
 pub const CHECK_REQUEST_ID: &str = "plugin-check";
@@ -77,62 +67,19 @@ pub async fn request_side(
     Some(facts)
 }
 
-/// The upstream path (credential masked) and where the credential went,
-/// after `prepare` and the host's own checks of its result; `None`
-/// (printed) when either refused.
+/// The upstream path (credential masked) and where the credential went;
+/// `None` (printed) when `prepare` or the host's checks refused.
 pub async fn prepared(
     plugin: &Arc<LoadedPlugin>,
     instance: &mut PluginInstance,
     head: &RequestHead,
     body: Bytes,
 ) -> Option<(String, String)> {
-    let placeholder = credential_placeholder();
-    let out = match instance.prepare(head, &body, &placeholder).await {
-        Ok(out) => out,
-        Err(e) => {
-            println!("  prepare         refused: {e}");
-            return None;
-        }
-    };
-    let base = match UpstreamBase::parse("https://upstream.invalid") {
-        Ok(base) => base,
+    match crate::conformance::prepare::prepared(plugin, instance, head, body).await {
+        Ok(done) => Some(done),
         Err(e) => {
             println!("  prepare         {e}");
-            return None;
+            None
         }
-    };
-    let secret = Secret::new(SAMPLE_SECRET);
-    let request = match build_request(
-        &plugin.name,
-        &base,
-        &head.method,
-        out,
-        body,
-        &placeholder,
-        &secret,
-    ) {
-        Ok((request, _)) => request,
-        Err(e) => {
-            println!("  prepare         contract broken: {e}");
-            return None;
-        }
-    };
-    let header = request
-        .headers
-        .iter()
-        .find(|(_, v)| v.to_str().is_ok_and(|v| v.contains(SAMPLE_SECRET)))
-        .map(|(n, _)| format!("header {n}"));
-    let query = request.uri.query().and_then(|q| {
-        q.split('&')
-            .filter_map(|pair| pair.split_once('='))
-            .find(|(_, v)| v.contains(SAMPLE_SECRET))
-            .map(|(name, _)| format!("query {name}"))
-    });
-    let placed = header.or(query).unwrap_or_else(|| "nowhere".to_owned());
-    let path = request
-        .uri
-        .path_and_query()
-        .map(|p| p.as_str().replace(SAMPLE_SECRET, CREDENTIAL_MARK))
-        .unwrap_or_default();
-    Some((path, placed))
+    }
 }

@@ -5,11 +5,10 @@ mod answer;
 mod args;
 mod builtin_samples;
 mod exercise;
-mod expect;
 mod master_key;
 mod plugin_check;
 mod plugin_new;
-mod samples;
+mod plugin_vectors;
 
 pub use args::plugin_command;
 pub use master_key::{Action as MasterKeyAction, run as master_key};

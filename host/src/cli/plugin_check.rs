@@ -18,7 +18,7 @@ use bytes::Bytes;
 use super::answer::answer_side;
 use super::builtin_samples::{self, ERRORS};
 use super::exercise::{CHECK_REQUEST_ID, Observed, header_list, prepared, request_side};
-use super::samples::{self, Sample};
+use crate::conformance::samples::{self, Sample};
 use crate::plugins::types::{CredentialStyle, ErrorClass, Header, RequestHead};
 use crate::plugins::{
     DEFAULT_MAX_PLUGIN_BYTES, LoadedPlugin, PluginEngine, PluginLimits, check_bytes,

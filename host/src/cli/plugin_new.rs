@@ -308,7 +308,7 @@ mod tests {
                 let text = std::fs::read_to_string(dir.join(relative)).unwrap();
                 assert!(!text.contains("{{"), "{relative} keeps a placeholder");
             }
-            let samples = super::super::samples::from_dir(&dir.join("samples")).unwrap();
+            let samples = crate::conformance::samples::from_dir(&dir.join("samples")).unwrap();
             assert_eq!(samples.len(), 3);
             assert!(samples.iter().all(|s| s.expect.is_some()));
             assert!(

@@ -163,6 +163,22 @@ impl LoadedPlugin {
         call_timeout: Option<Duration>,
         memory_bytes: Option<usize>,
     ) -> Arc<LoadedPlugin> {
+        self.copy(call_timeout, memory_bytes, self.metrics.clone())
+    }
+
+    /// This version under the gateway's limits with metrics of its own:
+    /// for running conformance vectors, whose calls are neither serving
+    /// figures nor failures the guard should count.
+    pub fn apart(&self) -> Arc<LoadedPlugin> {
+        self.copy(None, None, Arc::default())
+    }
+
+    fn copy(
+        &self,
+        call_timeout: Option<Duration>,
+        memory_bytes: Option<usize>,
+        metrics: Arc<PluginMetrics>,
+    ) -> Arc<LoadedPlugin> {
         let global = self.engine.limits;
         let limits = PluginLimits {
             call_timeout: call_timeout.map_or(global.call_timeout, |t| t.min(global.call_timeout)),
@@ -175,7 +191,7 @@ impl LoadedPlugin {
             sha256: self.sha256.clone(),
             info: self.info.clone(),
             default_prices: self.default_prices.clone(),
-            metrics: self.metrics.clone(),
+            metrics,
             component: self.component.clone(),
             pre: self.pre.clone(),
             indices: self.indices.clone(),

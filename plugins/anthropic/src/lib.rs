@@ -99,6 +99,7 @@ impl Provider for Anthropic {
     }
 }
 
+#[cfg(feature = "export")]
 ai_proxy_sdk::export_provider!(Anthropic);
 
 #[cfg(test)]

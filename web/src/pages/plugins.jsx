@@ -15,6 +15,7 @@ import { useToast } from "../components/ui/toast.jsx";
 import { api, describeError } from "../lib/api.js";
 import { cn } from "../lib/cn.js";
 import { formatDateTime, formatDuration, formatMicros, formatNumber, pluginFailures, pluginStatus } from "../lib/format.js";
+import { PluginConformance } from "./plugin-conformance.jsx";
 import { PluginUpload } from "./plugin-upload.jsx";
 
 /** The API's ceilings for per-version limits. */
@@ -150,6 +151,7 @@ export function Plugins({ plugins, onChanged, onUploaded }) {
                       {p.builtin ? <Badge tone="primary">built-in</Badge> : null}
                     </div>
                     {!p.enabled && p.disabled_reason ? <div className="mt-1 line-clamp-2 text-xs text-muted-foreground">{p.disabled_reason}</div> : null}
+                    <PluginConformance plugin={p} />
                   </Td>
                   <Td label="Used by" className="max-w-[200px] whitespace-normal">
                     <Users plugin={p} />

@@ -20,6 +20,7 @@ import {
   byStatus,
   cost as standardCost,
   openai,
+  openaiTerminalEvent,
   pathOnly,
   price,
   setHeader,
@@ -100,7 +101,7 @@ export const provider = {
     return openai.usageFromBody(body, usageFromObject);
   },
 
-  StreamParser: streamParser((event, usage) => openai.usageFromEvent(event, usageFromObject) ?? usage),
+  StreamParser: streamParser((event, usage) => openai.usageFromEvent(event, usageFromObject) ?? usage, openai.generatedBytes),
 
   cost(model, usage, prices) {
     return standardCost(model, usage, prices);
@@ -124,5 +125,16 @@ export const provider = {
       return ErrorClass.quotaExhausted();
     }
     return byStatus(status, headers);
+  },
+};
+
+/**
+ * The WIT `stream-control` interface: a stream cut at a client's quota ends
+ * like one that hit its output limit (DeepSeek streams are OpenAI chat
+ * chunks).
+ */
+export const streamControl = {
+  terminalEvent(parser, reason) {
+    return openaiTerminalEvent(parser, reason);
   },
 };

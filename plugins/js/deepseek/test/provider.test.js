@@ -5,7 +5,7 @@ import { test } from "node:test";
 import { assertStreamUsage } from "ai-proxy-plugin-sdk/src/testing.js";
 import { parseStream } from "ai-proxy-plugin-sdk";
 
-import { ENDPOINTS, provider } from "../src/provider.js";
+import { ENDPOINTS, provider, streamControl } from "../src/provider.js";
 
 const fixture = (name) => new Uint8Array(readFileSync(new URL(`../fixtures/${name}`, import.meta.url)));
 const bytes = (text) => new TextEncoder().encode(text);
@@ -133,4 +133,36 @@ test("endpoints name every DeepSeek path with a class the WIT knows", () => {
   const chat = ENDPOINTS.find((e) => e.path === "/chat/completions");
   assert.equal(chat.class, "inference");
   assert.equal(ENDPOINTS.find((e) => e.path === "/user/balance").class, "other");
+});
+
+test("a stream cut after its first events ends like one at its output limit, with the usage so far", () => {
+  const stream = fixture("chat_stream.sse");
+  const parser = new provider.StreamParser();
+  const cut = text(stream).indexOf("data:", text(stream).indexOf("你好"));
+  parser.feed(stream.subarray(0, new TextEncoder().encode(text(stream).slice(0, cut)).length));
+  const end = text(streamControl.terminalEvent(parser, "quota-exhausted"));
+  const events = end.split("\n\n").filter((e) => e.length > 0);
+  assert.equal(events.at(-1), "data: [DONE]");
+  const [finish, usageChunk] = events.slice(0, 2).map((e) => JSON.parse(e.slice("data: ".length)));
+  assert.equal(finish.choices[0].finish_reason, "length");
+  assert.equal(finish.id, "4f1f7f9e-2a7c-4c53-9f0a-1c2f6b1c9d11");
+  assert.equal(finish.model, "deepseek-chat");
+  assert.deepEqual(usageChunk.choices, []);
+  assert.equal(usageChunk.usage.total_tokens, usageChunk.usage.prompt_tokens + usageChunk.usage.completion_tokens);
+  // The running estimate: "你好 — " is 11 bytes of generated text, 3 tokens at 4 bytes a token.
+  assert.equal(usageChunk.usage.completion_tokens, 3);
+  // The cut stream reads as a whole stream with usage.
+  const reread = parseStream(provider.StreamParser, [stream.subarray(0, 0), new TextEncoder().encode(text(stream).slice(0, cut) + end)]);
+  assert.notEqual(reread, null);
+});
+
+test("a stream that already sent [DONE] is not ended twice; an unknown one cannot be ended", () => {
+  const done = new provider.StreamParser();
+  done.feed(fixture("chat_stream.sse"));
+  assert.equal(streamControl.terminalEvent(done, "quota-exhausted").length, 0);
+  const other = new provider.StreamParser();
+  other.feed(bytes('data: {"object":"something.else"}\n\n'));
+  assert.equal(streamControl.terminalEvent(other, "quota-exhausted").length, 0);
+  const empty = new provider.StreamParser();
+  assert.equal(text(streamControl.terminalEvent(empty, "quota-exhausted")), "data: [DONE]\n\n");
 });

@@ -23,3 +23,4 @@ export { findPrice, cost, price } from "./price.js";
 export { ErrorClass, retryAfter, byStatus } from "./classify.js";
 export * as openai from "./openai.js";
 export { streamParser, parseStream } from "./stream.js";
+export { openaiTerminalEvent, CUT_FINISH_REASON } from "./stream_end.js";

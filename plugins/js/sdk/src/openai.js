@@ -190,3 +190,39 @@ export function usageFromEvent(event, read = usageFromObject) {
   if (data === null || typeof data !== "object") return null;
   return read(data.usage ?? data.response?.usage ?? null);
 }
+
+/** UTF-8 bytes of `text` (without building them). */
+function utf8Length(text) {
+  if (typeof text !== "string") return 0;
+  let n = 0;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      n += 4; // a surrogate pair: one four-byte character
+      i += 1;
+    } else n += 3;
+  }
+  return n;
+}
+
+/**
+ * Bytes of generated text one stream event carries (a chat chunk's
+ * `delta.content`, `delta.reasoning_content` and tool-call arguments, a
+ * legacy completion's `text`, a Responses `*.delta` event's `delta`): what
+ * the running output estimate of `streamParser` counts until the provider
+ * reports usage, so the gateway can cut a stream at a client's quota.
+ */
+export function generatedBytes(event) {
+  const data = eventJson(event);
+  if (data === null || typeof data !== "object") return 0;
+  if (typeof data.delta === "string") return utf8Length(data.delta);
+  if (!Array.isArray(data.choices)) return 0;
+  let n = 0;
+  for (const choice of data.choices) {
+    n += utf8Length(choice?.delta?.content) + utf8Length(choice?.delta?.reasoning_content) + utf8Length(choice?.text);
+    for (const call of choice?.delta?.tool_calls ?? []) n += utf8Length(call?.function?.arguments);
+  }
+  return n;
+}

@@ -63,6 +63,17 @@ impl Provider for OpenAiNext {
         OpenAi::stream_event(event, usage);
     }
 
+    fn generated_bytes(event: &SseEvent) -> usize {
+        OpenAi::generated_bytes(event)
+    }
+
+    fn terminal_event(
+        stream: &ai_proxy_sdk::StreamState,
+        reason: ai_proxy_sdk::EndReason,
+    ) -> Vec<u8> {
+        OpenAi::terminal_event(stream, reason)
+    }
+
     fn default_prices() -> Vec<Price> {
         OpenAi::default_prices()
     }

@@ -88,6 +88,9 @@ pub struct SampleResponse {
     pub body: Vec<u8>,
 }
 
+/// Reads a body file named by a case: from disk, or from embedded files.
+type Reader<'a> = &'a dyn Fn(&Path) -> Result<Vec<u8>, SampleError>;
+
 /// The bytes of a body: a JSON string is the text itself, any other JSON
 /// value its compact encoding, a `body_file` the file byte for byte.
 fn body_bytes(
@@ -95,6 +98,7 @@ fn body_bytes(
     body: Option<Value>,
     body_file: Option<String>,
     files: &mut BTreeSet<PathBuf>,
+    read: Reader<'_>,
 ) -> Result<Vec<u8>, SampleError> {
     match (body, body_file) {
         (Some(_), Some(_)) => Err(SampleError::Invalid(
@@ -106,7 +110,7 @@ fn body_bytes(
         (Some(value), None) => Ok(value.to_string().into_bytes()),
         (None, Some(name)) => {
             let path = body_file_path(case, &name)?;
-            let bytes = read_limited(&path)?;
+            let bytes = read(&path)?;
             files.insert(path);
             Ok(bytes)
         }
@@ -145,29 +149,34 @@ fn read_limited(path: &Path) -> Result<Vec<u8>, SampleError> {
 }
 
 /// Parses one case file; body files it names are added to `files`.
-fn load_case(path: &Path, files: &mut BTreeSet<PathBuf>) -> Result<Sample, SampleError> {
-    let text = read_limited(path)?;
+fn load_case(
+    path: &Path,
+    text: &[u8],
+    files: &mut BTreeSet<PathBuf>,
+    read: Reader<'_>,
+) -> Result<Sample, SampleError> {
     let raw: RawSample =
-        serde_json::from_slice(&text).map_err(|e| SampleError::Parse(path.to_owned(), e))?;
-    from_raw(path, raw, files)
+        serde_json::from_slice(text).map_err(|e| SampleError::Parse(path.to_owned(), e))?;
+    from_raw(path, raw, files, read)
 }
 
 fn from_raw(
     path: &Path,
     raw: RawSample,
     files: &mut BTreeSet<PathBuf>,
+    read: Reader<'_>,
 ) -> Result<Sample, SampleError> {
     if let Some(expect) = &raw.expect {
         expect
             .validate()
             .map_err(|e| SampleError::Invalid(path.to_owned(), e))?;
     }
-    let body = body_bytes(path, raw.body, raw.body_file, files)?;
+    let body = body_bytes(path, raw.body, raw.body_file, files, read)?;
     let response = match raw.response {
         Some(r) => Some(SampleResponse {
             status: r.status,
             headers: r.headers,
-            body: body_bytes(path, r.body, r.body_file, files)?,
+            body: body_bytes(path, r.body, r.body_file, files, read)?,
         }),
         None => None,
     };
@@ -207,25 +216,79 @@ fn is_case(path: &Path) -> bool {
 pub fn from_dir(dir: &Path) -> Result<Vec<Sample>, SampleError> {
     let mut all = Vec::new();
     files_below(dir, &mut all)?;
+    let mut cases = Vec::new();
+    for path in all.iter().filter(|p| is_case(p)) {
+        cases.push((path.clone(), read_limited(path)?));
+    }
+    let others: Vec<PathBuf> = all.into_iter().filter(|p| !is_case(p)).collect();
+    collect(dir, cases, &others, &read_limited)
+}
+
+/// The cases of a folder given as `(path, bytes)` pairs, as the built-in
+/// vectors are embedded in the binary: the same rules as [`from_dir`].
+pub fn from_files(origin: &Path, files: &[(&str, &[u8])]) -> Result<Vec<Sample>, SampleError> {
+    let cases: Vec<(PathBuf, Vec<u8>)> = files
+        .iter()
+        .map(|(path, bytes)| (PathBuf::from(path), bytes.to_vec()))
+        .filter(|(path, _)| is_case(path))
+        .collect();
+    let others: Vec<PathBuf> = files
+        .iter()
+        .map(|(path, _)| PathBuf::from(path))
+        .filter(|path| !is_case(path))
+        .collect();
+    let read = |wanted: &Path| {
+        files
+            .iter()
+            .find(|(path, _)| Path::new(path) == wanted)
+            .map(|(_, bytes)| bytes.to_vec())
+            .ok_or_else(|| SampleError::Io(wanted.to_owned(), std::io::ErrorKind::NotFound.into()))
+    };
+    collect(origin, cases, &others, &read)
+}
+
+/// Parses `cases`, checks names are unique and every other file is a
+/// body some case names.
+fn collect(
+    origin: &Path,
+    cases: Vec<(PathBuf, Vec<u8>)>,
+    others: &[PathBuf],
+    read: Reader<'_>,
+) -> Result<Vec<Sample>, SampleError> {
     let mut referenced = BTreeSet::new();
     let mut samples: Vec<Sample> = Vec::new();
-    for path in all.iter().filter(|p| is_case(p)) {
-        let sample = load_case(path, &mut referenced)?;
+    for (path, text) in cases {
+        let sample = load_case(&path, &text, &mut referenced, read)?;
         if samples.iter().any(|s| s.name == sample.name) {
             return Err(SampleError::Invalid(
-                path.clone(),
+                path,
                 format!("a second case named {:?}", sample.name),
             ));
         }
         samples.push(sample);
     }
-    if let Some(stray) = all.iter().find(|p| !is_case(p) && !referenced.contains(*p)) {
+    if let Some(stray) = others.iter().find(|p| !referenced.contains(*p)) {
         return Err(SampleError::Unreferenced(stray.clone()));
     }
     if samples.is_empty() {
-        return Err(SampleError::Empty(dir.to_owned()));
+        return Err(SampleError::Empty(origin.to_owned()));
     }
     Ok(samples)
+}
+
+/// One case written inline (every body as `body`, no `body_file`), as an
+/// operator stores a vector through the admin API.
+pub fn from_case_text(text: &str) -> Result<Sample, SampleError> {
+    let origin = Path::new("(vector)");
+    let raw: RawSample =
+        serde_json::from_str(text).map_err(|e| SampleError::Parse(origin.to_owned(), e))?;
+    let no_files = |path: &Path| -> Result<Vec<u8>, SampleError> {
+        Err(SampleError::Invalid(
+            path.to_owned(),
+            "a stored vector gives its bodies inline as `body`, not `body_file`".to_owned(),
+        ))
+    };
+    from_raw(origin, raw, &mut BTreeSet::new(), &no_files)
 }
 
 /// Samples from a JSON list in the case format (the built-in ones).
@@ -235,7 +298,7 @@ pub fn from_list(text: &str) -> Result<Vec<Sample>, SampleError> {
         serde_json::from_str(text).map_err(|e| SampleError::Parse(origin.to_owned(), e))?;
     let mut unused = BTreeSet::new();
     raws.into_iter()
-        .map(|raw| from_raw(origin, raw, &mut unused))
+        .map(|raw| from_raw(origin, raw, &mut unused, &read_limited))
         .collect()
 }
 
