@@ -64,8 +64,10 @@ mod tests {
     fn plain_connections_get_no_read_buffer_and_tls_ones_one_record() {
         assert_eq!(buffers(false).read_capacity(), 0);
         assert_eq!(buffers(true).read_capacity(), TLS_READ_BUFFER_BYTES);
-        assert!(TLS_READ_BUFFER_BYTES >= 16 * 1024);
-        assert!(TLS_READ_BUFFER_BYTES < pingora::listeners::DEFAULT_L4_READ_BUFFER_SIZE);
+        const {
+            assert!(TLS_READ_BUFFER_BYTES >= 16 * 1024);
+            assert!(TLS_READ_BUFFER_BYTES < pingora::listeners::DEFAULT_L4_READ_BUFFER_SIZE);
+        }
         assert_eq!(buffers(false).write_capacity(), WRITE_BUFFER_BYTES);
     }
 }
