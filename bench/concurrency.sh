@@ -164,8 +164,9 @@ measure() {
         # resident memory sampled every 200 ms while wrk runs; the peak is kept
         # and so are its open files
         ( peak=0; fds=0; while sleep 0.2; do
-            r=$(rss_tree "$TARGET_PID"); ((r > peak)) && peak=$r; echo "$peak" >"$TMP/peak"
-            f=$(fds_tree "$TARGET_PID"); ((f > fds)) && fds=$f; echo "$fds" >"$TMP/fds"
+            # written whole, then renamed: the sampler is killed at any point
+            r=$(rss_tree "$TARGET_PID"); ((r > peak)) && peak=$r; echo "$peak" >"$TMP/peak.new" && mv "$TMP/peak.new" "$TMP/peak"
+            f=$(fds_tree "$TARGET_PID"); ((f > fds)) && fds=$f; echo "$fds" >"$TMP/fds.new" && mv "$TMP/fds.new" "$TMP/fds"
         done ) &
         sampler=$!
         # sockets by state (TIME-WAIT included) three quarters into the load
@@ -176,8 +177,9 @@ measure() {
             wrk -t2 -c"$level" -d"${DURATION}s" --timeout 60s --latency -s "$LUA" \
             "http://$TARGET_ADDR/v1/chat/completions" >"$RAW/$tag.txt" 2>&1 || log "$tag: wrk rc=$?"
         kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
-        peak=$(cat "$TMP/peak" 2>/dev/null || echo 0)
-        peak_fds=$(cat "$TMP/fds" 2>/dev/null || echo 0)
+        peak=$(cat "$TMP/peak" 2>/dev/null); peak=${peak:-0}
+        peak_fds=$(cat "$TMP/fds" 2>/dev/null); peak_fds=${peak_fds:-0}
+        rm -f "$TMP/peak" "$TMP/fds"
         errors=0
         for f in err_connect err_read err_write err_status err_timeout; do
             errors=$((errors + $(field "$RAW/$tag.txt" "$f")))
