@@ -10,7 +10,10 @@
 #   BENCH_CONC_DURATION    seconds per level (default 20)
 #   BENCH_CONC_PACING_MS   ms between a stream's events (default 1000)
 #   BENCH_CONC_SETTLE      seconds after the load before memory is read again (default 60)
+#   BENCH_CONC_TARGETS     which of "direct nginx-1w gateway" to measure (default all three)
+#   BENCH_CONC_WRAP        command the gateway runs under, e.g. "heaptrack -o /tmp/gw" (default none)
 #   AI_PROXY_BIN, MOCK_BIN binaries (default: the release builds)
+# Any AI_PROXY_* setting in the environment reaches the gateway (e.g. AI_PROXY_MAX_IN_FLIGHT).
 # Writes bench/out/concurrency.md (and raw files under bench/out/raw-concurrency/).
 set -euo pipefail
 
@@ -22,6 +25,8 @@ LEVELS=${BENCH_CONC_LEVELS:-1000 4000 8000}
 DURATION=${BENCH_CONC_DURATION:-20}
 PACING=${BENCH_CONC_PACING_MS:-1000}
 SETTLE=${BENCH_CONC_SETTLE:-60}
+TARGETS=${BENCH_CONC_TARGETS:-direct nginx-1w gateway}
+WRAP=${BENCH_CONC_WRAP:-}
 ADMIN_PW=bench-admin-pw
 LUA=$BENCH_DIR/lib/post.lua
 OUT=$BENCH_DIR/out
@@ -59,6 +64,12 @@ kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null || e
 rss_tree() {
     local total=0 p
     for p in "$1" $(pgrep -P "$1" || true); do total=$((total + $(kib "$p" VmRSS))); done
+    echo "$total"
+}
+# open files of a process and its children
+fds_tree() {
+    local total=0 p
+    for p in "$1" $(pgrep -P "$1" || true); do total=$((total + $(ls "/proc/$p/fd" 2>/dev/null | wc -l))); done
     echo "$total"
 }
 field() {
@@ -118,8 +129,14 @@ start_gateway() {
     mkdir -p "$dir"
     AI_PROXY_PROXY_ADDR=127.0.0.1:$pport AI_PROXY_ADMIN_ADDR=127.0.0.1:$aport \
         AI_PROXY_DATA_DIR=$dir AI_PROXY_ADMIN_PASSWORD=$ADMIN_PW RUST_LOG=warn \
-        AI_PROXY_EGRESS_ALLOW=127.0.0.0/8 "$TMP/ai-proxy" serve >"$RAW/gateway.stdout" 2>"$RAW/gateway.stderr" &
+        AI_PROXY_EGRESS_ALLOW=127.0.0.0/8 $WRAP "$TMP/ai-proxy" serve >"$RAW/gateway.stdout" 2>"$RAW/gateway.stderr" &
     TARGET_PID=$!
+    WRAP_PID=$TARGET_PID
+    if [[ -n $WRAP ]]; then
+        # the wrapper's child is the gateway
+        for _ in $(seq 100); do pgrep -f "$TMP/ai-proxy serve" >/dev/null && break; sleep 0.1; done
+        TARGET_PID=$(pgrep -f "^$TMP/ai-proxy serve" | head -1 || echo "$TARGET_PID")
+    fi
     PIDS+=("$TARGET_PID")
     TARGET_ADDR=127.0.0.1:$pport
     GW_ADMIN=http://127.0.0.1:$aport
@@ -133,7 +150,7 @@ start_gateway() {
 }
 
 ROWS=$RAW/levels.tsv
-printf 'target\topen_streams\trequests\terrors\tmean_ms\tp99_ms\tidle_kib\tpeak_kib\tafter_kib\n' >"$ROWS"
+printf 'target\topen_streams\trequests\terrors\tmean_ms\tp99_ms\tidle_kib\tpeak_kib\tafter_kib\tpeak_fds\n' >"$ROWS"
 
 # measure NAME: every level against the running target, then memory after the settle time
 measure() {
@@ -145,15 +162,24 @@ measure() {
     for level in $LEVELS; do
         tag=$name-c$level
         # resident memory sampled every 200 ms while wrk runs; the peak is kept
-        ( peak=0; while sleep 0.2; do r=$(rss_tree "$TARGET_PID"); ((r > peak)) && peak=$r; echo "$peak" >"$TMP/peak"; done ) &
+        # and so are its open files
+        ( peak=0; fds=0; while sleep 0.2; do
+            # written whole, then renamed: the sampler is killed at any point
+            r=$(rss_tree "$TARGET_PID"); ((r > peak)) && peak=$r; echo "$peak" >"$TMP/peak.new" && mv "$TMP/peak.new" "$TMP/peak"
+            f=$(fds_tree "$TARGET_PID"); ((f > fds)) && fds=$f; echo "$fds" >"$TMP/fds.new" && mv "$TMP/fds.new" "$TMP/fds"
+        done ) &
         sampler=$!
+        # sockets by state (TIME-WAIT included) three quarters into the load
+        ( sleep $((DURATION * 3 / 4)); ss -s >"$RAW/$tag.sockets.txt" 2>&1 ) &
         # Every target streams the same events: the gateway asks the upstream for the usage
         # chunk on the client's behalf, so the baselines ask for it themselves.
         BENCH_STREAM=1 BENCH_USAGE=1 BENCH_DELAY_MS=$PACING BENCH_AUTH=$TARGET_AUTH timeout $((DURATION + 120)) \
             wrk -t2 -c"$level" -d"${DURATION}s" --timeout 60s --latency -s "$LUA" \
             "http://$TARGET_ADDR/v1/chat/completions" >"$RAW/$tag.txt" 2>&1 || log "$tag: wrk rc=$?"
         kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
-        peak=$(cat "$TMP/peak" 2>/dev/null || echo 0)
+        peak=$(cat "$TMP/peak" 2>/dev/null); peak=${peak:-0}
+        peak_fds=$(cat "$TMP/fds" 2>/dev/null); peak_fds=${peak_fds:-0}
+        rm -f "$TMP/peak" "$TMP/fds"
         errors=0
         for f in err_connect err_read err_write err_status err_timeout; do
             errors=$((errors + $(field "$RAW/$tag.txt" "$f")))
@@ -164,9 +190,9 @@ measure() {
             sleep "$SETTLE"
             after=$(rss_tree "$TARGET_PID")
         fi
-        printf '%s\t%s\t%s\t%s\t%.0f\t%.0f\t%s\t%s\t%s\n' "$name" "$level" "$(field "$RAW/$tag.txt" requests)" \
+        printf '%s\t%s\t%s\t%s\t%.0f\t%.0f\t%s\t%s\t%s\t%s\n' "$name" "$level" "$(field "$RAW/$tag.txt" requests)" \
             "$errors" "$(echo "$(field "$RAW/$tag.txt" mean_us) / 1000" | bc -l)" \
-            "$(echo "$(field "$RAW/$tag.txt" p99_us) / 1000" | bc -l)" "$idle" "$peak" "$after" >>"$ROWS"
+            "$(echo "$(field "$RAW/$tag.txt" p99_us) / 1000" | bc -l)" "$idle" "$peak" "$after" "$peak_fds" >>"$ROWS"
         log "$(tail -1 "$ROWS")"
         if [[ $name == gateway ]]; then
             # What the gateway answered, by status class and error class, from its own traces.
@@ -181,24 +207,33 @@ measure() {
     done
 }
 
-TARGET_PID=$(pgrep -f "$TMP/mock-upstream" | head -1); TARGET_ADDR=$MOCK_ADDR; TARGET_AUTH=sk-bench
-SETTLE_SAVED=$SETTLE; SETTLE=0
-measure direct
-SETTLE=$SETTLE_SAVED
-start_nginx
-measure nginx-1w
-kill -TERM "$TARGET_PID"; wait "$TARGET_PID" 2>/dev/null || true
-start_gateway
-measure gateway
-kill -TERM "$TARGET_PID"; wait "$TARGET_PID" 2>/dev/null || true
+wants() { [[ " $TARGETS " == *" $1 "* ]]; }
+if wants direct; then
+    TARGET_PID=$(pgrep -f "$TMP/mock-upstream" | head -1); TARGET_ADDR=$MOCK_ADDR; TARGET_AUTH=sk-bench
+    SETTLE_SAVED=$SETTLE; SETTLE=0
+    measure direct
+    SETTLE=$SETTLE_SAVED
+fi
+if wants nginx-1w; then
+    start_nginx
+    measure nginx-1w
+    kill -TERM "$TARGET_PID"; wait "$TARGET_PID" 2>/dev/null || true
+fi
+if wants gateway; then
+    start_gateway
+    measure gateway
+    kill -TERM "$TARGET_PID"; wait "$TARGET_PID" 2>/dev/null || true
+    # a wrapper (heaptrack) writes its report when the gateway has exited
+    if [[ -n $WRAP ]]; then wait "$WRAP_PID" 2>/dev/null || true; fi
+fi
 
 python3 - "$ROWS" "$OUT/concurrency.md" "$PACING" "$DURATION" "$SETTLE" <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 direct = {r["open_streams"]: float(r["mean_ms"]) for r in rows if r["target"] == "direct"}
 out = [f"# Open streams (pacing {sys.argv[3]} ms between events, {sys.argv[4]} s per level, memory read again {sys.argv[5]} s after)", "",
-       "| target | open streams | requests | errors | mean stream ms | vs direct | p99 ms | idle MiB | peak MiB | per open stream KiB | after-load MiB |",
-       "|---|---|---|---|---|---|---|---|---|---|---|"]
+       "| target | open streams | requests | errors | mean stream ms | vs direct | p99 ms | idle MiB | peak MiB | per open stream KiB | after-load MiB | peak open files |",
+       "|---|---|---|---|---|---|---|---|---|---|---|---|"]
 for r in rows:
     level = r["open_streams"]
     mean = float(r["mean_ms"])
@@ -207,7 +242,7 @@ for r in rows:
     per = (peak - idle) / int(level)
     after = "—" if r["after_kib"] == "-" else f"{int(r['after_kib']) / 1024:.0f}"
     out.append(f"| {r['target']} | {level} | {r['requests']} | {r['errors']} | {mean:.0f} | {vs} | {float(r['p99_ms']):.0f} | "
-               f"{idle / 1024:.0f} | {peak / 1024:.0f} | {per:.1f} | {after} |")
+               f"{idle / 1024:.0f} | {peak / 1024:.0f} | {per:.1f} | {after} | {r['peak_fds']} |")
 open(sys.argv[2], "w").write("\n".join(out) + "\n")
 print("\n".join(out))
 PY

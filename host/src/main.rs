@@ -3,6 +3,14 @@
 
 use std::process::ExitCode;
 
+/// jemalloc rather than glibc's allocator. Measured with thousands of open
+/// streams (bench/RESULTS.md, issue 13): glibc kept the peak after a load
+/// ended (its arenas hold freed memory), while jemalloc's background thread
+/// hands dirty pages back to the system within seconds (decay).
+#[cfg(feature = "jemalloc")]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 const USAGE: &str = "\
 ai-proxy: an AI gateway (proxy on :8080, admin API on :9090)
 

@@ -102,19 +102,17 @@ pub fn run(config: Config, start: Start) -> anyhow::Result<()> {
     ));
     let proxy = pingora::proxy::http_proxy(&server.configuration, Gateway::new(proxy_core));
     let mut proxy = Service::new("ai-proxy".into(), Edge::new(proxy, config.edge));
-    match &config.tls {
-        Some(tls) => {
-            let path = |p: &std::path::Path| p.to_string_lossy().into_owned();
-            proxy
-                .add_tls(
-                    &config.proxy_addr.to_string(),
-                    &path(&tls.cert),
-                    &path(&tls.key),
-                )
-                .map_err(|e| anyhow::anyhow!("TLS on the proxy port: {e}"))?;
-        }
-        None => proxy.add_tcp(&config.proxy_addr.to_string()),
-    }
+    let tls = config
+        .tls
+        .as_ref()
+        .map(|tls| crate::proxy::listener::TlsFiles {
+            cert: &tls.cert,
+            key: &tls.key,
+        });
+    proxy.add_listener(
+        crate::proxy::listener::endpoint(config.proxy_addr, tls)
+            .map_err(|e| anyhow::anyhow!("TLS on the proxy port: {e}"))?,
+    );
     proxy.threads = Some(config.proxy_threads);
     server.add_service(proxy);
     tracing::info!(proxy = %config.proxy_addr, admin = %config.admin_addr, "ai-proxy serving");

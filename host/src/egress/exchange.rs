@@ -37,7 +37,7 @@ pub async fn open_exchange(
             .etype()
         {
             ErrorType::ConnectTimedout => ExchangeError::Timeout,
-            _ => ExchangeError::Unreachable(e.etype().as_str().to_owned()),
+            _ => ExchangeError::Unreachable(describe(&e)),
         })?;
         // The connector does not apply the peer's timeouts to the session;
         // without this a stalled upstream would hold the request forever.
@@ -89,6 +89,63 @@ fn map_exchange_error(e: &pingora::Error) -> ExchangeError {
     if is_timeout(e) {
         ExchangeError::Timeout
     } else {
-        ExchangeError::Unreachable(e.etype().as_str().to_owned())
+        ExchangeError::Unreachable(describe(e))
+    }
+}
+
+/// The error's kind and, when the operating system refused something (no
+/// file descriptor left, no local port, a reset), that cause: what an
+/// operator needs to tell a full open-file table from a dead upstream.
+/// Only the OS error's kind and number: no address, header or body.
+fn describe(e: &pingora::Error) -> String {
+    let kind = e.etype().as_str();
+    match os_cause(e) {
+        Some(cause) => format!("{kind}: {cause}"),
+        None => kind.to_owned(),
+    }
+}
+
+fn os_cause(e: &pingora::Error) -> Option<String> {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e.root_cause());
+    for _ in 0..MAX_CAUSE_DEPTH {
+        let current = cause?;
+        if let Some(io) = current.downcast_ref::<std::io::Error>() {
+            return Some(match io.raw_os_error() {
+                Some(code) => format!("{} (os error {code})", io.kind()),
+                None => io.kind().to_string(),
+            });
+        }
+        cause = current.source();
+    }
+    None
+}
+
+/// How far down an error's sources [`os_cause`] looks.
+const MAX_CAUSE_DEPTH: usize = 8;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_socket_names_the_os_error_and_nothing_else() {
+        let io = std::io::Error::from_raw_os_error(24);
+        let inner = pingora::Error::because(ErrorType::SocketError, "failed to create socket", io);
+        let e = pingora::Error::because(
+            ErrorType::InternalError,
+            "Fail to connect to addr: 127.0.0.1:9 secret-looking-context",
+            inner,
+        );
+        let described = describe(&e);
+        assert!(described.starts_with("InternalError: "), "{described}");
+        assert!(described.contains("(os error 24)"), "{described}");
+        assert!(!described.contains("127.0.0.1"), "{described}");
+        assert!(!described.contains("secret"), "{described}");
+    }
+
+    #[test]
+    fn an_error_without_an_os_cause_is_its_kind() {
+        let e = pingora::Error::explain(ErrorType::InvalidHTTPHeader, "bad header from upstream");
+        assert_eq!(describe(&e), "InvalidHTTPHeader");
     }
 }

@@ -17,6 +17,7 @@ pub mod edge;
 mod error;
 mod forward;
 mod jwt;
+pub mod listener;
 mod mask;
 mod meter;
 mod oauth;

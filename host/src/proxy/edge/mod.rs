@@ -58,6 +58,8 @@ pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 pub const KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
 /// Bytes read at a time while a head arrives.
 const READ_CHUNK: usize = 8 * 1024;
+/// Spare room past which a head's buffer is copied to one of its size.
+const COMPACT_SLACK_BYTES: usize = 1024;
 /// How long a refusal may take to write, and how long the rest of the
 /// refused request is read and dropped afterwards so that the client sees
 /// the answer instead of a reset.
@@ -204,6 +206,18 @@ impl Edge {
     }
 }
 
+/// The head (and whatever followed it in the same reads) in a buffer of its
+/// own size. Pingora keeps the buffer it parsed a head from for the whole
+/// request, and an open stream should not hold a read chunk's spare room
+/// for minutes; copying a few hundred bytes once is cheaper.
+fn compact(buf: BytesMut) -> BytesMut {
+    if buf.capacity() - buf.len() <= COMPACT_SLACK_BYTES {
+        buf
+    } else {
+        BytesMut::from(&buf[..])
+    }
+}
+
 /// Waits for the first byte of the next request on a kept-alive
 /// connection; `false` when it does not come (or the server stops).
 async fn await_next_request(
@@ -302,7 +316,7 @@ impl ServerApp for Edge {
                 session.set_keepalive(None);
             }
             session.set_write_timeout(Some(self.limits.write_timeout));
-            session.set_pipelined_prefix(buf);
+            session.set_pipelined_prefix(compact(buf));
             first = false;
 
             let reused = self.proxy.process_new_http(session, shutdown).await?;
@@ -314,5 +328,35 @@ impl ServerApp for Edge {
 
     async fn cleanup(&self) {
         self.proxy.http_cleanup().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_head_buffer_with_more_spare_room_than_the_slack_is_copied_to_its_size() {
+        let head = b"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\n\r\n{}";
+        let mut buf = BytesMut::with_capacity(READ_CHUNK);
+        buf.extend_from_slice(head);
+        let out = compact(buf);
+        assert_eq!(&out[..], &head[..]);
+        assert!(out.capacity() - out.len() <= COMPACT_SLACK_BYTES);
+
+        let mut buf = BytesMut::with_capacity(COMPACT_SLACK_BYTES + head.len());
+        buf.extend_from_slice(head);
+        assert_eq!(buf.capacity() - buf.len(), COMPACT_SLACK_BYTES);
+        let at = buf.as_ptr();
+        assert_eq!(compact(buf).as_ptr(), at, "at the slack the buffer is kept");
+
+        let mut buf = BytesMut::with_capacity(COMPACT_SLACK_BYTES + head.len() + 1);
+        buf.extend_from_slice(head);
+        let at = buf.as_ptr();
+        assert_ne!(
+            compact(buf).as_ptr(),
+            at,
+            "one byte past the slack it is copied"
+        );
     }
 }
