@@ -11,9 +11,9 @@ mod budgets;
 mod load;
 mod owners;
 mod registry;
+pub mod rollout;
 pub mod route_check;
 mod routes;
-pub mod rollout;
 mod upstream;
 
 use std::collections::HashMap;

@@ -1,16 +1,16 @@
 //! SeaORM entities, one file per table (schema in the `migration` crate).
 
 pub mod audit_log;
-pub mod client_key_providers;
 pub mod budget_alerts;
 pub mod budgets;
+pub mod client_key_providers;
 pub mod client_keys;
 pub mod config_version;
 pub mod conformance_vectors;
 pub mod oauth_clients;
 pub mod oauth_sessions;
-pub mod plugin_rollouts;
 pub mod plugin_conformance;
+pub mod plugin_rollouts;
 pub mod plugins;
 pub mod prices;
 pub mod provider_keys;
