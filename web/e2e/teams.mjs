@@ -113,6 +113,9 @@ export async function teamSteps(t) {
     const words = await meter.locator("p").first().textContent();
     expect(/^Spent \$0\.0000\d+ of \$5\.00 in \d{4}-\d{2}$/.test(words), `spend reads: ${words}`);
     await page.getByRole("progressbar", { name: "Monthly budget used" }).waitFor();
+    // Below the cards: the month's spend per user (budget beside) and per provider.
+    await page.getByRole("region", { name: "By provider" }).getByRole("cell", { name: "openai", exact: true }).waitFor();
+    await page.getByRole("region", { name: "By user" }).getByRole("cell", { name: "admin", exact: true }).waitFor();
     await shot(page, "teams-spend-1280");
     const violations = await axeViolations(page);
     expect(violations.length === 0, describeViolations("/teams", violations));

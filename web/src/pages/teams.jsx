@@ -12,6 +12,7 @@ import { Empty, ErrorNote, Loading } from "../components/ui/states.jsx";
 import { useToast } from "../components/ui/toast.jsx";
 import { api } from "../lib/api.js";
 import { useApi } from "../lib/use-api.js";
+import { SpendReport } from "./spend-report.jsx";
 import { TeamCard } from "./team-card.jsx";
 
 export function TeamsPage({ user }) {
@@ -65,6 +66,7 @@ export function TeamsPage({ user }) {
           ))}
         </div>
       )}
+      <SpendReport report={report.data} />
       {adding ? (
         <FormDialog
           open
