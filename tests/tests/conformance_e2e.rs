@@ -309,3 +309,93 @@ async fn a_recheck_against_an_operators_vector_stops_a_version_until_forced() {
     let next_row = rows.iter().find(|p| p["id"] == id).unwrap();
     assert_eq!(next_row["serving"], json!(["openai"]), "{next_row}");
 }
+
+/// A version its vectors stopped is left out of the catalog, so a shadow or
+/// canary of it would silently do nothing: the rollout step is refused
+/// (nothing changes) unless forced, and the force is recorded on the
+/// version's result and in the step's audit entry.
+#[tokio::test]
+async fn a_rollout_of_a_version_its_vectors_stopped_is_refused_unless_forced() {
+    let gw = TestGateway::start().await;
+    let (status, next) = upload(&gw, std::fs::read(openai_next_wasm()).unwrap(), "").await;
+    assert_eq!(status, 201, "{next}");
+    let id = next["id"].as_i64().unwrap();
+    let provider = gw.provider_id("openai").await;
+    let vector = json!({
+        "name": "negotiated model is priced",
+        "method": "POST", "path": "/v1/chat/completions",
+        "headers": [["content-type", "application/json"]],
+        "body": {"model": "acme-negotiated", "messages": []},
+        "response": {"status": 200, "headers": [["content-type", "application/json"]],
+            "body": {"usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}},
+        "expect": {"model": "acme-negotiated", "cost_nano_usd": 42}
+    });
+    gw.admin_ok(
+        Method::POST,
+        &format!("/api/providers/{provider}/vectors"),
+        Some(vector),
+    )
+    .await;
+    let conformance = format!("/api/plugins/{id}/conformance");
+    let stopped = gw
+        .admin_ok(Method::POST, &conformance, Some(json!({})))
+        .await;
+    assert_eq!(stopped["servable"], json!(false), "{stopped}");
+
+    let rollout = |step: &str| format!("/api/providers/{provider}/rollout/{step}");
+    for (step, body) in [
+        ("shadow", json!({"plugin_id": id, "sample": 0.5})),
+        ("canary", json!({"plugin_id": id, "percent": 10})),
+    ] {
+        let (status, refused) = gw.admin(Method::POST, &rollout(step), Some(body)).await;
+        assert_eq!(status, 409, "{step}: {refused}");
+        assert!(refused.to_string().contains("conformance"), "{refused}");
+    }
+    let (_, nothing) = gw
+        .admin(
+            Method::GET,
+            &format!("/api/providers/{provider}/rollout"),
+            None,
+        )
+        .await;
+    assert!(
+        nothing["candidate"].is_null(),
+        "a refused step changes nothing: {nothing}"
+    );
+
+    let shadowed = gw
+        .admin_ok(
+            Method::POST,
+            &rollout("shadow"),
+            Some(json!({"plugin_id": id, "sample": 0.5, "force": true})),
+        )
+        .await;
+    assert_eq!(
+        (
+            shadowed["candidate"]["stage"].clone(),
+            shadowed["candidate"]["active"].clone()
+        ),
+        (json!("shadow"), json!(true)),
+        "the forced candidate is loaded and sees its sample: {shadowed}"
+    );
+    let result = gw.admin_ok(Method::GET, &conformance, None).await;
+    assert_eq!(
+        (result["forced"].clone(), result["servable"].clone()),
+        (json!(true), json!(true)),
+        "{result}"
+    );
+    let audit = gw
+        .admin_ok(Method::GET, "/api/audit?resource=provider", None)
+        .await;
+    let step = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "rollout.shadow")
+        .unwrap_or_else(|| panic!("the step is audited: {audit}"));
+    assert!(step["after"].to_string().contains("forced"), "{step}");
+    // The provider stays on the version that served before the step.
+    let rows = versions(&gw, "openai").await;
+    let builtin = rows.iter().find(|p| p["version"] == "0.1.0").unwrap();
+    assert_eq!(builtin["serving"], json!(["openai"]), "{builtin}");
+}

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use ai_proxy_tests::gateway::{TestGateway, openai_next_wasm};
+use ai_proxy_tests::gateway::{TestGateway, openai_miscount_wasm};
 use ai_proxy_tests::mock::{MockUpstream, TEXT_PIECES};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -302,14 +302,15 @@ async fn with_finish_a_stream_over_its_quota_runs_to_its_end() {
 async fn a_plugin_that_cannot_end_streams_lets_them_finish_and_says_so() {
     let mock = MockUpstream::start().await;
     let gw = TestGateway::start().await;
-    // Version 0.2.0 of `openai` (a test fixture) writes no terminal events.
-    let wasm = std::fs::read(openai_next_wasm()).unwrap();
+    // Version 0.3.0 of `openai` (a test fixture) writes no terminal events;
+    // it also miscounts cached tokens, so it fails its vectors and is forced in.
+    let wasm = std::fs::read(openai_miscount_wasm()).unwrap();
     let form = reqwest::multipart::Form::new().part(
         "file",
-        reqwest::multipart::Part::bytes(wasm).file_name("openai-next.wasm"),
+        reqwest::multipart::Part::bytes(wasm).file_name("openai-miscount.wasm"),
     );
     let resp = reqwest::Client::new()
-        .post(format!("{}/api/plugins", gw.admin_url))
+        .post(format!("{}/api/plugins?force=true", gw.admin_url))
         .basic_auth("admin", Some(ai_proxy_tests::gateway::ADMIN_PASSWORD))
         .multipart(form)
         .send()
@@ -332,7 +333,7 @@ async fn a_plugin_that_cannot_end_streams_lets_them_finish_and_says_so() {
         "the whole answer"
     );
     let trace = gw.trace_by_request_id(&request_id).await;
-    assert_eq!(trace["plugin_version"], "0.2.0", "{trace}");
+    assert_eq!(trace["plugin_version"], "0.3.0", "{trace}");
     assert_eq!(trace["error_class"], "quota_not_cut", "{trace}");
 }
 

@@ -71,6 +71,7 @@ async fn provider_exists(state: &AdminState, id: i32) -> Result<(), ApiError> {
 #[utoipa::path(
     get,
     path = "/api/providers/{id}/vectors",
+    operation_id = "vectors_list",
     tag = openapi::TAG_PLUGINS,
     params(("id" = i32, Path)),
     responses((status = 200, body = Vec<VectorView>), BadRequest, Unauthorized, Forbidden, NotFound),
@@ -110,6 +111,7 @@ fn validate(text: &str) -> Result<String, ApiError> {
 #[utoipa::path(
     post,
     path = "/api/providers/{id}/vectors",
+    operation_id = "vectors_add",
     tag = openapi::TAG_PLUGINS,
     params(("id" = i32, Path)),
     request_body = VectorInput,
@@ -168,6 +170,7 @@ pub async fn add(
 #[utoipa::path(
     delete,
     path = "/api/providers/{id}/vectors/{vector_id}",
+    operation_id = "vectors_delete",
     tag = openapi::TAG_PLUGINS,
     params(("id" = i32, Path), ("vector_id" = i32, Path)),
     responses((status = 200, body = Deleted), BadRequest, Unauthorized, Forbidden, NotFound),

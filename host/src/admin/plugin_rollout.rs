@@ -27,7 +27,7 @@ use super::audit::{audit, snapshot};
 use super::auth::Caller;
 use super::json::{ApiJson, ApiPath};
 use super::openapi::{self, BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
-use super::rollout_store::{bind, candidate_of, pin_serving, refuse_unless_may_serve, save};
+use super::rollout_store::{admit_candidate, bind, candidate_of, pin_serving, save};
 use super::shadow_report::{ShadowReport, latest_candidate, report};
 use super::{AdminState, ApiError};
 use crate::catalog::rollout::{STAGE_CANARY, STAGE_SHADOW};
@@ -129,6 +129,10 @@ pub struct ShadowInput {
     /// (default 1: every request).
     #[schema(minimum = 0, maximum = 1)]
     sample: Option<f64>,
+    /// Shadow a version that failed its conformance vectors (recorded as
+    /// forced on its result, audited).
+    #[serde(default)]
+    force: bool,
 }
 
 /// Lets a version serve a share of the client keys.
@@ -178,10 +182,11 @@ pub async fn shadow(
     let before = snapshot(&view(&state, id).await?);
     let txn = state.db.begin().await?;
     let candidate = candidate_of(&txn, id, input.plugin_id).await?;
+    admit_candidate(&txn, &candidate, input.force, &caller.username).await?;
     pin_serving(&txn, id, &candidate).await?;
     save(&txn, id, candidate.id, STAGE_SHADOW, sample, 0).await?;
     txn.commit().await?;
-    finish(&state, &caller, "rollout.shadow", id, before, false).await
+    finish(&state, &caller, "rollout.shadow", id, before, input.force).await
 }
 
 #[utoipa::path(
@@ -212,7 +217,7 @@ pub async fn canary(
         .or(current.as_ref().map(|r| r.plugin_id))
         .ok_or_else(|| ApiError::BadRequest("name the version: plugin_id".into()))?;
     let candidate = candidate_of(&txn, id, plugin_id).await?;
-    refuse_unless_may_serve(&txn, &candidate, input.force).await?;
+    admit_candidate(&txn, &candidate, input.force, &caller.username).await?;
     pin_serving(&txn, id, &candidate).await?;
     let sample = current.map_or(1.0, |r| r.shadow_sample);
     save(&txn, id, candidate.id, STAGE_CANARY, sample, input.percent).await?;
@@ -252,7 +257,7 @@ pub async fn promote(
             ApiError::Conflict("the provider has no version in shadow or canary".into())
         })?;
     let candidate = candidate_of(&txn, id, row.plugin_id).await?;
-    refuse_unless_may_serve(&txn, &candidate, force).await?;
+    admit_candidate(&txn, &candidate, force, &caller.username).await?;
     bind(&txn, id, Some(candidate.version.clone())).await?;
     plugin_rollouts::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;

@@ -41,27 +41,39 @@ pub async fn candidate_of(
     Ok(plugin)
 }
 
-/// Refuses a candidate whose conformance run at upload failed (and was not
-/// forced then), unless the operator forces this step: a version without a
-/// result (uploaded before the check existed, or a built-in) may serve.
-pub async fn refuse_unless_may_serve(
+/// Admits `candidate` to a rollout step. A version whose vectors failed at
+/// upload (and was not forced then) is left out of the catalog, so a shadow
+/// or canary of it would silently do nothing: it is refused, unless the
+/// operator forces this step, which records the force (by `by`) on its
+/// conformance result; the step's audit entry says it was forced. A
+/// version without a result (a built-in, or stored before checks existed)
+/// is admitted.
+pub async fn admit_candidate(
     txn: &DatabaseTransaction,
     candidate: &plugins::Model,
     force: bool,
+    by: &str,
 ) -> Result<(), ApiError> {
-    if force {
-        return Ok(());
-    }
-    let result = plugin_conformance::Entity::find_by_id(candidate.id)
+    let Some(result) = plugin_conformance::Entity::find_by_id(candidate.id)
         .one(txn)
-        .await?;
-    if result.is_none_or(|r| r.servable()) {
+        .await?
+    else {
+        return Ok(());
+    };
+    if result.servable() {
         return Ok(());
     }
-    Err(ApiError::Conflict(format!(
-        "version {} did not pass its conformance vectors; send force: true to serve it anyway",
-        candidate.version
-    )))
+    if !force {
+        return Err(ApiError::Conflict(format!(
+            "version {} did not pass its conformance vectors and serves nothing; send force: true to roll it out anyway",
+            candidate.version
+        )));
+    }
+    let mut forced: plugin_conformance::ActiveModel = result.into();
+    forced.forced = Set(true);
+    forced.forced_by = Set(Some(by.to_owned()));
+    forced.update(txn).await?;
+    Ok(())
 }
 
 /// Binds the provider to the version serving it now, unless bound already,
