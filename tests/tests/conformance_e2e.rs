@@ -224,6 +224,20 @@ async fn an_upload_that_drops_cache_reads_is_refused_unless_forced_and_audited()
     assert_eq!(forced_row["serving"], json!(["anthropic"]), "{forced_row}");
 }
 
+/// An operator's vector no shipped version meets: their provider bills a
+/// negotiated model the plugin does not price.
+fn negotiated_model_vector() -> Value {
+    json!({
+        "name": "negotiated model is priced",
+        "method": "POST", "path": "/v1/chat/completions",
+        "headers": [["content-type", "application/json"]],
+        "body": {"model": "acme-negotiated", "messages": []},
+        "response": {"status": 200, "headers": [["content-type", "application/json"]],
+            "body": {"usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}},
+        "expect": {"model": "acme-negotiated", "cost_nano_usd": 42}
+    })
+}
+
 #[tokio::test]
 async fn a_recheck_against_an_operators_vector_stops_a_version_until_forced() {
     let gw = TestGateway::start().await;
@@ -241,15 +255,7 @@ async fn a_recheck_against_an_operators_vector_stops_a_version_until_forced() {
     // The operator's provider bills a negotiated model the plugin does not
     // price: a vector that says so fails every version.
     let provider = gw.provider_id("openai").await;
-    let vector = json!({
-        "name": "negotiated model is priced",
-        "method": "POST", "path": "/v1/chat/completions",
-        "headers": [["content-type", "application/json"]],
-        "body": {"model": "acme-negotiated", "messages": []},
-        "response": {"status": 200, "headers": [["content-type", "application/json"]],
-            "body": {"usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}},
-        "expect": {"model": "acme-negotiated", "cost_nano_usd": 42}
-    });
+    let vector = negotiated_model_vector();
     let path = format!("/api/providers/{provider}/vectors");
     let added = gw.admin_ok(Method::POST, &path, Some(vector.clone())).await;
     assert_eq!(added["name"], "negotiated model is priced");
@@ -321,15 +327,7 @@ async fn a_rollout_of_a_version_its_vectors_stopped_is_refused_unless_forced() {
     assert_eq!(status, 201, "{next}");
     let id = next["id"].as_i64().unwrap();
     let provider = gw.provider_id("openai").await;
-    let vector = json!({
-        "name": "negotiated model is priced",
-        "method": "POST", "path": "/v1/chat/completions",
-        "headers": [["content-type", "application/json"]],
-        "body": {"model": "acme-negotiated", "messages": []},
-        "response": {"status": 200, "headers": [["content-type", "application/json"]],
-            "body": {"usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}},
-        "expect": {"model": "acme-negotiated", "cost_nano_usd": 42}
-    });
+    let vector = negotiated_model_vector();
     gw.admin_ok(
         Method::POST,
         &format!("/api/providers/{provider}/vectors"),
