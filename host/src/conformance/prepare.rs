@@ -2,14 +2,14 @@
 //! the upstream path and query (the credential written as
 //! [`CREDENTIAL_MARK`]) and where the credential went (`header NAME` or
 //! `query NAME`). The request is built by the same function the proxy
-//! uses, so the host's own checks of `prepare`'s result apply too.
+//! uses ([`UpstreamCall`]), so the host's own checks of `prepare`'s result apply too.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 
 use crate::catalog::UpstreamBase;
-use crate::egress::request::{build_request, credential_placeholder};
+use crate::egress::call::{Credential, UpstreamCall};
 use crate::plugins::types::RequestHead;
 use crate::plugins::{LoadedPlugin, PluginInstance};
 use crate::secrets::Secret;
@@ -29,23 +29,14 @@ pub async fn prepared(
     head: &RequestHead,
     body: Bytes,
 ) -> Result<(String, String), String> {
-    let placeholder = credential_placeholder();
-    let out = instance
-        .prepare(head, &body, &placeholder)
+    let mut call = UpstreamCall::prepare(&plugin.name, instance, head, body)
         .await
         .map_err(|e| format!("refused: {e}"))?;
     let base = UpstreamBase::parse("https://upstream.invalid").map_err(|e| e.to_string())?;
     let secret = Secret::new(SAMPLE_SECRET);
-    let (request, _) = build_request(
-        &plugin.name,
-        &base,
-        &head.method,
-        out,
-        body,
-        &placeholder,
-        &secret,
-    )
-    .map_err(|e| format!("contract broken: {e}"))?;
+    let (request, _) = call
+        .request(&base, Credential::ApiKey(&secret))
+        .map_err(|e| format!("contract broken: {e}"))?;
     let header = request
         .headers
         .iter()

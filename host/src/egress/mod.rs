@@ -12,6 +12,8 @@
 //! address, every spelling of an address (`2130706433`, `0x7f.1`,
 //! `[::ffff:127.0.0.1]`, a DNS name pointing inward) gets the same answer.
 
+mod bearer;
+pub mod call;
 mod cidr;
 pub mod exchange;
 pub mod request;

@@ -5,18 +5,19 @@
 
 mod service;
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
 use pingora::connectors::http::Connector;
 use serde::Serialize;
 
-use crate::catalog::{Provider, ProviderKey};
+use crate::catalog::{Provider, ProviderKey, UpstreamBase};
 use crate::egress::Resolver;
-use crate::egress::exchange::open_exchange;
-use crate::egress::request::{build_request, credential_placeholder};
-use crate::plugins::header_list;
+use crate::egress::call::{CallError, Credential, UpstreamCall, read_capped, send};
 use crate::plugins::types::{ErrorClass, RequestHead};
+use crate::plugins::{LoadedPlugin, header_list};
+use crate::secrets::Secret;
 
 pub use service::{HealthService, store_status};
 
@@ -87,6 +88,59 @@ fn result(
     }
 }
 
+/// What a probe of a key needs.
+struct Ready<'k> {
+    plugin: Arc<LoadedPlugin>,
+    head: RequestHead,
+    body: Bytes,
+    secret: &'k Secret,
+    base: UpstreamBase,
+}
+
+/// What the probe of `key` needs; the status and why when it cannot run.
+fn ready<'k>(
+    provider: &Provider,
+    key: &'k ProviderKey,
+) -> Result<Ready<'k>, (HealthStatus, &'static str)> {
+    let unknown = |why| (HealthStatus::Unknown, why);
+    let plugin = (provider.plugin.clone()).ok_or(unknown("the provider's plugin is not loaded"))?;
+    let Some(probe) = plugin.info.health_probe.as_ref() else {
+        return Err(unknown("the plugin defines no health probe"));
+    };
+    if let Some(oauth) = &key.oauth {
+        if key.secret.is_none() {
+            return Err(unknown("the OAuth account is not connected"));
+        }
+        // An expired token says nothing about the account: the next request
+        // or the refresh task replaces it first.
+        if oauth.expires_at.is_some_and(|at| at <= chrono::Utc::now()) {
+            return Err(unknown(
+                "the OAuth access token has expired and awaits its refresh",
+            ));
+        }
+    }
+    let Some(secret) = key.secret.as_ref() else {
+        let why = "the stored secret cannot be decrypted";
+        return Err((HealthStatus::AuthInvalid, why));
+    };
+    let Ok(base) = provider.upstream.clone() else {
+        return Err(unknown("the provider's base URL is invalid"));
+    };
+    let head = RequestHead {
+        method: probe.method.clone(),
+        path: probe.path.clone(),
+        headers: probe.headers.clone(),
+    };
+    let body = Bytes::from(probe.body.clone());
+    Ok(Ready {
+        plugin,
+        head,
+        body,
+        secret,
+        base,
+    })
+}
+
 /// Probes `key` of `provider` now.
 pub async fn probe_key(
     provider: &Provider,
@@ -96,63 +150,25 @@ pub async fn probe_key(
 ) -> ProbeResult {
     let started = Instant::now();
     let unknown = |why: &str| result(HealthStatus::Unknown, None, started, Some(why.to_owned()));
-    let Some(plugin) = provider.plugin.clone() else {
-        return unknown("the provider's plugin is not loaded");
-    };
-    let Some(probe) = plugin.info.health_probe.clone() else {
-        return unknown("the plugin defines no health probe");
-    };
-    if let Some(oauth) = &key.oauth {
-        if key.secret.is_none() {
-            return unknown("the OAuth account is not connected");
-        }
-        // An expired token says nothing about the account: the next request
-        // or the refresh task replaces it first.
-        if oauth.expires_at.is_some_and(|at| at <= chrono::Utc::now()) {
-            return unknown("the OAuth access token has expired and awaits its refresh");
-        }
-    }
-    let Some(secret) = key.secret.as_ref() else {
-        return result(
-            HealthStatus::AuthInvalid,
-            None,
-            started,
-            Some("the stored secret cannot be decrypted".into()),
-        );
-    };
-    let Ok(base) = provider.upstream.clone() else {
-        return unknown("the provider's base URL is invalid");
+    let Ready {
+        plugin,
+        head,
+        body,
+        secret,
+        base,
+    } = match ready(provider, key) {
+        Ok(ready) => ready,
+        Err((status, why)) => return result(status, None, started, Some(why.to_owned())),
     };
     let mut instance = match plugin.instantiate(&format!("health-{}", key.id)).await {
         Ok(i) => i,
         Err(f) => return unknown(&f.to_string()),
     };
-    let head = RequestHead {
-        method: probe.method.clone(),
-        path: probe.path.clone(),
-        headers: probe.headers.clone(),
+    let request = match UpstreamCall::prepare(&plugin.name, &mut instance, &head, body).await {
+        Ok(mut call) => call.request(&base, Credential::of(provider, key, secret)),
+        Err(f) => Err(f),
     };
-    let placeholder = credential_placeholder();
-    let prepared = match instance.prepare(&head, &probe.body, &placeholder).await {
-        Ok(p) if key.oauth.is_some() => {
-            let extra = provider
-                .oauth
-                .as_ref()
-                .map_or(&[][..], |o| &o.request_headers[..]);
-            crate::oauth::as_bearer(p, &placeholder, extra)
-        }
-        Ok(p) => p,
-        Err(f) => return unknown(&f.to_string()),
-    };
-    let (request, body) = match build_request(
-        &plugin.name,
-        &base,
-        &probe.method,
-        prepared,
-        Bytes::from(probe.body.clone()),
-        &placeholder,
-        secret,
-    ) {
+    let request = match request {
         Ok(r) => r,
         Err(f) => return unknown(&f.to_string()),
     };
@@ -160,30 +176,21 @@ pub async fn probe_key(
         Ok(p) => p,
         Err(e) => return result(HealthStatus::Network, None, started, Some(e.to_string())),
     };
-    let mut session = match open_exchange(connector, &peer, &request, &body).await {
-        Ok(s) => s,
-        Err(e) => return result(HealthStatus::Network, None, started, Some(e.to_string())),
-    };
-    let Some(head) = session.response_header().cloned() else {
-        return result(
-            HealthStatus::Network,
-            None,
-            started,
-            Some("no response".into()),
-        );
+    let (mut session, head) = match send(connector, &peer, &request).await {
+        Ok(answered) => answered,
+        Err(CallError::NoHead) => {
+            let detail = Some("no response".into());
+            return result(HealthStatus::Network, None, started, detail);
+        }
+        Err(CallError::Exchange(e)) => {
+            return result(HealthStatus::Network, None, started, Some(e.to_string()));
+        }
     };
     let status = head.status.as_u16();
     if status < 400 {
         return result(HealthStatus::Healthy, Some(status), started, None);
     }
-    let mut answer = Vec::new();
-    while answer.len() < MAX_PROBE_BODY_BYTES {
-        match session.read_response_body().await {
-            Ok(Some(chunk)) => answer
-                .extend_from_slice(&chunk[..chunk.len().min(MAX_PROBE_BODY_BYTES - answer.len())]),
-            _ => break,
-        }
-    }
+    let (answer, _) = read_capped(&mut session, MAX_PROBE_BODY_BYTES).await;
     let headers = header_list(&head.headers);
     match instance.classify(status, &headers, &answer).await {
         Ok(class) => result(

@@ -7,7 +7,6 @@
 //! (The gateway's own OAuth *server*, for its clients, is `proxy::oauth`.)
 
 mod accounts;
-mod bearer;
 pub mod client;
 pub mod http;
 mod refresher;
@@ -16,7 +15,6 @@ mod settings;
 mod state;
 
 pub use accounts::{AccessToken, OAuthAccounts, REQUEST_MARGIN, RefreshError};
-pub use bearer::as_bearer;
 pub use refresher::RefreshTask;
 pub use settings::{
     OAuthOverride, OAuthSettings, OAuthSettingsView, SettingsError, SettingsSource,

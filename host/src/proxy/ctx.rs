@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use super::quota_hold::QuotaHold;
+use super::relay::hold::QuotaHold;
 use crate::trace::TraceRecord;
 
 /// State of one request.

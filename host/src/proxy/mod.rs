@@ -10,25 +10,22 @@
 //! gateway reads the body itself and drives Pingora's own upstream
 //! connector (pooling, TLS, timeouts) directly.
 
+mod attempt;
 pub mod capacity;
 mod client_auth;
 mod ctx;
 pub mod edge;
 mod error;
-mod forward;
 mod jwt;
 pub mod listener;
 mod mask;
-mod meter;
 mod oauth;
 mod path;
 mod pipeline;
-mod quota_cut;
-mod quota_hold;
+mod relay;
 mod request;
 mod route;
 mod shadow_tap;
-mod stream_batch;
 mod summary;
 mod token_time;
 mod upstream_message;

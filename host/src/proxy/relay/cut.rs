@@ -15,8 +15,8 @@
 //! With `quota_overrun: finish` (the default) nothing here runs: no counter
 //! is touched while the stream goes by.
 
-use super::meter::Meter;
-use super::quota_hold::{QuotaHold, cost_nanos};
+use super::hold::{QuotaHold, cost_nanos};
+use super::usage::Meter;
 use crate::limits::LimitError;
 use crate::plugins::types::Usage;
 use crate::plugins::{EndReason, PluginCalls};
@@ -44,7 +44,8 @@ pub enum Crossed {
     NotCut { limit: &'static str, why: String },
 }
 
-/// Watches one stream's running usage against its client's quotas.
+/// Watches one stream's running usage against its client's quotas (only
+/// made when [`QuotaHold::cuts`]).
 pub struct StreamWatch<'a> {
     hold: &'a mut QuotaHold,
     boundary: EventBoundary,
@@ -52,7 +53,7 @@ pub struct StreamWatch<'a> {
 }
 
 impl<'a> StreamWatch<'a> {
-    pub(super) fn new(hold: &'a mut QuotaHold) -> StreamWatch<'a> {
+    pub fn new(hold: &'a mut QuotaHold) -> StreamWatch<'a> {
         StreamWatch {
             hold,
             boundary: EventBoundary::default(),

@@ -1,48 +1,41 @@
-//! Sending the prepared request upstream and relaying the answer back.
+//! The relay: everything that happens to an upstream answer once an
+//! attempt produced the one to pass on. It is written to the client chunk
+//! by chunk as it arrives, nothing buffered ([`relay`]), or, for an error
+//! answer already read and classified, passed on whole ([`relay_error`]).
+//! While it goes by the relay watches it:
 //!
-//! [`send`] gets the upstream's response head; the pipeline then either
-//! relays the answer ([`relay`]: written to the client chunk by chunk as it
-//! arrives, nothing buffered, the meter watching) or, for an error answer,
-//! reads it first ([`read_error_answer`]) so the plugin can classify it and
-//! the pipeline can retry on another key before the client saw anything.
-//! Connections are pooled per upstream address and reused.
+//! - [`usage`]: the plugin's stream parser (batched in [`batch`] for
+//!   plugins that keep their state in the host) or a copy of a JSON body;
+//! - [`hold`] and [`cut`]: what the request holds against its client's
+//!   quotas, and ending a stream when they run out;
+//! - [`finish`]: usage, cost and the quota settled in the trace once the
+//!   answer ended, completely or not.
+//!
+//! [`answer`] is the upstream side: sending, reading an error answer,
+//! handing the connection back to the pool.
+
+mod answer;
+mod batch;
+mod cut;
+mod finish;
+pub mod hold;
+mod usage;
 
 use bytes::Bytes;
-use pingora::connectors::http::Connector;
-use pingora::http::{RequestHeader, ResponseHeader};
-use pingora::protocols::http::client::HttpSession;
+use pingora::http::ResponseHeader;
 use pingora::proxy::Session;
-use pingora::upstreams::peer::HttpPeer;
 
 use super::ctx::RequestCtx;
 use super::error::ProxyError;
-use super::mask;
-use super::meter::{MAX_CLASSIFIED_BODY_BYTES, Meter, Metered};
-use super::quota_cut::{StreamWatch, Verdict};
-use crate::egress::exchange::{ExchangeError, open_exchange};
 use crate::plugins::PluginCalls;
-use crate::secrets::Secret;
 use crate::shadow::ShadowCapture;
+use answer::{MAX_CLASSIFIED_BODY_BYTES, client_response_header};
+use cut::{StreamWatch, Verdict};
+use usage::Meter;
 
-/// Response headers not passed to the client (hop-by-hop).
-const HOP_BY_HOP: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "upgrade",
-];
-
-/// Response headers that describe the upstream account, not the answer:
-/// cookies the upstream sets for its own session, and the organisation or
-/// project the upstream key belongs to. Never passed to the client.
-pub const UPSTREAM_ACCOUNT_HEADERS: &[&str] = &[
-    "set-cookie",
-    "openai-organization",
-    "openai-project",
-    "anthropic-organization-id",
-];
+pub use answer::{Answer, ErrorAnswer, send};
+pub use finish::account;
+pub use usage::Metered;
 
 /// The outcome of a forwarded request whose answer reached the client.
 pub struct Forwarded {
@@ -58,95 +51,6 @@ pub enum Interruption {
     Client,
     /// The gateway ended the stream at its client's quota, cleanly.
     QuotaCut,
-}
-
-/// One upstream request, ready to send.
-pub struct Outbound<'a> {
-    pub connector: &'a Connector,
-    pub peer: &'a HttpPeer,
-    pub request: RequestHeader,
-    pub body: Bytes,
-}
-
-/// An upstream answer whose head has arrived.
-pub struct Answer<'a> {
-    pub head: ResponseHeader,
-    upstream: HttpSession,
-    connector: &'a Connector,
-    peer: &'a HttpPeer,
-}
-
-/// An error answer read (up to [`MAX_CLASSIFIED_BODY_BYTES`]) before
-/// deciding whether to pass it on or try another key.
-pub struct ErrorAnswer<'a> {
-    pub answer: Answer<'a>,
-    pub body: Bytes,
-    /// Whether `body` is the whole answer.
-    pub complete: bool,
-}
-
-/// Sends the request and waits for the response head.
-pub async fn send<'a>(out: Outbound<'a>) -> Result<Answer<'a>, ProxyError> {
-    let upstream = open_exchange(out.connector, out.peer, &out.request, &out.body)
-        .await
-        .map_err(|e| match e {
-            ExchangeError::Timeout => ProxyError::UpstreamTimeout,
-            ExchangeError::Unreachable(why) => ProxyError::UpstreamUnreachable(why),
-        })?;
-    let Some(head) = upstream.response_header().cloned() else {
-        return Err(ProxyError::UpstreamBroken("no response header".into()));
-    };
-    Ok(Answer {
-        head,
-        upstream,
-        connector: out.connector,
-        peer: out.peer,
-    })
-}
-
-impl<'a> Answer<'a> {
-    pub fn status(&self) -> u16 {
-        self.head.status.as_u16()
-    }
-
-    /// Reads the start of an error answer (the whole of it, usually).
-    pub async fn read_error(mut self) -> ErrorAnswer<'a> {
-        let mut body = Vec::new();
-        let mut complete = false;
-        while body.len() < MAX_CLASSIFIED_BODY_BYTES {
-            match self.upstream.read_response_body().await {
-                Ok(Some(chunk)) => body.extend_from_slice(&chunk),
-                Ok(None) => {
-                    complete = true;
-                    break;
-                }
-                Err(_) => break,
-            }
-        }
-        ErrorAnswer {
-            answer: self,
-            body: Bytes::from(body),
-            complete,
-        }
-    }
-
-    /// Returns the connection to the pool if the answer was read to its end.
-    pub async fn release(mut self) {
-        if self.upstream.response_done() {
-            self.connector
-                .release_http_session(self.upstream, self.peer, self.peer.options.idle_timeout)
-                .await;
-        }
-    }
-}
-
-impl ErrorAnswer<'_> {
-    /// Masks any quote of `secret` (or of a masked key) in the body read.
-    pub fn mask_credentials(&mut self, secret: &Secret) {
-        let mut body = self.body.to_vec();
-        mask::mask_credentials(&mut body, secret.expose().as_bytes());
-        self.body = Bytes::from(body);
-    }
 }
 
 /// Writes the head to the client; `false` if the client is gone.
@@ -242,7 +146,7 @@ pub async fn relay(
     }
     let interrupted = if start_response(&answer.head, session, ctx).await? {
         let mut watch = match ctx.quota.as_mut() {
-            Some(hold) if is_stream => hold.watch(),
+            Some(hold) if is_stream && hold.cuts() => Some(StreamWatch::new(hold)),
             _ => None,
         };
         let shadow = ctx.shadow.as_mut();
@@ -318,25 +222,4 @@ pub async fn relay_error(
         is_stream: false,
         interrupted,
     })
-}
-
-/// The upstream's header minus hop-by-hop and account headers, plus
-/// `x-request-id`.
-fn client_response_header(
-    upstream: &ResponseHeader,
-    request_id: &str,
-) -> Result<ResponseHeader, ProxyError> {
-    let mut out = ResponseHeader::build_no_case(upstream.status, Some(upstream.headers.len() + 1))
-        .map_err(|_| ProxyError::UpstreamBroken("invalid response status".into()))?;
-    for (name, value) in upstream.headers.iter() {
-        let name_str = name.as_str();
-        if !HOP_BY_HOP.contains(&name_str) && !UPSTREAM_ACCOUNT_HEADERS.contains(&name_str) {
-            let _ = out.append_header(name.clone(), value.clone());
-        }
-    }
-    if out.headers.contains_key("transfer-encoding") {
-        out.remove_header("content-length");
-    }
-    let _ = out.insert_header("x-request-id", request_id);
-    Ok(out)
 }

@@ -14,6 +14,9 @@
 //! without an answer (dropping the hold). The budgets of the key's owner
 //! and team are held in the same step (`limits::budget`); a spent budget
 //! is refused as `budget_exceeded`, naming the budget line.
+//!
+//! Whether a stream may be cut when the quotas run out is decided here
+//! ([`QuotaHold::cuts`]); the cutting is [`super::cut`]'s.
 
 use std::sync::Arc;
 
@@ -25,8 +28,7 @@ use crate::limits::{
 use crate::plugins::PluginCalls;
 use crate::plugins::types::{Price, Usage};
 
-use super::error::ProxyError;
-use super::quota_cut::StreamWatch;
+use crate::proxy::ProxyError;
 
 /// Counts the request against its client key's request limits and
 /// reserves its token estimate. Runs before any plugin work, so a client
@@ -160,12 +162,6 @@ impl QuotaHold {
     /// Whether its client cuts streams at a quota.
     pub fn cuts(&self) -> bool {
         self.cut.is_some()
-    }
-
-    /// A watch over one stream, when its client cuts streams at a quota.
-    pub fn watch(&mut self) -> Option<StreamWatch<'_>> {
-        self.cut.as_ref()?;
-        Some(StreamWatch::new(self))
     }
 
     /// The model and prices a cut stream's running cost is priced with,

@@ -1,4 +1,4 @@
-//! Watching a successful answer go by: feeding a streamed answer to the
+//! Watching a successful answer's usage go by: feeding a streamed answer to the
 //! plugin's parser chunk by chunk, or keeping a copy of a JSON answer (up to
 //! a cap) for `body-usage`. (Error answers are read whole and classified
 //! before they are relayed, so another key can be tried.)
@@ -13,14 +13,12 @@
 
 use pingora::http::ResponseHeader;
 
-use super::stream_batch::StreamBatch;
+use super::batch::StreamBatch;
 use crate::plugins::types::{ErrorClass, Usage};
 use crate::plugins::{EndReason, PluginCalls, PluginFailure, StreamParser};
 
 /// Largest JSON answer copied for usage extraction; beyond it usage is unknown.
 pub const MAX_METERED_BODY_BYTES: usize = 32 * 1024 * 1024;
-/// Bytes of an error answer handed to `classify`.
-pub const MAX_CLASSIFIED_BODY_BYTES: usize = 64 * 1024;
 
 enum Mode {
     /// The plugin keeps its parser's state in the host (`stream-state`).

@@ -1,5 +1,6 @@
-//! Where an OAuth access token goes: `Authorization: Bearer` (RFC 6750),
-//! whatever header or query parameter the plugin uses for API keys.
+//! Where an OAuth access token goes in an upstream request: `Authorization:
+//! Bearer` (RFC 6750), whatever header or query parameter the plugin uses
+//! for API keys. Part of the one upstream call ([`super::call`]).
 
 use crate::plugins::types::{Header, OutboundRequest};
 

@@ -1,0 +1,136 @@
+//! An upstream answer whose head has arrived, as the relay holds it: sent
+//! through the one upstream call ([`crate::egress::call`]), read in part
+//! when it is an error (so the plugin can classify it and another key can
+//! be tried before the client saw anything), handed back to the
+//! connection pool when read to its end, and its head filtered for the
+//! client.
+
+use bytes::Bytes;
+use pingora::connectors::http::Connector;
+use pingora::http::{RequestHeader, ResponseHeader};
+use pingora::protocols::http::client::HttpSession;
+use pingora::upstreams::peer::HttpPeer;
+
+use crate::egress::call::{self, CallError, read_capped};
+use crate::egress::exchange::ExchangeError;
+use crate::proxy::ProxyError;
+use crate::proxy::mask;
+use crate::secrets::Secret;
+
+/// Bytes of an error answer handed to `classify`.
+pub const MAX_CLASSIFIED_BODY_BYTES: usize = 64 * 1024;
+
+/// Response headers not passed to the client (hop-by-hop).
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "upgrade",
+];
+
+/// Response headers that describe the upstream account, not the answer:
+/// cookies the upstream sets for its own session, and the organisation or
+/// project the upstream key belongs to. Never passed to the client.
+const UPSTREAM_ACCOUNT_HEADERS: &[&str] = &[
+    "set-cookie",
+    "openai-organization",
+    "openai-project",
+    "anthropic-organization-id",
+];
+
+/// An upstream answer whose head has arrived.
+pub struct Answer<'a> {
+    pub head: ResponseHeader,
+    pub(super) upstream: HttpSession,
+    connector: &'a Connector,
+    peer: &'a HttpPeer,
+}
+
+/// An error answer read (up to [`MAX_CLASSIFIED_BODY_BYTES`]) before
+/// deciding whether to pass it on or try another key.
+pub struct ErrorAnswer<'a> {
+    pub answer: Answer<'a>,
+    pub body: Bytes,
+    /// Whether `body` is the whole answer.
+    pub complete: bool,
+}
+
+/// Sends the request and waits for the response head.
+pub async fn send<'a>(
+    connector: &'a Connector,
+    peer: &'a HttpPeer,
+    request: &(RequestHeader, Bytes),
+) -> Result<Answer<'a>, ProxyError> {
+    let (upstream, head) = call::send(connector, peer, request)
+        .await
+        .map_err(|e| match e {
+            CallError::Exchange(ExchangeError::Timeout) => ProxyError::UpstreamTimeout,
+            CallError::Exchange(ExchangeError::Unreachable(why)) => {
+                ProxyError::UpstreamUnreachable(why)
+            }
+            CallError::NoHead => ProxyError::UpstreamBroken("no response header".into()),
+        })?;
+    Ok(Answer {
+        head,
+        upstream,
+        connector,
+        peer,
+    })
+}
+
+impl<'a> Answer<'a> {
+    pub fn status(&self) -> u16 {
+        self.head.status.as_u16()
+    }
+
+    /// Reads the start of an error answer (the whole of it, usually).
+    pub async fn read_error(mut self) -> ErrorAnswer<'a> {
+        let (body, complete) = read_capped(&mut self.upstream, MAX_CLASSIFIED_BODY_BYTES).await;
+        ErrorAnswer {
+            answer: self,
+            body: Bytes::from(body),
+            complete,
+        }
+    }
+
+    /// Returns the connection to the pool if the answer was read to its end.
+    pub async fn release(mut self) {
+        if self.upstream.response_done() {
+            self.connector
+                .release_http_session(self.upstream, self.peer, self.peer.options.idle_timeout)
+                .await;
+        }
+    }
+}
+
+impl ErrorAnswer<'_> {
+    /// Masks any quote of `secret` (or of a masked key) in the body read.
+    pub fn mask_credentials(&mut self, secret: &Secret) {
+        let mut body = self.body.to_vec();
+        mask::mask_credentials(&mut body, secret.expose().as_bytes());
+        self.body = Bytes::from(body);
+    }
+}
+
+/// The upstream's header minus hop-by-hop and account headers, plus
+/// `x-request-id`.
+pub fn client_response_header(
+    upstream: &ResponseHeader,
+    request_id: &str,
+) -> Result<ResponseHeader, ProxyError> {
+    let mut out = ResponseHeader::build_no_case(upstream.status, Some(upstream.headers.len() + 1))
+        .map_err(|_| ProxyError::UpstreamBroken("invalid response status".into()))?;
+    for (name, value) in upstream.headers.iter() {
+        let name_str = name.as_str();
+        if !HOP_BY_HOP.contains(&name_str) && !UPSTREAM_ACCOUNT_HEADERS.contains(&name_str) {
+            let _ = out.append_header(name.clone(), value.clone());
+        }
+    }
+    if out.headers.contains_key("transfer-encoding") {
+        out.remove_header("content-length");
+    }
+    let _ = out.insert_header("x-request-id", request_id);
+    Ok(out)
+}
