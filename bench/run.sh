@@ -17,12 +17,17 @@
 #   BENCH_SCENARIO   "all" (default) or "limits": only the two limits-on gateways (in-process vs
 #                    Redis counters), JSON at c=16 and c=64, both arms interleaved, repeated
 #                    BENCH_REPEAT times (default 3); writes bench/out/limits.md (needs Redis).
+#                    "cpu": only nginx and the plain gateways, JSON and streamed answers at the
+#                    concurrencies in BENCH_CPU_CONC (default "1 64"), BENCH_REPEAT rounds with the
+#                    target order rotating; writes bench/out/cpu.md (CPU per request, gateway / nginx).
+#   BENCH_PERF       a target name (e.g. gateway-1t): `perf record -g` of it during each of its
+#                    measured runs, to bench/out/raw/TAG.perf.data
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 # the command line as run, with the settings that came from the environment
 COMMAND="$0${*:+ $*}"
-for var in MOCK_BIN AI_PROXY_BIN BENCH_STREAM_DELAY_MS BENCH_WARMUP BENCH_DURATION BENCH_WAIT_IDLE BENCH_REDIS_URL BENCH_SCENARIO BENCH_REPEAT; do
+for var in MOCK_BIN AI_PROXY_BIN BENCH_STREAM_DELAY_MS BENCH_WARMUP BENCH_DURATION BENCH_WAIT_IDLE BENCH_REDIS_URL BENCH_SCENARIO BENCH_REPEAT BENCH_CPU_CONC BENCH_PERF; do
     [[ -n ${!var:-} ]] && COMMAND="$var=${!var} $COMMAND"
 done
 CACHE=/root/.cache/ai-proxy
@@ -35,7 +40,8 @@ WAIT_IDLE=${BENCH_WAIT_IDLE:-0}
 REDIS_URL_BENCH=${BENCH_REDIS_URL:-redis://127.0.0.1:6379}
 SCENARIO=${BENCH_SCENARIO:-all}
 REPEAT=${BENCH_REPEAT:-3}
-[[ $SCENARIO == all || $SCENARIO == limits ]] || { echo "BENCH_SCENARIO must be all or limits" >&2; exit 2; }
+CPU_CONC=${BENCH_CPU_CONC:-1 64}
+[[ $SCENARIO =~ ^(all|limits|cpu)$ ]] || { echo "BENCH_SCENARIO must be all, limits or cpu" >&2; exit 2; }
 # unique to this run, so it never touches another user's keys
 REDIS_PREFIX="aip-bench-$$-$(date +%s):"
 REDIS_USED=0
@@ -273,7 +279,7 @@ ADDR[direct]=$MOCK_ADDR; AUTH[direct]=sk-bench; PID[direct]=$MOCK_PID
 
 GATEWAYS=()
 TARGETS=()
-if [[ $SCENARIO == all ]]; then
+if [[ $SCENARIO == all || $SCENARIO == cpu ]]; then
     log "starting nginx (worker_processes 1)"
     start_nginx nginx-1w 1
     ADDR[nginx-1w]=$NGINX_ADDR; AUTH[nginx-1w]=sk-bench; PID[nginx-1w]=$NGINX_PID
@@ -291,21 +297,23 @@ if [[ $SCENARIO == all ]]; then
     TARGETS=(direct nginx-1w gateway-1t nginx-auto gateway-default)
 fi
 
-log "starting gateway (default threads, limits on, pool of $POOL_KEYS keys, in-process counters)"
-start_gateway gateway-limits "" limits
-ADDR[gateway-limits]=$GW_PROXY; AUTH[gateway-limits]=$GW_KEY; PID[gateway-limits]=$GW_PID; ADMIN[gateway-limits]=$GW_ADMIN
-GATEWAYS+=(gateway-limits)
-TARGETS+=(gateway-limits)
-if redis-cli -u "$REDIS_URL_BENCH" ping 2>/dev/null | grep -q PONG; then
-    log "starting gateway (default threads, limits on, pool of $POOL_KEYS keys, Redis counters under $REDIS_PREFIX)"
-    REDIS_USED=1
-    start_gateway gateway-redis "" redis
-    ADDR[gateway-redis]=$GW_PROXY; AUTH[gateway-redis]=$GW_KEY; PID[gateway-redis]=$GW_PID; ADMIN[gateway-redis]=$GW_ADMIN
-    GATEWAYS+=(gateway-redis)
-    TARGETS+=(gateway-redis)
-else
-    [[ $SCENARIO == limits ]] && die "BENCH_SCENARIO=limits needs Redis at $REDIS_URL_BENCH"
-    log "Redis at $REDIS_URL_BENCH does not answer: the limits-on-Redis gateway is left out"
+if [[ $SCENARIO != cpu ]]; then
+    log "starting gateway (default threads, limits on, pool of $POOL_KEYS keys, in-process counters)"
+    start_gateway gateway-limits "" limits
+    ADDR[gateway-limits]=$GW_PROXY; AUTH[gateway-limits]=$GW_KEY; PID[gateway-limits]=$GW_PID; ADMIN[gateway-limits]=$GW_ADMIN
+    GATEWAYS+=(gateway-limits)
+    TARGETS+=(gateway-limits)
+    if redis-cli -u "$REDIS_URL_BENCH" ping 2>/dev/null | grep -q PONG; then
+        log "starting gateway (default threads, limits on, pool of $POOL_KEYS keys, Redis counters under $REDIS_PREFIX)"
+        REDIS_USED=1
+        start_gateway gateway-redis "" redis
+        ADDR[gateway-redis]=$GW_PROXY; AUTH[gateway-redis]=$GW_KEY; PID[gateway-redis]=$GW_PID; ADMIN[gateway-redis]=$GW_ADMIN
+        GATEWAYS+=(gateway-redis)
+        TARGETS+=(gateway-redis)
+    else
+        [[ $SCENARIO == limits ]] && die "BENCH_SCENARIO=limits needs Redis at $REDIS_URL_BENCH"
+        log "Redis at $REDIS_URL_BENCH does not answer: the limits-on-Redis gateway is left out"
+    fi
 fi
 for t in "${TARGETS[@]}"; do REQS[$t]=0; done
 
@@ -346,8 +354,17 @@ run_one() {
     local m0 w0 s0 m1 w1 s1
     [[ $t == gateway* ]] && thread_ticks "${PID[$t]}" >"$TMP/threads.before"
     m0=$(cpu_ticks "$MOCK_PID"); w0=$(children_ticks); s0=$(sys_busy_ticks)
+    local perf_pid=
+    if [[ -n ${BENCH_PERF:-} && $t == "$BENCH_PERF" ]]; then
+        # sampled profile of this target during the measured run (perf's interrupts land in
+        # its CPU time: profile and measure in separate runs)
+        perf record -F 499 -g -p "${PID[$t]}" -o "$RAW/$tag.perf.data" -- sleep "$DURATION" \
+            >/dev/null 2>&1 &
+        perf_pid=$!
+    fi
     BENCH_STREAM=$stream BENCH_AUTH=${AUTH[$t]} timeout $((DURATION + 30)) \
         wrk "${args[@]}" -d"${DURATION}s" "$url" >"$RAW/$tag.txt" 2>&1 || log "$tag: wrk rc=$?"
+    [[ -n $perf_pid ]] && { wait "$perf_pid" || true; }
     after=$(cpu_ticks $pids)
     m1=$(cpu_ticks "$MOCK_PID"); w1=$(children_ticks); s1=$(sys_busy_ticks)
     if [[ $t == gateway* ]]; then
@@ -390,6 +407,32 @@ if [[ $SCENARIO == limits ]]; then
         printf 'stderr_lines.%s\t%s\n' "$t" "$(wc -l <"$RAW/$t.stderr")" >>"$RAW/meta.tsv"
     done
     python3 "$BENCH_DIR/lib/limits_report.py" "$RAW" "$OUT/limits.md"
+    exit 0
+fi
+
+# ---------------------------------------------------------------- CPU per request only
+# Every target once per round and cell, the order rotating each round, so a busy neighbour
+# weighs on all alike; the report takes each target's median over the rounds.
+if [[ $SCENARIO == cpu ]]; then
+    for round in $(seq "$REPEAT"); do
+        order=("${TARGETS[@]:round % ${#TARGETS[@]}}" "${TARGETS[@]:0:round % ${#TARGETS[@]}}")
+        for mode in json stream; do
+            for conc in $CPU_CONC; do
+                for t in "${order[@]}"; do run_one "$t" "$mode" "$conc"; done
+            done
+        done
+    done
+    {
+        printf 'command\t%s\n' "$COMMAND"
+        printf 'date\t%s\n' "$(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+        printf 'repo_head\t%s\n' "$(git -C "$BENCH_DIR/.." rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$BENCH_DIR/.." diff --quiet HEAD 2>/dev/null || echo ' (dirty tree)')"
+        printf 'gateway_version\t%s\n' "$("$TMP/ai-proxy" --version 2>&1 | head -1), built $GATEWAY_BUILT"
+        printf 'background_pct_start\t%s\n' "$BG_START"
+        printf 'loadavg_end\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+        printf 'clk_tck\t%s\n' "$(getconf CLK_TCK)"
+        printf 'elapsed_s\t%s\n' "$(($(date +%s) - START_EPOCH))"
+    } >"$RAW/meta.tsv"
+    python3 "$BENCH_DIR/lib/cpu_report.py" "$RAW" "$OUT/cpu.md"
     exit 0
 fi
 
