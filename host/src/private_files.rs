@@ -7,6 +7,10 @@
 //! A directory with the sticky bit (a shared one like `/tmp`) is never
 //! tightened: it is not the gateway's to change, and a warning says so.
 //! On other platforms than Unix these functions only create.
+//!
+//! A module of its own because the database (`store`), the master key
+//! (`secrets`) and the plugin cache (`plugins`) all keep files there, and
+//! none of them owns the data directory.
 
 use std::io;
 use std::path::{Path, PathBuf};

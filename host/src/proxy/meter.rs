@@ -19,8 +19,6 @@ use crate::plugins::{EndReason, PluginCalls, PluginFailure, StreamParser};
 
 /// Largest JSON answer copied for usage extraction; beyond it usage is unknown.
 pub const MAX_METERED_BODY_BYTES: usize = 32 * 1024 * 1024;
-/// Bytes of an error answer handed to `classify`.
-pub const MAX_CLASSIFIED_BODY_BYTES: usize = 64 * 1024;
 
 enum Mode {
     /// The plugin keeps its parser's state in the host (`stream-state`).
