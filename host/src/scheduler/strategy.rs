@@ -72,8 +72,8 @@ fn best_health<'a>(
 
 #[cfg(test)]
 mod tests {
-    use super::HealthStatus;
     use super::*;
+    use crate::scheduler::HealthStatus;
     use std::time::Duration;
 
     fn key(id: i32, weight: u32) -> ProviderKey {

@@ -183,10 +183,10 @@ pub fn production_code(code: &str) -> (String, Vec<String>) {
         let item = &rest[at + MARK.len()..];
         let end = item_end(item);
         let head = item[..end].split_whitespace().collect::<Vec<_>>();
-        if let [.., "mod", name] = head.as_slice() {
-            if let Some(name) = name.strip_suffix(';') {
-                test_mods.push(name.to_owned());
-            }
+        if let [.., "mod", name] = head.as_slice()
+            && let Some(name) = name.strip_suffix(';')
+        {
+            test_mods.push(name.to_owned());
         }
         out.extend(item[..end].chars().filter(|&c| c == '\n'));
         rest = &item[end..];
