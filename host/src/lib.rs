@@ -14,6 +14,7 @@ pub mod health;
 pub mod limits;
 pub mod oauth;
 pub mod plugins;
+pub mod private_files;
 pub mod proxy;
 pub mod scheduler;
 pub mod secrets;

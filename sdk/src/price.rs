@@ -7,8 +7,9 @@
 //! (`cost_nanos`). A token at a price of `p` micro-USD per million costs
 //! `p / 1000` nano-USD, so `cost = tokens * price / 1000`, computed in
 //! 128-bit and rounded once, to the nearest nano-dollar. Integers, not
-//! floats, so that sums over millions of requests stay exact; the only
-//! float is the author-facing [`usd`], converted once at build time.
+//! floats, so that sums over millions of requests stay exact. [`price`]
+//! takes the WIT's unit too; [`usd`] converts a list price typed in dollars
+//! (the only float), once.
 
 use crate::{Price, Usage};
 
@@ -51,22 +52,24 @@ pub fn usd(dollars_per_million_tokens: f64) -> u64 {
     }
 }
 
-/// A price list entry, amounts in US dollars per million tokens
-/// (`price("acme-1", 2.50, 10.0, Some(1.25), None)`); `None` bills cached
-/// input or cache writes at the input price.
+/// A price list entry, amounts in the WIT's unit, micro-USD per million
+/// tokens: `price("acme-1", 2_500_000, 10_000_000, Some(1_250_000), None)`
+/// is $2.50 input, $10 output and $1.25 cached input per million tokens
+/// (`usd(2.50)` is `2_500_000`, for prices typed in dollars). `None` bills
+/// cached input or cache writes at the input price.
 pub fn price(
     model: &str,
-    input_usd: f64,
-    output_usd: f64,
-    cached_input_usd: Option<f64>,
-    cache_write_usd: Option<f64>,
+    input: u64,
+    output: u64,
+    cached_input: Option<u64>,
+    cache_write: Option<u64>,
 ) -> Price {
     Price {
         model: model.to_owned(),
-        input: usd(input_usd),
-        output: usd(output_usd),
-        cached_input: cached_input_usd.map(usd),
-        cache_write: cache_write_usd.map(usd),
+        input,
+        output,
+        cached_input,
+        cache_write,
     }
 }
 
@@ -76,8 +79,8 @@ mod tests {
 
     fn prices() -> Vec<Price> {
         vec![
-            price("gpt-4o", 2.50, 10.0, Some(1.25), None),
-            price("gpt-4o-mini", 0.15, 0.60, None, None),
+            price("gpt-4o", 2_500_000, 10_000_000, Some(1_250_000), None),
+            price("gpt-4o-mini", 150_000, 600_000, None, None),
         ]
     }
 
@@ -135,7 +138,7 @@ mod tests {
     #[test]
     fn the_cohere_example_costs_what_the_invoice_says() {
         // 5 input + 9 output tokens at $2.50 / $10.00: $0.0000125 + $0.00009.
-        let prices = [price("command-r-plus", 2.50, 10.0, None, None)];
+        let prices = [price("command-r-plus", usd(2.50), usd(10.0), None, None)];
         let usage = Usage {
             input_tokens: 5,
             output_tokens: 9,

@@ -13,8 +13,8 @@ use super::endpoint_grant;
 use super::limits::ClientLimitsInput;
 use super::narrowing;
 use super::{AdminState, ApiError};
+use crate::catalog::Strategy;
 use crate::limits::{ClientLimits, QuotaOverrun};
-use crate::scheduler::Strategy;
 use crate::store::entities::{client_keys, provider_keys};
 
 /// Longest client key name.

@@ -15,7 +15,7 @@ use super::json::{ApiJson, ApiPath};
 use super::limits::KeyLimitsInput;
 use super::openapi::{self, BadRequest, Forbidden, NotFound, Unauthorized};
 use super::{AdminState, ApiError, Deleted};
-use crate::oauth::{AUTH_TYPE_API_KEY, AUTH_TYPE_OAUTH, OAuthState};
+use crate::catalog::{AUTH_TYPE_API_KEY, AUTH_TYPE_OAUTH, OAuthState};
 use crate::scheduler::{KeyBoard, KeyHealthView};
 use crate::secrets::{Secret, SecretColumn, mask};
 use crate::store::entities::{provider_keys, providers};

@@ -17,7 +17,7 @@ use super::json::{ApiJson, ApiPath};
 use super::openapi::{self, BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
 use super::{AdminState, ApiError, Deleted};
 use crate::catalog::UpstreamBase;
-use crate::oauth::{OAuthOverride, OAuthSettingsView};
+use crate::catalog::{OAuthOverride, OAuthSettingsView};
 use crate::plugins::LoadedPlugin;
 use crate::secrets::{Secret, SecretColumn};
 use crate::store::bootstrap::{DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_READ_TIMEOUT_MS, seed_prices};

@@ -20,9 +20,10 @@ use super::json::{ApiJson, ApiPath};
 use super::openapi::{self, BadGateway, BadRequest, Forbidden, NotFound, Unauthorized};
 use super::provider_keys::ProviderKeyView;
 use super::{AdminCore, AdminState, ApiError};
+use crate::catalog::{OAuthSettings, OAuthState};
+use crate::oauth::RefreshError;
 use crate::oauth::client::{self, OAuthError};
 use crate::oauth::sessions::{self, SessionError};
-use crate::oauth::{OAuthSettings, OAuthState, RefreshError};
 use crate::secrets::{Secret, SecretColumn};
 use crate::store::entities::{oauth_sessions, provider_keys};
 
@@ -68,7 +69,7 @@ async fn oauth_key(state: &AdminCore, id: i32) -> Result<provider_keys::Model, A
         .one(&state.db)
         .await?
         .ok_or(ApiError::NotFound("provider key"))?;
-    if row.auth_type != crate::oauth::AUTH_TYPE_OAUTH {
+    if row.auth_type != crate::catalog::AUTH_TYPE_OAUTH {
         return Err(ApiError::BadRequest(format!(
             "provider key {id} is an API key, not an OAuth account"
         )));

@@ -6,16 +6,16 @@ use std::time::Duration;
 
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
+use super::Strategy;
 use super::budgets::Budgets;
 use super::owners::Owners;
+use super::{AUTH_TYPE_OAUTH, OAuthSettings, OAuthState};
 use super::{
     Catalog, ClientKey, KeyOAuth, OAuthClient, PluginRegistry, Provider, ProviderKey, UpstreamBase,
 };
 use crate::limits::{ClientLimits, KeyLimits, QuotaOverrun};
-use crate::oauth::{AUTH_TYPE_OAUTH, OAuthSettings, OAuthState};
 use crate::plugins::LoadedPlugin;
 use crate::plugins::types::Price;
-use crate::scheduler::Strategy;
 use crate::secrets::{SecretBox, SecretColumn};
 use crate::store::entities::{
     client_key_providers, client_keys, oauth_clients, plugin_conformance, plugins, prices,

@@ -6,10 +6,19 @@
 //! it runs cannot give it half of the old configuration and half of the
 //! new. The admin API reloads the catalog after each write (the change
 //! takes effect within milliseconds on this instance).
+//!
+//! The types of what it holds live here too, also those that other modules
+//! act on: a pool's strategy and rotation state (`pool`, read by the
+//! scheduler), a provider's OAuth settings and a key's OAuth state
+//! (`oauth_settings`, `oauth_state`, read and written by `oauth`). Those
+//! modules depend on the catalog, never the other way round.
 
 mod budgets;
 mod load;
+mod oauth_settings;
+mod oauth_state;
 mod owners;
+mod pool;
 mod registry;
 pub mod rollout;
 pub mod route_check;
@@ -24,16 +33,19 @@ use chrono::{DateTime, Utc};
 
 pub use budgets::{DEFAULT_ALERT_PERCENT, budget_of};
 pub use load::load_catalog;
+pub use oauth_settings::{
+    OAuthOverride, OAuthSettings, OAuthSettingsView, SettingsError, SettingsSource,
+};
+pub use oauth_state::{AUTH_TYPE_API_KEY, AUTH_TYPE_OAUTH, OAuthState};
 pub use owners::Grant;
+pub use pool::{PoolState, Strategy};
 pub use registry::PluginRegistry;
 pub use routes::{Addressed, Route, RouteError, address, pick_by_model};
 pub use upstream::{UpstreamBase, UpstreamBaseError};
 
 use crate::limits::{Budget, ClientLimits, KeyLimits, QuotaOverrun};
-use crate::oauth::OAuthSettings;
 use crate::plugins::types::Price;
 use crate::plugins::{EndpointClass, LoadedPlugin};
-use crate::scheduler::{PoolState, Strategy};
 use crate::secrets::{ClientKeyHash, Secret};
 
 /// One configuration snapshot.

@@ -22,7 +22,7 @@
 use std::sync::Arc;
 
 use super::ClientKey;
-use crate::scheduler::PoolState;
+use super::PoolState;
 use crate::store::entities::client_key_providers;
 
 /// A provider a client key may use.

@@ -11,9 +11,9 @@ use super::exercise::{CHECK_REQUEST_ID, Observed, header_list};
 use crate::conformance::feeding::{MAX_SPLIT_POINTS, split_points};
 use crate::conformance::samples::SampleResponse;
 use crate::conformance::usage_json;
+use crate::plugins::error_class_name;
 use crate::plugins::types::{ErrorClass, RequestFacts, Usage};
 use crate::plugins::{EndReason, LoadedPlugin, PluginFailure, PluginInstance};
-use crate::proxy::error_class_name;
 
 /// The longest terminal event shown in full.
 const TERMINAL_PREVIEW_CHARS: usize = 240;

@@ -19,11 +19,11 @@ use super::answer::answer_side;
 use super::builtin_samples::{self, ERRORS};
 use super::exercise::{CHECK_REQUEST_ID, Observed, header_list, prepared, request_side};
 use crate::conformance::samples::{self, Sample};
+use crate::plugins::error_class_name;
 use crate::plugins::types::{CredentialStyle, ErrorClass, Header, RequestHead};
 use crate::plugins::{
     DEFAULT_MAX_PLUGIN_BYTES, LoadedPlugin, PluginEngine, PluginLimits, check_bytes,
 };
-use crate::proxy::error_class_name;
 
 /// Instances the check may hold at once (it runs one at a time).
 const CHECK_INSTANCES: u32 = 16;

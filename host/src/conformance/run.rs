@@ -17,9 +17,9 @@ use super::feeding::{CONFORMANCE_REQUEST_ID, Plan, stream_usage};
 use super::prepare::prepared;
 use super::samples::{Sample, SampleResponse};
 use super::usage_json;
+use crate::plugins::error_class_name;
 use crate::plugins::types::{ErrorClass, Header, RequestFacts, RequestHead, Usage};
 use crate::plugins::{LoadedPlugin, PluginFailure, PluginInstance};
-use crate::proxy::error_class_name;
 
 /// What a run observed, by `expect` field name.
 pub type Observed = BTreeMap<&'static str, Value>;

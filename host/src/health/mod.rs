@@ -17,51 +17,12 @@ use crate::egress::Resolver;
 use crate::egress::call::{CallError, Credential, UpstreamCall, read_capped, send};
 use crate::plugins::types::{ErrorClass, RequestHead};
 use crate::plugins::{LoadedPlugin, header_list};
+// A probe's answer is kept as far as `classify` is handed an error body.
+use crate::plugins::MAX_CLASSIFIED_BODY_BYTES as MAX_PROBE_BODY_BYTES;
+use crate::scheduler::HealthStatus;
 use crate::secrets::Secret;
 
 pub use service::{HealthService, store_status};
-
-/// Bytes of a probe's answer kept for classification.
-pub const MAX_PROBE_BODY_BYTES: usize = 64 * 1024;
-
-/// What a probe found out about a key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum HealthStatus {
-    Healthy,
-    RateLimited,
-    QuotaExhausted,
-    AuthInvalid,
-    ServerError,
-    /// No answer: connection, DNS, TLS or egress policy.
-    Network,
-    /// The probe could not be run (no probe, no plugin, other answer).
-    Unknown,
-}
-
-impl HealthStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HealthStatus::Healthy => "healthy",
-            HealthStatus::RateLimited => "rate_limited",
-            HealthStatus::QuotaExhausted => "quota_exhausted",
-            HealthStatus::AuthInvalid => "auth_invalid",
-            HealthStatus::ServerError => "server_error",
-            HealthStatus::Network => "network",
-            HealthStatus::Unknown => "unknown",
-        }
-    }
-
-    pub fn from_class(class: &ErrorClass) -> HealthStatus {
-        match class {
-            ErrorClass::RateLimited(_) => HealthStatus::RateLimited,
-            ErrorClass::QuotaExhausted => HealthStatus::QuotaExhausted,
-            ErrorClass::AuthInvalid => HealthStatus::AuthInvalid,
-            ErrorClass::ServerError => HealthStatus::ServerError,
-            ErrorClass::BadRequest | ErrorClass::Other => HealthStatus::Unknown,
-        }
-    }
-}
 
 /// The outcome of one probe.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

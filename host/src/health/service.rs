@@ -15,10 +15,10 @@ use arc_swap::ArcSwap;
 use pingora::connectors::http::Connector;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
 
-use super::{HealthStatus, probe_key};
+use super::probe_key;
 use crate::catalog::Catalog;
 use crate::egress::Resolver;
-use crate::scheduler::KeyBoard;
+use crate::scheduler::{HealthStatus, KeyBoard};
 use crate::store::entities::provider_keys;
 
 /// Most doublings of the interval for a failing key.

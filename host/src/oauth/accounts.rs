@@ -22,10 +22,9 @@ use tokio::sync::Notify;
 
 use super::client::{self, OAuthError, TokenSet};
 use super::http::{EgressHttp, TOKEN_REQUEST_TIMEOUT};
-use super::settings::OAuthSettings;
-use super::state::OAuthState;
 use crate::catalog::ProviderKey;
-use crate::health::HealthStatus;
+use crate::catalog::{OAuthSettings, OAuthState};
+use crate::scheduler::HealthStatus;
 use crate::scheduler::KeyBoard;
 use crate::secrets::{Secret, SecretBox, SecretColumn, mask};
 use crate::store::entities::provider_keys;

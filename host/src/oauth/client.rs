@@ -11,7 +11,7 @@ use oauth2::{
 };
 
 use super::http::{EgressHttp, HttpError};
-use super::settings::OAuthSettings;
+use crate::catalog::OAuthSettings;
 use crate::secrets::Secret;
 
 /// Longest error description from a server that is kept (it is shown to

@@ -11,12 +11,6 @@ pub mod client;
 pub mod http;
 mod refresher;
 pub mod sessions;
-mod settings;
-mod state;
 
 pub use accounts::{AccessToken, OAuthAccounts, REQUEST_MARGIN, RefreshError};
 pub use refresher::RefreshTask;
-pub use settings::{
-    OAuthOverride, OAuthSettings, OAuthSettingsView, SettingsError, SettingsSource,
-};
-pub use state::{AUTH_TYPE_API_KEY, AUTH_TYPE_OAUTH, OAuthState};

@@ -4,14 +4,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
+use wasmtime::Store;
 use wasmtime::component::{Component, ComponentExportIndex, Instance};
-use wasmtime::{PoolConcurrencyLimitError, Store};
 
 use super::bindings::{ProviderPlugin, ProviderPluginIndices, ProviderPluginPre};
 use super::endpoints::{self, EndpointTable};
 use super::engine::{PluginEngine, PluginLimits};
-use super::failure::{FailureKind, PluginFailure};
-use super::instance::PluginInstance;
 use super::metrics::PluginMetrics;
 use super::precompiled::PluginCache;
 use super::state::PluginState;
@@ -31,16 +29,16 @@ pub struct LoadedPlugin {
     /// Shared by every copy of this version (whatever its limits).
     pub metrics: Arc<PluginMetrics>,
     pub(super) component: Component,
-    pre: ProviderPluginPre<PluginState>,
-    indices: ProviderPluginIndices,
+    pub(super) pre: ProviderPluginPre<PluginState>,
+    pub(super) indices: ProviderPluginIndices,
     /// `stream-control.terminal-event`, when the plugin exports it.
     terminal_event: Option<ComponentExportIndex>,
     /// `stream-state`, when the plugin exports it.
     stream_state: Option<StreamStateExports>,
     /// The endpoints the plugin declares (`endpoints`), read at load.
     pub endpoints: EndpointTable,
-    engine: Arc<PluginEngine>,
-    limits: PluginLimits,
+    pub(super) engine: Arc<PluginEngine>,
+    pub(super) limits: PluginLimits,
 }
 
 impl LoadedPlugin {
@@ -203,32 +201,6 @@ impl LoadedPlugin {
         })
     }
 
-    /// A fresh instance for one request.
-    pub async fn instantiate(
-        self: &Arc<Self>,
-        request_id: &str,
-    ) -> Result<PluginInstance, PluginFailure> {
-        let mut store = Store::new(
-            &self.engine.engine,
-            PluginState::new(&self.name, request_id, self.limits.memory_bytes),
-        );
-        store.limiter(|s| &mut s.limiter);
-        store.set_epoch_deadline(self.limits.deadline_ticks());
-        match instantiate(&self.pre, &self.indices, &mut store).await {
-            Ok((instance, bindings)) => {
-                Ok(PluginInstance::new(self.clone(), store, instance, bindings))
-            }
-            Err(e) => Err(PluginFailure {
-                plugin: self.name.clone(),
-                kind: if e.downcast_ref::<PoolConcurrencyLimitError>().is_some() {
-                    FailureKind::Busy
-                } else {
-                    FailureKind::Instantiate(format!("{e:#}"))
-                },
-            }),
-        }
-    }
-
     /// Whether the plugin exports `stream-control` (can end streams early).
     pub fn has_stream_control(&self) -> bool {
         self.terminal_event.is_some()
@@ -268,7 +240,7 @@ impl LoadedPlugin {
 
 /// An instance and the bindings of its mandatory exports (the instance
 /// itself reaches the optional ones).
-async fn instantiate(
+pub(super) async fn instantiate(
     pre: &ProviderPluginPre<PluginState>,
     indices: &ProviderPluginIndices,
     store: &mut Store<PluginState>,

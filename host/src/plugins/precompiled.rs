@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-use crate::store::private_files::{private_dir, write_private};
+use crate::private_files::{private_dir, write_private};
 
 /// Bytes of the tag in front of every artifact.
 const TAG_BYTES: usize = 32;

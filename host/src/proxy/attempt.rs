@@ -26,7 +26,7 @@ use super::upstream_message::upstream_message;
 use crate::catalog::{Catalog, ClientKey, Provider, ProviderKey, UpstreamBase};
 use crate::egress::EgressError;
 use crate::egress::call::{Credential, UpstreamCall};
-use crate::health::HealthStatus;
+use crate::scheduler::HealthStatus;
 use crate::oauth::RefreshError;
 use crate::plugins::types::{ErrorClass, Header};
 use crate::plugins::{PluginCalls, PluginFailure, header_list};

@@ -54,7 +54,7 @@ use crate::egress::Resolver;
 use crate::limits::Limiter;
 use crate::oauth::OAuthAccounts;
 use crate::plugins::ClientBlame;
-use crate::plugins::types::ErrorClass;
+use crate::plugins::error_class_name;
 use crate::scheduler::KeyBoard;
 use crate::trace::TraceSender;
 
@@ -107,19 +107,6 @@ impl Gateway {
         respond_error(session, ctx, &error).await;
         Ok(true)
     }
-}
-
-/// The trace name of an error class.
-pub fn error_class_name(class: &ErrorClass) -> String {
-    match class {
-        ErrorClass::RateLimited(_) => "rate_limited",
-        ErrorClass::QuotaExhausted => "quota_exhausted",
-        ErrorClass::AuthInvalid => "auth_invalid",
-        ErrorClass::BadRequest => "bad_request",
-        ErrorClass::ServerError => "server_error",
-        ErrorClass::Other => "other",
-    }
-    .to_owned()
 }
 
 async fn respond_error(session: &mut Session, ctx: &RequestCtx, error: &ProxyError) {

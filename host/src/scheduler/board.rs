@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::health::HealthStatus;
+use super::HealthStatus;
 
 /// Cooldown after a 429 that names no `Retry-After`.
 pub const DEFAULT_RATE_LIMIT_COOLDOWN: Duration = Duration::from_secs(30);

@@ -5,11 +5,12 @@
 //! are in rotation on the [`KeyBoard`] (not auth-invalid or out of quota,
 //! not cooling down; when every candidate is cooling down, those are tried
 //! anyway), and have not been tried for this request yet. The
-//! client key's [`Strategy`] ranks them; the first one still under its own
+//! client key's [`Strategy`](crate::catalog::Strategy) ranks them; the first one still under its own
 //! limits (QPS, tokens per day) is picked. When none is left the error
 //! says why.
 
 mod board;
+mod status;
 mod strategy;
 
 use std::sync::Arc;
@@ -18,7 +19,8 @@ use std::time::Instant;
 use chrono::Utc;
 
 pub use board::{KeyBoard, KeyHealthView, Unusable};
-pub use strategy::{PoolState, Strategy, rank};
+pub use status::HealthStatus;
+pub use strategy::rank;
 
 use crate::catalog::{Catalog, ClientKey, ProviderKey};
 use crate::limits::{LimitError, Limiter};
@@ -130,8 +132,8 @@ impl Scheduler<'_> {
 
 #[cfg(test)]
 mod tests {
+    use super::HealthStatus;
     use super::*;
-    use crate::health::HealthStatus;
     use crate::limits::KeyLimits;
 
     fn key(id: i32, enabled: bool) -> Arc<ProviderKey> {

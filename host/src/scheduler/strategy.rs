@@ -2,53 +2,8 @@
 //! scheduler tries them in order (the first may still be over its own
 //! limit), so each strategy ranks every candidate, not just the first.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use super::board::KeyBoard;
-use crate::catalog::ProviderKey;
-
-/// How a client key's pool is served.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Strategy {
-    /// Each key in turn.
-    #[default]
-    RoundRobin,
-    /// In proportion to the keys' weights, spread evenly (smooth weighted
-    /// round robin, as nginx does it).
-    Weighted,
-    /// The key with the best health score, then the lowest recent latency.
-    BestHealth,
-}
-
-impl Strategy {
-    pub const NAMES: [&'static str; 3] = ["round_robin", "weighted", "best_health"];
-
-    pub fn parse(name: &str) -> Option<Strategy> {
-        match name {
-            "round_robin" => Some(Strategy::RoundRobin),
-            "weighted" => Some(Strategy::Weighted),
-            "best_health" => Some(Strategy::BestHealth),
-            _ => None,
-        }
-    }
-}
-
-/// Per-client-key scheduling state.
-#[derive(Default)]
-pub struct PoolState {
-    /// Round-robin position.
-    next: AtomicUsize,
-    /// Smooth weighted round robin: each key's current weight.
-    current: Mutex<HashMap<i32, i64>>,
-}
-
-impl PoolState {
-    fn turn(&self) -> usize {
-        self.next.fetch_add(1, Ordering::Relaxed)
-    }
-}
+use crate::catalog::{PoolState, ProviderKey, Strategy};
 
 /// `keys` in the order `strategy` prefers them.
 pub fn rank<'a>(
@@ -78,10 +33,7 @@ fn rotate<T>(mut items: Vec<T>, turn: usize) -> Vec<T> {
 /// key is picked exactly `weight` times, interleaved. The others follow by
 /// current weight, as fallbacks.
 fn smooth_weighted<'a>(keys: Vec<&'a ProviderKey>, state: &PoolState) -> Vec<&'a ProviderKey> {
-    let mut current = match state.current.lock() {
-        Ok(g) => g,
-        Err(poisoned) => poisoned.into_inner(),
-    };
+    let mut current = state.weights();
     current.retain(|id, _| keys.iter().any(|k| k.id == *id));
     let total: i64 = keys.iter().map(|k| i64::from(k.weight)).sum();
     for key in &keys {
@@ -121,7 +73,7 @@ fn best_health<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::health::HealthStatus;
+    use crate::scheduler::HealthStatus;
     use std::time::Duration;
 
     fn key(id: i32, weight: u32) -> ProviderKey {

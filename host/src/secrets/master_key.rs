@@ -52,12 +52,12 @@ pub fn load_master_key(
     match std::fs::read_to_string(&path) {
         Ok(text) => {
             // A key file left readable by others is made private again.
-            crate::store::private_files::private_file(&path).map_err(file_err)?;
+            crate::private_files::private_file(&path).map_err(file_err)?;
             decode(&text).ok_or(MasterKeyError::BadValue)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             // On PostgreSQL nothing else has made the data directory yet.
-            crate::store::private_files::private_dir(data_dir).map_err(file_err)?;
+            crate::private_files::private_dir(data_dir).map_err(file_err)?;
             let mut key = [0u8; 32];
             rand::thread_rng().fill_bytes(&mut key);
             let mut options = std::fs::OpenOptions::new();
@@ -98,7 +98,7 @@ pub fn load_previous_master_key(
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
                 Err(e) => return Err(file_err(e)),
             };
-            crate::store::private_files::private_file(&path).map_err(file_err)?;
+            crate::private_files::private_file(&path).map_err(file_err)?;
             decode(&text).ok_or(MasterKeyError::BadPrevious)?
         }
     };

@@ -71,7 +71,7 @@ async fn fill(capture: &ShadowCapture, verdict: &mut Verdict) -> Result<(), Plug
         let class = instance
             .classify(capture.status, &capture.headers, &body)
             .await?;
-        verdict.error_class = Some(crate::proxy::error_class_name(&class));
+        verdict.error_class = Some(crate::plugins::error_class_name(&class));
         return Ok(());
     }
     let usage = if capture.event_stream {

@@ -1,7 +1,7 @@
 //! The database: connection, migrations and first-start bootstrap.
 //!
 //! SQLite under the data directory by default (directory 0700, files
-//! 0600: [`private_files`]), PostgreSQL when `DATABASE_URL` points at one. Only the admin API, the bootstrap and the
+//! 0600: [`crate::private_files`]), PostgreSQL when `DATABASE_URL` points at one. Only the admin API, the bootstrap and the
 //! background trace writer touch it; the proxy path never waits on it.
 
 pub mod bootstrap;
@@ -9,7 +9,6 @@ pub mod budget_alert_log;
 pub mod entities;
 pub mod key_check;
 pub mod keyring;
-pub mod private_files;
 pub mod rebind;
 pub mod rotate;
 #[cfg(test)]
@@ -23,7 +22,7 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 /// Connects and brings the schema up to date.
 pub async fn connect(url: &str, data_dir: &Path) -> anyhow::Result<DatabaseConnection> {
     if url.starts_with("sqlite:") {
-        private_files::prepare_sqlite(url, data_dir)?;
+        crate::private_files::prepare_sqlite(url, data_dir)?;
     }
     let mut options = ConnectOptions::new(url.to_owned());
     options
@@ -38,8 +37,8 @@ pub async fn connect(url: &str, data_dir: &Path) -> anyhow::Result<DatabaseConne
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
         )
         .await?;
-        if let Some(file) = private_files::sqlite_path(url) {
-            private_files::sqlite_files_private(&file)?;
+        if let Some(file) = crate::private_files::sqlite_path(url) {
+            crate::private_files::sqlite_files_private(&file)?;
         }
     }
     Migrator::up(&db, None).await?;

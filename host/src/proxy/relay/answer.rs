@@ -17,8 +17,7 @@ use crate::proxy::ProxyError;
 use crate::proxy::mask;
 use crate::secrets::Secret;
 
-/// Bytes of an error answer handed to `classify`.
-pub const MAX_CLASSIFIED_BODY_BYTES: usize = 64 * 1024;
+pub use crate::plugins::MAX_CLASSIFIED_BODY_BYTES;
 
 /// Response headers not passed to the client (hop-by-hop).
 const HOP_BY_HOP: &[&str] = &[

@@ -108,9 +108,9 @@ export const provider = {
   },
 
   defaultPrices() {
-    // DeepSeek-V3.2 list prices (USD per million tokens), the same for both
-    // models: cache-miss input $0.28, cache-hit input $0.028, output $0.42.
-    return [price("deepseek-chat", 0.28, 0.42, 0.028), price("deepseek-reasoner", 0.28, 0.42, 0.028)];
+    // DeepSeek-V3.2 list prices (micro-USD per million tokens), the same for
+    // both models: cache-miss input $0.28, cache-hit input $0.028, output $0.42.
+    return [price("deepseek-chat", 280_000, 420_000, 28_000), price("deepseek-reasoner", 280_000, 420_000, 28_000)];
   },
 
   classify(status, headers, body) {

@@ -19,7 +19,7 @@ export {
   declaresJson,
   PluginError,
 } from "./http.js";
-export { findPrice, cost, price } from "./price.js";
+export { findPrice, cost, price, usd } from "./price.js";
 export { ErrorClass, retryAfter, byStatus } from "./classify.js";
 export * as openai from "./openai.js";
 export { streamParser, parseStream } from "./stream.js";

@@ -38,14 +38,21 @@ export function cost(model, usage, prices) {
   return Number((microTokens + 500n) / 1000n);
 }
 
-/** A price entry from US dollars per million tokens. */
-export function price(model, inputUsd, outputUsd, cachedInputUsd = null, cacheWriteUsd = null) {
-  const micro = (usd) => (usd === null ? null : Math.round(usd * 1_000_000));
-  return {
-    model,
-    input: micro(inputUsd),
-    output: micro(outputUsd),
-    cachedInput: micro(cachedInputUsd),
-    cacheWrite: micro(cacheWriteUsd),
-  };
+/**
+ * A price entry in the WIT's unit, micro-USD per million tokens:
+ * `price("acme-1", 2_500_000, 10_000_000, 1_250_000)` is $2.50 input, $10
+ * output and $1.25 cached input per million tokens. `null` bills cached
+ * input or cache writes at the input price.
+ */
+export function price(model, input, output, cachedInput = null, cacheWrite = null) {
+  return { model, input, output, cachedInput, cacheWrite };
+}
+
+/**
+ * Micro-USD per million tokens from a list price in US dollars per million
+ * tokens (`usd(2.5)` is `2500000`), rounded to the nearest micro-dollar.
+ */
+export function usd(dollarsPerMillionTokens) {
+  const micros = Math.round(dollarsPerMillionTokens * 1_000_000);
+  return Number.isNaN(micros) || micros <= 0 ? 0 : micros;
 }

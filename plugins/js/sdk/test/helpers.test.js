@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { byStatus, cost, findPrice, openai, price, queryParam, retryAfter, setHeader } from "../src/index.js";
+import { byStatus, cost, findPrice, openai, price, queryParam, retryAfter, setHeader, usd } from "../src/index.js";
 
 const h = (name, value) => [{ name, value }];
 const bytes = (text) => new TextEncoder().encode(text);
@@ -30,12 +30,21 @@ test("statuses map to error classes with retry-after", () => {
 });
 
 test("longest price prefix wins and cached tokens get their own rate", () => {
-  const prices = [price("gpt-4o", 2.5, 10, 1.25), price("gpt-4o-mini", 0.15, 0.6)];
+  const prices = [price("gpt-4o", 2_500_000, 10_000_000, 1_250_000), price("gpt-4o-mini", 150_000, 600_000)];
   assert.equal(findPrice("gpt-4o-mini-2024", prices).model, "gpt-4o-mini");
   assert.equal(findPrice("claude", prices), null);
   const usage = { inputTokens: 1e6, cachedInputTokens: 4e5, outputTokens: 1e5, cacheWriteTokens: 0, reasoningTokens: 0 };
   assert.equal(cost("gpt-4o", usage, prices), 3_000_000_000);
   assert.equal(cost("nope", usage, prices), null);
+});
+
+test("prices are micro-USD per million tokens, usd() converts dollars", () => {
+  assert.deepEqual(price("m", 2_500_000, 10_000_000), { model: "m", input: 2_500_000, output: 10_000_000, cachedInput: null, cacheWrite: null });
+  assert.equal(usd(2.5), 2_500_000);
+  assert.equal(usd(0.075), 75_000);
+  assert.equal(usd(0.000_000_4), 0);
+  assert.equal(usd(-1), 0);
+  assert.equal(usd(Number.NaN), 0);
 });
 
 test("cost stays exact past 2^53 micro-tokens", () => {

@@ -121,7 +121,7 @@ impl Provider for Misbehave {
     }
 
     fn default_prices() -> Vec<Price> {
-        vec![price::price("", 1.0, 2.0, None, None)]
+        vec![price::price("", 1_000_000, 2_000_000, None, None)]
     }
 }
 

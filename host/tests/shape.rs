@@ -1,0 +1,256 @@
+//! The shape of `host/src` (issue 14), checked from its source:
+//!
+//! - no module cycles: the top-level modules, and the files of the
+//!   directories in [`FILE_LEVEL_DIRS`], form a graph without circles, read
+//!   from the paths each production file names (`use crate::...`,
+//!   `crate::x::`, `super::`; comments, strings and `#[cfg(test)]` items
+//!   left out). A failure names the cycle and the files that make each step.
+//! - no file over [`MAX_FILE_LINES`] lines before its tests, and no
+//!   function over [`MAX_FUNCTION_LINES`] lines outside tests. Failures
+//!   print every offender with its size.
+//!
+//! What does not meet them today is listed once, in [`KNOWN_CYCLE_EDGES`],
+//! [`KNOWN_LONG_FILES`] and [`KNOWN_LONG_FUNCTIONS`]. A new offender fails,
+//! and so does a listed one that no longer offends, so that the lists only
+//! shrink.
+
+// A failed assumption is a failed check, helpers included.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod source;
+
+use source::graph::{Edges, cycles, describe, module_edges};
+use source::size::{functions, lines_before_tests};
+use source::{SourceFile, blank, production_code, production_files, src_root};
+
+/// Imports that close a circle today and wait for issue 14's `config/`
+/// and `core` work, as `(from, to)` between top-level modules. The check
+/// ignores them and fails when one disappears, so remove it then; never
+/// add one: move the shared item to the module that owns its concept.
+///
+/// - `config -> admin`: `config.rs` checks the metrics token against
+///   `admin::MIN_METRICS_TOKEN_BYTES`, a port's constant, while the admin
+///   API reads the configuration (through `store` and `conformance`).
+/// - `store -> config`: `store::keyring::open_keys` takes the whole
+///   `Config` (two of its fields), and `store::connect` borrows
+///   `config::redact_url`; the whole `Config` names every module's limits.
+const KNOWN_CYCLE_EDGES: &[(&str, &str)] = &[("config", "admin"), ("store", "config")];
+
+/// Directories whose files, not only whose top-level module, must form no
+/// circle among themselves.
+const FILE_LEVEL_DIRS: &[&str] = &["catalog", "oauth", "plugins", "scheduler"];
+
+fn top_level_edges() -> Edges {
+    module_edges(&production_files(&src_root()), &[])
+}
+
+fn without_known(mut edges: Edges) -> Edges {
+    for (from, to) in KNOWN_CYCLE_EDGES {
+        if let Some(targets) = edges.get_mut(*from) {
+            targets.remove(*to);
+        }
+    }
+    edges
+}
+
+fn failure(what: &str, edges: &Edges) -> Option<String> {
+    let found = cycles(edges);
+    if found.is_empty() {
+        return None;
+    }
+    let mut text = format!("{} module cycle(s) in {what}:\n", found.len());
+    for cycle in &found {
+        text.push_str(&describe(cycle, edges));
+        text.push('\n');
+    }
+    Some(text)
+}
+
+#[test]
+fn host_src_top_level_modules_form_no_cycle() {
+    let edges = without_known(top_level_edges());
+    if let Some(text) = failure("host/src", &edges) {
+        panic!("{text}move the shared item to the module that owns its concept");
+    }
+}
+
+#[test]
+fn every_known_cycle_edge_still_exists() {
+    let edges = top_level_edges();
+    let gone: Vec<_> = KNOWN_CYCLE_EDGES
+        .iter()
+        .filter(|(from, to)| !edges.get(*from).is_some_and(|t| t.contains_key(*to)))
+        .collect();
+    assert!(
+        gone.is_empty(),
+        "no longer imported, remove from KNOWN_CYCLE_EDGES: {gone:?}"
+    );
+}
+
+#[test]
+fn files_of_file_level_dirs_form_no_cycle() {
+    let files = production_files(&src_root());
+    for dir in FILE_LEVEL_DIRS {
+        let edges = module_edges(&files, &[dir]);
+        assert!(!edges.is_empty(), "{dir}/ has files that name each other");
+        if let Some(text) = failure(&format!("host/src/{dir}/"), &edges) {
+            panic!("{text}");
+        }
+    }
+}
+
+fn file(rel: &str, text: &str) -> SourceFile {
+    let (code, _) = production_code(&blank(text));
+    SourceFile {
+        rel: rel.to_owned(),
+        code,
+    }
+}
+
+#[test]
+fn paths_in_code_count_and_in_comments_strings_and_tests_do_not() {
+    let files = [
+        file("a/mod.rs", "pub use inner::Thing;\nmod inner;"),
+        file(
+            "a/inner.rs",
+            "use crate::{b::{X, Y as Z}, c};\nfn f() { crate::d::g(); }",
+        ),
+        file(
+            "b.rs",
+            "// crate::a::x\nconst S: &str = \"crate::a::y {\";\nfn f() -> char { '{' }\n\
+             #[cfg(test)]\nmod tests { use crate::a::Thing; }",
+        ),
+        file("c.rs", "fn f() { let _ = crate::a::Thing::new(); }"),
+        file("d.rs", "use crate::b as bee;"),
+    ];
+    let edges = module_edges(&files, &[]);
+    let targets = |from: &str| {
+        edges
+            .get(from)
+            .map(|t| t.keys().cloned().collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    assert_eq!(targets("a"), ["b", "c", "d"]);
+    assert!(
+        targets("b").is_empty(),
+        "comments, strings and test code name nothing"
+    );
+    assert_eq!(targets("c"), ["a"], "a re-export counts as its module");
+    assert_eq!(targets("d"), ["b"]);
+    let found = cycles(&edges);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let mut cycle = found[0].clone();
+    cycle.sort();
+    assert_eq!(cycle, ["a", "c"]);
+}
+
+#[test]
+fn files_of_a_directory_name_each_other_through_super_and_reexports() {
+    let files = [
+        file("p/mod.rs", "mod one;\nmod two;\npub use two::Two;"),
+        file("p/one.rs", "use super::Two;"),
+        file("p/two.rs", "fn f() { super::one::g(); }"),
+    ];
+    let edges = module_edges(&files, &["p"]);
+    let found = cycles(&edges);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(describe(&found[0], &edges).contains("p/one.rs"));
+}
+
+/// Most lines a file may have before its tests.
+const MAX_FILE_LINES: usize = 400;
+/// Most lines a production function may have, signature and braces
+/// included.
+const MAX_FUNCTION_LINES: usize = 80;
+
+/// Files (under `host/src`) longer than [`MAX_FILE_LINES`] before their
+/// tests today, to be split along the seams they already have.
+const KNOWN_LONG_FILES: &[&str] = &[
+    "admin/plugins.rs",
+    "admin/provider_keys.rs",
+    "admin/providers.rs",
+    "admin/upstream_oauth.rs",
+    "config.rs",
+    "proxy/pipeline.rs",
+    "server.rs",
+];
+
+/// Functions (`file::name`) longer than [`MAX_FUNCTION_LINES`] today.
+const KNOWN_LONG_FUNCTIONS: &[&str] = &[
+    "admin/client_keys.rs::create",
+    "admin/metrics.rs::metrics",
+    "admin/provider_keys.rs::create",
+    "admin/providers.rs::create",
+    "catalog/load.rs::load_catalog",
+    "config.rs::edge_limits",
+    "config.rs::from_lookup",
+    "config.rs::validate",
+    "health/mod.rs::probe_key",
+    "proxy/edge/framing.rs::step",
+    "proxy/pipeline.rs::account",
+    "proxy/pipeline.rs::attempt_until_answered",
+    "proxy/pipeline.rs::serve",
+    "server.rs::start_core",
+];
+
+/// Fails naming the offenders that are not `known`, and the known ones
+/// that no longer offend; `offenders` is `(name, size)`.
+fn check_against(what: &str, offenders: &[(String, usize)], known: &[&str]) {
+    for (name, size) in offenders {
+        println!("{what}: {name} ({size} lines)");
+    }
+    let new: Vec<_> = offenders
+        .iter()
+        .filter(|(n, _)| !known.contains(&n.as_str()))
+        .collect();
+    let fixed: Vec<_> = known
+        .iter()
+        .filter(|k| !offenders.iter().any(|(n, _)| n == *k))
+        .collect();
+    assert!(new.is_empty(), "new {what} (split them): {new:?}");
+    assert!(
+        fixed.is_empty(),
+        "no longer {what}, remove from the list: {fixed:?}"
+    );
+}
+
+#[test]
+fn no_file_but_the_known_ones_is_over_400_lines_before_its_tests() {
+    let root = src_root();
+    let offenders: Vec<_> = production_files(&root)
+        .into_iter()
+        .filter_map(|file| {
+            let text = std::fs::read_to_string(root.join(&file.rel)).expect("read a source file");
+            let lines = lines_before_tests(&text);
+            (lines > MAX_FILE_LINES).then_some((file.rel, lines))
+        })
+        .collect();
+    check_against("files over the limit", &offenders, KNOWN_LONG_FILES);
+}
+
+#[test]
+fn no_function_but_the_known_ones_is_over_80_lines() {
+    let offenders: Vec<_> = production_files(&src_root())
+        .iter()
+        .flat_map(|file| {
+            functions(file)
+                .into_iter()
+                .filter(|f| f.lines > MAX_FUNCTION_LINES)
+                .map(|f| (format!("{}::{}", file.rel, f.name), f.lines))
+        })
+        .collect();
+    check_against("functions over the limit", &offenders, KNOWN_LONG_FUNCTIONS);
+}
+
+#[test]
+fn sizes_count_code_before_tests_and_whole_functions() {
+    let text = "fn short() {\n    let s = \"}\";\n}\n\nfn long() {\n    a();\n    b();\n}\n\
+                trait T {\n    fn declared(&self);\n}\n#[cfg(test)]\nmod tests {\n    fn hidden() {}\n}\n";
+    assert_eq!(lines_before_tests(text), 11);
+    let found = functions(&file("x.rs", text));
+    let sizes: Vec<_> = found
+        .iter()
+        .map(|f| (f.name.as_str(), f.line, f.lines))
+        .collect();
+    assert_eq!(sizes, [("short", 1, 3), ("long", 5, 4)]);
+}
