@@ -62,16 +62,16 @@ pub fn run(config: Config, start: Start) -> anyhow::Result<()> {
         .thread_name("core")
         .enable_all()
         .build()?;
-    let in_flight = InFlight::new(config.edge.max_in_flight);
+    let in_flight = InFlight::new(config.proxy.edge.max_in_flight);
     let drain = Drain::new(in_flight.clone());
     let proxy_core = runtime.block_on(start_core(&config, start, drain.clone(), in_flight))?;
     let traces = proxy_core.traces.clone();
 
     let conf = ServerConf {
-        threads: config.proxy_threads,
-        grace_period_seconds: Some(pingora_backstop(config.shutdown)),
+        threads: config.proxy.threads,
+        grace_period_seconds: Some(pingora_backstop(config.shutdown.times)),
         graceful_shutdown_timeout_seconds: Some(RUNTIME_SHUTDOWN_SECONDS),
-        upgrade_sock: config.upgrade_sock.to_string_lossy().into_owned(),
+        upgrade_sock: config.shutdown.upgrade_sock.to_string_lossy().into_owned(),
         ..ServerConf::default()
     };
     let opt = Opt {
@@ -83,14 +83,14 @@ pub fn run(config: Config, start: Start) -> anyhow::Result<()> {
         .block_on(async {
             SignalWatch::spawn(ShutdownParts {
                 drain,
-                times: config.shutdown,
+                times: config.shutdown.times,
                 traces: traces.clone(),
                 phases: server.watch_execution_phase(),
             })
         })
         .map_err(|e| anyhow::anyhow!("watching signals: {e}"))?;
     if start == Start::TakeOver {
-        tracing::info!(socket = %config.upgrade_sock.display(), "waiting for the running instance's listening socket (send it SIGQUIT)");
+        tracing::info!(socket = %config.shutdown.upgrade_sock.display(), "waiting for the running instance's listening socket (send it SIGQUIT)");
     }
     server.bootstrap();
     server.add_service(background_service(
@@ -101,8 +101,9 @@ pub fn run(config: Config, start: Start) -> anyhow::Result<()> {
         },
     ));
     let proxy = pingora::proxy::http_proxy(&server.configuration, Gateway::new(proxy_core));
-    let mut proxy = Service::new("ai-proxy".into(), Edge::new(proxy, config.edge));
+    let mut proxy = Service::new("ai-proxy".into(), Edge::new(proxy, config.proxy.edge));
     let tls = config
+        .listen
         .tls
         .as_ref()
         .map(|tls| crate::proxy::listener::TlsFiles {
@@ -110,12 +111,12 @@ pub fn run(config: Config, start: Start) -> anyhow::Result<()> {
             key: &tls.key,
         });
     proxy.add_listener(
-        crate::proxy::listener::endpoint(config.proxy_addr, tls)
+        crate::proxy::listener::endpoint(config.listen.proxy_addr, tls)
             .map_err(|e| anyhow::anyhow!("TLS on the proxy port: {e}"))?,
     );
-    proxy.threads = Some(config.proxy_threads);
+    proxy.threads = Some(config.proxy.threads);
     server.add_service(proxy);
-    tracing::info!(proxy = %config.proxy_addr, admin = %config.admin_addr, "ai-proxy serving");
+    tracing::info!(proxy = %config.listen.proxy_addr, admin = %config.listen.admin_addr, "ai-proxy serving");
     server.run(RunArgs {
         shutdown_signal: Box::new(signals),
     });
@@ -131,8 +132,11 @@ async fn start_core(
     drain: Arc<Drain>,
     in_flight: Arc<InFlight>,
 ) -> anyhow::Result<Arc<ProxyCore>> {
-    let db = store::connect(&config.database_url, &config.data_dir).await?;
-    let master_key = load_master_key(config.master_key.as_deref(), &config.data_dir)?;
+    let db = store::connect(&config.storage.database_url, &config.storage.data_dir).await?;
+    let master_key = load_master_key(
+        config.secrets.master_key.as_ref().map(|k| k.expose()),
+        &config.storage.data_dir,
+    )?;
     let OpenedKeys {
         secrets,
         rotation,
@@ -141,26 +145,28 @@ async fn start_core(
         ..
     } = open_keys(&db, config, &master_key).await?;
     store::rebind::rebind_secrets(&db, &secrets).await?;
-    if let Some(password) = bootstrap::ensure_admin(&db, config.admin_password.as_deref()).await? {
+    if let Some(password) =
+        bootstrap::ensure_admin(&db, config.admin.password.as_ref().map(|p| p.expose())).await?
+    {
         // Printed once, at the first start, so the operator can log in.
         println!("ai-proxy: created account 'admin' with password: {password}");
     }
 
     let engine = PluginEngine::with_keep_resident(
         PluginLimits {
-            call_timeout: config.plugin_call_timeout,
-            memory_bytes: config.plugin_memory_bytes,
-            instances: config.plugin_instances,
+            call_timeout: config.plugins.call_timeout,
+            memory_bytes: config.plugins.memory_bytes,
+            instances: config.plugins.instances,
         },
-        config.plugin_keep_resident_bytes,
+        config.plugins.keep_resident_bytes,
     )?;
     let registry = Arc::new(PluginRegistry::new(
         engine,
         Some(PluginCache::new(
-            config.data_dir.join(PLUGIN_CACHE_DIR),
+            config.storage.data_dir.join(PLUGIN_CACHE_DIR),
             &master_key,
         )),
-        config.plugin_max_bytes,
+        config.plugins.max_bytes,
     ));
     for (name, bytes) in BUILTIN_PLUGINS {
         let plugin = registry
@@ -170,7 +176,7 @@ async fn start_core(
         bootstrap::register_builtin_plugin(&db, &plugin, bytes, true).await?;
         bootstrap::ensure_provider(&db, &plugin).await?;
     }
-    for path in &config.plugin_files {
+    for path in &config.plugins.files {
         let bytes = std::fs::read(path)
             .map_err(|e| anyhow::anyhow!("plugin file {}: {e}", path.display()))?;
         let plugin = registry
@@ -186,12 +192,12 @@ async fn start_core(
         load_catalog(&db, &registry, &secrets).await?,
     ));
     let traces = TraceWriter {
-        batch: config.trace_batch,
-        flush: config.trace_flush,
-        queue: config.trace_queue,
+        batch: config.trace.batch,
+        flush: config.trace.flush,
+        queue: config.trace.queue,
     }
     .spawn(db.clone());
-    let traces = match &config.otlp {
+    let traces = match &config.trace.otlp {
         Some(otlp) => traces.with_export(
             OtlpExporter {
                 endpoint: otlp.endpoint.clone(),
@@ -208,8 +214,8 @@ async fn start_core(
     };
     Retention {
         db: db.clone(),
-        days: config.trace_retention_days,
-        interval: config.trace_retention_interval,
+        days: config.trace.retention_days,
+        interval: config.trace.retention_interval,
     }
     .spawn();
 
@@ -221,24 +227,24 @@ async fn start_core(
     let accounts = Arc::new(OAuthAccounts::new(
         db.clone(),
         secrets.clone(),
-        EgressHttp::new(Arc::new(Resolver::new(config.egress.clone()))),
+        EgressHttp::new(Arc::new(Resolver::new(config.upstream.egress.clone()))),
         board.clone(),
     ));
     RefreshTask {
         catalog: catalog.clone(),
         accounts: accounts.clone(),
-        margin: config.oauth_refresh_margin,
-        jitter: config.oauth_refresh_jitter,
-        cleanup_every: config.oauth_cleanup,
+        margin: config.upstream.oauth.refresh_margin,
+        jitter: config.upstream.oauth.refresh_jitter,
+        cleanup_every: config.upstream.oauth.cleanup,
     }
     .spawn();
     HealthService {
         catalog: catalog.clone(),
         board: board.clone(),
-        resolver: Resolver::new(config.egress.clone()),
+        resolver: Resolver::new(config.upstream.egress.clone()),
         connector: Connector::new(None),
         db: db.clone(),
-        interval: config.health_interval,
+        interval: config.upstream.health_interval,
     }
     .spawn();
 
@@ -256,48 +262,52 @@ async fn start_core(
         throttle: LoginThrottle::default(),
         basic_cache: Default::default(),
         traces: traces.clone(),
-        egress: config.egress.clone(),
-        resolver: Resolver::new(config.egress.clone()),
+        egress: config.upstream.egress.clone(),
+        resolver: Resolver::new(config.upstream.egress.clone()),
         connector: Connector::new(None),
         board: board.clone(),
         limiter: limiter.clone(),
         catalog_version: tokio::sync::Mutex::new(config_version),
-        web_dir: config.web_dir.clone(),
+        web_dir: config.admin.web_dir.clone(),
         drain: drain.clone(),
         accounts: accounts.clone(),
-        oauth_session_ttl: config.oauth_session_ttl,
-        metrics_token: config.metrics_token.clone(),
-        transport: ConsoleTransport::new(config.tls.is_some(), config.trusted_proxies.clone()),
+        oauth_session_ttl: config.upstream.oauth.session_ttl,
+        metrics_token: config.admin.metrics_token.clone(),
+        transport: ConsoleTransport::new(
+            config.listen.tls.is_some(),
+            config.listen.trusted_proxies.clone(),
+        ),
         in_flight: in_flight.clone(),
         rotation,
         proxy_endpoint: admin::ProxyEndpoint {
-            proxy_port: config.proxy_addr.port(),
-            proxy_tls: config.tls.is_some(),
+            proxy_port: config.listen.proxy_addr.port(),
+            proxy_tls: config.listen.tls.is_some(),
         },
-        proxy_addr: config.proxy_addr,
+        proxy_addr: config.listen.proxy_addr,
         shadow: shadow.clone(),
     });
     admin_core
         .load_revocations()
         .await
         .map_err(|e| anyhow::anyhow!("loading session revocations: {e}"))?;
-    admin::spawn_config_sync(admin_core.clone(), config.config_poll);
+    admin::spawn_config_sync(admin_core.clone(), config.storage.config_poll);
     admin::spawn_oauth_reloads(admin_core.clone());
     admin::spawn_plugin_guard(
         admin_core.clone(),
         admin::GuardRule {
-            failures: config.plugin_failure_limit,
-            sources: config.plugin_failure_sources,
-            window: config.plugin_failure_window,
+            failures: config.plugins.failure_limit,
+            sources: config.plugins.failure_sources,
+            window: config.plugins.failure_window,
         },
     );
-    let listener = admin_listener(config.admin_addr, start)
-        .map_err(|e| anyhow::anyhow!("binding the admin API to {}: {e}", config.admin_addr))?;
+    let listener = admin_listener(config.listen.admin_addr, start).map_err(|e| {
+        anyhow::anyhow!("binding the admin API to {}: {e}", config.listen.admin_addr)
+    })?;
     let handed_over = {
         let drain = drain.clone();
         async move { drain.handed_over().await }
     };
-    let tls = match &config.tls {
+    let tls = match &config.listen.tls {
         Some(files) => Some(
             files
                 .server_config()
@@ -333,19 +343,19 @@ async fn start_core(
         catalog,
         traces,
         connector: Connector::new(None),
-        resolver: Resolver::new(config.egress.clone()),
-        max_body_bytes: config.max_body_bytes,
-        jwt: JwtVerifier::new(&config.jwt)?,
-        tokens: TokenIssuer::new(&master_key, config.oauth_token_ttl)
-            .with_leeway(config.jwt.time.leeway)
+        resolver: Resolver::new(config.upstream.egress.clone()),
+        max_body_bytes: config.proxy.max_body_bytes,
+        jwt: JwtVerifier::new(&config.client_auth.jwt)?,
+        tokens: TokenIssuer::new(&master_key, config.client_auth.oauth_token_ttl)
+            .with_leeway(config.client_auth.jwt.time.leeway)
             .with_previous_key(previous_key.as_ref()),
         limiter,
         board,
         blame: Arc::new(ClientBlame::new(
-            config.plugin_failures_per_client,
-            config.plugin_failure_window,
+            config.plugins.failures_per_client,
+            config.plugins.failure_window,
         )),
-        max_attempts: config.max_attempts,
+        max_attempts: config.proxy.max_attempts,
         accounts,
         in_flight,
         shadow,
@@ -383,12 +393,12 @@ const PLUGIN_CACHE_DIR: &str = "plugin-cache";
 /// In-process counters, or Redis when `REDIS_URL` is set (served from
 /// leases unless `AI_PROXY_QUOTA_LEASE=0`).
 fn build_limiter(config: &Config) -> anyhow::Result<Limiter> {
-    let store: Arc<dyn CounterStore> = match &config.redis_url {
+    let store: Arc<dyn CounterStore> = match &config.limits.redis_url {
         Some(url) => {
-            let redis = RedisStore::new(url.expose(), &config.redis_prefix)
+            let redis = RedisStore::new(url.expose(), &config.limits.redis_prefix)
                 .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?;
-            if config.quota_lease.enabled() {
-                LeasedStore::new(redis, config.quota_lease) as Arc<dyn CounterStore>
+            if config.limits.quota_lease.enabled() {
+                LeasedStore::new(redis, config.limits.quota_lease) as Arc<dyn CounterStore>
             } else {
                 Arc::new(redis)
             }
@@ -397,7 +407,7 @@ fn build_limiter(config: &Config) -> anyhow::Result<Limiter> {
     };
     Ok(Limiter::new(
         store,
-        config.limits_day_offset,
-        config.redis_failure,
+        config.limits.day_offset,
+        config.limits.redis_failure,
     ))
 }

@@ -42,8 +42,11 @@ pub fn run(action: Action, config: &Config) -> u8 {
 }
 
 async fn execute(action: Action, config: &Config) -> anyhow::Result<u8> {
-    let db = crate::store::connect(&config.database_url, &config.data_dir).await?;
-    let master_key = load_master_key(config.master_key.as_deref(), &config.data_dir)?;
+    let db = crate::store::connect(&config.storage.database_url, &config.storage.data_dir).await?;
+    let master_key = load_master_key(
+        config.secrets.master_key.as_ref().map(|k| k.expose()),
+        &config.storage.data_dir,
+    )?;
     let keys = open_keys(&db, config, &master_key).await?;
     if action == Action::Rotate {
         match keys.job {

@@ -46,50 +46,7 @@ impl Default for LeaseConfig {
     }
 }
 
-/// Why a lease setting is refused: the variable and what it must be.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{name}={value:?}: {reason}")]
-pub struct LeaseConfigError {
-    pub name: &'static str,
-    pub value: String,
-    pub reason: &'static str,
-}
-
 impl LeaseConfig {
-    /// Reads `AI_PROXY_QUOTA_LEASE` (a share such as `0.01`) and
-    /// `AI_PROXY_QUOTA_LEASE_MS`.
-    pub fn from_lookup(
-        get: &impl Fn(&str) -> Option<String>,
-    ) -> Result<LeaseConfig, LeaseConfigError> {
-        let mut config = LeaseConfig::default();
-        if let Some(value) = get("AI_PROXY_QUOTA_LEASE") {
-            config.fraction = value
-                .trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|f| (0.0..=MAX_LEASE_FRACTION).contains(f))
-                .ok_or(LeaseConfigError {
-                    name: "AI_PROXY_QUOTA_LEASE",
-                    value,
-                    reason: "must be a share of the limit from 0 (no leases) to 0.5",
-                })?;
-        }
-        if let Some(value) = get("AI_PROXY_QUOTA_LEASE_MS") {
-            config.time = value
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .map(Duration::from_millis)
-                .filter(|t| (MIN_LEASE_TIME..=MAX_LEASE_TIME).contains(t))
-                .ok_or(LeaseConfigError {
-                    name: "AI_PROXY_QUOTA_LEASE_MS",
-                    value,
-                    reason: "must be milliseconds from 50 to 60000",
-                })?;
-        }
-        Ok(config)
-    }
-
     /// Whether instances lease at all.
     pub fn enabled(&self) -> bool {
         self.fraction > 0.0
@@ -194,19 +151,6 @@ mod tests {
         }
     }
 
-    fn lookup(pairs: &[(&str, &str)]) -> Result<LeaseConfig, LeaseConfigError> {
-        let pairs: Vec<(String, String)> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        LeaseConfig::from_lookup(&|name: &str| {
-            pairs
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        })
-    }
-
     #[test]
     fn a_block_is_the_share_of_the_limit_and_at_least_one() {
         let c = config(0.01);
@@ -219,36 +163,6 @@ mod tests {
         assert_eq!(config(0.5).block(i64::MAX / 4), i64::MAX / 8 + 1);
         assert_eq!(config(0.0).block(1_000_000), 0, "leases off");
         assert_eq!(c.held_bound(800_000, 2), 16_000);
-    }
-
-    #[test]
-    fn settings_are_read_within_their_bounds_only() {
-        assert_eq!(lookup(&[]), Ok(LeaseConfig::default()));
-        let set = lookup(&[
-            ("AI_PROXY_QUOTA_LEASE", "0.5"),
-            ("AI_PROXY_QUOTA_LEASE_MS", "50"),
-        ])
-        .expect("the bounds are accepted");
-        assert_eq!((set.fraction, set.time), (0.5, Duration::from_millis(50)));
-        assert!(!lookup(&[("AI_PROXY_QUOTA_LEASE", "0")]).unwrap().enabled());
-        assert_eq!(
-            lookup(&[("AI_PROXY_QUOTA_LEASE_MS", "60000")])
-                .unwrap()
-                .time,
-            MAX_LEASE_TIME
-        );
-        for (name, bad) in [
-            ("AI_PROXY_QUOTA_LEASE", "0.51"),
-            ("AI_PROXY_QUOTA_LEASE", "-0.01"),
-            ("AI_PROXY_QUOTA_LEASE", "NaN"),
-            ("AI_PROXY_QUOTA_LEASE", "1%"),
-            ("AI_PROXY_QUOTA_LEASE_MS", "49"),
-            ("AI_PROXY_QUOTA_LEASE_MS", "60001"),
-            ("AI_PROXY_QUOTA_LEASE_MS", "-1"),
-        ] {
-            let error = lookup(&[(name, bad)]).expect_err(bad);
-            assert_eq!(error.name, name);
-        }
     }
 
     #[test]

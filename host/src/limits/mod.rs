@@ -39,7 +39,10 @@ use chrono::{FixedOffset, Offset, Utc};
 pub use budget::{Budget, BudgetLimits, BudgetLine, BudgetScope, BudgetShare, Measure};
 pub use budget_alerts::{AlertRecorder, BudgetAlert};
 pub use counter::{Charge, CounterStore, Refused, StoreError};
-pub use lease::{LeaseConfig, LeaseConfigError};
+pub use lease::{
+    DEFAULT_LEASE_FRACTION, DEFAULT_LEASE_TIME, LeaseConfig, MAX_LEASE_FRACTION, MAX_LEASE_TIME,
+    MIN_LEASE_TIME,
+};
 pub use leased_store::LeasedStore;
 pub use memory::MemoryStore;
 pub use overrun::QuotaOverrun;

@@ -36,8 +36,12 @@ pub async fn open_keys(
     config: &Config,
     master_key: &[u8; 32],
 ) -> anyhow::Result<OpenedKeys> {
-    let configured = config.master_key_previous.as_ref().map(|s| s.expose());
-    let previous = load_previous_master_key(configured, &config.data_dir, master_key)?;
+    let configured = config
+        .secrets
+        .master_key_previous
+        .as_ref()
+        .map(|s| s.expose());
+    let previous = load_previous_master_key(configured, &config.storage.data_dir, master_key)?;
     let verified = key_check::verify(db, master_key, previous.as_ref()).await?;
     let rotation = Arc::new(RotationProgress::default());
     let Some(previous) = previous else {
