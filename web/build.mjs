@@ -1,4 +1,5 @@
-// Builds the console into dist/: esbuild bundles src/main.jsx into an
+// Builds the console into dist/: the API's types are generated from
+// openapi.json (api-types.mjs), esbuild bundles src/main.jsx into an
 // entry module and chunks (each page, the charting library and shared
 // code load on first use, through dynamic import()), Tailwind's CLI writes
 // the stylesheet, and index.html names the entry and stylesheet, with a
@@ -7,6 +8,7 @@
 // each asset also gets a gzipped twin. Prints the first load's size.
 // `node build.mjs --watch` rebuilds on change (the entry is app.js).
 import { build, context } from "esbuild";
+import { apiTypes } from "./api-types.mjs";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync, renameSync } from "node:fs";
@@ -96,6 +98,7 @@ function sizes(files) {
   return `${(raw / 1024).toFixed(1)} KiB (${(gz / 1024).toFixed(1)} KiB gzipped)`;
 }
 
+await apiTypes();
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(join(dist, "assets"), { recursive: true });
 const started = Date.now();

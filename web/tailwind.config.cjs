@@ -2,7 +2,7 @@
 const v = (name) => `hsl(var(--${name}) / <alpha-value>)`;
 module.exports = {
   darkMode: "class",
-  content: ["./src/**/*.{js,jsx}"],
+  content: ["./src/**/*.{js,jsx,ts,tsx}"],
   theme: {
     extend: {
       colors: {

@@ -1,4 +1,4 @@
 import { createRoot } from "react-dom/client";
-import { App } from "./app.jsx";
+import { App } from "./app.tsx";
 
 createRoot(document.getElementById("root")).render(<App />);

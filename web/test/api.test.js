@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ApiError, SESSION_EXPIRED, api, describeError, errorFromResponse, onUnauthorized, sentence } from "../src/lib/api.js";
+import { ApiError, SESSION_EXPIRED, api, describeError, errorFromResponse, onUnauthorized, sentence } from "../src/lib/api.ts";
 
 const json = (status, body) =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });

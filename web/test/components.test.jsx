@@ -4,7 +4,7 @@ import { ErrorNote, Empty } from "../src/components/ui/states.jsx";
 import { Pagination } from "../src/components/ui/pagination.jsx";
 import { isFlat } from "../src/components/charts.jsx";
 import { RankList } from "../src/components/rank-list.jsx";
-import { changedFields } from "../src/pages/audit.jsx";
+import { changedFields } from "../src/pages/audit.tsx";
 import { Td } from "../src/components/ui/table.jsx";
 import { ChunkBoundary } from "../src/components/lazy.jsx";
 
@@ -103,7 +103,7 @@ describe("ChunkBoundary", () => {
 
 describe("audit words", () => {
   it("lists the fields a creation set and names resources by name", async () => {
-    const { changedFields, resourceLabel } = await import("../src/pages/audit.jsx");
+    const { changedFields, resourceLabel } = await import("../src/pages/audit.tsx");
     expect(changedFields(null, { id: 4, name: "app", enabled: true, expires_at: null, created_at: "x" })).toEqual(["name", "enabled"]);
     expect(resourceLabel({ resource: "client_key", resource_id: "4", action: "create", after: { name: "e2e-app" } })).toBe("client key e2e-app");
     expect(resourceLabel({ resource: "provider_key", resource_id: "9", action: "delete", before: null, after: null })).toBe("upstream key 9");

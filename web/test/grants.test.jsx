@@ -1,6 +1,6 @@
 import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
-import { GrantChoices, grantsInput } from "../src/pages/user-grants.jsx";
+import { GrantChoices, grantsInput } from "../src/pages/user-grants.tsx";
 
 const form = (values) => ({
   get: (name) => (name in values ? values[name] : null),

@@ -1,6 +1,6 @@
 import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
-import { RouteFields, routesInput } from "../src/pages/key-providers.jsx";
+import { RouteFields, routesInput } from "../src/pages/key-providers.tsx";
 
 const form = (values) => ({
   get: (name) => (name in values ? values[name] : null),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ApiError } from "../src/lib/api.js";
+import { ApiError } from "../src/lib/api.ts";
 import {
   callbackParams,
   callbackUri,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { conformanceSummary } from "../src/pages/plugin-conformance.jsx";
+import { conformanceSummary } from "../src/pages/plugin-conformance.tsx";
 
 const result = (over) => ({ checked: true, passed: true, forced: false, forced_by: null, cases: 13, failed: [], ...over });
 

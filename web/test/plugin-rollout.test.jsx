@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canaryPercent, shadowSample, verdictLine } from "../src/pages/plugin-rollout.jsx";
+import { canaryPercent, shadowSample, verdictLine } from "../src/pages/plugin-rollout.tsx";
 
 describe("canaryPercent", () => {
   it("takes whole percentages from 1 to 100 exactly", () => {

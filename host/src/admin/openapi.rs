@@ -6,6 +6,11 @@
 //! ([`super::routes`]), so a route exists in the router exactly when it is
 //! in the document. The test below checks that against the axum router
 //! itself, so a route added around the macros fails it.
+//!
+//! `web/openapi.json` is a copy of the document for the console's build,
+//! which generates its typed API client from it (the console is built
+//! before this binary, which embeds it, so the build cannot ask a running
+//! gateway). A test fails when the copy differs and says how to refresh it.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -13,13 +18,14 @@ use std::sync::OnceLock;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use utoipa::openapi::path::Operation;
-use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Schema};
+use utoipa::openapi::schema::{AllOfBuilder, ArrayBuilder, ObjectBuilder, Schema};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder, response::Response};
 use utoipa::{IntoResponses, Modify};
 
 use super::error::{ErrorBody, ErrorDetail};
 use super::session::SESSION_COOKIE;
+use super::stats::DayPoint;
 
 /// Tags, one per resource.
 pub const TAG_HEALTH: &str = "health";
@@ -49,7 +55,7 @@ pub const TAG_TEAMS: &str = "teams";
                        read traces, statistics and the audit log. Errors are \
                        `{\"error\": {\"message\", \"code\"}}`.",
     ),
-    components(schemas(ErrorBody, ErrorDetail)),
+    components(schemas(ErrorBody, ErrorDetail, TraceAttempt, ConformanceCase, ProviderKeyStats)),
     modifiers(&SecuritySchemes),
     security(("basic" = []), ("bearer" = []), ("cookie" = [])),
     tags(
@@ -125,6 +131,7 @@ pub fn document() -> OpenApi {
             name_operation(op);
         }
     }
+    name_untyped_json(&mut doc);
     for (path, fields) in REQUIRED_TO_CREATE {
         if let Some(op) = doc.paths.paths.get_mut(path).and_then(|i| i.post.as_mut()) {
             require(op, fields);
@@ -138,10 +145,8 @@ pub fn document() -> OpenApi {
 /// would not say which ones a create cannot do without.
 const REQUIRED_TO_CREATE: [(&str, &[&str]); 6] = [
     ("/api/providers", &["name", "plugin"]),
-    (
-        "/api/provider-keys/keys",
-        &["provider_id", "name", "secret"],
-    ),
+    // `secret` too for an API key; an OAuth key (`auth_type: "oauth"`) has none.
+    ("/api/provider-keys/keys", &["provider_id", "name"]),
     ("/api/user-service/keys", &["name", "provider_id"]),
     ("/api/oauth-clients", &["name", "client_key_id"]),
     ("/api/users", &["username", "password"]),
@@ -162,6 +167,126 @@ fn require(op: &mut Operation, fields: &[&str]) {
                 .fold(ObjectBuilder::new(), |o, f| o.required(*f));
             let all_of = AllOfBuilder::new().item(schema).item(required).build();
             content.schema = Some(RefOr::T(Schema::AllOf(all_of)));
+        }
+    }
+}
+
+/// One upstream attempt in a trace's `attempt_log`: how the proxy stores
+/// `trace::record::Attempt`, which the trace handler passes through as
+/// JSON. Only its schema is used.
+#[derive(utoipa::ToSchema)]
+#[expect(dead_code, reason = "describes JSON the trace handler passes through")]
+pub(crate) struct TraceAttempt {
+    provider_key_id: i32,
+    provider_key_name: String,
+    /// Upstream status; null when no answer came.
+    status: Option<u16>,
+    error_class: Option<String>,
+    /// The gateway's code for an attempt without an answer (`connect_failed`, ...).
+    error: Option<String>,
+    /// The upstream's own error message, masked and bounded.
+    message: Option<String>,
+    duration_ms: u64,
+}
+
+/// One failed conformance vector, as `ConformanceView.failed` holds it
+/// (`conformance::CaseResult`). Only its schema is used.
+#[derive(utoipa::ToSchema)]
+#[expect(dead_code, reason = "describes conformance::CaseResult")]
+pub(crate) struct ConformanceCase {
+    /// The vector's name.
+    name: String,
+    /// Each difference from the vector's `expect` block, a line naming the field.
+    differences: Vec<String>,
+}
+
+/// `GET /api/provider-keys/keys/{id}/stats`, which its handler writes as
+/// literal JSON. Only its schema is used.
+#[derive(utoipa::ToSchema)]
+#[expect(dead_code, reason = "describes JSON the handler writes literally")]
+pub(crate) struct ProviderKeyStats {
+    id: i32,
+    name: String,
+    overview: KeyOverview30d,
+    usage: KeyUsageToday,
+    limits: KeyStatsLimits,
+    health: KeyStatsHealth,
+}
+
+/// Totals of the last 30 UTC days.
+#[derive(utoipa::ToSchema)]
+#[expect(dead_code, reason = "schema only")]
+pub(crate) struct KeyOverview30d {
+    requests_30d: i64,
+    errors_30d: i64,
+    tokens_30d: i64,
+    cost_nanos_30d: i64,
+}
+
+#[derive(utoipa::ToSchema)]
+#[expect(dead_code, reason = "schema only")]
+pub(crate) struct KeyUsageToday {
+    today: Option<DayPoint>,
+}
+
+/// Always null: an upstream key's limits are on the key itself.
+#[derive(utoipa::ToSchema)]
+#[expect(dead_code, reason = "schema only")]
+pub(crate) struct KeyStatsLimits {
+    qps: Option<i64>,
+    tokens_per_day: Option<i64>,
+}
+
+#[derive(utoipa::ToSchema)]
+#[expect(dead_code, reason = "schema only")]
+pub(crate) struct KeyStatsHealth {
+    status: String,
+}
+
+/// Lists whose items their types declare as any object, with the schema
+/// of what they hold: (schema, property, item schema, description).
+const UNTYPED_LISTS: [(&str, &str, &str, &str); 2] = [
+    (
+        "TraceDetail",
+        "attempt_log",
+        "TraceAttempt",
+        "Each attempt: upstream key, status, error class, latency.",
+    ),
+    (
+        "ConformanceView",
+        "failed",
+        "ConformanceCase",
+        "The vectors that failed, each with its differences.",
+    ),
+];
+
+/// Names the schemas of JSON whose Rust types leave it untyped (any
+/// object, or built by hand), so the console's generated client types
+/// it too.
+fn name_untyped_json(doc: &mut OpenApi) {
+    for (schema, property, item, description) in UNTYPED_LISTS {
+        if let Some(components) = doc.components.as_mut()
+            && let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(schema)
+        {
+            let items = ArrayBuilder::new()
+                .items(Ref::from_schema_name(item))
+                .description(Some(description));
+            object
+                .properties
+                .insert(property.to_owned(), items.build().into());
+        }
+    }
+    let stats = doc
+        .paths
+        .paths
+        .get_mut("/api/provider-keys/keys/{id}/stats")
+        .and_then(|item| item.get.as_mut())
+        .and_then(|op| op.responses.responses.get_mut("200"));
+    if let Some(RefOr::T(response)) = stats {
+        for content in response.content.values_mut() {
+            if let RefOr::T(content) = content {
+                content.schema = Some(Ref::from_schema_name("ProviderKeyStats").into());
+            }
         }
     }
 }
@@ -292,6 +417,69 @@ mod tests {
             }
         }
         out
+    }
+
+    /// The console's copy of the document, relative to this crate.
+    const WEB_COPY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../web/openapi.json");
+    /// Set (to anything) to write the copy instead of comparing it.
+    const WRITE_VAR: &str = "AI_PROXY_WRITE_OPENAPI";
+
+    #[test]
+    fn web_copy_equals_the_served_document() {
+        let served = document().to_pretty_json().expect("json") + "\n";
+        if std::env::var_os(WRITE_VAR).is_some() {
+            std::fs::write(WEB_COPY, &served).expect("writing web/openapi.json");
+        }
+        let copy = std::fs::read_to_string(WEB_COPY).unwrap_or_default();
+        assert!(
+            copy == served,
+            "web/openapi.json differs from the document the gateway serves, so the console's \
+             typed client would be generated from stale routes. Refresh it with \
+             `{WRITE_VAR}=1 cargo test -p ai-proxy --lib admin::openapi::tests::web_copy` \
+             and rebuild the console (web/build.sh)."
+        );
+    }
+
+    #[test]
+    fn hand_written_schemas_name_the_fields_served() {
+        let attempt = crate::trace::Attempt {
+            provider_key_id: 1,
+            provider_key_name: "k".into(),
+            status: Some(502),
+            error_class: Some("upstream_5xx".into()),
+            error: None,
+            message: Some("bad".into()),
+            duration_ms: 5,
+            started_ms: 0,
+        };
+        let stored = serde_json::to_value(&attempt).expect("json");
+        let doc = serde_json::to_value(document()).expect("json");
+        let schemas = &doc["components"]["schemas"];
+        let keys = |v: &serde_json::Value| {
+            v.as_object()
+                .map(|o| o.keys().cloned().collect::<BTreeSet<_>>())
+                .unwrap_or_default()
+        };
+        assert_eq!(keys(&stored), keys(&schemas["TraceAttempt"]["properties"]));
+        assert_eq!(
+            schemas["TraceDetail"]["properties"]["attempt_log"]["items"]["$ref"],
+            "#/components/schemas/TraceAttempt"
+        );
+        let case = crate::conformance::CaseResult {
+            name: "v".into(),
+            differences: vec!["status".into()],
+        };
+        let case = serde_json::to_value(&case).expect("json");
+        assert_eq!(keys(&case), keys(&schemas["ConformanceCase"]["properties"]));
+        assert_eq!(
+            schemas["ConformanceView"]["properties"]["failed"]["items"]["$ref"],
+            "#/components/schemas/ConformanceCase"
+        );
+        let stats = &doc["paths"]["/api/provider-keys/keys/{id}/stats"]["get"]["responses"]["200"];
+        assert_eq!(
+            stats["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/ProviderKeyStats"
+        );
     }
 
     #[test]

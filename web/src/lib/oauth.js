@@ -3,7 +3,7 @@
 // endpoint override form. The API: POST /api/oauth/authorize and
 // /api/oauth/exchange; a key's `oauth` is null for API keys, else
 // {state, expires_at, last_refresh_at, last_error}.
-import { ApiError, describeError } from "./api.js";
+import { ApiError, describeError } from "./api.ts";
 
 /** The console's page that finishes a sign-in the provider redirected back to. */
 export const CALLBACK_PATH = "/oauth/callback";

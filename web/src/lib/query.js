@@ -54,26 +54,33 @@ export function filterProblem(filters) {
   return null;
 }
 
-/** The API query string for filters and a page; empty filters are left out. */
-export function traceQuery(filters, page = 1, pageSize = DEFAULT_PAGE_SIZE) {
-  const params = new URLSearchParams();
-  params.set("page", String(Math.max(1, page)));
-  params.set("page_size", String(pageSize));
+/**
+ * The API query parameters (`traces_list`) for filters and a page; empty
+ * filters are left out. Numbers stay numbers, as the API declares them.
+ */
+export function traceParams(filters, page = 1, pageSize = DEFAULT_PAGE_SIZE) {
+  const params = { page: Math.max(1, page), page_size: pageSize };
   for (const key of ["q", "id", "provider", "provider_key", "client_key_id", "error_class"]) {
     const value = String(filters[key] ?? "").trim();
-    if (value) params.set(key, value);
+    if (value) params[key] = value;
   }
   // "gpt-4 claude" or "gpt-4, claude*": prefixes, comma-separated for the API.
   const models = parseList(filters.model);
-  if (models.length) params.set("model", models.join(","));
+  if (models.length) params.model = models.join(",");
   const status = String(filters.status_code ?? "").trim();
-  if (STATUS_CLASS.test(status)) params.set("status_class", status.toLowerCase());
-  else if (status) params.set("status_code", status);
+  if (STATUS_CLASS.test(status)) params.status_class = status.toLowerCase();
+  else if (status) params.status_code = status;
   for (const key of ["from", "to"]) {
     const iso = localToIso(filters[key]);
-    if (iso) params.set(key, iso);
+    if (iso) params[key] = iso;
   }
-  return params.toString();
+  return params;
+}
+
+/** traceParams as a query string. */
+export function traceQuery(filters, page = 1, pageSize = DEFAULT_PAGE_SIZE) {
+  const params = traceParams(filters, page, pageSize);
+  return new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)])).toString();
 }
 
 /** Filters, page and page size as the console URL's search string. */

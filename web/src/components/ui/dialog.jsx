@@ -5,7 +5,7 @@ import * as AlertPrimitive from "@radix-ui/react-alert-dialog";
 import { X } from "lucide-react";
 import { useCallback, useRef, useState } from "react";
 import { cn } from "../../lib/cn.js";
-import { describeError } from "../../lib/api.js";
+import { describeError } from "../../lib/api.ts";
 import { Button } from "./button.jsx";
 import { ErrorNote, Spinner } from "./states.jsx";
 
