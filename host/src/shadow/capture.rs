@@ -117,10 +117,14 @@ impl ShadowCapture {
         })
     }
 
-    /// The answer's head, as the client got it.
+    /// The answer's head, as the client got it; its headers are copied only
+    /// for an error answer (the candidate classifies those, and reads no
+    /// header of any other).
     pub fn answer_head(&mut self, head: &ResponseHeader) {
         self.status = head.status.as_u16();
-        self.headers = crate::plugins::header_list(&head.headers);
+        if self.status >= 400 {
+            self.headers = crate::plugins::header_list(&head.headers);
+        }
         self.event_stream = head
             .headers
             .get("content-type")

@@ -7,14 +7,18 @@
 //! reference-counted `Bytes`, captured up to [`MAX_SHADOW_BYTES`] and only
 //! for a request that is sampled (no capture at all when the provider has
 //! no candidate in shadow). At the end of the request the capture is
-//! offered to a bounded queue without waiting; one worker runs the
-//! candidate and writes the verdicts in batches. A capture is dropped, and
-//! counted for `/metrics`, when the gateway is busy
-//! ([`SHADOW_BUSY_PERCENT`] of its maximum in flight), the queue is full,
-//! or the bytes are over the cap. Nothing here can delay, change or fail
-//! what a client receives: the candidate's failures are only recorded.
+//! offered to a bounded queue without waiting; one worker, on an OS thread
+//! of its own at the lowest CPU priority (`SCHED_IDLE`, else nice 19), runs
+//! the candidate, and the gateway's runtime writes the verdicts in
+//! batches. A capture is dropped, and counted for `/metrics`, when the
+//! gateway is busy ([`SHADOW_BUSY_PERCENT`] of its maximum in flight, or
+//! every plugin instance in use), the queue is full, the bytes are over
+//! the cap, or the worker was starved of CPU until its candidate ran out
+//! of time. Nothing here can delay, change or fail what a client
+//! receives: the candidate's failures are only recorded.
 
 mod capture;
+mod idle;
 #[cfg(test)]
 mod tests;
 mod verdict;
@@ -27,7 +31,7 @@ use tokio::sync::mpsc;
 
 pub use capture::{MAX_SHADOW_BYTES, ShadowCapture};
 pub use verdict::{UsageView, Verdict};
-pub use worker::{SHADOW_BATCH, SHADOW_JOB_DEADLINE};
+pub use worker::{SHADOW_BATCH, SHADOW_JOB_DEADLINE, SHADOW_THREAD_NAME};
 
 /// Captures waiting for the worker, at most.
 pub const SHADOW_QUEUE_CAPACITY: usize = 64;
@@ -48,6 +52,8 @@ pub enum Dropped {
     TooLarge,
     /// The answer was cut short (client gone, upstream broke, quota cut).
     Incomplete,
+    /// The candidate ran out of time while the worker waited for a CPU.
+    Starved,
 }
 
 /// Counters for `/metrics`, since start.
@@ -60,6 +66,7 @@ pub struct ShadowStats {
     pub dropped_queue_full: AtomicU64,
     pub dropped_too_large: AtomicU64,
     pub dropped_incomplete: AtomicU64,
+    pub dropped_starved: AtomicU64,
     pub write_failures: AtomicU64,
 }
 
@@ -70,6 +77,7 @@ impl ShadowStats {
             Dropped::QueueFull => &self.dropped_queue_full,
             Dropped::TooLarge => &self.dropped_too_large,
             Dropped::Incomplete => &self.dropped_incomplete,
+            Dropped::Starved => &self.dropped_starved,
         }
         .fetch_add(1, Relaxed);
     }
@@ -158,6 +166,7 @@ impl ShadowQueue {
             ("queue_full", &s.dropped_queue_full),
             ("too_large", &s.dropped_too_large),
             ("incomplete", &s.dropped_incomplete),
+            ("starved", &s.dropped_starved),
         ] {
             let _ = writeln!(out, "{name}{{reason=\"{reason}\"}} {}", value.load(Relaxed));
         }

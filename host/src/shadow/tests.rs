@@ -112,3 +112,58 @@ async fn a_full_queue_drops_and_counts_without_waiting() {
     assert!(rx.try_recv().is_ok());
     assert!(rx.try_recv().is_err(), "only what fitted was queued");
 }
+
+/// The scheduling policy and niceness of each of this process's threads
+/// named `name`, from `/proc/self/task/*/stat` (fields 41 and 19).
+fn threads_named(name: &str) -> Vec<(u32, i64)> {
+    let mut found = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").expect("tasks") {
+        let dir = task.expect("task").path();
+        let comm = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
+        if comm.trim_end() != name {
+            continue;
+        }
+        let stat = std::fs::read_to_string(dir.join("stat")).unwrap_or_default();
+        // After the name in parentheses: field 3 (state) comes first.
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let (Some(nice), Some(policy)) = (fields.get(19 - 3), fields.get(41 - 3)) else {
+            continue;
+        };
+        found.push((policy.parse().expect("policy"), nice.parse().expect("nice")));
+    }
+    found
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn the_worker_runs_on_its_own_thread_at_idle_priority() {
+    let db = sea_orm::Database::connect("sqlite::memory:")
+        .await
+        .expect("db");
+    let queue = ShadowQueue::spawn(db);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let lowered = loop {
+        let threads = threads_named(SHADOW_THREAD_NAME);
+        let lowered: Vec<_> = threads
+            .iter()
+            .filter(|&&(policy, nice)| policy == libc::SCHED_IDLE as u32 || nice == 19)
+            .collect();
+        if !lowered.is_empty() && lowered.len() == threads.len() {
+            break lowered.len();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no shadow worker at idle priority: {threads:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(lowered >= 1);
+    let this = std::fs::read_to_string("/proc/thread-self/stat").expect("stat");
+    let (_, rest) = this.rsplit_once(')').expect("stat");
+    let policy = rest.split_whitespace().nth(41 - 3).expect("policy");
+    assert_eq!(policy, "0", "only the worker is lowered, not the process");
+    drop(queue);
+}

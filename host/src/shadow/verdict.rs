@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::capture::ShadowCapture;
 use crate::plugins::types::Usage;
-use crate::plugins::{PluginFailure, PluginInstance};
+use crate::plugins::{FailureKind, PluginFailure, PluginInstance};
 
 /// Token counts as the API shows them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
@@ -54,12 +54,21 @@ impl Verdict {
 
 /// The candidate's verdict on a capture, on one fresh instance; a failure
 /// of the plugin is part of the verdict.
+#[cfg(test)]
 pub async fn candidate_verdict(capture: &ShadowCapture) -> Verdict {
+    judge(capture).await.0
+}
+
+/// The candidate's verdict on a capture, with the kind of its failure when it
+/// failed: the worker tells a candidate at fault from one that had no
+/// instance or no CPU to run on.
+pub(super) async fn judge(capture: &ShadowCapture) -> (Verdict, Option<FailureKind>) {
     let mut verdict = Verdict::default();
-    if let Err(f) = fill(capture, &mut verdict).await {
+    let failed = fill(capture, &mut verdict).await.err().map(|f| {
         verdict.failure = Some(f.to_string());
-    }
-    verdict
+        f.kind
+    });
+    (verdict, failed)
 }
 
 async fn fill(capture: &ShadowCapture, verdict: &mut Verdict) -> Result<(), PluginFailure> {
