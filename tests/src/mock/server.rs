@@ -83,9 +83,10 @@ pub fn router(options: Options, recorder: Recorder) -> Router {
 /// Most connections the kernel queues for the mock before it accepts them. Linux caps it at
 /// `net.core.somaxconn` (4,096 on the benchmark machine). Tokio's `TcpListener::bind` asks
 /// for 1,024: when a gateway opens thousands of upstream connections at once the queue
-/// overflows, the kernel drops the SYNs past it and each dropped connection waits a
-/// retransmission (1 s, then 3 s) before it is served, which the benchmark measured as
-/// seconds added to the gateway's streams (bench/RESULTS.md, issue 13).
+/// overflows: the kernel drops SYNs (each waits a retransmission, 1 s then 3 s) and answers
+/// others with syncookies, and a cookie that then fails its check resets the connection
+/// before any answer byte: every 502 the benchmark saw at 4,000 and 8,000 streams was one
+/// (bench/RESULTS.md, issue 13).
 pub const LISTEN_BACKLOG: u32 = 65_535;
 
 /// A listener on `addr` with [`LISTEN_BACKLOG`].
