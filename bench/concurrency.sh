@@ -14,7 +14,8 @@
 #   BENCH_CONC_WRAP        command the gateway runs under, e.g. "heaptrack -o /tmp/gw" (default none)
 #   AI_PROXY_BIN, MOCK_BIN binaries (default: the release builds)
 # Any AI_PROXY_* setting in the environment reaches the gateway (e.g. AI_PROXY_MAX_IN_FLIGHT).
-# Writes bench/out/concurrency.md (and raw files under bench/out/raw-concurrency/).
+# Writes bench/out/concurrency.md (and raw files under bench/out/raw-concurrency/, among them
+# LEVEL.tcp.txt: the kernel's accept-queue, syncookie and SYN-retransmission counters over the level).
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -71,6 +72,14 @@ fds_tree() {
     local total=0 p
     for p in "$1" $(pgrep -P "$1" || true); do total=$((total + $(ls "/proc/$p/fd" 2>/dev/null | wc -l))); done
     echo "$total"
+}
+# The kernel's TCP counters that tell a refused connection's cause (full accept queues,
+# syncookies, SYN retransmissions), absolute; namespace-wide, so other traffic adds to them.
+TCP_COUNTERS="TcpExtListenOverflows TcpExtTCPReqQFullDoCookies TcpExtSyncookiesFailed TcpExtTCPSynRetrans TcpAttemptFails"
+tcp_counters() {
+    command -v nstat >/dev/null || return 0
+    # shellcheck disable=SC2086
+    nstat -asz $TCP_COUNTERS 2>/dev/null | awk '$1 !~ /^#/ { print $1, $2 }'
 }
 field() {
     awk -v k="$2" '/^BENCH / { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }' "$1"
@@ -169,6 +178,7 @@ measure() {
             f=$(fds_tree "$TARGET_PID"); ((f > fds)) && fds=$f; echo "$fds" >"$TMP/fds.new" && mv "$TMP/fds.new" "$TMP/fds"
         done ) &
         sampler=$!
+        tcp_counters >"$TMP/tcp.before"
         # sockets by state (TIME-WAIT included) three quarters into the load
         ( sleep $((DURATION * 3 / 4)); ss -s >"$RAW/$tag.sockets.txt" 2>&1 ) &
         # Every target streams the same events: the gateway asks the upstream for the usage
@@ -177,6 +187,9 @@ measure() {
             wrk -t2 -c"$level" -d"${DURATION}s" --timeout 60s --latency -s "$LUA" \
             "http://$TARGET_ADDR/v1/chat/completions" >"$RAW/$tag.txt" 2>&1 || log "$tag: wrk rc=$?"
         kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
+        # what the level added to each counter
+        tcp_counters | awk 'NR == FNR { before[$1] = $2; next } { print $1, $2 - before[$1] }' \
+            "$TMP/tcp.before" - >"$RAW/$tag.tcp.txt"
         peak=$(cat "$TMP/peak" 2>/dev/null); peak=${peak:-0}
         peak_fds=$(cat "$TMP/fds" 2>/dev/null); peak_fds=${peak_fds:-0}
         rm -f "$TMP/peak" "$TMP/fds"

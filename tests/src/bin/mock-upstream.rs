@@ -2,15 +2,16 @@
 //! benchmark.
 //!
 //! `mock-upstream [--port N] [--no-record]` binds `127.0.0.1:N` (0, the default, picks a
-//! free port), prints `listening on 127.0.0.1:PORT` on stdout once it accepts
+//! free port; the accept queue is [`LISTEN_BACKLOG`](ai_proxy_tests::mock::LISTEN_BACKLOG) long), prints `listening on 127.0.0.1:PORT` on stdout once it accepts
 //! connections, and serves until killed. The recording is readable at
 //! `GET /__mock/requests`; `--no-record` turns it off.
 
 use std::io::Write;
 use std::process::ExitCode;
 
-use ai_proxy_tests::mock::{Options, Recorder, router, serve};
-use tokio::net::TcpListener;
+use std::net::SocketAddr;
+
+use ai_proxy_tests::mock::{Options, Recorder, bind, router, serve};
 
 const USAGE: &str = "usage: mock-upstream [--port N] [--no-record]";
 
@@ -23,7 +24,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let listener = match TcpListener::bind(("127.0.0.1", port)).await {
+    let listener = match bind(SocketAddr::from(([127, 0, 0, 1], port))) {
         Ok(listener) => listener,
         Err(error) => {
             eprintln!("mock-upstream: cannot bind 127.0.0.1:{port}: {error}");

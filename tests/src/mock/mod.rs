@@ -31,7 +31,7 @@ pub use expected::{
 pub use openai::{EMBEDDING_DIMENSIONS, embedding_value};
 pub use provider::Provider;
 pub use recording::{RecordedRequest, Recorder};
-pub use server::{MockUpstream, Options, router, serve};
+pub use server::{LISTEN_BACKLOG, MockUpstream, Options, bind, router, serve};
 pub use usage::*;
 
 /// Fixed ids the answers carry, per provider.

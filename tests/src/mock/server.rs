@@ -24,7 +24,7 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::Response;
 use axum::routing::{any, get, post};
 use axum::serve::ListenerExt;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::task::JoinHandle;
 
 use super::errors::error_response;
@@ -78,6 +78,26 @@ pub fn router(options: Options, recorder: Recorder) -> Router {
             get(recording::dump).delete(recording::forget),
         )
         .with_state(recorder)
+}
+
+/// Most connections the kernel queues for the mock before it accepts them. Linux caps it at
+/// `net.core.somaxconn` (4,096 on the benchmark machine). Tokio's `TcpListener::bind` asks
+/// for 1,024: when a gateway opens thousands of upstream connections at once the queue
+/// overflows: the kernel drops SYNs (each waits a retransmission, 1 s then 3 s) and answers
+/// others with syncookies, and a cookie that then fails its check resets the connection
+/// before any answer byte: every 502 the benchmark saw at 4,000 and 8,000 streams was one
+/// (bench/RESULTS.md, issue 13).
+pub const LISTEN_BACKLOG: u32 = 65_535;
+
+/// A listener on `addr` with [`LISTEN_BACKLOG`].
+pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// Serves `router` on `listener` until the task is dropped, with `TCP_NODELAY` set on
@@ -142,7 +162,7 @@ impl MockUpstream {
 
     /// Starts a mock with `options` on an ephemeral port, reporting a bind failure.
     pub async fn try_start_with(options: Options) -> io::Result<MockUpstream> {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let listener = bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
         let addr = listener.local_addr()?;
         let recorder = Recorder::default();
         let app = router(options, recorder.clone());
