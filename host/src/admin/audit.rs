@@ -10,8 +10,8 @@ use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -21,61 +21,48 @@ use super::auth::Caller;
 use super::json::ApiQuery;
 use super::openapi::{self, BadRequest, Forbidden, Unauthorized};
 use super::password::SignIn;
+use super::write::{Actor, Entry};
 use super::{AdminState, ApiError};
 use crate::store::entities::{audit_log, users};
-
-/// Records what the gateway itself did or noticed (no caller): the
-/// actor is `gateway`.
-pub async fn audit_system(
-    state: &AdminState,
-    action: &str,
-    resource: &str,
-    resource_id: Option<String>,
-    after: Value,
-) {
-    let row = audit_log::ActiveModel {
-        created_at: Set(Utc::now()),
-        actor_id: Set(None),
-        actor_name: Set("gateway".to_owned()),
-        action: Set(action.to_owned()),
-        resource: Set(resource.to_owned()),
-        resource_id: Set(resource_id),
-        before: Set(None),
-        after: Set(Some(after.to_string())),
-        ..Default::default()
-    };
-    if let Err(e) = row.insert(&state.db).await {
-        tracing::error!(error = %e, action, resource, "writing the audit log failed");
-    }
-}
 
 /// Largest page of audit entries.
 pub const MAX_AUDIT_PAGE: u64 = 200;
 
-/// Records one change. A failure to record is logged, not returned: the
-/// change itself has already happened.
-pub async fn audit(
-    state: &AdminState,
-    caller: &Caller,
-    action: &str,
-    resource: &str,
-    resource_id: Option<String>,
-    before: Option<Value>,
-    after: Option<Value>,
-) {
-    let row = audit_log::ActiveModel {
-        created_at: Set(Utc::now()),
-        actor_id: Set(Some(caller.id)),
-        actor_name: Set(caller.username.clone()),
-        action: Set(action.to_owned()),
-        resource: Set(resource.to_owned()),
-        resource_id: Set(resource_id),
-        before: Set(before.map(|v| v.to_string())),
-        after: Set(after.map(|v| v.to_string())),
-        ..Default::default()
+/// The actor name of changes the gateway makes on its own.
+pub const GATEWAY_ACTOR: &str = "gateway";
+
+/// Writes the audit entry of a change through `db` (the change's own
+/// transaction: see [`super::write`]).
+pub async fn record(
+    db: &impl ConnectionTrait,
+    actor: Actor<'_>,
+    entry: &Entry,
+) -> Result<(), sea_orm::DbErr> {
+    let (actor_id, actor_name) = match actor {
+        Actor::Caller(caller) => (Some(caller.id), caller.username.clone()),
+        Actor::Gateway => (None, GATEWAY_ACTOR.to_owned()),
     };
-    if let Err(e) = row.insert(&state.db).await {
-        tracing::error!(error = %e, action, resource, "writing the audit log failed");
+    audit_log::ActiveModel {
+        created_at: Set(Utc::now()),
+        actor_id: Set(actor_id),
+        actor_name: Set(actor_name),
+        action: Set(entry.action.to_owned()),
+        resource: Set(entry.resource.to_owned()),
+        resource_id: Set(entry.resource_id.clone()),
+        before: Set(entry.before.as_ref().map(Value::to_string)),
+        after: Set(entry.after.as_ref().map(Value::to_string)),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Records something the gateway noticed that changed nothing (an alert).
+/// A failure to record is logged.
+pub async fn note(db: &impl ConnectionTrait, entry: Entry) {
+    if let Err(e) = record(db, Actor::Gateway, &entry).await {
+        tracing::error!(error = %e, action = entry.action, "writing the audit log failed");
     }
 }
 

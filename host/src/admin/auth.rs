@@ -22,12 +22,12 @@ use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::audit::audit;
 use super::json::ApiJson;
 use super::openapi::{self, BadRequest, Unauthorized};
 use super::origin::check_same_origin;
 use super::password::{SignIn, check_new_password, check_password};
 use super::session::{Claims, SESSION_COOKIE, SESSION_TTL, password_version};
+use super::write::Entry;
 use super::{AdminState, ApiError, Done};
 use crate::secrets::hash_password;
 use crate::store::entities::{revoked_sessions, users};
@@ -218,17 +218,13 @@ pub async fn change_password(
     let mut row: users::ActiveModel = user.into();
     row.password_hash = Set(hash);
     row.updated_at = Set(Utc::now());
-    row.update(&state.db).await?;
-    audit(
-        &state,
-        &caller,
-        "change_password",
-        "user",
-        Some(caller.id.to_string()),
-        None,
-        None,
-    )
-    .await;
+    let change = state.change(&caller).await?;
+    row.update(change.db()).await?;
+    change
+        .commit()
+        .await?
+        .audit(Entry::new("change_password", "user", caller.id))
+        .await;
     Ok(Json(Done { ok: true }))
 }
 

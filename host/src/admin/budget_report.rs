@@ -102,7 +102,7 @@ async fn visible(
             user: None,
         });
     }
-    let teams: HashSet<i32> = teams_of(state, caller.id).await?.into_iter().collect();
+    let teams: HashSet<i32> = teams_of(&state.db, caller.id).await?.into_iter().collect();
     let keys = keys
         .iter()
         .filter(|k| {

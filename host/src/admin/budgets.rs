@@ -8,16 +8,17 @@
 use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::audit::{audit, snapshot};
+use super::audit::snapshot;
 use super::auth::Caller;
 use super::json::{ApiJson, ApiPath};
 use super::limits::{MAX_COST_PER_DAY_USD, MAX_LIMIT};
 use super::openapi::{self, BadRequest, Forbidden, NotFound, Unauthorized};
 use super::teams::visible_team;
+use super::write::Entry;
 use super::{AdminState, ApiError};
 use crate::catalog::{DEFAULT_ALERT_PERCENT, budget_of};
 use crate::limits::{BudgetLimits, BudgetScope};
@@ -127,14 +128,14 @@ impl BudgetInput {
 
 /// The stored budget of `scope`/`id`, if any.
 pub async fn stored(
-    state: &AdminState,
+    db: &impl ConnectionTrait,
     scope: BudgetScope,
     id: i32,
 ) -> Result<Option<budgets::Model>, ApiError> {
     Ok(budgets::Entity::find()
         .filter(budgets::Column::Scope.eq(scope.name()))
         .filter(budgets::Column::SubjectId.eq(id))
-        .one(&state.db)
+        .one(db)
         .await?)
 }
 
@@ -144,7 +145,7 @@ pub async fn view_of(
     scope: BudgetScope,
     id: i32,
 ) -> Result<BudgetView, ApiError> {
-    let row = stored(state, scope, id).await?;
+    let row = stored(&state.db, scope, id).await?;
     let mut lines = Vec::new();
     if let Some(budget) = row.as_ref().and_then(budget_of) {
         let now = Utc::now();
@@ -181,11 +182,12 @@ async fn put(
 ) -> Result<BudgetView, ApiError> {
     caller.require_admin()?;
     let (limits, percent) = input.validate()?;
-    let before = stored(state, scope, id).await?;
+    let change = state.change(caller).await?;
+    let before = stored(change.db(), scope, id).await?;
     let before_view = before.as_ref().map(BudgetInput::view);
     if let Some(row) = before.clone() {
         budgets::Entity::delete_by_id(row.id)
-            .exec(&state.db)
+            .exec(change.db())
             .await?;
     }
     if limits != BudgetLimits::default() {
@@ -202,21 +204,19 @@ async fn put(
             updated_at: Set(Utc::now()),
             ..Default::default()
         }
-        .insert(&state.db)
+        .insert(change.db())
         .await?;
     }
-    state.reload().await?;
+    let committed = change.commit().await?;
     let view = view_of(state, scope, id).await?;
-    audit(
-        state,
-        caller,
-        "update",
-        &format!("{}_budget", scope.name()),
-        Some(id.to_string()),
-        before_view.as_ref().and_then(snapshot),
-        snapshot(&view.limits),
-    )
-    .await;
+    committed
+        .audit(Entry::updated(
+            scope.audit_resource(),
+            id,
+            before_view.as_ref().and_then(snapshot),
+            snapshot(&view.limits),
+        ))
+        .await;
     Ok(view)
 }
 

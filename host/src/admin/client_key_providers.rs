@@ -16,17 +16,18 @@ use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::audit::{audit, snapshot};
+use super::audit::snapshot;
 use super::auth::Caller;
 use super::client_key_input::check_pool;
 use super::grants::{binding_grant, check_granted};
 use super::json::{ApiJson, ApiPath};
 use super::openapi::{self, BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable};
+use super::write::Entry;
 use super::{AdminState, ApiError};
 use crate::catalog::route_check::{self, RouteSpec};
 use crate::store::entities::{client_key_providers, client_keys, providers};
@@ -116,21 +117,18 @@ pub async fn put_providers(
     }
     check_unambiguous(&state, &routes).await?;
     let before = snapshot(&stored(&state, id).await?);
-    save(&state, key, &routes).await?;
-    state.reload().await?;
+    let change = state.change(&caller).await?;
+    save(change.db(), key, &routes).await?;
+    let committed = change.commit().await?;
     let after = stored(&state, id).await?;
-    let resource = "client_key_providers";
-    let id_text = Some(id.to_string());
-    audit(
-        &state,
-        &caller,
-        "update",
-        resource,
-        id_text,
-        before,
-        snapshot(&after),
-    )
-    .await;
+    committed
+        .audit(Entry::updated(
+            "client_key_providers",
+            id,
+            before,
+            snapshot(&after),
+        ))
+        .await;
     Ok(Json(after))
 }
 
@@ -257,14 +255,13 @@ async fn check_unambiguous(state: &AdminState, routes: &[KeyProvider]) -> Result
 
 /// Replaces the key's providers and mirrors the first into its row.
 async fn save(
-    state: &AdminState,
+    txn: &impl ConnectionTrait,
     key: client_keys::Model,
     routes: &[KeyProvider],
 ) -> Result<(), ApiError> {
-    let txn = state.db.begin().await?;
     client_key_providers::Entity::delete_many()
         .filter(client_key_providers::Column::ClientKeyId.eq(key.id))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     for (position, r) in routes.iter().enumerate() {
         let models = (!r.model_prefixes.is_empty())
@@ -278,7 +275,7 @@ async fn save(
             model_prefixes: Set(models),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(txn)
         .await?;
     }
     if let Some(first) = routes.first() {
@@ -287,9 +284,8 @@ async fn save(
         row.pool =
             Set(serde_json::to_string(&first.provider_key_ids).unwrap_or_else(|_| "[]".into()));
         row.updated_at = Set(Utc::now());
-        row.update(&txn).await?;
+        row.update(txn).await?;
     }
-    txn.commit().await?;
     Ok(())
 }
 

@@ -13,7 +13,7 @@ use axum::{Extension, Json};
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
-use super::audit::{audit, snapshot};
+use super::audit::snapshot;
 use super::auth::Caller;
 use super::client_key_input::{
     ClientKeyInput, check_models, check_narrowing, check_pool, check_quota_overrun, check_strategy,
@@ -25,6 +25,7 @@ use super::grants::{binding_grant, check_granted, grant_of, granted_pool};
 use super::json::{ApiJson, ApiPath};
 use super::narrowing;
 use super::openapi::{self, BadRequest, Forbidden, NotFound, Unauthorized};
+use super::write::Entry;
 use super::{AdminState, ApiError, Deleted};
 use crate::plugins::EndpointClass;
 use crate::secrets::{generate_client_key, hash_client_key};
@@ -179,19 +180,14 @@ pub async fn create(
         ..Default::default()
     };
     set_limits(&mut row, &limits);
-    let row = row.insert(&state.db).await?;
-    state.reload().await?;
+    let change = state.change(&caller).await?;
+    let row = row.insert(change.db()).await?;
     let mut view = ClientKeyView::from(row);
-    audit(
-        &state,
-        &caller,
-        "create",
-        "client_key",
-        Some(view.id.to_string()),
-        None,
-        snapshot(&view),
-    )
-    .await;
+    change
+        .commit()
+        .await?
+        .audit(Entry::created("client_key", view.id, snapshot(&view)))
+        .await;
     view.key = Some(key);
     Ok(Json(view))
 }
@@ -259,19 +255,13 @@ pub async fn update(
         row.endpoint_classes = Set(endpoint_grant::stored(&endpoint_grant::parse(&names)?));
     }
     row.updated_at = Set(Utc::now());
-    let row = row.update(&state.db).await?;
-    state.reload().await?;
-    let view = ClientKeyView::from(row);
-    audit(
-        &state,
-        &caller,
-        "update",
-        "client_key",
-        Some(id.to_string()),
-        before,
-        snapshot(&view),
-    )
-    .await;
+    let change = state.change(&caller).await?;
+    let view = ClientKeyView::from(row.update(change.db()).await?);
+    change
+        .commit()
+        .await?
+        .audit(Entry::updated("client_key", id, before, snapshot(&view)))
+        .await;
     Ok(Json(view))
 }
 
@@ -290,27 +280,22 @@ pub async fn delete(
 ) -> Result<Json<Deleted>, ApiError> {
     let row = visible(&state, &caller, id).await?;
     let before = snapshot(&ClientKeyView::from(row));
+    let change = state.change(&caller).await?;
     oauth_clients::Entity::delete_many()
         .filter(oauth_clients::Column::ClientKeyId.eq(id))
-        .exec(&state.db)
+        .exec(change.db())
         .await?;
     client_key_providers::Entity::delete_many()
         .filter(client_key_providers::Column::ClientKeyId.eq(id))
-        .exec(&state.db)
+        .exec(change.db())
         .await?;
     client_keys::Entity::delete_by_id(id)
-        .exec(&state.db)
+        .exec(change.db())
         .await?;
-    state.reload().await?;
-    audit(
-        &state,
-        &caller,
-        "delete",
-        "client_key",
-        Some(id.to_string()),
-        before,
-        None,
-    )
-    .await;
+    change
+        .commit()
+        .await?
+        .audit(Entry::deleted("client_key", id, before))
+        .await;
     Ok(Json(Deleted { deleted: id }))
 }

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
 use super::AdminState;
 use crate::store::entities::config_version;
@@ -16,7 +16,7 @@ use crate::store::entities::config_version;
 const ROW: i32 = 1;
 
 /// Counts a configuration change; returns the new version.
-pub async fn bump(db: &DatabaseConnection) -> Result<i64, DbErr> {
+pub async fn bump(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
     config_version::Entity::update_many()
         .col_expr(
             config_version::Column::Version,
@@ -29,7 +29,7 @@ pub async fn bump(db: &DatabaseConnection) -> Result<i64, DbErr> {
 }
 
 /// The current version.
-pub async fn current(db: &DatabaseConnection) -> Result<i64, DbErr> {
+pub async fn current(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
     Ok(config_version::Entity::find_by_id(ROW)
         .one(db)
         .await?

@@ -18,10 +18,11 @@ use sea_orm::{
 use serde::Serialize;
 use serde_json::Value;
 
-use super::audit::{audit, snapshot};
+use super::audit::snapshot;
 use super::auth::Caller;
 use super::json::{ApiJson, ApiPath};
 use super::openapi::{self, BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
+use super::write::Entry;
 use super::{AdminState, ApiError, Deleted};
 use crate::conformance::samples;
 use crate::store::entities::{conformance_vectors, providers};
@@ -127,16 +128,17 @@ pub async fn add(
     provider_exists(&state, id).await?;
     let text = input.to_string();
     let name = validate(&text)?;
+    let change = state.change(&caller).await?;
     let existing =
         conformance_vectors::Entity::find().filter(conformance_vectors::Column::ProviderId.eq(id));
-    if existing.clone().count(&state.db).await? >= MAX_VECTORS_PER_PROVIDER {
+    if existing.clone().count(change.db()).await? >= MAX_VECTORS_PER_PROVIDER {
         return Err(ApiError::Conflict(format!(
             "a provider may have at most {MAX_VECTORS_PER_PROVIDER} vectors; delete one first"
         )));
     }
     if existing
         .filter(conformance_vectors::Column::Name.eq(&name))
-        .count(&state.db)
+        .count(change.db())
         .await?
         > 0
     {
@@ -151,19 +153,18 @@ pub async fn add(
         created_at: Set(Utc::now()),
         ..Default::default()
     }
-    .insert(&state.db)
+    .insert(change.db())
     .await?;
     let view = view(row);
-    audit(
-        &state,
-        &caller,
-        "create",
-        "conformance_vector",
-        Some(view.id.to_string()),
-        None,
-        snapshot(&view),
-    )
-    .await;
+    change
+        .commit()
+        .await?
+        .audit(Entry::created(
+            "conformance_vector",
+            view.id,
+            snapshot(&view),
+        ))
+        .await;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -181,25 +182,21 @@ pub async fn delete(
     ApiPath((id, vector_id)): ApiPath<(i32, i32)>,
 ) -> Result<Json<Deleted>, ApiError> {
     caller.require_admin()?;
+    let change = state.change(&caller).await?;
     let row = conformance_vectors::Entity::find_by_id(vector_id)
         .filter(conformance_vectors::Column::ProviderId.eq(id))
-        .one(&state.db)
+        .one(change.db())
         .await?
         .ok_or(ApiError::NotFound("vector"))?;
     conformance_vectors::Entity::delete_by_id(vector_id)
-        .exec(&state.db)
+        .exec(change.db())
         .await?;
     let before = snapshot(&view(row));
-    audit(
-        &state,
-        &caller,
-        "delete",
-        "conformance_vector",
-        Some(vector_id.to_string()),
-        before,
-        None,
-    )
-    .await;
+    change
+        .commit()
+        .await?
+        .audit(Entry::deleted("conformance_vector", vector_id, before))
+        .await;
     Ok(Json(Deleted { deleted: vector_id }))
 }
 

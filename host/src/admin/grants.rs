@@ -12,11 +12,12 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::audit::{audit, snapshot};
+use super::audit::snapshot;
 use super::auth::{Caller, ROLE_ADMIN};
 use super::json::{ApiJson, ApiPath};
 use super::limits::ClientLimitsInput;
 use super::openapi::{self, BadRequest, Forbidden, NotFound, Unauthorized};
+use super::write::Entry;
 use super::{AdminState, ApiError};
 use crate::catalog::Grant;
 use crate::store::entities::{provider_keys, providers, user_grants, users};
@@ -151,7 +152,8 @@ pub async fn put_grants(
         }
     }
     let limits = input.default_limits.validate()?;
-    let before = user_grants::Entity::find_by_id(id).one(&state.db).await?;
+    let change = state.change(&caller).await?;
+    let before = user_grants::Entity::find_by_id(id).one(change.db()).await?;
     let before_view = before
         .as_ref()
         .and_then(|row| snapshot(&GrantsView::new(id, &Grant::from_row(row))));
@@ -168,22 +170,21 @@ pub async fn put_grants(
         default_cost_per_day_limit_nanos: Set(limits.cost_per_day),
     };
     let row = if before.is_some() {
-        row.update(&state.db).await?
+        row.update(change.db()).await?
     } else {
-        row.insert(&state.db).await?
+        row.insert(change.db()).await?
     };
-    state.reload().await?;
     let view = GrantsView::new(id, &Grant::from_row(&row));
-    audit(
-        &state,
-        &caller,
-        "update",
-        "user_grants",
-        Some(id.to_string()),
-        before_view,
-        snapshot(&view),
-    )
-    .await;
+    change
+        .commit()
+        .await?
+        .audit(Entry::updated(
+            "user_grants",
+            id,
+            before_view,
+            snapshot(&view),
+        ))
+        .await;
     Ok(Json(view))
 }
 

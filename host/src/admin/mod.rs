@@ -5,10 +5,10 @@
 //! token ([`metrics`]); `admin` accounts may do everything,
 //! `user` accounts manage only their own client keys (within what they
 //! were granted, and only to narrow them) and see only their own traces.
-//! Every change is written to the audit log ([`audit`]).
-//!
-//! Writes go to the database first, then the catalog is reloaded, so the
-//! proxy sees a change as soon as the response is sent.
+//! Every change takes one path ([`write`]): a transaction, a configuration
+//! version counted with it, the catalog reloaded once it commits (so the
+//! proxy sees a change as soon as the response is sent), and an entry in
+//! the audit log ([`audit`]).
 
 mod audit;
 mod auth;
@@ -59,6 +59,7 @@ mod transport;
 mod upstream_oauth;
 mod users;
 mod web;
+mod write;
 
 use std::sync::Arc;
 
@@ -135,8 +136,10 @@ pub struct AdminCore {
 }
 
 impl AdminCore {
-    /// After a change: counts it (so other instances reload too), then
-    /// rebuilds this instance's catalog and swaps it in.
+    /// After a change made outside the admin API (an upstream OAuth
+    /// refresh on the proxy path): counts it (so other instances reload
+    /// too), then rebuilds this instance's catalog and swaps it in. Admin
+    /// changes do this through [`write::Change::commit`].
     pub async fn reload(&self) -> Result<(), ApiError> {
         let version = config_sync::bump(&self.db).await?;
         self.load_version(version).await

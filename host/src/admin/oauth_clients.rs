@@ -13,11 +13,12 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::audit::{audit, snapshot};
+use super::audit::snapshot;
 use super::auth::Caller;
 use super::client_keys::{check_name, owned_ids};
 use super::json::{ApiJson, ApiPath};
 use super::openapi::{self, BadRequest, NotFound, Unauthorized};
+use super::write::Entry;
 use super::{AdminState, ApiError, Deleted};
 use crate::secrets::{generate_oauth_client, hash_client_key};
 use crate::store::entities::{client_keys, oauth_clients};
@@ -144,6 +145,7 @@ pub async fn create(
     }
     let (client_id, secret) = generate_oauth_client();
     let now = Utc::now();
+    let change = state.change(&caller).await?;
     let row = oauth_clients::ActiveModel {
         name: Set(name),
         client_id: Set(client_id),
@@ -155,20 +157,14 @@ pub async fn create(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&state.db)
+    .insert(change.db())
     .await?;
-    state.reload().await?;
     let mut view = OAuthClientView::from(row);
-    audit(
-        &state,
-        &caller,
-        "create",
-        "oauth_client",
-        Some(view.id.to_string()),
-        None,
-        snapshot(&view),
-    )
-    .await;
+    change
+        .commit()
+        .await?
+        .audit(Entry::created("oauth_client", view.id, snapshot(&view)))
+        .await;
     view.client_secret = Some(secret);
     Ok(Json(view))
 }
@@ -207,19 +203,13 @@ pub async fn update(
         row.enabled = Set(enabled);
     }
     row.updated_at = Set(Utc::now());
-    let row = row.update(&state.db).await?;
-    state.reload().await?;
-    let view = OAuthClientView::from(row);
-    audit(
-        &state,
-        &caller,
-        "update",
-        "oauth_client",
-        Some(id.to_string()),
-        before,
-        snapshot(&view),
-    )
-    .await;
+    let change = state.change(&caller).await?;
+    let view = OAuthClientView::from(row.update(change.db()).await?);
+    change
+        .commit()
+        .await?
+        .audit(Entry::updated("oauth_client", id, before, snapshot(&view)))
+        .await;
     Ok(Json(view))
 }
 
@@ -237,19 +227,14 @@ pub async fn delete(
 ) -> Result<Json<Deleted>, ApiError> {
     let row = visible(&state, &caller, id).await?;
     let before = snapshot(&OAuthClientView::from(row));
+    let change = state.change(&caller).await?;
     oauth_clients::Entity::delete_by_id(id)
-        .exec(&state.db)
+        .exec(change.db())
         .await?;
-    state.reload().await?;
-    audit(
-        &state,
-        &caller,
-        "delete",
-        "oauth_client",
-        Some(id.to_string()),
-        before,
-        None,
-    )
-    .await;
+    change
+        .commit()
+        .await?
+        .audit(Entry::deleted("oauth_client", id, before))
+        .await;
     Ok(Json(Deleted { deleted: id }))
 }

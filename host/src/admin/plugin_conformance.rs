@@ -17,13 +17,13 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 
-use super::audit::audit;
 use super::auth::Caller;
 use super::json::{ApiJson, ApiPath};
 use super::openapi::{self, BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable};
+use super::write::{self, Entry};
 use super::{AdminState, ApiError};
 use crate::conformance::{MAX_RUN_TIME, Plan, Report, builtin, run_all, samples};
 use crate::plugins::LoadedPlugin;
@@ -102,10 +102,11 @@ pub fn refusal(plugin: &LoadedPlugin, report: &Report) -> ApiError {
     )
 }
 
-/// Stores the result of version `plugin_id`; a failed one stored with
-/// `force` is audited as forced.
+/// Stores the result of version `plugin_id` through `db` (the change that
+/// stores or re-checks the version); a failed one stored with `force` is
+/// marked forced by `caller` (see [`forced_entry`]).
 pub async fn record(
-    state: &AdminState,
+    db: &impl ConnectionTrait,
     caller: &Caller,
     plugin_id: i32,
     report: &Report,
@@ -122,23 +123,17 @@ pub async fn record(
         checked_at: Set(Utc::now()),
     };
     plugin_conformance::Entity::delete_by_id(plugin_id)
-        .exec(&state.db)
+        .exec(db)
         .await?;
-    let row = row.insert(&state.db).await?;
-    let view = ConformanceView::of(plugin_id, Some(row));
-    if forced {
-        audit(
-            state,
-            caller,
-            "force",
-            "plugin",
-            Some(plugin_id.to_string()),
-            None,
-            serde_json::to_value(&view).ok(),
-        )
-        .await;
-    }
-    Ok(view)
+    let row = row.insert(db).await?;
+    Ok(ConformanceView::of(plugin_id, Some(row)))
+}
+
+/// The audit entry of a result an operator forced, when `view` is one.
+pub fn forced_entry(view: &ConformanceView) -> Option<Entry> {
+    view.forced.then(|| {
+        Entry::new("force", "plugin", view.plugin_id).after(serde_json::to_value(view).ok())
+    })
 }
 
 /// A version's conformance result.
@@ -228,10 +223,7 @@ pub async fn recheck(
     ApiJson(input): ApiJson<RecheckInput>,
 ) -> Result<Json<ConformanceView>, ApiError> {
     caller.require_admin()?;
-    let row = plugins::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or(ApiError::NotFound("plugin"))?;
+    let row = write::find::<plugins::Entity, _>(&state.db, id, "plugin").await?;
     let plugin = match state.registry.get(&row.sha256) {
         Some(p) => p,
         None => state
@@ -241,18 +233,15 @@ pub async fn recheck(
             .map_err(|e| ApiError::Unprocessable(e.to_string(), e.code()))?,
     };
     let report = check(&state, &plugin).await?;
-    let view = record(&state, &caller, id, &report, input.force).await?;
-    state.reload().await?;
-    audit(
-        &state,
-        &caller,
-        "recheck",
-        "plugin",
-        Some(id.to_string()),
-        None,
-        serde_json::to_value(&view).ok(),
-    )
-    .await;
+    let change = state.change(&caller).await?;
+    let view = record(change.db(), &caller, id, &report, input.force).await?;
+    let committed = change.commit().await?;
+    if let Some(entry) = forced_entry(&view) {
+        committed.audit(entry).await;
+    }
+    committed
+        .audit(Entry::new("recheck", "plugin", id).after(serde_json::to_value(&view).ok()))
+        .await;
     Ok(Json(view))
 }
 

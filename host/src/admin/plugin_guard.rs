@@ -18,7 +18,8 @@ use std::time::Duration;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-use super::AdminState;
+use super::write::{Committed, Entry};
+use super::{AdminState, ApiError, audit};
 use crate::plugins::{AUTO_DISABLED, LoadedPlugin};
 use crate::store::entities::plugins;
 
@@ -63,54 +64,58 @@ pub fn spawn_plugin_guard(state: AdminState, rule: GuardRule) {
     });
 }
 
-/// Disables `plugin`, unless it is its name's last enabled version.
+/// Disables `plugin`, unless it is its name's last enabled version; either
+/// way the audit log says what the gateway did.
 async fn disable_or_alert(state: &AdminState, plugin: &LoadedPlugin, reason: String) {
-    let others = plugins::Entity::find()
-        .filter(plugins::Column::Name.eq(&plugin.name))
-        .filter(plugins::Column::Enabled.eq(true))
-        .filter(plugins::Column::Sha256.ne(&plugin.sha256))
-        .count(&state.db)
-        .await;
-    match others {
-        Ok(0) => {
+    let detail = |disabled: bool| {
+        serde_json::json!({
+            "name": plugin.name,
+            "version": plugin.version,
+            "alert": reason,
+            "disabled": disabled,
+        })
+    };
+    match disable(state, plugin, &reason).await {
+        Ok(Some(committed)) => {
+            tracing::error!(plugin = %plugin.name, version = %plugin.version, "{reason}");
+            let entry = Entry::new("plugin.disabled", "plugin", &plugin.sha256);
+            committed.audit(entry.after(Some(detail(true)))).await;
+        }
+        Ok(None) => {
             tracing::error!(
                 plugin = %plugin.name,
                 version = %plugin.version,
                 "{reason}; NOT disabled: it is the last enabled version of its plugin and keeps serving"
             );
-            super::audit::audit_system(
-                state,
-                "plugin.failing",
-                "plugin",
-                Some(plugin.sha256.clone()),
-                serde_json::json!({
-                    "name": plugin.name,
-                    "version": plugin.version,
-                    "alert": reason,
-                    "disabled": false,
-                }),
-            )
-            .await;
-            return;
+            let entry = Entry::new("plugin.failing", "plugin", &plugin.sha256);
+            audit::note(&state.db, entry.after(Some(detail(false)))).await;
         }
-        Ok(_) => {}
-        Err(e) => {
-            tracing::error!(error = %e, "checking a failing plugin's other versions failed");
-            return;
-        }
+        Err(e) => tracing::error!(error = %e, "disabling a failing plugin failed"),
     }
-    tracing::error!(plugin = %plugin.name, version = %plugin.version, "{reason}");
-    let result = plugins::Entity::update_many()
+}
+
+/// Disables `plugin` in one change, or does nothing (`None`) when it is
+/// its name's last enabled version.
+async fn disable<'a>(
+    state: &'a AdminState,
+    plugin: &LoadedPlugin,
+    reason: &str,
+) -> Result<Option<Committed<'a>>, ApiError> {
+    let change = state.system_change().await?;
+    let others = plugins::Entity::find()
+        .filter(plugins::Column::Name.eq(&plugin.name))
+        .filter(plugins::Column::Enabled.eq(true))
+        .filter(plugins::Column::Sha256.ne(&plugin.sha256))
+        .count(change.db())
+        .await?;
+    if others == 0 {
+        return Ok(None);
+    }
+    plugins::Entity::update_many()
         .col_expr(plugins::Column::Enabled, Expr::value(false))
         .col_expr(plugins::Column::DisabledReason, Expr::value(reason))
         .filter(plugins::Column::Sha256.eq(&plugin.sha256))
-        .exec(&state.db)
-        .await;
-    if let Err(e) = result {
-        tracing::error!(error = %e, "disabling a failing plugin failed");
-        return;
-    }
-    if state.reload().await.is_err() {
-        tracing::error!("reloading the catalog after disabling a plugin failed");
-    }
+        .exec(change.db())
+        .await?;
+    Ok(Some(change.commit().await?))
 }

@@ -20,16 +20,17 @@
 use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::Utc;
-use sea_orm::{EntityTrait, TransactionTrait};
+use sea_orm::EntityTrait;
 use serde::{Deserialize, Serialize};
 
-use super::audit::{audit, snapshot};
+use super::audit::snapshot;
 use super::auth::Caller;
 use super::json::{ApiJson, ApiPath};
 use super::openapi::{self, BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
 use super::rollout_store::{admit_candidate, bind, candidate_of, pin_serving, save};
 use super::shadow_report::{ShadowReport, latest_candidate, report};
-use super::{AdminState, ApiError};
+use super::write::{Change, Entry};
+use super::{AdminCore, AdminState, ApiError};
 use crate::catalog::rollout::{STAGE_CANARY, STAGE_SHADOW};
 use crate::store::entities::{plugin_rollouts, plugins, providers};
 
@@ -63,7 +64,7 @@ pub struct CandidateView {
     updated_at: chrono::DateTime<Utc>,
 }
 
-async fn view(state: &AdminState, provider_id: i32) -> Result<RolloutView, ApiError> {
+async fn view(state: &AdminCore, provider_id: i32) -> Result<RolloutView, ApiError> {
     let provider = providers::Entity::find_by_id(provider_id)
         .one(&state.db)
         .await?
@@ -180,13 +181,13 @@ pub async fn shadow(
         ));
     }
     let before = snapshot(&view(&state, id).await?);
-    let txn = state.db.begin().await?;
-    let candidate = candidate_of(&txn, id, input.plugin_id).await?;
-    admit_candidate(&txn, &candidate, input.force, &caller.username).await?;
-    pin_serving(&txn, id, &candidate).await?;
-    save(&txn, id, candidate.id, STAGE_SHADOW, sample, 0).await?;
-    txn.commit().await?;
-    finish(&state, &caller, "rollout.shadow", id, before, input.force).await
+    let change = state.change(&caller).await?;
+    let txn = change.db();
+    let candidate = candidate_of(txn, id, input.plugin_id).await?;
+    admit_candidate(txn, &candidate, input.force, &caller.username).await?;
+    pin_serving(txn, id, &candidate).await?;
+    save(txn, id, candidate.id, STAGE_SHADOW, sample, 0).await?;
+    finish(change, "rollout.shadow", id, before, input.force).await
 }
 
 #[utoipa::path(
@@ -210,19 +211,19 @@ pub async fn canary(
         )));
     }
     let before = snapshot(&view(&state, id).await?);
-    let txn = state.db.begin().await?;
-    let current = plugin_rollouts::Entity::find_by_id(id).one(&txn).await?;
+    let change = state.change(&caller).await?;
+    let txn = change.db();
+    let current = plugin_rollouts::Entity::find_by_id(id).one(txn).await?;
     let plugin_id = input
         .plugin_id
         .or(current.as_ref().map(|r| r.plugin_id))
         .ok_or_else(|| ApiError::BadRequest("name the version: plugin_id".into()))?;
-    let candidate = candidate_of(&txn, id, plugin_id).await?;
-    admit_candidate(&txn, &candidate, input.force, &caller.username).await?;
-    pin_serving(&txn, id, &candidate).await?;
+    let candidate = candidate_of(txn, id, plugin_id).await?;
+    admit_candidate(txn, &candidate, input.force, &caller.username).await?;
+    pin_serving(txn, id, &candidate).await?;
     let sample = current.map_or(1.0, |r| r.shadow_sample);
-    save(&txn, id, candidate.id, STAGE_CANARY, sample, input.percent).await?;
-    txn.commit().await?;
-    finish(&state, &caller, "rollout.canary", id, before, input.force).await
+    save(txn, id, candidate.id, STAGE_CANARY, sample, input.percent).await?;
+    finish(change, "rollout.canary", id, before, input.force).await
 }
 
 #[utoipa::path(
@@ -249,19 +250,19 @@ pub async fn promote(
             .force
     };
     let before = snapshot(&view(&state, id).await?);
-    let txn = state.db.begin().await?;
+    let change = state.change(&caller).await?;
+    let txn = change.db();
     let row = plugin_rollouts::Entity::find_by_id(id)
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or_else(|| {
             ApiError::Conflict("the provider has no version in shadow or canary".into())
         })?;
-    let candidate = candidate_of(&txn, id, row.plugin_id).await?;
-    admit_candidate(&txn, &candidate, force, &caller.username).await?;
-    bind(&txn, id, Some(candidate.version.clone())).await?;
-    plugin_rollouts::Entity::delete_by_id(id).exec(&txn).await?;
-    txn.commit().await?;
-    finish(&state, &caller, "rollout.promote", id, before, force).await
+    let candidate = candidate_of(txn, id, row.plugin_id).await?;
+    admit_candidate(txn, &candidate, force, &caller.username).await?;
+    bind(txn, id, Some(candidate.version.clone())).await?;
+    plugin_rollouts::Entity::delete_by_id(id).exec(txn).await?;
+    finish(change, "rollout.promote", id, before, force).await
 }
 
 #[utoipa::path(
@@ -278,41 +279,39 @@ pub async fn rollback(
 ) -> Result<Json<RolloutView>, ApiError> {
     caller.require_admin()?;
     let before = snapshot(&view(&state, id).await?);
+    let change = state.change(&caller).await?;
     let deleted = plugin_rollouts::Entity::delete_by_id(id)
-        .exec(&state.db)
+        .exec(change.db())
         .await?;
     if deleted.rows_affected == 0 {
         return Err(ApiError::Conflict(
             "the provider has no version in shadow or canary".into(),
         ));
     }
-    finish(&state, &caller, "rollout.rollback", id, before, false).await
+    finish(change, "rollout.rollback", id, before, false).await
 }
 
-/// Reloads (bumping the configuration version), audits, answers.
+/// Commits the change, audits it, answers.
 async fn finish(
-    state: &AdminState,
-    caller: &Caller,
-    action: &str,
+    change: Change<'_>,
+    action: &'static str,
     id: i32,
     before: Option<serde_json::Value>,
     forced: bool,
 ) -> Result<Json<RolloutView>, ApiError> {
-    state.reload().await?;
+    let state = change.core();
+    let committed = change.commit().await?;
     let after = view(state, id).await?;
     let mut recorded = snapshot(&after);
     if forced && let Some(serde_json::Value::Object(map)) = recorded.as_mut() {
         map.insert("forced".into(), serde_json::Value::Bool(true));
     }
-    audit(
-        state,
-        caller,
-        action,
-        "provider",
-        Some(id.to_string()),
-        before,
-        recorded,
-    )
-    .await;
+    committed
+        .audit(
+            Entry::new(action, "provider", id)
+                .before(before)
+                .after(recorded),
+        )
+        .await;
     Ok(Json(after))
 }

@@ -22,12 +22,13 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::audit::{audit, snapshot};
+use super::audit::snapshot;
 use super::auth::Caller;
 use super::json::{ApiJson, ApiPath};
 use super::openapi::{
     self, BadRequest, Conflict, Forbidden, NotFound, TooLarge, Unauthorized, Unprocessable,
 };
+use super::write::Entry;
 use super::{AdminState, ApiError, Deleted};
 use crate::plugins::{LoadError, MetricsView};
 use crate::store::entities::{plugins, providers};
@@ -302,6 +303,7 @@ pub async fn upload(
     if !report.passed() && !force {
         return Err(super::plugin_conformance::refusal(&plugin, &report));
     }
+    let change = state.change(&caller).await?;
     let row = plugins::ActiveModel {
         name: Set(plugin.name.clone()),
         version: Set(plugin.version.clone()),
@@ -312,21 +314,18 @@ pub async fn upload(
         created_at: Set(Utc::now()),
         ..Default::default()
     }
-    .insert(&state.db)
+    .insert(change.db())
     .await?;
-    super::plugin_conformance::record(&state, &caller, row.id, &report, force).await?;
-    state.reload().await?;
+    let conformance =
+        super::plugin_conformance::record(change.db(), &caller, row.id, &report, force).await?;
+    let committed = change.commit().await?;
+    if let Some(entry) = super::plugin_conformance::forced_entry(&conformance) {
+        committed.audit(entry).await;
+    }
     let view = one(&state, row.id).await?;
-    audit(
-        &state,
-        &caller,
-        "upload",
-        "plugin",
-        Some(row.id.to_string()),
-        None,
-        snapshot(&view),
-    )
-    .await;
+    committed
+        .audit(Entry::new("upload", "plugin", row.id).after(snapshot(&view)))
+        .await;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -375,10 +374,8 @@ pub async fn update(
         ));
     }
     let before = snapshot(&one(&state, id).await?);
-    let row = plugins::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or(ApiError::NotFound("plugin"))?;
+    let change = state.change(&caller).await?;
+    let row = change.find::<plugins::Entity>(id, "plugin").await?;
     let sha = row.sha256.clone();
     let mut row: plugins::ActiveModel = row.into();
     if let Some(enabled) = input.enabled {
@@ -394,19 +391,12 @@ pub async fn update(
     if let Some(mib) = input.memory_mib {
         row.memory_mib = Set(mib);
     }
-    row.update(&state.db).await?;
-    state.reload().await?;
+    row.update(change.db()).await?;
+    let committed = change.commit().await?;
     let view = one(&state, id).await?;
-    audit(
-        &state,
-        &caller,
-        "update",
-        "plugin",
-        Some(id.to_string()),
-        before,
-        snapshot(&view),
-    )
-    .await;
+    committed
+        .audit(Entry::updated("plugin", id, before, snapshot(&view)))
+        .await;
     Ok(Json(view))
 }
 
@@ -437,17 +427,12 @@ pub async fn delete(
             users.join(", ")
         )));
     }
-    plugins::Entity::delete_by_id(id).exec(&state.db).await?;
-    state.reload().await?;
-    audit(
-        &state,
-        &caller,
-        "delete",
-        "plugin",
-        Some(id.to_string()),
-        snapshot(&view),
-        None,
-    )
-    .await;
+    let change = state.change(&caller).await?;
+    plugins::Entity::delete_by_id(id).exec(change.db()).await?;
+    change
+        .commit()
+        .await?
+        .audit(Entry::deleted("plugin", id, snapshot(&view)))
+        .await;
     Ok(Json(Deleted { deleted: id }))
 }

@@ -5,15 +5,16 @@
 use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, EntityTrait, ModelTrait, QueryOrder, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, EntityTrait, ModelTrait, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::audit::{audit, snapshot};
+use super::audit::snapshot;
 use super::auth::Caller;
 use super::json::{ApiJson, ApiPath};
 use super::limits::KeyLimitsInput;
 use super::openapi::{self, BadRequest, Forbidden, NotFound, Unauthorized};
+use super::write::Entry;
 use super::{AdminState, ApiError, Deleted};
 use crate::catalog::{AUTH_TYPE_API_KEY, AUTH_TYPE_OAUTH, OAuthState};
 use crate::scheduler::{KeyBoard, KeyHealthView};
@@ -255,8 +256,8 @@ pub async fn create(
     let limits = input.limits.unwrap_or_default().validate()?;
     let now = Utc::now();
     // The secret is bound to the row's id, known once the row exists:
-    // inserted empty and filled in within one transaction.
-    let txn = state.db.begin().await?;
+    // inserted empty and filled in within the change.
+    let change = state.change(&caller).await?;
     let row = provider_keys::ActiveModel {
         provider_id: Set(provider_id),
         name: Set(name),
@@ -283,27 +284,19 @@ pub async fn create(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(change.db())
     .await?;
     let sealed = state
         .secrets
         .encrypt(&secret, SecretColumn::ProviderKeySecret, i64::from(row.id));
     let mut active: provider_keys::ActiveModel = row.into();
     active.secret_ciphertext = Set(sealed);
-    let row = active.update(&txn).await?;
-    txn.commit().await?;
-    state.reload().await?;
-    let view = ProviderKeyView::from(row);
-    audit(
-        &state,
-        &caller,
-        "create",
-        "provider_key",
-        Some(view.id.to_string()),
-        None,
-        snapshot(&view),
-    )
-    .await;
+    let view = ProviderKeyView::from(active.update(change.db()).await?);
+    change
+        .commit()
+        .await?
+        .audit(Entry::created("provider_key", view.id, snapshot(&view)))
+        .await;
     Ok(Json(view))
 }
 
@@ -328,10 +321,10 @@ pub async fn update(
             "a key cannot move to another provider".into(),
         ));
     }
-    let row = provider_keys::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or(ApiError::NotFound("provider key"))?;
+    let change = state.change(&caller).await?;
+    let row = change
+        .find::<provider_keys::Entity>(id, "provider key")
+        .await?;
     if input
         .auth_type
         .as_deref()
@@ -372,19 +365,12 @@ pub async fn update(
         row.expires_at = Set(expires_at);
     }
     row.updated_at = Set(Utc::now());
-    let row = row.update(&state.db).await?;
-    state.reload().await?;
-    let view = ProviderKeyView::from(row);
-    audit(
-        &state,
-        &caller,
-        "update",
-        "provider_key",
-        Some(id.to_string()),
-        before,
-        snapshot(&view),
-    )
-    .await;
+    let view = ProviderKeyView::from(row.update(change.db()).await?);
+    change
+        .commit()
+        .await?
+        .audit(Entry::updated("provider_key", id, before, snapshot(&view)))
+        .await;
     Ok(Json(view))
 }
 
@@ -401,25 +387,18 @@ pub async fn delete(
     ApiPath(id): ApiPath<i32>,
 ) -> Result<Json<Deleted>, ApiError> {
     caller.require_admin()?;
-    let row = provider_keys::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or(ApiError::NotFound("provider key"))?;
+    let change = state.change(&caller).await?;
+    let row = change
+        .find::<provider_keys::Entity>(id, "provider key")
+        .await?;
     let before = snapshot(&ProviderKeyView::from(row.clone()));
-    row.delete(&state.db).await?;
-    state.reload().await?;
+    row.delete(change.db()).await?;
+    let committed = change.commit().await?;
     state.board.forget(id);
     state.accounts.forget(id);
-    audit(
-        &state,
-        &caller,
-        "delete",
-        "provider_key",
-        Some(id.to_string()),
-        before,
-        None,
-    )
-    .await;
+    committed
+        .audit(Entry::deleted("provider_key", id, before))
+        .await;
     Ok(Json(Deleted { deleted: id }))
 }
 

@@ -6,15 +6,16 @@ use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::audit::{audit, snapshot};
+use super::audit::snapshot;
 use super::auth::Caller;
 use super::json::{ApiJson, ApiPath};
 use super::openapi::{self, BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
+use super::write::Entry;
 use super::{AdminState, ApiError, Deleted};
 use crate::catalog::UpstreamBase;
 use crate::catalog::{OAuthOverride, OAuthSettingsView};
@@ -125,7 +126,7 @@ pub const LATEST: &str = "latest";
 /// The stored binding for `version` of plugin `name`: `None` for latest,
 /// else the version, which must exist.
 async fn binding(
-    state: &AdminState,
+    db: &impl ConnectionTrait,
     name: &str,
     version: &str,
 ) -> Result<Option<String>, ApiError> {
@@ -135,7 +136,7 @@ async fn binding(
     let exists = plugins::Entity::find()
         .filter(plugins::Column::Name.eq(name))
         .filter(plugins::Column::Version.eq(version))
-        .one(&state.db)
+        .one(db)
         .await?
         .is_some();
     if !exists {
@@ -263,15 +264,6 @@ pub async fn create(
     let (Some(name), Some(plugin)) = (input.name.clone(), input.plugin.clone()) else {
         return Err(ApiError::BadRequest("name and plugin are required".into()));
     };
-    let taken = providers::Entity::find()
-        .filter(providers::Column::Name.eq(&name))
-        .one(&state.db)
-        .await?;
-    if taken.is_some() {
-        return Err(ApiError::Conflict(format!(
-            "a provider named '{name}' exists"
-        )));
-    }
     let loaded = match state
         .catalog
         .load()
@@ -287,17 +279,26 @@ pub async fn create(
         (None, Some(pl)) => pl.info.default_base_url.clone(),
         (None, None) => return Err(ApiError::BadRequest("base_url is required".into())),
     };
+    let change = state.change(&caller).await?;
+    let taken = providers::Entity::find()
+        .filter(providers::Column::Name.eq(&name))
+        .one(change.db())
+        .await?;
+    if taken.is_some() {
+        return Err(ApiError::Conflict(format!(
+            "a provider named '{name}' exists"
+        )));
+    }
     let now = Utc::now();
     let (oauth_override, oauth_secret) = stored_override(input.oauth.clone().flatten());
     // The client secret is bound to the row's id, known once the row
-    // exists: inserted without it and filled in within one transaction.
-    let txn = state.db.begin().await?;
+    // exists: inserted without it and filled in within the change.
     let row = providers::ActiveModel {
         oauth_override: Set(oauth_override),
         oauth_client_secret_ciphertext: Set(None),
         name: Set(name),
         plugin_version: Set(match &input.plugin_version {
-            Some(v) => binding(&state, &plugin, v).await?,
+            Some(v) => binding(change.db(), &plugin, v).await?,
             None => None,
         }),
         plugin_name: Set(plugin),
@@ -312,34 +313,26 @@ pub async fn create(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(change.db())
     .await?;
     let row = match seal_client_secret(&state, oauth_secret.as_ref(), row.id) {
         Some(sealed) => {
             let mut active: providers::ActiveModel = row.into();
             active.oauth_client_secret_ciphertext = Set(Some(sealed));
-            active.update(&txn).await?
+            active.update(change.db()).await?
         }
         None => row,
     };
-    txn.commit().await?;
     if let Some(pl) = loaded {
-        seed_prices(&state.db, row.id, &pl)
+        seed_prices(change.db(), row.id, &pl)
             .await
             .map_err(ApiError::internal)?;
     }
-    state.reload().await?;
+    let committed = change.commit().await?;
     let view = view(&state, row);
-    audit(
-        &state,
-        &caller,
-        "create",
-        "provider",
-        Some(view.id.to_string()),
-        None,
-        snapshot(&view),
-    )
-    .await;
+    committed
+        .audit(Entry::created("provider", view.id, snapshot(&view)))
+        .await;
     Ok(Json(view))
 }
 
@@ -359,14 +352,12 @@ pub async fn update(
 ) -> Result<Json<ProviderView>, ApiError> {
     caller.require_admin()?;
     check(&state, &input).await?;
-    let row = providers::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or(ApiError::NotFound("provider"))?;
+    let change = state.change(&caller).await?;
+    let row = change.find::<providers::Entity>(id, "provider").await?;
     if let Some(name) = input.name.as_deref().filter(|n| *n != row.name) {
         let taken = providers::Entity::find()
             .filter(providers::Column::Name.eq(name))
-            .one(&state.db)
+            .one(change.db())
             .await?;
         if taken.is_some() {
             return Err(ApiError::Conflict(format!(
@@ -394,7 +385,7 @@ pub async fn update(
         sea_orm::ActiveValue::NotSet => String::new(),
     };
     if let Some(v) = input.plugin_version {
-        row.plugin_version = Set(binding(&state, &plugin_name, &v).await?);
+        row.plugin_version = Set(binding(change.db(), &plugin_name, &v).await?);
     } else if plugin_changed {
         row.plugin_version = Set(None);
     }
@@ -414,19 +405,12 @@ pub async fn update(
         row.allow_billing_headers = Set(v);
     }
     row.updated_at = Set(Utc::now());
-    let row = row.update(&state.db).await?;
-    state.reload().await?;
+    let row = row.update(change.db()).await?;
+    let committed = change.commit().await?;
     let after = view(&state, row);
-    audit(
-        &state,
-        &caller,
-        "update",
-        "provider",
-        Some(id.to_string()),
-        before,
-        snapshot(&after),
-    )
-    .await;
+    committed
+        .audit(Entry::updated("provider", id, before, snapshot(&after)))
+        .await;
     Ok(Json(after))
 }
 
@@ -447,17 +431,15 @@ pub async fn delete(
     use crate::store::entities::{client_keys, prices, provider_keys};
     use sea_orm::PaginatorTrait;
     caller.require_admin()?;
-    let row = providers::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or(ApiError::NotFound("provider"))?;
+    let change = state.change(&caller).await?;
+    let row = change.find::<providers::Entity>(id, "provider").await?;
     let upstream_keys = provider_keys::Entity::find()
         .filter(provider_keys::Column::ProviderId.eq(id))
-        .count(&state.db)
+        .count(change.db())
         .await?;
     let client_keys = client_keys::Entity::find()
         .filter(client_keys::Column::ProviderId.eq(id))
-        .count(&state.db)
+        .count(change.db())
         .await?;
     if upstream_keys + client_keys > 0 {
         return Err(ApiError::Conflict(format!(
@@ -468,19 +450,15 @@ pub async fn delete(
     let before = snapshot(&view(&state, row));
     prices::Entity::delete_many()
         .filter(prices::Column::ProviderId.eq(id))
-        .exec(&state.db)
+        .exec(change.db())
         .await?;
-    providers::Entity::delete_by_id(id).exec(&state.db).await?;
-    state.reload().await?;
-    audit(
-        &state,
-        &caller,
-        "delete",
-        "provider",
-        Some(id.to_string()),
-        before,
-        None,
-    )
-    .await;
+    providers::Entity::delete_by_id(id)
+        .exec(change.db())
+        .await?;
+    change
+        .commit()
+        .await?
+        .audit(Entry::deleted("provider", id, before))
+        .await;
     Ok(Json(Deleted { deleted: id }))
 }

@@ -12,16 +12,20 @@ use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::audit::{audit, snapshot};
+use super::audit::snapshot;
 use super::auth::Caller;
 use super::json::{ApiJson, ApiPath};
 use super::openapi::{self, BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
 use super::team_view::{TeamView, view};
+use super::write::Entry;
 use super::{AdminState, ApiError, Deleted};
+use crate::limits::BudgetScope;
 use crate::store::entities::{budgets, client_keys, team_members, teams, users};
 
 /// Longest team name.
@@ -50,10 +54,10 @@ pub struct TeamKeyInput {
 }
 
 /// Ids of the teams `user` belongs to.
-pub async fn teams_of(state: &AdminState, user: i32) -> Result<Vec<i32>, ApiError> {
+pub async fn teams_of(db: &impl ConnectionTrait, user: i32) -> Result<Vec<i32>, ApiError> {
     Ok(team_members::Entity::find()
         .filter(team_members::Column::UserId.eq(user))
-        .all(&state.db)
+        .all(db)
         .await?
         .into_iter()
         .map(|m| m.team_id)
@@ -68,7 +72,7 @@ pub async fn visible_team(
 ) -> Result<teams::Model, ApiError> {
     let team = teams::Entity::find_by_id(id).one(&state.db).await?;
     match team {
-        Some(team) if caller.is_admin() || teams_of(state, caller.id).await?.contains(&id) => {
+        Some(team) if caller.is_admin() || teams_of(&state.db, caller.id).await?.contains(&id) => {
             Ok(team)
         }
         _ => Err(ApiError::NotFound("team")),
@@ -87,7 +91,7 @@ pub async fn list(
 ) -> Result<Json<Vec<TeamView>>, ApiError> {
     let mut query = teams::Entity::find().order_by_asc(teams::Column::Id);
     if !caller.is_admin() {
-        query = query.filter(teams::Column::Id.is_in(teams_of(&state, caller.id).await?));
+        query = query.filter(teams::Column::Id.is_in(teams_of(&state.db, caller.id).await?));
     }
     let mut out = Vec::new();
     for team in query.all(&state.db).await? {
@@ -115,9 +119,10 @@ pub async fn create(
             "name must be 1 to {MAX_TEAM_NAME_CHARS} characters"
         )));
     }
+    let change = state.change(&caller).await?;
     let taken = teams::Entity::find()
         .filter(teams::Column::Name.eq(&name))
-        .one(&state.db)
+        .one(change.db())
         .await?;
     if taken.is_some() {
         return Err(ApiError::Conflict(format!("a team named {name} exists")));
@@ -129,11 +134,13 @@ pub async fn create(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&state.db)
+    .insert(change.db())
     .await?;
+    let committed = change.commit().await?;
     let out = view(&state, team).await?;
-    let id = Some(out.id.to_string());
-    audit(&state, &caller, "create", "team", id, None, snapshot(&out)).await;
+    committed
+        .audit(Entry::created("team", out.id, snapshot(&out)))
+        .await;
     Ok(Json(out))
 }
 
@@ -169,32 +176,27 @@ pub async fn delete(
     caller.require_admin()?;
     let team = visible_team(&state, &caller, id).await?;
     let before = snapshot(&view(&state, team).await?);
+    let change = state.change(&caller).await?;
     client_keys::Entity::update_many()
         .col_expr(client_keys::Column::TeamId, Expr::value(None::<i32>))
         .filter(client_keys::Column::TeamId.eq(id))
-        .exec(&state.db)
+        .exec(change.db())
         .await?;
     team_members::Entity::delete_many()
         .filter(team_members::Column::TeamId.eq(id))
-        .exec(&state.db)
+        .exec(change.db())
         .await?;
     budgets::Entity::delete_many()
-        .filter(budgets::Column::Scope.eq("team"))
+        .filter(budgets::Column::Scope.eq(BudgetScope::Team.name()))
         .filter(budgets::Column::SubjectId.eq(id))
-        .exec(&state.db)
+        .exec(change.db())
         .await?;
-    teams::Entity::delete_by_id(id).exec(&state.db).await?;
-    state.reload().await?;
-    audit(
-        &state,
-        &caller,
-        "delete",
-        "team",
-        Some(id.to_string()),
-        before,
-        None,
-    )
-    .await;
+    teams::Entity::delete_by_id(id).exec(change.db()).await?;
+    change
+        .commit()
+        .await?
+        .audit(Entry::deleted("team", id, before))
+        .await;
     Ok(Json(Deleted { deleted: id }))
 }
 
@@ -218,28 +220,23 @@ pub async fn add_member(
         .one(&state.db)
         .await?
         .ok_or_else(|| ApiError::BadRequest(format!("user {} does not exist", input.user_id)))?;
-    if !teams_of(&state, input.user_id).await?.contains(&id) {
+    let change = state.change(&caller).await?;
+    if !teams_of(change.db(), input.user_id).await?.contains(&id) {
         team_members::ActiveModel {
             team_id: Set(id),
             user_id: Set(input.user_id),
             created_at: Set(Utc::now()),
             ..Default::default()
         }
-        .insert(&state.db)
+        .insert(change.db())
         .await?;
     }
+    let committed = change.commit().await?;
     let out = view(&state, team).await?;
     let detail = serde_json::json!({"user_id": input.user_id});
-    audit(
-        &state,
-        &caller,
-        "add_member",
-        "team",
-        Some(id.to_string()),
-        None,
-        Some(detail),
-    )
-    .await;
+    committed
+        .audit(Entry::new("add_member", "team", id).after(Some(detail)))
+        .await;
     Ok(Json(out))
 }
 
@@ -257,22 +254,18 @@ pub async fn remove_member(
 ) -> Result<Json<TeamView>, ApiError> {
     caller.require_admin()?;
     let team = visible_team(&state, &caller, id).await?;
+    let change = state.change(&caller).await?;
     team_members::Entity::delete_many()
         .filter(team_members::Column::TeamId.eq(id))
         .filter(team_members::Column::UserId.eq(user_id))
-        .exec(&state.db)
+        .exec(change.db())
         .await?;
     let detail = serde_json::json!({"user_id": user_id});
-    audit(
-        &state,
-        &caller,
-        "remove_member",
-        "team",
-        Some(id.to_string()),
-        Some(detail),
-        None,
-    )
-    .await;
+    change
+        .commit()
+        .await?
+        .audit(Entry::new("remove_member", "team", id).before(Some(detail)))
+        .await;
     Ok(Json(view(&state, team).await?))
 }
 
@@ -292,16 +285,21 @@ async fn movable_key(
     }
 }
 
+/// Moves `key` into `team` (or out of any), recorded as `entry`.
 async fn set_team(
     state: &AdminState,
+    caller: &Caller,
     key: client_keys::Model,
     team: Option<i32>,
+    entry: Entry,
 ) -> Result<(), ApiError> {
+    let change = state.change(caller).await?;
     let mut row: client_keys::ActiveModel = key.into();
     row.team_id = Set(team);
     row.updated_at = Set(Utc::now());
-    row.update(&state.db).await?;
-    state.reload().await
+    row.update(change.db()).await?;
+    change.commit().await?.audit(entry).await;
+    Ok(())
 }
 
 #[utoipa::path(
@@ -329,18 +327,9 @@ pub async fn add_key(
         }
         None => {}
     }
-    set_team(&state, key, Some(id)).await?;
     let detail = serde_json::json!({"client_key_id": input.client_key_id});
-    audit(
-        &state,
-        &caller,
-        "add_key",
-        "team",
-        Some(id.to_string()),
-        None,
-        Some(detail),
-    )
-    .await;
+    let entry = Entry::new("add_key", "team", id).after(Some(detail));
+    set_team(&state, &caller, key, Some(id), entry).await?;
     Ok(Json(view(&state, team).await?))
 }
 
@@ -361,17 +350,8 @@ pub async fn remove_key(
     if key.team_id != Some(id) {
         return Err(ApiError::NotFound("client key"));
     }
-    set_team(&state, key, None).await?;
     let detail = serde_json::json!({"client_key_id": key_id});
-    audit(
-        &state,
-        &caller,
-        "remove_key",
-        "team",
-        Some(id.to_string()),
-        Some(detail),
-        None,
-    )
-    .await;
+    let entry = Entry::new("remove_key", "team", id).before(Some(detail));
+    set_team(&state, &caller, key, None, entry).await?;
     Ok(Json(view(&state, team).await?))
 }

@@ -14,11 +14,12 @@ use sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::audit::{audit, snapshot};
+use super::audit::snapshot;
 use super::auth::Caller;
 use super::json::{ApiJson, ApiPath};
 use super::openapi::{self, BadGateway, BadRequest, Forbidden, NotFound, Unauthorized};
 use super::provider_keys::ProviderKeyView;
+use super::write::{self, Entry};
 use super::{AdminCore, AdminState, ApiError};
 use crate::catalog::{OAuthSettings, OAuthState};
 use crate::oauth::RefreshError;
@@ -278,26 +279,23 @@ pub async fn exchange(
     let before = snapshot(&ProviderKeyView::from(key.clone()));
     state.accounts.forget(key.id);
     state.accounts.store_tokens(key, tokens, None).await?;
-    let view = reload_view(&state, session.provider_key_id).await?;
-    audit(
-        &state,
-        &caller,
-        "oauth_connect",
-        "provider_key",
-        Some(session.provider_key_id.to_string()),
-        before,
-        snapshot(&view),
-    )
-    .await;
+    // The tokens are stored by the accounts (the proxy's refresher writes
+    // them the same way); the change counts and records them.
+    let committed = state.change(&caller).await?.commit().await?;
+    let id = session.provider_key_id;
+    let view = key_view(&state, id).await?;
+    committed
+        .audit(
+            Entry::new("oauth_connect", "provider_key", id)
+                .before(before)
+                .after(snapshot(&view)),
+        )
+        .await;
     Ok(Json(view))
 }
 
-async fn reload_view(state: &AdminCore, id: i32) -> Result<ProviderKeyView, ApiError> {
-    state.reload().await?;
-    let row = provider_keys::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or(ApiError::NotFound("provider key"))?;
+async fn key_view(state: &AdminCore, id: i32) -> Result<ProviderKeyView, ApiError> {
+    let row = write::find::<provider_keys::Entity, _>(&state.db, id, "provider key").await?;
     Ok(ProviderKeyView::from(row).with_health(&state.board))
 }
 
@@ -338,17 +336,11 @@ pub async fn refresh(
             ));
         }
     }
-    let view = reload_view(&state, id).await?;
-    audit(
-        &state,
-        &caller,
-        "oauth_refresh",
-        "provider_key",
-        Some(id.to_string()),
-        None,
-        snapshot(&view),
-    )
-    .await;
+    let committed = state.change(&caller).await?.commit().await?;
+    let view = key_view(&state, id).await?;
+    committed
+        .audit(Entry::new("oauth_refresh", "provider_key", id).after(snapshot(&view)))
+        .await;
     Ok(Json(view))
 }
 
@@ -379,19 +371,18 @@ pub async fn revoke(
     row.oauth_state = Set(Some(OAuthState::Revoked.as_str().to_owned()));
     row.oauth_last_error = Set(None);
     row.updated_at = Set(Utc::now());
-    row.update(&state.db).await?;
+    let change = state.change(&caller).await?;
+    row.update(change.db()).await?;
+    let committed = change.commit().await?;
     state.accounts.forget(id);
-    let view = reload_view(&state, id).await?;
-    audit(
-        &state,
-        &caller,
-        "oauth_revoke",
-        "provider_key",
-        Some(id.to_string()),
-        before,
-        snapshot(&view),
-    )
-    .await;
+    let view = key_view(&state, id).await?;
+    committed
+        .audit(
+            Entry::new("oauth_revoke", "provider_key", id)
+                .before(before)
+                .after(snapshot(&view)),
+        )
+        .await;
     Ok(Json(view))
 }
 

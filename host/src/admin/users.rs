@@ -9,17 +9,18 @@ use axum::{Extension, Json};
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::audit::{audit, snapshot};
+use super::audit::snapshot;
 use super::auth::{Caller, ROLE_ADMIN, ROLE_USER};
 use super::json::{ApiJson, ApiPath};
 use super::openapi::{self, BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
 use super::password::{MAX_USERNAME_BYTES, check_new_password};
+use super::write::Entry;
 use super::{AdminState, ApiError, Deleted};
 use crate::secrets::hash_password;
 use crate::store::entities::{client_keys, user_grants, users};
@@ -90,12 +91,12 @@ fn check(input: &UserInput) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn other_enabled_admins(state: &AdminState, except: i32) -> Result<u64, ApiError> {
+async fn other_enabled_admins(db: &impl ConnectionTrait, except: i32) -> Result<u64, ApiError> {
     Ok(users::Entity::find()
         .filter(users::Column::Role.eq(ROLE_ADMIN))
         .filter(users::Column::Enabled.eq(true))
         .filter(users::Column::Id.ne(except))
-        .count(&state.db)
+        .count(db)
         .await?)
 }
 
@@ -136,14 +137,15 @@ pub async fn create(
             "username and password are required".into(),
         ));
     };
+    let hash = hash_password(&password).map_err(ApiError::internal)?;
+    let change = state.change(&caller).await?;
     let taken = users::Entity::find()
         .filter(users::Column::Username.eq(&username))
-        .one(&state.db)
+        .one(change.db())
         .await?;
     if taken.is_some() {
         return Err(ApiError::Conflict(format!("user '{username}' exists")));
     }
-    let hash = hash_password(&password).map_err(ApiError::internal)?;
     let now = Utc::now();
     let row = users::ActiveModel {
         username: Set(username),
@@ -154,19 +156,14 @@ pub async fn create(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&state.db)
+    .insert(change.db())
     .await?;
     let view = UserView::from(row);
-    audit(
-        &state,
-        &caller,
-        "create",
-        "user",
-        Some(view.id.to_string()),
-        None,
-        snapshot(&view),
-    )
-    .await;
+    change
+        .commit()
+        .await?
+        .audit(Entry::created("user", view.id, snapshot(&view)))
+        .await;
     Ok(Json(view))
 }
 
@@ -186,14 +183,16 @@ pub async fn update(
 ) -> Result<Json<UserView>, ApiError> {
     caller.require_admin()?;
     check(&input)?;
-    let row = users::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or(ApiError::NotFound("user"))?;
+    let password_hash = match &input.password {
+        Some(v) => Some(hash_password(v).map_err(ApiError::internal)?),
+        None => None,
+    };
+    let change = state.change(&caller).await?;
+    let row = change.find::<users::Entity>(id, "user").await?;
     let before = snapshot(&UserView::from(row.clone()));
     let loses_admin = row.role == ROLE_ADMIN
         && (input.role.as_deref().is_some_and(|r| r != ROLE_ADMIN) || input.enabled == Some(false));
-    if loses_admin && other_enabled_admins(&state, id).await? == 0 {
+    if loses_admin && other_enabled_admins(change.db(), id).await? == 0 {
         return Err(ApiError::Conflict(
             "the last enabled admin cannot be demoted or disabled".into(),
         ));
@@ -201,21 +200,18 @@ pub async fn update(
     if let Some(name) = input.username.as_deref().filter(|n| *n != row.username) {
         let taken = users::Entity::find()
             .filter(users::Column::Username.eq(name))
-            .one(&state.db)
+            .one(change.db())
             .await?;
         if taken.is_some() {
             return Err(ApiError::Conflict(format!("user '{name}' exists")));
         }
     }
-    // Whether the account's client keys serve, and which upstream keys
-    // they may pool, depend on these two.
-    let keys_change = input.enabled.is_some() || input.role.is_some();
     let mut row: users::ActiveModel = row.into();
     if let Some(v) = input.username {
         row.username = Set(v);
     }
-    if let Some(v) = input.password {
-        row.password_hash = Set(hash_password(&v).map_err(ApiError::internal)?);
+    if let Some(v) = password_hash {
+        row.password_hash = Set(v);
     }
     if let Some(v) = input.role {
         row.role = Set(v);
@@ -224,20 +220,12 @@ pub async fn update(
         row.enabled = Set(v);
     }
     row.updated_at = Set(Utc::now());
-    let view = UserView::from(row.update(&state.db).await?);
-    if keys_change {
-        state.reload().await?;
-    }
-    audit(
-        &state,
-        &caller,
-        "update",
-        "user",
-        Some(id.to_string()),
-        before,
-        snapshot(&view),
-    )
-    .await;
+    let view = UserView::from(row.update(change.db()).await?);
+    change
+        .commit()
+        .await?
+        .audit(Entry::updated("user", id, before, snapshot(&view)))
+        .await;
     Ok(Json(view))
 }
 
@@ -259,37 +247,29 @@ pub async fn delete(
             "you cannot delete your own account".into(),
         ));
     }
-    let row = users::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or(ApiError::NotFound("user"))?;
-    if row.role == ROLE_ADMIN && other_enabled_admins(&state, id).await? == 0 {
+    let change = state.change(&caller).await?;
+    let row = change.find::<users::Entity>(id, "user").await?;
+    if row.role == ROLE_ADMIN && other_enabled_admins(change.db(), id).await? == 0 {
         return Err(ApiError::Conflict(
             "the last enabled admin cannot be deleted".into(),
         ));
     }
     let before = snapshot(&UserView::from(row));
-    let txn = state.db.begin().await?;
     client_keys::Entity::update_many()
         .col_expr(client_keys::Column::Enabled, Expr::value(false))
         .col_expr(client_keys::Column::DisabledByAdmin, Expr::value(true))
         .col_expr(client_keys::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(client_keys::Column::OwnerUserId.eq(id))
-        .exec(&txn)
+        .exec(change.db())
         .await?;
-    user_grants::Entity::delete_by_id(id).exec(&txn).await?;
-    users::Entity::delete_by_id(id).exec(&txn).await?;
-    txn.commit().await?;
-    state.reload().await?;
-    audit(
-        &state,
-        &caller,
-        "delete",
-        "user",
-        Some(id.to_string()),
-        before,
-        None,
-    )
-    .await;
+    user_grants::Entity::delete_by_id(id)
+        .exec(change.db())
+        .await?;
+    users::Entity::delete_by_id(id).exec(change.db()).await?;
+    change
+        .commit()
+        .await?
+        .audit(Entry::deleted("user", id, before))
+        .await;
     Ok(Json(Deleted { deleted: id }))
 }

@@ -17,6 +17,14 @@ impl BudgetScope {
         }
     }
 
+    /// The resource the audit log names a change of this scope's budget.
+    pub fn audit_resource(self) -> &'static str {
+        match self {
+            BudgetScope::User => "user_budget",
+            BudgetScope::Team => "team_budget",
+        }
+    }
+
     pub fn parse(name: &str) -> Option<BudgetScope> {
         match name {
             "user" => Some(BudgetScope::User),

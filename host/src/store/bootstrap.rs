@@ -143,7 +143,7 @@ pub async fn ensure_provider(db: &DatabaseConnection, plugin: &LoadedPlugin) -> 
 
 /// Inserts the plugin's default prices for a provider.
 pub async fn seed_prices(
-    db: &DatabaseConnection,
+    db: &impl sea_orm::ConnectionTrait,
     provider_id: i32,
     plugin: &LoadedPlugin,
 ) -> anyhow::Result<()> {
