@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::catalog::{Provider, ProviderKey, UpstreamBase};
 use crate::egress::Resolver;
 use crate::egress::call::{CallError, Credential, UpstreamCall, read_capped, send};
-use crate::plugins::types::{ErrorClass, RequestHead};
+use crate::plugins::types::RequestHead;
 use crate::plugins::{LoadedPlugin, header_list};
 // A probe's answer is kept as far as `classify` is handed an error body.
 use crate::plugins::MAX_CLASSIFIED_BODY_BYTES as MAX_PROBE_BODY_BYTES;
