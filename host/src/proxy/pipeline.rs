@@ -68,7 +68,8 @@ pub async fn serve(
     // Limits first: nothing the client sends costs plugin work before its
     // key's limits admit it. Given back if the request ends early.
     let reservation = quota_hold::admit(&core.limiter, &target.client, body.len()).await?;
-    let mut calls = PluginCalls::new(target.plugin.clone(), &ctx.request_id);
+    let mut calls = PluginCalls::new(target.plugin.clone(), &ctx.request_id)
+        .logging_into(ctx.trace.plugin_calls.as_ref());
     // What this request's bytes make the plugin do is charged to its client.
     calls.attribute_to(client.id, core.blame.clone());
     let mut facts = calls.instance().await?.inspect(&target.head, &body).await?;
@@ -78,7 +79,8 @@ pub async fn serve(
         let chosen = route::by_model(&catalog, &client, candidates, model, &method, &requested)?;
         if chosen.provider_id != target.provider.id {
             target = Target::open(&catalog, chosen, session.req_header(), &routed.path, ctx)?;
-            calls = PluginCalls::new(target.plugin.clone(), &ctx.request_id);
+            calls = PluginCalls::new(target.plugin.clone(), &ctx.request_id)
+                .logging_into(ctx.trace.plugin_calls.as_ref());
             calls.attribute_to(client.id, core.blame.clone());
             facts = calls.instance().await?.inspect(&target.head, &body).await?;
         }
@@ -234,6 +236,7 @@ async fn attempt_until_answered(
         ctx.trace.provider_key_id = Some(key.id);
         ctx.trace.provider_key_name = Some(key.name.clone());
         let started = ctx.elapsed_ms();
+        calls.attempt_began(ctx.trace.attempts.len() + 1);
         let mut attempt = Attempt {
             provider_key_id: key.id,
             provider_key_name: key.name.clone(),
