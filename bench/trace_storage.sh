@@ -87,13 +87,32 @@ seed_sqlite() {
     local db=$1 n=$2
     # 30 days spread over n rows, oldest first; the text form the gateway writes.
     local t="strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now', '-' || ((${n} - i) * 2592000.0 / ${n}) || ' seconds')"
+    # As on PostgreSQL, the secondary indexes and the search index's triggers
+    # are dropped during the load and made again after it (the same
+    # definitions, read back from sqlite_master); the search table is then
+    # filled the way migration 000025 fills it from existing rows.
+    local saved
+    saved=$(sqlite3 "$db" "SELECT sql || ';' FROM sqlite_master WHERE tbl_name = 'proxy_tracing'
+        AND type IN ('index', 'trigger') AND sql IS NOT NULL")
+    local drops
+    drops=$(sqlite3 "$db" "SELECT 'DROP ' || upper(type) || ' ' || name || ';' FROM sqlite_master
+        WHERE tbl_name = 'proxy_tracing' AND type IN ('index', 'trigger') AND sql IS NOT NULL")
+    local doc="coalesce(model, '') || ' ' || coalesce(path, '') || ' ' || coalesce(client_key_name, '')
+        || ' ' || coalesce(provider_key_name, '') || ' ' || coalesce(error_message, '')"
+    local fill=""
+    if sqlite3 "$db" "SELECT 1 FROM sqlite_master WHERE name = 'proxy_tracing_search'" | grep -q 1; then
+        fill="INSERT INTO proxy_tracing_search(rowid, doc) SELECT id, $doc FROM proxy_tracing;"
+    fi
     timeout "$STEP_TIMEOUT" sqlite3 "$db" <<SQL
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = OFF;
 PRAGMA cache_size = -262144;
+$drops
 WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < $n)
 INSERT INTO proxy_tracing ($COLUMNS)
 SELECT $(select_list "$n" "$t" "'req_' || lower(hex(randomblob(12)))") FROM s;
+$saved
+$fill
 ANALYZE;
 SQL
 }
@@ -164,7 +183,8 @@ a, b = (json.load(open(p)) for p in sys.argv[1:3])
 ids = lambda d: [t["id"] for t in d["items"]]
 ok = ids(a) == ids(b)
 if b.get("total_is_lower_bound"):
-    ok = ok and b["total"] < a["total"]
+    # Below the older one's exact total, or the same cap when it has one too.
+    ok = ok and (b["total"] < a["total"] or (a.get("total_is_lower_bound") and b["total"] == a["total"]))
 else:
     ok = ok and b["total"] == a["total"]
 print("yes" if ok else "NO")

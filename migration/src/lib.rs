@@ -29,10 +29,12 @@ mod m20261205_000022_plugin_rollout;
 mod m20261205_000023_client_key_providers;
 mod m20261205_000024_budgets;
 mod m20261205_000025_trace_search;
+mod m20261205_000026_prefix_indexes;
 
 pub use m20261205_000025_trace_search::{
     SEARCH_INDEX, SEARCH_TABLE, SEARCHED_COLUMNS, search_document,
 };
+pub use m20261205_000026_prefix_indexes::MODEL_PREFIX_INDEX;
 
 /// Every migration in order.
 pub struct Migrator;
@@ -65,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000023_client_key_providers::Migration),
             Box::new(m20261205_000024_budgets::Migration),
             Box::new(m20261205_000025_trace_search::Migration),
+            Box::new(m20261205_000026_prefix_indexes::Migration),
         ]
     }
 }

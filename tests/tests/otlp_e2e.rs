@@ -3,8 +3,10 @@
 //! `opentelemetry-proto` definitions): one SERVER span per request named
 //! and attributed by the GenAI conventions, one CLIENT span per attempt,
 //! the client's `traceparent` continued, figures equal to the gateway's own
-//! trace, and neither key nor prompt anywhere in the exported bytes. A
-//! collector that never answers costs dropped spans, not slower requests.
+//! trace, and neither key nor prompt anywhere in the exported bytes. Each
+//! plugin call is an INTERNAL span under the attempt it served (or the
+//! request), at most 32 a request with the rest counted. A collector that
+//! never answers costs dropped spans, not slower requests.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -217,14 +219,22 @@ async fn request_spans_reach_a_real_otlp_receiver_with_gen_ai_attributes_and_no_
     for secret in [key.as_str(), UPSTREAM_SECRET, PROMPT] {
         assert!(!text.contains(secret), "{secret} was exported");
     }
-    let (_, metrics) = gw.admin(reqwest::Method::GET, "/metrics", None).await;
-    let metrics = metrics.as_str().unwrap_or_default().to_owned();
-    let exported = metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("ai_proxy_otlp_exported_total "))
-        .and_then(|v| v.parse::<u64>().ok())
-        .unwrap_or(0);
-    assert!(exported >= 3, "{metrics}");
+    // The counter moves once the receiver's answer is back, which may be
+    // after the receiver wrote the spans out.
+    loop {
+        let (_, metrics) = gw.admin(reqwest::Method::GET, "/metrics", None).await;
+        let metrics = metrics.as_str().unwrap_or_default().to_owned();
+        let exported = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("ai_proxy_otlp_exported_total "))
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
+        if exported >= 3 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{metrics}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test]
@@ -276,4 +286,163 @@ async fn a_collector_that_never_answers_drops_spans_and_slows_no_request() {
     assert!(counter("ai_proxy_otlp_dropped_total") >= 15, "{metrics}");
     assert_eq!(counter("ai_proxy_otlp_exported_total"), 0);
     held.abort();
+}
+
+/// The spans of the trace `root` heads, by kind.
+fn of_trace<'a>(spans: &'a [Value], root: &Value, kind: u64) -> Vec<&'a Value> {
+    spans
+        .iter()
+        .filter(|s| s["trace_id"] == root["trace_id"] && s["kind"] == kind)
+        .collect()
+}
+
+#[tokio::test]
+async fn plugin_calls_are_spans_under_the_attempt_they_served_and_capped_per_request() {
+    let receiver = tokio::task::spawn_blocking(start_receiver).await.unwrap();
+    let mock = MockUpstream::start().await;
+    let gw = TestGateway::start_with(&[
+        (
+            "AI_PROXY_OTLP_ENDPOINT",
+            format!("http://127.0.0.1:{}", receiver.port),
+        ),
+        ("AI_PROXY_OTLP_INTERVAL_MS", "100".into()),
+    ])
+    .await;
+    // A failing key and a good one, taken in turn: some request tries both.
+    let pool = gw
+        .pool(
+            "openai",
+            &mock.base_url(),
+            &[
+                ("broken", "mock-500-otel", json!({})),
+                ("good", UPSTREAM_SECRET, json!({})),
+            ],
+            json!({"strategy": "round_robin"}),
+        )
+        .await;
+    let client = reqwest::Client::new();
+    let send = |stream: bool| {
+        let mut body =
+            json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": PROMPT}]});
+        let mut req = client
+            .post(format!("{}/v1/chat/completions", gw.proxy_url))
+            .bearer_auth(&pool.client_key);
+        if stream {
+            body["stream"] = json!(true);
+            body["stream_options"] = json!({"include_usage": true});
+            // A long stream: its parser is fed far more often than the cap.
+            req = req.header("x-mock-repeat", "1000");
+        }
+        req.json(&body).send()
+    };
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let r = send(false).await.unwrap();
+        assert_eq!(r.status(), 200);
+        ids.push(r.headers()["x-request-id"].to_str().unwrap().to_owned());
+    }
+    let streamed = send(true).await.unwrap();
+    assert_eq!(streamed.status(), 200);
+    let streamed_id = streamed.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(streamed.text().await.unwrap().contains("[DONE]"));
+    ids.push(streamed_id.clone());
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let (spans, bytes) = loop {
+        let (spans, bytes) = received(&receiver.out);
+        if ids.iter().all(|id| server_span(&spans, id).is_some()) {
+            break (spans, bytes);
+        }
+        assert!(Instant::now() < deadline, "spans missing\n{}", gw.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+
+    // A request that failed over: its calls before the first attempt hang
+    // under the request, the error's classification under attempt 1, the
+    // answer's accounting under attempt 2.
+    let root = ids
+        .iter()
+        .filter_map(|id| server_span(&spans, id))
+        .find(|s| s["attributes"]["ai_proxy.attempts"] == 2)
+        .expect("one of three requests tried both keys");
+    let mut attempt_ids = of_trace(&spans, root, 3)
+        .iter()
+        .map(|a| {
+            assert_eq!(a["parent_span_id"], root["span_id"]);
+            (
+                a["attributes"]["ai_proxy.attempt"].as_i64().unwrap(),
+                a["span_id"].clone(),
+            )
+        })
+        .collect::<Vec<_>>();
+    attempt_ids.sort_by_key(|(n, _)| *n);
+    assert_eq!(attempt_ids.len(), 2);
+    let calls = of_trace(&spans, root, 1);
+    let under = |parent: &Value| -> Vec<String> {
+        calls
+            .iter()
+            .filter(|c| &c["parent_span_id"] == parent)
+            .map(|c| {
+                c["attributes"]["ai_proxy.plugin.call"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    };
+    // (A client key's quota could add a `cost` estimate between the two.)
+    let before = under(&root["span_id"]);
+    assert_eq!(
+        before.first().map(String::as_str),
+        Some("inspect"),
+        "{calls:#?}"
+    );
+    assert_eq!(
+        before.last().map(String::as_str),
+        Some("prepare"),
+        "{calls:#?}"
+    );
+    assert_eq!(under(&attempt_ids[0].1), ["classify"], "{calls:#?}");
+    let accounted = under(&attempt_ids[1].1);
+    assert!(accounted.contains(&"body-usage".to_owned()), "{calls:#?}");
+    assert_eq!(
+        calls.len(),
+        before.len() + 1 + accounted.len(),
+        "every call is under the request or an attempt: {calls:#?}"
+    );
+    for call in &calls {
+        let a = &call["attributes"];
+        assert_eq!(a["ai_proxy.plugin.name"], "openai");
+        assert!(!a["ai_proxy.plugin.version"].as_str().unwrap().is_empty());
+        assert_eq!(a["ai_proxy.plugin.outcome"], "ok");
+        assert_eq!(call["status_code"], 0);
+        let name = format!("{} openai", a["ai_proxy.plugin.call"].as_str().unwrap());
+        assert_eq!(call["name"], name.as_str());
+        // Inside the request (its start is rounded to the millisecond).
+        assert!(call["start"].as_u64().unwrap() + 1_000_000 >= root["start"].as_u64().unwrap());
+        assert!(call["end"].as_u64().unwrap() >= call["start"].as_u64().unwrap());
+        assert!(call["end"].as_u64().unwrap() <= root["end"].as_u64().unwrap() + 1_000_000);
+    }
+    assert_eq!(
+        root["attributes"]["ai_proxy.plugin.calls"],
+        calls.len() as i64
+    );
+    assert_eq!(root["attributes"]["ai_proxy.plugin.calls_dropped"], 0);
+
+    // The long stream: exactly the cap kept, the rest counted.
+    let stream_root = server_span(&spans, &streamed_id).unwrap();
+    let kept = of_trace(&spans, stream_root, 1).len() as i64;
+    assert_eq!(kept, 32, "the cap (MAX_PLUGIN_CALL_SPANS)");
+    let a = &stream_root["attributes"];
+    let dropped = a["ai_proxy.plugin.calls_dropped"].as_i64().unwrap();
+    assert!(dropped > 0, "{a:#}");
+    assert_eq!(a["ai_proxy.plugin.calls"].as_i64().unwrap(), kept + dropped);
+
+    let text = String::from_utf8_lossy(&bytes);
+    for secret in [pool.client_key.as_str(), UPSTREAM_SECRET, PROMPT] {
+        assert!(!text.contains(secret), "{secret} was exported");
+    }
 }

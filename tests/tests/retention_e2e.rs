@@ -2,7 +2,7 @@
 //! `AI_PROXY_TRACE_RETENTION_DAYS` are rolled up into per-day aggregates
 //! and deleted by the gateway's background task, and every statistic the
 //! console shows (series, totals, top lists, key trends and stats) is the
-//! same afterwards as before.
+//! same afterwards as before. Shadow verdicts past the same days go too.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -80,6 +80,44 @@ async fn seed(db: &DatabaseConnection, client_key: i64, provider_key: i64) {
     }
 }
 
+/// Days ago of the seeded shadow verdicts: those past the retention go too.
+const VERDICT_DAYS_AGO: [i64; 4] = [40, 31, 20, 0];
+
+async fn seed_verdicts(db: &DatabaseConnection) {
+    let backend = db.get_database_backend();
+    let marks: Vec<String> = (1..=11)
+        .map(|i| match backend {
+            DatabaseBackend::Postgres => format!("${i}"),
+            _ => "?".into(),
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO shadow_verdicts (provider_id, candidate_plugin_id, request_id, \
+         serving_version, candidate_version, agree, serving, candidate, serving_cost_nanos, \
+         candidate_cost_nanos, created_at) VALUES ({})",
+        marks.join(", ")
+    );
+    let now = Utc::now();
+    for days_ago in VERDICT_DAYS_AGO {
+        let values: Vec<Value> = vec![
+            1i32.into(),
+            1i32.into(),
+            format!("req_verdict_{days_ago}").into(),
+            "1.0.0".into(),
+            "1.1.0".into(),
+            true.into(),
+            "{}".into(),
+            "{}".into(),
+            Some(5i64).into(),
+            Some(5i64).into(),
+            (now - Days::days(days_ago)).into(),
+        ];
+        db.execute_raw(Statement::from_sql_and_values(backend, &sql, values))
+            .await
+            .unwrap();
+    }
+}
+
 async fn count(db: &DatabaseConnection, table: &str) -> i64 {
     let row = db
         .query_one_raw(Statement::from_string(
@@ -149,6 +187,7 @@ async fn suite(database_url: Option<String>) {
     });
     let db = Database::connect(&db_url).await.unwrap();
     seed(&db, client_key, provider_key).await;
+    seed_verdicts(&db).await;
 
     let before = statistics(&gw, client_key, provider_key).await;
     // The seeded days are counted from raw rows now.
@@ -173,7 +212,13 @@ async fn suite(database_url: Option<String>) {
     gw.restart().await;
     let expired = SEEDED.iter().filter(|s| s.0 > RETENTION_DAYS).count() as i64;
     let deadline = Instant::now() + Duration::from_secs(30);
-    while count(&db, "proxy_tracing").await > 2 + SEEDED.len() as i64 - expired {
+    let verdicts_kept = VERDICT_DAYS_AGO
+        .iter()
+        .filter(|d| **d < RETENTION_DAYS)
+        .count() as i64;
+    while count(&db, "proxy_tracing").await > 2 + SEEDED.len() as i64 - expired
+        || count(&db, "shadow_verdicts").await > verdicts_kept
+    {
         assert!(
             Instant::now() < deadline,
             "old traces not deleted:\n{}",
@@ -184,6 +229,18 @@ async fn suite(database_url: Option<String>) {
     // Gone are exactly the expired rows; the 20-day-old and today's remain.
     assert_eq!(count(&db, "proxy_tracing").await, 3);
     assert!(count(&db, "proxy_tracing_daily").await >= 4);
+    // Shadow verdicts follow the same days: the 20-day-old and today's remain.
+    let kept = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT request_id FROM shadow_verdicts ORDER BY id",
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get::<String>("", "request_id").unwrap())
+        .collect::<Vec<_>>();
+    assert_eq!(kept, ["req_verdict_20", "req_verdict_0"]);
 
     let after = statistics(&gw, client_key, provider_key).await;
     assert_eq!(before, after, "statistics changed when raw rows went");

@@ -441,6 +441,42 @@ async fn postgres_uses_the_trigram_index(db: &DatabaseConnection) {
     );
 }
 
+/// A model prefix (the log's model filter, `LIKE 'x%'`) reads the prefix
+/// index of migration 000026 on both databases, not the whole table.
+async fn a_model_prefix_reads_the_prefix_index(db: &DatabaseConnection) {
+    let backend = db.get_database_backend();
+    let txn = db.begin().await.unwrap();
+    let sql = match backend {
+        DatabaseBackend::Postgres => {
+            txn.execute_unprepared("SET LOCAL enable_seqscan = off")
+                .await
+                .unwrap();
+            "EXPLAIN SELECT id FROM proxy_tracing WHERE model LIKE 'gpt-3.5%'"
+        }
+        _ => {
+            "EXPLAIN QUERY PLAN SELECT id FROM proxy_tracing WHERE model LIKE 'gpt-3.5%' ESCAPE '\\'"
+        }
+    };
+    let rows = txn
+        .query_all_raw(Statement::from_string(backend, sql))
+        .await
+        .unwrap();
+    txn.rollback().await.unwrap();
+    let plan: Vec<String> = rows
+        .iter()
+        .map(|r| match backend {
+            DatabaseBackend::Postgres => r.try_get_by_index::<String>(0).unwrap(),
+            _ => r.try_get::<String>("", "detail").unwrap(),
+        })
+        .collect();
+    assert!(
+        plan.iter()
+            .any(|l| l.contains(migration::MODEL_PREFIX_INDEX)),
+        "{}",
+        plan.join("\n")
+    );
+}
+
 async fn suite(database_url: Option<String>) {
     let mut env = vec![];
     if let Some(url) = &database_url {
@@ -460,6 +496,7 @@ async fn suite(database_url: Option<String>) {
     deleted_rows_leave_the_search(&gw, &db, &ids).await;
     totals_are_capped_at_their_limit(&gw, &db).await;
     keyset_pages_equal_offset_pages(&gw).await;
+    a_model_prefix_reads_the_prefix_index(&db).await;
     if db.get_database_backend() == DatabaseBackend::Postgres {
         postgres_uses_the_trigram_index(&db).await;
     }

@@ -6,7 +6,9 @@
 //! its upstream, or relaying a stream of a plugin that keeps its parser's
 //! state in the host (`stream-state`), holds no instance: thousands of
 //! open streams cost their bytes, not thousands of instances. Every
-//! instance is fresh and serves this request only.
+//! instance is fresh and serves this request only. When spans are
+//! exported, every instance logs its calls into the request's
+//! [`PluginCallLog`], each under the upstream attempt under way.
 
 use std::sync::Arc;
 
@@ -14,6 +16,7 @@ use super::blame::ClientBlame;
 use super::failure::PluginFailure;
 use super::instance::PluginInstance;
 use super::loaded::LoadedPlugin;
+use crate::trace::PluginCallLog;
 
 /// One request's access to its plugin.
 pub struct PluginCalls {
@@ -24,6 +27,8 @@ pub struct PluginCalls {
     instance: Option<PluginInstance>,
     /// Instances this request made so far.
     made: u32,
+    /// The request's call log and this plugin's index in it.
+    log: Option<(PluginCallLog, u8)>,
 }
 
 impl PluginCalls {
@@ -34,6 +39,24 @@ impl PluginCalls {
             blame: None,
             instance: None,
             made: 0,
+            log: None,
+        }
+    }
+
+    /// Logs the calls into `log` (the request's, when spans are exported).
+    pub fn logging_into(mut self, log: Option<&PluginCallLog>) -> PluginCalls {
+        self.log = log.map(|log| {
+            let index = log.plugin(&self.plugin.name, &self.plugin.version);
+            (log.clone(), index)
+        });
+        self
+    }
+
+    /// Upstream attempt `number` (1-based) begins: the calls from now on
+    /// serve it, in their spans.
+    pub fn attempt_began(&self, number: usize) {
+        if let Some((log, _)) = &self.log {
+            log.attempt_began(u32::try_from(number).unwrap_or(u32::MAX));
         }
     }
 
@@ -55,6 +78,9 @@ impl PluginCalls {
                 let mut instance = self.plugin.instantiate(&self.request_id).await?;
                 if let Some((client, blame)) = &self.blame {
                     instance.attribute_to(*client, blame.clone());
+                }
+                if let Some((log, index)) = &self.log {
+                    instance.log_calls_into(log.clone(), *index);
                 }
                 self.made = self.made.saturating_add(1);
                 instance

@@ -23,6 +23,7 @@ use super::stream_state::{Fed, MAX_STREAM_STATE_BYTES, StreamStateExports};
 use super::types::{
     ErrorClass, Header, OutboundRequest, PluginError, Price, RequestFacts, RequestHead, Usage,
 };
+use crate::trace::{CallEnd, PluginCallLog};
 
 /// A live instance of a plugin, owned by one request.
 pub struct PluginInstance {
@@ -35,18 +36,22 @@ pub struct PluginInstance {
     /// The client key whose request this instance serves, and where its
     /// failures are charged to it.
     blame: Option<(i32, Arc<ClientBlame>)>,
+    /// Where the request's calls are logged for their spans (with this
+    /// plugin's index there), when spans are exported.
+    spans: Option<(PluginCallLog, u8)>,
 }
 
 /// A stream parser resource living in a [`PluginInstance`].
 pub struct StreamParser(ResourceAny);
 
-/// Runs one guest call under the deadline and the timer, then settles it;
-/// a call handed a body (`input` bytes) gets more time for a larger one.
+/// Runs one guest call (named by its export, for its span) under the
+/// deadline and the timer, then settles it; a call handed a body (`input`
+/// bytes) gets more time for a larger one.
 macro_rules! guest_call {
-    ($self:ident, |$guest:ident, $store:ident| $call:expr) => {
-        guest_call!($self, 0, |$guest, $store| $call)
+    ($self:ident, $name:literal, |$guest:ident, $store:ident| $call:expr) => {
+        guest_call!($self, $name, 0, |$guest, $store| $call)
     };
-    ($self:ident, $input:expr, |$guest:ident, $store:ident| $call:expr) => {{
+    ($self:ident, $name:literal, $input:expr, |$guest:ident, $store:ident| $call:expr) => {{
         if $self.poisoned {
             return Err($self.failure(FailureKind::Trap("instance already failed".into())));
         }
@@ -58,7 +63,7 @@ macro_rules! guest_call {
         let $store = &mut $self.store;
         let started = std::time::Instant::now();
         let outcome = tokio::time::timeout(timeout, $call).await;
-        $self.settle(outcome, started)
+        $self.settle(outcome, started, $name)
     }};
 }
 
@@ -66,7 +71,7 @@ macro_rules! guest_call {
 /// under the deadline and the timer, then settles it, as `guest_call!`
 /// does for the mandatory exports.
 macro_rules! typed_call {
-    ($self:ident, $input:expr, $func:expr, $params:expr) => {{
+    ($self:ident, $name:literal, $input:expr, $func:expr, $params:expr) => {{
         $self
             .store
             .set_epoch_deadline($self.plugin.deadline_ticks($input));
@@ -74,7 +79,7 @@ macro_rules! typed_call {
         let started = std::time::Instant::now();
         let call = $func.call_async(&mut $self.store, $params);
         let outcome = tokio::time::timeout(timeout, call).await;
-        $self.settle(outcome, started)
+        $self.settle(outcome, started, $name)
     }};
 }
 
@@ -83,6 +88,11 @@ impl PluginInstance {
     /// to client key `client`, in the plugin's metrics and in `blame`.
     pub fn attribute_to(&mut self, client: i32, blame: Arc<ClientBlame>) {
         self.blame = Some((client, blame));
+    }
+
+    /// Logs every later call into `log`, as calls of plugin `index` there.
+    pub fn log_calls_into(&mut self, log: PluginCallLog, index: u8) {
+        self.spans = Some((log, index));
     }
 
     pub(super) fn new(
@@ -99,6 +109,7 @@ impl PluginInstance {
             bindings,
             poisoned: false,
             blame: None,
+            spans: None,
         }
     }
 
@@ -107,7 +118,8 @@ impl PluginInstance {
         head: &RequestHead,
         body: &[u8],
     ) -> Result<RequestFacts, PluginFailure> {
-        let result = guest_call!(self, body.len(), |g, s| g.call_inspect(s, head, body))?;
+        let result = guest_call!(self, "inspect", body.len(), |g, s| g
+            .call_inspect(s, head, body))?;
         self.refused(result)
     }
 
@@ -117,14 +129,15 @@ impl PluginInstance {
         body: &[u8],
         credential: &str,
     ) -> Result<OutboundRequest, PluginFailure> {
-        let result = guest_call!(self, body.len(), |g, s| {
+        let result = guest_call!(self, "prepare", body.len(), |g, s| {
             g.call_prepare(s, head, body, credential)
         })?;
         self.refused(result)
     }
 
     pub async fn body_usage(&mut self, body: &[u8]) -> Result<Option<Usage>, PluginFailure> {
-        guest_call!(self, body.len(), |g, s| g.call_body_usage(s, body))
+        guest_call!(self, "body-usage", body.len(), |g, s| g
+            .call_body_usage(s, body))
     }
 
     pub async fn cost(
@@ -133,7 +146,7 @@ impl PluginInstance {
         usage: Usage,
         prices: &[Price],
     ) -> Result<Option<u64>, PluginFailure> {
-        guest_call!(self, |g, s| g.call_cost(s, model, usage, prices))
+        guest_call!(self, "cost", |g, s| g.call_cost(s, model, usage, prices))
     }
 
     pub async fn classify(
@@ -142,11 +155,15 @@ impl PluginInstance {
         headers: &[Header],
         body: &[u8],
     ) -> Result<ErrorClass, PluginFailure> {
-        guest_call!(self, |g, s| g.call_classify(s, status, headers, body))
+        guest_call!(self, "classify", |g, s| g
+            .call_classify(s, status, headers, body))
     }
 
     pub async fn stream_parser(&mut self) -> Result<StreamParser, PluginFailure> {
-        guest_call!(self, |g, s| g.stream_parser().call_constructor(s)).map(StreamParser)
+        guest_call!(self, "stream-parser", |g, s| g
+            .stream_parser()
+            .call_constructor(s))
+        .map(StreamParser)
     }
 
     pub async fn feed(
@@ -154,11 +171,15 @@ impl PluginInstance {
         parser: &StreamParser,
         chunk: &[u8],
     ) -> Result<Option<Usage>, PluginFailure> {
-        guest_call!(self, |g, s| g.stream_parser().call_feed(s, parser.0, chunk))
+        guest_call!(self, "feed", |g, s| g
+            .stream_parser()
+            .call_feed(s, parser.0, chunk))
     }
 
     pub async fn finish(&mut self, parser: &StreamParser) -> Result<Option<Usage>, PluginFailure> {
-        guest_call!(self, |g, s| g.stream_parser().call_finish(s, parser.0))
+        guest_call!(self, "finish", |g, s| g
+            .stream_parser()
+            .call_finish(s, parser.0))
     }
 
     /// Whether this plugin can end a stream early (`stream-control`).
@@ -183,7 +204,7 @@ impl PluginInstance {
         }
         let func = stream_control::typed(&mut self.store, &self.instance, index)
             .map_err(|e| self.failure(FailureKind::Trap(format!("{e:#}"))))?;
-        let (bytes,) = typed_call!(self, 0, func, (parser.0, reason))?;
+        let (bytes,) = typed_call!(self, "terminal-event", 0, func, (parser.0, reason))?;
         Ok(usable_terminal_event(&self.plugin.name, bytes))
     }
 
@@ -196,6 +217,7 @@ impl PluginInstance {
             .map_err(|e| self.failure(FailureKind::Trap(format!("{e:#}"))))?;
         let (fed,) = typed_call!(
             self,
+            "stream-state.feed",
             bytes.len().saturating_add(state.len()),
             func,
             (state, bytes)
@@ -215,7 +237,7 @@ impl PluginInstance {
         let func = exports
             .finish(&mut self.store, &self.instance)
             .map_err(|e| self.failure(FailureKind::Trap(format!("{e:#}"))))?;
-        let (usage,) = typed_call!(self, state.len(), func, (state,))?;
+        let (usage,) = typed_call!(self, "stream-state.finish", state.len(), func, (state,))?;
         Ok(usage)
     }
 
@@ -229,7 +251,13 @@ impl PluginInstance {
         let func = exports
             .terminal_event(&mut self.store, &self.instance)
             .map_err(|e| self.failure(FailureKind::Trap(format!("{e:#}"))))?;
-        let (bytes,) = typed_call!(self, state.len(), func, (state, reason))?;
+        let (bytes,) = typed_call!(
+            self,
+            "stream-state.terminal-event",
+            state.len(),
+            func,
+            (state, reason)
+        )?;
         Ok(usable_terminal_event(&self.plugin.name, bytes))
     }
 
@@ -245,6 +273,9 @@ impl PluginInstance {
     fn refused<T>(&self, result: Result<T, PluginError>) -> Result<T, PluginFailure> {
         result.map_err(|e| {
             self.plugin.metrics.record_error();
+            if let Some((log, _)) = &self.spans {
+                log.refused();
+            }
             PluginFailure::from_plugin_error(&self.plugin.name, e)
         })
     }
@@ -253,17 +284,25 @@ impl PluginInstance {
         &mut self,
         outcome: Result<wasmtime::Result<T>, tokio::time::error::Elapsed>,
         started: std::time::Instant,
+        call: &'static str,
     ) -> Result<T, PluginFailure> {
         let elapsed = started.elapsed();
         let metrics = &self.plugin.metrics;
+        let span = |end: CallEnd| {
+            if let Some((log, plugin)) = &self.spans {
+                log.record(*plugin, call, started, elapsed, end);
+            }
+        };
         let error = match outcome {
             Ok(Ok(value)) => {
                 metrics.record(elapsed, CallOutcome::Ok, None);
+                span(CallEnd::Ok);
                 return Ok(value);
             }
             Ok(Err(error)) => error,
             Err(_) => {
                 metrics.record(elapsed, CallOutcome::Timeout, self.source());
+                span(CallEnd::Timeout);
                 self.blame_client();
                 self.poisoned = true;
                 let failure = self.failure(FailureKind::Timeout);
@@ -272,14 +311,25 @@ impl PluginInstance {
             }
         };
         self.poisoned = true;
-        let (kind, outcome) = if self.store.data().limiter.denied {
-            (FailureKind::OutOfMemory, CallOutcome::OutOfMemory)
+        let (kind, outcome, end) = if self.store.data().limiter.denied {
+            (
+                FailureKind::OutOfMemory,
+                CallOutcome::OutOfMemory,
+                CallEnd::OutOfMemory,
+            )
         } else if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
-            (FailureKind::Timeout, CallOutcome::Timeout)
+            (FailureKind::Timeout, CallOutcome::Timeout, CallEnd::Timeout)
         } else {
-            (FailureKind::Trap(format!("{error:#}")), CallOutcome::Trap)
+            (
+                FailureKind::Trap(format!("{error:#}")),
+                CallOutcome::Trap,
+                CallEnd::Trap,
+            )
         };
         self.plugin.metrics.record(elapsed, outcome, self.source());
+        if let Some((log, plugin)) = &self.spans {
+            log.record(*plugin, call, started, elapsed, end);
+        }
         self.blame_client();
         let failure = self.failure(kind);
         tracing::warn!(plugin = %self.plugin.name, error = %format!("{error:#}"), "plugin call failed: {failure}");

@@ -26,10 +26,10 @@ use super::upstream_message::upstream_message;
 use crate::catalog::{Catalog, ClientKey, Provider, ProviderKey, UpstreamBase};
 use crate::egress::EgressError;
 use crate::egress::call::{Credential, UpstreamCall};
-use crate::scheduler::HealthStatus;
 use crate::oauth::RefreshError;
 use crate::plugins::types::{ErrorClass, Header};
 use crate::plugins::{PluginCalls, PluginFailure, header_list};
+use crate::scheduler::HealthStatus;
 use crate::scheduler::{KeyBoard, NoKey, Scheduler};
 use crate::secrets::Secret;
 use crate::trace::Attempt;
@@ -179,6 +179,7 @@ impl<'a> Attempts<'a> {
         calls: &mut PluginCalls,
     ) -> Result<Option<Answered>, ProxyError> {
         let mut attempt = begin(&key, ctx);
+        calls.attempt_began(ctx.trace.attempts.len() + 1);
         let secret = match credential(self.request, &key).await {
             Ok(Some(secret)) => secret,
             Ok(None) => return Ok(None),

@@ -143,6 +143,10 @@ impl ProxyHttp for Gateway {
     fn new_ctx(&self) -> RequestCtx {
         let mut ctx = RequestCtx::new();
         ctx.in_flight = Some(self.core.in_flight.enter());
+        // Plugin calls are logged only for exported spans.
+        if self.core.traces.export_stats().is_some() {
+            ctx.trace.plugin_calls = Some(crate::trace::PluginCallLog::new(ctx.started));
+        }
         ctx
     }
 

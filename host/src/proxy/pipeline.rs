@@ -138,7 +138,8 @@ async fn inspect(
 ) -> Result<(Target, RequestFacts, PluginCalls), ProxyError> {
     let client_id = addressed.client.id;
     let calls_for = |plugin: &Arc<crate::plugins::LoadedPlugin>, ctx: &RequestCtx| {
-        let mut calls = PluginCalls::new(plugin.clone(), &ctx.request_id);
+        let mut calls = PluginCalls::new(plugin.clone(), &ctx.request_id)
+            .logging_into(ctx.trace.plugin_calls.as_ref());
         calls.attribute_to(client_id, core.blame.clone());
         calls
     };

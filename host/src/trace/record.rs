@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::otlp::TraceParent;
+use super::plugin_calls::PluginCallLog;
 use crate::store::entities::proxy_tracing;
 
 /// One upstream attempt of a request.
@@ -57,6 +58,8 @@ pub struct TraceRecord {
     pub created_at: Option<DateTime<Utc>>,
     /// The client's W3C trace context, continued by the exported spans.
     pub parent: Option<TraceParent>,
+    /// The request's plugin calls, logged only when spans are exported.
+    pub plugin_calls: Option<PluginCallLog>,
 }
 
 fn i64_of(v: u64) -> i64 {

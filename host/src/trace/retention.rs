@@ -3,7 +3,10 @@
 //! then deleted in small batches by a background task, never on the
 //! request path. Before a day's raw rows may go, the day is rolled up into
 //! `proxy_tracing_daily` (requests, errors, tokens, cost per client key,
-//! upstream key and model), so statistics stay right afterwards.
+//! upstream key and model), so statistics stay right afterwards. Shadow
+//! comparisons (`shadow_verdicts`, which hold request ids and verdicts
+//! much as traces do) follow the same days, deleted the same way; they
+//! have no roll-up: the shadow report reads only recent ones.
 //!
 //! A day is rolled up once: the roll-up mark (`proxy_tracing_rollup`) moves
 //! from that day to the next in the same transaction that inserts the
@@ -40,6 +43,7 @@ pub const ROLLUP_DAYS_PER_RUN: u32 = 400;
 pub struct RetentionReport {
     pub days_rolled_up: u32,
     pub rows_deleted: u64,
+    pub verdicts_deleted: u64,
 }
 
 /// The background task's settings.
@@ -64,6 +68,7 @@ impl Retention {
                         tracing::info!(
                             days_rolled_up = report.days_rolled_up,
                             rows_deleted = report.rows_deleted,
+                            verdicts_deleted = report.verdicts_deleted,
                             "trace retention"
                         );
                     }
@@ -82,7 +87,7 @@ pub fn first_kept_day(days: u32, now: DateTime<Utc>) -> NaiveDate {
 }
 
 /// Rolls up every expired day not rolled up yet, then deletes raw rows of
-/// rolled-up days in batches.
+/// rolled-up days, and shadow verdicts of expired days, in batches.
 pub async fn run_once(
     db: &DatabaseConnection,
     days: u32,
@@ -98,7 +103,8 @@ pub async fn run_once(
         report.days_rolled_up += 1;
     }
     let rolled_until = start_of(rolled_until(db).await?.min(kept_from));
-    report.rows_deleted = delete_before(db, rolled_until).await?;
+    report.rows_deleted = delete_before(db, "proxy_tracing", rolled_until).await?;
+    report.verdicts_deleted = delete_before(db, "shadow_verdicts", start_of(kept_from)).await?;
     Ok(report)
 }
 
@@ -218,16 +224,20 @@ async fn roll_up_day(db: &DatabaseConnection, day: NaiveDate) -> Result<(), DbEr
     txn.commit().await
 }
 
-/// Deletes raw rows older than `before`, `DELETE_BATCH` at a time.
-async fn delete_before(db: &DatabaseConnection, before: DateTime<Utc>) -> Result<u64, DbErr> {
+/// Deletes rows of `table` created before `before`, `DELETE_BATCH` at a time.
+async fn delete_before(
+    db: &DatabaseConnection,
+    table: &'static str,
+    before: DateTime<Utc>,
+) -> Result<u64, DbErr> {
     let mut deleted = 0;
     loop {
         let done = db
             .execute_raw(sql(
                 db,
                 &format!(
-                    "DELETE FROM proxy_tracing WHERE id IN \
-                     (SELECT id FROM proxy_tracing WHERE created_at < ? LIMIT {DELETE_BATCH})"
+                    "DELETE FROM {table} WHERE id IN \
+                     (SELECT id FROM {table} WHERE created_at < ? LIMIT {DELETE_BATCH})"
                 ),
                 vec![before.into()],
             ))

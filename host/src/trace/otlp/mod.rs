@@ -3,12 +3,13 @@
 //! one CLIENT span per upstream attempt, by the GenAI semantic conventions,
 //! continuing the client's W3C `traceparent`. The export is batched on a
 //! task of its own and drops (counted in `/metrics`) rather than slowing a
-//! request. Plugin calls get no spans of their own: their time is part of
-//! the request span, and timing each call would put clock reads and
-//! allocations on the request path for every request.
+//! request. Each plugin call is an INTERNAL span under the attempt it
+//! served (at most `MAX_PLUGIN_CALL_SPANS` a request, the rest counted),
+//! logged only while an exporter is configured.
 
 mod endpoint;
 mod exporter;
+mod plugin_spans;
 mod protobuf;
 mod spans;
 mod traceparent;

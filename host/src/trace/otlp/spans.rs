@@ -3,16 +3,18 @@
 //!
 //! Each proxied request is one SERVER span, named and attributed by the
 //! OpenTelemetry GenAI semantic conventions (`{operation} {model}`,
-//! `gen_ai.*`), with one CLIENT child span per upstream attempt. The
-//! gateway's own facts are under `ai_proxy.*`. Only ids, names of models
-//! and providers, the path (never the query, where keys may travel),
-//! counts and classes are exported: no key, no prompt, no answer and no
-//! error message (an upstream's error text may quote the prompt).
+//! `gen_ai.*`), with one CLIENT child span per upstream attempt and one
+//! INTERNAL span per plugin call (`plugin_spans`). The gateway's own facts
+//! are under `ai_proxy.*`. Only ids, names of models, providers and
+//! plugins, the path (never the query, where keys may travel), counts and
+//! classes are exported: no key, no prompt, no answer and no error message
+//! (an upstream's error text may quote the prompt).
 
 use chrono::{DateTime, Utc};
 
+use super::plugin_spans;
 use super::protobuf::Message;
-use crate::trace::{Attempt, TraceRecord};
+use crate::trace::{Attempt, PluginCallLog, TraceRecord};
 
 // Field numbers, from opentelemetry/proto/{collector/trace,trace,common,resource}/v1.
 const REQUEST_RESOURCE_SPANS: u32 = 1;
@@ -25,12 +27,12 @@ const SCOPE_NAME: u32 = 1;
 const SCOPE_VERSION: u32 = 2;
 const SPAN_TRACE_ID: u32 = 1;
 const SPAN_SPAN_ID: u32 = 2;
-const SPAN_PARENT_SPAN_ID: u32 = 4;
+pub(super) const SPAN_PARENT_SPAN_ID: u32 = 4;
 const SPAN_NAME: u32 = 5;
 const SPAN_KIND: u32 = 6;
-const SPAN_START: u32 = 7;
-const SPAN_END: u32 = 8;
-const SPAN_ATTRIBUTES: u32 = 9;
+pub(super) const SPAN_START: u32 = 7;
+pub(super) const SPAN_END: u32 = 8;
+pub(super) const SPAN_ATTRIBUTES: u32 = 9;
 const SPAN_STATUS: u32 = 15;
 const SPAN_FLAGS: u32 = 16;
 const STATUS_MESSAGE: u32 = 2;
@@ -44,6 +46,7 @@ const ANY_DOUBLE: u32 = 4;
 
 const KIND_SERVER: u64 = 2;
 const KIND_CLIENT: u64 = 3;
+pub(super) const KIND_INTERNAL: u64 = 1;
 const STATUS_ERROR: u64 = 2;
 /// `Span.flags` bits saying whether the parent is known to be remote.
 const FLAG_HAS_IS_REMOTE: u32 = 0x100;
@@ -84,7 +87,7 @@ fn random_trace_id() -> [u8; 16] {
     }
 }
 
-fn random_span_id() -> [u8; 8] {
+pub(super) fn random_span_id() -> [u8; 8] {
     loop {
         let id: [u8; 8] = rand::random();
         if id != [0; 8] {
@@ -111,9 +114,31 @@ pub fn export_request(service: &ServiceInfo, batch: &[RequestSpans]) -> Vec<u8> 
     let mut scope_spans = Message::new();
     scope_spans.message(SCOPE_SPANS_SCOPE, scope);
     for spans in batch {
-        scope_spans.message(SCOPE_SPANS_SPANS, request_span(spans));
+        let calls = spans.record.plugin_calls.as_ref().map(PluginCallLog::seen);
+        let mut request = request_span(spans);
+        if let Some(calls) = &calls {
+            plugin_spans::count_calls(&mut request, calls);
+        }
+        scope_spans.message(SCOPE_SPANS_SPANS, request);
+        let mut attempt_ids = Vec::with_capacity(spans.record.attempts.len());
         for (n, attempt) in spans.record.attempts.iter().enumerate() {
-            scope_spans.message(SCOPE_SPANS_SPANS, attempt_span(spans, n + 1, attempt));
+            let id = random_span_id();
+            scope_spans.message(SCOPE_SPANS_SPANS, attempt_span(spans, &id, n + 1, attempt));
+            attempt_ids.push(id);
+        }
+        for call in calls.as_ref().map_or(&[][..], |c| &c.spans[..]) {
+            // Under the attempt it served; before the first, under the request.
+            let parent = (call.attempt as usize)
+                .checked_sub(1)
+                .and_then(|i| attempt_ids.get(i))
+                .unwrap_or(&spans.span_id);
+            let names = calls
+                .as_ref()
+                .and_then(|c| c.plugins.get(usize::from(call.plugin)));
+            scope_spans.message(
+                SCOPE_SPANS_SPANS,
+                plugin_spans::call_span(spans, parent, names, call),
+            );
         }
     }
     let mut resource_spans = Message::new();
@@ -125,14 +150,14 @@ pub fn export_request(service: &ServiceInfo, batch: &[RequestSpans]) -> Vec<u8> 
     request.into_bytes()
 }
 
-enum Value<'a> {
+pub(super) enum Value<'a> {
     Str(&'a str),
     Int(i64),
     Double(f64),
     Bool(bool),
 }
 
-fn attr(key: &str, value: Value<'_>) -> Message {
+pub(super) fn attr(key: &str, value: Value<'_>) -> Message {
     let mut any = Message::new();
     match value {
         Value::Str(s) => any.string(ANY_STRING, s),
@@ -145,7 +170,7 @@ fn attr(key: &str, value: Value<'_>) -> Message {
     kv
 }
 
-fn int(v: u64) -> Value<'static> {
+pub(super) fn int(v: u64) -> Value<'static> {
     Value::Int(i64::try_from(v).unwrap_or(i64::MAX))
 }
 
@@ -185,7 +210,7 @@ fn span_name(record: &TraceRecord) -> String {
     }
 }
 
-fn unix_nanos(t: DateTime<Utc>, plus_ms: u64) -> u64 {
+pub(super) fn unix_nanos(t: DateTime<Utc>, plus_ms: u64) -> u64 {
     let base = u64::try_from(t.timestamp_nanos_opt().unwrap_or(0)).unwrap_or(0);
     base.saturating_add(plus_ms.saturating_mul(1_000_000))
 }
@@ -215,7 +240,7 @@ fn gen_ai_attrs(span: &mut Message, record: &TraceRecord) {
     }
 }
 
-fn span_head(spans: &RequestSpans, span_id: &[u8; 8], name: &str, kind: u64) -> Message {
+pub(super) fn span_head(spans: &RequestSpans, span_id: &[u8; 8], name: &str, kind: u64) -> Message {
     let mut span = Message::new();
     span.bytes(SPAN_TRACE_ID, &spans.trace_id)
         .bytes(SPAN_SPAN_ID, span_id)
@@ -224,7 +249,7 @@ fn span_head(spans: &RequestSpans, span_id: &[u8; 8], name: &str, kind: u64) -> 
     span
 }
 
-fn error_status(span: &mut Message, class: Option<&str>) {
+pub(super) fn error_status(span: &mut Message, class: Option<&str>) {
     let mut status = Message::new();
     if let Some(class) = class {
         status.string(STATUS_MESSAGE, class);
@@ -297,10 +322,15 @@ fn request_span(spans: &RequestSpans) -> Message {
     span
 }
 
-fn attempt_span(spans: &RequestSpans, number: usize, attempt: &Attempt) -> Message {
+fn attempt_span(
+    spans: &RequestSpans,
+    span_id: &[u8; 8],
+    number: usize,
+    attempt: &Attempt,
+) -> Message {
     let r = &spans.record;
     let start = r.created_at.unwrap_or_else(Utc::now);
-    let mut span = span_head(spans, &random_span_id(), &span_name(r), KIND_CLIENT);
+    let mut span = span_head(spans, span_id, &span_name(r), KIND_CLIENT);
     span.bytes(SPAN_PARENT_SPAN_ID, &spans.span_id)
         .fixed64(SPAN_START, unix_nanos(start, attempt.started_ms))
         .fixed64(
