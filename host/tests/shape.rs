@@ -170,8 +170,6 @@ const KNOWN_LONG_FILES: &[&str] = &[
     "admin/provider_keys.rs",
     "admin/providers.rs",
     "admin/upstream_oauth.rs",
-    "config.rs",
-    "proxy/pipeline.rs",
     "server.rs",
 ];
 
@@ -182,14 +180,7 @@ const KNOWN_LONG_FUNCTIONS: &[&str] = &[
     "admin/provider_keys.rs::create",
     "admin/providers.rs::create",
     "catalog/load.rs::load_catalog",
-    "config.rs::edge_limits",
-    "config.rs::from_lookup",
-    "config.rs::validate",
-    "health/mod.rs::probe_key",
     "proxy/edge/framing.rs::step",
-    "proxy/pipeline.rs::account",
-    "proxy/pipeline.rs::attempt_until_answered",
-    "proxy/pipeline.rs::serve",
     "server.rs::start_core",
 ];
 

@@ -13,10 +13,10 @@
 use std::sync::Arc;
 
 use super::blame::ClientBlame;
+use super::call_log::PluginCallLog;
 use super::failure::PluginFailure;
 use super::instance::PluginInstance;
 use super::loaded::LoadedPlugin;
-use crate::trace::PluginCallLog;
 
 /// One request's access to its plugin.
 pub struct PluginCalls {

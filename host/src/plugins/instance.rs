@@ -14,6 +14,7 @@ use wasmtime::{Store, Trap};
 
 use super::bindings::ProviderPlugin;
 use super::blame::ClientBlame;
+use super::call_log::{CallEnd, PluginCallLog};
 use super::failure::{FailureKind, PluginFailure};
 use super::loaded::LoadedPlugin;
 use super::metrics::CallOutcome;
@@ -23,7 +24,6 @@ use super::stream_state::{Fed, MAX_STREAM_STATE_BYTES, StreamStateExports};
 use super::types::{
     ErrorClass, Header, OutboundRequest, PluginError, Price, RequestFacts, RequestHead, Usage,
 };
-use crate::trace::{CallEnd, PluginCallLog};
 
 /// A live instance of a plugin, owned by one request.
 pub struct PluginInstance {

@@ -17,6 +17,7 @@
 mod bindings;
 mod blame;
 mod builtin;
+mod call_log;
 mod calls;
 mod caps;
 mod determinism;
@@ -41,6 +42,9 @@ pub const AUTO_DISABLED: &str = "disabled automatically";
 pub use bindings::types;
 pub use blame::{ClientBlame, MAX_BLAMED_CLIENTS};
 pub use builtin::BUILTIN_PLUGINS;
+pub use call_log::{
+    CallEnd, MAX_PLUGIN_CALL_SPANS, PluginCallLog, PluginCallSpan, PluginCallsSeen,
+};
 pub use calls::PluginCalls;
 pub use caps::MAX_CLASSIFIED_BODY_BYTES;
 pub use endpoints::{Endpoint, EndpointClass, EndpointTable, MAX_ENDPOINTS};

@@ -145,7 +145,7 @@ impl ProxyHttp for Gateway {
         ctx.in_flight = Some(self.core.in_flight.enter());
         // Plugin calls are logged only for exported spans.
         if self.core.traces.export_stats().is_some() {
-            ctx.trace.plugin_calls = Some(crate::trace::PluginCallLog::new(ctx.started));
+            ctx.trace.plugin_calls = Some(crate::plugins::PluginCallLog::new(ctx.started));
         }
         ctx
     }

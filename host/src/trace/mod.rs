@@ -2,13 +2,9 @@
 //! background writer that the proxy hands records to without waiting.
 
 pub mod otlp;
-mod plugin_calls;
 mod record;
 pub mod retention;
 mod writer;
 
-pub use plugin_calls::{
-    CallEnd, MAX_PLUGIN_CALL_SPANS, PluginCallLog, PluginCallSpan, PluginCallsSeen,
-};
 pub use record::{Attempt, TraceRecord};
 pub use writer::{TraceSender, TraceWriter, TraceWriterStats};

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::otlp::TraceParent;
-use super::plugin_calls::PluginCallLog;
+use crate::plugins::PluginCallLog;
 use crate::store::entities::proxy_tracing;
 
 /// One upstream attempt of a request.

@@ -1,5 +1,5 @@
 //! Plugin calls as OTLP spans: one INTERNAL span per call a request's log
-//! kept (`trace::PluginCallLog`), a child of the attempt span the call
+//! kept (`crate::plugins::PluginCallLog`), a child of the attempt span the call
 //! served, or of the request span for calls before the first attempt
 //! (`inspect`, `prepare`). Named `{call} {plugin}`, in the GenAI
 //! conventions' `{operation} {target}` shape, and attributed with the
@@ -12,7 +12,7 @@ use super::spans::{
     KIND_INTERNAL, RequestSpans, SPAN_ATTRIBUTES, SPAN_END, SPAN_PARENT_SPAN_ID, SPAN_START, Value,
     attr, error_status, int, random_span_id, span_head, unix_nanos,
 };
-use crate::trace::{CallEnd, PluginCallSpan, PluginCallsSeen};
+use crate::plugins::{CallEnd, PluginCallSpan, PluginCallsSeen};
 
 /// Adds the request's call counts to its span.
 pub(super) fn count_calls(request: &mut Message, calls: &PluginCallsSeen) {

@@ -14,7 +14,8 @@ use chrono::{DateTime, Utc};
 
 use super::plugin_spans;
 use super::protobuf::Message;
-use crate::trace::{Attempt, PluginCallLog, TraceRecord};
+use crate::plugins::PluginCallLog;
+use crate::trace::{Attempt, TraceRecord};
 
 // Field numbers, from opentelemetry/proto/{collector/trace,trace,common,resource}/v1.
 const REQUEST_RESOURCE_SPANS: u32 = 1;

@@ -1,5 +1,5 @@
 //! The plugin calls of one request, kept for its OpenTelemetry export: one
-//! INTERNAL span per call (`trace::otlp`), a child of the upstream attempt
+//! INTERNAL span per call (`crate::trace::otlp`), a child of the upstream attempt
 //! the call served (or of the request, for calls before the first attempt).
 //!
 //! A log exists only when an exporter is configured, so a gateway without
