@@ -315,7 +315,9 @@ async fn connections_past_the_cap_get_503_until_one_closes() {
             break third;
         }
     };
-    assert_eq!(third.status(), 503, "{}", third.text);
+    // Seen once under load (session 7): 401s for the whole 10 s, as if the
+    // held connections were not counted; the log says what the gateway saw.
+    assert_eq!(third.status(), 503, "{}\n{}", third.text, gw.log());
     assert_eq!(third.code(), "too_many_connections");
     assert!(third.closed);
 
