@@ -11,11 +11,9 @@ use crate::plugins::types::OutboundRequest;
 use crate::plugins::{FailureKind, PluginFailure};
 use crate::secrets::Secret;
 
-/// Headers a plugin may not set; the host sets or omits them itself.
-const HOST_OWNED_HEADERS: &[&str] = &[
-    "host",
-    "content-length",
-    "transfer-encoding",
+/// Hop-by-hop headers: they describe one connection, never pass a proxy
+/// (requests, answers), and are not a plugin's to set.
+pub const HOP_BY_HOP: &[&str] = &[
     "connection",
     "keep-alive",
     "proxy-connection",
@@ -23,6 +21,10 @@ const HOST_OWNED_HEADERS: &[&str] = &[
     "trailer",
     "upgrade",
 ];
+
+/// Headers a plugin may not set beyond [`HOP_BY_HOP`]: the host sets the
+/// target and the framing itself.
+const HOST_OWNED_HEADERS: &[&str] = &["host", "content-length", "transfer-encoding"];
 
 /// A fresh placeholder for the credential, unguessable by the plugin and
 /// safe in a header value or a query string.
@@ -53,7 +55,7 @@ pub fn build_request(
         .map_err(|_| contract("path is not a valid request target"))?;
     for h in out.headers {
         let name = h.name.to_ascii_lowercase();
-        if HOST_OWNED_HEADERS.contains(&name.as_str()) {
+        if HOST_OWNED_HEADERS.contains(&name.as_str()) || HOP_BY_HOP.contains(&name.as_str()) {
             continue;
         }
         let has_credential = h.value.contains(placeholder);

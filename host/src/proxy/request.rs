@@ -6,11 +6,13 @@ use pingora::http::RequestHeader;
 use pingora::proxy::Session;
 
 use super::error::ProxyError;
+use crate::egress::request::HOP_BY_HOP;
 use crate::plugins::types::{Header, RequestHead};
 
 /// Headers never forwarded upstream: the client's credentials, anything
-/// identifying the client, hop-by-hop headers, and `accept-encoding` (the
-/// gateway must read the answer to count tokens, so it asks for identity).
+/// identifying the client, the framing, and `accept-encoding` (the
+/// gateway must read the answer to count tokens, so it asks for identity);
+/// hop-by-hop headers ([`HOP_BY_HOP`]) go too.
 const STRIPPED_HEADERS: &[&str] = &[
     "authorization",
     "x-api-key",
@@ -27,13 +29,7 @@ const STRIPPED_HEADERS: &[&str] = &[
     "host",
     "content-length",
     "transfer-encoding",
-    "connection",
-    "keep-alive",
     "proxy-authorization",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "upgrade",
     "expect",
     "accept-encoding",
 ];
@@ -48,7 +44,9 @@ pub const BILLING_HEADERS: &[&str] = &[
 ];
 
 fn is_stripped(name: &str) -> bool {
-    STRIPPED_HEADERS.contains(&name) || name.starts_with("x-forwarded-")
+    STRIPPED_HEADERS.contains(&name)
+        || HOP_BY_HOP.contains(&name)
+        || name.starts_with("x-forwarded-")
 }
 
 /// Reads the whole request body, refusing more than `limit` bytes.

@@ -13,21 +13,12 @@ use pingora::upstreams::peer::HttpPeer;
 
 use crate::egress::call::{self, CallError, read_capped};
 use crate::egress::exchange::ExchangeError;
+use crate::egress::request::HOP_BY_HOP;
 use crate::proxy::ProxyError;
 use crate::proxy::mask;
 use crate::secrets::Secret;
 
 pub use crate::plugins::MAX_CLASSIFIED_BODY_BYTES;
-
-/// Response headers not passed to the client (hop-by-hop).
-const HOP_BY_HOP: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "upgrade",
-];
 
 /// Response headers that describe the upstream account, not the answer:
 /// cookies the upstream sets for its own session, and the organisation or
