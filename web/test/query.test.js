@@ -9,7 +9,7 @@ import {
   parseList,
   searchToFilters,
   traceQuery,
-} from "../src/lib/query.js";
+} from "../src/lib/query.ts";
 
 describe("traceQuery", () => {
   it("sends only the page for empty filters", () => {

@@ -5,13 +5,13 @@
 // providers; the dialog shows its answer, which names the conflict.
 import { Plus, Trash2 } from "lucide-react";
 import { useEffect, useState } from "react";
-import { Button } from "../components/ui/button.jsx";
-import { FormDialog } from "../components/ui/dialog.jsx";
-import { Field, Input, Select } from "../components/ui/input.jsx";
-import { ErrorNote, Loading } from "../components/ui/states.jsx";
-import { useToast } from "../components/ui/toast.jsx";
+import { Button } from "../components/ui/button.tsx";
+import { FormDialog } from "../components/ui/dialog.tsx";
+import { Field, Input, Select } from "../components/ui/input.tsx";
+import { ErrorNote, Loading } from "../components/ui/states.tsx";
+import { useToast } from "../components/ui/toast.tsx";
 
-import { parseList } from "../lib/query.js";
+import { parseList } from "../lib/query.ts";
 import { useApi } from "../lib/use-api.ts";
 import { call, read } from "../lib/client.ts";
 import type { Schema } from "../lib/client.ts";

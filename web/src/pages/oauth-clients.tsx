@@ -3,18 +3,18 @@
 // shown once, like a client key.
 import { Check, Copy, Plus, Trash2 } from "lucide-react";
 import { useState } from "react";
-import { Button } from "../components/ui/button.jsx";
-import { Card, CardHeader } from "../components/ui/card.jsx";
-import { ConfirmDialog, Dialog, FormDialog } from "../components/ui/dialog.jsx";
-import { Field, Input, Select } from "../components/ui/input.jsx";
-import { Empty, ErrorNote, Loading } from "../components/ui/states.jsx";
-import { Switch } from "../components/ui/switch.jsx";
-import { STICKY_END, Table, Td, Th, Tr } from "../components/ui/table.jsx";
-import { useToast } from "../components/ui/toast.jsx";
+import { Button } from "../components/ui/button.tsx";
+import { Card, CardHeader } from "../components/ui/card.tsx";
+import { ConfirmDialog, Dialog, FormDialog } from "../components/ui/dialog.tsx";
+import { Field, Input, Select } from "../components/ui/input.tsx";
+import { Empty, ErrorNote, Loading } from "../components/ui/states.tsx";
+import { Switch } from "../components/ui/switch.tsx";
+import { STICKY_END, Table, Td, Th, Tr } from "../components/ui/table.tsx";
+import { useToast } from "../components/ui/toast.tsx";
 import { describeError } from "../lib/api.ts";
-import { copyText } from "../lib/clipboard.js";
-import { cn } from "../lib/cn.js";
-import { formatDateTime } from "../lib/format.js";
+import { copyText } from "../lib/clipboard.ts";
+import { cn } from "../lib/cn.ts";
+import { formatDateTime } from "../lib/format.ts";
 import { useApi } from "../lib/use-api.ts";
 import { call, read } from "../lib/client.ts";
 

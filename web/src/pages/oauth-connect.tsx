@@ -6,14 +6,14 @@
 // that page tells this one over a BroadcastChannel and the dialog closes.
 import { ExternalLink, Link2, RefreshCw, Unplug } from "lucide-react";
 import { useEffect, useId, useRef, useState } from "react";
-import { Badge } from "../components/ui/badge.jsx";
-import { Button, buttonClass } from "../components/ui/button.jsx";
-import { Dialog } from "../components/ui/dialog.jsx";
-import { Field, Input } from "../components/ui/input.jsx";
-import { ErrorNote, Loading, Spinner } from "../components/ui/states.jsx";
+import { Badge } from "../components/ui/badge.tsx";
+import { Button, buttonClass } from "../components/ui/button.tsx";
+import { Dialog } from "../components/ui/dialog.tsx";
+import { Field, Input } from "../components/ui/input.tsx";
+import { ErrorNote, Loading, Spinner } from "../components/ui/states.tsx";
 
-import { formatDateTime } from "../lib/format.js";
-import { callbackUri, exchangeBody, oauthErrorWords, oauthTag, untilWords, wasConnected } from "../lib/oauth.js";
+import { formatDateTime } from "../lib/format.ts";
+import { callbackUri, exchangeBody, oauthErrorWords, oauthTag, untilWords, wasConnected } from "../lib/oauth.ts";
 import { call } from "../lib/client.ts";
 
 /** Tabs of the console tell each other about a finished connection here. */

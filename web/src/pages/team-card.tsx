@@ -4,15 +4,15 @@
 // their own keys only; the API enforces it, the card only hides the rest.
 import { Trash2, Wallet } from "lucide-react";
 import { useState } from "react";
-import { Badge } from "../components/ui/badge.jsx";
-import { Button } from "../components/ui/button.jsx";
-import { Card, CardBody, CardHeader } from "../components/ui/card.jsx";
-import { FormDialog } from "../components/ui/dialog.jsx";
-import { Field, Input, Select } from "../components/ui/input.jsx";
-import { useToast } from "../components/ui/toast.jsx";
+import { Badge } from "../components/ui/badge.tsx";
+import { Button } from "../components/ui/button.tsx";
+import { Card, CardBody, CardHeader } from "../components/ui/card.tsx";
+import { FormDialog } from "../components/ui/dialog.tsx";
+import { Field, Input, Select } from "../components/ui/input.tsx";
+import { useToast } from "../components/ui/toast.tsx";
 import { describeError } from "../lib/api.ts";
-import { BUDGET_FIELDS, budgetInput, budgetLine, lineShare } from "../lib/budget.js";
-import { formatCost, formatNanos, formatNumber, formatPercent, formatTokens } from "../lib/format.js";
+import { BUDGET_FIELDS, budgetInput, budgetLine, lineShare } from "../lib/budget.ts";
+import { formatCost, formatNanos, formatNumber, formatPercent, formatTokens } from "../lib/format.ts";
 import { call } from "../lib/client.ts";
 
 /** Spend of the month against the monthly cost budget, as words and a bar. */
