@@ -898,6 +898,19 @@ try {
     await page.getByRole("button", { name: "Switch to light mode" }).click();
   });
 
+  await step("the key pages' earlier addresses still land on them, under their one name", async () => {
+    for (const [old, path, title] of [
+      ["/provider-keys", "/upstream-keys", "Upstream Keys"],
+      ["/user-keys", "/client-keys", "Client Keys"],
+    ]) {
+      await go(page, `${old}?from=bookmark`, title);
+      const url = new URL(page.url());
+      expect(url.pathname === path && url.search === "?from=bookmark", `${old} stayed at ${url.pathname}${url.search}, not ${path}`);
+      const current = page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: title });
+      expect((await current.getAttribute("aria-current")) === "page", `the menu does not mark ${title} after ${old}`);
+    }
+  });
+
   await step("every page fits a 390 px screen, light and dark", async () => {
     const mobile = await browser.newContext({
       viewport: { width: 390, height: 844 },

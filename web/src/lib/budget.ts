@@ -31,7 +31,7 @@ export function budgetInput(form: Pick<FormData, "get">): BudgetInput {
     } else if (!Number.isInteger(value) || value < 0) {
       throw new Error(`${label} must be a whole number, 0 or more.`);
     }
-    (body as Record<string, number>)[name] = value;
+    body[name] = value;
   }
   return body;
 }

@@ -4,7 +4,7 @@
 // use; and the OAuth clients that mint tokens for them.
 import { LineChart, Network, Pencil, Plus, Trash2 } from "lucide-react";
 import { useState } from "react";
-import { PageIntro } from "../components/layout.tsx";
+import { PageIntro, type PageProps } from "../components/layout.tsx";
 import { Badge } from "../components/ui/badge.tsx";
 import { Button } from "../components/ui/button.tsx";
 import { Card } from "../components/ui/card.tsx";
@@ -29,7 +29,17 @@ import { cn } from "../lib/cn.ts";
 import { call, read } from "../lib/client.ts";
 import type { Schema, BodyOf } from "../lib/client.ts";
 
-function KeyForm({ keyRow, providers, upstreamKeys, admin }) {
+type Key = Schema<"ClientKeyView">;
+
+interface KeyFormProps {
+  keyRow: Key | null;
+  providers: Schema<"ProviderView">[];
+  /** The upstream keys to pool; null for a user account, which may not list them. */
+  upstreamKeys: Schema<"ProviderKeyView">[] | null;
+  admin: boolean;
+}
+
+function KeyForm({ keyRow, providers, upstreamKeys, admin }: KeyFormProps) {
   const [providerId, setProviderId] = useState(keyRow?.provider_id ?? providers[0]?.id);
   const [strategy, setStrategy] = useState(keyRow?.strategy ?? "round_robin");
   const pool = new Set(keyRow?.provider_key_ids ?? []);
@@ -99,7 +109,7 @@ function KeyForm({ keyRow, providers, upstreamKeys, admin }) {
 }
 
 /** The classes of provider endpoint a key may be granted, as the API names them. */
-const ENDPOINT_CLASSES = [
+const ENDPOINT_CLASSES: { value: string; label: string; hint?: string }[] = [
   { value: "inference", label: "Inference", hint: "chat, completions, messages, images, audio" },
   { value: "embeddings", label: "Embeddings" },
   { value: "models", label: "Models", hint: "listing models" },
@@ -111,7 +121,7 @@ const ENDPOINT_CLASSES = [
 ];
 const DEFAULT_ENDPOINT_CLASSES = ["inference", "embeddings", "models", "token_counting"];
 
-function EndpointClassFields({ granted }) {
+function EndpointClassFields({ granted }: { granted: string[] }) {
   const on = new Set(granted);
   return (
     <fieldset className="grid gap-2">
@@ -157,34 +167,35 @@ function keyInput(form: FormData, editing: boolean): Schema<"ClientKeyInput"> {
   return body;
 }
 
-export function ClientKeysPage({ user }) {
+export function ClientKeysPage({ user }: Pick<PageProps, "user">) {
   const admin = user.role === "admin";
   const keys = useApi(read("client_keys_list"));
   const providers = useApi(read("providers_list"));
   const upstream = useApi(admin ? read("provider_keys_list") : null);
   const toast = useToast();
-  const [editing, setEditing] = useState(null);
-  const [created, setCreated] = useState(null);
-  const [revoking, setRevoking] = useState(null);
-  const [trends, setTrends] = useState(null);
-  const [routing, setRouting] = useState(null);
-  const providerName = (id) => providers.data?.find((p) => p.id === id)?.name ?? `#${id}`;
-  const upstreamName = (id) => upstream.data?.find((k) => k.id === id)?.name ?? `#${id}`;
+  const [editing, setEditing] = useState<Key | "new" | null>(null);
+  const [created, setCreated] = useState<Key | null>(null);
+  const [revoking, setRevoking] = useState<Key | null>(null);
+  const [trends, setTrends] = useState<Key | null>(null);
+  const [routing, setRouting] = useState<Key | null>(null);
+  const providerName = (id: number) => providers.data?.find((p) => p.id === id)?.name ?? `#${id}`;
+  const upstreamName = (id: number) => upstream.data?.find((k) => k.id === id)?.name ?? `#${id}`;
 
-  const save = async (form) => {
-    const isNew = editing === "new";
+  const save = async (form: FormData) => {
+    const current = editing === "new" ? null : editing;
+    const isNew = !current;
     const body = keyInput(form, !isNew);
     if (!admin) delete body.provider_key_ids; // the pool, strategy and limits are the operator's
-    const answer = await (isNew
-      ? call("client_keys_create", { body: body as BodyOf<"client_keys_create"> })
-      : call("client_keys_update", { path: { id: editing.id }, body }));
+    const answer = await (current
+      ? call("client_keys_update", { path: { id: current.id }, body })
+      : call("client_keys_create", { body: body as BodyOf<"client_keys_create"> }));
     setEditing(null);
     if (isNew) setCreated(answer);
     else toast(`${body.name} saved.`);
     keys.reload();
   };
 
-  const setEnabled = async (k, enabled) => {
+  const setEnabled = async (k: Key, enabled: boolean) => {
     try {
       await call("client_keys_update", { path: { id: k.id }, body: { enabled } });
       toast(`${k.name} ${enabled ? "enabled" : "disabled"}.`);
@@ -194,9 +205,9 @@ export function ClientKeysPage({ user }) {
     keys.reload();
   };
 
-  const expired = (k) => k.expires_at && new Date(k.expires_at) <= new Date();
+  const expired = (k: Key) => k.expires_at && new Date(k.expires_at) <= new Date();
   // Only an admin can enable a key an admin disabled.
-  const lockedOff = (k) => !admin && !k.enabled && k.disabled_by_admin;
+  const lockedOff = (k: Key) => !admin && !k.enabled && k.disabled_by_admin;
 
   return (
     <>
@@ -330,6 +341,7 @@ export function ClientKeysPage({ user }) {
         title={`Revoke ${revoking?.name ?? ""}?`}
         confirmLabel="Revoke"
         onConfirm={async () => {
+          if (!revoking) return;
           await call("client_keys_delete", { path: { id: revoking.id } });
           toast(`${revoking.name} revoked.`);
           keys.reload();

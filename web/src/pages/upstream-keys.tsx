@@ -31,16 +31,21 @@ import { KeyFilters, matchesKey } from "./key-filters.tsx";
 import { call, read } from "../lib/client.ts";
 import type { Schema, BodyOf } from "../lib/client.ts";
 
+type Key = Schema<"ProviderKeyView">;
+type AuthType = "api_key" | "oauth";
+
 /** API key or OAuth account: offered when creating a key for a provider with OAuth endpoints. */
-function AuthTypeChoice({ value, onChange }) {
+function AuthTypeChoice({ value, onChange }: { value: AuthType; onChange: (value: AuthType) => void }) {
   return (
     <fieldset className="grid gap-1.5">
       <legend className="mb-1.5 text-sm font-medium">Credential</legend>
       <div className="grid grid-cols-2 gap-2">
-        {[
-          ["api_key", "API key", "A secret from the provider's console."],
-          ["oauth", "OAuth account", "Sign in to an account; the gateway refreshes its tokens."],
-        ].map(([v, label, hint]) => (
+        {(
+          [
+            ["api_key", "API key", "A secret from the provider's console."],
+            ["oauth", "OAuth account", "Sign in to an account; the gateway refreshes its tokens."],
+          ] as const
+        ).map(([v, label, hint]) => (
           <label
             key={v}
             className={cn(
@@ -60,13 +65,13 @@ function AuthTypeChoice({ value, onChange }) {
   );
 }
 
-function KeyForm({ keyRow, providers }) {
+function KeyForm({ keyRow, providers }: { keyRow: Key | null; providers: Schema<"ProviderView">[] }) {
   const editing = Boolean(keyRow);
   const [providerId, setProviderId] = useState(keyRow?.provider_id ?? providers[0]?.id);
-  const [authType, setAuthType] = useState(keyRow?.oauth ? "oauth" : "api_key");
+  const [authType, setAuthType] = useState<AuthType>(keyRow?.oauth ? "oauth" : "api_key");
   const provider = providers.find((p) => p.id === Number(providerId));
   const offersOAuth = !editing && Boolean(provider?.oauth);
-  const oauth = editing ? Boolean(keyRow.oauth) : offersOAuth && authType === "oauth";
+  const oauth = keyRow ? Boolean(keyRow.oauth) : offersOAuth && authType === "oauth";
   return (
     <>
       <Field label="Provider" hint={editing ? "A key cannot move to another provider." : undefined}>
@@ -89,7 +94,7 @@ function KeyForm({ keyRow, providers }) {
           {editing ? "This key signs in with an OAuth account: use Connect or Reconnect in the list." : "After adding the key, sign in to the account; the key takes traffic once connected."}
         </p>
       ) : (
-        <Field label="Secret" hint={editing ? `Now ${keyRow.secret_hint}. Leave empty to keep it.` : "Stored encrypted and never shown again."}>
+        <Field label="Secret" hint={keyRow ? `Now ${keyRow.secret_hint}. Leave empty to keep it.` : "Stored encrypted and never shown again."}>
           {(id) => <Input id={id} name="secret" type="password" autoComplete="new-password" placeholder={editing ? "unchanged" : "sk-…"} />}
         </Field>
       )}
@@ -135,24 +140,25 @@ export function UpstreamKeysPage() {
   const keys = useApi(read("provider_keys_list"));
   const providers = useApi(read("providers_list"));
   const toast = useToast();
-  const [editing, setEditing] = useState(null); // null | "new" | key row
-  const [deleting, setDeleting] = useState(null);
-  const [trends, setTrends] = useState(null);
-  const [checking, setChecking] = useState(null);
-  const [connecting, setConnecting] = useState(null);
-  const [refreshing, setRefreshing] = useState(null);
-  const [revoking, setRevoking] = useState(null);
+  const [editing, setEditing] = useState<Key | "new" | null>(null);
+  const [deleting, setDeleting] = useState<Key | null>(null);
+  const [trends, setTrends] = useState<Key | null>(null);
+  const [checking, setChecking] = useState<number | null>(null);
+  const [connecting, setConnecting] = useState<Key | null>(null);
+  const [refreshing, setRefreshing] = useState<number | null>(null);
+  const [revoking, setRevoking] = useState<Key | null>(null);
   const [query, setQuery] = useState("");
   const [providerFilter, setProviderFilter] = useState("");
   const [checkingAll, setCheckingAll] = useState(false);
-  const providerName = (id) => providers.data?.find((p) => p.id === id)?.name ?? `#${id}`;
+  const providerName = (id: number) => providers.data?.find((p) => p.id === id)?.name ?? `#${id}`;
 
-  const save = async (form) => {
-    const isNew = editing === "new";
-    const body = keyInput(form, isNew ? null : editing);
-    const saved = await (isNew
-      ? call("provider_keys_create", { body: body as BodyOf<"provider_keys_create"> })
-      : call("provider_keys_update", { path: { id: editing.id }, body }));
+  const save = async (form: FormData) => {
+    const current = editing === "new" ? null : editing;
+    const isNew = !current;
+    const body = keyInput(form, current);
+    const saved = await (current
+      ? call("provider_keys_update", { path: { id: current.id }, body })
+      : call("provider_keys_create", { body: body as BodyOf<"provider_keys_create"> }));
     toast(isNew ? `Upstream key ${body.name} added.` : `Upstream key ${body.name} saved.`);
     setEditing(null);
     keys.reload();
@@ -160,13 +166,13 @@ export function UpstreamKeysPage() {
     if (isNew && body.auth_type === "oauth" && saved?.id) setConnecting(saved);
   };
 
-  const connected = (key) => {
+  const connected = (key: Key) => {
     setConnecting(null);
     toast(`${key.name} is connected${expiryWords(key)}.`);
     keys.reload();
   };
 
-  const refresh = async (k) => {
+  const refresh = async (k: Key) => {
     setRefreshing(k.id);
     try {
       const key = await call("upstream_oauth_refresh", { path: { id: k.id } });
@@ -179,7 +185,7 @@ export function UpstreamKeysPage() {
     }
   };
 
-  const setEnabled = async (k, enabled) => {
+  const setEnabled = async (k: Key, enabled: boolean) => {
     try {
       await call("provider_keys_update", { path: { id: k.id }, body: { enabled } });
       toast(`${k.name} ${enabled ? "enabled" : "disabled"}.`);
@@ -191,7 +197,7 @@ export function UpstreamKeysPage() {
 
   const shown = (keys.data ?? []).filter((k) => matchesKey(k, query, providerFilter, providerName));
 
-  const check = async (k) => {
+  const check = async (k: Key) => {
     setChecking(k.id);
     try {
       const answer = await call("provider_keys_health_check", { path: { id: k.id } });
@@ -350,6 +356,7 @@ export function UpstreamKeysPage() {
         onOpenChange={(o) => !o && setDeleting(null)}
         title={`Delete ${deleting?.name ?? ""}?`}
         onConfirm={async () => {
+          if (!deleting) return;
           await call("provider_keys_delete", { path: { id: deleting.id } });
           toast(`${deleting.name} deleted.`);
           keys.reload();
@@ -366,6 +373,7 @@ export function UpstreamKeysPage() {
         title={`Revoke ${revoking?.name ?? ""}?`}
         confirmLabel="Revoke"
         onConfirm={async () => {
+          if (!revoking) return;
           await call("upstream_oauth_revoke", { path: { id: revoking.id } });
           toast(`${revoking.name} revoked; it is out of rotation until reconnected.`);
           keys.reload();

@@ -2,7 +2,7 @@
 // `user` account is granted.
 import { Pencil, Plus, Trash2 } from "lucide-react";
 import { useState } from "react";
-import { PageIntro } from "../components/layout.tsx";
+import { PageIntro, type PageProps } from "../components/layout.tsx";
 import { Badge } from "../components/ui/badge.tsx";
 import { Button } from "../components/ui/button.tsx";
 import { Card } from "../components/ui/card.tsx";
@@ -38,23 +38,25 @@ function userInput(form: FormData, editing: Schema<"UserView"> | null): Schema<"
   return body;
 }
 
-export function UsersPage({ user }) {
+type Account = Schema<"UserView">;
+
+export function UsersPage({ user }: Pick<PageProps, "user">) {
   const users = useApi(read("users_list"));
   const toast = useToast();
-  const [editing, setEditing] = useState(null);
-  const [deleting, setDeleting] = useState(null);
-  const [granting, setGranting] = useState(null);
+  const [editing, setEditing] = useState<Account | "new" | null>(null);
+  const [deleting, setDeleting] = useState<Account | null>(null);
+  const [granting, setGranting] = useState<Account | null>(null);
 
-  const save = async (form) => {
-    const isNew = editing === "new";
-    const body = userInput(form, isNew ? null : editing);
-    await (isNew ? call("users_create", { body: body as BodyOf<"users_create"> }) : call("users_update", { path: { id: editing.id }, body }));
-    toast(isNew ? `Account ${body.username} created.` : "Account saved.");
+  const save = async (form: FormData) => {
+    const current = editing === "new" ? null : editing;
+    const body = userInput(form, current);
+    await (current ? call("users_update", { path: { id: current.id }, body }) : call("users_create", { body: body as BodyOf<"users_create"> }));
+    toast(current ? "Account saved." : `Account ${body.username} created.`);
     setEditing(null);
     users.reload();
   };
 
-  const setEnabled = async (u, enabled) => {
+  const setEnabled = async (u: Account, enabled: boolean) => {
     try {
       await call("users_update", { path: { id: u.id }, body: { enabled } });
       toast(`${u.username} ${enabled ? "enabled" : "disabled"}.`);
@@ -175,6 +177,7 @@ export function UsersPage({ user }) {
         onOpenChange={(o) => !o && setDeleting(null)}
         title={`Delete ${deleting?.username ?? ""}?`}
         onConfirm={async () => {
+          if (!deleting) return;
           await call("users_delete", { path: { id: deleting.id } });
           toast(`${deleting.username} deleted.`);
           users.reload();
