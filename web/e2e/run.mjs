@@ -909,6 +909,11 @@ try {
       const current = page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: title });
       expect((await current.getAttribute("aria-current")) === "page", `the menu does not mark ${title} after ${old}`);
     }
+    // The log's upstream key filter: upstream_key in its URL, the earlier provider_key still read.
+    for (const search of ["?upstream_key=team-a", "?provider_key=team-a"]) {
+      await go(page, `/logs${search}`, "Logs");
+      await until(async () => (await page.getByLabel("Upstream key").inputValue()) === "team-a", 10_000, `the upstream key filter of /logs${search}`);
+    }
   });
 
   await step("every page fits a 390 px screen, light and dark", async () => {

@@ -1,5 +1,7 @@
 // Log filters ↔ the query string of GET /api/logs/traces (and of the
 // console's own URL, so a filtered view can be bookmarked and reloaded).
+// The console's URL says `upstream_key`, the API's parameter
+// `provider_key` (issue 14: one name in the console, routes unchanged).
 
 import type { Options } from "./client.ts";
 import type { operations } from "./api-schema";
@@ -12,7 +14,7 @@ export interface Filters {
   status_code: string;
   error_class: string;
   provider: string;
-  provider_key: string;
+  upstream_key: string;
   client_key_id: string;
   from: string;
   to: string;
@@ -28,7 +30,7 @@ export const EMPTY_FILTERS: Readonly<Filters> = Object.freeze({
   status_code: "",
   error_class: "",
   provider: "",
-  provider_key: "",
+  upstream_key: "",
   client_key_id: "",
   from: "",
   to: "",
@@ -74,17 +76,23 @@ export function filterProblem(filters: Partial<Filters>): string | null {
   return null;
 }
 
+/** The API's name of a filter, where it differs from the console's. */
+const API_PARAM: Partial<Record<keyof Filters, string>> = { upstream_key: "provider_key" };
+
+/** Earlier names of the console's URL parameters, still read from bookmarks. */
+const MOVED_PARAMS: Partial<Record<keyof Filters, string>> = { upstream_key: "provider_key" };
+
 /**
  * The API query parameters (`traces_list`) for filters and a page; empty
- * filters are left out. Numbers stay numbers, as the API declares them.
+ * filters are left out.
  */
 export function traceParams(filters: Filters, page = 1, pageSize = DEFAULT_PAGE_SIZE): TraceQuery {
   // Ids and the status stay the digits typed: a trace id may pass 2^53, which
   // a JS number cannot hold exactly, and the query string carries text anyway.
   const params: Record<string, string | number> = { page: Math.max(1, page), page_size: pageSize };
-  for (const key of ["q", "id", "provider", "provider_key", "client_key_id", "error_class"] as const) {
+  for (const key of ["q", "id", "provider", "upstream_key", "client_key_id", "error_class"] as const) {
     const value = String(filters[key] ?? "").trim();
-    if (value) params[key] = value;
+    if (value) params[API_PARAM[key] ?? key] = value;
   }
   // "gpt-4 claude" or "gpt-4, claude*": prefixes, comma-separated for the API.
   const models = parseList(filters.model);
@@ -124,7 +132,10 @@ export function filtersToSearch(filters: Filters, page: number, pageSize: number
 export function searchToFilters(search: string): { filters: Filters; page: number; pageSize: number } {
   const params = new URLSearchParams(search);
   const filters: Filters = { ...EMPTY_FILTERS };
-  for (const key of FILTER_KEYS) filters[key] = params.get(key) ?? "";
+  for (const key of FILTER_KEYS) {
+    const moved = MOVED_PARAMS[key];
+    filters[key] = params.get(key) ?? (moved ? params.get(moved) : null) ?? "";
+  }
   const page = Math.max(1, Number.parseInt(params.get("page") ?? "1", 10) || 1);
   const size = Number.parseInt(params.get("page_size") ?? "", 10);
   const pageSize = PAGE_SIZES.includes(size) ? size : DEFAULT_PAGE_SIZE;

@@ -58,7 +58,7 @@ function FilterBar({ applied, admin, onApply }: FilterBarProps) {
     setProblem(p);
     if (!p) onApply(draft);
   };
-  const active = (["id", "model", "status_code", "error_class", "provider", "provider_key", "client_key_id", "from", "to"] as const).filter((k) => applied[k]).length;
+  const active = (["id", "model", "status_code", "error_class", "provider", "upstream_key", "client_key_id", "from", "to"] as const).filter((k) => applied[k]).length;
   const upstreamNames = [...new Set((upstreamKeys.data ?? []).map((k) => k.name))];
 
   return (
@@ -131,7 +131,7 @@ function FilterBar({ applied, admin, onApply }: FilterBarProps) {
         <Field label="Upstream key">
           {(id) =>
             admin ? (
-              <Select id={id} value={draft.provider_key} onChange={set("provider_key")}>
+              <Select id={id} value={draft.upstream_key} onChange={set("upstream_key")}>
                 <option value="">Any</option>
                 {upstreamNames.map((n) => (
                   <option key={n} value={n}>
@@ -140,7 +140,7 @@ function FilterBar({ applied, admin, onApply }: FilterBarProps) {
                 ))}
               </Select>
             ) : (
-              <Input id={id} value={draft.provider_key} onChange={set("provider_key")} placeholder="name" />
+              <Input id={id} value={draft.upstream_key} onChange={set("upstream_key")} placeholder="name" />
             )
           }
         </Field>
