@@ -1,5 +1,5 @@
 // Builds the console into dist/: the API's types are generated from
-// openapi.json (api-types.mjs), esbuild bundles src/main.jsx into an
+// openapi.json (api-types.mjs), esbuild bundles src/main.tsx into an
 // entry module and chunks (each page, the charting library and shared
 // code load on first use, through dynamic import()), Tailwind's CLI writes
 // the stylesheet, and index.html names the entry and stylesheet, with a
@@ -21,7 +21,7 @@ const dist = join(root, "dist");
 const watch = process.argv.includes("--watch");
 
 const options = {
-  entryPoints: [join(root, "src/main.jsx")],
+  entryPoints: [join(root, "src/main.tsx")],
   bundle: true,
   format: "esm",
   splitting: true,
@@ -72,8 +72,8 @@ function page(js, cssFile, preload = []) {
 /** The entry's output file and the chunks it imports statically (loaded before it runs). */
 function entryOf(metafile) {
   const outputs = metafile.outputs;
-  // Dynamic import() targets are entry points too; the page's is main.jsx.
-  const entry = Object.keys(outputs).find((o) => outputs[o].entryPoint === "src/main.jsx");
+  // Dynamic import() targets are entry points too; the page's is main.tsx.
+  const entry = Object.keys(outputs).find((o) => outputs[o].entryPoint === "src/main.tsx");
   const seen = new Set();
   const walk = (o) => {
     for (const i of outputs[o].imports) {

@@ -14,8 +14,8 @@ import { axeViolations, describeViolations } from "./a11y.mjs";
 export const PAGES = [
   ["/", "Dashboard"],
   ["/logs", "Logs"],
-  ["/provider-keys", "Upstream Keys"],
-  ["/user-keys", "Client Keys"],
+  ["/upstream-keys", "Upstream Keys"],
+  ["/client-keys", "Client Keys"],
   ["/providers", "Providers & Plugins"],
   ["/users", "Users"],
   ["/audit", "Audit Log"],
@@ -52,7 +52,7 @@ export async function snippetSteps(t) {
   const { step, page, gateway, expect, until, go, shot, repo } = t;
 
   await step("the created-key dialog's OpenAI snippet runs with the official SDK; its test request shows its trace", async () => {
-    await go(page, "/user-keys", "Client Keys");
+    await go(page, "/client-keys", "Client Keys");
     await page.getByRole("button", { name: "Create client key" }).first().click();
     const form = page.getByRole("dialog");
     await form.getByLabel("Name").fill("e2e-snippet");
@@ -115,7 +115,7 @@ export async function upstreamKeySteps(t) {
   const { step, page, expect, until, go, shot, adminCall, gateway } = t;
 
   await step("upstream keys are searched, filtered, checked all at once, and a cooldown counts down", async () => {
-    await go(page, "/provider-keys", "Upstream Keys");
+    await go(page, "/upstream-keys", "Upstream Keys");
     await page.getByRole("button", { name: "Add upstream key" }).click();
     const dialog = page.getByRole("dialog");
     await dialog.getByLabel("Provider").selectOption({ label: "openai" });
@@ -142,13 +142,13 @@ export async function upstreamKeySteps(t) {
     await until(async () => (await seconds()) < first, 4_000, "the cooldown counting down without a reload");
     const explained = await page.getByTestId("provider-key-team-a").getByTestId("health-explained").textContent();
     expect(explained.startsWith("Score ") && explained.includes("recent attempts that succeeded"), `the score is explained as ${explained}`);
-    await shot(page, "provider-keys-search-1280");
+    await shot(page, "upstream-keys-search-1280");
     const key = (await adminCall(gateway, "GET", "/api/provider-keys/keys")).find((k) => k.name === "team-busy");
     await adminCall(gateway, "DELETE", `/api/provider-keys/keys/${key.id}`);
   });
 
   await step("a client key's trends show its cost and today's use against its daily limits", async () => {
-    await go(page, "/user-keys", "Client Keys");
+    await go(page, "/client-keys", "Client Keys");
     await page.getByRole("button", { name: "Charts of limited-app" }).click();
     const trends = page.getByTestId("client-key-trends");
     await trends.getByTestId("limit-usage").getByText("Cost today").waitFor();

@@ -13,7 +13,7 @@ export async function keyProviderSteps(t) {
     const openai = providers.find((p) => p.name === "openai");
     const made = await adminCall(gateway, "POST", "/api/user-service/keys", { name: "multi-app", provider_id: openai.id });
     try {
-      await go(page, "/user-keys", "Client Keys");
+      await go(page, "/client-keys", "Client Keys");
       await page.getByRole("button", { name: "Providers of multi-app" }).click();
       const dialog = page.getByRole("dialog", { name: "Providers of multi-app" });
       await until(async () => (await dialog.getByTestId("key-provider-row").count()) === 1, 5_000, "the key's own provider listed");

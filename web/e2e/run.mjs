@@ -194,7 +194,7 @@ try {
   });
 
   await step("upstream keys are created through the UI", async () => {
-    await go(page, "/provider-keys", "Upstream Keys");
+    await go(page, "/upstream-keys", "Upstream Keys");
     await page.getByText("No upstream keys yet").waitFor();
     for (const [name, secret] of [
       ["team-a", "sk-e2e-good-secret"],
@@ -225,7 +225,7 @@ try {
     await until(async () => (await good.getByTestId("health-score").textContent()).endsWith("%"), 5_000, "team-a has a score");
     const tag = await bad.getByTestId("health-rotation").textContent();
     expect(/^(cooling down \d+s|out of rotation)$/.test(tag), `team-bad is tagged ${tag}`);
-    await shot(page, "provider-keys-1280");
+    await shot(page, "upstream-keys-1280");
   });
 
   await step("an upstream key's limits and expiry are set through its dialog", async () => {
@@ -248,7 +248,7 @@ try {
   });
 
   await step("a client key is created, shown once and copied", async () => {
-    await go(page, "/user-keys", "Client Keys");
+    await go(page, "/client-keys", "Client Keys");
     await page.getByRole("button", { name: "Create client key" }).first().click();
     const dialog = page.getByRole("dialog");
     await dialog.getByLabel("Name").fill("e2e-app");
@@ -396,22 +396,22 @@ try {
   });
 
   await step("key pages draw their trend charts", async () => {
-    await go(page, "/provider-keys", "Upstream Keys");
+    await go(page, "/upstream-keys", "Upstream Keys");
     await page.getByRole("button", { name: "Trends of team-a" }).click();
     await page.getByTestId("key-trends").locator(".recharts-line-curve").first().waitFor();
     await shot(page, "provider-key-trends-1280");
     await page.keyboard.press("Escape");
-    await go(page, "/user-keys", "Client Keys");
+    await go(page, "/client-keys", "Client Keys");
     await page.getByRole("button", { name: "Charts of e2e-app" }).click();
     await page.getByTestId("client-key-trends").locator(".recharts-area-curve").first().waitFor();
     await shot(page, "client-key-charts-1280");
     await page.keyboard.press("Escape");
-    await shot(page, "user-keys-1280");
+    await shot(page, "client-keys-1280");
   });
 
   let limitedKey = null;
   await step("a client key limited to 1 request a minute through the UI refuses the second with 429, and the log shows it", async () => {
-    await go(page, "/user-keys", "Client Keys");
+    await go(page, "/client-keys", "Client Keys");
     await page.getByRole("button", { name: "Create client key" }).first().click();
     const dialog = page.getByRole("dialog");
     await dialog.getByLabel("Name").fill("limited-app");
@@ -460,7 +460,7 @@ try {
   await keyProviderSteps(bad);
 
   await step("an OAuth client is created, its secret shown once, and it gets a token until switched off", async () => {
-    await go(page, "/user-keys", "Client Keys");
+    await go(page, "/client-keys", "Client Keys");
     const section = page.getByTestId("oauth-clients");
     await section.getByText("No OAuth clients").waitFor();
     await section.getByRole("button", { name: "Add OAuth client" }).click();
@@ -497,7 +497,7 @@ try {
   });
 
   await step("disabling an upstream key asks nothing; deleting one asks first", async () => {
-    await go(page, "/provider-keys", "Upstream Keys");
+    await go(page, "/upstream-keys", "Upstream Keys");
     const bad = page.getByTestId("provider-key-team-bad");
     await bad.getByRole("switch").click();
     await until(async () => (await bad.getByRole("switch").getAttribute("aria-checked")) === "false", 5_000, "switch off");
@@ -709,7 +709,7 @@ try {
       }
       await go(p, "/users", "Users");
       await p.getByText("This page is for admin accounts.").waitFor();
-      await go(p, "/user-keys", "Client Keys");
+      await go(p, "/client-keys", "Client Keys");
       await p.getByRole("button", { name: "Create client key" }).first().click();
       const dialog = p.getByRole("dialog");
       expect((await dialog.getByText("Upstream key pool").count()) === 0, "a user is offered the upstream pool");
@@ -730,7 +730,7 @@ try {
       await change.getByRole("button", { name: "Change password" }).click();
       await p.getByText("Password changed. Sign in with the new one.").waitFor();
       await signIn("bob-new-pass-5678", "Client Keys");
-      await shot(p, "user-keys-as-user-1280");
+      await shot(p, "client-keys-as-user-1280");
     } catch (error) {
       await shot(focus, "FAILED-user-role").catch(() => {});
       throw error;
@@ -783,7 +783,7 @@ try {
     });
 
     await step("an OAuth key is created and connected through the sign-in page and /oauth/callback", async () => {
-      await go(page, "/provider-keys", "Upstream Keys");
+      await go(page, "/upstream-keys", "Upstream Keys");
       await page.getByRole("button", { name: "Add upstream key" }).click();
       const dialog = page.getByRole("dialog", { name: "Add upstream key" });
       await dialog.getByLabel("Provider").selectOption({ label: "anthropic" });
@@ -816,7 +816,7 @@ try {
       await row.getByTestId("oauth-detail").getByText(/^token expires in /).waitFor();
       const key = (await adminCall(gateway, "GET", "/api/provider-keys/keys")).find((k) => k.name === "claude-e2e");
       expect(key.oauth?.state === "connected" && key.oauth.expires_at, `the key is ${JSON.stringify(key.oauth)}`);
-      await shot(page, "provider-keys-oauth-1280");
+      await shot(page, "upstream-keys-oauth-1280");
     });
 
     await step("a request through the OAuth key is proxied and logged; refresh and revoke work", async () => {
@@ -837,7 +837,7 @@ try {
       await go(page, "/logs", "Logs");
       await page.getByTestId("trace-rows").locator("tr").filter({ hasText: "claude-e2e" }).first().waitFor({ timeout: 10_000 });
       await shot(page, "logs-oauth-1280");
-      await go(page, "/provider-keys", "Upstream Keys");
+      await go(page, "/upstream-keys", "Upstream Keys");
       const row = page.getByTestId("provider-key-claude-e2e");
       await row.getByRole("button", { name: "Refresh claude-e2e now" }).click();
       await page.getByRole("status").filter({ hasText: "claude-e2e: token refreshed" }).waitFor();
@@ -889,13 +889,31 @@ try {
     await go(page, "/providers", "Providers & Plugins");
     await noSidewaysTables(page, "/providers");
     await shot(page, "providers-1280-dark");
-    await go(page, "/user-keys", "Client Keys");
-    await noSidewaysTables(page, "/user-keys");
-    await shot(page, "user-keys-1280-dark");
-    await go(page, "/provider-keys", "Upstream Keys");
-    await noSidewaysTables(page, "/provider-keys");
-    await shot(page, "provider-keys-1280-dark");
+    await go(page, "/client-keys", "Client Keys");
+    await noSidewaysTables(page, "/client-keys");
+    await shot(page, "client-keys-1280-dark");
+    await go(page, "/upstream-keys", "Upstream Keys");
+    await noSidewaysTables(page, "/upstream-keys");
+    await shot(page, "upstream-keys-1280-dark");
     await page.getByRole("button", { name: "Switch to light mode" }).click();
+  });
+
+  await step("the key pages' earlier addresses still land on them, under their one name", async () => {
+    for (const [old, path, title] of [
+      ["/provider-keys", "/upstream-keys", "Upstream Keys"],
+      ["/user-keys", "/client-keys", "Client Keys"],
+    ]) {
+      await go(page, `${old}?from=bookmark`, title);
+      const url = new URL(page.url());
+      expect(url.pathname === path && url.search === "?from=bookmark", `${old} stayed at ${url.pathname}${url.search}, not ${path}`);
+      const current = page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: title });
+      expect((await current.getAttribute("aria-current")) === "page", `the menu does not mark ${title} after ${old}`);
+    }
+    // The log's upstream key filter: upstream_key in its URL, the earlier provider_key still read.
+    for (const search of ["?upstream_key=team-a", "?provider_key=team-a"]) {
+      await go(page, `/logs${search}`, "Logs");
+      await until(async () => (await page.getByLabel("Upstream key").inputValue()) === "team-a", 10_000, `the upstream key filter of /logs${search}`);
+    }
   });
 
   await step("every page fits a 390 px screen, light and dark", async () => {
@@ -908,8 +926,8 @@ try {
     const pages = [
       ["/", "Dashboard", "dashboard"],
       ["/logs", "Logs", "logs"],
-      ["/provider-keys", "Upstream Keys", "provider-keys"],
-      ["/user-keys", "Client Keys", "user-keys"],
+      ["/upstream-keys", "Upstream Keys", "upstream-keys"],
+      ["/client-keys", "Client Keys", "client-keys"],
       ["/providers", "Providers & Plugins", "providers"],
       ["/users", "Users", "users"],
       ["/audit", "Audit Log", "audit"],
@@ -937,7 +955,7 @@ try {
     await shot(m, "log-detail-390-dark");
     for (const [path, title, name] of [
       ["/providers", "Providers & Plugins", "providers"],
-      ["/user-keys", "Client Keys", "user-keys"],
+      ["/client-keys", "Client Keys", "client-keys"],
     ]) {
       await go(m, path, title);
       await shot(m, `${name}-390-dark`);
@@ -963,7 +981,7 @@ try {
   await accessibilitySteps(bad);
 
   await step("an ended session sends the operator back to the login page", async () => {
-    await go(page, "/user-keys", "Client Keys");
+    await go(page, "/client-keys", "Client Keys");
     await desktop.addCookies([{ name: "aip_session", value: "expired.session.token", url: gateway.admin }]);
     await page.getByRole("link", { name: "Logs" }).click();
     await page.getByText("Your session has ended. Please sign in again.").waitFor();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { budgetInput, budgetLine, lineShare } from "../src/lib/budget.js";
+import { budgetInput, budgetLine, lineShare } from "../src/lib/budget.ts";
 
 function form(values) {
   const f = new FormData();

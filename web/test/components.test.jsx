@@ -1,12 +1,12 @@
 import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
-import { ErrorNote, Empty } from "../src/components/ui/states.jsx";
-import { Pagination } from "../src/components/ui/pagination.jsx";
-import { isFlat } from "../src/components/charts.jsx";
-import { RankList } from "../src/components/rank-list.jsx";
+import { ErrorNote, Empty } from "../src/components/ui/states.tsx";
+import { Pagination } from "../src/components/ui/pagination.tsx";
+import { isFlat } from "../src/components/charts.tsx";
+import { RankList } from "../src/components/rank-list.tsx";
 import { changedFields } from "../src/pages/audit.tsx";
-import { Td } from "../src/components/ui/table.jsx";
-import { ChunkBoundary } from "../src/components/lazy.jsx";
+import { Td } from "../src/components/ui/table.tsx";
+import { ChunkBoundary } from "../src/components/lazy.tsx";
 
 describe("ErrorNote", () => {
   it("renders nothing without an error and an alert with one", () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { relativeTime, timeZoneLabel } from "../src/lib/format.js";
-import { EMPTY_FILTERS, MAX_MODEL_PREFIXES, filterProblem, traceQuery } from "../src/lib/query.js";
-import { DEFAULT_RANGE, limitUsage, storeRange, storedRange, summarize, totals } from "../src/lib/series.js";
-import { dialectOf, proxyRoot, snippetModel, snippets, testPath } from "../src/lib/snippets.js";
+import { relativeTime, timeZoneLabel } from "../src/lib/format.ts";
+import { EMPTY_FILTERS, MAX_MODEL_PREFIXES, filterProblem, traceQuery } from "../src/lib/query.ts";
+import { DEFAULT_RANGE, limitUsage, storeRange, storedRange, summarize, totals } from "../src/lib/series.ts";
+import { dialectOf, proxyRoot, snippetModel, snippets, testPath } from "../src/lib/snippets.ts";
 
 const day = (date, requests, extra = {}) => ({ date, requests, errors: 0, server_errors: 0, tokens: 0, cost_usd: 0, latency_ms: 0, ...extra });
 

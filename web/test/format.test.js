@@ -9,7 +9,7 @@ import {
   formatTokens,
   healthBadge,
   statusTone,
-} from "../src/lib/format.js";
+} from "../src/lib/format.ts";
 
 describe("formatTokens", () => {
   it("keeps small counts exact and compacts large ones", () => {
@@ -80,7 +80,7 @@ describe("other formats", () => {
   });
 });
 
-import { formatMicros, healthScore, keyHealthTags, pluginFailures, pluginStatus } from "../src/lib/format.js";
+import { formatMicros, healthScore, keyHealthTags, pluginFailures, pluginStatus } from "../src/lib/format.ts";
 
 describe("plugin metrics", () => {
   it("formats call times from microseconds", () => {

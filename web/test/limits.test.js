@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CLIENT_LIMITS, KEY_LIMITS, describeLimits, fieldName, hasLimits, limitFieldValue, limitsFromForm, strategyLabel } from "../src/lib/limits.js";
+import { CLIENT_LIMITS, KEY_LIMITS, describeLimits, fieldName, hasLimits, limitFieldValue, limitsFromForm, strategyLabel } from "../src/lib/limits.ts";
 
 const form = (values) => ({ get: (name) => values[name] ?? null });
 

@@ -14,7 +14,7 @@ import {
   parseScopes,
   untilWords,
   wasConnected,
-} from "../src/lib/oauth.js";
+} from "../src/lib/oauth.ts";
 
 const form = (values) => ({ get: (name) => (name in values ? values[name] : null) });
 const NOW = Date.parse("2026-11-26T12:00:00Z");

@@ -1,11 +1,11 @@
 import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
-import { LimitFields } from "../src/components/limit-fields.jsx";
-import { CLIENT_LIMITS, KEY_LIMITS } from "../src/lib/limits.js";
+import { LimitFields } from "../src/components/limit-fields.tsx";
+import { CLIENT_LIMITS, KEY_LIMITS } from "../src/lib/limits.ts";
 import { tokenCommand } from "../src/pages/oauth-clients.tsx";
 import { pluginLimitsInput } from "../src/pages/plugins.tsx";
 import { providerInput, versionsOf } from "../src/pages/providers.tsx";
-import { keyInput } from "../src/pages/provider-keys.tsx";
+import { keyInput } from "../src/pages/upstream-keys.tsx";
 
 const form = (values) => ({ get: (name) => (name in values ? values[name] : null) });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_PLUGIN_BYTES, pluginForm, wasmFileProblem } from "../src/lib/plugin-file.js";
+import { MAX_PLUGIN_BYTES, pluginForm, wasmFileProblem } from "../src/lib/plugin-file.ts";
 
 const wasm = (name = "p.wasm") => new File([new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0])], name);
 

@@ -9,7 +9,7 @@ import {
   parseList,
   searchToFilters,
   traceQuery,
-} from "../src/lib/query.js";
+} from "../src/lib/query.ts";
 
 describe("traceQuery", () => {
   it("sends only the page for empty filters", () => {
@@ -19,7 +19,7 @@ describe("traceQuery", () => {
   it("names every set filter with the API's parameter names", () => {
     const q = new URLSearchParams(
       traceQuery(
-        { ...EMPTY_FILTERS, q: " hello ", model: "gpt-4o", status_code: "429", provider: "openai", provider_key: "team-a", client_key_id: "7" },
+        { ...EMPTY_FILTERS, q: " hello ", model: "gpt-4o", status_code: "429", provider: "openai", upstream_key: "team-a", client_key_id: "7" },
         3,
         100,
       ),
@@ -66,6 +66,12 @@ describe("console URL", () => {
     const search = filtersToSearch(filters, 4, 100);
     expect(search).toBe("?model=gpt-4o&status_code=500&page=4&page_size=100");
     expect(searchToFilters(search)).toEqual({ filters, page: 4, pageSize: 100 });
+  });
+  it("names the upstream key filter upstream_key, and still reads the earlier provider_key", () => {
+    const filters = { ...EMPTY_FILTERS, upstream_key: "team-a" };
+    expect(filtersToSearch(filters, 1, DEFAULT_PAGE_SIZE)).toBe("?upstream_key=team-a");
+    expect(searchToFilters("?provider_key=team-a").filters).toEqual(filters);
+    expect(searchToFilters("?upstream_key=team-b&provider_key=team-a").filters.upstream_key).toBe("team-b");
   });
   it("leaves defaults out and repairs bad values", () => {
     expect(filtersToSearch(EMPTY_FILTERS, 1, DEFAULT_PAGE_SIZE)).toBe("");

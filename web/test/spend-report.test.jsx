@@ -1,6 +1,6 @@
 import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
-import { SpendReport, userBudgetWords } from "../src/pages/spend-report.jsx";
+import { SpendReport, userBudgetWords } from "../src/pages/spend-report.tsx";
 
 const spend = (requests, cost_usd) => ({ requests, tokens: requests * 10, cost_nanos: cost_usd * 1e9, cost_usd });
 

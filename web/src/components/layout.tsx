@@ -17,20 +17,37 @@ import {
   UsersRound,
   Waypoints,
   X,
+  type LucideIcon,
 } from "lucide-react";
-import { useEffect, useState } from "react";
-import { cn } from "../lib/cn.js";
-import { linkHandler } from "../lib/router.js";
-import { useTheme } from "../lib/theme.js";
+import { useEffect, useState, type ReactNode } from "react";
+import { cn } from "../lib/cn.ts";
+import { linkHandler } from "../lib/router.ts";
+import { useTheme } from "../lib/theme.ts";
 
-import { Button } from "./ui/button.jsx";
-import { FormDialog } from "./ui/dialog.jsx";
-import { Field, Input } from "./ui/input.jsx";
-import { call } from "../lib/client.ts";
+import { Button } from "./ui/button.tsx";
+import { FormDialog } from "./ui/dialog.tsx";
+import { Field, Input } from "./ui/input.tsx";
+import { call, type Schema } from "../lib/client.ts";
+
+/** The signed-in account. */
+export type Account = Schema<"Account">;
+
+/** What every page is given: the signed-in account and the URL's search string. */
+export interface PageProps {
+  user: Account;
+  search: string;
+}
 
 /** The signed-in account's own password; a change ends every session, this one too. */
-function PasswordDialog({ username, open, onOpenChange, onChanged }) {
-  const submit = async (form) => {
+interface PasswordDialogProps {
+  username: string;
+  open: boolean;
+  onOpenChange: (open: boolean) => void;
+  onChanged: () => void;
+}
+
+function PasswordDialog({ username, open, onOpenChange, onChanged }: PasswordDialogProps) {
+  const submit = async (form: FormData) => {
     const current = String(form.get("current") ?? "");
     const next = String(form.get("next") ?? "");
     if (!current) throw new Error("Enter your current password.");
@@ -57,18 +74,26 @@ function PasswordDialog({ username, open, onOpenChange, onChanged }) {
   ) : null;
 }
 
-export const NAV = [
+/** A page of the menu; `admin` pages are listed for admins only. */
+export interface NavItem {
+  to: string;
+  label: string;
+  icon: LucideIcon;
+  admin?: boolean;
+}
+
+export const NAV: NavItem[] = [
   { to: "/", label: "Dashboard", icon: LayoutDashboard },
   { to: "/logs", label: "Logs", icon: ScrollText },
-  { to: "/provider-keys", label: "Upstream Keys", icon: KeyRound, admin: true },
-  { to: "/user-keys", label: "Client Keys", icon: Waypoints },
+  { to: "/upstream-keys", label: "Upstream Keys", icon: KeyRound, admin: true },
+  { to: "/client-keys", label: "Client Keys", icon: Waypoints },
   { to: "/providers", label: "Providers & Plugins", icon: Boxes },
   { to: "/users", label: "Users", icon: Users, admin: true },
   { to: "/teams", label: "Teams", icon: UsersRound },
   { to: "/audit", label: "Audit Log", icon: ShieldCheck, admin: true },
 ];
 
-function isActive(path, to) {
+function isActive(path: string, to: string): boolean {
   return to === "/" ? path === "/" : path === to || path.startsWith(`${to}/`);
 }
 
@@ -111,7 +136,16 @@ function Brand() {
   );
 }
 
-export function Layout({ user, path, title, onLogout, onPasswordChanged, children }) {
+interface LayoutProps {
+  user: Account;
+  path: string;
+  title: string;
+  onLogout: () => void;
+  onPasswordChanged: () => void;
+  children: ReactNode;
+}
+
+export function Layout({ user, path, title, onLogout, onPasswordChanged, children }: LayoutProps) {
   const { dark, toggle } = useTheme();
   const [menu, setMenu] = useState(false);
   const [password, setPassword] = useState(false);
@@ -179,14 +213,14 @@ export function Layout({ user, path, title, onLogout, onPasswordChanged, childre
 }
 
 /** The browser tab names the page: "Logs · ai-proxy", so tabs and history tell pages apart. */
-export function useDocumentTitle(title) {
+export function useDocumentTitle(title: string | null | undefined): void {
   useEffect(() => {
     document.title = title ? `${title} · ai-proxy` : "ai-proxy";
   }, [title]);
 }
 
 /** The title row of a page: a sentence about it and its main actions. */
-export function PageIntro({ children, actions }) {
+export function PageIntro({ children, actions }: { children: ReactNode; actions?: ReactNode }) {
   return (
     <div className="mb-4 flex flex-wrap items-center justify-between gap-3 sm:mb-5">
       <p className="max-w-2xl text-sm text-muted-foreground">{children}</p>

@@ -2,18 +2,33 @@
 import { ChevronDown, ChevronRight } from "lucide-react";
 import { Fragment, useState } from "react";
 import { PageIntro } from "../components/layout.tsx";
-import { Badge } from "../components/ui/badge.jsx";
-import { Card } from "../components/ui/card.jsx";
-import { Input, Select } from "../components/ui/input.jsx";
-import { Pagination } from "../components/ui/pagination.jsx";
-import { Empty, ErrorNote, Loading } from "../components/ui/states.jsx";
-import { Table, Td, Th, Tr } from "../components/ui/table.jsx";
-import { formatDateTime } from "../lib/format.js";
+import { Badge } from "../components/ui/badge.tsx";
+import { Card } from "../components/ui/card.tsx";
+import { Input, Select } from "../components/ui/input.tsx";
+import { Pagination } from "../components/ui/pagination.tsx";
+import { Empty, ErrorNote, Loading } from "../components/ui/states.tsx";
+import { Table, Td, Th, Tr } from "../components/ui/table.tsx";
+import { formatDateTime } from "../lib/format.ts";
 import { useApi } from "../lib/use-api.ts";
-import { read } from "../lib/client.ts";
+import { read, type Schema } from "../lib/client.ts";
+import type { Tone } from "../components/ui/badge.tsx";
+
+type Entry = Schema<"AuditEntry">;
+/** A resource as the audit recorded it: a JSON object, or nothing. */
+type Snap = Record<string, unknown>;
+
+/** The snapshot as an object, when it is one (the API declares it as any JSON). */
+function snap(value: unknown): Snap | null {
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Snap) : null;
+}
+
+/** A snapshot's field as text, when it is a string. */
+function textOf(value: unknown): string | null {
+  return typeof value === "string" && value ? value : null;
+}
 
 /** The API's resource names in the console's words (the menu's and the buttons'). */
-export const RESOURCE_WORDS = {
+export const RESOURCE_WORDS: Record<string, string> = {
   provider: "provider",
   provider_key: "upstream key",
   client_key: "client key",
@@ -25,7 +40,7 @@ export const RESOURCE_WORDS = {
 const RESOURCES = Object.keys(RESOURCE_WORDS);
 const PAGE_SIZE = 50;
 
-function actionTone(action) {
+function actionTone(action: string): Tone {
   if (action === "delete" || action === "sign_in_failed") return "danger";
   if (action === "create" || action === "sign_in") return "success";
   return "neutral";
@@ -38,7 +53,9 @@ const BOOKKEEPING = new Set(["id", "created_at", "updated_at"]);
  * The fields that changed between two snapshots; for a creation, every
  * field the new resource was given, and for a deletion every field it had.
  */
-export function changedFields(before, after) {
+export function changedFields(beforeValue: unknown, afterValue: unknown): string[] {
+  const before = snap(beforeValue);
+  const after = snap(afterValue);
   const keys = new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})]);
   for (const k of BOOKKEEPING) keys.delete(k);
   if (!before || !after) return [...keys].filter((k) => (after ?? before)?.[k] !== null && (after ?? before)?.[k] !== undefined);
@@ -46,28 +63,31 @@ export function changedFields(before, after) {
 }
 
 /** "upstream key team-a", never "provider_key #4": the name from the snapshots when there is one. */
-export function resourceLabel(e) {
+export function resourceLabel(e: Entry): string {
   const words = RESOURCE_WORDS[e.resource] ?? e.resource.replaceAll("_", " ");
-  const snap = e.after ?? e.before ?? {};
+  const s = snap(e.after) ?? snap(e.before) ?? {};
   // An account acting on itself (a sign-in, its own password) is named by its actor.
-  const self = e.resource === "user" && e.actor_id !== null && String(e.actor_id) === e.resource_id;
-  const name = snap.name ?? snap.username ?? snap.client_name ?? (e.action.startsWith("sign_in") || self ? e.actor_name : null);
+  const self = e.resource === "user" && e.actor_id !== null && e.actor_id !== undefined && String(e.actor_id) === e.resource_id;
+  const name = textOf(s.name) ?? textOf(s.username) ?? textOf(s.client_name) ?? (e.action.startsWith("sign_in") || self ? e.actor_name : null);
   if (name) return `${words} ${name}`;
   return e.resource_id ? `${words} ${e.resource_id}` : words;
 }
 
 /** The "Changed" cell: the fields, or what a sign-in was. */
-function changeWords(e) {
+function changeWords(e: Entry): string {
   if (e.action.startsWith("sign_in")) {
-    const via = e.after?.via ? ` via ${e.after.via.replaceAll("_", " ")}` : "";
-    return `${e.action === "sign_in" ? "signed in" : "failed to sign in"}${via}${e.after?.address ? ` from ${e.after.address}` : ""}`;
+    const after = snap(e.after);
+    const viaText = textOf(after?.via);
+    const address = textOf(after?.address);
+    const via = viaText ? ` via ${viaText.replaceAll("_", " ")}` : "";
+    return `${e.action === "sign_in" ? "signed in" : "failed to sign in"}${via}${address ? ` from ${address}` : ""}`;
   }
   if (e.action === "delete") return "deleted";
   const fields = changedFields(e.before, e.after);
   return fields.length ? fields.join(", ") : e.before && e.after ? "nothing" : "";
 }
 
-function Snapshot({ label, value }) {
+function Snapshot({ label, value }: { label: string; value: unknown }) {
   return (
     <div className="min-w-0">
       <div className="mb-1 text-xs font-medium uppercase tracking-wide text-muted-foreground">{label}</div>
@@ -80,7 +100,7 @@ export function AuditPage() {
   const [page, setPage] = useState(1);
   const [resource, setResource] = useState("");
   const [actor, setActor] = useState("");
-  const [open, setOpen] = useState(null);
+  const [open, setOpen] = useState<number | null>(null);
   const audit = useApi(read("audit_list", { query: { page, page_size: PAGE_SIZE, resource, actor: actor.trim() } }));
   const data = audit.data;
 

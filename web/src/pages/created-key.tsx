@@ -4,16 +4,22 @@
 // shown right there.
 import { Check, Copy, Send } from "lucide-react";
 import { useState } from "react";
-import { Badge } from "../components/ui/badge.jsx";
-import { Button } from "../components/ui/button.jsx";
-import { Dialog } from "../components/ui/dialog.jsx";
-import { ErrorNote, Spinner } from "../components/ui/states.jsx";
+import { Badge } from "../components/ui/badge.tsx";
+import { Button } from "../components/ui/button.tsx";
+import { Dialog } from "../components/ui/dialog.tsx";
+import { ErrorNote, Spinner } from "../components/ui/states.tsx";
 import { describeError } from "../lib/api.ts";
-import { copyText } from "../lib/clipboard.js";
-import { formatDuration, statusTone } from "../lib/format.js";
-import { dialectOf, proxyRoot, snippets, testPath } from "../lib/snippets.js";
+import { copyText } from "../lib/clipboard.ts";
+import { formatDuration, statusTone } from "../lib/format.ts";
+import { dialectOf, proxyRoot, snippets, testPath, type Dialect, type Snippet } from "../lib/snippets.ts";
 import { useApi } from "../lib/use-api.ts";
-import { call, read } from "../lib/client.ts";
+import { call, read, type AnswerOf, type Schema } from "../lib/client.ts";
+
+/** The test request's answer and, once written, its trace. */
+interface TestOutcome {
+  answer: AnswerOf<"client_keys_test_request">;
+  trace: Schema<"TraceSummary"> | null;
+}
 
 /** How long the test request's trace is waited for (the writer flushes within a second). */
 const TRACE_WAIT_MS = 5000;
@@ -37,7 +43,7 @@ function CopyButton({ text, label, onCopied }: { text: string; label: string; on
 }
 
 /** Sends the test request and waits for its trace. */
-async function testRequest(key, path) {
+async function testRequest(key: string, path: string): Promise<TestOutcome> {
   const answer = await call("client_keys_test_request", { body: { key, path } });
   if (!answer.request_id) return { answer, trace: null };
   const deadline = Date.now() + TRACE_WAIT_MS;
@@ -49,7 +55,7 @@ async function testRequest(key, path) {
   }
 }
 
-function TestResult({ result }) {
+function TestResult({ result }: { result: TestOutcome }) {
   const t = result.trace;
   return (
     <div className="grid gap-1 rounded-md border p-3 text-sm" data-testid="test-request-result" aria-live="polite">
@@ -75,7 +81,7 @@ function TestResult({ result }) {
 }
 
 /** One tab per SDK (the key's own first): its base URL and a copyable snippet. */
-function SnippetTabs({ snippets: all, dialect, onDialect }) {
+function SnippetTabs({ snippets: all, dialect, onDialect }: { snippets: Snippet[]; dialect: Dialect | null; onDialect: (d: Dialect) => void }) {
   const current = all.find((s) => s.dialect === dialect) ?? all[0];
   if (!current) return null;
   return (
@@ -107,18 +113,26 @@ function SnippetTabs({ snippets: all, dialect, onDialect }) {
   );
 }
 
-export function CreatedKeyDialog({ created, providers, onClose }) {
+interface CreatedKeyProps {
+  /** The create answer, which alone carries the key; null when closed. */
+  created: Schema<"ClientKeyView"> | null;
+  providers: Schema<"ProviderView">[] | null | undefined;
+  onClose: () => void;
+}
+
+export function CreatedKeyDialog({ created, providers, onClose }: CreatedKeyProps) {
   const [copied, setCopied] = useState(false);
   const [busy, setBusy] = useState(false);
-  const [result, setResult] = useState(null);
-  const [error, setError] = useState(null);
+  const [result, setResult] = useState<TestOutcome | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const key = created?.key ?? "";
   const gateway = useApi(created ? read("health_gateway") : null);
   const provider = providers?.find((p) => p.id === created?.provider_id);
   const dialect = dialectOf(provider?.plugin ?? provider?.name);
   const root = proxyRoot(gateway.data);
-  const all = root && created ? snippets({ root, key: created.key, allowedModels: created.allowed_models }) : [];
+  const all = root && created ? snippets({ root, key, allowedModels: created.allowed_models }) : [];
   const ordered = [...all.filter((s) => s.dialect === dialect), ...all.filter((s) => s.dialect !== dialect)];
-  const [tab, setTab] = useState(null);
+  const [tab, setTab] = useState<Dialect | null>(null);
 
   const close = () => {
     setResult(null);
@@ -131,7 +145,7 @@ export function CreatedKeyDialog({ created, providers, onClose }) {
     setBusy(true);
     setError(null);
     try {
-      setResult(await testRequest(created.key, testPath(dialect)));
+      setResult(await testRequest(key, testPath(dialect)));
     } catch (e) {
       setError(describeError(e));
     } finally {
@@ -153,7 +167,7 @@ export function CreatedKeyDialog({ created, providers, onClose }) {
           <code className="min-w-0 flex-1 break-all rounded-md border bg-muted px-3 py-2 font-mono text-sm" data-testid="new-client-key">
             {created?.key}
           </code>
-          <Button variant="outline" size="icon" aria-label="Copy key" onClick={async () => setCopied(await copyText(created.key))}>
+          <Button variant="outline" size="icon" aria-label="Copy key" onClick={async () => setCopied(await copyText(key))}>
             {copied ? <Check className="text-success" /> : <Copy />}
           </Button>
         </div>

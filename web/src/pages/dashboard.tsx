@@ -3,26 +3,36 @@
 // chart with its words; and a first-run checklist while nothing has
 // passed through: /api/stats/overview and /api/stats/timeseries.
 import { AlertTriangle, Coins, Hash, RotateCcw, Zap } from "lucide-react";
-import { DailyBars, RequestsChart } from "../components/lazy-charts.jsx";
-import { ChartFigure, RangePicker, useRange } from "../components/range-picker.jsx";
+import { DailyBars, RequestsChart } from "../components/lazy-charts.tsx";
+import { ChartFigure, RangePicker, useRange } from "../components/range-picker.tsx";
 import { FirstRun } from "./first-run.tsx";
-import { RankList } from "../components/rank-list.jsx";
-import { PageIntro } from "../components/layout.tsx";
-import { Button } from "../components/ui/button.jsx";
-import { Card, CardBody, CardHeader } from "../components/ui/card.jsx";
-import { ErrorNote, Loading, Spinner } from "../components/ui/states.jsx";
-import { formatCost, formatNumber, formatPercent, formatTokens } from "../lib/format.js";
-import { summarize } from "../lib/series.js";
+import { RankList } from "../components/rank-list.tsx";
+import { PageIntro, type PageProps } from "../components/layout.tsx";
+import { Button } from "../components/ui/button.tsx";
+import { Card, CardBody, CardHeader } from "../components/ui/card.tsx";
+import { ErrorNote, Loading, Spinner } from "../components/ui/states.tsx";
+import { formatCost, formatNumber, formatPercent, formatTokens } from "../lib/format.ts";
+import { summarize } from "../lib/series.ts";
 import { useApi } from "../lib/use-api.ts";
-import { read } from "../lib/client.ts";
+import { read, type Schema } from "../lib/client.ts";
+import type { LucideIcon } from "lucide-react";
+import type { ReactNode } from "react";
 
 /** "1 client error" / "3 client errors": the 4xx answers, the clients' own mistakes. */
-function clientErrors(o) {
+function clientErrors(o: Schema<"Overview"> | null): string {
   const n = (o?.errors ?? 0) - (o?.server_errors ?? 0);
   return `${formatNumber(n)} client ${n === 1 ? "error" : "errors"}`;
 }
 
-function Stat({ label, value, sub, icon: Icon, testId }) {
+interface StatProps {
+  label: string;
+  value: ReactNode;
+  sub?: ReactNode;
+  icon: LucideIcon;
+  testId?: string;
+}
+
+function Stat({ label, value, sub, icon: Icon, testId }: StatProps) {
   return (
     <Card className="p-4 sm:p-5">
       <div className="flex items-center justify-between text-sm text-muted-foreground">
@@ -37,7 +47,7 @@ function Stat({ label, value, sub, icon: Icon, testId }) {
   );
 }
 
-export function DashboardPage({ user }) {
+export function DashboardPage({ user }: Pick<PageProps, "user">) {
   const [days, setDays] = useRange();
   const overview = useApi(read("stats_overview", { query: { days } }));
   const series = useApi(read("stats_timeseries", { query: { days } }));

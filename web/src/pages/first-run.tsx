@@ -3,8 +3,8 @@
 // the API shows it done, each a link to where it is done.
 import type { ReactNode } from "react";
 import { CheckCircle2, Circle } from "lucide-react";
-import { Card, CardBody, CardHeader } from "../components/ui/card.jsx";
-import { linkHandler } from "../lib/router.js";
+import { Card, CardBody, CardHeader } from "../components/ui/card.tsx";
+import { linkHandler } from "../lib/router.ts";
 import { useApi } from "../lib/use-api.ts";
 import { read } from "../lib/client.ts";
 
@@ -27,7 +27,7 @@ function Item({ done, to, children }: { done?: boolean; to: string; children: Re
   );
 }
 
-export function FirstRun({ admin }) {
+export function FirstRun({ admin }: { admin: boolean }) {
   const upstream = useApi(admin ? read("provider_keys_list") : null);
   const clients = useApi(read("client_keys_list"));
   const hasUpstream = Boolean(upstream.data?.length);
@@ -40,15 +40,15 @@ export function FirstRun({ admin }) {
           {admin ? (
             <>
               <Item to="/providers">Check each provider's base URL (Providers & Plugins).</Item>
-              <Item done={hasUpstream} to="/provider-keys">
+              <Item done={hasUpstream} to="/upstream-keys">
                 Add an upstream key: the provider's API key the gateway sends.
               </Item>
             </>
           ) : null}
-          <Item done={hasClient} to="/user-keys">
+          <Item done={hasClient} to="/client-keys">
             Create a client key: the key your application sends. Its dialog shows the base URL and code for your SDK.
           </Item>
-          <Item to="/user-keys">Send a test request from that dialog, or run the snippet; it then shows up under Logs.</Item>
+          <Item to="/client-keys">Send a test request from that dialog, or run the snippet; it then shows up under Logs.</Item>
         </ol>
       </CardBody>
     </Card>

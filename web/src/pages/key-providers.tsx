@@ -5,19 +5,19 @@
 // providers; the dialog shows its answer, which names the conflict.
 import { Plus, Trash2 } from "lucide-react";
 import { useEffect, useState } from "react";
-import { Button } from "../components/ui/button.jsx";
-import { FormDialog } from "../components/ui/dialog.jsx";
-import { Field, Input, Select } from "../components/ui/input.jsx";
-import { ErrorNote, Loading } from "../components/ui/states.jsx";
-import { useToast } from "../components/ui/toast.jsx";
+import { Button } from "../components/ui/button.tsx";
+import { FormDialog } from "../components/ui/dialog.tsx";
+import { Field, Input, Select } from "../components/ui/input.tsx";
+import { ErrorNote, Loading } from "../components/ui/states.tsx";
+import { useToast } from "../components/ui/toast.tsx";
 
-import { parseList } from "../lib/query.js";
+import { parseList } from "../lib/query.ts";
 import { useApi } from "../lib/use-api.ts";
 import { call, read } from "../lib/client.ts";
 import type { Schema } from "../lib/client.ts";
 
 /** The `PUT .../providers` body from the dialog's form: one entry per row, in order. */
-export function routesInput(form: FormData): Schema<"KeyProviders"> {
+export function routesInput(form: Pick<FormData, "get" | "getAll">): Schema<"KeyProviders"> {
   const rows = form.getAll("route_row").map(String);
   const providers = rows.map((row) => {
     const prefix = String(form.get(`route_path_prefix_${row}`) ?? "").trim();
@@ -31,11 +31,24 @@ export function routesInput(form: FormData): Schema<"KeyProviders"> {
   return { providers };
 }
 
+/** A provider row of the dialog: what is known of it, and the row's own number (its form field names). */
+type Route = Partial<Schema<"KeyProvider">> & { row: number };
+
 let nextRow = 0;
-const withRow = (route) => ({ ...route, row: nextRow++ });
+const withRow = (route: Partial<Schema<"KeyProvider">>): Route => ({ ...route, row: nextRow++ });
+
+type ProviderChoice = Pick<Schema<"ProviderView">, "id" | "name">;
+type KeyChoice = Pick<Schema<"ProviderKeyView">, "id" | "name" | "provider_id">;
+
+interface RouteFieldsProps {
+  route: Route;
+  providers: ProviderChoice[];
+  upstreamKeys: KeyChoice[] | null | undefined;
+  onRemove: () => void;
+}
 
 /** One provider of the key: which, its pool, and its prefixes. */
-export function RouteFields({ route, providers, upstreamKeys, onRemove }) {
+export function RouteFields({ route, providers, upstreamKeys, onRemove }: RouteFieldsProps) {
   const [providerId, setProviderId] = useState(route.provider_id ?? providers[0]?.id);
   const pool = new Set(route.provider_key_ids ?? []);
   const candidates = (upstreamKeys ?? []).filter((k) => k.provider_id === Number(providerId));
@@ -82,19 +95,27 @@ export function RouteFields({ route, providers, upstreamKeys, onRemove }) {
 }
 
 /** The providers of `keyRow`, editable; `onClose` after saving or cancelling. */
-export function KeyProvidersDialog({ keyRow, providers, upstreamKeys, onClose }) {
+interface KeyProvidersDialogProps {
+  keyRow: Schema<"ClientKeyView"> | null;
+  providers: ProviderChoice[];
+  upstreamKeys: KeyChoice[] | null | undefined;
+  /** `saved` says whether the providers changed. */
+  onClose: (saved: boolean) => void;
+}
+
+export function KeyProvidersDialog({ keyRow, providers, upstreamKeys, onClose }: KeyProvidersDialogProps) {
   const stored = useApi(keyRow ? read("client_keys_get_providers", { path: { id: keyRow.id } }) : null);
   const toast = useToast();
-  const [routes, setRoutes] = useState(null);
+  const [routes, setRoutes] = useState<Route[] | null>(null);
   useEffect(() => {
     if (!stored.data || !keyRow) return;
-    const list = stored.data.providers.length
+    const list: Partial<Schema<"KeyProvider">>[] = stored.data.providers.length
       ? stored.data.providers
       : [{ provider_id: keyRow.provider_id, provider_key_ids: keyRow.provider_key_ids, path_prefix: null, model_prefixes: [] }];
     setRoutes(list.map(withRow));
   }, [stored.data, keyRow]);
   if (!keyRow) return null;
-  const save = async (form) => {
+  const save = async (form: FormData) => {
     const body = routesInput(form);
     await call("client_keys_put_providers", { path: { id: keyRow.id }, body });
     toast(`${keyRow.name}: ${body.providers.length} provider(s) saved.`);

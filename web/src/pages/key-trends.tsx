@@ -2,16 +2,20 @@
 // requests and errors and its latency, for a client key its requests and
 // errors, its cost, and today's use against its daily limits. Title,
 // charts and tiles all come from one series, so they cover the same days.
-import { DailyBars, LatencyLine, RequestsChart } from "../components/lazy-charts.jsx";
-import { ChartFigure, RangePicker, useRange } from "../components/range-picker.jsx";
-import { Dialog } from "../components/ui/dialog.jsx";
-import { ErrorNote, Loading } from "../components/ui/states.jsx";
-import { formatCost, formatDuration, formatNumber, formatTokens } from "../lib/format.js";
-import { limitUsage, summarize, totals } from "../lib/series.js";
+import { DailyBars, LatencyLine, RequestsChart } from "../components/lazy-charts.tsx";
+import { ChartFigure, RangePicker, useRange } from "../components/range-picker.tsx";
+import { Dialog } from "../components/ui/dialog.tsx";
+import { ErrorNote, Loading } from "../components/ui/states.tsx";
+import { formatCost, formatDuration, formatNumber, formatTokens } from "../lib/format.ts";
+import { limitUsage, summarize, totals } from "../lib/series.ts";
 import { useApi } from "../lib/use-api.ts";
-import { read } from "../lib/client.ts";
+import { read, type Schema } from "../lib/client.ts";
+import type { ApiState } from "../lib/use-api.ts";
+import type { ReactNode } from "react";
 
-function Tiles({ items }) {
+type Day = Schema<"DayPoint">;
+
+function Tiles({ items }: { items: [string, string][] }) {
   return (
     <div className="grid grid-cols-2 gap-3 text-sm sm:grid-cols-4" data-testid="trend-tiles">
       {items.map(([label, value]) => (
@@ -24,7 +28,19 @@ function Tiles({ items }) {
   );
 }
 
-function TrendShell({ title, days, setDays, series, onClose, open, testId, children }) {
+interface ShellProps {
+  title: string;
+  days: number;
+  setDays: (days: number) => void;
+  series: ApiState<Day[]>;
+  onClose: () => void;
+  open: boolean;
+  testId: string;
+  /** What to draw from the loaded series. */
+  children: (data: Day[]) => ReactNode;
+}
+
+function TrendShell({ title, days, setDays, series, onClose, open, testId, children }: ShellProps) {
   return (
     <Dialog open={open} onOpenChange={(o) => !o && onClose()} title={title} wide>
       <div className="mb-3 flex justify-end">
@@ -43,7 +59,7 @@ function TrendShell({ title, days, setDays, series, onClose, open, testId, child
 }
 
 /** An upstream key: requests, errors, latency. */
-export function UpstreamTrendsDialog({ keyRow, onClose }) {
+export function UpstreamTrendsDialog({ keyRow, onClose }: { keyRow: Schema<"ProviderKeyView"> | null; onClose: () => void }) {
   const [days, setDays] = useRange();
   const series = useApi(keyRow ? read("provider_keys_provider_key_trends", { path: { id: keyRow.id }, query: { days } }) : null);
   return (
@@ -87,7 +103,7 @@ export function UpstreamTrendsDialog({ keyRow, onClose }) {
   );
 }
 
-function LimitUsage({ today, limits }) {
+function LimitUsage({ today, limits }: { today: Day | undefined; limits: Schema<"ClientLimitsInput"> | undefined }) {
   const rows = limitUsage(today, limits);
   if (!rows.length) return <p className="text-sm text-muted-foreground">No daily limits: this key is not capped per day.</p>;
   return (
@@ -116,7 +132,7 @@ function LimitUsage({ today, limits }) {
 }
 
 /** A client key: requests and errors, cost, and today's use against its limits. */
-export function ClientTrendsDialog({ keyRow, onClose }) {
+export function ClientTrendsDialog({ keyRow, onClose }: { keyRow: Schema<"ClientKeyView"> | null; onClose: () => void }) {
   const [days, setDays] = useRange();
   const series = useApi(keyRow ? read("client_keys_client_key_trends", { path: { id: keyRow.id }, query: { days } }) : null);
   return (

@@ -1,19 +1,25 @@
 import { Activity } from "lucide-react";
-import { useState } from "react";
-import { Button } from "../components/ui/button.jsx";
-import { Card } from "../components/ui/card.jsx";
-import { Field, Input } from "../components/ui/input.jsx";
-import { ErrorNote, Spinner } from "../components/ui/states.jsx";
+import { useState, type FormEvent } from "react";
+import { Button } from "../components/ui/button.tsx";
+import { Card } from "../components/ui/card.tsx";
+import { Field, Input } from "../components/ui/input.tsx";
+import { ErrorNote, Spinner } from "../components/ui/states.tsx";
 import { ApiError, describeError } from "../lib/api.ts";
-import { useDocumentTitle } from "../components/layout.tsx";
+import { useDocumentTitle, type Account } from "../components/layout.tsx";
 import { call } from "../lib/client.ts";
 
-export function LoginPage({ notice, onSignedIn }) {
+interface LoginProps {
+  /** Why the login shows: signed out, the session ended. */
+  notice: string | null;
+  onSignedIn: (user: Account) => void;
+}
+
+export function LoginPage({ notice, onSignedIn }: LoginProps) {
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState(null);
+  const [error, setError] = useState<string | null>(null);
   useDocumentTitle("Sign in");
 
-  const submit = async (event) => {
+  const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     const username = String(form.get("username") ?? "").trim();

@@ -3,21 +3,21 @@
 // the browser's zone said aloud, live follow, and a detail dialog for one
 // trace.
 import { Filter, RotateCcw, Search } from "lucide-react";
-import { useEffect, useMemo, useState } from "react";
-import { PageIntro } from "../components/layout.tsx";
-import { Button } from "../components/ui/button.jsx";
-import { Card } from "../components/ui/card.jsx";
-import { Field, Input, Select } from "../components/ui/input.jsx";
-import { Pagination } from "../components/ui/pagination.jsx";
-import { Empty, ErrorNote, Loading, Spinner } from "../components/ui/states.jsx";
-import { timeZoneLabel } from "../lib/format.js";
-import { Switch } from "../components/ui/switch.jsx";
-import { EMPTY_FILTERS, PAGE_SIZES, filterProblem, filtersToSearch, searchToFilters, traceParams } from "../lib/query.js";
-import { navigate } from "../lib/router.js";
+import { useEffect, useMemo, useState, type ChangeEvent, type FormEvent } from "react";
+import { PageIntro, type PageProps } from "../components/layout.tsx";
+import { Button } from "../components/ui/button.tsx";
+import { Card } from "../components/ui/card.tsx";
+import { Field, Input, Select } from "../components/ui/input.tsx";
+import { Pagination } from "../components/ui/pagination.tsx";
+import { Empty, ErrorNote, Loading, Spinner } from "../components/ui/states.tsx";
+import { timeZoneLabel } from "../lib/format.ts";
+import { Switch } from "../components/ui/switch.tsx";
+import { EMPTY_FILTERS, PAGE_SIZES, filterProblem, filtersToSearch, searchToFilters, traceParams, type Filters } from "../lib/query.ts";
+import { navigate } from "../lib/router.ts";
 import { useApi } from "../lib/use-api.ts";
-import { cn } from "../lib/cn.js";
+import { cn } from "../lib/cn.ts";
 import { TraceDialog } from "./trace-dialog.tsx";
-import { TraceList } from "./trace-list.jsx";
+import { TraceList } from "./trace-list.tsx";
 import { read } from "../lib/client.ts";
 
 /** Error classes the gateway records, offered as suggestions (others are matched too). */
@@ -36,23 +36,29 @@ const ERROR_CLASSES = [
 /** How often the first page reloads while following. */
 export const FOLLOW_MS = 2000;
 
-function FilterBar({ applied, admin, onApply }) {
+interface FilterBarProps {
+  applied: Filters;
+  admin: boolean;
+  onApply: (filters: Filters) => void;
+}
+
+function FilterBar({ applied, admin, onApply }: FilterBarProps) {
   const [draft, setDraft] = useState(applied);
-  const [problem, setProblem] = useState(null);
+  const [problem, setProblem] = useState<string | null>(null);
   const [more, setMore] = useState(false); // the fields on narrow screens
   const providers = useApi(read("providers_list"));
   const clientKeys = useApi(read("client_keys_list"));
   const upstreamKeys = useApi(admin ? read("provider_keys_list") : null);
   useEffect(() => setDraft(applied), [applied]);
 
-  const set = (key) => (e) => setDraft((d) => ({ ...d, [key]: e.target.value }));
-  const submit = (e) => {
+  const set = (key: keyof Filters) => (e: ChangeEvent<HTMLInputElement | HTMLSelectElement>) => setDraft((d) => ({ ...d, [key]: e.target.value }));
+  const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     const p = filterProblem(draft);
     setProblem(p);
     if (!p) onApply(draft);
   };
-  const active = ["id", "model", "status_code", "error_class", "provider", "provider_key", "client_key_id", "from", "to"].filter((k) => applied[k]).length;
+  const active = (["id", "model", "status_code", "error_class", "provider", "upstream_key", "client_key_id", "from", "to"] as const).filter((k) => applied[k]).length;
   const upstreamNames = [...new Set((upstreamKeys.data ?? []).map((k) => k.name))];
 
   return (
@@ -125,7 +131,7 @@ function FilterBar({ applied, admin, onApply }) {
         <Field label="Upstream key">
           {(id) =>
             admin ? (
-              <Select id={id} value={draft.provider_key} onChange={set("provider_key")}>
+              <Select id={id} value={draft.upstream_key} onChange={set("upstream_key")}>
                 <option value="">Any</option>
                 {upstreamNames.map((n) => (
                   <option key={n} value={n}>
@@ -134,7 +140,7 @@ function FilterBar({ applied, admin, onApply }) {
                 ))}
               </Select>
             ) : (
-              <Input id={id} value={draft.provider_key} onChange={set("provider_key")} placeholder="name" />
+              <Input id={id} value={draft.upstream_key} onChange={set("upstream_key")} placeholder="name" />
             )
           }
         </Field>
@@ -158,11 +164,11 @@ function FilterBar({ applied, admin, onApply }) {
   );
 }
 
-export function LogsPage({ user, search }) {
+export function LogsPage({ user, search }: PageProps) {
   const { filters, page, pageSize } = useMemo(() => searchToFilters(search), [search]);
-  const [open, setOpen] = useState(null);
+  const [open, setOpen] = useState<number | null>(null);
   const traces = useApi(read("traces_list", { query: traceParams(filters, page, pageSize) }));
-  const go = (f, p, size) => navigate(`/logs${filtersToSearch(f, p, size)}`);
+  const go = (f: Filters, p: number, size: number) => navigate(`/logs${filtersToSearch(f, p, size)}`);
   const data = traces.data;
   const filtered = Object.values(filters).some(Boolean);
   const [follow, setFollow] = useState(true);

@@ -5,20 +5,21 @@
 // shows the connected key or the error in words.
 import { CheckCircle2 } from "lucide-react";
 import { useEffect, useRef, useState } from "react";
-import { Card } from "../components/ui/card.jsx";
-import { buttonClass } from "../components/ui/button.jsx";
-import { Empty, ErrorNote, Loading } from "../components/ui/states.jsx";
+import { Card } from "../components/ui/card.tsx";
+import { buttonClass } from "../components/ui/button.tsx";
+import { Empty, ErrorNote, Loading } from "../components/ui/states.tsx";
 
-import { formatDateTime } from "../lib/format.js";
-import { CALLBACK_PATH, callbackParams, oauthErrorWords, untilWords } from "../lib/oauth.js";
-import { linkHandler, navigate } from "../lib/router.js";
+import { formatDateTime } from "../lib/format.ts";
+import { CALLBACK_PATH, callbackParams, oauthErrorWords, untilWords } from "../lib/oauth.ts";
+import { linkHandler, navigate } from "../lib/router.ts";
 import { announceConnected } from "./oauth-connect.tsx";
 import { call } from "../lib/client.ts";
 import type { AnswerOf } from "../lib/client.ts";
+import type { PageProps } from "../components/layout.tsx";
 
 function BackLink() {
   return (
-    <a href="/provider-keys" onClick={linkHandler("/provider-keys")} className={buttonClass({ variant: "outline", className: "w-fit" })}>
+    <a href="/upstream-keys" onClick={linkHandler("/upstream-keys")} className={buttonClass({ variant: "outline", className: "w-fit" })}>
       Back to Upstream Keys
     </a>
   );
@@ -31,7 +32,7 @@ type CallbackResult =
   | { phase: "connected"; key: AnswerOf<"upstream_oauth_exchange"> }
   | { phase: "failed"; error: string };
 
-export function OAuthCallbackPage({ search }) {
+export function OAuthCallbackPage({ search }: Pick<PageProps, "search">) {
   const [result, setResult] = useState<CallbackResult>(() => {
     const p = callbackParams(search);
     return p.code || p.error ? { phase: "exchanging" } : { phase: "nothing" };

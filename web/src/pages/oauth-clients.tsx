@@ -3,27 +3,29 @@
 // shown once, like a client key.
 import { Check, Copy, Plus, Trash2 } from "lucide-react";
 import { useState } from "react";
-import { Button } from "../components/ui/button.jsx";
-import { Card, CardHeader } from "../components/ui/card.jsx";
-import { ConfirmDialog, Dialog, FormDialog } from "../components/ui/dialog.jsx";
-import { Field, Input, Select } from "../components/ui/input.jsx";
-import { Empty, ErrorNote, Loading } from "../components/ui/states.jsx";
-import { Switch } from "../components/ui/switch.jsx";
-import { STICKY_END, Table, Td, Th, Tr } from "../components/ui/table.jsx";
-import { useToast } from "../components/ui/toast.jsx";
+import { Button } from "../components/ui/button.tsx";
+import { Card, CardHeader } from "../components/ui/card.tsx";
+import { ConfirmDialog, Dialog, FormDialog } from "../components/ui/dialog.tsx";
+import { Field, Input, Select } from "../components/ui/input.tsx";
+import { Empty, ErrorNote, Loading } from "../components/ui/states.tsx";
+import { Switch } from "../components/ui/switch.tsx";
+import { STICKY_END, Table, Td, Th, Tr } from "../components/ui/table.tsx";
+import { useToast } from "../components/ui/toast.tsx";
 import { describeError } from "../lib/api.ts";
-import { copyText } from "../lib/clipboard.js";
-import { cn } from "../lib/cn.js";
-import { formatDateTime } from "../lib/format.js";
+import { copyText } from "../lib/clipboard.ts";
+import { cn } from "../lib/cn.ts";
+import { formatDateTime } from "../lib/format.ts";
 import { useApi } from "../lib/use-api.ts";
-import { call, read } from "../lib/client.ts";
+import { call, read, type Schema } from "../lib/client.ts";
+
+type OAuthClient = Schema<"OAuthClientView">;
 
 /** The token request, for the hint and the created dialog. */
-export function tokenCommand(clientId = "CLIENT_ID", secret = "SECRET", host = "<gateway>") {
+export function tokenCommand(clientId = "CLIENT_ID", secret = "SECRET", host = "<gateway>"): string {
   return `curl -u ${clientId}:${secret} http://${host}:8080/oauth/token -d grant_type=client_credentials`;
 }
 
-function CopyRow({ label, value, testId }) {
+function CopyRow({ label, value, testId }: { label: string; value: string; testId: string }) {
   const [copied, setCopied] = useState(false);
   return (
     <div className="grid gap-1.5">
@@ -40,7 +42,7 @@ function CopyRow({ label, value, testId }) {
   );
 }
 
-function CreatedDialog({ created, onClose }) {
+function CreatedDialog({ created, onClose }: { created: OAuthClient | null; onClose: () => void }) {
   const host = typeof window === "undefined" ? undefined : window.location.hostname;
   return (
     <Dialog
@@ -53,24 +55,24 @@ function CreatedDialog({ created, onClose }) {
       {created ? (
         <div className="grid gap-3">
           <CopyRow label="Client ID" value={created.client_id} testId="new-oauth-client-id" />
-          <CopyRow label="Client secret" value={created.client_secret} testId="new-oauth-client-secret" />
+          <CopyRow label="Client secret" value={created.client_secret ?? ""} testId="new-oauth-client-secret" />
           <p className="text-sm text-muted-foreground">Get a token with:</p>
-          <code className="break-all rounded-md border bg-muted px-3 py-2 font-mono text-xs">{tokenCommand(created.client_id, created.client_secret, host)}</code>
+          <code className="break-all rounded-md border bg-muted px-3 py-2 font-mono text-xs">{tokenCommand(created.client_id, created.client_secret ?? undefined, host)}</code>
         </div>
       ) : null}
     </Dialog>
   );
 }
 
-export function OAuthClients({ clientKeys }) {
+export function OAuthClients({ clientKeys }: { clientKeys: Pick<Schema<"ClientKeyView">, "id" | "name">[] }) {
   const clients = useApi(read("oauth_clients_list"));
   const toast = useToast();
   const [creating, setCreating] = useState(false);
-  const [created, setCreated] = useState(null);
-  const [deleting, setDeleting] = useState(null);
-  const keyName = (id) => clientKeys.find((k) => k.id === id)?.name ?? `#${id}`;
+  const [created, setCreated] = useState<OAuthClient | null>(null);
+  const [deleting, setDeleting] = useState<OAuthClient | null>(null);
+  const keyName = (id: number) => clientKeys.find((k) => k.id === id)?.name ?? `#${id}`;
 
-  const create = async (form) => {
+  const create = async (form: FormData) => {
     const name = String(form.get("name") ?? "").trim();
     if (!name) throw new Error("Give the client a name.");
     const answer = await call("oauth_clients_create", { body: { name, client_key_id: Number(form.get("client_key_id")) } });
@@ -79,7 +81,7 @@ export function OAuthClients({ clientKeys }) {
     clients.reload();
   };
 
-  const setEnabled = async (c, enabled) => {
+  const setEnabled = async (c: OAuthClient, enabled: boolean) => {
     try {
       await call("oauth_clients_update", { path: { id: c.id }, body: { enabled } });
       toast(`${c.name} ${enabled ? "enabled" : "disabled"}.`);
@@ -174,6 +176,7 @@ export function OAuthClients({ clientKeys }) {
         onOpenChange={(o) => !o && setDeleting(null)}
         title={`Delete ${deleting?.name ?? ""}?`}
         onConfirm={async () => {
+          if (!deleting) return;
           await call("oauth_clients_delete", { path: { id: deleting.id } });
           toast(`${deleting.name} deleted.`);
           clients.reload();

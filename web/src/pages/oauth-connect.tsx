@@ -5,22 +5,24 @@
 // sends the browser back to the console's callback page in another tab,
 // that page tells this one over a BroadcastChannel and the dialog closes.
 import { ExternalLink, Link2, RefreshCw, Unplug } from "lucide-react";
-import { useEffect, useId, useRef, useState } from "react";
-import { Badge } from "../components/ui/badge.jsx";
-import { Button, buttonClass } from "../components/ui/button.jsx";
-import { Dialog } from "../components/ui/dialog.jsx";
-import { Field, Input } from "../components/ui/input.jsx";
-import { ErrorNote, Loading, Spinner } from "../components/ui/states.jsx";
+import { useEffect, useId, useRef, useState, type FormEvent } from "react";
+import { Badge } from "../components/ui/badge.tsx";
+import { Button, buttonClass } from "../components/ui/button.tsx";
+import { Dialog } from "../components/ui/dialog.tsx";
+import { Field, Input } from "../components/ui/input.tsx";
+import { ErrorNote, Loading, Spinner } from "../components/ui/states.tsx";
 
-import { formatDateTime } from "../lib/format.js";
-import { callbackUri, exchangeBody, oauthErrorWords, oauthTag, untilWords, wasConnected } from "../lib/oauth.js";
-import { call } from "../lib/client.ts";
+import { formatDateTime } from "../lib/format.ts";
+import { callbackUri, exchangeBody, oauthErrorWords, oauthTag, untilWords, wasConnected } from "../lib/oauth.ts";
+import { call, type AnswerOf, type Schema } from "../lib/client.ts";
+
+type Key = Schema<"ProviderKeyView">;
 
 /** Tabs of the console tell each other about a finished connection here. */
 export const OAUTH_CHANNEL = "aip-oauth";
 
 /** Tells other tabs that `key` is connected now. */
-export function announceConnected(key) {
+export function announceConnected(key: Key): void {
   if (typeof BroadcastChannel === "undefined") return;
   const channel = new BroadcastChannel(OAUTH_CHANNEL);
   channel.postMessage({ type: "connected", key });
@@ -28,27 +30,42 @@ export function announceConnected(key) {
 }
 
 /** Calls `onKey(key)` when another tab connects a key. */
-function useConnectedElsewhere(onKey) {
+/** The key of a "connected" message from another tab; null for any other message. */
+function connectedKey(data: unknown): Key | null {
+  if (data === null || typeof data !== "object" || !("type" in data) || data.type !== "connected" || !("key" in data)) return null;
+  const key = data.key;
+  // Only this console posts on the channel, with the exchange's answer.
+  return key !== null && typeof key === "object" && "id" in key && typeof key.id === "number" ? (key as Key) : null;
+}
+
+function useConnectedElsewhere(onKey: (key: Key) => void) {
   const handler = useRef(onKey);
   handler.current = onKey;
   useEffect(() => {
     if (typeof BroadcastChannel === "undefined") return undefined;
     const channel = new BroadcastChannel(OAUTH_CHANNEL);
-    channel.onmessage = (event) => {
-      if (event.data?.type === "connected" && event.data.key) handler.current(event.data.key);
+    channel.onmessage = (event: MessageEvent<unknown>) => {
+      const key = connectedKey(event.data);
+      if (key) handler.current(key);
     };
     return () => channel.close();
   }, []);
 }
 
 /** The sign-in for one key; `onConnected(keyView)` after a successful exchange. */
-export function ConnectDialog({ keyRow, onClose, onConnected }) {
-  const [session, setSession] = useState(null);
-  const [startError, setStartError] = useState(null);
+interface ConnectDialogProps {
+  keyRow: Key | null;
+  onClose: () => void;
+  onConnected: (key: Key) => void;
+}
+
+export function ConnectDialog({ keyRow, onClose, onConnected }: ConnectDialogProps) {
+  const [session, setSession] = useState<AnswerOf<"upstream_oauth_authorize"> | null>(null);
+  const [startError, setStartError] = useState<string | null>(null);
   const [attempt, setAttempt] = useState(0);
   const [pasted, setPasted] = useState("");
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState(null);
+  const [error, setError] = useState<string | null>(null);
   const formId = useId();
   const origin = window.location.origin;
 
@@ -72,14 +89,14 @@ export function ConnectDialog({ keyRow, onClose, onConnected }) {
     if (keyRow && key.id === keyRow.id) onConnected(key);
   });
 
-  const submit = async (event) => {
+  const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     setError(null);
-    let body;
+    let body: Schema<"ExchangeInput">;
     try {
       body = exchangeBody(pasted, session?.state);
     } catch (e) {
-      setError((e as Error).message);
+      setError(e instanceof Error ? e.message : String(e));
       return;
     }
     setBusy(true);
@@ -161,7 +178,7 @@ export function ConnectDialog({ keyRow, onClose, onConnected }) {
 }
 
 /** The state tag of an OAuth key and its detail line. */
-export function OAuthState({ oauth }) {
+export function OAuthState({ oauth }: { oauth: Key["oauth"] }) {
   const tag = oauthTag(oauth);
   if (!tag) return null;
   return (
@@ -180,7 +197,15 @@ export function OAuthState({ oauth }) {
 }
 
 /** The credential of an upstream key: its secret's hint, or its OAuth state and actions. */
-export function KeyCredential({ keyRow, busy, onConnect, onRefresh, onRevoke }) {
+interface KeyCredentialProps {
+  keyRow: Key;
+  busy: boolean;
+  onConnect: () => void;
+  onRefresh: () => void;
+  onRevoke: () => void;
+}
+
+export function KeyCredential({ keyRow, busy, onConnect, onRefresh, onRevoke }: KeyCredentialProps) {
   if (!keyRow.oauth) return <code className="text-xs text-muted-foreground">{keyRow.secret_hint}</code>;
   const state = keyRow.oauth.state;
   const connected = state === "connected";
@@ -207,7 +232,7 @@ export function KeyCredential({ keyRow, busy, onConnect, onRefresh, onRevoke }) 
 }
 
 /** "token expires in 8 h" for a toast after connecting or refreshing. */
-export function expiryWords(key) {
+export function expiryWords(key: Pick<Key, "oauth"> | null | undefined): string {
   const until = key?.oauth?.expires_at ? untilWords(key.oauth.expires_at) : "";
   return until ? `; the token expires ${until}` : "";
 }

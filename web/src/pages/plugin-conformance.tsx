@@ -3,12 +3,13 @@
 // serve by an operator, or not checked (built-in versions). A failed
 // version that was not forced does not serve; the summary says so.
 import { useState } from "react";
-import { Badge } from "../components/ui/badge.jsx";
+import { Badge } from "../components/ui/badge.tsx";
 import { useApi } from "../lib/use-api.ts";
-import { read } from "../lib/client.ts";
+import { read, type Schema } from "../lib/client.ts";
+import type { Tag } from "../lib/format.ts";
 
 /** Badge words, tone and title for a conformance result. */
-export function conformanceSummary(c) {
+export function conformanceSummary(c: Schema<"ConformanceView"> | null | undefined): Tag | null {
   if (!c) return null;
   const vectors = `${c.cases} vector${c.cases === 1 ? "" : "s"}`;
   if (!c.checked) return { label: "not checked", tone: "outline", title: "Built-in, or stored before uploads were checked against conformance vectors." };
@@ -18,11 +19,11 @@ export function conformanceSummary(c) {
   return { label: "conformance failed · not serving", tone: "danger", title: `${failed}; it serves only if forced.` };
 }
 
-export function PluginConformance({ plugin }) {
+export function PluginConformance({ plugin }: { plugin: Pick<Schema<"PluginView">, "id"> }) {
   const result = useApi(read("plugins_get_result", { path: { id: plugin.id } }));
   const [open, setOpen] = useState(false);
   const summary = conformanceSummary(result.data);
-  if (!summary) return null;
+  if (!summary || !result.data) return null;
   const failed = result.data.failed ?? [];
   return (
     <div className="mt-1 grid gap-1" data-testid="plugin-conformance">

@@ -4,38 +4,39 @@
 // percentage of client keys, promote it or roll it back. The shadow report
 // shows the totals and every disagreement with both verdicts.
 import { useState } from "react";
-import { Badge } from "../components/ui/badge.jsx";
-import { Button } from "../components/ui/button.jsx";
-import { Card, CardBody, CardHeader } from "../components/ui/card.jsx";
-import { Field, Input, Select } from "../components/ui/input.jsx";
-import { Empty, ErrorNote, Loading } from "../components/ui/states.jsx";
-import { Table, Td, Th, Tr } from "../components/ui/table.jsx";
-import { useToast } from "../components/ui/toast.jsx";
+import { Badge } from "../components/ui/badge.tsx";
+import { Button } from "../components/ui/button.tsx";
+import { Card, CardBody, CardHeader } from "../components/ui/card.tsx";
+import { Field, Input, Select } from "../components/ui/input.tsx";
+import { Empty, ErrorNote, Loading } from "../components/ui/states.tsx";
+import { Table, Td, Th, Tr } from "../components/ui/table.tsx";
+import { useToast } from "../components/ui/toast.tsx";
 import { describeError } from "../lib/api.ts";
-import { formatCost, formatDateTime, formatNanos, formatNumber } from "../lib/format.js";
+import { formatCost, formatDateTime, formatNanos, formatNumber } from "../lib/format.ts";
 import { useApi } from "../lib/use-api.ts";
-import { call, read } from "../lib/client.ts";
+import { call, read, type Schema } from "../lib/client.ts";
+import type { ApiState } from "../lib/use-api.ts";
 
 /** The API's canary range, in percent. */
 const MIN_PERCENT = 1;
 const MAX_PERCENT = 100;
 
 /** Reads a canary percentage; throws the words to show. */
-export function canaryPercent(raw) {
+export function canaryPercent(raw: string | number | null | undefined): number {
   const n = Number(String(raw ?? "").trim());
   if (!Number.isInteger(n) || n < MIN_PERCENT || n > MAX_PERCENT) throw new Error(`Canary must be a whole percentage from ${MIN_PERCENT} to ${MAX_PERCENT}.`);
   return n;
 }
 
 /** Reads a shadow sample given in percent (0 < p ≤ 100) as a share. */
-export function shadowSample(raw) {
+export function shadowSample(raw: string | number | null | undefined): number {
   const p = Number(String(raw ?? "").trim());
   if (!Number.isFinite(p) || p <= 0 || p > 100) throw new Error("Shadow sample must be above 0 and at most 100 percent.");
   return p / 100;
 }
 
 /** One verdict in a line: model, tokens, cost, error class or failure. */
-export function verdictLine(v) {
+export function verdictLine(v: Schema<"Verdict"> | null | undefined): string {
   if (!v) return "—";
   if (v.failure) return `failed: ${v.failure}`;
   const parts = [v.model ?? "no model"];
@@ -50,7 +51,7 @@ export function verdictLine(v) {
   return parts.join(" · ");
 }
 
-function Report({ shadow }) {
+function Report({ shadow }: { shadow: Schema<"ShadowReport"> | null | undefined }) {
   if (!shadow?.plugin_id) return <p className="text-sm text-muted-foreground">Nothing compared yet.</p>;
   return (
     <div className="grid gap-3">
@@ -101,9 +102,15 @@ function Report({ shadow }) {
   );
 }
 
-export function PluginRollout({ providers, plugins, onChanged }) {
+interface RolloutProps {
+  providers: ApiState<Schema<"ProviderView">[]>;
+  plugins: ApiState<Schema<"PluginView">[]>;
+  onChanged: () => void;
+}
+
+export function PluginRollout({ providers, plugins, onChanged }: RolloutProps) {
   const toast = useToast();
-  const [picked, setPicked] = useState(null);
+  const [picked, setPicked] = useState<number | null>(null);
   const [busy, setBusy] = useState(false);
   const list = providers.data ?? [];
   const provider = list.find((p) => p.id === picked) ?? list[0];
@@ -116,6 +123,7 @@ export function PluginRollout({ providers, plugins, onChanged }) {
   const candidateId = Number(version) || view?.candidate?.plugin_id || versions[0]?.id;
 
   const act = async (send: (id: number) => Promise<unknown>, done: string) => {
+    if (!provider) return;
     setBusy(true);
     try {
       await send(provider.id);

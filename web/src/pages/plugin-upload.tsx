@@ -2,26 +2,28 @@
 // .wasm as multipart "file". The gateway's verdict is shown in words.
 import { FileUp, UploadCloud } from "lucide-react";
 import { useRef, useState } from "react";
-import { Button } from "../components/ui/button.jsx";
-import { ErrorNote, Spinner } from "../components/ui/states.jsx";
+import { Button } from "../components/ui/button.tsx";
+import { ErrorNote, Spinner } from "../components/ui/states.tsx";
 import { ApiError, describeError } from "../lib/api.ts";
-import { cn } from "../lib/cn.js";
-import { pluginForm, wasmFileProblem } from "../lib/plugin-file.js";
-import { call } from "../lib/client.ts";
+import { cn } from "../lib/cn.ts";
+import { pluginForm, wasmFileProblem } from "../lib/plugin-file.ts";
+import { call, type Schema } from "../lib/client.ts";
 
-export function PluginUpload({ onUploaded }) {
-  const input = useRef(null);
+type Plugin = Schema<"PluginView">;
+
+export function PluginUpload({ onUploaded }: { onUploaded?: (plugin: Plugin) => void }) {
+  const input = useRef<HTMLInputElement>(null);
   const [over, setOver] = useState(false);
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState(null);
-  const [result, setResult] = useState(null);
+  const [error, setError] = useState<string | null>(null);
+  const [result, setResult] = useState<Plugin | null>(null);
 
-  const upload = async (file) => {
+  const upload = async (file: File | undefined) => {
     setError(null);
     setResult(null);
     const problem = await wasmFileProblem(file);
-    if (problem) {
-      setError(problem);
+    if (problem || !file) {
+      setError(problem ?? "Choose a .wasm file.");
       return;
     }
     setBusy(true);

@@ -3,22 +3,25 @@
 // deleting a version nothing uses.
 import { Pencil, Trash2 } from "lucide-react";
 import { useState } from "react";
-import { Badge } from "../components/ui/badge.jsx";
-import { Button } from "../components/ui/button.jsx";
-import { Card, CardBody, CardHeader } from "../components/ui/card.jsx";
-import { ConfirmDialog, FormDialog } from "../components/ui/dialog.jsx";
-import { Field, Input } from "../components/ui/input.jsx";
-import { Empty, ErrorNote, Loading } from "../components/ui/states.jsx";
-import { Switch } from "../components/ui/switch.jsx";
-import { STICKY_END, Table, Td, Th, Tr } from "../components/ui/table.jsx";
-import { useToast } from "../components/ui/toast.jsx";
+import { Badge } from "../components/ui/badge.tsx";
+import { Button } from "../components/ui/button.tsx";
+import { Card, CardBody, CardHeader } from "../components/ui/card.tsx";
+import { ConfirmDialog, FormDialog } from "../components/ui/dialog.tsx";
+import { Field, Input } from "../components/ui/input.tsx";
+import { Empty, ErrorNote, Loading } from "../components/ui/states.tsx";
+import { Switch } from "../components/ui/switch.tsx";
+import { STICKY_END, Table, Td, Th, Tr } from "../components/ui/table.tsx";
+import { useToast } from "../components/ui/toast.tsx";
 import { describeError } from "../lib/api.ts";
-import { cn } from "../lib/cn.js";
-import { formatDateTime, formatDuration, formatMicros, formatNumber, pluginFailures, pluginStatus } from "../lib/format.js";
+import { cn } from "../lib/cn.ts";
+import { formatDateTime, formatDuration, formatMicros, formatNumber, pluginFailures, pluginStatus } from "../lib/format.ts";
 import { PluginConformance } from "./plugin-conformance.tsx";
 import { PluginUpload } from "./plugin-upload.tsx";
 import { call } from "../lib/client.ts";
 import type { Schema } from "../lib/client.ts";
+import type { ApiState } from "../lib/use-api.ts";
+
+type Plugin = Schema<"PluginView">;
 
 /** The API's ceilings for per-version limits. */
 const MAX_CALL_TIMEOUT_MS = 60_000;
@@ -43,7 +46,7 @@ export function pluginLimitsInput(form: FormData): Schema<"PluginInput"> {
   return body;
 }
 
-function Figures({ metrics }) {
+function Figures({ metrics }: { metrics: Plugin["metrics"] }) {
   if (!metrics) return <span className="text-muted-foreground">not loaded</span>;
   const failed = pluginFailures(metrics);
   const parts = [
@@ -65,7 +68,7 @@ function Figures({ metrics }) {
   );
 }
 
-function Users({ plugin }) {
+function Users({ plugin }: { plugin: Plugin }) {
   const names = [...new Set([...(plugin.serving ?? []), ...(plugin.bound ?? [])])];
   if (!names.length) return <span className="text-muted-foreground">none</span>;
   return (
@@ -80,13 +83,19 @@ function Users({ plugin }) {
   );
 }
 
-export function Plugins({ plugins, onChanged, onUploaded }) {
-  const toast = useToast();
-  const [editing, setEditing] = useState(null);
-  const [deleting, setDeleting] = useState(null);
-  const label = (p) => `${p.name} ${p.version}`;
+interface PluginsProps {
+  plugins: ApiState<Plugin[]>;
+  onChanged: () => void;
+  onUploaded?: (plugin: Plugin) => void;
+}
 
-  const setEnabled = async (p, enabled) => {
+export function Plugins({ plugins, onChanged, onUploaded }: PluginsProps) {
+  const toast = useToast();
+  const [editing, setEditing] = useState<Plugin | null>(null);
+  const [deleting, setDeleting] = useState<Plugin | null>(null);
+  const label = (p: Plugin) => `${p.name} ${p.version}`;
+
+  const setEnabled = async (p: Plugin, enabled: boolean) => {
     try {
       await call("plugins_update", { path: { id: p.id }, body: { enabled } });
       toast(`${label(p)} ${enabled ? "enabled" : "disabled"}.`);
@@ -96,7 +105,8 @@ export function Plugins({ plugins, onChanged, onUploaded }) {
     onChanged();
   };
 
-  const saveLimits = async (form) => {
+  const saveLimits = async (form: FormData) => {
+    if (!editing) return;
     const body = pluginLimitsInput(form);
     await call("plugins_update", { path: { id: editing.id }, body });
     toast(`Limits of ${label(editing)} saved.`);
@@ -215,6 +225,7 @@ export function Plugins({ plugins, onChanged, onUploaded }) {
         onOpenChange={(o) => !o && setDeleting(null)}
         title={`Delete ${deleting ? label(deleting) : ""}?`}
         onConfirm={async () => {
+          if (!deleting) return;
           await call("plugins_delete", { path: { id: deleting.id } });
           toast(`${label(deleting)} deleted.`);
           onChanged();

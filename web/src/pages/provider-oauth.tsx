@@ -1,16 +1,18 @@
 // A provider's OAuth endpoints: the plugin declares them, an operator may
 // override them (PUT /api/providers/{id} with `oauth`) or go back to the
 // plugin's (`oauth: null`). The client secret is write-only.
-import { ConfirmDialog, FormDialog } from "../components/ui/dialog.jsx";
-import { Badge } from "../components/ui/badge.jsx";
-import { Button } from "../components/ui/button.jsx";
-import { Field, Input, Textarea } from "../components/ui/input.jsx";
+import { ConfirmDialog, FormDialog } from "../components/ui/dialog.tsx";
+import { Badge } from "../components/ui/badge.tsx";
+import { Button } from "../components/ui/button.tsx";
+import { Field, Input, Textarea } from "../components/ui/input.tsx";
 
-import { callbackUri, headersText, oauthOverrideInput, paramsText } from "../lib/oauth.js";
-import { call } from "../lib/client.ts";
+import { callbackUri, headersText, oauthOverrideInput, paramsText } from "../lib/oauth.ts";
+import { call, type Schema } from "../lib/client.ts";
+
+type Provider = Schema<"ProviderView">;
 
 /** "OAuth" on a provider's row, saying where its endpoints come from. */
-export function OAuthBadge({ oauth }) {
+export function OAuthBadge({ oauth }: { oauth: Provider["oauth"] }) {
   if (!oauth) return null;
   const custom = oauth.source === "override";
   return (
@@ -21,11 +23,19 @@ export function OAuthBadge({ oauth }) {
 }
 
 /** `onResetRequest` asks to drop the override (offered when there is one). */
-export function OAuthSettingsDialog({ provider, onClose, onSaved, onResetRequest }) {
+interface SettingsProps {
+  provider: Provider | null;
+  onClose: () => void;
+  /** Called with the toast's words. */
+  onSaved: (message: string) => void;
+  onResetRequest?: () => void;
+}
+
+export function OAuthSettingsDialog({ provider, onClose, onSaved, onResetRequest }: SettingsProps) {
   if (!provider) return null;
   const o = provider.oauth;
   const custom = o?.source === "override";
-  const save = async (form) => {
+  const save = async (form: FormData) => {
     const oauth = oauthOverrideInput(form);
     await call("providers_update", { path: { id: provider.id }, body: { oauth } });
     onSaved(`OAuth endpoints of ${provider.name} saved.`);
@@ -99,7 +109,13 @@ export function OAuthSettingsDialog({ provider, onClose, onSaved, onResetRequest
 }
 
 /** Confirms dropping a provider's override; its keys sign in with the plugin's endpoints again. */
-export function ResetOAuthDialog({ provider, onClose, onReset }) {
+interface ResetProps {
+  provider: Provider | null;
+  onClose: () => void;
+  onReset: (message: string) => void;
+}
+
+export function ResetOAuthDialog({ provider, onClose, onReset }: ResetProps) {
   return (
     <ConfirmDialog
       open={Boolean(provider)}
@@ -107,6 +123,7 @@ export function ResetOAuthDialog({ provider, onClose, onReset }) {
       title={`Use the plugin's OAuth endpoints for ${provider?.name ?? ""}?`}
       confirmLabel="Remove override"
       onConfirm={async () => {
+        if (!provider) return;
         await call("providers_update", { path: { id: provider.id }, body: { oauth: null } });
         onReset(`${provider.name} uses the plugin's OAuth endpoints again.`);
       }}

@@ -2,35 +2,45 @@
 // version of it), and the stored plugin versions below them.
 import { KeyRound, Pencil, Plus, Trash2 } from "lucide-react";
 import { useState } from "react";
-import { PageIntro } from "../components/layout.tsx";
-import { Badge } from "../components/ui/badge.jsx";
-import { Button } from "../components/ui/button.jsx";
-import { Card } from "../components/ui/card.jsx";
-import { ConfirmDialog, FormDialog } from "../components/ui/dialog.jsx";
-import { Field, Input, Select } from "../components/ui/input.jsx";
-import { Empty, ErrorNote, Loading } from "../components/ui/states.jsx";
-import { Switch } from "../components/ui/switch.jsx";
-import { STICKY_END, Table, Td, Th, Tr } from "../components/ui/table.jsx";
-import { useToast } from "../components/ui/toast.jsx";
+import { PageIntro, type PageProps } from "../components/layout.tsx";
+import { Badge } from "../components/ui/badge.tsx";
+import { Button } from "../components/ui/button.tsx";
+import { Card } from "../components/ui/card.tsx";
+import { ConfirmDialog, FormDialog } from "../components/ui/dialog.tsx";
+import { Field, Input, Select } from "../components/ui/input.tsx";
+import { Empty, ErrorNote, Loading } from "../components/ui/states.tsx";
+import { Switch } from "../components/ui/switch.tsx";
+import { STICKY_END, Table, Td, Th, Tr } from "../components/ui/table.tsx";
+import { useToast } from "../components/ui/toast.tsx";
 import { describeError } from "../lib/api.ts";
 import { useApi } from "../lib/use-api.ts";
-import { formatDuration } from "../lib/format.js";
-import { cn } from "../lib/cn.js";
+import { formatDuration } from "../lib/format.ts";
+import { cn } from "../lib/cn.ts";
 import { PluginRollout } from "./plugin-rollout.tsx";
 import { Plugins } from "./plugins.tsx";
 import { OAuthBadge, OAuthSettingsDialog, ResetOAuthDialog } from "./provider-oauth.tsx";
 import { call, read } from "../lib/client.ts";
 import type { Schema, BodyOf } from "../lib/client.ts";
 
+type Provider = Schema<"ProviderView">;
+type Plugin = Schema<"PluginView">;
+
 /** Versions of a plugin the operator can pin a provider to, newest first. */
-export function versionsOf(plugins, name) {
+export function versionsOf(plugins: Pick<Plugin, "id" | "name" | "version" | "enabled">[] | null | undefined, name: string): { version: string; enabled: boolean }[] {
   return (plugins ?? [])
     .filter((p) => p.name === name)
     .sort((a, b) => b.id - a.id)
     .map((p) => ({ version: p.version, enabled: p.enabled }));
 }
 
-function ProviderForm({ provider, pluginNames, plugins }) {
+interface ProviderFormProps {
+  provider: Provider | null;
+  pluginNames: string[];
+  /** The stored versions; null for a user account, which may not list them. */
+  plugins: Plugin[] | null;
+}
+
+function ProviderForm({ provider, pluginNames, plugins }: ProviderFormProps) {
   const [plugin, setPlugin] = useState(provider?.plugin ?? pluginNames[0]);
   const versions = versionsOf(plugins, plugin);
   const binding = provider && plugin === provider.plugin ? provider.plugin_binding : "latest";
@@ -96,7 +106,7 @@ export function providerInput(form: FormData, editing: Schema<"ProviderView"> | 
   }
   const url = String(form.get("base_url") ?? "").trim();
   if (url) body.base_url = url;
-  for (const key of ["connect_timeout_ms", "read_timeout_ms"]) {
+  for (const key of ["connect_timeout_ms", "read_timeout_ms"] as const) {
     const raw = String(form.get(key) ?? "").trim();
     if (!raw) continue;
     const n = Number(raw);
@@ -106,33 +116,33 @@ export function providerInput(form: FormData, editing: Schema<"ProviderView"> | 
   return body;
 }
 
-export function ProvidersPage({ user }) {
+export function ProvidersPage({ user }: Pick<PageProps, "user">) {
   const admin = user.role === "admin";
   const providers = useApi(read("providers_list"));
   const plugins = useApi(admin ? read("plugins_list") : null);
   const toast = useToast();
-  const [editing, setEditing] = useState(null);
-  const [deleting, setDeleting] = useState(null);
-  const [oauthOf, setOauthOf] = useState(null);
-  const [resetting, setResetting] = useState(null);
-  const oauthSaved = (words) => {
+  const [editing, setEditing] = useState<Provider | "new" | null>(null);
+  const [deleting, setDeleting] = useState<Provider | null>(null);
+  const [oauthOf, setOauthOf] = useState<Provider | null>(null);
+  const [resetting, setResetting] = useState<Provider | null>(null);
+  const oauthSaved = (words: string) => {
     toast(words);
     setOauthOf(null);
     providers.reload();
   };
   const pluginNames = [...new Set([...(plugins.data ?? []).map((p) => p.name), ...(providers.data ?? []).map((p) => p.plugin)])];
 
-  const save = async (form) => {
-    const isNew = editing === "new";
-    const body = providerInput(form, isNew ? null : editing);
-    await (isNew ? call("providers_create", { body: body as BodyOf<"providers_create"> }) : call("providers_update", { path: { id: editing.id }, body }));
-    toast(`Provider ${body.name ?? editing.name} ${isNew ? "created" : "saved"}.`);
+  const save = async (form: FormData) => {
+    const current = editing === "new" ? null : editing;
+    const body = providerInput(form, current);
+    await (current ? call("providers_update", { path: { id: current.id }, body }) : call("providers_create", { body: body as BodyOf<"providers_create"> }));
+    toast(`Provider ${body.name ?? current?.name} ${current ? "saved" : "created"}.`);
     setEditing(null);
     providers.reload();
     plugins.reload();
   };
 
-  const setEnabled = async (p, enabled) => {
+  const setEnabled = async (p: Provider, enabled: boolean) => {
     try {
       await call("providers_update", { path: { id: p.id }, body: { enabled } });
       toast(`${p.name} ${enabled ? "enabled" : "disabled"}.`);
@@ -276,6 +286,7 @@ export function ProvidersPage({ user }) {
         onOpenChange={(o) => !o && setDeleting(null)}
         title={`Delete provider ${deleting?.name ?? ""}?`}
         onConfirm={async () => {
+          if (!deleting) return;
           await call("providers_delete", { path: { id: deleting.id } });
           toast(`${deleting.name} deleted.`);
           providers.reload();

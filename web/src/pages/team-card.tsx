@@ -4,19 +4,23 @@
 // their own keys only; the API enforces it, the card only hides the rest.
 import { Trash2, Wallet } from "lucide-react";
 import { useState } from "react";
-import { Badge } from "../components/ui/badge.jsx";
-import { Button } from "../components/ui/button.jsx";
-import { Card, CardBody, CardHeader } from "../components/ui/card.jsx";
-import { FormDialog } from "../components/ui/dialog.jsx";
-import { Field, Input, Select } from "../components/ui/input.jsx";
-import { useToast } from "../components/ui/toast.jsx";
+import { Badge } from "../components/ui/badge.tsx";
+import { Button } from "../components/ui/button.tsx";
+import { Card, CardBody, CardHeader } from "../components/ui/card.tsx";
+import { FormDialog } from "../components/ui/dialog.tsx";
+import { Field, Input, Select } from "../components/ui/input.tsx";
+import { useToast } from "../components/ui/toast.tsx";
 import { describeError } from "../lib/api.ts";
-import { BUDGET_FIELDS, budgetInput, budgetLine, lineShare } from "../lib/budget.js";
-import { formatCost, formatNanos, formatNumber, formatPercent, formatTokens } from "../lib/format.js";
-import { call } from "../lib/client.ts";
+import { BUDGET_FIELDS, budgetInput, budgetLine, lineShare } from "../lib/budget.ts";
+import { formatCost, formatNanos, formatNumber, formatPercent, formatTokens } from "../lib/format.ts";
+import { call, type Schema } from "../lib/client.ts";
+
+type Team = Schema<"TeamView">;
+/** The team's line of the budget report, with the report's per-key spend. */
+export type TeamRow = Schema<"BudgetedRow"> & { keys: Schema<"KeyRow">[] };
 
 /** Spend of the month against the monthly cost budget, as words and a bar. */
-function SpendMeter({ row }) {
+function SpendMeter({ row }: { row: TeamRow | null }) {
   const line = budgetLine(row?.budget, "team_cost_per_month");
   const share = lineShare(line);
   const spend = row?.spend;
@@ -43,7 +47,7 @@ function SpendMeter({ row }) {
           className="h-2 w-full overflow-hidden rounded-full bg-muted"
         >
           <div
-            className={share >= 1 ? "h-full bg-destructive" : share >= 0.8 ? "h-full bg-amber-500" : "h-full bg-primary"}
+            className={(share ?? 0) >= 1 ? "h-full bg-destructive" : (share ?? 0) >= 0.8 ? "h-full bg-amber-500" : "h-full bg-primary"}
             style={{ width: `${Math.min(100, (share ?? 0) * 100)}%` }}
           />
         </div>
@@ -56,8 +60,15 @@ function SpendMeter({ row }) {
   );
 }
 
-function BudgetDialog({ team, row, onClose, onSaved }) {
-  const limits = row?.budget?.limits ?? {};
+interface BudgetDialogProps {
+  team: Team;
+  row: TeamRow | null;
+  onClose: () => void;
+  onSaved: (message: string) => void;
+}
+
+function BudgetDialog({ team, row, onClose, onSaved }: BudgetDialogProps) {
+  const limits: Schema<"BudgetInput"> = row?.budget?.limits ?? {};
   return (
     <FormDialog
       open
@@ -88,7 +99,14 @@ function BudgetDialog({ team, row, onClose, onSaved }) {
 }
 
 /** A select (`label`) of `options` ([value, label]) and a button (`action`). */
-function AddRow({ label, action, options, onAdd }) {
+interface AddRowProps {
+  label: string;
+  action: string;
+  options: [number, string][];
+  onAdd: (id: number) => Promise<unknown>;
+}
+
+function AddRow({ label, action, options, onAdd }: AddRowProps) {
   const [value, setValue] = useState("");
   if (!options.length) return null;
   return (
@@ -112,7 +130,18 @@ function AddRow({ label, action, options, onAdd }) {
   );
 }
 
-export function TeamCard({ team, row, users, keys, admin, me, onChanged }) {
+interface TeamCardProps {
+  team: Team;
+  row: TeamRow | null;
+  users: Pick<Schema<"UserView">, "id" | "username">[];
+  keys: Pick<Schema<"ClientKeyView">, "id" | "name" | "team_id">[];
+  admin: boolean;
+  /** The signed-in account's id: a member may take out only its own keys. */
+  me: number;
+  onChanged: () => void;
+}
+
+export function TeamCard({ team, row, users, keys, admin, me, onChanged }: TeamCardProps) {
   const toast = useToast();
   const [budgeting, setBudgeting] = useState(false);
   const act = async (send: () => Promise<unknown>, message: string) => {
@@ -166,7 +195,7 @@ export function TeamCard({ team, row, users, keys, admin, me, onChanged }) {
             <AddRow
               label="Member to add"
               action="Add member"
-              options={users.filter((u) => !memberIds.has(u.id)).map((u) => [u.id, u.username])}
+              options={users.filter((u) => !memberIds.has(u.id)).map((u): [number, string] => [u.id, u.username])}
               onAdd={(id) => act(() => call("teams_add_member", { path: { id: team.id }, body: { user_id: id } }), "Member added.")}
             />
           ) : null}
@@ -204,7 +233,7 @@ export function TeamCard({ team, row, users, keys, admin, me, onChanged }) {
           <AddRow
             label="Key to add"
             action="Add key"
-            options={freeKeys.map((k) => [k.id, k.name])}
+            options={freeKeys.map((k): [number, string] => [k.id, k.name])}
             onAdd={(id) => act(() => call("teams_add_key", { path: { id: team.id }, body: { client_key_id: id } }), "Key added.")}
           />
         </section>

@@ -4,19 +4,19 @@
 // may put its own keys into them.
 import { Plus } from "lucide-react";
 import { useState } from "react";
-import { PageIntro } from "../components/layout.tsx";
-import { Button } from "../components/ui/button.jsx";
-import { FormDialog } from "../components/ui/dialog.jsx";
-import { Field, Input } from "../components/ui/input.jsx";
-import { Empty, ErrorNote, Loading } from "../components/ui/states.jsx";
-import { useToast } from "../components/ui/toast.jsx";
+import { PageIntro, type PageProps } from "../components/layout.tsx";
+import { Button } from "../components/ui/button.tsx";
+import { FormDialog } from "../components/ui/dialog.tsx";
+import { Field, Input } from "../components/ui/input.tsx";
+import { Empty, ErrorNote, Loading } from "../components/ui/states.tsx";
+import { useToast } from "../components/ui/toast.tsx";
 
 import { useApi } from "../lib/use-api.ts";
-import { SpendReport } from "./spend-report.jsx";
+import { SpendReport } from "./spend-report.tsx";
 import { TeamCard } from "./team-card.tsx";
-import { call, read } from "../lib/client.ts";
+import { call, read, type Schema } from "../lib/client.ts";
 
-export function TeamsPage({ user }) {
+export function TeamsPage({ user }: Pick<PageProps, "user">) {
   const admin = user.role === "admin";
   const teams = useApi(read("teams_list"));
   const report = useApi(read("teams_report"));
@@ -29,9 +29,10 @@ export function TeamsPage({ user }) {
     report.reload();
     keys.reload();
   };
-  const rowOf = (team) => {
-    const row = report.data?.teams?.find((t) => t.id === team.id);
-    return row ? { ...row, keys: report.data.keys } : null;
+  const rowOf = (team: Schema<"TeamView">) => {
+    const data = report.data;
+    const row = data?.teams?.find((t) => t.id === team.id);
+    return data && row ? { ...row, keys: data.keys } : null;
   };
   return (
     <>

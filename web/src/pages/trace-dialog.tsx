@@ -1,13 +1,14 @@
 // One trace in full: request, routing, tokens, cost, timings, the error
 // and every attempt with the upstream's status and own message.
-import { Badge } from "../components/ui/badge.jsx";
-import { Dialog } from "../components/ui/dialog.jsx";
-import { ErrorNote, Loading } from "../components/ui/states.jsx";
-import { formatCost, formatDateTime, formatDuration, formatNumber, statusTone, timeZoneLabel } from "../lib/format.js";
+import { Badge } from "../components/ui/badge.tsx";
+import { Dialog } from "../components/ui/dialog.tsx";
+import { ErrorNote, Loading } from "../components/ui/states.tsx";
+import { formatCost, formatDateTime, formatDuration, formatNumber, statusTone, timeZoneLabel } from "../lib/format.ts";
 import { useApi } from "../lib/use-api.ts";
-import { read } from "../lib/client.ts";
+import { read, type Schema } from "../lib/client.ts";
+import type { ReactNode } from "react";
 
-function Row({ label, children }) {
+function Row({ label, children }: { label: string; children?: ReactNode }) {
   return (
     <div className="flex justify-between gap-4 border-b py-1.5 text-sm last:border-b-0">
       <dt className="text-muted-foreground">{label}</dt>
@@ -16,7 +17,7 @@ function Row({ label, children }) {
   );
 }
 
-function Section({ title, children }) {
+function Section({ title, children }: { title: string; children: ReactNode }) {
   return (
     <section className="rounded-md border p-3">
       <h4 className="mb-1 text-xs font-semibold uppercase tracking-wide text-muted-foreground">{title}</h4>
@@ -26,8 +27,7 @@ function Section({ title, children }) {
 }
 
 /** One upstream attempt: which key, what the upstream answered and said, how long it took. */
-function Attempt({ attempt, index }) {
-  const a = attempt ?? {};
+function Attempt({ attempt: a, index }: { attempt: Schema<"TraceAttempt">; index: number }) {
   const failed = a.status === null || a.status === undefined || a.status >= 400;
   return (
     <li className="rounded-md border p-3 text-sm" data-testid="trace-attempt">
@@ -53,7 +53,7 @@ function Attempt({ attempt, index }) {
   );
 }
 
-export function TraceDialog({ id, onClose }) {
+export function TraceDialog({ id, onClose }: { id: number | null; onClose: () => void }) {
   const trace = useApi(id ? read("traces_get_one", { path: { id } }) : null);
   const t = trace.data?.id === id ? trace.data : null;
   return (

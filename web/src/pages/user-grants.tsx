@@ -1,11 +1,11 @@
 // What an admin grants a `user` account: the providers (every upstream key
 // of each) and the single upstream keys its client keys may pool, and the
 // default limits of keys it creates. Saving replaces the whole grant.
-import { LimitFields } from "../components/limit-fields.jsx";
-import { FormDialog } from "../components/ui/dialog.jsx";
-import { ErrorNote, Loading } from "../components/ui/states.jsx";
+import { LimitFields } from "../components/limit-fields.tsx";
+import { FormDialog } from "../components/ui/dialog.tsx";
+import { ErrorNote, Loading } from "../components/ui/states.tsx";
 
-import { CLIENT_LIMITS, limitsFromForm } from "../lib/limits.js";
+import { CLIENT_LIMITS, limitsFromForm } from "../lib/limits.ts";
 import { useApi } from "../lib/use-api.ts";
 import { call, read } from "../lib/client.ts";
 import type { Schema } from "../lib/client.ts";
@@ -20,7 +20,13 @@ export function grantsInput(form: Pick<FormData, "get" | "getAll">): Schema<"Gra
 }
 
 /** The checkboxes of a grant: each provider, and its upstream keys below it. */
-export function GrantChoices({ grant, providers, upstreamKeys }) {
+interface GrantChoicesProps {
+  grant: Schema<"GrantsView"> | null | undefined;
+  providers: Pick<Schema<"ProviderView">, "id" | "name">[];
+  upstreamKeys: Pick<Schema<"ProviderKeyView">, "id" | "name" | "provider_id">[];
+}
+
+export function GrantChoices({ grant, providers, upstreamKeys }: GrantChoicesProps) {
   const wholeProviders = new Set(grant?.provider_ids ?? []);
   const keys = new Set(grant?.provider_key_ids ?? []);
   return (
@@ -48,12 +54,18 @@ export function GrantChoices({ grant, providers, upstreamKeys }) {
   );
 }
 
-export function GrantsDialog({ account, onClose, onSaved }) {
+interface GrantsDialogProps {
+  account: Schema<"UserView">;
+  onClose: () => void;
+  onSaved: (message: string) => void;
+}
+
+export function GrantsDialog({ account, onClose, onSaved }: GrantsDialogProps) {
   const grant = useApi(read("users_get_grants", { path: { id: account.id } }));
   const providers = useApi(read("providers_list"));
   const upstream = useApi(read("provider_keys_list"));
-  const ready = grant.data && providers.data && upstream.data;
-  const save = async (form) => {
+  const ready = Boolean(grant.data && providers.data && upstream.data);
+  const save = async (form: FormData) => {
     // Saving replaces the whole grant: never from a form that has not loaded it.
     if (!ready) throw new Error("The grant is still loading.");
     await call("users_put_grants", { path: { id: account.id }, body: grantsInput(form) });
@@ -70,7 +82,7 @@ export function GrantsDialog({ account, onClose, onSaved }) {
       wide
     >
       <ErrorNote error={grant.error || providers.error || upstream.error} onRetry={grant.reload} />
-      {ready ? (
+      {grant.data && providers.data && upstream.data ? (
         <>
           <GrantChoices grant={grant.data} providers={providers.data} upstreamKeys={upstream.data} />
           <LimitFields specs={CLIENT_LIMITS} limits={grant.data.default_limits} legend="Default limits of its new keys" />

@@ -2,20 +2,20 @@
 // `user` account is granted.
 import { Pencil, Plus, Trash2 } from "lucide-react";
 import { useState } from "react";
-import { PageIntro } from "../components/layout.tsx";
-import { Badge } from "../components/ui/badge.jsx";
-import { Button } from "../components/ui/button.jsx";
-import { Card } from "../components/ui/card.jsx";
-import { ConfirmDialog, FormDialog } from "../components/ui/dialog.jsx";
-import { Field, Input, Select } from "../components/ui/input.jsx";
-import { Empty, ErrorNote, Loading } from "../components/ui/states.jsx";
-import { Switch } from "../components/ui/switch.jsx";
-import { STICKY_END, Table, Td, Th, Tr } from "../components/ui/table.jsx";
-import { useToast } from "../components/ui/toast.jsx";
+import { PageIntro, type PageProps } from "../components/layout.tsx";
+import { Badge } from "../components/ui/badge.tsx";
+import { Button } from "../components/ui/button.tsx";
+import { Card } from "../components/ui/card.tsx";
+import { ConfirmDialog, FormDialog } from "../components/ui/dialog.tsx";
+import { Field, Input, Select } from "../components/ui/input.tsx";
+import { Empty, ErrorNote, Loading } from "../components/ui/states.tsx";
+import { Switch } from "../components/ui/switch.tsx";
+import { STICKY_END, Table, Td, Th, Tr } from "../components/ui/table.tsx";
+import { useToast } from "../components/ui/toast.tsx";
 import { describeError } from "../lib/api.ts";
-import { formatDateTime } from "../lib/format.js";
+import { formatDateTime } from "../lib/format.ts";
 import { useApi } from "../lib/use-api.ts";
-import { cn } from "../lib/cn.js";
+import { cn } from "../lib/cn.ts";
 import { GrantsDialog } from "./user-grants.tsx";
 import { call, read } from "../lib/client.ts";
 import type { Schema, BodyOf } from "../lib/client.ts";
@@ -38,23 +38,25 @@ function userInput(form: FormData, editing: Schema<"UserView"> | null): Schema<"
   return body;
 }
 
-export function UsersPage({ user }) {
+type Account = Schema<"UserView">;
+
+export function UsersPage({ user }: Pick<PageProps, "user">) {
   const users = useApi(read("users_list"));
   const toast = useToast();
-  const [editing, setEditing] = useState(null);
-  const [deleting, setDeleting] = useState(null);
-  const [granting, setGranting] = useState(null);
+  const [editing, setEditing] = useState<Account | "new" | null>(null);
+  const [deleting, setDeleting] = useState<Account | null>(null);
+  const [granting, setGranting] = useState<Account | null>(null);
 
-  const save = async (form) => {
-    const isNew = editing === "new";
-    const body = userInput(form, isNew ? null : editing);
-    await (isNew ? call("users_create", { body: body as BodyOf<"users_create"> }) : call("users_update", { path: { id: editing.id }, body }));
-    toast(isNew ? `Account ${body.username} created.` : "Account saved.");
+  const save = async (form: FormData) => {
+    const current = editing === "new" ? null : editing;
+    const body = userInput(form, current);
+    await (current ? call("users_update", { path: { id: current.id }, body }) : call("users_create", { body: body as BodyOf<"users_create"> }));
+    toast(current ? "Account saved." : `Account ${body.username} created.`);
     setEditing(null);
     users.reload();
   };
 
-  const setEnabled = async (u, enabled) => {
+  const setEnabled = async (u: Account, enabled: boolean) => {
     try {
       await call("users_update", { path: { id: u.id }, body: { enabled } });
       toast(`${u.username} ${enabled ? "enabled" : "disabled"}.`);
@@ -175,6 +177,7 @@ export function UsersPage({ user }) {
         onOpenChange={(o) => !o && setDeleting(null)}
         title={`Delete ${deleting?.username ?? ""}?`}
         onConfirm={async () => {
+          if (!deleting) return;
           await call("users_delete", { path: { id: deleting.id } });
           toast(`${deleting.username} deleted.`);
           users.reload();
