@@ -176,11 +176,8 @@ const KNOWN_LONG_FILES: &[&str] = &[
 /// Functions (`file::name`) longer than [`MAX_FUNCTION_LINES`] today.
 const KNOWN_LONG_FUNCTIONS: &[&str] = &[
     "admin/client_keys.rs::create",
-    "admin/metrics.rs::metrics",
     "admin/provider_keys.rs::create",
     "admin/providers.rs::create",
-    "catalog/load.rs::load_catalog",
-    "proxy/edge/framing.rs::step",
     "server.rs::start_core",
 ];
 

@@ -16,7 +16,7 @@ use sea_orm::{
 };
 use serde_json::Value as Json;
 
-/// The API's count cap (`admin::trace_list::TOTAL_COUNT_CAP`).
+/// The API's count cap (`store::trace_page::TOTAL_COUNT_CAP`).
 const TOTAL_COUNT_CAP: usize = 10_000;
 
 /// Seeded traces: model, path, client key name, upstream key name, error

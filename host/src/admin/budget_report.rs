@@ -13,20 +13,18 @@ use std::collections::{BTreeMap, HashSet};
 use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::Utc;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement, Value as DbValue,
-};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::auth::Caller;
 use super::budgets::{BudgetView, view_of};
 use super::openapi::{self, Unauthorized};
-use super::stats_source::{SUMS, traffic};
 use super::teams::teams_of;
 use super::{AdminState, ApiError};
 use crate::limits::BudgetScope;
-use crate::store::entities::{client_keys, teams, users};
+use crate::store::entities::client_keys;
+use crate::store::report_read;
+use crate::store::traffic::{self, TrafficScope};
 
 /// Requests, tokens and spend of one row of the report.
 #[derive(Debug, Default, Clone, Copy, Serialize, ToSchema)]
@@ -124,41 +122,22 @@ async fn spend_by_key(
     keys: &Option<HashSet<i32>>,
 ) -> Result<Vec<(i32, Option<i32>, Spend)>, ApiError> {
     let scope = match keys {
-        None => "client_key_id IS NOT NULL".to_owned(),
-        Some(ids) if ids.is_empty() => "1 = 0".to_owned(),
-        Some(ids) => {
-            let list: Vec<String> = ids.iter().map(i32::to_string).collect();
-            format!("client_key_id IN ({})", list.join(", "))
-        }
+        None => TrafficScope::AnyClientKey,
+        Some(ids) => TrafficScope::ClientKeys(ids.iter().copied().collect()),
     };
-    let backend = state.db.get_database_backend();
-    let sql = format!(
-        "SELECT client_key_id, provider_key_id, {SUMS} FROM {} GROUP BY client_key_id, provider_key_id",
-        traffic(backend, &scope)
-    );
-    let values = [
-        DbValue::from(since),
-        DbValue::from(since.format("%Y-%m-%d").to_string()),
-    ];
-    let rows = state
-        .db
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await?;
-    let mut out = Vec::new();
-    for row in rows {
-        let cost: i64 = row.try_get("", "cost")?;
-        out.push((
-            row.try_get::<i32>("", "client_key_id")?,
-            row.try_get::<Option<i32>>("", "provider_key_id")?,
-            Spend {
-                requests: row.try_get("", "requests")?,
-                tokens: row.try_get("", "tokens")?,
-                cost_nanos: cost,
-                cost_usd: cost as f64 / 1e9,
-            },
-        ));
-    }
-    Ok(out)
+    let rows = traffic::by_key(&state.db, &scope, since).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(key, upstream, sums)| {
+            let spend = Spend {
+                requests: sums.requests,
+                tokens: sums.tokens,
+                cost_nanos: sums.cost,
+                cost_usd: sums.cost as f64 / 1e9,
+            };
+            (key, upstream, spend)
+        })
+        .collect())
 }
 
 /// The teams and users `seen` covers, each with the spend of its `keys`
@@ -177,11 +156,8 @@ async fn budgeted_rows(
     };
 
     let mut team_rows = Vec::new();
-    let mut query = teams::Entity::find();
-    if let Some(ids) = &seen.teams {
-        query = query.filter(teams::Column::Id.is_in(ids.iter().copied()));
-    }
-    for team in query.all(&state.db).await? {
+    let team_ids = seen.teams.as_ref().map(|ids| ids.iter().copied().collect());
+    for team in report_read::teams(&state.db, team_ids).await? {
         team_rows.push(BudgetedRow {
             id: team.id,
             spend: sum(&|k: &KeyRow| k.team_id == Some(team.id)),
@@ -190,16 +166,12 @@ async fn budgeted_rows(
         });
     }
     let mut user_rows = Vec::new();
-    let mut query = users::Entity::find();
-    if let Some(id) = seen.user {
-        query = query.filter(users::Column::Id.eq(id));
-    }
-    for user in query.all(&state.db).await? {
+    for user in report_read::accounts(&state.db, seen.user).await? {
         user_rows.push(BudgetedRow {
             id: user.id,
             spend: sum(&|k: &KeyRow| k.owner_user_id == Some(user.id)),
             budget: view_of(state, BudgetScope::User, user.id).await?,
-            name: user.username,
+            name: user.name,
         });
     }
     Ok((team_rows, user_rows))
@@ -218,7 +190,7 @@ pub async fn report(
     let month = state.limiter.month();
     let now = Utc::now();
     let since = month.start(now);
-    let all_keys = client_keys::Entity::find().all(&state.db).await?;
+    let all_keys = report_read::client_keys(&state.db).await?;
     let seen = visible(&state, &caller, &all_keys).await?;
     let spent = spend_by_key(&state, since, &seen.keys).await?;
 

@@ -4,7 +4,6 @@
 
 use axum::extract::State;
 use axum::{Extension, Json};
-use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
 use super::auth::Caller;
@@ -12,7 +11,7 @@ use super::json::{ApiPath, ApiQuery};
 use super::openapi::{self, BadRequest, Forbidden, NotFound, Unauthorized};
 use super::stats::{DayPoint, DaysQuery, Scope, daily, days};
 use super::{AdminState, ApiError};
-use crate::store::entities::{client_keys, provider_keys};
+use crate::store::report_read;
 
 /// `GET /api/provider-keys/keys/{id}/trends?days=N` (admins).
 #[utoipa::path(
@@ -29,8 +28,7 @@ pub async fn provider_key_trends(
     ApiQuery(q): ApiQuery<DaysQuery>,
 ) -> Result<Json<Vec<DayPoint>>, ApiError> {
     caller.require_admin()?;
-    provider_keys::Entity::find_by_id(id)
-        .one(&state.db)
+    report_read::provider_key(&state.db, id)
         .await?
         .ok_or(ApiError::NotFound("provider key"))?;
     Ok(Json(
@@ -60,8 +58,7 @@ pub async fn provider_key_stats(
     ApiPath(id): ApiPath<i32>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require_admin()?;
-    let key = provider_keys::Entity::find_by_id(id)
-        .one(&state.db)
+    let key = report_read::provider_key(&state.db, id)
         .await?
         .ok_or(ApiError::NotFound("provider key"))?;
     let scope = Scope::ProviderKey(id);
@@ -97,7 +94,7 @@ pub async fn client_key_trends(
     ApiPath(id): ApiPath<i32>,
     ApiQuery(q): ApiQuery<DaysQuery>,
 ) -> Result<Json<Vec<DayPoint>>, ApiError> {
-    let key = client_keys::Entity::find_by_id(id).one(&state.db).await?;
+    let key = report_read::client_key(&state.db, id).await?;
     match key {
         Some(k) if caller.is_admin() || k.owner_user_id == Some(caller.id) => {}
         _ => return Err(ApiError::NotFound("client key")),

@@ -82,33 +82,53 @@ fn label(value: &str) -> String {
 )]
 pub async fn metrics(State(state): State<AdminState>) -> impl IntoResponse {
     let mut out = String::new();
+    write_plugin_calls(&mut out, &state);
+    write_upstream_keys(&mut out, &state);
+    write_trace_writer(&mut out, &state);
+    state.shadow.write_metrics(&mut out);
+    write_otlp_export(&mut out, &state);
+    write_limits(&mut out, &state);
+    write_capacity(&mut out, &state);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        out,
+    )
+}
+
+/// The plugin counters of [`Field`], one line per loaded version.
+const PLUGIN_COUNTERS: [(&str, &str, Field); 5] = [
+    ("ai_proxy_plugin_calls_total", "Guest calls made.", |m| {
+        m.calls
+    }),
+    (
+        "ai_proxy_plugin_errors_total",
+        "Calls that returned an error result.",
+        |m| m.errors,
+    ),
+    ("ai_proxy_plugin_traps_total", "Calls that trapped.", |m| {
+        m.traps
+    }),
+    (
+        "ai_proxy_plugin_timeouts_total",
+        "Calls interrupted at their deadline.",
+        |m| m.timeouts,
+    ),
+    (
+        "ai_proxy_plugin_out_of_memory_total",
+        "Calls denied memory.",
+        |m| m.out_of_memory,
+    ),
+];
+
+/// Calls, failures and call times per plugin version, sorted by name and version.
+fn write_plugin_calls(out: &mut String, state: &AdminState) {
     let mut plugins = state.registry.all();
     plugins.sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
-    let counters: [(&str, &str, Field); 5] = [
-        ("ai_proxy_plugin_calls_total", "Guest calls made.", |m| {
-            m.calls
-        }),
-        (
-            "ai_proxy_plugin_errors_total",
-            "Calls that returned an error result.",
-            |m| m.errors,
-        ),
-        ("ai_proxy_plugin_traps_total", "Calls that trapped.", |m| {
-            m.traps
-        }),
-        (
-            "ai_proxy_plugin_timeouts_total",
-            "Calls interrupted at their deadline.",
-            |m| m.timeouts,
-        ),
-        (
-            "ai_proxy_plugin_out_of_memory_total",
-            "Calls denied memory.",
-            |m| m.out_of_memory,
-        ),
-    ];
     let views: Vec<_> = plugins.iter().map(|p| (p, p.metrics.view())).collect();
-    for (name, help, get) in counters {
+    for (name, help, get) in PLUGIN_COUNTERS {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
         for (p, v) in &views {
             let _ = writeln!(
@@ -136,6 +156,10 @@ pub async fn metrics(State(state): State<AdminState>) -> impl IntoResponse {
             );
         }
     }
+}
+
+/// Health score and rotation of every upstream key in the catalog, by id.
+fn write_upstream_keys(out: &mut String, state: &AdminState) {
     let catalog = state.catalog.load();
     let mut keys: Vec<_> = catalog.provider_keys.values().collect();
     keys.sort_by_key(|k| k.id);
@@ -167,6 +191,10 @@ pub async fn metrics(State(state): State<AdminState>) -> impl IntoResponse {
             u8::from(view.in_rotation && key.enabled)
         );
     }
+}
+
+/// The trace writer's counters.
+fn write_trace_writer(out: &mut String, state: &AdminState) {
     let traces = state.traces.stats();
     for (name, value) in [
         (
@@ -181,8 +209,10 @@ pub async fn metrics(State(state): State<AdminState>) -> impl IntoResponse {
     ] {
         let _ = writeln!(out, "# TYPE {name} counter\n{name} {value}");
     }
-    state.shadow.write_metrics(&mut out);
-    // OpenTelemetry export, in requests (zeros when no exporter is set).
+}
+
+/// OpenTelemetry export, in requests (zeros when no exporter is set).
+fn write_otlp_export(out: &mut String, state: &AdminState) {
     let export = state.traces.export_stats();
     let load = |f: fn(&ExportStats) -> &AtomicU64| export.map_or(0, |s| f(s).load(Relaxed));
     for (name, value) in [
@@ -192,6 +222,10 @@ pub async fn metrics(State(state): State<AdminState>) -> impl IntoResponse {
     ] {
         let _ = writeln!(out, "# TYPE {name} counter\n{name} {value}");
     }
+}
+
+/// Budget alerts recorded here and whether the rate-limit store is degraded.
+fn write_limits(out: &mut String, state: &AdminState) {
     let name = "ai_proxy_budget_alerts_total";
     let _ = writeln!(
         out,
@@ -205,6 +239,10 @@ pub async fn metrics(State(state): State<AdminState>) -> impl IntoResponse {
         "# TYPE ai_proxy_rate_limits_degraded gauge\nai_proxy_rate_limits_degraded {}",
         u8::from(state.limiter.degraded())
     );
+}
+
+/// Plugin instances and requests in flight against their caps.
+fn write_capacity(out: &mut String, state: &AdminState) {
     let engine = state.registry.engine();
     let _ = writeln!(
         out,
@@ -223,13 +261,6 @@ pub async fn metrics(State(state): State<AdminState>) -> impl IntoResponse {
         in_flight.max(),
         in_flight.shed_total()
     );
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        out,
-    )
 }
 
 #[cfg(test)]

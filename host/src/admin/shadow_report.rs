@@ -3,15 +3,11 @@
 //! latest disagreements with both verdicts, read from `shadow_verdicts`.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{DatabaseConnection, DbErr};
 use serde::Serialize;
 
 use crate::shadow::Verdict;
-use crate::store::entities::shadow_verdicts;
+use crate::store::shadow_verdicts;
 
 /// Most disagreements listed (the newest).
 pub const MAX_DISAGREEMENTS_LISTED: u64 = 50;
@@ -44,27 +40,7 @@ pub struct Disagreement {
     pub candidate: Verdict,
 }
 
-#[derive(FromQueryResult)]
-struct Totals {
-    compared: i64,
-    agreeing: i64,
-    cost_difference: i64,
-}
-
-/// The candidate compared last for `provider_id`, if any.
-pub async fn latest_candidate(
-    db: &DatabaseConnection,
-    provider_id: i32,
-) -> Result<Option<i32>, DbErr> {
-    shadow_verdicts::Entity::find()
-        .select_only()
-        .column(shadow_verdicts::Column::CandidatePluginId)
-        .filter(shadow_verdicts::Column::ProviderId.eq(provider_id))
-        .order_by_desc(shadow_verdicts::Column::Id)
-        .into_tuple()
-        .one(db)
-        .await
-}
+pub use crate::store::shadow_verdicts::latest_candidate;
 
 /// The report of candidate `plugin_id` for `provider_id`.
 pub async fn report(
@@ -81,38 +57,10 @@ pub async fn report(
             disagreements: Vec::new(),
         });
     };
-    let of_candidate = || {
-        shadow_verdicts::Entity::find()
-            .filter(shadow_verdicts::Column::ProviderId.eq(provider_id))
-            .filter(shadow_verdicts::Column::CandidatePluginId.eq(plugin_id))
-    };
-    let totals = of_candidate()
-        .select_only()
-        .column_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), "compared")
-        .column_as(
-            Expr::cust("CAST(COALESCE(SUM(CASE WHEN agree THEN 1 ELSE 0 END), 0) AS BIGINT)"),
-            "agreeing",
-        )
-        .column_as(
-            Expr::cust(
-                "CAST(COALESCE(SUM(COALESCE(candidate_cost_nanos, 0) - COALESCE(serving_cost_nanos, 0)), 0) AS BIGINT)",
-            ),
-            "cost_difference",
-        )
-        .into_model::<Totals>()
-        .one(db)
-        .await?
-        .unwrap_or(Totals {
-            compared: 0,
-            agreeing: 0,
-            cost_difference: 0,
-        });
-    let rows = of_candidate()
-        .filter(shadow_verdicts::Column::Agree.eq(false))
-        .order_by_desc(shadow_verdicts::Column::Id)
-        .limit(MAX_DISAGREEMENTS_LISTED)
-        .all(db)
-        .await?;
+    let totals = shadow_verdicts::totals(db, provider_id, plugin_id).await?;
+    let rows =
+        shadow_verdicts::latest_disagreements(db, provider_id, plugin_id, MAX_DISAGREEMENTS_LISTED)
+            .await?;
     let verdict = |json: &str| serde_json::from_str::<Verdict>(json).unwrap_or_default();
     Ok(ShadowReport {
         plugin_id: Some(plugin_id),

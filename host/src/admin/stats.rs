@@ -7,7 +7,6 @@
 use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::{Duration, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, Statement, Value as DbValue};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -15,13 +14,12 @@ use super::auth::Caller;
 use super::client_keys::owned_ids;
 use super::json::ApiQuery;
 use super::openapi::{self, BadRequest, Unauthorized};
-use super::stats_source::{SUMS, traffic};
 use super::{AdminState, ApiError};
+pub(super) use crate::store::traffic::TrafficScope as Scope;
+use crate::store::traffic::{self, Sums, TopBy};
 
 /// Longest series a caller may ask for.
 pub const MAX_DAYS: i64 = 366;
-/// Entries in each top list.
-pub const TOP_N: u64 = 10;
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -58,43 +56,8 @@ pub struct DayPoint {
     pub latency_ms: i64,
 }
 
-/// Which traces a query covers.
-pub(super) enum Scope {
-    All,
-    ProviderKey(i32),
-    ClientKeys(Vec<i32>),
-}
-
-impl Scope {
-    fn for_caller(ids: Option<Vec<i32>>) -> Scope {
-        ids.map_or(Scope::All, Scope::ClientKeys)
-    }
-
-    /// A SQL condition; ids are integers, so they are written inline.
-    fn condition(&self) -> String {
-        match self {
-            Scope::All => "1 = 1".into(),
-            Scope::ProviderKey(id) => format!("provider_key_id = {id}"),
-            Scope::ClientKeys(ids) if ids.is_empty() => "1 = 0".into(),
-            Scope::ClientKeys(ids) => {
-                let list: Vec<String> = ids.iter().map(i32::to_string).collect();
-                format!("client_key_id IN ({})", list.join(", "))
-            }
-        }
-    }
-}
-
-/// The bound values of [`traffic`]'s placeholders for a period starting
-/// on `first`.
-fn period(first: NaiveDate) -> Result<[DbValue; 2], ApiError> {
-    let since = first
-        .and_hms_opt(0, 0, 0)
-        .map(|t| t.and_utc())
-        .ok_or(ApiError::Internal)?;
-    Ok([
-        DbValue::from(since),
-        DbValue::from(first.format("%Y-%m-%d").to_string()),
-    ])
+fn scope_for_caller(ids: Option<Vec<i32>>) -> Scope {
+    ids.map_or(Scope::All, Scope::ClientKeys)
 }
 
 pub(super) async fn daily(
@@ -102,50 +65,19 @@ pub(super) async fn daily(
     scope: &Scope,
     days: i64,
 ) -> Result<Vec<DayPoint>, ApiError> {
-    let backend = state.db.get_database_backend();
     let first = Utc::now().date_naive() - Duration::days(days - 1);
-    let sql = format!(
-        "SELECT day, {SUMS} FROM {} GROUP BY day ORDER BY 1",
-        traffic(backend, &scope.condition())
-    );
-    let rows = state
-        .db
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, period(first)?))
-        .await?;
-    let mut by_day = std::collections::HashMap::new();
-    for row in rows {
-        let date: String = row.try_get("", "day")?;
-        by_day.insert(
-            date,
-            DaySums {
-                requests: row.try_get::<i64>("", "requests")?,
-                errors: row.try_get::<i64>("", "errors")?,
-                server_errors: row.try_get::<i64>("", "server_errors")?,
-                tokens: row.try_get::<i64>("", "tokens")?,
-                cost: row.try_get::<i64>("", "cost")?,
-                duration: row.try_get::<i64>("", "duration")?,
-            },
-        );
-    }
+    let by_day = traffic::daily(&state.db, scope, first)
+        .await?
+        .into_iter()
+        .collect();
     Ok(fill(first, days, &by_day))
-}
-
-/// One day's sums as the database adds them up.
-#[derive(Debug, Clone, Copy, Default)]
-struct DaySums {
-    requests: i64,
-    errors: i64,
-    server_errors: i64,
-    tokens: i64,
-    cost: i64,
-    duration: i64,
 }
 
 /// Every day from `first` for `days` days, zeros where nothing happened.
 fn fill(
     first: NaiveDate,
     days: i64,
-    by_day: &std::collections::HashMap<String, DaySums>,
+    by_day: &std::collections::HashMap<String, Sums>,
 ) -> Vec<DayPoint> {
     (0..days)
         .map(|i| {
@@ -198,36 +130,25 @@ pub struct Overview {
 async fn top(
     state: &AdminState,
     scope: &Scope,
-    column: &str,
+    by: TopBy,
     first: NaiveDate,
 ) -> Result<Vec<TopEntry>, ApiError> {
-    let backend = state.db.get_database_backend();
-    let sql = format!(
-        "SELECT {column} AS name, {SUMS} FROM {} WHERE {column} IS NOT NULL \
-         GROUP BY {column} ORDER BY requests DESC, name LIMIT {TOP_N}",
-        traffic(backend, &scope.condition())
-    );
-    let rows = state
-        .db
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, period(first)?))
-        .await?;
-    rows.into_iter()
-        .map(|row| {
-            let cost: i64 = row.try_get("", "cost")?;
-            Ok(TopEntry {
-                name: row.try_get::<String>("", "name")?,
-                requests: row.try_get::<i64>("", "requests")?,
-                errors: row.try_get::<i64>("", "errors")?,
-                tokens: row.try_get::<i64>("", "tokens")?,
-                cost_nanos: cost,
-                cost_usd: cost as f64 / 1e9,
-            })
+    let rows = traffic::top(&state.db, scope, by, first).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(name, sums)| TopEntry {
+            name,
+            requests: sums.requests,
+            errors: sums.errors,
+            tokens: sums.tokens,
+            cost_nanos: sums.cost,
+            cost_usd: sums.cost as f64 / 1e9,
         })
-        .collect()
+        .collect())
 }
 
 async fn caller_scope(state: &AdminState, caller: &Caller) -> Result<Scope, ApiError> {
-    Ok(Scope::for_caller(if caller.is_admin() {
+    Ok(scope_for_caller(if caller.is_admin() {
         None
     } else {
         Some(owned_ids(state, caller).await?)
@@ -274,8 +195,8 @@ pub async fn overview(
         tokens,
         cost_nanos: cost,
         cost_usd: cost as f64 / 1e9,
-        top_models: top(&state, &scope, "model", first).await?,
-        top_client_keys: top(&state, &scope, "client_key_name", first).await?,
+        top_models: top(&state, &scope, TopBy::Model, first).await?,
+        top_client_keys: top(&state, &scope, TopBy::ClientKeyName, first).await?,
     }))
 }
 
@@ -304,7 +225,7 @@ mod tests {
     fn every_day_is_present_with_zeros() {
         let first = NaiveDate::from_ymd_opt(2026, 2, 27).expect("date");
         let mut by_day = std::collections::HashMap::new();
-        let sums = DaySums {
+        let sums = Sums {
             requests: 3,
             errors: 2,
             server_errors: 1,
@@ -322,15 +243,5 @@ mod tests {
         assert_eq!((series[2].errors, series[2].server_errors), (2, 1));
         assert_eq!(series[2].latency_ms, 333, "the mean duration");
         assert!((series[2].cost_usd - 2.0).abs() < 1e-9);
-    }
-
-    #[test]
-    fn scope_conditions_are_integers_only() {
-        assert_eq!(Scope::ClientKeys(vec![]).condition(), "1 = 0");
-        assert_eq!(
-            Scope::ClientKeys(vec![1, 2]).condition(),
-            "client_key_id IN (1, 2)"
-        );
-        assert_eq!(Scope::ProviderKey(5).condition(), "provider_key_id = 5");
     }
 }

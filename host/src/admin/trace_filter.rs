@@ -1,14 +1,9 @@
-//! The request log's filters beyond exact matches: a status class ("5xx"
-//! asks for every upstream or gateway failure at once), a list of model
-//! prefixes ("gpt-4" finds `gpt-4o` and `gpt-4o-mini`), an error class and
-//! a trace id (the number the trace dialog is titled with).
-
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, Condition, DatabaseBackend};
+//! The request log's filters beyond exact matches, as the API takes them:
+//! a status class ("5xx" asks for every upstream or gateway failure at
+//! once) and a list of model prefixes ("gpt-4" finds `gpt-4o` and
+//! `gpt-4o-mini`). The conditions they become are `store::trace_page`'s.
 
 use super::ApiError;
-use super::trace_search::{like, like_literal};
-use crate::store::entities::proxy_tracing;
 
 /// Most model prefixes one filter may list.
 pub const MAX_MODEL_PREFIXES: usize = 20;
@@ -46,26 +41,6 @@ pub fn model_prefixes(text: &str) -> Result<Vec<String>, ApiError> {
         )));
     }
     Ok(prefixes)
-}
-
-/// Rows whose model starts with any of `prefixes` (all rows for none);
-/// `%` and `_` in a prefix are literal.
-pub fn model_condition(backend: DatabaseBackend, prefixes: &[String]) -> Condition {
-    prefixes.iter().fold(Condition::any(), |any, prefix| {
-        let pattern = format!("{}%", like_literal(prefix));
-        any.add(
-            Expr::col((proxy_tracing::Entity, proxy_tracing::Column::Model))
-                .like(like(backend, pattern)),
-        )
-    })
-}
-
-/// Rows whose status is in the class of `text`.
-pub fn status_condition(text: &str) -> Result<Condition, ApiError> {
-    let (from, to) = status_class(text)?;
-    Ok(Condition::all()
-        .add(proxy_tracing::Column::StatusCode.gte(from))
-        .add(proxy_tracing::Column::StatusCode.lt(to)))
 }
 
 #[cfg(test)]

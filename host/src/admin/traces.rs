@@ -4,7 +4,6 @@
 use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -15,10 +14,11 @@ use super::client_keys::owned_ids;
 use super::json::{ApiPath, ApiQuery};
 use super::openapi::{self, BadRequest, NotFound, Unauthorized};
 use super::trace_filter;
-use super::trace_list;
 use super::trace_search::SearchText;
 use super::{AdminState, ApiError};
 use crate::store::entities::proxy_tracing;
+use crate::store::trace_page::{self, TraceFilter};
+use crate::store::traces;
 
 /// Largest page of traces.
 pub const MAX_PAGE_SIZE: u64 = 200;
@@ -177,15 +177,9 @@ pub async fn list(
         )));
     }
     let search = SearchText::parse(q.q.as_deref())?;
-    let cond = conditions(&state, &caller, q).await?;
-    let listed = trace_list::fetch(
-        &state.db,
-        proxy_tracing::Entity::find().filter(cond),
-        search.as_ref(),
-        page,
-        page_size,
-    )
-    .await?;
+    let filter = filter(&state, &caller, q).await?;
+    let search = search.as_ref().map(SearchText::as_str);
+    let listed = trace_page::fetch(&state.db, &filter, search, page, page_size).await?;
     Ok(Json(TracePage {
         items: listed.rows.into_iter().map(Into::into).collect(),
         page,
@@ -195,55 +189,42 @@ pub async fn list(
     }))
 }
 
-/// Every filter of `q` but the search text, as one condition.
-async fn conditions(
+/// Every filter of `q` but the search text.
+async fn filter(
     state: &AdminState,
     caller: &Caller,
     q: TraceQuery,
-) -> Result<Condition, ApiError> {
-    let backend = state.db.get_database_backend();
-    let mut cond = Condition::all();
-    if !caller.is_admin() {
-        // Users see the traces of their own client keys only.
-        cond = cond.add(proxy_tracing::Column::ClientKeyId.is_in(owned_ids(state, caller).await?));
-    }
-    if let Some(v) = q.model {
-        let prefixes = trace_filter::model_prefixes(&v)?;
-        if !prefixes.is_empty() {
-            cond = cond.add(trace_filter::model_condition(backend, &prefixes));
-        }
-    }
-    if let Some(v) = q.status_code {
-        cond = cond.add(proxy_tracing::Column::StatusCode.eq(v));
-    }
-    if let Some(v) = q.status_class {
-        cond = cond.add(trace_filter::status_condition(&v)?);
-    }
-    if let Some(v) = q.error_class.filter(|v| !v.trim().is_empty()) {
-        cond = cond.add(proxy_tracing::Column::ErrorClass.eq(v.trim()));
-    }
-    if let Some(v) = q.id {
-        cond = cond.add(proxy_tracing::Column::Id.eq(v));
-    }
-    if let Some(v) = q.before_id {
-        cond = cond.add(proxy_tracing::Column::Id.lt(v));
-    }
-    if let Some(v) = q.provider {
-        cond = cond.add(proxy_tracing::Column::ProviderName.eq(v));
-    }
-    if let Some(v) = q.provider_key {
-        cond = cond.add(proxy_tracing::Column::ProviderKeyName.eq(v));
-    }
-    if let Some(v) = q.client_key_id {
-        cond = cond.add(proxy_tracing::Column::ClientKeyId.eq(v));
-    }
-    if let Some(v) = q.from {
-        cond = cond.add(proxy_tracing::Column::CreatedAt.gte(v));
-    }
-    if let Some(v) = q.to {
-        cond = cond.add(proxy_tracing::Column::CreatedAt.lt(v));
-    }
-    Ok(cond)
+) -> Result<TraceFilter, ApiError> {
+    // Users see the traces of their own client keys only.
+    let client_key_ids = match caller.is_admin() {
+        true => None,
+        false => Some(owned_ids(state, caller).await?),
+    };
+    let model_prefixes = match q.model {
+        Some(v) => trace_filter::model_prefixes(&v)?,
+        None => Vec::new(),
+    };
+    let status_range = q
+        .status_class
+        .map(|v| trace_filter::status_class(&v))
+        .transpose()?;
+    Ok(TraceFilter {
+        client_key_ids,
+        model_prefixes,
+        status_code: q.status_code,
+        status_range,
+        error_class: q
+            .error_class
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| v.trim().to_owned()),
+        id: q.id,
+        before_id: q.before_id,
+        provider: q.provider,
+        provider_key: q.provider_key,
+        client_key_id: q.client_key_id,
+        from: q.from,
+        to: q.to,
+    })
 }
 
 #[utoipa::path(
@@ -258,8 +239,7 @@ pub async fn get_one(
     Extension(caller): Extension<Caller>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<TraceDetail>, ApiError> {
-    let t = proxy_tracing::Entity::find_by_id(id)
-        .one(&state.db)
+    let t = traces::find(&state.db, id)
         .await?
         .ok_or(ApiError::NotFound("trace"))?;
     if !caller.is_admin() {

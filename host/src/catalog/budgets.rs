@@ -5,8 +5,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use sea_orm::{DatabaseConnection, EntityTrait};
-
 use crate::limits::{Budget, BudgetLimits, BudgetScope};
 use crate::store::entities::budgets;
 
@@ -40,15 +38,14 @@ pub fn budget_of(row: &budgets::Model) -> Option<Budget> {
 }
 
 impl Budgets {
-    pub async fn load(db: &DatabaseConnection) -> Result<Budgets, sea_orm::DbErr> {
-        let by_subject = budgets::Entity::find()
-            .all(db)
-            .await?
+    /// The budgets of the stored `rows` (one of an unknown scope is skipped).
+    pub fn from_rows(rows: &[budgets::Model]) -> Budgets {
+        let by_subject = rows
             .iter()
             .filter_map(budget_of)
             .map(|b| ((b.scope, b.subject_id), Arc::new(b)))
             .collect();
-        Ok(Budgets { by_subject })
+        Budgets { by_subject }
     }
 
     /// The budgets a key of `owner` in `team` is charged to.

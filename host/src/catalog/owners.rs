@@ -10,11 +10,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use sea_orm::{DatabaseConnection, EntityTrait};
-
 use super::ProviderKey;
 use crate::limits::ClientLimits;
-use crate::store::entities::{user_grants, users};
+use crate::store::catalog_read::Account;
+use crate::store::entities::user_grants;
 
 /// The role whose keys may pool any upstream key (`admin::auth::ROLE_ADMIN`);
 /// every other role is held to its grant.
@@ -65,26 +64,25 @@ pub struct Owners {
 }
 
 impl Owners {
-    pub async fn load(db: &DatabaseConnection) -> Result<Owners, sea_orm::DbErr> {
-        let grants: HashMap<i32, Grant> = user_grants::Entity::find()
-            .all(db)
-            .await?
+    /// The owners among the stored `accounts`, held to their `grants`.
+    pub fn from_rows(accounts: &[Account], grants: &[user_grants::Model]) -> Owners {
+        let grants: HashMap<i32, Grant> = grants
             .iter()
             .map(|row| (row.user_id, Grant::from_row(row)))
             .collect();
         let mut owners = Owners::default();
-        for user in users::Entity::find().all(db).await? {
-            let grant = (user.role != UNRESTRICTED_ROLE)
-                .then(|| grants.get(&user.id).cloned().unwrap_or_default());
+        for account in accounts {
+            let grant = (account.role != UNRESTRICTED_ROLE)
+                .then(|| grants.get(&account.id).cloned().unwrap_or_default());
             owners.by_id.insert(
-                user.id,
+                account.id,
                 Owner {
-                    enabled: user.enabled,
+                    enabled: account.enabled,
                     grant,
                 },
             );
         }
-        Ok(owners)
+        owners
     }
 
     /// Whether keys of `owner` may serve: no owner, or one that exists and

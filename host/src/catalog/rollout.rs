@@ -12,11 +12,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use sea_orm::{DatabaseConnection, EntityTrait, QuerySelect};
-
 use super::Provider;
 use crate::plugins::LoadedPlugin;
-use crate::store::entities::{plugin_rollouts, plugins};
+use crate::store::catalog_read::RolloutRow;
 
 /// The stage names stored and shown.
 pub const STAGE_SHADOW: &str = "shadow";
@@ -85,19 +83,17 @@ impl Provider {
 
 /// Every provider's rollout whose candidate is enabled and loaded;
 /// `versions` are the enabled versions by plugin name.
-pub async fn load_rollouts(
-    db: &DatabaseConnection,
+pub fn rollouts(
+    rows: Vec<RolloutRow>,
     versions: &HashMap<String, Vec<Arc<LoadedPlugin>>>,
-) -> anyhow::Result<HashMap<i32, Arc<Rollout>>> {
+) -> HashMap<i32, Arc<Rollout>> {
     let mut out = HashMap::new();
-    for row in plugin_rollouts::Entity::find().all(db).await? {
-        let named: Option<(String, String)> = plugins::Entity::find_by_id(row.plugin_id)
-            .select_only()
-            .columns([plugins::Column::Name, plugins::Column::Version])
-            .into_tuple()
-            .one(db)
-            .await?;
-        let Some((name, version)) = named else {
+    for RolloutRow {
+        rollout: row,
+        candidate,
+    } in rows
+    {
+        let Some((name, version)) = candidate else {
             continue;
         };
         let Some(candidate) = versions
@@ -121,7 +117,7 @@ pub async fn load_rollouts(
         };
         out.insert(row.provider_id, Arc::new(rollout));
     }
-    Ok(out)
+    out
 }
 
 #[cfg(test)]

@@ -13,13 +13,13 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use pingora::connectors::http::Connector;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
+use sea_orm::DatabaseConnection;
 
 use super::probe_key;
 use crate::catalog::Catalog;
 use crate::egress::Resolver;
 use crate::scheduler::{HealthStatus, KeyBoard};
-use crate::store::entities::provider_keys;
+use crate::store::upstream_key_state;
 
 /// Most doublings of the interval for a failing key.
 pub const MAX_BACKOFF_DOUBLINGS: u32 = 5;
@@ -92,7 +92,7 @@ impl HealthService {
 
 /// Writes a key's health status (best effort: the board is what counts).
 pub async fn store_status(db: &DatabaseConnection, id: i32, status: HealthStatus) {
-    let row = match provider_keys::Entity::find_by_id(id).one(db).await {
+    let row = match upstream_key_state::find(db, id).await {
         Ok(Some(row)) => row,
         Ok(None) => return,
         Err(e) => {
@@ -100,9 +100,7 @@ pub async fn store_status(db: &DatabaseConnection, id: i32, status: HealthStatus
             return;
         }
     };
-    let mut row: provider_keys::ActiveModel = row.into();
-    row.health_status = Set(status.as_str().to_owned());
-    if let Err(e) = row.update(db).await {
+    if let Err(e) = upstream_key_state::set_health_status(db, row, status.as_str()).await {
         tracing::warn!(provider_key = id, error = %e, "storing health status failed");
     }
 }

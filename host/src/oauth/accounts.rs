@@ -14,10 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Condition, Expr};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
-};
+use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::Notify;
 
 use super::client::{self, OAuthError, TokenSet};
@@ -28,6 +25,7 @@ use crate::scheduler::HealthStatus;
 use crate::scheduler::KeyBoard;
 use crate::secrets::{Secret, SecretBox, SecretColumn, mask};
 use crate::store::entities::provider_keys;
+use crate::store::upstream_key_state::{self as key_state, Tokens};
 
 /// A token this close to its expiry is refreshed before it is sent.
 pub const REQUEST_MARGIN: Duration = Duration::from_secs(5);
@@ -246,9 +244,7 @@ impl OAuthAccounts {
             }
             Err(e) => {
                 tracing::warn!(provider_key = key_id, error = %e, "upstream OAuth refresh failed; will retry");
-                let mut active: provider_keys::ActiveModel = row.into();
-                active.oauth_last_error = Set(Some(e.to_string()));
-                active.update(&self.db).await?;
+                key_state::store_refresh_error(&self.db, row, &e.to_string()).await?;
                 Err(e.into())
             }
         }
@@ -263,27 +259,25 @@ impl OAuthAccounts {
         previous_refresh: Option<Secret>,
     ) -> Result<AccessToken, DbErr> {
         let key_id = row.id;
-        let now = Utc::now();
         let refresh = tokens.refresh_token.or(previous_refresh);
-        let mut active: provider_keys::ActiveModel = row.into();
         let row_id = i64::from(key_id);
-        active.secret_ciphertext = Set(self.secrets.encrypt(
-            &tokens.access_token,
-            SecretColumn::ProviderKeySecret,
-            row_id,
-        ));
-        active.secret_hint = Set(mask(tokens.access_token.expose()));
-        active.oauth_refresh_ciphertext = Set(refresh.as_ref().map(|r| {
-            let column = SecretColumn::ProviderKeyRefreshToken;
-            self.secrets.encrypt(r, column, row_id)
-        }));
-        active.oauth_expires_at = Set(tokens.expires_at);
-        active.oauth_state = Set(Some(OAuthState::Connected.as_str().to_owned()));
-        active.oauth_last_refresh_at = Set(Some(now));
-        active.oauth_last_error = Set(None);
-        active.health_status = Set(HealthStatus::Healthy.as_str().to_owned());
-        active.updated_at = Set(now);
-        active.update(&self.db).await?;
+        let stored = Tokens {
+            secret_ciphertext: self.secrets.encrypt(
+                &tokens.access_token,
+                SecretColumn::ProviderKeySecret,
+                row_id,
+            ),
+            secret_hint: mask(tokens.access_token.expose()),
+            refresh_ciphertext: refresh.as_ref().map(|r| {
+                let column = SecretColumn::ProviderKeyRefreshToken;
+                self.secrets.encrypt(r, column, row_id)
+            }),
+            expires_at: tokens.expires_at,
+            oauth_state: OAuthState::Connected.as_str(),
+            health_status: HealthStatus::Healthy.as_str(),
+            refreshed_at: Utc::now(),
+        };
+        key_state::store_tokens(&self.db, row, stored).await?;
         let token = AccessToken {
             secret: tokens.access_token,
             expires_at: tokens.expires_at,
@@ -297,12 +291,8 @@ impl OAuthAccounts {
     /// Takes the key out of rotation until an operator reconnects it.
     async fn mark_failed(&self, row: provider_keys::Model, why: &str) -> Result<(), DbErr> {
         let key_id = row.id;
-        let mut active: provider_keys::ActiveModel = row.into();
-        active.oauth_state = Set(Some(OAuthState::Failed.as_str().to_owned()));
-        active.oauth_last_error = Set(Some(why.to_owned()));
-        active.health_status = Set(HealthStatus::AuthInvalid.as_str().to_owned());
-        active.updated_at = Set(Utc::now());
-        active.update(&self.db).await?;
+        let (state, health) = (OAuthState::Failed, HealthStatus::AuthInvalid);
+        key_state::store_failure(&self.db, row, state.as_str(), health.as_str(), why).await?;
         self.forget(key_id);
         self.board.record_failure(
             key_id,
@@ -321,8 +311,7 @@ impl OAuthAccounts {
     }
 
     async fn row(&self, key_id: i32) -> Result<provider_keys::Model, RefreshError> {
-        provider_keys::Entity::find_by_id(key_id)
-            .one(&self.db)
+        key_state::find(&self.db, key_id)
             .await?
             .ok_or(RefreshError::NotConnected)
     }
@@ -343,29 +332,11 @@ impl OAuthAccounts {
     async fn take_lease(&self, key_id: i32) -> Result<bool, DbErr> {
         let now = Utc::now();
         let until = now + chrono::Duration::from_std(LEASE).unwrap_or(chrono::Duration::MAX);
-        let done = provider_keys::Entity::update_many()
-            .col_expr(provider_keys::Column::OauthLeaseUntil, Expr::value(until))
-            .filter(provider_keys::Column::Id.eq(key_id))
-            .filter(
-                Condition::any()
-                    .add(provider_keys::Column::OauthLeaseUntil.is_null())
-                    .add(provider_keys::Column::OauthLeaseUntil.lt(now)),
-            )
-            .exec(&self.db)
-            .await?;
-        Ok(done.rows_affected == 1)
+        key_state::take_lease(&self.db, key_id, now, until).await
     }
 
     async fn release_lease(&self, key_id: i32) -> Result<(), DbErr> {
-        provider_keys::Entity::update_many()
-            .col_expr(
-                provider_keys::Column::OauthLeaseUntil,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .filter(provider_keys::Column::Id.eq(key_id))
-            .exec(&self.db)
-            .await?;
-        Ok(())
+        key_state::release_lease(&self.db, key_id).await
     }
 
     /// Waits (bounded) for the instance holding the lease to store a token.

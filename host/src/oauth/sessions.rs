@@ -4,13 +4,11 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{DatabaseConnection, DbErr};
 use sha2::{Digest, Sha256};
 
 use crate::secrets::{Secret, SecretBox, SecretColumn};
-use crate::store::entities::oauth_sessions;
+use crate::store::oauth_sessions::{self, NewSession};
 
 /// A session taken for an exchange.
 pub struct PendingSession {
@@ -46,30 +44,19 @@ pub async fn create(
 ) -> Result<DateTime<Utc>, DbErr> {
     let now = Utc::now();
     let expires_at = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX);
-    // The verifier is bound to the row's id, known once the row exists:
-    // inserted empty and filled in within one transaction.
-    let txn = db.begin().await?;
-    let id = oauth_sessions::Entity::insert(oauth_sessions::ActiveModel {
-        state_hash: Set(state_hash(state)),
-        provider_key_id: Set(provider_key_id),
-        verifier_ciphertext: Set(Vec::new()),
-        redirect_uri: Set(redirect_uri.to_owned()),
-        created_at: Set(now),
-        expires_at: Set(expires_at),
-        ..Default::default()
-    })
-    .exec(&txn)
-    .await?
-    .last_insert_id;
+    // The verifier is bound to the row's id, known once the row exists.
+    let session = NewSession {
+        state_hash: state_hash(state),
+        provider_key_id,
+        redirect_uri,
+        created_at: now,
+        expires_at,
+    };
     let column = SecretColumn::OAuthSessionVerifier;
-    oauth_sessions::Entity::update(oauth_sessions::ActiveModel {
-        id: Set(id),
-        verifier_ciphertext: Set(secrets.encrypt(verifier, column, i64::from(id))),
-        ..Default::default()
+    oauth_sessions::insert(db, session, |id| {
+        secrets.encrypt(verifier, column, i64::from(id))
     })
-    .exec(&txn)
     .await?;
-    txn.commit().await?;
     Ok(expires_at)
 }
 
@@ -80,21 +67,10 @@ pub async fn take(
     secrets: &SecretBox,
     state: &str,
 ) -> Result<PendingSession, SessionError> {
-    let hash = state_hash(state);
-    let Some(row) = oauth_sessions::Entity::find()
-        .filter(oauth_sessions::Column::StateHash.eq(&hash))
-        .one(db)
-        .await?
-    else {
+    let Some(row) = oauth_sessions::take(db, &state_hash(state)).await? else {
+        // Unknown, or another exchange took it first.
         return Err(SessionError::Unknown);
     };
-    let deleted = oauth_sessions::Entity::delete_by_id(row.id)
-        .exec(db)
-        .await?;
-    if deleted.rows_affected != 1 {
-        // Another exchange took it first.
-        return Err(SessionError::Unknown);
-    }
     if row.expires_at <= Utc::now() {
         return Err(SessionError::Expired);
     }
@@ -114,9 +90,5 @@ pub async fn take(
 
 /// Deletes expired sessions; returns how many.
 pub async fn delete_expired(db: &DatabaseConnection) -> Result<u64, DbErr> {
-    let done = oauth_sessions::Entity::delete_many()
-        .filter(oauth_sessions::Column::ExpiresAt.lte(Utc::now()))
-        .exec(db)
-        .await?;
-    Ok(done.rows_affected)
+    oauth_sessions::delete_expired(db, Utc::now()).await
 }

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
-use sea_orm::{DatabaseConnection, EntityTrait, Set};
+use sea_orm::{DatabaseConnection, Set};
 use tokio::sync::mpsc;
 
 use super::capture::ShadowCapture;
@@ -29,6 +29,7 @@ use super::verdict::{Verdict, judge};
 use super::{Dropped, ShadowStats};
 use crate::plugins::FailureKind;
 use crate::store::entities::shadow_verdicts;
+use crate::store::shadow_verdicts::insert_batch;
 
 /// Most captures taken from the queue at once.
 pub const SHADOW_BATCH: usize = 32;
@@ -122,7 +123,7 @@ async fn write_rows(
     stats: Arc<ShadowStats>,
 ) {
     while let Some(rows) = rx.recv().await {
-        if let Err(e) = shadow_verdicts::Entity::insert_many(rows).exec(&db).await {
+        if let Err(e) = insert_batch(&db, rows).await {
             stats.write_failures.fetch_add(1, Relaxed);
             tracing::warn!(error = %e, "writing shadow verdicts failed");
         }

@@ -1,18 +1,31 @@
-//! The database: connection, migrations and first-start bootstrap.
+//! The database: connection, migrations, first-start bootstrap, and the
+//! queries, one file per table or per reader (`catalog_read`,
+//! `report_read`) taking any `ConnectionTrait` and answering typed rows.
 //!
 //! SQLite under the data directory by default (directory 0700, files
 //! 0600: [`crate::private_files`]), PostgreSQL when `DATABASE_URL` points at one. Only the admin API, the bootstrap and the
-//! background trace writer touch it; the proxy path never waits on it.
+//! background tasks (trace and verdict writers, health checker, OAuth
+//! refresher, retention) touch it; the proxy path never waits on it.
 
 pub mod bootstrap;
 pub mod budget_alert_log;
+pub mod catalog_read;
 pub mod entities;
 pub mod key_check;
 pub mod keyring;
+pub mod oauth_sessions;
 pub mod rebind;
+pub mod report_read;
 pub mod rotate;
+pub mod shadow_verdicts;
 #[cfg(test)]
 mod test_rows;
+pub mod trace_page;
+pub mod trace_rollup;
+pub mod trace_search;
+pub mod traces;
+pub mod traffic;
+pub mod upstream_key_state;
 
 use std::path::Path;
 

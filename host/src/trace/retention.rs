@@ -17,9 +17,9 @@
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement, TransactionTrait, Value,
-};
+use sea_orm::{DatabaseConnection, DbErr};
+
+use crate::store::trace_rollup::{self, Expiring, roll_up_day, rolled_until, start_of};
 
 /// Default days raw traces are kept.
 pub const DEFAULT_RETENTION_DAYS: u32 = 30;
@@ -103,52 +103,10 @@ pub async fn run_once(
         report.days_rolled_up += 1;
     }
     let rolled_until = start_of(rolled_until(db).await?.min(kept_from));
-    report.rows_deleted = delete_before(db, "proxy_tracing", rolled_until).await?;
-    report.verdicts_deleted = delete_before(db, "shadow_verdicts", start_of(kept_from)).await?;
+    report.rows_deleted = delete_before(db, Expiring::Traces, rolled_until).await?;
+    report.verdicts_deleted =
+        delete_before(db, Expiring::ShadowVerdicts, start_of(kept_from)).await?;
     Ok(report)
-}
-
-fn start_of(day: NaiveDate) -> DateTime<Utc> {
-    day.and_time(chrono::NaiveTime::MIN).and_utc()
-}
-
-fn sql(db: &impl ConnectionTrait, text: &str, values: Vec<Value>) -> Statement {
-    let text = match db.get_database_backend() {
-        DatabaseBackend::Postgres => numbered_placeholders(text),
-        _ => text.to_owned(),
-    };
-    Statement::from_sql_and_values(db.get_database_backend(), text, values)
-}
-
-/// `?` → `$1`, `$2`, … for PostgreSQL.
-fn numbered_placeholders(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
-    let mut n = 0;
-    for c in text.chars() {
-        if c == '?' {
-            n += 1;
-            out.push('$');
-            out.push_str(&n.to_string());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// The first day not rolled up yet.
-pub async fn rolled_until(db: &impl ConnectionTrait) -> Result<NaiveDate, DbErr> {
-    let row = db
-        .query_one_raw(sql(
-            db,
-            "SELECT rolled_until FROM proxy_tracing_rollup WHERE id = 1",
-            vec![],
-        ))
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("proxy_tracing_rollup".into()))?;
-    let text: String = row.try_get("", "rolled_until")?;
-    NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-        .map_err(|_| DbErr::Custom(format!("bad roll-up mark {text:?}")))
 }
 
 /// The next day to roll up, if one before `kept_from` is due. Days before
@@ -161,89 +119,28 @@ async fn next_day_to_roll(
     if mark >= kept_from {
         return Ok(None);
     }
-    let oldest = db
-        .query_one_raw(sql(
-            db,
-            "SELECT MIN(created_at) AS oldest FROM proxy_tracing WHERE created_at >= ?",
-            vec![start_of(mark).into()],
-        ))
-        .await?
-        .and_then(|row| row.try_get::<Option<DateTime<Utc>>>("", "oldest").ok())
-        .flatten();
-    match oldest {
+    match trace_rollup::oldest_trace_since(db, start_of(mark)).await? {
         Some(t) if t.date_naive() < kept_from => Ok(Some(t.date_naive().max(mark))),
         // Nothing to roll before the kept days: move the mark up to them.
         _ => {
-            move_mark(db, kept_from).await?;
+            trace_rollup::move_mark(db, kept_from).await?;
             Ok(None)
         }
     }
 }
 
-/// Moves the mark up to `to`; false when it is there already (another
-/// instance moved it first).
-async fn move_mark(db: &impl ConnectionTrait, to: NaiveDate) -> Result<bool, DbErr> {
-    let day = |d: NaiveDate| Value::from(d.format("%Y-%m-%d").to_string());
-    let done = db
-        .execute_raw(sql(
-            db,
-            "UPDATE proxy_tracing_rollup SET rolled_until = ? WHERE id = 1 AND rolled_until < ?",
-            vec![day(to), day(to)],
-        ))
-        .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// Inserts the aggregates of `day` and moves the mark past it, in one transaction.
-async fn roll_up_day(db: &DatabaseConnection, day: NaiveDate) -> Result<(), DbErr> {
-    let next = day + chrono::Duration::days(1);
-    let txn = db.begin().await?;
-    if !move_mark(&txn, next).await? {
-        // Another instance rolled it up meanwhile.
-        return txn.rollback().await;
-    }
-    txn.execute_raw(sql(
-        &txn,
-        "INSERT INTO proxy_tracing_daily \
-         (day, client_key_id, client_key_name, provider_key_id, model, requests, errors, server_errors, tokens, cost_nanos, duration_ms) \
-         SELECT ?, client_key_id, client_key_name, provider_key_id, model, COUNT(*), \
-         CAST(COALESCE(SUM(CASE WHEN status_code >= 400 THEN 1 ELSE 0 END), 0) AS BIGINT), \
-         CAST(COALESCE(SUM(CASE WHEN status_code >= 500 THEN 1 ELSE 0 END), 0) AS BIGINT), \
-         CAST(COALESCE(SUM(total_tokens), 0) AS BIGINT), \
-         CAST(COALESCE(SUM(cost_nanos), 0) AS BIGINT), \
-         CAST(COALESCE(SUM(duration_ms), 0) AS BIGINT) \
-         FROM proxy_tracing WHERE created_at >= ? AND created_at < ? \
-         GROUP BY client_key_id, client_key_name, provider_key_id, model",
-        vec![
-            day.format("%Y-%m-%d").to_string().into(),
-            start_of(day).into(),
-            start_of(next).into(),
-        ],
-    ))
-    .await?;
-    txn.commit().await
-}
-
-/// Deletes rows of `table` created before `before`, `DELETE_BATCH` at a time.
+/// Deletes rows of `table` created before `before`, `DELETE_BATCH` at a
+/// time with a pause between batches.
 async fn delete_before(
     db: &DatabaseConnection,
-    table: &'static str,
+    table: Expiring,
     before: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
     let mut deleted = 0;
     loop {
-        let done = db
-            .execute_raw(sql(
-                db,
-                &format!(
-                    "DELETE FROM {table} WHERE id IN \
-                     (SELECT id FROM {table} WHERE created_at < ? LIMIT {DELETE_BATCH})"
-                ),
-                vec![before.into()],
-            ))
-            .await?;
-        deleted += done.rows_affected();
-        if done.rows_affected() < DELETE_BATCH {
+        let done = trace_rollup::delete_batch_before(db, table, before, DELETE_BATCH).await?;
+        deleted += done;
+        if done < DELETE_BATCH {
             return Ok(deleted);
         }
         tokio::time::sleep(DELETE_PAUSE).await;
@@ -253,14 +150,6 @@ async fn delete_before(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn placeholders_are_numbered_for_postgres() {
-        assert_eq!(
-            numbered_placeholders("a = ? AND b < ? LIMIT 3"),
-            "a = $1 AND b < $2 LIMIT 3"
-        );
-    }
 
     #[test]
     fn the_first_kept_day_counts_whole_days_back() {

@@ -12,12 +12,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::DatabaseConnection;
 use tokio::sync::{Notify, mpsc};
 
 use super::TraceRecord;
 use super::otlp::{ExportStats, SpanQueue};
-use crate::store::entities::proxy_tracing;
+use crate::store::traces::insert_batch;
 
 /// Counters of the writer, for metrics and tests.
 #[derive(Debug, Default)]
@@ -196,7 +196,7 @@ async fn run(
 async fn write(db: &DatabaseConnection, buf: &mut Vec<TraceRecord>, stats: &TraceWriterStats) {
     let count = buf.len() as u64;
     let rows: Vec<_> = buf.drain(..).map(TraceRecord::into_active_model).collect();
-    match proxy_tracing::Entity::insert_many(rows).exec(db).await {
+    match insert_batch(db, rows).await {
         Ok(_) => {
             stats.written.fetch_add(count, Ordering::Relaxed);
         }

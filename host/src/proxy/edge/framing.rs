@@ -108,90 +108,19 @@ impl ChunkCheck {
         Ok(())
     }
 
+    /// Moves past one byte outside chunk data: each state's rule is its own
+    /// step below, so a reader can check one line of the grammar at a time.
     fn step(&mut self, b: u8) -> Result<(), BadFraming> {
         self.state = match self.state {
-            State::Size { digits } => {
-                if b != b'\r' {
-                    self.count_line(MAX_CHUNK_LINE_BYTES, "chunk size line too long")?;
-                }
-                match (b, hex(b)) {
-                    (_, Some(d)) if digits < MAX_SIZE_DIGITS => {
-                        self.size = (self.size << 4) | u64::from(d);
-                        State::Size { digits: digits + 1 }
-                    }
-                    (_, Some(_)) => return Err(BadFraming("chunk size too large")),
-                    (b'\r', None) if digits > 0 => State::SizeLf,
-                    (b';' | b' ' | b'\t', None) if digits > 0 => State::Ext {
-                        quoted: false,
-                        escaped: false,
-                    },
-                    _ => return Err(BadFraming("invalid chunk size")),
-                }
-            }
-            State::Ext { quoted, escaped } => {
-                if b != b'\r' {
-                    self.count_line(MAX_CHUNK_LINE_BYTES, "chunk extension too long")?;
-                }
-                let visible = b == b'\t' || (b' '..=b'~').contains(&b) || b >= 0x80;
-                match (quoted, escaped, b) {
-                    (_, _, b'\r' | b'\n') if quoted => {
-                        return Err(BadFraming("line break in a chunk extension"));
-                    }
-                    (false, _, b'\r') => State::SizeLf,
-                    (false, _, b'\n') => {
-                        return Err(BadFraming("line break in a chunk extension"));
-                    }
-                    (true, true, _) if visible => State::Ext {
-                        quoted: true,
-                        escaped: false,
-                    },
-                    (true, false, b'\\') => State::Ext {
-                        quoted: true,
-                        escaped: true,
-                    },
-                    (true, false, b'"') => State::Ext {
-                        quoted: false,
-                        escaped: false,
-                    },
-                    (true, false, _) if visible => self.state,
-                    (false, _, b'"') => State::Ext {
-                        quoted: true,
-                        escaped: false,
-                    },
-                    (false, _, b';' | b'=' | b' ' | b'\t') => self.state,
-                    (false, _, _) if is_tchar(b) => self.state,
-                    _ => return Err(BadFraming("invalid byte in a chunk extension")),
-                }
-            }
-            State::SizeLf => match b {
-                b'\n' if self.size == 0 => {
-                    self.line = 0;
-                    State::TrailerStart
-                }
-                b'\n' => State::Data { left: self.size },
-                _ => return Err(BadFraming("chunk size line not ended by CRLF")),
-            },
+            State::Size { digits } => self.size_byte(digits, b)?,
+            State::Ext { quoted, escaped } => self.extension_byte(quoted, escaped, b)?,
+            State::SizeLf => self.size_line_end(b)?,
             State::DataCr => match b {
                 b'\r' => State::DataLf,
                 _ => return Err(BadFraming("chunk data longer than its size")),
             },
-            State::DataLf => match b {
-                b'\n' => {
-                    self.line = 0;
-                    self.size = 0;
-                    State::Size { digits: 0 }
-                }
-                _ => return Err(BadFraming("chunk data not ended by CRLF")),
-            },
-            State::TrailerStart | State::TrailerLine => {
-                self.count_line(MAX_TRAILER_BYTES, "trailer section too long")?;
-                match b {
-                    b'\r' if self.state == State::TrailerStart => State::FinalLf,
-                    b'\r' => State::TrailerLf,
-                    b'\n' => return Err(BadFraming("bare LF in the trailer section")),
-                    _ => State::TrailerLine,
-                }
-            }
+            State::DataLf => self.data_end(b)?,
+            State::TrailerStart | State::TrailerLine => self.trailer_byte(b)?,
             State::TrailerLf => match b {
                 b'\n' => State::TrailerStart,
                 _ => return Err(BadFraming("trailer line not ended by CRLF")),
@@ -203,6 +132,96 @@ impl ChunkCheck {
             State::Data { .. } | State::Done => self.state,
         };
         Ok(())
+    }
+
+    /// A byte of the hex size: a digit (at most [`MAX_SIZE_DIGITS`]), or
+    /// after one at least, the CR ending the line or the start of an extension.
+    fn size_byte(&mut self, digits: u8, b: u8) -> Result<State, BadFraming> {
+        if b != b'\r' {
+            self.count_line(MAX_CHUNK_LINE_BYTES, "chunk size line too long")?;
+        }
+        Ok(match (b, hex(b)) {
+            (_, Some(d)) if digits < MAX_SIZE_DIGITS => {
+                self.size = (self.size << 4) | u64::from(d);
+                State::Size { digits: digits + 1 }
+            }
+            (_, Some(_)) => return Err(BadFraming("chunk size too large")),
+            (b'\r', None) if digits > 0 => State::SizeLf,
+            (b';' | b' ' | b'\t', None) if digits > 0 => State::Ext {
+                quoted: false,
+                escaped: false,
+            },
+            _ => return Err(BadFraming("invalid chunk size")),
+        })
+    }
+
+    /// A byte of the extensions: tokens, `=`, `;`, blanks and quoted
+    /// strings with escapes; a CR outside quotes ends the line, and no line
+    /// break may appear anywhere else.
+    fn extension_byte(&mut self, quoted: bool, escaped: bool, b: u8) -> Result<State, BadFraming> {
+        if b != b'\r' {
+            self.count_line(MAX_CHUNK_LINE_BYTES, "chunk extension too long")?;
+        }
+        let visible = b == b'\t' || (b' '..=b'~').contains(&b) || b >= 0x80;
+        let in_quotes = |escaped| State::Ext {
+            quoted: true,
+            escaped,
+        };
+        Ok(match (quoted, escaped, b) {
+            (_, _, b'\r' | b'\n') if quoted => {
+                return Err(BadFraming("line break in a chunk extension"));
+            }
+            (false, _, b'\r') => State::SizeLf,
+            (false, _, b'\n') => return Err(BadFraming("line break in a chunk extension")),
+            (true, true, _) if visible => in_quotes(false),
+            (true, false, b'\\') => in_quotes(true),
+            (true, false, b'"') => State::Ext {
+                quoted: false,
+                escaped: false,
+            },
+            (true, false, _) if visible => self.state,
+            (false, _, b'"') => in_quotes(false),
+            (false, _, b';' | b'=' | b' ' | b'\t') => self.state,
+            (false, _, _) if is_tchar(b) => self.state,
+            _ => return Err(BadFraming("invalid byte in a chunk extension")),
+        })
+    }
+
+    /// The LF ending a size line: the data of the chunk follows, or for
+    /// size 0 the trailer section.
+    fn size_line_end(&mut self, b: u8) -> Result<State, BadFraming> {
+        match b {
+            b'\n' if self.size == 0 => {
+                self.line = 0;
+                Ok(State::TrailerStart)
+            }
+            b'\n' => Ok(State::Data { left: self.size }),
+            _ => Err(BadFraming("chunk size line not ended by CRLF")),
+        }
+    }
+
+    /// The LF after a chunk's data: the next size line starts.
+    fn data_end(&mut self, b: u8) -> Result<State, BadFraming> {
+        match b {
+            b'\n' => {
+                self.line = 0;
+                self.size = 0;
+                Ok(State::Size { digits: 0 })
+            }
+            _ => Err(BadFraming("chunk data not ended by CRLF")),
+        }
+    }
+
+    /// A byte of the trailer section (at most [`MAX_TRAILER_BYTES`]): a CR
+    /// at a line's start begins the final CRLF, any other CR ends a line.
+    fn trailer_byte(&mut self, b: u8) -> Result<State, BadFraming> {
+        self.count_line(MAX_TRAILER_BYTES, "trailer section too long")?;
+        match b {
+            b'\r' if self.state == State::TrailerStart => Ok(State::FinalLf),
+            b'\r' => Ok(State::TrailerLf),
+            b'\n' => Err(BadFraming("bare LF in the trailer section")),
+            _ => Ok(State::TrailerLine),
+        }
     }
 
     fn count_line(&mut self, max: usize, what: &'static str) -> Result<(), BadFraming> {
