@@ -8,6 +8,8 @@
 # Environment: AI_PROXY_BIN (default target/debug/ai-proxy), BENCH_BACKENDS ("sqlite
 # postgres"), PG_URL (postgres://postgres@127.0.0.1:5432), BENCH_STEP_TIMEOUT (seconds one
 # seeding may take, default 1500: a size that does not fit is reported as skipped).
+# BENCH_KEEP=1 keeps the seeded databases and the work directory (printed at the end) for a
+# look at query plans by hand; the PostgreSQL database is still dropped.
 # BEFORE_BIN: an older gateway to compare with. The rows are then seeded into its schema and
 # timed with it first; AI_PROXY_BIN then starts on the same database (its migrations run:
 # the "start" column is that time, e.g. building a new index over the seeded rows) and is
@@ -34,7 +36,7 @@ mkdir -p bench/out
 GW_PID=""
 cleanup() {
     [[ -n "$GW_PID" ]] && kill "$GW_PID" 2>/dev/null || true
-    rm -rf "$WORK"
+    [[ -n "${BENCH_KEEP:-}" ]] && echo "kept $WORK" >&2 || rm -rf "$WORK"
 }
 trap cleanup EXIT
 
@@ -274,7 +276,7 @@ run_one() {
         echo "$row same rows: $same|" >>"$OUT"; echo "$row same rows: $same|"
     fi
     if [[ $backend == postgres ]]; then psql -q "$PG_URL/postgres" -c "DROP DATABASE aip_bench_$$_$n" >/dev/null; fi
-    rm -rf "$dir"
+    [[ -n "${BENCH_KEEP:-}" ]] || rm -rf "$dir"
 }
 
 {
