@@ -196,12 +196,12 @@ pub async fn update(
     let row = stored::find(change.db(), id)
         .await?
         .ok_or(ApiError::NotFound("provider"))?;
-    if let Some(name) = input.name.as_deref().filter(|n| *n != row.name) {
-        if stored::name_taken(change.db(), name).await? {
-            return Err(ApiError::Conflict(format!(
-                "a provider named '{name}' exists"
-            )));
-        }
+    if let Some(name) = input.name.as_deref().filter(|n| *n != row.name)
+        && stored::name_taken(change.db(), name).await?
+    {
+        return Err(ApiError::Conflict(format!(
+            "a provider named '{name}' exists"
+        )));
     }
     let before = snapshot(&view(&state, row.clone()));
     let mut row: providers::ActiveModel = row.into();

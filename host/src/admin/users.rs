@@ -183,10 +183,10 @@ pub async fn update(
             "the last enabled admin cannot be demoted or disabled".into(),
         ));
     }
-    if let Some(name) = input.username.as_deref().filter(|n| *n != row.username) {
-        if stored::by_username(change.db(), name).await?.is_some() {
-            return Err(ApiError::Conflict(format!("user '{name}' exists")));
-        }
+    if let Some(name) = input.username.as_deref().filter(|n| *n != row.username)
+        && stored::by_username(change.db(), name).await?.is_some()
+    {
+        return Err(ApiError::Conflict(format!("user '{name}' exists")));
     }
     let mut row: users::ActiveModel = row.into();
     if let Some(v) = input.username {
