@@ -70,3 +70,66 @@ pub async fn delete_with_prices(db: &impl ConnectionTrait, id: i32) -> Result<()
     providers::Entity::delete_by_id(id).exec(db).await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{Set, TransactionTrait};
+
+    use super::*;
+    use crate::store::test_rows::{db, key, provider};
+
+    async fn price(db: &impl ConnectionTrait, provider_id: i32) {
+        prices::ActiveModel {
+            provider_id: Set(provider_id),
+            model: Set("m".into()),
+            input: Set(1),
+            output: Set(2),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .unwrap();
+    }
+
+    async fn prices_of(db: &impl ConnectionTrait, provider_id: i32) -> u64 {
+        prices::Entity::find()
+            .filter(prices::Column::ProviderId.eq(provider_id))
+            .count(db)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_provider_and_its_prices_go_together_or_not_at_all() {
+        let db = db().await;
+        let id = provider(&db, None).await;
+        price(&db, id).await;
+        let txn = db.begin().await.unwrap();
+        delete_with_prices(&txn, id).await.unwrap();
+        drop(txn);
+        assert!(find(&db, id).await.unwrap().is_some(), "rolled back");
+        assert_eq!(prices_of(&db, id).await, 1);
+        let txn = db.begin().await.unwrap();
+        delete_with_prices(&txn, id).await.unwrap();
+        txn.commit().await.unwrap();
+        assert!(find(&db, id).await.unwrap().is_none());
+        assert_eq!(prices_of(&db, id).await, 0);
+    }
+
+    #[tokio::test]
+    async fn keys_using_counts_the_providers_upstream_keys() {
+        let db = db().await;
+        let id = provider(&db, None).await;
+        let other = provider(&db, None).await;
+        key(&db, id, Vec::new()).await;
+        key(&db, id, Vec::new()).await;
+        key(&db, other, Vec::new()).await;
+        assert_eq!(keys_using(&db, id).await.unwrap(), (2, 0));
+        assert!(
+            name_taken(&db, &find(&db, id).await.unwrap().unwrap().name)
+                .await
+                .unwrap()
+        );
+        assert!(!name_taken(&db, "nobody").await.unwrap());
+    }
+}
