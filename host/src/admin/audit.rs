@@ -29,8 +29,8 @@ pub const MAX_AUDIT_PAGE: u64 = 200;
 /// The actor name of changes the gateway makes on its own.
 pub const GATEWAY_ACTOR: &str = "gateway";
 
-/// Writes the audit entry of a change through `db` (the change's own
-/// transaction: see [`super::write`]).
+/// Writes the audit entry of a change through `db`, once the change has
+/// committed (see [`super::write`]).
 pub async fn record(
     db: &DatabaseConnection,
     actor: Actor<'_>,
