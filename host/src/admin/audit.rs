@@ -9,10 +9,7 @@ use std::net::IpAddr;
 use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{DatabaseConnection, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -23,6 +20,7 @@ use super::openapi::{self, BadRequest, Forbidden, Unauthorized};
 use super::password::SignIn;
 use super::write::{Actor, Entry};
 use super::{AdminState, ApiError};
+use crate::store::audit_log::{self as stored, AuditFilter};
 use crate::store::entities::{audit_log, users};
 
 /// Largest page of audit entries.
@@ -31,10 +29,10 @@ pub const MAX_AUDIT_PAGE: u64 = 200;
 /// The actor name of changes the gateway makes on its own.
 pub const GATEWAY_ACTOR: &str = "gateway";
 
-/// Writes the audit entry of a change through `db` (the change's own
-/// transaction: see [`super::write`]).
+/// Writes the audit entry of a change through `db`, once the change has
+/// committed (see [`super::write`]).
 pub async fn record(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     actor: Actor<'_>,
     entry: &Entry,
 ) -> Result<(), sea_orm::DbErr> {
@@ -42,7 +40,7 @@ pub async fn record(
         Actor::Caller(caller) => (Some(caller.id), caller.username.clone()),
         Actor::Gateway => (None, GATEWAY_ACTOR.to_owned()),
     };
-    audit_log::ActiveModel {
+    let row = audit_log::ActiveModel {
         created_at: Set(Utc::now()),
         actor_id: Set(actor_id),
         actor_name: Set(actor_name),
@@ -52,15 +50,13 @@ pub async fn record(
         before: Set(entry.before.as_ref().map(Value::to_string)),
         after: Set(entry.after.as_ref().map(Value::to_string)),
         ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(())
+    };
+    stored::insert(db, row).await
 }
 
 /// Records something the gateway noticed that changed nothing (an alert).
 /// A failure to record is logged.
-pub async fn note(db: &impl ConnectionTrait, entry: Entry) {
+pub async fn note(db: &DatabaseConnection, entry: Entry) {
     if let Err(e) = record(db, Actor::Gateway, &entry).await {
         tracing::error!(error = %e, action = entry.action, "writing the audit log failed");
     }
@@ -101,7 +97,7 @@ pub async fn audit_sign_in(
         after: Set(Some(detail.to_string())),
         ..Default::default()
     };
-    if let Err(e) = row.insert(&state.db).await {
+    if let Err(e) = stored::insert(&state.db, row).await {
         tracing::error!(error = %e, action, "writing the audit log failed");
     }
 }
@@ -189,22 +185,13 @@ pub async fn list(
             "page_size must be between 1 and {MAX_AUDIT_PAGE}"
         )));
     }
-    let mut cond = Condition::all();
-    if let Some(r) = q.resource {
-        cond = cond.add(audit_log::Column::Resource.eq(r));
-    }
-    if let Some(a) = q.actor {
-        cond = cond.add(audit_log::Column::ActorName.eq(a));
-    }
-    let paginator = audit_log::Entity::find()
-        .filter(cond)
-        .order_by_desc(audit_log::Column::Id)
-        .paginate(&state.db, page_size);
-    let total = paginator.num_items().await?;
+    let filter = AuditFilter {
+        resource: q.resource,
+        actor: q.actor,
+    };
+    let (rows, total) = stored::page(&state.db, filter, page, page_size).await?;
     let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
-    let items: Vec<AuditEntry> = paginator
-        .fetch_page(page - 1)
-        .await?
+    let items: Vec<AuditEntry> = rows
         .into_iter()
         .map(|r| AuditEntry {
             id: r.id,

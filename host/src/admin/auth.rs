@@ -18,7 +18,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+use sea_orm::Set;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -30,7 +30,7 @@ use super::session::{Claims, SESSION_COOKIE, SESSION_TTL, password_version};
 use super::write::Entry;
 use super::{AdminState, ApiError, Done};
 use crate::secrets::hash_password;
-use crate::store::entities::{revoked_sessions, users};
+use crate::store::entities::users;
 
 /// Account roles.
 pub const ROLE_ADMIN: &str = "admin";
@@ -145,12 +145,8 @@ pub async fn logout(
     if let Some(claims) = &caller.claims {
         state.sessions.revoke(claims);
         // Other instances learn of it at their next configuration poll.
-        let stored = revoked_sessions::ActiveModel {
-            jti: Set(claims.jti.clone()),
-            expires_at: Set(claims.exp),
-        }
-        .insert(&state.db)
-        .await;
+        let stored =
+            crate::store::revoked_sessions::insert(&state.db, &claims.jti, claims.exp).await;
         // A version bump makes the other instances reload, revocations included.
         let announced = match stored {
             Ok(_) => super::config_sync::bump(&state.db).await.map(|_| ()),
@@ -219,7 +215,7 @@ pub async fn change_password(
     row.password_hash = Set(hash);
     row.updated_at = Set(Utc::now());
     let change = state.change(&caller).await?;
-    row.update(change.db()).await?;
+    crate::store::users::update(change.db(), row).await?;
     change
         .commit()
         .await?
@@ -282,8 +278,7 @@ pub async fn identify(
             .sessions
             .verify(&token)
             .ok_or(ApiError::Unauthorized)?;
-        let user = users::Entity::find_by_id(claims.sub)
-            .one(&state.db)
+        let user = crate::store::users::find(&state.db, claims.sub)
             .await?
             .ok_or(ApiError::Unauthorized)?;
         if !user.enabled || password_version(&user.password_hash) != claims.pwv {
@@ -301,8 +296,7 @@ pub async fn identify(
     let user = match state.basic_cache.get(&name, &password) {
         // A recent successful check: skip argon2, but still re-read the account.
         Some((id, pwv)) => {
-            let user = users::Entity::find_by_id(id)
-                .one(&state.db)
+            let user = crate::store::users::find(&state.db, id)
                 .await?
                 .ok_or(ApiError::Unauthorized)?;
             if !user.enabled || password_version(&user.password_hash) != pwv {

@@ -8,7 +8,7 @@
 use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{DatabaseConnection, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -22,7 +22,8 @@ use super::write::Entry;
 use super::{AdminState, ApiError};
 use crate::catalog::{DEFAULT_ALERT_PERCENT, budget_of};
 use crate::limits::{BudgetLimits, BudgetScope};
-use crate::store::entities::{budgets, users};
+use crate::store::budgets as rows;
+use crate::store::entities::budgets;
 
 const NANOS_PER_USD: f64 = 1e9;
 
@@ -128,15 +129,11 @@ impl BudgetInput {
 
 /// The stored budget of `scope`/`id`, if any.
 pub async fn stored(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     scope: BudgetScope,
     id: i32,
 ) -> Result<Option<budgets::Model>, ApiError> {
-    Ok(budgets::Entity::find()
-        .filter(budgets::Column::Scope.eq(scope.name()))
-        .filter(budgets::Column::SubjectId.eq(id))
-        .one(db)
-        .await?)
+    Ok(rows::find(db, scope.name(), id).await?)
 }
 
 /// The budget of `scope`/`id` with what is used of each line now.
@@ -183,15 +180,13 @@ async fn put(
     caller.require_admin()?;
     let (limits, percent) = input.validate()?;
     let change = state.change(caller).await?;
-    let before = stored(change.db(), scope, id).await?;
+    let before = rows::find(change.db(), scope.name(), id).await?;
     let before_view = before.as_ref().map(BudgetInput::view);
     if let Some(row) = before.clone() {
-        budgets::Entity::delete_by_id(row.id)
-            .exec(change.db())
-            .await?;
+        rows::delete(change.db(), row.id).await?;
     }
     if limits != BudgetLimits::default() {
-        budgets::ActiveModel {
+        let row = budgets::ActiveModel {
             scope: Set(scope.name().to_owned()),
             subject_id: Set(id),
             requests_per_day: Set(limits.requests_per_day),
@@ -203,9 +198,8 @@ async fn put(
             alert_percent: Set(i32::from(percent)),
             updated_at: Set(Utc::now()),
             ..Default::default()
-        }
-        .insert(change.db())
-        .await?;
+        };
+        rows::insert(change.db(), row).await?;
     }
     let committed = change.commit().await?;
     let view = view_of(state, scope, id).await?;
@@ -259,10 +253,7 @@ pub async fn get_team_budget(
 
 /// The user `id`, if `caller` may see its budget (admins; the user itself).
 async fn visible_user(state: &AdminState, caller: &Caller, id: i32) -> Result<(), ApiError> {
-    let exists = users::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .is_some();
+    let exists = crate::store::users::find(&state.db, id).await?.is_some();
     if exists && (caller.is_admin() || caller.id == id) {
         Ok(())
     } else {

@@ -4,7 +4,7 @@
 //! key (only narrowing it). The handlers are in [`super::client_keys`].
 
 use chrono::{DateTime, Utc};
-use sea_orm::{EntityTrait, Set};
+use sea_orm::Set;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -232,9 +232,7 @@ pub(super) async fn check_pool(
     }
     let mut keys = Vec::with_capacity(pool.len());
     for id in pool {
-        let key = provider_keys::Entity::find_by_id(*id)
-            .one(&state.db)
-            .await?;
+        let key = crate::store::provider_keys::find(&state.db, *id).await?;
         match key {
             Some(k) if k.provider_id == provider_id => keys.push(k),
             Some(_) => {

@@ -15,9 +15,7 @@
 use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{DatabaseTransaction, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -30,7 +28,7 @@ use super::openapi::{self, BadRequest, Forbidden, NotFound, Unauthorized, Unproc
 use super::write::Entry;
 use super::{AdminState, ApiError};
 use crate::catalog::route_check::{self, RouteSpec};
-use crate::store::entities::{client_key_providers, client_keys, providers};
+use crate::store::entities::{client_key_providers, client_keys};
 
 /// Longest path prefix (one path segment).
 pub const MAX_PATH_PREFIX_CHARS: usize = 64;
@@ -138,19 +136,14 @@ async fn visible(
     caller: &Caller,
     id: i32,
 ) -> Result<client_keys::Model, ApiError> {
-    match client_keys::Entity::find_by_id(id).one(&state.db).await? {
+    match crate::store::client_keys::find(&state.db, id).await? {
         Some(row) if caller.is_admin() || row.owner_user_id == Some(caller.id) => Ok(row),
         _ => Err(ApiError::NotFound("client key")),
     }
 }
 
 async fn stored(state: &AdminState, id: i32) -> Result<KeyProviders, ApiError> {
-    let rows = client_key_providers::Entity::find()
-        .filter(client_key_providers::Column::ClientKeyId.eq(id))
-        .order_by_asc(client_key_providers::Column::Position)
-        .order_by_asc(client_key_providers::Column::Id)
-        .all(&state.db)
-        .await?;
+    let rows = crate::store::client_key_providers::of_key(&state.db, id).await?;
     let providers = rows
         .into_iter()
         .map(|r| KeyProvider {
@@ -175,8 +168,7 @@ async fn checked(
     grant: Option<&crate::catalog::Grant>,
     mut p: KeyProvider,
 ) -> Result<KeyProvider, ApiError> {
-    providers::Entity::find_by_id(p.provider_id)
-        .one(&state.db)
+    crate::store::providers::find(&state.db, p.provider_id)
         .await?
         .ok_or_else(|| {
             ApiError::BadRequest(format!("provider {} does not exist", p.provider_id))
@@ -255,18 +247,15 @@ async fn check_unambiguous(state: &AdminState, routes: &[KeyProvider]) -> Result
 
 /// Replaces the key's providers and mirrors the first into its row.
 async fn save(
-    txn: &impl ConnectionTrait,
+    txn: &DatabaseTransaction,
     key: client_keys::Model,
     routes: &[KeyProvider],
 ) -> Result<(), ApiError> {
-    client_key_providers::Entity::delete_many()
-        .filter(client_key_providers::Column::ClientKeyId.eq(key.id))
-        .exec(txn)
-        .await?;
+    let mut rows = Vec::with_capacity(routes.len());
     for (position, r) in routes.iter().enumerate() {
         let models = (!r.model_prefixes.is_empty())
             .then(|| serde_json::to_string(&r.model_prefixes).unwrap_or_default());
-        client_key_providers::ActiveModel {
+        rows.push(client_key_providers::ActiveModel {
             client_key_id: Set(key.id),
             provider_id: Set(r.provider_id),
             position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
@@ -274,17 +263,16 @@ async fn save(
             path_prefix: Set(r.path_prefix.clone()),
             model_prefixes: Set(models),
             ..Default::default()
-        }
-        .insert(txn)
-        .await?;
+        });
     }
+    crate::store::client_key_providers::replace(txn, key.id, rows).await?;
     if let Some(first) = routes.first() {
         let mut row: client_keys::ActiveModel = key.into();
         row.provider_id = Set(first.provider_id);
         row.pool =
             Set(serde_json::to_string(&first.provider_key_ids).unwrap_or_else(|_| "[]".into()));
         row.updated_at = Set(Utc::now());
-        row.update(txn).await?;
+        crate::store::client_keys::update(txn, row).await?;
     }
     Ok(())
 }

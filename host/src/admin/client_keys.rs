@@ -11,7 +11,7 @@
 use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::Set;
 
 use super::audit::snapshot;
 use super::auth::Caller;
@@ -29,7 +29,8 @@ use super::write::Entry;
 use super::{AdminState, ApiError, Deleted};
 use crate::plugins::EndpointClass;
 use crate::secrets::{generate_client_key, hash_client_key};
-use crate::store::entities::{client_key_providers, client_keys, oauth_clients, providers};
+use crate::store::client_keys as stored;
+use crate::store::entities::client_keys;
 
 #[utoipa::path(
     get,
@@ -41,11 +42,8 @@ pub async fn list(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
 ) -> Result<Json<Vec<ClientKeyView>>, ApiError> {
-    let mut query = client_keys::Entity::find().order_by_asc(client_keys::Column::Id);
-    if !caller.is_admin() {
-        query = query.filter(client_keys::Column::OwnerUserId.eq(caller.id));
-    }
-    let rows = query.all(&state.db).await?;
+    let owner = (!caller.is_admin()).then_some(caller.id);
+    let rows = stored::list(&state.db, owner).await?;
     Ok(Json(rows.into_iter().map(Into::into).collect()))
 }
 
@@ -57,7 +55,7 @@ async fn visible(
     caller: &Caller,
     id: i32,
 ) -> Result<client_keys::Model, ApiError> {
-    let row = client_keys::Entity::find_by_id(id).one(&state.db).await?;
+    let row = stored::find(&state.db, id).await?;
     match row {
         Some(row) if caller.is_admin() || row.owner_user_id == Some(caller.id) => Ok(row),
         _ => Err(ApiError::NotFound("client key")),
@@ -66,10 +64,7 @@ async fn visible(
 
 /// Ids of the client keys `caller` owns.
 pub async fn owned_ids(state: &AdminState, caller: &Caller) -> Result<Vec<i32>, ApiError> {
-    let rows = client_keys::Entity::find()
-        .filter(client_keys::Column::OwnerUserId.eq(caller.id))
-        .all(&state.db)
-        .await?;
+    let rows = stored::list(&state.db, Some(caller.id)).await?;
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
@@ -110,28 +105,10 @@ pub async fn create(
     ApiJson(input): ApiJson<ClientKeyInput>,
 ) -> Result<Json<ClientKeyView>, ApiError> {
     operator_fields(&caller, &input)?;
-    let (Some(name), Some(provider_id)) = (input.name, input.provider_id) else {
-        return Err(ApiError::BadRequest(
-            "name and provider_id are required".into(),
-        ));
-    };
-    check_name(&name)?;
-    if input
-        .expires_at
-        .flatten()
-        .is_some_and(|at| at <= Utc::now())
-    {
-        return Err(ApiError::BadRequest(
-            "expires_at must be in the future".into(),
-        ));
-    }
-    providers::Entity::find_by_id(provider_id)
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| ApiError::BadRequest(format!("provider {provider_id} does not exist")))?;
+    let (name, provider_id) = required(&state, &input).await?;
     let mut pool = input.provider_key_ids.clone().unwrap_or_default();
     let keys = check_pool(&state, provider_id, &pool).await?;
-    let allowed_models = check_models(&input.allowed_models.unwrap_or_default())?;
+    let allowed_models = check_models(input.allowed_models.as_deref().unwrap_or_default())?;
     let strategy = check_strategy(input.strategy.as_deref().unwrap_or("round_robin"))?;
     let mut limits = input.limits.clone().unwrap_or_default().validate()?;
     if !caller.is_admin() {
@@ -157,14 +134,8 @@ pub async fn create(
         endpoint_grant::check_narrowing(&EndpointClass::DEFAULT_GRANT, &classes)?;
     }
     let key = generate_client_key();
-    let now = Utc::now();
     let mut row = client_keys::ActiveModel {
         name: Set(name),
-        key_hash: Set(hex::encode(hash_client_key(&key))),
-        key_prefix: Set(key
-            .chars()
-            .take(crate::secrets::DISPLAY_PREFIX_CHARS)
-            .collect()),
         owner_user_id: Set(Some(caller.id)),
         provider_id: Set(provider_id),
         pool: Set(serde_json::to_string(&pool).unwrap_or_else(|_| "[]".into())),
@@ -174,15 +145,11 @@ pub async fn create(
         allowed_models: Set(allowed_models),
         quota_overrun: Set(quota_overrun),
         endpoint_classes: Set(endpoint_grant::stored(&classes)),
-        disabled_by_admin: Set(false),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
+        ..new_row(&key)
     };
     set_limits(&mut row, &limits);
     let change = state.change(&caller).await?;
-    let row = row.insert(change.db()).await?;
-    let mut view = ClientKeyView::from(row);
+    let mut view = ClientKeyView::from(stored::insert(change.db(), row).await?);
     change
         .commit()
         .await?
@@ -190,6 +157,47 @@ pub async fn create(
         .await;
     view.key = Some(key);
     Ok(Json(view))
+}
+
+/// A new key's name and provider, both required: a valid name, an
+/// existing provider, and no expiry in the past.
+async fn required(state: &AdminState, input: &ClientKeyInput) -> Result<(String, i32), ApiError> {
+    let (Some(name), Some(provider_id)) = (input.name.clone(), input.provider_id) else {
+        return Err(ApiError::BadRequest(
+            "name and provider_id are required".into(),
+        ));
+    };
+    check_name(&name)?;
+    if input
+        .expires_at
+        .flatten()
+        .is_some_and(|at| at <= Utc::now())
+    {
+        return Err(ApiError::BadRequest(
+            "expires_at must be in the future".into(),
+        ));
+    }
+    crate::store::providers::find(&state.db, provider_id)
+        .await?
+        .ok_or_else(|| ApiError::BadRequest(format!("provider {provider_id} does not exist")))?;
+    Ok((name, provider_id))
+}
+
+/// The row of a new `key`: its hash and display prefix, created now,
+/// enabled by its owner; the rest is the request's.
+fn new_row(key: &str) -> client_keys::ActiveModel {
+    let now = Utc::now();
+    client_keys::ActiveModel {
+        key_hash: Set(hex::encode(hash_client_key(key))),
+        key_prefix: Set(key
+            .chars()
+            .take(crate::secrets::DISPLAY_PREFIX_CHARS)
+            .collect()),
+        disabled_by_admin: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
 }
 
 #[utoipa::path(
@@ -256,7 +264,7 @@ pub async fn update(
     }
     row.updated_at = Set(Utc::now());
     let change = state.change(&caller).await?;
-    let view = ClientKeyView::from(row.update(change.db()).await?);
+    let view = ClientKeyView::from(stored::update(change.db(), row).await?);
     change
         .commit()
         .await?
@@ -281,17 +289,7 @@ pub async fn delete(
     let row = visible(&state, &caller, id).await?;
     let before = snapshot(&ClientKeyView::from(row));
     let change = state.change(&caller).await?;
-    oauth_clients::Entity::delete_many()
-        .filter(oauth_clients::Column::ClientKeyId.eq(id))
-        .exec(change.db())
-        .await?;
-    client_key_providers::Entity::delete_many()
-        .filter(client_key_providers::Column::ClientKeyId.eq(id))
-        .exec(change.db())
-        .await?;
-    client_keys::Entity::delete_by_id(id)
-        .exec(change.db())
-        .await?;
+    stored::delete_with_dependents(change.db(), id).await?;
     change
         .commit()
         .await?

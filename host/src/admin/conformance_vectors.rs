@@ -12,9 +12,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::Set;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -25,7 +23,8 @@ use super::openapi::{self, BadRequest, Conflict, Forbidden, NotFound, Unauthoriz
 use super::write::Entry;
 use super::{AdminState, ApiError, Deleted};
 use crate::conformance::samples;
-use crate::store::entities::{conformance_vectors, providers};
+use crate::store::conformance_vectors as stored;
+use crate::store::entities::conformance_vectors;
 
 /// The largest vector, as JSON text.
 pub const MAX_VECTOR_BYTES: usize = 256 * 1024;
@@ -62,8 +61,7 @@ fn view(row: conformance_vectors::Model) -> VectorView {
 }
 
 async fn provider_exists(state: &AdminState, id: i32) -> Result<(), ApiError> {
-    providers::Entity::find_by_id(id)
-        .one(&state.db)
+    crate::store::providers::find(&state.db, id)
         .await?
         .map(|_| ())
         .ok_or(ApiError::NotFound("provider"))
@@ -84,11 +82,7 @@ pub async fn list(
 ) -> Result<Json<Vec<VectorView>>, ApiError> {
     caller.require_admin()?;
     provider_exists(&state, id).await?;
-    let rows = conformance_vectors::Entity::find()
-        .filter(conformance_vectors::Column::ProviderId.eq(id))
-        .order_by_asc(conformance_vectors::Column::Id)
-        .all(&state.db)
-        .await?;
+    let rows = stored::of_provider(&state.db, id).await?;
     Ok(Json(rows.into_iter().map(view).collect()))
 }
 
@@ -129,19 +123,13 @@ pub async fn add(
     let text = input.to_string();
     let name = validate(&text)?;
     let change = state.change(&caller).await?;
-    let existing =
-        conformance_vectors::Entity::find().filter(conformance_vectors::Column::ProviderId.eq(id));
-    if existing.clone().count(change.db()).await? >= MAX_VECTORS_PER_PROVIDER {
+    let (existing, named) = stored::count_of_provider(change.db(), id, &name).await?;
+    if existing >= MAX_VECTORS_PER_PROVIDER {
         return Err(ApiError::Conflict(format!(
             "a provider may have at most {MAX_VECTORS_PER_PROVIDER} vectors; delete one first"
         )));
     }
-    if existing
-        .filter(conformance_vectors::Column::Name.eq(&name))
-        .count(change.db())
-        .await?
-        > 0
-    {
+    if named > 0 {
         return Err(ApiError::Conflict(format!(
             "this provider already has a vector named {name:?}"
         )));
@@ -152,9 +140,8 @@ pub async fn add(
         vector: Set(text),
         created_at: Set(Utc::now()),
         ..Default::default()
-    }
-    .insert(change.db())
-    .await?;
+    };
+    let row = stored::insert(change.db(), row).await?;
     let view = view(row);
     change
         .commit()
@@ -183,14 +170,10 @@ pub async fn delete(
 ) -> Result<Json<Deleted>, ApiError> {
     caller.require_admin()?;
     let change = state.change(&caller).await?;
-    let row = conformance_vectors::Entity::find_by_id(vector_id)
-        .filter(conformance_vectors::Column::ProviderId.eq(id))
-        .one(change.db())
+    let row = stored::find_of_provider(change.db(), id, vector_id)
         .await?
         .ok_or(ApiError::NotFound("vector"))?;
-    conformance_vectors::Entity::delete_by_id(vector_id)
-        .exec(change.db())
-        .await?;
+    stored::delete(change.db(), vector_id).await?;
     let before = snapshot(&view(row));
     change
         .commit()

@@ -8,7 +8,7 @@
 
 use axum::extract::State;
 use axum::{Extension, Json};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::Set;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -20,7 +20,7 @@ use super::openapi::{self, BadRequest, Forbidden, NotFound, Unauthorized};
 use super::write::Entry;
 use super::{AdminState, ApiError};
 use crate::catalog::Grant;
-use crate::store::entities::{provider_keys, providers, user_grants, users};
+use crate::store::entities::{provider_keys, user_grants, users};
 
 /// Most providers, and most upstream keys, one grant may name.
 pub const MAX_GRANTED: usize = 256;
@@ -65,16 +65,14 @@ pub struct GrantsInput {
 
 /// The grant of account `user_id` (empty when it has none).
 pub async fn grant_of(state: &AdminState, user_id: i32) -> Result<Grant, ApiError> {
-    Ok(user_grants::Entity::find_by_id(user_id)
-        .one(&state.db)
+    Ok(crate::store::user_grants::find(&state.db, user_id)
         .await?
         .map(|row| Grant::from_row(&row))
         .unwrap_or_default())
 }
 
 async fn user(state: &AdminState, id: i32) -> Result<users::Model, ApiError> {
-    users::Entity::find_by_id(id)
-        .one(&state.db)
+    crate::store::users::find(&state.db, id)
         .await?
         .ok_or(ApiError::NotFound("user"))
 }
@@ -130,8 +128,7 @@ pub async fn put_grants(
     let provider_ids = sorted(input.provider_ids, "provider_ids")?;
     let provider_key_ids = sorted(input.provider_key_ids, "provider_key_ids")?;
     for provider in &provider_ids {
-        if providers::Entity::find_by_id(*provider)
-            .one(&state.db)
+        if crate::store::providers::find(&state.db, *provider)
             .await?
             .is_none()
         {
@@ -141,8 +138,7 @@ pub async fn put_grants(
         }
     }
     for key in &provider_key_ids {
-        if provider_keys::Entity::find_by_id(*key)
-            .one(&state.db)
+        if crate::store::provider_keys::find(&state.db, *key)
             .await?
             .is_none()
         {
@@ -153,7 +149,7 @@ pub async fn put_grants(
     }
     let limits = input.default_limits.validate()?;
     let change = state.change(&caller).await?;
-    let before = user_grants::Entity::find_by_id(id).one(change.db()).await?;
+    let before = crate::store::user_grants::find(change.db(), id).await?;
     let before_view = before
         .as_ref()
         .and_then(|row| snapshot(&GrantsView::new(id, &Grant::from_row(row))));
@@ -169,11 +165,7 @@ pub async fn put_grants(
         default_tokens_per_day_limit: Set(limits.tokens_per_day),
         default_cost_per_day_limit_nanos: Set(limits.cost_per_day),
     };
-    let row = if before.is_some() {
-        row.update(change.db()).await?
-    } else {
-        row.insert(change.db()).await?
-    };
+    let row = crate::store::user_grants::put(change.db(), row, before.is_some()).await?;
     let view = GrantsView::new(id, &Grant::from_row(&row));
     change
         .commit()
@@ -195,7 +187,7 @@ pub async fn binding_grant(
     owner: Option<i32>,
 ) -> Result<Option<Grant>, ApiError> {
     let Some(id) = owner else { return Ok(None) };
-    match users::Entity::find_by_id(id).one(&state.db).await? {
+    match crate::store::users::find(&state.db, id).await? {
         Some(u) if u.role == ROLE_ADMIN => Ok(None),
         _ => Ok(Some(grant_of(state, id).await?)),
     }
@@ -233,13 +225,8 @@ pub async fn granted_pool(
     grant: &Grant,
     provider_id: i32,
 ) -> Result<Vec<i32>, ApiError> {
-    let mut query = provider_keys::Entity::find()
-        .filter(provider_keys::Column::ProviderId.eq(provider_id))
-        .order_by_asc(provider_keys::Column::Id);
-    if !grant.provider_ids.contains(&provider_id) {
-        query = query.filter(provider_keys::Column::Id.is_in(grant.provider_key_ids.clone()));
-    }
-    let pool: Vec<i32> = query.all(&state.db).await?.iter().map(|k| k.id).collect();
+    let only = (!grant.provider_ids.contains(&provider_id)).then(|| grant.provider_key_ids.clone());
+    let pool = crate::store::provider_keys::ids_of_provider(&state.db, provider_id, only).await?;
     if pool.is_empty() {
         return Err(ApiError::Refused(format!(
             "provider_id: no upstream key of provider {provider_id} is granted to this account"

@@ -9,7 +9,7 @@
 use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::Set;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -21,7 +21,8 @@ use super::openapi::{self, BadRequest, NotFound, Unauthorized};
 use super::write::Entry;
 use super::{AdminState, ApiError, Deleted};
 use crate::secrets::{generate_oauth_client, hash_client_key};
-use crate::store::entities::{client_keys, oauth_clients};
+use crate::store::entities::oauth_clients;
+use crate::store::oauth_clients as stored;
 
 #[derive(Serialize, ToSchema)]
 pub struct OAuthClientView {
@@ -70,8 +71,7 @@ async fn visible(
     caller: &Caller,
     id: i32,
 ) -> Result<oauth_clients::Model, ApiError> {
-    let row = oauth_clients::Entity::find_by_id(id)
-        .one(&state.db)
+    let row = stored::find(&state.db, id)
         .await?
         .ok_or(ApiError::NotFound("OAuth client"))?;
     if !caller.is_admin() && !owned_ids(state, caller).await?.contains(&row.client_key_id) {
@@ -90,12 +90,12 @@ pub async fn list(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
 ) -> Result<Json<Vec<OAuthClientView>>, ApiError> {
-    let mut query = oauth_clients::Entity::find().order_by_asc(oauth_clients::Column::Id);
-    if !caller.is_admin() {
-        let owned = owned_ids(&state, &caller).await?;
-        query = query.filter(oauth_clients::Column::ClientKeyId.is_in(owned));
-    }
-    let rows = query.all(&state.db).await?;
+    let only = if caller.is_admin() {
+        None
+    } else {
+        Some(owned_ids(&state, &caller).await?)
+    };
+    let rows = stored::list(&state.db, only).await?;
     Ok(Json(rows.into_iter().map(Into::into).collect()))
 }
 
@@ -132,9 +132,7 @@ pub async fn create(
         ));
     };
     check_name(&name)?;
-    let key = client_keys::Entity::find_by_id(client_key_id)
-        .one(&state.db)
-        .await?;
+    let key = crate::store::client_keys::find(&state.db, client_key_id).await?;
     match key {
         Some(k) if caller.is_admin() || k.owner_user_id == Some(caller.id) => {}
         _ => {
@@ -156,9 +154,8 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
-    }
-    .insert(change.db())
-    .await?;
+    };
+    let row = stored::insert(change.db(), row).await?;
     let mut view = OAuthClientView::from(row);
     change
         .commit()
@@ -204,7 +201,7 @@ pub async fn update(
     }
     row.updated_at = Set(Utc::now());
     let change = state.change(&caller).await?;
-    let view = OAuthClientView::from(row.update(change.db()).await?);
+    let view = OAuthClientView::from(stored::update(change.db(), row).await?);
     change
         .commit()
         .await?
@@ -228,9 +225,7 @@ pub async fn delete(
     let row = visible(&state, &caller, id).await?;
     let before = snapshot(&OAuthClientView::from(row));
     let change = state.change(&caller).await?;
-    oauth_clients::Entity::delete_by_id(id)
-        .exec(change.db())
-        .await?;
+    stored::delete(change.db(), id).await?;
     change
         .commit()
         .await?

@@ -7,8 +7,6 @@
 use std::net::IpAddr;
 use std::time::Instant;
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-
 use super::audit::audit_sign_in;
 use super::{AdminState, ApiError};
 use crate::secrets::{hash_password, verify_password};
@@ -57,10 +55,7 @@ pub async fn check_password(
     if let Err(wait) = state.throttle.check(username, ip, Instant::now()) {
         return Err(ApiError::TooManyAttempts(wait.as_secs().max(1)));
     }
-    let user = users::Entity::find()
-        .filter(users::Column::Username.eq(username))
-        .one(&state.db)
-        .await?;
+    let user = crate::store::users::by_username(&state.db, username).await?;
     // Unknown names are checked against a real hash too, so timing does
     // not reveal which names exist.
     let stored = user

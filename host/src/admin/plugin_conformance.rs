@@ -17,17 +17,17 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{DatabaseTransaction, Set};
 use serde::{Deserialize, Serialize};
 
 use super::auth::Caller;
 use super::json::{ApiJson, ApiPath};
 use super::openapi::{self, BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable};
-use super::write::{self, Entry};
+use super::write::Entry;
 use super::{AdminState, ApiError};
 use crate::conformance::{MAX_RUN_TIME, Plan, Report, builtin, run_all, samples};
 use crate::plugins::LoadedPlugin;
-use crate::store::entities::{conformance_vectors, plugin_conformance, plugins, providers};
+use crate::store::entities::plugin_conformance;
 
 /// The most differences an error message lists (the stored result keeps
 /// them all).
@@ -47,17 +47,7 @@ async fn vectors_for(state: &AdminState, name: &str) -> Result<Vec<samples::Samp
         tracing::error!(error = %e, plugin = name, "built-in vectors do not load");
         ApiError::Internal
     })?;
-    let provider_ids: Vec<i32> = providers::Entity::find()
-        .filter(providers::Column::PluginName.eq(name))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|p| p.id)
-        .collect();
-    let stored = conformance_vectors::Entity::find()
-        .filter(conformance_vectors::Column::ProviderId.is_in(provider_ids))
-        .all(&state.db)
-        .await?;
+    let stored = crate::store::conformance_vectors::of_plugin(&state.db, name).await?;
     for row in stored {
         match samples::from_case_text(&row.vector) {
             Ok(mut sample) => {
@@ -106,7 +96,7 @@ pub fn refusal(plugin: &LoadedPlugin, report: &Report) -> ApiError {
 /// stores or re-checks the version); a failed one stored with `force` is
 /// marked forced by `caller` (see [`forced_entry`]).
 pub async fn record(
-    db: &impl ConnectionTrait,
+    db: &DatabaseTransaction,
     caller: &Caller,
     plugin_id: i32,
     report: &Report,
@@ -122,10 +112,7 @@ pub async fn record(
         report: Set(serde_json::to_string(report).unwrap_or_default()),
         checked_at: Set(Utc::now()),
     };
-    plugin_conformance::Entity::delete_by_id(plugin_id)
-        .exec(db)
-        .await?;
-    let row = row.insert(db).await?;
+    let row = crate::store::plugin_conformance::replace(db, plugin_id, row).await?;
     Ok(ConformanceView::of(plugin_id, Some(row)))
 }
 
@@ -189,13 +176,10 @@ pub async fn get_result(
     ApiPath(id): ApiPath<i32>,
 ) -> Result<Json<ConformanceView>, ApiError> {
     caller.require_admin()?;
-    plugins::Entity::find_by_id(id)
-        .one(&state.db)
+    crate::store::plugins::find_row(&state.db, id)
         .await?
         .ok_or(ApiError::NotFound("plugin"))?;
-    let row = plugin_conformance::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?;
+    let row = crate::store::plugin_conformance::find(&state.db, id).await?;
     Ok(Json(ConformanceView::of(id, row)))
 }
 
@@ -223,7 +207,9 @@ pub async fn recheck(
     ApiJson(input): ApiJson<RecheckInput>,
 ) -> Result<Json<ConformanceView>, ApiError> {
     caller.require_admin()?;
-    let row = write::find::<plugins::Entity, _>(&state.db, id, "plugin").await?;
+    let row = crate::store::plugins::find(&state.db, id)
+        .await?
+        .ok_or(ApiError::NotFound("plugin"))?;
     let plugin = match state.registry.get(&row.sha256) {
         Some(p) => p,
         None => state

@@ -20,7 +20,6 @@
 use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::Utc;
-use sea_orm::EntityTrait;
 use serde::{Deserialize, Serialize};
 
 use super::audit::snapshot;
@@ -32,7 +31,7 @@ use super::shadow_report::{ShadowReport, latest_candidate, report};
 use super::write::{Change, Entry};
 use super::{AdminCore, AdminState, ApiError};
 use crate::catalog::rollout::{STAGE_CANARY, STAGE_SHADOW};
-use crate::store::entities::{plugin_rollouts, plugins, providers};
+use crate::store::plugin_rollouts as rollouts;
 
 /// Fewest and most percent a canary serves.
 pub const MIN_CANARY_PERCENT: i32 = 1;
@@ -65,20 +64,15 @@ pub struct CandidateView {
 }
 
 async fn view(state: &AdminCore, provider_id: i32) -> Result<RolloutView, ApiError> {
-    let provider = providers::Entity::find_by_id(provider_id)
-        .one(&state.db)
+    let provider = crate::store::providers::find(&state.db, provider_id)
         .await?
         .ok_or(ApiError::NotFound("provider"))?;
-    let row = plugin_rollouts::Entity::find_by_id(provider_id)
-        .one(&state.db)
-        .await?;
+    let row = rollouts::find(&state.db, provider_id).await?;
     let catalog = state.catalog.load();
     let live = catalog.providers.get(&provider_id);
     let candidate = match &row {
         Some(r) => {
-            let plugin = plugins::Entity::find_by_id(r.plugin_id)
-                .one(&state.db)
-                .await?;
+            let plugin = crate::store::plugins::find_row(&state.db, r.plugin_id).await?;
             plugin.map(|p| CandidateView {
                 plugin_id: r.plugin_id,
                 version: p.version,
@@ -213,7 +207,7 @@ pub async fn canary(
     let before = snapshot(&view(&state, id).await?);
     let change = state.change(&caller).await?;
     let txn = change.db();
-    let current = plugin_rollouts::Entity::find_by_id(id).one(txn).await?;
+    let current = rollouts::find(txn, id).await?;
     let plugin_id = input
         .plugin_id
         .or(current.as_ref().map(|r| r.plugin_id))
@@ -252,16 +246,13 @@ pub async fn promote(
     let before = snapshot(&view(&state, id).await?);
     let change = state.change(&caller).await?;
     let txn = change.db();
-    let row = plugin_rollouts::Entity::find_by_id(id)
-        .one(txn)
-        .await?
-        .ok_or_else(|| {
-            ApiError::Conflict("the provider has no version in shadow or canary".into())
-        })?;
+    let row = rollouts::find(txn, id).await?.ok_or_else(|| {
+        ApiError::Conflict("the provider has no version in shadow or canary".into())
+    })?;
     let candidate = candidate_of(txn, id, row.plugin_id).await?;
     admit_candidate(txn, &candidate, force, &caller.username).await?;
     bind(txn, id, Some(candidate.version.clone())).await?;
-    plugin_rollouts::Entity::delete_by_id(id).exec(txn).await?;
+    rollouts::delete(txn, id).await?;
     finish(change, "rollout.promote", id, before, force).await
 }
 
@@ -280,10 +271,7 @@ pub async fn rollback(
     caller.require_admin()?;
     let before = snapshot(&view(&state, id).await?);
     let change = state.change(&caller).await?;
-    let deleted = plugin_rollouts::Entity::delete_by_id(id)
-        .exec(change.db())
-        .await?;
-    if deleted.rows_affected == 0 {
+    if !rollouts::delete(change.db(), id).await? {
         return Err(ApiError::Conflict(
             "the provider has no version in shadow or canary".into(),
         ));

@@ -11,16 +11,15 @@
 //! one), limited, or deleted when nothing uses it. Requests in flight
 //! finish on the version they started with.
 
-use axum::body::Bytes;
-use axum::extract::{FromRequest, Multipart, Request, State};
-use axum::http::{StatusCode, header};
+mod upload;
+mod view;
+
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
 use axum::{Extension, Json};
 use chrono::Utc;
-use sea_orm::sea_query::ExprTrait;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
-use serde::{Deserialize, Serialize};
+use sea_orm::Set;
+use serde::Deserialize;
 
 use super::audit::snapshot;
 use super::auth::Caller;
@@ -30,133 +29,15 @@ use super::openapi::{
 };
 use super::write::Entry;
 use super::{AdminState, ApiError, Deleted};
-use crate::plugins::{LoadError, MetricsView};
-use crate::store::entities::{plugins, providers};
+use crate::store::entities::plugins;
+use crate::store::plugins as stored;
+pub use upload::UploadForm;
+use upload::{load_error, upload_bytes};
+pub use view::PluginView;
+use view::{one, views};
 
 /// Most a per-version call time limit may be.
 pub const MAX_CALL_TIMEOUT_MS: i32 = 60_000;
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct PluginView {
-    id: i32,
-    name: String,
-    version: String,
-    sha256: String,
-    builtin: bool,
-    enabled: bool,
-    disabled_reason: Option<String>,
-    call_timeout_ms: Option<i32>,
-    memory_mib: Option<i32>,
-    created_at: chrono::DateTime<Utc>,
-    /// Providers running this version now.
-    serving: Vec<String>,
-    /// Providers bound to this version.
-    bound: Vec<String>,
-    /// Calls, failures and call times on this instance since it started.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    metrics: Option<MetricsView>,
-    /// Whether the plugin declares its endpoints (the WIT `endpoints`
-    /// interface). One that does not serves only client keys granted the
-    /// endpoint class `other`; rebuild it with a current SDK. `None` when
-    /// the version is not loaded on this instance.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    declares_endpoints: Option<bool>,
-}
-
-/// A plugin row without its bytes.
-type PluginRow = (
-    i32,
-    String,
-    String,
-    String,
-    bool,
-    bool,
-    Option<String>,
-    Option<i32>,
-    Option<i32>,
-    chrono::DateTime<Utc>,
-);
-
-const COLUMNS: [plugins::Column; 10] = [
-    plugins::Column::Id,
-    plugins::Column::Name,
-    plugins::Column::Version,
-    plugins::Column::Sha256,
-    plugins::Column::Builtin,
-    plugins::Column::Enabled,
-    plugins::Column::DisabledReason,
-    plugins::Column::CallTimeoutMs,
-    plugins::Column::MemoryMib,
-    plugins::Column::CreatedAt,
-];
-
-async fn views(state: &AdminState, rows: Vec<PluginRow>) -> Result<Vec<PluginView>, ApiError> {
-    let providers = providers::Entity::find().all(&state.db).await?;
-    let catalog = state.catalog.load();
-    Ok(rows
-        .into_iter()
-        .map(
-            |(
-                id,
-                name,
-                version,
-                sha256,
-                builtin,
-                enabled,
-                disabled_reason,
-                call_timeout_ms,
-                memory_mib,
-                created_at,
-            )| {
-                let serving = catalog
-                    .providers
-                    .values()
-                    .filter(|p| p.plugin.as_ref().is_some_and(|pl| pl.sha256 == sha256))
-                    .map(|p| p.name.clone())
-                    .collect();
-                let bound = providers
-                    .iter()
-                    .filter(|p| {
-                        p.plugin_name == name
-                            && p.plugin_version.as_deref() == Some(version.as_str())
-                    })
-                    .map(|p| p.name.clone())
-                    .collect();
-                let loaded = state.registry.get(&sha256);
-                PluginView {
-                    metrics: loaded.as_ref().map(|p| p.metrics.view()),
-                    declares_endpoints: loaded.as_ref().map(|p| p.endpoints.declared()),
-                    id,
-                    name,
-                    version,
-                    sha256,
-                    builtin,
-                    enabled,
-                    disabled_reason,
-                    call_timeout_ms,
-                    memory_mib,
-                    created_at,
-                    serving,
-                    bound,
-                }
-            },
-        )
-        .collect())
-}
-
-async fn one(state: &AdminState, id: i32) -> Result<PluginView, ApiError> {
-    let row: Option<PluginRow> = plugins::Entity::find_by_id(id)
-        .select_only()
-        .columns(COLUMNS)
-        .into_tuple()
-        .one(&state.db)
-        .await?;
-    let row = row.ok_or(ApiError::NotFound("plugin"))?;
-    views(state, vec![row])
-        .await?
-        .pop()
-        .ok_or(ApiError::NotFound("plugin"))
-}
 
 #[utoipa::path(
     get,
@@ -169,13 +50,7 @@ pub async fn list(
     Extension(caller): Extension<Caller>,
 ) -> Result<Json<Vec<PluginView>>, ApiError> {
     caller.require_admin()?;
-    let rows: Vec<PluginRow> = plugins::Entity::find()
-        .select_only()
-        .columns(COLUMNS)
-        .order_by_asc(plugins::Column::Id)
-        .into_tuple()
-        .all(&state.db)
-        .await?;
+    let rows = stored::list(&state.db).await?;
     Ok(Json(views(&state, rows).await?))
 }
 
@@ -193,65 +68,6 @@ pub async fn get_one(
 ) -> Result<Json<PluginView>, ApiError> {
     caller.require_admin()?;
     Ok(Json(one(&state, id).await?))
-}
-
-fn load_error(e: LoadError) -> ApiError {
-    match e {
-        LoadError::TooLarge { .. } => ApiError::TooLarge(e.to_string()),
-        other => ApiError::Unprocessable(other.to_string(), other.code()),
-    }
-}
-
-/// The uploaded component: the multipart field `file` (or the first file),
-/// or the whole body.
-async fn upload_bytes(state: &AdminState, request: Request) -> Result<Bytes, ApiError> {
-    let multipart = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
-    let too_large = || {
-        ApiError::TooLarge(format!(
-            "plugins may be at most {} bytes",
-            state.registry.max_bytes()
-        ))
-    };
-    if !multipart {
-        return Bytes::from_request(request, &())
-            .await
-            .map_err(|_| too_large());
-    }
-    let mut form = Multipart::from_request(request, &())
-        .await
-        .map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|e| ApiError::BadRequest(e.body_text()))?
-    {
-        if field.name() == Some("file") || field.file_name().is_some() {
-            return field.bytes().await.map_err(|e| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    too_large()
-                } else {
-                    ApiError::BadRequest(e.body_text())
-                }
-            });
-        }
-    }
-    Err(ApiError::BadRequest(
-        "the form has no 'file' field with the .wasm component".into(),
-    ))
-}
-
-/// An upload form: the component in the field `file`. The raw bytes with
-/// `content-type: application/wasm` are accepted too.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct UploadForm {
-    /// The `.wasm` component.
-    #[schema(value_type = String, format = Binary)]
-    file: Vec<u8>,
 }
 
 #[utoipa::path(
@@ -281,19 +97,7 @@ pub async fn upload(
         .load(bytes.to_vec())
         .await
         .map_err(load_error)?;
-    let same = plugins::Entity::find()
-        .filter(
-            plugins::Column::Sha256
-                .eq(&plugin.sha256)
-                .or(plugins::Column::Name
-                    .eq(&plugin.name)
-                    .and(plugins::Column::Version.eq(&plugin.version))),
-        )
-        .select_only()
-        .columns([plugins::Column::Name, plugins::Column::Version])
-        .into_tuple::<(String, String)>()
-        .one(&state.db)
-        .await?;
+    let same = stored::same_build(&state.db, &plugin.sha256, &plugin.name, &plugin.version).await?;
     if let Some((name, version)) = same {
         return Err(ApiError::Conflict(format!(
             "plugin '{name}' version '{version}' is already stored; give a new build a new version"
@@ -304,17 +108,19 @@ pub async fn upload(
         return Err(super::plugin_conformance::refusal(&plugin, &report));
     }
     let change = state.change(&caller).await?;
-    let row = plugins::ActiveModel {
-        name: Set(plugin.name.clone()),
-        version: Set(plugin.version.clone()),
-        sha256: Set(plugin.sha256.clone()),
-        wasm: Set(bytes.to_vec()),
-        builtin: Set(false),
-        enabled: Set(true),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(change.db())
+    let row = stored::insert(
+        change.db(),
+        plugins::ActiveModel {
+            name: Set(plugin.name.clone()),
+            version: Set(plugin.version.clone()),
+            sha256: Set(plugin.sha256.clone()),
+            wasm: Set(bytes.to_vec()),
+            builtin: Set(false),
+            enabled: Set(true),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        },
+    )
     .await?;
     let conformance =
         super::plugin_conformance::record(change.db(), &caller, row.id, &report, force).await?;
@@ -375,7 +181,9 @@ pub async fn update(
     }
     let before = snapshot(&one(&state, id).await?);
     let change = state.change(&caller).await?;
-    let row = change.find::<plugins::Entity>(id, "plugin").await?;
+    let row = stored::find(change.db(), id)
+        .await?
+        .ok_or(ApiError::NotFound("plugin"))?;
     let sha = row.sha256.clone();
     let mut row: plugins::ActiveModel = row.into();
     if let Some(enabled) = input.enabled {
@@ -391,7 +199,7 @@ pub async fn update(
     if let Some(mib) = input.memory_mib {
         row.memory_mib = Set(mib);
     }
-    row.update(change.db()).await?;
+    stored::update(change.db(), row).await?;
     let committed = change.commit().await?;
     let view = one(&state, id).await?;
     committed
@@ -428,7 +236,7 @@ pub async fn delete(
         )));
     }
     let change = state.change(&caller).await?;
-    plugins::Entity::delete_by_id(id).exec(change.db()).await?;
+    stored::delete(change.db(), id).await?;
     change
         .commit()
         .await?

@@ -1,15 +1,24 @@
-//! The database side of a rollout step, inside the step's transaction:
-//! which plugin row may be a provider's candidate, binding the provider to
-//! the version it serves, and writing its `plugin_rollouts` row.
+//! The rules of a rollout step, checked and applied inside the step's
+//! transaction: which plugin row may be a provider's candidate, binding
+//! the provider to the version it serves, and writing its
+//! `plugin_rollouts` row (the queries are in `store/`).
 
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, Set,
-};
+use sea_orm::{DatabaseTransaction, IntoActiveModel, Set};
 
 use super::ApiError;
-use crate::store::entities::{plugin_conformance, plugin_rollouts, plugins, providers};
+use crate::store::entities::{plugin_rollouts, plugins, providers};
+use crate::store::{plugin_conformance, plugin_rollouts as rollouts};
+
+/// Provider `provider_id` read in the step, or 404.
+async fn provider(
+    txn: &DatabaseTransaction,
+    provider_id: i32,
+) -> Result<providers::Model, ApiError> {
+    crate::store::providers::find(txn, provider_id)
+        .await?
+        .ok_or(ApiError::NotFound("provider"))
+}
 
 /// Plugin row `plugin_id`, checked to be an enabled version of provider
 /// `provider_id`'s plugin.
@@ -18,12 +27,8 @@ pub async fn candidate_of(
     provider_id: i32,
     plugin_id: i32,
 ) -> Result<plugins::Model, ApiError> {
-    let provider = providers::Entity::find_by_id(provider_id)
-        .one(txn)
-        .await?
-        .ok_or(ApiError::NotFound("provider"))?;
-    let plugin = plugins::Entity::find_by_id(plugin_id)
-        .one(txn)
+    let provider = provider(txn, provider_id).await?;
+    let plugin = crate::store::plugins::find(txn, plugin_id)
         .await?
         .ok_or(ApiError::NotFound("plugin"))?;
     if plugin.name != provider.plugin_name {
@@ -54,10 +59,7 @@ pub async fn admit_candidate(
     force: bool,
     by: &str,
 ) -> Result<(), ApiError> {
-    let Some(result) = plugin_conformance::Entity::find_by_id(candidate.id)
-        .one(txn)
-        .await?
-    else {
+    let Some(result) = plugin_conformance::find(txn, candidate.id).await? else {
         return Ok(());
     };
     if result.servable() {
@@ -69,10 +71,7 @@ pub async fn admit_candidate(
             candidate.version
         )));
     }
-    let mut forced: plugin_conformance::ActiveModel = result.into();
-    forced.forced = Set(true);
-    forced.forced_by = Set(Some(by.to_owned()));
-    forced.update(txn).await?;
+    plugin_conformance::mark_forced(txn, result, by).await?;
     Ok(())
 }
 
@@ -85,10 +84,7 @@ pub async fn pin_serving(
     provider_id: i32,
     candidate: &plugins::Model,
 ) -> Result<(), ApiError> {
-    let provider = providers::Entity::find_by_id(provider_id)
-        .one(txn)
-        .await?
-        .ok_or(ApiError::NotFound("provider"))?;
+    let provider = provider(txn, provider_id).await?;
     if provider.plugin_version.as_deref() == Some(candidate.version.as_str()) {
         return Err(ApiError::Conflict(format!(
             "version {} already serves this provider",
@@ -98,13 +94,8 @@ pub async fn pin_serving(
     if provider.plugin_version.is_some() {
         return Ok(());
     }
-    let serving: Option<plugins::Model> = plugins::Entity::find()
-        .filter(plugins::Column::Name.eq(&candidate.name))
-        .filter(plugins::Column::Enabled.eq(true))
-        .filter(plugins::Column::Id.ne(candidate.id))
-        .order_by_desc(plugins::Column::Id)
-        .one(txn)
-        .await?;
+    let serving =
+        crate::store::plugins::newest_enabled_other(txn, &candidate.name, candidate.id).await?;
     let serving = serving.ok_or_else(|| {
         ApiError::Conflict(format!(
             "no other enabled version of '{}' to serve beside the candidate",
@@ -120,13 +111,9 @@ pub async fn bind(
     provider_id: i32,
     version: Option<String>,
 ) -> Result<(), ApiError> {
-    let provider = providers::Entity::find_by_id(provider_id)
-        .one(txn)
-        .await?
-        .ok_or(ApiError::NotFound("provider"))?;
-    let mut row = provider.into_active_model();
+    let mut row = provider(txn, provider_id).await?.into_active_model();
     row.plugin_version = Set(version);
-    row.update(txn).await?;
+    crate::store::providers::update(txn, row).await?;
     Ok(())
 }
 
@@ -147,14 +134,6 @@ pub async fn save(
         canary_percent: Set(percent),
         updated_at: Set(Utc::now()),
     };
-    let exists = plugin_rollouts::Entity::find_by_id(provider_id)
-        .one(txn)
-        .await?
-        .is_some();
-    if exists {
-        row.update(txn).await?;
-    } else {
-        row.insert(txn).await?;
-    }
+    rollouts::put(txn, provider_id, row).await?;
     Ok(())
 }

@@ -132,17 +132,9 @@ pub async fn load_revocations(
     db: &sea_orm::DatabaseConnection,
     signer: &SessionSigner,
 ) -> Result<(), sea_orm::DbErr> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-
-    use crate::store::entities::revoked_sessions;
-
     let now = chrono::Utc::now().timestamp();
-    revoked_sessions::Entity::delete_many()
-        .filter(revoked_sessions::Column::ExpiresAt.lte(now))
-        .exec(db)
-        .await?;
-    for row in revoked_sessions::Entity::find().all(db).await? {
-        signer.revoke_id(&row.jti, row.expires_at);
+    for (jti, expires_at) in crate::store::revoked_sessions::live(db, now).await? {
+        signer.revoke_id(&jti, expires_at);
     }
     Ok(())
 }

@@ -2,12 +2,12 @@
 //! name and prefix (never the key itself).
 
 use chrono::Utc;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{AdminState, ApiError};
-use crate::store::entities::{client_keys, team_members, teams, users};
+use crate::store::entities::teams;
+use crate::store::{client_keys, team_members, users};
 
 /// A member as a team shows it.
 #[derive(Serialize, ToSchema)]
@@ -35,17 +35,8 @@ pub struct TeamView {
 }
 
 pub async fn view(state: &AdminState, team: teams::Model) -> Result<TeamView, ApiError> {
-    let member_ids: Vec<i32> = team_members::Entity::find()
-        .filter(team_members::Column::TeamId.eq(team.id))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|m| m.user_id)
-        .collect();
-    let members = users::Entity::find()
-        .filter(users::Column::Id.is_in(member_ids))
-        .order_by_asc(users::Column::Id)
-        .all(&state.db)
+    let member_ids = team_members::members_of(&state.db, team.id).await?;
+    let members = users::with_ids(&state.db, member_ids)
         .await?
         .into_iter()
         .map(|u| MemberView {
@@ -53,10 +44,7 @@ pub async fn view(state: &AdminState, team: teams::Model) -> Result<TeamView, Ap
             username: u.username,
         })
         .collect();
-    let keys = client_keys::Entity::find()
-        .filter(client_keys::Column::TeamId.eq(team.id))
-        .order_by_asc(client_keys::Column::Id)
-        .all(&state.db)
+    let keys = client_keys::in_team(&state.db, team.id)
         .await?
         .into_iter()
         .map(|k| TeamKeyView {

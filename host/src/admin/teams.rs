@@ -11,10 +11,7 @@
 use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::Utc;
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::Set;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -26,7 +23,9 @@ use super::team_view::{TeamView, view};
 use super::write::Entry;
 use super::{AdminState, ApiError, Deleted};
 use crate::limits::BudgetScope;
-use crate::store::entities::{budgets, client_keys, team_members, teams, users};
+use crate::store::entities::{client_keys, teams};
+pub use crate::store::team_members::teams_of;
+use crate::store::{team_members, teams as stored};
 
 /// Longest team name.
 pub const MAX_TEAM_NAME_CHARS: usize = 128;
@@ -53,24 +52,13 @@ pub struct TeamKeyInput {
     client_key_id: i32,
 }
 
-/// Ids of the teams `user` belongs to.
-pub async fn teams_of(db: &impl ConnectionTrait, user: i32) -> Result<Vec<i32>, ApiError> {
-    Ok(team_members::Entity::find()
-        .filter(team_members::Column::UserId.eq(user))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|m| m.team_id)
-        .collect())
-}
-
 /// The team `id`, if `caller` may see it (admins: any; users: theirs).
 pub async fn visible_team(
     state: &AdminState,
     caller: &Caller,
     id: i32,
 ) -> Result<teams::Model, ApiError> {
-    let team = teams::Entity::find_by_id(id).one(&state.db).await?;
+    let team = stored::find(&state.db, id).await?;
     match team {
         Some(team) if caller.is_admin() || teams_of(&state.db, caller.id).await?.contains(&id) => {
             Ok(team)
@@ -89,12 +77,13 @@ pub async fn list(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
 ) -> Result<Json<Vec<TeamView>>, ApiError> {
-    let mut query = teams::Entity::find().order_by_asc(teams::Column::Id);
-    if !caller.is_admin() {
-        query = query.filter(teams::Column::Id.is_in(teams_of(&state.db, caller.id).await?));
-    }
+    let only = if caller.is_admin() {
+        None
+    } else {
+        Some(teams_of(&state.db, caller.id).await?)
+    };
     let mut out = Vec::new();
-    for team in query.all(&state.db).await? {
+    for team in stored::list(&state.db, only).await? {
         out.push(view(&state, team).await?);
     }
     Ok(Json(out))
@@ -120,11 +109,7 @@ pub async fn create(
         )));
     }
     let change = state.change(&caller).await?;
-    let taken = teams::Entity::find()
-        .filter(teams::Column::Name.eq(&name))
-        .one(change.db())
-        .await?;
-    if taken.is_some() {
+    if stored::name_taken(change.db(), &name).await? {
         return Err(ApiError::Conflict(format!("a team named {name} exists")));
     }
     let now = Utc::now();
@@ -133,9 +118,8 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
-    }
-    .insert(change.db())
-    .await?;
+    };
+    let team = stored::insert(change.db(), team).await?;
     let committed = change.commit().await?;
     let out = view(&state, team).await?;
     committed
@@ -177,21 +161,7 @@ pub async fn delete(
     let team = visible_team(&state, &caller, id).await?;
     let before = snapshot(&view(&state, team).await?);
     let change = state.change(&caller).await?;
-    client_keys::Entity::update_many()
-        .col_expr(client_keys::Column::TeamId, Expr::value(None::<i32>))
-        .filter(client_keys::Column::TeamId.eq(id))
-        .exec(change.db())
-        .await?;
-    team_members::Entity::delete_many()
-        .filter(team_members::Column::TeamId.eq(id))
-        .exec(change.db())
-        .await?;
-    budgets::Entity::delete_many()
-        .filter(budgets::Column::Scope.eq(BudgetScope::Team.name()))
-        .filter(budgets::Column::SubjectId.eq(id))
-        .exec(change.db())
-        .await?;
-    teams::Entity::delete_by_id(id).exec(change.db()).await?;
+    stored::delete(change.db(), id, BudgetScope::Team.name()).await?;
     change
         .commit()
         .await?
@@ -216,20 +186,12 @@ pub async fn add_member(
 ) -> Result<Json<TeamView>, ApiError> {
     caller.require_admin()?;
     let team = visible_team(&state, &caller, id).await?;
-    users::Entity::find_by_id(input.user_id)
-        .one(&state.db)
+    crate::store::users::find(&state.db, input.user_id)
         .await?
         .ok_or_else(|| ApiError::BadRequest(format!("user {} does not exist", input.user_id)))?;
     let change = state.change(&caller).await?;
     if !teams_of(change.db(), input.user_id).await?.contains(&id) {
-        team_members::ActiveModel {
-            team_id: Set(id),
-            user_id: Set(input.user_id),
-            created_at: Set(Utc::now()),
-            ..Default::default()
-        }
-        .insert(change.db())
-        .await?;
+        team_members::add(change.db(), id, input.user_id).await?;
     }
     let committed = change.commit().await?;
     let out = view(&state, team).await?;
@@ -255,11 +217,7 @@ pub async fn remove_member(
     caller.require_admin()?;
     let team = visible_team(&state, &caller, id).await?;
     let change = state.change(&caller).await?;
-    team_members::Entity::delete_many()
-        .filter(team_members::Column::TeamId.eq(id))
-        .filter(team_members::Column::UserId.eq(user_id))
-        .exec(change.db())
-        .await?;
+    team_members::remove(change.db(), id, user_id).await?;
     let detail = serde_json::json!({"user_id": user_id});
     change
         .commit()
@@ -276,10 +234,7 @@ async fn movable_key(
     caller: &Caller,
     key_id: i32,
 ) -> Result<client_keys::Model, ApiError> {
-    match client_keys::Entity::find_by_id(key_id)
-        .one(&state.db)
-        .await?
-    {
+    match crate::store::client_keys::find(&state.db, key_id).await? {
         Some(k) if caller.is_admin() || k.owner_user_id == Some(caller.id) => Ok(k),
         _ => Err(ApiError::NotFound("client key")),
     }
@@ -297,7 +252,7 @@ async fn set_team(
     let mut row: client_keys::ActiveModel = key.into();
     row.team_id = Set(team);
     row.updated_at = Set(Utc::now());
-    row.update(change.db()).await?;
+    crate::store::client_keys::update(change.db(), row).await?;
     change.commit().await?.audit(entry).await;
     Ok(())
 }

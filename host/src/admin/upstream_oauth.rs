@@ -5,12 +5,14 @@
 //! pending authorizations. Admin only. Tokens are stored encrypted and
 //! never returned.
 
+mod callback;
+
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder, Set};
+use sea_orm::Set;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -19,17 +21,16 @@ use super::auth::Caller;
 use super::json::{ApiJson, ApiPath};
 use super::openapi::{self, BadGateway, BadRequest, Forbidden, NotFound, Unauthorized};
 use super::provider_keys::ProviderKeyView;
-use super::write::{self, Entry};
+use super::write::Entry;
 use super::{AdminCore, AdminState, ApiError};
 use crate::catalog::{OAuthSettings, OAuthState};
 use crate::oauth::RefreshError;
 use crate::oauth::client::{self, OAuthError};
 use crate::oauth::sessions::{self, SessionError};
 use crate::secrets::{Secret, SecretColumn};
-use crate::store::entities::{oauth_sessions, provider_keys};
-
-/// Longest callback URL, code or state accepted.
-pub const MAX_CALLBACK_CHARS: usize = 8 * 1024;
+use crate::store::entities::provider_keys;
+pub use callback::ExchangeInput;
+use callback::{Callback, check_http_url, parse_callback};
 
 /// Reloads the catalog whenever tokens or states of OAuth keys change
 /// (refreshes happen outside admin requests), so every instance sees them.
@@ -66,8 +67,7 @@ pub struct AuthorizeView {
 }
 
 async fn oauth_key(state: &AdminCore, id: i32) -> Result<provider_keys::Model, ApiError> {
-    let row = provider_keys::Entity::find_by_id(id)
-        .one(&state.db)
+    let row = crate::store::provider_keys::find(&state.db, id)
         .await?
         .ok_or(ApiError::NotFound("provider key"))?;
     if row.auth_type != crate::catalog::AUTH_TYPE_OAUTH {
@@ -91,18 +91,6 @@ fn settings_of(state: &AdminCore, provider_id: i32) -> Result<Arc<OAuthSettings>
                     .into(),
             )
         })
-}
-
-fn check_http_url(name: &str, url: &str) -> Result<(), ApiError> {
-    let ok = url.len() <= MAX_CALLBACK_CHARS
-        && oauth2::url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::BadRequest(format!(
-            "{name} must be an absolute http(s) URL"
-        )))
-    }
 }
 
 #[utoipa::path(
@@ -144,79 +132,6 @@ pub async fn authorize(
         expires_at,
         redirect_uri,
     }))
-}
-
-/// The end of an authorization: the URL the provider redirected to, or
-/// the code and state (a pasted `code#state` is split).
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ExchangeInput {
-    callback_url: Option<String>,
-    code: Option<String>,
-    state: Option<String>,
-}
-
-/// What the callback carried.
-#[derive(Debug, PartialEq, Eq)]
-enum Callback {
-    Code {
-        code: String,
-        state: String,
-    },
-    Denied {
-        error: String,
-        state: Option<String>,
-    },
-}
-
-fn parse_callback(input: ExchangeInput) -> Result<Callback, ApiError> {
-    let too_long = [&input.callback_url, &input.code, &input.state]
-        .iter()
-        .any(|v| v.as_ref().is_some_and(|v| v.len() > MAX_CALLBACK_CHARS));
-    if too_long {
-        return Err(ApiError::BadRequest(format!(
-            "callback_url, code and state must be at most {MAX_CALLBACK_CHARS} characters"
-        )));
-    }
-    if let Some(url) = input.callback_url {
-        let url = oauth2::url::Url::parse(url.trim())
-            .map_err(|_| ApiError::BadRequest("callback_url is not a URL".into()))?;
-        let param = |name: &str| {
-            url.query_pairs()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.into_owned())
-        };
-        if let Some(error) = param("error") {
-            return Ok(Callback::Denied {
-                error,
-                state: param("state"),
-            });
-        }
-        return match (param("code"), param("state")) {
-            (Some(code), Some(state)) => Ok(Callback::Code { code, state }),
-            _ => Err(ApiError::BadRequest(
-                "callback_url carries no code and state".into(),
-            )),
-        };
-    }
-    let code = input
-        .code
-        .map(|c| c.trim().to_owned())
-        .filter(|c| !c.is_empty())
-        .ok_or_else(|| {
-            ApiError::BadRequest("callback_url, or code and state, are required".into())
-        })?;
-    match (code.split_once('#'), input.state) {
-        (_, Some(state)) => Ok(Callback::Code {
-            code: code.split('#').next().unwrap_or_default().to_owned(),
-            state,
-        }),
-        (Some((code, state)), None) => Ok(Callback::Code {
-            code: code.to_owned(),
-            state: state.to_owned(),
-        }),
-        (None, None) => Err(ApiError::BadRequest("state is required".into())),
-    }
 }
 
 fn session_error(e: SessionError) -> ApiError {
@@ -295,7 +210,9 @@ pub async fn exchange(
 }
 
 async fn key_view(state: &AdminCore, id: i32) -> Result<ProviderKeyView, ApiError> {
-    let row = write::find::<provider_keys::Entity, _>(&state.db, id, "provider key").await?;
+    let row = crate::store::provider_keys::find(&state.db, id)
+        .await?
+        .ok_or(ApiError::NotFound("provider key"))?;
     Ok(ProviderKeyView::from(row).with_health(&state.board))
 }
 
@@ -372,7 +289,7 @@ pub async fn revoke(
     row.oauth_last_error = Set(None);
     row.updated_at = Set(Utc::now());
     let change = state.change(&caller).await?;
-    row.update(change.db()).await?;
+    crate::store::provider_keys::update(change.db(), row).await?;
     let committed = change.commit().await?;
     state.accounts.forget(id);
     let view = key_view(&state, id).await?;
@@ -410,10 +327,7 @@ pub async fn list_sessions(
 ) -> Result<Json<Vec<SessionView>>, ApiError> {
     caller.require_admin()?;
     let now = Utc::now();
-    let rows = oauth_sessions::Entity::find()
-        .order_by_asc(oauth_sessions::Column::Id)
-        .all(&state.db)
-        .await?;
+    let rows = crate::store::oauth_session_list::list(&state.db).await?;
     Ok(Json(
         rows.into_iter()
             .map(|s| SessionView {
@@ -426,66 +340,4 @@ pub async fn list_sessions(
             })
             .collect(),
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn input(url: Option<&str>, code: Option<&str>, state: Option<&str>) -> ExchangeInput {
-        ExchangeInput {
-            callback_url: url.map(Into::into),
-            code: code.map(Into::into),
-            state: state.map(Into::into),
-        }
-    }
-
-    fn code(code: &str, state: &str) -> Callback {
-        Callback::Code {
-            code: code.into(),
-            state: state.into(),
-        }
-    }
-
-    #[test]
-    fn a_callback_url_gives_code_and_state_or_the_denial() {
-        let got = parse_callback(input(Some("http://x/cb?code=c1&state=s1"), None, None));
-        assert_eq!(got.ok(), Some(code("c1", "s1")));
-        let got = parse_callback(input(
-            Some("http://x/cb?error=access_denied&state=s1"),
-            None,
-            None,
-        ));
-        assert_eq!(
-            got.ok(),
-            Some(Callback::Denied {
-                error: "access_denied".into(),
-                state: Some("s1".into())
-            })
-        );
-        assert!(parse_callback(input(Some("http://x/cb?code=c1"), None, None)).is_err());
-        assert!(parse_callback(input(Some("not a url"), None, None)).is_err());
-    }
-
-    #[test]
-    fn a_pasted_code_may_carry_its_state_after_a_hash() {
-        assert_eq!(
-            parse_callback(input(None, Some("c1#s1"), None)).ok(),
-            Some(code("c1", "s1"))
-        );
-        assert_eq!(
-            parse_callback(input(None, Some(" c1 "), Some("s1"))).ok(),
-            Some(code("c1", "s1"))
-        );
-        assert!(parse_callback(input(None, Some("c1"), None)).is_err());
-        assert!(parse_callback(input(None, None, None)).is_err());
-    }
-
-    #[test]
-    fn callback_parts_are_bounded() {
-        let long = "c".repeat(MAX_CALLBACK_CHARS + 1);
-        assert!(parse_callback(input(None, Some(&long), Some("s"))).is_err());
-        let at_limit = "c".repeat(MAX_CALLBACK_CHARS);
-        assert!(parse_callback(input(None, Some(&at_limit), Some("s"))).is_ok());
-    }
 }

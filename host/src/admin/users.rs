@@ -7,11 +7,7 @@
 use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::Utc;
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
-};
+use sea_orm::{DatabaseTransaction, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -23,7 +19,8 @@ use super::password::{MAX_USERNAME_BYTES, check_new_password};
 use super::write::Entry;
 use super::{AdminState, ApiError, Deleted};
 use crate::secrets::hash_password;
-use crate::store::entities::{client_keys, user_grants, users};
+use crate::store::entities::users;
+use crate::store::users as stored;
 
 #[derive(Serialize, ToSchema)]
 pub struct UserView {
@@ -91,13 +88,8 @@ fn check(input: &UserInput) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn other_enabled_admins(db: &impl ConnectionTrait, except: i32) -> Result<u64, ApiError> {
-    Ok(users::Entity::find()
-        .filter(users::Column::Role.eq(ROLE_ADMIN))
-        .filter(users::Column::Enabled.eq(true))
-        .filter(users::Column::Id.ne(except))
-        .count(db)
-        .await?)
+async fn other_enabled_admins(db: &DatabaseTransaction, except: i32) -> Result<u64, ApiError> {
+    Ok(stored::others_enabled_in_role(db, ROLE_ADMIN, except).await?)
 }
 
 #[utoipa::path(
@@ -111,10 +103,7 @@ pub async fn list(
     Extension(caller): Extension<Caller>,
 ) -> Result<Json<Vec<UserView>>, ApiError> {
     caller.require_admin()?;
-    let rows = users::Entity::find()
-        .order_by_asc(users::Column::Id)
-        .all(&state.db)
-        .await?;
+    let rows = stored::list(&state.db).await?;
     Ok(Json(rows.into_iter().map(Into::into).collect()))
 }
 
@@ -139,11 +128,7 @@ pub async fn create(
     };
     let hash = hash_password(&password).map_err(ApiError::internal)?;
     let change = state.change(&caller).await?;
-    let taken = users::Entity::find()
-        .filter(users::Column::Username.eq(&username))
-        .one(change.db())
-        .await?;
-    if taken.is_some() {
+    if stored::by_username(change.db(), &username).await?.is_some() {
         return Err(ApiError::Conflict(format!("user '{username}' exists")));
     }
     let now = Utc::now();
@@ -155,9 +140,8 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
-    }
-    .insert(change.db())
-    .await?;
+    };
+    let row = stored::insert(change.db(), row).await?;
     let view = UserView::from(row);
     change
         .commit()
@@ -188,7 +172,9 @@ pub async fn update(
         None => None,
     };
     let change = state.change(&caller).await?;
-    let row = change.find::<users::Entity>(id, "user").await?;
+    let row = stored::find(change.db(), id)
+        .await?
+        .ok_or(ApiError::NotFound("user"))?;
     let before = snapshot(&UserView::from(row.clone()));
     let loses_admin = row.role == ROLE_ADMIN
         && (input.role.as_deref().is_some_and(|r| r != ROLE_ADMIN) || input.enabled == Some(false));
@@ -197,14 +183,10 @@ pub async fn update(
             "the last enabled admin cannot be demoted or disabled".into(),
         ));
     }
-    if let Some(name) = input.username.as_deref().filter(|n| *n != row.username) {
-        let taken = users::Entity::find()
-            .filter(users::Column::Username.eq(name))
-            .one(change.db())
-            .await?;
-        if taken.is_some() {
-            return Err(ApiError::Conflict(format!("user '{name}' exists")));
-        }
+    if let Some(name) = input.username.as_deref().filter(|n| *n != row.username)
+        && stored::by_username(change.db(), name).await?.is_some()
+    {
+        return Err(ApiError::Conflict(format!("user '{name}' exists")));
     }
     let mut row: users::ActiveModel = row.into();
     if let Some(v) = input.username {
@@ -220,7 +202,7 @@ pub async fn update(
         row.enabled = Set(v);
     }
     row.updated_at = Set(Utc::now());
-    let view = UserView::from(row.update(change.db()).await?);
+    let view = UserView::from(stored::update(change.db(), row).await?);
     change
         .commit()
         .await?
@@ -248,24 +230,16 @@ pub async fn delete(
         ));
     }
     let change = state.change(&caller).await?;
-    let row = change.find::<users::Entity>(id, "user").await?;
+    let row = stored::find(change.db(), id)
+        .await?
+        .ok_or(ApiError::NotFound("user"))?;
     if row.role == ROLE_ADMIN && other_enabled_admins(change.db(), id).await? == 0 {
         return Err(ApiError::Conflict(
             "the last enabled admin cannot be deleted".into(),
         ));
     }
     let before = snapshot(&UserView::from(row));
-    client_keys::Entity::update_many()
-        .col_expr(client_keys::Column::Enabled, Expr::value(false))
-        .col_expr(client_keys::Column::DisabledByAdmin, Expr::value(true))
-        .col_expr(client_keys::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(client_keys::Column::OwnerUserId.eq(id))
-        .exec(change.db())
-        .await?;
-    user_grants::Entity::delete_by_id(id)
-        .exec(change.db())
-        .await?;
-    users::Entity::delete_by_id(id).exec(change.db()).await?;
+    stored::delete_disabling_keys(change.db(), id).await?;
     change
         .commit()
         .await?

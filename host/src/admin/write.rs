@@ -7,9 +7,7 @@
 //! - the writes of one change land together or not at all;
 //! - a check made inside the change (the last admin, a name in use, a row
 //!   still referenced) holds until it commits: changes run one at a time,
-//!   across instances too (on SQLite the transaction starts `IMMEDIATE`, so
-//!   concurrent changes queue on the busy timeout; on PostgreSQL each takes
-//!   the transaction-scoped advisory lock [`CHANGE_LOCK`]). Admin changes
+//!   across instances too ([`crate::store::change::begin`]). Admin changes
 //!   are rare; the proxy path never takes this lock;
 //! - other instances see the new configuration version only once the
 //!   change is visible, and no handler can forget the reload or the audit
@@ -17,18 +15,11 @@
 //!
 //! A change dropped without [`Change::commit`] (an early `?`) rolls back.
 
-use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, PrimaryKeyTrait,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
-};
+use sea_orm::DatabaseTransaction;
 use serde_json::Value;
 
 use super::auth::Caller;
 use super::{AdminCore, ApiError, audit, config_sync};
-
-/// The PostgreSQL advisory lock every admin change holds until it commits
-/// or rolls back (the bytes of "aipchang").
-pub const CHANGE_LOCK: i64 = 0x6169_7063_6861_6e67;
 
 /// Who makes a change.
 #[derive(Clone, Copy)]
@@ -114,17 +105,7 @@ impl AdminCore {
     }
 
     async fn open<'a>(&'a self, actor: Actor<'a>) -> Result<Change<'a>, ApiError> {
-        let txn = self
-            .db
-            .begin_with_options(TransactionOptions {
-                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                ..Default::default()
-            })
-            .await?;
-        if txn.get_database_backend() == DatabaseBackend::Postgres {
-            txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({CHANGE_LOCK})"))
-                .await?;
-        }
+        let txn = crate::store::change::begin(&self.db).await?;
         Ok(Change {
             core: self,
             actor,
@@ -142,18 +123,6 @@ impl<'a> Change<'a> {
     /// The admin state the change belongs to.
     pub fn core(&self) -> &'a AdminCore {
         self.core
-    }
-
-    /// The row of `E` with primary key `id`, or 404 naming `what`.
-    pub async fn find<E>(
-        &self,
-        id: impl Into<<E::PrimaryKey as PrimaryKeyTrait>::ValueType>,
-        what: &'static str,
-    ) -> Result<E::Model, ApiError>
-    where
-        E: EntityTrait,
-    {
-        find::<E, _>(&self.txn, id, what).await
     }
 
     /// Counts a configuration change, commits, and reloads this
@@ -191,23 +160,6 @@ impl Committed<'_> {
     }
 }
 
-/// The row of `E` with primary key `id` read through `db`, or 404 naming
-/// `what`.
-pub async fn find<E, C>(
-    db: &C,
-    id: impl Into<<E::PrimaryKey as PrimaryKeyTrait>::ValueType>,
-    what: &'static str,
-) -> Result<E::Model, ApiError>
-where
-    E: EntityTrait,
-    C: ConnectionTrait,
-{
-    E::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(ApiError::NotFound(what))
-}
-
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -216,8 +168,8 @@ mod tests {
     /// changes: a sign-in's audit record and a signed-out session's
     /// revocation (both events of the session store).
     const NOT_CHANGES: &[(&str, &str)] = &[
-        ("audit.rs", "row.insert(&state.db)"),
-        ("auth.rs", ".insert(&state.db)"),
+        ("audit.rs", "stored::insert(&state.db"),
+        ("auth.rs", "revoked_sessions::insert(&state.db"),
         ("auth.rs", "bump(&state.db)"),
     ];
 
@@ -229,15 +181,38 @@ mod tests {
         ".delete(&state.db)",
         "state.db.begin",
         "bump(&state.db)",
+        // The store's writes (`store::<table>::insert(db, ..)`, ...).
+        "::insert(&state.db",
+        "::update(&state.db",
+        "::delete(&state.db",
+        "::put(&state.db",
+        "::replace(&state.db",
     ];
+
+    /// The `.rs` files under `dir`, its subdirectories included.
+    fn rust_files(dir: &Path) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                out.extend(rust_files(&path));
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+        out
+    }
 
     #[test]
     fn every_admin_handler_writes_through_a_change() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/admin");
         let mut found = Vec::new();
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        for path in rust_files(&dir) {
+            let name = path
+                .strip_prefix(&dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
             if name == "write.rs" {
                 continue;
             }
@@ -262,7 +237,11 @@ mod tests {
 
     #[test]
     fn the_check_sees_a_write_through_the_pool() {
-        let line = "    row.update(&state.db).await?;";
-        assert!(POOL_WRITES.iter().any(|w| line.contains(w)));
+        for line in [
+            "    row.update(&state.db).await?;",
+            "    stored::update(&state.db, row).await?;",
+        ] {
+            assert!(POOL_WRITES.iter().any(|w| line.contains(w)), "{line}");
+        }
     }
 }

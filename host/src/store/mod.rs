@@ -6,18 +6,40 @@
 //! 0600: [`crate::private_files`]), PostgreSQL when `DATABASE_URL` points at one. Only the admin API, the bootstrap and the
 //! background tasks (trace and verdict writers, health checker, OAuth
 //! refresher, retention) touch it; the proxy path never waits on it.
+//!
+//! Every query lives here, in one file per table (`providers.rs`,
+//! `client_keys.rs`, `users.rs`, ...) or per reader (`catalog_read.rs`,
+//! `trace_page.rs`, ...), each function named for what it does and run on
+//! the connection it is given (inside a change, the change's transaction:
+//! [`change`]).
 
+pub mod audit_log;
 pub mod bootstrap;
 pub mod budget_alert_log;
+pub mod budgets;
 pub mod catalog_read;
+pub mod change;
+pub mod client_key_providers;
+pub mod client_keys;
+pub mod conformance_vectors;
 pub mod entities;
 pub mod key_check;
 pub mod keyring;
+pub mod oauth_clients;
+pub mod oauth_session_list;
 pub mod oauth_sessions;
+pub mod plugin_conformance;
+pub mod plugin_rollouts;
+pub mod plugins;
+pub mod provider_keys;
+pub mod providers;
 pub mod rebind;
 pub mod report_read;
+pub mod revoked_sessions;
 pub mod rotate;
 pub mod shadow_verdicts;
+pub mod team_members;
+pub mod teams;
 #[cfg(test)]
 mod test_rows;
 pub mod trace_page;
@@ -26,6 +48,8 @@ pub mod trace_search;
 pub mod traces;
 pub mod traffic;
 pub mod upstream_key_state;
+pub mod user_grants;
+pub mod users;
 
 use std::path::Path;
 

@@ -7,6 +7,7 @@
 
 pub mod graph;
 pub mod paths;
+pub mod query;
 pub mod size;
 
 use std::collections::BTreeSet;
