@@ -87,16 +87,16 @@ impl StreamState {
     /// Feeds one chunk; returns the running usage when this chunk changed it.
     pub fn feed<P: Provider>(&mut self, chunk: &[u8]) -> Option<Usage> {
         let before = self.running_usage();
-        self.framing.push(chunk, |event| {
-            P::stream_event(event, &mut self.usage);
+        self.framing.push_owned(chunk, |event| {
+            P::stream_event(&event, &mut self.usage);
             self.generated_bytes = self
                 .generated_bytes
-                .saturating_add(P::generated_bytes(event) as u64);
+                .saturating_add(P::generated_bytes(&event) as u64);
             if self.first.is_none() {
                 self.first = Some(event.clone());
             }
             if event.event.as_deref() != Some("ping") {
-                self.last = Some(event.clone());
+                self.last = Some(event);
             }
         });
         let after = self.running_usage();

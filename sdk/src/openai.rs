@@ -163,14 +163,31 @@ pub fn usage_from_body(body: &[u8]) -> Option<Usage> {
 /// the last chunk carries one; the others say `null`) or the `usage` of a
 /// Responses stream's final `response`. The latest usage replaces the
 /// previous one.
+///
+/// This runs for every event of every stream, so the event is never
+/// parsed whole: an event without the word `usage` is skipped unread, and
+/// the others are scanned for the one member and only that is parsed.
 pub fn usage_from_event(event: &SseEvent, usage: &mut Option<Usage>) {
-    let Some(data) = event.json() else {
-        return; // `[DONE]` and keep-alives.
+    let data = event.data.as_bytes();
+    if !json::may_contain_key(data, "usage") {
+        return;
+    }
+    // `[DONE]` and keep-alives are not JSON.
+    let Ok([top, response]) = scan::fields(data, ["usage", "response"]) else {
+        return;
     };
-    let object = data
-        .get("usage")
-        .or_else(|| json::at(&data, &["response", "usage"]));
-    if let Some(found) = object.and_then(usage_from_object) {
+    // A top-level `usage`, even `null`, is the chunk's answer.
+    let object = match (top, response) {
+        (Some(at), _) => data
+            .get(at)
+            .filter(|raw| *raw != b"null")
+            .and_then(|raw| serde_json::from_slice::<Value>(raw).ok()),
+        (None, Some(at)) => data
+            .get(at)
+            .and_then(|response| json::field(response, "usage").ok().flatten()),
+        (None, None) => None,
+    };
+    if let Some(found) = object.as_ref().and_then(usage_from_object) {
         *usage = Some(found);
     }
 }
@@ -315,5 +332,57 @@ mod tests {
             })
         );
         assert_eq!(usage_from_object(&Value::Null), None);
+    }
+
+    /// The event parsed whole, as [`usage_from_event`] read it before it scanned.
+    fn usage_parsing_whole(event: &SseEvent, usage: &mut Option<Usage>) {
+        let Some(data) = event.json() else {
+            return;
+        };
+        let object = data
+            .get("usage")
+            .or_else(|| json::at(&data, &["response", "usage"]));
+        if let Some(found) = object.and_then(usage_from_object) {
+            *usage = Some(found);
+        }
+    }
+
+    #[test]
+    fn scanning_an_event_for_usage_reads_what_parsing_it_whole_reads() {
+        let before = Some(Usage {
+            input_tokens: 1,
+            ..Usage::ZERO
+        });
+        for data in [
+            "[DONE]",
+            "",
+            r#"{"usage":null}"#,
+            r#"{"usage":null,"response":{"usage":{"input_tokens":3,"output_tokens":1}}}"#,
+            r#"{"response":{"usage":{"input_tokens":3,"output_tokens":1}},"type":"x"}"#,
+            r#"{"response":{"usage":null}}"#,
+            r#"{"response":"usage"}"#,
+            r#"{"usage":{"prompt_tokens":5,"completion_tokens":2}}"#,
+            r#"{"\u0075sage":{"prompt_tokens":5}}"#,
+            r#"{"choices":[{"delta":{"usage":{"prompt_tokens":1}}}]}"#,
+            r#"[{"usage":{"prompt_tokens":1}}]"#,
+            r#"{"usage":{"prompt_tokens":1},"usage":null}"#,
+            r#"{"usage":null,"usage":{"prompt_tokens":7}}"#,
+            r#"{"usage":{"prompt_tokens":1}"#,
+            r#"{"usage":{"type":"duration","seconds":9}}"#,
+            r#""usage""#,
+            r#"{"usage":[1]}"#,
+            r#"{"choices":[{"delta":{"content":"no \n usage here"}}]}"#,
+        ] {
+            for start in [None, before] {
+                let event = SseEvent {
+                    event: None,
+                    data: data.to_owned(),
+                };
+                let (mut scanned, mut parsed) = (start, start);
+                usage_from_event(&event, &mut scanned);
+                usage_parsing_whole(&event, &mut parsed);
+                assert_eq!(scanned, parsed, "{data}");
+            }
+        }
     }
 }

@@ -59,25 +59,54 @@ impl SseParser {
 
     /// Consumes `chunk`, calling `on_event` for each event it completes.
     pub fn push(&mut self, chunk: &[u8], mut on_event: impl FnMut(&SseEvent)) {
-        for &byte in chunk {
-            let skip_lf = self.after_cr && byte == b'\n';
-            self.after_cr = byte == b'\r';
-            if skip_lf {
+        self.push_owned(chunk, |event| on_event(&event));
+    }
+
+    /// [`SseParser::push`], handing each event over: a caller that keeps
+    /// events (the latest one, say) need not copy them.
+    pub fn push_owned(&mut self, chunk: &[u8], mut on_event: impl FnMut(SseEvent)) {
+        // Whole runs of bytes up to the next line end are copied at once:
+        // this runs on every byte of every stream.
+        let mut rest = chunk;
+        while let Some((&first, after)) = rest.split_first() {
+            if std::mem::take(&mut self.after_cr) && first == b'\n' {
+                rest = after; // The `\n` of a `\r\n` split across chunks.
                 continue;
             }
-            if byte == b'\n' || byte == b'\r' {
-                self.end_line(&mut on_event);
-            } else if self.line.len() < MAX_LINE_BYTES {
-                self.line.push(byte);
-            } else {
-                self.line_too_long = true;
+            match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
+                Some(end) => {
+                    self.extend_line(rest.get(..end).unwrap_or_default());
+                    self.after_cr = rest.get(end) == Some(&b'\r');
+                    self.end_line(&mut on_event);
+                    rest = rest.get(end + 1..).unwrap_or_default();
+                }
+                None => {
+                    self.extend_line(rest);
+                    return;
+                }
             }
         }
+    }
+
+    /// Appends to the line, up to [`MAX_LINE_BYTES`]; past it the line is
+    /// marked too long.
+    fn extend_line(&mut self, bytes: &[u8]) {
+        let room = MAX_LINE_BYTES.saturating_sub(self.line.len());
+        if bytes.len() > room {
+            self.line_too_long = true;
+        }
+        self.line
+            .extend_from_slice(bytes.get(..room.min(bytes.len())).unwrap_or_default());
     }
 
     /// Ends the input: an event that was not followed by a blank line is
     /// still delivered.
     pub fn finish(&mut self, mut on_event: impl FnMut(&SseEvent)) {
+        self.finish_owned(|event| on_event(&event));
+    }
+
+    /// [`SseParser::finish`], handing the event over.
+    pub fn finish_owned(&mut self, mut on_event: impl FnMut(SseEvent)) {
         if !self.line.is_empty() {
             self.end_line(&mut on_event);
         }
@@ -108,43 +137,47 @@ impl SseParser {
         })
     }
 
-    fn end_line(&mut self, on_event: &mut impl FnMut(&SseEvent)) {
-        let line = std::mem::take(&mut self.line);
+    fn end_line(&mut self, on_event: &mut impl FnMut(SseEvent)) {
         if std::mem::take(&mut self.line_too_long) {
+            self.line.clear();
             return;
         }
-        if line.is_empty() {
+        if self.line.is_empty() {
             self.dispatch(on_event);
             return;
         }
-        let line = String::from_utf8_lossy(&line);
-        if line.starts_with(':') {
-            return;
-        }
-        let (field, value) = match line.split_once(':') {
-            Some((field, value)) => (field, value.strip_prefix(' ').unwrap_or(value)),
-            None => (line.as_ref(), ""),
-        };
-        match field {
-            "event" => self.event = Some(value.to_owned()),
-            "data" => {
-                if self.has_data {
-                    self.data.push('\n');
+        // The line's buffer is kept for the next line.
+        let raw = std::mem::take(&mut self.line);
+        let line = String::from_utf8_lossy(&raw);
+        if !line.starts_with(':') {
+            let (field, value) = match line.split_once(':') {
+                Some((field, value)) => (field, value.strip_prefix(' ').unwrap_or(value)),
+                None => (line.as_ref(), ""),
+            };
+            match field {
+                "event" => self.event = Some(value.to_owned()),
+                "data" => {
+                    if self.has_data {
+                        self.data.push('\n');
+                    }
+                    self.data.push_str(value);
+                    self.has_data = true;
                 }
-                self.data.push_str(value);
-                self.has_data = true;
+                _ => {}
             }
-            _ => {}
         }
+        drop(line);
+        self.line = raw;
+        self.line.clear();
     }
 
-    fn dispatch(&mut self, on_event: &mut impl FnMut(&SseEvent)) {
+    fn dispatch(&mut self, on_event: &mut impl FnMut(SseEvent)) {
         let event = self.event.take();
         if !std::mem::take(&mut self.has_data) {
             return;
         }
         let data = std::mem::take(&mut self.data);
-        on_event(&SseEvent { event, data });
+        on_event(SseEvent { event, data });
     }
 }
 

@@ -182,6 +182,11 @@ impl PluginInstance {
             .call_finish(s, parser.0))
     }
 
+    /// Whether a call failed on this instance (every later call fails).
+    pub fn failed(&self) -> bool {
+        self.poisoned
+    }
+
     /// Whether this plugin can end a stream early (`stream-control`).
     pub fn can_end_streams(&self) -> bool {
         self.plugin.has_stream_control()

@@ -168,4 +168,150 @@ data: [DONE]\n\n";
         let mut next = plugin.instantiate("next").await.expect("instance");
         assert!(next.feed_state(&[], b"data: x\n\n").await.is_ok());
     }
+
+    /// The mock upstream's streamed chat completion (`tests/src/mock/openai.rs`):
+    /// a role chunk, `content` chunks, the finish and the usage chunk, each
+    /// with `"usage":null` as a stream that asked for usage has, then
+    /// `[DONE]`: `events` events in all.
+    fn mock_stream(events: usize) -> Vec<u8> {
+        let chunk = |choice: &str, usage: &str| {
+            format!(
+                "data: {{\"id\":\"chatcmpl-mock\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,\"model\":\"gpt-4o-mini\",\"service_tier\":\"default\",\"system_fingerprint\":\"fp_mock\",\"choices\":[{choice}]{usage}}}\n\n"
+            )
+        };
+        let mut out = chunk(
+            r#"{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}"#,
+            r#","usage":null"#,
+        );
+        for _ in 0..events.saturating_sub(4) {
+            out += &chunk(
+                r#"{"index":0,"delta":{"content":" token"},"logprobs":null,"finish_reason":null}"#,
+                r#","usage":null"#,
+            );
+        }
+        out += &chunk(
+            r#"{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}"#,
+            r#","usage":null"#,
+        );
+        out += &chunk(
+            "",
+            r#","usage":{"prompt_tokens":9,"completion_tokens":20,"total_tokens":29,"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}}"#,
+        );
+        out += "data: [DONE]\n\n";
+        out.into_bytes()
+    }
+
+    /// This thread's CPU time so far.
+    #[allow(unsafe_code)]
+    fn cpu_time() -> Duration {
+        let mut now = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `now` is a local the call writes and does not keep.
+        let read = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+        assert_eq!(read, 0, "the thread's CPU clock");
+        Duration::new(
+            u64::try_from(now.tv_sec).expect("seconds"),
+            u32::try_from(now.tv_nsec).expect("nanoseconds"),
+        )
+    }
+
+    /// Not a check: what a request's plugin work costs on this machine, per
+    /// instance, per JSON request's calls and per 24-event stream.
+    /// `cargo test -p ai-proxy --lib plugins::stream_state::tests::call_costs
+    /// -- --ignored --nocapture`; `PLUGIN_WASM=FILE` measures another build
+    /// of an OpenAI-format plugin (say, the one before a change).
+    #[tokio::test]
+    #[ignore = "a measurement, not a check"]
+    async fn call_costs() {
+        use super::super::types::{Header, RequestHead};
+        let engine = PluginEngine::new(PluginLimits {
+            call_timeout: Duration::from_secs(2),
+            memory_bytes: 64 << 20,
+            instances: 8,
+        })
+        .expect("engine");
+        let bytes = match std::env::var("PLUGIN_WASM") {
+            Ok(path) => std::fs::read(path).expect("plugin file"),
+            Err(_) => BUILTIN_PLUGINS
+                .iter()
+                .find(|(n, _)| *n == "openai")
+                .expect("openai")
+                .1
+                .to_vec(),
+        };
+        let plugin = LoadedPlugin::load(&engine, bytes).await.expect("loads");
+        let rounds: u32 = 2000;
+        // CPU time of this thread (the test's runtime has only this one),
+        // which a loaded machine inflates far less than wall time.
+        let per =
+            |started: Duration| (cpu_time() - started).as_secs_f64() * 1e6 / f64::from(rounds);
+        let started = cpu_time();
+        for _ in 0..rounds {
+            drop(plugin.instantiate("b").await.expect("instance"));
+        }
+        println!("instantiate + drop: {:.1} µs", per(started));
+        let head = RequestHead {
+            method: "POST".into(),
+            path: "/v1/chat/completions".into(),
+            headers: vec![Header {
+                name: "content-type".into(),
+                value: "application/json".into(),
+            }],
+        };
+        let body = br#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#;
+        let answer = br#"{"id":"chatcmpl-mock","object":"chat.completion","created":1700000000,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"Hello! How can I help you today?","refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18,"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}},"service_tier":"default","system_fingerprint":"fp_mock"}"#;
+        let prices = plugin.default_prices.clone();
+        let started = cpu_time();
+        for _ in 0..rounds {
+            let mut first = plugin.instantiate("b").await.expect("instance");
+            first.inspect(&head, body).await.expect("inspect");
+            first.prepare(&head, body, "cred").await.expect("prepare");
+            drop(first);
+            let mut second = plugin.instantiate("b").await.expect("instance");
+            let usage = second
+                .body_usage(answer)
+                .await
+                .expect("usage")
+                .expect("some");
+            second
+                .cost("gpt-4o-mini", usage, &prices)
+                .await
+                .expect("cost");
+        }
+        println!("JSON request (two instances): {:.1} µs", per(started));
+        let started = cpu_time();
+        for _ in 0..rounds {
+            let mut one = plugin.instantiate("b").await.expect("instance");
+            one.inspect(&head, body).await.expect("inspect");
+            one.prepare(&head, body, "cred").await.expect("prepare");
+            let usage = one.body_usage(answer).await.expect("usage").expect("some");
+            one.cost("gpt-4o-mini", usage, &prices).await.expect("cost");
+        }
+        println!("JSON request (one instance): {:.1} µs", per(started));
+        let stream = mock_stream(24);
+        let started = cpu_time();
+        for _ in 0..rounds {
+            let mut one = plugin.instantiate("b").await.expect("instance");
+            let fed = one.feed_state(&[], &stream).await.expect("feed");
+            let usage = one.finish_state(&fed.state).await.expect("finish");
+            assert_eq!(usage.map(|u| u.output_tokens), Some(20));
+        }
+        println!(
+            "24-event stream, one batch, on its own instance: {:.1} µs",
+            per(started)
+        );
+        let long = mock_stream(1000);
+        let started = cpu_time();
+        for _ in 0..rounds / 20 {
+            let mut one = plugin.instantiate("b").await.expect("instance");
+            let fed = one.feed_state(&[], &long).await.expect("feed");
+            one.finish_state(&fed.state).await.expect("finish");
+        }
+        println!(
+            "per event of a 1000-event stream: {:.2} µs",
+            per(started) * 20.0 / 1000.0
+        );
+    }
 }

@@ -14,7 +14,8 @@ use crate::shadow::{Dropped, ShadowCapture, is_busy};
 
 /// A capture for this request when the provider has a candidate in shadow
 /// and the request is in its sample; `None` (and counted) when the
-/// gateway is busy or the body is over the cap.
+/// gateway is busy, the worker's queue is full (checked again at the
+/// hand-off) or the body is over the cap.
 pub fn sample(
     core: &ProxyCore,
     provider: &Provider,
@@ -26,6 +27,10 @@ pub fn sample(
     let rollout = provider.shadow_candidate()?;
     if is_busy(core.in_flight.in_flight(), core.in_flight.max()) {
         core.shadow.stats.dropped(Dropped::Busy);
+        return None;
+    }
+    if !core.shadow.has_room() {
+        core.shadow.stats.dropped(Dropped::QueueFull);
         return None;
     }
     let capture = ShadowCapture::start(

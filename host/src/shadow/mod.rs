@@ -119,6 +119,13 @@ impl ShadowQueue {
         }
     }
 
+    /// Whether a capture offered now would find room. While the queue is
+    /// full a sampled request is not captured at all (no copy of its head,
+    /// no references to its answer): it could only be dropped at the end.
+    pub fn has_room(&self) -> bool {
+        self.tx.capacity() > 0
+    }
+
     /// Captures waiting now.
     pub fn depth(&self) -> usize {
         self.tx.max_capacity() - self.tx.capacity()

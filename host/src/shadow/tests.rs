@@ -99,12 +99,14 @@ async fn the_candidate_classifies_an_error_answer() {
 async fn a_full_queue_drops_and_counts_without_waiting() {
     let plugin = openai().await;
     let (queue, mut rx) = ShadowQueue::new(1);
+    assert!(queue.has_room());
     for _ in 0..3 {
         let mut c = capture(&plugin, 200, "application/json");
         c.end();
         queue.offer(c);
     }
     assert_eq!(queue.depth(), 1);
+    assert!(!queue.has_room(), "a full queue says so before a capture");
     assert_eq!(queue.stats.dropped_queue_full.load(Relaxed), 2);
     let unended = capture(&plugin, 200, "application/json");
     queue.offer(unended);

@@ -4,6 +4,7 @@
 //! tokens so far, then `message_stop`. The running output estimate counts
 //! the text, thinking and tool-input JSON of `content_block_delta` events.
 
+use ai_proxy_sdk::json::scan;
 use ai_proxy_sdk::stream_end::named_event;
 use ai_proxy_sdk::{EndReason, SseEvent, StreamState, json};
 use serde_json::{Value, json};
@@ -11,19 +12,28 @@ use serde_json::{Value, json};
 /// The stop reason a cut message reports.
 pub const CUT_STOP_REASON: &str = "max_tokens";
 
-/// Bytes of generated text in one event.
+/// Bytes of generated text in one event, scanned for rather than parsed
+/// whole (every event comes here).
 pub fn generated_bytes(event: &SseEvent) -> usize {
-    let Some(data) = event.json() else {
+    let data = event.data.as_bytes();
+    let Ok([kind, delta]) = scan::fields(data, ["type", "delta"]) else {
         return 0;
     };
-    if json::str_at(&data, &["type"]) != Some("content_block_delta") {
+    if !json::string_is(
+        json::member(data, kind).unwrap_or_default(),
+        "content_block_delta",
+    ) {
         return 0;
     }
-    ["text", "thinking", "partial_json"]
-        .iter()
-        .filter_map(|field| json::str_at(&data, &["delta", field]))
-        .map(str::len)
-        .sum()
+    let Some(delta) = json::member(data, delta) else {
+        return 0;
+    };
+    scan::fields(delta, ["text", "thinking", "partial_json"]).map_or(0, |found| {
+        found
+            .into_iter()
+            .map(|at| json::string_len_at(delta, at))
+            .sum()
+    })
 }
 
 /// The events that end `stream`; empty when it never started a message

@@ -14,6 +14,7 @@
 //! server tools; counts present there replace the earlier ones, absent or
 //! `null` ones keep them.
 
+use ai_proxy_sdk::json::scan;
 use ai_proxy_sdk::{SseEvent, Usage, json};
 use serde_json::Value;
 
@@ -23,19 +24,29 @@ pub fn from_body(body: &[u8]) -> Option<Usage> {
     updated(Usage::ZERO, &json::field(body, "usage").ok()??)
 }
 
-/// Updates a stream's usage with one event.
+/// Updates a stream's usage with one event. Only `message_start` and
+/// `message_delta` carry usage, and every text delta comes here too: an
+/// event without the word `usage` is skipped unread, the others are
+/// scanned for their type and only the `usage` object is parsed.
 pub fn from_event(event: &SseEvent, usage: &mut Option<Usage>) {
-    let Some(data) = event.json() else {
+    let data = event.data.as_bytes();
+    if !json::may_contain_key(data, "usage") {
+        return;
+    }
+    let Ok([kind, message, delta_usage]) = scan::fields(data, ["type", "message", "usage"]) else {
         return;
     };
-    let found = match json::str_at(&data, &["type"]) {
-        Some("message_start") => {
-            json::at(&data, &["message", "usage"]).and_then(|object| updated(Usage::ZERO, object))
-        }
-        Some("message_delta") => data
-            .get("usage")
-            .and_then(|object| updated(usage.unwrap_or(Usage::ZERO), object)),
-        _ => None,
+    let kind = json::member(data, kind).unwrap_or_default();
+    let found = if json::string_is(kind, "message_start") {
+        json::member(data, message)
+            .and_then(|message| json::field(message, "usage").ok().flatten())
+            .and_then(|object| updated(Usage::ZERO, &object))
+    } else if json::string_is(kind, "message_delta") {
+        json::member(data, delta_usage)
+            .and_then(|raw| serde_json::from_slice::<Value>(raw).ok())
+            .and_then(|object| updated(usage.unwrap_or(Usage::ZERO), &object))
+    } else {
+        None
     };
     if found.is_some() {
         *usage = found;

@@ -5,6 +5,7 @@
 //! (Gemini reports a running usage on every event anyway; the estimate
 //! only raises it).
 
+use ai_proxy_sdk::json::{self, scan};
 use ai_proxy_sdk::{EndReason, SseEvent, StreamState};
 use serde_json::{Value, json};
 
@@ -17,18 +18,20 @@ fn candidates(data: &Value) -> &[Value] {
         .map_or(&[], Vec::as_slice)
 }
 
-/// Bytes of generated text in one event.
+/// Bytes of generated text in one event, scanned for rather than parsed
+/// whole (every event comes here).
 pub fn generated_bytes(event: &SseEvent) -> usize {
-    let Some(data) = event.json() else {
+    let data = event.data.as_bytes();
+    let Ok([candidates]) = scan::fields(data, ["candidates"]) else {
         return 0;
     };
-    candidates(&data)
-        .iter()
-        .filter_map(|c| c.pointer("/content/parts").and_then(Value::as_array))
-        .flatten()
-        .filter_map(|part| part.get("text").and_then(Value::as_str))
-        .map(str::len)
-        .sum()
+    json::sum_elements(json::member(data, candidates), |candidate| {
+        let parts = json::raw_field(candidate, "content")
+            .and_then(|content| json::raw_field(content, "parts"));
+        json::sum_elements(parts, |part| {
+            json::raw_field(part, "text").map_or(0, |text| json::string_len(text).unwrap_or(0))
+        })
+    })
 }
 
 /// The event that ends `stream`; empty when nothing was streamed yet or

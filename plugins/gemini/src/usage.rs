@@ -42,17 +42,16 @@ fn from_response_text(response: &[u8]) -> Option<Usage> {
     from_meta(&meta)
 }
 
-/// Updates a stream's usage with one event.
+/// Updates a stream's usage with one event. The event is scanned for its
+/// `usageMetadata` and only that is parsed (this runs for every event).
 pub fn from_event(event: &SseEvent, usage: &mut Option<Usage>) {
-    if let Some(found) = event.json().as_ref().and_then(from_response) {
+    let data = event.data.as_bytes();
+    if !json::may_contain_key(data, "usageMetadata") {
+        return;
+    }
+    if let Some(found) = from_response_text(data) {
         *usage = Some(found);
     }
-}
-
-/// Usage from one `GenerateContentResponse`; `None` when its
-/// `usageMetadata` is missing or has no counts.
-fn from_response(response: &Value) -> Option<Usage> {
-    from_meta(response.get("usageMetadata")?)
 }
 
 /// Usage from a `usageMetadata` object.

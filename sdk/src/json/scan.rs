@@ -267,6 +267,12 @@ impl<'a> Scanner<'a> {
     fn string(&mut self) -> Result<(), JsonError> {
         self.at += 1;
         loop {
+            // Plain characters in one run: most of a document is strings.
+            let rest = self.doc.get(self.at..).unwrap_or_default();
+            self.at += rest
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .unwrap_or(rest.len());
             match self.peek() {
                 Some(b'"') => {
                     self.at += 1;
