@@ -153,7 +153,9 @@ pub async fn logout(
         .await;
         // A version bump makes the other instances reload, revocations included.
         let announced = match stored {
-            Ok(_) => super::config_sync::bump(&state.db).await.map(|_| ()),
+            Ok(_) => crate::store::config_version::bump(&state.db)
+                .await
+                .map(|_| ()),
             Err(e) => Err(e),
         };
         if let Err(e) = announced {

@@ -24,7 +24,8 @@ use sea_orm::{
 use serde_json::Value;
 
 use super::auth::Caller;
-use super::{AdminCore, ApiError, audit, config_sync};
+use super::{AdminCore, ApiError, audit};
+use crate::store::config_version;
 
 /// The PostgreSQL advisory lock every admin change holds until it commits
 /// or rolls back (the bytes of "aipchang").
@@ -159,7 +160,7 @@ impl<'a> Change<'a> {
     /// Counts a configuration change, commits, and reloads this
     /// instance's catalog (other instances follow within their poll).
     pub async fn commit(self) -> Result<Committed<'a>, ApiError> {
-        let version = config_sync::bump(&self.txn).await?;
+        let version = config_version::bump(&self.txn).await?;
         self.txn.commit().await?;
         self.core.load_version(version).await?;
         Ok(Committed {

@@ -6,9 +6,11 @@
 
 pub mod bootstrap;
 pub mod budget_alert_log;
+pub mod config_version;
 pub mod entities;
 pub mod key_check;
 pub mod keyring;
+pub mod plugin_disable;
 pub mod rebind;
 pub mod rotate;
 #[cfg(test)]
@@ -30,7 +32,7 @@ pub async fn connect(url: &str, data_dir: &Path) -> anyhow::Result<DatabaseConne
         .max_connections(if url.starts_with("sqlite:") { 4 } else { 16 });
     let db = Database::connect(options)
         .await
-        .map_err(|e| anyhow::anyhow!("connecting to {}: {e}", crate::config::redact_url(url)))?;
+        .map_err(|e| anyhow::anyhow!("connecting to {}: {e}", crate::secrets::redact_url(url)))?;
     if url.starts_with("sqlite:") {
         use sea_orm::ConnectionTrait;
         db.execute_unprepared(
