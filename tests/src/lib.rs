@@ -9,6 +9,7 @@ pub mod mock;
 pub mod oauth_server;
 
 pub mod gateway;
+pub mod in_process;
 pub mod multikey;
 pub mod podman;
 pub mod pools;
