@@ -1,8 +1,13 @@
-//! Starting the real `ai-proxy` binary for a test, and driving its admin API.
+//! Starting a gateway for a test, and driving its admin API.
 //!
-//! Each [`TestGateway`] is its own process with its own data directory and
-//! ports, so tests never see each other's state. The process is killed and
-//! its directory removed on drop; its log is printed when a test fails.
+//! Each [`TestGateway`] has its own data directory and ports, so tests never
+//! see each other's state. It is either the real `ai-proxy` binary
+//! ([`TestGateway::start`]: for what the process adds — signals, upgrades,
+//! the CLI, its log, TLS) or the same core and ports served inside the test
+//! process ([`TestGateway::in_process`], `ai_proxy::serve_in_process`) on
+//! listeners the test bound itself, without a process to start. Either is
+//! stopped and its directory removed on drop; a process's log is printed
+//! when a test fails.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -11,10 +16,14 @@ use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
+use crate::in_process::InProcess;
+
 use serde_json::{Value, json};
 
 /// The admin password every test gateway is started with.
 pub const ADMIN_PASSWORD: &str = "test-admin-password";
+/// Set to `process` to run in-process tests against the binary.
+pub const GATEWAY_MODE_VAR: &str = "AI_PROXY_TEST_GATEWAY";
 /// How long a gateway may take to start.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -65,9 +74,25 @@ pub fn free_port() -> u16 {
         .expect("free port")
 }
 
-/// A running gateway process.
+/// How a [`TestGateway`] runs.
+enum Runner {
+    Process(Child),
+    InProcess(InProcess),
+}
+
+/// A fresh data directory under the system's temporary one.
+fn fresh_data_dir() -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("aip-test-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("data dir");
+    dir
+}
+
+/// A running gateway.
 pub struct TestGateway {
-    child: Child,
+    runner: Runner,
     pub proxy_url: String,
     pub admin_url: String,
     data_dir: PathBuf,
@@ -76,9 +101,36 @@ pub struct TestGateway {
     ports: (u16, u16),
     /// The extra environment it was started with.
     env: Vec<(String, String)>,
+    /// In-process: the listeners it serves on (kept for a restart).
+    listeners: Option<(TcpListener, TcpListener)>,
     /// Whether it runs in its data directory rather than the test's.
     in_data_dir: bool,
     http: reqwest::Client,
+}
+
+/// The settings every test gateway starts with, before a test's own.
+fn base_env(
+    data_dir: &std::path::Path,
+    (proxy_port, admin_port): (u16, u16),
+) -> Vec<(String, String)> {
+    [
+        ("AI_PROXY_PROXY_ADDR", format!("127.0.0.1:{proxy_port}")),
+        ("AI_PROXY_ADMIN_ADDR", format!("127.0.0.1:{admin_port}")),
+        ("AI_PROXY_DATA_DIR", data_dir.display().to_string()),
+        ("AI_PROXY_ADMIN_PASSWORD", ADMIN_PASSWORD.to_owned()),
+        ("AI_PROXY_PROXY_THREADS", "2".to_owned()),
+        ("AI_PROXY_PLUGIN_INSTANCES", "64".to_owned()),
+        ("AI_PROXY_TRACE_FLUSH_MS", "20".to_owned()),
+        // Background probes would add requests to the mock's count; tests of health
+        // checks turn them on.
+        ("AI_PROXY_HEALTH_INTERVAL_SECS", "0".to_owned()),
+        // The mock upstream is on loopback, which the gateway refuses unless allow-listed.
+        ("AI_PROXY_EGRESS_ALLOW", "127.0.0.0/8".to_owned()),
+        ("RUST_LOG", "info,pingora=warn".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
 }
 
 /// Starts the gateway process; its output is appended to `log_path`.
@@ -99,22 +151,12 @@ fn spawn(
     cmd.args(args)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AI_PROXY_PROXY_ADDR", format!("127.0.0.1:{proxy_port}"))
-        .env("AI_PROXY_ADMIN_ADDR", format!("127.0.0.1:{admin_port}"))
-        .env("AI_PROXY_DATA_DIR", data_dir)
-        .env("AI_PROXY_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("AI_PROXY_PROXY_THREADS", "2")
-        .env("AI_PROXY_PLUGIN_INSTANCES", "64")
-        .env("AI_PROXY_TRACE_FLUSH_MS", "20")
-        // Background probes would add requests to the mock's count; tests of health
-        // checks turn them on.
-        .env("AI_PROXY_HEALTH_INTERVAL_SECS", "0")
-        // The mock upstream is on loopback, which the gateway refuses unless allow-listed.
-        .env("AI_PROXY_EGRESS_ALLOW", "127.0.0.0/8")
-        .env("RUST_LOG", "info,pingora=warn")
         .stdout(log.try_clone().expect("log"))
         .stderr(log);
-    for (k, v) in env {
+    for (k, v) in base_env(data_dir, (proxy_port, admin_port))
+        .iter()
+        .chain(env)
+    {
         cmd.env(k, v);
     }
     if in_data_dir {
@@ -143,9 +185,7 @@ impl TestGateway {
     }
 
     async fn start_in(env: &[(&str, String)], in_data_dir: bool) -> TestGateway {
-        let data_dir =
-            std::env::temp_dir().join(format!("aip-test-{}-{}", std::process::id(), free_port()));
-        std::fs::create_dir_all(&data_dir).expect("data dir");
+        let data_dir = fresh_data_dir();
         let log_path = data_dir.join("gateway.log");
         let (proxy_port, admin_port) = (free_port(), free_port());
         let env: Vec<(String, String)> = env
@@ -167,13 +207,14 @@ impl TestGateway {
             "http"
         };
         let gateway = TestGateway {
-            child,
+            runner: Runner::Process(child),
             proxy_url: format!("{scheme}://127.0.0.1:{proxy_port}"),
             admin_url: format!("{scheme}://127.0.0.1:{admin_port}"),
             data_dir,
             log_path,
             ports: (proxy_port, admin_port),
             env,
+            listeners: None,
             in_data_dir,
             http: reqwest::Client::new(),
         };
@@ -181,19 +222,77 @@ impl TestGateway {
         gateway
     }
 
-    /// Stops the process and starts it again on the same data directory,
-    /// ports and settings (its log goes on in the same file).
+    /// Starts a gateway on SQLite in a fresh directory, served in this
+    /// process on listeners bound here (see the module doc).
+    pub async fn in_process() -> TestGateway {
+        Self::in_process_with(&[]).await
+    }
+
+    /// Like [`TestGateway::in_process`], with extra settings (the same
+    /// variables [`TestGateway::start_with`] takes). With
+    /// `AI_PROXY_TEST_GATEWAY=process` in the test's environment it starts
+    /// the binary instead (to compare, or to read a gateway's log).
+    pub async fn in_process_with(env: &[(&str, String)]) -> TestGateway {
+        if std::env::var(GATEWAY_MODE_VAR).is_ok_and(|v| v == "process") {
+            return Self::start_with(env).await;
+        }
+        let data_dir = fresh_data_dir();
+        let bind = || TcpListener::bind("127.0.0.1:0").expect("bind a test listener");
+        let (proxy, admin) = (bind(), bind());
+        let port = |l: &TcpListener| l.local_addr().expect("bound address").port();
+        let ports = (port(&proxy), port(&admin));
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
+        let runner = Runner::InProcess(
+            InProcess::start(base_env(&data_dir, ports), &env, (&proxy, &admin)).await,
+        );
+        TestGateway {
+            runner,
+            proxy_url: format!("http://127.0.0.1:{}", ports.0),
+            admin_url: format!("http://127.0.0.1:{}", ports.1),
+            log_path: data_dir.join("gateway.log"),
+            data_dir,
+            ports,
+            env,
+            listeners: Some((proxy, admin)),
+            in_data_dir: false,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// The process, for what only a process has (signals, exit status).
+    fn child(&mut self) -> &mut Child {
+        match &mut self.runner {
+            Runner::Process(child) => child,
+            Runner::InProcess(_) => panic!("an in-process gateway has no process"),
+        }
+    }
+
+    /// Stops the gateway and starts it again on the same data directory,
+    /// ports and settings (a process's log goes on in the same file).
     pub async fn restart(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        self.child = spawn(
+        if let Some((proxy, admin)) = &self.listeners {
+            if let Runner::InProcess(running) = &mut self.runner {
+                running.stop();
+            }
+            let base = base_env(&self.data_dir, self.ports);
+            self.runner =
+                Runner::InProcess(InProcess::start(base, &self.env, (proxy, admin)).await);
+            return;
+        }
+        let child = self.child();
+        let _ = child.kill();
+        let _ = child.wait();
+        self.runner = Runner::Process(spawn(
             &self.data_dir,
             &self.log_path,
             self.ports,
             &self.env,
             self.in_data_dir,
             &[],
-        );
+        ));
         self.wait_ready().await;
     }
 
@@ -212,7 +311,7 @@ impl TestGateway {
             self.in_data_dir,
             &["serve", "--upgrade"],
         );
-        let old = std::mem::replace(&mut self.child, successor);
+        let old = std::mem::replace(self.child(), successor);
         let deadline = Instant::now() + START_TIMEOUT;
         while !socket.exists() {
             assert!(
@@ -234,8 +333,11 @@ impl TestGateway {
 
     /// Sends a signal (`TERM`, `INT`, ...) to the gateway process.
     pub fn signal(&self, name: &str) {
+        let Runner::Process(child) = &self.runner else {
+            panic!("an in-process gateway has no process to signal");
+        };
         let status = Command::new("kill")
-            .args(["-s", name, &self.child.id().to_string()])
+            .args(["-s", name, &child.id().to_string()])
             .status()
             .expect("kill");
         assert!(status.success(), "kill -s {name} failed");
@@ -246,7 +348,7 @@ impl TestGateway {
     pub async fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
         let deadline = Instant::now() + limit;
         loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
+            if let Some(status) = self.child().try_wait().expect("try_wait") {
                 return Some(status);
             }
             if Instant::now() >= deadline {
@@ -443,8 +545,13 @@ impl TestGateway {
 
 impl Drop for TestGateway {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        match &mut self.runner {
+            Runner::Process(child) => {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            Runner::InProcess(running) => running.stop(),
+        }
         if std::thread::panicking() {
             eprintln!("---- gateway log ----\n{}", self.log());
         }

@@ -65,7 +65,7 @@ impl Api {
 
 #[tokio::test]
 async fn anonymous_callers_get_401_except_on_health_and_login() {
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let api = Api::new(&gw);
     for path in [
         "/api/providers",
@@ -92,7 +92,7 @@ async fn anonymous_callers_get_401_except_on_health_and_login() {
 
 #[tokio::test]
 async fn sessions_work_as_bearer_and_cookie_and_end_at_logout() {
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let api = Api::new(&gw);
     let (status, _) = api.login("admin", "wrong-password").await;
     assert_eq!(status, 401);
@@ -148,7 +148,7 @@ async fn sessions_work_as_bearer_and_cookie_and_end_at_logout() {
 #[tokio::test]
 async fn users_manage_only_their_own_keys_and_see_only_their_own_traces() {
     let mock = MockUpstream::start().await;
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let api = Api::new(&gw);
     let admin = api.token("admin", ADMIN_PASSWORD).await;
     let admin_key = gw
@@ -348,7 +348,7 @@ async fn users_manage_only_their_own_keys_and_see_only_their_own_traces() {
 
 #[tokio::test]
 async fn the_last_admin_cannot_be_removed_and_changes_are_audited_without_secrets() {
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let api = Api::new(&gw);
     let admin = api.token("admin", ADMIN_PASSWORD).await;
     let (_, me) = api
@@ -421,7 +421,7 @@ async fn the_last_admin_cannot_be_removed_and_changes_are_audited_without_secret
 
 #[tokio::test]
 async fn bad_admin_input_gets_a_json_400_and_changes_nothing() {
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let api = Api::new(&gw);
     let admin = api.token("admin", ADMIN_PASSWORD).await;
     let resp = api
@@ -483,7 +483,7 @@ async fn bad_admin_input_gets_a_json_400_and_changes_nothing() {
 #[tokio::test]
 async fn providers_in_use_cannot_be_deleted_and_keys_can_be_limited_to_models() {
     let mock = MockUpstream::start().await;
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let key = gw.client_key_for("openai", &mock.base_url(), "sk-up").await;
     let openai = gw.provider_id("openai").await;
     let (status, body) = gw

@@ -15,7 +15,7 @@ const ROUNDS: usize = 6;
 
 #[tokio::test]
 async fn admins_demoting_each_other_at_once_leave_one_admin_on_sqlite() {
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     race_demotions(&gw).await;
 }
 
@@ -24,7 +24,7 @@ async fn admins_demoting_each_other_at_once_leave_one_admin_on_postgres() {
     let Some(db) = TempDatabase::create("admin_write_race").await else {
         return;
     };
-    let gw = TestGateway::start_with(&[("DATABASE_URL", db.url.clone())]).await;
+    let gw = TestGateway::in_process_with(&[("DATABASE_URL", db.url.clone())]).await;
     race_demotions(&gw).await;
     drop(gw);
     db.drop_database().await;

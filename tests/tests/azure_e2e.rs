@@ -27,7 +27,7 @@ const DEPLOYMENT: &str = "gpt-4o-mini";
 /// The gateway with the Azure plugin loaded and a provider, an upstream key
 /// and a client key using it; returns the client key.
 async fn azure_gateway(mock: &MockUpstream) -> (TestGateway, String) {
-    let gw = TestGateway::start_with(&[(
+    let gw = TestGateway::in_process_with(&[(
         "AI_PROXY_PLUGIN_FILES",
         azure_openai_wasm().display().to_string(),
     )])
@@ -181,7 +181,7 @@ async fn azure_deployment_path_without_api_version_gets_the_default() {
 #[tokio::test]
 async fn azure_throttling_reaches_the_client_as_azure_sent_it() {
     let mock = MockUpstream::start().await;
-    let gw = TestGateway::start_with(&[(
+    let gw = TestGateway::in_process_with(&[(
         "AI_PROXY_PLUGIN_FILES",
         azure_openai_wasm().display().to_string(),
     )])

@@ -168,7 +168,7 @@ async fn versions(gw: &TestGateway, name: &str) -> Vec<Value> {
 
 #[tokio::test]
 async fn an_upload_that_drops_cache_reads_is_refused_unless_forced_and_audited() {
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let wrong = std::fs::read(anthropic_nocache_wasm()).unwrap();
     let (status, body) = upload(&gw, wrong.clone(), "").await;
     assert_eq!(status, 422, "{body}");
@@ -240,7 +240,7 @@ fn negotiated_model_vector() -> Value {
 
 #[tokio::test]
 async fn a_recheck_against_an_operators_vector_stops_a_version_until_forced() {
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let (status, next) = upload(&gw, std::fs::read(openai_next_wasm()).unwrap(), "").await;
     assert_eq!(status, 201, "{next}");
     let id = next["id"].as_i64().unwrap();
@@ -322,7 +322,7 @@ async fn a_recheck_against_an_operators_vector_stops_a_version_until_forced() {
 /// version's result and in the step's audit entry.
 #[tokio::test]
 async fn a_rollout_of_a_version_its_vectors_stopped_is_refused_unless_forced() {
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let (status, next) = upload(&gw, std::fs::read(openai_next_wasm()).unwrap(), "").await;
     assert_eq!(status, 201, "{next}");
     let id = next["id"].as_i64().unwrap();

@@ -61,7 +61,7 @@ async fn send(
 
 #[tokio::test]
 async fn cookie_state_changes_from_another_origin_are_refused_and_bearer_ones_are_not() {
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let http = reqwest::Client::new();
     let (cookie, set_cookie) = sign_in(&gw, &http, &[]).await;
     assert!(!set_cookie.contains("Secure"), "plain HTTP: {set_cookie}");
@@ -217,7 +217,8 @@ async fn cookie_state_changes_from_another_origin_are_refused_and_bearer_ones_ar
 
 #[tokio::test]
 async fn a_trusted_proxy_makes_the_cookie_secure_and_names_the_client_address() {
-    let gw = TestGateway::start_with(&[("AI_PROXY_TRUSTED_PROXIES", "127.0.0.1/32".into())]).await;
+    let gw =
+        TestGateway::in_process_with(&[("AI_PROXY_TRUSTED_PROXIES", "127.0.0.1/32".into())]).await;
     let via_proxy = reqwest::Client::new();
     let untrusted = reqwest::Client::builder()
         .local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap())

@@ -20,7 +20,7 @@ const SERVER_ERROR: &str =
 #[tokio::test]
 async fn attempts_keep_the_upstreams_words_masked_and_the_log_filters_by_them() {
     let mock = MockUpstream::start().await;
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     // The second key's secret is quoted by the upstream's message: a
     // hostile (or careless) upstream must not get it into the log.
     let pool = gw
@@ -120,7 +120,7 @@ async fn attempts_keep_the_upstreams_words_masked_and_the_log_filters_by_them() 
 #[tokio::test]
 async fn a_test_request_goes_through_the_proxy_and_nothing_else_does() {
     let mock = MockUpstream::start().await;
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let key = gw
         .client_key_for("openai", &mock.base_url(), "sk-good")
         .await;

@@ -84,7 +84,7 @@ fn read_answer(stream: &mut TcpStream) -> Vec<u8> {
 #[tokio::test]
 async fn a_default_key_reaches_inference_and_models_but_no_files_batches_or_fine_tuning() {
     let mock = MockUpstream::start().await;
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let key = gw.client_key_for("openai", &mock.base_url(), "sk-up").await;
 
     assert_eq!(raw(&gw, "POST", "/v1/chat/completions", &key).await.0, 200);
@@ -154,7 +154,7 @@ async fn a_default_key_reaches_inference_and_models_but_no_files_batches_or_fine
 #[tokio::test]
 async fn an_operator_grants_classes_and_takes_them_back_at_once() {
     let mock = MockUpstream::start().await;
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let pool = gw
         .pool(
             "openai",

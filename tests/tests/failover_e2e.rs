@@ -17,7 +17,7 @@ use serde_json::json;
 #[tokio::test]
 async fn a_pool_with_one_good_key_answers_every_request() {
     let mock = MockUpstream::start().await;
-    let gw = TestGateway::start_with(&[("AI_PROXY_MAX_ATTEMPTS", "5".into())]).await;
+    let gw = TestGateway::in_process_with(&[("AI_PROXY_MAX_ATTEMPTS", "5".into())]).await;
     // Keys whose upstream answers stall get a short read timeout.
     let provider = gw.provider_id("openai").await;
     gw.admin_ok(
@@ -102,7 +102,7 @@ async fn a_pool_with_one_good_key_answers_every_request() {
 #[tokio::test]
 async fn when_every_key_fails_the_client_gets_the_last_upstream_answer() {
     let mock = MockUpstream::start().await;
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let pool = gw
         .pool(
             "openai",
@@ -196,7 +196,7 @@ async fn when_every_key_fails_the_client_gets_the_last_upstream_answer() {
 #[tokio::test]
 async fn an_auth_invalid_key_leaves_rotation_until_a_health_check_clears_it() {
     let mock = MockUpstream::start().await;
-    let gw = TestGateway::start_with(&[("AI_PROXY_HEALTH_INTERVAL_SECS", "1".into())]).await;
+    let gw = TestGateway::in_process_with(&[("AI_PROXY_HEALTH_INTERVAL_SECS", "1".into())]).await;
     let pool = gw
         .pool(
             "openai",
@@ -259,7 +259,7 @@ async fn an_auth_invalid_key_leaves_rotation_until_a_health_check_clears_it() {
 #[tokio::test]
 async fn an_upstream_that_resets_before_answering_fails_over_to_another_key() {
     let mock = MockUpstream::start().await;
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let pool = gw
         .pool(
             "openai",

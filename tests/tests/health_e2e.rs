@@ -12,7 +12,7 @@ use serde_json::json;
 #[tokio::test]
 async fn health_check_classifies_each_upstream_answer() {
     let mock = MockUpstream::start().await;
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     for provider in ["openai", "anthropic", "gemini"] {
         let id = gw.provider_id(provider).await;
         gw.admin_ok(

@@ -53,8 +53,8 @@ fn deepseek_wasm() -> Option<PathBuf> {
 /// The gateway with the plugin loaded and a provider, an upstream key and a
 /// client key using it; returns the client key.
 async fn deepseek_gateway(wasm: &Path, mock: &MockUpstream) -> (TestGateway, String) {
-    let gw =
-        TestGateway::start_with(&[("AI_PROXY_PLUGIN_FILES", wasm.display().to_string())]).await;
+    let gw = TestGateway::in_process_with(&[("AI_PROXY_PLUGIN_FILES", wasm.display().to_string())])
+        .await;
     gw.admin_ok(
         Method::POST,
         "/api/providers",

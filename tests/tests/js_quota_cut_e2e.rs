@@ -62,8 +62,8 @@ fn events(body: &str) -> Vec<String> {
 async fn a_javascript_plugins_stream_over_its_quota_is_cut_with_a_clean_end() {
     let Some(wasm) = deepseek_wasm() else { return };
     let mock = MockUpstream::start().await;
-    let gw =
-        TestGateway::start_with(&[("AI_PROXY_PLUGIN_FILES", wasm.display().to_string())]).await;
+    let gw = TestGateway::in_process_with(&[("AI_PROXY_PLUGIN_FILES", wasm.display().to_string())])
+        .await;
     gw.admin_ok(
         Method::POST,
         "/api/providers",

@@ -59,7 +59,7 @@ async fn jwt_clients_carry_a_client_keys_identity_and_bad_tokens_are_refused() {
     let public_pem = std::fs::read(&public).unwrap();
 
     let mock = MockUpstream::start().await;
-    let gw = TestGateway::start_with(&[
+    let gw = TestGateway::in_process_with(&[
         ("AI_PROXY_JWT_HS256_SECRET", HS_SECRET.into()),
         (
             "AI_PROXY_JWT_RS256_PUBLIC_KEY_FILE",
@@ -155,7 +155,7 @@ async fn jwt_clients_carry_a_client_keys_identity_and_bad_tokens_are_refused() {
 #[tokio::test]
 async fn jwt_not_yet_valid_future_issued_or_too_long_lived_tokens_are_refused() {
     let mock = MockUpstream::start().await;
-    let gw = TestGateway::start_with(&[
+    let gw = TestGateway::in_process_with(&[
         ("AI_PROXY_JWT_HS256_SECRET", HS_SECRET.into()),
         ("AI_PROXY_JWT_LEEWAY_SECS", "10".into()),
         ("AI_PROXY_JWT_MAX_LIFETIME_SECS", "600".into()),

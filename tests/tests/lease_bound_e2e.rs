@@ -153,7 +153,7 @@ async fn quota_holds_across_two_instances(test: &str, q: Quota) {
         ("REDIS_URL", url),
         ("AI_PROXY_REDIS_PREFIX", prefix.clone()),
     ];
-    let first = TestGateway::start_with(&env).await;
+    let first = TestGateway::in_process_with(&env).await;
     let pool = first
         .pool(
             "openai",
@@ -162,7 +162,7 @@ async fn quota_holds_across_two_instances(test: &str, q: Quota) {
             q.limits.clone(),
         )
         .await;
-    let second = TestGateway::start_with(&env).await;
+    let second = TestGateway::in_process_with(&env).await;
     let key = counter(&prefix, pool.client_id, q.suffix);
     let spent_before = q.quota - q.left;
     redis_cli(&["SET", &key, &spent_before.to_string(), "EX", "90000"]);

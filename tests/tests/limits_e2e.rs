@@ -25,7 +25,7 @@ async fn clear_of_minute_boundary() {
 #[tokio::test]
 async fn client_key_limits_answer_429_naming_the_limit() {
     let mock = MockUpstream::start().await;
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let pool = gw
         .pool(
             "openai",
@@ -98,7 +98,7 @@ async fn token_and_cost_quotas_refuse_once_spent() {
     let tokens_per_request = (PROMPT_TOKENS + COMPLETION_TOKENS) as i64;
     let quota = 1000;
     let mock = MockUpstream::start().await;
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let pool = gw
         .pool(
             "openai",
@@ -162,7 +162,7 @@ async fn token_and_cost_quotas_refuse_once_spent() {
 #[tokio::test]
 async fn upstream_key_limits_move_traffic_to_other_keys() {
     let mock = MockUpstream::start().await;
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let pool = gw
         .pool(
             "openai",
@@ -215,7 +215,7 @@ async fn upstream_key_limits_move_traffic_to_other_keys() {
 #[tokio::test]
 async fn concurrent_requests_never_overshoot_a_limit() {
     let mock = MockUpstream::start().await;
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let pool = gw
         .pool(
             "openai",
@@ -294,7 +294,7 @@ async fn concurrent_requests_cannot_overshoot_a_nearly_spent_token_quota() {
     let per_request = (PROMPT_TOKENS + COMPLETION_TOKENS) as i64;
     let quota = 1000;
     let mock = MockUpstream::start().await;
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let pool = gw
         .pool(
             "openai",
@@ -338,7 +338,7 @@ async fn concurrent_requests_cannot_overshoot_a_nearly_spent_cost_quota() {
     let budget_usd = 0.0005;
     let budget_nanos = 500_000;
     let mock = MockUpstream::start().await;
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let pool = gw
         .pool(
             "openai",
@@ -382,7 +382,7 @@ async fn a_client_that_leaves_mid_stream_is_charged_what_it_was_sent() {
     use futures_util::StreamExt;
 
     let mock = MockUpstream::start().await;
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let pool = gw
         .pool(
             "openai",

@@ -15,7 +15,7 @@ const SCRAPE_TOKEN: &str = "scrape-token-0123456789abcdef0123456789";
 #[tokio::test]
 async fn metrics_need_the_scrape_token_or_an_admin_and_refuse_everyone_else() {
     let mock = MockUpstream::start().await;
-    let gw = TestGateway::start_with(&[("AI_PROXY_METRICS_TOKEN", SCRAPE_TOKEN.into())]).await;
+    let gw = TestGateway::in_process_with(&[("AI_PROXY_METRICS_TOKEN", SCRAPE_TOKEN.into())]).await;
     gw.client_key_for("openai", &mock.base_url(), "sk-up-secret")
         .await;
     gw.admin_ok(
@@ -121,7 +121,7 @@ async fn metrics_need_the_scrape_token_or_an_admin_and_refuse_everyone_else() {
 
 #[tokio::test]
 async fn metrics_without_a_configured_token_need_an_admin() {
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let url = format!("{}/metrics", gw.admin_url);
     let http = reqwest::Client::new();
     assert_eq!(http.get(&url).send().await.unwrap().status(), 401);

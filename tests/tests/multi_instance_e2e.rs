@@ -39,8 +39,8 @@ async fn changes_made_on_one_instance_reach_the_other() {
         ("AI_PROXY_MASTER_KEY", MASTER_KEY.into()),
         ("AI_PROXY_CONFIG_POLL_MS", "200".into()),
     ];
-    let first = TestGateway::start_with(&env).await;
-    let second = TestGateway::start_with(&env).await;
+    let first = TestGateway::in_process_with(&env).await;
+    let second = TestGateway::in_process_with(&env).await;
 
     let key = first
         .client_key_for("openai", &mock.base_url(), "sk-up")
@@ -87,8 +87,8 @@ async fn a_logout_on_one_instance_ends_the_session_on_all() {
         ("AI_PROXY_MASTER_KEY", MASTER_KEY.into()),
         ("AI_PROXY_CONFIG_POLL_MS", "200".into()),
     ];
-    let first = TestGateway::start_with(&env).await;
-    let second = TestGateway::start_with(&env).await;
+    let first = TestGateway::in_process_with(&env).await;
+    let second = TestGateway::in_process_with(&env).await;
     let http = reqwest::Client::new();
     let login: serde_json::Value = http
         .post(format!("{}/api/auth/login", first.admin_url))

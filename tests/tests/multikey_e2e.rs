@@ -76,7 +76,7 @@ async fn reaches(
 }
 
 async fn start() -> (TestGateway, MockUpstream, Providers) {
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let mock = MockUpstream::start().await;
     let providers = Providers::set_up(&gw, &mock).await;
     (gw, mock, providers)

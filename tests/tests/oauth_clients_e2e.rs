@@ -52,7 +52,7 @@ async fn chat(gw: &TestGateway, token: &str) -> (u16, Value) {
 #[tokio::test]
 async fn client_credentials_tokens_act_as_the_bound_client_key() {
     let mock = MockUpstream::start().await;
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     gw.client_key_for("openai", &mock.base_url(), "sk-up").await;
     let key_id = gw
         .admin_ok(Method::GET, "/api/user-service/keys", None)

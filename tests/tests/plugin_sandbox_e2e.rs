@@ -29,7 +29,7 @@ async fn entropy_seen(gw: &TestGateway, key: &str) -> String {
 #[tokio::test]
 async fn plugin_clocks_and_random_are_fixed_and_equal_in_every_request() {
     let mock = MockUpstream::start().await;
-    let gw = TestGateway::start_with(&[(
+    let gw = TestGateway::in_process_with(&[(
         "AI_PROXY_PLUGIN_FILES",
         misbehave_wasm().display().to_string(),
     )])

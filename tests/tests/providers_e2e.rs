@@ -308,7 +308,7 @@ async fn suite(database_url: Option<String>) {
         .into_iter()
         .map(|u| ("DATABASE_URL", u))
         .collect();
-    let gw = TestGateway::start_with(&env).await;
+    let gw = TestGateway::in_process_with(&env).await;
     openai(&gw, &mock).await;
     anthropic(&gw, &mock).await;
     gemini(&gw, &mock).await;

@@ -85,7 +85,7 @@ async fn tokens_used(gw: &TestGateway, request_id: &str) -> (Value, i64) {
 #[tokio::test]
 async fn a_stream_over_its_token_quota_is_cut_with_a_clean_openai_end() {
     let mock = MockUpstream::start().await;
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let pool = gw
         .pool(
             "openai",
@@ -154,7 +154,7 @@ async fn a_stream_over_its_token_quota_is_cut_with_a_clean_openai_end() {
 #[tokio::test]
 async fn an_anthropic_stream_over_its_quota_ends_with_max_tokens_and_message_stop() {
     let mock = MockUpstream::start().await;
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let pool = gw
         .pool(
             "anthropic",
@@ -196,7 +196,7 @@ async fn an_anthropic_stream_over_its_quota_ends_with_max_tokens_and_message_sto
 #[tokio::test]
 async fn official_python_sdks_read_cut_streams_to_a_clean_end() {
     let mock = MockUpstream::start().await;
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let mut keys = Vec::new();
     for provider in ["openai", "anthropic"] {
         let pool = gw
@@ -236,7 +236,7 @@ async fn official_python_sdks_read_cut_streams_to_a_clean_end() {
 #[tokio::test]
 async fn a_gemini_stream_over_its_quota_ends_with_max_tokens() {
     let mock = MockUpstream::start().await;
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let pool = gw
         .pool(
             "gemini",
@@ -276,7 +276,7 @@ async fn a_gemini_stream_over_its_quota_ends_with_max_tokens() {
 #[tokio::test]
 async fn with_finish_a_stream_over_its_quota_runs_to_its_end() {
     let mock = MockUpstream::start().await;
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let pool = gw
         .pool(
             "openai",
@@ -301,7 +301,7 @@ async fn with_finish_a_stream_over_its_quota_runs_to_its_end() {
 #[tokio::test]
 async fn a_plugin_that_cannot_end_streams_lets_them_finish_and_says_so() {
     let mock = MockUpstream::start().await;
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     // Version 0.3.0 of `openai` (a test fixture) writes no terminal events;
     // it also miscounts cached tokens, so it fails its vectors and is forced in.
     let wasm = std::fs::read(openai_miscount_wasm()).unwrap();
@@ -340,7 +340,7 @@ async fn a_plugin_that_cannot_end_streams_lets_them_finish_and_says_so() {
 #[tokio::test]
 async fn quota_overrun_is_validated_and_kept_to_operators() {
     let mock = MockUpstream::start().await;
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let pool = gw
         .pool(
             "openai",

@@ -43,7 +43,7 @@ impl Api {
 
 #[tokio::test]
 async fn repeated_failed_logins_lock_only_the_guessing_address() {
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let api = Api::new(&gw);
     // Five failures are free; the sixth locks `admin` at this address.
     for attempt in 1..=6 {
@@ -83,7 +83,7 @@ async fn repeated_failed_logins_lock_only_the_guessing_address() {
 
 #[tokio::test]
 async fn sign_ins_are_audited_without_passwords_and_long_names_are_refused() {
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let api = Api::new(&gw);
     assert_eq!(api.login("admin", "wrong-password-1").await.0, 401);
     assert_eq!(api.login("wrong-password-2", "x").await.0, 401);

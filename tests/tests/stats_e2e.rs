@@ -15,7 +15,7 @@ async fn suite(database_url: Option<String>) {
         .into_iter()
         .map(|u| ("DATABASE_URL", u))
         .collect();
-    let gw = TestGateway::start_with(&env).await;
+    let gw = TestGateway::in_process_with(&env).await;
     let key = gw.client_key_for("openai", &mock.base_url(), "sk-up").await;
     let client = reqwest::Client::new();
     let send = |model: &'static str, status: Option<&'static str>| {

@@ -25,7 +25,7 @@ fn mode(path: &Path) -> String {
 
 #[tokio::test]
 async fn data_dir_database_key_and_plugin_cache_are_private_after_start() {
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let dir = gw.data_dir();
     assert_eq!(mode(dir), "700", "data directory");
     for file in [
@@ -81,7 +81,7 @@ async fn chat(gw: &TestGateway, key: &str) -> u16 {
 #[tokio::test]
 async fn upstream_key_ciphertext_copied_into_another_row_does_not_decrypt() {
     let mock = MockUpstream::start().await;
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let client = gw
         .client_key_for("openai", &mock.base_url(), "sk-victim-row-b")
         .await;

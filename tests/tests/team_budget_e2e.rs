@@ -144,7 +144,7 @@ async fn load(gateways: &[&TestGateway], team: &Team) -> i64 {
 
 #[tokio::test]
 async fn two_keys_of_one_team_do_not_overshoot_its_nearly_spent_budget() {
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let mock = MockUpstream::start().await;
     let team = team_with_two_keys(
         &gw,
@@ -242,11 +242,11 @@ async fn two_instances_on_redis_do_not_overshoot_a_nearly_spent_team_budget() {
         ("REDIS_URL", url),
         ("AI_PROXY_REDIS_PREFIX", prefix.clone()),
     ];
-    let first = TestGateway::start_with(&env).await;
+    let first = TestGateway::in_process_with(&env).await;
     let team =
         team_with_two_keys(&first, &mock, "shared", json!({"tokens_per_month": QUOTA})).await;
     // The second instance reads the same configuration at start.
-    let second = TestGateway::start_with(&env).await;
+    let second = TestGateway::in_process_with(&env).await;
     let key = month_counter(&prefix, team.id);
     let spent_before = QUOTA - LEFT;
     redis_cli(&["SET", &key, &spent_before.to_string(), "EX", "3000000"]);
@@ -334,7 +334,7 @@ async fn as_member(
 
 #[tokio::test]
 async fn a_user_budget_refuses_naming_itself_and_alerts_once() {
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let mock = MockUpstream::start().await;
     let pool = gw
         .pool(
@@ -440,7 +440,7 @@ async fn a_user_budget_refuses_naming_itself_and_alerts_once() {
 
 #[tokio::test]
 async fn a_hostile_member_cannot_spend_or_read_another_teams_budget() {
-    let gw = TestGateway::start().await;
+    let gw = TestGateway::in_process().await;
     let mock = MockUpstream::start().await;
     let theirs = team_with_two_keys(
         &gw,

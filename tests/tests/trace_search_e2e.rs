@@ -482,7 +482,7 @@ async fn suite(database_url: Option<String>) {
     if let Some(url) = &database_url {
         env.push(("DATABASE_URL", url.clone()));
     }
-    let gw = TestGateway::start_with(&env).await;
+    let gw = TestGateway::in_process_with(&env).await;
     let db_url = database_url.clone().unwrap_or_else(|| {
         format!(
             "sqlite://{}?mode=rw",

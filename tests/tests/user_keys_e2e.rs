@@ -34,7 +34,7 @@ struct Setup {
 
 impl Setup {
     async fn start(env: &[(&str, String)]) -> Setup {
-        let gw = TestGateway::start_with(env).await;
+        let gw = TestGateway::in_process_with(env).await;
         let mock = MockUpstream::start().await;
         let provider_id = gw.provider_id("openai").await;
         gw.admin_ok(
@@ -450,7 +450,7 @@ async fn disabling_or_deleting_a_user_stops_its_keys_on_every_instance() {
         ("AI_PROXY_CONFIG_POLL_MS", "200".into()),
     ];
     let s = Setup::start(&env).await;
-    let second = TestGateway::start_with(&env).await;
+    let second = TestGateway::in_process_with(&env).await;
     account_changes_reach_keys(&s, &second).await;
     drop((s, second));
     db.drop_database().await;

@@ -149,7 +149,9 @@ pub async fn logout(
             crate::store::revoked_sessions::insert(&state.db, &claims.jti, claims.exp).await;
         // A version bump makes the other instances reload, revocations included.
         let announced = match stored {
-            Ok(_) => super::config_sync::bump(&state.db).await.map(|_| ()),
+            Ok(_) => crate::store::config_version::bump(&state.db)
+                .await
+                .map(|_| ()),
             Err(e) => Err(e),
         };
         if let Err(e) = announced {

@@ -24,9 +24,6 @@ use crate::secrets::Secret;
 use crate::trace::otlp::ExportStats;
 use std::sync::atomic::AtomicU64;
 
-/// Shortest scrape token accepted (`AI_PROXY_METRICS_TOKEN`).
-pub const MIN_METRICS_TOKEN_BYTES: usize = 32;
-
 /// Whether `presented` is the scrape token, in time independent of both
 /// (digests are compared, so not even the length shows).
 fn is_scrape_token(expected: &Secret, presented: &str) -> bool {
@@ -266,6 +263,7 @@ fn write_capacity(out: &mut String, state: &AdminState) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::MIN_METRICS_TOKEN_BYTES;
 
     #[test]
     fn only_the_exact_scrape_token_matches() {

@@ -18,7 +18,6 @@ mod budgets;
 mod client_key_input;
 mod client_key_providers;
 mod client_keys;
-mod config_sync;
 mod conformance_vectors;
 mod console;
 mod endpoint_grant;
@@ -61,110 +60,93 @@ mod write;
 
 use std::sync::Arc;
 
-use arc_swap::ArcSwap;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
-use sea_orm::DatabaseConnection;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use config_sync::{current as config_version, spawn_config_sync};
 pub use error::ApiError;
 pub use gateway_info::ProxyEndpoint;
-pub use metrics::MIN_METRICS_TOKEN_BYTES;
 pub use openapi::document as openapi_document;
-pub use plugin_guard::{GuardRule, spawn_plugin_guard};
 pub use session::SessionSigner;
 pub use throttle::LoginThrottle;
 pub use transport::ConsoleTransport;
-pub use upstream_oauth::spawn_oauth_reloads;
 
-use crate::catalog::{Catalog, PluginRegistry, load_catalog};
-use crate::egress::{EgressPolicy, Resolver};
-use crate::limits::Limiter;
-use crate::oauth::OAuthAccounts;
-use crate::scheduler::KeyBoard;
-use crate::secrets::SecretBox;
-use crate::trace::TraceSender;
-use pingora::connectors::http::Connector;
+use crate::core::{Core, GuardRule, spawn_plugin_guard};
 
-/// What admin handlers share.
+/// What admin handlers share: the core (through `Deref`, so `state.db`,
+/// `state.catalog`, ... are the core's) and the admin port's own parts.
 pub struct AdminCore {
-    pub db: DatabaseConnection,
-    pub catalog: Arc<ArcSwap<Catalog>>,
-    pub registry: Arc<PluginRegistry>,
-    pub secrets: SecretBox,
+    pub core: Arc<Core>,
     pub sessions: SessionSigner,
     pub throttle: LoginThrottle,
     pub basic_cache: basic_cache::BasicAuthCache,
-    pub traces: TraceSender,
-    pub egress: EgressPolicy,
-    /// For health checks: the same egress path as the proxy's, with its own pool.
-    pub resolver: Resolver,
-    pub connector: Connector,
-    /// Live key health, shared with the proxy and the health service.
-    pub board: Arc<KeyBoard>,
-    pub limiter: Arc<Limiter>,
-    /// The configuration version this instance's catalog reflects; held
-    /// while a catalog is loaded, so loads never overtake each other.
-    pub catalog_version: tokio::sync::Mutex<i64>,
     /// A built web UI to serve at `/` instead of the embedded one.
     pub web_dir: Option<std::path::PathBuf>,
-    /// Whether this instance is shutting down (readiness goes false).
-    pub drain: std::sync::Arc<crate::shutdown::Drain>,
-    /// Upstream OAuth accounts (tokens, refreshes).
-    pub accounts: Arc<OAuthAccounts>,
     /// How long an upstream OAuth authorization may stay pending.
     pub oauth_session_ttl: std::time::Duration,
     /// The token a Prometheus scraper may present for `/metrics`.
     pub metrics_token: Option<crate::secrets::Secret>,
     /// TLS and trusted proxies: the scheme and client address of a request.
     pub transport: ConsoleTransport,
-    /// The proxy port's requests in flight and those it shed.
-    pub in_flight: Arc<crate::proxy::capacity::InFlight>,
-    /// This instance's master key rotation job, if it runs one.
-    pub rotation: Arc<crate::store::rotate::RotationProgress>,
     /// The proxy's port and scheme, for the console's SDK snippets.
     pub proxy_endpoint: ProxyEndpoint,
     /// Where the proxy listens, for the console's test requests.
     pub proxy_addr: std::net::SocketAddr,
-    /// Shadow comparisons: their queue and counters.
-    pub shadow: Arc<crate::shadow::ShadowQueue>,
+}
+
+impl std::ops::Deref for AdminCore {
+    type Target = Core;
+
+    fn deref(&self) -> &Core {
+        &self.core
+    }
 }
 
 impl AdminCore {
-    /// After a change made outside the admin API (an upstream OAuth
-    /// refresh on the proxy path): counts it (so other instances reload
-    /// too), then rebuilds this instance's catalog and swaps it in. Admin
-    /// changes do this through [`write::Change::commit`].
-    pub async fn reload(&self) -> Result<(), ApiError> {
-        let version = config_sync::bump(&self.db).await?;
-        self.load_version(version).await
+    /// The admin port's view of `core`, with its session revocations
+    /// loaded; starts what the admin port keeps current (revocations after
+    /// every catalog load, the plugin guard's action).
+    pub async fn start(core: Arc<Core>) -> Result<AdminState, ApiError> {
+        let config = core.config.clone();
+        let state = Arc::new(AdminCore {
+            sessions: SessionSigner::new(&core.keys.current)
+                .with_previous_key(core.keys.previous.as_ref()),
+            throttle: LoginThrottle::default(),
+            basic_cache: Default::default(),
+            web_dir: config.admin.web_dir.clone(),
+            oauth_session_ttl: config.upstream.oauth.session_ttl,
+            metrics_token: config.admin.metrics_token.clone(),
+            transport: ConsoleTransport::new(
+                config.listen.tls.is_some(),
+                config.listen.trusted_proxies.clone(),
+            ),
+            proxy_endpoint: ProxyEndpoint {
+                proxy_port: config.listen.proxy_addr.port(),
+                proxy_tls: config.listen.tls.is_some(),
+            },
+            proxy_addr: config.listen.proxy_addr,
+            core,
+        });
+        state.load_revocations().await?;
+        spawn_revocation_reloads(state.clone());
+        let rule = GuardRule {
+            failures: config.plugins.failure_limit,
+            sources: config.plugins.failure_sources,
+            window: config.plugins.failure_window,
+        };
+        spawn_plugin_guard(state.registry.clone(), rule, state.clone());
+        Ok(state)
     }
 
-    /// Rebuilds the catalog for configuration `version` and swaps it in
-    /// (and picks up session revocations made on any instance), unless a
-    /// newer one is in already. Loads run one at a time, each reading the
-    /// database after its version was counted, so the snapshot left in place
-    /// is always the newest: a slow load can never put back an older one.
+    /// Rebuilds the catalog for configuration `version` (see
+    /// [`crate::core::CatalogReload::load_version`]).
     pub async fn load_version(&self, version: i64) -> Result<(), ApiError> {
-        let mut current = self.catalog_version.lock().await;
-        if version < *current {
-            return Ok(());
-        }
-        let catalog = load_catalog(&self.db, &self.registry, &self.secrets)
+        self.reload
+            .load_version(version)
             .await
-            .map_err(ApiError::internal)?;
-        self.catalog.store(Arc::new(catalog));
-        *current = version;
-        drop(current);
-        self.load_revocations().await
-    }
-
-    /// The configuration version the catalog reflects.
-    pub async fn catalog_version(&self) -> i64 {
-        *self.catalog_version.lock().await
+            .map_err(ApiError::internal)
     }
 
     /// Picks up session revocations made on any instance.
@@ -172,6 +154,19 @@ impl AdminCore {
         session::load_revocations(&self.db, &self.sessions).await?;
         Ok(())
     }
+}
+
+/// Picks up session revocations made on any instance after every catalog
+/// load (a logout elsewhere counts a configuration change).
+fn spawn_revocation_reloads(state: AdminState) {
+    let mut loaded = state.reload.loaded();
+    tokio::spawn(async move {
+        while loaded.changed().await.is_ok() {
+            if let Err(e) = state.load_revocations().await {
+                tracing::warn!(error = %e, "loading session revocations failed");
+            }
+        }
+    });
 }
 
 pub type AdminState = Arc<AdminCore>;

@@ -32,20 +32,6 @@ use crate::store::entities::provider_keys;
 pub use callback::ExchangeInput;
 use callback::{Callback, check_http_url, parse_callback};
 
-/// Reloads the catalog whenever tokens or states of OAuth keys change
-/// (refreshes happen outside admin requests), so every instance sees them.
-pub fn spawn_oauth_reloads(core: Arc<AdminCore>) {
-    let changes = core.accounts.changes();
-    tokio::spawn(async move {
-        loop {
-            changes.notified().await;
-            if let Err(e) = core.reload().await {
-                tracing::warn!(error = %e, "reloading after an OAuth change failed");
-            }
-        }
-    });
-}
-
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuthorizeInput {

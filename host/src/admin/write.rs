@@ -19,7 +19,8 @@ use sea_orm::DatabaseTransaction;
 use serde_json::Value;
 
 use super::auth::Caller;
-use super::{AdminCore, ApiError, audit, config_sync};
+use super::{AdminCore, ApiError, audit};
+use crate::store::config_version;
 
 /// Who makes a change.
 #[derive(Clone, Copy)]
@@ -128,7 +129,7 @@ impl<'a> Change<'a> {
     /// Counts a configuration change, commits, and reloads this
     /// instance's catalog (other instances follow within their poll).
     pub async fn commit(self) -> Result<Committed<'a>, ApiError> {
-        let version = config_sync::bump(&self.txn).await?;
+        let version = config_version::bump(&self.txn).await?;
         self.txn.commit().await?;
         self.core.load_version(version).await?;
         Ok(Committed {

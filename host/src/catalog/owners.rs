@@ -4,7 +4,7 @@
 //!
 //! Both hold in the catalog itself, so disabling or deleting an account, or
 //! taking a grant back, stops its keys with the next catalog load on every
-//! instance (the admin API counts the change; see `admin::config_sync`).
+//! instance (the admin API counts the change; see `store::config_version`).
 //! Keys without an owner (made outside the admin API) are not affected.
 
 use std::collections::HashMap;

@@ -47,7 +47,7 @@ async fn execute(action: Action, config: &Config) -> anyhow::Result<u8> {
         config.secrets.master_key.as_ref().map(|k| k.expose()),
         &config.storage.data_dir,
     )?;
-    let keys = open_keys(&db, config, &master_key).await?;
+    let keys = open_keys(&db, config.previous_key_source(), &master_key).await?;
     if action == Action::Rotate {
         match keys.job {
             Some(job) => job.run().await,

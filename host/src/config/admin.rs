@@ -3,10 +3,13 @@
 
 use std::path::PathBuf;
 
-use crate::admin::MIN_METRICS_TOKEN_BYTES;
 use crate::secrets::Secret;
 
 use super::env::{ConfigError, Env};
+
+/// Shortest scrape token accepted (`AI_PROXY_METRICS_TOKEN`): the admin
+/// port checks what it was given, the configuration what may be given.
+pub const MIN_METRICS_TOKEN_BYTES: usize = 32;
 
 /// The admin settings.
 #[derive(Debug, Clone)]

@@ -4,13 +4,13 @@
 
 use std::time::Duration;
 
-use crate::proxy::{
-    DEFAULT_JWT_LEEWAY, DEFAULT_JWT_MAX_LIFETIME, DEFAULT_TOKEN_TTL, JwtConfig, JwtVerifier,
-    MAX_JWT_LEEWAY, MAX_JWT_MAX_LIFETIME, MIN_JWT_MAX_LIFETIME, TimeRules,
-};
 use crate::secrets::Secret;
 
 use super::env::{ConfigError, Env, Problem};
+use super::jwt::{
+    DEFAULT_JWT_LEEWAY, DEFAULT_JWT_MAX_LIFETIME, DEFAULT_TOKEN_TTL, JwtConfig, MAX_JWT_LEEWAY,
+    MAX_JWT_MAX_LIFETIME, MIN_JWT_MAX_LIFETIME, TimeRules,
+};
 
 /// Shortest HS256 secret accepted for client tokens.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
@@ -68,7 +68,12 @@ fn jwt_config(env: &Env) -> Result<JwtConfig, ConfigError> {
                 .default(DEFAULT_JWT_MAX_LIFETIME)?,
         },
     };
-    if let (Some(path), Err(_)) = (&rs256_path, JwtVerifier::new(&config)) {
+    // What the proxy's verifier will parse (`proxy::JwtVerifier::new`).
+    let pem_parses = |pem: &[u8]| jsonwebtoken::DecodingKey::from_rsa_pem(pem).is_ok();
+    if let (Some(path), false) = (
+        &rs256_path,
+        config.rs256_public_pem.as_deref().is_none_or(pem_parses),
+    ) {
         return Err(unusable(path, "is not an RSA public key in PEM"));
     }
     Ok(config)

@@ -1,17 +1,64 @@
 //! The proxy port's edge limits: request head sizes, head and write
-//! timeouts, connections and requests in flight. See `proxy::edge` for
-//! what each does and for their defaults.
+//! timeouts, connections and requests in flight, with their defaults.
+//! See `proxy::edge` for what each does.
 
 use std::time::Duration;
 
-use crate::proxy::capacity::{default_in_flight, open_file_limit};
-use crate::proxy::edge::{
-    DEFAULT_HEAD_TIMEOUT, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_HEADERS,
-    DEFAULT_MAX_REQUEST_LINE_BYTES, DEFAULT_WRITE_TIMEOUT,
-};
-use crate::proxy::{EdgeLimits, HeadLimits};
+use crate::limits::{default_in_flight, open_file_limit};
 
 use super::env::{ConfigError, Env};
+
+/// Default most request headers (431 above).
+pub const DEFAULT_MAX_HEADERS: usize = 100;
+/// Default largest header section (431 above).
+pub const DEFAULT_MAX_HEADER_BYTES: usize = 64 * 1024;
+/// Default longest request line (414 above).
+pub const DEFAULT_MAX_REQUEST_LINE_BYTES: usize = 8 * 1024;
+/// Default time a whole request head may take from its first byte (408).
+pub const DEFAULT_HEAD_TIMEOUT: Duration = Duration::from_secs(15);
+/// Default time a response write may wait for the client to read.
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The edge's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EdgeLimits {
+    pub head: HeadLimits,
+    pub head_timeout: Duration,
+    pub write_timeout: Duration,
+    /// Most client connections at once (503 past it); by default as many
+    /// as the open-file limit leaves for proxied requests (see `limits::in_flight`).
+    pub max_connections: usize,
+    /// Most requests in flight at once (503 `overloaded` past it); the
+    /// same default.
+    pub max_in_flight: usize,
+}
+
+impl Default for EdgeLimits {
+    fn default() -> Self {
+        EdgeLimits {
+            head: HeadLimits {
+                max_request_line: DEFAULT_MAX_REQUEST_LINE_BYTES,
+                max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
+                max_headers: DEFAULT_MAX_HEADERS,
+                reject_underscores: true,
+            },
+            head_timeout: DEFAULT_HEAD_TIMEOUT,
+            write_timeout: DEFAULT_WRITE_TIMEOUT,
+            max_connections: default_in_flight(open_file_limit()),
+            max_in_flight: default_in_flight(open_file_limit()),
+        }
+    }
+}
+
+/// The limits a head is held to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeadLimits {
+    pub max_request_line: usize,
+    pub max_header_bytes: usize,
+    pub max_headers: usize,
+    /// Refuse header names containing `_` (which some servers read as `-`).
+    pub reject_underscores: bool,
+}
 
 /// Most request headers an operator may allow (Pingora's own ceiling).
 pub const MAX_HEADERS_LIMIT: usize = 256;

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use crate::secrets::Secret;
 
-use super::storage::redact_url;
+use crate::secrets::redact_url;
 
 /// What an error shows in place of a secret's value.
 pub const REDACTED: &str = "[REDACTED]";

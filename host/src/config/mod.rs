@@ -13,6 +13,7 @@ pub mod admin;
 pub mod auth;
 pub mod edge;
 pub mod env;
+pub mod jwt;
 pub mod limits;
 pub mod listen;
 pub mod plugins;
@@ -23,10 +24,18 @@ pub mod storage;
 pub mod trace;
 pub mod upstream;
 
-pub use admin::AdminConfig;
+pub use admin::{AdminConfig, MIN_METRICS_TOKEN_BYTES};
 pub use auth::{ClientAuthConfig, MAX_OAUTH_TOKEN_TTL, MIN_JWT_SECRET_BYTES, MIN_OAUTH_TOKEN_TTL};
-pub use edge::{MAX_HEAD_BYTES_LIMIT, MAX_HEADERS_LIMIT};
+pub use edge::{
+    DEFAULT_HEAD_TIMEOUT, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_HEADERS,
+    DEFAULT_MAX_REQUEST_LINE_BYTES, DEFAULT_WRITE_TIMEOUT, EdgeLimits, HeadLimits,
+    MAX_HEAD_BYTES_LIMIT, MAX_HEADERS_LIMIT,
+};
 pub use env::{Allowed, ConfigError, Problem};
+pub use jwt::{
+    DEFAULT_JWT_LEEWAY, DEFAULT_JWT_MAX_LIFETIME, DEFAULT_TOKEN_TTL, JwtConfig, MAX_JWT_LEEWAY,
+    MAX_JWT_MAX_LIFETIME, MIN_JWT_MAX_LIFETIME, TimeRules,
+};
 pub use limits::LimitsConfig;
 pub use listen::ListenConfig;
 pub use plugins::{
@@ -36,7 +45,7 @@ pub use plugins::{
 pub use proxy::{DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_BODY_BYTES, MAX_ATTEMPTS_LIMIT, ProxyConfig};
 pub use secrets::SecretsConfig;
 pub use shutdown::{MAX_UNIX_SOCKET_PATH, ShutdownConfig};
-pub use storage::{DEFAULT_CONFIG_POLL, StorageConfig, redact_url};
+pub use storage::{DEFAULT_CONFIG_POLL, StorageConfig};
 pub use trace::{
     DEFAULT_TRACE_BATCH, DEFAULT_TRACE_FLUSH, DEFAULT_TRACE_QUEUE, OtlpSettings, TraceConfig,
 };
@@ -95,6 +104,19 @@ impl Config {
             upstream: UpstreamConfig::read(&env)?,
             trace: TraceConfig::read(&env)?,
         })
+    }
+
+    /// Where the previous master key comes from (its variable, else its
+    /// file in the data directory), for `store::keyring::open_keys`.
+    pub fn previous_key_source(&self) -> crate::store::keyring::PreviousKeySource<'_> {
+        crate::store::keyring::PreviousKeySource {
+            configured: self
+                .secrets
+                .master_key_previous
+                .as_ref()
+                .map(|s| s.expose()),
+            data_dir: &self.storage.data_dir,
+        }
     }
 }
 

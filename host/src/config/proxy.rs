@@ -2,9 +2,7 @@
 //! per request, and the edge limits every client connection meets
 //! (read in [`super::edge`]).
 
-use crate::proxy::EdgeLimits;
-
-use super::edge;
+use super::edge::{self, EdgeLimits};
 use super::env::{ConfigError, Env};
 
 /// Largest client request body accepted by default (413 above it).

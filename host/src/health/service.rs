@@ -29,8 +29,8 @@ const TICK: Duration = Duration::from_millis(500);
 pub struct HealthService {
     pub catalog: Arc<ArcSwap<Catalog>>,
     pub board: Arc<KeyBoard>,
-    pub resolver: Resolver,
-    pub connector: Connector,
+    pub resolver: Arc<Resolver>,
+    pub connector: Arc<Connector>,
     pub db: DatabaseConnection,
     pub interval: Duration,
 }

@@ -21,6 +21,7 @@ mod budget;
 mod budget_alerts;
 mod budget_scope;
 mod counter;
+mod in_flight;
 mod lease;
 mod leased_store;
 mod memory;
@@ -39,6 +40,9 @@ use chrono::{FixedOffset, Offset, Utc};
 pub use budget::{Budget, BudgetLimits, BudgetLine, BudgetScope, BudgetShare, Measure};
 pub use budget_alerts::{AlertRecorder, BudgetAlert};
 pub use counter::{Charge, CounterStore, Refused, StoreError};
+pub use in_flight::{
+    InFlight, InFlightPermit, RESERVED_FILES, SHED_LOG_INTERVAL, default_in_flight, open_file_limit,
+};
 pub use lease::{
     DEFAULT_LEASE_FRACTION, DEFAULT_LEASE_TIME, LeaseConfig, MAX_LEASE_FRACTION, MAX_LEASE_TIME,
     MIN_LEASE_TIME,

@@ -43,10 +43,11 @@ pub struct EgressHttp {
 }
 
 impl EgressHttp {
-    pub fn new(resolver: Arc<Resolver>) -> EgressHttp {
+    /// Requests through `resolver` and `connector` (the core's).
+    pub fn new(resolver: Arc<Resolver>, connector: Arc<Connector>) -> EgressHttp {
         EgressHttp {
             resolver,
-            connector: Arc::new(Connector::new(None)),
+            connector,
         }
     }
 

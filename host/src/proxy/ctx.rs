@@ -23,7 +23,7 @@ pub struct RequestCtx {
     /// Counts the request in flight (`AI_PROXY_MAX_IN_FLIGHT`, and what a
     /// graceful shutdown waits for) until the context is dropped, after
     /// the trace was handed to the writer.
-    pub in_flight: Option<super::capacity::InFlightPermit>,
+    pub in_flight: Option<crate::limits::InFlightPermit>,
     /// A copy for the provider's shadow candidate, when this request is
     /// sampled (`shadow`).
     pub shadow: Option<crate::shadow::ShadowCapture>,

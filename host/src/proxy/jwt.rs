@@ -13,7 +13,8 @@
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use serde::Deserialize;
 
-use super::token_time::{TimeClaims, TimeRules};
+use super::token_time::TimeClaims;
+use crate::config::{JwtConfig, TimeRules};
 
 /// Why a token was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -24,33 +25,6 @@ pub enum JwtError {
     Invalid(String),
     #[error("token subject is not a client key id")]
     Subject,
-}
-
-/// The operator's token settings.
-#[derive(Clone, Default)]
-pub struct JwtConfig {
-    pub hs256_secret: Option<Vec<u8>>,
-    pub rs256_public_pem: Option<Vec<u8>>,
-    pub issuer: Option<String>,
-    pub audience: Option<String>,
-    /// Clock-skew allowance and longest lifetime
-    /// (`AI_PROXY_JWT_LEEWAY_SECS`, `AI_PROXY_JWT_MAX_LIFETIME_SECS`).
-    pub time: TimeRules,
-}
-
-impl std::fmt::Debug for JwtConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JwtConfig")
-            .field(
-                "hs256_secret",
-                &self.hs256_secret.as_ref().map(|_| "[REDACTED]"),
-            )
-            .field("rs256_public_pem", &self.rs256_public_pem.is_some())
-            .field("issuer", &self.issuer)
-            .field("audience", &self.audience)
-            .field("time", &self.time)
-            .finish()
-    }
 }
 
 /// Checks client tokens.

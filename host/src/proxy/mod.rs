@@ -11,7 +11,6 @@
 //! connector (pooling, TLS, timeouts) directly.
 
 mod attempt;
-pub mod capacity;
 mod client_auth;
 mod ctx;
 pub mod edge;
@@ -32,7 +31,6 @@ mod upstream_message;
 
 use std::sync::Arc;
 
-use arc_swap::ArcSwap;
 use async_trait::async_trait;
 use pingora::connectors::http::Connector;
 use pingora::http::ResponseHeader;
@@ -40,47 +38,59 @@ use pingora::prelude::HttpPeer;
 use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 
 pub use ctx::RequestCtx;
-pub use edge::{Edge, EdgeLimits, HeadLimits};
+pub use edge::Edge;
 pub use error::{Fault, ProxyError};
-pub use jwt::{JwtConfig, JwtError, JwtVerifier};
-pub use oauth::{DEFAULT_TOKEN_TTL, TOKEN_PATH, TokenIssuer};
-pub use token_time::{
-    DEFAULT_JWT_LEEWAY, DEFAULT_JWT_MAX_LIFETIME, MAX_JWT_LEEWAY, MAX_JWT_MAX_LIFETIME,
-    MIN_JWT_MAX_LIFETIME, TimeRules,
-};
+pub use jwt::{JwtError, JwtVerifier};
+pub use oauth::{TOKEN_PATH, TokenIssuer};
 
-use crate::catalog::Catalog;
-use crate::egress::Resolver;
-use crate::limits::Limiter;
-use crate::oauth::OAuthAccounts;
+use crate::core::Core;
 use crate::plugins::ClientBlame;
 use crate::plugins::error_class_name;
-use crate::scheduler::KeyBoard;
-use crate::trace::TraceSender;
 
-/// What the proxy shares with the rest of the gateway.
+/// What the proxy shares: the core (through `Deref`, so `core.catalog`,
+/// `core.limiter`, ... are the core's) and the proxy port's own parts.
 pub struct ProxyCore {
-    pub catalog: Arc<ArcSwap<Catalog>>,
-    pub traces: TraceSender,
+    pub core: Arc<Core>,
+    /// The proxy's upstream connection pool, used on Pingora's runtimes
+    /// (the core's connector serves the core's runtime).
     pub connector: Connector,
-    pub resolver: Resolver,
     pub max_body_bytes: usize,
     pub jwt: JwtVerifier,
     /// Signs and checks the tokens of `POST /oauth/token`.
     pub tokens: TokenIssuer,
-    pub limiter: Arc<Limiter>,
-    pub board: Arc<KeyBoard>,
     /// Plugin failures charged to the client keys that provoked them.
     pub blame: Arc<ClientBlame>,
     /// Most upstream keys tried for one request.
     pub max_attempts: usize,
-    /// Fresh access tokens for OAuth keys.
-    pub accounts: Arc<OAuthAccounts>,
-    /// Requests in flight, against `AI_PROXY_MAX_IN_FLIGHT`; a graceful
-    /// shutdown waits for the same count.
-    pub in_flight: Arc<capacity::InFlight>,
-    /// Where sampled requests go for a shadow candidate, off the path.
-    pub shadow: Arc<crate::shadow::ShadowQueue>,
+}
+
+impl std::ops::Deref for ProxyCore {
+    type Target = Core;
+
+    fn deref(&self) -> &Core {
+        &self.core
+    }
+}
+
+impl ProxyCore {
+    /// The proxy port's view of `core`.
+    pub fn new(core: Arc<Core>) -> Result<ProxyCore, jsonwebtoken::errors::Error> {
+        let config = core.config.clone();
+        Ok(ProxyCore {
+            connector: Connector::new(None),
+            max_body_bytes: config.proxy.max_body_bytes,
+            jwt: JwtVerifier::new(&config.client_auth.jwt)?,
+            tokens: TokenIssuer::new(&core.keys.current, config.client_auth.oauth_token_ttl)
+                .with_leeway(config.client_auth.jwt.time.leeway)
+                .with_previous_key(core.keys.previous.as_ref()),
+            blame: Arc::new(ClientBlame::new(
+                config.plugins.failures_per_client,
+                config.plugins.failure_window,
+            )),
+            max_attempts: config.proxy.max_attempts,
+            core,
+        })
+    }
 }
 
 /// The Pingora service.

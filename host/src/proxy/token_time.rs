@@ -10,39 +10,10 @@
 //! maximum: `exp - iat`, or `exp - now` when it carries no `iat`, so a
 //! leaked long-lived token is refused however it was minted.
 
-use std::time::Duration;
-
 use serde::Deserialize;
 
 use super::jwt::JwtError;
-
-/// Default clock-skew allowance for `nbf` and `iat`.
-pub const DEFAULT_JWT_LEEWAY: Duration = Duration::from_secs(5);
-/// Largest leeway an operator may configure.
-pub const MAX_JWT_LEEWAY: Duration = Duration::from_secs(300);
-/// Default longest lifetime of a client token.
-pub const DEFAULT_JWT_MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
-/// Bounds of the configurable maximum lifetime.
-pub const MIN_JWT_MAX_LIFETIME: Duration = Duration::from_secs(60);
-pub const MAX_JWT_MAX_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
-
-/// How time claims are judged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TimeRules {
-    /// How far `nbf` and `iat` may lie in the future.
-    pub leeway: Duration,
-    /// Longest `exp - iat` (or `exp - now`) accepted.
-    pub max_lifetime: Duration,
-}
-
-impl Default for TimeRules {
-    fn default() -> Self {
-        TimeRules {
-            leeway: DEFAULT_JWT_LEEWAY,
-            max_lifetime: DEFAULT_JWT_MAX_LIFETIME,
-        }
-    }
-}
+use crate::config::TimeRules;
 
 /// A token's time claims; NumericDate may be fractional (RFC 7519 §2).
 #[derive(Debug, Deserialize)]
@@ -82,6 +53,7 @@ impl TimeRules {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     const NOW: i64 = 1_800_000_000;
 

@@ -8,6 +8,7 @@ mod client_key;
 mod master_key;
 mod password;
 mod secret;
+mod url;
 
 pub use cipher::{SealedUnder, SecretBox, SecretBoxError, SecretColumn};
 pub use client_key::{
@@ -19,6 +20,7 @@ pub use master_key::{
 };
 pub use password::{hash_password, verify_password};
 pub use secret::Secret;
+pub use url::redact_url;
 
 /// Random bytes as lower-case hex.
 pub fn random_hex(bytes: usize) -> String {

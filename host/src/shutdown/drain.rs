@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::watch;
 
-use crate::proxy::capacity::InFlight;
+use crate::limits::InFlight;
 
 /// Requests in flight and how far the instance is in its shutdown.
 pub struct Drain {

@@ -4,11 +4,11 @@
 //! uses, and the rotation job ([`crate::store::rotate`]) when the database
 //! records a rotation from that previous key.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
-use crate::config::Config;
 use crate::secrets::{SecretBox, load_previous_master_key};
 use crate::store::key_check::{self, KeyState, Verified};
 use crate::store::rotate::{RotationJob, RotationProgress};
@@ -29,19 +29,21 @@ pub struct OpenedKeys {
     pub previous: Option<[u8; 32]>,
 }
 
+/// Where the previous master key comes from: `AI_PROXY_MASTER_KEY_PREVIOUS`
+/// if set, else its file in the data directory.
+pub struct PreviousKeySource<'a> {
+    pub configured: Option<&'a str>,
+    pub data_dir: &'a Path,
+}
+
 /// Loads the previous key, checks both against the database (which may
 /// begin a rotation) and builds the box and the job.
 pub async fn open_keys(
     db: &DatabaseConnection,
-    config: &Config,
+    previous: PreviousKeySource<'_>,
     master_key: &[u8; 32],
 ) -> anyhow::Result<OpenedKeys> {
-    let configured = config
-        .secrets
-        .master_key_previous
-        .as_ref()
-        .map(|s| s.expose());
-    let previous = load_previous_master_key(configured, &config.storage.data_dir, master_key)?;
+    let previous = load_previous_master_key(previous.configured, previous.data_dir, master_key)?;
     let verified = key_check::verify(db, master_key, previous.as_ref()).await?;
     let rotation = Arc::new(RotationProgress::default());
     let Some(previous) = previous else {

@@ -21,6 +21,7 @@ pub mod catalog_read;
 pub mod change;
 pub mod client_key_providers;
 pub mod client_keys;
+pub mod config_version;
 pub mod conformance_vectors;
 pub mod entities;
 pub mod key_check;
@@ -29,6 +30,7 @@ pub mod oauth_clients;
 pub mod oauth_session_list;
 pub mod oauth_sessions;
 pub mod plugin_conformance;
+pub mod plugin_disable;
 pub mod plugin_rollouts;
 pub mod plugins;
 pub mod provider_keys;
@@ -67,7 +69,7 @@ pub async fn connect(url: &str, data_dir: &Path) -> anyhow::Result<DatabaseConne
         .max_connections(if url.starts_with("sqlite:") { 4 } else { 16 });
     let db = Database::connect(options)
         .await
-        .map_err(|e| anyhow::anyhow!("connecting to {}: {e}", crate::config::redact_url(url)))?;
+        .map_err(|e| anyhow::anyhow!("connecting to {}: {e}", crate::secrets::redact_url(url)))?;
     if url.starts_with("sqlite:") {
         use sea_orm::ConnectionTrait;
         db.execute_unprepared(

@@ -8,16 +8,7 @@
 //! non-empty line of that section.
 
 use super::Refusal;
-
-/// The limits a head is held to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HeadLimits {
-    pub max_request_line: usize,
-    pub max_header_bytes: usize,
-    pub max_headers: usize,
-    /// Refuse header names containing `_` (which some servers read as `-`).
-    pub reject_underscores: bool,
-}
+use crate::config::HeadLimits;
 
 /// A complete head.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -36,24 +36,13 @@ use tokio::sync::Semaphore;
 use tokio::time::{Instant, timeout, timeout_at};
 
 pub use framing::{MAX_CHUNK_LINE_BYTES, MAX_TRAILER_BYTES};
-pub use head::HeadLimits;
 
 use super::Gateway;
-use super::capacity::{default_in_flight, open_file_limit};
+use crate::config::EdgeLimits;
 use framing::ChunkCheck;
 use head::{Head, HeadScan};
 use stream::Guarded;
 
-/// Default most request headers (431 above).
-pub const DEFAULT_MAX_HEADERS: usize = 100;
-/// Default largest header section (431 above).
-pub const DEFAULT_MAX_HEADER_BYTES: usize = 64 * 1024;
-/// Default longest request line (414 above).
-pub const DEFAULT_MAX_REQUEST_LINE_BYTES: usize = 8 * 1024;
-/// Default time a whole request head may take from its first byte (408).
-pub const DEFAULT_HEAD_TIMEOUT: Duration = Duration::from_secs(15);
-/// Default time a response write may wait for the client to read.
-pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a kept-alive connection may wait for its next request.
 pub const KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
 /// Bytes read at a time while a head arrives.
@@ -66,37 +55,6 @@ const COMPACT_SLACK_BYTES: usize = 1024;
 const REFUSAL_LINGER: Duration = Duration::from_secs(1);
 /// Most bytes read and dropped after a refusal.
 const REFUSAL_DRAIN_BYTES: usize = 256 * 1024;
-
-/// The edge's settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EdgeLimits {
-    pub head: HeadLimits,
-    pub head_timeout: Duration,
-    pub write_timeout: Duration,
-    /// Most client connections at once (503 past it); by default as many
-    /// as the open-file limit leaves for proxied requests (see `capacity`).
-    pub max_connections: usize,
-    /// Most requests in flight at once (503 `overloaded` past it); the
-    /// same default.
-    pub max_in_flight: usize,
-}
-
-impl Default for EdgeLimits {
-    fn default() -> Self {
-        EdgeLimits {
-            head: HeadLimits {
-                max_request_line: DEFAULT_MAX_REQUEST_LINE_BYTES,
-                max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
-                max_headers: DEFAULT_MAX_HEADERS,
-                reject_underscores: true,
-            },
-            head_timeout: DEFAULT_HEAD_TIMEOUT,
-            write_timeout: DEFAULT_WRITE_TIMEOUT,
-            max_connections: default_in_flight(open_file_limit()),
-            max_in_flight: default_in_flight(open_file_limit()),
-        }
-    }
-}
 
 /// Why a connection was refused before Pingora saw its request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

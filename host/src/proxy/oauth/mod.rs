@@ -24,16 +24,15 @@ use sha2::{Digest, Sha256};
 pub use endpoint::{TOKEN_PATH, serve_token_request};
 
 use super::jwt::JwtError;
-use super::token_time::{TimeClaims, TimeRules};
+use super::token_time::TimeClaims;
 use crate::catalog::OAuthClient;
+use crate::config::TimeRules;
 
 /// `kid` of every token this gateway issues; other tokens go to the
 /// operator-configured verifier.
 pub const TOKEN_KID: &str = "ai-proxy-oauth-v1";
 /// `iss` of the tokens this gateway issues.
 pub const TOKEN_ISSUER: &str = "ai-proxy";
-/// Default lifetime of an issued token.
-pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(3600);
 
 #[derive(Debug, Serialize, Deserialize)]
 struct TokenClaims {
@@ -167,6 +166,7 @@ pub fn is_gateway_token(token: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::DEFAULT_TOKEN_TTL;
 
     fn client() -> OAuthClient {
         OAuthClient {
