@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use pingora::connectors::http::Connector;
+use crate::egress::Connector;
 use sea_orm::DatabaseConnection;
 
 use super::limiter::build_limiter;

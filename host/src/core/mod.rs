@@ -21,7 +21,7 @@ mod plugin_guard;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use pingora::connectors::http::Connector;
+use crate::egress::Connector;
 use sea_orm::DatabaseConnection;
 
 pub use build::build;

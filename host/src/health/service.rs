@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
-use pingora::connectors::http::Connector;
+use crate::egress::Connector;
 use sea_orm::DatabaseConnection;
 
 use super::probe_key;
