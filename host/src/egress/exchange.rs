@@ -191,6 +191,61 @@ const MAX_CAUSE_DEPTH: usize = 8;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::net::TcpListener;
+
+    /// An upstream that answers every request on a connection with a
+    /// chunked `hello`; counts the connections it accepted.
+    async fn chunked_upstream() -> (std::net::SocketAddr, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let counter = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                counter.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut seen = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    while let Ok(n @ 1..) = socket.read(&mut buf).await {
+                        seen.extend_from_slice(&buf[..n]);
+                        while let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+                            seen.drain(..end + 4);
+                            let answer = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+                            if socket.write_all(answer).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        (addr, accepted)
+    }
+
+    #[tokio::test]
+    async fn a_body_read_to_its_end_hands_the_connection_back_for_the_next_request() {
+        let (addr, accepted) = chunked_upstream().await;
+        let connector = Connector::new(None);
+        let peer = HttpPeer::new(addr, false, String::new());
+        let mut head = RequestHeader::build("GET", b"/x", None).expect("head");
+        head.insert_header("host", "upstream").expect("host");
+        head.insert_header("content-length", "0").expect("length");
+        for _ in 0..3 {
+            let (answer, mut body) = open_exchange(&connector, &peer, &head, &Bytes::new())
+                .await
+                .expect("answered");
+            assert_eq!(answer.status.as_u16(), 200);
+            assert_eq!(
+                body.read().await.expect("data").as_deref(),
+                Some(&b"hello"[..])
+            );
+            assert_eq!(body.read().await.expect("end"), None);
+            body.release(&connector, &peer);
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 1, "one connection, reused");
+    }
 
     #[test]
     fn a_refused_socket_names_the_os_error_and_nothing_else() {
