@@ -20,8 +20,8 @@ mod plugin_guard;
 
 use std::sync::Arc;
 
-use arc_swap::ArcSwap;
 use crate::egress::Connector;
+use arc_swap::ArcSwap;
 use sea_orm::DatabaseConnection;
 
 pub use build::build;

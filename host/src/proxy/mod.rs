@@ -31,8 +31,8 @@ mod upstream_message;
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use crate::egress::Connector;
+use async_trait::async_trait;
 use pingora::http::ResponseHeader;
 use pingora::prelude::HttpPeer;
 use pingora::proxy::{FailToProxy, ProxyHttp, Session};
