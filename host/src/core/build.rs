@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 
+use crate::egress::Connector;
 use arc_swap::ArcSwap;
-use pingora::connectors::http::Connector;
 use sea_orm::DatabaseConnection;
 
 use super::limiter::build_limiter;

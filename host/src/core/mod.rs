@@ -20,8 +20,8 @@ mod plugin_guard;
 
 use std::sync::Arc;
 
+use crate::egress::Connector;
 use arc_swap::ArcSwap;
-use pingora::connectors::http::Connector;
 use sea_orm::DatabaseConnection;
 
 pub use build::build;

@@ -12,14 +12,14 @@
 //! plugin's `classify`.
 
 use bytes::Bytes;
-use pingora::connectors::http::Connector;
 use pingora::http::{RequestHeader, ResponseHeader};
-use pingora::protocols::http::client::HttpSession;
 use pingora::upstreams::peer::HttpPeer;
 
+use super::Connector;
 use super::bearer::as_bearer;
 use super::exchange::{ExchangeError, open_exchange};
 use super::request::{build_request, credential_placeholder};
+use super::upstream_body::UpstreamBody;
 use crate::catalog::{Provider, ProviderKey, UpstreamBase};
 use crate::plugins::types::{OutboundRequest, RequestHead};
 use crate::plugins::{PluginFailure, PluginInstance};
@@ -115,8 +115,6 @@ impl UpstreamCall {
 pub enum CallError {
     #[error(transparent)]
     Exchange(#[from] ExchangeError),
-    #[error("no response header")]
-    NoHead,
 }
 
 /// Sends `request` to `peer` (a pooled connection when one is idle) and
@@ -125,21 +123,17 @@ pub async fn send(
     connector: &Connector,
     peer: &HttpPeer,
     request: &(RequestHeader, Bytes),
-) -> Result<(HttpSession, ResponseHeader), CallError> {
-    let session = open_exchange(connector, peer, &request.0, &request.1).await?;
-    let head = session
-        .response_header()
-        .cloned()
-        .ok_or(CallError::NoHead)?;
-    Ok((session, head))
+) -> Result<(UpstreamBody, ResponseHeader), CallError> {
+    let (head, body) = open_exchange(connector, peer, &request.0, &request.1).await?;
+    Ok((body, head))
 }
 
 /// Reads the answer's body up to `cap` bytes; whether that was all of it.
 /// A read error ends it as incomplete.
-pub async fn read_capped(session: &mut HttpSession, cap: usize) -> (Vec<u8>, bool) {
+pub async fn read_capped(upstream: &mut UpstreamBody, cap: usize) -> (Vec<u8>, bool) {
     let mut body = Vec::new();
     while body.len() < cap {
-        match session.read_response_body().await {
+        match upstream.read().await {
             Ok(Some(chunk)) => {
                 let room = cap - body.len();
                 body.extend_from_slice(&chunk[..chunk.len().min(room)]);

@@ -16,13 +16,21 @@ mod bearer;
 pub mod call;
 mod cidr;
 pub mod exchange;
+mod framing;
 pub mod request;
 mod resolver;
+mod response_head;
+pub mod upstream_body;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 pub use cidr::{Cidr, CidrError};
 pub use resolver::{DNS_TTL, EgressError, Resolver};
+
+/// The pool of upstream connections every upstream call goes through
+/// (Pingora's transport connector: TCP and TLS connections kept alive
+/// between requests; HTTP/1.1 is spoken over them by [`exchange`]).
+pub type Connector = pingora::connectors::TransportConnector;
 
 /// Ranges refused unless allow-listed.
 const DENIED_V4: &[(&str, [u8; 4], u8)] = &[

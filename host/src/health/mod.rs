@@ -9,12 +9,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use pingora::connectors::http::Connector;
 use serde::Serialize;
 
 use crate::catalog::{Provider, ProviderKey, UpstreamBase};
-use crate::egress::Resolver;
 use crate::egress::call::{CallError, Credential, UpstreamCall, read_capped, send};
+use crate::egress::{Connector, Resolver};
 use crate::plugins::types::RequestHead;
 use crate::plugins::{LoadedPlugin, header_list};
 // A probe's answer is kept as far as `classify` is handed an error body.
@@ -139,10 +138,6 @@ pub async fn probe_key(
     };
     let (mut session, head) = match send(connector, &peer, &request).await {
         Ok(answered) => answered,
-        Err(CallError::NoHead) => {
-            let detail = Some("no response".into());
-            return result(HealthStatus::Network, None, started, detail);
-        }
         Err(CallError::Exchange(e)) => {
             return result(HealthStatus::Network, None, started, Some(e.to_string()));
         }

@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::egress::Connector;
 use arc_swap::ArcSwap;
-use pingora::connectors::http::Connector;
 use sea_orm::DatabaseConnection;
 
 use super::probe_key;

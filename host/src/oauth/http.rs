@@ -8,12 +8,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use pingora::connectors::http::Connector;
 use pingora::http::RequestHeader;
 use pingora::upstreams::peer::HttpPeer;
 
-use crate::egress::Resolver;
 use crate::egress::exchange::open_exchange;
+use crate::egress::{Connector, Resolver};
 
 /// Longest a token request may take, connection included.
 pub const TOKEN_REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
@@ -96,16 +95,13 @@ impl EgressHttp {
         let _ = head.insert_header("host", authority);
         let _ = head.insert_header("content-length", body.len().to_string());
 
-        let mut session = open_exchange(&self.connector, &peer, &head, &Bytes::from(body))
-            .await
-            .map_err(|e| HttpError::Unreachable(e.to_string()))?;
-        let answer = session
-            .response_header()
-            .cloned()
-            .ok_or_else(|| HttpError::Unreachable("no response".into()))?;
+        let (answer, mut upstream) =
+            open_exchange(&self.connector, &peer, &head, &Bytes::from(body))
+                .await
+                .map_err(|e| HttpError::Unreachable(e.to_string()))?;
         let mut bytes = Vec::new();
         loop {
-            match session.read_response_body().await {
+            match upstream.read().await {
                 Ok(Some(chunk)) => {
                     if bytes.len() + chunk.len() > MAX_TOKEN_RESPONSE_BYTES {
                         return Err(HttpError::TooLarge);
@@ -113,7 +109,7 @@ impl EgressHttp {
                     bytes.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(e) => return Err(HttpError::Unreachable(e.etype().as_str().to_owned())),
+                Err(e) => return Err(HttpError::Unreachable(e.code().to_owned())),
             }
         }
         let mut response = http::Response::builder().status(answer.status);

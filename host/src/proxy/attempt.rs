@@ -10,6 +10,9 @@
 //! attempts; the last error answer is passed on when no key is left. An
 //! OAuth key whose token the upstream refused is refreshed once and tried
 //! again.
+//!
+//! Only the relay lives long; every other step is awaited in its own box
+//! (see [`super::pipeline`]).
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -70,7 +73,7 @@ pub async fn attempt_until_answered(
     ctx: &mut RequestCtx,
     calls: &mut PluginCalls,
 ) -> Result<Answered, ProxyError> {
-    let (base, peer) = upstream(request).await?;
+    let (base, peer) = Box::pin(upstream(request)).await?;
     let mut attempts = Attempts {
         request,
         base: &base,
@@ -82,12 +85,12 @@ pub async fn attempt_until_answered(
         refreshed_after_refusal: false,
     };
     loop {
-        let key = match attempts.next_key().await {
+        let key = match Box::pin(attempts.next_key()).await {
             Ok(key) => key,
             // Out of keys or attempts: pass on what the last attempt got.
             Err(Exhausted::Last(key, Failed::Retryable(held))) => {
                 let (error, metered) = *held;
-                let forwarded = relay::relay_error(error, metered, session, ctx).await?;
+                let forwarded = Box::pin(relay::relay_error(error, metered, session, ctx)).await?;
                 return Ok((key, forwarded));
             }
             Err(Exhausted::Last(_, Failed::NoAnswer(e))) => return Err(e),
@@ -180,7 +183,7 @@ impl<'a> Attempts<'a> {
     ) -> Result<Option<Answered>, ProxyError> {
         let mut attempt = begin(&key, ctx);
         calls.attempt_began(ctx.trace.attempts.len() + 1);
-        let secret = match credential(self.request, &key).await {
+        let secret = match Box::pin(credential(self.request, &key)).await {
             Ok(Some(secret)) => secret,
             Ok(None) => return Ok(None),
             Err(e) => {
@@ -192,10 +195,9 @@ impl<'a> Attempts<'a> {
                 return Ok(None);
             }
         };
-        let credential = Credential::of(self.request.provider, &key, &secret);
-        let upstream_request = self.call.request(self.base, credential)?;
         let core = self.request.core;
-        let answer = relay::send(&core.connector, self.peer, &upstream_request).await;
+        let credential = Credential::of(self.request.provider, &key, &secret);
+        let answer = Box::pin(self.send(credential)).await?;
         attempt.duration_ms = ctx.elapsed_ms().saturating_sub(attempt.started_ms);
         let answer = match answer {
             Ok(answer) => answer,
@@ -217,14 +219,22 @@ impl<'a> Attempts<'a> {
             let forwarded = relay::relay(answer, session, ctx, calls).await?;
             return Ok(Some((key, forwarded)));
         }
-        let Some((error, metered)) = self
-            .error_answer(&key, attempt, answer, &secret, ctx, calls)
-            .await
-        else {
+        let error_answer = self.error_answer(&key, attempt, answer, &secret, ctx, calls);
+        let Some((error, metered)) = Box::pin(error_answer).await else {
             return Ok(None);
         };
-        let forwarded = relay::relay_error(error, metered, session, ctx).await?;
+        let forwarded = Box::pin(relay::relay_error(error, metered, session, ctx)).await?;
         Ok(Some((key, forwarded)))
+    }
+
+    /// The request sent with `credential`; the inner error when no answer came.
+    async fn send(
+        &mut self,
+        credential: Credential<'_>,
+    ) -> Result<Result<Answer<'a>, ProxyError>, ProxyError> {
+        let upstream_request = self.call.request(self.base, credential)?;
+        let connector = &self.request.core.connector;
+        Ok(relay::send(connector, self.peer, &upstream_request).await)
     }
 
     /// An error answer to `attempt`: read, masked, classified and

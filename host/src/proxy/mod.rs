@@ -31,8 +31,8 @@ mod upstream_message;
 
 use std::sync::Arc;
 
+use crate::egress::Connector;
 use async_trait::async_trait;
-use pingora::connectors::http::Connector;
 use pingora::http::ResponseHeader;
 use pingora::prelude::HttpPeer;
 use pingora::proxy::{FailToProxy, ProxyHttp, Session};
@@ -166,12 +166,12 @@ impl ProxyHttp for Gateway {
         ctx: &mut RequestCtx,
     ) -> pingora::Result<bool> {
         if !ctx.in_flight.as_ref().is_some_and(|p| p.admitted()) {
-            return self.shed(session, ctx).await;
+            return Box::pin(self.shed(session, ctx)).await;
         }
         let req = session.req_header();
         if req.uri.path() == oauth::TOKEN_PATH {
             ctx.traced = false;
-            oauth::serve_token_request(&self.core, session).await;
+            Box::pin(oauth::serve_token_request(&self.core, session)).await;
             return Ok(true);
         }
         ctx.trace.method = req.method.as_str().to_owned();
@@ -202,7 +202,8 @@ impl ProxyHttp for Gateway {
             } else if error.fault() != Fault::Client {
                 tracing::warn!(request_id = %ctx.request_id, code = error.code(), detail = %error.detail(), "request failed");
             }
-            respond_error(session, ctx, &error).await;
+            // Boxed: a stream's request future is not sized by it.
+            Box::pin(respond_error(session, ctx, &error)).await;
         }
         if ctx.client_gone {
             // Dropped rather than finished: the client is not reading.

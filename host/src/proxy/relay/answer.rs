@@ -6,14 +6,14 @@
 //! client.
 
 use bytes::Bytes;
-use pingora::connectors::http::Connector;
 use pingora::http::{RequestHeader, ResponseHeader};
-use pingora::protocols::http::client::HttpSession;
 use pingora::upstreams::peer::HttpPeer;
 
+use crate::egress::Connector;
 use crate::egress::call::{self, CallError, read_capped};
 use crate::egress::exchange::ExchangeError;
 use crate::egress::request::HOP_BY_HOP;
+use crate::egress::upstream_body::UpstreamBody;
 use crate::proxy::ProxyError;
 use crate::proxy::mask;
 use crate::secrets::Secret;
@@ -33,7 +33,7 @@ const UPSTREAM_ACCOUNT_HEADERS: &[&str] = &[
 /// An upstream answer whose head has arrived.
 pub struct Answer<'a> {
     pub head: ResponseHeader,
-    pub(super) upstream: HttpSession,
+    pub(super) upstream: UpstreamBody,
     connector: &'a Connector,
     peer: &'a HttpPeer,
 }
@@ -60,7 +60,6 @@ pub async fn send<'a>(
             CallError::Exchange(ExchangeError::Unreachable(why)) => {
                 ProxyError::UpstreamUnreachable(why)
             }
-            CallError::NoHead => ProxyError::UpstreamBroken("no response header".into()),
         })?;
     Ok(Answer {
         head,
@@ -86,12 +85,8 @@ impl<'a> Answer<'a> {
     }
 
     /// Returns the connection to the pool if the answer was read to its end.
-    pub async fn release(mut self) {
-        if self.upstream.response_done() {
-            self.connector
-                .release_http_session(self.upstream, self.peer, self.peer.options.idle_timeout)
-                .await;
-        }
+    pub fn release(self) {
+        self.upstream.release(self.connector, self.peer);
     }
 }
 

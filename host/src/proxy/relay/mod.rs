@@ -13,6 +13,11 @@
 //!
 //! [`answer`] is the upstream side: sending, reading an error answer,
 //! handing the connection back to the pool.
+//!
+//! An open stream spends its minutes waiting for the next chunk in
+//! [`pump`]; every other await here (the plugin's calls, writing to the
+//! client, the quota check) is boxed, so that wait is all the relay's
+//! future has to hold (bench/RESULTS.md, session 8).
 
 mod answer;
 mod batch;
@@ -83,20 +88,19 @@ async fn pump(
     mut shadow: Option<&mut ShadowCapture>,
 ) -> Option<Interruption> {
     loop {
-        match answer.upstream.read_response_body().await {
+        match answer.upstream.read().await {
             Ok(Some(chunk)) => {
-                let running = meter.observe(calls, &chunk).await;
+                let running = Box::pin(meter.observe(calls, &chunk)).await;
                 if let Some(shadow) = shadow.as_deref_mut() {
                     shadow.push(&chunk);
                 }
                 if let Some(watch) = watch.as_deref_mut()
                     && let Verdict::Cut { keep, end } =
-                        watch.check(&chunk, running, calls, meter).await
+                        Box::pin(watch.check(&chunk, running, calls, meter)).await
                 {
-                    return end_early(session, chunk.slice(..keep), end).await;
+                    return Box::pin(end_early(session, chunk.slice(..keep), end)).await;
                 }
-                if session
-                    .write_response_body(Some(chunk), false)
+                if Box::pin(session.write_response_body(Some(chunk), false))
                     .await
                     .is_err()
                 {
@@ -104,11 +108,10 @@ async fn pump(
                 }
             }
             Ok(None) => break,
-            Err(e) => return Some(Interruption::Upstream(e.etype().as_str().to_owned())),
+            Err(e) => return Some(Interruption::Upstream(e.code().to_owned())),
         }
     }
-    if session
-        .write_response_body(Some(Bytes::new()), true)
+    if Box::pin(session.write_response_body(Some(Bytes::new()), true))
         .await
         .is_err()
     {
@@ -139,12 +142,12 @@ pub async fn relay(
     calls: &mut PluginCalls,
 ) -> Result<Forwarded, ProxyError> {
     let watched = ctx.quota.as_ref().is_some_and(|hold| hold.cuts());
-    let mut meter = Meter::new(calls, &answer.head, watched).await;
+    let mut meter = Box::pin(Meter::new(calls, &answer.head, watched)).await;
     let is_stream = meter.is_stream();
     if let Some(shadow) = ctx.shadow.as_mut() {
         shadow.answer_head(&answer.head);
     }
-    let interrupted = if start_response(&answer.head, session, ctx).await? {
+    let interrupted = if Box::pin(start_response(&answer.head, session, ctx)).await? {
         let mut watch = match ctx.quota.as_mut() {
             Some(hold) if is_stream && hold.cuts() => Some(StreamWatch::new(hold)),
             _ => None,
@@ -168,9 +171,9 @@ pub async fn relay(
     } else {
         Some(Interruption::Client)
     };
-    let metered = meter.finish(calls, interrupted.is_none()).await;
+    let metered = Box::pin(meter.finish(calls, interrupted.is_none())).await;
     if interrupted.is_none() {
-        answer.release().await;
+        answer.release();
     }
     Ok(Forwarded {
         metered,
@@ -215,7 +218,7 @@ pub async fn relay_error(
         )));
     }
     if interrupted.is_none() {
-        answer.release().await;
+        answer.release();
     }
     Ok(Forwarded {
         metered,

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::egress::Connector;
 use bytes::Bytes;
-use pingora::connectors::http::Connector;
 use pingora::http::RequestHeader;
 use pingora::upstreams::peer::HttpPeer;
 use tokio::sync::{mpsc, oneshot};
@@ -206,23 +206,19 @@ async fn exchange(connector: &Connector, to: &Endpoint, body: Vec<u8>) -> Result
         .map_err(unreachable)?;
     head.insert_header("content-length", body.len().to_string())
         .map_err(unreachable)?;
-    let mut session = open_exchange(connector, &peer, &head, &Bytes::from(body))
+    let (answer, mut upstream) = open_exchange(connector, &peer, &head, &Bytes::from(body))
         .await
         .map_err(|e| ExportError::Unreachable(e.to_string()))?;
-    let status = session.response_header().map_or(0, |h| h.status.as_u16());
+    let status = answer.status.as_u16();
     let mut read = 0;
     while read <= MAX_ANSWER_BYTES {
-        match session.read_response_body().await {
+        match upstream.read().await {
             Ok(Some(chunk)) => read += chunk.len(),
             Ok(None) => break,
-            Err(e) => return Err(ExportError::Unreachable(e.etype().as_str().to_owned())),
+            Err(e) => return Err(ExportError::Unreachable(e.code().to_owned())),
         }
     }
-    if session.response_done() {
-        connector
-            .release_http_session(session, &peer, peer.options.idle_timeout)
-            .await;
-    }
+    upstream.release(connector, &peer);
     if (200..300).contains(&status) {
         Ok(())
     } else {
