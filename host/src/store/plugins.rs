@@ -4,13 +4,14 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::entities::plugins;
 
 /// A plugin row without its bytes.
+#[derive(FromQueryResult)]
 pub struct PluginRow {
     pub id: i32,
     pub name: String,
@@ -24,20 +25,7 @@ pub struct PluginRow {
     pub created_at: DateTime<Utc>,
 }
 
-/// [`PluginRow`]'s columns, in its order.
-type RowTuple = (
-    i32,
-    String,
-    String,
-    String,
-    bool,
-    bool,
-    Option<String>,
-    Option<i32>,
-    Option<i32>,
-    DateTime<Utc>,
-);
-
+/// [`PluginRow`]'s columns: every one but the bytes.
 const COLUMNS: [plugins::Column; 10] = [
     plugins::Column::Id,
     plugins::Column::Name,
@@ -51,56 +39,25 @@ const COLUMNS: [plugins::Column; 10] = [
     plugins::Column::CreatedAt,
 ];
 
-impl From<RowTuple> for PluginRow {
-    fn from(row: RowTuple) -> Self {
-        let (
-            id,
-            name,
-            version,
-            sha256,
-            builtin,
-            enabled,
-            disabled_reason,
-            call_timeout_ms,
-            memory_mib,
-            created_at,
-        ) = row;
-        PluginRow {
-            id,
-            name,
-            version,
-            sha256,
-            builtin,
-            enabled,
-            disabled_reason,
-            call_timeout_ms,
-            memory_mib,
-            created_at,
-        }
-    }
-}
-
 /// Every stored version without its bytes, by id.
 pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<PluginRow>, DbErr> {
-    let rows: Vec<RowTuple> = plugins::Entity::find()
+    plugins::Entity::find()
         .select_only()
         .columns(COLUMNS)
         .order_by_asc(plugins::Column::Id)
-        .into_tuple()
+        .into_model()
         .all(db)
-        .await?;
-    Ok(rows.into_iter().map(PluginRow::from).collect())
+        .await
 }
 
 /// The version with this id, without its bytes.
 pub async fn find_row(db: &impl ConnectionTrait, id: i32) -> Result<Option<PluginRow>, DbErr> {
-    let row: Option<RowTuple> = plugins::Entity::find_by_id(id)
+    plugins::Entity::find_by_id(id)
         .select_only()
         .columns(COLUMNS)
-        .into_tuple()
+        .into_model()
         .one(db)
-        .await?;
-    Ok(row.map(PluginRow::from))
+        .await
 }
 
 /// The `(name, version)` of a stored version with these bytes
