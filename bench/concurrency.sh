@@ -153,9 +153,9 @@ start_gateway() {
     api=(curl -fsS -u "admin:$ADMIN_PW" -H 'content-type: application/json')
     "${api[@]}" -X PUT -d "{\"base_url\":\"http://$MOCK_ADDR\"}" "$GW_ADMIN/api/providers/1" >/dev/null
     pk=$("${api[@]}" -X POST -d '{"provider_id":1,"name":"bench","secret":"sk-bench"}' \
-        "$GW_ADMIN/api/provider-keys/keys" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-    TARGET_AUTH=$("${api[@]}" -X POST -d "{\"name\":\"bench\",\"provider_id\":1,\"provider_key_ids\":[$pk]}" \
-        "$GW_ADMIN/api/user-service/keys" | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+        "$GW_ADMIN/api/upstream-keys" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+    TARGET_AUTH=$("${api[@]}" -X POST -d "{\"name\":\"bench\",\"provider_id\":1,\"upstream_key_ids\":[$pk]}" \
+        "$GW_ADMIN/api/client-keys" | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
 }
 
 ROWS=$RAW/levels.tsv

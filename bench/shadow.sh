@@ -61,8 +61,8 @@ for _ in $(seq 600); do curl -fs "$ADMIN/api/health" >/dev/null 2>&1 && break; s
 api=(curl -fsS -u "admin:$PW" -H 'content-type: application/json')
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 "${api[@]}" -X PUT -d "{\"base_url\":\"http://$MOCK_ADDR\"}" "$ADMIN/api/providers/1" >/dev/null
-pk=$("${api[@]}" -X POST -d '{"provider_id":1,"name":"bench","secret":"sk-bench"}' "$ADMIN/api/provider-keys/keys" | json '["id"]')
-KEY=$("${api[@]}" -X POST -d "{\"name\":\"bench\",\"provider_id\":1,\"provider_key_ids\":[$pk]}" "$ADMIN/api/user-service/keys" | json '["key"]')
+pk=$("${api[@]}" -X POST -d '{"provider_id":1,"name":"bench","secret":"sk-bench"}' "$ADMIN/api/upstream-keys" | json '["id"]')
+KEY=$("${api[@]}" -X POST -d "{\"name\":\"bench\",\"provider_id\":1,\"upstream_key_ids\":[$pk]}" "$ADMIN/api/client-keys" | json '["key"]')
 candidate=$(curl -fsS -u "admin:$PW" -H 'content-type: application/wasm' --data-binary "@$WASM" "$ADMIN/api/plugins?force=true" | json '["id"]')
 # Binds the provider to 0.1.0; rolled back at once, so the first run is without shadow.
 "${api[@]}" -X POST -d "{\"plugin_id\":$candidate,\"sample\":$SAMPLE}" "$ADMIN/api/providers/1/rollout/shadow" >/dev/null

@@ -73,7 +73,7 @@ $id_expr, 1 + i % 50, 'client-' || (i % 50), 1 + i % 4,
    WHEN 4 THEN 'gemini-2.5-flash' WHEN 5 THEN 'gemini-2.5-pro' WHEN 6 THEN 'o4-mini' ELSE 'text-embedding-3-small' END),
  'POST', '/v1/chat/completions',
  (CASE WHEN i % 50 = 0 THEN 500 WHEN i % 97 = 0 THEN 429 ELSE 200 END), (i % 2 = 0), 1,
- '[{"provider_key_id":' || (1 + i % 20) || ',"provider_key_name":"upstream-' || (i % 20) || '","status":200,"error_class":null,"error":null,"duration_ms":' || (200 + i % 900) || '}]',
+ '[{"upstream_key_id":' || (1 + i % 20) || ',"upstream_key_name":"upstream-' || (i % 20) || '","status":200,"error_class":null,"error":null,"duration_ms":' || (200 + i % 900) || '}]',
  100 + i % 400, 20 + i % 300, 0, 0, 0, 120 + i % 400 + i % 300, 1000 + i % 90000,
  (CASE WHEN i % 50 = 0 THEN 'server_error' ELSE NULL END),
  (CASE WHEN i % 50 = 0 THEN 'upstream answered 500' ELSE NULL END),
@@ -203,7 +203,7 @@ QUERIES=(
     "status 500|/api/logs/traces?status_code=500"
     "5xx|/api/logs/traces?status_class=5xx"
     "provider|/api/logs/traces?provider=gemini"
-    "upstream key|/api/logs/traces?provider_key=upstream-7"
+    "upstream key|/api/logs/traces?upstream_key=upstream-7"
     "client key|/api/logs/traces?client_key_id=17"
     "last hour|/api/logs/traces?from=HOUR_AGO"
     "model + status|/api/logs/traces?model=gpt-4o&status_code=429"

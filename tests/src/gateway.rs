@@ -468,15 +468,15 @@ impl TestGateway {
         let key = self
             .admin_ok(
                 reqwest::Method::POST,
-                "/api/provider-keys/keys",
+                "/api/upstream-keys",
                 Some(json!({"provider_id": id, "name": format!("{name}-upstream"), "secret": secret})),
             )
             .await;
         let client = self
             .admin_ok(
                 reqwest::Method::POST,
-                "/api/user-service/keys",
-                Some(json!({"name": format!("{name}-client"), "provider_id": id, "provider_key_ids": [key["id"]]})),
+                "/api/client-keys",
+                Some(json!({"name": format!("{name}-client"), "provider_id": id, "upstream_key_ids": [key["id"]]})),
             )
             .await;
         client["key"].as_str().expect("client key").to_owned()

@@ -57,7 +57,7 @@ impl Providers {
             let key = gw
                 .admin_ok(
                     Method::POST,
-                    "/api/provider-keys/keys",
+                    "/api/upstream-keys",
                     Some(json!({"provider_id": id, "name": format!("{name}-up"), "secret": SECRETS[i]})),
                 )
                 .await;
@@ -79,7 +79,7 @@ impl Providers {
     /// upstream key, and `extra` fields (`path_prefix`, `model_prefixes`).
     pub fn route(&self, name: &str, extra: Value) -> Value {
         let i = Self::index(name);
-        let mut route = json!({"provider_id": self.ids[i], "provider_key_ids": [self.keys[i]]});
+        let mut route = json!({"provider_id": self.ids[i], "upstream_key_ids": [self.keys[i]]});
         if let (Some(route), Some(extra)) = (route.as_object_mut(), extra.as_object()) {
             route.extend(extra.clone());
         }
@@ -93,8 +93,8 @@ impl Providers {
         let created = gw
             .admin_ok(
                 Method::POST,
-                "/api/user-service/keys",
-                Some(json!({"name": name, "provider_id": self.ids[i], "provider_key_ids": [self.keys[i]]})),
+                "/api/client-keys",
+                Some(json!({"name": name, "provider_id": self.ids[i], "upstream_key_ids": [self.keys[i]]})),
             )
             .await;
         (
@@ -104,11 +104,11 @@ impl Providers {
     }
 }
 
-/// `PUT /api/user-service/keys/{id}/providers` with `routes`: status and body.
+/// `PUT /api/client-keys/{id}/providers` with `routes`: status and body.
 pub async fn put_routes(gw: &TestGateway, key_id: i64, routes: Value) -> (u16, Value) {
     gw.admin(
         Method::PUT,
-        &format!("/api/user-service/keys/{key_id}/providers"),
+        &format!("/api/client-keys/{key_id}/providers"),
         Some(json!({ "providers": routes })),
     )
     .await

@@ -222,15 +222,15 @@ pub async fn openai_client_key(admin_url: &str, base_url: &str) -> String {
     let key = admin(
         admin_url,
         Method::POST,
-        "/api/provider-keys/keys",
+        "/api/upstream-keys",
         json!({"provider_id": id, "name": "upstream", "secret": "sk-upstream"}),
     )
     .await;
     let client = admin(
         admin_url,
         Method::POST,
-        "/api/user-service/keys",
-        json!({"name": "client", "provider_id": id, "provider_key_ids": [key["id"]]}),
+        "/api/client-keys",
+        json!({"name": "client", "provider_id": id, "upstream_key_ids": [key["id"]]}),
     )
     .await;
     client["key"].as_str().expect("client key").to_owned()

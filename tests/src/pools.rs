@@ -43,18 +43,18 @@ impl TestGateway {
             let mut body = json!({"provider_id": provider_id, "name": name, "secret": secret});
             merge(&mut body, extra);
             let key = self
-                .admin_ok(Method::POST, "/api/provider-keys/keys", Some(body))
+                .admin_ok(Method::POST, "/api/upstream-keys", Some(body))
                 .await;
             key_ids.push(key["id"].as_i64().expect("key id"));
         }
         let mut body = json!({
             "name": format!("{provider}-pool-client"),
             "provider_id": provider_id,
-            "provider_key_ids": key_ids,
+            "upstream_key_ids": key_ids,
         });
         merge(&mut body, &client_fields);
         let client = self
-            .admin_ok(Method::POST, "/api/user-service/keys", Some(body))
+            .admin_ok(Method::POST, "/api/client-keys", Some(body))
             .await;
         Pool {
             client_key: client["key"].as_str().expect("client key").to_owned(),
@@ -65,7 +65,7 @@ impl TestGateway {
 
     /// The live health of upstream key `id` as the API shows it.
     pub async fn key_health(&self, id: i64) -> Value {
-        self.admin_ok(Method::GET, &format!("/api/provider-keys/keys/{id}"), None)
+        self.admin_ok(Method::GET, &format!("/api/upstream-keys/{id}"), None)
             .await["health"]
             .clone()
     }
@@ -78,7 +78,7 @@ impl TestGateway {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         let body = serde_json::to_vec(&chat_body()).expect("json");
         let estimate = i64::try_from(body.len().div_ceil(4)).expect("small") + 256;
-        let path = format!("/api/user-service/keys/{client_id}");
+        let path = format!("/api/client-keys/{client_id}");
         for (quota, status) in [(charged + estimate - 1, 429), (charged + estimate, 200)] {
             self.admin_ok(
                 Method::PUT,

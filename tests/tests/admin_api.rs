@@ -72,8 +72,8 @@ async fn anonymous_callers_get_401_except_on_health_and_login() {
         "/api/users",
         "/api/audit",
         "/api/logs/traces",
-        "/api/user-service/keys",
-        "/api/provider-keys/keys",
+        "/api/client-keys",
+        "/api/upstream-keys",
         "/api/plugins",
     ] {
         let (status, body) = api.call(Method::GET, path, None, None).await;
@@ -154,10 +154,8 @@ async fn users_manage_only_their_own_keys_and_see_only_their_own_traces() {
     let admin_key = gw
         .client_key_for("openai", &mock.base_url(), "sk-up-1")
         .await;
-    let provider_key_id = gw
-        .admin_ok(Method::GET, "/api/provider-keys/keys", None)
-        .await[0]["id"]
-        .clone();
+    let upstream_key_id =
+        gw.admin_ok(Method::GET, "/api/upstream-keys", None).await[0]["id"].clone();
     let openai = gw.provider_id("openai").await;
 
     let (status, body) = api
@@ -185,7 +183,7 @@ async fn users_manage_only_their_own_keys_and_see_only_their_own_traces() {
     for (method, path, body) in [
         (Method::GET, "/api/users", None),
         (Method::GET, "/api/audit", None),
-        (Method::GET, "/api/provider-keys/keys", None),
+        (Method::GET, "/api/upstream-keys", None),
         (Method::GET, "/api/plugins", None),
         (
             Method::POST,
@@ -208,7 +206,7 @@ async fn users_manage_only_their_own_keys_and_see_only_their_own_traces() {
             Method::PUT,
             &format!("/api/users/{}/grants", alice_user["id"]),
             Some(&admin),
-            Some(json!({"provider_key_ids": [provider_key_id], "default_limits": {"requests_per_minute": 60}})),
+            Some(json!({"upstream_key_ids": [upstream_key_id], "default_limits": {"requests_per_minute": 60}})),
         )
         .await;
     assert_eq!(status, 200, "{body}");
@@ -217,9 +215,9 @@ async fn users_manage_only_their_own_keys_and_see_only_their_own_traces() {
     let (status, mine) = api
         .call(
             Method::POST,
-            "/api/user-service/keys",
+            "/api/client-keys",
             Some(&alice),
-            Some(json!({"name": "alice-app", "provider_id": openai, "provider_key_ids": [provider_key_id]})),
+            Some(json!({"name": "alice-app", "provider_id": openai, "upstream_key_ids": [upstream_key_id]})),
         )
         .await;
     assert_eq!(status, 200, "{mine}");
@@ -231,7 +229,7 @@ async fn users_manage_only_their_own_keys_and_see_only_their_own_traces() {
         let (status, _) = api
             .call(
                 Method::PUT,
-                &format!("/api/user-service/keys/{}", mine["id"]),
+                &format!("/api/client-keys/{}", mine["id"]),
                 Some(&alice),
                 Some(body.clone()),
             )
@@ -241,14 +239,14 @@ async fn users_manage_only_their_own_keys_and_see_only_their_own_traces() {
     let (status, _) = api
         .call(
             Method::POST,
-            "/api/user-service/keys",
+            "/api/client-keys",
             Some(&alice),
             Some(json!({"name": "alice-unlimited", "provider_id": openai, "limits": {}})),
         )
         .await;
     assert_eq!(status, 403);
     let (_, listed) = api
-        .call(Method::GET, "/api/user-service/keys", Some(&alice), None)
+        .call(Method::GET, "/api/client-keys", Some(&alice), None)
         .await;
     let names: Vec<&str> = listed
         .as_array()
@@ -257,14 +255,11 @@ async fn users_manage_only_their_own_keys_and_see_only_their_own_traces() {
         .map(|k| k["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["alice-app"]);
-    let admins_key_id = gw
-        .admin_ok(Method::GET, "/api/user-service/keys", None)
-        .await[0]["id"]
-        .clone();
+    let admins_key_id = gw.admin_ok(Method::GET, "/api/client-keys", None).await[0]["id"].clone();
     let (status, _) = api
         .call(
             Method::DELETE,
-            &format!("/api/user-service/keys/{admins_key_id}"),
+            &format!("/api/client-keys/{admins_key_id}"),
             Some(&alice),
             None,
         )
@@ -379,7 +374,7 @@ async fn the_last_admin_cannot_be_removed_and_changes_are_audited_without_secret
     let (status, key) = api
         .call(
             Method::POST,
-            "/api/provider-keys/keys",
+            "/api/upstream-keys",
             Some(&admin),
             Some(json!({"provider_id": openai, "name": "k", "secret": secret})),
         )
@@ -391,7 +386,7 @@ async fn the_last_admin_cannot_be_removed_and_changes_are_audited_without_secret
     );
     api.call(
         Method::PUT,
-        &format!("/api/provider-keys/keys/{}", key["id"]),
+        &format!("/api/upstream-keys/{}", key["id"]),
         Some(&admin),
         Some(json!({"name": "renamed"})),
     )
@@ -400,7 +395,7 @@ async fn the_last_admin_cannot_be_removed_and_changes_are_audited_without_secret
     let (status, log) = api
         .call(
             Method::GET,
-            "/api/audit?resource=provider_key",
+            "/api/audit?resource=upstream_key",
             Some(&admin),
             None,
         )
@@ -426,7 +421,7 @@ async fn bad_admin_input_gets_a_json_400_and_changes_nothing() {
     let admin = api.token("admin", ADMIN_PASSWORD).await;
     let resp = api
         .http
-        .post(format!("{}/api/provider-keys/keys", api.base))
+        .post(format!("{}/api/upstream-keys", api.base))
         .bearer_auth(&admin)
         .header("content-type", "application/json")
         .body("{not json")
@@ -439,7 +434,7 @@ async fn bad_admin_input_gets_a_json_400_and_changes_nothing() {
     let (status, _) = api
         .call(
             Method::POST,
-            "/api/provider-keys/keys",
+            "/api/upstream-keys",
             Some(&admin),
             Some(json!({"provider_id": 1, "name": "x", "secret": "s", "colour": "red"})),
         )
@@ -475,7 +470,7 @@ async fn bad_admin_input_gets_a_json_400_and_changes_nothing() {
         200
     );
     let (_, keys) = api
-        .call(Method::GET, "/api/provider-keys/keys", Some(&admin), None)
+        .call(Method::GET, "/api/upstream-keys", Some(&admin), None)
         .await;
     assert_eq!(keys.as_array().unwrap().len(), 0, "nothing was stored");
 }
@@ -500,14 +495,11 @@ async fn providers_in_use_cannot_be_deleted_and_keys_can_be_limited_to_models() 
         404
     );
 
-    let id = gw
-        .admin_ok(Method::GET, "/api/user-service/keys", None)
-        .await[0]["id"]
-        .clone();
+    let id = gw.admin_ok(Method::GET, "/api/client-keys", None).await[0]["id"].clone();
     let limited = gw
         .admin_ok(
             Method::PUT,
-            &format!("/api/user-service/keys/{id}"),
+            &format!("/api/client-keys/{id}"),
             Some(json!({"allowed_models": ["gpt-4o-mini", "o4-*"]})),
         )
         .await;
@@ -530,9 +522,104 @@ async fn providers_in_use_cannot_be_deleted_and_keys_can_be_limited_to_models() 
     let (status, _) = gw
         .admin(
             Method::PUT,
-            &format!("/api/user-service/keys/{id}"),
+            &format!("/api/client-keys/{id}"),
             Some(json!({"allowed_models": [""]})),
         )
         .await;
     assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn the_first_key_routes_and_field_names_still_answer_as_the_new_ones() {
+    let gw = TestGateway::in_process().await;
+    let api = Api::new(&gw);
+    let admin = api.token("admin", ADMIN_PASSWORD).await;
+    let openai = gw.provider_id("openai").await;
+    let (status, key) = api
+        .call(
+            Method::POST,
+            "/api/provider-keys/keys",
+            Some(&admin),
+            Some(json!({"provider_id": openai, "name": "old-route", "secret": "sk-old-route-1"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{key}");
+    let key_id = key["id"].as_i64().unwrap();
+    for path in [
+        format!("/api/provider-keys/keys/{key_id}"),
+        format!("/api/upstream-keys/{key_id}"),
+    ] {
+        let (status, same) = api.call(Method::GET, &path, Some(&admin), None).await;
+        assert_eq!(
+            (status, same["name"].as_str()),
+            (StatusCode::OK, Some("old-route")),
+            "{path}"
+        );
+    }
+
+    // A body with the first field name: the pool is taken, the answer says it the new way.
+    let (status, client) = api
+        .call(
+            Method::POST,
+            "/api/user-service/keys",
+            Some(&admin),
+            Some(json!({"name": "old-field", "provider_id": openai, "provider_key_ids": [key_id]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{client}");
+    assert_eq!(client["upstream_key_ids"], json!([key_id]), "{client}");
+    assert!(client.get("provider_key_ids").is_none(), "{client}");
+    let client_id = client["id"].as_i64().unwrap();
+    let (status, _) = api
+        .call(
+            Method::DELETE,
+            &format!("/api/user-service/keys/{client_id}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = api
+        .call(
+            Method::GET,
+            &format!("/api/client-keys/{client_id}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(
+        status, 404,
+        "deleted through the old route, gone under the new"
+    );
+
+    // The log's filter under its first name filters (nothing matches this key's name).
+    let (status, page) = api
+        .call(
+            Method::GET,
+            "/api/logs/traces?provider_key=old-route",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, page["total"].as_i64()),
+        (StatusCode::OK, Some(0)),
+        "{page}"
+    );
+    // Only a whole path segment is an old name.
+    let (status, _) = api
+        .call(Method::GET, "/api/provider-keys/keysX", Some(&admin), None)
+        .await;
+    assert_eq!(status, 404);
+
+    // The document names the new routes only.
+    let (_, doc) = api.call(Method::GET, "/api/openapi.json", None, None).await;
+    let paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
+    assert!(paths.iter().any(|p| p.starts_with("/api/upstream-keys")));
+    assert!(
+        !paths
+            .iter()
+            .any(|p| p.starts_with("/api/user-service") || p.starts_with("/api/provider-keys")),
+        "{paths:?}"
+    );
 }

@@ -43,7 +43,7 @@ async fn attempts_keep_the_upstreams_words_masked_and_the_log_filters_by_them() 
     for a in attempts {
         assert_eq!(a["status"], 500, "{a}");
         let message = a["message"].as_str().unwrap();
-        if a["provider_key_name"] == "broken" {
+        if a["upstream_key_name"] == "broken" {
             assert_eq!(message, SERVER_ERROR);
         } else {
             assert!(!message.contains("processing your request"), "{message}");

@@ -163,7 +163,7 @@ async fn an_operator_grants_classes_and_takes_them_back_at_once() {
             json!({"endpoint_classes": ["inference", "files"]}),
         )
         .await;
-    let path = format!("/api/user-service/keys/{}", pool.client_id);
+    let path = format!("/api/client-keys/{}", pool.client_id);
     let view = gw.admin_ok(Method::GET, &path, None).await;
     assert_eq!(view["endpoint_classes"], json!(["inference", "files"]));
 

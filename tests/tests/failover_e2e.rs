@@ -45,14 +45,14 @@ async fn a_pool_with_one_good_key_answers_every_request() {
         assert_eq!(status, 200, "request {i}: {body}");
     }
     let traces = gw.traces(4).await;
-    assert!(traces.iter().all(|t| t["provider_key_name"] == "good"));
+    assert!(traces.iter().all(|t| t["upstream_key_name"] == "good"));
     let first = traces.last().unwrap();
     let attempts = first["attempt_log"].as_array().unwrap();
     let mut outcomes: Vec<(String, String)> = attempts
         .iter()
         .map(|a| {
             (
-                a["provider_key_name"].as_str().unwrap().to_owned(),
+                a["upstream_key_name"].as_str().unwrap().to_owned(),
                 a["error_class"]
                     .as_str()
                     .or(a["error"].as_str())
@@ -220,7 +220,7 @@ async fn an_auth_invalid_key_leaves_rotation_until_a_health_check_clears_it() {
     // The operator fixes the secret; the background checker brings the key back.
     gw.admin_ok(
         Method::PUT,
-        &format!("/api/provider-keys/keys/{}", pool.key_ids[0]),
+        &format!("/api/upstream-keys/{}", pool.key_ids[0]),
         Some(json!({"secret": "sk-fixed"})),
     )
     .await;
@@ -234,9 +234,7 @@ async fn an_auth_invalid_key_leaves_rotation_until_a_health_check_clears_it() {
         assert!(Instant::now() < deadline, "key did not recover: {health}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let listed = gw
-        .admin_ok(Method::GET, "/api/provider-keys/keys", None)
-        .await;
+    let listed = gw.admin_ok(Method::GET, "/api/upstream-keys", None).await;
     assert_eq!(
         listed[0]["health_status"], "healthy",
         "stored for other readers: {listed}"
@@ -247,7 +245,7 @@ async fn an_auth_invalid_key_leaves_rotation_until_a_health_check_clears_it() {
         let (_, headers, _) = gw.chat(&pool.client_key).await;
         let rid = headers["x-request-id"].to_str().unwrap().to_owned();
         names.insert(
-            gw.trace_by_request_id(&rid).await["provider_key_name"]
+            gw.trace_by_request_id(&rid).await["upstream_key_name"]
                 .as_str()
                 .unwrap()
                 .to_owned(),
@@ -277,7 +275,7 @@ async fn an_upstream_that_resets_before_answering_fails_over_to_another_key() {
         assert_eq!(body["object"], "chat.completion", "{body}");
     }
     let traces = gw.traces(4).await;
-    assert!(traces.iter().all(|t| t["provider_key_name"] == "good"));
+    assert!(traces.iter().all(|t| t["upstream_key_name"] == "good"));
     let retried: Vec<_> = traces
         .iter()
         .filter(|t| t["attempts"].as_i64() == Some(2))
@@ -285,10 +283,10 @@ async fn an_upstream_that_resets_before_answering_fails_over_to_another_key() {
     assert!(!retried.is_empty(), "{traces:?}");
     for trace in retried {
         let log = trace["attempt_log"].as_array().unwrap();
-        assert_eq!(log[0]["provider_key_name"], "resetting", "{trace}");
+        assert_eq!(log[0]["upstream_key_name"], "resetting", "{trace}");
         assert!(log[0]["status"].is_null(), "no answer: {trace}");
         assert!(log[0]["error"].as_str().is_some(), "{trace}");
-        assert_eq!(log[1]["provider_key_name"], "good");
+        assert_eq!(log[1]["upstream_key_name"], "good");
         assert_eq!(log[1]["status"], 200);
     }
     // The key that reset was recorded as failing.

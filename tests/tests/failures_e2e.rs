@@ -94,7 +94,7 @@ async fn refusals_are_json_errors_with_the_right_status_and_a_trace() {
     let empty = gw
         .admin_ok(
             Method::POST,
-            "/api/user-service/keys",
+            "/api/client-keys",
             Some(json!({"name": "empty", "provider_id": openai})),
         )
         .await;
@@ -110,13 +110,10 @@ async fn refusals_are_json_errors_with_the_right_status_and_a_trace() {
     assert_error(&gw, (status, body, rid), 503, "no_usable_upstream_key").await;
 
     // Disabled client key: 403.
-    let id = gw
-        .admin_ok(Method::GET, "/api/user-service/keys", None)
-        .await[0]["id"]
-        .clone();
+    let id = gw.admin_ok(Method::GET, "/api/client-keys", None).await[0]["id"].clone();
     gw.admin_ok(
         Method::PUT,
-        &format!("/api/user-service/keys/{id}"),
+        &format!("/api/client-keys/{id}"),
         Some(json!({"enabled": false})),
     )
     .await;
@@ -129,7 +126,7 @@ async fn refusals_are_json_errors_with_the_right_status_and_a_trace() {
     .await;
     gw.admin_ok(
         Method::PUT,
-        &format!("/api/user-service/keys/{id}"),
+        &format!("/api/client-keys/{id}"),
         Some(json!({"enabled": true})),
     )
     .await;

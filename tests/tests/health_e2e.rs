@@ -1,4 +1,4 @@
-//! `POST /api/provider-keys/keys/{id}/health-check` against the mock
+//! `POST /api/upstream-keys/{id}/health-check` against the mock
 //! upstream: the plugin's probe runs with the key and the answer becomes
 //! the key's health status.
 
@@ -30,14 +30,14 @@ async fn health_check_classifies_each_upstream_answer() {
             let key = gw
                 .admin_ok(
                     Method::POST,
-                    "/api/provider-keys/keys",
+                    "/api/upstream-keys",
                     Some(json!({"provider_id": id, "name": format!("{provider}-{secret}"), "secret": secret})),
                 )
                 .await;
             let checked = gw
                 .admin_ok(
                     Method::POST,
-                    &format!("/api/provider-keys/keys/{}/health-check", key["id"]),
+                    &format!("/api/upstream-keys/{}/health-check", key["id"]),
                     None,
                 )
                 .await;
@@ -52,7 +52,7 @@ async fn health_check_classifies_each_upstream_answer() {
             let stored = gw
                 .admin_ok(
                     Method::GET,
-                    &format!("/api/provider-keys/keys/{}", key["id"]),
+                    &format!("/api/upstream-keys/{}", key["id"]),
                     None,
                 )
                 .await;
@@ -77,14 +77,11 @@ async fn health_check_classifies_each_upstream_answer() {
         Some(json!({"base_url": format!("http://127.0.0.1:{}", free_port())})),
     )
     .await;
-    let key = gw
-        .admin_ok(Method::GET, "/api/provider-keys/keys", None)
-        .await[0]["id"]
-        .clone();
+    let key = gw.admin_ok(Method::GET, "/api/upstream-keys", None).await[0]["id"].clone();
     let checked = gw
         .admin_ok(
             Method::POST,
-            &format!("/api/provider-keys/keys/{key}/health-check"),
+            &format!("/api/upstream-keys/{key}/health-check"),
             None,
         )
         .await;

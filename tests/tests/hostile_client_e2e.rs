@@ -58,10 +58,10 @@ async fn new_client_key(gw: &TestGateway, provider: &str, pool: &[i64], limits: 
     let client = gw
         .admin_ok(
             Method::POST,
-            "/api/user-service/keys",
+            "/api/client-keys",
             Some(
                 json!({"name": format!("c-{}", rand_suffix()), "provider_id": provider_id,
-                        "provider_key_ids": pool, "limits": limits}),
+                        "upstream_key_ids": pool, "limits": limits}),
             ),
         )
         .await;

@@ -72,9 +72,7 @@ async fn jwt_clients_carry_a_client_keys_identity_and_bad_tokens_are_refused() {
     gw.client_key_for("openai", &mock.base_url(), "sk-up").await;
     // `sub` is a string (RFC 7519): the client key id in decimal.
     let key_id = Value::String(
-        gw.admin_ok(Method::GET, "/api/user-service/keys", None)
-            .await[0]["id"]
-            .to_string(),
+        gw.admin_ok(Method::GET, "/api/client-keys", None).await[0]["id"].to_string(),
     );
 
     let chat = |token: String| {
@@ -162,10 +160,7 @@ async fn jwt_not_yet_valid_future_issued_or_too_long_lived_tokens_are_refused() 
     ])
     .await;
     gw.client_key_for("openai", &mock.base_url(), "sk-up").await;
-    let key_id = gw
-        .admin_ok(Method::GET, "/api/user-service/keys", None)
-        .await[0]["id"]
-        .to_string();
+    let key_id = gw.admin_ok(Method::GET, "/api/client-keys", None).await[0]["id"].to_string();
     let status = |claims: Value| {
         let token = hs(HS_SECRET.as_bytes(), &claims);
         let url = format!("{}/v1/chat/completions", gw.proxy_url);

@@ -180,7 +180,7 @@ async fn secrets_under_first_key(gw: &TestGateway, mock: &MockUpstream) -> (Stri
         let key = gw
             .admin_ok(
                 Method::POST,
-                "/api/provider-keys/keys",
+                "/api/upstream-keys",
                 Some(json!({"provider_id": openai, "name": secret, "secret": secret})),
             )
             .await;
@@ -205,10 +205,7 @@ async fn secrets_under_first_key(gw: &TestGateway, mock: &MockUpstream) -> (Stri
 
 /// An OAuth client of the first client key, and a token for it.
 async fn oauth_token(gw: &TestGateway) -> String {
-    let key_id = gw
-        .admin_ok(Method::GET, "/api/user-service/keys", None)
-        .await[0]["id"]
-        .clone();
+    let key_id = gw.admin_ok(Method::GET, "/api/client-keys", None).await[0]["id"].clone();
     let created = gw
         .admin_ok(
             Method::POST,
@@ -353,8 +350,8 @@ async fn after_rotation(
         let spare_client = first
             .admin_ok(
                 Method::POST,
-                "/api/user-service/keys",
-                Some(json!({"name": format!("spare-{id}"), "provider_id": openai, "provider_key_ids": [id]})),
+                "/api/client-keys",
+                Some(json!({"name": format!("spare-{id}"), "provider_id": openai, "upstream_key_ids": [id]})),
             )
             .await["key"]
             .as_str()

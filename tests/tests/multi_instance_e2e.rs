@@ -56,16 +56,9 @@ async fn changes_made_on_one_instance_reach_the_other() {
         "reached the other instance in {took:?}"
     );
 
-    let id = first
-        .admin_ok(Method::GET, "/api/user-service/keys", None)
-        .await[0]["id"]
-        .clone();
+    let id = first.admin_ok(Method::GET, "/api/client-keys", None).await[0]["id"].clone();
     second
-        .admin_ok(
-            Method::DELETE,
-            &format!("/api/user-service/keys/{id}"),
-            None,
-        )
+        .admin_ok(Method::DELETE, &format!("/api/client-keys/{id}"), None)
         .await;
     assert_eq!(second.chat(&key).await.0, 401);
     let took = wait_for_status(&first, &key, 401).await;

@@ -237,7 +237,7 @@ async fn ambiguous_providers_are_refused_at_configuration_naming_the_conflict() 
     let (_, stored) = gw
         .admin(
             Method::GET,
-            &format!("/api/user-service/keys/{id}/providers"),
+            &format!("/api/client-keys/{id}/providers"),
             None,
         )
         .await;
@@ -247,7 +247,7 @@ async fn ambiguous_providers_are_refused_at_configuration_naming_the_conflict() 
     // Malformed input is a 400.
     let bad = json!([p.route("openai", json!({"path_prefix": "a/b"}))]);
     assert_eq!(put_routes(&gw, id, bad).await.0, 400);
-    let foreign = json!([{"provider_id": p.ids[0], "provider_key_ids": [p.keys[2]]}]);
+    let foreign = json!([{"provider_id": p.ids[0], "upstream_key_ids": [p.keys[2]]}]);
     let (status, body) = put_routes(&gw, id, foreign).await;
     assert_eq!(status, 400, "a pool holds only its provider's keys: {body}");
 }
@@ -326,7 +326,7 @@ async fn the_keys_limits_hold_across_all_its_providers() {
     let (id, key) = p.client_key(&gw, "limited", "openai").await;
     gw.admin_ok(
         Method::PUT,
-        &format!("/api/user-service/keys/{id}"),
+        &format!("/api/client-keys/{id}"),
         Some(json!({"limits": {"requests_per_minute": 2}})),
     )
     .await;

@@ -54,10 +54,7 @@ async fn client_credentials_tokens_act_as_the_bound_client_key() {
     let mock = MockUpstream::start().await;
     let gw = TestGateway::in_process().await;
     gw.client_key_for("openai", &mock.base_url(), "sk-up").await;
-    let key_id = gw
-        .admin_ok(Method::GET, "/api/user-service/keys", None)
-        .await[0]["id"]
-        .clone();
+    let key_id = gw.admin_ok(Method::GET, "/api/client-keys", None).await[0]["id"].clone();
 
     // Bad input to the admin API.
     let (status, body) = gw
@@ -276,12 +273,8 @@ async fn client_credentials_tokens_act_as_the_bound_client_key() {
     );
 
     // Revoking the client key revokes its OAuth clients with it.
-    gw.admin_ok(
-        Method::DELETE,
-        &format!("/api/user-service/keys/{key_id}"),
-        None,
-    )
-    .await;
+    gw.admin_ok(Method::DELETE, &format!("/api/client-keys/{key_id}"), None)
+        .await;
     assert_eq!(chat(&gw, &token).await.0, 401);
     assert_eq!(
         gw.admin_ok(Method::GET, "/api/oauth-clients", None).await,

@@ -184,7 +184,7 @@ async fn request_spans_reach_a_real_otlp_receiver_with_gen_ai_attributes_and_no_
     assert_eq!(a["gen_ai.usage.output_tokens"], trace["output_tokens"]);
     assert!(trace["input_tokens"].as_i64().unwrap() > 0);
     assert_eq!(a["ai_proxy.client_key.id"], trace["client_key_id"]);
-    assert_eq!(a["ai_proxy.upstream_key.id"], trace["provider_key_id"]);
+    assert_eq!(a["ai_proxy.upstream_key.id"], trace["upstream_key_id"]);
     assert_eq!(a["ai_proxy.cost_nanos"], trace["cost_nanos"]);
     assert_eq!(a["ai_proxy.attempts"], 1);
     assert!(root["end"].as_u64().unwrap() >= root["start"].as_u64().unwrap());

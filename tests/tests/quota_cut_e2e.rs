@@ -97,7 +97,7 @@ async fn a_stream_over_its_token_quota_is_cut_with_a_clean_openai_end() {
     let view = gw
         .admin_ok(
             Method::GET,
-            &format!("/api/user-service/keys/{}", pool.client_id),
+            &format!("/api/client-keys/{}", pool.client_id),
             None,
         )
         .await;
@@ -349,7 +349,7 @@ async fn quota_overrun_is_validated_and_kept_to_operators() {
             json!({}),
         )
         .await;
-    let path = format!("/api/user-service/keys/{}", pool.client_id);
+    let path = format!("/api/client-keys/{}", pool.client_id);
     assert_eq!(
         gw.admin_ok(Method::GET, &path, None).await["quota_overrun"],
         "finish",

@@ -30,7 +30,7 @@ const SEEDED: &[(i64, Option<&str>, i32, bool)] = &[
 const SEEDED_TOKENS: i64 = 100;
 const SEEDED_COST: i64 = 7_000;
 
-async fn seed(db: &DatabaseConnection, client_key: i64, provider_key: i64) {
+async fn seed(db: &DatabaseConnection, client_key: i64, upstream_key: i64) {
     let backend = db.get_database_backend();
     let columns = "request_id, client_key_id, client_key_name, provider_key_id, model, method, path, \
         status_code, is_stream, attempts, attempt_log, input_tokens, output_tokens, \
@@ -56,7 +56,7 @@ async fn seed(db: &DatabaseConnection, client_key: i64, provider_key: i64) {
             format!("req_seeded_{n}").into(),
             named.then_some(client_key as i32).into(),
             named.then(|| "openai-client".to_owned()).into(),
-            named.then_some(provider_key as i32).into(),
+            named.then_some(upstream_key as i32).into(),
             model.map(str::to_owned).into(),
             "POST".into(),
             "/v1/chat/completions".into(),
@@ -131,15 +131,15 @@ async fn count(db: &DatabaseConnection, table: &str) -> i64 {
 }
 
 /// Everything the console's statistics show, over more days than are kept.
-async fn statistics(gw: &TestGateway, client_key: i64, provider_key: i64) -> Vec<Json> {
+async fn statistics(gw: &TestGateway, client_key: i64, upstream_key: i64) -> Vec<Json> {
     let mut out = Vec::new();
     for path in [
         "/api/stats/timeseries?days=60".to_owned(),
         "/api/stats/overview?days=60".to_owned(),
         "/api/stats/overview?days=35".to_owned(),
-        format!("/api/provider-keys/keys/{provider_key}/trends?days=60"),
-        format!("/api/provider-keys/keys/{provider_key}/stats"),
-        format!("/api/user-service/keys/{client_key}/trends?days=60"),
+        format!("/api/upstream-keys/{upstream_key}/trends?days=60"),
+        format!("/api/upstream-keys/{upstream_key}/stats"),
+        format!("/api/client-keys/{client_key}/trends?days=60"),
     ] {
         out.push(gw.admin_ok(Method::GET, &path, None).await);
     }
@@ -169,14 +169,10 @@ async fn suite(database_url: Option<String>) {
         assert_eq!(r.status(), 200);
     }
     gw.traces(2).await;
-    let client_key = gw
-        .admin_ok(Method::GET, "/api/user-service/keys", None)
-        .await[0]["id"]
+    let client_key = gw.admin_ok(Method::GET, "/api/client-keys", None).await[0]["id"]
         .as_i64()
         .unwrap();
-    let provider_key = gw
-        .admin_ok(Method::GET, "/api/provider-keys/keys", None)
-        .await[0]["id"]
+    let upstream_key = gw.admin_ok(Method::GET, "/api/upstream-keys", None).await[0]["id"]
         .as_i64()
         .unwrap();
     let db_url = database_url.clone().unwrap_or_else(|| {
@@ -186,10 +182,10 @@ async fn suite(database_url: Option<String>) {
         )
     });
     let db = Database::connect(&db_url).await.unwrap();
-    seed(&db, client_key, provider_key).await;
+    seed(&db, client_key, upstream_key).await;
     seed_verdicts(&db).await;
 
-    let before = statistics(&gw, client_key, provider_key).await;
+    let before = statistics(&gw, client_key, upstream_key).await;
     // The seeded days are counted from raw rows now.
     let series = before[0].as_array().unwrap();
     let day = |ago: i64| {
@@ -242,7 +238,7 @@ async fn suite(database_url: Option<String>) {
         .collect::<Vec<_>>();
     assert_eq!(kept, ["req_verdict_20", "req_verdict_0"]);
 
-    let after = statistics(&gw, client_key, provider_key).await;
+    let after = statistics(&gw, client_key, upstream_key).await;
     assert_eq!(before, after, "statistics changed when raw rows went");
     db.close().await.unwrap();
 }

@@ -367,7 +367,7 @@ async fn a_canary_is_sticky_per_key_on_every_instance_then_rolled_back_or_promot
         .await;
     let provider = first.provider_id("openai").await;
     let upstream_key = first
-        .admin_ok(Method::GET, "/api/provider-keys/keys", None)
+        .admin_ok(Method::GET, "/api/upstream-keys", None)
         .await[0]["id"]
         .clone();
     let mut keys = vec![one];
@@ -375,8 +375,8 @@ async fn a_canary_is_sticky_per_key_on_every_instance_then_rolled_back_or_promot
         let created = first
             .admin_ok(
                 Method::POST,
-                "/api/user-service/keys",
-                Some(json!({"name": format!("c{i}"), "provider_id": provider, "provider_key_ids": [upstream_key]})),
+                "/api/client-keys",
+                Some(json!({"name": format!("c{i}"), "provider_id": provider, "upstream_key_ids": [upstream_key]})),
             )
             .await;
         keys.push(created["key"].as_str().unwrap().to_owned());

@@ -61,14 +61,11 @@ async fn suite(database_url: Option<String>) {
     assert_eq!(overview["top_client_keys"][0]["name"], "openai-client");
     assert!(overview["cost_nanos"].as_i64().unwrap() > 0);
 
-    let provider_key = gw
-        .admin_ok(Method::GET, "/api/provider-keys/keys", None)
-        .await[0]["id"]
-        .clone();
+    let upstream_key = gw.admin_ok(Method::GET, "/api/upstream-keys", None).await[0]["id"].clone();
     let trends = gw
         .admin_ok(
             Method::GET,
-            &format!("/api/provider-keys/keys/{provider_key}/trends?days=7"),
+            &format!("/api/upstream-keys/{upstream_key}/trends?days=7"),
             None,
         )
         .await;
@@ -77,21 +74,18 @@ async fn suite(database_url: Option<String>) {
     let stats = gw
         .admin_ok(
             Method::GET,
-            &format!("/api/provider-keys/keys/{provider_key}/stats"),
+            &format!("/api/upstream-keys/{upstream_key}/stats"),
             None,
         )
         .await;
     assert_eq!(stats["overview"]["requests_30d"], 5);
     assert_eq!(stats["usage"]["today"]["errors"], 1);
 
-    let client_key = gw
-        .admin_ok(Method::GET, "/api/user-service/keys", None)
-        .await[0]["id"]
-        .clone();
+    let client_key = gw.admin_ok(Method::GET, "/api/client-keys", None).await[0]["id"].clone();
     let trends = gw
         .admin_ok(
             Method::GET,
-            &format!("/api/user-service/keys/{client_key}/trends?days=1"),
+            &format!("/api/client-keys/{client_key}/trends?days=1"),
             None,
         )
         .await;

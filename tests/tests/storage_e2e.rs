@@ -89,7 +89,7 @@ async fn upstream_key_ciphertext_copied_into_another_row_does_not_decrypt() {
     let other = gw
         .admin_ok(
             Method::POST,
-            "/api/provider-keys/keys",
+            "/api/upstream-keys",
             Some(json!({"provider_id": provider, "name": "other-tenant", "secret": "sk-other-tenant-a", "enabled": false})),
         )
         .await;
@@ -116,7 +116,7 @@ async fn upstream_key_ciphertext_copied_into_another_row_does_not_decrypt() {
     // Any change through the admin API reloads the catalog from the database.
     gw.admin_ok(
         Method::PUT,
-        &format!("/api/provider-keys/keys/{other_id}"),
+        &format!("/api/upstream-keys/{other_id}"),
         Some(json!({"weight": 2})),
     )
     .await;

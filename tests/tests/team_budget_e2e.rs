@@ -64,10 +64,10 @@ async fn team_with_two_keys(
         let key = gw
             .admin_ok(
                 Method::POST,
-                "/api/user-service/keys",
+                "/api/client-keys",
                 Some(
                     json!({"name": format!("{name}-{n}"), "provider_id": provider_id,
-                            "provider_key_ids": pool.key_ids}),
+                            "upstream_key_ids": pool.key_ids}),
                 ),
             )
             .await;
@@ -348,13 +348,13 @@ async fn a_user_budget_refuses_naming_itself_and_alerts_once() {
     gw.admin_ok(
         Method::PUT,
         &format!("/api/users/{user_id}/grants"),
-        Some(json!({"provider_key_ids": pool.key_ids})),
+        Some(json!({"upstream_key_ids": pool.key_ids})),
     )
     .await;
     let (status, key) = as_member(
         &gw,
         Method::POST,
-        "/api/user-service/keys",
+        "/api/client-keys",
         Some(json!({"name": "mine", "provider_id": gw.provider_id("openai").await})),
     )
     .await;
@@ -460,9 +460,7 @@ async fn a_hostile_member_cannot_spend_or_read_another_teams_budget() {
         Some(json!({"user_id": user_id})),
     )
     .await;
-    let granted = gw
-        .admin_ok(Method::GET, "/api/provider-keys/keys", None)
-        .await;
+    let granted = gw.admin_ok(Method::GET, "/api/upstream-keys", None).await;
     let upstream: Vec<i64> = granted
         .as_array()
         .unwrap()
@@ -472,13 +470,13 @@ async fn a_hostile_member_cannot_spend_or_read_another_teams_budget() {
     gw.admin_ok(
         Method::PUT,
         &format!("/api/users/{user_id}/grants"),
-        Some(json!({"provider_key_ids": upstream})),
+        Some(json!({"upstream_key_ids": upstream})),
     )
     .await;
     let (_, mine) = as_member(
         &gw,
         Method::POST,
-        "/api/user-service/keys",
+        "/api/client-keys",
         Some(json!({"name": "mine", "provider_id": gw.provider_id("openai").await})),
     )
     .await;
@@ -511,7 +509,7 @@ async fn a_hostile_member_cannot_spend_or_read_another_teams_budget() {
     let (status, _) = as_member(
         &gw,
         Method::PUT,
-        &format!("/api/user-service/keys/{mine_id}"),
+        &format!("/api/client-keys/{mine_id}"),
         Some(json!({"team_id": theirs.id})),
     )
     .await;

@@ -157,14 +157,14 @@ async fn tls_both_ports_answer_over_https_and_the_cookie_is_secure() {
     assert_eq!(status, 200, "{body}");
     let (_, _, upstream) = admin(
         "POST",
-        "/api/provider-keys/keys".into(),
+        "/api/upstream-keys".into(),
         Some(json!({"provider_id": openai, "name": "up", "secret": "sk-up"})),
     )
     .await;
     let (_, _, client) = admin(
         "POST",
-        "/api/user-service/keys".into(),
-        Some(json!({"name": "c", "provider_id": openai, "provider_key_ids": [json_body(&upstream)["id"]]})),
+        "/api/client-keys".into(),
+        Some(json!({"name": "c", "provider_id": openai, "upstream_key_ids": [json_body(&upstream)["id"]]})),
     )
     .await;
     let key = json_body(&client)["key"].as_str().unwrap().to_owned();

@@ -61,7 +61,7 @@ async fn oauth_key(
     let key = gw
         .admin_ok(
             Method::POST,
-            "/api/provider-keys/keys",
+            "/api/upstream-keys",
             Some(json!({"provider_id": id, "name": format!("{provider}-account"), "auth_type": "oauth"})),
         )
         .await;
@@ -70,8 +70,8 @@ async fn oauth_key(
     let client = gw
         .admin_ok(
             Method::POST,
-            "/api/user-service/keys",
-            Some(json!({"name": format!("{provider}-client"), "provider_id": id, "provider_key_ids": [key["id"]]})),
+            "/api/client-keys",
+            Some(json!({"name": format!("{provider}-client"), "provider_id": id, "upstream_key_ids": [key["id"]]})),
         )
         .await;
     (
@@ -144,12 +144,8 @@ async fn exchange_error(gw: &TestGateway, body: Value) -> String {
 }
 
 async fn key(gw: &TestGateway, key_id: i64) -> Value {
-    gw.admin_ok(
-        Method::GET,
-        &format!("/api/provider-keys/keys/{key_id}"),
-        None,
-    )
-    .await
+    gw.admin_ok(Method::GET, &format!("/api/upstream-keys/{key_id}"), None)
+        .await
 }
 
 async fn chat_with(gw: &TestGateway, client_key: &str, extra: &[(&str, &str)]) -> u16 {
@@ -478,7 +474,7 @@ async fn a_refused_refresh_takes_the_key_out_until_reconnected() {
     let (status, body) =
         s.gw.admin(
             Method::POST,
-            &format!("/api/provider-keys/keys/{}/oauth/refresh", s.key_id),
+            &format!("/api/upstream-keys/{}/oauth/refresh", s.key_id),
             None,
         )
         .await;
@@ -510,7 +506,7 @@ async fn a_refused_refresh_takes_the_key_out_until_reconnected() {
     let view =
         s.gw.admin_ok(
             Method::POST,
-            &format!("/api/provider-keys/keys/{}/oauth/revoke", s.key_id),
+            &format!("/api/upstream-keys/{}/oauth/revoke", s.key_id),
             None,
         )
         .await;
@@ -567,7 +563,7 @@ async fn an_upstream_401_triggers_one_refresh_and_one_retry() {
     let checked =
         s.gw.admin_ok(
             Method::POST,
-            &format!("/api/provider-keys/keys/{}/health-check", s.key_id),
+            &format!("/api/upstream-keys/{}/health-check", s.key_id),
             None,
         )
         .await;
@@ -586,7 +582,7 @@ async fn a_health_check_does_not_judge_an_account_by_an_expired_token() {
     let checked =
         s.gw.admin_ok(
             Method::POST,
-            &format!("/api/provider-keys/keys/{}/health-check", s.key_id),
+            &format!("/api/upstream-keys/{}/health-check", s.key_id),
             None,
         )
         .await;

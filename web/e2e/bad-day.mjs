@@ -135,16 +135,16 @@ export async function upstreamKeySteps(t) {
     expect((await page.getByRole("button", { name: "Check team-a", exact: true }).count()) === 1, "Check team-a is not one button");
     await page.getByRole("button", { name: "Check all shown" }).click();
     await page.getByRole("alert").filter({ hasText: "Checked 3 keys: 1 healthy, 2 failing." }).waitFor({ timeout: 20_000 });
-    const busy = page.getByTestId("provider-key-team-busy");
+    const busy = page.getByTestId("upstream-key-team-busy");
     await busy.getByTestId("health-checked").getByText(/checked (just now|\d+ s ago)/).waitFor();
     const seconds = async () => Number(/cooling down (\d+)s/.exec(await busy.getByTestId("health-rotation").textContent())?.[1]);
     const first = await until(seconds, 5_000, "team-busy cooling down");
     await until(async () => (await seconds()) < first, 4_000, "the cooldown counting down without a reload");
-    const explained = await page.getByTestId("provider-key-team-a").getByTestId("health-explained").textContent();
+    const explained = await page.getByTestId("upstream-key-team-a").getByTestId("health-explained").textContent();
     expect(explained.startsWith("Score ") && explained.includes("recent attempts that succeeded"), `the score is explained as ${explained}`);
     await shot(page, "upstream-keys-search-1280");
-    const key = (await adminCall(gateway, "GET", "/api/provider-keys/keys")).find((k) => k.name === "team-busy");
-    await adminCall(gateway, "DELETE", `/api/provider-keys/keys/${key.id}`);
+    const key = (await adminCall(gateway, "GET", "/api/upstream-keys")).find((k) => k.name === "team-busy");
+    await adminCall(gateway, "DELETE", `/api/upstream-keys/${key.id}`);
   });
 
   await step("a client key's trends show its cost and today's use against its daily limits", async () => {

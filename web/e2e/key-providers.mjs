@@ -11,7 +11,7 @@ export async function keyProviderSteps(t) {
   await step("a client key gets a second provider through its dialog; an ambiguous set is refused in words", async () => {
     const providers = await adminCall(gateway, "GET", "/api/providers");
     const openai = providers.find((p) => p.name === "openai");
-    const made = await adminCall(gateway, "POST", "/api/user-service/keys", { name: "multi-app", provider_id: openai.id });
+    const made = await adminCall(gateway, "POST", "/api/client-keys", { name: "multi-app", provider_id: openai.id });
     try {
       await go(page, "/client-keys", "Client Keys");
       await page.getByRole("button", { name: "Providers of multi-app" }).click();
@@ -27,12 +27,12 @@ export async function keyProviderSteps(t) {
       await rows.nth(1).getByLabel("Model prefixes").fill("claude-");
       await dialog.getByRole("button", { name: "Save providers" }).click();
       await dialog.waitFor({ state: "hidden" });
-      const stored = await adminCall(gateway, "GET", `/api/user-service/keys/${made.id}/providers`);
+      const stored = await adminCall(gateway, "GET", `/api/client-keys/${made.id}/providers`);
       const summary = stored.providers.map((p) => `${p.provider_id}:${p.model_prefixes.join("|")}`).join(",");
       const anthropic = providers.find((p) => p.name === "anthropic");
       expect(summary === `${openai.id}:,${anthropic.id}:claude-`, `the key's providers are ${summary}`);
     } finally {
-      await adminCall(gateway, "DELETE", `/api/user-service/keys/${made.id}`);
+      await adminCall(gateway, "DELETE", `/api/client-keys/${made.id}`);
     }
   });
 }

@@ -207,17 +207,17 @@ try {
       await dialog.getByLabel("Secret").fill(secret);
       await dialog.getByRole("button", { name: "Add key" }).click();
       await dialog.waitFor({ state: "hidden" });
-      await page.getByTestId(`provider-key-${name}`).waitFor();
+      await page.getByTestId(`upstream-key-${name}`).waitFor();
     }
-    const hint = await page.getByTestId("provider-key-team-a").locator("code").textContent();
+    const hint = await page.getByTestId("upstream-key-team-a").locator("code").textContent();
     expect(!hint.includes("sk-e2e-good-secret"), "the secret is shown in full");
   });
 
   await step("one-click health checks set the health tags", async () => {
-    const good = page.getByTestId("provider-key-team-a");
+    const good = page.getByTestId("upstream-key-team-a");
     await good.getByRole("button", { name: "Check" }).click();
     await good.getByTestId("health-badge").getByText("Healthy").waitFor();
-    const bad = page.getByTestId("provider-key-team-bad");
+    const bad = page.getByTestId("upstream-key-team-bad");
     await bad.getByRole("button", { name: "Check" }).click();
     await bad.getByTestId("health-badge").getByText("Invalid key").waitFor();
     await page.getByRole("status").filter({ hasText: "team-a: Healthy" }).waitFor();
@@ -229,7 +229,7 @@ try {
   });
 
   await step("an upstream key's limits and expiry are set through its dialog", async () => {
-    const bad = page.getByTestId("provider-key-team-bad");
+    const bad = page.getByTestId("upstream-key-team-bad");
     await bad.getByRole("button", { name: "Edit team-bad" }).click();
     const dialog = page.getByRole("dialog", { name: "Edit team-bad" });
     await dialog.getByLabel("Requests / second").fill("1.5");
@@ -238,12 +238,12 @@ try {
     await dialog.getByLabel("Requests / second").fill("");
     await dialog.getByLabel("Tokens / day").fill("250000");
     await dialog.getByLabel("Expires").fill("2099-01-01T12:00");
-    await shot(page, "provider-key-limits-dialog-1280");
+    await shot(page, "upstream-key-limits-dialog-1280");
     await dialog.getByRole("button", { name: "Save" }).click();
     await dialog.waitFor({ state: "hidden" });
-    await bad.getByTestId("provider-key-limits").getByText("250K tokens/day").waitFor();
-    await bad.getByTestId("provider-key-limits").getByText(/expires 2099-01-01/).waitFor();
-    const key = (await adminCall(gateway, "GET", "/api/provider-keys/keys")).find((k) => k.name === "team-bad");
+    await bad.getByTestId("upstream-key-limits").getByText("250K tokens/day").waitFor();
+    await bad.getByTestId("upstream-key-limits").getByText(/expires 2099-01-01/).waitFor();
+    const key = (await adminCall(gateway, "GET", "/api/upstream-keys")).find((k) => k.name === "team-bad");
     expect(key.limits.tokens_per_day === 250000 && key.limits.requests_per_second === null, `limits are ${JSON.stringify(key.limits)}`);
   });
 
@@ -258,7 +258,7 @@ try {
     await dialog.getByRole("button", { name: "Create key" }).click();
     const created = page.getByRole("dialog", { name: "Client key created" });
     clientKey = (await created.getByTestId("new-client-key").textContent()).trim();
-    const keys = await adminCall(gateway, "GET", "/api/user-service/keys");
+    const keys = await adminCall(gateway, "GET", "/api/client-keys");
     const made = (keys.items ?? keys).find((k) => k.name === "e2e-app");
     const classes = [...(made?.endpoint_classes ?? [])].sort().join(",");
     expect(classes === "embeddings,files,inference,models,token_counting", `the key was granted ${classes}`);
@@ -399,7 +399,7 @@ try {
     await go(page, "/upstream-keys", "Upstream Keys");
     await page.getByRole("button", { name: "Trends of team-a" }).click();
     await page.getByTestId("key-trends").locator(".recharts-line-curve").first().waitFor();
-    await shot(page, "provider-key-trends-1280");
+    await shot(page, "upstream-key-trends-1280");
     await page.keyboard.press("Escape");
     await go(page, "/client-keys", "Client Keys");
     await page.getByRole("button", { name: "Charts of e2e-app" }).click();
@@ -498,7 +498,7 @@ try {
 
   await step("disabling an upstream key asks nothing; deleting one asks first", async () => {
     await go(page, "/upstream-keys", "Upstream Keys");
-    const bad = page.getByTestId("provider-key-team-bad");
+    const bad = page.getByTestId("upstream-key-team-bad");
     await bad.getByRole("switch").click();
     await until(async () => (await bad.getByRole("switch").getAttribute("aria-checked")) === "false", 5_000, "switch off");
     await bad.getByRole("button", { name: "Delete team-bad" }).click();
@@ -795,7 +795,7 @@ try {
       const connect = page.getByRole("dialog", { name: "Connect claude-e2e" });
       const link = connect.getByTestId("oauth-sign-in-link");
       await link.waitFor();
-      const row = page.getByTestId("provider-key-claude-e2e");
+      const row = page.getByTestId("upstream-key-claude-e2e");
       await row.getByTestId("oauth-state").getByText("OAuth not connected").waitFor();
       // A pasted code with a state the gateway never issued is refused in words.
       await connect.getByLabel("Paste the callback URL or code").fill("some-code#not-a-state");
@@ -814,18 +814,18 @@ try {
       await connect.waitFor({ state: "hidden" });
       await row.getByTestId("oauth-state").getByText("OAuth connected").waitFor();
       await row.getByTestId("oauth-detail").getByText(/^token expires in /).waitFor();
-      const key = (await adminCall(gateway, "GET", "/api/provider-keys/keys")).find((k) => k.name === "claude-e2e");
+      const key = (await adminCall(gateway, "GET", "/api/upstream-keys")).find((k) => k.name === "claude-e2e");
       expect(key.oauth?.state === "connected" && key.oauth.expires_at, `the key is ${JSON.stringify(key.oauth)}`);
       await shot(page, "upstream-keys-oauth-1280");
     });
 
     await step("a request through the OAuth key is proxied and logged; refresh and revoke work", async () => {
       const anthropic = (await adminCall(gateway, "GET", "/api/providers")).find((p) => p.name === "anthropic");
-      const upstream = (await adminCall(gateway, "GET", "/api/provider-keys/keys")).find((k) => k.name === "claude-e2e");
-      const created = await adminCall(gateway, "POST", "/api/user-service/keys", {
+      const upstream = (await adminCall(gateway, "GET", "/api/upstream-keys")).find((k) => k.name === "claude-e2e");
+      const created = await adminCall(gateway, "POST", "/api/client-keys", {
         name: "claude-app",
         provider_id: anthropic.id,
-        provider_key_ids: [upstream.id],
+        upstream_key_ids: [upstream.id],
       });
       const r = await fetch(`${gateway.proxy}/v1/messages`, {
         method: "POST",
@@ -838,7 +838,7 @@ try {
       await page.getByTestId("trace-rows").locator("tr").filter({ hasText: "claude-e2e" }).first().waitFor({ timeout: 10_000 });
       await shot(page, "logs-oauth-1280");
       await go(page, "/upstream-keys", "Upstream Keys");
-      const row = page.getByTestId("provider-key-claude-e2e");
+      const row = page.getByTestId("upstream-key-claude-e2e");
       await row.getByRole("button", { name: "Refresh claude-e2e now" }).click();
       await page.getByRole("status").filter({ hasText: "claude-e2e: token refreshed" }).waitFor();
       await row.getByRole("button", { name: "Revoke claude-e2e" }).click();

@@ -19,17 +19,17 @@ async function setUp(t) {
   const providers = await adminCall(gateway, "GET", "/api/providers");
   const openai = providers.find((p) => p.name === "openai");
   await adminCall(gateway, "PUT", `/api/providers/${openai.id}`, { base_url: t.mockUrl });
-  const upstream = await adminCall(gateway, "POST", "/api/provider-keys/keys", {
+  const upstream = await adminCall(gateway, "POST", "/api/upstream-keys", {
     provider_id: openai.id,
     name: "budget-upstream",
     secret: "sk-e2e-budget",
   });
   const secrets = {};
   for (const name of KEYS) {
-    const key = await adminCall(gateway, "POST", "/api/user-service/keys", {
+    const key = await adminCall(gateway, "POST", "/api/client-keys", {
       name,
       provider_id: openai.id,
-      provider_key_ids: [upstream.id],
+      upstream_key_ids: [upstream.id],
     });
     secrets[name] = key.key;
   }

@@ -38,7 +38,7 @@ describe("errorFromResponse", () => {
 
 describe("sentence", () => {
   it("capitalises and ends with one full stop", () => {
-    expect(sentence("provider key not found")).toBe("Provider key not found.");
+    expect(sentence("upstream key not found")).toBe("Upstream key not found.");
     expect(sentence("Done!")).toBe("Done!");
   });
 });

@@ -11,9 +11,9 @@ import { ChunkBoundary } from "../src/components/lazy.tsx";
 describe("ErrorNote", () => {
   it("renders nothing without an error and an alert with one", () => {
     expect(renderToStaticMarkup(<ErrorNote error={null} />)).toBe("");
-    const html = renderToStaticMarkup(<ErrorNote error="Provider key not found." onRetry={() => {}} />);
+    const html = renderToStaticMarkup(<ErrorNote error="Upstream key not found." onRetry={() => {}} />);
     expect(html).toContain('role="alert"');
-    expect(html).toContain("Provider key not found.");
+    expect(html).toContain("Upstream key not found.");
     expect(html).toContain("Retry");
   });
 });
@@ -106,7 +106,7 @@ describe("audit words", () => {
     const { changedFields, resourceLabel } = await import("../src/pages/audit.tsx");
     expect(changedFields(null, { id: 4, name: "app", enabled: true, expires_at: null, created_at: "x" })).toEqual(["name", "enabled"]);
     expect(resourceLabel({ resource: "client_key", resource_id: "4", action: "create", after: { name: "e2e-app" } })).toBe("client key e2e-app");
-    expect(resourceLabel({ resource: "provider_key", resource_id: "9", action: "delete", before: null, after: null })).toBe("upstream key 9");
+    expect(resourceLabel({ resource: "upstream_key", resource_id: "9", action: "delete", before: null, after: null })).toBe("upstream key 9");
     expect(resourceLabel({ resource: "user", resource_id: "1", action: "sign_in", actor_name: "admin", after: { via: "login" } })).toBe("user admin");
     expect(resourceLabel({ resource: "user", resource_id: "4", action: "change_password", actor_id: 4, actor_name: "bob" })).toBe("user bob");
     expect(resourceLabel({ resource: "user", resource_id: "5", action: "update", actor_id: 1, actor_name: "admin" })).toBe("user 5");

@@ -12,7 +12,7 @@ describe("grantsInput", () => {
     const body = grantsInput(form({ grant_provider: ["2"], grant_key: ["5", "7"], limit_requests_per_day: "100", limit_cost_per_day_usd: "1.5" }));
     expect(body).toEqual({
       provider_ids: [2],
-      provider_key_ids: [5, 7],
+      upstream_key_ids: [5, 7],
       default_limits: {
         requests_per_second: null,
         requests_per_minute: null,
@@ -26,7 +26,7 @@ describe("grantsInput", () => {
   it("sends empty lists when nothing is ticked (the account may pool nothing)", () => {
     const body = grantsInput(form({}));
     expect(body.provider_ids).toEqual([]);
-    expect(body.provider_key_ids).toEqual([]);
+    expect(body.upstream_key_ids).toEqual([]);
   });
 });
 
@@ -34,7 +34,7 @@ describe("GrantChoices", () => {
   it("ticks what is granted and lists each provider's keys under it", () => {
     const html = renderToStaticMarkup(
       <GrantChoices
-        grant={{ provider_ids: [1], provider_key_ids: [12] }}
+        grant={{ provider_ids: [1], upstream_key_ids: [12] }}
         providers={[
           { id: 1, name: "openai" },
           { id: 2, name: "anthropic" },

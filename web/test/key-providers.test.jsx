@@ -24,8 +24,8 @@ describe("routesInput", () => {
     );
     expect(body).toEqual({
       providers: [
-        { provider_id: 1, provider_key_ids: [5, 6], path_prefix: null, model_prefixes: [] },
-        { provider_id: 4, provider_key_ids: [9], path_prefix: "deepseek", model_prefixes: ["deepseek-", "ds-", "x-"] },
+        { provider_id: 1, upstream_key_ids: [5, 6], path_prefix: null, model_prefixes: [] },
+        { provider_id: 4, upstream_key_ids: [9], path_prefix: "deepseek", model_prefixes: ["deepseek-", "ds-", "x-"] },
       ],
     });
   });
@@ -39,7 +39,7 @@ describe("RouteFields", () => {
   it("offers only the chosen provider's upstream keys, ticking the pool", () => {
     const html = renderToStaticMarkup(
       <RouteFields
-        route={{ row: 0, provider_id: 2, provider_key_ids: [12], path_prefix: "anthropic", model_prefixes: ["claude-"] }}
+        route={{ row: 0, provider_id: 2, upstream_key_ids: [12], path_prefix: "anthropic", model_prefixes: ["claude-"] }}
         providers={[
           { id: 1, name: "openai" },
           { id: 2, name: "anthropic" },

@@ -122,7 +122,7 @@ describe("oauthErrorWords", () => {
     );
   });
   it("falls back to the general words", () => {
-    expect(oauthErrorWords(new ApiError(404, "Provider key not found.", "not_found"))).toBe("Provider key not found.");
+    expect(oauthErrorWords(new ApiError(404, "Upstream key not found.", "not_found"))).toBe("Upstream key not found.");
   });
 });
 

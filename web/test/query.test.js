@@ -31,7 +31,7 @@ describe("traceQuery", () => {
       model: "gpt-4o",
       status_code: "429",
       provider: "openai",
-      provider_key: "team-a",
+      upstream_key: "team-a",
       client_key_id: "7",
     });
   });

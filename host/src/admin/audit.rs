@@ -134,7 +134,7 @@ pub struct AuditQuery {
     /// Entries per page, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     page_size: Option<u64>,
-    /// `provider`, `provider_key`, `client_key`, `oauth_client` or `user`
+    /// `provider`, `upstream_key`, `client_key`, `oauth_client` or `user`
     /// (sign-ins are `user` entries with the action `sign_in` or
     /// `sign_in_failed`).
     resource: Option<String>,

@@ -199,7 +199,7 @@ pub async fn report(
     let mut per_provider: BTreeMap<i32, Spend> = BTreeMap::new();
     for (key, upstream, spend) in &spent {
         per_key.entry(*key).or_default().add(*spend);
-        let provider = upstream.and_then(|u| catalog.provider_keys.get(&u).map(|k| k.provider_id));
+        let provider = upstream.and_then(|u| catalog.upstream_keys.get(&u).map(|k| k.provider_id));
         if let Some(provider) = provider {
             per_provider.entry(provider).or_default().add(*spend);
         }

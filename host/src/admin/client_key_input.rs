@@ -15,7 +15,7 @@ use super::narrowing;
 use super::{AdminState, ApiError};
 use crate::catalog::Strategy;
 use crate::limits::{ClientLimits, QuotaOverrun};
-use crate::store::entities::{client_keys, provider_keys};
+use crate::store::entities::{client_keys, upstream_keys};
 
 /// Longest client key name.
 pub const MAX_NAME_CHARS: usize = 128;
@@ -28,7 +28,7 @@ pub struct ClientKeyView {
     pub(super) name: String,
     pub(super) key_prefix: String,
     pub(super) provider_id: i32,
-    pub(super) provider_key_ids: Vec<i32>,
+    pub(super) upstream_key_ids: Vec<i32>,
     pub(super) strategy: String,
     /// Models the key may use (`*` at the end matches a prefix); empty: any.
     pub(super) allowed_models: Vec<String>,
@@ -62,7 +62,7 @@ impl From<client_keys::Model> for ClientKeyView {
             name: k.name,
             key_prefix: k.key_prefix,
             provider_id: k.provider_id,
-            provider_key_ids: serde_json::from_str(&k.pool).unwrap_or_default(),
+            upstream_key_ids: serde_json::from_str(&k.pool).unwrap_or_default(),
             strategy: k.strategy,
             allowed_models,
             limits,
@@ -89,7 +89,8 @@ pub struct ClientKeyInput {
     pub(super) provider_id: Option<i32>,
     /// Upstream keys of the same provider this key may use.
     #[schema(max_items = 256)]
-    pub(super) provider_key_ids: Option<Vec<i32>>,
+    #[serde(alias = "provider_key_ids")]
+    pub(super) upstream_key_ids: Option<Vec<i32>>,
     pub(super) enabled: Option<bool>,
     /// When it stops working (in the future, when creating); `null` clears it.
     #[serde(default, with = "super::json::double_option")]
@@ -224,25 +225,25 @@ pub(super) async fn check_pool(
     state: &AdminState,
     provider_id: i32,
     pool: &[i32],
-) -> Result<Vec<provider_keys::Model>, ApiError> {
+) -> Result<Vec<upstream_keys::Model>, ApiError> {
     if pool.len() > MAX_POOL {
         return Err(ApiError::BadRequest(format!(
-            "at most {MAX_POOL} provider keys per client key"
+            "at most {MAX_POOL} upstream keys per client key"
         )));
     }
     let mut keys = Vec::with_capacity(pool.len());
     for id in pool {
-        let key = crate::store::provider_keys::find(&state.db, *id).await?;
+        let key = crate::store::upstream_keys::find(&state.db, *id).await?;
         match key {
             Some(k) if k.provider_id == provider_id => keys.push(k),
             Some(_) => {
                 return Err(ApiError::BadRequest(format!(
-                    "provider key {id} belongs to another provider"
+                    "upstream key {id} belongs to another provider"
                 )));
             }
             None => {
                 return Err(ApiError::BadRequest(format!(
-                    "provider key {id} does not exist"
+                    "upstream key {id} does not exist"
                 )));
             }
         }

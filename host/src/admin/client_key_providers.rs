@@ -1,4 +1,4 @@
-//! `/api/user-service/keys/{id}/providers`: the providers a client key may
+//! `/api/client-keys/{id}/providers`: the providers a client key may
 //! use when it uses several, each with its pool of upstream keys and how a
 //! request picks it (a path prefix, or model prefixes; otherwise the API
 //! shape its plugin declares).
@@ -43,9 +43,9 @@ pub const MAX_MODEL_PREFIX_CHARS: usize = 128;
 pub struct KeyProvider {
     pub provider_id: i32,
     /// Upstream keys of this provider the key may use.
-    #[serde(default)]
+    #[serde(default, alias = "provider_key_ids")]
     #[schema(max_items = 256)]
-    pub provider_key_ids: Vec<i32>,
+    pub upstream_key_ids: Vec<i32>,
     /// One path segment (`deepseek`, lower-case letters, digits, `.`, `_`,
     /// `-`): requests to `/deepseek/...` go to this provider as `/...`,
     /// and only those.
@@ -60,7 +60,7 @@ pub struct KeyProvider {
 }
 
 /// The providers of a client key; empty: it uses the one provider of the
-/// key itself (`provider_id`, `provider_key_ids`).
+/// key itself (`provider_id`, `upstream_key_ids`).
 #[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeyProviders {
@@ -70,7 +70,7 @@ pub struct KeyProviders {
 
 #[utoipa::path(
     get,
-    path = "/api/user-service/keys/{id}/providers",
+    path = "/api/client-keys/{id}/providers",
     tag = openapi::TAG_CLIENT_KEYS,
     params(("id" = i32, Path)),
     responses((status = 200, body = KeyProviders), BadRequest, Unauthorized, NotFound),
@@ -86,7 +86,7 @@ pub async fn get_providers(
 
 #[utoipa::path(
     put,
-    path = "/api/user-service/keys/{id}/providers",
+    path = "/api/client-keys/{id}/providers",
     tag = openapi::TAG_CLIENT_KEYS,
     params(("id" = i32, Path)),
     request_body = KeyProviders,
@@ -148,7 +148,7 @@ async fn stored(state: &AdminState, id: i32) -> Result<KeyProviders, ApiError> {
         .into_iter()
         .map(|r| KeyProvider {
             provider_id: r.provider_id,
-            provider_key_ids: serde_json::from_str(&r.pool).unwrap_or_default(),
+            upstream_key_ids: serde_json::from_str(&r.pool).unwrap_or_default(),
             path_prefix: r.path_prefix,
             model_prefixes: r
                 .model_prefixes
@@ -173,7 +173,7 @@ async fn checked(
         .ok_or_else(|| {
             ApiError::BadRequest(format!("provider {} does not exist", p.provider_id))
         })?;
-    let keys = check_pool(state, p.provider_id, &p.provider_key_ids).await?;
+    let keys = check_pool(state, p.provider_id, &p.upstream_key_ids).await?;
     if let Some(grant) = grant {
         check_granted(caller, grant, &keys)?;
     }
@@ -259,7 +259,7 @@ async fn save(
             client_key_id: Set(key.id),
             provider_id: Set(r.provider_id),
             position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
-            pool: Set(serde_json::to_string(&r.provider_key_ids).unwrap_or_else(|_| "[]".into())),
+            pool: Set(serde_json::to_string(&r.upstream_key_ids).unwrap_or_else(|_| "[]".into())),
             path_prefix: Set(r.path_prefix.clone()),
             model_prefixes: Set(models),
             ..Default::default()
@@ -270,7 +270,7 @@ async fn save(
         let mut row: client_keys::ActiveModel = key.into();
         row.provider_id = Set(first.provider_id);
         row.pool =
-            Set(serde_json::to_string(&first.provider_key_ids).unwrap_or_else(|_| "[]".into()));
+            Set(serde_json::to_string(&first.upstream_key_ids).unwrap_or_else(|_| "[]".into()));
         row.updated_at = Set(Utc::now());
         crate::store::client_keys::update(txn, row).await?;
     }

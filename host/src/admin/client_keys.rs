@@ -1,4 +1,4 @@
-//! `/api/user-service/keys`: gateway keys for applications. The key is
+//! `/api/client-keys`: gateway keys for applications. The key is
 //! returned once, at creation; afterwards only its prefix is shown.
 //!
 //! Administrators manage every key. A `user` account manages its own keys
@@ -34,7 +34,7 @@ use crate::store::entities::client_keys;
 
 #[utoipa::path(
     get,
-    path = "/api/user-service/keys",
+    path = "/api/client-keys",
     tag = openapi::TAG_CLIENT_KEYS,
     responses((status = 200, body = Vec<ClientKeyView>), Unauthorized),
 )]
@@ -79,7 +79,7 @@ pub fn check_name(name: &str) -> Result<(), ApiError> {
 
 #[utoipa::path(
     get,
-    path = "/api/user-service/keys/{id}",
+    path = "/api/client-keys/{id}",
     tag = openapi::TAG_CLIENT_KEYS,
     params(("id" = i32, Path)),
     responses((status = 200, body = ClientKeyView), BadRequest, Unauthorized, NotFound),
@@ -94,7 +94,7 @@ pub async fn get_one(
 
 #[utoipa::path(
     post,
-    path = "/api/user-service/keys",
+    path = "/api/client-keys",
     tag = openapi::TAG_CLIENT_KEYS,
     request_body = ClientKeyInput,
     responses((status = 200, body = ClientKeyView), BadRequest, Unauthorized, Forbidden),
@@ -106,7 +106,7 @@ pub async fn create(
 ) -> Result<Json<ClientKeyView>, ApiError> {
     operator_fields(&caller, &input)?;
     let (name, provider_id) = required(&state, &input).await?;
-    let mut pool = input.provider_key_ids.clone().unwrap_or_default();
+    let mut pool = input.upstream_key_ids.clone().unwrap_or_default();
     let keys = check_pool(&state, provider_id, &pool).await?;
     let allowed_models = check_models(input.allowed_models.as_deref().unwrap_or_default())?;
     let strategy = check_strategy(input.strategy.as_deref().unwrap_or("round_robin"))?;
@@ -116,7 +116,7 @@ pub async fn create(
         // with the grant's default limits or lower ones.
         let grant = grant_of(&state, caller.id).await?;
         check_granted(&caller, &grant, &keys)?;
-        if input.provider_key_ids.is_none() {
+        if input.upstream_key_ids.is_none() {
             pool = granted_pool(&state, &grant, provider_id).await?;
         }
         if input.limits.is_none() {
@@ -202,7 +202,7 @@ fn new_row(key: &str) -> client_keys::ActiveModel {
 
 #[utoipa::path(
     put,
-    path = "/api/user-service/keys/{id}",
+    path = "/api/client-keys/{id}",
     tag = openapi::TAG_CLIENT_KEYS,
     params(("id" = i32, Path)),
     request_body = ClientKeyInput,
@@ -231,7 +231,7 @@ pub async fn update(
         check_name(&v)?;
         row.name = Set(v);
     }
-    if let Some(pool) = input.provider_key_ids {
+    if let Some(pool) = input.upstream_key_ids {
         let keys = check_pool(&state, provider_id, &pool).await?;
         if let Some(grant) = binding_grant(&state, owner).await? {
             check_granted(&caller, &grant, &keys)?;
@@ -276,7 +276,7 @@ pub async fn update(
 /// Revokes (deletes) a client key; requests with it fail from now on.
 #[utoipa::path(
     delete,
-    path = "/api/user-service/keys/{id}",
+    path = "/api/client-keys/{id}",
     tag = openapi::TAG_CLIENT_KEYS,
     params(("id" = i32, Path)),
     responses((status = 200, body = Deleted), BadRequest, Unauthorized, NotFound),

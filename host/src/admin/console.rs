@@ -151,7 +151,7 @@ mod tests {
 
     #[tokio::test]
     async fn pages_get_index_html_that_is_revalidated() {
-        for path in ["/", "/logs", "/provider-keys/3", "/../../etc/passwd"] {
+        for path in ["/", "/logs", "/upstream-keys/3", "/../../etc/passwd"] {
             let response = serve(BUILT, &request(path, &[]));
             assert_eq!(response.status(), StatusCode::OK, "{path}");
             assert_eq!(response.headers()[header::CACHE_CONTROL], "no-cache");

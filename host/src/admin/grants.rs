@@ -20,7 +20,7 @@ use super::openapi::{self, BadRequest, Forbidden, NotFound, Unauthorized};
 use super::write::Entry;
 use super::{AdminState, ApiError};
 use crate::catalog::Grant;
-use crate::store::entities::{provider_keys, user_grants, users};
+use crate::store::entities::{upstream_keys, user_grants, users};
 
 /// Most providers, and most upstream keys, one grant may name.
 pub const MAX_GRANTED: usize = 256;
@@ -32,7 +32,7 @@ pub struct GrantsView {
     /// Providers whose every upstream key the account's client keys may pool.
     provider_ids: Vec<i32>,
     /// Single upstream keys the account's client keys may pool.
-    provider_key_ids: Vec<i32>,
+    upstream_key_ids: Vec<i32>,
     /// Limits of the client keys the account creates (it may ask for lower ones).
     default_limits: ClientLimitsInput,
 }
@@ -42,7 +42,7 @@ impl GrantsView {
         GrantsView {
             user_id,
             provider_ids: grant.provider_ids.clone(),
-            provider_key_ids: grant.provider_key_ids.clone(),
+            upstream_key_ids: grant.upstream_key_ids.clone(),
             default_limits: ClientLimitsInput::view(&grant.default_limits),
         }
     }
@@ -56,9 +56,9 @@ pub struct GrantsInput {
     #[serde(default)]
     #[schema(max_items = 256)]
     provider_ids: Vec<i32>,
-    #[serde(default)]
+    #[serde(default, alias = "provider_key_ids")]
     #[schema(max_items = 256)]
-    provider_key_ids: Vec<i32>,
+    upstream_key_ids: Vec<i32>,
     #[serde(default)]
     default_limits: ClientLimitsInput,
 }
@@ -126,7 +126,7 @@ pub async fn put_grants(
     caller.require_admin()?;
     user(&state, id).await?;
     let provider_ids = sorted(input.provider_ids, "provider_ids")?;
-    let provider_key_ids = sorted(input.provider_key_ids, "provider_key_ids")?;
+    let upstream_key_ids = sorted(input.upstream_key_ids, "upstream_key_ids")?;
     for provider in &provider_ids {
         if crate::store::providers::find(&state.db, *provider)
             .await?
@@ -137,13 +137,13 @@ pub async fn put_grants(
             )));
         }
     }
-    for key in &provider_key_ids {
-        if crate::store::provider_keys::find(&state.db, *key)
+    for key in &upstream_key_ids {
+        if crate::store::upstream_keys::find(&state.db, *key)
             .await?
             .is_none()
         {
             return Err(ApiError::BadRequest(format!(
-                "provider key {key} does not exist"
+                "upstream key {key} does not exist"
             )));
         }
     }
@@ -156,8 +156,8 @@ pub async fn put_grants(
     let row = user_grants::ActiveModel {
         user_id: Set(id),
         provider_ids: Set(serde_json::to_string(&provider_ids).unwrap_or_else(|_| "[]".into())),
-        provider_key_ids: Set(
-            serde_json::to_string(&provider_key_ids).unwrap_or_else(|_| "[]".into())
+        upstream_key_ids: Set(
+            serde_json::to_string(&upstream_key_ids).unwrap_or_else(|_| "[]".into())
         ),
         default_rps_limit: Set(limits.requests_per_second),
         default_rpm_limit: Set(limits.requests_per_minute),
@@ -199,13 +199,13 @@ pub async fn binding_grant(
 pub fn check_granted(
     caller: &Caller,
     grant: &Grant,
-    pool: &[provider_keys::Model],
+    pool: &[upstream_keys::Model],
 ) -> Result<(), ApiError> {
     let Some(key) = pool.iter().find(|k| !grant.allows_key(k.id, k.provider_id)) else {
         return Ok(());
     };
     let message = format!(
-        "provider_key_ids: upstream key {} is not granted to this account",
+        "upstream_key_ids: upstream key {} is not granted to this account",
         key.id
     );
     Err(if caller.is_admin() {
@@ -225,8 +225,8 @@ pub async fn granted_pool(
     grant: &Grant,
     provider_id: i32,
 ) -> Result<Vec<i32>, ApiError> {
-    let only = (!grant.provider_ids.contains(&provider_id)).then(|| grant.provider_key_ids.clone());
-    let pool = crate::store::provider_keys::ids_of_provider(&state.db, provider_id, only).await?;
+    let only = (!grant.provider_ids.contains(&provider_id)).then(|| grant.upstream_key_ids.clone());
+    let pool = crate::store::upstream_keys::ids_of_provider(&state.db, provider_id, only).await?;
     if pool.is_empty() {
         return Err(ApiError::Refused(format!(
             "provider_id: no upstream key of provider {provider_id} is granted to this account"
@@ -245,7 +245,7 @@ mod tests {
         let ids = sorted(at_limit, "provider_ids").unwrap();
         assert_eq!(ids.len(), MAX_GRANTED);
         assert!(ids.windows(2).all(|w| w[0] < w[1]));
-        assert!(sorted(vec![1; MAX_GRANTED + 1], "provider_key_ids").is_err());
+        assert!(sorted(vec![1; MAX_GRANTED + 1], "upstream_key_ids").is_err());
         assert_eq!(sorted(vec![3, 1, 3], "provider_ids").unwrap(), [1, 3]);
     }
 }

@@ -13,35 +13,35 @@ use super::stats::{DayPoint, DaysQuery, Scope, daily, days};
 use super::{AdminState, ApiError};
 use crate::store::report_read;
 
-/// `GET /api/provider-keys/keys/{id}/trends?days=N` (admins).
+/// `GET /api/upstream-keys/{id}/trends?days=N` (admins).
 #[utoipa::path(
     get,
-    path = "/api/provider-keys/keys/{id}/trends",
-    tag = openapi::TAG_PROVIDER_KEYS,
+    path = "/api/upstream-keys/{id}/trends",
+    tag = openapi::TAG_UPSTREAM_KEYS,
     params(("id" = i32, Path), DaysQuery),
     responses((status = 200, body = Vec<DayPoint>), BadRequest, Unauthorized, Forbidden, NotFound),
 )]
-pub async fn provider_key_trends(
+pub async fn upstream_key_trends(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
     ApiPath(id): ApiPath<i32>,
     ApiQuery(q): ApiQuery<DaysQuery>,
 ) -> Result<Json<Vec<DayPoint>>, ApiError> {
     caller.require_admin()?;
-    report_read::provider_key(&state.db, id)
+    report_read::upstream_key(&state.db, id)
         .await?
-        .ok_or(ApiError::NotFound("provider key"))?;
+        .ok_or(ApiError::NotFound("upstream key"))?;
     Ok(Json(
-        daily(&state, &Scope::ProviderKey(id), days(&q)?).await?,
+        daily(&state, &Scope::UpstreamKey(id), days(&q)?).await?,
     ))
 }
 
-/// `GET /api/provider-keys/keys/{id}/stats` (admins): overview, today's
+/// `GET /api/upstream-keys/{id}/stats` (admins): overview, today's
 /// usage, limits and health of one upstream key.
 #[utoipa::path(
     get,
-    path = "/api/provider-keys/keys/{id}/stats",
-    tag = openapi::TAG_PROVIDER_KEYS,
+    path = "/api/upstream-keys/{id}/stats",
+    tag = openapi::TAG_UPSTREAM_KEYS,
     params(("id" = i32, Path)),
     responses(
         (status = 200, body = Object, description = "`id`, `name`, `overview` (30-day totals), \
@@ -52,16 +52,16 @@ pub async fn provider_key_trends(
         NotFound,
     ),
 )]
-pub async fn provider_key_stats(
+pub async fn upstream_key_stats(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
     ApiPath(id): ApiPath<i32>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require_admin()?;
-    let key = report_read::provider_key(&state.db, id)
+    let key = report_read::upstream_key(&state.db, id)
         .await?
-        .ok_or(ApiError::NotFound("provider key"))?;
-    let scope = Scope::ProviderKey(id);
+        .ok_or(ApiError::NotFound("upstream key"))?;
+    let scope = Scope::UpstreamKey(id);
     let month = daily(&state, &scope, 30).await?;
     let today = month.last().cloned();
     let sum = |f: fn(&DayPoint) -> i64| month.iter().map(f).sum::<i64>();
@@ -80,10 +80,10 @@ pub async fn provider_key_stats(
     })))
 }
 
-/// `GET /api/user-service/keys/{id}/trends?days=N` (admins, or the owner).
+/// `GET /api/client-keys/{id}/trends?days=N` (admins, or the owner).
 #[utoipa::path(
     get,
-    path = "/api/user-service/keys/{id}/trends",
+    path = "/api/client-keys/{id}/trends",
     tag = openapi::TAG_CLIENT_KEYS,
     params(("id" = i32, Path), DaysQuery),
     responses((status = 200, body = Vec<DayPoint>), BadRequest, Unauthorized, NotFound),

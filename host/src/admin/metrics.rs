@@ -158,7 +158,7 @@ fn write_plugin_calls(out: &mut String, state: &AdminState) {
 /// Health score and rotation of every upstream key in the catalog, by id.
 fn write_upstream_keys(out: &mut String, state: &AdminState) {
     let catalog = state.catalog.load();
-    let mut keys: Vec<_> = catalog.provider_keys.values().collect();
+    let mut keys: Vec<_> = catalog.upstream_keys.values().collect();
     keys.sort_by_key(|k| k.id);
     let _ = writeln!(
         out,

@@ -39,8 +39,8 @@ mod plugin_conformance;
 mod plugin_guard;
 mod plugin_rollout;
 mod plugins;
-mod provider_keys;
 mod providers;
+mod renamed_routes;
 mod rollout_store;
 mod session;
 mod shadow_report;
@@ -53,6 +53,7 @@ mod trace_filter;
 mod trace_search;
 mod traces;
 mod transport;
+mod upstream_keys;
 mod upstream_oauth;
 mod users;
 mod web;
@@ -63,6 +64,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
+use tower::ServiceExt;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -205,9 +207,12 @@ pub fn router(state: AdminState) -> Router {
         .merge(metrics)
         .split_for_parts();
     // The UI last: static files at `/`, JSON 404 for unknown `/api` paths.
-    router
+    let app = router
         .merge(web::routes(state.web_dir.clone()))
-        .with_state(state)
+        .with_state(state);
+    // Renamed routes are rewritten before routing (routing happens before
+    // any layer of `app` runs).
+    Router::new().fallback_service(app.map_request(renamed_routes::renamed))
 }
 
 /// Every route with its OpenAPI operation, from the handlers'
@@ -258,20 +263,20 @@ fn protected_routes(upload_limit: usize) -> OpenApiRouter<AdminState> {
             providers::update,
             providers::delete
         ))
-        .routes(routes!(provider_keys::list, provider_keys::create))
+        .routes(routes!(upstream_keys::list, upstream_keys::create))
         .routes(routes!(
-            provider_keys::get_one,
-            provider_keys::update,
-            provider_keys::delete
+            upstream_keys::get_one,
+            upstream_keys::update,
+            upstream_keys::delete
         ))
-        .routes(routes!(key_stats::provider_key_stats))
+        .routes(routes!(key_stats::upstream_key_stats))
         .routes(routes!(upstream_oauth::authorize))
         .routes(routes!(upstream_oauth::exchange))
         .routes(routes!(upstream_oauth::list_sessions))
         .routes(routes!(upstream_oauth::refresh))
         .routes(routes!(upstream_oauth::revoke))
-        .routes(routes!(provider_keys::health_check))
-        .routes(routes!(key_stats::provider_key_trends))
+        .routes(routes!(upstream_keys::health_check))
+        .routes(routes!(key_stats::upstream_key_trends))
         .routes(routes!(client_keys::list, client_keys::create))
         .routes(routes!(
             client_keys::get_one,

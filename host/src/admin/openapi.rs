@@ -33,7 +33,7 @@ pub const TAG_AUTH: &str = "auth";
 pub const TAG_USERS: &str = "users";
 pub const TAG_PROVIDERS: &str = "providers";
 pub const TAG_PLUGINS: &str = "plugins";
-pub const TAG_PROVIDER_KEYS: &str = "provider-keys";
+pub const TAG_UPSTREAM_KEYS: &str = "upstream-keys";
 pub const TAG_CLIENT_KEYS: &str = "client-keys";
 pub const TAG_OAUTH_CLIENTS: &str = "oauth-clients";
 pub const TAG_UPSTREAM_OAUTH: &str = "upstream-oauth";
@@ -55,7 +55,7 @@ pub const TAG_TEAMS: &str = "teams";
                        read traces, statistics and the audit log. Errors are \
                        `{\"error\": {\"message\", \"code\"}}`.",
     ),
-    components(schemas(ErrorBody, ErrorDetail, TraceAttempt, ConformanceCase, ProviderKeyStats)),
+    components(schemas(ErrorBody, ErrorDetail, TraceAttempt, ConformanceCase, UpstreamKeyStats)),
     modifiers(&SecuritySchemes),
     security(("basic" = []), ("bearer" = []), ("cookie" = [])),
     tags(
@@ -64,7 +64,7 @@ pub const TAG_TEAMS: &str = "teams";
         (name = TAG_USERS, description = "Accounts and what they are granted (admins only; an account reads its own grant)"),
         (name = TAG_PROVIDERS, description = "Upstream providers and the plugin that speaks to each"),
         (name = TAG_PLUGINS, description = "Stored plugin components (admins only)"),
-        (name = TAG_PROVIDER_KEYS, description = "Upstream keys: the credentials the gateway sends to providers, their health and usage (admins only)"),
+        (name = TAG_UPSTREAM_KEYS, description = "Upstream keys: the credentials the gateway sends to providers, their health and usage (admins only)"),
         (name = TAG_CLIENT_KEYS, description = "Client keys: the keys applications send to the gateway"),
         (name = TAG_OAUTH_CLIENTS, description = "OAuth 2.0 client-credentials clients bound to a client key"),
         (name = TAG_UPSTREAM_OAUTH, description = "Connecting upstream keys that are OAuth accounts (PKCE), refreshing and revoking them"),
@@ -146,8 +146,8 @@ pub fn document() -> OpenApi {
 const REQUIRED_TO_CREATE: [(&str, &[&str]); 6] = [
     ("/api/providers", &["name", "plugin"]),
     // `secret` too for an API key; an OAuth key (`auth_type: "oauth"`) has none.
-    ("/api/provider-keys/keys", &["provider_id", "name"]),
-    ("/api/user-service/keys", &["name", "provider_id"]),
+    ("/api/upstream-keys", &["provider_id", "name"]),
+    ("/api/client-keys", &["name", "provider_id"]),
     ("/api/oauth-clients", &["name", "client_key_id"]),
     ("/api/users", &["username", "password"]),
     ("/api/teams", &["name"]),
@@ -177,8 +177,8 @@ fn require(op: &mut Operation, fields: &[&str]) {
 #[derive(utoipa::ToSchema)]
 #[expect(dead_code, reason = "describes JSON the trace handler passes through")]
 pub(crate) struct TraceAttempt {
-    provider_key_id: i32,
-    provider_key_name: String,
+    upstream_key_id: i32,
+    upstream_key_name: String,
     /// Upstream status; null when no answer came.
     status: Option<u16>,
     error_class: Option<String>,
@@ -200,11 +200,11 @@ pub(crate) struct ConformanceCase {
     differences: Vec<String>,
 }
 
-/// `GET /api/provider-keys/keys/{id}/stats`, which its handler writes as
+/// `GET /api/upstream-keys/{id}/stats`, which its handler writes as
 /// literal JSON. Only its schema is used.
 #[derive(utoipa::ToSchema)]
 #[expect(dead_code, reason = "describes JSON the handler writes literally")]
-pub(crate) struct ProviderKeyStats {
+pub(crate) struct UpstreamKeyStats {
     id: i32,
     name: String,
     overview: KeyOverview30d,
@@ -279,13 +279,13 @@ fn name_untyped_json(doc: &mut OpenApi) {
     let stats = doc
         .paths
         .paths
-        .get_mut("/api/provider-keys/keys/{id}/stats")
+        .get_mut("/api/upstream-keys/{id}/stats")
         .and_then(|item| item.get.as_mut())
         .and_then(|op| op.responses.responses.get_mut("200"));
     if let Some(RefOr::T(response)) = stats {
         for content in response.content.values_mut() {
             if let RefOr::T(content) = content {
-                content.schema = Some(Ref::from_schema_name("ProviderKeyStats").into());
+                content.schema = Some(Ref::from_schema_name("UpstreamKeyStats").into());
             }
         }
     }
@@ -443,8 +443,8 @@ mod tests {
     #[test]
     fn hand_written_schemas_name_the_fields_served() {
         let attempt = crate::trace::Attempt {
-            provider_key_id: 1,
-            provider_key_name: "k".into(),
+            upstream_key_id: 1,
+            upstream_key_name: "k".into(),
             status: Some(502),
             error_class: Some("upstream_5xx".into()),
             error: None,
@@ -475,10 +475,10 @@ mod tests {
             schemas["ConformanceView"]["properties"]["failed"]["items"]["$ref"],
             "#/components/schemas/ConformanceCase"
         );
-        let stats = &doc["paths"]["/api/provider-keys/keys/{id}/stats"]["get"]["responses"]["200"];
+        let stats = &doc["paths"]["/api/upstream-keys/{id}/stats"]["get"]["responses"]["200"];
         assert_eq!(
             stats["content"]["application/json"]["schema"]["$ref"],
-            "#/components/schemas/ProviderKeyStats"
+            "#/components/schemas/UpstreamKeyStats"
         );
     }
 
@@ -510,7 +510,14 @@ mod tests {
                 }
             }
         }
-        assert!(ids.contains("providers_list") && ids.contains("provider_keys_update"));
+        assert!(ids.contains("providers_list") && ids.contains("upstream_keys_update"));
+    }
+
+    #[test]
+    fn write_only_secrets_are_documented_for_the_request() {
+        let doc = serde_json::to_value(document()).expect("json");
+        let secret = &doc["components"]["schemas"]["OAuthOverride"]["properties"]["client_secret"];
+        assert_eq!(secret["writeOnly"], serde_json::json!(true), "{secret}");
     }
 
     #[test]

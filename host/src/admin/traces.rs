@@ -52,7 +52,8 @@ pub struct TraceQuery {
     /// Only traces with a smaller id (older than that trace).
     before_id: Option<i64>,
     provider: Option<String>,
-    provider_key: Option<String>,
+    #[serde(alias = "provider_key")]
+    upstream_key: Option<String>,
     client_key_id: Option<i32>,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
@@ -65,7 +66,7 @@ pub struct TraceSummary {
     client_key_id: Option<i32>,
     client_key_name: Option<String>,
     provider_name: Option<String>,
-    provider_key_name: Option<String>,
+    upstream_key_name: Option<String>,
     model: Option<String>,
     method: String,
     path: String,
@@ -89,7 +90,7 @@ impl From<proxy_tracing::Model> for TraceSummary {
             client_key_id: t.client_key_id,
             client_key_name: t.client_key_name,
             provider_name: t.provider_name,
-            provider_key_name: t.provider_key_name,
+            upstream_key_name: t.upstream_key_name,
             model: t.model,
             method: t.method,
             path: t.path,
@@ -131,8 +132,8 @@ pub struct TraceDetail {
     client_key_name: Option<String>,
     provider_id: Option<i32>,
     provider_name: Option<String>,
-    provider_key_id: Option<i32>,
-    provider_key_name: Option<String>,
+    upstream_key_id: Option<i32>,
+    upstream_key_name: Option<String>,
     plugin_name: Option<String>,
     plugin_version: Option<String>,
     model: Option<String>,
@@ -220,11 +221,27 @@ async fn filter(
         id: q.id,
         before_id: q.before_id,
         provider: q.provider,
-        provider_key: q.provider_key,
+        upstream_key: q.upstream_key,
         client_key_id: q.client_key_id,
         from: q.from,
         to: q.to,
     })
+}
+
+/// An attempt as rows written before upstream keys had their one name
+/// stored it (`provider_key_id`, `provider_key_name`), under today's names.
+fn renamed_attempt(mut attempt: Value) -> Value {
+    if let Some(fields) = attempt.as_object_mut() {
+        for (old, new) in [
+            ("provider_key_id", "upstream_key_id"),
+            ("provider_key_name", "upstream_key_name"),
+        ] {
+            if let Some(v) = fields.remove(old) {
+                fields.entry(new).or_insert(v);
+            }
+        }
+    }
+    attempt
 }
 
 #[utoipa::path(
@@ -249,7 +266,7 @@ pub async fn get_one(
         }
     }
     let attempt_log = match serde_json::from_str(&t.attempt_log) {
-        Ok(Value::Array(items)) => items,
+        Ok(Value::Array(items)) => items.into_iter().map(renamed_attempt).collect(),
         _ => Vec::new(),
     };
     Ok(Json(TraceDetail {
@@ -260,8 +277,8 @@ pub async fn get_one(
         client_key_name: t.client_key_name,
         provider_id: t.provider_id,
         provider_name: t.provider_name,
-        provider_key_id: t.provider_key_id,
-        provider_key_name: t.provider_key_name,
+        upstream_key_id: t.upstream_key_id,
+        upstream_key_name: t.upstream_key_name,
         plugin_name: t.plugin_name,
         plugin_version: t.plugin_version,
         model: t.model,
@@ -284,4 +301,22 @@ pub async fn get_one(
         first_byte_ms: t.first_byte_ms,
         duration_ms: t.duration_ms,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::renamed_attempt;
+
+    #[test]
+    fn attempts_stored_under_the_old_key_names_read_under_the_new() {
+        let old = json!({"provider_key_id": 4, "provider_key_name": "a", "status": 200});
+        assert_eq!(
+            renamed_attempt(old),
+            json!({"upstream_key_id": 4, "upstream_key_name": "a", "status": 200})
+        );
+        let new = json!({"upstream_key_id": 5, "upstream_key_name": "b"});
+        assert_eq!(renamed_attempt(new.clone()), new);
+    }
 }

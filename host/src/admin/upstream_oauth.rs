@@ -20,7 +20,7 @@ use super::audit::snapshot;
 use super::auth::Caller;
 use super::json::{ApiJson, ApiPath};
 use super::openapi::{self, BadGateway, BadRequest, Forbidden, NotFound, Unauthorized};
-use super::provider_keys::ProviderKeyView;
+use super::upstream_keys::UpstreamKeyView;
 use super::write::Entry;
 use super::{AdminCore, AdminState, ApiError};
 use crate::catalog::{OAuthSettings, OAuthState};
@@ -28,7 +28,7 @@ use crate::oauth::RefreshError;
 use crate::oauth::client::{self, OAuthError};
 use crate::oauth::sessions::{self, SessionError};
 use crate::secrets::{Secret, SecretColumn};
-use crate::store::entities::provider_keys;
+use crate::store::entities::upstream_keys;
 pub use callback::ExchangeInput;
 use callback::{Callback, check_http_url, parse_callback};
 
@@ -52,13 +52,13 @@ pub struct AuthorizeView {
     redirect_uri: String,
 }
 
-async fn oauth_key(state: &AdminCore, id: i32) -> Result<provider_keys::Model, ApiError> {
-    let row = crate::store::provider_keys::find(&state.db, id)
+async fn oauth_key(state: &AdminCore, id: i32) -> Result<upstream_keys::Model, ApiError> {
+    let row = crate::store::upstream_keys::find(&state.db, id)
         .await?
-        .ok_or(ApiError::NotFound("provider key"))?;
+        .ok_or(ApiError::NotFound("upstream key"))?;
     if row.auth_type != crate::catalog::AUTH_TYPE_OAUTH {
         return Err(ApiError::BadRequest(format!(
-            "provider key {id} is an API key, not an OAuth account"
+            "upstream key {id} is an API key, not an OAuth account"
         )));
     }
     Ok(row)
@@ -139,13 +139,13 @@ fn session_error(e: SessionError) -> ApiError {
     path = "/api/oauth/exchange",
     tag = openapi::TAG_UPSTREAM_OAUTH,
     request_body = ExchangeInput,
-    responses((status = 200, body = ProviderKeyView), BadRequest, Unauthorized, Forbidden, NotFound),
+    responses((status = 200, body = UpstreamKeyView), BadRequest, Unauthorized, Forbidden, NotFound),
 )]
 pub async fn exchange(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
     ApiJson(input): ApiJson<ExchangeInput>,
-) -> Result<Json<ProviderKeyView>, ApiError> {
+) -> Result<Json<UpstreamKeyView>, ApiError> {
     caller.require_admin()?;
     let (code, state_param) = match parse_callback(input)? {
         Callback::Code { code, state } => (code, state),
@@ -164,7 +164,7 @@ pub async fn exchange(
     let session = sessions::take(&state.db, &state.secrets, &state_param)
         .await
         .map_err(session_error)?;
-    let key = oauth_key(&state, session.provider_key_id).await?;
+    let key = oauth_key(&state, session.upstream_key_id).await?;
     let settings = settings_of(&state, key.provider_id)?;
     let tokens = client::exchange_code(
         state.accounts.http(),
@@ -177,17 +177,17 @@ pub async fn exchange(
     .map_err(|e| {
         ApiError::OAuthFlow(format!("the code exchange failed: {e}"), "exchange_failed")
     })?;
-    let before = snapshot(&ProviderKeyView::from(key.clone()));
+    let before = snapshot(&UpstreamKeyView::from(key.clone()));
     state.accounts.forget(key.id);
     state.accounts.store_tokens(key, tokens, None).await?;
     // The tokens are stored by the accounts (the proxy's refresher writes
     // them the same way); the change counts and records them.
     let committed = state.change(&caller).await?.commit().await?;
-    let id = session.provider_key_id;
+    let id = session.upstream_key_id;
     let view = key_view(&state, id).await?;
     committed
         .audit(
-            Entry::new("oauth_connect", "provider_key", id)
+            Entry::new("oauth_connect", "upstream_key", id)
                 .before(before)
                 .after(snapshot(&view)),
         )
@@ -195,25 +195,25 @@ pub async fn exchange(
     Ok(Json(view))
 }
 
-async fn key_view(state: &AdminCore, id: i32) -> Result<ProviderKeyView, ApiError> {
-    let row = crate::store::provider_keys::find(&state.db, id)
+async fn key_view(state: &AdminCore, id: i32) -> Result<UpstreamKeyView, ApiError> {
+    let row = crate::store::upstream_keys::find(&state.db, id)
         .await?
-        .ok_or(ApiError::NotFound("provider key"))?;
-    Ok(ProviderKeyView::from(row).with_health(&state.board))
+        .ok_or(ApiError::NotFound("upstream key"))?;
+    Ok(UpstreamKeyView::from(row).with_health(&state.board))
 }
 
 #[utoipa::path(
     post,
-    path = "/api/provider-keys/keys/{id}/oauth/refresh",
+    path = "/api/upstream-keys/{id}/oauth/refresh",
     tag = openapi::TAG_UPSTREAM_OAUTH,
     params(("id" = i32, Path)),
-    responses((status = 200, body = ProviderKeyView), BadRequest, Unauthorized, Forbidden, NotFound, BadGateway),
+    responses((status = 200, body = UpstreamKeyView), BadRequest, Unauthorized, Forbidden, NotFound, BadGateway),
 )]
 pub async fn refresh(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
     ApiPath(id): ApiPath<i32>,
-) -> Result<Json<ProviderKeyView>, ApiError> {
+) -> Result<Json<UpstreamKeyView>, ApiError> {
     caller.require_admin()?;
     let key = oauth_key(&state, id).await?;
     if OAuthState::of(&key) != OAuthState::Connected {
@@ -242,30 +242,30 @@ pub async fn refresh(
     let committed = state.change(&caller).await?.commit().await?;
     let view = key_view(&state, id).await?;
     committed
-        .audit(Entry::new("oauth_refresh", "provider_key", id).after(snapshot(&view)))
+        .audit(Entry::new("oauth_refresh", "upstream_key", id).after(snapshot(&view)))
         .await;
     Ok(Json(view))
 }
 
 #[utoipa::path(
     post,
-    path = "/api/provider-keys/keys/{id}/oauth/revoke",
+    path = "/api/upstream-keys/{id}/oauth/revoke",
     tag = openapi::TAG_UPSTREAM_OAUTH,
     params(("id" = i32, Path)),
-    responses((status = 200, body = ProviderKeyView), BadRequest, Unauthorized, Forbidden, NotFound),
+    responses((status = 200, body = UpstreamKeyView), BadRequest, Unauthorized, Forbidden, NotFound),
 )]
 pub async fn revoke(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
     ApiPath(id): ApiPath<i32>,
-) -> Result<Json<ProviderKeyView>, ApiError> {
+) -> Result<Json<UpstreamKeyView>, ApiError> {
     caller.require_admin()?;
     let key = oauth_key(&state, id).await?;
-    let before = snapshot(&ProviderKeyView::from(key.clone()));
-    let mut row: provider_keys::ActiveModel = key.into();
+    let before = snapshot(&UpstreamKeyView::from(key.clone()));
+    let mut row: upstream_keys::ActiveModel = key.into();
     row.secret_ciphertext = Set(state.secrets.encrypt(
         &Secret::new(String::new()),
-        SecretColumn::ProviderKeySecret,
+        SecretColumn::UpstreamKeySecret,
         i64::from(id),
     ));
     row.secret_hint = Set(String::new());
@@ -275,13 +275,13 @@ pub async fn revoke(
     row.oauth_last_error = Set(None);
     row.updated_at = Set(Utc::now());
     let change = state.change(&caller).await?;
-    crate::store::provider_keys::update(change.db(), row).await?;
+    crate::store::upstream_keys::update(change.db(), row).await?;
     let committed = change.commit().await?;
     state.accounts.forget(id);
     let view = key_view(&state, id).await?;
     committed
         .audit(
-            Entry::new("oauth_revoke", "provider_key", id)
+            Entry::new("oauth_revoke", "upstream_key", id)
                 .before(before)
                 .after(snapshot(&view)),
         )
@@ -293,7 +293,7 @@ pub async fn revoke(
 #[derive(Serialize, ToSchema)]
 pub struct SessionView {
     id: i32,
-    provider_key_id: i32,
+    upstream_key_id: i32,
     redirect_uri: String,
     created_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
@@ -318,7 +318,7 @@ pub async fn list_sessions(
         rows.into_iter()
             .map(|s| SessionView {
                 id: s.id,
-                provider_key_id: s.provider_key_id,
+                upstream_key_id: s.upstream_key_id,
                 redirect_uri: s.redirect_uri,
                 created_at: s.created_at,
                 expires_at: s.expires_at,

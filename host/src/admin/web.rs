@@ -163,7 +163,7 @@ mod tests {
     #[tokio::test]
     async fn root_and_unknown_pages_get_index_html() {
         let dir = built_dir("index");
-        for path in ["/", "/logs", "/provider-keys/3"] {
+        for path in ["/", "/logs", "/upstream-keys/3"] {
             let response = serve(&dir.0, request(path)).await;
             assert_eq!(response.status(), StatusCode::OK, "{path}");
             assert_eq!(response.headers()[header::X_FRAME_OPTIONS], "DENY");

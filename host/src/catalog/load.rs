@@ -15,7 +15,7 @@ use super::owners::Owners;
 use super::rollout::Rollout;
 use super::{AUTH_TYPE_OAUTH, OAuthSettings, OAuthState};
 use super::{
-    Catalog, ClientKey, KeyOAuth, OAuthClient, PluginRegistry, Provider, ProviderKey, UpstreamBase,
+    Catalog, ClientKey, KeyOAuth, OAuthClient, PluginRegistry, Provider, UpstreamBase, UpstreamKey,
 };
 use crate::limits::{ClientLimits, KeyLimits, QuotaOverrun};
 use crate::plugins::LoadedPlugin;
@@ -23,7 +23,7 @@ use crate::plugins::types::Price;
 use crate::secrets::{SecretBox, SecretColumn};
 use crate::store::catalog_read::{self, CatalogRows, EnabledPlugin};
 use crate::store::entities::{
-    client_key_providers, client_keys, oauth_clients, prices, provider_keys, providers,
+    client_key_providers, client_keys, oauth_clients, prices, providers, upstream_keys,
 };
 
 /// Reads everything the proxy needs and compiles plugins not yet compiled.
@@ -53,9 +53,9 @@ fn build(
         let provider = provider(p, plugins, prices, rollout, secrets);
         catalog.providers.insert(provider.id, Arc::new(provider));
     }
-    for k in rows.provider_keys {
-        let key = provider_key(k, secrets);
-        catalog.provider_keys.insert(key.id, Arc::new(key));
+    for k in rows.upstream_keys {
+        let key = upstream_key(k, secrets);
+        catalog.upstream_keys.insert(key.id, Arc::new(key));
     }
     let owners = Owners::from_rows(&rows.accounts, &rows.grants);
     let budgets = Budgets::from_rows(&rows.budgets);
@@ -136,13 +136,13 @@ fn provider(
 
 /// An upstream key with its decrypted secret; an OAuth key that is not
 /// connected has none, and one that cannot be decrypted is logged.
-fn provider_key(k: provider_keys::Model, secrets: &SecretBox) -> ProviderKey {
+fn upstream_key(k: upstream_keys::Model, secrets: &SecretBox) -> UpstreamKey {
     let oauth = (k.auth_type == AUTH_TYPE_OAUTH).then_some(KeyOAuth {
         expires_at: k.oauth_expires_at,
     });
     let connected = oauth.is_none() || OAuthState::of(&k) == OAuthState::Connected;
     let secret = if connected {
-        let column = SecretColumn::ProviderKeySecret;
+        let column = SecretColumn::UpstreamKeySecret;
         secrets
             .decrypt(&k.secret_ciphertext, column, i64::from(k.id))
             .ok()
@@ -151,11 +151,11 @@ fn provider_key(k: provider_keys::Model, secrets: &SecretBox) -> ProviderKey {
     };
     if connected && secret.is_none() {
         tracing::error!(
-            provider_key = k.id,
+            upstream_key = k.id,
             "upstream key cannot be decrypted with the current master key"
         );
     }
-    ProviderKey {
+    UpstreamKey {
         id: k.id,
         provider_id: k.provider_id,
         name: k.name,
@@ -180,7 +180,7 @@ fn client_key(
     budgets: &Budgets,
     catalog: &Catalog,
 ) -> ClientKey {
-    let usable = |pool| owners.usable_pool(c.owner_user_id, pool, &catalog.provider_keys);
+    let usable = |pool| owners.usable_pool(c.owner_user_id, pool, &catalog.upstream_keys);
     let pool: Vec<i32> = serde_json::from_str(&c.pool).unwrap_or_default();
     let mut key = ClientKey {
         id: c.id,

@@ -52,7 +52,7 @@ use crate::secrets::{ClientKeyHash, Secret};
 #[derive(Default)]
 pub struct Catalog {
     pub providers: HashMap<i32, Arc<Provider>>,
-    pub provider_keys: HashMap<i32, Arc<ProviderKey>>,
+    pub upstream_keys: HashMap<i32, Arc<UpstreamKey>>,
     pub client_keys: HashMap<ClientKeyHash, Arc<ClientKey>>,
     /// The same keys by id, for tokens that name a key.
     pub client_keys_by_id: HashMap<i32, Arc<ClientKey>>,
@@ -82,7 +82,7 @@ pub struct Provider {
 }
 
 /// An upstream credential, decrypted.
-pub struct ProviderKey {
+pub struct UpstreamKey {
     pub id: i32,
     pub provider_id: i32,
     pub name: String,
@@ -105,10 +105,10 @@ pub struct KeyOAuth {
 }
 
 #[cfg(test)]
-impl ProviderKey {
+impl UpstreamKey {
     /// An enabled key of provider 1 with weight 1 and no limits.
-    pub fn test(id: i32) -> ProviderKey {
-        ProviderKey {
+    pub fn test(id: i32) -> UpstreamKey {
+        UpstreamKey {
             id,
             provider_id: 1,
             name: format!("k{id}"),

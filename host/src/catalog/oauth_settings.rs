@@ -67,9 +67,17 @@ pub struct OAuthOverride {
     #[serde(default)]
     pub request_headers: std::collections::BTreeMap<String, String>,
     /// For confidential clients; write-only (stored encrypted, apart).
-    #[serde(default, skip_serializing)]
+    // `skip_serializing_if` rather than `skip_serializing`: the same on the
+    // wire, but the OpenAPI document keeps the field (utoipa drops a field
+    // that is never serialized, and the console could not send it).
+    #[serde(default, skip_serializing_if = "never_serialized")]
     #[schema(write_only)]
     pub client_secret: Option<String>,
+}
+
+/// A field only ever read from requests.
+fn never_serialized<T>(_: &T) -> bool {
+    true
 }
 
 /// The settings in force for a provider, as the API shows them.

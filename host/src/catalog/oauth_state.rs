@@ -5,7 +5,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::store::entities::provider_keys;
+use crate::store::entities::upstream_keys;
 
 /// Where an OAuth key stands. Only a `connected` key takes traffic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -41,7 +41,7 @@ impl OAuthState {
     }
 
     /// The state of a stored key (a missing or unknown value: disconnected).
-    pub fn of(row: &provider_keys::Model) -> OAuthState {
+    pub fn of(row: &upstream_keys::Model) -> OAuthState {
         row.oauth_state
             .as_deref()
             .and_then(OAuthState::parse)

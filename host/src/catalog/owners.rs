@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::ProviderKey;
+use super::UpstreamKey;
 use crate::limits::ClientLimits;
 use crate::store::catalog_read::Account;
 use crate::store::entities::user_grants;
@@ -25,7 +25,7 @@ pub struct Grant {
     /// Providers whose every upstream key the account may pool.
     pub provider_ids: Vec<i32>,
     /// Single upstream keys the account may pool.
-    pub provider_key_ids: Vec<i32>,
+    pub upstream_key_ids: Vec<i32>,
     /// Limits of the client keys the account creates.
     pub default_limits: ClientLimits,
 }
@@ -34,7 +34,7 @@ impl Grant {
     pub fn from_row(row: &user_grants::Model) -> Grant {
         Grant {
             provider_ids: serde_json::from_str(&row.provider_ids).unwrap_or_default(),
-            provider_key_ids: serde_json::from_str(&row.provider_key_ids).unwrap_or_default(),
+            upstream_key_ids: serde_json::from_str(&row.upstream_key_ids).unwrap_or_default(),
             default_limits: ClientLimits {
                 requests_per_second: row.default_rps_limit,
                 requests_per_minute: row.default_rpm_limit,
@@ -47,7 +47,7 @@ impl Grant {
 
     /// Whether the upstream key `key_id` of provider `provider_id` is granted.
     pub fn allows_key(&self, key_id: i32, provider_id: i32) -> bool {
-        self.provider_key_ids.contains(&key_id) || self.provider_ids.contains(&provider_id)
+        self.upstream_key_ids.contains(&key_id) || self.provider_ids.contains(&provider_id)
     }
 }
 
@@ -96,7 +96,7 @@ impl Owners {
         &self,
         owner: Option<i32>,
         pool: Vec<i32>,
-        keys: &HashMap<i32, Arc<ProviderKey>>,
+        keys: &HashMap<i32, Arc<UpstreamKey>>,
     ) -> Vec<i32> {
         let Some(owner) = owner else { return pool };
         let Some(grant) = self.by_id.get(&owner).map(|o| o.grant.as_ref()) else {
@@ -130,7 +130,7 @@ mod tests {
             Owner {
                 enabled: true,
                 grant: Some(Grant {
-                    provider_key_ids: vec![10],
+                    upstream_key_ids: vec![10],
                     provider_ids: vec![7],
                     ..Grant::default()
                 }),
@@ -146,13 +146,13 @@ mod tests {
         owners
     }
 
-    fn keys() -> HashMap<i32, Arc<ProviderKey>> {
+    fn keys() -> HashMap<i32, Arc<UpstreamKey>> {
         [(10, 1), (11, 1), (12, 7)]
             .into_iter()
             .map(|(id, provider_id)| {
-                let key = ProviderKey {
+                let key = UpstreamKey {
                     provider_id,
-                    ..ProviderKey::test(id)
+                    ..UpstreamKey::test(id)
                 };
                 (id, Arc::new(key))
             })

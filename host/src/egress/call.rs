@@ -20,7 +20,7 @@ use super::bearer::as_bearer;
 use super::exchange::{ExchangeError, open_exchange};
 use super::request::{build_request, credential_placeholder};
 use super::upstream_body::UpstreamBody;
-use crate::catalog::{Provider, ProviderKey, UpstreamBase};
+use crate::catalog::{Provider, UpstreamBase, UpstreamKey};
 use crate::plugins::types::{OutboundRequest, RequestHead};
 use crate::plugins::{PluginFailure, PluginInstance};
 use crate::secrets::Secret;
@@ -48,7 +48,7 @@ pub enum Credential<'s> {
 
 impl<'s> Credential<'s> {
     /// How `key` of `provider` sends `secret`.
-    pub fn of(provider: &'s Provider, key: &ProviderKey, secret: &'s Secret) -> Credential<'s> {
+    pub fn of(provider: &'s Provider, key: &UpstreamKey, secret: &'s Secret) -> Credential<'s> {
         if key.oauth.is_none() {
             return Credential::ApiKey(secret);
         }

@@ -11,7 +11,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use serde::Serialize;
 
-use crate::catalog::{Provider, ProviderKey, UpstreamBase};
+use crate::catalog::{Provider, UpstreamBase, UpstreamKey};
 use crate::egress::call::{CallError, Credential, UpstreamCall, read_capped, send};
 use crate::egress::{Connector, Resolver};
 use crate::plugins::types::RequestHead;
@@ -60,7 +60,7 @@ struct Ready<'k> {
 /// What the probe of `key` needs; the status and why when it cannot run.
 fn ready<'k>(
     provider: &Provider,
-    key: &'k ProviderKey,
+    key: &'k UpstreamKey,
 ) -> Result<Ready<'k>, (HealthStatus, &'static str)> {
     let unknown = |why| (HealthStatus::Unknown, why);
     let plugin = (provider.plugin.clone()).ok_or(unknown("the provider's plugin is not loaded"))?;
@@ -104,7 +104,7 @@ fn ready<'k>(
 /// Probes `key` of `provider` now.
 pub async fn probe_key(
     provider: &Provider,
-    key: &ProviderKey,
+    key: &UpstreamKey,
     resolver: &Resolver,
     connector: &Connector,
 ) -> ProbeResult {

@@ -55,9 +55,9 @@ impl HealthService {
         loop {
             tokio::time::sleep(TICK.min(self.interval)).await;
             let catalog = self.catalog.load_full();
-            due.retain(|id, _| catalog.provider_keys.contains_key(id));
+            due.retain(|id, _| catalog.upstream_keys.contains_key(id));
             let now = Instant::now();
-            for key in catalog.provider_keys.values().filter(|k| k.enabled) {
+            for key in catalog.upstream_keys.values().filter(|k| k.enabled) {
                 if due.get(&key.id).is_some_and(|at| *at > now) {
                     continue;
                 }
@@ -96,12 +96,12 @@ pub async fn store_status(db: &DatabaseConnection, id: i32, status: HealthStatus
         Ok(Some(row)) => row,
         Ok(None) => return,
         Err(e) => {
-            tracing::warn!(provider_key = id, error = %e, "reading key for health status failed");
+            tracing::warn!(upstream_key = id, error = %e, "reading key for health status failed");
             return;
         }
     };
     if let Err(e) = upstream_key_state::set_health_status(db, row, status.as_str()).await {
-        tracing::warn!(provider_key = id, error = %e, "storing health status failed");
+        tracing::warn!(upstream_key = id, error = %e, "storing health status failed");
     }
 }
 

@@ -19,12 +19,12 @@ use tokio::sync::Notify;
 
 use super::client::{self, OAuthError, TokenSet};
 use super::http::{EgressHttp, TOKEN_REQUEST_TIMEOUT};
-use crate::catalog::ProviderKey;
+use crate::catalog::UpstreamKey;
 use crate::catalog::{OAuthSettings, OAuthState};
 use crate::scheduler::HealthStatus;
 use crate::scheduler::KeyBoard;
 use crate::secrets::{Secret, SecretBox, SecretColumn, mask};
-use crate::store::entities::provider_keys;
+use crate::store::entities::upstream_keys;
 use crate::store::upstream_key_state::{self as key_state, Tokens};
 
 /// A token this close to its expiry is refreshed before it is sent.
@@ -135,7 +135,7 @@ impl OAuthAccounts {
     }
 
     /// The newest token known for an OAuth `key`.
-    pub fn current(&self, key: &ProviderKey) -> Option<AccessToken> {
+    pub fn current(&self, key: &UpstreamKey) -> Option<AccessToken> {
         let from_catalog = key.secret.clone().map(|secret| AccessToken {
             secret,
             expires_at: key.oauth.as_ref().and_then(|o| o.expires_at),
@@ -155,7 +155,7 @@ impl OAuthAccounts {
     pub async fn credential(
         &self,
         settings: Option<&OAuthSettings>,
-        key: &ProviderKey,
+        key: &UpstreamKey,
     ) -> Result<Secret, RefreshError> {
         if key.oauth.is_none() {
             return key.secret.clone().ok_or(RefreshError::NotConnected);
@@ -201,7 +201,7 @@ impl OAuthAccounts {
         }
         let outcome = self.refresh_leased(settings, key_id, stale).await;
         if let Err(e) = self.release_lease(key_id).await {
-            tracing::warn!(provider_key = key_id, error = %e, "releasing the refresh lease failed");
+            tracing::warn!(upstream_key = key_id, error = %e, "releasing the refresh lease failed");
         }
         outcome
     }
@@ -225,7 +225,7 @@ impl OAuthAccounts {
             return Ok(stored);
         }
         let Some(refresh_token) = row.oauth_refresh_ciphertext.as_deref().and_then(|c| {
-            let column = SecretColumn::ProviderKeyRefreshToken;
+            let column = SecretColumn::UpstreamKeyRefreshToken;
             self.secrets.decrypt(c, column, i64::from(row.id)).ok()
         }) else {
             self.mark_failed(row, "no refresh token stored").await?;
@@ -234,16 +234,16 @@ impl OAuthAccounts {
         match client::refresh(&self.http, settings, &refresh_token).await {
             Ok(tokens) => {
                 let token = self.store_tokens(row, tokens, Some(refresh_token)).await?;
-                tracing::info!(provider_key = key_id, "upstream OAuth token refreshed");
+                tracing::info!(upstream_key = key_id, "upstream OAuth token refreshed");
                 Ok(token)
             }
             Err(e) if e.is_permanent() => {
-                tracing::warn!(provider_key = key_id, error = %e, "upstream OAuth refresh refused; the key leaves rotation");
+                tracing::warn!(upstream_key = key_id, error = %e, "upstream OAuth refresh refused; the key leaves rotation");
                 self.mark_failed(row, &e.to_string()).await?;
                 Err(e.into())
             }
             Err(e) => {
-                tracing::warn!(provider_key = key_id, error = %e, "upstream OAuth refresh failed; will retry");
+                tracing::warn!(upstream_key = key_id, error = %e, "upstream OAuth refresh failed; will retry");
                 key_state::store_refresh_error(&self.db, row, &e.to_string()).await?;
                 Err(e.into())
             }
@@ -254,7 +254,7 @@ impl OAuthAccounts {
     /// in rotation. `previous_refresh` is kept when the server sent no new one.
     pub async fn store_tokens(
         &self,
-        row: provider_keys::Model,
+        row: upstream_keys::Model,
         tokens: TokenSet,
         previous_refresh: Option<Secret>,
     ) -> Result<AccessToken, DbErr> {
@@ -264,12 +264,12 @@ impl OAuthAccounts {
         let stored = Tokens {
             secret_ciphertext: self.secrets.encrypt(
                 &tokens.access_token,
-                SecretColumn::ProviderKeySecret,
+                SecretColumn::UpstreamKeySecret,
                 row_id,
             ),
             secret_hint: mask(tokens.access_token.expose()),
             refresh_ciphertext: refresh.as_ref().map(|r| {
-                let column = SecretColumn::ProviderKeyRefreshToken;
+                let column = SecretColumn::UpstreamKeyRefreshToken;
                 self.secrets.encrypt(r, column, row_id)
             }),
             expires_at: tokens.expires_at,
@@ -289,7 +289,7 @@ impl OAuthAccounts {
     }
 
     /// Takes the key out of rotation until an operator reconnects it.
-    async fn mark_failed(&self, row: provider_keys::Model, why: &str) -> Result<(), DbErr> {
+    async fn mark_failed(&self, row: upstream_keys::Model, why: &str) -> Result<(), DbErr> {
         let key_id = row.id;
         let (state, health) = (OAuthState::Failed, HealthStatus::AuthInvalid);
         key_state::store_failure(&self.db, row, state.as_str(), health.as_str(), why).await?;
@@ -310,14 +310,14 @@ impl OAuthAccounts {
         lock(&self.newest).remove(&key_id);
     }
 
-    async fn row(&self, key_id: i32) -> Result<provider_keys::Model, RefreshError> {
+    async fn row(&self, key_id: i32) -> Result<upstream_keys::Model, RefreshError> {
         key_state::find(&self.db, key_id)
             .await?
             .ok_or(RefreshError::NotConnected)
     }
 
-    fn stored_token(&self, row: &provider_keys::Model) -> Option<AccessToken> {
-        let column = SecretColumn::ProviderKeySecret;
+    fn stored_token(&self, row: &upstream_keys::Model) -> Option<AccessToken> {
+        let column = SecretColumn::UpstreamKeySecret;
         let secret = self
             .secrets
             .decrypt(&row.secret_ciphertext, column, i64::from(row.id))

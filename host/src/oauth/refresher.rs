@@ -76,9 +76,9 @@ impl RefreshTask {
 
     async fn refresh_due(&self, failures: &mut HashMap<i32, (u32, Instant)>) {
         let catalog = self.catalog.load_full();
-        failures.retain(|id, _| catalog.provider_keys.contains_key(id));
+        failures.retain(|id, _| catalog.upstream_keys.contains_key(id));
         let now = Instant::now();
-        for key in catalog.provider_keys.values() {
+        for key in catalog.upstream_keys.values() {
             if !key.enabled || key.oauth.is_none() {
                 continue;
             }

@@ -12,7 +12,7 @@ use crate::store::oauth_sessions::{self, NewSession};
 
 /// A session taken for an exchange.
 pub struct PendingSession {
-    pub provider_key_id: i32,
+    pub upstream_key_id: i32,
     pub verifier: Secret,
     pub redirect_uri: String,
 }
@@ -36,7 +36,7 @@ fn state_hash(state: &str) -> String {
 pub async fn create(
     db: &DatabaseConnection,
     secrets: &SecretBox,
-    provider_key_id: i32,
+    upstream_key_id: i32,
     state: &str,
     verifier: &Secret,
     redirect_uri: &str,
@@ -47,7 +47,7 @@ pub async fn create(
     // The verifier is bound to the row's id, known once the row exists.
     let session = NewSession {
         state_hash: state_hash(state),
-        provider_key_id,
+        upstream_key_id,
         redirect_uri,
         created_at: now,
         expires_at,
@@ -82,7 +82,7 @@ pub async fn take(
         )
         .map_err(|_| SessionError::Unknown)?;
     Ok(PendingSession {
-        provider_key_id: row.provider_key_id,
+        upstream_key_id: row.upstream_key_id,
         verifier,
         redirect_uri: row.redirect_uri,
     })

@@ -26,7 +26,7 @@ use super::ctx::RequestCtx;
 use super::error::ProxyError;
 use super::relay::{self, Answer, ErrorAnswer, Forwarded, Metered};
 use super::upstream_message::upstream_message;
-use crate::catalog::{Catalog, ClientKey, Provider, ProviderKey, UpstreamBase};
+use crate::catalog::{Catalog, ClientKey, Provider, UpstreamBase, UpstreamKey};
 use crate::egress::EgressError;
 use crate::egress::call::{Credential, UpstreamCall};
 use crate::oauth::RefreshError;
@@ -47,12 +47,12 @@ pub struct Request<'a> {
 }
 
 /// The key that answered and the relayed answer.
-type Answered = (Arc<ProviderKey>, Forwarded);
+type Answered = (Arc<UpstreamKey>, Forwarded);
 
 /// Why no key is left to try.
 enum Exhausted<'a> {
     /// How the last attempt (with that key) failed.
-    Last(Arc<ProviderKey>, Failed<'a>),
+    Last(Arc<UpstreamKey>, Failed<'a>),
     /// No attempt was made: why no key could be picked.
     NoKey(NoKey),
 }
@@ -131,10 +131,10 @@ struct Attempts<'a> {
     call: UpstreamCall,
     tried: Vec<i32>,
     /// How the last attempt failed, kept until another key gets a turn.
-    last: Option<(Arc<ProviderKey>, Failed<'a>)>,
+    last: Option<(Arc<UpstreamKey>, Failed<'a>)>,
     /// An OAuth key whose token the upstream refused gets one more try
     /// after one refresh.
-    retry_same: Option<Arc<ProviderKey>>,
+    retry_same: Option<Arc<UpstreamKey>>,
     refreshed_after_refusal: bool,
 }
 
@@ -142,7 +142,7 @@ impl<'a> Attempts<'a> {
     /// The next key to try, or why there is none: how the last attempt
     /// failed, or why no key could be picked. A held error answer is
     /// dropped unread once another key gets a turn.
-    async fn next_key(&mut self) -> Result<Arc<ProviderKey>, Exhausted<'a>> {
+    async fn next_key(&mut self) -> Result<Arc<UpstreamKey>, Exhausted<'a>> {
         let picked = if let Some(key) = self.retry_same.take() {
             Ok(key)
         } else if self.tried.len() >= self.request.core.max_attempts {
@@ -176,7 +176,7 @@ impl<'a> Attempts<'a> {
     /// next key.
     async fn attempt(
         &mut self,
-        key: Arc<ProviderKey>,
+        key: Arc<UpstreamKey>,
         session: &mut Session,
         ctx: &mut RequestCtx,
         calls: &mut PluginCalls,
@@ -243,7 +243,7 @@ impl<'a> Attempts<'a> {
     /// next key (another might do better).
     async fn error_answer(
         &mut self,
-        key: &Arc<ProviderKey>,
+        key: &Arc<UpstreamKey>,
         mut attempt: Attempt,
         answer: Answer<'a>,
         secret: &Secret,
@@ -290,7 +290,7 @@ impl<'a> Attempts<'a> {
     /// `None` for any other answer.
     async fn refresh_on_refusal(
         &mut self,
-        key: &ProviderKey,
+        key: &UpstreamKey,
         class: Option<&ErrorClass>,
         secret: &Secret,
     ) -> Option<bool> {
@@ -314,12 +314,12 @@ impl<'a> Attempts<'a> {
 
 /// The trace's record of an attempt with `key` starting now; the trace
 /// names the key of the last attempt.
-fn begin(key: &ProviderKey, ctx: &mut RequestCtx) -> Attempt {
-    ctx.trace.provider_key_id = Some(key.id);
-    ctx.trace.provider_key_name = Some(key.name.clone());
+fn begin(key: &UpstreamKey, ctx: &mut RequestCtx) -> Attempt {
+    ctx.trace.upstream_key_id = Some(key.id);
+    ctx.trace.upstream_key_name = Some(key.name.clone());
     Attempt {
-        provider_key_id: key.id,
-        provider_key_name: key.name.clone(),
+        upstream_key_id: key.id,
+        upstream_key_name: key.name.clone(),
         status: None,
         error_class: None,
         error: None,
@@ -349,7 +349,7 @@ async fn classify(
 /// key has no usable secret.
 async fn credential<'k>(
     request: &Request<'_>,
-    key: &'k ProviderKey,
+    key: &'k UpstreamKey,
 ) -> Result<Option<Cow<'k, Secret>>, RefreshError> {
     if key.oauth.is_none() {
         return Ok(key.secret.as_ref().map(Cow::Borrowed));

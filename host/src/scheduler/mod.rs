@@ -22,7 +22,7 @@ pub use board::{KeyBoard, KeyHealthView, Unusable};
 pub use status::HealthStatus;
 pub use strategy::rank;
 
-use crate::catalog::{Catalog, ClientKey, ProviderKey};
+use crate::catalog::{Catalog, ClientKey, UpstreamKey};
 use crate::limits::{LimitError, Limiter};
 
 /// Why no key could be picked.
@@ -61,25 +61,25 @@ pub struct Scheduler<'a> {
 
 impl Scheduler<'_> {
     /// The key to try next for `client`, skipping the ids in `tried`.
-    pub async fn pick(&self, client: &ClientKey, tried: &[i32]) -> Result<Arc<ProviderKey>, NoKey> {
-        let configured: Vec<&Arc<ProviderKey>> = client
+    pub async fn pick(&self, client: &ClientKey, tried: &[i32]) -> Result<Arc<UpstreamKey>, NoKey> {
+        let configured: Vec<&Arc<UpstreamKey>> = client
             .pool
             .iter()
-            .filter_map(|id| self.catalog.provider_keys.get(id))
+            .filter_map(|id| self.catalog.upstream_keys.get(id))
             .filter(|k| k.provider_id == client.provider_id)
             .collect();
         if configured.is_empty() {
             return Err(NoKey::NoneConfigured);
         }
         let now = Utc::now();
-        let usable: Vec<&Arc<ProviderKey>> = configured
+        let usable: Vec<&Arc<UpstreamKey>> = configured
             .into_iter()
             .filter(|k| k.enabled && k.secret.is_some() && k.expires_at.is_none_or(|at| at > now))
             .collect();
         if usable.is_empty() {
             return Err(NoKey::AllDisabled);
         }
-        let untried: Vec<&Arc<ProviderKey>> = usable
+        let untried: Vec<&Arc<UpstreamKey>> = usable
             .into_iter()
             .filter(|k| !tried.contains(&k.id))
             .collect();
@@ -87,11 +87,11 @@ impl Scheduler<'_> {
             return Err(NoKey::AllTried);
         }
         let instant = Instant::now();
-        let states: Vec<(&ProviderKey, Option<Unusable>)> = untried
+        let states: Vec<(&UpstreamKey, Option<Unusable>)> = untried
             .into_iter()
             .map(|k| (k.as_ref(), self.board.unusable(k.id, instant)))
             .collect();
-        let mut healthy: Vec<&ProviderKey> = states
+        let mut healthy: Vec<&UpstreamKey> = states
             .iter()
             .filter(|(_, unusable)| unusable.is_none())
             .map(|(k, _)| *k)
@@ -115,7 +115,7 @@ impl Scheduler<'_> {
                 Ok(()) => {
                     return self
                         .catalog
-                        .provider_keys
+                        .upstream_keys
                         .get(&key.id)
                         .cloned()
                         .ok_or(NoKey::AllTried);
@@ -136,10 +136,10 @@ mod tests {
     use super::*;
     use crate::limits::KeyLimits;
 
-    fn key(id: i32, enabled: bool) -> Arc<ProviderKey> {
-        Arc::new(ProviderKey {
+    fn key(id: i32, enabled: bool) -> Arc<UpstreamKey> {
+        Arc::new(UpstreamKey {
             enabled,
-            ..ProviderKey::test(id)
+            ..UpstreamKey::test(id)
         })
     }
 
@@ -164,13 +164,13 @@ mod tests {
     async fn round_robin_skips_disabled_expired_and_tried_keys() {
         let mut catalog = Catalog::default();
         for (id, enabled) in [(1, true), (2, false), (3, true), (4, true)] {
-            catalog.provider_keys.insert(id, key(id, enabled));
+            catalog.upstream_keys.insert(id, key(id, enabled));
         }
-        catalog.provider_keys.insert(
+        catalog.upstream_keys.insert(
             4,
-            Arc::new(ProviderKey {
+            Arc::new(UpstreamKey {
                 expires_at: Some(Utc::now() - chrono::Duration::seconds(1)),
-                ..ProviderKey::test(4)
+                ..UpstreamKey::test(4)
             }),
         );
         let (board, limiter) = (KeyBoard::default(), Limiter::in_memory());
@@ -189,7 +189,7 @@ mod tests {
     async fn when_every_key_cools_down_one_is_tried_anyway_but_never_a_broken_one() {
         let mut catalog = Catalog::default();
         for id in [1, 2] {
-            catalog.provider_keys.insert(id, key(id, true));
+            catalog.upstream_keys.insert(id, key(id, true));
         }
         let (board, limiter) = (KeyBoard::default(), Limiter::in_memory());
         board.record_failure(1, HealthStatus::ServerError, None, "500");
@@ -223,16 +223,16 @@ mod tests {
                 Some(NoKey::NoneConfigured)
             );
         }
-        catalog.provider_keys.insert(1, key(1, false));
-        catalog.provider_keys.insert(2, key(2, true));
-        catalog.provider_keys.insert(
+        catalog.upstream_keys.insert(1, key(1, false));
+        catalog.upstream_keys.insert(2, key(2, true));
+        catalog.upstream_keys.insert(
             3,
-            Arc::new(ProviderKey {
+            Arc::new(UpstreamKey {
                 limits: KeyLimits {
                     requests_per_second: None,
                     tokens_per_day: Some(10),
                 },
-                ..ProviderKey::test(3)
+                ..UpstreamKey::test(3)
             }),
         );
         let s = Scheduler {

@@ -3,15 +3,15 @@
 //! limit), so each strategy ranks every candidate, not just the first.
 
 use super::board::KeyBoard;
-use crate::catalog::{PoolState, ProviderKey, Strategy};
+use crate::catalog::{PoolState, Strategy, UpstreamKey};
 
 /// `keys` in the order `strategy` prefers them.
 pub fn rank<'a>(
     strategy: Strategy,
-    keys: Vec<&'a ProviderKey>,
+    keys: Vec<&'a UpstreamKey>,
     state: &PoolState,
     board: &KeyBoard,
-) -> Vec<&'a ProviderKey> {
+) -> Vec<&'a UpstreamKey> {
     if keys.len() <= 1 {
         return keys;
     }
@@ -32,7 +32,7 @@ fn rotate<T>(mut items: Vec<T>, turn: usize) -> Vec<T> {
 /// richest is picked and pays the total. Over any run of `total` picks each
 /// key is picked exactly `weight` times, interleaved. The others follow by
 /// current weight, as fallbacks.
-fn smooth_weighted<'a>(keys: Vec<&'a ProviderKey>, state: &PoolState) -> Vec<&'a ProviderKey> {
+fn smooth_weighted<'a>(keys: Vec<&'a UpstreamKey>, state: &PoolState) -> Vec<&'a UpstreamKey> {
     let mut current = state.weights();
     current.retain(|id, _| keys.iter().any(|k| k.id == *id));
     let total: i64 = keys.iter().map(|k| i64::from(k.weight)).sum();
@@ -56,10 +56,10 @@ fn smooth_weighted<'a>(keys: Vec<&'a ProviderKey>, state: &PoolState) -> Vec<&'a
 /// the order), then lowest latency (a key not yet measured goes first, to
 /// be measured); equal keys take turns.
 fn best_health<'a>(
-    keys: Vec<&'a ProviderKey>,
+    keys: Vec<&'a UpstreamKey>,
     state: &PoolState,
     board: &KeyBoard,
-) -> Vec<&'a ProviderKey> {
+) -> Vec<&'a UpstreamKey> {
     let mut ranked = rotate(keys, state.turn());
     ranked.sort_by_key(|k| {
         let (score, latency) = board.score(k.id);
@@ -76,14 +76,14 @@ mod tests {
     use crate::scheduler::HealthStatus;
     use std::time::Duration;
 
-    fn key(id: i32, weight: u32) -> ProviderKey {
-        ProviderKey {
+    fn key(id: i32, weight: u32) -> UpstreamKey {
+        UpstreamKey {
             weight,
-            ..ProviderKey::test(id)
+            ..UpstreamKey::test(id)
         }
     }
 
-    fn picks(strategy: Strategy, keys: &[ProviderKey], board: &KeyBoard, n: usize) -> Vec<i32> {
+    fn picks(strategy: Strategy, keys: &[UpstreamKey], board: &KeyBoard, n: usize) -> Vec<i32> {
         let state = PoolState::default();
         (0..n)
             .map(|_| rank(strategy, keys.iter().collect(), &state, board)[0].id)

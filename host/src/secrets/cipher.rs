@@ -33,9 +33,9 @@ const AAD_DOMAIN: &[u8] = b"ai-proxy stored secret v2";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretColumn {
     /// `provider_keys.secret_ciphertext`: an API key or OAuth access token.
-    ProviderKeySecret,
+    UpstreamKeySecret,
     /// `provider_keys.oauth_refresh_ciphertext`.
-    ProviderKeyRefreshToken,
+    UpstreamKeyRefreshToken,
     /// `providers.oauth_client_secret_ciphertext`.
     ProviderOAuthClientSecret,
     /// `oauth_sessions.verifier_ciphertext`: a pending PKCE verifier.
@@ -45,15 +45,15 @@ pub enum SecretColumn {
 impl SecretColumn {
     /// Every encrypted column.
     pub const ALL: [SecretColumn; 4] = [
-        SecretColumn::ProviderKeySecret,
-        SecretColumn::ProviderKeyRefreshToken,
+        SecretColumn::UpstreamKeySecret,
+        SecretColumn::UpstreamKeyRefreshToken,
         SecretColumn::ProviderOAuthClientSecret,
         SecretColumn::OAuthSessionVerifier,
     ];
 
     pub fn table(self) -> &'static str {
         match self {
-            SecretColumn::ProviderKeySecret | SecretColumn::ProviderKeyRefreshToken => {
+            SecretColumn::UpstreamKeySecret | SecretColumn::UpstreamKeyRefreshToken => {
                 "provider_keys"
             }
             SecretColumn::ProviderOAuthClientSecret => "providers",
@@ -63,8 +63,8 @@ impl SecretColumn {
 
     pub fn column(self) -> &'static str {
         match self {
-            SecretColumn::ProviderKeySecret => "secret_ciphertext",
-            SecretColumn::ProviderKeyRefreshToken => "oauth_refresh_ciphertext",
+            SecretColumn::UpstreamKeySecret => "secret_ciphertext",
+            SecretColumn::UpstreamKeyRefreshToken => "oauth_refresh_ciphertext",
             SecretColumn::ProviderOAuthClientSecret => "oauth_client_secret_ciphertext",
             SecretColumn::OAuthSessionVerifier => "verifier_ciphertext",
         }
@@ -213,7 +213,7 @@ fn open_with(cipher: &Aes256Gcm, sealed: &[u8], aad: &[u8]) -> Result<Secret, Se
 mod tests {
     use super::*;
 
-    const KEY: SecretColumn = SecretColumn::ProviderKeySecret;
+    const KEY: SecretColumn = SecretColumn::UpstreamKeySecret;
 
     fn plain(result: Result<Secret, SecretBoxError>) -> Option<String> {
         result.ok().map(|s| s.expose().to_owned())

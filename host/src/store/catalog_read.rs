@@ -14,14 +14,14 @@ use sea_orm::{
 
 use crate::store::entities::{
     budgets, client_key_providers, client_keys, oauth_clients, plugin_conformance, plugin_rollouts,
-    plugins, prices, provider_keys, providers, user_grants, users,
+    plugins, prices, providers, upstream_keys, user_grants, users,
 };
 
 /// Every row a catalog is built from, besides the plugins.
 pub struct CatalogRows {
     pub prices: Vec<prices::Model>,
     pub providers: Vec<providers::Model>,
-    pub provider_keys: Vec<provider_keys::Model>,
+    pub upstream_keys: Vec<upstream_keys::Model>,
     pub client_keys: Vec<client_keys::Model>,
     /// The per-model routes of client keys.
     pub routes: Vec<client_key_providers::Model>,
@@ -75,7 +75,7 @@ pub async fn read_catalog(db: &impl ConnectionTrait) -> Result<CatalogRows, DbEr
     Ok(CatalogRows {
         prices: prices::Entity::find().all(db).await?,
         providers: providers::Entity::find().all(db).await?,
-        provider_keys: provider_keys::Entity::find().all(db).await?,
+        upstream_keys: upstream_keys::Entity::find().all(db).await?,
         client_keys: client_keys::Entity::find().all(db).await?,
         routes: client_key_providers::Entity::find().all(db).await?,
         oauth_clients: oauth_clients::Entity::find().all(db).await?,

@@ -33,7 +33,6 @@ pub mod plugin_conformance;
 pub mod plugin_disable;
 pub mod plugin_rollouts;
 pub mod plugins;
-pub mod provider_keys;
 pub mod providers;
 pub mod rebind;
 pub mod report_read;
@@ -50,6 +49,7 @@ pub mod trace_search;
 pub mod traces;
 pub mod traffic;
 pub mod upstream_key_state;
+pub mod upstream_keys;
 pub mod user_grants;
 pub mod users;
 

@@ -13,7 +13,7 @@ use crate::store::entities::oauth_sessions::{ActiveModel, Column, Entity, Model}
 /// A session to store; its verifier is sealed once its row id is known.
 pub struct NewSession<'a> {
     pub state_hash: String,
-    pub provider_key_id: i32,
+    pub upstream_key_id: i32,
     pub redirect_uri: &'a str,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
@@ -29,7 +29,7 @@ pub async fn insert(
     let txn = db.begin().await?;
     let id = Entity::insert(ActiveModel {
         state_hash: Set(session.state_hash),
-        provider_key_id: Set(session.provider_key_id),
+        upstream_key_id: Set(session.upstream_key_id),
         verifier_ciphertext: Set(Vec::new()),
         redirect_uri: Set(session.redirect_uri.to_owned()),
         created_at: Set(session.created_at),

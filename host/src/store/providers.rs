@@ -7,7 +7,7 @@ use sea_orm::{
     QueryFilter, QueryOrder,
 };
 
-use super::entities::{client_keys, prices, provider_keys, providers};
+use super::entities::{client_keys, prices, providers, upstream_keys};
 
 /// Every provider, by id.
 pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<providers::Model>, DbErr> {
@@ -49,8 +49,8 @@ pub async fn update(
 
 /// How many upstream keys and client keys belong to the provider.
 pub async fn keys_using(db: &impl ConnectionTrait, id: i32) -> Result<(u64, u64), DbErr> {
-    let upstream = provider_keys::Entity::find()
-        .filter(provider_keys::Column::ProviderId.eq(id))
+    let upstream = upstream_keys::Entity::find()
+        .filter(upstream_keys::Column::ProviderId.eq(id))
         .count(db)
         .await?;
     let client = client_keys::Entity::find()

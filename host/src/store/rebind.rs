@@ -130,7 +130,7 @@ async fn mark_complete(db: &DatabaseConnection) -> Result<(), DbErr> {
 mod tests {
     use super::*;
     use crate::secrets::Secret;
-    use crate::store::entities::{provider_keys, providers};
+    use crate::store::entities::{providers, upstream_keys};
     use crate::store::test_rows::{db, key, provider};
     use sea_orm::EntityTrait;
 
@@ -142,7 +142,7 @@ mod tests {
         let old = |s: &str| secrets.encrypt_unbound(&Secret::new(s));
         let p = provider(&db, Some(old("client-secret"))).await;
         let a = key(&db, p, old("sk-a")).await;
-        let bound = secrets.encrypt(&Secret::new("sk-b"), SecretColumn::ProviderKeySecret, 0);
+        let bound = secrets.encrypt(&Secret::new("sk-b"), SecretColumn::UpstreamKeySecret, 0);
         let b = key(&db, p, bound.clone()).await;
         let lost = key(&db, p, foreign.encrypt_unbound(&Secret::new("sk-c"))).await;
 
@@ -159,7 +159,7 @@ mod tests {
         let read = |id: i32| {
             let db = db.clone();
             async move {
-                provider_keys::Entity::find_by_id(id)
+                upstream_keys::Entity::find_by_id(id)
                     .one(&db)
                     .await
                     .expect("find")
@@ -167,7 +167,7 @@ mod tests {
                     .secret_ciphertext
             }
         };
-        let column = SecretColumn::ProviderKeySecret;
+        let column = SecretColumn::UpstreamKeySecret;
         let now_a = secrets
             .decrypt(&read(a).await, column, i64::from(a))
             .expect("bound");
@@ -230,12 +230,12 @@ mod tests {
         let again = rebind_secrets(&db, &secrets).await.expect("again");
         assert_eq!(again.rewritten, 0);
         assert!(again.complete);
-        let row = provider_keys::Entity::find_by_id(b)
+        let row = upstream_keys::Entity::find_by_id(b)
             .one(&db)
             .await
             .expect("find")
             .expect("row");
-        let column = SecretColumn::ProviderKeySecret;
+        let column = SecretColumn::UpstreamKeySecret;
         assert!(
             secrets
                 .decrypt(&row.secret_ciphertext, column, i64::from(b))

@@ -4,14 +4,14 @@
 
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
-use crate::store::entities::{client_keys, provider_keys, teams, users};
+use crate::store::entities::{client_keys, teams, upstream_keys, users};
 
 /// An upstream key by id.
-pub async fn provider_key(
+pub async fn upstream_key(
     db: &impl ConnectionTrait,
     id: i32,
-) -> Result<Option<provider_keys::Model>, DbErr> {
-    provider_keys::Entity::find_by_id(id).one(db).await
+) -> Result<Option<upstream_keys::Model>, DbErr> {
+    upstream_keys::Entity::find_by_id(id).one(db).await
 }
 
 /// A client key by id.

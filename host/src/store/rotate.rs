@@ -260,7 +260,7 @@ mod tests {
 
     const OLD: [u8; 32] = [1; 32];
     const NEW: [u8; 32] = [2; 32];
-    const COLUMN: SecretColumn = SecretColumn::ProviderKeySecret;
+    const COLUMN: SecretColumn = SecretColumn::UpstreamKeySecret;
 
     /// An upstream key whose secret `sealer` sealed for its own row.
     async fn sealed_key(db: &DatabaseConnection, p: i32, sealer: &SecretBox, secret: &str) -> i32 {

@@ -4,7 +4,7 @@
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
 
-use super::entities::{provider_keys, providers};
+use super::entities::{providers, upstream_keys};
 
 /// A fresh SQLite database with the schema.
 pub async fn db() -> DatabaseConnection {
@@ -38,7 +38,7 @@ pub async fn provider(db: &DatabaseConnection, secret: Option<Vec<u8>>) -> i32 {
 /// An upstream key of `provider_id` whose secret is stored as `stored`.
 pub async fn key(db: &DatabaseConnection, provider_id: i32, stored: Vec<u8>) -> i32 {
     let now = Utc::now();
-    provider_keys::ActiveModel {
+    upstream_keys::ActiveModel {
         provider_id: Set(provider_id),
         name: Set(format!("k-{}", crate::secrets::random_hex(4))),
         secret_ciphertext: Set(stored),
@@ -59,7 +59,7 @@ pub async fn key(db: &DatabaseConnection, provider_id: i32, stored: Vec<u8>) -> 
 
 /// The stored secret of upstream key `id`.
 pub async fn key_secret(db: &DatabaseConnection, id: i32) -> Vec<u8> {
-    provider_keys::Entity::find_by_id(id)
+    upstream_keys::Entity::find_by_id(id)
         .one(db)
         .await
         .expect("find")
@@ -69,7 +69,7 @@ pub async fn key_secret(db: &DatabaseConnection, id: i32) -> Vec<u8> {
 
 /// Stores `stored` as the secret of upstream key `id`.
 pub async fn set_key_secret(db: &DatabaseConnection, id: i32, stored: Vec<u8>) {
-    provider_keys::ActiveModel {
+    upstream_keys::ActiveModel {
         id: Set(id),
         secret_ciphertext: Set(stored),
         ..Default::default()

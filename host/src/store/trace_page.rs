@@ -48,7 +48,7 @@ pub struct TraceFilter {
     /// Only traces older than this one.
     pub before_id: Option<i64>,
     pub provider: Option<String>,
-    pub provider_key: Option<String>,
+    pub upstream_key: Option<String>,
     pub client_key_id: Option<i32>,
     /// Inclusive.
     pub from: Option<DateTime<Utc>>,
@@ -88,8 +88,8 @@ impl TraceFilter {
         if let Some(v) = &self.provider {
             cond = cond.add(Column::ProviderName.eq(v.as_str()));
         }
-        if let Some(v) = &self.provider_key {
-            cond = cond.add(Column::ProviderKeyName.eq(v.as_str()));
+        if let Some(v) = &self.upstream_key {
+            cond = cond.add(Column::UpstreamKeyName.eq(v.as_str()));
         }
         if let Some(v) = self.client_key_id {
             cond = cond.add(Column::ClientKeyId.eq(v));

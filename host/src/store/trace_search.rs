@@ -31,7 +31,7 @@ const SEARCHED: [Column; 5] = [
     Column::Model,
     Column::Path,
     Column::ClientKeyName,
-    Column::ProviderKeyName,
+    Column::UpstreamKeyName,
     Column::ErrorMessage,
 ];
 

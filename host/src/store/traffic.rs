@@ -75,7 +75,7 @@ pub enum TrafficScope {
     All,
     /// Traces of any client key (none made outside one).
     AnyClientKey,
-    ProviderKey(i32),
+    UpstreamKey(i32),
     ClientKeys(Vec<i32>),
 }
 
@@ -85,7 +85,7 @@ impl TrafficScope {
         match self {
             TrafficScope::All => "1 = 1".into(),
             TrafficScope::AnyClientKey => "client_key_id IS NOT NULL".into(),
-            TrafficScope::ProviderKey(id) => format!("provider_key_id = {id}"),
+            TrafficScope::UpstreamKey(id) => format!("provider_key_id = {id}"),
             TrafficScope::ClientKeys(ids) if ids.is_empty() => "1 = 0".into(),
             TrafficScope::ClientKeys(ids) => {
                 let list: Vec<String> = ids.iter().map(i32::to_string).collect();
@@ -238,7 +238,7 @@ mod tests {
             "client_key_id IN (1, 2)"
         );
         assert_eq!(
-            TrafficScope::ProviderKey(5).condition(),
+            TrafficScope::UpstreamKey(5).condition(),
             "provider_key_id = 5"
         );
     }

@@ -1,4 +1,4 @@
-//! The columns of an upstream key (`provider_keys`) that change while the
+//! The columns of an upstream key (`upstream_keys`) that change while the
 //! gateway runs, not through the admin API: the health status the checker
 //! stores, and an OAuth key's tokens, state and refresh lease (the one
 //! thing instances sharing a database coordinate a refresh through).
@@ -11,7 +11,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
 };
 
-use crate::store::entities::provider_keys::{ActiveModel, Column, Entity, Model};
+use crate::store::entities::upstream_keys::{ActiveModel, Column, Entity, Model};
 
 /// An upstream key's row.
 pub async fn find(db: &impl ConnectionTrait, id: i32) -> Result<Option<Model>, DbErr> {

@@ -10,8 +10,8 @@ use crate::store::entities::proxy_tracing;
 /// One upstream attempt of a request.
 #[derive(Debug, Clone, Serialize)]
 pub struct Attempt {
-    pub provider_key_id: i32,
-    pub provider_key_name: String,
+    pub upstream_key_id: i32,
+    pub upstream_key_name: String,
     /// Upstream status, `None` when no answer came.
     pub status: Option<u16>,
     pub error_class: Option<String>,
@@ -35,8 +35,8 @@ pub struct TraceRecord {
     pub client_key_name: Option<String>,
     pub provider_id: Option<i32>,
     pub provider_name: Option<String>,
-    pub provider_key_id: Option<i32>,
-    pub provider_key_name: Option<String>,
+    pub upstream_key_id: Option<i32>,
+    pub upstream_key_name: Option<String>,
     pub plugin_name: Option<String>,
     pub plugin_version: Option<String>,
     pub model: Option<String>,
@@ -81,8 +81,8 @@ impl TraceRecord {
             client_key_name: Set(self.client_key_name),
             provider_id: Set(self.provider_id),
             provider_name: Set(self.provider_name),
-            provider_key_id: Set(self.provider_key_id),
-            provider_key_name: Set(self.provider_key_name),
+            upstream_key_id: Set(self.upstream_key_id),
+            upstream_key_name: Set(self.upstream_key_name),
             plugin_name: Set(self.plugin_name),
             plugin_version: Set(self.plugin_version),
             model: Set(self.model),

@@ -9,12 +9,8 @@ import type { Schema } from "./client.ts";
 
 type ExchangeInput = Schema<"ExchangeInput">;
 
-/**
- * The `oauth` override of PUT /api/providers/{id}. The API takes the client
- * secret too (its description says so), though the OpenAPI schema
- * `OAuthOverride` does not list it yet.
- */
-export type OverrideInput = Schema<"OAuthOverride"> & { client_secret?: string };
+/** The `oauth` override of PUT /api/providers/{id}, its write-only `client_secret` included. */
+export type OverrideInput = Schema<"OAuthOverride">;
 
 /** An OAuth key's tag: words, colour and the line under it. */
 export interface OAuthTag {

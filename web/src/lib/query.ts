@@ -1,7 +1,7 @@
 // Log filters ↔ the query string of GET /api/logs/traces (and of the
 // console's own URL, so a filtered view can be bookmarked and reloaded).
-// The console's URL says `upstream_key`, the API's parameter
-// `provider_key` (issue 14: one name in the console, routes unchanged).
+// Both say `upstream_key`; bookmarks from before issue 14 said `provider_key`
+// and are still read.
 
 import type { Options } from "./client.ts";
 import type { operations } from "./api-schema";
@@ -76,9 +76,6 @@ export function filterProblem(filters: Partial<Filters>): string | null {
   return null;
 }
 
-/** The API's name of a filter, where it differs from the console's. */
-const API_PARAM: Partial<Record<keyof Filters, string>> = { upstream_key: "provider_key" };
-
 /** Earlier names of the console's URL parameters, still read from bookmarks. */
 const MOVED_PARAMS: Partial<Record<keyof Filters, string>> = { upstream_key: "provider_key" };
 
@@ -92,7 +89,7 @@ export function traceParams(filters: Filters, page = 1, pageSize = DEFAULT_PAGE_
   const params: Record<string, string | number> = { page: Math.max(1, page), page_size: pageSize };
   for (const key of ["q", "id", "provider", "upstream_key", "client_key_id", "error_class"] as const) {
     const value = String(filters[key] ?? "").trim();
-    if (value) params[API_PARAM[key] ?? key] = value;
+    if (value) params[key] = value;
   }
   // "gpt-4 claude" or "gpt-4, claude*": prefixes, comma-separated for the API.
   const models = parseList(filters.model);

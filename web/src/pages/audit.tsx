@@ -30,7 +30,7 @@ function textOf(value: unknown): string | null {
 /** The API's resource names in the console's words (the menu's and the buttons'). */
 export const RESOURCE_WORDS: Record<string, string> = {
   provider: "provider",
-  provider_key: "upstream key",
+  upstream_key: "upstream key",
   client_key: "client key",
   oauth_client: "OAuth client",
   user: "user",
@@ -62,7 +62,7 @@ export function changedFields(beforeValue: unknown, afterValue: unknown): string
   return [...keys].filter((k) => JSON.stringify(before?.[k]) !== JSON.stringify(after?.[k]));
 }
 
-/** "upstream key team-a", never "provider_key #4": the name from the snapshots when there is one. */
+/** "upstream key team-a", never "upstream_key #4": the name from the snapshots when there is one. */
 export function resourceLabel(e: Entry): string {
   const words = RESOURCE_WORDS[e.resource] ?? e.resource.replaceAll("_", " ");
   const s = snap(e.after) ?? snap(e.before) ?? {};

@@ -35,14 +35,14 @@ interface KeyFormProps {
   keyRow: Key | null;
   providers: Schema<"ProviderView">[];
   /** The upstream keys to pool; null for a user account, which may not list them. */
-  upstreamKeys: Schema<"ProviderKeyView">[] | null;
+  upstreamKeys: Schema<"UpstreamKeyView">[] | null;
   admin: boolean;
 }
 
 function KeyForm({ keyRow, providers, upstreamKeys, admin }: KeyFormProps) {
   const [providerId, setProviderId] = useState(keyRow?.provider_id ?? providers[0]?.id);
   const [strategy, setStrategy] = useState(keyRow?.strategy ?? "round_robin");
-  const pool = new Set(keyRow?.provider_key_ids ?? []);
+  const pool = new Set(keyRow?.upstream_key_ids ?? []);
   const candidates = (upstreamKeys ?? []).filter((k) => k.provider_id === Number(providerId));
   return (
     <>
@@ -152,7 +152,7 @@ function keyInput(form: FormData, editing: boolean): Schema<"ClientKeyInput"> {
   const body: Schema<"ClientKeyInput"> = { name: String(form.get("name") ?? "").trim() };
   if (!body.name) throw new Error("Give the key a name.");
   if (!editing) body.provider_id = Number(form.get("provider_id"));
-  body.provider_key_ids = form.getAll("pool").map(Number);
+  body.upstream_key_ids = form.getAll("pool").map(Number);
   if (form.get("strategy")) body.strategy = String(form.get("strategy"));
   if (form.get("limit_requests_per_second") !== null) body.limits = limitsFromForm(form, CLIENT_LIMITS);
   body.allowed_models = parseList(form.get("allowed_models"));
@@ -171,7 +171,7 @@ export function ClientKeysPage({ user }: Pick<PageProps, "user">) {
   const admin = user.role === "admin";
   const keys = useApi(read("client_keys_list"));
   const providers = useApi(read("providers_list"));
-  const upstream = useApi(admin ? read("provider_keys_list") : null);
+  const upstream = useApi(admin ? read("upstream_keys_list") : null);
   const toast = useToast();
   const [editing, setEditing] = useState<Key | "new" | null>(null);
   const [created, setCreated] = useState<Key | null>(null);
@@ -185,7 +185,7 @@ export function ClientKeysPage({ user }: Pick<PageProps, "user">) {
     const current = editing === "new" ? null : editing;
     const isNew = !current;
     const body = keyInput(form, !isNew);
-    if (!admin) delete body.provider_key_ids; // the pool, strategy and limits are the operator's
+    if (!admin) delete body.upstream_key_ids; // the pool, strategy and limits are the operator's
     const answer = await (current
       ? call("client_keys_update", { path: { id: current.id }, body })
       : call("client_keys_create", { body: body as BodyOf<"client_keys_create"> }));
@@ -251,8 +251,8 @@ export function ClientKeysPage({ user }: Pick<PageProps, "user">) {
                     </div>
                   </Td>
                   <Td label="Pool" className="min-w-[160px] max-w-[220px] whitespace-normal">
-                    {k.provider_key_ids.length ? (
-                      <span className="line-clamp-2 text-sm">{k.provider_key_ids.map(upstreamName).join(", ")}</span>
+                    {k.upstream_key_ids.length ? (
+                      <span className="line-clamp-2 text-sm">{k.upstream_key_ids.map(upstreamName).join(", ")}</span>
                     ) : (
                       <span className="text-muted-foreground">empty</span>
                     )}

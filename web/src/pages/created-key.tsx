@@ -70,7 +70,7 @@ function TestResult({ result }: { result: TestOutcome }) {
             Trace {t.id}
           </a>
           <span className="sr-only"> (opens in a new tab)</span>{" "}
-          · {t.method} {t.path} · {t.provider_name ?? "no provider"} · upstream key {t.provider_key_name ?? "none"} · {formatDuration(t.duration_ms)}
+          · {t.method} {t.path} · {t.provider_name ?? "no provider"} · upstream key {t.upstream_key_name ?? "none"} · {formatDuration(t.duration_ms)}
           {t.error_class ? ` · ${t.error_class}` : ""}
         </p>
       ) : (

@@ -28,7 +28,7 @@ function Item({ done, to, children }: { done?: boolean; to: string; children: Re
 }
 
 export function FirstRun({ admin }: { admin: boolean }) {
-  const upstream = useApi(admin ? read("provider_keys_list") : null);
+  const upstream = useApi(admin ? read("upstream_keys_list") : null);
   const clients = useApi(read("client_keys_list"));
   const hasUpstream = Boolean(upstream.data?.length);
   const hasClient = Boolean(clients.data?.length);

@@ -7,7 +7,7 @@ import type { Schema } from "../lib/client.ts";
 
 /** Whether an upstream key matches the search text and the provider filter. */
 export function matchesKey(
-  k: Schema<"ProviderKeyView">,
+  k: Schema<"UpstreamKeyView">,
   query: string,
   providerId: string,
   providerName: (id: number) => string | null | undefined,

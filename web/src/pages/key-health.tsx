@@ -7,7 +7,7 @@ import { describeLimits, KEY_LIMITS } from "../lib/limits.ts";
 import { formatDateTime, formatDuration, healthBadge, healthScore, relativeTime } from "../lib/format.ts";
 import type { Schema } from "../lib/client.ts";
 
-type KeyRow = Schema<"ProviderKeyView">;
+type KeyRow = Schema<"UpstreamKeyView">;
 
 export function HealthBadge({ status }: { status: string | null | undefined }) {
   const { label, tone } = healthBadge(status);

@@ -23,7 +23,7 @@ export function routesInput(form: Pick<FormData, "get" | "getAll">): Schema<"Key
     const prefix = String(form.get(`route_path_prefix_${row}`) ?? "").trim();
     return {
       provider_id: Number(form.get(`route_provider_${row}`)),
-      provider_key_ids: form.getAll(`route_pool_${row}`).map(Number),
+      upstream_key_ids: form.getAll(`route_pool_${row}`).map(Number),
       path_prefix: prefix || null,
       model_prefixes: parseList(form.get(`route_models_${row}`)),
     };
@@ -38,7 +38,7 @@ let nextRow = 0;
 const withRow = (route: Partial<Schema<"KeyProvider">>): Route => ({ ...route, row: nextRow++ });
 
 type ProviderChoice = Pick<Schema<"ProviderView">, "id" | "name">;
-type KeyChoice = Pick<Schema<"ProviderKeyView">, "id" | "name" | "provider_id">;
+type KeyChoice = Pick<Schema<"UpstreamKeyView">, "id" | "name" | "provider_id">;
 
 interface RouteFieldsProps {
   route: Route;
@@ -50,7 +50,7 @@ interface RouteFieldsProps {
 /** One provider of the key: which, its pool, and its prefixes. */
 export function RouteFields({ route, providers, upstreamKeys, onRemove }: RouteFieldsProps) {
   const [providerId, setProviderId] = useState(route.provider_id ?? providers[0]?.id);
-  const pool = new Set(route.provider_key_ids ?? []);
+  const pool = new Set(route.upstream_key_ids ?? []);
   const candidates = (upstreamKeys ?? []).filter((k) => k.provider_id === Number(providerId));
   const row = route.row;
   return (
@@ -111,7 +111,7 @@ export function KeyProvidersDialog({ keyRow, providers, upstreamKeys, onClose }:
     if (!stored.data || !keyRow) return;
     const list: Partial<Schema<"KeyProvider">>[] = stored.data.providers.length
       ? stored.data.providers
-      : [{ provider_id: keyRow.provider_id, provider_key_ids: keyRow.provider_key_ids, path_prefix: null, model_prefixes: [] }];
+      : [{ provider_id: keyRow.provider_id, upstream_key_ids: keyRow.upstream_key_ids, path_prefix: null, model_prefixes: [] }];
     setRoutes(list.map(withRow));
   }, [stored.data, keyRow]);
   if (!keyRow) return null;

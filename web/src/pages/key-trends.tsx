@@ -59,9 +59,9 @@ function TrendShell({ title, days, setDays, series, onClose, open, testId, child
 }
 
 /** An upstream key: requests, errors, latency. */
-export function UpstreamTrendsDialog({ keyRow, onClose }: { keyRow: Schema<"ProviderKeyView"> | null; onClose: () => void }) {
+export function UpstreamTrendsDialog({ keyRow, onClose }: { keyRow: Schema<"UpstreamKeyView"> | null; onClose: () => void }) {
   const [days, setDays] = useRange();
-  const series = useApi(keyRow ? read("provider_keys_provider_key_trends", { path: { id: keyRow.id }, query: { days } }) : null);
+  const series = useApi(keyRow ? read("upstream_keys_upstream_key_trends", { path: { id: keyRow.id }, query: { days } }) : null);
   return (
     <TrendShell
       open={Boolean(keyRow)}

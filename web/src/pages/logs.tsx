@@ -48,7 +48,7 @@ function FilterBar({ applied, admin, onApply }: FilterBarProps) {
   const [more, setMore] = useState(false); // the fields on narrow screens
   const providers = useApi(read("providers_list"));
   const clientKeys = useApi(read("client_keys_list"));
-  const upstreamKeys = useApi(admin ? read("provider_keys_list") : null);
+  const upstreamKeys = useApi(admin ? read("upstream_keys_list") : null);
   useEffect(() => setDraft(applied), [applied]);
 
   const set = (key: keyof Filters) => (e: ChangeEvent<HTMLInputElement | HTMLSelectElement>) => setDraft((d) => ({ ...d, [key]: e.target.value }));

@@ -16,7 +16,7 @@ import { formatDateTime } from "../lib/format.ts";
 import { callbackUri, exchangeBody, oauthErrorWords, oauthTag, untilWords, wasConnected } from "../lib/oauth.ts";
 import { call, type AnswerOf, type Schema } from "../lib/client.ts";
 
-type Key = Schema<"ProviderKeyView">;
+type Key = Schema<"UpstreamKeyView">;
 
 /** Tabs of the console tell each other about a finished connection here. */
 export const OAUTH_CHANNEL = "aip-oauth";

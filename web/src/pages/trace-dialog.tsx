@@ -36,7 +36,7 @@ function Attempt({ attempt: a, index }: { attempt: Schema<"TraceAttempt">; index
         {a.status ? <Badge tone={statusTone(a.status)}>{a.status}</Badge> : <Badge tone="danger">no answer</Badge>}
         {a.error_class ? <Badge tone="danger">{a.error_class}</Badge> : null}
         <span className="ml-auto text-muted-foreground">
-          {a.provider_key_name ?? "—"} · {formatDuration(a.duration_ms)}
+          {a.upstream_key_name ?? "—"} · {formatDuration(a.duration_ms)}
         </span>
       </div>
       {a.message ? (
@@ -79,7 +79,7 @@ export function TraceDialog({ id, onClose }: { id: number | null; onClose: () =>
               <Row label="Model">{t.model}</Row>
               <Row label="Provider">{t.provider_name}</Row>
               <Row label="Plugin">{t.plugin_name ? `${t.plugin_name} ${t.plugin_version ?? ""}` : null}</Row>
-              <Row label="Upstream key">{t.provider_key_name}</Row>
+              <Row label="Upstream key">{t.upstream_key_name}</Row>
               <Row label="Client key">{t.client_key_name}</Row>
             </Section>
             <Section title="Usage">

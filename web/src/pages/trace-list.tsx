@@ -71,7 +71,7 @@ export function TraceList({ items, zone, dim, onOpen }: TraceListProps) {
                 {t.is_stream ? <span className="ml-1.5 text-xs font-normal text-muted-foreground">stream</span> : null}
               </Td>
               <Td className="whitespace-nowrap">{t.provider_name ?? "—"}</Td>
-              <Td className="whitespace-nowrap">{t.provider_key_name ?? "—"}</Td>
+              <Td className="whitespace-nowrap">{t.upstream_key_name ?? "—"}</Td>
               <Td className="whitespace-nowrap">{t.client_key_name ?? "—"}</Td>
               <Td className="whitespace-nowrap text-right tabular-nums">
                 {formatTokens(t.input_tokens)} / {formatTokens(t.output_tokens)}

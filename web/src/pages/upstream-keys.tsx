@@ -31,7 +31,7 @@ import { KeyFilters, matchesKey } from "./key-filters.tsx";
 import { call, read } from "../lib/client.ts";
 import type { Schema, BodyOf } from "../lib/client.ts";
 
-type Key = Schema<"ProviderKeyView">;
+type Key = Schema<"UpstreamKeyView">;
 type AuthType = "api_key" | "oauth";
 
 /** API key or OAuth account: offered when creating a key for a provider with OAuth endpoints. */
@@ -109,8 +109,8 @@ function KeyForm({ keyRow, providers }: { keyRow: Key | null; providers: Schema<
   );
 }
 
-export function keyInput(form: FormData, editing: Schema<"ProviderKeyView"> | null): Schema<"ProviderKeyInput"> {
-  const body: Schema<"ProviderKeyInput"> = { name: String(form.get("name") ?? "").trim() };
+export function keyInput(form: FormData, editing: Schema<"UpstreamKeyView"> | null): Schema<"UpstreamKeyInput"> {
+  const body: Schema<"UpstreamKeyInput"> = { name: String(form.get("name") ?? "").trim() };
   const secret = String(form.get("secret") ?? "").trim();
   const oauth = form.get("auth_type") === "oauth" || Boolean(editing?.oauth);
   if (!body.name) throw new Error("Give the key a name.");
@@ -137,7 +137,7 @@ export function keyInput(form: FormData, editing: Schema<"ProviderKeyView"> | nu
 const CHECK_ALL_AT_ONCE = 4;
 
 export function UpstreamKeysPage() {
-  const keys = useApi(read("provider_keys_list"));
+  const keys = useApi(read("upstream_keys_list"));
   const providers = useApi(read("providers_list"));
   const toast = useToast();
   const [editing, setEditing] = useState<Key | "new" | null>(null);
@@ -157,8 +157,8 @@ export function UpstreamKeysPage() {
     const isNew = !current;
     const body = keyInput(form, current);
     const saved = await (current
-      ? call("provider_keys_update", { path: { id: current.id }, body })
-      : call("provider_keys_create", { body: body as BodyOf<"provider_keys_create"> }));
+      ? call("upstream_keys_update", { path: { id: current.id }, body })
+      : call("upstream_keys_create", { body: body as BodyOf<"upstream_keys_create"> }));
     toast(isNew ? `Upstream key ${body.name} added.` : `Upstream key ${body.name} saved.`);
     setEditing(null);
     keys.reload();
@@ -187,7 +187,7 @@ export function UpstreamKeysPage() {
 
   const setEnabled = async (k: Key, enabled: boolean) => {
     try {
-      await call("provider_keys_update", { path: { id: k.id }, body: { enabled } });
+      await call("upstream_keys_update", { path: { id: k.id }, body: { enabled } });
       toast(`${k.name} ${enabled ? "enabled" : "disabled"}.`);
     } catch (e) {
       toast(describeError(e), { tone: "error" });
@@ -200,7 +200,7 @@ export function UpstreamKeysPage() {
   const check = async (k: Key) => {
     setChecking(k.id);
     try {
-      const answer = await call("provider_keys_health_check", { path: { id: k.id } });
+      const answer = await call("upstream_keys_health_check", { path: { id: k.id } });
       const r = answer.result;
       const words = healthBadge(r.status).label;
       const score = answer.health ? `, score ${healthScore(answer.health.score).label}` : "";
@@ -225,7 +225,7 @@ export function UpstreamKeysPage() {
     const worker = async () => {
       for (let k = queue.shift(); k; k = queue.shift()) {
         try {
-          const answer = await call("provider_keys_health_check", { path: { id: k.id } });
+          const answer = await call("upstream_keys_health_check", { path: { id: k.id } });
           if (answer.result.status === "healthy") healthy += 1;
           else failed += 1;
         } catch {
@@ -291,7 +291,7 @@ export function UpstreamKeysPage() {
                 </thead>
                 <tbody>
                   {shown.map((k) => (
-                    <Tr key={k.id} data-testid={`provider-key-${k.name}`}>
+                    <Tr key={k.id} data-testid={`upstream-key-${k.name}`}>
                       <Td primary className="max-w-[200px] whitespace-normal break-words">
                         <div className="font-medium">{k.name}</div>
                         <div className="text-xs text-muted-foreground">
@@ -310,7 +310,7 @@ export function UpstreamKeysPage() {
                       <Td label="Health" className="min-w-[150px] max-w-[240px] whitespace-normal">
                         <KeyHealth keyRow={k} />
                       </Td>
-                      <Td label="Limits" className="max-w-[180px] whitespace-normal text-xs" data-testid="provider-key-limits">
+                      <Td label="Limits" className="max-w-[180px] whitespace-normal text-xs" data-testid="upstream-key-limits">
                         <KeyTerms keyRow={k} />
                       </Td>
                       <Td label="Enabled">
@@ -357,7 +357,7 @@ export function UpstreamKeysPage() {
         title={`Delete ${deleting?.name ?? ""}?`}
         onConfirm={async () => {
           if (!deleting) return;
-          await call("provider_keys_delete", { path: { id: deleting.id } });
+          await call("upstream_keys_delete", { path: { id: deleting.id } });
           toast(`${deleting.name} deleted.`);
           keys.reload();
         }}

@@ -14,7 +14,7 @@ import type { Schema } from "../lib/client.ts";
 export function grantsInput(form: Pick<FormData, "get" | "getAll">): Schema<"GrantsInput"> {
   return {
     provider_ids: form.getAll("grant_provider").map(Number),
-    provider_key_ids: form.getAll("grant_key").map(Number),
+    upstream_key_ids: form.getAll("grant_key").map(Number),
     default_limits: limitsFromForm(form, CLIENT_LIMITS),
   };
 }
@@ -23,12 +23,12 @@ export function grantsInput(form: Pick<FormData, "get" | "getAll">): Schema<"Gra
 interface GrantChoicesProps {
   grant: Schema<"GrantsView"> | null | undefined;
   providers: Pick<Schema<"ProviderView">, "id" | "name">[];
-  upstreamKeys: Pick<Schema<"ProviderKeyView">, "id" | "name" | "provider_id">[];
+  upstreamKeys: Pick<Schema<"UpstreamKeyView">, "id" | "name" | "provider_id">[];
 }
 
 export function GrantChoices({ grant, providers, upstreamKeys }: GrantChoicesProps) {
   const wholeProviders = new Set(grant?.provider_ids ?? []);
-  const keys = new Set(grant?.provider_key_ids ?? []);
+  const keys = new Set(grant?.upstream_key_ids ?? []);
   return (
     <fieldset className="grid gap-2">
       <legend className="mb-1 text-sm font-medium">Upstream keys it may pool</legend>
@@ -63,7 +63,7 @@ interface GrantsDialogProps {
 export function GrantsDialog({ account, onClose, onSaved }: GrantsDialogProps) {
   const grant = useApi(read("users_get_grants", { path: { id: account.id } }));
   const providers = useApi(read("providers_list"));
-  const upstream = useApi(read("provider_keys_list"));
+  const upstream = useApi(read("upstream_keys_list"));
   const ready = Boolean(grant.data && providers.data && upstream.data);
   const save = async (form: FormData) => {
     // Saving replaces the whole grant: never from a form that has not loaded it.

@@ -7,7 +7,7 @@
 //! its request reserved, and the trace says `usage_unknown`. Settling runs
 //! in the background: counting never holds up the end of a request.
 
-use crate::catalog::{Provider, ProviderKey};
+use crate::catalog::{Provider, UpstreamKey};
 use crate::plugins::PluginCalls;
 use crate::plugins::types::Usage;
 use crate::proxy::ctx::RequestCtx;
@@ -24,7 +24,7 @@ pub const USAGE_UNKNOWN: &str = "usage_unknown";
 /// whose usage cannot be read is charged what its request reserved.
 pub async fn account(
     provider: &Provider,
-    key: &ProviderKey,
+    key: &UpstreamKey,
     model: Option<&str>,
     forwarded: Forwarded,
     ctx: &mut RequestCtx,

@@ -14,7 +14,7 @@ pub struct Model {
     /// Order in which the key lists its providers (the first is mirrored
     /// into `client_keys`).
     pub position: i32,
-    /// JSON array of provider key ids of this provider.
+    /// JSON array of upstream key ids of this provider.
     pub pool: String,
     /// One path segment (`deepseek`): requests under `/deepseek/...` go to
     /// this provider, with the segment removed; `None`: picked by the API

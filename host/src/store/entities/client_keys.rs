@@ -15,7 +15,7 @@ pub struct Model {
     pub key_prefix: String,
     pub owner_user_id: Option<i32>,
     pub provider_id: i32,
-    /// JSON array of provider key ids.
+    /// JSON array of upstream key ids.
     pub pool: String,
     pub strategy: String,
     pub enabled: bool,

@@ -12,7 +12,8 @@ pub struct Model {
     /// SHA-256 (hex) of the `state` parameter; the state itself is not kept.
     #[sea_orm(unique)]
     pub state_hash: String,
-    pub provider_key_id: i32,
+    #[sea_orm(column_name = "provider_key_id")]
+    pub upstream_key_id: i32,
     /// The PKCE code verifier, encrypted.
     pub verifier_ciphertext: Vec<u8>,
     pub redirect_uri: String,

@@ -13,8 +13,10 @@ pub struct Model {
     pub client_key_name: Option<String>,
     pub provider_id: Option<i32>,
     pub provider_name: Option<String>,
-    pub provider_key_id: Option<i32>,
-    pub provider_key_name: Option<String>,
+    #[sea_orm(column_name = "provider_key_id")]
+    pub upstream_key_id: Option<i32>,
+    #[sea_orm(column_name = "provider_key_name")]
+    pub upstream_key_name: Option<String>,
     pub plugin_name: Option<String>,
     pub plugin_version: Option<String>,
     pub model: Option<String>,

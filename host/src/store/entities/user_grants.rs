@@ -11,7 +11,8 @@ pub struct Model {
     /// JSON array of provider ids: every upstream key of these providers.
     pub provider_ids: String,
     /// JSON array of single upstream key ids.
-    pub provider_key_ids: String,
+    #[sea_orm(column_name = "provider_key_ids")]
+    pub upstream_key_ids: String,
     pub default_rps_limit: Option<i64>,
     pub default_rpm_limit: Option<i64>,
     pub default_rpd_limit: Option<i64>,

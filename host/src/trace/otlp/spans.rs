@@ -300,7 +300,7 @@ fn request_span(spans: &RequestSpans) -> Message {
     if let Some(id) = r.client_key_id {
         add("ai_proxy.client_key.id", Value::Int(i64::from(id)));
     }
-    if let Some(id) = r.provider_key_id {
+    if let Some(id) = r.upstream_key_id {
         add("ai_proxy.upstream_key.id", Value::Int(i64::from(id)));
     }
     if let Some(name) = r.provider_name.as_deref() {
@@ -348,7 +348,7 @@ fn attempt_span(
     add("ai_proxy.attempt", int(number as u64));
     add(
         "ai_proxy.upstream_key.id",
-        Value::Int(i64::from(attempt.provider_key_id)),
+        Value::Int(i64::from(attempt.upstream_key_id)),
     );
     if let Some(status) = attempt.status {
         add("http.response.status_code", int(u64::from(status)));
@@ -417,11 +417,11 @@ mod tests {
             model: Some("gpt-x".into()),
             error_message: Some("upstream said: my prompt text".into()),
             client_key_name: Some("team-secret-name".into()),
-            provider_key_name: Some("upstream-name".into()),
+            upstream_key_name: Some("upstream-name".into()),
             status_code: 502,
             attempts: vec![Attempt {
-                provider_key_id: 4,
-                provider_key_name: "upstream-name".into(),
+                upstream_key_id: 4,
+                upstream_key_name: "upstream-name".into(),
                 status: Some(500),
                 error_class: Some("server_error".into()),
                 error: Some("raw text".into()),

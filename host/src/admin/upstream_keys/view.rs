@@ -9,10 +9,10 @@ use utoipa::ToSchema;
 use super::super::limits::KeyLimitsInput;
 use crate::catalog::{AUTH_TYPE_OAUTH, OAuthState};
 use crate::scheduler::{KeyBoard, KeyHealthView};
-use crate::store::entities::provider_keys;
+use crate::store::entities::upstream_keys;
 
 #[derive(Serialize, Clone, ToSchema)]
-pub struct ProviderKeyView {
+pub struct UpstreamKeyView {
     pub(super) id: i32,
     provider_id: i32,
     name: String,
@@ -43,22 +43,22 @@ pub struct OAuthKeyView {
     last_error: Option<String>,
 }
 
-impl ProviderKeyView {
+impl UpstreamKeyView {
     pub(in crate::admin) fn with_health(mut self, board: &KeyBoard) -> Self {
         self.health = Some(board.view(self.id));
         self
     }
 }
 
-impl From<provider_keys::Model> for ProviderKeyView {
-    fn from(k: provider_keys::Model) -> Self {
+impl From<upstream_keys::Model> for UpstreamKeyView {
+    fn from(k: upstream_keys::Model) -> Self {
         let oauth = (k.auth_type == AUTH_TYPE_OAUTH).then(|| OAuthKeyView {
             state: OAuthState::of(&k),
             expires_at: k.oauth_expires_at,
             last_refresh_at: k.oauth_last_refresh_at,
             last_error: k.oauth_last_error.clone(),
         });
-        ProviderKeyView {
+        UpstreamKeyView {
             oauth,
             id: k.id,
             provider_id: k.provider_id,

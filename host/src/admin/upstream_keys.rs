@@ -1,4 +1,4 @@
-//! `/api/provider-keys/keys`: upstream credentials. The secret is
+//! `/api/upstream-keys`: upstream credentials. The secret is
 //! encrypted before it is stored and never returned; responses carry only
 //! a masked hint.
 
@@ -21,62 +21,62 @@ use super::{AdminState, ApiError, Deleted};
 use crate::catalog::{AUTH_TYPE_API_KEY, AUTH_TYPE_OAUTH, OAuthState};
 use crate::scheduler::KeyHealthView;
 use crate::secrets::{Secret, SecretColumn, mask};
-use crate::store::entities::provider_keys;
-use crate::store::provider_keys as stored;
-pub use input::ProviderKeyInput;
+use crate::store::entities::upstream_keys;
+use crate::store::upstream_keys as stored;
+pub use input::UpstreamKeyInput;
 use input::{check, is_oauth, new_secret};
-pub use view::ProviderKeyView;
+pub use view::UpstreamKeyView;
 
 #[utoipa::path(
     get,
-    path = "/api/provider-keys/keys",
-    tag = openapi::TAG_PROVIDER_KEYS,
-    responses((status = 200, body = Vec<ProviderKeyView>), Unauthorized, Forbidden),
+    path = "/api/upstream-keys",
+    tag = openapi::TAG_UPSTREAM_KEYS,
+    responses((status = 200, body = Vec<UpstreamKeyView>), Unauthorized, Forbidden),
 )]
 pub async fn list(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
-) -> Result<Json<Vec<ProviderKeyView>>, ApiError> {
+) -> Result<Json<Vec<UpstreamKeyView>>, ApiError> {
     caller.require_admin()?;
     let rows = stored::list(&state.db).await?;
     Ok(Json(
         rows.into_iter()
-            .map(|r| ProviderKeyView::from(r).with_health(&state.board))
+            .map(|r| UpstreamKeyView::from(r).with_health(&state.board))
             .collect(),
     ))
 }
 
 #[utoipa::path(
     get,
-    path = "/api/provider-keys/keys/{id}",
-    tag = openapi::TAG_PROVIDER_KEYS,
+    path = "/api/upstream-keys/{id}",
+    tag = openapi::TAG_UPSTREAM_KEYS,
     params(("id" = i32, Path)),
-    responses((status = 200, body = ProviderKeyView), BadRequest, Unauthorized, Forbidden, NotFound),
+    responses((status = 200, body = UpstreamKeyView), BadRequest, Unauthorized, Forbidden, NotFound),
 )]
 pub async fn get_one(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
     ApiPath(id): ApiPath<i32>,
-) -> Result<Json<ProviderKeyView>, ApiError> {
+) -> Result<Json<UpstreamKeyView>, ApiError> {
     caller.require_admin()?;
     let row = stored::find(&state.db, id)
         .await?
-        .ok_or(ApiError::NotFound("provider key"))?;
-    Ok(Json(ProviderKeyView::from(row).with_health(&state.board)))
+        .ok_or(ApiError::NotFound("upstream key"))?;
+    Ok(Json(UpstreamKeyView::from(row).with_health(&state.board)))
 }
 
 #[utoipa::path(
     post,
-    path = "/api/provider-keys/keys",
-    tag = openapi::TAG_PROVIDER_KEYS,
-    request_body = ProviderKeyInput,
-    responses((status = 200, body = ProviderKeyView), BadRequest, Unauthorized, Forbidden),
+    path = "/api/upstream-keys",
+    tag = openapi::TAG_UPSTREAM_KEYS,
+    request_body = UpstreamKeyInput,
+    responses((status = 200, body = UpstreamKeyView), BadRequest, Unauthorized, Forbidden),
 )]
 pub async fn create(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
-    ApiJson(input): ApiJson<ProviderKeyInput>,
-) -> Result<Json<ProviderKeyView>, ApiError> {
+    ApiJson(input): ApiJson<UpstreamKeyInput>,
+) -> Result<Json<UpstreamKeyView>, ApiError> {
     caller.require_admin()?;
     check(&input)?;
     let oauth = is_oauth(input.auth_type.as_deref())?;
@@ -108,29 +108,29 @@ pub async fn create(
     let row = stored::insert(change.db(), row).await?;
     let sealed = state
         .secrets
-        .encrypt(&secret, SecretColumn::ProviderKeySecret, i64::from(row.id));
-    let mut active: provider_keys::ActiveModel = row.into();
+        .encrypt(&secret, SecretColumn::UpstreamKeySecret, i64::from(row.id));
+    let mut active: upstream_keys::ActiveModel = row.into();
     active.secret_ciphertext = Set(sealed);
-    let view = ProviderKeyView::from(stored::update(change.db(), active).await?);
+    let view = UpstreamKeyView::from(stored::update(change.db(), active).await?);
     change
         .commit()
         .await?
-        .audit(Entry::created("provider_key", view.id, snapshot(&view)))
+        .audit(Entry::created("upstream_key", view.id, snapshot(&view)))
         .await;
     Ok(Json(view))
 }
 
 /// A new key's row, its secret still to be sealed.
 fn new_row(
-    input: ProviderKeyInput,
+    input: UpstreamKeyInput,
     provider_id: i32,
     name: String,
     oauth: bool,
     secret: &Secret,
-) -> Result<provider_keys::ActiveModel, ApiError> {
+) -> Result<upstream_keys::ActiveModel, ApiError> {
     let limits = input.limits.unwrap_or_default().validate()?;
     let now = Utc::now();
-    Ok(provider_keys::ActiveModel {
+    Ok(upstream_keys::ActiveModel {
         provider_id: Set(provider_id),
         name: Set(name),
         secret_ciphertext: Set(Vec::new()),
@@ -160,18 +160,18 @@ fn new_row(
 
 #[utoipa::path(
     put,
-    path = "/api/provider-keys/keys/{id}",
-    tag = openapi::TAG_PROVIDER_KEYS,
+    path = "/api/upstream-keys/{id}",
+    tag = openapi::TAG_UPSTREAM_KEYS,
     params(("id" = i32, Path)),
-    request_body = ProviderKeyInput,
-    responses((status = 200, body = ProviderKeyView), BadRequest, Unauthorized, Forbidden, NotFound),
+    request_body = UpstreamKeyInput,
+    responses((status = 200, body = UpstreamKeyView), BadRequest, Unauthorized, Forbidden, NotFound),
 )]
 pub async fn update(
     State(state): State<AdminState>,
     Extension(caller): Extension<Caller>,
     ApiPath(id): ApiPath<i32>,
-    ApiJson(input): ApiJson<ProviderKeyInput>,
-) -> Result<Json<ProviderKeyView>, ApiError> {
+    ApiJson(input): ApiJson<UpstreamKeyInput>,
+) -> Result<Json<UpstreamKeyView>, ApiError> {
     caller.require_admin()?;
     check(&input)?;
     if input.provider_id.is_some() {
@@ -182,7 +182,7 @@ pub async fn update(
     let change = state.change(&caller).await?;
     let row = stored::find(change.db(), id)
         .await?
-        .ok_or(ApiError::NotFound("provider key"))?;
+        .ok_or(ApiError::NotFound("upstream key"))?;
     if input
         .auth_type
         .as_deref()
@@ -197,15 +197,15 @@ pub async fn update(
             "an OAuth key's token comes from connecting it, not from secret".into(),
         ));
     }
-    let before = snapshot(&ProviderKeyView::from(row.clone()));
-    let mut row: provider_keys::ActiveModel = row.into();
+    let before = snapshot(&UpstreamKeyView::from(row.clone()));
+    let mut row: upstream_keys::ActiveModel = row.into();
     if let Some(v) = input.name {
         row.name = Set(v);
     }
     if let Some(v) = input.secret {
         let secret = Secret::new(v.trim());
         row.secret_hint = Set(mask(secret.expose()));
-        let column = SecretColumn::ProviderKeySecret;
+        let column = SecretColumn::UpstreamKeySecret;
         row.secret_ciphertext = Set(state.secrets.encrypt(&secret, column, i64::from(id)));
     }
     if let Some(v) = input.weight {
@@ -223,19 +223,19 @@ pub async fn update(
         row.expires_at = Set(expires_at);
     }
     row.updated_at = Set(Utc::now());
-    let view = ProviderKeyView::from(stored::update(change.db(), row).await?);
+    let view = UpstreamKeyView::from(stored::update(change.db(), row).await?);
     change
         .commit()
         .await?
-        .audit(Entry::updated("provider_key", id, before, snapshot(&view)))
+        .audit(Entry::updated("upstream_key", id, before, snapshot(&view)))
         .await;
     Ok(Json(view))
 }
 
 #[utoipa::path(
     delete,
-    path = "/api/provider-keys/keys/{id}",
-    tag = openapi::TAG_PROVIDER_KEYS,
+    path = "/api/upstream-keys/{id}",
+    tag = openapi::TAG_UPSTREAM_KEYS,
     params(("id" = i32, Path)),
     responses((status = 200, body = Deleted), BadRequest, Unauthorized, Forbidden, NotFound),
 )]
@@ -248,14 +248,14 @@ pub async fn delete(
     let change = state.change(&caller).await?;
     let row = stored::find(change.db(), id)
         .await?
-        .ok_or(ApiError::NotFound("provider key"))?;
-    let before = snapshot(&ProviderKeyView::from(row));
+        .ok_or(ApiError::NotFound("upstream key"))?;
+    let before = snapshot(&UpstreamKeyView::from(row));
     stored::delete(change.db(), id).await?;
     let committed = change.commit().await?;
     state.board.forget(id);
     state.accounts.forget(id);
     committed
-        .audit(Entry::deleted("provider_key", id, before))
+        .audit(Entry::deleted("upstream_key", id, before))
         .await;
     Ok(Json(Deleted { deleted: id }))
 }
@@ -268,12 +268,12 @@ pub struct HealthCheckView {
     health: KeyHealthView,
 }
 
-/// `POST /api/provider-keys/keys/{id}/health-check`: runs the plugin's
+/// `POST /api/upstream-keys/{id}/health-check`: runs the plugin's
 /// probe with this key now and stores the resulting health status.
 #[utoipa::path(
     post,
-    path = "/api/provider-keys/keys/{id}/health-check",
-    tag = openapi::TAG_PROVIDER_KEYS,
+    path = "/api/upstream-keys/{id}/health-check",
+    tag = openapi::TAG_UPSTREAM_KEYS,
     params(("id" = i32, Path)),
     responses((status = 200, body = HealthCheckView), BadRequest, Unauthorized, Forbidden, NotFound),
 )]
@@ -285,10 +285,10 @@ pub async fn health_check(
     caller.require_admin()?;
     let catalog = state.catalog.load_full();
     let key = catalog
-        .provider_keys
+        .upstream_keys
         .get(&id)
         .cloned()
-        .ok_or(ApiError::NotFound("provider key"))?;
+        .ok_or(ApiError::NotFound("upstream key"))?;
     let provider = catalog
         .providers
         .get(&key.provider_id)

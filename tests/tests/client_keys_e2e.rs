@@ -48,7 +48,7 @@ impl Setup {
             let key = gw
                 .admin_ok(
                     Method::POST,
-                    "/api/provider-keys/keys",
+                    "/api/upstream-keys",
                     Some(json!({"provider_id": provider_id, "name": name, "secret": secret})),
                 )
                 .await;
@@ -97,12 +97,12 @@ impl Setup {
     /// Creates a key as `bob` with `fields` merged in; must succeed.
     async fn user_key(&self, fields: Value) -> Value {
         let mut body = json!({"name": "bob-app", "provider_id": self.provider_id,
-                              "provider_key_ids": [self.granted_key]});
+                              "upstream_key_ids": [self.granted_key]});
         body.as_object_mut()
             .unwrap()
             .extend(fields.as_object().unwrap().clone());
         let (status, key) = self
-            .as_user(Method::POST, "/api/user-service/keys", Some(body))
+            .as_user(Method::POST, "/api/client-keys", Some(body))
             .await;
         assert_eq!(status, 200, "{key}");
         key
@@ -136,10 +136,10 @@ fn assert_refused(what: &str, (status, body): (u16, Value), field: &str) {
 #[tokio::test]
 async fn a_user_cannot_lift_what_an_admin_set_on_its_key_and_the_proxy_keeps_enforcing_it() {
     let s = Setup::start(&[]).await;
-    s.grant(json!({"provider_key_ids": [s.granted_key]})).await;
+    s.grant(json!({"upstream_key_ids": [s.granted_key]})).await;
     let key = s.user_key(json!({})).await;
     let (id, secret) = (key["id"].as_i64().unwrap(), key["key"].as_str().unwrap());
-    let path = format!("/api/user-service/keys/{id}");
+    let path = format!("/api/client-keys/{id}");
     let expires = Utc::now() + chrono::Duration::days(1);
     let restricted = json!({
         "enabled": false,
@@ -165,8 +165,8 @@ async fn a_user_cannot_lift_what_an_admin_set_on_its_key_and_the_proxy_keeps_enf
         (json!({"expires_at": later}), "expires_at"),
         (json!({"expires_at": null}), "expires_at"),
         (
-            json!({"provider_key_ids": [s.other_key]}),
-            "provider_key_ids",
+            json!({"upstream_key_ids": [s.other_key]}),
+            "upstream_key_ids",
         ),
         (
             json!({"limits": {"requests_per_day": 1000000, "tokens_per_day": 100000}}),
@@ -245,17 +245,17 @@ async fn a_user_cannot_lift_what_an_admin_set_on_its_key_and_the_proxy_keeps_enf
 async fn a_user_pools_only_granted_keys_and_its_new_keys_get_the_default_limits() {
     let s = Setup::start(&[]).await;
     let body =
-        json!({"name": "k", "provider_id": s.provider_id, "provider_key_ids": [s.granted_key]});
+        json!({"name": "k", "provider_id": s.provider_id, "upstream_key_ids": [s.granted_key]});
     assert_refused(
         "no grant yet",
-        s.as_user(Method::POST, "/api/user-service/keys", Some(body.clone()))
+        s.as_user(Method::POST, "/api/client-keys", Some(body.clone()))
             .await,
-        "provider_key_ids",
+        "upstream_key_ids",
     );
     let no_pool = json!({"name": "k", "provider_id": s.provider_id});
     assert_refused(
         "a provider not granted",
-        s.as_user(Method::POST, "/api/user-service/keys", Some(no_pool))
+        s.as_user(Method::POST, "/api/client-keys", Some(no_pool))
             .await,
         "provider_id",
     );
@@ -263,9 +263,9 @@ async fn a_user_pools_only_granted_keys_and_its_new_keys_get_the_default_limits(
     let defaults =
         json!({"requests_per_day": 100, "tokens_per_day": 5000, "cost_per_day_usd": 1.5});
     let grant = s
-        .grant(json!({"provider_key_ids": [s.granted_key], "default_limits": defaults}))
+        .grant(json!({"upstream_key_ids": [s.granted_key], "default_limits": defaults}))
         .await;
-    assert_eq!(grant["provider_key_ids"], json!([s.granted_key]));
+    assert_eq!(grant["upstream_key_ids"], json!([s.granted_key]));
     let (status, own) = s
         .as_user(
             Method::GET,
@@ -292,19 +292,19 @@ async fn a_user_pools_only_granted_keys_and_its_new_keys_get_the_default_limits(
         "an upstream key not granted",
         s.as_user(
             Method::POST,
-            "/api/user-service/keys",
+            "/api/client-keys",
             Some(json!({"name": "k", "provider_id": s.provider_id,
-                        "provider_key_ids": [s.granted_key, s.other_key]})),
+                        "upstream_key_ids": [s.granted_key, s.other_key]})),
         )
         .await,
-        "provider_key_ids",
+        "upstream_key_ids",
     );
     assert_refused(
         "limits above the defaults",
         s.as_user(
             Method::POST,
-            "/api/user-service/keys",
-            Some(json!({"name": "k", "provider_id": s.provider_id, "provider_key_ids": [s.granted_key],
+            "/api/client-keys",
+            Some(json!({"name": "k", "provider_id": s.provider_id, "upstream_key_ids": [s.granted_key],
                         "limits": {"requests_per_day": 101, "tokens_per_day": 5000, "cost_per_day_usd": 1.5}})),
         )
         .await,
@@ -314,8 +314,8 @@ async fn a_user_pools_only_granted_keys_and_its_new_keys_get_the_default_limits(
         "no limits at all",
         s.as_user(
             Method::POST,
-            "/api/user-service/keys",
-            Some(json!({"name": "k", "provider_id": s.provider_id, "provider_key_ids": [s.granted_key],
+            "/api/client-keys",
+            Some(json!({"name": "k", "provider_id": s.provider_id, "upstream_key_ids": [s.granted_key],
                         "limits": {}})),
         )
         .await,
@@ -342,12 +342,12 @@ async fn a_user_pools_only_granted_keys_and_its_new_keys_get_the_default_limits(
     );
 
     // An admin cannot pool a user's key outside its grant by mistake...
-    let path = format!("/api/user-service/keys/{}", key["id"]);
+    let path = format!("/api/client-keys/{}", key["id"]);
     let (status, body) =
         s.gw.admin(
             Method::PUT,
             &path,
-            Some(json!({"provider_key_ids": [s.other_key]})),
+            Some(json!({"upstream_key_ids": [s.other_key]})),
         )
         .await;
     assert_eq!(status, 400, "{body}");
@@ -364,13 +364,13 @@ async fn a_user_pools_only_granted_keys_and_its_new_keys_get_the_default_limits(
     let (status, whole) = s
         .as_user(
             Method::POST,
-            "/api/user-service/keys",
+            "/api/client-keys",
             Some(json!({"name": "all", "provider_id": s.provider_id})),
         )
         .await;
     assert_eq!(status, 200, "{whole}");
     assert_eq!(
-        whole["provider_key_ids"],
+        whole["upstream_key_ids"],
         json!([s.granted_key, s.other_key])
     );
 }
@@ -393,7 +393,7 @@ async fn wait_for(gw: &TestGateway, key: &str, want: u16) -> Duration {
 /// Disables, enables and deletes `bob` through `first`; its key follows
 /// at once on `first` and within a poll on `second`.
 async fn account_changes_reach_keys(s: &Setup, second: &TestGateway) {
-    s.grant(json!({"provider_key_ids": [s.granted_key]})).await;
+    s.grant(json!({"upstream_key_ids": [s.granted_key]})).await;
     let key = s.user_key(json!({})).await;
     let secret = key["key"].as_str().unwrap();
     wait_for(second, secret, 200).await;
@@ -419,7 +419,7 @@ async fn account_changes_reach_keys(s: &Setup, second: &TestGateway) {
     let view =
         s.gw.admin_ok(
             Method::GET,
-            &format!("/api/user-service/keys/{}", key["id"]),
+            &format!("/api/client-keys/{}", key["id"]),
             None,
         )
         .await;

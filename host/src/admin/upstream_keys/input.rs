@@ -21,7 +21,7 @@ pub const MAX_WEIGHT: i32 = 1000;
 /// `provider_id` and `auth_type` cannot).
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ProviderKeyInput {
+pub struct UpstreamKeyInput {
     pub(super) provider_id: Option<i32>,
     #[schema(min_length = 1, max_length = 128)]
     pub(super) name: Option<String>,
@@ -42,7 +42,7 @@ pub struct ProviderKeyInput {
     pub(super) expires_at: Option<Option<chrono::DateTime<Utc>>>,
 }
 
-pub(super) fn check(input: &ProviderKeyInput) -> Result<(), ApiError> {
+pub(super) fn check(input: &UpstreamKeyInput) -> Result<(), ApiError> {
     if input
         .secret
         .as_deref()
