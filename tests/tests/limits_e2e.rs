@@ -53,14 +53,14 @@ async fn client_key_limits_answer_429_naming_the_limit() {
     // Raising the limit takes effect at once.
     gw.admin_ok(
         Method::PUT,
-        &format!("/api/user-service/keys/{}", pool.client_id),
+        &format!("/api/client-keys/{}", pool.client_id),
         Some(json!({"limits": {"requests_per_minute": 4}})),
     )
     .await;
     assert_eq!(gw.chat(&pool.client_key).await.0, 200);
 
     // An expiry can be set and cleared again.
-    let path = format!("/api/user-service/keys/{}", pool.client_id);
+    let path = format!("/api/client-keys/{}", pool.client_id);
     let set = gw
         .admin_ok(
             Method::PUT,
@@ -84,7 +84,7 @@ async fn client_key_limits_answer_429_naming_the_limit() {
         let (status, body) = gw
             .admin(
                 Method::PUT,
-                &format!("/api/user-service/keys/{}", pool.client_id),
+                &format!("/api/client-keys/{}", pool.client_id),
                 Some(bad.clone()),
             )
             .await;
@@ -186,7 +186,7 @@ async fn upstream_key_limits_move_traffic_to_other_keys() {
         .traces(5)
         .await
         .iter()
-        .map(|t| t["provider_key_name"].as_str().unwrap().to_owned())
+        .map(|t| t["upstream_key_name"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(
         names.iter().filter(|n| *n == "small").count(),
@@ -197,7 +197,7 @@ async fn upstream_key_limits_move_traffic_to_other_keys() {
     // Once every key is at its limit the client hears why, with a time to wait.
     gw.admin_ok(
         Method::PUT,
-        &format!("/api/provider-keys/keys/{}", pool.key_ids[1]),
+        &format!("/api/upstream-keys/{}", pool.key_ids[1]),
         Some(json!({"limits": {"tokens_per_day": 10}})),
     )
     .await;
@@ -431,4 +431,53 @@ async fn a_client_that_leaves_mid_stream_is_charged_what_it_was_sent() {
     let charged = i64::try_from(input + output).unwrap();
     gw.assert_tokens_charged(pool.client_id, &pool.client_key, charged)
         .await;
+}
+
+/// Between two events of a paced stream the gateway still watches the
+/// client's connection: one that closes is let go at once, with its
+/// upstream connection, not when the next event (seconds away) fails to
+/// be written. The trace, written when the request ends, tells when.
+#[tokio::test]
+async fn a_client_that_leaves_between_events_is_let_go_at_once() {
+    use futures_util::StreamExt;
+
+    const PACING: Duration = Duration::from_secs(5);
+    let mock = MockUpstream::start().await;
+    let gw = TestGateway::in_process().await;
+    let pool = gw
+        .pool(
+            "openai",
+            &mock.base_url(),
+            &[("k", "sk-up", json!({}))],
+            json!({}),
+        )
+        .await;
+    let resp = reqwest::Client::new()
+        .post(format!("{}/v1/chat/completions", gw.proxy_url))
+        .bearer_auth(&pool.client_key)
+        .header("x-mock-delay-ms", PACING.as_millis().to_string())
+        .json(&json!({"model": "gpt-4o-mini", "stream": true,
+                      "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let request_id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let mut body = resp.bytes_stream();
+    let first = body.next().await.unwrap().unwrap();
+    assert!(first.starts_with(b"data: "), "{first:?}");
+    let left = std::time::Instant::now();
+    drop(body);
+
+    let trace = gw.trace_by_request_id(&request_id).await;
+    let noticed = left.elapsed();
+    assert!(
+        trace["error_message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("client went away"),
+        "{trace}"
+    );
+    // Well before the next event (the trace writer flushes every 200 ms).
+    assert!(noticed < PACING / 3, "noticed after {noticed:?}");
 }

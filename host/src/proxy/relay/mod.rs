@@ -87,8 +87,25 @@ async fn pump(
     mut watch: Option<&mut StreamWatch<'_>>,
     mut shadow: Option<&mut ShadowCapture>,
 ) -> Option<Interruption> {
+    let mut watching_client = true;
     loop {
-        match answer.upstream.read().await {
+        let read = tokio::select! {
+            biased;
+            read = answer.upstream.read() => read,
+            // A client that leaves is noticed at once, not at the next
+            // chunk (a paced stream's next event may be seconds away): its
+            // connection and the upstream's are let go now.
+            left = session.read_body_or_idle(true), if watching_client => {
+                if left.is_err() {
+                    return Some(Interruption::Client);
+                }
+                // Bytes after the request (pipelining) or an HTTP/2 stream
+                // that ended cleanly: nothing to watch for this answer.
+                watching_client = false;
+                continue;
+            }
+        };
+        match read {
             Ok(Some(chunk)) => {
                 let running = Box::pin(meter.observe(calls, &chunk)).await;
                 if let Some(shadow) = shadow.as_deref_mut() {
