@@ -17,6 +17,7 @@ pub mod provider_keys;
 pub mod providers;
 pub mod proxy_tracing;
 pub mod revoked_sessions;
+pub mod shadow_totals;
 pub mod shadow_verdicts;
 pub mod team_members;
 pub mod teams;
