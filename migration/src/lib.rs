@@ -31,6 +31,7 @@ mod m20261205_000024_budgets;
 mod m20261205_000025_trace_search;
 mod m20261205_000026_prefix_indexes;
 mod m20261205_000027_upstream_key_name;
+mod m20261205_000028_shadow_totals;
 
 pub use m20261205_000025_trace_search::{
     SEARCH_INDEX, SEARCH_TABLE, SEARCHED_COLUMNS, search_document,
@@ -70,6 +71,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000025_trace_search::Migration),
             Box::new(m20261205_000026_prefix_indexes::Migration),
             Box::new(m20261205_000027_upstream_key_name::Migration),
+            Box::new(m20261205_000028_shadow_totals::Migration),
         ]
     }
 }

@@ -2,7 +2,8 @@
 //! `AI_PROXY_TRACE_RETENTION_DAYS` are rolled up into per-day aggregates
 //! and deleted by the gateway's background task, and every statistic the
 //! console shows (series, totals, top lists, key trends and stats) is the
-//! same afterwards as before. Shadow verdicts past the same days go too.
+//! same afterwards as before. Shadow verdicts past the same days go too,
+//! while the shadow report's totals (running counts) stay the same.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -80,10 +81,18 @@ async fn seed(db: &DatabaseConnection, client_key: i64, upstream_key: i64) {
     }
 }
 
-/// Days ago of the seeded shadow verdicts: those past the retention go too.
+/// Days ago of the seeded shadow verdicts (disagreements): those past the
+/// retention go too.
 const VERDICT_DAYS_AGO: [i64; 4] = [40, 31, 20, 0];
+/// Comparisons counted in the seeded totals: the disagreements above and
+/// as many agreeing ones, which the writer stores as counts only.
+const COMPARED: i64 = 2 * VERDICT_DAYS_AGO.len() as i64;
+/// What each seeded disagreement's candidate charged more, in nanodollars.
+const CANDIDATE_EXTRA: i64 = 2;
 
-async fn seed_verdicts(db: &DatabaseConnection) {
+/// Verdict rows of candidate plugin row 1 for `provider`, and the running
+/// totals the shadow writer would have stored with them.
+async fn seed_verdicts(db: &DatabaseConnection, provider: i32) {
     let backend = db.get_database_backend();
     let marks: Vec<String> = (1..=11)
         .map(|i| match backend {
@@ -100,22 +109,62 @@ async fn seed_verdicts(db: &DatabaseConnection) {
     let now = Utc::now();
     for days_ago in VERDICT_DAYS_AGO {
         let values: Vec<Value> = vec![
-            1i32.into(),
+            provider.into(),
             1i32.into(),
             format!("req_verdict_{days_ago}").into(),
             "1.0.0".into(),
             "1.1.0".into(),
-            true.into(),
+            false.into(),
             "{}".into(),
             "{}".into(),
             Some(5i64).into(),
-            Some(5i64).into(),
+            Some(5 + CANDIDATE_EXTRA).into(),
             (now - Days::days(days_ago)).into(),
         ];
         db.execute_raw(Statement::from_sql_and_values(backend, &sql, values))
             .await
             .unwrap();
     }
+    let totals = format!(
+        "INSERT INTO shadow_totals (provider_id, candidate_plugin_id, compared, agreeing, \
+         cost_difference_nanos, updated_at) VALUES ({})",
+        marks[..6].join(", ")
+    );
+    let disagreeing = VERDICT_DAYS_AGO.len() as i64;
+    let values: Vec<Value> = vec![
+        provider.into(),
+        1i32.into(),
+        COMPARED.into(),
+        (COMPARED - disagreeing).into(),
+        (disagreeing * CANDIDATE_EXTRA).into(),
+        now.into(),
+    ];
+    db.execute_raw(Statement::from_sql_and_values(backend, &totals, values))
+        .await
+        .unwrap();
+}
+
+/// The shadow report's totals, and the request ids of the disagreements
+/// it lists (newest first).
+async fn shadow_report(gw: &TestGateway, provider: i32) -> (Vec<Json>, Vec<String>) {
+    let view = gw
+        .admin_ok(
+            Method::GET,
+            &format!("/api/providers/{provider}/rollout"),
+            None,
+        )
+        .await;
+    let shadow = &view["shadow"];
+    let totals = ["plugin_id", "compared", "agreeing", "cost_difference_usd"]
+        .map(|field| shadow[field].clone())
+        .to_vec();
+    let listed = shadow["disagreements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["request_id"].as_str().unwrap().to_owned())
+        .collect();
+    (totals, listed)
 }
 
 async fn count(db: &DatabaseConnection, table: &str) -> i64 {
@@ -183,7 +232,19 @@ async fn suite(database_url: Option<String>) {
     });
     let db = Database::connect(&db_url).await.unwrap();
     seed(&db, client_key, upstream_key).await;
-    seed_verdicts(&db).await;
+    let provider = gw.provider_id("openai").await as i32;
+    seed_verdicts(&db, provider).await;
+    let (shadow_before, listed) = shadow_report(&gw, provider).await;
+    let disagreeing = VERDICT_DAYS_AGO.len() as i64;
+    assert_eq!(
+        shadow_before[..3],
+        [json!(1), json!(COMPARED), json!(COMPARED - disagreeing)],
+        "the report reads the running totals"
+    );
+    let usd = shadow_before[3].as_f64().unwrap();
+    let want = (disagreeing * CANDIDATE_EXTRA) as f64 / 1e9;
+    assert!((usd - want).abs() < 1e-15, "{usd} != {want}");
+    assert_eq!(listed.len(), VERDICT_DAYS_AGO.len());
 
     let before = statistics(&gw, client_key, upstream_key).await;
     // The seeded days are counted from raw rows now.
@@ -237,6 +298,13 @@ async fn suite(database_url: Option<String>) {
         .map(|r| r.try_get::<String>("", "request_id").unwrap())
         .collect::<Vec<_>>();
     assert_eq!(kept, ["req_verdict_20", "req_verdict_0"]);
+    // The totals count the expired disagreements still; the list does not.
+    let (shadow_after, listed) = shadow_report(&gw, provider).await;
+    assert_eq!(
+        shadow_after, shadow_before,
+        "shadow totals changed when rows went"
+    );
+    assert_eq!(listed, ["req_verdict_0", "req_verdict_20"]);
 
     let after = statistics(&gw, client_key, upstream_key).await;
     assert_eq!(before, after, "statistics changed when raw rows went");

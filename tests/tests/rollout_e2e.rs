@@ -119,6 +119,35 @@ async fn compared(gw: &TestGateway, provider: i64, want: i64) -> Value {
     }
 }
 
+/// What the gateway's SQLite database holds of shadow mode: verdict rows,
+/// agreeing verdict rows, totals rows.
+async fn stored_shadow_rows(gw: &TestGateway) -> (i64, i64, i64) {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    let url = format!(
+        "sqlite://{}?mode=rw",
+        gw.data_dir().join("ai-proxy.db").display()
+    );
+    let db = Database::connect(&url).await.unwrap();
+    let count = |sql: &'static str| {
+        let db = &db;
+        async move {
+            let row = db
+                .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get_by_index::<i64>(0).unwrap()
+        }
+    };
+    let counts = (
+        count("SELECT COUNT(*) FROM shadow_verdicts").await,
+        count("SELECT COUNT(*) FROM shadow_verdicts WHERE agree").await,
+        count("SELECT COUNT(*) FROM shadow_totals").await,
+    );
+    db.close().await.unwrap();
+    counts
+}
+
 #[tokio::test]
 async fn a_shadow_candidate_changes_no_answer_and_its_disagreements_are_listed() {
     let mock = MockUpstream::start().await;
@@ -182,6 +211,13 @@ async fn a_shadow_candidate_changes_no_answer_and_its_disagreements_are_listed()
     );
     let listed = shadow["disagreements"].as_array().unwrap();
     assert_eq!(listed.len() as i64, disagreeing);
+    // An agreeing comparison is counted, not stored: rows only for the
+    // disagreements, and one row of totals for the candidate.
+    assert_eq!(
+        stored_shadow_rows(&gw).await,
+        (disagreeing, 0, 1),
+        "shadow_verdicts rows, agreeing ones among them, shadow_totals rows"
+    );
     let expected_ids: Vec<&String> = after
         .iter()
         .filter(|((_, kind), _)| kind != "Error")

@@ -1,13 +1,19 @@
 //! The shadow report of one candidate version for one provider: totals
-//! (requests compared, agreeing, the cost difference in dollars) and the
-//! latest disagreements with both verdicts, read from `shadow_verdicts`.
+//! (requests compared, agreeing, the cost difference in dollars), read
+//! from `shadow_totals`, and the latest disagreements with both verdicts,
+//! read from `shadow_verdicts`.
+//!
+//! The totals count every comparison since the candidate was first put in
+//! shadow for the provider and do not expire with the traces; the
+//! disagreement rows do (`AI_PROXY_TRACE_RETENTION_DAYS`), so an old
+//! disagreement still counted in the totals may no longer be listed.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
 use serde::Serialize;
 
 use crate::shadow::Verdict;
-use crate::store::shadow_verdicts;
+use crate::store::{shadow_totals, shadow_verdicts};
 
 /// Most disagreements listed (the newest).
 pub const MAX_DISAGREEMENTS_LISTED: u64 = 50;
@@ -18,14 +24,16 @@ pub struct ShadowReport {
     /// The candidate plugin row the report is about; `None`: nothing was
     /// compared for this provider yet.
     pub plugin_id: Option<i32>,
-    /// Requests whose answer both versions read.
+    /// Requests whose answer both versions read, since the candidate was
+    /// first put in shadow (these totals do not expire with the traces).
     pub compared: i64,
     /// Of those, how many gave the same model, usage, cost and error class.
     pub agreeing: i64,
     /// What the candidate would have charged minus what was charged, in
     /// dollars, over the compared requests.
     pub cost_difference_usd: f64,
-    /// The newest disagreements, newest first.
+    /// The newest disagreements, newest first (at most 50; they expire
+    /// with the traces).
     pub disagreements: Vec<Disagreement>,
 }
 
@@ -40,7 +48,7 @@ pub struct Disagreement {
     pub candidate: Verdict,
 }
 
-pub use crate::store::shadow_verdicts::latest_candidate;
+pub use crate::store::shadow_totals::latest_candidate;
 
 /// The report of candidate `plugin_id` for `provider_id`.
 pub async fn report(
@@ -57,7 +65,7 @@ pub async fn report(
             disagreements: Vec::new(),
         });
     };
-    let totals = shadow_verdicts::totals(db, provider_id, plugin_id).await?;
+    let totals = shadow_totals::find(db, provider_id, plugin_id).await?;
     let rows =
         shadow_verdicts::latest_disagreements(db, provider_id, plugin_id, MAX_DISAGREEMENTS_LISTED)
             .await?;

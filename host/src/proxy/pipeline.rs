@@ -71,7 +71,8 @@ pub async fn serve(
     // The upstream request does not depend on the key (the credential is a
     // placeholder until each attempt's request), so the plugin prepares it once.
     let call = Box::pin(prepare(&plugin.name, &mut calls, &head, &body)).await?;
-    ctx.shadow = super::shadow_tap::sample(core, &provider, &plugin, &head, &body, ctx);
+    // The head is not needed past this point: a sampled request's capture takes it.
+    ctx.shadow = super::shadow_tap::sample(core, &provider, &plugin, head, &body, ctx);
     let request = Request {
         core,
         catalog: &catalog,

@@ -15,12 +15,14 @@ use crate::shadow::{Dropped, ShadowCapture, is_busy};
 /// A capture for this request when the provider has a candidate in shadow
 /// and the request is in its sample; `None` (and counted) when the
 /// gateway is busy, the worker's queue is full (checked again at the
-/// hand-off) or the body is over the cap.
+/// hand-off) or the body is over the cap. Takes the request's head, which
+/// the proxy no longer needs once the upstream request is prepared: a
+/// sampled request's head moves into its capture rather than being cloned.
 pub fn sample(
     core: &ProxyCore,
     provider: &Provider,
     serving: &LoadedPlugin,
-    head: &RequestHead,
+    head: RequestHead,
     body: &Bytes,
     ctx: &RequestCtx,
 ) -> Option<ShadowCapture> {

@@ -86,7 +86,9 @@ impl AnswerCopy {
 
 impl ShadowCapture {
     /// A capture for a request `rollout`'s candidate is to see, or `None`
-    /// when its body alone is over the cap.
+    /// when its body alone is over the cap. It takes the request head the
+    /// serving version inspected (the proxy needs it no more) and shares
+    /// the body: nothing of the request is copied.
     #[allow(clippy::too_many_arguments)]
     pub fn start(
         rollout: &Rollout,
@@ -94,7 +96,7 @@ impl ShadowCapture {
         prices: Arc<[Price]>,
         request_id: &str,
         serving_version: &str,
-        head: &RequestHead,
+        head: RequestHead,
         body: &Bytes,
     ) -> Option<ShadowCapture> {
         if body.len() > MAX_SHADOW_BYTES {
@@ -107,7 +109,7 @@ impl ShadowCapture {
             prices,
             request_id: request_id.to_owned(),
             serving_version: serving_version.to_owned(),
-            head: head.clone(),
+            head,
             body: body.clone(),
             status: 0,
             headers: Vec::new(),

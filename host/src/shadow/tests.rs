@@ -47,7 +47,7 @@ fn capture(plugin: &Arc<LoadedPlugin>, status: u16, content_type: &str) -> Shado
     let body = Bytes::from_static(br#"{"model":"gpt-4o-mini","stream":true,"messages":[]}"#);
     let prices: Arc<[_]> = plugin.default_prices.clone().into();
     let mut capture =
-        ShadowCapture::start(&rollout, 1, prices, "req_t", "0.1.0", &head, &body).expect("fits");
+        ShadowCapture::start(&rollout, 1, prices, "req_t", "0.1.0", head, &body).expect("fits");
     let mut answer = ResponseHeader::build(status, None).expect("head");
     answer
         .insert_header("content-type", content_type)

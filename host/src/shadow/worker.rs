@@ -7,14 +7,17 @@
 //! than one plugin instance, and nothing of the proxy's (no in-flight
 //! slot, no request). Each comparison runs under [`SHADOW_JOB_DEADLINE`].
 //!
-//! The rows go back to a writer task on the gateway's runtime, which owns
-//! the database pool (its connections are never driven by a thread that
-//! may wait long for a CPU), in batches of up to [`SHADOW_WRITE_ROWS`] or
-//! every [`SHADOW_FLUSH_EVERY`]: one insert of many rows costs the
-//! database's threads far less CPU than many small ones, and that CPU is
-//! the proxy's. A comparison that ran out of time while its thread was starved
-//! of CPU, or found every plugin instance in use, is no verdict on the
-//! candidate: it is dropped and counted (`starved`, `busy`).
+//! The comparisons go back to a writer task on the gateway's runtime, which
+//! owns the database pool (its connections are never driven by a thread
+//! that may wait long for a CPU), in batches of up to [`SHADOW_WRITE_ROWS`]
+//! or every [`SHADOW_FLUSH_EVERY`]. A batch is one transaction: one upsert
+//! of the running totals per (provider, candidate) and one insert of the
+//! disagreements' rows (`store::shadow_totals::record`); an agreeing
+//! comparison only counts, so at a sample of 1.0 a candidate that agrees
+//! costs the database a row per batch, not per request, and that CPU is
+//! the proxy's. A comparison that ran out of time while its thread was
+//! starved of CPU, or found every plugin instance in use, is no verdict on
+//! the candidate: it is dropped and counted (`starved`, `busy`).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -29,11 +32,12 @@ use super::verdict::{Verdict, judge};
 use super::{Dropped, ShadowStats};
 use crate::plugins::FailureKind;
 use crate::store::entities::shadow_verdicts;
-use crate::store::shadow_verdicts::insert_batch;
+use crate::store::shadow_totals::{Batch, Comparison, cost_column, cost_difference, record};
 
 /// Most captures taken from the queue at once.
 pub const SHADOW_BATCH: usize = 32;
-/// Most verdict rows written in one insert.
+/// Most comparisons written in one transaction (so at most that many
+/// verdict rows in one insert).
 pub const SHADOW_WRITE_ROWS: usize = 256;
 /// Longest a verdict waits to be written.
 pub const SHADOW_FLUSH_EVERY: Duration = Duration::from_secs(1);
@@ -42,16 +46,14 @@ pub const SHADOW_FLUSH_EVERY: Duration = Duration::from_secs(1);
 pub const SHADOW_JOB_DEADLINE: Duration = Duration::from_secs(10);
 /// The worker thread's name (as `/proc/self/task/*/comm` shows it).
 pub const SHADOW_THREAD_NAME: &str = "shadow-worker";
-/// Batches of rows waiting for the writer, at most; past it the worker
+/// Batches of comparisons waiting for the writer, at most; past it the worker
 /// waits for the database, and captures are dropped as its queue fills.
 pub const SHADOW_WRITE_BACKLOG: usize = 4;
-
-type Row = shadow_verdicts::ActiveModel;
 
 /// Starts the writer task on the current runtime and the worker thread.
 pub fn spawn(db: DatabaseConnection, rx: mpsc::Receiver<ShadowCapture>, stats: Arc<ShadowStats>) {
     let (rows_tx, rows_rx) = mpsc::channel(SHADOW_WRITE_BACKLOG);
-    tokio::spawn(write_rows(db, rows_rx, stats.clone()));
+    tokio::spawn(write_batches(db, rows_rx, stats.clone()));
     let started = std::thread::Builder::new()
         .name(SHADOW_THREAD_NAME.into())
         .spawn(move || run(rx, rows_tx, stats));
@@ -61,7 +63,7 @@ pub fn spawn(db: DatabaseConnection, rx: mpsc::Receiver<ShadowCapture>, stats: A
 }
 
 /// The worker thread: lowers itself, then compares until the queue closes.
-fn run(rx: mpsc::Receiver<ShadowCapture>, rows: mpsc::Sender<Vec<Row>>, stats: Arc<ShadowStats>) {
+fn run(rx: mpsc::Receiver<ShadowCapture>, rows: mpsc::Sender<Batch>, stats: Arc<ShadowStats>) {
     let priority = idle::lower_this_thread();
     if priority == idle::Priority::Unchanged {
         tracing::warn!(
@@ -82,31 +84,33 @@ fn run(rx: mpsc::Receiver<ShadowCapture>, rows: mpsc::Sender<Vec<Row>>, stats: A
     }
 }
 
-/// Compares until the queue closes, handing rows to the writer when
-/// [`SHADOW_WRITE_ROWS`] are pending or the oldest is [`SHADOW_FLUSH_EVERY`]
-/// old (checked at least that often).
+/// Compares until the queue closes, handing a batch to the writer when
+/// [`SHADOW_WRITE_ROWS`] comparisons are pending or the oldest is
+/// [`SHADOW_FLUSH_EVERY`] old (checked at least that often).
 async fn compare_all(
     mut rx: mpsc::Receiver<ShadowCapture>,
-    rows_tx: mpsc::Sender<Vec<Row>>,
+    batches: mpsc::Sender<Batch>,
     stats: Arc<ShadowStats>,
 ) {
     let mut jobs = Vec::with_capacity(SHADOW_BATCH);
-    let mut rows = Vec::new();
+    let mut batch = Batch::default();
     let mut oldest = Instant::now();
     loop {
         let taken =
             tokio::time::timeout(SHADOW_FLUSH_EVERY, rx.recv_many(&mut jobs, SHADOW_BATCH)).await;
         let closed = matches!(taken, Ok(0));
         for job in jobs.drain(..) {
-            if rows.is_empty() {
+            if batch.is_empty() {
                 oldest = Instant::now();
             }
-            rows.extend(compare(job, &stats).await);
+            if let Some(compared) = compare(job, &stats).await {
+                batch.push(compared);
+            }
         }
-        let due = rows.len() >= SHADOW_WRITE_ROWS || oldest.elapsed() >= SHADOW_FLUSH_EVERY;
-        if !rows.is_empty()
+        let due = batch.len() >= SHADOW_WRITE_ROWS || oldest.elapsed() >= SHADOW_FLUSH_EVERY;
+        if !batch.is_empty()
             && (due || closed)
-            && rows_tx.send(std::mem::take(&mut rows)).await.is_err()
+            && batches.send(std::mem::take(&mut batch)).await.is_err()
         {
             return;
         }
@@ -117,22 +121,22 @@ async fn compare_all(
 }
 
 /// On the gateway's runtime: stores what the worker sends.
-async fn write_rows(
+async fn write_batches(
     db: DatabaseConnection,
-    mut rx: mpsc::Receiver<Vec<Row>>,
+    mut rx: mpsc::Receiver<Batch>,
     stats: Arc<ShadowStats>,
 ) {
-    while let Some(rows) = rx.recv().await {
-        if let Err(e) = insert_batch(&db, rows).await {
+    while let Some(batch) = rx.recv().await {
+        if let Err(e) = record(&db, batch, chrono::Utc::now()).await {
             stats.write_failures.fetch_add(1, Relaxed);
             tracing::warn!(error = %e, "writing shadow verdicts failed");
         }
     }
 }
 
-/// Runs the candidate on one capture; the row to store, or `None` when the
-/// comparison says nothing about the candidate (dropped and counted).
-async fn compare(job: ShadowCapture, stats: &ShadowStats) -> Option<Row> {
+/// Runs the candidate on one capture; the comparison to store, or `None`
+/// when it says nothing about the candidate (dropped and counted).
+async fn compare(job: ShadowCapture, stats: &ShadowStats) -> Option<Comparison> {
     let (cpu_before, started) = (idle::thread_cpu_time(), Instant::now());
     let (candidate, failed) = tokio::time::timeout(SHADOW_JOB_DEADLINE, judge(&job))
         .await
@@ -166,11 +170,18 @@ async fn compare(job: ShadowCapture, stats: &ShadowStats) -> Option<Row> {
         stats.candidate_failures.fetch_add(1, Relaxed);
         tracing::debug!(request_id = %job.request_id, %failure, "shadow candidate failed");
     }
-    Some(row(&job, &candidate, agree))
+    Some(Comparison {
+        provider_id: job.provider_id,
+        candidate_plugin_id: job.plugin_id,
+        agree,
+        cost_difference: cost_difference(job.serving.cost_nanos, candidate.cost_nanos),
+        row: (!agree).then(|| row(&job, &candidate, agree)),
+    })
 }
 
-fn row(job: &ShadowCapture, candidate: &Verdict, agree: bool) -> Row {
-    let cost = |v: &Verdict| v.cost_nanos.map(|c| i64::try_from(c).unwrap_or(i64::MAX));
+/// The verdict row of a disagreement: both verdicts side by side.
+fn row(job: &ShadowCapture, candidate: &Verdict, agree: bool) -> shadow_verdicts::ActiveModel {
+    let cost = |v: &Verdict| cost_column(v.cost_nanos);
     shadow_verdicts::ActiveModel {
         provider_id: Set(job.provider_id),
         candidate_plugin_id: Set(job.plugin_id),

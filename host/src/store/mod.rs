@@ -38,6 +38,7 @@ pub mod rebind;
 pub mod report_read;
 pub mod revoked_sessions;
 pub mod rotate;
+pub mod shadow_totals;
 pub mod shadow_verdicts;
 pub mod team_members;
 pub mod teams;

@@ -14,7 +14,8 @@ use sea_orm::{
 pub enum Expiring {
     /// Raw traces (`proxy_tracing`), once their day is rolled up.
     Traces,
-    /// Shadow comparisons (`shadow_verdicts`), which have no roll-up.
+    /// Shadow disagreements (`shadow_verdicts`); the totals they were
+    /// counted in (`shadow_totals`) stay.
     ShadowVerdicts,
 }
 

@@ -4,9 +4,10 @@
 //! request path. Before a day's raw rows may go, the day is rolled up into
 //! `proxy_tracing_daily` (requests, errors, tokens, cost per client key,
 //! upstream key and model), so statistics stay right afterwards. Shadow
-//! comparisons (`shadow_verdicts`, which hold request ids and verdicts
-//! much as traces do) follow the same days, deleted the same way; they
-//! have no roll-up: the shadow report reads only recent ones.
+//! disagreements (`shadow_verdicts`, which hold request ids and verdicts
+//! much as traces do) follow the same days, deleted the same way; the
+//! shadow totals (`shadow_totals`) are running counts that never expire,
+//! so the report's totals stay the same when these rows go.
 //!
 //! A day is rolled up once: the roll-up mark (`proxy_tracing_rollup`) moves
 //! from that day to the next in the same transaction that inserts the

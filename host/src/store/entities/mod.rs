@@ -16,6 +16,7 @@ pub mod prices;
 pub mod providers;
 pub mod proxy_tracing;
 pub mod revoked_sessions;
+pub mod shadow_totals;
 pub mod shadow_verdicts;
 pub mod team_members;
 pub mod teams;
