@@ -19,7 +19,7 @@ use super::Connector;
 use super::bearer::as_bearer;
 use super::exchange::{ExchangeError, open_exchange};
 use super::request::{build_request, credential_placeholder};
-use super::upstream_body::UpstreamBody;
+use super::upstream_body::{BodyError, UpstreamBody};
 use crate::catalog::{Provider, UpstreamBase, UpstreamKey};
 use crate::plugins::types::{OutboundRequest, RequestHead};
 use crate::plugins::{PluginFailure, PluginInstance};
@@ -128,9 +128,19 @@ pub async fn send(
     Ok((body, head))
 }
 
-/// Reads the answer's body up to `cap` bytes; whether that was all of it.
-/// A read error ends it as incomplete.
-pub async fn read_capped(upstream: &mut UpstreamBody, cap: usize) -> (Vec<u8>, bool) {
+/// How [`read_capped`] stopped.
+#[derive(Debug)]
+pub enum CappedEnd {
+    /// At the body's end: the bytes read are all of it.
+    Whole,
+    /// At the cap, with more of the body to come.
+    Cap,
+    /// The body broke off (its framing, the connection, a timeout).
+    Broken(BodyError),
+}
+
+/// Reads the answer's body up to `cap` bytes, and how that stopped.
+pub async fn read_capped(upstream: &mut UpstreamBody, cap: usize) -> (Vec<u8>, CappedEnd) {
     let mut body = Vec::new();
     while body.len() < cap {
         match upstream.read().await {
@@ -138,9 +148,9 @@ pub async fn read_capped(upstream: &mut UpstreamBody, cap: usize) -> (Vec<u8>, b
                 let room = cap - body.len();
                 body.extend_from_slice(&chunk[..chunk.len().min(room)]);
             }
-            Ok(None) => return (body, true),
-            Err(_) => break,
+            Ok(None) => return (body, CappedEnd::Whole),
+            Err(e) => return (body, CappedEnd::Broken(e)),
         }
     }
-    (body, false)
+    (body, CappedEnd::Cap)
 }

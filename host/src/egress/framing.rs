@@ -9,11 +9,17 @@
 //! upstream wrote it, so a streamed event reaches the client as soon as
 //! its chunk arrived.
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 /// Longest chunk-size or trailer line accepted (hex size, extensions and
 /// line end): a line beyond it is not a chunked body this gateway reads.
 pub const MAX_CHUNK_LINE_BYTES: usize = 4 * 1024;
+/// Longest trailer section accepted (its lines with their line ends, the
+/// blank line closing it not counted). Trailers are read and dropped; past
+/// this the body would never end.
+pub const MAX_TRAILER_BYTES: usize = 16 * 1024;
+/// Most hex digits of a chunk size: 15 fit a u64 with room to spare.
+const MAX_SIZE_DIGITS: usize = 15;
 
 /// How the body ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,8 +43,9 @@ pub enum Chunked {
     Data(u64),
     /// After a chunk's data, before its line end.
     DataEnd,
-    /// After the last chunk: trailer lines until a blank one.
-    Trailer,
+    /// After the last chunk: trailer lines until a blank one; this many
+    /// bytes of them so far.
+    Trailer(usize),
 }
 
 /// What [`Framing::take`] found in the buffer.
@@ -119,7 +126,7 @@ fn step(state: &mut Chunked, buf: &mut BytesMut) -> Result<Step, FramingError> {
             };
             let size = chunk_size(&line)?;
             *state = if size == 0 {
-                Chunked::Trailer
+                Chunked::Trailer(0)
             } else {
                 Chunked::Data(size)
             };
@@ -136,20 +143,39 @@ fn step(state: &mut Chunked, buf: &mut BytesMut) -> Result<Step, FramingError> {
             };
             Ok(Step::Data(buf.split_to(n).freeze()))
         }
-        Chunked::DataEnd => match line(buf)? {
-            None => Ok(Step::More),
-            Some(line) if line.is_empty() => {
-                *state = Chunked::Size;
-                Ok(Step::Again)
+        Chunked::DataEnd => data_end(state, buf),
+        Chunked::Trailer(seen) => {
+            let before = buf.len();
+            // A line still arriving is bounded by `line`.
+            let Some(line) = line(buf)? else {
+                return Ok(Step::More);
+            };
+            if line.is_empty() {
+                return Ok(Step::End);
             }
-            Some(_) => Err(FramingError::InvalidChunk),
-        },
-        Chunked::Trailer => match line(buf)? {
-            None => Ok(Step::More),
-            Some(line) if line.is_empty() => Ok(Step::End),
-            Some(_) => Ok(Step::Again),
-        },
+            let seen = seen + (before - buf.len());
+            if seen > MAX_TRAILER_BYTES {
+                return Err(FramingError::InvalidChunk);
+            }
+            *state = Chunked::Trailer(seen);
+            Ok(Step::Again)
+        }
     }
+}
+
+/// The line end after a chunk's data: `\r\n` or a bare `\n`, refused at
+/// the first byte that cannot start one (a chunk longer than announced)
+/// rather than after waiting for a line feed that may never come.
+fn data_end(state: &mut Chunked, buf: &mut BytesMut) -> Result<Step, FramingError> {
+    let end = match buf.as_ref() {
+        [] | [b'\r'] => return Ok(Step::More),
+        [b'\n', ..] => 1,
+        [b'\r', b'\n', ..] => 2,
+        _ => return Err(FramingError::InvalidChunk),
+    };
+    buf.advance(end);
+    *state = Chunked::Size;
+    Ok(Step::Again)
 }
 
 /// `left` capped to `available`.
@@ -178,14 +204,14 @@ fn line(buf: &mut BytesMut) -> Result<Option<Bytes>, FramingError> {
 }
 
 /// The size a chunk-size line gives (hex digits, then optional
-/// extensions after `;`, which are ignored).
+/// whitespace and extensions after `;`, which are ignored).
 fn chunk_size(line: &[u8]) -> Result<u64, FramingError> {
     let digits = line
         .split(|&b| b == b';')
         .next()
         .unwrap_or_default()
-        .trim_ascii();
-    if digits.is_empty() || digits.len() > 15 {
+        .trim_ascii_end();
+    if digits.is_empty() || digits.len() > MAX_SIZE_DIGITS {
         return Err(FramingError::InvalidChunk);
     }
     let mut size = 0u64;
@@ -258,11 +284,51 @@ mod tests {
             &b"zz\r\n"[..],
             b"\r\n",
             b"1234567890abcdef0\r\n",
-            b"3\r\nabcX\r\n",
+            b"3\r\nabcX",
+            b"3\r\nabc\rX",
+            b"-5\r\n",
+            b" 5\r\n",
         ] {
             let read = run(Framing::Chunked(Chunked::Size), &[wire]);
             assert_eq!(read, Err(FramingError::InvalidChunk), "{wire:?}");
         }
+    }
+
+    #[test]
+    fn a_chunk_size_is_read_at_its_most_digits_and_refused_past_them() {
+        let at = "f".repeat(MAX_SIZE_DIGITS) + "\r\nab";
+        let (data, done, _) =
+            run(Framing::Chunked(Chunked::Size), &[at.as_bytes()]).expect("at the limit");
+        assert_eq!((data.as_slice(), done), (&b"ab"[..], false));
+        let over = "0".repeat(MAX_SIZE_DIGITS + 1) + "\r\n";
+        let read = run(Framing::Chunked(Chunked::Size), &[over.as_bytes()]);
+        assert_eq!(read, Err(FramingError::InvalidChunk));
+    }
+
+    #[test]
+    fn a_trailer_section_is_read_at_its_limit_and_refused_past_it() {
+        let field = |len: usize| {
+            let mut line = b"x-t: ".to_vec();
+            line.resize(len - 1, b'a');
+            line.push(b'\n');
+            line
+        };
+        let mut at = b"0\r\n".to_vec();
+        for _ in 0..MAX_TRAILER_BYTES / MAX_CHUNK_LINE_BYTES {
+            at.extend(field(MAX_CHUNK_LINE_BYTES));
+        }
+        let mut over = at.clone();
+        at.extend_from_slice(b"\r\n");
+        assert_eq!(at.len(), 3 + MAX_TRAILER_BYTES + 2);
+        // The closing line split from the rest, one byte at a time.
+        let (head, tail) = at.split_at(at.len() - 2);
+        let parts = [head, &tail[..1], &tail[1..]];
+        let (_, done, _) = run(Framing::Chunked(Chunked::Size), &parts).expect("at the limit");
+        assert!(done);
+        over.extend(field(6));
+        over.extend_from_slice(b"\r\n");
+        let read = run(Framing::Chunked(Chunked::Size), &[&over]);
+        assert_eq!(read, Err(FramingError::InvalidChunk));
     }
 
     #[test]

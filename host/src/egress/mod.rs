@@ -25,7 +25,9 @@ pub mod upstream_body;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 pub use cidr::{Cidr, CidrError};
+pub use framing::{MAX_CHUNK_LINE_BYTES, MAX_TRAILER_BYTES};
 pub use resolver::{DNS_TTL, EgressError, Resolver};
+pub use response_head::{MAX_INFORMATIONAL_HEADS, MAX_RESPONSE_HEAD_BYTES, MAX_RESPONSE_HEADERS};
 
 /// The pool of upstream connections every upstream call goes through
 /// (Pingora's transport connector: TCP and TLS connections kept alive

@@ -91,6 +91,10 @@ pub enum ProxyError {
     UpstreamTimeout,
     #[error("upstream connection failed while the answer was being sent")]
     UpstreamBroken(String),
+    /// The upstream's answer was not HTTP the gateway can pass on (a
+    /// malformed or ambiguous head); nothing of it reached the client.
+    #[error("upstream provider sent an invalid response")]
+    UpstreamInvalid(String),
     /// More requests in flight than the gateway takes
     /// (`AI_PROXY_MAX_IN_FLIGHT`), or every plugin instance in use: shed
     /// before any work, with a hint to come back shortly.
@@ -138,6 +142,7 @@ impl ProxyError {
             ProxyError::Plugin(_) => 502,
             ProxyError::UpstreamUnreachable(_)
             | ProxyError::UpstreamBroken(_)
+            | ProxyError::UpstreamInvalid(_)
             | ProxyError::EgressDenied(_) => 502,
             ProxyError::UpstreamTimeout => 504,
         }
@@ -172,6 +177,7 @@ impl ProxyError {
             ProxyError::UpstreamUnreachable(_)
             | ProxyError::UpstreamTimeout
             | ProxyError::UpstreamBroken(_)
+            | ProxyError::UpstreamInvalid(_)
             | ProxyError::UpstreamCredential(_) => Fault::Upstream,
         }
     }
@@ -215,6 +221,7 @@ impl ProxyError {
             ProxyError::EgressDenied(_) => "upstream_address_denied",
             ProxyError::UpstreamTimeout => "upstream_timeout",
             ProxyError::UpstreamBroken(_) => "upstream_broken",
+            ProxyError::UpstreamInvalid(_) => "upstream_invalid_response",
             ProxyError::UpstreamCredential(_) => "upstream_credential_unavailable",
             ProxyError::Overloaded => "overloaded",
         }
@@ -227,6 +234,7 @@ impl ProxyError {
             ProxyError::InvalidToken(why) => format!("invalid token: {why}"),
             ProxyError::UpstreamUnreachable(d)
             | ProxyError::UpstreamBroken(d)
+            | ProxyError::UpstreamInvalid(d)
             | ProxyError::UpstreamCredential(d) => {
                 format!("{self}: {d}")
             }

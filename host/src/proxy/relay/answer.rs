@@ -10,7 +10,7 @@ use pingora::http::{RequestHeader, ResponseHeader};
 use pingora::upstreams::peer::HttpPeer;
 
 use crate::egress::Connector;
-use crate::egress::call::{self, CallError, read_capped};
+use crate::egress::call::{self, CallError, CappedEnd, read_capped};
 use crate::egress::exchange::ExchangeError;
 use crate::egress::request::HOP_BY_HOP;
 use crate::egress::upstream_body::UpstreamBody;
@@ -45,6 +45,9 @@ pub struct ErrorAnswer<'a> {
     pub body: Bytes,
     /// Whether `body` is the whole answer.
     pub complete: bool,
+    /// Why the answer broke off before `body` was read, when it did (the
+    /// code [`crate::egress::upstream_body::BodyError::code`] gives).
+    pub broken: Option<&'static str>,
 }
 
 /// Sends the request and waits for the response head.
@@ -60,6 +63,7 @@ pub async fn send<'a>(
             CallError::Exchange(ExchangeError::Unreachable(why)) => {
                 ProxyError::UpstreamUnreachable(why)
             }
+            CallError::Exchange(ExchangeError::Invalid(why)) => ProxyError::UpstreamInvalid(why),
         })?;
     Ok(Answer {
         head,
@@ -76,11 +80,16 @@ impl<'a> Answer<'a> {
 
     /// Reads the start of an error answer (the whole of it, usually).
     pub async fn read_error(mut self) -> ErrorAnswer<'a> {
-        let (body, complete) = read_capped(&mut self.upstream, MAX_CLASSIFIED_BODY_BYTES).await;
+        let (body, end) = read_capped(&mut self.upstream, MAX_CLASSIFIED_BODY_BYTES).await;
+        let broken = match &end {
+            CappedEnd::Broken(e) => Some(e.code()),
+            CappedEnd::Whole | CappedEnd::Cap => None,
+        };
         ErrorAnswer {
             answer: self,
             body: Bytes::from(body),
-            complete,
+            complete: matches!(end, CappedEnd::Whole),
+            broken,
         }
     }
 

@@ -199,7 +199,8 @@ pub async fn relay(
     })
 }
 
-/// Relays an error answer already read and classified.
+/// Relays an error answer already read and classified; one that broke
+/// off while it was read is the gateway's 502 instead.
 pub async fn relay_error(
     error: ErrorAnswer<'_>,
     metered: Metered,
@@ -210,7 +211,13 @@ pub async fn relay_error(
         answer,
         body,
         complete,
+        broken,
     } = error;
+    if let Some(why) = broken {
+        // Broken off while it was read: nothing of it reached the client,
+        // which gets the gateway's error rather than a cut answer.
+        return Err(ProxyError::UpstreamBroken(why.to_owned()));
+    }
     if let Some(shadow) = ctx.shadow.as_mut() {
         shadow.answer_head(&answer.head);
         shadow.push(&body);
