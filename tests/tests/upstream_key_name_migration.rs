@@ -8,8 +8,16 @@ use ai_proxy_tests::postgres::TempDatabase;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 
-/// Migrations released before `upstream_key_name` (000001 to 000026, no 000018).
-const BEFORE: u32 = 25;
+const MIGRATION: &str = "m20261205_000027_upstream_key_name";
+
+/// Migrations before this one (whatever was merged before it).
+fn before() -> u32 {
+    let names: Vec<String> = Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    names.iter().position(|n| n == MIGRATION).unwrap() as u32
+}
 const T: &str = "'2026-01-01T00:00:00Z'";
 
 async fn resources(db: &DatabaseConnection) -> Vec<String> {
@@ -25,7 +33,7 @@ async fn resources(db: &DatabaseConnection) -> Vec<String> {
 }
 
 async fn migrate_over_old_entries(db: &DatabaseConnection) {
-    Migrator::up(db, Some(BEFORE)).await.unwrap();
+    Migrator::up(db, Some(before())).await.unwrap();
     db.execute_unprepared(&format!(
         "INSERT INTO audit_log (id, created_at, actor_name, action, resource, resource_id) VALUES \
          (1, {T}, 'admin', 'create', 'provider_key', '4'), \
@@ -40,7 +48,9 @@ async fn migrate_over_old_entries(db: &DatabaseConnection) {
         resources(db).await,
         ["upstream_key", "client_key", "upstream_key", "provider"]
     );
-    Migrator::down(db, Some(1)).await.unwrap();
+    // Down to before this one (the migrations after it first).
+    let from_this_one = Migrator::migrations().len() as u32 - before();
+    Migrator::down(db, Some(from_this_one)).await.unwrap();
     assert_eq!(
         resources(db).await,
         ["provider_key", "client_key", "provider_key", "provider"]
