@@ -74,6 +74,15 @@ pub fn free_port() -> u16 {
         .expect("free port")
 }
 
+/// Two free loopback ports, never the same one: both are held until both
+/// are picked (two `free_port` calls may get one port twice).
+pub fn two_free_ports() -> (u16, u16) {
+    let bind = || TcpListener::bind("127.0.0.1:0").expect("free port");
+    let (a, b) = (bind(), bind());
+    let port = |l: &TcpListener| l.local_addr().expect("free port").port();
+    (port(&a), port(&b))
+}
+
 /// How a [`TestGateway`] runs.
 enum Runner {
     Process(Child),
@@ -187,7 +196,7 @@ impl TestGateway {
     async fn start_in(env: &[(&str, String)], in_data_dir: bool) -> TestGateway {
         let data_dir = fresh_data_dir();
         let log_path = data_dir.join("gateway.log");
-        let (proxy_port, admin_port) = (free_port(), free_port());
+        let (proxy_port, admin_port) = two_free_ports();
         let env: Vec<(String, String)> = env
             .iter()
             .map(|(k, v)| ((*k).to_owned(), v.clone()))
