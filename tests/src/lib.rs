@@ -12,6 +12,7 @@ pub mod oauth_server;
 
 pub mod gateway;
 pub mod in_process;
+pub mod migrations;
 pub mod multikey;
 pub mod podman;
 pub mod pools;

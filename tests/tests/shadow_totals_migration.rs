@@ -11,21 +11,13 @@ use std::collections::BTreeMap;
 
 use ai_proxy::store::entities::shadow_verdicts;
 use ai_proxy::store::shadow_totals::{self, Batch, Comparison, Totals};
+use ai_proxy_tests::migrations;
 use ai_proxy_tests::postgres::TempDatabase;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Set, Statement};
 
 const MIGRATION: &str = "m20261205_000028_shadow_totals";
-
-/// Migrations before this one (whatever was merged before it).
-fn before() -> u32 {
-    let names: Vec<String> = Migrator::migrations()
-        .iter()
-        .map(|m| m.name().to_owned())
-        .collect();
-    names.iter().position(|n| n == MIGRATION).unwrap() as u32
-}
 
 fn day(n: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, n, 12, 0, 0).unwrap()
@@ -92,7 +84,7 @@ async fn count(db: &DatabaseConnection, sql: &str) -> Result<i64, sea_orm::DbErr
 }
 
 async fn migrate_over_old_rows(db: &DatabaseConnection) {
-    Migrator::up(db, Some(before())).await.unwrap();
+    migrations::up_to_before(db, MIGRATION).await;
     let old = vec![
         verdict((1, 7), true, (Some(5), Some(5)), day(1)),
         verdict((1, 7), false, (Some(5), Some(9)), day(2)),
@@ -163,8 +155,7 @@ async fn migrate_over_old_rows(db: &DatabaseConnection) {
     let rows = count(db, "SELECT COUNT(*) FROM shadow_verdicts").await;
     assert_eq!(rows.unwrap(), 6, "one row more: the disagreement");
 
-    let from_this_one = Migrator::migrations().len() as u32 - before();
-    Migrator::down(db, Some(from_this_one)).await.unwrap();
+    migrations::down_through(db, MIGRATION).await;
     assert!(
         count(db, "SELECT COUNT(*) FROM shadow_totals")
             .await

@@ -4,20 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use ai_proxy_tests::migrations;
 use ai_proxy_tests::postgres::TempDatabase;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 
 const MIGRATION: &str = "m20261205_000027_upstream_key_name";
 
-/// Migrations before this one (whatever was merged before it).
-fn before() -> u32 {
-    let names: Vec<String> = Migrator::migrations()
-        .iter()
-        .map(|m| m.name().to_owned())
-        .collect();
-    names.iter().position(|n| n == MIGRATION).unwrap() as u32
-}
 const T: &str = "'2026-01-01T00:00:00Z'";
 
 async fn resources(db: &DatabaseConnection) -> Vec<String> {
@@ -33,7 +26,7 @@ async fn resources(db: &DatabaseConnection) -> Vec<String> {
 }
 
 async fn migrate_over_old_entries(db: &DatabaseConnection) {
-    Migrator::up(db, Some(before())).await.unwrap();
+    migrations::up_to_before(db, MIGRATION).await;
     db.execute_unprepared(&format!(
         "INSERT INTO audit_log (id, created_at, actor_name, action, resource, resource_id) VALUES \
          (1, {T}, 'admin', 'create', 'provider_key', '4'), \
@@ -48,9 +41,7 @@ async fn migrate_over_old_entries(db: &DatabaseConnection) {
         resources(db).await,
         ["upstream_key", "client_key", "upstream_key", "provider"]
     );
-    // Down to before this one (the migrations after it first).
-    let from_this_one = Migrator::migrations().len() as u32 - before();
-    Migrator::down(db, Some(from_this_one)).await.unwrap();
+    migrations::down_through(db, MIGRATION).await;
     assert_eq!(
         resources(db).await,
         ["provider_key", "client_key", "provider_key", "provider"]
