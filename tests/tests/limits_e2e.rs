@@ -377,6 +377,27 @@ async fn concurrent_requests_cannot_overshoot_a_nearly_spent_cost_quota() {
     }
 }
 
+/// A streamed chat request with the mock's `headers`; its request id and
+/// the answer, whose head said 200.
+async fn open_stream(
+    gw: &TestGateway,
+    key: &str,
+    headers: &[(&str, &str)],
+) -> (String, reqwest::Response) {
+    let mut request = reqwest::Client::new()
+        .post(format!("{}/v1/chat/completions", gw.proxy_url))
+        .bearer_auth(key)
+        .json(&json!({"model": "gpt-4o-mini", "stream": true,
+                      "messages": [{"role": "user", "content": "hi"}]}));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let resp = request.send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let request_id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+    (request_id, resp)
+}
+
 #[tokio::test]
 async fn a_client_that_leaves_mid_stream_is_charged_what_it_was_sent() {
     use futures_util::StreamExt;
@@ -391,18 +412,12 @@ async fn a_client_that_leaves_mid_stream_is_charged_what_it_was_sent() {
             json!({"limits": {"tokens_per_day": 100_000}}),
         )
         .await;
-    let resp = reqwest::Client::new()
-        .post(format!("{}/v1/chat/completions", gw.proxy_url))
-        .bearer_auth(&pool.client_key)
-        .header("x-mock-repeat", "100")
-        .header("x-mock-delay-ms", "10")
-        .json(&json!({"model": "gpt-4o-mini", "stream": true,
-                      "messages": [{"role": "user", "content": "hi"}]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let request_id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let (request_id, resp) = open_stream(
+        &gw,
+        &pool.client_key,
+        &[("x-mock-repeat", "100"), ("x-mock-delay-ms", "10")],
+    )
+    .await;
     let mut body = resp.bytes_stream();
     let mut received = Vec::new();
     while received.windows(2).filter(|w| w == b"\n\n").count() < 40 {
@@ -452,17 +467,9 @@ async fn a_client_that_leaves_between_events_is_let_go_at_once() {
             json!({}),
         )
         .await;
-    let resp = reqwest::Client::new()
-        .post(format!("{}/v1/chat/completions", gw.proxy_url))
-        .bearer_auth(&pool.client_key)
-        .header("x-mock-delay-ms", PACING.as_millis().to_string())
-        .json(&json!({"model": "gpt-4o-mini", "stream": true,
-                      "messages": [{"role": "user", "content": "hi"}]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let request_id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let pacing = PACING.as_millis().to_string();
+    let (request_id, resp) =
+        open_stream(&gw, &pool.client_key, &[("x-mock-delay-ms", &pacing)]).await;
     let mut body = resp.bytes_stream();
     let first = body.next().await.unwrap().unwrap();
     assert!(first.starts_with(b"data: "), "{first:?}");
