@@ -26,6 +26,12 @@ pub const ADMIN_PASSWORD: &str = "test-admin-password";
 pub const GATEWAY_MODE_VAR: &str = "AI_PROXY_TEST_GATEWAY";
 /// How long a gateway may take to start.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// Fresh ports a process gateway is started on before a test gives up: a
+/// port picked free may be taken by another test before the child binds it.
+const PORT_ATTEMPTS: usize = 5;
+/// What the gateway logs once it holds both ports (a fresh start refuses
+/// ports in use), so a test never takes another test's listener for its own.
+const SERVING_LINE: &str = "ai-proxy serving";
 
 /// Path of the gateway binary built next to the test executables.
 pub fn gateway_binary() -> PathBuf {
@@ -114,7 +120,17 @@ pub struct TestGateway {
     listeners: Option<(TcpListener, TcpListener)>,
     /// Whether it runs in its data directory rather than the test's.
     in_data_dir: bool,
+    /// Processes started on its log so far (each logs [`SERVING_LINE`]).
+    starts: usize,
     http: reqwest::Client,
+}
+
+/// Why a process gateway is not serving.
+enum NotStarted {
+    /// Another listener holds one of its ports: start again elsewhere.
+    PortTaken,
+    /// Anything else, with the log.
+    Failed(String),
 }
 
 /// The settings every test gateway starts with, before a test's own.
@@ -194,6 +210,25 @@ impl TestGateway {
     }
 
     async fn start_in(env: &[(&str, String)], in_data_dir: bool) -> TestGateway {
+        for _ in 1..PORT_ATTEMPTS {
+            match Self::try_start(env, in_data_dir).await {
+                Ok(gateway) => return gateway,
+                Err(NotStarted::PortTaken) => continue,
+                Err(NotStarted::Failed(log)) => panic!("gateway did not start:\n{log}"),
+            }
+        }
+        match Self::try_start(env, in_data_dir).await {
+            Ok(gateway) => gateway,
+            Err(NotStarted::PortTaken) => panic!("{PORT_ATTEMPTS} port pairs were all taken"),
+            Err(NotStarted::Failed(log)) => panic!("gateway did not start:\n{log}"),
+        }
+    }
+
+    /// One start on fresh ports.
+    async fn try_start(
+        env: &[(&str, String)],
+        in_data_dir: bool,
+    ) -> Result<TestGateway, NotStarted> {
         let data_dir = fresh_data_dir();
         let log_path = data_dir.join("gateway.log");
         let (proxy_port, admin_port) = two_free_ports();
@@ -215,7 +250,7 @@ impl TestGateway {
         } else {
             "http"
         };
-        let gateway = TestGateway {
+        let mut gateway = TestGateway {
             runner: Runner::Process(child),
             proxy_url: format!("{scheme}://127.0.0.1:{proxy_port}"),
             admin_url: format!("{scheme}://127.0.0.1:{admin_port}"),
@@ -225,10 +260,11 @@ impl TestGateway {
             env,
             listeners: None,
             in_data_dir,
+            starts: 1,
             http: reqwest::Client::new(),
         };
-        gateway.wait_ready().await;
-        gateway
+        gateway.wait_serving().await?;
+        Ok(gateway)
     }
 
     /// Starts a gateway on SQLite in a fresh directory, served in this
@@ -267,6 +303,7 @@ impl TestGateway {
             env,
             listeners: Some((proxy, admin)),
             in_data_dir: false,
+            starts: 0,
             http: reqwest::Client::new(),
         }
     }
@@ -302,6 +339,7 @@ impl TestGateway {
             self.in_data_dir,
             &[],
         ));
+        self.starts += 1;
         self.wait_ready().await;
     }
 
@@ -321,6 +359,7 @@ impl TestGateway {
             &["serve", "--upgrade"],
         );
         let old = std::mem::replace(self.child(), successor);
+        self.starts += 1;
         let deadline = Instant::now() + START_TIMEOUT;
         while !socket.exists() {
             assert!(
@@ -367,10 +406,38 @@ impl TestGateway {
         }
     }
 
-    async fn wait_ready(&self) {
+    /// Waits until the process serves on its own ports; panics otherwise.
+    async fn wait_ready(&mut self) {
+        match self.wait_serving().await {
+            Ok(()) => {}
+            Err(NotStarted::PortTaken) => panic!("its ports were taken:\n{}", self.log()),
+            Err(NotStarted::Failed(log)) => panic!("gateway did not start:\n{log}"),
+        }
+    }
+
+    /// Waits until the process has logged that it holds its ports (once per
+    /// start) and both answer, or until it exits.
+    async fn wait_serving(&mut self) -> Result<(), NotStarted> {
         let deadline = Instant::now() + START_TIMEOUT;
         let address = |url: &str| url.split_once("://").map_or(url, |(_, a)| a).to_owned();
         loop {
+            if self.child().try_wait().expect("try_wait").is_some() {
+                let log = self.log();
+                return Err(if log.contains("Address already in use") {
+                    NotStarted::PortTaken
+                } else {
+                    NotStarted::Failed(log)
+                });
+            }
+            if self.log().matches(SERVING_LINE).count() < self.starts {
+                assert!(
+                    Instant::now() < deadline,
+                    "gateway did not start:\n{}",
+                    self.log()
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
             let admin_ready = if self.admin_url.starts_with("https://") {
                 // This client speaks no TLS: an open port is the sign.
                 tokio::net::TcpStream::connect(address(&self.admin_url))
@@ -385,7 +452,7 @@ impl TestGateway {
             };
             let proxy = tokio::net::TcpStream::connect(address(&self.proxy_url)).await;
             if admin_ready && proxy.is_ok() {
-                return;
+                return Ok(());
             }
             assert!(
                 Instant::now() < deadline,

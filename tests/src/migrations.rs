@@ -1,10 +1,13 @@
 //! Running the migrations up to, or back through, one of them by name, so a
-//! migration test holds whatever was merged before or after it.
+//! migration test holds whatever was merged before or after it; and a fresh
+//! database of either kind to run one on.
 
 #![allow(clippy::expect_used, clippy::panic)]
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::DatabaseConnection;
+use sea_orm::{Database, DatabaseConnection};
+
+use crate::postgres::TempDatabase;
 
 /// How many migrations come before `name` (panics when there is none).
 fn before(name: &str) -> u32 {
@@ -28,4 +31,29 @@ pub async fn down_through(db: &DatabaseConnection, name: &str) {
     Migrator::down(db, Some(total - before(name)))
         .await
         .expect("migrations down");
+}
+
+/// Runs `check` on a fresh SQLite database in a temporary directory, which
+/// is removed after.
+pub async fn on_sqlite(test: &str, check: impl AsyncFnOnce(&DatabaseConnection)) {
+    let dir = std::env::temp_dir().join(format!("aip-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    let url = format!("sqlite://{}?mode=rwc", dir.join("db.sqlite").display());
+    let db = Database::connect(&url).await.expect("SQLite");
+    check(&db).await;
+    drop(db);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Runs `check` on a fresh PostgreSQL database, dropped after; skipped
+/// (with the reason printed) when PostgreSQL is unreachable and not
+/// required.
+pub async fn on_postgres(test: &str, check: impl AsyncFnOnce(&DatabaseConnection)) {
+    let Some(temp) = TempDatabase::create(test).await else {
+        return;
+    };
+    let db = Database::connect(&temp.url).await.expect("PostgreSQL");
+    check(&db).await;
+    drop(db);
+    temp.drop_database().await;
 }

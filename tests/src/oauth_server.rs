@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::gateway::free_port;
+use crate::gateway::two_free_ports;
 
 /// How long installing and starting the server may take.
 const START_TIMEOUT: Duration = Duration::from_secs(180);
@@ -33,7 +33,7 @@ impl OAuthServer {
     /// (after printing why) when it cannot run here.
     pub fn start(test: &str, token_ttl: u64) -> Option<OAuthServer> {
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("oauth/run.sh");
-        let (port, control) = (free_port(), free_port());
+        let (port, control) = two_free_ports();
         let spawned = Command::new(&script)
             .args([port.to_string(), control.to_string()])
             .env("OAUTH_TOKEN_TTL", token_ttl.to_string())

@@ -63,6 +63,38 @@ pub fn delete_prefix(prefix: &str) {
     }
 }
 
+/// Ports a private server is started on before a test gives up.
+const PORT_ATTEMPTS: usize = 5;
+
+/// Why a private server did not start.
+#[derive(Debug)]
+enum Spawn {
+    Io(std::io::Error),
+    /// It exited: its port was in use.
+    Exited,
+}
+
+impl std::fmt::Display for Spawn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Spawn::Io(e) => e.fmt(f),
+            Spawn::Exited => f.write_str("redis-server exited (its port was taken)"),
+        }
+    }
+}
+
+/// The process id of the Redis server answering on `port`, if one does.
+fn served_by(port: u16) -> Option<u32> {
+    let out = Command::new("redis-cli")
+        .args(["-p", &port.to_string(), "INFO", "server"])
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("process_id:"))
+        .and_then(|pid| pid.trim().parse().ok())
+}
+
 /// A `redis-server` of the test's own on a free port.
 pub struct PrivateRedis {
     child: Option<Child>,
@@ -77,7 +109,18 @@ impl PrivateRedis {
             child: None,
             port: free_port(),
         };
-        if let Err(e) = redis.spawn() {
+        let mut attempts = 1;
+        let started = loop {
+            match redis.spawn() {
+                // The port picked free was taken before the server bound it.
+                Err(Spawn::Exited) if attempts < PORT_ATTEMPTS => {
+                    attempts += 1;
+                    redis.port = free_port();
+                }
+                started => break started,
+            }
+        };
+        if let Err(e) = started {
             assert!(
                 !required(),
                 "redis-server is required but cannot start: {e}"
@@ -92,7 +135,7 @@ impl PrivateRedis {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
-    fn spawn(&mut self) -> std::io::Result<()> {
+    fn spawn(&mut self) -> Result<(), Spawn> {
         let child = Command::new("redis-server")
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
@@ -100,14 +143,21 @@ impl PrivateRedis {
             .args(["--enable-debug-command", "local"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
-            .spawn()?;
-        self.child = Some(child);
+            .spawn()
+            .map_err(Spawn::Io)?;
+        let pid = child.id();
+        let child = self.child.insert(child);
         let deadline = Instant::now() + Duration::from_secs(10);
-        while !reachable(self.port) {
+        // Listening is not enough: the port may be another test's.
+        while served_by(self.port) != Some(pid) {
+            if child.try_wait().map_err(Spawn::Io)?.is_some() {
+                self.child = None;
+                return Err(Spawn::Exited);
+            }
             if Instant::now() > deadline {
-                return Err(std::io::Error::other(
+                return Err(Spawn::Io(std::io::Error::other(
                     "redis-server did not start listening",
-                ));
+                )));
             }
             std::thread::sleep(Duration::from_millis(50));
         }

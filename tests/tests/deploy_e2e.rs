@@ -11,7 +11,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use ai_proxy_tests::gateway::{ADMIN_PASSWORD, free_port};
+use ai_proxy_tests::gateway::{ADMIN_PASSWORD, free_port, two_free_ports};
 use ai_proxy_tests::mock::{COMPLETION_TOKENS, MockUpstream};
 use ai_proxy_tests::podman::{
     Running, image, openai_client_key, present, repo_root, run, run_ok, sdk_shaped_stream, usable,
@@ -47,7 +47,7 @@ async fn the_image_serves_an_sdk_request_as_a_non_root_user_and_stops_cleanly() 
     let mock = MockUpstream::start().await;
     let image = tokio::task::spawn_blocking(image).await.unwrap();
     eprintln!("image {}: {} MiB", image.tag, image.bytes >> 20);
-    let (proxy, admin) = (free_port(), free_port());
+    let (proxy, admin) = two_free_ports();
     let name = format!("aip-e2e-{}-image", std::process::id());
     let env = [
         format!("AI_PROXY_PROXY_ADDR=127.0.0.1:{proxy}"),
@@ -262,7 +262,7 @@ async fn the_kubernetes_manifests_render_and_their_pod_runs_under_podman_kube_pl
     let image = tokio::task::spawn_blocking(image).await.unwrap();
     let dir = std::env::temp_dir().join(format!("aip-kube-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let ports = (free_port(), free_port());
+    let ports = two_free_ports();
     let suffix = format!("e2e{}", std::process::id());
     podman_overlay(&dir, &image.tag, ports, &suffix);
     let rendered = run_ok("kubectl", &["kustomize", dir.to_str().unwrap()]);

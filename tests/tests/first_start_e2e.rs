@@ -104,3 +104,50 @@ async fn an_instance_with_another_master_key_refuses_to_start() {
     let _ = std::fs::remove_dir_all(&data_dir);
     db.drop_database().await;
 }
+
+/// A proxy port another process holds stops the start at once, naming the
+/// address, before the admin port opens (Pingora alone would retry for
+/// seconds, then fail in a thread of its own).
+#[tokio::test]
+async fn a_proxy_port_in_use_stops_the_start_at_once() {
+    let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy = held.local_addr().unwrap();
+    let admin_port = ai_proxy_tests::gateway::free_port();
+    let data_dir = std::env::temp_dir().join(format!(
+        "aip-port-in-use-{}-{}",
+        std::process::id(),
+        proxy.port()
+    ));
+    let mut child = std::process::Command::new(ai_proxy_tests::gateway::gateway_binary())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AI_PROXY_DATA_DIR", &data_dir)
+        .env("AI_PROXY_ADMIN_PASSWORD", "irrelevant-password")
+        .env("AI_PROXY_PROXY_ADDR", proxy.to_string())
+        .env("AI_PROXY_ADMIN_ADDR", format!("127.0.0.1:{admin_port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run the gateway");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("still running with its proxy port taken");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(!status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("binding the proxy to {proxy}")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("ai-proxy serving"), "{stderr}");
+    drop(held);
+    let _ = std::fs::remove_dir_all(&data_dir);
+}

@@ -448,6 +448,65 @@ async fn a_client_that_leaves_mid_stream_is_charged_what_it_was_sent() {
         .await;
 }
 
+/// A client that leaves while the gateway waits for the upstream's answer
+/// (a long completion that is not streamed) is let go at once: the upstream
+/// request is abandoned, no other key is tried on its behalf, its key is
+/// not blamed, and the trace says 499 `client_closed_request` long before
+/// the upstream would have answered.
+#[tokio::test]
+async fn a_client_that_leaves_before_the_answer_began_is_let_go_at_once() {
+    const PATIENCE: Duration = Duration::from_millis(300);
+    let mock = MockUpstream::start().await;
+    let gw = TestGateway::in_process().await;
+    // Both keys' upstream answers never come (the mock sleeps an hour).
+    let pool = gw
+        .pool(
+            "openai",
+            &mock.base_url(),
+            &[
+                ("slow-a", "mock-hang-a", json!({})),
+                ("slow-b", "mock-hang-b", json!({})),
+            ],
+            json!({}),
+        )
+        .await;
+    let client = reqwest::Client::builder()
+        .timeout(PATIENCE)
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let gave_up = client
+        .post(format!("{}/v1/chat/completions", gw.proxy_url))
+        .bearer_auth(&pool.client_key)
+        .json(&json!({"model": "gpt-4o-mini",
+                      "messages": [{"role": "user", "content": "a long essay"}]}))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(gave_up.is_timeout(), "{gave_up}");
+
+    let trace = gw.traces(1).await.remove(0);
+    assert_eq!(trace["status_code"], 499, "{trace}");
+    assert_eq!(trace["error_class"], "client_closed_request", "{trace}");
+    let attempts = trace["attempt_log"].as_array().unwrap();
+    assert_eq!(attempts.len(), 1, "no other key is tried: {trace}");
+    assert_eq!(attempts[0]["error"], "client_closed_request", "{trace}");
+    // The gateway's read timeout is minutes; the trace is written when the
+    // request ends, so it ended soon after the client left.
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    for key in &pool.key_ids {
+        let health = gw.key_health(*key).await;
+        assert_eq!(
+            health["in_rotation"], true,
+            "a leaving client blames no key: {health}"
+        );
+    }
+}
+
 /// Between two events of a paced stream the gateway still watches the
 /// client's connection: one that closes is let go at once, with its
 /// upstream connection, not when the next event (seconds away) fails to

@@ -12,10 +12,9 @@ use std::collections::BTreeMap;
 use ai_proxy::store::entities::shadow_verdicts;
 use ai_proxy::store::shadow_totals::{self, Batch, Comparison, Totals};
 use ai_proxy_tests::migrations;
-use ai_proxy_tests::postgres::TempDatabase;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Set, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Set, Statement};
 
 const MIGRATION: &str = "m20261205_000028_shadow_totals";
 
@@ -173,22 +172,10 @@ async fn migrate_over_old_rows(db: &DatabaseConnection) {
 
 #[tokio::test]
 async fn old_verdicts_fill_the_totals_the_report_read_on_sqlite() {
-    let dir = std::env::temp_dir().join(format!("aip-shadow-totals-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.join("db.sqlite").display());
-    let db = Database::connect(&url).await.unwrap();
-    migrate_over_old_rows(&db).await;
-    drop(db);
-    std::fs::remove_dir_all(&dir).ok();
+    migrations::on_sqlite("shadow-totals", migrate_over_old_rows).await;
 }
 
 #[tokio::test]
 async fn old_verdicts_fill_the_totals_the_report_read_on_postgres() {
-    let Some(temp) = TempDatabase::create("shadow_totals_migration").await else {
-        return;
-    };
-    let db = Database::connect(&temp.url).await.unwrap();
-    migrate_over_old_rows(&db).await;
-    drop(db);
-    temp.drop_database().await;
+    migrations::on_postgres("shadow_totals_migration", migrate_over_old_rows).await;
 }

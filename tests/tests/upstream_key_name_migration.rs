@@ -5,9 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use ai_proxy_tests::migrations;
-use ai_proxy_tests::postgres::TempDatabase;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 const MIGRATION: &str = "m20261205_000027_upstream_key_name";
 
@@ -50,22 +49,10 @@ async fn migrate_over_old_entries(db: &DatabaseConnection) {
 
 #[tokio::test]
 async fn audit_entries_of_upstream_keys_take_the_new_name_on_sqlite() {
-    let dir = std::env::temp_dir().join(format!("aip-upstream-name-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.join("db.sqlite").display());
-    let db = Database::connect(&url).await.unwrap();
-    migrate_over_old_entries(&db).await;
-    drop(db);
-    std::fs::remove_dir_all(&dir).ok();
+    migrations::on_sqlite("upstream-key-name", migrate_over_old_entries).await;
 }
 
 #[tokio::test]
 async fn audit_entries_of_upstream_keys_take_the_new_name_on_postgres() {
-    let Some(temp) = TempDatabase::create("upstream_key_name_migration").await else {
-        return;
-    };
-    let db = Database::connect(&temp.url).await.unwrap();
-    migrate_over_old_entries(&db).await;
-    drop(db);
-    temp.drop_database().await;
+    migrations::on_postgres("upstream_key_name_migration", migrate_over_old_entries).await;
 }

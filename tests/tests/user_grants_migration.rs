@@ -5,9 +5,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use ai_proxy_tests::postgres::TempDatabase;
+use ai_proxy_tests::migrations;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 /// Migrations released before `user_grants`, through `upstream_oauth`.
 const BEFORE: u32 = 10;
@@ -79,22 +79,10 @@ async fn migrate_over_old_rows(db: &DatabaseConnection) {
 
 #[tokio::test]
 async fn existing_users_are_granted_their_pools_on_sqlite() {
-    let dir = std::env::temp_dir().join(format!("aip-grants-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.join("db.sqlite").display());
-    let db = Database::connect(&url).await.unwrap();
-    migrate_over_old_rows(&db).await;
-    drop(db);
-    std::fs::remove_dir_all(&dir).ok();
+    migrations::on_sqlite("grants", migrate_over_old_rows).await;
 }
 
 #[tokio::test]
 async fn existing_users_are_granted_their_pools_on_postgres() {
-    let Some(temp) = TempDatabase::create("user_grants_migration").await else {
-        return;
-    };
-    let db = Database::connect(&temp.url).await.unwrap();
-    migrate_over_old_rows(&db).await;
-    drop(db);
-    temp.drop_database().await;
+    migrations::on_postgres("user_grants_migration", migrate_over_old_rows).await;
 }

@@ -8,6 +8,10 @@ use super::path::PathError;
 use crate::catalog::RouteError;
 use crate::plugins::{EndpointClass, FailureKind, PluginFailure};
 
+/// The status traced for a request whose client left before its answer
+/// began (nginx's; never sent).
+pub const CLIENT_CLOSED_REQUEST: u16 = 499;
+
 /// Who caused a failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
@@ -103,6 +107,11 @@ pub enum ProxyError {
     /// An OAuth key's token could not be made fresh (the detail says why).
     #[error("the upstream account's access token could not be refreshed")]
     UpstreamCredential(String),
+    /// The client closed its connection while the gateway waited for the
+    /// upstream's answer: the upstream request is abandoned and nothing is
+    /// written (nobody would read it). Traced as 499, nginx's status for it.
+    #[error("the client closed the connection before the answer began")]
+    ClientGone,
 }
 
 impl From<PluginFailure> for ProxyError {
@@ -145,6 +154,7 @@ impl ProxyError {
             | ProxyError::UpstreamInvalid(_)
             | ProxyError::EgressDenied(_) => 502,
             ProxyError::UpstreamTimeout => 504,
+            ProxyError::ClientGone => CLIENT_CLOSED_REQUEST,
         }
     }
 
@@ -165,7 +175,8 @@ impl ProxyError {
             | ProxyError::BodyRead
             | ProxyError::RateLimited { .. }
             | ProxyError::BudgetSpent { .. }
-            | ProxyError::PluginFailuresProvoked { .. } => Fault::Client,
+            | ProxyError::PluginFailuresProvoked { .. }
+            | ProxyError::ClientGone => Fault::Client,
             ProxyError::Plugin(f) if f.is_client_error() => Fault::Client,
             ProxyError::Plugin(_) => Fault::Plugin,
             ProxyError::ProviderUnavailable(..)
@@ -189,7 +200,7 @@ impl ProxyError {
         }
         match self.status() {
             401 | 403 => "authentication_error",
-            413 | 400 => "invalid_request_error",
+            413 | 400 | CLIENT_CLOSED_REQUEST => "invalid_request_error",
             429 => "rate_limit_error",
             503 => "service_unavailable",
             _ => "upstream_error",
@@ -224,6 +235,7 @@ impl ProxyError {
             ProxyError::UpstreamInvalid(_) => "upstream_invalid_response",
             ProxyError::UpstreamCredential(_) => "upstream_credential_unavailable",
             ProxyError::Overloaded => "overloaded",
+            ProxyError::ClientGone => "client_closed_request",
         }
     }
 

@@ -196,14 +196,19 @@ impl ProxyHttp for Gateway {
                 ));
             }
             ctx.trace.status_code = error.status();
-            if matches!(error, ProxyError::Overloaded) {
+            if matches!(error, ProxyError::ClientGone) {
+                // Nobody reads an answer; the connection is dropped below.
+                ctx.client_gone = true;
+            } else if matches!(error, ProxyError::Overloaded) {
                 // Summarised, not a line per request.
                 self.core.in_flight.record_shed();
             } else if error.fault() != Fault::Client {
                 tracing::warn!(request_id = %ctx.request_id, code = error.code(), detail = %error.detail(), "request failed");
             }
-            // Boxed: a stream's request future is not sized by it.
-            Box::pin(respond_error(session, ctx, &error)).await;
+            if !ctx.client_gone {
+                // Boxed: a stream's request future is not sized by it.
+                Box::pin(respond_error(session, ctx, &error)).await;
+            }
         }
         if ctx.client_gone {
             // Dropped rather than finished: the client is not reading.
@@ -240,7 +245,7 @@ impl ProxyHttp for Gateway {
         e: &pingora::Error,
         ctx: &mut RequestCtx,
     ) -> FailToProxy {
-        if !ctx.response_started && session.response_written().is_none() {
+        if !ctx.response_started && !ctx.client_gone && session.response_written().is_none() {
             let _ = session.respond_error(502).await;
         }
         tracing::debug!(request_id = %ctx.request_id, error = %e, "proxy failure");

@@ -50,6 +50,9 @@ pub fn run(config: Config, start: Start) -> anyhow::Result<()> {
         .build()?;
     let core = runtime.block_on(async {
         let core = crate::core::build(config).await?;
+        if start == Start::Fresh {
+            proxy_port_free(core.config.listen.proxy_addr)?;
+        }
         let addr = core.config.listen.admin_addr;
         let listener = admin_port::admin_listener(addr, start)
             .map_err(|e| anyhow::anyhow!("binding the admin API to {addr}: {e}"))?;
@@ -114,6 +117,15 @@ pub fn run(config: Config, start: Start) -> anyhow::Result<()> {
     // Only after Pingora's backstop: the drain normally exits before.
     runtime.block_on(traces.flush(TRACE_FLUSH_TIMEOUT));
     Ok(())
+}
+
+/// Refuses a proxy address another process holds, before the admin port
+/// opens: Pingora would retry it for seconds, then fail in a thread of its
+/// own while the admin port went on serving.
+fn proxy_port_free(addr: std::net::SocketAddr) -> anyhow::Result<()> {
+    std::net::TcpListener::bind(addr)
+        .map(drop)
+        .map_err(|e| anyhow::anyhow!("binding the proxy to {addr}: {e}"))
 }
 
 /// The proxy port's application: the edge in front of Pingora's proxy

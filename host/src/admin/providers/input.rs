@@ -27,8 +27,14 @@ pub struct ProviderInput {
     /// `http(s)://host[:port][/path]`; must not point at internal addresses
     /// unless allow-listed.
     pub(super) base_url: Option<String>,
+    /// Milliseconds to open a connection to the upstream (default 5,000).
     #[schema(minimum = 1, maximum = 3_600_000)]
     pub(super) connect_timeout_ms: Option<i32>,
+    /// Milliseconds the upstream has, once the request is sent, to send its
+    /// answer's whole head (for a completion that is not streamed: all of
+    /// its generation), and the longest pause between two reads of the
+    /// body after it (default 300,000). An attempt that runs out before
+    /// the head came is retried on the next key.
     #[schema(minimum = 1, maximum = 3_600_000)]
     pub(super) read_timeout_ms: Option<i32>,
     pub(super) enabled: Option<bool>,

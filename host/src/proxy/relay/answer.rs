@@ -7,6 +7,7 @@
 
 use bytes::Bytes;
 use pingora::http::{RequestHeader, ResponseHeader};
+use pingora::proxy::Session;
 use pingora::upstreams::peer::HttpPeer;
 
 use crate::egress::Connector;
@@ -50,27 +51,43 @@ pub struct ErrorAnswer<'a> {
     pub broken: Option<&'static str>,
 }
 
-/// Sends the request and waits for the response head.
+/// Sends the request and waits for the response head, or until the
+/// client leaves ([`ProxyError::ClientGone`]): a long completion is not
+/// waited for on behalf of nobody, nor its connection held.
 pub async fn send<'a>(
     connector: &'a Connector,
     peer: &'a HttpPeer,
     request: &(RequestHeader, Bytes),
+    client: &mut Session,
 ) -> Result<Answer<'a>, ProxyError> {
-    let (upstream, head) = call::send(connector, peer, request)
-        .await
-        .map_err(|e| match e {
-            CallError::Exchange(ExchangeError::Timeout) => ProxyError::UpstreamTimeout,
-            CallError::Exchange(ExchangeError::Unreachable(why)) => {
-                ProxyError::UpstreamUnreachable(why)
-            }
-            CallError::Exchange(ExchangeError::Invalid(why)) => ProxyError::UpstreamInvalid(why),
-        })?;
+    let sent = tokio::select! {
+        biased;
+        sent = call::send(connector, peer, request) => sent,
+        () = client_left(client) => return Err(ProxyError::ClientGone),
+    };
+    let (upstream, head) = sent.map_err(|e| match e {
+        CallError::Exchange(ExchangeError::Timeout) => ProxyError::UpstreamTimeout,
+        CallError::Exchange(ExchangeError::Unreachable(why)) => {
+            ProxyError::UpstreamUnreachable(why)
+        }
+        CallError::Exchange(ExchangeError::Invalid(why)) => ProxyError::UpstreamInvalid(why),
+    })?;
     Ok(Answer {
         head,
         upstream,
         connector,
         peer,
     })
+}
+
+/// Resolves when the client closes its connection (its request was read
+/// whole before); never for bytes after the request (pipelining) or an
+/// HTTP/2 stream that ended cleanly, which say nothing of leaving.
+async fn client_left(client: &mut Session) {
+    if client.read_body_or_idle(true).await.is_err() {
+        return;
+    }
+    std::future::pending().await
 }
 
 impl<'a> Answer<'a> {

@@ -21,6 +21,8 @@ use std::time::Duration;
 use pingora::proxy::Session;
 use pingora::upstreams::peer::HttpPeer;
 
+mod verdict;
+
 use super::ProxyCore;
 use super::ctx::RequestCtx;
 use super::error::ProxyError;
@@ -33,9 +35,10 @@ use crate::oauth::RefreshError;
 use crate::plugins::types::{ErrorClass, Header};
 use crate::plugins::{PluginCalls, PluginFailure, header_list};
 use crate::scheduler::HealthStatus;
-use crate::scheduler::{KeyBoard, NoKey, Scheduler};
+use crate::scheduler::{NoKey, Scheduler};
 use crate::secrets::Secret;
 use crate::trace::Attempt;
+use verdict::{judge, no_usable_key};
 
 /// What every attempt of one request shares.
 pub struct Request<'a> {
@@ -197,8 +200,16 @@ impl<'a> Attempts<'a> {
         };
         let core = self.request.core;
         let credential = Credential::of(self.request.provider, &key, &secret);
-        let answer = Box::pin(self.send(credential)).await?;
+        let answer = Box::pin(self.send(credential, session)).await;
         attempt.duration_ms = ctx.elapsed_ms().saturating_sub(attempt.started_ms);
+        let answer = match answer {
+            Ok(answer) => answer,
+            Err(e) => {
+                attempt.error = Some(e.code().to_owned());
+                ctx.trace.attempts.push(attempt);
+                return Err(e);
+            }
+        };
         let answer = match answer {
             Ok(answer) => answer,
             Err(e) => {
@@ -227,14 +238,20 @@ impl<'a> Attempts<'a> {
         Ok(Some((key, forwarded)))
     }
 
-    /// The request sent with `credential`; the inner error when no answer came.
+    /// The request sent with `credential`; the inner error when no answer
+    /// came, the outer one when the client left meanwhile.
     async fn send(
         &mut self,
         credential: Credential<'_>,
+        session: &mut Session,
     ) -> Result<Result<Answer<'a>, ProxyError>, ProxyError> {
         let upstream_request = self.call.request(self.base, credential)?;
         let connector = &self.request.core.connector;
-        Ok(relay::send(connector, self.peer, &upstream_request).await)
+        match relay::send(connector, self.peer, &upstream_request, session).await {
+            // Not an attempt that failed: no other key gets a turn.
+            Err(ProxyError::ClientGone) => Err(ProxyError::ClientGone),
+            answer => Ok(answer),
+        }
     }
 
     /// An error answer to `attempt`: read, masked, classified and
@@ -360,41 +377,4 @@ async fn credential<'k>(
         .credential(request.provider.oauth.as_deref(), key)
         .await
         .map(|token| Some(Cow::Owned(token)))
-}
-
-/// Reports an error answer to the key board; whether another key might
-/// succeed where this one failed.
-fn judge(board: &KeyBoard, key_id: i32, status: u16, class: Option<&ErrorClass>) -> bool {
-    let reason = format!("upstream answered {status}");
-    match class {
-        Some(ErrorClass::RateLimited(seconds)) => {
-            let after = seconds.map(|s| Duration::from_secs(u64::from(s)));
-            board.record_failure(key_id, HealthStatus::RateLimited, after, &reason);
-            true
-        }
-        Some(
-            class
-            @ (ErrorClass::QuotaExhausted | ErrorClass::AuthInvalid | ErrorClass::ServerError),
-        ) => {
-            board.record_failure(key_id, HealthStatus::from_class(class), None, &reason);
-            true
-        }
-        Some(ErrorClass::BadRequest) => false,
-        Some(ErrorClass::Other) | None if status >= 500 => {
-            board.record_failure(key_id, HealthStatus::ServerError, None, &reason);
-            true
-        }
-        Some(ErrorClass::Other) | None => false,
-    }
-}
-
-fn no_usable_key(no_key: NoKey) -> ProxyError {
-    ProxyError::NoUsableKey {
-        reason: no_key.reason(),
-        retry_after: match no_key {
-            NoKey::AllLimited { retry_after } => Some(retry_after),
-            NoKey::AllUnhealthy => Some(1),
-            _ => None,
-        },
-    }
 }
