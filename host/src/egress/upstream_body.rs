@@ -10,14 +10,20 @@
 //! [`BODY_READ_MIN_BYTES`], and for twice as much after a read that filled
 //! what it asked for (a large answer arriving), up to
 //! [`BODY_READ_MAX_BYTES`]; a read that does not fill it goes back to the
-//! minimum.
+//! minimum. A read at the minimum with nothing pending holds no buffer
+//! while it waits: what arrives lands on the stack and is copied into one
+//! of its own size, so the thousands of streams waiting for their next
+//! event hold none ([`read_arrived`]).
 
+use std::mem::MaybeUninit;
+use std::pin::Pin;
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use pingora::protocols::Stream;
 use pingora::upstreams::peer::{HttpPeer, Peer};
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncRead, AsyncReadExt, ReadBuf};
 
 use super::Connector;
 use super::framing::{Framing, FramingError, Taken, overread};
@@ -100,15 +106,20 @@ impl UpstreamBody {
     /// Reads more bytes into the buffer; how many (0 at the connection's end).
     async fn fill(&mut self) -> Result<usize, BodyError> {
         let asked = self.next_read;
-        if self.buf.is_empty() {
-            // A fresh buffer of the size asked: the last one may still be
-            // on its way to the client, and one grown by a burst is not
-            // kept through a stream's quiet minutes.
-            self.buf = BytesMut::with_capacity(asked);
-        } else {
-            self.buf.reserve(asked);
-        }
-        let read = self.stream.read_buf(&mut self.buf);
+        let read = async {
+            if self.buf.is_empty() && asked == BODY_READ_MIN_BYTES {
+                // Nothing pending, nothing flowing: maybe a long wait.
+                return read_arrived(&mut self.stream, &mut self.buf).await;
+            }
+            if self.buf.is_empty() {
+                // A fresh buffer of the size asked: the last one may still
+                // be on its way to the client.
+                self.buf = BytesMut::with_capacity(asked);
+            } else {
+                self.buf.reserve(asked);
+            }
+            self.stream.read_buf(&mut self.buf).await
+        };
         let n = match self.read_timeout {
             Some(limit) => tokio::time::timeout(limit, read)
                 .await
@@ -134,6 +145,21 @@ impl UpstreamBody {
     }
 }
 
+/// Reads up to [`BODY_READ_MIN_BYTES`] of what has arrived into `buf`
+/// (empty), which is given exactly their size; holds no buffer while
+/// nothing arrives, since the bytes land on the stack during the poll
+/// that reads them.
+async fn read_arrived(stream: &mut Stream, buf: &mut BytesMut) -> std::io::Result<usize> {
+    std::future::poll_fn(|cx| {
+        let mut landing = [MaybeUninit::<u8>::uninit(); BODY_READ_MIN_BYTES];
+        let mut read = ReadBuf::uninit(&mut landing);
+        std::task::ready!(Pin::new(&mut *stream).poll_read(cx, &mut read))?;
+        *buf = BytesMut::from(read.filled());
+        Poll::Ready(Ok(read.filled().len()))
+    })
+    .await
+}
+
 /// What the read after one that asked for `asked` and got `got` asks for.
 fn next_read(asked: usize, got: usize) -> usize {
     if got >= asked {
@@ -146,6 +172,44 @@ fn next_read(asked: usize, got: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A body on a real connection; the upstream's end of it.
+    async fn body_on_connection() -> (UpstreamBody, tokio::net::TcpStream) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let client = tokio::net::TcpStream::connect(listener.local_addr().expect("addr"));
+        let (client, accepted) = tokio::join!(client, listener.accept());
+        let stream: Stream = Box::new(pingora::protocols::l4::stream::Stream::from(
+            client.expect("connect"),
+        ));
+        let body = UpstreamBody::new(stream, Framing::Close, BytesMut::new(), None, false);
+        (body, accepted.expect("accept").0)
+    }
+
+    #[tokio::test]
+    async fn a_read_waiting_for_the_next_event_holds_no_buffer_and_what_comes_fits() {
+        use tokio::io::AsyncWriteExt;
+        let (mut body, mut upstream) = body_on_connection().await;
+        {
+            let read = std::pin::pin!(body.read());
+            let waited = tokio::time::timeout(Duration::from_millis(50), read).await;
+            assert!(waited.is_err(), "nothing was sent");
+        }
+        assert_eq!(body.buf.capacity(), 0, "a waiting read holds no buffer");
+        upstream.write_all(b"data: {}\n\n").await.expect("write");
+        let event = body.read().await.expect("read").expect("data");
+        assert_eq!(&event[..], b"data: {}\n\n");
+        // A burst longer than one landing is read whole, in more reads.
+        let burst = vec![b'x'; 3 * BODY_READ_MIN_BYTES + 7];
+        upstream.write_all(&burst).await.expect("write");
+        drop(upstream);
+        let mut got = Vec::new();
+        while let Some(part) = body.read().await.expect("read") {
+            got.extend_from_slice(&part);
+        }
+        assert_eq!(got, burst);
+    }
 
     #[test]
     fn reads_grow_while_they_fill_up_to_the_maximum_and_fall_back_after() {
