@@ -354,3 +354,49 @@ async fn expect_100_continue_gets_100_before_the_body_is_sent() {
     let answer = read_all(&mut conn).await;
     assert_eq!(answer.status(), 200, "{}", answer.text);
 }
+
+/// A request sent on the connection while the previous one still waits for
+/// its answer (HTTP/1.1 pipelining) is not taken for a client that left:
+/// the first answer arrives whole, JSON or stream, and the connection is
+/// closed after it, so the client sends the second again on a new one.
+#[tokio::test]
+async fn a_pipelined_request_does_not_cut_the_answer_before_it() {
+    let mock = MockUpstream::start().await;
+    let gw = TestGateway::in_process().await;
+    let key = gw
+        .client_key_for("openai", &mock.base_url(), "sk-upstream-openai")
+        .await;
+    for (stream, waits) in [
+        (false, "x-mock-head-delay-ms: 1500"),
+        (true, "x-mock-delay-ms: 100"),
+    ] {
+        let body = format!(
+            r#"{{"model":"gpt-4o-mini","stream":{stream},"messages":[{{"role":"user","content":"hi"}}]}}"#
+        );
+        let request = format!(
+            "POST /v1/chat/completions HTTP/1.1\r\nhost: gw\r\nauthorization: Bearer {key}\r\ncontent-type: application/json\r\n{waits}\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let mut conn = TcpStream::connect(addr(&gw)).await.expect("connect");
+        conn.write_all(request.as_bytes()).await.expect("request");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        conn.write_all(b"GET /v1/models HTTP/1.1\r\nhost: gw\r\n\r\n")
+            .await
+            .expect("pipelined request");
+        let answer = read_all(&mut conn).await;
+        assert_eq!(answer.status(), 200, "stream {stream}: {}", answer.text);
+        let whole = if stream {
+            answer.text.contains("data: [DONE]")
+        } else {
+            answer.text.contains("\"usage\"")
+        };
+        assert!(
+            whole,
+            "stream {stream}: the answer arrived whole: {}",
+            answer.text
+        );
+        assert!(answer.closed, "stream {stream}: closed after the answer");
+    }
+    let traces = gw.traces(2).await;
+    assert!(traces.iter().all(|t| t["status_code"] == 200), "{traces:?}");
+}

@@ -11,7 +11,9 @@
 //!    provider does for an expired token.
 //!    Gateways swap the client's key for the upstream key, so this is how a test behind
 //!    a gateway steers the mock.
-//! 3. Otherwise the request is answered normally, paced by `x-mock-delay-ms: N` (sleep
+//! 3. Otherwise the request is answered normally, after `x-mock-head-delay-ms: N` (sleep
+//!    N ms before the answer's head: a long completion that is not streamed), paced by
+//!    `x-mock-delay-ms: N` (sleep
 //!    between stream events) and cut by `x-mock-abort-after: N` (a stream ends with a
 //!    broken body after N events). `x-mock-repeat: N` makes OpenAI chat, Anthropic and
 //!    Gemini (`alt=sse`) streams N times longer: every text delta is sent N times over;
@@ -46,6 +48,8 @@ pub const RESET_KEY_PREFIX: &str = "mock-reset";
 pub const STATUS_HEADER: &str = "x-mock-status";
 /// Header that sets the pause between stream events, in milliseconds.
 pub const DELAY_HEADER: &str = "x-mock-delay-ms";
+/// Header that delays the answer's head, in milliseconds.
+pub const HEAD_DELAY_HEADER: &str = "x-mock-head-delay-ms";
 /// Header that breaks a stream after this many events.
 pub const ABORT_AFTER_HEADER: &str = "x-mock-abort-after";
 /// Header that repeats a stream's text deltas this many times.
@@ -88,6 +92,9 @@ pub(crate) async fn apply(
         if jwt_expired(key) {
             return Err(StatusCode::UNAUTHORIZED);
         }
+    }
+    if let Some(ms) = header(headers, HEAD_DELAY_HEADER).and_then(|ms| ms.parse().ok()) {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
     }
     Ok(Pacing {
         delay: header(headers, DELAY_HEADER)

@@ -63,7 +63,7 @@ pub async fn send<'a>(
     let sent = tokio::select! {
         biased;
         sent = call::send(connector, peer, request) => sent,
-        () = client_left(client) => return Err(ProxyError::ClientGone),
+        () = super::client::left(client) => return Err(ProxyError::ClientGone),
     };
     let (upstream, head) = sent.map_err(|e| match e {
         CallError::Exchange(ExchangeError::Timeout) => ProxyError::UpstreamTimeout,
@@ -78,16 +78,6 @@ pub async fn send<'a>(
         connector,
         peer,
     })
-}
-
-/// Resolves when the client closes its connection (its request was read
-/// whole before); never for bytes after the request (pipelining) or an
-/// HTTP/2 stream that ended cleanly, which say nothing of leaving.
-async fn client_left(client: &mut Session) {
-    if client.read_body_or_idle(true).await.is_err() {
-        return;
-    }
-    std::future::pending().await
 }
 
 impl<'a> Answer<'a> {

@@ -10,6 +10,8 @@
 //!   quotas, and ending a stream when they run out;
 //! - [`finish`]: usage, cost and the quota settled in the trace once the
 //!   answer ended, completely or not.
+//! - [`client`]: whether the client left, noticed while the answer is
+//!   awaited and between its chunks.
 //!
 //! [`answer`] is the upstream side: sending, reading an error answer,
 //! handing the connection back to the pool.
@@ -21,6 +23,7 @@
 
 mod answer;
 mod batch;
+mod client;
 mod cut;
 mod finish;
 pub mod hold;
@@ -35,6 +38,7 @@ use super::error::ProxyError;
 use crate::plugins::PluginCalls;
 use crate::shadow::ShadowCapture;
 use answer::{MAX_CLASSIFIED_BODY_BYTES, client_response_header};
+use client::ClientSide;
 use cut::{StreamWatch, Verdict};
 use usage::Meter;
 
@@ -95,12 +99,10 @@ async fn pump(
             // A client that leaves is noticed at once, not at the next
             // chunk (a paced stream's next event may be seconds away): its
             // connection and the upstream's are let go now.
-            left = session.read_body_or_idle(true), if watching_client => {
-                if left.is_err() {
+            side = client::watch(session), if watching_client => {
+                if let ClientSide::Gone = side {
                     return Some(Interruption::Client);
                 }
-                // Bytes after the request (pipelining) or an HTTP/2 stream
-                // that ended cleanly: nothing to watch for this answer.
                 watching_client = false;
                 continue;
             }
