@@ -73,6 +73,8 @@ pub async fn serve(
     let call = Box::pin(prepare(&plugin.name, &mut calls, &head, &body)).await?;
     // The head is not needed past this point: a sampled request's capture takes it.
     ctx.shadow = super::shadow_tap::sample(core, &provider, &plugin, head, &body, ctx);
+    // The call holds what the attempts send; a stream need not keep this.
+    drop(body);
     let request = Request {
         core,
         catalog: &catalog,

@@ -227,6 +227,8 @@ impl<'a> Attempts<'a> {
             core.board.record_success(key.id, latency);
             ctx.trace.attempts.push(attempt);
             ctx.trace.first_byte_ms = Some(ctx.elapsed_ms());
+            // No other key gets a turn: an open stream keeps no request.
+            self.call.let_go();
             let forwarded = relay::relay(answer, session, ctx, calls).await?;
             return Ok(Some((key, forwarded)));
         }
