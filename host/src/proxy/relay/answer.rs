@@ -85,6 +85,14 @@ impl<'a> Answer<'a> {
         self.head.status.as_u16()
     }
 
+    /// Lets go of the head's headers once the client has its own copy and
+    /// the meter what it needed: a stream open for minutes keeps the status.
+    pub fn let_go_of_head(&mut self) {
+        if let Ok(bare) = ResponseHeader::build_no_case(self.head.status, Some(0)) {
+            self.head = bare;
+        }
+    }
+
     /// Reads the start of an error answer (the whole of it, usually).
     pub async fn read_error(mut self) -> ErrorAnswer<'a> {
         let (body, end) = read_capped(&mut self.upstream, MAX_CLASSIFIED_BODY_BYTES).await;

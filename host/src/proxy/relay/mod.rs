@@ -167,6 +167,7 @@ pub async fn relay(
         shadow.answer_head(&answer.head);
     }
     let interrupted = if Box::pin(start_response(&answer.head, session, ctx)).await? {
+        answer.let_go_of_head();
         let mut watch = match ctx.quota.as_mut() {
             Some(hold) if is_stream && hold.cuts() => Some(StreamWatch::new(hold)),
             _ => None,
