@@ -108,19 +108,6 @@ impl UpstreamCall {
             secret,
         )
     }
-
-    /// Lets go of the body and the prepared head once no other attempt
-    /// will be made: a stream open for minutes does not keep its request
-    /// (a long prompt) for them.
-    pub fn let_go(&mut self) {
-        self.body = Bytes::new();
-        self.prepared = OutboundRequest {
-            path: String::new(),
-            headers: Vec::new(),
-            body: None,
-        };
-        self.bearer = None;
-    }
 }
 
 /// Why a call got no response head.

@@ -246,6 +246,7 @@ const MAX_CAUSE_DEPTH: usize = 8;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::egress::upstream_body::PoolKey;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use tokio::net::TcpListener;
@@ -332,7 +333,7 @@ mod tests {
                 Some(&b"hello"[..])
             );
             assert_eq!(body.read().await.expect("end"), None);
-            body.release(&connector, &peer);
+            body.release(&connector, PoolKey::of(&peer));
         }
         let connections = seen.connections.load(Ordering::SeqCst);
         assert_eq!(connections, 1, "one connection, reused");
@@ -382,7 +383,7 @@ mod tests {
             .await
             .expect("answered");
         while body.read().await.expect("read").is_some() {}
-        body.release(&connector, &peer);
+        body.release(&connector, PoolKey::of(&peer));
         let refused = open_exchange(&connector, &peer, &get(), &Bytes::new()).await;
         assert!(
             matches!(refused, Err(ExchangeError::Invalid(_))),

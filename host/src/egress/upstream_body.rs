@@ -138,9 +138,26 @@ impl UpstreamBody {
     /// Hands the connection back to `connector`'s pool when the body was
     /// read to its end, nothing came after it and the upstream keeps it
     /// open; closes it otherwise.
-    pub fn release(self, connector: &Connector, peer: &HttpPeer) {
+    pub fn release(self, connector: &Connector, pool: PoolKey) {
         if self.is_done() && self.keep_alive && !overread(&self.buf) {
-            connector.release_stream(self.stream, peer.reuse_hash(), peer.options.idle_timeout);
+            connector.release_stream(self.stream, pool.hash, pool.idle_timeout);
+        }
+    }
+}
+
+/// Where a connection to a peer goes back in the pool: what an answer
+/// keeps of its peer (a few bytes, not the whole peer) while it is relayed.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolKey {
+    hash: u64,
+    idle_timeout: Option<std::time::Duration>,
+}
+
+impl PoolKey {
+    pub fn of(peer: &HttpPeer) -> PoolKey {
+        PoolKey {
+            hash: peer.reuse_hash(),
+            idle_timeout: peer.options.idle_timeout,
         }
     }
 }

@@ -32,8 +32,11 @@ use super::loaded::LoadedPlugin;
 /// is dropped.
 pub const INSTANCE_LINGER: Duration = Duration::from_millis(10);
 /// An instance lingers only while fewer than one in this many of the
-/// pool's instances are alive.
-pub const LINGER_POOL_SHARE: usize = 32;
+/// pool's instances are alive. At one in four, 64 requests in flight on a
+/// pool of 1,000 still linger (saving a second instance per request, about
+/// 8 % of a JSON request's CPU; bench/RESULTS.md, session 11), and three
+/// quarters of the pool stay for calls that need a slot.
+pub const LINGER_POOL_SHARE: usize = 4;
 
 /// An instance let go, until its request takes it back or the timer drops it.
 type Parked = Arc<Mutex<Option<PluginInstance>>>;
@@ -236,7 +239,7 @@ mod tests {
 
     #[tokio::test]
     async fn nothing_lingers_when_the_pool_is_busy() {
-        // One slot in 32 of a pool of 32 is the share: one live instance is too many.
+        // One slot of a pool of `LINGER_POOL_SHARE` is the share: one live instance is too many.
         let (engine, plugin) = openai(LINGER_POOL_SHARE as u32).await;
         let mut calls = PluginCalls::new(plugin, "r1");
         calls.instance().await.expect("instance");

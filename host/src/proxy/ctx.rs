@@ -1,4 +1,9 @@
 //! Per-request state carried through the Pingora phases.
+//!
+//! Pingora keeps two copies' room for the context in every connection's
+//! future (its argument and its local), for as long as the request lasts:
+//! whatever is large here is boxed, so an open stream costs a few hundred
+//! bytes of context instead of two kilobytes (bench/RESULTS.md, session 11).
 
 use std::time::Instant;
 
@@ -11,12 +16,12 @@ pub struct RequestCtx {
     pub started: Instant,
     /// Whether a response header went to the client.
     pub response_started: bool,
-    pub trace: TraceRecord,
+    pub trace: Box<TraceRecord>,
     /// Whether the request leaves a trace row (token requests do not).
     pub traced: bool,
     /// What the request holds against its client key's quotas, from its
     /// admission until it is settled (dropping it gives it back).
-    pub quota: Option<QuotaHold>,
+    pub quota: Option<Box<QuotaHold>>,
     /// Set when the client stopped reading the answer or went away: the
     /// connection is dropped, never finished (finishing would write again).
     pub client_gone: bool,
@@ -26,17 +31,17 @@ pub struct RequestCtx {
     pub in_flight: Option<crate::limits::InFlightPermit>,
     /// A copy for the provider's shadow candidate, when this request is
     /// sampled (`shadow`).
-    pub shadow: Option<crate::shadow::ShadowCapture>,
+    pub shadow: Option<Box<crate::shadow::ShadowCapture>>,
 }
 
 impl RequestCtx {
     pub fn new() -> RequestCtx {
-        let request_id = format!("req_{}", crate::secrets::random_hex(12));
+        let request_id = super::request_id::new_request_id();
         RequestCtx {
-            trace: TraceRecord {
+            trace: Box::new(TraceRecord {
                 request_id: request_id.clone(),
                 ..TraceRecord::default()
-            },
+            }),
             request_id,
             started: Instant::now(),
             response_started: false,

@@ -23,6 +23,7 @@ mod path;
 mod pipeline;
 mod relay;
 mod request;
+mod request_id;
 mod route;
 mod shadow_tap;
 mod summary;
@@ -53,7 +54,7 @@ pub struct ProxyCore {
     pub core: Arc<Core>,
     /// The proxy's upstream connection pool, used on Pingora's runtimes
     /// (the core's connector serves the core's runtime).
-    pub connector: Connector,
+    pub connector: Arc<Connector>,
     pub max_body_bytes: usize,
     pub jwt: JwtVerifier,
     /// Signs and checks the tokens of `POST /oauth/token`.
@@ -77,7 +78,7 @@ impl ProxyCore {
     pub fn new(core: Arc<Core>) -> Result<ProxyCore, jsonwebtoken::errors::Error> {
         let config = core.config.clone();
         Ok(ProxyCore {
-            connector: Connector::new(None),
+            connector: Arc::new(Connector::new(None)),
             max_body_bytes: config.proxy.max_body_bytes,
             jwt: JwtVerifier::new(&config.client_auth.jwt)?,
             tokens: TokenIssuer::new(&core.keys.current, config.client_auth.oauth_token_ttl)
@@ -280,6 +281,6 @@ impl ProxyHttp for Gateway {
             chrono::Utc::now()
                 - chrono::Duration::milliseconds(i64::try_from(record.duration_ms).unwrap_or(0)),
         );
-        self.core.traces.send(record);
+        self.core.traces.send(*record);
     }
 }

@@ -7,26 +7,26 @@
 //! ([`super::attempt`]) and relay the answer ([`super::relay`]), which
 //! accounts for it at its end.
 //!
-//! A stream keeps this function's future for as long as it is open
-//! (minutes), and an `async fn`'s future is as large as the largest state
-//! it can be suspended in. So every step that runs once and briefly (the
-//! plugin's calls, reading the body, the quota hold, the accounting) is
-//! awaited in a box of its own: its state is allocated while it runs and
-//! freed after, and the future a stream keeps holds only what the relay
-//! needs (bench/RESULTS.md, session 8).
+//! A stream keeps [`serve`]'s future for as long as it is open (minutes),
+//! and an `async fn`'s future is as large as the largest state it can be
+//! suspended in. So everything until the answer is there
+//! ([`until_answered`], the attempts included) runs in a box of its own,
+//! freed once the answer is, and so does every short step after it (the
+//! accounting): the future a stream keeps holds the relay and the few
+//! things the accounting needs (bench/RESULTS.md, sessions 8 and 11).
 
 use std::sync::Arc;
 
 use super::ProxyCore;
-use super::attempt::{Request, attempt_until_answered};
+use super::attempt::{Answered, Request, attempt_until_answered, upstream};
 use super::client_auth::authenticate;
 use super::ctx::RequestCtx;
 use super::error::ProxyError;
 use super::path::{normalise, path_only};
-use super::relay::{account, hold as quota_hold};
+use super::relay::{self, account, hold as quota_hold};
 use super::request::{read_body, request_path};
 use super::route::{self, Routed, Target};
-use crate::catalog::{Catalog, ClientKey};
+use crate::catalog::{Catalog, ClientKey, Provider};
 use crate::egress::call::UpstreamCall;
 use crate::plugins::PluginCalls;
 use crate::plugins::types::{RequestFacts, RequestHead};
@@ -39,6 +39,47 @@ pub async fn serve(
     session: &mut Session,
     ctx: &mut RequestCtx,
 ) -> Result<(), ProxyError> {
+    // Everything before the answer runs in a box of its own, gone once the
+    // answer is there: an open stream keeps only what follows.
+    let Answering {
+        provider,
+        model,
+        mut calls,
+        answered,
+    } = Box::pin(until_answered(core, session, ctx)).await?;
+    let (key, forwarded) = match answered {
+        Answered::Success(key, answer) => {
+            (key, relay::relay(*answer, session, ctx, &mut calls).await?)
+        }
+        Answered::Error(key, held) => {
+            let (error, metered) = *held;
+            let relayed = Box::pin(relay::relay_error(error, metered, session, ctx)).await?;
+            (key, relayed)
+        }
+    };
+    let model = model.as_deref();
+    let accounted = Box::pin(account(&provider, &key, model, forwarded, ctx, &mut calls)).await;
+    super::shadow_tap::hand_off(core, ctx, accounted.is_ok());
+    accounted
+}
+
+/// What relaying and accounting for an answer need.
+struct Answering {
+    provider: Arc<Provider>,
+    /// The model the plugin found in the request.
+    model: Option<String>,
+    /// Boxed: the relay holds it for as long as the answer lasts.
+    calls: Box<PluginCalls>,
+    answered: Answered,
+}
+
+/// The request read, admitted, inspected, prepared and sent until an
+/// upstream key produced the answer to pass on.
+async fn until_answered(
+    core: &ProxyCore,
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+) -> Result<Answering, ProxyError> {
     let catalog = core.catalog.load_full();
     let (addressed, target) = address(core, &catalog, session, ctx)?;
     let body = Box::pin(read_body(session, core.max_body_bytes)).await?;
@@ -46,10 +87,11 @@ pub async fn serve(
     // key's limits admit it. Given back if the request ends early.
     let reservation =
         Box::pin(quota_hold::admit(&core.limiter, &target.client, body.len())).await?;
-    let (target, facts, mut calls) = Box::pin(inspect(
+    let (target, facts, calls) = Box::pin(inspect(
         core, &catalog, &addressed, target, &body, session, ctx,
     ))
     .await?;
+    let mut calls = Box::new(calls);
     let Target {
         client,
         provider,
@@ -63,28 +105,39 @@ pub async fn serve(
             facts.model.clone().unwrap_or_default(),
         ));
     }
-    let model = facts.model.as_deref();
+    let model = facts.model;
     // Settled by `account`.
     let len = body.len();
-    let held = quota_hold::hold(reservation, &client, &provider, model, len, &mut calls);
-    ctx.quota = Some(Box::pin(held).await?);
+    let held = quota_hold::hold(
+        reservation,
+        &client,
+        &provider,
+        model.as_deref(),
+        len,
+        &mut calls,
+    );
+    ctx.quota = Some(Box::new(Box::pin(held).await?));
     // The upstream request does not depend on the key (the credential is a
     // placeholder until each attempt's request), so the plugin prepares it once.
     let call = Box::pin(prepare(&plugin.name, &mut calls, &head, &body)).await?;
     // The head is not needed past this point: a sampled request's capture takes it.
-    ctx.shadow = super::shadow_tap::sample(core, &provider, &plugin, head, &body, ctx);
-    // The call holds what the attempts send; a stream need not keep this.
-    drop(body);
+    ctx.shadow =
+        super::shadow_tap::sample(core, &provider, &plugin, head, &body, ctx).map(Box::new);
     let request = Request {
         core,
         catalog: &catalog,
         client: &client,
         provider: &provider,
     };
-    let (key, forwarded) = attempt_until_answered(&request, call, session, ctx, &mut calls).await?;
-    let accounted = Box::pin(account(&provider, &key, model, forwarded, ctx, &mut calls)).await;
-    super::shadow_tap::hand_off(core, ctx, accounted.is_ok());
-    accounted
+    let upstream = Box::pin(upstream(&request)).await?;
+    let attempts = attempt_until_answered(&request, &upstream, call, session, ctx, &mut calls);
+    let answered = Box::pin(attempts).await?;
+    Ok(Answering {
+        provider,
+        model,
+        calls,
+        answered,
+    })
 }
 
 /// The upstream request, prepared by the plugin on an instance let go
@@ -189,35 +242,30 @@ async fn inspect(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proxy::attempt::Request;
 
     /// The largest future [`serve`] may return in a test (debug) build:
     /// an open stream keeps it (inside Pingora's boxed `request_filter`)
     /// for as long as it is open. 12,560 bytes before the short steps were
-    /// boxed, 4,848 after (session 8).
-    const MAX_SERVE_FUTURE_BYTES: usize = 6 * 1024;
+    /// boxed, 4,848 after (session 8); 5,576 with the attempts in it, 2,232
+    /// once they ran in a box of their own (session 11).
+    const MAX_SERVE_FUTURE_BYTES: usize = 2560;
 
     /// The size of the future `f` returns, without calling it.
     fn future_size<A, B, C, F: Future>(_: impl FnOnce(A, B, C) -> F) -> usize {
         size_of::<F>()
     }
 
-    fn future_size5<A, B, C, D, E, F: Future>(_: impl FnOnce(A, B, C, D, E) -> F) -> usize {
+    fn future_size4<A, B, C, D, F: Future>(_: impl FnOnce(A, B, C, D) -> F) -> usize {
         size_of::<F>()
     }
 
     #[test]
     fn the_future_an_open_stream_keeps_stays_small() {
         let serve = future_size::<&ProxyCore, &mut Session, &mut RequestCtx, _>(serve);
-        let attempts = future_size5::<
-            &Request<'static>,
-            UpstreamCall,
-            &mut Session,
-            &mut RequestCtx,
-            &mut PluginCalls,
-            _,
-        >(attempt_until_answered);
-        eprintln!("serve: {serve} bytes, attempt_until_answered: {attempts} bytes");
+        let relay = future_size4::<relay::Answer, &mut Session, &mut RequestCtx, &mut PluginCalls, _>(
+            relay::relay,
+        );
+        eprintln!("serve: {serve} bytes, of which the relay: {relay} bytes");
         assert!(serve <= MAX_SERVE_FUTURE_BYTES, "{serve} bytes");
     }
 }

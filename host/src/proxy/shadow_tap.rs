@@ -57,6 +57,6 @@ pub fn hand_off(core: &ProxyCore, ctx: &mut RequestCtx, accounted: bool) {
         if !accounted || ctx.client_gone {
             capture.cut_short();
         }
-        core.shadow.offer(capture);
+        core.shadow.offer(*capture);
     }
 }

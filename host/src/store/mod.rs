@@ -67,20 +67,74 @@ pub async fn connect(url: &str, data_dir: &Path) -> anyhow::Result<DatabaseConne
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .sqlx_logging(false)
-        .max_connections(if url.starts_with("sqlite:") { 4 } else { 16 });
+        .max_connections(if url.starts_with("sqlite:") { 4 } else { 16 })
+        .map_sqlx_sqlite_opts(sqlite_settings);
     let db = Database::connect(options)
         .await
         .map_err(|e| anyhow::anyhow!("connecting to {}: {e}", crate::secrets::redact_url(url)))?;
-    if url.starts_with("sqlite:") {
-        use sea_orm::ConnectionTrait;
-        db.execute_unprepared(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
-        )
-        .await?;
-        if let Some(file) = crate::private_files::sqlite_path(url) {
-            crate::private_files::sqlite_files_private(&file)?;
-        }
+    if url.starts_with("sqlite:")
+        && let Some(file) = crate::private_files::sqlite_path(url)
+    {
+        crate::private_files::sqlite_files_private(&file)?;
     }
     Migrator::up(&db, None).await?;
     Ok(db)
+}
+
+/// Pages of SQLite's cache per connection (`cache_size` is in KiB when
+/// negative): the trace table's indexes are written at their right edge, a
+/// few pages each, and the request log reads newest first.
+const SQLITE_CACHE_KIB: i64 = 8 * 1024;
+
+/// Every SQLite connection of the pool: write-ahead log, a sync at
+/// checkpoints only (`NORMAL`: a crash of the machine may lose the last
+/// commits, never corrupt the file), a five-second wait for a lock.
+/// Connection settings, not the file's: set on each connection as it opens,
+/// not on whichever one ran a statement first (before, the trace writer's
+/// connection synced the disk on every batch).
+fn sqlite_settings(
+    options: sea_orm::sqlx::sqlite::SqliteConnectOptions,
+) -> sea_orm::sqlx::sqlite::SqliteConnectOptions {
+    use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+    options
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(std::time::Duration::from_secs(5))
+        .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::sqlx::Row;
+
+    #[tokio::test]
+    async fn every_sqlite_connection_has_the_settings_not_only_the_first() {
+        let dir = std::env::temp_dir().join(format!("aip-store-{}", crate::secrets::random_hex(6)));
+        let url = format!("sqlite://{}/t.db?mode=rwc", dir.display());
+        let db = super::connect(&url, &dir).await.expect("db");
+        let pool = db.get_sqlite_connection_pool();
+        // Held at once: two different connections of the pool.
+        let mut first = pool.acquire().await.expect("first");
+        let mut second = pool.acquire().await.expect("second");
+        for conn in [&mut first, &mut second] {
+            let row = sea_orm::sqlx::query("PRAGMA synchronous")
+                .fetch_one(&mut **conn)
+                .await
+                .expect("synchronous");
+            assert_eq!(row.get::<i64, _>(0), 1, "NORMAL");
+            let row = sea_orm::sqlx::query("PRAGMA cache_size")
+                .fetch_one(&mut **conn)
+                .await
+                .expect("cache_size");
+            assert_eq!(row.get::<i64, _>(0), -super::SQLITE_CACHE_KIB);
+            let row = sea_orm::sqlx::query("PRAGMA journal_mode")
+                .fetch_one(&mut **conn)
+                .await
+                .expect("journal_mode");
+            assert_eq!(row.get::<String, _>(0), "wal");
+        }
+        drop((first, second));
+        db.close().await.expect("close");
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

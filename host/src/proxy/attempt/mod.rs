@@ -11,8 +11,9 @@
 //! OAuth key whose token the upstream refused is refreshed once and tried
 //! again.
 //!
-//! Only the relay lives long; every other step is awaited in its own box
-//! (see [`super::pipeline`]).
+//! The attempts end with the answer to pass on ([`Answered`]), relayed by
+//! the caller once this loop's state is gone: an open stream keeps only
+//! the relay's future, not the attempts' (see [`super::pipeline`]).
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -26,7 +27,7 @@ mod verdict;
 use super::ProxyCore;
 use super::ctx::RequestCtx;
 use super::error::ProxyError;
-use super::relay::{self, Answer, ErrorAnswer, Forwarded, Metered};
+use super::relay::{self, Answer, ErrorAnswer, Metered};
 use super::upstream_message::upstream_message;
 use crate::catalog::{Catalog, ClientKey, Provider, UpstreamBase, UpstreamKey};
 use crate::egress::EgressError;
@@ -49,38 +50,49 @@ pub struct Request<'a> {
     pub provider: &'a Provider,
 }
 
-/// The key that answered and the relayed answer.
-type Answered = (Arc<UpstreamKey>, Forwarded);
+/// The answer to pass on, and the key that got it.
+pub enum Answered {
+    /// A success, relayed as it arrives.
+    Success(Arc<UpstreamKey>, Box<Answer>),
+    /// An error answer, read and classified, passed on whole.
+    Error(Arc<UpstreamKey>, Box<(ErrorAnswer, Metered)>),
+}
 
 /// Why no key is left to try.
-enum Exhausted<'a> {
+enum Exhausted {
     /// How the last attempt (with that key) failed.
-    Last(Arc<UpstreamKey>, Failed<'a>),
+    Last(Arc<UpstreamKey>, Failed),
     /// No attempt was made: why no key could be picked.
     NoKey(NoKey),
 }
 
 /// How one attempt ended, when it did not produce the answer to relay.
-enum Failed<'a> {
+enum Failed {
     /// No answer at all (connection, timeout, egress).
     NoAnswer(ProxyError),
     /// An error answer that another key might not get.
-    Retryable(Box<(ErrorAnswer<'a>, Metered)>),
+    Retryable(Box<(ErrorAnswer, Metered)>),
 }
 
-/// Tries keys until one answers with something to relay, and relays it.
+/// The provider's address, where every attempt of a request goes.
+pub struct Upstream {
+    base: UpstreamBase,
+    peer: HttpPeer,
+}
+
+/// Tries keys until one answers with something to pass on.
 pub async fn attempt_until_answered(
     request: &Request<'_>,
+    upstream: &Upstream,
     call: UpstreamCall,
     session: &mut Session,
     ctx: &mut RequestCtx,
     calls: &mut PluginCalls,
 ) -> Result<Answered, ProxyError> {
-    let (base, peer) = Box::pin(upstream(request)).await?;
     let mut attempts = Attempts {
         request,
-        base: &base,
-        peer: &peer,
+        base: &upstream.base,
+        peer: &upstream.peer,
         call,
         tried: Vec::new(),
         last: None,
@@ -92,9 +104,7 @@ pub async fn attempt_until_answered(
             Ok(key) => key,
             // Out of keys or attempts: pass on what the last attempt got.
             Err(Exhausted::Last(key, Failed::Retryable(held))) => {
-                let (error, metered) = *held;
-                let forwarded = Box::pin(relay::relay_error(error, metered, session, ctx)).await?;
-                return Ok((key, forwarded));
+                return Ok(Answered::Error(key, held));
             }
             Err(Exhausted::Last(_, Failed::NoAnswer(e))) => return Err(e),
             Err(Exhausted::NoKey(no_key)) => return Err(no_usable_key(no_key)),
@@ -107,7 +117,7 @@ pub async fn attempt_until_answered(
 
 /// The provider's base URL and the peer its address resolves to, checked
 /// against the egress policy.
-async fn upstream(request: &Request<'_>) -> Result<(UpstreamBase, HttpPeer), ProxyError> {
+pub async fn upstream(request: &Request<'_>) -> Result<Upstream, ProxyError> {
     let provider = request.provider;
     let base = provider.upstream.clone().map_err(|_| {
         ProxyError::ProviderUnavailable(provider.name.clone(), "its base URL is invalid")
@@ -123,7 +133,7 @@ async fn upstream(request: &Request<'_>) -> Result<(UpstreamBase, HttpPeer), Pro
                 ProxyError::UpstreamUnreachable(format!("resolving upstream: {}", io.kind()))
             }
         })?;
-    Ok((base, peer))
+    Ok(Upstream { base, peer })
 }
 
 /// The attempts of one request so far.
@@ -134,7 +144,7 @@ struct Attempts<'a> {
     call: UpstreamCall,
     tried: Vec<i32>,
     /// How the last attempt failed, kept until another key gets a turn.
-    last: Option<(Arc<UpstreamKey>, Failed<'a>)>,
+    last: Option<(Arc<UpstreamKey>, Failed)>,
     /// An OAuth key whose token the upstream refused gets one more try
     /// after one refresh.
     retry_same: Option<Arc<UpstreamKey>>,
@@ -145,7 +155,7 @@ impl<'a> Attempts<'a> {
     /// The next key to try, or why there is none: how the last attempt
     /// failed, or why no key could be picked. A held error answer is
     /// dropped unread once another key gets a turn.
-    async fn next_key(&mut self) -> Result<Arc<UpstreamKey>, Exhausted<'a>> {
+    async fn next_key(&mut self) -> Result<Arc<UpstreamKey>, Exhausted> {
         let picked = if let Some(key) = self.retry_same.take() {
             Ok(key)
         } else if self.tried.len() >= self.request.core.max_attempts {
@@ -227,17 +237,13 @@ impl<'a> Attempts<'a> {
             core.board.record_success(key.id, latency);
             ctx.trace.attempts.push(attempt);
             ctx.trace.first_byte_ms = Some(ctx.elapsed_ms());
-            // No other key gets a turn: an open stream keeps no request.
-            self.call.let_go();
-            let forwarded = relay::relay(answer, session, ctx, calls).await?;
-            return Ok(Some((key, forwarded)));
+            return Ok(Some(Answered::Success(key, Box::new(answer))));
         }
         let error_answer = self.error_answer(&key, attempt, answer, &secret, ctx, calls);
-        let Some((error, metered)) = Box::pin(error_answer).await else {
+        let Some(held) = Box::pin(error_answer).await else {
             return Ok(None);
         };
-        let forwarded = Box::pin(relay::relay_error(error, metered, session, ctx)).await?;
-        Ok(Some((key, forwarded)))
+        Ok(Some(Answered::Error(key, Box::new(held))))
     }
 
     /// The request sent with `credential`; the inner error when no answer
@@ -246,7 +252,7 @@ impl<'a> Attempts<'a> {
         &mut self,
         credential: Credential<'_>,
         session: &mut Session,
-    ) -> Result<Result<Answer<'a>, ProxyError>, ProxyError> {
+    ) -> Result<Result<Answer, ProxyError>, ProxyError> {
         let upstream_request = self.call.request(self.base, credential)?;
         let connector = &self.request.core.connector;
         match relay::send(connector, self.peer, &upstream_request, session).await {
@@ -264,11 +270,11 @@ impl<'a> Attempts<'a> {
         &mut self,
         key: &Arc<UpstreamKey>,
         mut attempt: Attempt,
-        answer: Answer<'a>,
+        answer: Answer,
         secret: &Secret,
         ctx: &mut RequestCtx,
         calls: &mut PluginCalls,
-    ) -> Option<(ErrorAnswer<'a>, Metered)> {
+    ) -> Option<(ErrorAnswer, Metered)> {
         let status = answer.status();
         let mut error = answer.read_error().await;
         // Before the plugin or the client sees it: neither may learn the key.

@@ -55,6 +55,8 @@ const COMPACT_SLACK_BYTES: usize = 1024;
 const REFUSAL_LINGER: Duration = Duration::from_secs(1);
 /// Most bytes read and dropped after a refusal.
 const REFUSAL_DRAIN_BYTES: usize = 256 * 1024;
+/// Bytes read at a time while a refused request is drained.
+const REFUSAL_DRAIN_CHUNK: usize = 4096;
 
 /// Why a connection was refused before Pingora saw its request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,7 +211,10 @@ async fn refuse(conn: &mut (impl AsyncReadExt + AsyncWriteExt + Unpin), refusal:
     }
     let _ = timeout(REFUSAL_LINGER, async {
         let mut drained = 0;
-        let mut sink = [0u8; 4096];
+        // On the heap: an array here would be part of the future of every
+        // connection (4 KiB each, for as long as it is open), since each
+        // one may come to refuse a request.
+        let mut sink = vec![0u8; REFUSAL_DRAIN_CHUNK];
         while drained < REFUSAL_DRAIN_BYTES {
             match conn.read(&mut sink).await {
                 Ok(0) | Err(_) => break,
@@ -316,5 +321,18 @@ mod tests {
             at,
             "one byte past the slack it is copied"
         );
+    }
+
+    /// The most a connection's future may hold for the refusal it might
+    /// come to write (debug build): every open connection carries it.
+    const MAX_REFUSE_FUTURE_BYTES: usize = 512;
+
+    #[test]
+    fn the_refusal_every_connection_may_write_holds_no_buffer_in_its_future() {
+        fn future_size<C, F: Future>(_: impl FnOnce(C, Refusal) -> F) -> usize {
+            size_of::<F>()
+        }
+        let size = future_size::<&mut tokio::io::DuplexStream, _>(refuse);
+        assert!(size <= MAX_REFUSE_FUTURE_BYTES, "{size} bytes");
     }
 }

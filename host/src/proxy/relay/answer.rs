@@ -5,6 +5,8 @@
 //! connection pool when read to its end, and its head filtered for the
 //! client.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use pingora::http::{RequestHeader, ResponseHeader};
 use pingora::proxy::Session;
@@ -14,7 +16,7 @@ use crate::egress::Connector;
 use crate::egress::call::{self, CallError, CappedEnd, read_capped};
 use crate::egress::exchange::ExchangeError;
 use crate::egress::request::HOP_BY_HOP;
-use crate::egress::upstream_body::UpstreamBody;
+use crate::egress::upstream_body::{PoolKey, UpstreamBody};
 use crate::proxy::ProxyError;
 use crate::proxy::mask;
 use crate::secrets::Secret;
@@ -32,17 +34,17 @@ const UPSTREAM_ACCOUNT_HEADERS: &[&str] = &[
 ];
 
 /// An upstream answer whose head has arrived.
-pub struct Answer<'a> {
+pub struct Answer {
     pub head: ResponseHeader,
     pub(super) upstream: UpstreamBody,
-    connector: &'a Connector,
-    peer: &'a HttpPeer,
+    connector: Arc<Connector>,
+    pool: PoolKey,
 }
 
 /// An error answer read (up to [`MAX_CLASSIFIED_BODY_BYTES`]) before
 /// deciding whether to pass it on or try another key.
-pub struct ErrorAnswer<'a> {
-    pub answer: Answer<'a>,
+pub struct ErrorAnswer {
+    pub answer: Answer,
     pub body: Bytes,
     /// Whether `body` is the whole answer.
     pub complete: bool,
@@ -54,12 +56,12 @@ pub struct ErrorAnswer<'a> {
 /// Sends the request and waits for the response head, or until the
 /// client leaves ([`ProxyError::ClientGone`]): a long completion is not
 /// waited for on behalf of nobody, nor its connection held.
-pub async fn send<'a>(
-    connector: &'a Connector,
-    peer: &'a HttpPeer,
+pub async fn send(
+    connector: &Arc<Connector>,
+    peer: &HttpPeer,
     request: &(RequestHeader, Bytes),
     client: &mut Session,
-) -> Result<Answer<'a>, ProxyError> {
+) -> Result<Answer, ProxyError> {
     let sent = tokio::select! {
         biased;
         sent = call::send(connector, peer, request) => sent,
@@ -75,12 +77,12 @@ pub async fn send<'a>(
     Ok(Answer {
         head,
         upstream,
-        connector,
-        peer,
+        connector: connector.clone(),
+        pool: PoolKey::of(peer),
     })
 }
 
-impl<'a> Answer<'a> {
+impl Answer {
     pub fn status(&self) -> u16 {
         self.head.status.as_u16()
     }
@@ -94,7 +96,7 @@ impl<'a> Answer<'a> {
     }
 
     /// Reads the start of an error answer (the whole of it, usually).
-    pub async fn read_error(mut self) -> ErrorAnswer<'a> {
+    pub async fn read_error(mut self) -> ErrorAnswer {
         let (body, end) = read_capped(&mut self.upstream, MAX_CLASSIFIED_BODY_BYTES).await;
         let broken = match &end {
             CappedEnd::Broken(e) => Some(e.code()),
@@ -110,11 +112,11 @@ impl<'a> Answer<'a> {
 
     /// Returns the connection to the pool if the answer was read to its end.
     pub fn release(self) {
-        self.upstream.release(self.connector, self.peer);
+        self.upstream.release(&self.connector, self.pool);
     }
 }
 
-impl ErrorAnswer<'_> {
+impl ErrorAnswer {
     /// Masks any quote of `secret` (or of a masked key) in the body read.
     pub fn mask_credentials(&mut self, secret: &Secret) {
         let mut body = self.body.to_vec();

@@ -44,7 +44,7 @@ pub async fn account(
             .filter(|a| a.status.is_some_and(|s| s >= 400))
             .and_then(|a| a.message.clone());
     }
-    let hold = ctx.quota.take();
+    let hold = ctx.quota.take().map(|hold| *hold);
     let mut usage = metered.usage;
     if let (Some(hold), Some(_)) = (&hold, &forwarded.interrupted) {
         // An answer ended early may not have reported its prompt yet.

@@ -84,7 +84,7 @@ async fn start_response(
 /// Streams the rest of `answer` to the client, feeding `meter` if given,
 /// and ending it early when `watch` says the client's quota ran out.
 async fn pump(
-    answer: &mut Answer<'_>,
+    answer: &mut Answer,
     session: &mut Session,
     calls: &mut PluginCalls,
     meter: &mut Meter,
@@ -155,7 +155,7 @@ async fn end_early(session: &mut Session, kept: Bytes, end: Vec<u8>) -> Option<I
 
 /// Relays a successful (or unclassified) answer, metering it.
 pub async fn relay(
-    mut answer: Answer<'_>,
+    mut answer: Answer,
     session: &mut Session,
     ctx: &mut RequestCtx,
     calls: &mut PluginCalls,
@@ -172,7 +172,7 @@ pub async fn relay(
             Some(hold) if is_stream && hold.cuts() => Some(StreamWatch::new(hold)),
             _ => None,
         };
-        let shadow = ctx.shadow.as_mut();
+        let shadow = ctx.shadow.as_deref_mut();
         let interrupted = pump(
             &mut answer,
             session,
@@ -205,7 +205,7 @@ pub async fn relay(
 /// Relays an error answer already read and classified; one that broke
 /// off while it was read is the gateway's 502 instead.
 pub async fn relay_error(
-    error: ErrorAnswer<'_>,
+    error: ErrorAnswer,
     metered: Metered,
     session: &mut Session,
     ctx: &mut RequestCtx,

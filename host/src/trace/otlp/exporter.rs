@@ -19,6 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::endpoint::Endpoint;
 use super::spans::{RequestSpans, ServiceInfo, export_request};
 use crate::egress::exchange::open_exchange;
+use crate::egress::upstream_body::PoolKey;
 use crate::trace::TraceRecord;
 
 /// Default number of requests whose spans may wait for export.
@@ -218,7 +219,7 @@ async fn exchange(connector: &Connector, to: &Endpoint, body: Vec<u8>) -> Result
             Err(e) => return Err(ExportError::Unreachable(e.code().to_owned())),
         }
     }
-    upstream.release(connector, &peer);
+    upstream.release(connector, PoolKey::of(&peer));
     if (200..300).contains(&status) {
         Ok(())
     } else {
