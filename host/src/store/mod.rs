@@ -81,14 +81,17 @@ pub async fn connect(url: &str, data_dir: &Path) -> anyhow::Result<DatabaseConne
     Ok(db)
 }
 
-/// Pages of SQLite's cache per connection (`cache_size` is in KiB when
-/// negative): the trace table's indexes are written at their right edge, a
-/// few pages each, and the request log reads newest first.
-const SQLITE_CACHE_KIB: i64 = 8 * 1024;
+/// SQLite's page cache per connection, in KiB (`cache_size` is in KiB when
+/// negative): SQLite's own default, set on every connection so that none
+/// differs. 8 MiB changed neither the trace writer's CPU nor the peak
+/// memory of the benchmark (bench/RESULTS.md, session 11): ordered request
+/// ids keep the trace indexes' writes at their right edge, a few pages each.
+const SQLITE_CACHE_KIB: i64 = 2000;
 
 /// Every SQLite connection of the pool: write-ahead log, a sync at
 /// checkpoints only (`NORMAL`: a crash of the machine may lose the last
-/// commits, never corrupt the file), a five-second wait for a lock.
+/// commits, never corrupt the file), a five-second wait for a lock, the
+/// page cache above.
 /// Connection settings, not the file's: set on each connection as it opens,
 /// not on whichever one ran a statement first (before, the trace writer's
 /// connection synced the disk on every batch).
