@@ -410,6 +410,22 @@ if [[ $SCENARIO == limits ]]; then
     exit 0
 fi
 
+# Peak and current resident memory of nginx and the gateways, as meta.tsv rows.
+memory_rows() {
+    local t p h r hwm rss sum
+    for t in nginx-1w nginx-auto "${GATEWAYS[@]}"; do
+        hwm=0 rss=0 sum=0
+        for p in $(target_pids "${PID[$t]}"); do
+            h=$(status_kib "$p" VmHWM); r=$(status_kib "$p" VmRSS)
+            ((h > hwm)) && hwm=$h
+            ((r > rss)) && rss=$r
+            sum=$((sum + h))
+        done
+        printf 'hwm_kib.%s\t%s\nrss_kib.%s\t%s\nhwm_sum_kib.%s\t%s\nprocs.%s\t%s\n' \
+            "$t" "$hwm" "$t" "$rss" "$t" "$sum" "$t" "$(target_pids "${PID[$t]}" | wc -l)"
+    done
+}
+
 # ---------------------------------------------------------------- CPU per request only
 # Every target once per round and cell, the order rotating each round, so a busy neighbour
 # weighs on all alike; the report takes each target's median over the rounds.
@@ -431,6 +447,7 @@ if [[ $SCENARIO == cpu ]]; then
         printf 'loadavg_end\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
         printf 'clk_tck\t%s\n' "$(getconf CLK_TCK)"
         printf 'elapsed_s\t%s\n' "$(($(date +%s) - START_EPOCH))"
+        memory_rows
     } >"$RAW/meta.tsv"
     python3 "$BENCH_DIR/lib/cpu_report.py" "$RAW" "$OUT/cpu.md"
     exit 0
@@ -452,19 +469,7 @@ done
 
 # ---------------------------------------------------------------- memory
 META=$RAW/meta.tsv
-{
-    for t in nginx-1w nginx-auto "${GATEWAYS[@]}"; do
-        hwm=0 rss=0 sum=0
-        for p in $(target_pids "${PID[$t]}"); do
-            h=$(status_kib "$p" VmHWM); r=$(status_kib "$p" VmRSS)
-            ((h > hwm)) && hwm=$h
-            ((r > rss)) && rss=$r
-            sum=$((sum + h))
-        done
-        printf 'hwm_kib.%s\t%s\nrss_kib.%s\t%s\nhwm_sum_kib.%s\t%s\nprocs.%s\t%s\n' \
-            "$t" "$hwm" "$t" "$rss" "$t" "$sum" "$t" "$(target_pids "${PID[$t]}" | wc -l)"
-    done
-} >"$META"
+memory_rows >"$META"
 cat "$TMP/gw-mem.tsv" >>"$META"
 
 # ---------------------------------------------------------------- traces written?

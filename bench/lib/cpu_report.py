@@ -68,6 +68,9 @@ def main(raw, out):
             err = f", {errors[key]} errors" if errors[key] else ""
             cols.append(f"{statistics.median(rps[key]):.0f}{err}")
         lines.append(f"| {mode} | {conc} | " + " | ".join(cols) + " |")
+    peaks = [f"{t} {int(meta[f'hwm_kib.{t}']) / 1024:.0f} MiB" for t in TARGETS if f"hwm_kib.{t}" in meta]
+    if peaks:
+        lines += ["", "Peak resident memory at the end (VmHWM, the largest process of each): " + ", ".join(peaks) + "."]
     text = "\n".join(lines) + "\n"
     with open(out, "w") as f:
         f.write(text)
