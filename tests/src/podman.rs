@@ -208,6 +208,30 @@ pub async fn admin(admin_url: &str, method: reqwest::Method, path: &str, body: V
     value
 }
 
+/// How long the trace writer may take to store a request's trace (it
+/// writes in the background, a batch at a time).
+const TRACES_WITHIN: Duration = Duration::from_secs(10);
+
+/// The request log's first page once it counts `count` traces (the writer
+/// stores them in the background, so right after the requests it may not
+/// have yet); the last page read when [`TRACES_WITHIN`] ran out first.
+pub async fn traces_once_written(admin_url: &str, count: u64) -> Value {
+    let deadline = Instant::now() + TRACES_WITHIN;
+    loop {
+        let page = admin(
+            admin_url,
+            reqwest::Method::GET,
+            "/api/logs/traces",
+            Value::Null,
+        )
+        .await;
+        if page["total"].as_u64() >= Some(count) || Instant::now() >= deadline {
+            return page;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Points OpenAI at `base_url` with one upstream key; a client key for it.
 pub async fn openai_client_key(admin_url: &str, base_url: &str) -> String {
     use reqwest::Method;

@@ -124,13 +124,7 @@ async fn the_image_serves_an_sdk_request_as_a_non_root_user_and_stops_cleanly() 
         String::from_utf8_lossy(&sdk.stderr)
     );
     assert!(said.contains("2 passed"), "{said}");
-    let traces = ai_proxy_tests::podman::admin(
-        &admin_url,
-        reqwest::Method::GET,
-        "/api/logs/traces",
-        serde_json::Value::Null,
-    )
-    .await;
+    let traces = ai_proxy_tests::podman::traces_once_written(&admin_url, 2).await;
     assert_eq!(traces["total"], 2, "{traces}");
 
     // SIGTERM with nothing open: the container exits 0 at once.
