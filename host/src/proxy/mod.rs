@@ -270,7 +270,7 @@ impl ProxyHttp for Gateway {
         if !ctx.traced {
             return;
         }
-        let mut record = std::mem::take(&mut ctx.trace);
+        let mut record = std::mem::take(&mut *ctx.trace);
         if record.status_code == 0
             && let Some(written) = session.response_written()
         {
@@ -281,6 +281,6 @@ impl ProxyHttp for Gateway {
             chrono::Utc::now()
                 - chrono::Duration::milliseconds(i64::try_from(record.duration_ms).unwrap_or(0)),
         );
-        self.core.traces.send(*record);
+        self.core.traces.send(record);
     }
 }

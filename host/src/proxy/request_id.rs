@@ -5,7 +5,7 @@
 //! 48 random bits (12 hex digits). Ids made later sort after earlier ones,
 //! so a trace row's entry in the unique index on `request_id` lands at the
 //! index's end: a batch of traces touches a few index pages instead of one
-//! page per row (random ids cost the trace writer about 6 µs a row in
+//! page per row (random ids cost the trace writer about 4 µs a row in
 //! writes to SQLite's WAL; bench/RESULTS.md, session 11). Two requests in
 //! the same millisecond share an id only if their 48 random bits do.
 
